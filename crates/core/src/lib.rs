@@ -1,0 +1,13 @@
+//! Steward's domain model and pure engines.
+//!
+//! Nothing here reads a clock, touches a file or a socket, or spawns a task: time and inputs are
+//! passed in, so everything is deterministic and testable without a machine.
+
+pub mod history;
+pub mod reading;
+pub mod series;
+pub mod snapshot;
+
+pub use reading::Reading;
+pub use history::*;
+pub use snapshot::*;
