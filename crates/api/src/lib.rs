@@ -1,1 +1,17 @@
-//! steward-api
+//! The application service behind both front doors.
+//!
+//! The Tauri shell and the axum server are thin adapters over [`Steward`]: every operation the UI
+//! can ask for is a method here, so the two front doors cannot drift apart. `Steward` owns the
+//! store and the live state and runs the background loops (sampling, rollups and retention).
+
+mod config;
+mod error;
+mod sampling_loop;
+mod service;
+mod status;
+
+pub use config::ApiConfig;
+pub use error::ApiError;
+pub use service::Steward;
+pub use status::{SamplingMode, SamplingState, Status};
+pub use steward_core::{HistoryQuery, Inventory, SeriesHistory, Snapshot};

@@ -1,1 +1,50 @@
-fn main() {}
+//! `stewardctl`: Steward without a desktop.
+
+mod bench;
+mod serve;
+mod ui_dir;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "stewardctl", version, about = "Steward: a control center for compute resources")]
+struct Cli {
+    /// Log as JSON lines instead of text.
+    #[arg(long, global = true, env = "STEWARD_LOG_JSON")]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the Steward UI and JSON API on loopback (the headless front door).
+    Serve(serve::ServeArgs),
+    /// Print one sample of this machine as JSON.
+    Snapshot(serve::SnapshotArgs),
+    /// Measure Steward against baselines measured in the same run.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.log_json);
+    match cli.command {
+        Command::Serve(args) => serve::serve(args),
+        Command::Snapshot(args) => serve::snapshot(args),
+        Command::Bench(cmd) => bench::run(cmd),
+    }
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

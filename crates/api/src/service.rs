@@ -1,0 +1,250 @@
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use steward_core::series::SeriesValue;
+use steward_core::{HistoryQuery, Inventory, SeriesHistory, Snapshot};
+use steward_store::Store;
+use steward_telemetry::Sampler;
+use tokio::sync::broadcast;
+
+use crate::status::{SamplingMode, SamplingState, Status};
+use crate::{ApiConfig, ApiError, sampling_loop};
+
+/// Wall-clock time at the edge of the system; everything below takes time as an argument.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// The running Steward service. Cheap to clone; the loops stop when the last clone is dropped
+/// or [`Steward::shutdown`] is called.
+#[derive(Clone)]
+pub struct Steward {
+    shared: Arc<Shared>,
+    _guard: Arc<LoopGuard>,
+}
+
+/// State shared between the service handle and its background loop.
+pub(crate) struct Shared {
+    pub(crate) config: ApiConfig,
+    store: Mutex<Store>,
+    inventory: Inventory,
+    started_ms: i64,
+    latest: RwLock<Option<Arc<Snapshot>>>,
+    live: broadcast::Sender<Arc<Snapshot>>,
+    visible: AtomicBool,
+    interval_ms: AtomicU64,
+    samples_written: AtomicU64,
+    last_error: Mutex<Option<String>>,
+    stopping: AtomicBool,
+    wake: Mutex<Sender<()>>,
+}
+
+struct LoopGuard {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for LoopGuard {
+    fn drop(&mut self) {
+        self.shared.stop();
+        if let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Steward {
+    /// Opens the history database and starts sampling this node.
+    /// Fails, leaving the database untouched, when it is locked, unwritable or corrupt.
+    pub fn start(config: ApiConfig) -> Result<Steward, ApiError> {
+        let store = Store::open(&config.db_path)?;
+        let sampler = Sampler::new(config.sampler.clone());
+        let inventory = steward_telemetry::inventory(&config.sampler);
+        let (wake_tx, wake_rx) = channel();
+        let (live, _) = broadcast::channel(16);
+        let shared = Arc::new(Shared {
+            config,
+            store: Mutex::new(store),
+            inventory,
+            started_ms: now_ms(),
+            latest: RwLock::new(None),
+            live,
+            visible: AtomicBool::new(true),
+            interval_ms: AtomicU64::new(0),
+            samples_written: AtomicU64::new(0),
+            last_error: Mutex::new(None),
+            stopping: AtomicBool::new(false),
+            wake: Mutex::new(wake_tx),
+        });
+        let loop_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("steward-sampler".into())
+            .spawn(move || sampling_loop::run(loop_shared, sampler, wake_rx))
+            .map_err(|e| ApiError::Internal(format!("cannot start the sampler thread: {e}")))?;
+        let guard = LoopGuard { shared: shared.clone(), thread: Mutex::new(Some(thread)) };
+        Ok(Steward { shared, _guard: Arc::new(guard) })
+    }
+
+    pub fn inventory(&self) -> Inventory {
+        self.shared.inventory.clone()
+    }
+
+    pub fn status(&self) -> Status {
+        let s = &self.shared;
+        Status {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            node: s.inventory.hostname.clone(),
+            db_path: s.config.db_path.display().to_string(),
+            started_ms: s.started_ms,
+            sampling: SamplingState {
+                mode: s.sampling_mode(),
+                interval_ms: s.interval_ms.load(Ordering::Relaxed) as u32,
+            },
+            samples_written: s.samples_written.load(Ordering::Relaxed),
+            last_error: s.last_error.lock().ok().and_then(|e| e.clone()),
+        }
+    }
+
+    /// The most recent sample, or `None` before the first one.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.shared.latest.read().ok().and_then(|l| l.clone())
+    }
+
+    /// Downsampled history. Blocking (SQLite): async callers use `spawn_blocking`.
+    pub fn history(&self, query: &HistoryQuery) -> Result<Vec<SeriesHistory>, ApiError> {
+        let store = self.shared.lock_store()?;
+        Ok(store.query(query)?)
+    }
+
+    pub fn series_names(&self, prefix: &str) -> Result<Vec<String>, ApiError> {
+        let store = self.shared.lock_store()?;
+        Ok(store.series_names(prefix)?)
+    }
+
+    /// A UI reports whether it is visible; hidden UIs slow the sampler down.
+    pub fn set_visible(&self, visible: bool) {
+        self.shared.visible.store(visible, Ordering::Relaxed);
+        self.shared.wake();
+    }
+
+    /// Live snapshots from now on. Subscribing (or dropping the last subscriber) changes the
+    /// sampling mode, so the sampler is told at once.
+    pub fn subscribe(&self) -> Subscription {
+        let rx = self.shared.live.subscribe();
+        self.shared.wake();
+        Subscription { rx, shared: self.shared.clone() }
+    }
+
+    /// Stops the loops after flushing pending history. Idempotent.
+    pub fn shutdown(&self) {
+        self.shared.stop();
+        if let Some(t) = self._guard.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A live feed of snapshots; dropping it may let the sampler slow down.
+pub struct Subscription {
+    rx: broadcast::Receiver<Arc<Snapshot>>,
+    shared: Arc<Shared>,
+}
+
+impl Subscription {
+    /// The next snapshot; `None` when the service stopped. A slow reader skips missed ones.
+    pub async fn next(&mut self) -> Option<Arc<Snapshot>> {
+        loop {
+            match self.rx.recv().await {
+                Ok(s) => return Some(s),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.shared.wake();
+    }
+}
+
+impl Shared {
+    pub(crate) fn sampling_mode(&self) -> SamplingMode {
+        // The loop's own receiver does not exist; every receiver is a UI or API client.
+        if self.live.receiver_count() == 0 {
+            SamplingMode::Idle
+        } else if self.visible.load(Ordering::Relaxed) {
+            SamplingMode::Active
+        } else {
+            SamplingMode::Hidden
+        }
+    }
+
+    pub(crate) fn publish(&self, snapshot: Arc<Snapshot>, interval_ms: u32) {
+        self.interval_ms.store(interval_ms as u64, Ordering::Relaxed);
+        if let Ok(mut l) = self.latest.write() {
+            *l = Some(snapshot.clone());
+        }
+        let _ = self.live.send(snapshot);
+    }
+
+    pub(crate) fn write_history(&self, batch: &[(i64, Vec<SeriesValue>)]) {
+        if batch.is_empty() {
+            return;
+        }
+        let result = self.lock_store().and_then(|mut store| Ok(store.insert_batch(batch)?));
+        match result {
+            Ok(()) => {
+                let n: usize = batch.iter().map(|(_, v)| v.len()).sum();
+                self.samples_written.fetch_add(n as u64, Ordering::Relaxed);
+                self.clear_error();
+            }
+            Err(e) => self.record_error(format!("writing history failed: {e}")),
+        }
+    }
+
+    pub(crate) fn maintain(&self, now_ms: i64) {
+        let result = self
+            .lock_store()
+            .and_then(|mut store| Ok(store.maintain(now_ms, &self.config.retention)?));
+        if let Err(e) = result {
+            self.record_error(format!("history maintenance failed: {e}"));
+        }
+    }
+
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+
+    fn stop(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
+        self.wake();
+    }
+
+    fn wake(&self) {
+        if let Ok(tx) = self.wake.lock() {
+            let _ = tx.send(());
+        }
+    }
+
+    fn lock_store(&self) -> Result<std::sync::MutexGuard<'_, Store>, ApiError> {
+        self.store.lock().map_err(|_| ApiError::Internal("history store lock poisoned".into()))
+    }
+
+    fn record_error(&self, message: String) {
+        tracing::warn!("{message}");
+        if let Ok(mut e) = self.last_error.lock() {
+            *e = Some(message);
+        }
+    }
+
+    fn clear_error(&self) {
+        if let Ok(mut e) = self.last_error.lock() {
+            e.take();
+        }
+    }
+}

@@ -1,0 +1,37 @@
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// How hard the sampler is working, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SamplingMode {
+    /// Someone is looking: full rate.
+    Active,
+    /// A UI is connected but its window or tab is hidden.
+    Hidden,
+    /// Nobody is connected: history only, at the slowest rate that keeps it useful.
+    Idle,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SamplingState {
+    pub mode: SamplingMode,
+    /// Interval of the cheap signals in this mode.
+    pub interval_ms: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Status {
+    pub version: String,
+    /// This node's name (the hostname).
+    pub node: String,
+    pub db_path: String,
+    pub started_ms: i64,
+    pub sampling: SamplingState,
+    pub samples_written: u64,
+    /// The last error of a background loop, if it has not recovered since.
+    pub last_error: Option<String>,
+}

@@ -1,0 +1,90 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use steward_api::{ApiConfig, Steward};
+use steward_server::ServerConfig;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback only; port 0 picks a free one).
+    #[arg(long, env = "STEWARD_LISTEN", default_value = "127.0.0.1:7878")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// The built UI to serve (default: ui/dist of this checkout).
+    #[arg(long, env = "STEWARD_UI_DIR")]
+    ui_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct SnapshotArgs {
+    /// Time between the two samples that rates are computed from, in ms.
+    #[arg(long, default_value_t = 1000)]
+    interval_ms: u64,
+}
+
+#[derive(Args)]
+pub struct CommonArgs {
+    /// History database (default: the platform data directory).
+    #[arg(long, env = "STEWARD_DB")]
+    db: Option<PathBuf>,
+}
+
+impl CommonArgs {
+    pub fn api_config(&self) -> ApiConfig {
+        let mut config = ApiConfig::default();
+        if let Some(db) = &self.db {
+            config.db_path = db.clone();
+        }
+        config
+    }
+}
+
+pub fn serve(args: ServeArgs) -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let config = args.common.api_config();
+    let db_path = config.db_path.clone();
+    let steward = Steward::start(config)
+        .with_context(|| format!("cannot open the history database {}", db_path.display()))?;
+    let ui_dir = crate::ui_dir::find(args.ui_dir);
+    if ui_dir.is_none() {
+        tracing::warn!("the UI is not built (no ui/dist/index.html); serving the API only — run `make ui`");
+    }
+    runtime.block_on(async {
+        let bound = steward_server::bind(steward.clone(), ServerConfig { listen: args.listen, ui_dir }).await?;
+        // Tests and scripts read this line to find the port.
+        println!("Steward is serving at http://{}/", bound.addr);
+        println!("History: {}", db_path.display());
+        bound.serve(shutdown_signal()).await?;
+        anyhow::Ok(())
+    })?;
+    steward.shutdown();
+    Ok(())
+}
+
+pub fn snapshot(args: SnapshotArgs) -> Result<()> {
+    let mut sampler = steward_telemetry::Sampler::new(Default::default());
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    sampler.tick(now());
+    std::thread::sleep(std::time::Duration::from_millis(args.interval_ms));
+    let snap = sampler.tick(now());
+    println!("{}", serde_json::to_string_pretty(&snap)?);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let term = async move {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

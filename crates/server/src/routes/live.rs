@@ -1,0 +1,37 @@
+//! `/api/live`: one JSON snapshot per WebSocket text message, as they are sampled.
+
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use steward_api::Steward;
+
+pub async fn live(State(s): State<Steward>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| stream(s, socket))
+}
+
+async fn stream(steward: Steward, mut socket: WebSocket) {
+    let mut feed = steward.subscribe();
+    // Send the latest sample at once so a new view is not empty for a second.
+    if let Some(snap) = steward.snapshot() {
+        if send(&mut socket, &snap).await.is_err() {
+            return;
+        }
+    }
+    loop {
+        tokio::select! {
+            snap = feed.next() => match snap {
+                Some(snap) => if send(&mut socket, &snap).await.is_err() { return },
+                None => return,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, snap: &steward_api::Snapshot) -> Result<(), ()> {
+    let text = serde_json::to_string(snap).map_err(|_| ())?;
+    socket.send(Message::Text(text.into())).await.map_err(|_| ())
+}

@@ -1,0 +1,62 @@
+//! This machine: inventory, status, the latest sample and its history.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use steward_api::{HistoryQuery, Inventory, SeriesHistory, Status, Steward};
+
+use super::json::JsonBody;
+use crate::error::HttpError;
+
+pub async fn inventory(State(s): State<Steward>) -> Json<Inventory> {
+    Json(s.inventory())
+}
+
+pub async fn status(State(s): State<Steward>) -> Json<Status> {
+    Json(s.status())
+}
+
+pub async fn snapshot(State(s): State<Steward>) -> Response {
+    match s.snapshot() {
+        Some(snap) => Json(&*snap).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+pub async fn history(
+    State(s): State<Steward>,
+    JsonBody(query): JsonBody<HistoryQuery>,
+) -> Result<Json<Vec<SeriesHistory>>, HttpError> {
+    let result = tokio::task::spawn_blocking(move || s.history(&query))
+        .await
+        .map_err(|e| HttpError { status: StatusCode::INTERNAL_SERVER_ERROR, message: e.to_string() })?;
+    Ok(Json(result?))
+}
+
+#[derive(Deserialize)]
+pub struct SeriesParams {
+    #[serde(default)]
+    prefix: String,
+}
+
+pub async fn series(
+    State(s): State<Steward>,
+    Query(p): Query<SeriesParams>,
+) -> Result<Json<Vec<String>>, HttpError> {
+    let result = tokio::task::spawn_blocking(move || s.series_names(&p.prefix))
+        .await
+        .map_err(|e| HttpError { status: StatusCode::INTERNAL_SERVER_ERROR, message: e.to_string() })?;
+    Ok(Json(result?))
+}
+
+#[derive(Deserialize)]
+pub struct Visibility {
+    visible: bool,
+}
+
+pub async fn visibility(State(s): State<Steward>, JsonBody(v): JsonBody<Visibility>) -> StatusCode {
+    s.set_visible(v.visible);
+    StatusCode::NO_CONTENT
+}

@@ -1,0 +1,71 @@
+//! Tauri commands: one-line adapters over `steward_api::Steward`, the same operations the HTTP
+//! front door offers. Live data flows through an ordered `tauri::ipc::Channel`.
+
+use std::sync::{Arc, Mutex};
+
+use steward_api::{HistoryQuery, Inventory, SeriesHistory, Snapshot, Status, Steward};
+use tauri::State;
+use tauri::async_runtime::JoinHandle;
+use tauri::ipc::Channel;
+
+/// The forwarding task of the window's live channel; a reload subscribes anew and ends the old one.
+#[derive(Default)]
+pub struct LiveFeed(Mutex<Option<JoinHandle<()>>>);
+
+#[tauri::command]
+pub fn inventory(steward: State<'_, Steward>) -> Inventory {
+    steward.inventory()
+}
+
+#[tauri::command]
+pub fn status(steward: State<'_, Steward>) -> Status {
+    steward.status()
+}
+
+#[tauri::command]
+pub fn snapshot(steward: State<'_, Steward>) -> Option<Arc<Snapshot>> {
+    steward.snapshot()
+}
+
+#[tauri::command]
+pub async fn history(steward: State<'_, Steward>, query: HistoryQuery) -> Result<Vec<SeriesHistory>, String> {
+    let steward = steward.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || steward.history(&query))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub async fn series_names(steward: State<'_, Steward>, prefix: String) -> Result<Vec<String>, String> {
+    let steward = steward.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || steward.series_names(&prefix))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub fn set_visible(steward: State<'_, Steward>, visible: bool) {
+    steward.set_visible(visible);
+}
+
+#[tauri::command]
+pub fn subscribe(steward: State<'_, Steward>, feed: State<'_, LiveFeed>, channel: Channel<Arc<Snapshot>>) {
+    let mut live = steward.subscribe();
+    if let Some(latest) = steward.snapshot() {
+        let _ = channel.send(latest);
+    }
+    let task = tauri::async_runtime::spawn(async move {
+        while let Some(snap) = live.next().await {
+            if channel.send(snap).is_err() {
+                break;
+            }
+        }
+    });
+    if let Ok(mut slot) = feed.0.lock() {
+        if let Some(old) = slot.replace(task) {
+            old.abort();
+        }
+    }
+}

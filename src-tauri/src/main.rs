@@ -1,0 +1,69 @@
+//! The Steward desktop app: a window over `steward_api::Steward`.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use steward_api::{ApiConfig, Steward};
+use tauri::{Manager, WindowEvent};
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+
+    if cfg!(target_os = "linux") && std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        anyhow::bail!(
+            "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set): run `stewardctl serve` \
+             to use Steward in a browser, or start this app under xvfb-run"
+        );
+    }
+
+    let mut config = ApiConfig::default();
+    if let Some(db) = db_flag() {
+        config.db_path = db;
+    }
+    let db_path = config.db_path.clone();
+    let steward = Steward::start(config)
+        .with_context(|| format!("cannot open the history database {}", db_path.display()))?;
+
+    tauri::Builder::default()
+        .manage(steward)
+        .manage(commands::LiveFeed::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::inventory,
+            commands::status,
+            commands::snapshot,
+            commands::history,
+            commands::series_names,
+            commands::set_visible,
+            commands::subscribe,
+        ])
+        .on_window_event(|window, event| {
+            // A minimised or hidden window slows sampling; history stays at ≤ 10 s resolution.
+            if let WindowEvent::Focused(_) | WindowEvent::Resized(_) = event {
+                let visible = window.is_visible().unwrap_or(true) && !window.is_minimized().unwrap_or(false);
+                window.state::<Steward>().set_visible(visible);
+            }
+        })
+        .run(tauri::generate_context!("../tauri.conf.json"))
+        .context("the desktop window failed")?;
+    Ok(())
+}
+
+/// `--db PATH` (or `STEWARD_DB`): the only flag the desktop app takes.
+fn db_flag() -> Option<PathBuf> {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--db" {
+            return args.next().map(PathBuf::from);
+        }
+    }
+    std::env::var_os("STEWARD_DB").map(PathBuf::from)
+}
