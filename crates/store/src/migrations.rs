@@ -54,14 +54,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     // IMMEDIATE takes the write lock up front: a concurrent writer shows up here as SQLITE_BUSY.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if current > SCHEMA_VERSION {
-        return Err(StoreError::TooNew {
-            path: path.to_owned(),
-            found: current,
-            supported: SCHEMA_VERSION,
-        });
-    }
+    let current = refuse_newer(&tx, path)?;
     for step in &MIGRATIONS[current as usize..] {
         tx.execute_batch(step)?;
     }
@@ -71,4 +64,17 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
     }
     tx.commit()?;
     Ok(())
+}
+
+/// The database's schema version, or [`StoreError::TooNew`] if this build cannot read it.
+pub(crate) fn refuse_newer(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found: current,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(current)
 }

@@ -40,6 +40,11 @@ impl Store {
         if existed {
             // Read-only check before the first write (switching to WAL writes the header).
             quick_check(&conn, &path)?;
+            // Refuse a newer schema before anything below writes to the file.
+            migrations::refuse_newer(&conn, &path).map_err(|e| match e {
+                StoreError::Sqlite(e) => classify(e, &path),
+                other => other,
+            })?;
         }
         configure(&conn).map_err(|e| classify(e, &path))?;
         migrations::migrate(&mut conn, &path).map_err(|e| match e {
