@@ -22,7 +22,7 @@ impl ApiError {
     pub fn is_client_error(&self) -> bool {
         match self {
             ApiError::InvalidInput(_) | ApiError::NotFound(_) => true,
-            ApiError::Store(e) => e.is_invalid_query(),
+            ApiError::Store(e) => matches!(e, StoreError::InvalidQuery(_)),
             ApiError::Internal(_) => false,
         }
     }

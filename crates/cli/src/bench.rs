@@ -1,4 +1,24 @@
-use anyhow::Result; use clap::Subcommand;
-#[derive(Subcommand)] pub enum BenchCommand { /// placeholder until written
- Sampler }
-pub fn run(_c: BenchCommand) -> Result<()> { Ok(()) }
+//! `stewardctl bench`: Steward's speed, each figure beside a baseline measured in the same run.
+
+mod proc_usage;
+mod sampler;
+
+use anyhow::Result;
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// The sampler's CPU and memory at 1 Hz with the process collector on, side by side with
+    /// Prometheus node_exporter scraped at 1 Hz.
+    Sampler(sampler::SamplerBenchArgs),
+    /// (internal) The measured side of `bench sampler`: runs Steward's sampling service alone.
+    #[command(hide = true)]
+    SamplerWorker(sampler::WorkerArgs),
+}
+
+pub fn run(cmd: BenchCommand) -> Result<()> {
+    match cmd {
+        BenchCommand::Sampler(args) => sampler::run(args),
+        BenchCommand::SamplerWorker(args) => sampler::worker(args),
+    }
+}

@@ -1,0 +1,107 @@
+//! The HTTP front door over a real Steward (real sampler, real SQLite file in a temp dir).
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use steward_api::{ApiConfig, Steward};
+use tower::ServiceExt;
+
+const HOST: &str = "127.0.0.1:7878";
+
+fn start() -> (Steward, Router, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let steward = Steward::start(ApiConfig { db_path: dir.path().join("t.db"), ..ApiConfig::default() }).unwrap();
+    let app = steward_server::router(steward.clone(), None, 7878);
+    (steward, app, dir)
+}
+
+async fn call(app: &Router, method: &str, uri: &str, body: Option<&str>) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(uri).header(header::HOST, HOST);
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    let req = req.body(Body::from(body.unwrap_or("").to_string())).unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+    (status, json)
+}
+
+#[tokio::test]
+async fn inventory_reports_this_machine() {
+    let (_s, app, _d) = start();
+    let (status, inv) = call(&app, "GET", "/api/inventory", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let cores = std::thread::available_parallelism().unwrap().get() as u64;
+    assert_eq!(inv["logical_cores"].as_u64(), Some(cores));
+    assert!(inv["hostname"].as_str().is_some_and(|h| !h.is_empty()));
+}
+
+#[tokio::test]
+async fn snapshot_and_history_fill_up() {
+    let (_s, app, _d) = start();
+    let mut snap = Value::Null;
+    for _ in 0..50 {
+        let (status, body) = call(&app, "GET", "/api/snapshot", None).await;
+        if status == StatusCode::OK {
+            snap = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(snap["cpu"]["status"], "available", "{snap}");
+    let ts = snap["ts_ms"].as_i64().unwrap();
+    let (status, status_body) = call(&app, "GET", "/api/status", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(status_body["db_path"].as_str().unwrap().ends_with("t.db"));
+
+    let q = format!(r#"{{"series":["cpu.total"],"from_ms":{},"to_ms":{},"max_points":100}}"#, ts - 60_000, ts + 60_000);
+    let (status, hist) = call(&app, "POST", "/api/history", Some(&q)).await;
+    assert_eq!(status, StatusCode::OK, "{hist}");
+    assert_eq!(hist[0]["series"], "cpu.total");
+}
+
+#[tokio::test]
+async fn bad_requests_get_a_400_with_a_message() {
+    let (_s, app, _d) = start();
+    let (status, body) = call(&app, "POST", "/api/history", Some("{not json")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().contains("malformed JSON"), "{body}");
+
+    let (status, body) = call(&app, "POST", "/api/history", Some(r#"{"series":[]}"#)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().contains("from_ms"), "{body}");
+
+    let q = r#"{"series":["cpu.total"],"from_ms":10,"to_ms":5,"max_points":100}"#;
+    let (status, body) = call(&app, "POST", "/api/history", Some(q)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    let (status, body) = call(&app, "GET", "/api/nope", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["error"].is_string());
+}
+
+#[tokio::test]
+async fn foreign_hosts_and_origins_are_refused() {
+    let (_s, app, _d) = start();
+    let req = Request::builder().uri("/api/status").header(header::HOST, "attacker.example:7878").body(Body::empty()).unwrap();
+    assert_eq!(app.clone().oneshot(req).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let req = Request::builder()
+        .uri("/api/status")
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, "http://attacker.example")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.oneshot(req).await.unwrap().status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn refuses_to_listen_beyond_loopback() {
+    let (steward, _app, _d) = start();
+    let config = steward_server::ServerConfig { listen: "0.0.0.0:0".parse().unwrap(), ui_dir: None };
+    let err = steward_server::bind(steward, config).await.err().expect("must refuse");
+    assert!(err.to_string().contains("loopback"));
+}
