@@ -1,0 +1,97 @@
+// Desktop smoke test: the real Steward window (target/debug/steward) driven through tauri-driver
+// and WebKitWebDriver under Xvfb. It checks the window shows the same live values the backend
+// measures: the logical core count, MemTotal, and a sample timestamp that advances.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const APP = resolve(process.env.STEWARD_DESKTOP ?? '../target/debug/steward');
+const PORT = 4444 + Math.floor(Math.random() * 1000);
+const BASE = `http://127.0.0.1:${PORT}`;
+const ELEMENT = 'element-6066-11e4-a52e-4f741124def6';
+
+let driver: ChildProcess;
+let session: string;
+
+async function wd(method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json.value;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
+}
+
+async function find(testid: string): Promise<string> {
+  const el = await wd('POST', `/session/${session}/element`, {
+    using: 'css selector',
+    value: `[data-testid="${testid}"]`,
+  });
+  return el[ELEMENT];
+}
+
+const attr = async (testid: string, name: string): Promise<string | null> =>
+  wd('GET', `/session/${session}/element/${await find(testid)}/attribute/${name}`);
+const text = async (testid: string): Promise<string> =>
+  wd('GET', `/session/${session}/element/${await find(testid)}/text`);
+
+beforeAll(async () => {
+  const db = join(mkdtempSync(join(tmpdir(), 'steward-desktop-')), 'desktop.db');
+  driver = spawn('tauri-driver', ['--port', String(PORT), '--native-port', String(PORT + 1000)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await waitFor('tauri-driver', async () => ((await fetch(`${BASE}/status`)).ok ? true : undefined));
+  const created = await wd('POST', '/session', {
+    capabilities: { alwaysMatch: { 'tauri:options': { application: APP, args: ['--db', db] } } },
+  });
+  session = created.sessionId;
+}, 60_000);
+
+afterAll(async () => {
+  if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
+  driver?.kill();
+});
+
+describe('desktop window', () => {
+  it('shows this machine live', async () => {
+    const cores = await waitFor('core count', async () => {
+      const t = (await text('core-count')).trim();
+      return t ? Number(t) : undefined;
+    });
+    expect(cores).toBe(availableParallelism());
+
+    const memTotalKib = Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
+    const bytes = await waitFor('memory total', async () => (await attr('mem-total', 'data-bytes')) ?? undefined);
+    expect(Number(bytes)).toBe(memTotalKib * 1024);
+
+    const first = await waitFor('a sample', async () => Number((await attr('sample-ts', 'data-ts')) || 0) || undefined);
+    const later = await waitFor('a newer sample', async () => {
+      const ts = Number((await attr('sample-ts', 'data-ts')) || 0);
+      return ts > first ? ts : undefined;
+    });
+    expect(later).toBeGreaterThan(first);
+
+    const png = await wd('GET', `/session/${session}/screenshot`);
+    mkdirSync('test-results', { recursive: true });
+    writeFileSync('test-results/desktop.png', Buffer.from(png, 'base64'));
+  }, 90_000);
+});
