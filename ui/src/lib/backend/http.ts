@@ -1,0 +1,127 @@
+import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
+import { backoffMs } from '../backoff';
+import { type Backend, BackendError } from './backend';
+
+/** Turn a non-2xx response into a BackendError carrying the server's `{ "error": "..." }`. */
+export async function responseError(res: Response, what: string): Promise<BackendError> {
+  let msg = '';
+  try {
+    const text = await res.text();
+    try {
+      const body = JSON.parse(text);
+      if (body && typeof body.error === 'string') msg = body.error;
+    } catch {
+      msg = text.trim().slice(0, 300);
+    }
+  } catch {
+    /* body unreadable */
+  }
+  return new BackendError(`${what}: ${msg || `HTTP ${res.status} ${res.statusText}`.trim()}`, res.status);
+}
+
+/** ws(s)://host/base/api/live from an http(s) page URL. */
+export function liveUrl(base: string): string {
+  const u = new URL('api/live', base);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  return u.toString();
+}
+
+type FetchFn = typeof fetch;
+
+export class HttpBackend implements Backend {
+  readonly kind = 'http' as const;
+  /** `base` is the directory the app is served from (ends with '/'). */
+  constructor(
+    private readonly base: string,
+    private readonly fetchFn: FetchFn = (...a) => fetch(...a),
+    private readonly wsCtor: typeof WebSocket = globalThis.WebSocket,
+  ) {}
+
+  private url(path: string): string {
+    return new URL(path, this.base).toString();
+  }
+
+  private async request(path: string, init?: RequestInit): Promise<Response> {
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.url(path), init);
+    } catch (e) {
+      throw new BackendError(`${path}: cannot reach the Steward server (${(e as Error).message ?? e})`);
+    }
+    if (!res.ok) throw await responseError(res, path);
+    return res;
+  }
+
+  private async json<T>(path: string, init?: RequestInit): Promise<T> {
+    const res = await this.request(path, init);
+    return (await res.json()) as T;
+  }
+
+  inventory(): Promise<Inventory> {
+    return this.json('api/inventory');
+  }
+  status(): Promise<Status> {
+    return this.json('api/status');
+  }
+  async snapshot(): Promise<Snapshot | null> {
+    const res = await this.request('api/snapshot');
+    if (res.status === 204) return null;
+    const text = await res.text();
+    return text ? (JSON.parse(text) as Snapshot) : null;
+  }
+  history(q: HistoryQuery): Promise<SeriesHistory[]> {
+    return this.json('api/history', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(q),
+    });
+  }
+  seriesNames(prefix: string): Promise<string[]> {
+    return this.json(`api/series?prefix=${encodeURIComponent(prefix)}`);
+  }
+  async setVisible(visible: boolean): Promise<void> {
+    await this.request('api/visibility', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ visible }),
+    });
+  }
+
+  subscribe(onSnapshot: (s: Snapshot) => void, onError: (e: string) => void): () => void {
+    let closed = false;
+    let attempt = 0;
+    let ws: WebSocket | null = null;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const url = liveUrl(this.base);
+
+    const connect = () => {
+      if (closed) return;
+      ws = new this.wsCtor(url);
+      ws.onopen = () => {
+        attempt = 0;
+      };
+      ws.onmessage = (ev) => {
+        if (typeof ev.data !== 'string') return;
+        try {
+          onSnapshot(JSON.parse(ev.data) as Snapshot);
+        } catch (e) {
+          onError(`live stream sent a malformed message: ${(e as Error).message}`);
+        }
+      };
+      ws.onclose = (ev) => {
+        ws = null;
+        if (closed) return;
+        const delay = backoffMs(attempt++);
+        const why = ev.reason ? `: ${ev.reason}` : ev.code && ev.code !== 1006 ? ` (code ${ev.code})` : '';
+        onError(`Live stream disconnected${why}; reconnecting in ${(delay / 1000).toFixed(1)} s`);
+        timer = setTimeout(connect, delay);
+      };
+    };
+    connect();
+    return () => {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      ws?.close();
+    };
+  }
+}

@@ -1,0 +1,48 @@
+import { Channel, invoke } from '@tauri-apps/api/core';
+import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
+import { type Backend, BackendError, errorMessage } from './backend';
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw new BackendError(`${cmd}: ${errorMessage(e)}`);
+  }
+}
+
+/** Tauri IPC: commands and a `Channel<Snapshot>` for the live stream. */
+export class TauriBackend implements Backend {
+  readonly kind = 'tauri' as const;
+  inventory(): Promise<Inventory> {
+    return call('inventory');
+  }
+  status(): Promise<Status> {
+    return call('status');
+  }
+  snapshot(): Promise<Snapshot | null> {
+    return call('snapshot');
+  }
+  history(query: HistoryQuery): Promise<SeriesHistory[]> {
+    return call('history', { query });
+  }
+  seriesNames(prefix: string): Promise<string[]> {
+    return call('series_names', { prefix });
+  }
+  setVisible(visible: boolean): Promise<void> {
+    return call('set_visible', { visible });
+  }
+  subscribe(onSnapshot: (s: Snapshot) => void, onError: (e: string) => void): () => void {
+    let active = true;
+    const channel = new Channel<Snapshot>();
+    channel.onmessage = (s) => {
+      if (active) onSnapshot(s);
+    };
+    call('subscribe', { channel }).catch((e) => {
+      if (active) onError(errorMessage(e));
+    });
+    return () => {
+      active = false;
+      channel.onmessage = () => {};
+    };
+  }
+}

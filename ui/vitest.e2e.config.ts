@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// Browser test against the real `stewardctl serve`; run with `npm run test:e2e`.
+export default defineConfig({
+  test: {
+    include: ['e2e/**/*.e2e.ts'],
+    environment: 'node',
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    fileParallelism: false,
+  },
+});
