@@ -1,1 +1,55 @@
-//! steward-telemetry
+//! steward-telemetry: collectors that fill a [`steward_core::Snapshot`], and the adaptive
+//! [`Sampler`] that runs them.
+//!
+//! Every collector reads one source and writes its own part(s) of the snapshot. A missing or
+//! unreadable source becomes `Reading::Unavailable` with a human reason: nothing here invents a
+//! number. Collectors that read procfs/sysfs take a root path (default `/`) so tests can point
+//! them at fixture trees copied from real kernels.
+
+pub mod adapters;
+pub mod cpu;
+pub mod cpufreq;
+pub mod disks;
+mod error;
+#[cfg(any(test, feature = "fake-nvml"))]
+pub mod fake_nvml;
+pub mod gpu_nvidia;
+pub mod hwmon;
+pub mod inventory;
+pub mod memory;
+pub mod network;
+pub mod pressure;
+pub mod processes;
+pub mod rapl;
+pub mod sampler;
+mod sysfs;
+
+pub use error::TelemetryError;
+pub use inventory::inventory;
+pub use sampler::{Mode, Sampler, SamplerConfig, interval_ms};
+
+use steward_core::Snapshot;
+
+/// How much a collector costs per run; the sampler's policy runs expensive ones less often.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cost {
+    /// A few small file reads: fine at 1 Hz.
+    Cheap,
+    /// Many files, a driver round trip or a syscall per object: run it slower.
+    Expensive,
+}
+
+/// One source of telemetry.
+///
+/// A collector keeps whatever it needs between samples (previous counters for rates), so rates
+/// are `None` on its first run.
+pub trait Collector: Send {
+    /// Short stable name, e.g. `cpu`, used in logs and the sampler's schedule.
+    fn name(&self) -> &'static str;
+    fn cost(&self) -> Cost;
+    /// Sample now and write this collector's part(s) of `snap`.
+    fn collect(&mut self, now_ms: i64, snap: &mut Snapshot);
+    /// Called when the sampler's mode changes, for collectors with an inner schedule of their own
+    /// (the process table's full rescan).
+    fn set_mode(&mut self, _mode: Mode) {}
+}

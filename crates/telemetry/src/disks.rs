@@ -1,0 +1,192 @@
+//! Space per mounted block-device filesystem (`/proc/mounts` + statvfs) and read/write bytes/s
+//! per device (`/proc/diskstats`, whose sector counts are always 512-byte units).
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use steward_core::{DiskStats, Reading, Snapshot};
+
+use crate::sysfs::{rate, read_into, under};
+use crate::{Collector, Cost, TelemetryError};
+
+/// `/proc/mounts` escapes space, tab, newline and backslash as octal (`\040`).
+fn unescape_octal(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() + 0 && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A mounted block-device filesystem: (device name, mount point, fs type).
+pub fn parse_mounts(text: &str) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = Vec::new();
+    for line in text.lines() {
+        let mut f = line.split_ascii_whitespace();
+        let (Some(dev), Some(mnt), Some(fs)) = (f.next(), f.next(), f.next()) else { continue };
+        // Only real block devices; loop-mounted squashfs (snaps) are read-only images, not disks.
+        let Some(name) = dev.strip_prefix("/dev/") else { continue };
+        if name.starts_with("loop") || fs == "squashfs" {
+            continue;
+        }
+        let name = name.rsplit('/').next().unwrap_or(name).to_string();
+        let mnt = unescape_octal(mnt);
+        // Bind mounts repeat a device; keep its shortest (outermost) mount point.
+        match out.iter_mut().find(|(d, _, _)| *d == name) {
+            Some(e) if mnt.len() < e.1.len() => e.1 = mnt,
+            Some(_) => {}
+            None => out.push((name, mnt, fs.to_string())),
+        }
+    }
+    out
+}
+
+/// Sectors read and written per device in `/proc/diskstats`.
+pub fn parse_diskstats(text: &str) -> HashMap<String, (u64, u64)> {
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_ascii_whitespace().collect();
+            if f.len() < 10 {
+                return None;
+            }
+            Some((f[2].to_string(), (f[5].parse().ok()?, f[9].parse().ok()?)))
+        })
+        .collect()
+}
+
+/// (total, available-to-unprivileged) bytes of the filesystem at `path`.
+pub fn statvfs_space(path: &Path) -> std::io::Result<(u64, u64)> {
+    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| std::io::ErrorKind::InvalidInput)?;
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: c is a valid NUL-terminated path and s is a properly sized out-parameter.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let frsize = s.f_frsize as u64;
+    Ok((s.f_blocks as u64 * frsize, s.f_bavail as u64 * frsize))
+}
+
+pub struct DisksCollector {
+    root: PathBuf,
+    prev: HashMap<String, (u64, u64)>,
+    prev_ms: Option<i64>,
+    buf: String,
+}
+
+impl DisksCollector {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        DisksCollector { root: root.into(), prev: HashMap::new(), prev_ms: None, buf: String::new() }
+    }
+
+    fn sample(&mut self, now_ms: i64) -> Result<Vec<DiskStats>, TelemetryError> {
+        let mounts_path = under(&self.root, "/proc/mounts");
+        read_into(&mounts_path, &mut self.buf)?;
+        let mounts = parse_mounts(&self.buf);
+        // diskstats is optional (containers may hide it): space is still worth reporting.
+        let io = match read_into(&under(&self.root, "/proc/diskstats"), &mut self.buf) {
+            Ok(()) => parse_diskstats(&self.buf),
+            Err(_) => HashMap::new(),
+        };
+        let dt = self.prev_ms.map(|p| now_ms - p);
+        let mut out = Vec::with_capacity(mounts.len());
+        for (name, mount_point, file_system) in mounts {
+            let Ok((total, avail)) = statvfs_space(&under(&self.root, &mount_point)) else { continue };
+            let (read_bps, write_bps) = match (io.get(&name), self.prev.get(&name), dt) {
+                (Some(&(r, w)), Some(&(pr, pw)), Some(dt)) => (rate(pr * 512, r * 512, dt), rate(pw * 512, w * 512, dt)),
+                _ => (None, None),
+            };
+            out.push(DiskStats { name, mount_point, file_system, total_bytes: total, available_bytes: avail, read_bps, write_bps });
+        }
+        self.prev = io;
+        self.prev_ms = Some(now_ms);
+        Ok(out)
+    }
+}
+
+impl Collector for DisksCollector {
+    fn name(&self) -> &'static str {
+        "disks"
+    }
+    fn cost(&self) -> Cost {
+        Cost::Cheap
+    }
+    fn collect(&mut self, now_ms: i64, snap: &mut Snapshot) {
+        snap.disks = match self.sample(now_ms) {
+            Ok(v) if v.is_empty() => Reading::unavailable("no mounted block-device filesystems visible"),
+            r => r.into(),
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sysfs::tests_support::fixture;
+
+    #[test]
+    fn mounts_keep_block_devices_once() {
+        let text = std::fs::read_to_string(fixture("x86_64_a/proc/mounts")).unwrap();
+        assert_eq!(
+            parse_mounts(&text),
+            vec![
+                ("nvme0n1p2".into(), "/".into(), "ext4".into()),
+                ("nvme0n1p1".into(), "/boot/efi".into(), "vfat".into()),
+                ("sda1".into(), "/mnt/data disk".into(), "xfs".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn diskstats_sectors() {
+        let text = std::fs::read_to_string(fixture("x86_64_a/proc/diskstats")).unwrap();
+        let m = parse_diskstats(&text);
+        assert_eq!(m["nvme0n1p2"], (13355332, 29313662));
+        assert_eq!(m["sda1"], (409854, 262144));
+        assert_eq!(m.len(), 6);
+    }
+
+    #[test]
+    fn rates_from_two_samples() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("proc")).unwrap();
+        std::fs::create_dir_all(root.join("boot/efi")).unwrap();
+        std::fs::create_dir_all(root.join("mnt/data disk")).unwrap();
+        std::fs::copy(fixture("x86_64_a/proc/mounts"), root.join("proc/mounts")).unwrap();
+        let stats = std::fs::read_to_string(fixture("x86_64_a/proc/diskstats")).unwrap();
+        std::fs::write(root.join("proc/diskstats"), &stats).unwrap();
+        let mut c = DisksCollector::new(root);
+        let mut snap = Snapshot::empty(0);
+        c.collect(0, &mut snap);
+        let v = snap.disks.value().unwrap().clone();
+        assert_eq!(v.len(), 3);
+        assert!(v[0].total_bytes > 0 && v[0].total_bytes >= v[0].available_bytes);
+        assert_eq!((v[0].read_bps, v[0].write_bps), (None, None));
+        // +2048 sectors read (1 MiB) and +4096 written on sda1 over 4 s.
+        let stats = stats.replace("4930 1201 409854 2790 1024 501 262144", "4930 1201 411902 2790 1024 501 266240");
+        std::fs::write(root.join("proc/diskstats"), &stats).unwrap();
+        c.collect(4_000, &mut snap);
+        let v = snap.disks.value().unwrap().clone();
+        let sda = v.iter().find(|d| d.name == "sda1").unwrap();
+        assert_eq!(sda.mount_point, "/mnt/data disk");
+        assert_eq!((sda.read_bps, sda.write_bps), (Some(262144.0), Some(524288.0)));
+        assert_eq!(v[0].read_bps, Some(0.0));
+    }
+
+    #[test]
+    fn no_mounts_is_unavailable() {
+        let mut snap = Snapshot::empty(0);
+        DisksCollector::new(fixture("empty")).collect(0, &mut snap);
+        assert!(snap.disks.reason().unwrap().contains("mounts"));
+    }
+}

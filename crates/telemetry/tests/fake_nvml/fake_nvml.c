@@ -1,0 +1,173 @@
+/*
+ * A fake libnvidia-ml.so for Steward's tests: implements the NVML C ABI functions that
+ * nvml-wrapper 0.13 calls for the telemetry collector, with struct layouts from nvml.h.
+ *
+ * GPU count: FAKE_NVML_GPU_COUNT (read at nvmlInit, default 2). Values are deterministic per
+ * index i so tests can assert exact numbers (and catch unit mistakes such as mW vs W):
+ *   name "Fake NVIDIA GPU i", uuid "GPU-fake0000-0000-0000-0000-00000000000i" (i < 10)
+ *   utilization gpu 10+20i %, memory 5+10i %; memory total 24 GiB, used (1+i) GiB
+ *   power 100500+50000i mW, enforced limit 300000 mW, energy 123456789+1000000i mJ
+ *   temperature 40+5i C, clocks graphics 1400+100i, SM 1500+100i, memory 9501, video 1200 MHz
+ *   throttle reasons: GPU 0 gpu_idle (0x1); others sw_power_cap|hw_thermal_slowdown (0x44)
+ *   GPU 0 processes: compute pid 1000 (512 MiB); graphics pid 1000 (512 MiB) and pid 2000
+ *   (memory not available); process utilization pid 1000 sm 42 %. Other GPUs: NOT_SUPPORTED.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int nvmlReturn_t;
+typedef struct nvmlDevice_st *nvmlDevice_t;
+
+#define NVML_SUCCESS 0
+#define NVML_ERROR_UNINITIALIZED 1
+#define NVML_ERROR_INVALID_ARGUMENT 2
+#define NVML_ERROR_NOT_SUPPORTED 3
+#define NVML_ERROR_INSUFFICIENT_SIZE 7
+#define NVML_VALUE_NOT_AVAILABLE_ULL 0xFFFFFFFFFFFFFFFFULL
+
+typedef struct { unsigned int gpu; unsigned int memory; } nvmlUtilization_t;
+typedef struct { unsigned long long total, free, used; } nvmlMemory_t;
+typedef struct { unsigned int version; unsigned long long total, reserved, free, used; } nvmlMemory_v2_t;
+typedef struct {
+    unsigned int pid;
+    unsigned long long usedGpuMemory;
+    unsigned int gpuInstanceId;
+    unsigned int computeInstanceId;
+} nvmlProcessInfo_t;
+typedef struct {
+    unsigned int pid;
+    unsigned long long timeStamp;
+    unsigned int smUtil, memUtil, encUtil, decUtil;
+} nvmlProcessUtilizationSample_t;
+
+static int initialized = 0;
+static unsigned int gpu_count = 2;
+
+static int idx(nvmlDevice_t d, unsigned int *out) {
+    uintptr_t v = (uintptr_t)d;
+    if (!initialized) return NVML_ERROR_UNINITIALIZED;
+    if (v == 0 || v > gpu_count) return NVML_ERROR_INVALID_ARGUMENT;
+    *out = (unsigned int)(v - 1);
+    return NVML_SUCCESS;
+}
+#define IDX(d) unsigned int i; { int r_ = idx((d), &i); if (r_) return r_; }
+
+nvmlReturn_t nvmlInit_v2(void) {
+    const char *c = getenv("FAKE_NVML_GPU_COUNT");
+    gpu_count = c ? (unsigned int)strtoul(c, NULL, 10) : 2;
+    initialized = 1;
+    return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlInit(void) { return nvmlInit_v2(); }
+nvmlReturn_t nvmlInitWithFlags(unsigned int flags) { (void)flags; return nvmlInit_v2(); }
+nvmlReturn_t nvmlShutdown(void) { initialized = 0; return NVML_SUCCESS; }
+const char *nvmlErrorString(nvmlReturn_t r) {
+    switch (r) {
+    case NVML_SUCCESS: return "Success";
+    case NVML_ERROR_UNINITIALIZED: return "Uninitialized";
+    case NVML_ERROR_INVALID_ARGUMENT: return "Invalid Argument";
+    case NVML_ERROR_NOT_SUPPORTED: return "Not Supported";
+    case NVML_ERROR_INSUFFICIENT_SIZE: return "Insufficient Size";
+    default: return "Unknown Error";
+    }
+}
+nvmlReturn_t nvmlSystemGetDriverVersion(char *v, unsigned int len) { snprintf(v, len, "999.99.99"); return NVML_SUCCESS; }
+
+nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *count) {
+    if (!initialized) return NVML_ERROR_UNINITIALIZED;
+    *count = gpu_count;
+    return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetCount(unsigned int *count) { return nvmlDeviceGetCount_v2(count); }
+nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *device) {
+    if (!initialized) return NVML_ERROR_UNINITIALIZED;
+    if (index >= gpu_count) return NVML_ERROR_INVALID_ARGUMENT;
+    *device = (nvmlDevice_t)(uintptr_t)(index + 1);
+    return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned int index, nvmlDevice_t *device) {
+    return nvmlDeviceGetHandleByIndex_v2(index, device);
+}
+nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t d, unsigned int *index) { IDX(d); *index = i; return NVML_SUCCESS; }
+nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t d, char *name, unsigned int len) {
+    IDX(d); snprintf(name, len, "Fake NVIDIA GPU %u", i); return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t d, char *uuid, unsigned int len) {
+    IDX(d); snprintf(uuid, len, "GPU-fake0000-0000-0000-0000-%012u", i); return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilization_t *u) {
+    IDX(d); u->gpu = 10 + i * 20; u->memory = 5 + i * 10; return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t *m) {
+    IDX(d); m->total = 24ULL << 30; m->used = (1ULL + i) << 30; m->free = m->total - m->used; return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t d, nvmlMemory_v2_t *m) {
+    IDX(d);
+    if ((m->version >> 24) != 2 || (m->version & 0xFFFFFF) != sizeof(nvmlMemory_v2_t)) return NVML_ERROR_INVALID_ARGUMENT;
+    m->total = 24ULL << 30; m->reserved = 256ULL << 20; m->used = (1ULL + i) << 30;
+    m->free = m->total - m->reserved - m->used;
+    return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned int *mw) { IDX(d); *mw = 100500 + i * 50000; return NVML_SUCCESS; }
+nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t d, unsigned int *mw) { IDX(d); *mw = 300000; return NVML_SUCCESS; }
+nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t d, unsigned int *mw) { IDX(d); *mw = 300000; return NVML_SUCCESS; }
+nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long long *mj) {
+    IDX(d); *mj = 123456789ULL + i * 1000000ULL; return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t d, int sensor, unsigned int *t) {
+    IDX(d); if (sensor != 0) return NVML_ERROR_INVALID_ARGUMENT; *t = 40 + i * 5; return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t d, int type, unsigned int *mhz) {
+    IDX(d);
+    switch (type) {
+    case 0: *mhz = 1400 + i * 100; break; /* NVML_CLOCK_GRAPHICS */
+    case 1: *mhz = 1500 + i * 100; break; /* NVML_CLOCK_SM */
+    case 2: *mhz = 9501; break;           /* NVML_CLOCK_MEM */
+    case 3: *mhz = 1200; break;           /* NVML_CLOCK_VIDEO */
+    default: return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetCurrentClocksThrottleReasons(nvmlDevice_t d, unsigned long long *r) {
+    IDX(d); *r = i == 0 ? 0x1ULL : (0x4ULL | 0x40ULL); return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetCurrentClocksEventReasons(nvmlDevice_t d, unsigned long long *r) {
+    return nvmlDeviceGetCurrentClocksThrottleReasons(d, r);
+}
+
+static nvmlReturn_t fill_procs(const nvmlProcessInfo_t *src, unsigned int n, unsigned int *count, nvmlProcessInfo_t *out) {
+    if (out == NULL || *count < n) {
+        *count = n;
+        return n == 0 ? NVML_SUCCESS : NVML_ERROR_INSUFFICIENT_SIZE;
+    }
+    memcpy(out, src, n * sizeof *src);
+    *count = n;
+    return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d, unsigned int *count, nvmlProcessInfo_t *p) {
+    static const nvmlProcessInfo_t procs[] = {{1000, 512ULL << 20, 0xFFFFFFFF, 0xFFFFFFFF}};
+    IDX(d); if (i != 0) return NVML_ERROR_NOT_SUPPORTED;
+    return fill_procs(procs, 1, count, p);
+}
+nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t d, unsigned int *count, nvmlProcessInfo_t *p) {
+    static const nvmlProcessInfo_t procs[] = {
+        {1000, 512ULL << 20, 0xFFFFFFFF, 0xFFFFFFFF},
+        {2000, NVML_VALUE_NOT_AVAILABLE_ULL, 0xFFFFFFFF, 0xFFFFFFFF},
+    };
+    IDX(d); if (i != 0) return NVML_ERROR_NOT_SUPPORTED;
+    return fill_procs(procs, 2, count, p);
+}
+nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(nvmlDevice_t d, unsigned int *count, nvmlProcessInfo_t *p) {
+    IDX(d); return fill_procs(NULL, 0, count, p);
+}
+nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t d, nvmlProcessUtilizationSample_t *s, unsigned int *count,
+                                             unsigned long long lastSeen) {
+    IDX(d); if (i != 0) return NVML_ERROR_NOT_SUPPORTED;
+    if (lastSeen >= 1000000ULL) { *count = 0; return NVML_SUCCESS; }
+    if (s == NULL || *count < 1) { *count = 1; return NVML_ERROR_INSUFFICIENT_SIZE; }
+    s[0].pid = 1000; s[0].timeStamp = 1000000ULL; s[0].smUtil = 42; s[0].memUtil = 7; s[0].encUtil = 0; s[0].decUtil = 0;
+    *count = 1;
+    return NVML_SUCCESS;
+}
