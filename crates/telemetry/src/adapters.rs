@@ -43,7 +43,7 @@ fn backend_str(b: wgpu::Backend) -> String {
 fn limits_map(l: &wgpu::Limits) -> BTreeMap<String, u64> {
     [
         ("max_buffer_size", l.max_buffer_size),
-        ("max_storage_buffer_binding_size", l.max_storage_buffer_binding_size as u64),
+        ("max_storage_buffer_binding_size", l.max_storage_buffer_binding_size),
         ("max_compute_workgroup_storage_size", l.max_compute_workgroup_storage_size as u64),
         ("max_compute_invocations_per_workgroup", l.max_compute_invocations_per_workgroup as u64),
         ("max_compute_workgroups_per_dimension", l.max_compute_workgroups_per_dimension as u64),

@@ -49,7 +49,7 @@ fn throttle_names(bits: nvml_wrapper::bitmasks::device::ThrottleReasons) -> Vec<
 
 enum State {
     NotStarted,
-    Ready(Nvml),
+    Ready(Box<Nvml>),
     Failed(String),
 }
 
@@ -84,7 +84,7 @@ impl NvidiaCollector {
             b.lib_path(p.as_os_str());
         }
         self.state = match b.init() {
-            Ok(n) => State::Ready(n),
+            Ok(n) => State::Ready(Box::new(n)),
             Err(e) => State::Failed(init_reason(&e, self.lib.as_deref())),
         };
     }

@@ -48,7 +48,7 @@ pub(crate) fn list_prefixed(dir: &Path, prefix: &str) -> Result<Vec<String>, Tel
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|n| n.starts_with(prefix))
         .collect();
-    names.sort_by(|a, b| natural_key(a).cmp(&natural_key(b)));
+    names.sort_by_key(|a| natural_key(a));
     Ok(names)
 }
 

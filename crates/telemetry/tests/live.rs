@@ -51,10 +51,8 @@ fn two_real_ticks_have_plausible_values_and_rates() {
     }
 
     // No GPU, hwmon, RAPL or cpufreq here: each says why rather than showing a number.
-    for r in [snap.gpus.reason(), snap.rapl.reason(), snap.cpufreq.reason(), snap.temperatures.reason()] {
-        if let Some(r) = r {
-            assert!(!r.is_empty());
-        }
+    for r in [snap.gpus.reason(), snap.rapl.reason(), snap.cpufreq.reason(), snap.temperatures.reason()].into_iter().flatten() {
+        assert!(!r.is_empty());
     }
     eprintln!("{}", snap.gpus.reason().unwrap_or("gpus available"));
     if let Some(d) = snap.disks.value() {
