@@ -74,7 +74,10 @@ impl Store {
 
         if report.raw_deleted + report.minute_deleted + report.hour_deleted > 0 {
             // Give freed pages back to the file system, then fold the WAL in so the file shrinks.
-            self.conn.execute_batch("PRAGMA incremental_vacuum;")?;
+            // Each step of this pragma frees one page, so it must be stepped to the end.
+            let mut vacuum = self.conn.prepare("PRAGMA incremental_vacuum")?;
+            let mut steps = vacuum.query([])?;
+            while steps.next()?.is_some() {}
             self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
         report.bytes_after = self.file_bytes()?;
