@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['e2e/**/*.e2e.ts'],
+    // the desktop window test has its own config (vitest.desktop.config.ts, needs Xvfb)
+    exclude: ['e2e/desktop.e2e.ts', 'node_modules/**'],
     environment: 'node',
     testTimeout: 120_000,
     hookTimeout: 120_000,

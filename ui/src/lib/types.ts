@@ -31,6 +31,8 @@ export type Status = {
   started_ms: number;
   sampling: { mode: SamplingMode; interval_ms: number };
   samples_written: number;
+  /** The last error of a background loop, if it has not recovered since. */
+  last_error?: string | null;
 };
 
 import type { Reading } from './bindings/Reading';
