@@ -68,3 +68,14 @@ describe('format', () => {
     expect(formatDateTime(ts)).toBe('2024-05-01 14:03:07');
   });
 });
+
+import { timeTicks } from './format';
+describe('timeTicks', () => {
+  const t = (h: number, m: number, s = 0, day = 1) => new Date(2024, 4, day, h, m, s).getTime() / 1000;
+  it('picks the detail from the span', () => {
+    expect(timeTicks([t(9, 0, 0), t(9, 0, 30)])).toEqual(['09:00:00', '09:00:30']);
+    expect(timeTicks([t(9, 0), t(10, 0)])).toEqual(['09:00', '10:00']);
+    expect(timeTicks([t(9, 0, 0, 1), t(9, 0, 0, 5)])).toEqual(['05-01 09:00', '05-05 09:00']);
+    expect(timeTicks([])).toEqual([]);
+  });
+});

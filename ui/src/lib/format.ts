@@ -165,3 +165,16 @@ export function formatAxis(unit: Unit, v: number): string {
       return trim(v, 1);
   }
 }
+
+/** Local-time tick labels for a chart's x axis (seconds since epoch), detail chosen by span. */
+export function timeTicks(splitsSec: number[]): string[] {
+  if (splitsSec.length === 0) return [];
+  const span = splitsSec[splitsSec.length - 1] - splitsSec[0];
+  return splitsSec.map((s) => {
+    const d = new Date(s * 1000);
+    const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    if (span > 2 * 86_400) return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${hm}`;
+    if (span <= 600) return `${hm}:${pad(d.getSeconds())}`;
+    return hm;
+  });
+}
