@@ -11,12 +11,7 @@ use steward_api::{ApiConfig, Steward};
 use tauri::{Manager, WindowEvent};
 
 fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    steward_api::init_logging(std::env::var_os("STEWARD_LOG_JSON").is_some());
 
     if cfg!(target_os = "linux") && std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         anyhow::bail!(

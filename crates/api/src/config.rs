@@ -18,7 +18,7 @@ impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
             db_path: steward_store::default_path(),
-            sampler: SamplerConfig::default(),
+            sampler: SamplerConfig::from_env(),
             retention: RetentionPolicy::default(),
             maintenance_interval_ms: 60_000,
         }

@@ -6,12 +6,14 @@
 
 mod config;
 mod error;
+mod logging;
 mod sampling_loop;
 mod service;
 mod status;
 
 pub use config::ApiConfig;
 pub use error::ApiError;
+pub use logging::init_logging;
 pub use service::Steward;
 pub use status::{SamplingMode, SamplingState, Status};
 pub use steward_core::{HistoryQuery, Inventory, SeriesHistory, Snapshot};

@@ -7,7 +7,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use steward_core::series::{SeriesValue, flatten};
-use steward_telemetry::Sampler;
+use steward_telemetry::{Cost, Mode, Sampler, interval_ms};
+
+use crate::status::SamplingMode;
 
 use crate::service::{Shared, now_ms};
 
@@ -17,35 +19,59 @@ const FLUSH_EVERY_MS: i64 = 5_000;
 pub(crate) fn run(shared: Arc<Shared>, mut sampler: Sampler, wake: Receiver<()>) {
     let mut pending: Vec<(i64, Vec<SeriesValue>)> = Vec::new();
     let mut last_flush = now_ms();
-    let mut last_maintenance = i64::MIN;
+    let mut last_maintenance: Option<i64> = None;
+    // Rates (CPU %, IO/s) need two samples: take a first one now, unpublished, so the first
+    // published snapshot (one interval later) already has them.
+    let first = now_ms();
+    sampler.tick(first);
+    let due = sampler.next_due_ms().unwrap_or(first + 1_000);
+    while now_ms() < due {
+        if !wait(&wake, due - now_ms()) || shared.is_stopping() {
+            return;
+        }
+    }
     loop {
         let mode = shared.sampling_mode();
-        sampler.set_mode(mode.into());
+        let mode = telemetry_mode(mode);
+        sampler.set_mode(mode);
         let now = now_ms();
         let snapshot = Arc::new(sampler.tick(now));
         pending.push((now, flatten(&snapshot)));
-        shared.publish(snapshot, sampler.cheap_interval_ms(mode.into()));
+        shared.publish(snapshot, interval_ms(mode, Cost::Cheap) as u32);
 
         if now - last_flush >= FLUSH_EVERY_MS || shared.is_stopping() {
             shared.write_history(&pending);
             pending.clear();
             last_flush = now;
         }
-        if now - last_maintenance >= shared.config.maintenance_interval_ms {
+        if last_maintenance.is_none_or(|t| now - t >= shared.config.maintenance_interval_ms) {
             shared.maintain(now);
-            last_maintenance = now;
+            last_maintenance = Some(now);
         }
         if shared.is_stopping() {
             return;
         }
-        let sleep_ms = (sampler.next_due_ms() - now_ms()).clamp(10, 60_000) as u64;
-        match wake.recv_timeout(Duration::from_millis(sleep_ms)) {
-            // A mode change or stop request: re-evaluate at once.
-            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => {
-                shared.write_history(&pending);
-                return;
-            }
+        let next_due = sampler.next_due_ms().unwrap_or(now + 1_000);
+        if !wait(&wake, next_due - now_ms()) {
+            shared.write_history(&pending);
+            return;
         }
+    }
+}
+
+/// Sleeps up to `ms`, waking early on a mode change or stop request. False when the service
+/// handle is gone.
+fn wait(wake: &Receiver<()>, ms: i64) -> bool {
+    match wake.recv_timeout(Duration::from_millis(ms.clamp(10, 60_000) as u64)) {
+        Ok(()) | Err(RecvTimeoutError::Timeout) => true,
+        Err(RecvTimeoutError::Disconnected) => false,
+    }
+}
+
+fn telemetry_mode(mode: SamplingMode) -> Mode {
+    match mode {
+        SamplingMode::Active => Mode::Active,
+        SamplingMode::Hidden => Mode::Hidden,
+        SamplingMode::Idle => Mode::Idle,
     }
 }

@@ -61,8 +61,8 @@ impl Steward {
     /// Fails, leaving the database untouched, when it is locked, unwritable or corrupt.
     pub fn start(config: ApiConfig) -> Result<Steward, ApiError> {
         let store = Store::open(&config.db_path)?;
-        let sampler = Sampler::new(config.sampler.clone());
-        let inventory = steward_telemetry::inventory(&config.sampler);
+        let sampler = Sampler::new(&config.sampler);
+        let inventory = steward_telemetry::inventory(&config.sampler.root, true);
         let (wake_tx, wake_rx) = channel();
         let (live, _) = broadcast::channel(16);
         let shared = Arc::new(Shared {

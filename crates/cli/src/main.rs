@@ -30,21 +30,10 @@ enum Command {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    init_logging(cli.log_json);
+    steward_api::init_logging(cli.log_json);
     match cli.command {
         Command::Serve(args) => serve::serve(args),
         Command::Snapshot(args) => serve::snapshot(args),
         Command::Bench(cmd) => bench::run(cmd),
-    }
-}
-
-fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
     }
 }

@@ -65,7 +65,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
 }
 
 pub fn snapshot(args: SnapshotArgs) -> Result<()> {
-    let mut sampler = steward_telemetry::Sampler::new(Default::default());
+    let mut sampler = steward_telemetry::Sampler::new(&steward_telemetry::SamplerConfig::from_env());
     let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     sampler.tick(now());
     std::thread::sleep(std::time::Duration::from_millis(args.interval_ms));
