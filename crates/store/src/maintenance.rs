@@ -4,6 +4,7 @@
 
 use rusqlite::params;
 
+use crate::query::align_down;
 use crate::tiers::{HOUR_MS, MINUTE_MS, Tier, Watermarks};
 use crate::{Store, StoreError};
 
@@ -55,7 +56,10 @@ impl Store {
         now_ms: i64,
         policy: &RetentionPolicy,
     ) -> Result<MaintenanceReport, StoreError> {
-        let mut report = MaintenanceReport { bytes_before: self.file_bytes()?, ..Default::default() };
+        let mut report = MaintenanceReport {
+            bytes_before: self.file_bytes()?,
+            ..Default::default()
+        };
 
         let minute_target = now_ms.div_euclid(MINUTE_MS) * MINUTE_MS;
         report.minute_rows_written = self.roll_up(Tier::Raw, Tier::Minute, minute_target)?;
@@ -63,11 +67,13 @@ impl Store {
         let hour_target = now_ms.min(self.watermarks.minute).div_euclid(HOUR_MS) * HOUR_MS;
         report.hour_rows_written = self.roll_up(Tier::Minute, Tier::Hour, hour_target)?;
 
-        // Never prune what has not been rolled up yet.
+        // Never prune what has not been rolled up yet, and cut on the next tier's boundaries so
+        // a rollup row never covers a half-pruned interval (queries would count it twice).
         let w = self.watermarks;
-        report.raw_deleted = self.delete_older(Tier::Raw, (now_ms - policy.raw_ms).min(w.minute))?;
-        report.minute_deleted =
-            self.delete_older(Tier::Minute, (now_ms - policy.minute_ms).min(w.hour))?;
+        let raw_cutoff = align_down((now_ms - policy.raw_ms).min(w.minute), MINUTE_MS);
+        report.raw_deleted = self.delete_older(Tier::Raw, raw_cutoff)?;
+        let minute_cutoff = align_down((now_ms - policy.minute_ms).min(w.hour), HOUR_MS);
+        report.minute_deleted = self.delete_older(Tier::Minute, minute_cutoff)?;
         report.hour_deleted = self.delete_older(Tier::Hour, now_ms - policy.hour_ms)?;
 
         report.over_limit = self.enforce_size_limit(now_ms, policy.max_bytes, &mut report)?;
@@ -78,7 +84,8 @@ impl Store {
             let mut vacuum = self.conn.prepare("PRAGMA incremental_vacuum")?;
             let mut steps = vacuum.query([])?;
             while steps.next()?.is_some() {}
-            self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
         report.bytes_after = self.file_bytes()?;
         Ok(report)
@@ -145,18 +152,26 @@ impl Store {
         report: &mut MaintenanceReport,
     ) -> Result<bool, StoreError> {
         let w = self.watermarks;
+        // (tier, prune nothing at or after, slice per step, boundary the cut must fall on)
         let phases = [
-            (Tier::Raw, w.minute, HOUR_MS),
-            (Tier::Minute, (now_ms - MINUTE_FLOOR_MS).min(w.hour), HOUR_MS),
-            (Tier::Hour, i64::MAX, DAY_MS),
+            (Tier::Raw, w.minute, HOUR_MS, MINUTE_MS),
+            (
+                Tier::Minute,
+                align_down((now_ms - MINUTE_FLOOR_MS).min(w.hour), HOUR_MS),
+                HOUR_MS,
+                HOUR_MS,
+            ),
+            (Tier::Hour, i64::MAX, DAY_MS, 1),
         ];
-        for (tier, limit, slice) in phases {
+        for (tier, limit, slice, boundary) in phases {
             while self.live_bytes()? > max_bytes {
-                let Some(oldest) = self.oldest_row(tier)? else { break };
+                let Some(oldest) = self.oldest_row(tier)? else {
+                    break;
+                };
                 if oldest >= limit {
                     break;
                 }
-                let cutoff = oldest.saturating_add(slice).min(limit);
+                let cutoff = align_down(oldest.saturating_add(slice), boundary).min(limit);
                 let n = self.delete_older(tier, cutoff)?;
                 match tier {
                     Tier::Raw => report.raw_deleted += n,
@@ -174,11 +189,16 @@ impl Store {
             "SELECT min((SELECT min(ts_ms) FROM {} WHERE series_id = s.id)) FROM series s",
             tier.table()
         );
-        Ok(self.conn.prepare_cached(&sql)?.query_row([], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([], |r| r.get(0))?)
     }
 
     fn pragma_u64(&self, name: &str) -> Result<u64, StoreError> {
-        let v: i64 = self.conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))?;
+        let v: i64 = self
+            .conn
+            .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))?;
         Ok(v as u64)
     }
 

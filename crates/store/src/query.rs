@@ -16,7 +16,7 @@ struct Plan {
     tier: Tier,
     /// `from_ms` aligned down to the tier's resolution, so rollup rows never straddle buckets.
     start: i64,
-    /// Exclusive (`to_ms + 1`).
+    /// Exclusive: `to_ms + 1` aligned up to the tier's resolution.
     end: i64,
     bucket_ms: i64,
 }
@@ -33,13 +33,25 @@ impl Plan {
             .find(|t| i128::from(t.resolution_ms()) <= wanted)
             .unwrap_or(Tier::Raw);
         let res = tier.resolution_ms();
-        let start = from_ms.div_euclid(res) * res;
+        // Whole resolution units on both ends: a rollup row is either in the range or not.
+        let start = align_down(from_ms, res);
+        let end = align_down(end.saturating_add(res - 1), res);
         let bucket = ceil_div(i128::from(end) - i128::from(start), max_points).max(1);
         // A multiple of the resolution: bucket boundaries fall on rollup boundaries. Rounding up
         // only makes buckets wider, so there are still at most `max_points` of them.
         let bucket_ms = (ceil_div(bucket, i128::from(res)) * i128::from(res)) as i64;
-        Plan { tier, start, end, bucket_ms }
+        Plan {
+            tier,
+            start,
+            end,
+            bucket_ms,
+        }
     }
+}
+
+/// `x` rounded down to a multiple of `step` (saturating at `i64::MIN`).
+pub(crate) fn align_down(x: i64, step: i64) -> i64 {
+    x.saturating_sub(x.rem_euclid(step))
 }
 
 fn ceil_div(a: i128, b: i128) -> i128 {
@@ -128,7 +140,10 @@ impl Store {
         let mut before = lo_primary;
         for &tier in &Tier::ALL[p + 1..] {
             let lo = self.oldest_within_retention(series_id, tier)?;
-            segments.push((tier, lo, before.min(self.watermarks.end_of(tier))));
+            // Stop at the last rollup row that ends before the finer data starts: a row that
+            // covers part of it would count those samples twice.
+            let hi = align_down(before, tier.resolution_ms()).min(self.watermarks.end_of(tier));
+            segments.push((tier, lo, hi));
             before = before.min(lo);
         }
         // Recent data the rollups have not reached yet.
@@ -154,7 +169,10 @@ impl Store {
         if tier == Tier::Hour {
             return Ok(i64::MIN);
         }
-        let sql = format!("SELECT min(ts_ms) FROM {} WHERE series_id = ?1", tier.table());
+        let sql = format!(
+            "SELECT min(ts_ms) FROM {} WHERE series_id = ?1",
+            tier.table()
+        );
         let oldest: Option<i64> = self
             .conn
             .prepare_cached(&sql)?
@@ -228,8 +246,14 @@ mod tests {
             assert_eq!(p.start % res, 0);
             assert_eq!(p.bucket_ms % res, 0);
             assert!(p.bucket_ms >= res);
-            let buckets = ceil_div(i128::from(p.end) - i128::from(p.start), i128::from(p.bucket_ms));
-            assert!(buckets <= i128::from(max), "{from}..{to}/{max}: {buckets} buckets");
+            let buckets = ceil_div(
+                i128::from(p.end) - i128::from(p.start),
+                i128::from(p.bucket_ms),
+            );
+            assert!(
+                buckets <= i128::from(max),
+                "{from}..{to}/{max}: {buckets} buckets"
+            );
         }
     }
 

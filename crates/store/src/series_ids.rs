@@ -31,8 +31,12 @@ pub(crate) fn id_or_create(
 impl Store {
     /// Names of all known series starting with `prefix`, sorted.
     pub fn series_names(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        let mut names: Vec<String> =
-            self.series_ids.keys().filter(|n| n.starts_with(prefix)).cloned().collect();
+        let mut names: Vec<String> = self
+            .series_ids
+            .keys()
+            .filter(|n| n.starts_with(prefix))
+            .cloned()
+            .collect();
         names.sort_unstable();
         Ok(names)
     }
