@@ -96,6 +96,7 @@ describe('overview against the real backend', () => {
   });
 
   afterAll(async () => {
+    if (server && server.exitCode !== null) console.error(`stewardctl exited early (${server.exitCode}):\n${serverLog}`);
     if (page && process.env.E2E_SCREENSHOT) await page.screenshot({ path: process.env.E2E_SCREENSHOT, fullPage: true }).catch(() => {});
     await browser?.close();
     if (server && server.exitCode === null) {
