@@ -20,20 +20,8 @@ export type { SeriesHistory } from './bindings/SeriesHistory';
 export type { Snapshot } from './bindings/Snapshot';
 export type { Temperature } from './bindings/Temperature';
 
-// TODO(bindings): `Status` will be generated into bindings/Status.ts by the server crate.
-// Until it exists it is declared here, to the agreed contract; then replace this block with
-// `export type { Status } from './bindings/Status';`.
-export type SamplingMode = 'active' | 'hidden' | 'idle';
-export type Status = {
-  version: string;
-  node: string;
-  db_path: string;
-  started_ms: number;
-  sampling: { mode: SamplingMode; interval_ms: number };
-  samples_written: number;
-  /** The last error of a background loop, if it has not recovered since. */
-  last_error?: string | null;
-};
+export type { SamplingMode } from './bindings/SamplingMode';
+export type { Status } from './bindings/Status';
 
 import type { Reading } from './bindings/Reading';
 

@@ -1,0 +1,95 @@
+//! Helpers for system tests: start Steward binaries as real processes and talk to them.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+/// A binary of this workspace, built by `cargo build --workspace` next to the test executable.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let path = exe.parent().and_then(Path::parent).expect("target dir").join(name);
+    assert!(path.is_file(), "{} is not built: run `cargo build --workspace` first", path.display());
+    path
+}
+
+/// A running `stewardctl serve`; killed (SIGKILL) when dropped.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub host: String,
+}
+
+impl Server {
+    /// Starts `stewardctl serve` on a free loopback port with `db`, and waits for its URL line.
+    pub fn start(db: &Path) -> Result<Server> {
+        let mut child = Command::new(binary("stewardctl"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(db)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(i) = line.find("http://") {
+                    let _ = tx.send(line[i..].trim_end_matches('/').to_string());
+                }
+            }
+        });
+        let Ok(url) = rx.recv_timeout(Duration::from_secs(30)) else {
+            let _ = child.kill();
+            let out = child.wait_with_output()?;
+            bail!("stewardctl serve did not start: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let host = url.trim_start_matches("http://").to_string();
+        Ok(Server { child, url, host })
+    }
+
+    /// GET a JSON route (with the right Host header, as a browser on this machine would send).
+    pub fn get(&self, path: &str) -> Result<(u16, serde_json::Value)> {
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+        let mut res = agent.get(format!("{}{path}", self.url)).call()?;
+        let status = res.status().as_u16();
+        let body = res.body_mut().read_to_string()?;
+        Ok((status, serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body))))
+    }
+
+    pub fn post(&self, path: &str, body: &str) -> Result<(u16, serde_json::Value)> {
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+        let mut res = agent.post(format!("{}{path}", self.url)).content_type("application/json").send(body)?;
+        let status = res.status().as_u16();
+        let text = res.body_mut().read_to_string()?;
+        Ok((status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))))
+    }
+
+    pub fn kill9(mut self) -> Result<()> {
+        self.child.kill()?; // SIGKILL on Unix
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `probe` until it returns `Some`, up to `timeout`.
+pub fn wait_for<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if let Some(v) = probe() {
+            return Some(v);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    None
+}
