@@ -6,7 +6,9 @@ use std::time::Duration;
 use steward_system_tests::{Server, binary, wait_for};
 
 fn history_points(server: &Server, series: &str) -> usize {
-    let q = format!(r#"{{"series":["{series}"],"from_ms":0,"to_ms":{},"max_points":1000}}"#, i64::MAX / 2);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    // 10 minutes in ≤ 600 buckets: one bucket per raw second.
+    let q = format!(r#"{{"series":["{series}"],"from_ms":{},"to_ms":{},"max_points":600}}"#, now - 600_000, now);
     let (status, body) = server.post("/api/history", &q).unwrap();
     assert_eq!(status, 200, "{body}");
     body[0]["points"].as_array().map_or(0, |p| p.len())
