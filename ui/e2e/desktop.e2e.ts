@@ -46,7 +46,8 @@ async function find(testid: string): Promise<string> {
     using: 'css selector',
     value: `[data-testid="${testid}"]`,
   });
-  return el[ELEMENT];
+  // W3C's key, or the legacy one some drivers still use.
+  return el[ELEMENT] ?? el.ELEMENT ?? Object.values(el)[0];
 }
 
 const attr = async (testid: string, name: string): Promise<string | null> =>

@@ -7,9 +7,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use steward_core::series::{SeriesValue, flatten};
-use steward_telemetry::{Cost, Mode, Sampler, interval_ms};
-
-use crate::status::SamplingMode;
+use steward_telemetry::Sampler;
 
 use crate::service::{Shared, now_ms};
 
@@ -32,12 +30,11 @@ pub(crate) fn run(shared: Arc<Shared>, mut sampler: Sampler, wake: Receiver<()>)
     }
     loop {
         let mode = shared.sampling_mode();
-        let mode = telemetry_mode(mode);
-        sampler.set_mode(mode);
+        sampler.set_mode(mode.telemetry_mode());
         let now = now_ms();
         let snapshot = Arc::new(sampler.tick(now));
         pending.push((now, flatten(&snapshot)));
-        shared.publish(snapshot, interval_ms(mode, Cost::Cheap) as u32);
+        shared.publish(snapshot);
 
         if now - last_flush >= FLUSH_EVERY_MS || shared.is_stopping() {
             shared.write_history(&pending);
@@ -65,13 +62,5 @@ fn wait(wake: &Receiver<()>, ms: i64) -> bool {
     match wake.recv_timeout(Duration::from_millis(ms.clamp(10, 60_000) as u64)) {
         Ok(()) | Err(RecvTimeoutError::Timeout) => true,
         Err(RecvTimeoutError::Disconnected) => false,
-    }
-}
-
-fn telemetry_mode(mode: SamplingMode) -> Mode {
-    match mode {
-        SamplingMode::Active => Mode::Active,
-        SamplingMode::Hidden => Mode::Hidden,
-        SamplingMode::Idle => Mode::Idle,
     }
 }

@@ -35,7 +35,6 @@ pub(crate) struct Shared {
     latest: RwLock<Option<Arc<Snapshot>>>,
     live: broadcast::Sender<Arc<Snapshot>>,
     visible: AtomicBool,
-    interval_ms: AtomicU64,
     samples_written: AtomicU64,
     last_error: Mutex<Option<String>>,
     stopping: AtomicBool,
@@ -73,7 +72,6 @@ impl Steward {
             latest: RwLock::new(None),
             live,
             visible: AtomicBool::new(true),
-            interval_ms: AtomicU64::new(0),
             samples_written: AtomicU64::new(0),
             last_error: Mutex::new(None),
             stopping: AtomicBool::new(false),
@@ -99,10 +97,7 @@ impl Steward {
             node: s.inventory.hostname.clone(),
             db_path: s.config.db_path.display().to_string(),
             started_ms: s.started_ms,
-            sampling: SamplingState {
-                mode: s.sampling_mode(),
-                interval_ms: s.interval_ms.load(Ordering::Relaxed) as u32,
-            },
+            sampling: SamplingState::of(s.sampling_mode()),
             samples_written: s.samples_written.load(Ordering::Relaxed),
             last_error: s.last_error.lock().ok().and_then(|e| e.clone()),
         }
@@ -184,8 +179,7 @@ impl Shared {
         }
     }
 
-    pub(crate) fn publish(&self, snapshot: Arc<Snapshot>, interval_ms: u32) {
-        self.interval_ms.store(interval_ms as u64, Ordering::Relaxed);
+    pub(crate) fn publish(&self, snapshot: Arc<Snapshot>) {
         if let Ok(mut l) = self.latest.write() {
             *l = Some(snapshot.clone());
         }

@@ -1,4 +1,5 @@
 use serde::{Deserialize, Serialize};
+use steward_telemetry::{Cost, Mode, interval_ms};
 use ts_rs::TS;
 
 /// How hard the sampler is working, and why.
@@ -34,4 +35,21 @@ pub struct Status {
     pub samples_written: u64,
     /// The last error of a background loop, if it has not recovered since.
     pub last_error: Option<String>,
+}
+
+impl SamplingMode {
+    pub(crate) fn telemetry_mode(self) -> Mode {
+        match self {
+            SamplingMode::Active => Mode::Active,
+            SamplingMode::Hidden => Mode::Hidden,
+            SamplingMode::Idle => Mode::Idle,
+        }
+    }
+}
+
+impl SamplingState {
+    /// The state of `mode`: its cheap-signal interval comes from the sampler's policy.
+    pub fn of(mode: SamplingMode) -> Self {
+        SamplingState { mode, interval_ms: interval_ms(mode.telemetry_mode(), Cost::Cheap) as u32 }
+    }
 }
