@@ -1,3 +1,12 @@
+import type {
+  AllocateBody,
+  AllocateResponse,
+  Allocation,
+  NodeResources,
+  Reservation,
+  ReservationChange,
+  StewardEvent,
+} from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
 
 /** The one interface the UI talks to; implemented over Tauri IPC and over HTTP + WebSocket. */
@@ -12,6 +21,22 @@ export interface Backend {
   setVisible(visible: boolean): Promise<void>;
   /** Live snapshots; `onError` reports stream trouble (e.g. a disconnection). Returns unsubscribe. */
   subscribe(onSnapshot: (s: Snapshot) => void, onError: (e: string) => void): () => void;
+
+  // Allocation and reservations (issue 3).
+  /** Nodes and their GPUs/accelerators: the calendar's rows. */
+  resources(): Promise<NodeResources[]>;
+  /** Reservations overlapping [from, to) (RFC 3339); recurring ones expanded into occurrences. */
+  reservations(from: string, to: string): Promise<Reservation[]>;
+  /** POST /resources/allocate. A refusal is a 200 with `result.success === false`, not a throw. */
+  allocate(request: AllocateBody): Promise<AllocateResponse>;
+  /** Move/resize; rejects with the server's reason (409) when the change breaks a rule. */
+  updateReservation(id: string, change: ReservationChange): Promise<Reservation>;
+  deleteReservation(id: string): Promise<void>;
+  allocations(): Promise<Allocation[]>;
+  cancelAllocation(id: string): Promise<void>;
+  events(kind: string | null, limit: number): Promise<StewardEvent[]>;
+  /** Where the iCalendar export can be downloaded, or null when this backend has no URL for it. */
+  icsUrl(): string | null;
 }
 
 /** An error whose message is fit to show the user. */
@@ -25,9 +50,36 @@ export class BackendError extends Error {
   }
 }
 
+/**
+ * Per-field validation errors (a 400's `errors`) as one line. Accepts a list of strings or of
+ * `{ field, message }`, or a map field → message(s).
+ */
+export function describeFieldErrors(errors: unknown): string {
+  const one = (x: unknown): string => {
+    if (typeof x === 'string') return x;
+    if (x && typeof x === 'object') {
+      const o = x as Record<string, unknown>;
+      const msg = o.message ?? o.error ?? o.reason;
+      if (typeof o.field === 'string' && msg !== undefined) return `${o.field}: ${one(msg)}`;
+      if (msg !== undefined) return one(msg);
+    }
+    return JSON.stringify(x);
+  };
+  if (Array.isArray(errors)) return errors.map(one).join('; ');
+  if (errors && typeof errors === 'object')
+    return Object.entries(errors as Record<string, unknown>)
+      .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.map(one).join(', ') : one(v)}`)
+      .join('; ');
+  return one(errors);
+}
+
 export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
   if (typeof e === 'string') return e;
+  if (e && typeof e === 'object' && 'errors' in e) {
+    const head = 'error' in e && typeof (e as { error: unknown }).error === 'string' ? `${(e as { error: string }).error}: ` : '';
+    return head + describeFieldErrors((e as { errors: unknown }).errors);
+  }
   if (e && typeof e === 'object' && 'error' in e && typeof (e as { error: unknown }).error === 'string')
     return (e as { error: string }).error;
   try {

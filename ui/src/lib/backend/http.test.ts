@@ -52,6 +52,42 @@ describe('HttpBackend', () => {
     const { f: f2 } = fakeFetch({});
     await expect(new HttpBackend('http://h/', f2).inventory()).rejects.toThrow('no route /api/inventory');
   });
+  it('speaks the allocation contract', async () => {
+    const grant = { request_id: 'q1', timestamp: 't', allocation_type: 'reserve', result: { success: true, reservation_id: 'r1', start_time: 'a', end_time: 'b' } };
+    const { f, calls } = fakeFetch({
+      '/resources/allocate': () => Response.json(grant),
+      '/api/reservations?from=2030-01-01T00%3A00%3A00Z&to=2030-01-02T00%3A00%3A00Z': () => Response.json([]),
+      '/api/reservations/r%2F1': () => new Response(null, { status: 204 }),
+      '/api/events?limit=5&kind=preemption': () => Response.json([]),
+      '/api/allocations/a1': () => new Response(null, { status: 204 }),
+    });
+    const b = new HttpBackend('http://h:1/', f);
+    expect(await b.reservations('2030-01-01T00:00:00Z', '2030-01-02T00:00:00Z')).toEqual([]);
+    const body = { id: 'q1', allocation_type: 'reserve' as const, reservation_request: {} as never };
+    expect(await b.allocate(body)).toEqual(grant);
+    expect(calls.at(-1)!.url).toBe('http://h:1/resources/allocate');
+    expect(calls.at(-1)!.init!.method).toBe('POST');
+    expect(JSON.parse(calls.at(-1)!.init!.body as string)).toEqual(body);
+    await b.deleteReservation('r/1');
+    expect(calls.at(-1)!.init!.method).toBe('DELETE');
+    expect(await b.events('preemption', 5)).toEqual([]);
+    await b.cancelAllocation('a1');
+    expect(calls.at(-1)!.init!.method).toBe('DELETE');
+    expect(b.icsUrl()).toBe('http://h:1/api/reservations.ics');
+  });
+  it('rejects a refused move with the server’s reason, and lists field errors', async () => {
+    const { f, calls } = fakeFetch({
+      '/api/reservations/r1': () => Response.json({ error: "overlaps reservation 'x' on vm/gpu1" }, { status: 409 }),
+      '/resources/allocate': () => Response.json({ errors: [{ field: 'reservation_request.end_time', message: 'before start' }] }, { status: 400 }),
+    });
+    const b = new HttpBackend('http://h/', f);
+    const err = await b.updateReservation('r1', { node: 'b' }).catch((e) => e);
+    expect(err.message).toContain("overlaps reservation 'x' on vm/gpu1");
+    expect(err.status).toBe(409);
+    expect(calls.at(-1)!.init!.method).toBe('PATCH');
+    expect(JSON.parse(calls.at(-1)!.init!.body as string)).toEqual({ node: 'b' });
+    await expect(b.allocate({ allocation_type: 'allocate', allocation_request: {} })).rejects.toThrow('reservation_request.end_time: before start');
+  });
   it('builds the live URL from the page URL', () => {
     expect(liveUrl('http://127.0.0.1:7878/')).toBe('ws://127.0.0.1:7878/api/live');
     expect(liveUrl('https://x/steward/')).toBe('wss://x/steward/api/live');

@@ -1,6 +1,15 @@
+import type {
+  AllocateBody,
+  AllocateResponse,
+  Allocation,
+  NodeResources,
+  Reservation,
+  ReservationChange,
+  StewardEvent,
+} from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
 import { backoffMs } from '../backoff';
-import { type Backend, BackendError } from './backend';
+import { type Backend, BackendError, errorMessage } from './backend';
 
 /** Turn a non-2xx response into a BackendError carrying the server's `{ "error": "..." }`. */
 export async function responseError(res: Response, what: string): Promise<BackendError> {
@@ -9,7 +18,7 @@ export async function responseError(res: Response, what: string): Promise<Backen
     const text = await res.text();
     try {
       const body = JSON.parse(text);
-      if (body && typeof body.error === 'string') msg = body.error;
+      if (body && (typeof body.error === 'string' || body.errors !== undefined)) msg = errorMessage(body);
     } catch {
       msg = text.trim().slice(0, 300);
     }
@@ -57,6 +66,10 @@ export class HttpBackend implements Backend {
     return (await res.json()) as T;
   }
 
+  private send<T>(path: string, method: string, body: unknown): Promise<T> {
+    return this.json(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
   inventory(): Promise<Inventory> {
     return this.json('api/inventory');
   }
@@ -85,6 +98,37 @@ export class HttpBackend implements Backend {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ visible }),
     });
+  }
+
+  resources(): Promise<NodeResources[]> {
+    return this.json('api/resources');
+  }
+  reservations(from: string, to: string): Promise<Reservation[]> {
+    return this.json(`api/reservations?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+  }
+  allocate(request: AllocateBody): Promise<AllocateResponse> {
+    // Beside /api, at the path the issue names.
+    return this.send('resources/allocate', 'POST', request);
+  }
+  updateReservation(id: string, change: ReservationChange): Promise<Reservation> {
+    return this.send(`api/reservations/${encodeURIComponent(id)}`, 'PATCH', change);
+  }
+  async deleteReservation(id: string): Promise<void> {
+    await this.request(`api/reservations/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+  allocations(): Promise<Allocation[]> {
+    return this.json('api/allocations');
+  }
+  async cancelAllocation(id: string): Promise<void> {
+    await this.request(`api/allocations/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+  events(kind: string | null, limit: number): Promise<StewardEvent[]> {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (kind) q.set('kind', kind);
+    return this.json(`api/events?${q}`);
+  }
+  icsUrl(): string {
+    return this.url('api/reservations.ics');
   }
 
   subscribe(onSnapshot: (s: Snapshot) => void, onError: (e: string) => void): () => void {

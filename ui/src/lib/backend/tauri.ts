@@ -1,4 +1,13 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
+import type {
+  AllocateBody,
+  AllocateResponse,
+  Allocation,
+  NodeResources,
+  Reservation,
+  ReservationChange,
+  StewardEvent,
+} from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
 import { type Backend, BackendError, errorMessage } from './backend';
 
@@ -30,6 +39,34 @@ export class TauriBackend implements Backend {
   }
   setVisible(visible: boolean): Promise<void> {
     return call('set_visible', { visible });
+  }
+  resources(): Promise<NodeResources[]> {
+    return call('resources');
+  }
+  reservations(from: string, to: string): Promise<Reservation[]> {
+    return call('reservations', { from, to });
+  }
+  allocate(request: AllocateBody): Promise<AllocateResponse> {
+    return call('allocate', { request });
+  }
+  updateReservation(id: string, change: ReservationChange): Promise<Reservation> {
+    return call('update_reservation', { id, change });
+  }
+  deleteReservation(id: string): Promise<void> {
+    return call('delete_reservation', { id });
+  }
+  allocations(): Promise<Allocation[]> {
+    return call('allocations');
+  }
+  cancelAllocation(id: string): Promise<void> {
+    return call('cancel_allocation', { id });
+  }
+  events(kind: string | null, limit: number): Promise<StewardEvent[]> {
+    return call('events', { kind, limit });
+  }
+  icsUrl(): null {
+    // The desktop shell has no HTTP origin to download from.
+    return null;
   }
   subscribe(onSnapshot: (s: Snapshot) => void, onError: (e: string) => void): () => void {
     let active = true;

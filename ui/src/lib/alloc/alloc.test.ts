@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import {
+  draftFor,
+  draftRequest,
+  dropChange,
+  eventId,
+  fromLocalInput,
+  reservationEvents,
+  resourceRows,
+  rowIndex,
+  toLocalInput,
+} from './calendar';
+import { cancellable, describeResources, groupAllocations } from './queue';
+import type { Allocation, NodeResources, Reservation } from './wire';
+
+const GiB = 1024 ** 3;
+const node = (name: string, gpus: number): NodeResources => ({
+  node: name,
+  cores: 16,
+  memory_bytes: 64 * GiB,
+  labels: {},
+  gpus: Array.from({ length: gpus }, (_, i) => ({ id: `${name}/gpu${i}`, index: i, name: 'Fake A100', memory_bytes: 40 * GiB })),
+  accelerators: [],
+});
+const NODES = [node('vm', 4), node('b', 2)];
+
+const res = (over: Partial<Reservation> = {}): Reservation => ({
+  id: 'r1',
+  name: 'train',
+  owner: 'ada',
+  node: 'vm',
+  gpus: ['vm/gpu0', 'vm/gpu1'],
+  cores: 0,
+  memory_bytes: 0,
+  start_time: '2030-01-02T09:00:00Z',
+  end_time: '2030-01-02T12:00:00Z',
+  flags: { overlap: false, ignore_running: false },
+  recurrence: null,
+  ...over,
+});
+
+const S = new Date('2030-01-02T10:00:00Z');
+const E = new Date('2030-01-02T13:00:00Z');
+
+describe('calendar rows', () => {
+  it('nests GPUs under their node', () => {
+    const rows = resourceRows(NODES);
+    expect(rows.map((r) => r.id)).toEqual(['vm', 'b']);
+    expect(rows[0].children!.map((c) => c.id)).toEqual(['vm/gpu0', 'vm/gpu1', 'vm/gpu2', 'vm/gpu3']);
+    expect(rows[0].children![2].title).toBe('GPU 2 · Fake A100 · 40 GiB');
+    expect(rowIndex(NODES).get('b/gpu1')).toEqual({ id: 'b/gpu1', node: 'b', gpu: { id: 'b/gpu1', index: 1 } });
+  });
+  it('puts a reservation on its GPU rows, or on its node row when it has no GPU', () => {
+    const [a, b] = reservationEvents([res(), res({ id: 'r2', gpus: [], cores: 4 })]);
+    expect(a.resourceIds).toEqual(['vm/gpu0', 'vm/gpu1']);
+    expect(a.start.getTime()).toBe(Date.parse('2030-01-02T09:00:00Z'));
+    expect(a.editable).toBe(true);
+    expect(b.resourceIds).toEqual(['vm']);
+  });
+  it('gives occurrences distinct ids and keeps them out of drag-and-drop', () => {
+    const occ = res({ id: 'r9', occurrence_of: 'r9', recurrence: { freq: 'daily', tz: 'Europe/Berlin' } });
+    expect(eventId(occ)).toBe('r9@2030-01-02T09:00:00Z');
+    expect(reservationEvents([occ])[0].editable).toBe(false);
+  });
+});
+
+describe('drag and drop → change', () => {
+  it('moves in time only when the row stays', () => {
+    expect(dropChange(res(), 'vm/gpu0', 'vm/gpu0', S, E, NODES)).toEqual({
+      change: { start_time: '2030-01-02T10:00:00.000Z', end_time: '2030-01-02T13:00:00.000Z' },
+    });
+  });
+  it('swaps the dragged GPU for the target GPU on the same node', () => {
+    const c = dropChange(res(), 'vm/gpu1', 'vm/gpu3', S, E, NODES);
+    expect(c).toEqual({ change: expect.objectContaining({ gpus: ['vm/gpu0', 'vm/gpu3'] }) });
+    expect('change' in c && c.change.node).toBeUndefined();
+  });
+  it('refuses landing on a GPU it already holds', () => {
+    expect(dropChange(res(), 'vm/gpu1', 'vm/gpu0', S, E, NODES)).toEqual({ error: 'train already holds vm/gpu0' });
+  });
+  it('carries the GPUs to the same indices on another node, or says why not', () => {
+    expect(dropChange(res(), 'vm/gpu0', 'b/gpu0', S, E, NODES)).toEqual({
+      change: expect.objectContaining({ node: 'b', gpus: ['b/gpu0', 'b/gpu1'] }),
+    });
+    expect(dropChange(res({ gpus: ['vm/gpu3'] }), 'vm/gpu3', 'b', S, E, NODES)).toEqual({ error: 'b has no GPU 3 to take vm/gpu3' });
+  });
+  it('moves a GPU-less reservation between nodes, or onto a GPU', () => {
+    const r = res({ gpus: [], cores: 4 });
+    expect(dropChange(r, 'vm', 'b', S, E, NODES)).toEqual({ change: expect.objectContaining({ node: 'b' }) });
+    expect(dropChange(r, 'vm', 'vm/gpu2', S, E, NODES)).toEqual({ change: expect.objectContaining({ gpus: ['vm/gpu2'] }) });
+  });
+});
+
+describe('the reservation form', () => {
+  it('round-trips local wall time through RFC 3339 UTC', () => {
+    const d = new Date(2030, 0, 2, 9, 30);
+    expect(toLocalInput(d)).toBe('2030-01-02T09:30');
+    expect(fromLocalInput('2030-01-02T09:30')).toBe(d.toISOString());
+    expect(fromLocalInput('tomorrow')).toBeNull();
+  });
+  it('prefills node and GPU from the dragged row', () => {
+    const d = draftFor(rowIndex(NODES).get('vm/gpu2'), new Date(2030, 0, 2, 9), new Date(2030, 0, 2, 12), 'ada');
+    expect(d).toMatchObject({ node: 'vm', gpus: ['vm/gpu2'], start: '2030-01-02T09:00', end: '2030-01-02T12:00', owner: 'ada' });
+  });
+  it('builds the request, with the zone for recurring ones', () => {
+    const d = { ...draftFor(rowIndex(NODES).get('vm/gpu0'), new Date(2030, 0, 2, 9), new Date(2030, 0, 2, 12), 'ada'), name: ' nightly ' };
+    const out = draftRequest({ ...d, repeat: 'weekly', memory_gib: 1.5 }, 'Europe/Berlin');
+    expect(out).toEqual({
+      request: expect.objectContaining({
+        name: 'nightly',
+        gpus: ['vm/gpu0'],
+        memory_bytes: 1.5 * GiB,
+        start_time: new Date(2030, 0, 2, 9).toISOString(),
+        recurrence: { freq: 'weekly', until: null, tz: 'Europe/Berlin' },
+      }),
+    });
+  });
+  it('lists every problem of an invalid draft', () => {
+    const d = draftFor(undefined, new Date(2030, 0, 2, 12), new Date(2030, 0, 2, 9));
+    expect(draftRequest(d)).toEqual({
+      errors: ['name: required', 'owner: required', 'node: choose one', 'end: must be after start', 'resources: reserve at least one GPU, core or byte'],
+    });
+  });
+});
+
+describe('queue', () => {
+  const a = (id: string, state: Allocation['state']): Allocation => ({
+    id,
+    owner: 'ada',
+    state,
+    pending_reason: state === 'pending' ? 'waiting for 2 GPUs' : null,
+    priority: 100,
+    priority_class: 'normal',
+    qos: 'burstable',
+    node: 'vm',
+    gpus: ['vm/gpu0'],
+    cores: 2,
+    memory_bytes: 4 * GiB,
+    start_time: null,
+    end_time: null,
+    reservation: null,
+    submitted_time: '2030-01-01T00:00:00Z',
+  });
+  it('sorts allocations into sections, keeping the server order', () => {
+    const g = groupAllocations([a('1', 'pending'), a('2', 'running'), a('3', 'suspended'), a('4', 'pending'), a('5', 'cancelled')]);
+    expect(g.pending.map((x) => x.id)).toEqual(['1', '4']);
+    expect(g.running.map((x) => x.id)).toEqual(['2']);
+    expect(g.preempted.map((x) => x.id)).toEqual(['3']);
+    expect(g.done.map((x) => x.id)).toEqual(['5']);
+    expect(cancellable(a('5', 'cancelled'))).toBe(false);
+    expect(cancellable(a('3', 'suspended'))).toBe(true);
+  });
+  it('describes what an allocation holds', () => {
+    expect(describeResources(a('1', 'running'))).toBe('1 GPU (vm/gpu0) · 2 cores · 4 GiB');
+    expect(describeResources({ gpus: [], cores: 0, memory_bytes: 0 })).toBe('nothing');
+  });
+});
