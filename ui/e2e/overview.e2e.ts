@@ -1,56 +1,16 @@
-// End-to-end: the real `stewardctl serve` + headless Debian chromium via playwright-core.
-//   STEWARDCTL=/path/to/stewardctl npm run test:e2e   (default: ../target/debug/stewardctl)
-// The UI must be built first (`npm run build`); the server finds ui/dist by itself.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// End-to-end: the real `stewardctl serve` + headless Debian chromium via playwright-core
+// (see harness.ts for how to run it).
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BrowserPage, type Server, checkPrerequisites, closeBrowser, openBrowser, startServer, waitFor } from './harness';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const uiDir = path.resolve(here, '..');
-const bin = path.resolve(uiDir, process.env.STEWARDCTL ?? '../target/debug/stewardctl');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-
-let server: ChildProcess | undefined;
-let serverLog = '';
+let server: Server | undefined;
 let baseUrl = '';
-let tmp = '';
-let browser: Browser | undefined;
+let bp: BrowserPage | undefined;
 let page: Page;
-const pageErrors: string[] = [];
-
-function startServer(): Promise<string> {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'steward-e2e-'));
-  const db = path.join(tmp, 'e2e.db');
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--db', db], {
-      cwd: path.resolve(uiDir, '..'),
-      env: { ...process.env, STEWARD_UI_DIR: process.env.STEWARD_UI_DIR ?? path.join(uiDir, 'dist') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    server = child;
-    const timer = setTimeout(() => reject(new Error(`server did not announce its address in 60 s:\n${serverLog}`)), 60_000);
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      serverLog += d.toString();
-      const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
-      if (m) {
-        clearTimeout(timer);
-        resolve(`http://127.0.0.1:${m[1]}/`);
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
-    child.on('exit', (code, sig) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited early (code ${code}, signal ${sig}):\n${serverLog}`));
-    });
-    child.on('error', reject);
-  });
-}
+let pageErrors: string[] = [];
 
 function cpuCount(): number {
   if (typeof os.availableParallelism === 'function') return os.availableParallelism();
@@ -63,56 +23,21 @@ function memTotalBytes(): number {
   return Number(m[1]) * 1024;
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 const attr = (sel: string, name: string) => page.locator(sel).first().getAttribute(name);
 
 describe('overview against the real backend', () => {
   beforeAll(async () => {
-    if (!existsSync(bin)) throw new Error(`${bin} does not exist: build it with \`cargo build -p steward-cli\` or set STEWARDCTL`);
-    if (!existsSync(path.join(uiDir, 'dist/index.html'))) throw new Error('ui/dist is not built: run `npm run build` first');
-    baseUrl = await startServer();
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    page.on('pageerror', (e) => pageErrors.push(String(e)));
-    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+    checkPrerequisites();
+    server = await startServer();
+    baseUrl = server.baseUrl;
+    bp = await openBrowser();
+    ({ page, pageErrors } = bp);
     await page.goto(baseUrl);
   });
 
   afterAll(async () => {
-    if (server && server.exitCode !== null) console.error(`stewardctl exited early (${server.exitCode}):\n${serverLog}`);
-    if (page && process.env.E2E_SCREENSHOT) await page.screenshot({ path: process.env.E2E_SCREENSHOT, fullPage: true }).catch(() => {});
-    await browser?.close();
-    if (server && server.exitCode === null) {
-      server.kill('SIGTERM');
-      await new Promise((r) => {
-        const t = setTimeout(() => {
-          server?.kill('SIGKILL');
-          r(null);
-        }, 5000);
-        server!.once('exit', () => {
-          clearTimeout(t);
-          r(null);
-        });
-      });
-    }
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await closeBrowser(bp);
+    await server?.stop();
   });
 
   it('shows this machine: core count and memory total equal the kernel’s', async () => {

@@ -1,0 +1,125 @@
+// Shared e2e harness: the real `stewardctl serve` as a child process + headless Debian chromium
+// via playwright-core.
+//   STEWARDCTL=/path/to/stewardctl npm run test:e2e   (default: ../target/debug/stewardctl)
+// The UI must be built first (`npm run build`); the server finds ui/dist by itself.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type Page, chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const uiDir = path.resolve(here, '..');
+export const repoDir = path.resolve(uiDir, '..');
+const bin = path.resolve(uiDir, process.env.STEWARDCTL ?? '../target/debug/stewardctl');
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+export interface Server {
+  baseUrl: string;
+  tmp: string;
+  log: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Refuse to start when the binary or the built UI is missing, saying how to get them. */
+export function checkPrerequisites() {
+  if (!existsSync(bin)) throw new Error(`${bin} does not exist: build it with \`cargo build -p steward-cli\` or set STEWARDCTL`);
+  if (!existsSync(path.join(uiDir, 'dist/index.html'))) throw new Error('ui/dist is not built: run `npm run build` first');
+}
+
+/** `stewardctl serve` on a fresh database in a temp dir; resolves once it announces its address. */
+export function startServer(env: Record<string, string> = {}): Promise<Server> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'steward-e2e-'));
+  const db = path.join(tmp, 'e2e.db');
+  let log = '';
+  const child: ChildProcess = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--db', db], {
+    cwd: repoDir,
+    env: { ...process.env, STEWARD_UI_DIR: process.env.STEWARD_UI_DIR ?? path.join(uiDir, 'dist'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => {
+        const t = setTimeout(() => {
+          child.kill('SIGKILL');
+          r(null);
+        }, 5000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          r(null);
+        });
+      });
+    } else {
+      console.error(`stewardctl exited early (${child.exitCode ?? child.signalCode}):\n${log}`);
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not announce its address in 60 s:\n${log}`)), 60_000);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      log += d.toString();
+      const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ baseUrl: `http://127.0.0.1:${m[1]}/`, tmp, log: () => log, stop });
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    child.on('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited early (code ${code}, signal ${sig}):\n${log}`));
+    });
+    child.on('error', reject);
+  });
+}
+
+/** Build the fake libnvidia-ml.so into `dir`; returns the env that makes the server load it. */
+export function fakeNvmlEnv(dir: string, gpus: number): Record<string, string> {
+  const script = path.join(repoDir, 'crates/telemetry/tests/fake_nvml/build.sh');
+  const lib = execFileSync('sh', [script, dir], { encoding: 'utf8' }).trim().split('\n').pop()!;
+  return { STEWARD_NVML_LIB: lib, FAKE_NVML_GPU_COUNT: String(gpus) };
+}
+
+export interface BrowserPage {
+  browser: Browser;
+  page: Page;
+  /** Uncaught page errors and console errors, for a final "no errors" check. */
+  pageErrors: string[];
+}
+
+export async function openBrowser(): Promise<BrowserPage> {
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+  return { browser, page, pageErrors };
+}
+
+export async function closeBrowser(b: BrowserPage | undefined, screenshotEnv = 'E2E_SCREENSHOT') {
+  if (b && process.env[screenshotEnv]) await b.page.screenshot({ path: process.env[screenshotEnv]!, fullPage: true }).catch(() => {});
+  await b?.browser.close();
+}
+
+/** Poll until `fn` yields something truthy. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as T;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
