@@ -1,0 +1,201 @@
+// The reservation calendar against the real backend, with the fake libnvidia-ml.so presenting
+// 4 GPUs: drag to create, move to another GPU row, an overlapping reservation refused with its
+// reason (both as a new one and as a move, which snaps back), and a reload that finds it again.
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BrowserPage, type Server, checkPrerequisites, closeBrowser, fakeNvmlEnv, openBrowser, startServer, waitFor } from './harness';
+
+interface Gpu {
+  id: string;
+  index: number;
+}
+interface Res {
+  id: string;
+  name: string;
+  node: string;
+  gpus: string[];
+  start_time: string;
+  end_time: string;
+}
+
+let server: Server | undefined;
+let bp: BrowserPage | undefined;
+let page: Page;
+let gpus: Gpu[] = [];
+let node = '';
+
+/** Tomorrow at `hour` local time (what the calendar shows after one "next"). */
+function tomorrowAt(hour: number): Date {
+  const d = new Date();
+  d.setDate(d.getDate() + 1);
+  d.setHours(hour, 0, 0, 0);
+  return d;
+}
+
+async function api<T>(path: string): Promise<T> {
+  const res = await fetch(new URL(path, server!.baseUrl));
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function reservations(): Promise<Res[]> {
+  const from = tomorrowAt(0).toISOString();
+  const to = tomorrowAt(24).toISOString();
+  return api(`api/reservations?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+}
+
+/** Viewport point of `hour` (local, fractional) on a calendar row in the day view. */
+async function point(rowId: string, hour: number): Promise<{ x: number; y: number }> {
+  const p = await page.evaluate(
+    ([rowId, hour]) => {
+      const ids = [...document.querySelectorAll<HTMLElement>('[data-testid=calendar-row]')].map((e) => e.dataset.rowId);
+      const i = ids.indexOf(rowId as string);
+      // One day cell per row in the day view; its width is the whole day.
+      const cell = document.querySelectorAll('.ec-body .ec-grid .ec-day')[i];
+      if (i < 0 || !cell) return null;
+      const r = cell.getBoundingClientRect();
+      return { x: r.left + (r.width * (hour as number)) / 24, y: r.top + r.height / 2 };
+    },
+    [rowId, hour] as const,
+  );
+  if (!p) throw new Error(`no calendar row ${rowId}`);
+  return p;
+}
+
+async function drag(from: { x: number; y: number }, to: { x: number; y: number }) {
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  await page.mouse.move((from.x + to.x) / 2, (from.y + to.y) / 2, { steps: 6 });
+  await page.mouse.move(to.x, to.y, { steps: 6 });
+  await page.mouse.up();
+}
+
+/** Drag across a row from `h0` to `h1` (local hours) and fill the form that opens. */
+async function dragToReserve(gpu: Gpu, h0: number, h1: number, name: string) {
+  // A hair inside the slots so the 15-min snapping lands on the hours.
+  await drag(await point(gpu.id, h0 + 0.02), await point(gpu.id, h1 - 0.02));
+  await page.locator('[data-testid=reservation-form]').waitFor({ state: 'visible', timeout: 10_000 });
+  expect(await page.inputValue('[data-testid=res-start]')).toBe(local(tomorrowAt(h0)));
+  expect(await page.inputValue('[data-testid=res-end]')).toBe(local(tomorrowAt(h1)));
+  expect(await page.isChecked(`[data-testid=res-gpu-${gpu.index}]`)).toBe(true);
+  await page.fill('[data-testid=res-name]', name);
+  await page.fill('[data-testid=res-owner]', 'ada');
+  await page.click('[data-testid=res-submit]');
+}
+
+const local = (d: Date) => {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+};
+
+const shown = (name: string) => page.locator(`[data-testid=reservation][data-name="${name}"]`);
+
+async function showTomorrow() {
+  await page.locator('[data-testid=calendar-row]').first().waitFor({ timeout: 20_000 });
+  await page.click('.ec-next');
+  await waitFor('tomorrow shown', async () => (await page.locator('.ec-title').textContent())?.includes(String(tomorrowAt(0).getDate())));
+}
+
+describe('reservation calendar against the real backend (4 fake GPUs)', () => {
+  beforeAll(async () => {
+    checkPrerequisites();
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    server = await startServer(fakeNvmlEnv(mkdtempSync(join(tmpdir(), 'steward-nvml-')), 4));
+    bp = await openBrowser();
+    page = bp.page;
+    await page.goto(new URL('#/reservations', server.baseUrl).toString());
+  });
+
+  afterAll(async () => {
+    await closeBrowser(bp);
+    await server?.stop();
+  });
+
+  it('shows this node with its 4 GPUs as rows', async () => {
+    const nodes = await waitFor('4 GPUs in /api/resources', async () => {
+      const n = await api<{ node: string; gpus: Gpu[] }[]>('api/resources');
+      return n.length && n[0].gpus.length === 4 ? n : undefined;
+    });
+    node = nodes[0].node;
+    gpus = nodes[0].gpus;
+    await page.reload();
+    await waitFor('calendar rows', async () => (await page.locator('[data-testid=calendar-row]').count()) === 5);
+    const rows = await page.locator('[data-testid=calendar-row]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.rowId));
+    expect(rows).toEqual([node, ...gpus.map((g) => g.id)]);
+  });
+
+  it('creates a reservation by dragging tomorrow 09:00–12:00 on a GPU row', async () => {
+    await showTomorrow();
+    await dragToReserve(gpus[1], 9, 12, 'train');
+    await shown('train').waitFor({ timeout: 10_000 });
+    expect(await shown('train').getAttribute('data-gpus')).toBe(gpus[1].id);
+    const [r] = (await reservations()).filter((x) => x.name === 'train');
+    expect(r).toMatchObject({ node, gpus: [gpus[1].id] });
+    expect(Date.parse(r.start_time)).toBe(tomorrowAt(9).getTime());
+    expect(Date.parse(r.end_time)).toBe(tomorrowAt(12).getTime());
+  });
+
+  it('moves it to another GPU row', async () => {
+    const box = (await shown('train').boundingBox())!;
+    const to = await point(gpus[3].id, 0);
+    await drag({ x: box.x + box.width / 2, y: box.y + box.height / 2 }, { x: box.x + box.width / 2, y: to.y });
+    await waitFor('moved to GPU 3', async () => (await shown('train').getAttribute('data-gpus')) === gpus[3].id);
+    const [r] = (await reservations()).filter((x) => x.name === 'train');
+    expect(r.gpus).toEqual([gpus[3].id]);
+    expect(Date.parse(r.start_time)).toBe(tomorrowAt(9).getTime());
+  });
+
+  it('refuses an overlapping reservation entered in the form and says why', async () => {
+    // Dragging over an existing reservation moves it, so the overlapping one goes through the form.
+    await page.click('[data-testid=new-reservation]');
+    await page.fill('[data-testid=res-name]', 'clash');
+    await page.fill('[data-testid=res-owner]', 'bob');
+    await page.selectOption('[data-testid=res-node]', node);
+    await page.check(`[data-testid=res-gpu-${gpus[3].index}]`);
+    await page.fill('[data-testid=res-start]', local(tomorrowAt(10)));
+    await page.fill('[data-testid=res-end]', local(tomorrowAt(11)));
+    await page.click('[data-testid=res-submit]');
+    const why = await waitFor('refusal', async () => (await page.locator('[data-testid=res-error]').textContent())?.trim());
+    expect(why.length).toBeGreaterThan(5);
+    expect((await reservations()).filter((x) => x.name === 'clash')).toEqual([]);
+    expect(await shown('clash').count()).toBe(0);
+    await page.click('[data-testid=reservation-form] button:has-text("Close")');
+  });
+
+  it('refuses an overlapping move: the reservation snaps back and the reason is shown', async () => {
+    await dragToReserve(gpus[0], 10, 11, 'side');
+    await shown('side').waitFor({ timeout: 10_000 });
+    const box = (await shown('side').boundingBox())!;
+    const to = await point(gpus[3].id, 0);
+    await drag({ x: box.x + box.width / 2, y: box.y + box.height / 2 }, { x: box.x + box.width / 2, y: to.y });
+    const why = await waitFor('refusal banner', async () => (await page.locator('[data-testid=calendar-error]').textContent())?.trim());
+    expect(why).toMatch(/^Refused: \S/);
+    await waitFor('snapped back onto GPU 0', async () => {
+      const el = shown('side');
+      const b = await el.boundingBox();
+      const row = await point(gpus[0].id, 0);
+      return (await el.getAttribute('data-gpus')) === gpus[0].id && b && Math.abs(b.y + b.height / 2 - row.y) < 10;
+    });
+    const [r] = (await reservations()).filter((x) => x.name === 'side');
+    expect(r.gpus).toEqual([gpus[0].id]);
+  });
+
+  it('finds the reservation where it was left after a reload', async () => {
+    await page.reload();
+    await showTomorrow();
+    await shown('train').waitFor({ timeout: 10_000 });
+    expect(await shown('train').getAttribute('data-gpus')).toBe(gpus[3].id);
+    expect(Date.parse((await shown('train').getAttribute('data-start'))!)).toBe(tomorrowAt(9).getTime());
+    const b = (await shown('train').boundingBox())!;
+    const row = await point(gpus[3].id, 9);
+    expect(Math.abs(b.y + b.height / 2 - row.y)).toBeLessThan(10);
+    expect(Math.abs(b.x - row.x)).toBeLessThan(4);
+  });
+
+  it('raised no page errors (refusals aside)', () => {
+    // Chromium logs every non-2xx fetch; the refused move's 409 is expected.
+    expect(bp!.pageErrors.filter((e) => !/status of 409/.test(e))).toEqual([]);
+  });
+});
