@@ -156,6 +156,14 @@ pub struct ProcessStats {
     pub rss_bytes: u64,
     pub read_bps: Option<f64>,
     pub write_bps: Option<f64>,
+    /// Executable path (`/proc/<pid>/exe`); absent where the link is unreadable (other users').
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub exe: Option<String>,
+    /// cgroup v2 path (`/proc/<pid>/cgroup`), e.g. `/system.slice/ollama.service`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub cgroup: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

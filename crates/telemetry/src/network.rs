@@ -136,7 +136,10 @@ pub(crate) mod tests {
         for e in std::fs::read_dir(from).unwrap() {
             let e = e.unwrap();
             let t = to.join(e.file_name());
-            if e.file_type().unwrap().is_dir() {
+            let ty = e.file_type().unwrap();
+            if ty.is_symlink() {
+                std::os::unix::fs::symlink(std::fs::read_link(e.path()).unwrap(), t).unwrap();
+            } else if ty.is_dir() {
                 copy_dir(&e.path(), &t);
             } else {
                 std::fs::copy(e.path(), t).unwrap();

@@ -40,6 +40,13 @@ pub fn parse_pid_io(text: &str) -> Option<(u64, u64)> {
     Some((field("read_bytes:")?, field("write_bytes:")?))
 }
 
+/// The unified (v2) cgroup path from `/proc/<pid>/cgroup`, or on a v1-only system the first
+/// hierarchy's path.
+pub fn parse_cgroup(text: &str) -> Option<String> {
+    let path = |l: &str| l.splitn(3, ':').nth(2).map(str::to_string);
+    text.lines().find(|l| l.starts_with("0::")).and_then(path).or_else(|| text.lines().next().and_then(path))
+}
+
 /// Real uid from `/proc/<pid>/status`.
 pub fn parse_status_uid(text: &str) -> Option<u32> {
     text.lines().find_map(|l| l.strip_prefix("Uid:")?.split_ascii_whitespace().next()?.parse().ok())
@@ -61,6 +68,8 @@ struct Info {
     name: String,
     command: String,
     user: Option<String>,
+    exe: Option<String>,
+    cgroup: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -171,7 +180,10 @@ impl ProcessCollector {
         });
         let uid = read_string(&under(&self.root, &format!("/proc/{pid}/status"))).ok().and_then(|t| parse_status_uid(&t));
         let user = uid.map(|u| users.get(&u).cloned().unwrap_or_else(|| u.to_string()));
-        let i = Info { name: name.to_string(), command, user };
+        // Both are read once per process instance (cached with the name): modules match on them.
+        let exe = std::fs::read_link(under(&self.root, &format!("/proc/{pid}/exe"))).ok().map(|p| p.to_string_lossy().into_owned());
+        let cgroup = read_string(&under(&self.root, &format!("/proc/{pid}/cgroup"))).ok().and_then(|t| parse_cgroup(&t));
+        let i = Info { name: name.to_string(), command, user, exe, cgroup };
         self.info.insert((pid, start), i.clone());
         i
     }
@@ -216,6 +228,8 @@ impl ProcessCollector {
                 rss_bytes: stat.rss_pages * self.page_size,
                 read_bps,
                 write_bps,
+                exe: info.exe,
+                cgroup: info.cgroup,
             });
         }
         self.tracked = alive;
@@ -264,6 +278,10 @@ mod tests {
         let pw = parse_passwd(&std::fs::read_to_string(fixture("x86_64_a/etc/passwd")).unwrap());
         assert_eq!(pw[&1000], "alice");
         assert_eq!(pw[&0], "root");
+        let cg = std::fs::read_to_string(fixture("x86_64_a/proc/1234/cgroup")).unwrap();
+        assert_eq!(parse_cgroup(&cg).as_deref(), Some("/user.slice/user-1000.slice/app-firefox.scope"));
+        assert_eq!(parse_cgroup("3:cpu,cpuacct:/docker/abc\n").as_deref(), Some("/docker/abc"));
+        assert_eq!(parse_cgroup(""), None);
     }
 
     #[test]
@@ -305,6 +323,9 @@ mod tests {
         assert_eq!((ff.pid, ff.cpu_pct), (1234, 20.0));
         assert_eq!((ff.read_bps, ff.write_bps), (Some(1048576.0), Some(0.0)));
         assert_eq!(ff.command, "/usr/lib/firefox/firefox -contentproc -childID");
+        assert_eq!(ff.exe.as_deref(), Some("/usr/lib/firefox/firefox"));
+        assert_eq!(ff.cgroup.as_deref(), Some("/user.slice/user-1000.slice/app-firefox.scope"));
+        assert_eq!((py.exe.as_deref(), py.cgroup.as_deref()), (None, None), "unreadable: absent, not guessed");
     }
 
     #[test]

@@ -4,4 +4,12 @@ export type ProcessStats = { pid: number, name: string, command: string, user: s
 /**
  * Percent of one core (can exceed 100 on multi-threaded processes).
  */
-cpu_pct: number, rss_bytes: number, read_bps: number | null, write_bps: number | null, };
+cpu_pct: number, rss_bytes: number, read_bps: number | null, write_bps: number | null, 
+/**
+ * Executable path (`/proc/<pid>/exe`); absent where the link is unreadable (other users').
+ */
+exe?: string, 
+/**
+ * cgroup v2 path (`/proc/<pid>/cgroup`), e.g. `/system.slice/ollama.service`.
+ */
+cgroup?: string, };

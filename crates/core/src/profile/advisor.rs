@@ -1,0 +1,242 @@
+//! Optimization suggestions, each derived from a finding or a forecast and carrying its evidence
+//! and estimated effect. No evidence, no suggestion.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::finding::{Evidence, Finding, Resource};
+use super::forecast::{Forecast, SeriesForecast};
+use super::report::CurrentUsage;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SuggestionKind {
+    /// Size a module's allocation to its forecast upper recommendation.
+    RightSize,
+    /// Move work from a saturated GPU to an idle one.
+    MoveToIdleGpu,
+    /// Two workloads collide on one resource: run them at different times.
+    StaggerJobs,
+    /// Memory allocated on a GPU that does no work.
+    ReleaseIdleGpu,
+    /// One process holds a saturated resource: limit it or give it a lower priority.
+    LimitCulprit,
+    /// Usage is forecast to exceed what the node has.
+    CapacityRisk,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Suggestion {
+    pub kind: SuggestionKind,
+    pub title: String,
+    /// The estimated effect, in plain words and numbers.
+    pub estimated_effect: String,
+    pub evidence: Vec<Evidence>,
+    /// The finding key or forecast series it comes from.
+    pub source: String,
+}
+
+pub struct AdvisorInput<'a> {
+    pub findings: &'a [Finding],
+    pub forecasts: &'a [SeriesForecast],
+    pub usage: &'a CurrentUsage,
+    pub now_ms: i64,
+}
+
+pub fn advise(input: &AdvisorInput) -> Vec<Suggestion> {
+    let mut out = Vec::new();
+    for f in input.findings {
+        out.extend(from_finding(f, input));
+    }
+    for fc in input.forecasts {
+        out.extend(from_forecast(fc, input));
+    }
+    out
+}
+
+fn from_finding(f: &Finding, input: &AdvisorInput) -> Vec<Suggestion> {
+    let mut out = Vec::new();
+    let share = |c: &super::Culprit| c.usage;
+    match f.resource {
+        Resource::Cpu | Resource::Memory | Resource::Io => {
+            let big: Vec<_> = f.culprits.iter().collect();
+            if big.len() >= 2 && distinct_workloads(big[0], big[1]) {
+                let (a, b) = (big[0], big[1]);
+                out.push(Suggestion {
+                    kind: SuggestionKind::StaggerJobs,
+                    title: format!("Stagger {} (PID {}) and {} (PID {}): they compete for {:?}", a.name, a.pid, b.name, b.pid, f.resource).to_lowercase_resource(),
+                    estimated_effect: format!("running them apart removes about {} from the peak", amount(share(b), &b.unit)),
+                    evidence: f.evidence.clone(),
+                    source: f.key.clone(),
+                });
+            }
+            if let Some(top) = big.first() {
+                let how = match f.resource {
+                    Resource::Cpu => "lower its priority (nice) or cap it with a cgroup cpu.max",
+                    Resource::Memory => "cap it with a cgroup memory.max or move it to a node with headroom",
+                    _ => "throttle it with a cgroup io.max or move its data to a faster disk",
+                };
+                out.push(Suggestion {
+                    kind: SuggestionKind::LimitCulprit,
+                    title: format!("{} (PID {}) drives the {} finding: {how}", top.name, top.pid, f.key),
+                    estimated_effect: format!("frees up to {} for the rest of the node", amount(top.usage, &top.unit)),
+                    evidence: f.evidence.clone(),
+                    source: f.key.clone(),
+                });
+            }
+        }
+        Resource::Gpu if f.key.ends_with("idle_allocated") => {
+            let holder = f.culprits.first().map(|c| format!("{} (PID {})", c.name, c.pid)).unwrap_or_else(|| "its process".into());
+            out.push(Suggestion {
+                kind: SuggestionKind::ReleaseIdleGpu,
+                title: format!("{}: {holder} holds memory without using it — release it or schedule work there", f.summary),
+                estimated_effect: f.culprits.first().map_or("frees the GPU for other work".into(), |c| format!("frees {} of GPU memory", amount(c.usage, &c.unit))),
+                evidence: f.evidence.clone(),
+                source: f.key.clone(),
+            });
+        }
+        Resource::Gpu => {
+            // A busy GPU and another that is idle and nearly empty on the same node.
+            let idle = input.usage.gpus.value().into_iter().flatten().find(|g| {
+                !f.key.starts_with(&format!("gpu.{}.", g.index))
+                    && g.utilization_pct.value().is_some_and(|u| *u <= 5.0)
+                    && matches!((g.memory_used_bytes.value(), g.memory_total_bytes.value()), (Some(u), Some(t)) if *t > 0 && (*u as f64) < 0.1 * *t as f64)
+            });
+            if let Some(g) = idle {
+                let mut evidence = f.evidence.clone();
+                if let Some(u) = g.utilization_pct.value() {
+                    evidence.push(Evidence { metric: format!("gpu.{}.util now", g.index), value: *u, threshold: 5.0, unit: "%".into(), from_ms: input.usage.ts_ms, to_ms: input.usage.ts_ms, samples: 1 });
+                }
+                out.push(Suggestion {
+                    kind: SuggestionKind::MoveToIdleGpu,
+                    title: format!("{}; GPU {} ({}) is idle: move part of the work there", f.summary, g.index, g.name),
+                    estimated_effect: "up to twice the throughput for work that splits across GPUs".into(),
+                    evidence,
+                    source: f.key.clone(),
+                });
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+fn distinct_workloads(a: &super::Culprit, b: &super::Culprit) -> bool {
+    a.pid != b.pid && (a.modules.is_empty() || b.modules.is_empty() || a.modules != b.modules)
+}
+
+fn from_forecast(fc: &SeriesForecast, input: &AdvisorInput) -> Vec<Suggestion> {
+    let Forecast::Ready { upper_recommendation, baseline_recommendation, backtest, points, .. } = &fc.forecast else { return vec![] };
+    let Some(acc) = backtest.value() else { return vec![] };
+    let at = |metric: &str, value: f64, threshold: f64| Evidence {
+        metric: metric.into(),
+        value,
+        threshold,
+        unit: fc.unit.clone(),
+        from_ms: input.now_ms,
+        to_ms: points.last().map_or(input.now_ms, |p| p.ts_ms),
+        samples: acc.origins,
+    };
+    let mut out = Vec::new();
+    // Module sizing: the forecast's upper recommendation, with its measured record.
+    if let Some(module) = fc.series.strip_prefix("module.").and_then(|s| s.split('.').next()) {
+        if upper_recommendation.is_finite() && *upper_recommendation > 0.0 {
+            let saving = baseline_recommendation - upper_recommendation;
+            out.push(Suggestion {
+                kind: SuggestionKind::RightSize,
+                title: format!("Size module {module}'s {} at {}", fc.label, amount(*upper_recommendation, &fc.unit)),
+                estimated_effect: format!(
+                    "in replay it was exceeded {:.1} % of the time with {:.0} % slack; the VPA-style baseline ({}) had {:.1} % / {:.0} %{}",
+                    acc.upper_exceeded_pct,
+                    acc.upper_slack_pct,
+                    amount(*baseline_recommendation, &fc.unit),
+                    acc.baseline_exceeded_pct,
+                    acc.baseline_slack_pct,
+                    if saving > 0.0 { format!(": {} less reserved", amount(saving, &fc.unit)) } else { String::new() }
+                ),
+                evidence: vec![at(&format!("{} upper recommendation", fc.series), *upper_recommendation, *baseline_recommendation)],
+                source: fc.series.clone(),
+            });
+        }
+    }
+    // Node capacity: memory forecast to outgrow the machine.
+    if fc.series == "mem.used" {
+        if let (Some(p90), Some(total)) = (points.iter().map(|p| p.p90).reduce(f64::max), input.usage.memory_total_bytes.value()) {
+            if p90 > 0.95 * *total as f64 {
+                out.push(Suggestion {
+                    kind: SuggestionKind::CapacityRisk,
+                    title: format!("Memory use may reach {} of {} within {}", amount(p90, "bytes"), amount(*total as f64, "bytes"), super::forecast::backtest::duration(fc.horizon_ms)),
+                    estimated_effect: "act before the OOM killer does: stop or move the largest consumer".into(),
+                    evidence: vec![at("mem.used p90 forecast", p90, 0.95 * *total as f64)],
+                    source: fc.series.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `1.5 GiB`, `42 %`, `120 % of a core` — numbers as the suggestion text says them.
+fn amount(v: f64, unit: &str) -> String {
+    if unit == "bytes" {
+        let gib = v / (1u64 << 30) as f64;
+        if gib.abs() >= 1.0 { format!("{gib:.1} GiB") } else { format!("{:.0} MiB", v / (1u64 << 20) as f64) }
+    } else {
+        format!("{v:.0} {unit}")
+    }
+}
+
+trait LowercaseResource {
+    fn to_lowercase_resource(self) -> String;
+}
+
+impl LowercaseResource for String {
+    /// `Cpu` → `CPU`, `Memory` → `memory`: the Debug name reads oddly in a sentence.
+    fn to_lowercase_resource(self) -> String {
+        self.replace("Cpu", "CPU").replace("Memory", "memory").replace("Io", "storage")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Snapshot;
+    use crate::profile::report::current_usage;
+    use crate::profile::{Culprit, Severity};
+
+    fn culprit(pid: u32, usage: f64) -> Culprit {
+        Culprit { pid, name: format!("p{pid}"), modules: vec![], usage, unit: "% of a core".into() }
+    }
+
+    fn finding(culprits: Vec<Culprit>) -> Finding {
+        Finding { key: "cpu".into(), resource: Resource::Cpu, severity: Severity::Warning, summary: "CPU is saturated".into(), culprits, evidence: vec![], since_ms: 0 }
+    }
+
+    #[test]
+    fn colliding_culprits_get_staggered_and_the_top_one_limited() {
+        let usage = current_usage(&Snapshot::empty(0), &[]);
+        let f = [finding(vec![culprit(1, 100.0), culprit(2, 80.0)])];
+        let s = advise(&AdvisorInput { findings: &f, forecasts: &[], usage: &usage, now_ms: 0 });
+        let kinds: Vec<_> = s.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds, vec![SuggestionKind::StaggerJobs, SuggestionKind::LimitCulprit]);
+        assert!(s[0].title.contains("compete for CPU"), "{}", s[0].title);
+        assert!(s[1].title.contains("p1 (PID 1)"));
+    }
+
+    #[test]
+    fn nothing_found_nothing_suggested() {
+        let usage = current_usage(&Snapshot::empty(0), &[]);
+        let fc = SeriesForecast {
+            series: "module.m.rss".into(),
+            label: "memory".into(),
+            unit: "bytes".into(),
+            horizon_ms: 1,
+            forecast: Forecast::InsufficientHistory { have_ms: 0, need_ms: 1, reason: "x".into() },
+        };
+        assert!(advise(&AdvisorInput { findings: &[], forecasts: &[fc], usage: &usage, now_ms: 0 }).is_empty());
+        let lone = [finding(vec![])];
+        assert!(advise(&AdvisorInput { findings: &lone, forecasts: &[], usage: &usage, now_ms: 0 }).is_empty());
+    }
+}
