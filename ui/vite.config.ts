@@ -12,6 +12,7 @@ export default defineConfig({
   server: {
     proxy: {
       '/api': { target: backend, changeOrigin: true, ws: true },
+      '/resources': { target: backend, changeOrigin: true },
     },
   },
   test: {
