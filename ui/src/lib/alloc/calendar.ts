@@ -236,3 +236,10 @@ export function formatLocalRange(startIso: string, endIso: string, locale?: stri
   const sameDay = s.toDateString() === e.toDateString();
   return sameDay ? `${day.format(s)} ${time.format(s)}–${time.format(e)}` : `${day.format(s)} ${time.format(s)} – ${day.format(e)} ${time.format(e)}`;
 }
+
+/** A fresh idempotency key (randomUUID needs a secure context; loopback and Tauri are ones). */
+export function requestId(): string {
+  const c = globalThis.crypto;
+  if (c && typeof c.randomUUID === 'function') return c.randomUUID();
+  return `ui-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}

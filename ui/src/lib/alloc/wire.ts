@@ -79,20 +79,26 @@ export interface Allocation {
   end_time: string | null;
   reservation: string | null;
   submitted_time: string;
+  /** Set while it runs out its grace period after being chosen as a preemption victim. */
+  preemption?: { by: string; at: string; reason: string } | null;
+  /** How often it has been preempted. */
+  preemptions?: number;
 }
 
 export interface StewardEvent {
-  id: string | number;
+  id: number;
   time: string;
   kind: string;
   subject: string;
   message: string;
-  details: Record<string, unknown>;
+  details: Record<string, string>;
 }
 
 /** The reservation part of POST /resources/allocate (allocation_type "reserve"). */
 export interface ReservationRequest {
-  name: string;
+  /** Idempotency key: a retry with the same id returns the original result. */
+  id?: string | null;
+  name?: string | null;
   owner: string;
   node: string;
   gpus: string[];
@@ -106,8 +112,8 @@ export interface ReservationRequest {
 
 /** The body of POST /resources/allocate. */
 export type AllocateBody =
-  | { id?: string; allocation_type: 'reserve'; reservation_request: ReservationRequest }
-  | { id?: string; allocation_type: 'allocate'; allocation_request: Record<string, unknown> };
+  | { allocation_type: 'reserve'; reservation_request: ReservationRequest }
+  | { allocation_type: 'allocate'; allocation_request: Record<string, unknown> };
 
 export type AllocateResult =
   | {

@@ -63,7 +63,7 @@ describe('HttpBackend', () => {
     });
     const b = new HttpBackend('http://h:1/', f);
     expect(await b.reservations('2030-01-01T00:00:00Z', '2030-01-02T00:00:00Z')).toEqual([]);
-    const body = { id: 'q1', allocation_type: 'reserve' as const, reservation_request: {} as never };
+    const body = { allocation_type: 'reserve' as const, reservation_request: { id: 'q1' } as never };
     expect(await b.allocate(body)).toEqual(grant);
     expect(calls.at(-1)!.url).toBe('http://h:1/resources/allocate');
     expect(calls.at(-1)!.init!.method).toBe('POST');
