@@ -10,7 +10,7 @@ import {
   rowIndex,
   toLocalInput,
 } from './calendar';
-import { cancellable, describeResources, groupAllocations } from './queue';
+import { allocationRequest, cancellable, describeResources, emptyAllocationDraft, groupAllocations } from './queue';
 import type { Allocation, NodeResources, Reservation } from './wire';
 
 const GiB = 1024 ** 3;
@@ -149,9 +149,42 @@ describe('queue', () => {
     expect(g.done.map((x) => x.id)).toEqual(['5']);
     expect(cancellable(a('5', 'cancelled'))).toBe(false);
     expect(cancellable(a('3', 'suspended'))).toBe(true);
+    expect(cancellable(a('6', 'preempted'))).toBe(false);
   });
   it('describes what an allocation holds', () => {
     expect(describeResources(a('1', 'running'))).toBe('1 GPU (vm/gpu0) · 2 cores · 4 GiB');
     expect(describeResources({ gpus: [], cores: 0, memory_bytes: 0 })).toBe('nothing');
+  });
+});
+
+describe('allocation form', () => {
+  it('builds the allocation_request with a class or an integer priority', () => {
+    const d = { ...emptyAllocationDraft('ada'), gpus: 2, priority: 'high', qos: 'guaranteed' as const, duration_h: '1.5' };
+    expect(allocationRequest(d, 'k1')).toEqual({
+      request: {
+        id: 'k1',
+        owner: 'ada',
+        resources: { gpus: 2, cores: 0, memory_bytes: 0 },
+        priority: 'high',
+        qos: 'guaranteed',
+        duration_s: 5400,
+        reservation: null,
+        preemption: { mode: 'requeue', grace_s: 0 },
+      },
+    });
+    expect(allocationRequest({ ...d, priority: '-20', duration_h: '' }, 'k')).toEqual({
+      request: expect.objectContaining({ priority: -20, duration_s: null }),
+    });
+  });
+  it('lists every problem', () => {
+    const d = { ...emptyAllocationDraft(), gpus: 0, priority: 'urgent', duration_h: '0' };
+    expect(allocationRequest(d, 'k')).toEqual({
+      errors: [
+        'owner: required',
+        'resources: ask for GPUs, cores or memory',
+        'priority: a class (critical, high, normal, low, scavenger) or an integer',
+        'duration: hours above 0, or empty for an open end',
+      ],
+    });
   });
 });

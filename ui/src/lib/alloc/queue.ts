@@ -31,9 +31,9 @@ export function groupAllocations(list: Allocation[]): Record<Section, Allocation
   return out;
 }
 
-/** Whether the user may still cancel it. */
+/** Whether the user may still cancel it (a preempted one has ended; a requeued one is pending). */
 export function cancellable(a: Allocation): boolean {
-  return a.state !== 'finished' && a.state !== 'cancelled';
+  return a.state === 'running' || a.state === 'pending' || a.state === 'suspended';
 }
 
 export const QOS_LABEL: Record<Qos, string> = {
@@ -49,4 +49,59 @@ export function describeResources(a: Pick<Allocation, 'gpus' | 'cores' | 'memory
   if (a.cores) parts.push(`${a.cores} core${a.cores > 1 ? 's' : ''}`);
   if (a.memory_bytes) parts.push(formatBytes(a.memory_bytes, 0));
   return parts.join(' · ') || 'nothing';
+}
+
+export const PRIORITY_CLASSES = ['critical', 'high', 'normal', 'low', 'scavenger'] as const;
+
+/** What the "submit allocation" form edits. */
+export interface AllocationDraft {
+  owner: string;
+  gpus: number;
+  cores: number;
+  memory_gib: number;
+  /** A class name, or an integer typed in. */
+  priority: string;
+  qos: Qos;
+  /** Empty = open end. */
+  duration_h: string;
+  reservation: string;
+  preemption: 'requeue' | 'suspend' | 'cancel';
+  grace_s: number;
+}
+
+export function emptyAllocationDraft(owner = ''): AllocationDraft {
+  return { owner, gpus: 1, cores: 0, memory_gib: 0, priority: 'normal', qos: 'burstable', duration_h: '', reservation: '', preemption: 'requeue', grace_s: 0 };
+}
+
+/** The `allocation_request` a draft stands for, or its problems (the server checks again). */
+export function allocationRequest(d: AllocationDraft, id: string): { request: Record<string, unknown> } | { errors: string[] } {
+  const errors: string[] = [];
+  if (!d.owner.trim()) errors.push('owner: required');
+  const whole = (v: number) => Number.isInteger(v) && v >= 0;
+  if (!whole(d.gpus)) errors.push('gpus: a whole number ≥ 0');
+  if (!whole(d.cores)) errors.push('cores: a whole number ≥ 0');
+  if (!(d.memory_gib >= 0)) errors.push('memory: ≥ 0');
+  if (d.gpus === 0 && d.cores === 0 && !(d.memory_gib > 0)) errors.push('resources: ask for GPUs, cores or memory');
+  const p = d.priority.trim();
+  const priority: string | number | null = (PRIORITY_CLASSES as readonly string[]).includes(p) ? p : /^-?\d+$/.test(p) ? Number(p) : null;
+  if (priority === null) errors.push(`priority: a class (${PRIORITY_CLASSES.join(', ')}) or an integer`);
+  let duration_s: number | null = null;
+  if (d.duration_h.trim()) {
+    const h = Number(d.duration_h);
+    if (!(h > 0)) errors.push('duration: hours above 0, or empty for an open end');
+    else duration_s = Math.round(h * 3600);
+  }
+  if (errors.length) return { errors };
+  return {
+    request: {
+      id,
+      owner: d.owner.trim(),
+      resources: { gpus: d.gpus, cores: d.cores, memory_bytes: Math.round(d.memory_gib * 1024 ** 3) },
+      priority,
+      qos: d.qos,
+      duration_s,
+      reservation: d.reservation.trim() || null,
+      preemption: { mode: d.preemption, grace_s: d.grace_s },
+    },
+  };
 }
