@@ -1,0 +1,672 @@
+//! The scheduler: the one place that decides who holds what. Pure and deterministic: every
+//! operation takes `now_ms`, and every change it makes is queued in [`Changes`] for the caller
+//! to persist before answering.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::fair_share::FairShare;
+use super::model::NodeResources;
+use super::nodes::{Ask, Capacity, NodeState};
+use super::record::{AllocState, Allocation, Event, NodeAvailability, Refusal, Reservation};
+use super::request::{AllocationRequest, PreemptionMode, PriorityClass, Qos, ResourceAmount};
+use super::reservations::ResvState;
+
+#[derive(Debug, Clone)]
+pub struct SchedulerConfig {
+    /// Most an owner may hold at once (running); owners not listed are unlimited.
+    pub quotas: BTreeMap<String, ResourceAmount>,
+    /// Fair-share usage halves every this many ms.
+    pub fair_share_half_life_ms: i64,
+    /// Two endless repeating reservations are compared over this span.
+    pub overlap_horizon_ms: i64,
+    /// After the first node where preemption works, how many more nodes to compare.
+    pub victim_search_nodes: usize,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            quotas: BTreeMap::new(),
+            fair_share_half_life_ms: 7 * 86_400_000,
+            overlap_horizon_ms: 400 * 86_400_000,
+            victim_search_nodes: 64,
+        }
+    }
+}
+
+/// What changed since the last [`Scheduler::take_changes`]: the caller commits it.
+#[derive(Debug, Default, Clone)]
+pub struct Changes {
+    pub allocations: Vec<Allocation>,
+    pub reservations: Vec<Reservation>,
+    pub deleted_reservations: Vec<String>,
+    pub events: Vec<Event>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.allocations.is_empty() && self.reservations.is_empty() && self.deleted_reservations.is_empty() && self.events.is_empty()
+    }
+}
+
+/// Counters that tests and benchmarks use to check that cases really happened.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    pub placed: u64,
+    pub backfilled: u64,
+    pub preemptions: u64,
+    pub shrinks: u64,
+    pub refused_overlaps: u64,
+    pub refused_busy: u64,
+    pub evictions: u64,
+}
+
+/// The head of the queue's promise under EASY backfill: `need` on `node` at `at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shadow {
+    pub alloc: u32,
+    pub node: u32,
+    pub at: i64,
+}
+
+pub struct Scheduler {
+    pub(super) config: SchedulerConfig,
+    pub(super) nodes: Vec<NodeState>,
+    pub(super) node_index: HashMap<String, u32>,
+    /// (idle whole GPUs, node): best-fit search without scanning every node.
+    pub(super) by_free_gpus: BTreeSet<(u32, u32)>,
+    /// (lowest preemptable priority, node) for nodes running something preemptable.
+    pub(super) by_min_prio: BTreeSet<(i32, u32)>,
+    pub(super) node_min_prio: Vec<Option<i32>>,
+    /// Nodes running at least one allocation that could still be shrunk.
+    pub(super) shrinkable_nodes: BTreeSet<u32>,
+    pub(super) allocs: Vec<Allocation>,
+    pub(super) asks: Vec<Ask>,
+    pub(super) alloc_index: HashMap<String, u32>,
+    /// Queued allocations: higher priority first, then older, then (ties) fair share and id.
+    pub(super) queue: BTreeSet<(Reverse<i32>, i64, u32)>,
+    /// (end time, allocation) of running allocations with an end.
+    pub(super) ends: BTreeSet<(i64, u32)>,
+    /// (grace deadline, victim) of allocations being preempted.
+    pub(super) deadlines: BTreeSet<(i64, u32)>,
+    /// Preemptor → number of victims still running out their grace.
+    pub(super) awaiting: HashMap<u32, u32>,
+    pub(super) resvs: BTreeMap<String, ResvState>,
+    pub(super) owners: HashMap<String, ResourceAmount>,
+    pub(super) fair: FairShare,
+    /// Bumped whenever resources are released; a shape that failed to fit in this epoch is not
+    /// searched again until something frees up.
+    pub(super) release_epoch: u64,
+    pub(super) failed_shapes: HashMap<(Ask, u64), u64>,
+    pub(super) shadow: Option<Shadow>,
+    dirty_allocs: Vec<u32>,
+    dirty_flag: Vec<bool>,
+    dirty_resvs: BTreeSet<String>,
+    deleted_resvs: Vec<String>,
+    events: Vec<Event>,
+    next_event_id: i64,
+    pub stats: Stats,
+}
+
+impl Scheduler {
+    pub fn new(config: SchedulerConfig, nodes: Vec<NodeResources>) -> Scheduler {
+        let mut s = Scheduler {
+            fair: FairShare::new(config.fair_share_half_life_ms),
+            config,
+            nodes: Vec::new(),
+            node_index: HashMap::new(),
+            by_free_gpus: BTreeSet::new(),
+            by_min_prio: BTreeSet::new(),
+            node_min_prio: Vec::new(),
+            shrinkable_nodes: BTreeSet::new(),
+            allocs: Vec::new(),
+            asks: Vec::new(),
+            alloc_index: HashMap::new(),
+            queue: BTreeSet::new(),
+            ends: BTreeSet::new(),
+            deadlines: BTreeSet::new(),
+            awaiting: HashMap::new(),
+            resvs: BTreeMap::new(),
+            owners: HashMap::new(),
+            release_epoch: 0,
+            failed_shapes: HashMap::new(),
+            shadow: None,
+            dirty_allocs: Vec::new(),
+            dirty_flag: Vec::new(),
+            dirty_resvs: BTreeSet::new(),
+            deleted_resvs: Vec::new(),
+            events: Vec::new(),
+            next_event_id: 1,
+            stats: Stats::default(),
+        };
+        for n in nodes {
+            s.add_node(n);
+        }
+        s
+    }
+
+    /// Rebuilds the scheduler from persisted records (after a restart). Records are trusted:
+    /// they were written by a scheduler that kept the invariants.
+    pub fn restore(
+        config: SchedulerConfig,
+        nodes: Vec<NodeResources>,
+        reservations: Vec<Reservation>,
+        allocations: Vec<Allocation>,
+        next_event_id: i64,
+    ) -> Scheduler {
+        let mut s = Scheduler::new(config, nodes);
+        s.next_event_id = next_event_id.max(1);
+        for r in reservations {
+            if let Some(state) = ResvState::build(&s, r) {
+                s.insert_resv(state);
+            }
+        }
+        for a in allocations {
+            let idx = s.push_alloc(a);
+            let a = &s.allocs[idx as usize];
+            match a.state {
+                AllocState::Running => {
+                    let node = a.node.as_ref().and_then(|n| s.node_index.get(n)).copied();
+                    let slots = node.map(|n| {
+                        let res = &s.nodes[n as usize].res;
+                        a.gpus.iter().filter_map(|g| res.gpu_slot(g)).collect::<Vec<_>>()
+                    });
+                    match (node, slots) {
+                        (Some(n), Some(slots)) => s.occupy(idx, n, &slots),
+                        _ => s.requeue_lost(idx),
+                    }
+                }
+                st if st.is_queued() => {
+                    s.queue.insert(s.queue_key(idx));
+                }
+                _ => {}
+            }
+        }
+        for idx in 0..s.allocs.len() as u32 {
+            if let Some(p) = &s.allocs[idx as usize].preemption {
+                let by = s.alloc_index.get(&p.by).copied();
+                s.deadlines.insert((p.at, idx));
+                if let Some(by) = by {
+                    *s.awaiting.entry(by).or_default() += 1;
+                }
+            }
+        }
+        // Restored records are already persisted.
+        s.take_changes();
+        s
+    }
+
+    pub fn add_node(&mut self, res: NodeResources) {
+        if self.node_index.contains_key(&res.node) {
+            return;
+        }
+        let n = self.nodes.len() as u32;
+        self.node_index.insert(res.node.clone(), n);
+        let state = NodeState::new(res);
+        self.by_free_gpus.insert((state.free_whole_gpus(), n));
+        self.nodes.push(state);
+        self.node_min_prio.push(None);
+        self.release_epoch += 1;
+    }
+
+    pub fn nodes(&self) -> impl Iterator<Item = &NodeResources> {
+        self.nodes.iter().map(|n| &n.res)
+    }
+
+    pub fn allocation(&self, id: &str) -> Option<&Allocation> {
+        self.alloc_index.get(id).map(|&i| &self.allocs[i as usize])
+    }
+
+    pub fn allocations(&self) -> &[Allocation] {
+        &self.allocs
+    }
+
+    pub fn shadow(&self) -> Option<Shadow> {
+        self.shadow
+    }
+
+    /// The changes made since the last call, for the caller to persist.
+    pub fn take_changes(&mut self) -> Changes {
+        let allocations = self.dirty_allocs.drain(..).map(|i| self.allocs[i as usize].clone()).collect();
+        self.dirty_flag.iter_mut().for_each(|f| *f = false);
+        let reservations = std::mem::take(&mut self.dirty_resvs)
+            .into_iter()
+            .filter_map(|id| self.resvs.get(&id).map(|r| r.rec.clone()))
+            .collect();
+        Changes {
+            allocations,
+            reservations,
+            deleted_reservations: std::mem::take(&mut self.deleted_resvs),
+            events: std::mem::take(&mut self.events),
+        }
+    }
+
+    /// Accepts an allocation request (already validated, `id` filled in): starts it now if it
+    /// fits (shrinking or preempting lower priorities if needed), or queues it. Refuses what
+    /// could never run, with the reason and what is free.
+    pub fn allocate(&mut self, req: AllocationRequest, now: i64) -> Result<Allocation, Refusal> {
+        let id = req.id.clone().unwrap_or_default();
+        if let Some(existing) = self.allocation(&id) {
+            return Ok(existing.clone());
+        }
+        let ask = Ask::of(&req);
+        let reservation = match &req.reservation {
+            Some(r) => match self.resolve_resv(r) {
+                Some(id) => Some(id),
+                None => return Err(self.refusal(format!("no reservation named {r:?}"), &req)),
+            },
+            None => None,
+        };
+        if let Some(r) = &reservation {
+            let rs = &self.resvs[r];
+            let pooled = rs.rec.cores > 0 || rs.rec.memory_bytes > 0;
+            let fits = ask.gpus as usize <= rs.rec.gpus.len() && (!pooled || (ask.cores <= rs.rec.cores && ask.mem <= rs.rec.memory_bytes));
+            if !fits {
+                return Err(self.refusal(format!("reservation {:?} is smaller than the request", rs.rec.name), &req));
+            }
+            if rs.series.overlapping(now, i64::MAX).is_empty() {
+                return Err(self.refusal(format!("reservation {:?} has ended", rs.rec.name), &req));
+            }
+        } else if !self.nodes.iter().any(|n| n.could_hold(&ask, &req.constraints)) {
+            return Err(self.refusal("no node can ever hold this request (capacity or constraints)".into(), &req));
+        }
+        if let Some(q) = self.config.quotas.get(&req.owner) {
+            if ask.gpus > q.gpus || ask.cores > q.cores || ask.mem > q.memory_bytes {
+                return Err(self.refusal(format!("exceeds the quota of {:?}", req.owner), &req));
+            }
+        }
+        let priority = req.priority_value();
+        let wait = req.queue;
+        let alloc = Allocation {
+            id: id.clone(),
+            owner: req.owner.clone(),
+            state: AllocState::Pending,
+            pending_reason: Some("waiting for the scheduler".into()),
+            priority,
+            priority_class: PriorityClass::of(priority).name().into(),
+            qos: req.qos,
+            node: None,
+            gpus: Vec::new(),
+            gpu_memory_bytes: req.resources.gpu_memory_bytes,
+            cores: req.resources.cores,
+            memory_bytes: req.resources.memory_bytes,
+            start_time: None,
+            end_time: None,
+            reservation,
+            submitted_time: now,
+            preemption: None,
+            preemptions: 0,
+            request: req,
+        };
+        let idx = self.push_alloc(alloc);
+        self.queue.insert(self.queue_key(idx));
+        self.mark(idx);
+        self.schedule(now);
+        let a = &self.allocs[idx as usize];
+        if !wait && a.state != AllocState::Running && !self.awaiting.contains_key(&idx) {
+            let why = a.pending_reason.clone().unwrap_or_default();
+            self.queue.remove(&self.queue_key(idx));
+            let a = &mut self.allocs[idx as usize];
+            a.state = AllocState::Cancelled;
+            a.pending_reason = Some(format!("not granted (queue: false): {why}"));
+            let req = a.request.clone();
+            return Err(self.refusal(format!("cannot start now: {why}"), &req));
+        }
+        Ok(self.allocs[idx as usize].clone())
+    }
+
+    /// Cancels an allocation (running or queued). Unknown ids are `None`.
+    pub fn cancel(&mut self, id: &str, now: i64) -> Option<Allocation> {
+        let idx = *self.alloc_index.get(id)?;
+        let state = self.allocs[idx as usize].state;
+        if state == AllocState::Running {
+            self.release(idx, now, AllocState::Cancelled, "cancelled by the user".into());
+        } else if state.is_queued() {
+            self.queue.remove(&self.queue_key(idx));
+            self.awaiting.remove(&idx);
+            let a = &mut self.allocs[idx as usize];
+            a.state = AllocState::Cancelled;
+            a.pending_reason = Some("cancelled by the user".into());
+            self.mark(idx);
+        }
+        self.schedule(now);
+        Some(self.allocs[idx as usize].clone())
+    }
+
+    /// Advances time: ends what is due, finishes grace periods, evicts what a starting
+    /// reservation displaces, then schedules.
+    pub fn tick(&mut self, now: i64) {
+        while let Some(&(at, idx)) = self.deadlines.first() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop_first();
+            self.finish_preemption(idx, now);
+        }
+        while let Some(&(end, idx)) = self.ends.first() {
+            if end > now {
+                break;
+            }
+            self.ends.pop_first();
+            self.end_due(idx, end);
+        }
+        self.evict_for_reservations(now);
+        self.schedule(now);
+    }
+
+    /// An allocation reached its end: finished, or (inside a reservation that ended before the
+    /// allocation did) handled by its preemption mode.
+    fn end_due(&mut self, idx: u32, end: i64) {
+        let a = &self.allocs[idx as usize];
+        let own_end = a.request.duration_s.map(|d| a.start_time.unwrap_or(end) + d as i64 * 1000);
+        let cut_by_resv = a.reservation.is_some() && own_end.is_none_or(|e| e > end);
+        if cut_by_resv {
+            let why = format!("reservation {} ended", a.reservation.clone().unwrap_or_default());
+            let mode = a.request.preemption.mode;
+            self.event(end, "ended", idx, why.clone(), &[]);
+            self.release_with_mode(idx, end, mode, why);
+        } else {
+            self.release(idx, end, AllocState::Finished, "finished".into());
+        }
+    }
+
+    // ---- bookkeeping shared by the engines ----
+
+    pub(super) fn push_alloc(&mut self, a: Allocation) -> u32 {
+        let idx = self.allocs.len() as u32;
+        self.alloc_index.insert(a.id.clone(), idx);
+        self.asks.push(Ask::of(&a.request));
+        let asks = self.asks.last_mut().expect("just pushed");
+        // A shrunk allocation keeps its current size.
+        asks.gpus = if a.state == AllocState::Running { a.gpus.len() as u32 } else { asks.gpus };
+        asks.cores = a.cores;
+        asks.mem = a.memory_bytes;
+        self.allocs.push(a);
+        self.dirty_flag.push(false);
+        idx
+    }
+
+    pub(super) fn queue_key(&self, idx: u32) -> (Reverse<i32>, i64, u32) {
+        let a = &self.allocs[idx as usize];
+        (Reverse(a.priority), a.submitted_time, idx)
+    }
+
+    pub(super) fn mark(&mut self, idx: u32) {
+        if !self.dirty_flag[idx as usize] {
+            self.dirty_flag[idx as usize] = true;
+            self.dirty_allocs.push(idx);
+        }
+    }
+
+    pub(super) fn mark_resv(&mut self, id: &str) {
+        self.dirty_resvs.insert(id.to_string());
+    }
+
+    pub(super) fn forget_resv(&mut self, id: &str) {
+        self.dirty_resvs.remove(id);
+        self.deleted_resvs.push(id.to_string());
+    }
+
+    pub(super) fn event(&mut self, now: i64, kind: &str, idx: u32, message: String, details: &[(&str, String)]) {
+        let subject = self.allocs[idx as usize].id.clone();
+        self.event_on(now, kind, subject, message, details);
+    }
+
+    pub(super) fn event_on(&mut self, now: i64, kind: &str, subject: String, message: String, details: &[(&str, String)]) {
+        let id = self.next_event_id;
+        self.next_event_id += 1;
+        let details = details.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        self.events.push(Event { id, time: now, kind: kind.into(), subject, message, details });
+    }
+
+    /// Whether the allocation may be shrunk or preempted by someone of `priority`.
+    pub(super) fn preemptable_by(&self, idx: u32, priority: i32) -> bool {
+        let a = &self.allocs[idx as usize];
+        a.state == AllocState::Running && a.qos != Qos::Guaranteed && a.priority < priority && a.preemption.is_none()
+    }
+
+    pub(super) fn shrinkable(&self, idx: u32) -> bool {
+        let a = &self.allocs[idx as usize];
+        let ask = &self.asks[idx as usize];
+        a.qos != Qos::Guaranteed
+            && ask.gpu_share.is_none()
+            && a.request.resources.min.is_some_and(|m| m.gpus < ask.gpus || m.cores < ask.cores || m.memory_bytes < ask.mem)
+    }
+
+    /// Marks `idx` running on node `n` with GPU slots `slots`; all indexes follow.
+    pub(super) fn occupy(&mut self, idx: u32, n: u32, slots: &[usize]) {
+        let ask = self.asks[idx as usize];
+        let node = &mut self.nodes[n as usize];
+        self.by_free_gpus.remove(&(node.free_whole_gpus(), n));
+        for &s in slots {
+            node.gpu_used[s] += ask.gpu_share.unwrap_or(node.res.gpus[s].memory_bytes);
+        }
+        node.free_cores -= ask.cores.min(node.free_cores);
+        node.free_mem -= ask.mem.min(node.free_mem);
+        let pooled = self.draws_from_resv(idx);
+        let node = &mut self.nodes[n as usize];
+        let a = &self.allocs[idx as usize];
+        if pooled {
+            node.in_resv_cores += ask.cores;
+            node.in_resv_mem += ask.mem;
+        }
+        node.running.push(idx);
+        self.by_free_gpus.insert((node.free_whole_gpus(), n));
+        let owner = self.owners.entry(a.owner.clone()).or_default();
+        owner.gpus += slots.len() as u32;
+        owner.cores += ask.cores;
+        owner.memory_bytes += ask.mem;
+        if let Some(end) = a.end_time {
+            self.ends.insert((end, idx));
+        }
+        self.refresh_node(n);
+    }
+
+    /// Gives back what `idx` holds (it must be running). The record's state is the caller's.
+    pub(super) fn vacate(&mut self, idx: u32, now: i64) {
+        let Some(n) = self.allocs[idx as usize].node.as_ref().and_then(|n| self.node_index.get(n)).copied() else {
+            return;
+        };
+        let ask = self.asks[idx as usize];
+        let pooled = self.draws_from_resv(idx);
+        let a = &self.allocs[idx as usize];
+        let node = &mut self.nodes[n as usize];
+        self.by_free_gpus.remove(&(node.free_whole_gpus(), n));
+        for g in &a.gpus {
+            if let Some(s) = node.res.gpu_slot(g) {
+                let used = ask.gpu_share.unwrap_or(node.res.gpus[s].memory_bytes);
+                node.gpu_used[s] = node.gpu_used[s].saturating_sub(used);
+            }
+        }
+        node.free_cores = (node.free_cores + ask.cores).min(node.res.cores);
+        node.free_mem = (node.free_mem + ask.mem).min(node.res.memory_bytes);
+        if pooled {
+            node.in_resv_cores = node.in_resv_cores.saturating_sub(ask.cores);
+            node.in_resv_mem = node.in_resv_mem.saturating_sub(ask.mem);
+        }
+        node.running.retain(|&i| i != idx);
+        self.by_free_gpus.insert((node.free_whole_gpus(), n));
+        if let Some(o) = self.owners.get_mut(&a.owner) {
+            o.gpus = o.gpus.saturating_sub(a.gpus.len() as u32);
+            o.cores = o.cores.saturating_sub(ask.cores);
+            o.memory_bytes = o.memory_bytes.saturating_sub(ask.mem);
+        }
+        if let Some(start) = a.start_time {
+            let weight = a.gpus.len() as f64 + ask.cores as f64 / 8.0;
+            self.fair.charge(&a.owner, weight * (now - start).max(0) as f64 / 1000.0, now);
+        }
+        if let Some(end) = a.end_time {
+            self.ends.remove(&(end, idx));
+        }
+        self.release_epoch += 1;
+        self.refresh_node(n);
+    }
+
+    /// Ends a running allocation with a final (or queued) state and a reason.
+    pub(super) fn release(&mut self, idx: u32, now: i64, state: AllocState, reason: String) {
+        self.vacate(idx, now);
+        let a = &mut self.allocs[idx as usize];
+        if let Some(p) = a.preemption.take() {
+            self.deadlines.remove(&(p.at, idx));
+            if let Some(&by) = self.alloc_index.get(&p.by) {
+                self.done_waiting(by);
+            }
+        }
+        let a = &mut self.allocs[idx as usize];
+        a.state = state;
+        a.pending_reason = Some(reason);
+        if state.is_queued() {
+            a.node = None;
+            a.gpus.clear();
+            a.start_time = None;
+            a.end_time = None;
+            let req = &a.request.resources;
+            // Requeued work starts again at its full size.
+            let ask = &mut self.asks[idx as usize];
+            (ask.gpus, ask.cores, ask.mem) = (req.gpus, req.cores, req.memory_bytes);
+            (a.cores, a.memory_bytes) = (req.cores, req.memory_bytes);
+            self.queue.insert(self.queue_key(idx));
+        } else {
+            a.end_time = Some(now);
+        }
+        self.mark(idx);
+    }
+
+    /// Ends a running allocation the way its preemption mode says.
+    pub(super) fn release_with_mode(&mut self, idx: u32, now: i64, mode: PreemptionMode, why: String) {
+        let state = match mode {
+            PreemptionMode::Requeue => AllocState::Pending,
+            PreemptionMode::Suspend => AllocState::Suspended,
+            PreemptionMode::Cancel => AllocState::Preempted,
+        };
+        let reason = match mode {
+            PreemptionMode::Requeue => format!("requeued: {why}"),
+            PreemptionMode::Suspend => format!("suspended: {why}"),
+            PreemptionMode::Cancel => why,
+        };
+        self.release(idx, now, state, reason);
+    }
+
+    pub(super) fn done_waiting(&mut self, by: u32) {
+        if let Some(c) = self.awaiting.get_mut(&by) {
+            *c -= 1;
+            if *c == 0 {
+                self.awaiting.remove(&by);
+            }
+        }
+    }
+
+    /// A running record whose node no longer exists goes back to the queue.
+    fn requeue_lost(&mut self, idx: u32) {
+        let a = &mut self.allocs[idx as usize];
+        a.state = AllocState::Pending;
+        a.pending_reason = Some("requeued: its node is gone".into());
+        a.node = None;
+        a.gpus.clear();
+        a.start_time = None;
+        a.end_time = None;
+        self.queue.insert(self.queue_key(idx));
+        self.mark(idx);
+    }
+
+    /// Whether `idx` takes its cores/memory from its reservation's pool (a reservation that
+    /// reserves GPUs only leaves cores and memory to the node's shared pool).
+    pub(super) fn draws_from_resv(&self, idx: u32) -> bool {
+        let a = &self.allocs[idx as usize];
+        a.reservation.as_ref().and_then(|r| self.resvs.get(r)).is_some_and(|r| r.rec.cores > 0 || r.rec.memory_bytes > 0)
+    }
+
+    /// Recomputes a node's entries in the preemption indexes.
+    pub(super) fn refresh_node(&mut self, n: u32) {
+        if let Some(p) = self.node_min_prio[n as usize].take() {
+            self.by_min_prio.remove(&(p, n));
+        }
+        let running = &self.nodes[n as usize].running;
+        let min = running
+            .iter()
+            .map(|&i| &self.allocs[i as usize])
+            .filter(|a| a.qos != Qos::Guaranteed && a.preemption.is_none())
+            .map(|a| a.priority)
+            .min();
+        if let Some(p) = min {
+            self.by_min_prio.insert((p, n));
+        }
+        self.node_min_prio[n as usize] = min;
+        if running.iter().any(|&i| self.shrinkable(i)) {
+            self.shrinkable_nodes.insert(n);
+        } else {
+            self.shrinkable_nodes.remove(&n);
+        }
+    }
+
+    /// What `n` offers a request from `owner` over `[now, end)` (end `None` = open), inside
+    /// reservation `resv` or outside every reservation.
+    pub(super) fn capacity(&self, n: u32, resv: Option<&str>, now: i64, end: Option<i64>) -> Capacity {
+        let node = &self.nodes[n as usize];
+        let named = resv.and_then(|r| self.resvs.get(r));
+        if resv.is_some() && named.is_none() {
+            return Capacity { usable: vec![false; node.gpu_used.len()], cores: 0, mem: 0 };
+        }
+        // The shared pool: what no overlapping reservation (other than the named one) holds.
+        let mut usable = vec![true; node.gpu_used.len()];
+        let (mut cores, mut mem) = (node.free_cores as i64 + node.in_resv_cores as i64, node.free_mem as i128 + node.in_resv_mem as i128);
+        for id in &node.reservations {
+            let rs = &self.resvs[id];
+            if Some(id.as_str()) == resv || rs.series.overlapping(now, end.unwrap_or(i64::MAX)).is_empty() {
+                continue;
+            }
+            for &s in &rs.gpu_slots {
+                usable[s] = false;
+            }
+            cores -= rs.rec.cores as i64;
+            mem -= rs.rec.memory_bytes as i128;
+        }
+        let Some(rs) = named else {
+            return Capacity { usable, cores: cores.clamp(0, node.free_cores as i64) as u32, mem: mem.clamp(0, node.free_mem as i128) as u64 };
+        };
+        // Inside a reservation: its GPUs, and its own cores/memory pool when it reserves one.
+        let mut inside = vec![false; node.gpu_used.len()];
+        for &s in &rs.gpu_slots {
+            inside[s] = true;
+        }
+        if rs.rec.cores == 0 && rs.rec.memory_bytes == 0 {
+            return Capacity { usable: inside, cores: cores.clamp(0, node.free_cores as i64) as u32, mem: mem.clamp(0, node.free_mem as i128) as u64 };
+        }
+        let (used_cores, used_mem) = node
+            .running
+            .iter()
+            .filter(|&&i| self.allocs[i as usize].reservation.as_deref() == resv)
+            .map(|&i| &self.asks[i as usize])
+            .fold((0u32, 0u64), |(c, m), k| (c + k.cores, m + k.mem));
+        Capacity {
+            usable: inside,
+            cores: rs.rec.cores.saturating_sub(used_cores).min(node.free_cores),
+            mem: rs.rec.memory_bytes.saturating_sub(used_mem).min(node.free_mem),
+        }
+    }
+
+    pub(super) fn refusal(&self, error: String, req: &AllocationRequest) -> Refusal {
+        let ask = Ask::of(req);
+        let availability = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| req.constraints.node.as_deref().is_none_or(|c| c == n.res.node))
+            .filter(|(_, n)| n.could_hold(&Ask { gpus: 0, gpu_share: None, cores: 0, mem: 0 }, &req.constraints) || ask.gpus == 0)
+            .take(32)
+            .map(|(i, n)| self.availability_of(i as u32, n))
+            .collect();
+        Refusal { error, availability }
+    }
+
+    pub(super) fn availability_of(&self, i: u32, n: &NodeState) -> NodeAvailability {
+        NodeAvailability {
+            node: n.res.node.clone(),
+            free_gpus: (0..n.gpu_used.len()).filter(|&s| n.gpu_used[s] == 0).map(|s| n.res.gpus[s].id.clone()).collect(),
+            free_cores: n.free_cores,
+            free_memory_bytes: n.free_mem,
+            next_release: n.running.iter().filter_map(|&a| self.allocs[a as usize].end_time).min().filter(|_| i < u32::MAX),
+        }
+    }
+}

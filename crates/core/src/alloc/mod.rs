@@ -1,0 +1,25 @@
+//! Allocation, reservations and QoS: the resource model, the requests, the authoritative
+//! records, and the engines that decide (scheduler with multi-factor priority, EASY backfill and
+//! quotas; shrinking and preemption; Slurm-like reservations with DST-proof repeats).
+
+mod engine;
+mod fair_share;
+pub mod ics;
+mod model;
+mod nodes;
+mod preempt;
+mod record;
+pub mod recurrence;
+mod request;
+mod reservations;
+mod schedule;
+pub mod time;
+
+pub use engine::{Changes, Scheduler, SchedulerConfig, Shadow, Stats};
+pub use model::{Accelerator, GpuResource, MigInstance, NodeResources};
+pub use record::{AllocState, Allocation, Event, NodeAvailability, PendingPreemption, Refusal, Reservation};
+pub use request::{
+    AllocationRequest, Constraints, FieldError, Frequency, PreemptionMode, PreemptionPolicy, Priority, PriorityClass, Qos, Recurrence,
+    ReservationChange, ReservationFlags, ReservationRequest, ResourceAmount, ResourceAsk, Window,
+};
+pub use reservations::ReservationError;

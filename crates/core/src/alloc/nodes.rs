@@ -1,0 +1,115 @@
+//! Per-node capacity: what is free now, and what a request may use once reservations are
+//! taken into account. Kept incrementally so a decision never scans every allocation.
+
+use super::model::NodeResources;
+use super::request::{AllocationRequest, Constraints};
+
+/// What an allocation holds (or asks for) on one node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Ask {
+    pub gpus: u32,
+    /// Memory per GPU when a share of one GPU is asked; `None` = whole GPUs.
+    pub gpu_share: Option<u64>,
+    pub cores: u32,
+    pub mem: u64,
+}
+
+impl Ask {
+    pub fn of(req: &AllocationRequest) -> Ask {
+        let r = &req.resources;
+        Ask { gpus: r.gpus, gpu_share: r.gpu_memory_bytes, cores: r.cores, mem: r.memory_bytes }
+    }
+}
+
+pub(crate) struct NodeState {
+    pub res: NodeResources,
+    pub free_cores: u32,
+    pub free_mem: u64,
+    /// GPU memory in use per slot (a whole-GPU allocation uses all of it).
+    pub gpu_used: Vec<u64>,
+    /// Running allocations (indices into the scheduler's allocation table).
+    pub running: Vec<u32>,
+    /// Cores/memory used by running allocations that run inside a reservation.
+    pub in_resv_cores: u32,
+    pub in_resv_mem: u64,
+    /// Reservations on this node (ids).
+    pub reservations: Vec<String>,
+}
+
+impl NodeState {
+    pub fn new(res: NodeResources) -> NodeState {
+        NodeState {
+            free_cores: res.cores,
+            free_mem: res.memory_bytes,
+            gpu_used: vec![0; res.gpus.len()],
+            running: Vec::new(),
+            in_resv_cores: 0,
+            in_resv_mem: 0,
+            reservations: Vec::new(),
+            res,
+        }
+    }
+
+    pub fn free_whole_gpus(&self) -> u32 {
+        self.gpu_used.iter().filter(|&&u| u == 0).count() as u32
+    }
+
+    /// Whether this node could ever hold `ask` under `c` (capacity and constraints, not load).
+    pub fn could_hold(&self, ask: &Ask, c: &Constraints) -> bool {
+        let r = &self.res;
+        if c.node.as_deref().is_some_and(|n| n != r.node) {
+            return false;
+        }
+        if !c.labels.iter().all(|(k, v)| r.labels.get(k) == Some(v)) {
+            return false;
+        }
+        if c.accelerator_kind.as_deref().is_some_and(|k| !r.accelerators.iter().any(|a| a.kind.eq_ignore_ascii_case(k))) {
+            return false;
+        }
+        let model_ok = |name: &str| c.gpu_model.as_deref().is_none_or(|m| name.to_lowercase().contains(&m.to_lowercase()));
+        let gpus_ok = match ask.gpu_share {
+            Some(share) => r.gpus.iter().any(|g| model_ok(&g.name) && g.memory_bytes >= share),
+            None => r.gpus.iter().filter(|g| model_ok(&g.name)).count() as u32 >= ask.gpus,
+        };
+        gpus_ok && r.cores >= ask.cores && r.memory_bytes >= ask.mem
+    }
+
+    pub fn gpu_model_ok(&self, slot: usize, c: &Constraints) -> bool {
+        c.gpu_model.as_deref().is_none_or(|m| self.res.gpus[slot].name.to_lowercase().contains(&m.to_lowercase()))
+    }
+}
+
+/// What a request may use on a node right now: GPU slots it may touch, cores and memory.
+#[derive(Debug, Clone)]
+pub(crate) struct Capacity {
+    /// Per GPU slot: may this request use it at all (not reserved for someone else)?
+    pub usable: Vec<bool>,
+    pub cores: u32,
+    pub mem: u64,
+}
+
+impl Capacity {
+    /// Picks GPU slots for `ask` among usable ones: whole GPUs need an idle GPU, a share needs
+    /// enough free memory (best fit, so shares pack together).
+    pub fn pick_gpus(&self, node: &NodeState, ask: &Ask, c: &Constraints) -> Option<Vec<usize>> {
+        if ask.gpus == 0 {
+            return Some(Vec::new());
+        }
+        let ok = |s: usize| self.usable[s] && node.gpu_model_ok(s, c);
+        match ask.gpu_share {
+            Some(share) => (0..node.gpu_used.len())
+                .filter(|&s| ok(s) && node.res.gpus[s].memory_bytes - node.gpu_used[s] >= share)
+                .min_by_key(|&s| node.res.gpus[s].memory_bytes - node.gpu_used[s])
+                .map(|s| vec![s]),
+            None => {
+                let picked: Vec<usize> =
+                    (0..node.gpu_used.len()).filter(|&s| ok(s) && node.gpu_used[s] == 0).take(ask.gpus as usize).collect();
+                (picked.len() == ask.gpus as usize).then_some(picked)
+            }
+        }
+    }
+
+    pub fn fits_cpu_mem(&self, ask: &Ask) -> bool {
+        self.cores >= ask.cores && self.mem >= ask.mem
+    }
+}

@@ -1,0 +1,314 @@
+//! Making room for a request that cannot fit: first shrink burstable/best-effort allocations of
+//! strictly lower priority toward their `min`; only if that is not enough, preempt. Victims are
+//! strictly lower priorities and never guaranteed QoS, chosen to minimise the highest victim
+//! priority, then the number of victims, then the work lost (run time thrown away).
+
+use super::engine::Scheduler;
+use super::nodes::Capacity;
+use super::record::{AllocState, PendingPreemption};
+use super::time::format_rfc3339;
+
+/// Resources a plan frees: (GPUs usable by the preemptor, cores, memory).
+type Gain = (u32, u32, u64);
+
+fn add(a: Gain, b: Gain) -> Gain {
+    (a.0 + b.0, a.1 + b.1, a.2 + b.2)
+}
+
+fn covers(have: Gain, need: Gain) -> bool {
+    have.0 >= need.0 && have.1 >= need.1 && have.2 >= need.2
+}
+
+struct Candidate {
+    idx: u32,
+    priority: i32,
+    lost_ms: i64,
+    /// Everything it holds that the preemptor could use.
+    full: Gain,
+    /// What shrinking it to its `min` frees (zero if it cannot shrink).
+    shrink: Gain,
+}
+
+/// A way to make room on one node.
+struct Plan {
+    node: u32,
+    /// Highest victim priority (`i32::MIN` when shrinking alone is enough).
+    max_priority: i32,
+    victims: Vec<u32>,
+    lost_ms: i64,
+    /// Allocations to shrink, each with the gain it must give.
+    shrinks: Vec<(u32, Gain)>,
+}
+
+impl Plan {
+    fn rank(&self) -> (i32, usize, i64) {
+        (self.max_priority, self.victims.len(), self.lost_ms)
+    }
+}
+
+impl Scheduler {
+    /// Tries to make room for `idx` by shrinking and preempting; true when it did (the request
+    /// then runs, or waits only for its victims' grace periods).
+    pub(super) fn try_preempt(&mut self, idx: u32, now: i64, end: Option<i64>) -> bool {
+        if self.asks[idx as usize].gpu_share.is_some() {
+            return false; // GPU shares pack into free memory; they never displace anyone.
+        }
+        let priority = self.allocs[idx as usize].priority;
+        let shrink_nodes: Vec<u32> = self.shrinkable_nodes.iter().copied().collect();
+        let mut plan = shrink_nodes.into_iter().filter(|&n| self.allowed(idx, n, end)).find_map(|n| self.plan_on(idx, n, now, end, true));
+        if plan.is_none() {
+            let mut examined = 0;
+            let nodes: Vec<(i32, u32)> = self.by_min_prio.range(..(priority, 0)).copied().collect();
+            for (min_prio, n) in nodes {
+                if plan.as_ref().is_some_and(|p: &Plan| min_prio > p.max_priority) || examined > self.config.victim_search_nodes {
+                    break;
+                }
+                if !self.allowed(idx, n, end) {
+                    continue;
+                }
+                if let Some(p) = self.plan_on(idx, n, now, end, false) {
+                    examined += 1;
+                    if plan.as_ref().is_none_or(|best| p.rank() < best.rank()) {
+                        plan = Some(p);
+                    }
+                }
+            }
+        }
+        match plan {
+            Some(p) => {
+                self.apply(idx, p, now, end);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn allowed(&self, idx: u32, n: u32, end: Option<i64>) -> bool {
+        let a = &self.allocs[idx as usize];
+        let node = &self.nodes[n as usize];
+        let resv_ok = a.reservation.as_ref().is_none_or(|r| self.resvs.get(r).is_some_and(|rs| rs.node == n));
+        resv_ok && !self.shadow_blocks(idx, n, end) && node.could_hold(&self.asks[idx as usize], &a.request.constraints)
+    }
+
+    fn plan_on(&self, idx: u32, n: u32, now: i64, end: Option<i64>, shrink_only: bool) -> Option<Plan> {
+        let a = &self.allocs[idx as usize];
+        let ask = self.asks[idx as usize];
+        let need: Gain = (ask.gpus, ask.cores, ask.mem);
+        let node = &self.nodes[n as usize];
+        let c = &a.request.constraints;
+        let cap: Capacity = self.capacity(n, a.reservation.as_deref(), now, end);
+        let gpu_ok = |s: usize| cap.usable[s] && node.gpu_model_ok(s, c);
+        let have: Gain = ((0..node.gpu_used.len()).filter(|&s| gpu_ok(s) && node.gpu_used[s] == 0).count() as u32, cap.cores, cap.mem);
+        let mut cands: Vec<Candidate> = node
+            .running
+            .iter()
+            .copied()
+            .filter(|&i| self.preemptable_by(i, a.priority) && self.allocs[i as usize].reservation == a.reservation)
+            .map(|i| {
+                let v = &self.allocs[i as usize];
+                let k = self.asks[i as usize];
+                let usable = if k.gpu_share.is_none() {
+                    v.gpus.iter().filter_map(|g| node.res.gpu_slot(g)).filter(|&s| gpu_ok(s)).count() as u32
+                } else {
+                    0
+                };
+                let full = (usable, k.cores, k.mem);
+                let shrink = match v.request.resources.min.filter(|_| self.shrinkable(i)) {
+                    Some(m) => (usable.min(k.gpus.saturating_sub(m.gpus)), k.cores.saturating_sub(m.cores), k.mem.saturating_sub(m.memory_bytes)),
+                    None => (0, 0, 0),
+                };
+                Candidate { idx: i, priority: v.priority, lost_ms: v.start_time.map_or(0, |s| (now - s).max(0)), full, shrink }
+            })
+            .collect();
+        cands.sort_by_key(|c| (c.priority, c.lost_ms, c.idx));
+        let all_shrink = cands.iter().fold((0, 0, 0), |g, c| add(g, c.shrink));
+        if covers(add(have, all_shrink), need) {
+            let shrinks = pick_shrinks(have, need, cands.iter().map(|c| (c.idx, c.shrink)));
+            return Some(Plan { node: n, max_priority: i32::MIN, victims: vec![], lost_ms: 0, shrinks });
+        }
+        if shrink_only {
+            return None;
+        }
+        // The lowest priority level at which preempting everything at or below it suffices.
+        let mut level_gain = add(have, all_shrink);
+        let mut level = None;
+        for (k, c) in cands.iter().enumerate() {
+            level_gain = add(level_gain, (c.full.0 - c.shrink.0, c.full.1 - c.shrink.1, c.full.2 - c.shrink.2));
+            let last_of_level = cands.get(k + 1).is_none_or(|next| next.priority != c.priority);
+            if last_of_level && covers(level_gain, need) {
+                level = Some(c.priority);
+                break;
+            }
+        }
+        let level = level?;
+        let pool: Vec<&Candidate> = cands.iter().filter(|c| c.priority <= level).collect();
+        // Fewest victims: greedily take who covers most of what is missing, then drop any
+        // victim the others make redundant (most work lost first, to keep what is cheap).
+        let gain_with = |chosen: &[usize]| -> Gain {
+            let mut g = add(have, all_shrink);
+            for &k in chosen {
+                let c = pool[k];
+                g = add(g, (c.full.0 - c.shrink.0, c.full.1 - c.shrink.1, c.full.2 - c.shrink.2));
+            }
+            g
+        };
+        let mut chosen: Vec<usize> = Vec::new();
+        while !covers(gain_with(&chosen), need) {
+            let g = gain_with(&chosen);
+            let missing = (need.0.saturating_sub(g.0), need.1.saturating_sub(g.1), need.2.saturating_sub(g.2));
+            let score = |c: &Candidate| -> f64 {
+                let part = |got: f64, miss: f64| if miss > 0.0 { got.min(miss) / miss } else { 0.0 };
+                part(c.full.0 as f64, missing.0 as f64) + part(c.full.1 as f64, missing.1 as f64) + part(c.full.2 as f64, missing.2 as f64)
+            };
+            let best = (0..pool.len())
+                .filter(|k| !chosen.contains(k))
+                .max_by(|&x, &y| score(pool[x]).total_cmp(&score(pool[y])).then(pool[y].lost_ms.cmp(&pool[x].lost_ms)))?;
+            chosen.push(best);
+        }
+        chosen.sort_by_key(|&k| std::cmp::Reverse(pool[k].lost_ms));
+        let mut k = 0;
+        while k < chosen.len() {
+            let without: Vec<usize> = chosen.iter().enumerate().filter(|(j, _)| *j != k).map(|(_, &x)| x).collect();
+            if covers(gain_with(&without), need) {
+                chosen = without;
+            } else {
+                k += 1;
+            }
+        }
+        let victims: Vec<u32> = chosen.iter().map(|&k| pool[k].idx).collect();
+        let freed = chosen.iter().fold(have, |g, &k| add(g, pool[k].full));
+        let shrinks = pick_shrinks(freed, need, cands.iter().filter(|c| !victims.contains(&c.idx)).map(|c| (c.idx, c.shrink)));
+        Some(Plan {
+            node: n,
+            max_priority: chosen.iter().map(|&k| pool[k].priority).max().unwrap_or(i32::MIN),
+            lost_ms: chosen.iter().map(|&k| pool[k].lost_ms).sum(),
+            victims,
+            shrinks,
+        })
+    }
+
+    fn apply(&mut self, idx: u32, plan: Plan, now: i64, end: Option<i64>) {
+        let preemptor = self.allocs[idx as usize].id.clone();
+        let priority = self.allocs[idx as usize].priority;
+        let cap = self.capacity(plan.node, self.allocs[idx as usize].reservation.clone().as_deref(), now, end);
+        for (v, gain) in plan.shrinks {
+            self.shrink(v, gain, &cap.usable, now, &preemptor);
+        }
+        let mut waiting_until = None;
+        for v in plan.victims {
+            let victim = &self.allocs[v as usize];
+            let grace = victim.request.preemption.grace_s as i64 * 1000;
+            let mode = victim.request.preemption.mode;
+            let why = format!("preempted by {preemptor} (priority {priority} > {})", victim.priority);
+            let details = [
+                ("preemptor", preemptor.clone()),
+                ("preemptor_priority", priority.to_string()),
+                ("victim_priority", victim.priority.to_string()),
+                ("victim_qos", format!("{:?}", victim.qos).to_lowercase()),
+                ("mode", format!("{mode:?}").to_lowercase()),
+                ("grace_s", (grace / 1000).to_string()),
+                ("node", victim.node.clone().unwrap_or_default()),
+                ("gpus", victim.gpus.join(",")),
+            ];
+            self.event(now, "preemption", v, why.clone(), &details);
+            self.stats.preemptions += 1;
+            self.allocs[v as usize].preemptions += 1;
+            if grace == 0 {
+                self.release_with_mode(v, now, mode, why);
+            } else {
+                let at = now + grace;
+                self.allocs[v as usize].preemption = Some(PendingPreemption { by: preemptor.clone(), at, reason: why });
+                self.deadlines.insert((at, v));
+                *self.awaiting.entry(idx).or_default() += 1;
+                self.mark(v);
+                self.refresh_node(plan.node);
+                waiting_until = waiting_until.max(Some(at));
+            }
+        }
+        match waiting_until {
+            Some(at) => {
+                let a = &mut self.allocs[idx as usize];
+                a.pending_reason = Some(format!("waiting for preempted allocations to end their grace period (until {})", format_rfc3339(at)));
+                self.mark(idx);
+            }
+            None => {
+                if let Some((n, slots)) = self.find_place(idx, now, end) {
+                    self.start(idx, n, &slots, now, end);
+                }
+            }
+        }
+    }
+
+    /// A victim's grace period is over: it ends the way its preemption mode says.
+    pub(super) fn finish_preemption(&mut self, v: u32, now: i64) {
+        let a = &self.allocs[v as usize];
+        if a.state != AllocState::Running {
+            return;
+        }
+        let Some(p) = a.preemption.clone() else { return };
+        let mode = a.request.preemption.mode;
+        self.release_with_mode(v, now, mode, p.reason);
+    }
+
+    /// Frees `gain` of `v` (GPUs the preemptor may use first), never below its `min`.
+    fn shrink(&mut self, v: u32, gain: Gain, usable: &[bool], now: i64, by: &str) {
+        let Some(n) = self.allocs[v as usize].node.as_ref().and_then(|n| self.node_index.get(n)).copied() else { return };
+        let pooled = self.draws_from_resv(v);
+        let node = &mut self.nodes[n as usize];
+        self.by_free_gpus.remove(&(node.free_whole_gpus(), n));
+        let a = &mut self.allocs[v as usize];
+        let mut dropped = Vec::new();
+        for _ in 0..gain.0 {
+            let Some(pos) = a.gpus.iter().rposition(|g| node.res.gpu_slot(g).is_some_and(|s| usable[s])) else { break };
+            let g = a.gpus.remove(pos);
+            if let Some(s) = node.res.gpu_slot(&g) {
+                node.gpu_used[s] = 0;
+            }
+            dropped.push(g);
+        }
+        node.free_cores += gain.1;
+        node.free_mem += gain.2;
+        if pooled {
+            node.in_resv_cores -= gain.1;
+            node.in_resv_mem -= gain.2;
+        }
+        self.by_free_gpus.insert((node.free_whole_gpus(), n));
+        a.cores -= gain.1;
+        a.memory_bytes -= gain.2;
+        let ask = &mut self.asks[v as usize];
+        ask.gpus -= dropped.len() as u32;
+        ask.cores -= gain.1;
+        ask.mem -= gain.2;
+        if let Some(o) = self.owners.get_mut(&a.owner) {
+            o.gpus -= dropped.len() as u32;
+            o.cores -= gain.1;
+            o.memory_bytes -= gain.2;
+        }
+        let message = format!("shrunk to make room for {by}: gave back {} GPU(s), {} cores, {} MiB", dropped.len(), gain.1, gain.2 >> 20);
+        self.event(now, "shrink", v, message, &[("by", by.to_string()), ("gpus", dropped.join(","))]);
+        self.stats.shrinks += 1;
+        self.release_epoch += 1;
+        self.mark(v);
+        self.refresh_node(n);
+    }
+}
+
+/// Shrinks, lowest priority first, until `have` covers `need`; each gives only what is missing.
+fn pick_shrinks(mut have: Gain, need: Gain, cands: impl Iterator<Item = (u32, Gain)>) -> Vec<(u32, Gain)> {
+    let mut out = Vec::new();
+    for (idx, s) in cands {
+        if covers(have, need) {
+            break;
+        }
+        let take = (
+            s.0.min(need.0.saturating_sub(have.0)),
+            s.1.min(need.1.saturating_sub(have.1)),
+            s.2.min(need.2.saturating_sub(have.2)),
+        );
+        if take != (0, 0, 0) {
+            have = add(have, take);
+            out.push((idx, take));
+        }
+    }
+    out
+}

@@ -1,0 +1,163 @@
+//! Occurrences of a possibly repeating window. Repeats keep their wall-clock times in their own
+//! time zone, so a daily 09:00–12:00 window stays 09:00–12:00 local across DST changes.
+//!
+//! Zones come from the IANA database compiled into this binary (jiff's bundled tzdb), never from
+//! the machine, so results do not depend on where the code runs.
+
+use std::sync::OnceLock;
+
+use jiff::civil::DateTime;
+use jiff::tz::{TimeZone, TimeZoneDatabase};
+use jiff::{Timestamp, ToSpan};
+
+use super::request::Frequency;
+
+/// Looks up an IANA zone name in the bundled database.
+pub fn zone(name: &str) -> Option<TimeZone> {
+    static DB: OnceLock<TimeZoneDatabase> = OnceLock::new();
+    DB.get_or_init(TimeZoneDatabase::bundled).get(name).ok()
+}
+
+/// Never expand more than this many occurrences in one query (a decade of daily windows).
+const MAX_OCCURRENCES: usize = 4_000;
+
+/// A window, repeating or not.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub repeat: Option<Repeat>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Repeat {
+    pub freq: Frequency,
+    pub until_ms: Option<i64>,
+    pub tz: TimeZone,
+    local_start: DateTime,
+    local_end: DateTime,
+}
+
+impl Repeat {
+    pub fn new(freq: Frequency, until_ms: Option<i64>, tz: TimeZone, start_ms: i64, end_ms: i64) -> Repeat {
+        let local = |ms: i64| Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH).to_zoned(tz.clone()).datetime();
+        Repeat { freq, until_ms, local_start: local(start_ms), local_end: local(end_ms), tz }
+    }
+
+    fn days(&self) -> i64 {
+        match self.freq {
+            Frequency::Daily => 1,
+            Frequency::Weekly => 7,
+        }
+    }
+
+    /// Occurrence `k` (0 = the first) in UTC ms.
+    fn nth(&self, k: i64) -> Option<(i64, i64)> {
+        let at = |local: DateTime| -> Option<i64> {
+            let shifted = local.checked_add((k * self.days()).days()).ok()?;
+            Some(shifted.to_zoned(self.tz.clone()).ok()?.timestamp().as_millisecond())
+        };
+        Some((at(self.local_start)?, at(self.local_end)?))
+    }
+}
+
+impl Series {
+    pub fn once(start_ms: i64, end_ms: i64) -> Series {
+        Series { start_ms, end_ms, repeat: None }
+    }
+
+    /// Occurrences `(start, end)` that overlap `[from, to)`, in time order.
+    pub fn overlapping(&self, from: i64, to: i64) -> Vec<(i64, i64)> {
+        let Some(r) = &self.repeat else {
+            return if self.start_ms < to && self.end_ms > from { vec![(self.start_ms, self.end_ms)] } else { vec![] };
+        };
+        let period = r.days() * 86_400_000;
+        // One period of slack on each side covers any DST shift.
+        let mut k = ((from - self.end_ms) / period - 1).max(0);
+        let mut out = Vec::new();
+        while out.len() < MAX_OCCURRENCES {
+            let Some((s, e)) = r.nth(k) else { break };
+            if s >= to || r.until_ms.is_some_and(|u| s > u) {
+                break;
+            }
+            if e > from {
+                out.push((s, e));
+            }
+            k += 1;
+        }
+        out
+    }
+
+    /// The first occurrence that has not ended by `now`.
+    pub fn next(&self, now: i64) -> Option<(i64, i64)> {
+        let span = if self.repeat.is_some() { 15 * 86_400_000 } else { i64::MAX - now.max(0) };
+        self.overlapping(now, now.saturating_add(span)).into_iter().next()
+    }
+
+    /// The occurrence containing `t`, if any.
+    pub fn active_at(&self, t: i64) -> Option<(i64, i64)> {
+        self.overlapping(t, t + 1).into_iter().next()
+    }
+
+    /// The first occurrence of `other` that overlaps an occurrence of `self`. Two endless
+    /// repeats are compared over the next `horizon_ms` after the later start.
+    pub fn overlaps(&self, other: &Series, horizon_ms: i64) -> Option<(i64, i64)> {
+        let from = self.start_ms.max(other.start_ms) - 7 * 86_400_000;
+        let to = self.last_end().min(other.last_end()).min(self.start_ms.max(other.start_ms) + horizon_ms);
+        let theirs = other.overlapping(from, to);
+        for (s, e) in self.overlapping(from, to) {
+            if let Some(&hit) = theirs.iter().find(|&&(s2, e2)| s < e2 && s2 < e) {
+                return Some(hit);
+            }
+        }
+        None
+    }
+
+    /// End of the last occurrence (`i64::MAX` for an endless repeat).
+    pub fn last_end(&self) -> i64 {
+        match &self.repeat {
+            None => self.end_ms,
+            Some(r) => match r.until_ms {
+                None => i64::MAX,
+                Some(u) => u + (self.end_ms - self.start_ms) + 2 * 3_600_000,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alloc::time::{format_rfc3339, parse_rfc3339};
+
+    #[test]
+    fn daily_window_keeps_its_local_time_across_dst() {
+        let tz = zone("Europe/Berlin").unwrap();
+        // 09:00–12:00 Berlin on Fri 2025-03-28 (CET, UTC+1); DST starts Sun 2025-03-30.
+        let s = parse_rfc3339("2025-03-28T09:00:00+01:00").unwrap();
+        let e = parse_rfc3339("2025-03-28T12:00:00+01:00").unwrap();
+        let series = Series { start_ms: s, end_ms: e, repeat: Some(Repeat::new(Frequency::Daily, None, tz, s, e)) };
+        let occ = series.overlapping(s, s + 3 * 86_400_000 + 1);
+        let starts: Vec<String> = occ.iter().map(|o| format_rfc3339(o.0)).collect();
+        assert_eq!(
+            starts,
+            ["2025-03-28T08:00:00Z", "2025-03-29T08:00:00Z", "2025-03-30T07:00:00Z", "2025-03-31T07:00:00Z"]
+        );
+        assert!(occ.iter().all(|(s, e)| e - s == 3 * 3_600_000));
+    }
+
+    #[test]
+    fn until_bounds_the_series_and_overlap_finds_the_clash() {
+        let tz = zone("UTC").unwrap();
+        let s = parse_rfc3339("2025-01-06T09:00:00Z").unwrap();
+        let e = s + 3_600_000;
+        let until = s + 2 * 7 * 86_400_000;
+        let weekly = Series { start_ms: s, end_ms: e, repeat: Some(Repeat::new(Frequency::Weekly, Some(until), tz, s, e)) };
+        assert_eq!(weekly.overlapping(s, s + 100 * 86_400_000).len(), 3);
+        let later = Series::once(s + 14 * 86_400_000 + 1_800_000, s + 14 * 86_400_000 + 7_200_000);
+        assert!(weekly.overlaps(&later, 400 * 86_400_000).is_some());
+        let after = Series::once(s + 21 * 86_400_000, s + 21 * 86_400_000 + 3_600_000);
+        assert!(weekly.overlaps(&after, 400 * 86_400_000).is_none());
+        assert!(zone("Mars/Olympus").is_none());
+    }
+}

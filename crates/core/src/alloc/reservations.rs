@@ -1,0 +1,336 @@
+//! Reservations with Slurm-like rules: they never overlap on the same GPUs (or beyond a node's
+//! cores/memory) unless one is flagged `overlap`; resources busy at the start are refused unless
+//! `ignore_running`, and then whatever runs there is ended when the window starts; only
+//! allocations that name a reservation run inside it. Moving and resizing obey the same rules.
+
+use super::engine::Scheduler;
+use super::record::{AllocState, Refusal, Reservation};
+use super::recurrence::{Repeat, Series, zone};
+use super::request::{FieldError, ReservationChange, ReservationRequest, Window};
+use super::time::{format_rfc3339, parse_rfc3339};
+
+pub(crate) struct ResvState {
+    pub rec: Reservation,
+    pub series: Series,
+    pub node: u32,
+    pub gpu_slots: Vec<usize>,
+}
+
+impl ResvState {
+    /// Resolves a record against the nodes; `None` when its node or a GPU is unknown.
+    pub fn build(s: &Scheduler, rec: Reservation) -> Option<ResvState> {
+        let node = *s.node_index.get(&rec.node)?;
+        let res = &s.nodes[node as usize].res;
+        let gpu_slots = rec.gpus.iter().map(|g| res.gpu_slot(g)).collect::<Option<Vec<_>>>()?;
+        let repeat = match &rec.recurrence {
+            Some(r) => {
+                let until = r.until.as_deref().and_then(|u| parse_rfc3339(u).ok());
+                Some(Repeat::new(r.freq, until, zone(&r.tz)?, rec.start_time, rec.end_time))
+            }
+            None => None,
+        };
+        let series = Series { start_ms: rec.start_time, end_ms: rec.end_time, repeat };
+        Some(ResvState { rec, series, node, gpu_slots })
+    }
+}
+
+/// Why a change to a reservation was not made.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReservationError {
+    NotFound(String),
+    Invalid(Vec<FieldError>),
+    /// Refused by the rules (overlap, busy resources): the message says which and when.
+    Conflict(String),
+}
+
+impl Scheduler {
+    pub fn reservation(&self, id: &str) -> Option<&Reservation> {
+        self.resvs.get(id).map(|r| &r.rec)
+    }
+
+    pub fn reservations(&self) -> impl Iterator<Item = &Reservation> {
+        self.resvs.values().map(|r| &r.rec)
+    }
+
+    /// Reservations overlapping `[from, to)`, repeating ones expanded into their occurrences.
+    pub fn reservations_between(&self, from: i64, to: i64) -> Vec<Reservation> {
+        let mut out = Vec::new();
+        for r in self.resvs.values() {
+            for (s, e) in r.series.overlapping(from, to) {
+                let mut occ = r.rec.clone();
+                if r.series.repeat.is_some() {
+                    occ.id = format!("{}@{}", r.rec.id, format_rfc3339(s));
+                    occ.occurrence_of = Some(r.rec.id.clone());
+                    (occ.start_time, occ.end_time) = (s, e);
+                }
+                out.push(occ);
+            }
+        }
+        out.sort_by(|a, b| a.start_time.cmp(&b.start_time).then(a.id.cmp(&b.id)));
+        out
+    }
+
+    /// An id or a name → the reservation's id.
+    pub(super) fn resolve_resv(&self, key: &str) -> Option<String> {
+        if self.resvs.contains_key(key) {
+            return Some(key.to_string());
+        }
+        self.resvs.values().find(|r| r.rec.name == key).map(|r| r.rec.id.clone())
+    }
+
+    /// Creates a reservation (request validated, `id` filled in) or says why not.
+    pub fn reserve(&mut self, req: &ReservationRequest, window: Window, now: i64) -> Result<Reservation, Refusal> {
+        let id = req.id.clone().unwrap_or_default();
+        if let Some(existing) = self.resvs.get(&id) {
+            return Ok(existing.rec.clone());
+        }
+        let rec = Reservation {
+            name: req.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| id.clone()),
+            id,
+            owner: req.owner.clone(),
+            node: req.node.clone(),
+            gpus: req.gpus.clone(),
+            cores: req.cores,
+            memory_bytes: req.memory_bytes,
+            start_time: window.start_ms,
+            end_time: window.end_ms,
+            flags: req.flags,
+            recurrence: req.recurrence.clone(),
+            occurrence_of: None,
+        };
+        let refuse = |s: &Scheduler, error: String| Refusal {
+            error,
+            availability: s.node_index.get(&req.node).map(|&n| vec![s.availability_of(n, &s.nodes[n as usize])]).unwrap_or_default(),
+        };
+        if self.resvs.values().any(|r| r.rec.name == rec.name) {
+            return Err(refuse(self, format!("a reservation named {:?} already exists", rec.name)));
+        }
+        let state = self.resolve(rec).map_err(|e| refuse(self, e))?;
+        self.check(&state, now, None).map_err(|e| refuse(self, e))?;
+        let out = state.rec.clone();
+        let details = [("node", out.node.clone()), ("gpus", out.gpus.join(",")), ("start", format_rfc3339(out.start_time)), ("end", format_rfc3339(out.end_time))];
+        self.event_on(now, "reservation", out.id.clone(), format!("reserved {:?}", out.name), &details);
+        self.insert_resv(state);
+        self.release_epoch += 1;
+        self.tick(now);
+        Ok(out)
+    }
+
+    /// Moves or resizes a reservation (by series id, or an occurrence id `<id>@<start>`).
+    pub fn update_reservation(&mut self, id: &str, change: &ReservationChange, now: i64) -> Result<Reservation, ReservationError> {
+        let id = id.split('@').next().unwrap_or(id).to_string();
+        let Some(old) = self.resvs.get(&id).map(|r| r.rec.clone()) else {
+            return Err(ReservationError::NotFound(format!("no reservation {id:?}")));
+        };
+        let mut rec = old.clone();
+        let mut errors = Vec::new();
+        let mut time = |field: &str, v: &Option<String>, dst: &mut i64| {
+            if let Some(v) = v {
+                match parse_rfc3339(v) {
+                    Ok(ms) => *dst = ms,
+                    Err(e) => errors.push(FieldError::new(field, e)),
+                }
+            }
+        };
+        time("start_time", &change.start_time, &mut rec.start_time);
+        time("end_time", &change.end_time, &mut rec.end_time);
+        if rec.end_time <= rec.start_time {
+            errors.push(FieldError::new("end_time", "must be after start_time"));
+        }
+        if let Some(r) = &rec.recurrence {
+            let period = match r.freq {
+                super::request::Frequency::Daily => 86_400_000,
+                super::request::Frequency::Weekly => 7 * 86_400_000,
+            };
+            if rec.end_time - rec.start_time >= period {
+                errors.push(FieldError::new("end_time", "a repeating window must be shorter than its period"));
+            }
+        }
+        if let Some(n) = &change.node {
+            rec.node = n.clone();
+        }
+        if let Some(g) = &change.gpus {
+            rec.gpus = g.clone();
+        }
+        if !errors.is_empty() {
+            return Err(ReservationError::Invalid(errors));
+        }
+        let state = self.resolve(rec).map_err(|e| ReservationError::Invalid(vec![FieldError::new("gpus", e)]))?;
+        // Whatever runs inside must stay covered.
+        if let Some(old_state) = self.resvs.get(&id) {
+            let inside: Vec<&str> = self.nodes[old_state.node as usize]
+                .running
+                .iter()
+                .map(|&i| &self.allocs[i as usize])
+                .filter(|a| a.reservation.as_deref() == Some(id.as_str()))
+                .filter(|a| state.node != old_state.node || !a.gpus.iter().all(|g| state.rec.gpus.contains(g)) || state.series.active_at(now).is_none())
+                .map(|a| a.id.as_str())
+                .collect();
+            if !inside.is_empty() {
+                return Err(ReservationError::Conflict(format!("allocations run inside it and would lose their resources: {}", inside.join(", "))));
+            }
+        }
+        self.check(&state, now, Some(&id)).map_err(ReservationError::Conflict)?;
+        self.remove_resv(&id);
+        let out = state.rec.clone();
+        let details = [("node", out.node.clone()), ("gpus", out.gpus.join(",")), ("start", format_rfc3339(out.start_time)), ("end", format_rfc3339(out.end_time))];
+        self.event_on(now, "reservation_changed", id.clone(), format!("moved/resized {:?}", out.name), &details);
+        self.insert_resv(state);
+        self.release_epoch += 1;
+        self.tick(now);
+        Ok(out)
+    }
+
+    /// Deletes a reservation; what runs inside it ends, what waits for it is cancelled.
+    pub fn delete_reservation(&mut self, id: &str, now: i64) -> Result<(), ReservationError> {
+        let id = id.split('@').next().unwrap_or(id).to_string();
+        let Some(state) = self.resvs.get(&id) else {
+            return Err(ReservationError::NotFound(format!("no reservation {id:?}")));
+        };
+        let inside: Vec<u32> =
+            self.nodes[state.node as usize].running.iter().copied().filter(|&i| self.allocs[i as usize].reservation.as_deref() == Some(id.as_str())).collect();
+        for i in inside {
+            self.release(i, now, AllocState::Cancelled, format!("reservation {id} was deleted"));
+        }
+        self.remove_resv(&id);
+        self.forget_resv(&id);
+        self.event_on(now, "reservation_deleted", id.clone(), format!("deleted reservation {id}"), &[]);
+        self.release_epoch += 1;
+        self.schedule(now);
+        Ok(())
+    }
+
+    pub(super) fn insert_resv(&mut self, state: ResvState) {
+        let id = state.rec.id.clone();
+        self.nodes[state.node as usize].reservations.push(id.clone());
+        self.mark_resv(&id);
+        self.resvs.insert(id, state);
+    }
+
+    fn remove_resv(&mut self, id: &str) {
+        if let Some(state) = self.resvs.remove(id) {
+            self.nodes[state.node as usize].reservations.retain(|r| r != id);
+        }
+    }
+
+    fn resolve(&self, rec: Reservation) -> Result<ResvState, String> {
+        let Some(&n) = self.node_index.get(&rec.node) else {
+            return Err(format!("no node named {:?}", rec.node));
+        };
+        let res = &self.nodes[n as usize].res;
+        if let Some(g) = rec.gpus.iter().find(|g| res.gpu_slot(g).is_none()) {
+            return Err(format!("{g} is not a GPU of {}", rec.node));
+        }
+        if rec.cores > res.cores || rec.memory_bytes > res.memory_bytes {
+            return Err(format!("{} has only {} cores and {} MiB", rec.node, res.cores, res.memory_bytes >> 20));
+        }
+        ResvState::build(self, rec).ok_or_else(|| "unknown time zone".to_string())
+    }
+
+    /// The rules every new or moved reservation must pass.
+    fn check(&mut self, cand: &ResvState, now: i64, replacing: Option<&str>) -> Result<(), String> {
+        let Some((first_start, _)) = cand.series.next(now) else {
+            return Err("the window is entirely in the past".into());
+        };
+        let node = &self.nodes[cand.node as usize];
+        for other_id in &node.reservations {
+            if Some(other_id.as_str()) == replacing {
+                continue;
+            }
+            let other = &self.resvs[other_id];
+            if cand.rec.flags.overlap || other.rec.flags.overlap {
+                continue;
+            }
+            let Some((s, e)) = cand.series.overlaps(&other.series, self.config.overlap_horizon_ms) else { continue };
+            let shared: Vec<&str> = cand.rec.gpus.iter().filter(|g| other.rec.gpus.contains(g)).map(String::as_str).collect();
+            let too_much = cand.rec.cores + other.rec.cores > node.res.cores || cand.rec.memory_bytes + other.rec.memory_bytes > node.res.memory_bytes;
+            if !shared.is_empty() || too_much {
+                let what = if shared.is_empty() { format!("{} (cores/memory)", cand.rec.node) } else { shared.join(", ") };
+                self.stats.refused_overlaps += 1;
+                return Err(format!(
+                    "overlaps reservation '{}' on {what} {}–{}",
+                    other.rec.name,
+                    format_rfc3339(s),
+                    format_rfc3339(e)
+                ));
+            }
+        }
+        if cand.rec.flags.ignore_running {
+            return Ok(());
+        }
+        // Busy at the start: running allocations (outside this reservation) still holding
+        // reserved GPUs, or leaving too few cores/memory, when the first window opens.
+        let mut cores_left = node.res.cores as i64;
+        let mut mem_left = node.res.memory_bytes as i128;
+        for &i in &node.running {
+            let a = &self.allocs[i as usize];
+            let inside = replacing.is_some_and(|r| a.reservation.as_deref() == Some(r));
+            if inside || a.end_time.is_some_and(|e| e <= first_start) {
+                continue;
+            }
+            if let Some(g) = a.gpus.iter().find(|g| cand.rec.gpus.contains(g)) {
+                self.stats.refused_busy += 1;
+                return Err(format!(
+                    "{g} is busy at the start ({}) with allocation {} until {}; ask for ignore_running to end it first",
+                    format_rfc3339(first_start),
+                    a.id,
+                    a.end_time.map_or("cancelled (no end)".into(), format_rfc3339)
+                ));
+            }
+            if a.reservation.is_none() {
+                cores_left -= self.asks[i as usize].cores as i64;
+                mem_left -= self.asks[i as usize].mem as i128;
+            }
+        }
+        if cores_left < cand.rec.cores as i64 || mem_left < cand.rec.memory_bytes as i128 {
+            self.stats.refused_busy += 1;
+            return Err(format!(
+                "{} has too few cores or too little memory free at the start ({}); ask for ignore_running to end what runs there",
+                cand.rec.node,
+                format_rfc3339(first_start)
+            ));
+        }
+        Ok(())
+    }
+
+    /// Ends allocations that hold what an active reservation reserves without naming it (they
+    /// were accepted with `ignore_running`, or predate the rules).
+    pub(super) fn evict_for_reservations(&mut self, now: i64) {
+        let mut evict: Vec<(u32, String)> = Vec::new();
+        for rs in self.resvs.values() {
+            if rs.series.active_at(now).is_none() {
+                continue;
+            }
+            let node = &self.nodes[rs.node as usize];
+            let mut outside: Vec<u32> = node.running.iter().copied().filter(|&i| self.allocs[i as usize].reservation.is_none()).collect();
+            outside.sort_by_key(|&i| (self.allocs[i as usize].priority, std::cmp::Reverse(self.allocs[i as usize].start_time)));
+            let reserved_cores: i64 = node
+                .reservations
+                .iter()
+                .filter_map(|r| self.resvs.get(r))
+                .filter(|r| r.series.active_at(now).is_some())
+                .map(|r| r.rec.cores as i64)
+                .sum();
+            let mut cores_used: i64 = outside.iter().map(|&i| self.asks[i as usize].cores as i64).sum();
+            for &i in &outside {
+                let a = &self.allocs[i as usize];
+                let on_gpu = a.gpus.iter().any(|g| rs.rec.gpus.contains(g));
+                let over = cores_used + reserved_cores > node.res.cores as i64;
+                if on_gpu || over {
+                    cores_used -= self.asks[i as usize].cores as i64;
+                    evict.push((i, rs.rec.name.clone()));
+                }
+            }
+        }
+        for (i, name) in evict {
+            if self.allocs[i as usize].state != AllocState::Running {
+                continue;
+            }
+            let why = format!("reservation {name:?} started on its resources");
+            let mode = self.allocs[i as usize].request.preemption.mode;
+            self.event(now, "eviction", i, why.clone(), &[("reservation", name)]);
+            self.stats.evictions += 1;
+            self.release_with_mode(i, now, mode, why);
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! The issue's story, step by step, against the pure engine.
+
+use steward_core::alloc::time::parse_rfc3339;
+use steward_core::alloc::*;
+
+pub fn node(name: &str, gpus: u32) -> NodeResources {
+    NodeResources {
+        node: name.into(),
+        cores: 32,
+        memory_bytes: 256 << 30,
+        labels: Default::default(),
+        gpus: (0..gpus)
+            .map(|i| GpuResource { id: NodeResources::gpu_id(name, i), index: i, name: "NVIDIA H100".into(), memory_bytes: 80 << 30, mig: vec![] })
+            .collect(),
+        accelerators: vec![],
+    }
+}
+
+fn ask(id: &str, gpus: u32, priority: i32, qos: Qos) -> AllocationRequest {
+    AllocationRequest {
+        id: Some(id.into()),
+        owner: "ann".into(),
+        resources: ResourceAsk { gpus, cores: 2, memory_bytes: 1 << 30, ..Default::default() },
+        priority: Some(Priority::Value(priority)),
+        qos,
+        duration_s: None,
+        constraints: Default::default(),
+        reservation: None,
+        preemption: Default::default(),
+        queue: true,
+    }
+}
+
+fn reserve(id: &str, gpus: &[&str], start: &str, end: &str) -> ReservationRequest {
+    ReservationRequest {
+        id: Some(id.into()),
+        name: Some(id.into()),
+        owner: "ann".into(),
+        node: "vm".into(),
+        gpus: gpus.iter().map(|g| g.to_string()).collect(),
+        cores: 0,
+        memory_bytes: 0,
+        start_time: start.into(),
+        end_time: end.into(),
+        flags: Default::default(),
+        recurrence: None,
+    }
+}
+
+fn t(s: &str) -> i64 {
+    parse_rfc3339(s).unwrap()
+}
+
+#[test]
+fn reserve_tomorrow_refuse_overlap_and_move() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 4)]);
+    let now = t("2025-06-01T12:00:00Z");
+    let r = reserve("train", &["vm/gpu0", "vm/gpu1"], "2025-06-02T09:00:00Z", "2025-06-02T12:00:00Z");
+    let w = r.validate("r").unwrap();
+    s.reserve(&r, w, now).unwrap();
+    let clash = reserve("other", &["vm/gpu1"], "2025-06-02T11:00:00Z", "2025-06-02T13:00:00Z");
+    let err = s.reserve(&clash, clash.validate("r").unwrap(), now).unwrap_err();
+    assert!(err.error.contains("overlaps reservation 'train' on vm/gpu1"), "{}", err.error);
+    // Moving to other GPUs is fine; moving onto a reserved one is refused with the reason.
+    let ok = reserve("other", &["vm/gpu2"], "2025-06-02T11:00:00Z", "2025-06-02T13:00:00Z");
+    s.reserve(&ok, ok.validate("r").unwrap(), now).unwrap();
+    let change = ReservationChange { gpus: Some(vec!["vm/gpu0".into()]), ..Default::default() };
+    match s.update_reservation("other", &change, now) {
+        Err(ReservationError::Conflict(why)) => assert!(why.contains("'train'"), "{why}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let change = ReservationChange { gpus: Some(vec!["vm/gpu3".into()]), ..Default::default() };
+    assert_eq!(s.update_reservation("other", &change, now).unwrap().gpus, ["vm/gpu3"]);
+    assert_eq!(s.stats.refused_overlaps, 2);
+    let listed = s.reservations_between(t("2025-06-02T00:00:00Z"), t("2025-06-03T00:00:00Z"));
+    assert_eq!(listed.len(), 2);
+}
+
+#[test]
+fn open_ended_work_cannot_take_reserved_gpus_and_reservation_users_run_inside() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 2)]);
+    let now = t("2025-06-01T12:00:00Z");
+    let r = reserve("train", &["vm/gpu0"], "2025-06-02T09:00:00Z", "2025-06-02T12:00:00Z");
+    s.reserve(&r, r.validate("r").unwrap(), now).unwrap();
+    let a = s.allocate(ask("a", 1, 500, Qos::Burstable), now).unwrap();
+    assert_eq!(a.gpus, ["vm/gpu1"]);
+    let b = s.allocate(ask("b", 1, 500, Qos::Burstable), now).unwrap();
+    assert_eq!(b.state, AllocState::Pending, "gpu0 is reserved tomorrow and b has no end");
+    let mut inside = ask("c", 1, 500, Qos::Burstable);
+    inside.reservation = Some("train".into());
+    let c = s.allocate(inside, now).unwrap();
+    assert!(c.pending_reason.unwrap().contains("waiting for reservation"));
+    s.tick(t("2025-06-02T09:00:00Z"));
+    let c = s.allocation("c").unwrap();
+    assert_eq!((c.state, c.gpus.clone()), (AllocState::Running, vec!["vm/gpu0".to_string()]));
+    assert_eq!(c.end_time, Some(t("2025-06-02T12:00:00Z")));
+    s.tick(t("2025-06-02T12:00:00Z"));
+    let c = s.allocation("c").unwrap();
+    assert_ne!(c.state, AllocState::Running, "what runs inside ends at the reservation's end");
+}
+
+#[test]
+fn busy_gpus_are_refused_unless_ignore_running_which_ends_them_at_the_start() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 1)]);
+    let now = t("2025-06-01T12:00:00Z");
+    s.allocate(ask("a", 1, 500, Qos::Burstable), now).unwrap();
+    let mut r = reserve("train", &["vm/gpu0"], "2025-06-02T09:00:00Z", "2025-06-02T12:00:00Z");
+    let err = s.reserve(&r, r.validate("r").unwrap(), now).unwrap_err();
+    assert!(err.error.contains("busy at the start"), "{}", err.error);
+    r.flags.ignore_running = true;
+    s.reserve(&r, r.validate("r").unwrap(), now).unwrap();
+    assert_eq!(s.allocation("a").unwrap().state, AllocState::Running);
+    s.tick(t("2025-06-02T09:00:00Z"));
+    assert_eq!(s.allocation("a").unwrap().state, AllocState::Pending);
+    assert_eq!(s.stats.evictions, 1);
+}
+
+#[test]
+fn high_priority_preempts_best_effort_and_never_guaranteed() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 2)]);
+    let now = 1_000_000;
+    s.allocate(ask("g", 1, 0, Qos::Guaranteed), now).unwrap();
+    s.allocate(ask("be", 1, 0, Qos::BestEffort), now).unwrap();
+    let hi = s.allocate(ask("hi", 1, 750, Qos::Burstable), now + 1000).unwrap();
+    assert_eq!(hi.state, AllocState::Running);
+    assert_eq!(s.allocation("be").unwrap().state, AllocState::Pending);
+    assert_eq!(s.allocation("g").unwrap().state, AllocState::Running);
+    let ev = s.take_changes().events;
+    assert!(ev.iter().any(|e| e.kind == "preemption" && e.subject == "be" && e.message.contains("preempted by hi")));
+    let hi2 = s.allocate(ask("hi2", 1, 750, Qos::Burstable), now + 2000).unwrap();
+    assert_eq!(hi2.state, AllocState::Pending, "guaranteed and equal priority are never preempted");
+}
+
+#[test]
+fn shrinking_comes_before_preemption_and_grace_periods_delay_victims() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 4)]);
+    let now = 0;
+    let mut wide = ask("wide", 3, 100, Qos::Burstable);
+    wide.resources.min = Some(ResourceAmount { gpus: 1, cores: 2, memory_bytes: 1 << 30 });
+    s.allocate(wide, now).unwrap();
+    let mut slow = ask("slow", 1, 100, Qos::BestEffort);
+    slow.preemption = PreemptionPolicy { mode: PreemptionMode::Suspend, grace_s: 30 };
+    s.allocate(slow, now).unwrap();
+    s.allocate(ask("p1", 2, 500, Qos::Burstable), 10).unwrap();
+    assert_eq!(s.allocation("p1").unwrap().state, AllocState::Running);
+    assert_eq!(s.allocation("wide").unwrap().gpus.len(), 1, "shrunk toward min");
+    assert_eq!(s.stats.preemptions, 0);
+    let p2 = s.allocate(ask("p2", 1, 500, Qos::Burstable), 20).unwrap();
+    assert_eq!(p2.state, AllocState::Pending);
+    assert!(s.allocation("slow").unwrap().preemption.is_some(), "victim runs out its grace");
+    s.tick(30_019);
+    assert_eq!(s.allocation("p2").unwrap().state, AllocState::Pending);
+    s.tick(30_020);
+    assert_eq!(s.allocation("slow").unwrap().state, AllocState::Suspended);
+    assert_eq!(s.allocation("p2").unwrap().state, AllocState::Running, "{:?}", s.allocation("p2"));
+}
+
+#[test]
+fn backfill_runs_short_work_without_delaying_the_head() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("a", 2)]);
+    let mut long = ask("long", 1, 500, Qos::Guaranteed);
+    long.duration_s = Some(100);
+    s.allocate(long, 0).unwrap();
+    let head = s.allocate(ask("head", 2, 500, Qos::Burstable), 1).unwrap();
+    assert_eq!(head.state, AllocState::Pending);
+    let mut short = ask("short", 1, 100, Qos::Burstable);
+    short.duration_s = Some(50);
+    assert_eq!(s.allocate(short, 2).unwrap().state, AllocState::Running, "ends before the head's start");
+    let open = s.allocate(ask("open", 1, 100, Qos::Burstable), 3).unwrap();
+    assert_eq!(open.state, AllocState::Pending, "would delay the head");
+    assert!(s.stats.backfilled >= 1);
+    s.tick(100_000);
+    assert_eq!(s.allocation("head").unwrap().state, AllocState::Running);
+}
+
+#[test]
+fn quotas_and_equal_priority_order_by_age_then_fair_share() {
+    let mut cfg = SchedulerConfig::default();
+    cfg.quotas.insert("ann".into(), ResourceAmount { gpus: 1, cores: 64, memory_bytes: u64::MAX });
+    let mut s = Scheduler::new(cfg, vec![node("a", 4)]);
+    s.allocate(ask("a1", 1, 500, Qos::Burstable), 0).unwrap();
+    let a2 = s.allocate(ask("a2", 1, 500, Qos::Burstable), 1).unwrap();
+    assert!(a2.pending_reason.unwrap().starts_with("owner quota"));
+    let too_big = s.allocate(ask("a3", 2, 500, Qos::Burstable), 1);
+    assert!(too_big.is_err());
+}
+
+#[test]
+fn daily_reservation_clash_is_found_on_a_later_day() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 1)]);
+    let now = t("2025-03-27T00:00:00Z");
+    let mut daily = reserve("standup", &["vm/gpu0"], "2025-03-28T09:00:00+01:00", "2025-03-28T10:00:00+01:00");
+    daily.recurrence = Some(Recurrence { freq: Frequency::Daily, until: None, tz: "Europe/Berlin".into() });
+    s.reserve(&daily, daily.validate("r").unwrap(), now).unwrap();
+    // Monday after the DST change, 09:30 Berlin = 07:30 UTC.
+    let later = reserve("x", &["vm/gpu0"], "2025-03-31T07:30:00Z", "2025-03-31T08:30:00Z");
+    let err = s.reserve(&later, later.validate("r").unwrap(), now).unwrap_err();
+    assert!(err.error.contains("2025-03-31T07:00:00Z"), "{}", err.error);
+    let ics = ics::to_ics(&s.reservations().cloned().collect::<Vec<_>>(), now);
+    assert!(ics.contains("DTSTART;TZID=Europe/Berlin:20250328T090000"), "{ics}");
+}
