@@ -39,7 +39,8 @@ pub fn forecast(y: &[f64], start_ms: i64, cfg: &ForecastConfig) -> Forecast {
         };
     }
     let (params, model, note) = choose(y, cfg);
-    let mut walk = Walk::new(cfg, params, y, true);
+    let keep_from = y.len().saturating_sub(cfg.error_window + cfg.horizon_steps());
+    let mut walk = Walk::new(cfg, params, y, Some(keep_from));
     let mut last = None;
     for (i, &v) in y.iter().enumerate() {
         last = walk.step(start_ms + i as i64 * cfg.step_ms, v).or(last);
@@ -71,7 +72,7 @@ pub fn backtest(y: &[f64], start_ms: i64, cfg: &ForecastConfig) -> Reading<Accur
         ));
     }
     let (params, _, _) = choose(&y[..fit_len], cfg);
-    let mut walk = Walk::new(cfg, params, &y[..fit_len], false);
+    let mut walk = Walk::new(cfg, params, &y[..fit_len], None);
     let mut scored = Vec::new();
     for (i, &v) in y.iter().enumerate() {
         let o = walk.step(start_ms + i as i64 * cfg.step_ms, v);

@@ -27,11 +27,13 @@ pub struct ForecastConfig {
     pub error_window: usize,
     /// The quantile of errors the upper recommendation covers.
     pub upper_quantile: f64,
+    /// What the resource has (100 for percent, total bytes for memory): no band goes above it.
+    pub capacity: Option<f64>,
 }
 
 impl Default for ForecastConfig {
     fn default() -> Self {
-        ForecastConfig { horizon_ms: 30 * 60_000, step_ms: 60_000, season_ms: DAY_MS, error_window: 1440, upper_quantile: 0.96 }
+        ForecastConfig { horizon_ms: 30 * 60_000, step_ms: 60_000, season_ms: DAY_MS, error_window: 1440, upper_quantile: 0.97, capacity: None }
     }
 }
 
@@ -97,7 +99,7 @@ pub enum Forecast {
         note: Option<String>,
         step_ms: i64,
         points: Vec<ForecastPoint>,
-        /// A size that should hold for the whole horizon (the upper error quantile over it).
+        /// A size for `horizon` from now: the forecast plus the upper quantile of past errors.
         upper_recommendation: f64,
         /// The VPA-style decaying-histogram recommendation (p90 + 15 %).
         baseline_recommendation: f64,

@@ -1,49 +1,71 @@
-//! Empirical quantiles over a sliding window of recent errors (kept sorted: O(window) per push,
-//! which is cheap at the few thousand errors we keep).
+//! Error quantiles conditioned on the forecast's level: the errors of the `k` past forecasts
+//! nearest in value to the one at hand. A quiet machine's next half hour is judged by what
+//! followed other quiet moments, a busy one's by busy moments — one pooled distribution would
+//! make bands too wide when idle and too narrow when busy.
 
 use std::collections::VecDeque;
 
 #[derive(Debug, Clone)]
-pub struct RollingQuantiles {
+pub struct ConditionalErrors {
     capacity: usize,
-    order: VecDeque<f64>,
-    sorted: Vec<f64>,
+    neighbours: usize,
+    order: VecDeque<(f64, f64)>,
+    /// `(forecast, error)` sorted by forecast.
+    by_forecast: Vec<(f64, f64)>,
 }
 
-impl RollingQuantiles {
-    pub fn new(capacity: usize) -> Self {
-        RollingQuantiles { capacity: capacity.max(1), order: VecDeque::new(), sorted: Vec::new() }
+impl ConditionalErrors {
+    pub fn new(capacity: usize, neighbours: usize) -> Self {
+        ConditionalErrors { capacity: capacity.max(1), neighbours: neighbours.max(1), order: VecDeque::new(), by_forecast: Vec::new() }
     }
 
-    pub fn push(&mut self, v: f64) {
-        if !v.is_finite() {
+    pub fn push(&mut self, forecast: f64, error: f64) {
+        if !forecast.is_finite() || !error.is_finite() {
             return;
         }
         if self.order.len() == self.capacity {
             if let Some(old) = self.order.pop_front() {
-                let i = self.sorted.partition_point(|x| *x < old);
-                self.sorted.remove(i);
+                let i = self.by_forecast.partition_point(|x| x.0 < old.0);
+                // Several entries may share the forecast value: find this exact one.
+                if let Some(j) = self.by_forecast[i..].iter().position(|x| *x == old) {
+                    self.by_forecast.remove(i + j);
+                }
             }
         }
-        self.order.push_back(v);
-        let i = self.sorted.partition_point(|x| *x < v);
-        self.sorted.insert(i, v);
+        self.order.push_back((forecast, error));
+        let i = self.by_forecast.partition_point(|x| x.0 < forecast);
+        self.by_forecast.insert(i, (forecast, error));
     }
 
     pub fn len(&self) -> usize {
-        self.sorted.len()
+        self.order.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.sorted.is_empty()
+        self.order.is_empty()
     }
 
-    /// The `q`-quantile (0..=1), linearly interpolated; `None` when empty.
-    pub fn quantile(&self, q: f64) -> Option<f64> {
-        quantile_sorted(&self.sorted, q)
+    /// The errors of the `neighbours` past forecasts nearest to `forecast`, sorted.
+    pub fn nearest(&self, forecast: f64) -> Vec<f64> {
+        let v = &self.by_forecast;
+        let k = self.neighbours.min(v.len());
+        let mid = v.partition_point(|x| x.0 < forecast);
+        let (mut lo, mut hi) = (mid, mid);
+        while hi - lo < k {
+            let take_lo = match (lo.checked_sub(1).map(|i| v[i].0), v.get(hi).map(|x| x.0)) {
+                (Some(a), Some(b)) => forecast - a <= b - forecast,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            if take_lo { lo -= 1 } else { hi += 1 }
+        }
+        let mut e: Vec<f64> = v[lo..hi].iter().map(|x| x.1).collect();
+        e.sort_by(f64::total_cmp);
+        e
     }
 }
 
+/// The `q`-quantile (0..=1) of sorted values, linearly interpolated; `None` when empty.
 pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
     if sorted.is_empty() {
         return None;
@@ -59,13 +81,33 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// The neighbours are the k nearest forecasts of the last `cap` pushed, by brute force.
         #[test]
-        fn matches_sorting_the_window(xs in proptest::collection::vec(-1e6f64..1e6, 1..300), cap in 1usize..50, q in 0.0f64..1.0) {
-            let mut r = RollingQuantiles::new(cap);
-            for &x in &xs { r.push(x); }
-            let mut tail: Vec<f64> = xs[xs.len().saturating_sub(cap)..].to_vec();
-            tail.sort_by(f64::total_cmp);
-            prop_assert_eq!(r.quantile(q), quantile_sorted(&tail, q));
+        fn nearest_matches_brute_force(xs in proptest::collection::vec((0u8..50, -100i32..100), 1..200), cap in 1usize..60, k in 1usize..20, at in 0u8..50) {
+            let mut c = ConditionalErrors::new(cap, k);
+            for &(f, e) in &xs { c.push(f64::from(f), f64::from(e)); }
+            let tail = &xs[xs.len().saturating_sub(cap)..];
+            let got = c.nearest(f64::from(at));
+            prop_assert_eq!(got.len(), k.min(tail.len()));
+            // Every chosen error's forecast distance is ≤ every unchosen one's: compare the
+            // multiset of distances instead of the (tie-dependent) errors.
+            let mut d: Vec<u8> = tail.iter().map(|(f, _)| f.abs_diff(at)).collect();
+            d.sort();
+            let kth = d[got.len() - 1];
+            let closer = tail.iter().filter(|(f, _)| f.abs_diff(at) < kth).count();
+            prop_assert!(closer <= got.len());
         }
+    }
+
+    #[test]
+    fn busy_and_quiet_errors_stay_apart() {
+        let mut c = ConditionalErrors::new(100, 10);
+        for i in 0..50 {
+            c.push(5.0, if i % 10 == 0 { 80.0 } else { 0.5 });
+            c.push(70.0, 2.0);
+        }
+        assert!(c.nearest(6.0).contains(&80.0) || c.nearest(6.0).iter().all(|e| *e < 1.0));
+        assert!(c.nearest(69.0).iter().all(|e| *e == 2.0));
+        assert_eq!(quantile_sorted(&[1.0, 2.0, 3.0], 0.5), Some(2.0));
     }
 }
