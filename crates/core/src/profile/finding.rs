@@ -90,3 +90,35 @@ pub struct ProfileEvent {
     pub severity: Severity,
     pub summary: String,
 }
+
+/// Stable names (as serialized) for storage, and back.
+macro_rules! names {
+    ($t:ty: $($v:ident = $s:literal),+) => {
+        impl $t {
+            pub fn as_str(self) -> &'static str {
+                match self { $(<$t>::$v => $s),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some(<$t>::$v),)+ _ => None }
+            }
+        }
+    };
+}
+names!(Severity: Info = "info", Warning = "warning", Critical = "critical");
+names!(Resource: Cpu = "cpu", Memory = "memory", Io = "io", Network = "network", Gpu = "gpu", Thermal = "thermal", Power = "power");
+names!(EventKind: Started = "started", Ended = "ended");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_match_the_json_names() {
+        for r in [Resource::Cpu, Resource::Memory, Resource::Io, Resource::Network, Resource::Gpu, Resource::Thermal, Resource::Power] {
+            assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.as_str()));
+            assert_eq!(Resource::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Severity::parse(Severity::Critical.as_str()), Some(Severity::Critical));
+        assert_eq!(EventKind::parse("ended"), Some(EventKind::Ended));
+    }
+}
