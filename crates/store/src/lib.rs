@@ -7,6 +7,7 @@
 //!
 //! Nothing here reads a clock: "now" is always passed in.
 
+mod allocations;
 mod error;
 mod ingest;
 mod maintenance;
@@ -20,6 +21,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+pub use allocations::{AllocationState, RequestAnswer};
 pub use error::StoreError;
 pub use maintenance::{MaintenanceReport, RetentionPolicy};
 pub use migrations::SCHEMA_VERSION;

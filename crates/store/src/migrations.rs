@@ -44,6 +44,53 @@ const MIGRATIONS: &[&str] = &[
          tier          TEXT PRIMARY KEY,
          done_until_ms INTEGER NOT NULL
      );",
+    // 2: allocations, reservations, their event log and idempotent request answers. Records are
+    // JSON documents of steward-core's types; the columns beside them are what queries filter on.
+    "CREATE TABLE alloc_allocations (
+         id    TEXT PRIMARY KEY,
+         state TEXT NOT NULL,
+         body  TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE alloc_reservations (
+         id   TEXT PRIMARY KEY,
+         body TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE alloc_events (
+         id      INTEGER PRIMARY KEY,
+         time_ms INTEGER NOT NULL,
+         kind    TEXT NOT NULL,
+         subject TEXT NOT NULL,
+         body    TEXT NOT NULL
+     );
+     CREATE INDEX alloc_events_by_kind ON alloc_events (kind, id);
+     CREATE TABLE alloc_requests (
+         request_id TEXT PRIMARY KEY,
+         time_ms    INTEGER NOT NULL,
+         response   TEXT NOT NULL
+     ) WITHOUT ROWID;",
+    // 3: profiling — modules (named workloads and how their processes are matched) and the
+    // start/end events of bottleneck findings.
+    "CREATE TABLE modules (
+         name       TEXT PRIMARY KEY,
+         created_ms INTEGER NOT NULL
+     );
+     CREATE TABLE module_matchers (
+         module   TEXT    NOT NULL,
+         position INTEGER NOT NULL,
+         kind     TEXT    NOT NULL, -- cgroup | executable | command | user | pids
+         value    TEXT    NOT NULL, -- pids: comma-separated
+         PRIMARY KEY (module, position)
+     ) WITHOUT ROWID;
+     CREATE TABLE profile_events (
+         id       INTEGER PRIMARY KEY,
+         ts_ms    INTEGER NOT NULL,
+         kind     TEXT    NOT NULL,
+         key      TEXT    NOT NULL,
+         resource TEXT    NOT NULL,
+         severity TEXT    NOT NULL,
+         summary  TEXT    NOT NULL
+     );
+     CREATE INDEX profile_events_ts ON profile_events (ts_ms);",
 ];
 
 /// The schema version this build writes and understands.

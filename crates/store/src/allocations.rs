@@ -1,0 +1,157 @@
+//! Allocations, reservations, their event log and the answers to requests already seen.
+//!
+//! One scheduler decision = one transaction: the changed records, the events and (for an API
+//! request) its answer commit together, so after a crash either all of it is there or none, and
+//! a retried request id finds its original answer.
+
+use rusqlite::{OptionalExtension, params};
+use steward_core::alloc::{Allocation, Changes, Event, Reservation};
+
+use crate::{Store, StoreError};
+
+/// Everything the scheduler needs to come back after a restart.
+#[derive(Debug, Default)]
+pub struct AllocationState {
+    pub allocations: Vec<Allocation>,
+    pub reservations: Vec<Reservation>,
+    /// The id the next event gets.
+    pub next_event_id: i64,
+}
+
+/// An API request's answer, kept under its id so a retry gets the same answer.
+pub struct RequestAnswer<'a> {
+    pub request_id: &'a str,
+    pub time_ms: i64,
+    pub response_json: &'a str,
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn state_name(a: &Allocation) -> Result<String, StoreError> {
+    Ok(to_json(&a.state)?.trim_matches('"').to_string())
+}
+
+impl Store {
+    pub fn load_allocation_state(&self) -> Result<AllocationState, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT body FROM alloc_allocations")?;
+        let allocations = stmt.query_map([], |r| from_json::<Allocation>(&r.get::<_, String>(0)?))?.collect::<Result<Vec<_>, _>>()?;
+        let mut stmt = self.conn.prepare("SELECT body FROM alloc_reservations ORDER BY id")?;
+        let reservations = stmt.query_map([], |r| from_json::<Reservation>(&r.get::<_, String>(0)?))?.collect::<Result<Vec<_>, _>>()?;
+        let last: Option<i64> = self.conn.query_row("SELECT max(id) FROM alloc_events", [], |r| r.get(0))?;
+        let mut allocations = allocations;
+        // Submission order is the scheduler's tie-break of last resort; keep it stable.
+        allocations.sort_by(|a, b| a.submitted_time.cmp(&b.submitted_time).then(a.id.cmp(&b.id)));
+        Ok(AllocationState { allocations, reservations, next_event_id: last.unwrap_or(0) + 1 })
+    }
+
+    /// Commits a scheduler's changes, and the request's answer if there is one, atomically.
+    pub fn commit_allocation_changes(&mut self, changes: &Changes, answer: Option<RequestAnswer<'_>>) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut put = tx.prepare_cached("INSERT OR REPLACE INTO alloc_allocations (id, state, body) VALUES (?1, ?2, ?3)")?;
+            for a in &changes.allocations {
+                put.execute(params![a.id, state_name(a)?, to_json(a)?])?;
+            }
+            let mut put = tx.prepare_cached("INSERT OR REPLACE INTO alloc_reservations (id, body) VALUES (?1, ?2)")?;
+            for r in &changes.reservations {
+                put.execute(params![r.id, to_json(r)?])?;
+            }
+            let mut del = tx.prepare_cached("DELETE FROM alloc_reservations WHERE id = ?1")?;
+            for id in &changes.deleted_reservations {
+                del.execute([id])?;
+            }
+            let mut ev = tx.prepare_cached("INSERT INTO alloc_events (id, time_ms, kind, subject, body) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+            for e in &changes.events {
+                ev.execute(params![e.id, e.time, e.kind, e.subject, to_json(e)?])?;
+            }
+            if let Some(a) = answer {
+                tx.prepare_cached("INSERT INTO alloc_requests (request_id, time_ms, response) VALUES (?1, ?2, ?3)")?
+                    .execute(params![a.request_id, a.time_ms, a.response_json])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The stored answer to request `request_id`, if it was answered before.
+    pub fn request_answer(&self, request_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT response FROM alloc_requests WHERE request_id = ?1")?
+            .query_row([request_id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The newest events first, of one kind or all.
+    pub fn allocation_events(&self, kind: Option<&str>, limit: u32) -> Result<Vec<Event>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT body FROM alloc_events WHERE (?1 IS NULL OR kind = ?1) ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![kind, limit], |r| from_json::<Event>(&r.get::<_, String>(0)?))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use steward_core::alloc::*;
+
+    use super::*;
+
+    fn node() -> NodeResources {
+        NodeResources {
+            node: "n".into(),
+            cores: 8,
+            memory_bytes: 1 << 34,
+            labels: Default::default(),
+            gpus: (0..2).map(|i| GpuResource { id: NodeResources::gpu_id("n", i), index: i, name: "GPU".into(), memory_bytes: 1 << 34, mig: vec![] }).collect(),
+            accelerators: vec![],
+        }
+    }
+
+    #[test]
+    fn decisions_survive_reopening_and_answers_are_found_by_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        let mut s = Scheduler::new(SchedulerConfig::default(), vec![node()]);
+        let req: AllocationRequest =
+            serde_json::from_str(r#"{"id":"job1","owner":"ann","resources":{"gpus":1,"cores":2},"qos":"best_effort"}"#).unwrap();
+        s.allocate(req, 1_000).unwrap();
+        let hi: AllocationRequest =
+            serde_json::from_str(r#"{"id":"job2","owner":"bob","resources":{"gpus":2},"priority":"critical"}"#).unwrap();
+        s.allocate(hi, 2_000).unwrap();
+        {
+            let mut store = Store::open(&path).unwrap();
+            let changes = s.take_changes();
+            assert!(!changes.events.is_empty());
+            store.commit_allocation_changes(&changes, Some(RequestAnswer { request_id: "job2", time_ms: 2_000, response_json: "{\"ok\":1}" })).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let state = store.load_allocation_state().unwrap();
+        assert_eq!(state.allocations.len(), 2);
+        assert_eq!(state.allocations[1].state, AllocState::Running);
+        assert_eq!(state.allocations[0].state, AllocState::Pending);
+        assert_eq!(store.request_answer("job2").unwrap().as_deref(), Some("{\"ok\":1}"));
+        assert_eq!(store.request_answer("job3").unwrap(), None);
+        let events = store.allocation_events(Some("preemption"), 10).unwrap();
+        assert_eq!(events.len(), 1);
+        assert!(state.next_event_id > events[0].id);
+        let restored = Scheduler::restore(SchedulerConfig::default(), vec![node()], state.reservations, state.allocations, state.next_event_id);
+        assert_eq!(restored.allocation("job2").unwrap().gpus.len(), 2);
+    }
+
+    #[test]
+    fn a_second_answer_for_the_same_id_is_refused_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("a.db")).unwrap();
+        let answer = || Some(RequestAnswer { request_id: "r", time_ms: 0, response_json: "{}" });
+        store.commit_allocation_changes(&Changes::default(), answer()).unwrap();
+        assert!(store.commit_allocation_changes(&Changes::default(), answer()).is_err());
+    }
+}
