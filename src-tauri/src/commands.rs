@@ -29,20 +29,12 @@ pub fn snapshot(steward: State<'_, Steward>) -> Option<Arc<Snapshot>> {
 
 #[tauri::command]
 pub async fn history(steward: State<'_, Steward>, query: HistoryQuery) -> Result<Vec<SeriesHistory>, String> {
-    let steward = steward.inner().clone();
-    tauri::async_runtime::spawn_blocking(move || steward.history(&query))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())
+    steward.history(query).await.map_err(|e| e.to_string())
 }
 
 #[tauri::command]
 pub async fn series_names(steward: State<'_, Steward>, prefix: String) -> Result<Vec<String>, String> {
-    let steward = steward.inner().clone();
-    tauri::async_runtime::spawn_blocking(move || steward.series_names(&prefix))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())
+    steward.series_names(prefix).await.map_err(|e| e.to_string())
 }
 
 #[tauri::command]

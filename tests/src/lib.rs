@@ -82,6 +82,17 @@ impl Drop for Server {
     }
 }
 
+/// Runs `stewardctl serve` on `db` expecting it to refuse to start; returns what it said.
+pub fn serve_refusal(db: &Path) -> String {
+    let out = Command::new(binary("stewardctl"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(db)
+        .output()
+        .expect("run stewardctl");
+    assert!(!out.status.success(), "stewardctl serve started on {}", db.display());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// Polls `probe` until it returns `Some`, up to `timeout`.
 pub fn wait_for<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = std::time::Instant::now() + timeout;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use steward_system_tests::{Server, binary, wait_for};
+use steward_system_tests::{Server, serve_refusal, wait_for};
 
 fn history_points(server: &Server, series: &str) -> usize {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
@@ -37,13 +37,7 @@ fn a_second_server_on_the_same_database_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("shared.db");
     let _first = Server::start(&db).unwrap();
-    let out = std::process::Command::new(binary("stewardctl"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = serve_refusal(&db);
     assert!(err.contains("in use by another Steward"), "unclear error: {err}");
 }
 
@@ -53,13 +47,7 @@ fn a_corrupt_database_is_refused_and_left_untouched() {
     let db = dir.path().join("corrupt.db");
     let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::write(&db, &garbage).unwrap();
-    let out = std::process::Command::new(binary("stewardctl"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = serve_refusal(&db);
     assert!(err.contains("not a usable Steward database"), "unclear error: {err}");
     assert_eq!(std::fs::read(&db).unwrap(), garbage, "the corrupt file was modified");
 }

@@ -108,15 +108,24 @@ impl Steward {
         self.shared.latest.read().ok().and_then(|l| l.clone())
     }
 
-    /// Downsampled history. Blocking (SQLite): async callers use `spawn_blocking`.
-    pub fn history(&self, query: &HistoryQuery) -> Result<Vec<SeriesHistory>, ApiError> {
-        let store = self.shared.lock_store()?;
-        Ok(store.query(query)?)
+    /// Downsampled history.
+    pub async fn history(&self, query: HistoryQuery) -> Result<Vec<SeriesHistory>, ApiError> {
+        self.with_store(move |store| Ok(store.query(&query)?)).await
     }
 
-    pub fn series_names(&self, prefix: &str) -> Result<Vec<String>, ApiError> {
-        let store = self.shared.lock_store()?;
-        Ok(store.series_names(prefix)?)
+    pub async fn series_names(&self, prefix: String) -> Result<Vec<String>, ApiError> {
+        self.with_store(move |store| Ok(store.series_names(&prefix)?)).await
+    }
+
+    /// Runs `f` on the store off the async threads: SQLite calls block.
+    pub(crate) async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || f(&mut *shared.lock_store()?))
+            .await
+            .map_err(|e| ApiError::Internal(format!("store task failed: {e}")))?
     }
 
     /// A UI reports whether it is visible; hidden UIs slow the sampler down.

@@ -29,10 +29,7 @@ pub async fn history(
     State(s): State<Steward>,
     JsonBody(query): JsonBody<HistoryQuery>,
 ) -> Result<Json<Vec<SeriesHistory>>, HttpError> {
-    let result = tokio::task::spawn_blocking(move || s.history(&query))
-        .await
-        .map_err(|e| HttpError { status: StatusCode::INTERNAL_SERVER_ERROR, message: e.to_string() })?;
-    Ok(Json(result?))
+    Ok(Json(s.history(query).await?))
 }
 
 #[derive(Deserialize)]
@@ -45,10 +42,7 @@ pub async fn series(
     State(s): State<Steward>,
     Query(p): Query<SeriesParams>,
 ) -> Result<Json<Vec<String>>, HttpError> {
-    let result = tokio::task::spawn_blocking(move || s.series_names(&p.prefix))
-        .await
-        .map_err(|e| HttpError { status: StatusCode::INTERNAL_SERVER_ERROR, message: e.to_string() })?;
-    Ok(Json(result?))
+    Ok(Json(s.series_names(p.prefix).await?))
 }
 
 #[derive(Deserialize)]
