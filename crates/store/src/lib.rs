@@ -13,6 +13,7 @@ mod ingest;
 mod maintenance;
 mod migrations;
 mod open;
+mod profile;
 mod query;
 mod series_ids;
 mod tiers;
