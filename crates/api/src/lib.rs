@@ -4,6 +4,7 @@
 //! can ask for is a method here, so the two front doors cannot drift apart. `Steward` owns the
 //! store and the live state and runs the background loops (sampling, rollups and retention).
 
+mod allocation;
 mod config;
 mod error;
 mod logging;
@@ -11,6 +12,7 @@ mod sampling_loop;
 mod service;
 mod status;
 
+pub use allocation::{AllocError, AllocateResponse, AllocateResult, AllocationType, GrantedResources};
 pub use config::ApiConfig;
 pub use error::ApiError;
 pub use logging::init_logging;

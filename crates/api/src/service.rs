@@ -39,6 +39,7 @@ pub(crate) struct Shared {
     last_error: Mutex<Option<String>>,
     stopping: AtomicBool,
     wake: Mutex<Sender<()>>,
+    pub(crate) allocations: crate::allocation::Allocations,
 }
 
 struct LoopGuard {
@@ -62,6 +63,7 @@ impl Steward {
         let store = Store::open(&config.db_path)?;
         let sampler = Sampler::new(&config.sampler);
         let inventory = steward_telemetry::inventory(&config.sampler.root, true);
+        let allocations = crate::allocation::Allocations::load(&store, &inventory, &config)?;
         let (wake_tx, wake_rx) = channel();
         let (live, _) = broadcast::channel(16);
         let shared = Arc::new(Shared {
@@ -76,6 +78,7 @@ impl Steward {
             last_error: Mutex::new(None),
             stopping: AtomicBool::new(false),
             wake: Mutex::new(wake_tx),
+            allocations,
         });
         let loop_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -83,6 +86,7 @@ impl Steward {
             .spawn(move || sampling_loop::run(loop_shared, sampler, wake_rx))
             .map_err(|e| ApiError::Internal(format!("cannot start the sampler thread: {e}")))?;
         let guard = LoopGuard { shared: shared.clone(), thread: Mutex::new(Some(thread)) };
+        crate::allocation::spawn_ticker(Arc::downgrade(&shared));
         Ok(Steward { shared, _guard: Arc::new(guard) })
     }
 

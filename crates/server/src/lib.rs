@@ -27,7 +27,7 @@ pub struct ServerConfig {
 
 /// The whole application: API under `/api`, the UI at `/`, the Host/Origin guard around both.
 pub fn router(steward: Steward, ui_dir: Option<PathBuf>, allowed_port: u16) -> Router {
-    let mut app = Router::new().nest("/api", routes::api()).with_state(steward);
+    let mut app = Router::new().nest("/api", routes::api()).merge(routes::resources()).with_state(steward);
     if let Some(dir) = ui_dir {
         let index = dir.join("index.html");
         app = app.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));

@@ -1,5 +1,6 @@
 //! The JSON API under `/api`. Every handler is a one-line call into `Steward`.
 
+mod allocation;
 mod json;
 mod live;
 mod machine;
@@ -17,8 +18,20 @@ pub fn api() -> Router<Steward> {
         .route("/series", get(machine::series))
         .route("/visibility", post(machine::visibility))
         .route("/live", get(live::live))
+        .route("/resources", get(allocation::resources))
+        .route("/reservations", get(allocation::reservations))
+        .route("/reservations.ics", get(allocation::reservations_ics))
+        .route("/reservations/{id}", axum::routing::patch(allocation::update_reservation).delete(allocation::delete_reservation))
+        .route("/allocations", get(allocation::allocations))
+        .route("/allocations/{id}", axum::routing::delete(allocation::cancel_allocation))
+        .route("/events", get(allocation::events))
         .fallback(|| async { crate::error::HttpError {
             status: axum::http::StatusCode::NOT_FOUND,
             message: "no such API route".into(),
         } })
+}
+
+/// The REST resources beside `/api` (`/resources/*`), under the same Host/Origin guard.
+pub fn resources() -> Router<Steward> {
+    Router::new().route("/resources/allocate", post(allocation::allocate))
 }

@@ -1,0 +1,245 @@
+//! Allocation and reservations as the front doors see them: every operation ticks the scheduler
+//! to the present, applies the request, and commits every change (and the request's answer)
+//! before answering. A failed commit reloads the scheduler from the store, so memory never runs
+//! ahead of what is on disk.
+
+mod body;
+mod local_node;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, Weak};
+use std::time::Duration;
+
+use serde_json::Value;
+use steward_core::alloc::time::{format_rfc3339, parse_rfc3339};
+use steward_core::alloc::{
+    Allocation, Event, FieldError, NodeResources, Reservation, ReservationChange, ReservationError, Scheduler, SchedulerConfig, ics,
+};
+use steward_store::{RequestAnswer, Store};
+
+pub use body::{AllocateResponse, AllocateResult, AllocationType, GrantedResources};
+
+use crate::service::{Shared, Steward, now_ms};
+use crate::{ApiConfig, ApiError};
+use body::Parsed;
+
+/// Why an allocation operation failed; front doors map each variant to a status.
+#[derive(Debug, thiserror::Error)]
+pub enum AllocError {
+    /// The request is malformed (HTTP 400 with `errors`).
+    #[error("invalid request: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    NotFound(String),
+    /// Refused by the rules (HTTP 409), e.g. a move onto a reserved GPU.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+impl From<steward_store::StoreError> for AllocError {
+    fn from(e: steward_store::StoreError) -> Self {
+        AllocError::Api(ApiError::Store(e))
+    }
+}
+
+/// The scheduler and what it was built from, owned by the service.
+pub(crate) struct Allocations {
+    scheduler: Mutex<Scheduler>,
+    nodes: Vec<NodeResources>,
+    next_id: AtomicU64,
+}
+
+impl Allocations {
+    /// Rebuilds the scheduler from the store, with this machine as its node.
+    pub(crate) fn load(store: &Store, inventory: &steward_core::Inventory, config: &ApiConfig) -> Result<Allocations, ApiError> {
+        let nodes = vec![local_node::local_node(inventory, &config.sampler, now_ms())];
+        let scheduler = restore(store, &nodes)?;
+        Ok(Allocations { scheduler: Mutex::new(scheduler), nodes, next_id: AtomicU64::new(0) })
+    }
+}
+
+fn restore(store: &Store, nodes: &[NodeResources]) -> Result<Scheduler, ApiError> {
+    let state = store.load_allocation_state()?;
+    Ok(Scheduler::restore(SchedulerConfig::default(), nodes.to_vec(), state.reservations, state.allocations, state.next_event_id))
+}
+
+/// Ticks the scheduler once a second (ends, grace periods, reservation starts) until the
+/// service stops.
+pub(crate) fn spawn_ticker(shared: Weak<Shared>) {
+    let _ = std::thread::Builder::new().name("steward-scheduler".into()).spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_millis(1000));
+            let Some(shared) = shared.upgrade() else { return };
+            if shared.is_stopping() {
+                return;
+            }
+            if let Err(e) = transact(&shared, |_, _, _| Ok(())) {
+                tracing::warn!("scheduler tick failed: {e}");
+            }
+        }
+    });
+}
+
+/// Runs `op` on the scheduler (ticked to now) and the store; changes left uncommitted by `op`
+/// are committed after it. Any commit failure reloads the scheduler from the store.
+fn transact<T>(shared: &Shared, op: impl FnOnce(&mut Scheduler, &mut Store, i64) -> Result<T, AllocError>) -> Result<T, AllocError> {
+    let a = &shared.allocations;
+    let mut sched = a.scheduler.lock().map_err(|_| ApiError::Internal("scheduler lock poisoned".into()))?;
+    let mut store = shared.lock_store()?;
+    let now = now_ms();
+    sched.tick(now);
+    let result = op(&mut sched, &mut store, now);
+    let rest = sched.take_changes();
+    let committed = if rest.is_empty() { Ok(()) } else { store.commit_allocation_changes(&rest, None) };
+    if let Err(e) = committed.as_ref() {
+        tracing::error!("committing scheduler changes failed: {e}; reloading from the database");
+    }
+    if committed.is_err() || matches!(result, Err(AllocError::Api(_))) {
+        *sched = restore(&store, &a.nodes)?;
+    }
+    committed?;
+    result
+}
+
+/// Commits `changes` and the answer under `request_id` in one transaction.
+fn commit_answer(sched: &mut Scheduler, store: &mut Store, request_id: &str, now: i64, response: &AllocateResponse) -> Result<(), AllocError> {
+    let json = serde_json::to_string(response).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let changes = sched.take_changes();
+    store.commit_allocation_changes(&changes, Some(RequestAnswer { request_id, time_ms: now, response_json: &json }))?;
+    Ok(())
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, AllocError> + Send + 'static) -> Result<T, AllocError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("scheduler task failed: {e}")))?
+}
+
+fn field_time(field: &str, v: Option<&str>, default: i64) -> Result<i64, AllocError> {
+    match v {
+        None => Ok(default),
+        Some(s) => parse_rfc3339(s).map_err(|e| AllocError::Invalid(vec![FieldError::new(field, e)])),
+    }
+}
+
+impl Steward {
+    /// The allocatable nodes: rows of the reservation calendar.
+    pub fn resources(&self) -> Vec<NodeResources> {
+        self.shared.allocations.nodes.clone()
+    }
+
+    /// `POST /resources/allocate`: an allocation or a reservation, idempotent by request id.
+    pub async fn allocate(&self, body: Value) -> Result<AllocateResponse, AllocError> {
+        let shared = self.shared.clone();
+        blocking(move || {
+            let mut parsed = body::parse(&body).map_err(AllocError::Invalid)?;
+            let id = match parsed.id() {
+                Some(id) => id.clone(),
+                None => {
+                    let n = shared.allocations.next_id.fetch_add(1, Ordering::Relaxed);
+                    let id = format!("req-{:x}-{}-{n}", now_ms(), std::process::id());
+                    parsed.set_id(id.clone());
+                    id
+                }
+            };
+            transact(&shared, |sched, store, now| {
+                if let Some(json) = store.request_answer(&id)? {
+                    return serde_json::from_str(&json).map_err(|e| ApiError::Internal(format!("stored answer unreadable: {e}")).into());
+                }
+                let kind = parsed.kind();
+                let result = match parsed {
+                    Parsed::Allocate(req) => match sched.allocate(req, now) {
+                        Ok(a) => AllocateResult::allocation(&a),
+                        Err(r) => AllocateResult::refused(r),
+                    },
+                    Parsed::Reserve(req, window) => match sched.reserve(&req, window, now) {
+                        Ok(r) => AllocateResult::reservation(&r),
+                        Err(r) => AllocateResult::refused(r),
+                    },
+                };
+                let response = AllocateResponse { request_id: id.clone(), timestamp: format_rfc3339(now), allocation_type: kind, result };
+                commit_answer(sched, store, &id, now, &response)?;
+                Ok(response)
+            })
+        })
+        .await
+    }
+
+    /// Reservations overlapping `[from, to)` (default: the past day and the next two weeks),
+    /// repeating ones expanded into occurrences.
+    pub async fn reservations(&self, from: Option<String>, to: Option<String>) -> Result<Vec<Reservation>, AllocError> {
+        let shared = self.shared.clone();
+        blocking(move || {
+            let now = now_ms();
+            let from = field_time("from", from.as_deref(), now - 86_400_000)?;
+            let to = field_time("to", to.as_deref(), now + 14 * 86_400_000)?;
+            if to <= from || to - from > 400 * 86_400_000 {
+                return Err(AllocError::Invalid(vec![FieldError::new("to", "must be after from, at most 400 days later")]));
+            }
+            transact(&shared, |sched, _, _| Ok(sched.reservations_between(from, to)))
+        })
+        .await
+    }
+
+    /// Moves or resizes a reservation under the same rules as creating one.
+    pub async fn update_reservation(&self, id: String, change: ReservationChange) -> Result<Reservation, AllocError> {
+        let shared = self.shared.clone();
+        blocking(move || {
+            transact(&shared, |sched, store, now| {
+                let r = sched.update_reservation(&id, &change, now).map_err(from_resv_error)?;
+                store.commit_allocation_changes(&sched.take_changes(), None)?;
+                Ok(r)
+            })
+        })
+        .await
+    }
+
+    pub async fn delete_reservation(&self, id: String) -> Result<(), AllocError> {
+        let shared = self.shared.clone();
+        blocking(move || transact(&shared, |sched, _, now| sched.delete_reservation(&id, now).map_err(from_resv_error))).await
+    }
+
+    /// Every reservation (series, not occurrences) as an iCalendar file.
+    pub async fn reservations_ics(&self) -> Result<String, AllocError> {
+        let shared = self.shared.clone();
+        blocking(move || {
+            transact(&shared, |sched, _, now| {
+                let all: Vec<Reservation> = sched.reservations().cloned().collect();
+                Ok(ics::to_ics(&all, now))
+            })
+        })
+        .await
+    }
+
+    /// Every allocation the scheduler knows (running, queued and ended).
+    pub async fn allocations(&self) -> Result<Vec<Allocation>, AllocError> {
+        let shared = self.shared.clone();
+        blocking(move || transact(&shared, |sched, _, _| Ok(sched.allocations().to_vec()))).await
+    }
+
+    pub async fn cancel_allocation(&self, id: String) -> Result<Allocation, AllocError> {
+        let shared = self.shared.clone();
+        blocking(move || {
+            transact(&shared, |sched, _, now| sched.cancel(&id, now).ok_or_else(|| AllocError::NotFound(format!("no allocation {id:?}"))))
+        })
+        .await
+    }
+
+    /// The event log, newest first (`kind` e.g. `preemption`).
+    pub async fn events(&self, kind: Option<String>, limit: Option<u32>) -> Result<Vec<Event>, AllocError> {
+        let shared = self.shared.clone();
+        blocking(move || {
+            let limit = limit.unwrap_or(100).min(10_000);
+            transact(&shared, |_, store, _| Ok(store.allocation_events(kind.as_deref(), limit)?))
+        })
+        .await
+    }
+}
+
+fn from_resv_error(e: ReservationError) -> AllocError {
+    match e {
+        ReservationError::NotFound(m) => AllocError::NotFound(m),
+        ReservationError::Invalid(errors) => AllocError::Invalid(errors),
+        ReservationError::Conflict(m) => AllocError::Conflict(m),
+    }
+}

@@ -1,0 +1,137 @@
+//! `/resources/allocate` and the allocation routes over a real Steward and SQLite file. The
+//! local node here has no GPUs, so these use cores and memory; GPU rows are covered by the
+//! browser test with the fake NVML library.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use steward_api::{ApiConfig, Steward};
+use tower::ServiceExt;
+
+fn start(dir: &tempfile::TempDir) -> (Steward, Router) {
+    let mut config = ApiConfig { db_path: dir.path().join("t.db"), ..ApiConfig::default() };
+    config.sampler.gpus = false;
+    let steward = Steward::start(config).unwrap();
+    let app = steward_server::router(steward.clone(), None, 7878);
+    (steward, app)
+}
+
+async fn call(app: &Router, method: &str, uri: &str, body: Option<String>) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(uri).header(header::HOST, "127.0.0.1:7878");
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    let res = app.clone().oneshot(req.body(Body::from(body.unwrap_or_default())).unwrap()).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into())))
+}
+
+fn node(app_resources: &Value) -> (String, u64) {
+    let n = &app_resources[0];
+    (n["node"].as_str().unwrap().to_string(), n["cores"].as_u64().unwrap())
+}
+
+#[tokio::test]
+async fn bad_requests_are_400_with_field_errors_never_500() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_s, app) = start(&dir);
+    let (st, body) = call(&app, "POST", "/resources/allocate", Some("{not json".into())).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
+    let (st, body) = call(&app, "POST", "/resources/allocate", Some(r#"{"allocation_type":"lend"}"#.into())).await;
+    assert_eq!((st, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("allocation_type")));
+    let bad = json!({"allocation_type":"allocate","allocation_request":{"owner":"","resources":{},"duration_s":0}});
+    let (st, body) = call(&app, "POST", "/resources/allocate", Some(bad.to_string())).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["allocation_request.owner", "allocation_request.resources", "allocation_request.duration_s"]);
+    let (st, _) = call(&app, "PATCH", "/api/reservations/nope", Some("{}".into())).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = call(&app, "GET", "/api/reservations?from=yesterday", None).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn reserve_refuse_move_list_export_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_s, app) = start(&dir);
+    let (_, res) = call(&app, "GET", "/api/resources", None).await;
+    let (node, _) = node(&res);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let at = |h: i64| steward_core::alloc::time::format_rfc3339((now + 86_400 + h * 3600) * 1000);
+    let reserve = |id: &str, start: i64, end: i64| {
+        json!({"allocation_type":"reserve","reservation_request":{"id":id,"owner":"ann","node":node,"cores":1,"memory_bytes":1u64<<20,"start_time":at(start),"end_time":at(end)}})
+            .to_string()
+    };
+    let (st, r1) = call(&app, "POST", "/resources/allocate", Some(reserve("r1", 0, 3))).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!((r1["request_id"].as_str(), r1["result"]["success"].as_bool()), (Some("r1"), Some(true)), "{r1}");
+    assert_eq!(r1["result"]["reservation_id"], "r1");
+    // The same id again: the original answer, not a second reservation.
+    let (_, again) = call(&app, "POST", "/resources/allocate", Some(reserve("r1", 5, 6))).await;
+    assert_eq!(again, r1);
+    // Cores reserved by overlapping windows may not exceed the node (only reachable when the
+    // node has one core): a GPU-less machine shows the rule through memory instead.
+    let big = json!({"allocation_type":"reserve","reservation_request":{"id":"r2","owner":"bob","node":node,"memory_bytes":u64::MAX>>1,"start_time":at(1),"end_time":at(2)}});
+    let (st, r2) = call(&app, "POST", "/resources/allocate", Some(big.to_string())).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(r2["result"]["success"], false, "{r2}");
+    assert!(r2["result"]["error"].as_str().is_some() && r2["result"]["availability"].is_array());
+
+    let (st, moved) = call(&app, "PATCH", "/api/reservations/r1", Some(json!({"start_time": at(4), "end_time": at(7)}).to_string())).await;
+    assert_eq!(st, StatusCode::OK, "{moved}");
+    let (st, list) = call(&app, "GET", &format!("/api/reservations?from={}&to={}", at(-24), at(24)), None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["start_time"], at(4));
+    let (st, ics) = call(&app, "GET", "/api/reservations.ics", None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(ics.as_str().unwrap().contains("UID:r1@steward"));
+    let (st, _) = call(&app, "DELETE", "/api/reservations/r1", None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (_, events) = call(&app, "GET", "/api/events?limit=10", None).await;
+    let kinds: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["reservation_deleted", "reservation_changed", "reservation"]);
+}
+
+#[tokio::test]
+async fn critical_preempts_best_effort_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, app) = start(&dir);
+    let (_, res) = call(&app, "GET", "/api/resources", None).await;
+    let (_, cores) = node(&res);
+    let ask = |id: &str, priority: &str, qos: &str| {
+        json!({"allocation_type":"allocate","allocation_request":{"id":id,"owner":"ann","resources":{"cores":cores},"priority":priority,"qos":qos}}).to_string()
+    };
+    let (_, be) = call(&app, "POST", "/resources/allocate", Some(ask("be", "scavenger", "best_effort"))).await;
+    assert_eq!(be["result"]["state"], "running", "{be}");
+    let (_, hi) = call(&app, "POST", "/resources/allocate", Some(ask("hi", "critical", "guaranteed"))).await;
+    assert_eq!(hi["result"]["state"], "running", "{hi}");
+    assert_eq!(hi["result"]["allocated_resources"]["cores"], cores);
+    let (_, events) = call(&app, "GET", "/api/events?kind=preemption&limit=5", None).await;
+    assert_eq!(events[0]["subject"], "be", "{events}");
+    let (_, refused) = call(
+        &app,
+        "POST",
+        "/resources/allocate",
+        Some(json!({"allocation_type":"allocate","allocation_request":{"owner":"x","resources":{"cores":cores},"queue":false}}).to_string()),
+    )
+    .await;
+    assert_eq!(refused["result"]["success"], false, "{refused}");
+    assert!(refused["request_id"].as_str().unwrap().starts_with("req-"));
+    s.shutdown();
+    drop((s, app));
+
+    let (_s, app) = start(&dir);
+    let (_, list) = call(&app, "GET", "/api/allocations", None).await;
+    let state = |id: &str| list.as_array().unwrap().iter().find(|a| a["id"] == id).map(|a| a["state"].clone());
+    assert_eq!(state("hi"), Some(json!("running")));
+    assert_eq!(state("be"), Some(json!("pending")));
+    let (st, _) = call(&app, "DELETE", "/api/allocations/hi", None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (_, list) = call(&app, "GET", "/api/allocations", None).await;
+    let be = list.as_array().unwrap().iter().find(|a| a["id"] == "be").unwrap();
+    assert_eq!(be["state"], "running", "the requeued one runs again once room frees up");
+}
