@@ -1,5 +1,8 @@
 use std::path::PathBuf;
 
+use crate::ApiError;
+
+use steward_core::profile::ProfileConfig;
 use steward_store::RetentionPolicy;
 use steward_telemetry::SamplerConfig;
 
@@ -12,6 +15,8 @@ pub struct ApiConfig {
     pub retention: RetentionPolicy,
     /// How often rollups and retention run, in ms.
     pub maintenance_interval_ms: i64,
+    /// Bottleneck thresholds, the rules' window and configured modules.
+    pub profile: ProfileConfig,
 }
 
 impl Default for ApiConfig {
@@ -21,6 +26,28 @@ impl Default for ApiConfig {
             sampler: SamplerConfig::from_env(),
             retention: RetentionPolicy::default(),
             maintenance_interval_ms: 60_000,
+            profile: ProfileConfig::default(),
         }
+    }
+}
+
+/// The config file (TOML). Sections other issues add are ignored here, not refused.
+#[derive(Debug, Default, serde::Deserialize)]
+struct ConfigFile {
+    #[serde(default)]
+    profile: Option<ProfileConfig>,
+}
+
+impl ApiConfig {
+    /// Applies the settings of the TOML file at `path` on top of these.
+    pub fn apply_file(&mut self, path: &std::path::Path) -> Result<(), ApiError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ApiError::InvalidInput(format!("cannot read the config file {}: {e}", path.display())))?;
+        let file: ConfigFile = toml::from_str(&text)
+            .map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
+        if let Some(p) = file.profile {
+            self.profile = p;
+        }
+        Ok(())
     }
 }

@@ -8,6 +8,8 @@ mod allocation;
 mod config;
 mod error;
 mod logging;
+mod profile;
+mod profiler;
 mod sampling_loop;
 mod service;
 mod status;

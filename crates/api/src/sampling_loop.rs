@@ -33,7 +33,12 @@ pub(crate) fn run(shared: Arc<Shared>, mut sampler: Sampler, wake: Receiver<()>)
         sampler.set_mode(mode.telemetry_mode());
         let now = now_ms();
         let snapshot = Arc::new(sampler.tick(now));
-        pending.push((now, flatten(&snapshot)));
+        let mut values = flatten(&snapshot);
+        // Profiling reuses this sample: module usage joins history, findings become events.
+        let (module_series, events) = shared.profiler.observe(&snapshot);
+        values.extend(module_series);
+        shared.record_profile_events(&events);
+        pending.push((now, values));
         shared.publish(snapshot);
 
         if now - last_flush >= FLUSH_EVERY_MS || shared.is_stopping() {

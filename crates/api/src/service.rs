@@ -22,7 +22,7 @@ pub(crate) fn now_ms() -> i64 {
 /// or [`Steward::shutdown`] is called.
 #[derive(Clone)]
 pub struct Steward {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     _guard: Arc<LoopGuard>,
 }
 
@@ -40,6 +40,7 @@ pub(crate) struct Shared {
     stopping: AtomicBool,
     wake: Mutex<Sender<()>>,
     pub(crate) allocations: crate::allocation::Allocations,
+    pub(crate) profiler: crate::profiler::Profiler,
 }
 
 struct LoopGuard {
@@ -60,7 +61,8 @@ impl Steward {
     /// Opens the history database and starts sampling this node.
     /// Fails, leaving the database untouched, when it is locked, unwritable or corrupt.
     pub fn start(config: ApiConfig) -> Result<Steward, ApiError> {
-        let store = Store::open(&config.db_path)?;
+        let mut store = Store::open(&config.db_path)?;
+        let profiler = crate::profile::start_profiler(&mut store, &config.profile)?;
         let sampler = Sampler::new(&config.sampler);
         let inventory = steward_telemetry::inventory(&config.sampler.root, true);
         let allocations = crate::allocation::Allocations::load(&store, &inventory, &config)?;
@@ -79,6 +81,7 @@ impl Steward {
             stopping: AtomicBool::new(false),
             wake: Mutex::new(wake_tx),
             allocations,
+            profiler,
         });
         let loop_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -238,7 +241,7 @@ impl Shared {
         }
     }
 
-    fn lock_store(&self) -> Result<std::sync::MutexGuard<'_, Store>, ApiError> {
+    pub(crate) fn lock_store(&self) -> Result<std::sync::MutexGuard<'_, Store>, ApiError> {
         self.store.lock().map_err(|_| ApiError::Internal("history store lock poisoned".into()))
     }
 

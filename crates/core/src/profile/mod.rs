@@ -4,6 +4,7 @@
 //! feeds it the snapshots the sampler already collects, so profiling costs no extra sampling.
 
 pub mod advisor;
+pub mod config;
 pub mod finding;
 pub mod forecast;
 pub mod hysteresis;
@@ -14,6 +15,7 @@ pub mod thresholds;
 pub mod traces;
 pub mod window;
 
+pub use config::ProfileConfig;
 pub use finding::*;
 pub use forecast::{Accuracy, Forecast, ForecastPoint, SeriesForecast};
 pub use hysteresis::Tracker;

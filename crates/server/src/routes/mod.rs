@@ -4,6 +4,7 @@ mod allocation;
 mod json;
 mod live;
 mod machine;
+mod profile;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -25,6 +26,11 @@ pub fn api() -> Router<Steward> {
         .route("/allocations", get(allocation::allocations))
         .route("/allocations/{id}", axum::routing::delete(allocation::cancel_allocation))
         .route("/events", get(allocation::events))
+        .route("/profile", post(profile::profile))
+        .route("/profile/events", get(profile::events))
+        .route("/profile/thresholds", get(profile::thresholds))
+        .route("/modules", get(profile::modules).put(profile::put_module))
+        .route("/modules/{name}", axum::routing::delete(profile::delete_module))
         .fallback(|| async { crate::error::HttpError {
             status: axum::http::StatusCode::NOT_FOUND,
             message: "no such API route".into(),
@@ -33,5 +39,7 @@ pub fn api() -> Router<Steward> {
 
 /// The REST resources beside `/api` (`/resources/*`), under the same Host/Origin guard.
 pub fn resources() -> Router<Steward> {
-    Router::new().route("/resources/allocate", post(allocation::allocate))
+    Router::new()
+        .route("/resources/profile", post(profile::profile))
+        .route("/resources/allocate", post(allocation::allocate))
 }

@@ -13,7 +13,7 @@ model: string,
  */
 note: string | null, step_ms: number, points: Array<ForecastPoint>, 
 /**
- * A size that should hold for the whole horizon (the upper error quantile over it).
+ * A size for `horizon` from now: the forecast plus the upper quantile of past errors.
  */
 upper_recommendation: number, 
 /**

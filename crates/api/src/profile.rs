@@ -1,0 +1,208 @@
+//! Profiling operations on [`Steward`]: the profile report, modules, and bottleneck events.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use steward_core::Snapshot;
+use steward_core::profile::advisor::{AdvisorInput, advise};
+use steward_core::profile::forecast::backtest::forecast;
+use steward_core::profile::forecast::regular::regularize;
+use steward_core::profile::forecast::{ForecastConfig, SeriesForecast};
+use steward_core::profile::module::ModuleSpec;
+use steward_core::profile::report::{current_usage, module_findings};
+use steward_core::profile::{
+    ModuleProfile, ProfileEvent, ProfileRequest, ProfileResponse, ProfileResult, ProfilingType, SystemProfile, Thresholds,
+};
+use steward_core::{HistoryQuery, SeriesHistory};
+
+use crate::service::now_ms;
+use crate::{ApiError, Steward};
+
+/// History the forecaster reads: six days at one-minute steps (within the store's point limit).
+const HISTORY_MS: i64 = 6 * 86_400_000;
+const STEP_MS: i64 = 60_000;
+/// A gap longer than this (the machine was off) starts the series afresh.
+const MAX_GAP_MS: i64 = 10 * 60_000;
+const MAX_HORIZON_MINUTES: u32 = 24 * 60;
+
+static REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+/// A series to forecast: name, label, unit, and the capacity no band may exceed.
+struct Target {
+    series: String,
+    label: &'static str,
+    unit: &'static str,
+    capacity: Option<f64>,
+}
+
+impl Steward {
+    /// The profile report (`POST /resources/profile`). Blocking (SQLite, model fitting).
+    pub fn profile(&self, req: ProfileRequest) -> Result<ProfileResponse, ApiError> {
+        let now = now_ms();
+        let horizon_minutes = req.horizon_minutes.unwrap_or(30);
+        if horizon_minutes == 0 || horizon_minutes > MAX_HORIZON_MINUTES {
+            return Err(ApiError::InvalidInput(format!("horizon_minutes must be between 1 and {MAX_HORIZON_MINUTES}")));
+        }
+        let cfg = ForecastConfig { horizon_ms: i64::from(horizon_minutes) * 60_000, step_ms: STEP_MS, ..ForecastConfig::default() };
+        let snap = self.snapshot().map(|s| (*s).clone()).unwrap_or_else(|| Snapshot::empty(now));
+        let modules = self.shared.profiler.modules();
+        let findings = self.shared.profiler.findings();
+        let result = match req.profiling_type {
+            ProfilingType::System => {
+                let usage = current_usage(&snap, &modules);
+                let predictions = self.predict(&system_targets(&snap), now, &cfg)?;
+                let optimization_suggestions = advise(&AdvisorInput { findings: &findings, forecasts: &predictions, usage: &usage, now_ms: now });
+                ProfileResult::System(SystemProfile { current_usage: usage, bottlenecks: findings, predictions, optimization_suggestions })
+            }
+            ProfilingType::Module => {
+                let name = req.module_name.as_deref().filter(|n| !n.is_empty()).ok_or_else(|| {
+                    ApiError::InvalidInput("profiling_type \"module\" needs a module_name".into())
+                })?;
+                let spec = modules.iter().find(|m| m.name == name).ok_or_else(|| unknown_module(name, &modules))?;
+                let usage = current_usage(&snap, std::slice::from_ref(spec));
+                let bottlenecks = module_findings(&findings, name);
+                let predictions = self.predict(&module_targets(name, &snap), now, &cfg)?;
+                let optimization_suggestions = advise(&AdvisorInput { findings: &bottlenecks, forecasts: &predictions, usage: &usage, now_ms: now });
+                ProfileResult::Module(ModuleProfile {
+                    module_name: name.to_string(),
+                    usage: usage.modules.into_iter().next().ok_or_else(|| ApiError::Internal("module usage missing".into()))?,
+                    bottlenecks,
+                    predictions,
+                    optimization_suggestions,
+                })
+            }
+        };
+        let request_id = req.id.unwrap_or_else(|| format!("prof-{now:x}-{}", REQUESTS.fetch_add(1, Ordering::Relaxed)));
+        Ok(ProfileResponse { request_id, timestamp: now, profiling_type: req.profiling_type, result })
+    }
+
+    /// Forecasts for `targets` from stored history.
+    fn predict(&self, targets: &[Target], now: i64, cfg: &ForecastConfig) -> Result<Vec<SeriesForecast>, ApiError> {
+        let query = HistoryQuery {
+            series: targets.iter().map(|t| t.series.clone()).collect(),
+            from_ms: now - HISTORY_MS,
+            to_ms: now,
+            max_points: (HISTORY_MS / STEP_MS) as u32,
+        };
+        let history: Vec<SeriesHistory> = self.shared.lock_store()?.query(&query)?;
+        Ok(targets
+            .iter()
+            .map(|t| {
+                let points: Vec<(i64, f64)> = history
+                    .iter()
+                    .find(|h| h.series == t.series)
+                    .map(|h| h.points.iter().map(|p| (p.ts_ms, p.avg)).collect())
+                    .unwrap_or_default();
+                let (start, values) = regularize(&points, cfg.step_ms, MAX_GAP_MS);
+                let cfg = ForecastConfig { capacity: t.capacity, ..*cfg };
+                SeriesForecast {
+                    series: t.series.clone(),
+                    label: t.label.into(),
+                    unit: t.unit.into(),
+                    horizon_ms: cfg.horizon_ms,
+                    forecast: forecast(&values, start, &cfg),
+                }
+            })
+            .collect())
+    }
+
+    pub fn modules(&self) -> Vec<ModuleSpec> {
+        self.shared.profiler.modules()
+    }
+
+    /// Creates or replaces a module; it is matched from the next sample on.
+    pub fn put_module(&self, spec: ModuleSpec) -> Result<ModuleSpec, ApiError> {
+        spec.validate().map_err(ApiError::InvalidInput)?;
+        let mut store = self.shared.lock_store()?;
+        store.put_module(&spec, now_ms())?;
+        self.shared.profiler.set_modules(store.modules()?);
+        Ok(spec)
+    }
+
+    pub fn delete_module(&self, name: &str) -> Result<(), ApiError> {
+        let mut store = self.shared.lock_store()?;
+        if !store.delete_module(name)? {
+            return Err(unknown_module(name, &store.modules()?));
+        }
+        self.shared.profiler.set_modules(store.modules()?);
+        Ok(())
+    }
+
+    /// Bottleneck findings starting and ending since `since_ms`, oldest first.
+    pub fn profile_events(&self, since_ms: i64) -> Result<Vec<ProfileEvent>, ApiError> {
+        Ok(self.shared.lock_store()?.profile_events(since_ms, 1_000)?)
+    }
+
+    pub fn thresholds(&self) -> Thresholds {
+        self.shared.profiler.thresholds()
+    }
+}
+
+fn unknown_module(name: &str, modules: &[ModuleSpec]) -> ApiError {
+    let known: Vec<&str> = modules.iter().map(|m| m.name.as_str()).collect();
+    ApiError::NotFound(if known.is_empty() {
+        format!("no module named {name:?}: no modules are defined yet")
+    } else {
+        format!("no module named {name:?}; defined modules: {}", known.join(", "))
+    })
+}
+
+fn memory_total(snap: &Snapshot) -> Option<f64> {
+    snap.memory.value().map(|m| m.total_bytes as f64)
+}
+
+fn system_targets(snap: &Snapshot) -> Vec<Target> {
+    let mut t = vec![
+        Target { series: "cpu.total".into(), label: "CPU", unit: "%", capacity: Some(100.0) },
+        Target { series: "mem.used".into(), label: "memory", unit: "bytes", capacity: memory_total(snap) },
+    ];
+    for g in snap.gpus.value().into_iter().flatten() {
+        t.push(Target { series: format!("gpu.{}.util", g.index), label: "GPU utilization", unit: "%", capacity: Some(100.0) });
+        t.push(Target {
+            series: format!("gpu.{}.mem_used", g.index),
+            label: "GPU memory",
+            unit: "bytes",
+            capacity: g.memory_total_bytes.value().map(|v| *v as f64),
+        });
+    }
+    t
+}
+
+fn module_targets(name: &str, snap: &Snapshot) -> Vec<Target> {
+    let cores = snap.cpu.value().map(|c| c.per_core_pct.len() as f64);
+    let mut t = vec![
+        Target { series: format!("module.{name}.cpu"), label: "CPU", unit: "% of a core", capacity: cores.map(|c| c * 100.0) },
+        Target { series: format!("module.{name}.rss"), label: "memory", unit: "bytes", capacity: memory_total(snap) },
+    ];
+    if snap.gpus.value().is_some_and(|g| !g.is_empty()) {
+        t.push(Target { series: format!("module.{name}.gpu_mem"), label: "GPU memory", unit: "bytes", capacity: None });
+    }
+    t
+}
+
+/// Saves the config file's modules (the file wins over the database) and starts the profiler
+/// with every module the database holds.
+pub(crate) fn start_profiler(
+    store: &mut steward_store::Store,
+    config: &steward_core::profile::ProfileConfig,
+) -> Result<crate::profiler::Profiler, ApiError> {
+    for m in &config.modules {
+        m.validate().map_err(|e| ApiError::InvalidInput(format!("config file: {e}")))?;
+        store.put_module(m, now_ms())?;
+    }
+    Ok(crate::profiler::Profiler::new(config.clone(), store.modules()?))
+}
+
+impl crate::service::Shared {
+    pub(crate) fn record_profile_events(&self, events: &[ProfileEvent]) {
+        if events.is_empty() {
+            return;
+        }
+        for e in events {
+            tracing::info!(key = %e.key, kind = e.kind.as_str(), "{}", e.summary);
+        }
+        let result = self.lock_store().and_then(|mut s| Ok(s.insert_profile_events(events)?));
+        if let Err(e) = result {
+            tracing::warn!("recording profile events failed: {e}");
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The live side of profiling: a window of the snapshots the sampler already takes, the
+//! bottleneck tracker, and the module list. The sampling loop feeds it one snapshot per tick;
+//! requests read its findings. Forecasts are computed on request from stored history.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use steward_core::Snapshot;
+use steward_core::profile::module::{self, ModuleSpec};
+use steward_core::profile::window::Context;
+use steward_core::profile::{Finding, ProfileConfig, ProfileEvent, Thresholds, Tracker, rules};
+use steward_core::series::SeriesValue;
+
+pub(crate) struct Profiler {
+    state: Mutex<State>,
+}
+
+struct State {
+    config: ProfileConfig,
+    window: VecDeque<Arc<Snapshot>>,
+    tracker: Tracker,
+    modules: Vec<ModuleSpec>,
+}
+
+impl Profiler {
+    pub(crate) fn new(config: ProfileConfig, modules: Vec<ModuleSpec>) -> Self {
+        Profiler { state: Mutex::new(State { config, window: VecDeque::new(), tracker: Tracker::new(), modules }) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state is rebuilt from the next samples anyway: a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One sampling tick: the modules' usage as history series, and the events it causes.
+    pub(crate) fn observe(&self, snap: &Arc<Snapshot>) -> (Vec<SeriesValue>, Vec<ProfileEvent>) {
+        let mut s = self.lock();
+        s.window.push_back(snap.clone());
+        let cutoff = snap.ts_ms - s.config.window_ms;
+        while s.window.front().is_some_and(|w| w.ts_ms < cutoff) {
+            s.window.pop_front();
+        }
+        let series = s.modules.iter().flat_map(|m| module::usage_series(&module::usage(m, snap))).collect();
+        let samples: Vec<&Snapshot> = s.window.iter().map(|a| &**a).collect();
+        let active = s.tracker.active_keys();
+        let fired = rules::evaluate(&Context { samples: &samples, thresholds: &s.config.thresholds, active: &active, modules: &s.modules });
+        let clear = s.config.thresholds.clear_after_ms;
+        let events = s.tracker.update(snap.ts_ms, fired, clear);
+        (series, events)
+    }
+
+    pub(crate) fn findings(&self) -> Vec<Finding> {
+        self.lock().tracker.findings()
+    }
+
+    pub(crate) fn modules(&self) -> Vec<ModuleSpec> {
+        self.lock().modules.clone()
+    }
+
+    pub(crate) fn set_modules(&self, modules: Vec<ModuleSpec>) {
+        self.lock().modules = modules;
+    }
+
+    pub(crate) fn thresholds(&self) -> Thresholds {
+        self.lock().config.thresholds.clone()
+    }
+}
