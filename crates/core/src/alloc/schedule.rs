@@ -12,8 +12,19 @@ use super::record::AllocState;
 use super::time::format_rfc3339;
 
 impl Scheduler {
-    /// One pass over the queue at `now`.
+    /// Passes over the queue at `now` until one frees nothing (a preemption or requeue inside a
+    /// pass may free room for requests the pass already looked at).
     pub fn schedule(&mut self, now: i64) {
+        for _ in 0..8 {
+            let epoch = self.release_epoch;
+            self.pass(now);
+            if self.release_epoch == epoch {
+                break;
+            }
+        }
+    }
+
+    fn pass(&mut self, now: i64) {
         self.shadow = None;
         let keys: Vec<_> = self.queue.iter().copied().collect();
         let mut i = 0;

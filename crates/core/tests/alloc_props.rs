@@ -1,0 +1,246 @@
+//! Property tests over random request/reservation/cancel/time sequences, each step checked
+//! against a brute-force reading of the records: no over-commit, nothing runs inside a
+//! reservation it does not name, a request never waits while lower priorities it could preempt
+//! hold what it needs, guaranteed QoS is never preempted. The run also asserts that the
+//! interesting cases (preemptions, refused overlaps, backfills) really happened.
+
+use std::collections::HashMap;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use steward_core::alloc::time::format_rfc3339;
+use steward_core::alloc::*;
+
+const NODES: u32 = 3;
+const GPUS: u32 = 4;
+const CORES: u32 = 16;
+const MEM: u64 = 64 << 30;
+const STEP_MS: i64 = 10_000;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Allocate { gpus: u32, cores: u32, prio: i32, qos: u8, dur: Option<i64>, min: bool, grace: bool, mode: u8, resv: Option<usize> },
+    Reserve { node: u32, gpus: Vec<u32>, start: i64, len: i64, overlap: bool, ignore_running: bool },
+    Move { k: usize, start: i64, gpu: u32 },
+    Delete { k: usize },
+    Cancel { k: usize },
+    Advance { steps: i64 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (0..=GPUS, 0..=6u32, prop::sample::select(vec![0, 250, 500, 750, 1000]), 0..3u8, prop::option::of(1..=20i64), any::<bool>(), prop::bool::weighted(0.2), 0..3u8, prop::option::weighted(0.15, 0..4usize))
+            .prop_map(|(gpus, cores, prio, qos, dur, min, grace, mode, resv)| Op::Allocate { gpus, cores, prio, qos, dur, min, grace, mode, resv }),
+        2 => (0..NODES, prop::collection::btree_set(0..GPUS, 1..=2), 0..60i64, 1..=20i64, prop::bool::weighted(0.1), prop::bool::weighted(0.3))
+            .prop_map(|(node, gpus, start, len, overlap, ignore_running)| Op::Reserve { node, gpus: gpus.into_iter().collect(), start, len, overlap, ignore_running }),
+        1 => (0..8usize, 0..60i64, 0..GPUS).prop_map(|(k, start, gpu)| Op::Move { k, start, gpu }),
+        1 => (0..8usize).prop_map(|k| Op::Delete { k }),
+        2 => (0..64usize).prop_map(|k| Op::Cancel { k }),
+        3 => (1..=15i64).prop_map(|steps| Op::Advance { steps }),
+    ]
+}
+
+fn nodes() -> Vec<NodeResources> {
+    (0..NODES)
+        .map(|n| {
+            let name = format!("n{n}");
+            NodeResources {
+                gpus: (0..GPUS).map(|i| GpuResource { id: NodeResources::gpu_id(&name, i), index: i, name: "GPU".into(), memory_bytes: 80 << 30, mig: vec![] }).collect(),
+                node: name,
+                cores: CORES,
+                memory_bytes: MEM,
+                labels: Default::default(),
+                accelerators: vec![],
+            }
+        })
+        .collect()
+}
+
+struct World {
+    s: Scheduler,
+    now: i64,
+    next: u32,
+    resv_ids: Vec<String>,
+    alloc_ids: Vec<String>,
+}
+
+impl World {
+    fn apply(&mut self, op: &Op) {
+        let now = self.now;
+        match op.clone() {
+            Op::Allocate { gpus, cores, prio, qos, dur, min, grace, mode, resv } => {
+                self.next += 1;
+                let id = format!("a{}", self.next);
+                let qos = [Qos::Guaranteed, Qos::Burstable, Qos::BestEffort][qos as usize];
+                let mode = [PreemptionMode::Requeue, PreemptionMode::Suspend, PreemptionMode::Cancel][mode as usize];
+                let min = (min && qos != Qos::Guaranteed).then_some(ResourceAmount { gpus: gpus / 2, cores: cores / 2, memory_bytes: 1 << 30 });
+                let req = AllocationRequest {
+                    id: Some(id.clone()),
+                    owner: format!("o{}", self.next % 3),
+                    resources: ResourceAsk { gpus, gpu_memory_bytes: None, cores: cores.max(1), memory_bytes: 1 << 30, min },
+                    priority: Some(Priority::Value(prio)),
+                    qos,
+                    duration_s: dur.map(|d| (d * STEP_MS / 1000) as u64),
+                    constraints: Default::default(),
+                    reservation: resv.and_then(|k| self.resv_ids.get(k).cloned()),
+                    preemption: PreemptionPolicy { mode, grace_s: if grace { 20 } else { 0 } },
+                    queue: true,
+                };
+                if req.validate("r").is_empty() && self.s.allocate(req, now).is_ok() {
+                    self.alloc_ids.push(id);
+                }
+            }
+            Op::Reserve { node, gpus, start, len, overlap, ignore_running } => {
+                self.next += 1;
+                let id = format!("r{}", self.next);
+                let req = ReservationRequest {
+                    id: Some(id.clone()),
+                    name: None,
+                    owner: "o".into(),
+                    node: format!("n{node}"),
+                    gpus: gpus.iter().map(|g| NodeResources::gpu_id(&format!("n{node}"), *g)).collect(),
+                    cores: 0,
+                    memory_bytes: 0,
+                    start_time: format_rfc3339(now + start * STEP_MS),
+                    end_time: format_rfc3339(now + (start + len) * STEP_MS),
+                    flags: ReservationFlags { overlap, ignore_running },
+                    recurrence: None,
+                };
+                let w = req.validate("r").expect("valid");
+                if self.s.reserve(&req, w, now).is_ok() {
+                    self.resv_ids.push(id);
+                }
+            }
+            Op::Move { k, start, gpu } => {
+                if let Some(id) = self.resv_ids.get(k).cloned() {
+                    let Some(r) = self.s.reservation(&id).cloned() else { return };
+                    let len = r.end_time - r.start_time;
+                    let change = ReservationChange {
+                        start_time: Some(format_rfc3339(now + start * STEP_MS)),
+                        end_time: Some(format_rfc3339(now + start * STEP_MS + len)),
+                        node: None,
+                        gpus: Some(vec![NodeResources::gpu_id(&r.node, gpu)]),
+                    };
+                    let _ = self.s.update_reservation(&id, &change, now);
+                }
+            }
+            Op::Delete { k } => {
+                if let Some(id) = self.resv_ids.get(k).cloned() {
+                    let _ = self.s.delete_reservation(&id, now);
+                }
+            }
+            Op::Cancel { k } => {
+                if let Some(id) = self.alloc_ids.get(k).cloned() {
+                    self.s.cancel(&id, now);
+                }
+            }
+            Op::Advance { steps } => {
+                self.now += steps * STEP_MS;
+                self.s.tick(self.now);
+            }
+        }
+    }
+}
+
+fn check(w: &mut World) -> Result<(), TestCaseError> {
+    let events = w.s.take_changes().events;
+    let s = &w.s;
+    let now = w.now;
+    let node_list = nodes();
+    let running: Vec<&Allocation> = s.allocations().iter().filter(|a| a.state == AllocState::Running).collect();
+    // 1. Nothing over-committed.
+    for n in &node_list {
+        let here: Vec<&&Allocation> = running.iter().filter(|a| a.node.as_deref() == Some(n.node.as_str())).collect();
+        prop_assert!(here.iter().map(|a| a.cores).sum::<u32>() <= n.cores, "cores over-committed on {}", n.node);
+        prop_assert!(here.iter().map(|a| a.memory_bytes).sum::<u64>() <= n.memory_bytes);
+        let mut per_gpu: HashMap<&str, u32> = HashMap::new();
+        for a in &here {
+            for g in &a.gpus {
+                *per_gpu.entry(g.as_str()).or_default() += 1;
+            }
+        }
+        prop_assert!(per_gpu.values().all(|&c| c <= 1), "a GPU is held twice on {}: {per_gpu:?}", n.node);
+    }
+    // 2. Nothing runs inside a reservation it does not name; what names one runs inside it.
+    let active: Vec<Reservation> = s.reservations_between(now, now + 1);
+    for a in &running {
+        for r in &active {
+            if a.node.as_deref() == Some(r.node.as_str()) && a.reservation.as_deref() != Some(r.id.as_str()) {
+                prop_assert!(!a.gpus.iter().any(|g| r.gpus.contains(g)), "{} runs inside reservation {} it does not name", a.id, r.id);
+            }
+        }
+        if let Some(rid) = &a.reservation {
+            let r = active.iter().find(|r| &r.id == rid);
+            prop_assert!(r.is_some_and(|r| a.gpus.iter().all(|g| r.gpus.contains(g))), "{} runs outside its reservation {rid}", a.id);
+        }
+    }
+    // 3. Guaranteed QoS is never preempted.
+    for e in events.iter().filter(|e| e.kind == "preemption") {
+        prop_assert_ne!(e.details.get("victim_qos").map(String::as_str), Some("guaranteed"));
+        let (vp, pp): (i32, i32) = (e.details["victim_priority"].parse().unwrap(), e.details["preemptor_priority"].parse().unwrap());
+        prop_assert!(vp < pp, "preempted a victim of priority {vp} for {pp}");
+    }
+    // 4. No queued request waits while strictly lower, non-guaranteed work it could displace
+    //    holds what it needs (outside the backfill promise to the head of the queue).
+    let shadow = s.shadow();
+    let index: HashMap<&str, usize> = s.allocations().iter().enumerate().map(|(i, a)| (a.id.as_str(), i)).collect();
+    let awaited: Vec<&str> = running.iter().filter_map(|a| a.preemption.as_ref().map(|p| p.by.as_str())).collect();
+    for p in s.allocations().iter().filter(|a| a.state.is_queued() && a.reservation.is_none() && !awaited.contains(&a.id.as_str())) {
+        let end = p.request.duration_s.map(|d| now + d as i64 * 1000);
+        let windows = s.reservations_between(now, end.unwrap_or(i64::MAX / 4));
+        for (ni, n) in node_list.iter().enumerate() {
+            if shadow.is_some_and(|sh| sh.node == ni as u32 && index[p.id.as_str()] as u32 != sh.alloc && end.is_none_or(|e| e > sh.at)) {
+                continue;
+            }
+            let reserved = |g: &String| windows.iter().any(|r| r.node == n.node && r.gpus.contains(g));
+            let here: Vec<&&Allocation> = running.iter().filter(|a| a.node.as_deref() == Some(n.node.as_str())).collect();
+            let held: Vec<&String> = here.iter().flat_map(|a| a.gpus.iter()).collect();
+            let displaceable = |a: &Allocation| a.priority < p.priority && a.qos != Qos::Guaranteed && a.preemption.is_none() && a.reservation.is_none();
+            let mut gpus = n.gpus.iter().filter(|g| !reserved(&g.id) && !held.contains(&&g.id)).count() as u32;
+            let mut cores = n.cores - here.iter().map(|a| a.cores).sum::<u32>();
+            for a in here.iter().filter(|a| displaceable(a)) {
+                gpus += a.gpus.iter().filter(|g| !reserved(g)).count() as u32;
+                cores += a.cores;
+            }
+            prop_assert!(
+                !(gpus >= p.request.resources.gpus && cores >= p.cores),
+                "{} (priority {}) waits ({:?}) although {} could give it {gpus} GPUs and {cores} cores",
+                p.id,
+                p.priority,
+                p.pending_reason,
+                n.node
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn random_sequences_keep_every_invariant() {
+    let mut runner = TestRunner::new(Config { cases: 96, ..Config::default() });
+    let totals = std::cell::RefCell::new(Stats::default());
+    runner
+        .run(&prop::collection::vec(op(), 1..80), |ops| {
+            let mut w = World { s: Scheduler::new(SchedulerConfig::default(), nodes()), now: 1_750_000_000_000, next: 0, resv_ids: vec![], alloc_ids: vec![] };
+            for op in &ops {
+                w.apply(op);
+                check(&mut w)?;
+            }
+            let mut t = totals.borrow_mut();
+            let st = w.s.stats;
+            t.preemptions += st.preemptions;
+            t.refused_overlaps += st.refused_overlaps;
+            t.backfilled += st.backfilled;
+            t.shrinks += st.shrinks;
+            t.evictions += st.evictions;
+            t.refused_busy += st.refused_busy;
+            Ok(())
+        })
+        .unwrap();
+    let t = totals.into_inner();
+    eprintln!("cases covered: {t:?}");
+    assert!(t.preemptions > 0, "no preemption happened: {t:?}");
+    assert!(t.refused_overlaps > 0, "no overlapping reservation was refused: {t:?}");
+    assert!(t.backfilled > 0, "no backfill happened: {t:?}");
+    assert!(t.shrinks > 0 && t.evictions > 0 && t.refused_busy > 0, "{t:?}");
+}
