@@ -19,7 +19,7 @@ const node = (name: string, gpus: number): NodeResources => ({
   cores: 16,
   memory_bytes: 64 * GiB,
   labels: {},
-  gpus: Array.from({ length: gpus }, (_, i) => ({ id: `${name}/gpu${i}`, index: i, name: 'Fake A100', memory_bytes: 40 * GiB })),
+  gpus: Array.from({ length: gpus }, (_, i) => ({ id: `${name}/gpu${i}`, index: i, name: 'Fake A100', memory_bytes: 40 * GiB, mig: [] })),
   accelerators: [],
 });
 const NODES = [node('vm', 4), node('b', 2)];
@@ -36,6 +36,7 @@ const res = (over: Partial<Reservation> = {}): Reservation => ({
   end_time: '2030-01-02T12:00:00Z',
   flags: { overlap: false, ignore_running: false },
   recurrence: null,
+  occurrence_of: null,
   ...over,
 });
 
@@ -58,7 +59,7 @@ describe('calendar rows', () => {
     expect(b.resourceIds).toEqual(['vm']);
   });
   it('gives occurrences distinct ids and keeps them out of drag-and-drop', () => {
-    const occ = res({ id: 'r9', occurrence_of: 'r9', recurrence: { freq: 'daily', tz: 'Europe/Berlin' } });
+    const occ = res({ id: 'r9', occurrence_of: 'r9', recurrence: { freq: 'daily', until: null, tz: 'Europe/Berlin' } });
     expect(eventId(occ)).toBe('r9@2030-01-02T09:00:00Z');
     expect(reservationEvents([occ])[0].editable).toBe(false);
   });
@@ -140,6 +141,10 @@ describe('queue', () => {
     end_time: null,
     reservation: null,
     submitted_time: '2030-01-01T00:00:00Z',
+    gpu_memory_bytes: null,
+    preemption: null,
+    preemptions: 0,
+    request: {} as Allocation['request'],
   });
   it('sorts allocations into sections, keeping the server order', () => {
     const g = groupAllocations([a('1', 'pending'), a('2', 'running'), a('3', 'suspended'), a('4', 'pending'), a('5', 'cancelled')]);

@@ -49,7 +49,7 @@ export function resourceRows(nodes: NodeResources[]): CalendarResource[] {
       })),
       ...n.accelerators.map((a) => ({
         id: a.id,
-        title: String(a.name ?? a.kind ?? a.id),
+        title: `${a.kind} · ${a.name}`,
         extendedProps: { kind: 'accelerator' as const },
       })),
     ],
@@ -213,6 +213,7 @@ export function draftRequest(d: Draft, tz = localZone()): { request: Reservation
   if (errors.length) return { errors };
   return {
     request: {
+      id: null,
       name: d.name.trim(),
       owner: d.owner.trim(),
       node: d.node,
