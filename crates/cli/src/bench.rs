@@ -1,5 +1,6 @@
 //! `stewardctl bench`: Steward's speed, each figure beside a baseline measured in the same run.
 
+mod forecast;
 mod proc_usage;
 mod sampler;
 
@@ -11,6 +12,9 @@ pub enum BenchCommand {
     /// The sampler's CPU and memory at 1 Hz with the process collector on, side by side with
     /// Prometheus node_exporter scraped at 1 Hz.
     Sampler(sampler::SamplerBenchArgs),
+    /// The forecaster's slack and exceedance at 30 minutes on generated traces (held-out seeds),
+    /// side by side with the VPA-style baseline.
+    Forecast(forecast::ForecastBenchArgs),
     /// (internal) The measured side of `bench sampler`: runs Steward's sampling service alone.
     #[command(hide = true)]
     SamplerWorker(sampler::WorkerArgs),
@@ -20,5 +24,6 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Sampler(args) => sampler::run(args),
         BenchCommand::SamplerWorker(args) => sampler::worker(args),
+        BenchCommand::Forecast(args) => forecast::run(args),
     }
 }

@@ -1,6 +1,7 @@
 //! `stewardctl`: Steward without a desktop.
 
 mod bench;
+mod profile;
 mod serve;
 mod ui_dir;
 
@@ -23,6 +24,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Print one sample of this machine as JSON.
     Snapshot(serve::SnapshotArgs),
+    /// Ask a running Steward for a profile report: bottlenecks, forecasts, suggestions.
+    Profile(profile::ProfileArgs),
     /// Measure Steward against baselines measured in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -35,5 +38,6 @@ fn main() -> Result<()> {
         Command::Serve(args) => serve::serve(args),
         Command::Snapshot(args) => serve::snapshot(args),
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Profile(args) => profile::run(args),
     }
 }

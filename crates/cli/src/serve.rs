@@ -30,21 +30,27 @@ pub struct CommonArgs {
     /// History database (default: the platform data directory).
     #[arg(long, env = "STEWARD_DB")]
     db: Option<PathBuf>,
+    /// Config file (TOML), e.g. a `[profile.thresholds]` section.
+    #[arg(long, env = "STEWARD_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 impl CommonArgs {
-    pub fn api_config(&self) -> ApiConfig {
+    pub fn api_config(&self) -> Result<ApiConfig> {
         let mut config = ApiConfig::default();
+        if let Some(path) = &self.config {
+            config.apply_file(path)?;
+        }
         if let Some(db) = &self.db {
             config.db_path = db.clone();
         }
-        config
+        Ok(config)
     }
 }
 
 pub fn serve(args: ServeArgs) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let config = args.common.api_config();
+    let config = args.common.api_config()?;
     let db_path = config.db_path.clone();
     let steward = Steward::start(config)
         .with_context(|| format!("cannot open the history database {}", db_path.display()))?;
