@@ -76,10 +76,8 @@ export function describeFieldErrors(errors: unknown): string {
 export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
   if (typeof e === 'string') return e;
-  if (e && typeof e === 'object' && 'errors' in e) {
-    const head = 'error' in e && typeof (e as { error: unknown }).error === 'string' ? `${(e as { error: string }).error}: ` : '';
-    return head + describeFieldErrors((e as { errors: unknown }).errors);
-  }
+  // A 400's `error` already sums up its per-field `errors`; describe those only when it is absent.
+  if (e && typeof e === 'object' && 'errors' in e && !('error' in e)) return describeFieldErrors((e as { errors: unknown }).errors);
   if (e && typeof e === 'object' && 'error' in e && typeof (e as { error: unknown }).error === 'string')
     return (e as { error: string }).error;
   try {
