@@ -46,17 +46,21 @@ async function reservations(): Promise<Res[]> {
 
 /** Viewport point of `hour` (local, fractional) on a calendar row in the day view. */
 async function point(rowId: string, hour: number): Promise<{ x: number; y: number }> {
+  // The fraction of tomorrow's length (23 or 25 hours on a DST change) that `hour` is into it.
+  const day0 = tomorrowAt(0).getTime();
+  const t = day0 + hour * 3_600_000 + (tomorrowAt(Math.floor(hour)).getTime() - (day0 + Math.floor(hour) * 3_600_000));
+  const frac = (t - day0) / (tomorrowAt(24).getTime() - day0);
   const p = await page.evaluate(
-    ([rowId, hour]) => {
+    ([rowId, frac]) => {
       const ids = [...document.querySelectorAll<HTMLElement>('[data-testid=calendar-row]')].map((e) => e.dataset.rowId);
       const i = ids.indexOf(rowId as string);
       // One day cell per row in the day view; its width is the whole day.
       const cell = document.querySelectorAll('.ec-body .ec-grid .ec-day')[i];
       if (i < 0 || !cell) return null;
       const r = cell.getBoundingClientRect();
-      return { x: r.left + (r.width * (hour as number)) / 24, y: r.top + r.height / 2 };
+      return { x: r.left + r.width * (frac as number), y: r.top + r.height / 2 };
     },
-    [rowId, hour] as const,
+    [rowId, frac] as const,
   );
   if (!p) throw new Error(`no calendar row ${rowId}`);
   return p;

@@ -5,6 +5,7 @@ import {
   dropChange,
   eventId,
   fromLocalInput,
+  localizeTimes,
   reservationEvents,
   resourceRows,
   rowIndex,
@@ -191,5 +192,16 @@ describe('allocation form', () => {
         'duration: hours above 0, or empty for an open end',
       ],
     });
+  });
+});
+
+describe('messages', () => {
+  it('shows the server’s RFC 3339 instants in local time', () => {
+    const msg = "overlaps reservation 'a' on vm/gpu1 2030-01-01T09:00:00Z–2030-01-01T12:00:00.000Z";
+    const fmt = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    expect(localizeTimes(msg, 'en-US')).toBe(
+      `overlaps reservation 'a' on vm/gpu1 ${fmt.format(Date.parse('2030-01-01T09:00:00Z'))}–${fmt.format(Date.parse('2030-01-01T12:00:00Z'))}`,
+    );
+    expect(localizeTimes('no time here')).toBe('no time here');
   });
 });

@@ -244,3 +244,14 @@ export function requestId(): string {
   if (c && typeof c.randomUUID === 'function') return c.randomUUID();
   return `ui-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
+
+const RFC3339 = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
+
+/** Server messages carry RFC 3339 instants; show them in local time like the calendar does. */
+export function localizeTimes(msg: string, locale?: string): string {
+  const fmt = new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  return msg.replace(RFC3339, (iso) => {
+    const t = Date.parse(iso);
+    return Number.isNaN(t) ? iso : fmt.format(t);
+  });
+}
