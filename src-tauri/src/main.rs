@@ -3,6 +3,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod profile_commands;
 
 use std::path::PathBuf;
 
@@ -39,6 +40,11 @@ fn main() -> Result<()> {
             commands::series_names,
             commands::set_visible,
             commands::subscribe,
+            profile_commands::profile,
+            profile_commands::modules,
+            profile_commands::put_module,
+            profile_commands::delete_module,
+            profile_commands::profile_events,
         ])
         .on_window_event(|window, event| {
             // A minimised or hidden window slows sampling; history stays at ≤ 10 s resolution.

@@ -21,3 +21,4 @@ pub use logging::init_logging;
 pub use service::Steward;
 pub use status::{SamplingMode, SamplingState, Status};
 pub use steward_core::{HistoryQuery, Inventory, SeriesHistory, Snapshot};
+pub use steward_core::profile::{ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse, Thresholds};

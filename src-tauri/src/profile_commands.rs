@@ -1,0 +1,39 @@
+//! Profiling commands: one-line adapters over `Steward`, the same operations as
+//! `POST /resources/profile` and the `/api/modules` routes.
+
+use steward_api::{ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse, Steward};
+use tauri::State;
+
+/// Runs a blocking `Steward` call (SQLite, model fitting) off the UI thread.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, steward_api::ApiError> + Send + 'static) -> Result<T, String> {
+    tauri::async_runtime::spawn_blocking(f).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub async fn profile(steward: State<'_, Steward>, request: ProfileRequest) -> Result<ProfileResponse, String> {
+    let s = steward.inner().clone();
+    blocking(move || s.profile(request)).await
+}
+
+#[tauri::command]
+pub fn modules(steward: State<'_, Steward>) -> Vec<ModuleSpec> {
+    steward.modules()
+}
+
+#[tauri::command]
+pub async fn put_module(steward: State<'_, Steward>, spec: ModuleSpec) -> Result<ModuleSpec, String> {
+    let s = steward.inner().clone();
+    blocking(move || s.put_module(spec)).await
+}
+
+#[tauri::command]
+pub async fn delete_module(steward: State<'_, Steward>, name: String) -> Result<(), String> {
+    let s = steward.inner().clone();
+    blocking(move || s.delete_module(&name)).await
+}
+
+#[tauri::command]
+pub async fn profile_events(steward: State<'_, Steward>, since_ms: i64) -> Result<Vec<ProfileEvent>, String> {
+    let s = steward.inner().clone();
+    blocking(move || s.profile_events(since_ms)).await
+}
