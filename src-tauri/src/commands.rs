@@ -61,3 +61,53 @@ pub fn subscribe(steward: State<'_, Steward>, feed: State<'_, LiveFeed>, channel
         }
     }
 }
+
+// ---- allocation and reservations (the same operations as /resources/allocate and /api/*) ----
+
+use steward_api::{AllocError, AllocateResponse};
+use steward_core::alloc::{Allocation, Event, NodeResources, Reservation, ReservationChange};
+
+fn alloc_err(e: AllocError) -> String {
+    e.to_string()
+}
+
+#[tauri::command]
+pub fn resources(steward: State<'_, Steward>) -> Vec<NodeResources> {
+    steward.resources()
+}
+
+#[tauri::command]
+pub async fn reservations(steward: State<'_, Steward>, from: Option<String>, to: Option<String>) -> Result<Vec<Reservation>, String> {
+    steward.reservations(from, to).await.map_err(alloc_err)
+}
+
+/// `request` is the body of `POST /resources/allocate`.
+#[tauri::command]
+pub async fn allocate(steward: State<'_, Steward>, request: serde_json::Value) -> Result<AllocateResponse, String> {
+    steward.allocate(request).await.map_err(alloc_err)
+}
+
+#[tauri::command]
+pub async fn update_reservation(steward: State<'_, Steward>, id: String, change: ReservationChange) -> Result<Reservation, String> {
+    steward.update_reservation(id, change).await.map_err(alloc_err)
+}
+
+#[tauri::command]
+pub async fn delete_reservation(steward: State<'_, Steward>, id: String) -> Result<(), String> {
+    steward.delete_reservation(id).await.map_err(alloc_err)
+}
+
+#[tauri::command]
+pub async fn allocations(steward: State<'_, Steward>) -> Result<Vec<Allocation>, String> {
+    steward.allocations().await.map_err(alloc_err)
+}
+
+#[tauri::command]
+pub async fn cancel_allocation(steward: State<'_, Steward>, id: String) -> Result<(), String> {
+    steward.cancel_allocation(id).await.map(|_| ()).map_err(alloc_err)
+}
+
+#[tauri::command]
+pub async fn events(steward: State<'_, Steward>, kind: Option<String>, limit: Option<u32>) -> Result<Vec<Event>, String> {
+    steward.events(kind, limit).await.map_err(alloc_err)
+}

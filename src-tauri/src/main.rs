@@ -8,10 +8,12 @@ mod profile_commands;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use steward_api::{ApiConfig, Steward};
+use steward_api::{AdapterProbe, ApiConfig, Steward};
 use tauri::{Manager, WindowEvent};
 
 fn main() -> Result<()> {
+    // Graphics drivers are loaded in a throw-away child of this binary, never in the app.
+    steward_api::serve_adapter_probe_if_asked();
     steward_api::init_logging(std::env::var_os("STEWARD_LOG_JSON").is_some());
 
     if cfg!(target_os = "linux") && std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
@@ -21,7 +23,7 @@ fn main() -> Result<()> {
         );
     }
 
-    let mut config = ApiConfig::default();
+    let mut config = ApiConfig { adapter_probe: AdapterProbe::this_executable(), ..ApiConfig::default() };
     if let Some(db) = db_flag() {
         config.db_path = db;
     }
@@ -45,6 +47,14 @@ fn main() -> Result<()> {
             profile_commands::put_module,
             profile_commands::delete_module,
             profile_commands::profile_events,
+            commands::resources,
+            commands::reservations,
+            commands::allocate,
+            commands::update_reservation,
+            commands::delete_reservation,
+            commands::allocations,
+            commands::cancel_allocation,
+            commands::events,
         ])
         .on_window_event(|window, event| {
             // A minimised or hidden window slows sampling; history stays at ≤ 10 s resolution.

@@ -27,9 +27,15 @@ pub struct Server {
 impl Server {
     /// Starts `stewardctl serve` on a free loopback port with `db`, and waits for its URL line.
     pub fn start(db: &Path) -> Result<Server> {
+        Server::start_with(db, &[])
+    }
+
+    /// Like [`Server::start`], with more `serve` arguments (e.g. `--config <file>`).
+    pub fn start_with(db: &Path, extra: &[&std::ffi::OsStr]) -> Result<Server> {
         let mut child = Command::new(binary("stewardctl"))
             .args(["serve", "--listen", "127.0.0.1:0", "--db"])
             .arg(db)
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;

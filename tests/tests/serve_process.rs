@@ -51,3 +51,18 @@ fn a_corrupt_database_is_refused_and_left_untouched() {
     assert!(err.contains("not a usable Steward database"), "unclear error: {err}");
     assert_eq!(std::fs::read(&db).unwrap(), garbage, "the corrupt file was modified");
 }
+
+#[test]
+fn graphics_drivers_stay_out_of_the_server_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("probe.db")).unwrap();
+    let (status, inv) = server.get("/api/inventory").unwrap();
+    assert_eq!(status, 200);
+    let adapters = &inv["adapters"];
+    // Either adapters were found (Mesa's llvmpipe here) or the reason is said.
+    assert!(adapters["value"].is_array() || adapters["reason"].is_string(), "{adapters}");
+    let maps = std::fs::read_to_string(format!("/proc/{}/maps", server.child.id())).unwrap();
+    for lib in ["libLLVM", "libvulkan_", "libEGL_mesa", "libGLX_mesa"] {
+        assert!(!maps.contains(lib), "the server mapped {lib}: adapters must be probed in a child");
+    }
+}

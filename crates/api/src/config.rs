@@ -17,6 +17,25 @@ pub struct ApiConfig {
     pub maintenance_interval_ms: i64,
     /// Bottleneck thresholds, the rules' window and configured modules.
     pub profile: ProfileConfig,
+    pub adapter_probe: AdapterProbe,
+}
+
+/// How the inventory enumerates graphics adapters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdapterProbe {
+    /// In this process: simple, but the drivers stay loaded (tests, one-shot tools).
+    InProcess,
+    /// In a child running this executable, which must call
+    /// `steward_telemetry::adapter_probe::serve_probe_if_asked` first thing in `main`.
+    Child(PathBuf),
+    Skip,
+}
+
+impl AdapterProbe {
+    /// A child of the running executable, or in-process when its path is unknown.
+    pub fn this_executable() -> Self {
+        std::env::current_exe().map(AdapterProbe::Child).unwrap_or(AdapterProbe::InProcess)
+    }
 }
 
 impl Default for ApiConfig {
@@ -27,6 +46,7 @@ impl Default for ApiConfig {
             retention: RetentionPolicy::default(),
             maintenance_interval_ms: 60_000,
             profile: ProfileConfig::default(),
+            adapter_probe: AdapterProbe::InProcess,
         }
     }
 }

@@ -15,7 +15,8 @@ mod service;
 mod status;
 
 pub use allocation::{AllocError, AllocateResponse, AllocateResult, AllocationType, GrantedResources};
-pub use config::ApiConfig;
+pub use config::{AdapterProbe, ApiConfig};
+pub use steward_telemetry::adapter_probe::serve_probe_if_asked as serve_adapter_probe_if_asked;
 pub use error::ApiError;
 pub use logging::init_logging;
 pub use service::Steward;

@@ -11,11 +11,22 @@ use steward_telemetry::Sampler;
 use tokio::sync::broadcast;
 
 use crate::status::{SamplingMode, SamplingState, Status};
-use crate::{ApiConfig, ApiError, sampling_loop};
+use crate::{AdapterProbe, ApiConfig, ApiError, sampling_loop};
 
 /// Wall-clock time at the edge of the system; everything below takes time as an argument.
 pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// This node's inventory, with adapters enumerated the way `config` asks.
+fn collect_inventory(config: &ApiConfig) -> Inventory {
+    let mut inventory = steward_telemetry::inventory(&config.sampler.root, false);
+    inventory.adapters = match &config.adapter_probe {
+        AdapterProbe::InProcess => steward_telemetry::adapters::enumerate_adapters(),
+        AdapterProbe::Child(exe) => steward_telemetry::adapter_probe::enumerate_adapters_in_child(exe),
+        AdapterProbe::Skip => steward_core::Reading::unavailable("adapter enumeration is turned off"),
+    };
+    inventory
 }
 
 /// The running Steward service. Cheap to clone; the loops stop when the last clone is dropped
@@ -64,7 +75,7 @@ impl Steward {
         let mut store = Store::open(&config.db_path)?;
         let profiler = crate::profile::start_profiler(&mut store, &config.profile)?;
         let sampler = Sampler::new(&config.sampler);
-        let inventory = steward_telemetry::inventory(&config.sampler.root, true);
+        let inventory = collect_inventory(&config);
         let allocations = crate::allocation::Allocations::load(&store, &inventory, &config)?;
         let (wake_tx, wake_rx) = channel();
         let (live, _) = broadcast::channel(16);

@@ -1,6 +1,7 @@
 //! `stewardctl bench`: Steward's speed, each figure beside a baseline measured in the same run.
 
 mod forecast;
+mod alloc;
 mod proc_usage;
 mod sampler;
 
@@ -15,6 +16,9 @@ pub enum BenchCommand {
     /// The forecaster's slack and exceedance at 30 minutes on generated traces (held-out seeds),
     /// side by side with the VPA-style baseline.
     Forecast(forecast::ForecastBenchArgs),
+    /// Scheduling decisions per second on 5,000 nodes × 8 GPUs with 50,000 queued requests, each
+    /// committed to SQLite, with and without preemption churn, against Kubernetes' floors.
+    Alloc(alloc::AllocBenchArgs),
     /// (internal) The measured side of `bench sampler`: runs Steward's sampling service alone.
     #[command(hide = true)]
     SamplerWorker(sampler::WorkerArgs),
@@ -23,6 +27,7 @@ pub enum BenchCommand {
 pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Sampler(args) => sampler::run(args),
+        BenchCommand::Alloc(args) => alloc::run(args),
         BenchCommand::SamplerWorker(args) => sampler::worker(args),
         BenchCommand::Forecast(args) => forecast::run(args),
     }

@@ -1,5 +1,6 @@
 //! `stewardctl`: Steward without a desktop.
 
+mod alloc;
 mod bench;
 mod profile;
 mod serve;
@@ -26,18 +27,32 @@ enum Command {
     Snapshot(serve::SnapshotArgs),
     /// Ask a running Steward for a profile report: bottlenecks, forecasts, suggestions.
     Profile(profile::ProfileArgs),
+    /// Ask a running Steward for an allocation (queued when it cannot start now).
+    Allocate(alloc::AllocateArgs),
+    /// Reserve resources on a node for a future window.
+    Reserve(alloc::ReserveArgs),
+    /// Running, queued (with the reason) and preempted allocations.
+    Queue(alloc::QueueArgs),
+    /// Cancel an allocation (or, with --reservation, delete a reservation).
+    Cancel(alloc::CancelArgs),
     /// Measure Steward against baselines measured in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
 
 fn main() -> Result<()> {
+    // Graphics drivers are loaded in a throw-away child of this binary, never in a server.
+    steward_api::serve_adapter_probe_if_asked();
     let cli = Cli::parse();
     steward_api::init_logging(cli.log_json);
     match cli.command {
         Command::Serve(args) => serve::serve(args),
         Command::Snapshot(args) => serve::snapshot(args),
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Allocate(args) => alloc::allocate(args),
+        Command::Reserve(args) => alloc::reserve(args),
+        Command::Queue(args) => alloc::queue(args),
+        Command::Cancel(args) => alloc::cancel(args),
         Command::Profile(args) => profile::run(args),
     }
 }

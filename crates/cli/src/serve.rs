@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use steward_api::{ApiConfig, Steward};
+use steward_api::{AdapterProbe, ApiConfig, Steward};
 use steward_server::ServerConfig;
 
 #[derive(Args)]
@@ -37,7 +37,7 @@ pub struct CommonArgs {
 
 impl CommonArgs {
     pub fn api_config(&self) -> Result<ApiConfig> {
-        let mut config = ApiConfig::default();
+        let mut config = ApiConfig { adapter_probe: AdapterProbe::this_executable(), ..ApiConfig::default() };
         if let Some(path) = &self.config {
             config.apply_file(path)?;
         }

@@ -6,6 +6,7 @@
 //! number. Collectors that read procfs/sysfs take a root path (default `/`) so tests can point
 //! them at fixture trees copied from real kernels.
 
+pub mod adapter_probe;
 pub mod adapters;
 pub mod cpu;
 pub mod cpufreq;

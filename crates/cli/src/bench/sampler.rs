@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use steward_api::{ApiConfig, Steward};
+use steward_api::{AdapterProbe, ApiConfig, Steward};
 
 use super::proc_usage::{self, Usage};
 
@@ -35,7 +35,11 @@ pub struct WorkerArgs {
 /// Runs the real sampling service (1 Hz, processes on, history written) until killed.
 pub fn worker(args: WorkerArgs) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
-    let steward = Steward::start(ApiConfig { db_path: args.db, ..ApiConfig::default() })?;
+    let steward = Steward::start(ApiConfig {
+        db_path: args.db,
+        adapter_probe: AdapterProbe::this_executable(),
+        ..ApiConfig::default()
+    })?;
     // A subscriber keeps the sampler in its active (1 Hz) mode, as when a UI is open.
     let mut feed = steward.subscribe();
     runtime.block_on(async { while feed.next().await.is_some() {} });
