@@ -20,7 +20,7 @@ const STEP_MS: i64 = 10_000;
 #[derive(Debug, Clone)]
 enum Op {
     Allocate { gpus: u32, cores: u32, prio: i32, qos: u8, dur: Option<i64>, min: bool, grace: bool, mode: u8, resv: Option<usize> },
-    Reserve { node: u32, gpus: Vec<u32>, start: i64, len: i64, overlap: bool, ignore_running: bool },
+    Reserve { node: u32, gpus: Vec<u32>, cores: u32, start: i64, len: i64, overlap: bool, ignore_running: bool },
     Move { k: usize, start: i64, gpu: u32 },
     Delete { k: usize },
     Cancel { k: usize },
@@ -31,8 +31,8 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (0..=GPUS, 0..=6u32, prop::sample::select(vec![0, 250, 500, 750, 1000]), 0..3u8, prop::option::of(1..=20i64), any::<bool>(), prop::bool::weighted(0.2), 0..3u8, prop::option::weighted(0.15, 0..4usize))
             .prop_map(|(gpus, cores, prio, qos, dur, min, grace, mode, resv)| Op::Allocate { gpus, cores, prio, qos, dur, min, grace, mode, resv }),
-        2 => (0..NODES, prop::collection::btree_set(0..GPUS, 1..=2), 0..60i64, 1..=20i64, prop::bool::weighted(0.1), prop::bool::weighted(0.3))
-            .prop_map(|(node, gpus, start, len, overlap, ignore_running)| Op::Reserve { node, gpus: gpus.into_iter().collect(), start, len, overlap, ignore_running }),
+        2 => (0..NODES, prop::collection::btree_set(0..GPUS, 1..=2), prop::sample::select(vec![0, 0, 4, 9]), 0..60i64, 1..=20i64, prop::bool::weighted(0.1), prop::bool::weighted(0.3))
+            .prop_map(|(node, gpus, cores, start, len, overlap, ignore_running)| Op::Reserve { node, gpus: gpus.into_iter().collect(), cores, start, len, overlap, ignore_running }),
         1 => (0..8usize, 0..60i64, 0..GPUS).prop_map(|(k, start, gpu)| Op::Move { k, start, gpu }),
         1 => (0..8usize).prop_map(|k| Op::Delete { k }),
         2 => (0..64usize).prop_map(|k| Op::Cancel { k }),
@@ -90,7 +90,7 @@ impl World {
                     self.alloc_ids.push(id);
                 }
             }
-            Op::Reserve { node, gpus, start, len, overlap, ignore_running } => {
+            Op::Reserve { node, gpus, cores, start, len, overlap, ignore_running } => {
                 self.next += 1;
                 let id = format!("r{}", self.next);
                 let req = ReservationRequest {
@@ -99,7 +99,7 @@ impl World {
                     owner: "o".into(),
                     node: format!("n{node}"),
                     gpus: gpus.iter().map(|g| NodeResources::gpu_id(&format!("n{node}"), *g)).collect(),
-                    cores: 0,
+                    cores,
                     memory_bytes: 0,
                     start_time: format_rfc3339(now + start * STEP_MS),
                     end_time: format_rfc3339(now + (start + len) * STEP_MS),
@@ -174,6 +174,12 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
             prop_assert!(r.is_some_and(|r| a.gpus.iter().all(|g| r.gpus.contains(g))), "{} runs outside its reservation {rid}", a.id);
         }
     }
+    // 1b. Reservations (not flagged overlap) never reserve more cores than a node has at once.
+    let horizon = s.reservations_between(now - 1_000 * STEP_MS, now + 1_000 * STEP_MS);
+    for r in horizon.iter().filter(|r| !r.flags.overlap) {
+        let open: u32 = horizon.iter().filter(|o| !o.flags.overlap && o.node == r.node && o.start_time <= r.start_time && r.start_time < o.end_time).map(|o| o.cores).sum();
+        prop_assert!(open <= CORES, "{open} cores reserved at once on {} at {}", r.node, format_rfc3339(r.start_time));
+    }
     // 3. Guaranteed QoS is never preempted.
     for e in events.iter().filter(|e| e.kind == "preemption") {
         prop_assert_ne!(e.details.get("victim_qos").map(String::as_str), Some("guaranteed"));
@@ -197,7 +203,12 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
             let held: Vec<&String> = here.iter().flat_map(|a| a.gpus.iter()).collect();
             let displaceable = |a: &Allocation| a.priority < p.priority && a.qos != Qos::Guaranteed && a.preemption.is_none() && a.reservation.is_none();
             let mut gpus = n.gpus.iter().filter(|g| !reserved(&g.id) && !held.contains(&&g.id)).count() as u32;
-            let mut cores = n.cores - here.iter().map(|a| a.cores).sum::<u32>();
+            // Cores: the node less what runs outside reservation pools, less what reservations
+            // open during the request's run hold.
+            let pooled = |a: &Allocation| a.reservation.as_ref().and_then(|r| s.reservation(r)).is_some_and(|r| r.cores > 0);
+            let outside: i64 = here.iter().filter(|a| !pooled(a)).map(|a| a.cores as i64).sum();
+            let reserved_cores: i64 = windows.iter().filter(|r| r.node == n.node).map(|r| r.cores as i64).sum();
+            let mut cores = (n.cores as i64 - outside - reserved_cores).clamp(0, (n.cores - here.iter().map(|a| a.cores).sum::<u32>()) as i64) as u32;
             for a in here.iter().filter(|a| displaceable(a)) {
                 gpus += a.gpus.iter().filter(|g| !reserved(g)).count() as u32;
                 cores += a.cores;

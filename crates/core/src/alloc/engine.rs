@@ -246,10 +246,36 @@ impl Scheduler {
     /// fits (shrinking or preempting lower priorities if needed), or queues it. Refuses what
     /// could never run, with the reason and what is free.
     pub fn allocate(&mut self, req: AllocationRequest, now: i64) -> Result<Allocation, Refusal> {
-        let id = req.id.clone().unwrap_or_default();
-        if let Some(existing) = self.allocation(&id) {
+        if let Some(existing) = req.id.as_ref().and_then(|id| self.allocation(id)) {
             return Ok(existing.clone());
         }
+        let wait = req.queue;
+        let idx = self.admit(req, now)?;
+        self.schedule(now);
+        let a = &self.allocs[idx as usize];
+        if !wait && a.state != AllocState::Running && !self.awaiting.contains_key(&idx) {
+            let why = a.pending_reason.clone().unwrap_or_default();
+            self.queue.remove(&self.queue_key(idx));
+            let a = &mut self.allocs[idx as usize];
+            a.state = AllocState::Cancelled;
+            a.pending_reason = Some(format!("not granted (queue: false): {why}"));
+            let req = a.request.clone();
+            return Err(self.refusal(format!("cannot start now: {why}"), &req));
+        }
+        Ok(self.allocs[idx as usize].clone())
+    }
+
+    /// Queues a request without scheduling (batch submission; the next `tick`/`schedule`
+    /// considers it). Refuses what could never run.
+    pub fn enqueue(&mut self, req: AllocationRequest, now: i64) -> Result<(), Refusal> {
+        if req.id.as_ref().is_some_and(|id| self.alloc_index.contains_key(id)) {
+            return Ok(());
+        }
+        self.admit(req, now).map(|_| ())
+    }
+
+    fn admit(&mut self, req: AllocationRequest, now: i64) -> Result<u32, Refusal> {
+        let id = req.id.clone().unwrap_or_default();
         let ask = Ask::of(&req);
         let reservation = match &req.reservation {
             Some(r) => match self.resolve_resv(r) {
@@ -277,7 +303,6 @@ impl Scheduler {
             }
         }
         let priority = req.priority_value();
-        let wait = req.queue;
         let alloc = Allocation {
             id: id.clone(),
             owner: req.owner.clone(),
@@ -302,18 +327,7 @@ impl Scheduler {
         let idx = self.push_alloc(alloc);
         self.queue.insert(self.queue_key(idx));
         self.mark(idx);
-        self.schedule(now);
-        let a = &self.allocs[idx as usize];
-        if !wait && a.state != AllocState::Running && !self.awaiting.contains_key(&idx) {
-            let why = a.pending_reason.clone().unwrap_or_default();
-            self.queue.remove(&self.queue_key(idx));
-            let a = &mut self.allocs[idx as usize];
-            a.state = AllocState::Cancelled;
-            a.pending_reason = Some(format!("not granted (queue: false): {why}"));
-            let req = a.request.clone();
-            return Err(self.refusal(format!("cannot start now: {why}"), &req));
-        }
-        Ok(self.allocs[idx as usize].clone())
+        Ok(idx)
     }
 
     /// Cancels an allocation (running or queued). Unknown ids are `None`.

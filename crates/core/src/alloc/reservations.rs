@@ -243,17 +243,20 @@ impl Scheduler {
             }
             let Some((s, e)) = cand.series.overlaps(&other.series, self.config.overlap_horizon_ms) else { continue };
             let shared: Vec<&str> = cand.rec.gpus.iter().filter(|g| other.rec.gpus.contains(g)).map(String::as_str).collect();
-            let too_much = cand.rec.cores + other.rec.cores > node.res.cores || cand.rec.memory_bytes + other.rec.memory_bytes > node.res.memory_bytes;
-            if !shared.is_empty() || too_much {
-                let what = if shared.is_empty() { format!("{} (cores/memory)", cand.rec.node) } else { shared.join(", ") };
+            if !shared.is_empty() {
                 self.stats.refused_overlaps += 1;
                 return Err(format!(
-                    "overlaps reservation '{}' on {what} {}–{}",
+                    "overlaps reservation '{}' on {} {}–{}",
                     other.rec.name,
+                    shared.join(", "),
                     format_rfc3339(s),
                     format_rfc3339(e)
                 ));
             }
+        }
+        if let Some(why) = self.pool_overflow(cand, now, replacing) {
+            self.stats.refused_overlaps += 1;
+            return Err(why);
         }
         if cand.rec.flags.ignore_running {
             return Ok(());
@@ -291,6 +294,50 @@ impl Scheduler {
             ));
         }
         Ok(())
+    }
+
+    /// Whether, at some instant, `cand` and the reservations open with it would reserve more
+    /// cores or memory than the node has (the sum over everything open at once, not pairs).
+    fn pool_overflow(&self, cand: &ResvState, now: i64, replacing: Option<&str>) -> Option<String> {
+        if cand.rec.flags.overlap || (cand.rec.cores == 0 && cand.rec.memory_bytes == 0) {
+            return None;
+        }
+        let node = &self.nodes[cand.node as usize];
+        let others: Vec<&ResvState> = node
+            .reservations
+            .iter()
+            .filter(|id| Some(id.as_str()) != replacing)
+            .map(|id| &self.resvs[id])
+            .filter(|o| !o.rec.flags.overlap && (o.rec.cores > 0 || o.rec.memory_bytes > 0))
+            .collect();
+        if others.is_empty() {
+            return None;
+        }
+        let until = cand.series.last_end().min(cand.series.start_ms.saturating_add(self.config.overlap_horizon_ms));
+        for (s, e) in cand.series.overlapping(now, until) {
+            let open: Vec<(i64, i64, &ResvState)> =
+                others.iter().flat_map(|o| o.series.overlapping(s, e).into_iter().map(move |(a, b)| (a, b, *o))).collect();
+            // The most that is open at once is reached at some window's start.
+            let starts = std::iter::once(s).chain(open.iter().map(|x| x.0).filter(|&p| p > s && p < e));
+            for p in starts {
+                let at: Vec<&ResvState> = open.iter().filter(|x| x.0 <= p && p < x.1).map(|x| x.2).collect();
+                let cores: u32 = cand.rec.cores + at.iter().map(|r| r.rec.cores).sum::<u32>();
+                let mem: u64 = cand.rec.memory_bytes + at.iter().map(|r| r.rec.memory_bytes).sum::<u64>();
+                if cores > node.res.cores || mem > node.res.memory_bytes {
+                    let names: Vec<String> = at.iter().map(|r| format!("'{}'", r.rec.name)).collect();
+                    return Some(format!(
+                        "overlaps reservation {} on {} (cores/memory) at {}: together they would reserve {cores} of {} cores, {} of {} MiB",
+                        names.join(", "),
+                        cand.rec.node,
+                        format_rfc3339(p),
+                        node.res.cores,
+                        mem >> 20,
+                        node.res.memory_bytes >> 20
+                    ));
+                }
+            }
+        }
+        None
     }
 
     /// Ends allocations that hold what an active reservation reserves without naming it (they
