@@ -151,6 +151,22 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
     expect(Date.parse(r.start_time)).toBe(tomorrowAt(9).getTime());
   });
 
+  it('resizes it by dragging its end edge', async () => {
+    const ev = shown('train');
+    await ev.hover();
+    const handle = ev.locator('.ec-resizer:not(.ec-start)');
+    const b = (await handle.boundingBox())!;
+    const to = await point(gpus[3].id, 13);
+    await drag({ x: b.x + b.width / 2, y: b.y + b.height / 2 }, { x: to.x - 1, y: b.y + b.height / 2 });
+    await waitFor('ends at 13:00', async () => {
+      const [r] = (await reservations()).filter((x) => x.name === 'train');
+      return Date.parse(r.end_time) === tomorrowAt(13).getTime();
+    });
+    const [r] = (await reservations()).filter((x) => x.name === 'train');
+    expect(Date.parse(r.start_time)).toBe(tomorrowAt(9).getTime());
+    expect(r.gpus).toEqual([gpus[3].id]);
+  });
+
   it('refuses an overlapping reservation entered in the form and says why', async () => {
     // Dragging over an existing reservation moves it, so the overlapping one goes through the form.
     await page.click('[data-testid=new-reservation]');
@@ -181,7 +197,7 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
       const b = await el.boundingBox();
       const row = await point(gpus[0].id, 0);
       return (await el.getAttribute('data-gpus')) === gpus[0].id && b && Math.abs(b.y + b.height / 2 - row.y) < 10;
-    });
+    }, 3_000); // at once, not by the view's periodic refetch (15 s)
     const [r] = (await reservations()).filter((x) => x.name === 'side');
     expect(r.gpus).toEqual([gpus[0].id]);
   });
@@ -192,10 +208,18 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
     await shown('train').waitFor({ timeout: 10_000 });
     expect(await shown('train').getAttribute('data-gpus')).toBe(gpus[3].id);
     expect(Date.parse((await shown('train').getAttribute('data-start'))!)).toBe(tomorrowAt(9).getTime());
+    expect(Date.parse((await shown('train').getAttribute('data-end'))!)).toBe(tomorrowAt(13).getTime());
     const b = (await shown('train').boundingBox())!;
     const row = await point(gpus[3].id, 9);
     expect(Math.abs(b.y + b.height / 2 - row.y)).toBeLessThan(10);
     expect(Math.abs(b.x - row.x)).toBeLessThan(4);
+  });
+
+  it('shows it in the week view too', async () => {
+    await page.click('.ec-resourceTimelineWeek');
+    await waitFor('week view', async () => (await page.locator('.ec-week-view').count()) > 0);
+    await shown('train').waitFor({ timeout: 10_000 });
+    expect(await shown('train').getAttribute('data-gpus')).toBe(gpus[3].id);
   });
 
   it('raised no page errors (refusals aside)', () => {
