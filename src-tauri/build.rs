@@ -1,6 +1,7 @@
 fn main() {
-    // tauri.conf.json lives at the repository root: one source of truth for the build tooling,
-    // the runtime (generate_context! below reads the same file) and the bundler.
-    tauri_build::try_build(tauri_build::Attributes::new().config_path("../tauri.conf.json"))
-        .expect("tauri build script failed");
+    // src-tauri/tauri.conf.json is a symlink to the repository root's tauri.conf.json: one source
+    // of truth that the build script, `generate_context!` and the Tauri CLI all find in the app
+    // crate's directory (the CLI insists on a directory with a [package] Cargo.toml). Paths in
+    // it are therefore relative to src-tauri/.
+    tauri_build::build()
 }

@@ -63,7 +63,7 @@ fn main() -> Result<()> {
                 window.state::<Steward>().set_visible(visible);
             }
         })
-        .run(tauri::generate_context!("../tauri.conf.json"))
+        .run(tauri::generate_context!())
         .context("the desktop window failed")?;
     Ok(())
 }
