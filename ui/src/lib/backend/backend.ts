@@ -8,6 +8,7 @@ import type {
   StewardEvent,
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
+import type { ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
 
 /** The one interface the UI talks to; implemented over Tauri IPC and over HTTP + WebSocket. */
 export interface Backend {
@@ -37,6 +38,16 @@ export interface Backend {
   events(kind: string | null, limit: number): Promise<StewardEvent[]>;
   /** Where the iCalendar export can be downloaded, or null when this backend has no URL for it. */
   icsUrl(): string | null;
+
+  // Profiling (issue 5).
+  /** POST /resources/profile: bottlenecks, forecasts and suggestions for the node or a module. */
+  profile(request: ProfileRequest): Promise<ProfileResponse>;
+  modules(): Promise<ModuleSpec[]>;
+  /** Creates or replaces a module; rejects with the server's reason (400) when it is invalid. */
+  putModule(spec: ModuleSpec): Promise<ModuleSpec>;
+  deleteModule(name: string): Promise<void>;
+  /** Bottleneck findings that started or ended since `sinceMs`, oldest first. */
+  profileEvents(sinceMs: number): Promise<ProfileEvent[]>;
 }
 
 /** An error whose message is fit to show the user. */

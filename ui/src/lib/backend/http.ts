@@ -8,6 +8,7 @@ import type {
   StewardEvent,
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
+import type { ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
 import { backoffMs } from '../backoff';
 import { type Backend, BackendError, errorMessage } from './backend';
 
@@ -129,6 +130,22 @@ export class HttpBackend implements Backend {
   }
   icsUrl(): string {
     return this.url('api/reservations.ics');
+  }
+
+  profile(request: ProfileRequest): Promise<ProfileResponse> {
+    return this.send('resources/profile', 'POST', request);
+  }
+  modules(): Promise<ModuleSpec[]> {
+    return this.json('api/modules');
+  }
+  putModule(spec: ModuleSpec): Promise<ModuleSpec> {
+    return this.send('api/modules', 'PUT', spec);
+  }
+  async deleteModule(name: string): Promise<void> {
+    await this.request(`api/modules/${encodeURIComponent(name)}`, { method: 'DELETE' });
+  }
+  profileEvents(sinceMs: number): Promise<ProfileEvent[]> {
+    return this.json(`api/profile/events?since_ms=${Math.floor(sinceMs)}`);
   }
 
   subscribe(onSnapshot: (s: Snapshot) => void, onError: (e: string) => void): () => void {

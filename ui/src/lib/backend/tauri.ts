@@ -9,6 +9,7 @@ import type {
   StewardEvent,
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
+import type { ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
 import { type Backend, BackendError, errorMessage } from './backend';
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
@@ -57,6 +58,21 @@ export class TauriBackend implements Backend {
   }
   allocations(): Promise<Allocation[]> {
     return call('allocations');
+  }
+  profile(request: ProfileRequest): Promise<ProfileResponse> {
+    return call('profile', { request });
+  }
+  modules(): Promise<ModuleSpec[]> {
+    return call('modules');
+  }
+  putModule(spec: ModuleSpec): Promise<ModuleSpec> {
+    return call('put_module', { spec });
+  }
+  deleteModule(name: string): Promise<void> {
+    return call('delete_module', { name });
+  }
+  profileEvents(sinceMs: number): Promise<ProfileEvent[]> {
+    return call('profile_events', { sinceMs: Math.floor(sinceMs) });
   }
   cancelAllocation(id: string): Promise<void> {
     return call('cancel_allocation', { id });

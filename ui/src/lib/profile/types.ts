@@ -1,0 +1,19 @@
+// Wire types of profiling, generated from the Rust types (crates/core/src/profile) by ts-rs.
+export type { Accuracy } from '../bindings/Accuracy';
+export type { Culprit } from '../bindings/Culprit';
+export type { CurrentUsage } from '../bindings/CurrentUsage';
+export type { Evidence } from '../bindings/Evidence';
+export type { Finding } from '../bindings/Finding';
+export type { Forecast } from '../bindings/Forecast';
+export type { ForecastPoint } from '../bindings/ForecastPoint';
+export type { Matcher } from '../bindings/Matcher';
+export type { ModuleProfile } from '../bindings/ModuleProfile';
+export type { ModuleSpec } from '../bindings/ModuleSpec';
+export type { ModuleUsage } from '../bindings/ModuleUsage';
+export type { ProfileEvent } from '../bindings/ProfileEvent';
+export type { ProfileRequest } from '../bindings/ProfileRequest';
+export type { ProfileResponse } from '../bindings/ProfileResponse';
+export type { SeriesForecast } from '../bindings/SeriesForecast';
+export type { Severity } from '../bindings/Severity';
+export type { Suggestion } from '../bindings/Suggestion';
+export type { SystemProfile } from '../bindings/SystemProfile';
