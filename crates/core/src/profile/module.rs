@@ -148,7 +148,8 @@ pub fn usage(spec: &ModuleSpec, snap: &Snapshot) -> ModuleUsage {
         Reading::Unavailable { reason } => return unavailable(reason),
     };
     let procs: Vec<&ProcessStats> = table.top.iter().filter(|p| spec.matches(p)).collect();
-    let cpu: f64 = procs.iter().map(|p| p.cpu_pct).sum();
+    // fold from +0.0: an empty f64 sum is -0.0, which would print as "-0".
+    let cpu = procs.iter().map(|p| p.cpu_pct).fold(0.0, |a, b| a + b);
     let io = |f: fn(&ProcessStats) -> Option<f64>| -> Reading<f64> {
         if procs.is_empty() {
             return Reading::from(0.0);
@@ -157,7 +158,7 @@ pub fn usage(spec: &ModuleSpec, snap: &Snapshot) -> ModuleUsage {
         if known.is_empty() {
             Reading::unavailable("no readable /proc/<pid>/io for the module's processes (another user's)")
         } else {
-            Reading::from(known.iter().sum::<f64>())
+            Reading::from(known.iter().fold(0.0, |a, b| a + b))
         }
     };
     let pids: Vec<u32> = procs.iter().map(|p| p.pid).collect();
