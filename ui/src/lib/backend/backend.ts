@@ -9,6 +9,7 @@ import type {
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
 import type { ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
+import type { AddNodeRequest, ClusterNode, Execution, ProbeResult } from '../cluster/types';
 
 /** The one interface the UI talks to; implemented over Tauri IPC and over HTTP + WebSocket. */
 export interface Backend {
@@ -48,6 +49,17 @@ export interface Backend {
   deleteModule(name: string): Promise<void>;
   /** Bottleneck findings that started or ended since `sinceMs`, oldest first. */
   profileEvents(sinceMs: number): Promise<ProfileEvent[]>;
+
+  // Cluster and distributed execution (issue 4).
+  /** Every node (the local one included, id "local") with its state and latest metrics. */
+  nodes(): Promise<ClusterNode[]>;
+  /** The certificate fingerprint an agent presents, for the user to confirm before adding it. */
+  probeNode(address: string): Promise<ProbeResult>;
+  /** Rejects with the server's reason (a refused token or fingerprint) so the user sees it. */
+  addNode(request: AddNodeRequest): Promise<void>;
+  removeNode(id: string): Promise<void>;
+  drainNode(id: string): Promise<void>;
+  executions(): Promise<Execution[]>;
 }
 
 /** An error whose message is fit to show the user. */

@@ -88,6 +88,28 @@ describe('HttpBackend', () => {
     expect(JSON.parse(calls.at(-1)!.init!.body as string)).toEqual({ node: 'b' });
     await expect(b.allocate({ allocation_type: 'allocate', allocation_request: {} })).rejects.toThrow('reservation_request.end_time: before start');
   });
+  it('speaks the cluster contract and shows a refused token', async () => {
+    const { f, calls } = fakeFetch({
+      '/api/nodes': () => Response.json({ error: 'agent 127.0.0.1:7443 refused the token (unauthenticated)' }, { status: 400 }),
+      '/api/nodes/probe': () => Response.json({ fingerprint: 'ab:cd' }),
+      '/api/nodes/n%2F1': () => new Response(null, { status: 204 }),
+      '/api/nodes/n1/drain': () => new Response(null, { status: 204 }),
+      '/api/executions': () => Response.json([]),
+    });
+    const b = new HttpBackend('http://h/', f);
+    expect(await b.probeNode('127.0.0.1:7443')).toEqual({ fingerprint: 'ab:cd' });
+    expect(JSON.parse(calls.at(-1)!.init!.body as string)).toEqual({ address: '127.0.0.1:7443' });
+    const req = { address: '127.0.0.1:7443', token: 't', fingerprint: 'ab:cd' };
+    await expect(b.addNode(req)).rejects.toThrow('refused the token');
+    expect(calls.at(-1)!.init!.method).toBe('POST');
+    expect(JSON.parse(calls.at(-1)!.init!.body as string)).toEqual(req);
+    await b.removeNode('n/1');
+    expect(calls.at(-1)!.init!.method).toBe('DELETE');
+    await b.drainNode('n1');
+    expect(calls.at(-1)!.url).toBe('http://h/api/nodes/n1/drain');
+    expect(calls.at(-1)!.init!.method).toBe('POST');
+    expect(await b.executions()).toEqual([]);
+  });
   it('builds the live URL from the page URL', () => {
     expect(liveUrl('http://127.0.0.1:7878/')).toBe('ws://127.0.0.1:7878/api/live');
     expect(liveUrl('https://x/steward/')).toBe('wss://x/steward/api/live');

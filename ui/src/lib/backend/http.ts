@@ -9,6 +9,7 @@ import type {
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
 import type { ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
+import type { AddNodeRequest, ClusterNode, Execution, ProbeResult } from '../cluster/types';
 import { backoffMs } from '../backoff';
 import { type Backend, BackendError, errorMessage } from './backend';
 
@@ -146,6 +147,25 @@ export class HttpBackend implements Backend {
   }
   profileEvents(sinceMs: number): Promise<ProfileEvent[]> {
     return this.json(`api/profile/events?since_ms=${Math.floor(sinceMs)}`);
+  }
+
+  nodes(): Promise<ClusterNode[]> {
+    return this.json('api/nodes');
+  }
+  probeNode(address: string): Promise<ProbeResult> {
+    return this.send('api/nodes/probe', 'POST', { address });
+  }
+  async addNode(request: AddNodeRequest): Promise<void> {
+    await this.request('api/nodes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+  }
+  async removeNode(id: string): Promise<void> {
+    await this.request(`api/nodes/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+  async drainNode(id: string): Promise<void> {
+    await this.request(`api/nodes/${encodeURIComponent(id)}/drain`, { method: 'POST' });
+  }
+  executions(): Promise<Execution[]> {
+    return this.json('api/executions');
   }
 
   subscribe(onSnapshot: (s: Snapshot) => void, onError: (e: string) => void): () => void {

@@ -10,6 +10,7 @@ import type {
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
 import type { ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
+import type { AddNodeRequest, ClusterNode, Execution, ProbeResult } from '../cluster/types';
 import { type Backend, BackendError, errorMessage } from './backend';
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
@@ -79,6 +80,24 @@ export class TauriBackend implements Backend {
   }
   events(kind: string | null, limit: number): Promise<StewardEvent[]> {
     return call('events', { kind, limit });
+  }
+  nodes(): Promise<ClusterNode[]> {
+    return call('nodes');
+  }
+  probeNode(address: string): Promise<ProbeResult> {
+    return call('probe_node', { address });
+  }
+  addNode(request: AddNodeRequest): Promise<void> {
+    return call('add_node', { request });
+  }
+  removeNode(id: string): Promise<void> {
+    return call('remove_node', { id });
+  }
+  drainNode(id: string): Promise<void> {
+    return call('drain_node', { id });
+  }
+  executions(): Promise<Execution[]> {
+    return call('executions');
   }
   icsUrl(): null {
     // The desktop shell has no HTTP origin to download from.
