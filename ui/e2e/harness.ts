@@ -13,6 +13,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const uiDir = path.resolve(here, '..');
 export const repoDir = path.resolve(uiDir, '..');
 const bin = path.resolve(uiDir, process.env.STEWARDCTL ?? '../target/debug/stewardctl');
+const agentBin = path.resolve(uiDir, process.env.STEWARDD ?? '../target/debug/stewardd');
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 export interface Server {
@@ -39,21 +40,8 @@ export function startServer(env: Record<string, string> = {}): Promise<Server> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => {
-        const t = setTimeout(() => {
-          child.kill('SIGKILL');
-          r(null);
-        }, 5000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          r(null);
-        });
-      });
-    } else {
-      console.error(`stewardctl exited early (${child.exitCode ?? child.signalCode}):\n${log}`);
-    }
+    if (child.exitCode !== null || child.signalCode !== null) console.error(`stewardctl exited early (${child.exitCode ?? child.signalCode}):\n${log}`);
+    await stopChild(child);
     rmSync(tmp, { recursive: true, force: true });
   };
   return new Promise((resolve, reject) => {
@@ -72,6 +60,67 @@ export function startServer(env: Record<string, string> = {}): Promise<Server> {
     child.on('exit', (code, sig) => {
       clearTimeout(timer);
       reject(new Error(`server exited early (code ${code}, signal ${sig}):\n${log}`));
+    });
+    child.on('error', reject);
+  });
+}
+
+/** Stops a child: SIGTERM, then SIGKILL after 5 s. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((r) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      r(null);
+    }, 5000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      r(null);
+    });
+  });
+}
+
+export interface Agent {
+  /** host:port it listens on. */
+  address: string;
+  token: string;
+  /** `sha256:...`, or null when it serves plain text. */
+  fingerprint: string | null;
+  log: () => string;
+  stop: () => Promise<void>;
+}
+
+/** A real `stewardd` on a free loopback port with a fresh state dir; resolves once it printed its
+ *  address, token and fingerprint (what a user copies into "add node"). */
+export function startAgent(extraArgs: string[] = []): Promise<Agent> {
+  if (!existsSync(agentBin)) throw new Error(`${agentBin} does not exist: build it with \`cargo build -p steward-agent\` or set STEWARDD`);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'stewardd-e2e-'));
+  let log = '';
+  const child = spawn(agentBin, ['--listen', '127.0.0.1:0', '--state-dir', tmp, '--no-adapters', ...extraArgs], {
+    cwd: repoDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stop = async () => {
+    await stopChild(child);
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`stewardd did not announce itself in 60 s:\n${log}`)), 60_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      log += d.toString();
+      const addr = log.match(/listening on (\S+)/)?.[1];
+      const token = log.match(/^token: (\S+)$/m)?.[1];
+      const fp = log.match(/^fingerprint: (.+)$/m)?.[1];
+      if (addr && token && fp) {
+        clearTimeout(timer);
+        resolve({ address: addr, token, fingerprint: fp.startsWith('sha256:') ? fp.trim() : null, log: () => log, stop });
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    child.on('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`stewardd exited early (code ${code}, signal ${sig}):\n${log}`));
     });
     child.on('error', reject);
   });

@@ -81,6 +81,8 @@ describe('node series', () => {
     ]);
     expect(ns.points('a', 'gpu').map((p) => p.v)).toEqual([null, null]);
     expect(ns.points('b', 'cpu')).toEqual([{ ts: 6000, v: 10 }]);
+    // A fresh array each time: a view redraws when the identity changes.
+    expect(ns.points('a', 'cpu')).not.toBe(ns.points('a', 'cpu'));
     expect(ns.update([node('a')])).toBe(true);
     expect(ns.points('b', 'cpu')).toEqual([]);
   });

@@ -103,8 +103,9 @@ export class NodeSeries {
     return changed;
   }
 
+  /** A copy: views compare by identity to know when to redraw. */
   points(nodeId: string, key: MetricKey): Point[] {
-    return this.byNode.get(nodeId)?.series[key] ?? [];
+    return this.byNode.get(nodeId)?.series[key].slice() ?? [];
   }
 }
 
