@@ -41,6 +41,7 @@ export interface PartitionStatus {
   straggler: boolean;
   speculative: boolean;
   log_tail: string[];
+  error?: string | null;
 }
 
 /** One execution as `GET /api/executions` lists it. */
@@ -50,5 +51,7 @@ export interface Execution {
   status: string;
   progress: number;
   created_ms: number;
+  finished_ms?: number | null;
+  error?: string | null;
   partitions: PartitionStatus[];
 }
