@@ -9,7 +9,7 @@ import type {
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
 import type { ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
-import type { AddNodeRequest, ClusterNode, Execution, ProbeResult } from '../cluster/types';
+import type { AddNodeRequest, ClusterNode, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
 
 /** The one interface the UI talks to; implemented over Tauri IPC and over HTTP + WebSocket. */
 export interface Backend {
@@ -60,6 +60,8 @@ export interface Backend {
   removeNode(id: string): Promise<void>;
   drainNode(id: string): Promise<void>;
   executions(): Promise<Execution[]>;
+  /** POST /resources/distributed, operation `distribute`; rejects with the server's reason (400). */
+  distribute(task: Record<string, unknown>): Promise<DistributeResponse>;
 }
 
 /** An error whose message is fit to show the user. */

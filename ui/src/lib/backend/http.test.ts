@@ -109,6 +109,10 @@ describe('HttpBackend', () => {
     expect(calls.at(-1)!.url).toBe('http://h/api/nodes/n1/drain');
     expect(calls.at(-1)!.init!.method).toBe('POST');
     expect(await b.executions()).toEqual([]);
+    const ok = { request_id: 'r', timestamp: 't', operation: 'distribute', result: { task_id: 't1', execution_id: 'e1', partitions: [], assignments: [] } };
+    const { f: f2, calls: c2 } = fakeFetch({ '/resources/distributed': () => Response.json(ok) });
+    expect(await new HttpBackend('http://h/', f2).distribute({ command: ['true'] })).toEqual(ok);
+    expect(JSON.parse(c2.at(-1)!.init!.body as string)).toEqual({ operation: 'distribute', task: { command: ['true'] } });
   });
   it('builds the live URL from the page URL', () => {
     expect(liveUrl('http://127.0.0.1:7878/')).toBe('ws://127.0.0.1:7878/api/live');

@@ -9,7 +9,7 @@ import type {
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
 import type { ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
-import type { AddNodeRequest, ClusterNode, Execution, ProbeResult } from '../cluster/types';
+import type { AddNodeRequest, ClusterNode, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
 import { backoffMs } from '../backoff';
 import { type Backend, BackendError, errorMessage } from './backend';
 
@@ -163,6 +163,10 @@ export class HttpBackend implements Backend {
   }
   async drainNode(id: string): Promise<void> {
     await this.request(`api/nodes/${encodeURIComponent(id)}/drain`, { method: 'POST' });
+  }
+  distribute(task: Record<string, unknown>): Promise<DistributeResponse> {
+    // Beside /api, at the path the issue names.
+    return this.send('resources/distributed', 'POST', { operation: 'distribute', task });
   }
   executions(): Promise<Execution[]> {
     return this.json('api/executions');

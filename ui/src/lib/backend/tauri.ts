@@ -10,7 +10,7 @@ import type {
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
 import type { ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
-import type { AddNodeRequest, ClusterNode, Execution, ProbeResult } from '../cluster/types';
+import type { AddNodeRequest, ClusterNode, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
 import { type Backend, BackendError, errorMessage } from './backend';
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
@@ -95,6 +95,9 @@ export class TauriBackend implements Backend {
   }
   drainNode(id: string): Promise<void> {
     return call('drain_node', { id });
+  }
+  distribute(task: Record<string, unknown>): Promise<DistributeResponse> {
+    return call('distributed', { request: { operation: 'distribute', task } });
   }
   executions(): Promise<Execution[]> {
     return call('executions');

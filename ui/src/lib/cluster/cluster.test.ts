@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { snapshot } from '../fixtures';
 import type { Snapshot } from '../types';
+import { EMPTY_FORM, splitArgs, taskFromForm } from './distribute';
 import { isFinished, orderedPartitions, progressText, sortExecutions, stateTone, summarize, summaryText } from './executions';
 import { NodeSeries, nodeMetrics, sparkPath } from './metrics';
 import { accelerators, addressProblem, confirmProblem, fingerprintsMatch, normalizeFingerprint, sortNodes, stateDetail } from './nodes';
@@ -244,5 +245,27 @@ describe('poll', () => {
     expect(calls).toBe(4);
     expect(got).toEqual([1, 3]);
     vi.useRealTimers();
+  });
+});
+
+describe('distribute form', () => {
+  it('splits a command line like a shell, without expansion', () => {
+    expect(splitArgs(`sh -c "echo \\"a b\\" \\$HOME" 'x y' z\\ w`)).toEqual({ argv: ['sh', '-c', 'echo "a b" $HOME', 'x y', 'z w'] });
+    expect(splitArgs(`  a   ''  `)).toEqual({ argv: ['a', ''] });
+    expect(splitArgs(`echo "oops`)).toEqual({ error: 'unterminated double quote' });
+  });
+  it('builds the task for each input kind and refuses what is wrong', () => {
+    expect(taskFromForm({ ...EMPTY_FORM, command: 'seq {start} {end}' })).toEqual({
+      task: { command: ['seq', '{start}', '{end}'], input: { type: 'range', start: 0, end: 100 }, reuse: true },
+    });
+    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', input: 'shards', shards: '3', partitions: '3', reuse: false })).toEqual({
+      task: { command: ['x'], input: { type: 'shards', count: 3 }, reuse: false, partitions: 3 },
+    });
+    expect(taskFromForm({ ...EMPTY_FORM, command: 'wc {files}', input: 'files', files: ' a.txt\n\nb.txt ' })).toMatchObject({ task: { input: { type: 'files', files: ['a.txt', 'b.txt'] } } });
+    expect(taskFromForm({ ...EMPTY_FORM, command: ' ' })).toMatchObject({ error: expect.stringMatching(/Enter a command/) });
+    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', start: '5', end: '5' })).toMatchObject({ error: expect.stringMatching(/greater than start/) });
+    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', input: 'shards', shards: '0' })).toEqual({ error: 'Shards must be at least 1' });
+    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', partitions: '2.5' })).toEqual({ error: 'Partitions must be a whole number' });
+    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', input: 'files', files: '\n' })).toMatchObject({ error: expect.stringMatching(/at least one file/) });
   });
 });

@@ -55,3 +55,11 @@ export interface Execution {
   error?: string | null;
   partitions: PartitionStatus[];
 }
+
+/** The answer of `POST /resources/distributed` with operation `distribute`. */
+export interface DistributeResponse {
+  request_id: string;
+  timestamp: string | number;
+  operation: 'distribute';
+  result: { task_id: string; execution_id: string; partitions: unknown; assignments: unknown };
+}
