@@ -1,0 +1,110 @@
+//! Dependent tasks, evaluated lazily: a task runs only once every task it depends on has
+//! succeeded, and (for a lazy task) only once something asks for its result. Asking for a
+//! task's result asks for its dependencies' too.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeState {
+    Waiting,
+    Released,
+    Succeeded,
+    Failed,
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    deps: Vec<String>,
+    lazy: bool,
+    demanded: bool,
+    state: NodeState,
+}
+
+/// The task graph. Unknown dependencies count as not ready (they may be submitted later).
+#[derive(Debug, Clone, Default)]
+pub struct TaskGraph {
+    nodes: BTreeMap<String, Node>,
+}
+
+impl TaskGraph {
+    /// Adds a task; returns the tasks now released to run (possibly itself).
+    pub fn add(&mut self, id: &str, deps: Vec<String>, lazy: bool) -> Vec<String> {
+        self.nodes.entry(id.to_string()).or_insert(Node { deps, lazy, demanded: false, state: NodeState::Waiting });
+        self.release_ready()
+    }
+
+    /// Records a known outcome (restored, or reused).
+    pub fn set_state(&mut self, id: &str, state: NodeState) {
+        if let Some(n) = self.nodes.get_mut(id) {
+            n.state = state;
+        }
+    }
+
+    pub fn state(&self, id: &str) -> Option<NodeState> {
+        self.nodes.get(id).map(|n| n.state)
+    }
+
+    /// Something asks for `id`'s result: it and everything it needs become demanded.
+    pub fn demand(&mut self, id: &str) -> Vec<String> {
+        let mut stack = vec![id.to_string()];
+        let mut seen = BTreeSet::new();
+        while let Some(t) = stack.pop() {
+            if !seen.insert(t.clone()) {
+                continue;
+            }
+            if let Some(n) = self.nodes.get_mut(&t) {
+                n.demanded = true;
+                stack.extend(n.deps.iter().cloned());
+            }
+        }
+        self.release_ready()
+    }
+
+    /// A task ended; returns the tasks this releases.
+    pub fn completed(&mut self, id: &str, ok: bool) -> Vec<String> {
+        self.set_state(id, if ok { NodeState::Succeeded } else { NodeState::Failed });
+        self.release_ready()
+    }
+
+    /// Waiting tasks whose dependencies all failed or can never run: they fail too.
+    pub fn doomed(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .filter(|(_, n)| n.state == NodeState::Waiting && n.deps.iter().any(|d| self.state(d) == Some(NodeState::Failed)))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    fn release_ready(&mut self) -> Vec<String> {
+        let ready: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.state == NodeState::Waiting && (!n.lazy || n.demanded))
+            .filter(|(_, n)| n.deps.iter().all(|d| self.state(d) == Some(NodeState::Succeeded)))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &ready {
+            self.nodes.get_mut(id).unwrap().state = NodeState::Released;
+        }
+        ready
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lazy_tasks_wait_for_demand_and_dependencies() {
+        let mut g = TaskGraph::default();
+        assert_eq!(g.add("a", vec![], true), Vec::<String>::new(), "lazy: nobody asked");
+        assert_eq!(g.add("b", vec!["a".into()], true), Vec::<String>::new());
+        // Asking for b asks for a; b still waits for a's result.
+        assert_eq!(g.demand("b"), ["a"]);
+        assert_eq!(g.completed("a", true), ["b"]);
+        assert_eq!(g.add("c", vec!["x".into()], false), Vec::<String>::new(), "unknown dependency");
+        g.add("x", vec![], false);
+        assert_eq!(g.completed("x", false), Vec::<String>::new());
+        assert_eq!(g.doomed(), ["c"]);
+    }
+}
