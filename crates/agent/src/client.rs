@@ -1,0 +1,184 @@
+//! The control center's side of the node protocol: dial an agent by address, token and pinned
+//! certificate fingerprint, then call it. Cheap to clone (one HTTP/2 connection underneath).
+
+use std::time::Duration;
+
+use hyper_util::rt::TokioIo;
+use steward_core::Inventory;
+use steward_proto::agent::agent_client::AgentClient as Grpc;
+use steward_proto::agent::*;
+use tokio_rustls::rustls::pki_types::ServerName;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::AgentError;
+use crate::auth::AddToken;
+use crate::tls::{SERVER_NAME, pinned_client_config};
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[derive(Clone)]
+pub struct AgentClient {
+    grpc: Grpc<InterceptedService<Channel, AddToken>>,
+    address: String,
+}
+
+/// What `Inventory` answers, decoded.
+#[derive(Debug, Clone)]
+pub struct AgentInventory {
+    pub inventory: Inventory,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub agent_version: String,
+    pub limits_mechanism: String,
+}
+
+/// True when every address `address` resolves to is a loopback one.
+pub async fn is_loopback(address: &str) -> Result<bool, AgentError> {
+    let addrs: Vec<_> = tokio::net::lookup_host(address).await.map_err(|_| AgentError::BadAddress(address.to_string()))?.collect();
+    Ok(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()))
+}
+
+impl AgentClient {
+    /// Connects to the agent at `address` (`host:port`). With a fingerprint the connection is
+    /// TLS and only that certificate is accepted; without one it is plain text, which is
+    /// allowed on loopback only. The token is checked by the agent on the first call.
+    pub async fn connect(address: &str, token: &str, fingerprint: Option<&str>) -> Result<AgentClient, AgentError> {
+        let endpoint = Endpoint::from_shared(format!("http://{address}"))
+            .map_err(|_| AgentError::BadAddress(address.to_string()))?
+            .connect_timeout(CONNECT_TIMEOUT)
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(Duration::from_secs(10))
+            .keep_alive_timeout(Duration::from_secs(5));
+        let unreachable = |e: tonic::transport::Error| classify_transport(address, fingerprint, &e);
+        let channel = match fingerprint.filter(|f| !f.is_empty()) {
+            Some(fp) => {
+                let config = pinned_client_config(fp);
+                let target = address.to_string();
+                let connector = tower::service_fn(move |_: tonic::transport::Uri| {
+                    let (config, target) = (config.clone(), target.clone());
+                    async move {
+                        let tcp = tokio::net::TcpStream::connect(&target).await?;
+                        tcp.set_nodelay(true)?;
+                        let name = ServerName::try_from(SERVER_NAME).expect("static server name");
+                        let tls = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await?;
+                        Ok::<_, std::io::Error>(TokioIo::new(tls))
+                    }
+                });
+                endpoint.connect_with_connector(connector).await.map_err(unreachable)?
+            }
+            None => {
+                if !is_loopback(address).await? {
+                    return Err(AgentError::FingerprintRequired(address.to_string()));
+                }
+                endpoint.connect().await.map_err(unreachable)?
+            }
+        };
+        let grpc = Grpc::with_interceptor(channel, AddToken::new(token)?).max_decoding_message_size(64 << 20);
+        Ok(AgentClient { grpc, address: address.to_string() })
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    fn status(&self, s: tonic::Status) -> AgentError {
+        classify_status(&self.address, s)
+    }
+
+    pub async fn inventory(&self) -> Result<AgentInventory, AgentError> {
+        let reply = self.grpc.clone().inventory(InventoryRequest {}).await.map_err(|s| self.status(s))?.into_inner();
+        let inventory = serde_json::from_slice(&reply.inventory_json).map_err(|e| AgentError::Decode(e.to_string()))?;
+        Ok(AgentInventory {
+            inventory,
+            labels: reply.labels.into_iter().collect(),
+            agent_version: reply.agent_version,
+            limits_mechanism: reply.limits_mechanism,
+        })
+    }
+
+    /// Heartbeats every `heartbeat_ms` with a snapshot (JSON of `steward_core::Snapshot`)
+    /// every `interval_ms`; decode with [`decode_snapshot`].
+    pub async fn stream_metrics(&self, interval_ms: u32, heartbeat_ms: u32) -> Result<tonic::Streaming<MetricsEvent>, AgentError> {
+        let req = StreamMetricsRequest { interval_ms, heartbeat_ms };
+        Ok(self.grpc.clone().stream_metrics(req).await.map_err(|s| self.status(s))?.into_inner())
+    }
+
+    pub async fn run_task(&self, spec: TaskSpec) -> Result<TaskStatus, AgentError> {
+        let reply = self.grpc.clone().run_task(spec).await.map_err(|s| self.status(s))?.into_inner();
+        reply.status.ok_or_else(|| AgentError::Decode("RunTask answered without a status".into()))
+    }
+
+    /// Starts many tasks in one round trip.
+    pub async fn run_tasks(&self, tasks: Vec<TaskSpec>) -> Result<Vec<TaskStatus>, AgentError> {
+        Ok(self.grpc.clone().run_tasks(RunTasksRequest { tasks }).await.map_err(|s| self.status(s))?.into_inner().statuses)
+    }
+
+    /// The task's status and log lines from `from_line` on, then every change until it ends.
+    pub async fn watch_task(&self, task_id: &str, from_line: u64) -> Result<tonic::Streaming<TaskEvent>, AgentError> {
+        let req = WatchTaskRequest { task_id: task_id.to_string(), from_line };
+        Ok(self.grpc.clone().watch_task(req).await.map_err(|s| self.status(s))?.into_inner())
+    }
+
+    pub async fn cancel_task(&self, task_id: &str) -> Result<TaskStatus, AgentError> {
+        let req = CancelTaskRequest { task_id: task_id.to_string() };
+        Ok(self.grpc.clone().cancel_task(req).await.map_err(|s| self.status(s))?.into_inner())
+    }
+
+    pub async fn list_tasks(&self) -> Result<Vec<TaskStatus>, AgentError> {
+        Ok(self.grpc.clone().list_tasks(ListTasksRequest {}).await.map_err(|s| self.status(s))?.into_inner().tasks)
+    }
+}
+
+pub fn decode_snapshot(event: &MetricsEvent) -> Option<Result<steward_core::Snapshot, AgentError>> {
+    (!event.snapshot_json.is_empty())
+        .then(|| serde_json::from_slice(&event.snapshot_json).map_err(|e| AgentError::Decode(e.to_string())))
+}
+
+/// Maps a gRPC status to what the user should read, keeping a pin mismatch recognizable.
+pub fn classify_status(address: &str, s: tonic::Status) -> AgentError {
+    let chain = error_chain(&s);
+    if let Some(e) = mismatch(address, &chain) {
+        return e;
+    }
+    match s.code() {
+        tonic::Code::Unauthenticated => AgentError::Unauthenticated { address: address.to_string(), message: s.message().to_string() },
+        tonic::Code::Unavailable | tonic::Code::Unknown if !chain.is_empty() => {
+            AgentError::Unreachable { address: address.to_string(), reason: chain }
+        }
+        code => AgentError::Rpc { code, message: s.message().to_string() },
+    }
+}
+
+fn classify_transport(address: &str, fingerprint: Option<&str>, e: &tonic::transport::Error) -> AgentError {
+    let chain = error_chain(e);
+    if let Some(m) = mismatch(address, &chain) {
+        return m;
+    }
+    let hint = if fingerprint.is_some() && chain.contains("InvalidContentType") || chain.contains("corrupt message") {
+        " (is the agent running without TLS?)"
+    } else {
+        ""
+    };
+    AgentError::Unreachable { address: address.to_string(), reason: format!("{chain}{hint}") }
+}
+
+fn mismatch(address: &str, chain: &str) -> Option<AgentError> {
+    let rest = &chain[chain.find("fingerprint mismatch: expected ")? + "fingerprint mismatch: expected ".len()..];
+    let (expected, rest) = rest.split_once(", got ")?;
+    let actual: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == ':').collect();
+    Some(AgentError::FingerprintMismatch { address: address.to_string(), expected: expected.to_string(), actual })
+}
+
+/// "outer: inner: innermost" — tonic's own messages alone ("transport error") say too little.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}

@@ -1,0 +1,23 @@
+//! steward-agent: `stewardd`, the node agent, and [`AgentClient`], the control center's way to
+//! dial it.
+//!
+//! The agent serves the node protocol of `steward-proto`: its inventory, a metrics stream that
+//! doubles as heartbeat, and a task runner (process tasks with limits, GPU visibility, timeout
+//! and a checkpoint directory; a no-op kind for measuring dispatch). Every call needs the node's
+//! token; TLS with a self-signed certificate, pinned by fingerprint, is required off loopback.
+
+pub mod auth;
+pub mod client;
+mod error;
+pub mod limits;
+mod metrics;
+mod runner;
+pub mod server;
+mod service;
+pub mod tasks;
+pub mod tls;
+
+pub use client::{AgentClient, AgentInventory, decode_snapshot};
+pub use error::AgentError;
+pub use server::{AgentConfig, Bound, bind};
+pub use steward_proto::agent as proto;

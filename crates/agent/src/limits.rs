@@ -1,0 +1,239 @@
+//! Resource limits for a task: cgroup v2 where its controllers are present, else cgroup v1, else
+//! rlimits. Whichever is used is reported with the task, never assumed.
+
+use std::path::{Path, PathBuf};
+
+use steward_proto::agent::ResourceLimits;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mechanism {
+    CgroupV2,
+    CgroupV1,
+    Rlimit,
+}
+
+impl Mechanism {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mechanism::CgroupV2 => "cgroup_v2",
+            Mechanism::CgroupV1 => "cgroup_v1",
+            Mechanism::Rlimit => "rlimit",
+        }
+    }
+}
+
+/// Where this machine's cgroups are, found once at start.
+#[derive(Debug, Clone)]
+pub struct Cgroups {
+    /// A writable cgroup v2 directory with cpu, memory and pids enabled for its children.
+    v2: Option<PathBuf>,
+    /// The v1 hierarchies' roots (`.../memory`, `.../cpu`, `.../pids`) where writable.
+    v1: Option<(PathBuf, PathBuf, PathBuf)>,
+}
+
+impl Cgroups {
+    pub fn detect(root: &Path) -> Cgroups {
+        Cgroups { v2: detect_v2(root), v1: detect_v1(root) }
+    }
+
+    pub fn mechanism(&self) -> Mechanism {
+        if self.v2.is_some() {
+            Mechanism::CgroupV2
+        } else if self.v1.is_some() {
+            Mechanism::CgroupV1
+        } else {
+            Mechanism::Rlimit
+        }
+    }
+
+    /// Creates the task's cgroup(s) with the limits; the pid joins later via [`Placement::join`].
+    /// Falls back to rlimits (returned as `Placement::Rlimit`) when a cgroup cannot be made.
+    pub fn place(&self, task_id: &str, limits: &ResourceLimits) -> Placement {
+        let name = sanitize(task_id);
+        if let Some(base) = &self.v2 {
+            let dir = base.join(&name);
+            if make_v2(&dir, limits).is_ok() {
+                return Placement::Cgroups(Mechanism::CgroupV2, vec![dir]);
+            }
+            let _ = std::fs::remove_dir(&dir);
+        }
+        if let Some((mem, cpu, pids)) = &self.v1 {
+            let dirs = vec![mem.join(&name), cpu.join(&name), pids.join(&name)];
+            if make_v1(&dirs, limits).is_ok() {
+                return Placement::Cgroups(Mechanism::CgroupV1, dirs);
+            }
+            for d in &dirs {
+                let _ = std::fs::remove_dir(d);
+            }
+        }
+        Placement::Rlimit
+    }
+}
+
+/// Where a task's limits live.
+#[derive(Debug)]
+pub enum Placement {
+    Cgroups(Mechanism, Vec<PathBuf>),
+    Rlimit,
+}
+
+impl Placement {
+    pub fn mechanism(&self) -> Mechanism {
+        match self {
+            Placement::Cgroups(m, _) => *m,
+            Placement::Rlimit => Mechanism::Rlimit,
+        }
+    }
+
+    /// Moves `pid` into the cgroups (right after spawn: the process may run a moment unlimited).
+    pub fn join(&self, pid: u32) -> std::io::Result<()> {
+        if let Placement::Cgroups(_, dirs) = self {
+            for d in dirs {
+                std::fs::write(d.join("cgroup.procs"), pid.to_string())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the cgroups once the task's processes are gone.
+    pub fn remove(&self) {
+        if let Placement::Cgroups(_, dirs) = self {
+            for d in dirs {
+                let _ = std::fs::remove_dir(d);
+            }
+        }
+    }
+}
+
+/// rlimits applied in the child before exec (async-signal-safe calls only). CPU share cannot be
+/// expressed as an rlimit; memory (address space) and process count can.
+pub fn apply_rlimits(limits: &ResourceLimits) -> std::io::Result<()> {
+    let set = |resource, value: u64| {
+        let lim = libc::rlimit { rlim_cur: value as libc::rlim_t, rlim_max: value as libc::rlim_t };
+        // SAFETY: setrlimit only reads the struct we pass.
+        if unsafe { libc::setrlimit(resource, &lim) } != 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) }
+    };
+    if limits.memory_bytes > 0 {
+        set(libc::RLIMIT_AS, limits.memory_bytes)?;
+    }
+    if limits.max_pids > 0 {
+        set(libc::RLIMIT_NPROC, limits.max_pids as u64)?;
+    }
+    Ok(())
+}
+
+pub fn is_empty(limits: &ResourceLimits) -> bool {
+    limits.cpu_millis == 0 && limits.memory_bytes == 0 && limits.max_pids == 0
+}
+
+fn sanitize(id: &str) -> String {
+    id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+const PERIOD_US: u64 = 100_000;
+
+fn make_v2(dir: &Path, l: &ResourceLimits) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    if l.memory_bytes > 0 {
+        std::fs::write(dir.join("memory.max"), l.memory_bytes.to_string())?;
+    }
+    if l.cpu_millis > 0 {
+        std::fs::write(dir.join("cpu.max"), format!("{} {PERIOD_US}", l.cpu_millis as u64 * PERIOD_US / 1000))?;
+    }
+    if l.max_pids > 0 {
+        std::fs::write(dir.join("pids.max"), l.max_pids.to_string())?;
+    }
+    Ok(())
+}
+
+fn make_v1(dirs: &[PathBuf], l: &ResourceLimits) -> std::io::Result<()> {
+    for d in dirs {
+        std::fs::create_dir_all(d)?;
+    }
+    if l.memory_bytes > 0 {
+        std::fs::write(dirs[0].join("memory.limit_in_bytes"), l.memory_bytes.to_string())?;
+    }
+    if l.cpu_millis > 0 {
+        std::fs::write(dirs[1].join("cpu.cfs_period_us"), PERIOD_US.to_string())?;
+        std::fs::write(dirs[1].join("cpu.cfs_quota_us"), (l.cpu_millis as u64 * PERIOD_US / 1000).to_string())?;
+    }
+    if l.max_pids > 0 {
+        std::fs::write(dirs[2].join("pids.max"), l.max_pids.to_string())?;
+    }
+    Ok(())
+}
+
+/// The cgroup2 mount (or our own cgroup in it) whose children get cpu, memory and pids.
+fn detect_v2(root: &Path) -> Option<PathBuf> {
+    for mount in [root.join("sys/fs/cgroup"), root.join("sys/fs/cgroup/unified")] {
+        let Ok(controllers) = std::fs::read_to_string(mount.join("cgroup.controllers")) else { continue };
+        let have = |c: &str| controllers.split_whitespace().any(|x| x == c);
+        if !(have("cpu") && have("memory") && have("pids")) {
+            continue;
+        }
+        let base = mount.join("steward");
+        if std::fs::create_dir_all(&base).is_err() {
+            continue;
+        }
+        // Children of `base` get the controllers only if both levels enable them.
+        let enable = "+cpu +memory +pids";
+        if std::fs::write(mount.join("cgroup.subtree_control"), enable).is_ok()
+            && std::fs::write(base.join("cgroup.subtree_control"), enable).is_ok()
+        {
+            return Some(base);
+        }
+    }
+    None
+}
+
+fn detect_v1(root: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
+    let fs = root.join("sys/fs/cgroup");
+    let cpu = if fs.join("cpu/cpu.cfs_quota_us").exists() { fs.join("cpu") } else { fs.join("cpu,cpuacct") };
+    let dirs = (fs.join("memory/steward"), cpu.join("steward"), fs.join("pids/steward"));
+    for d in [&dirs.0, &dirs.1, &dirs.2] {
+        std::fs::create_dir_all(d).ok()?;
+    }
+    dirs.0.join("memory.limit_in_bytes").exists().then_some(dirs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tree_without_cgroups_falls_back_to_rlimits() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Cgroups::detect(dir.path());
+        assert_eq!(c.mechanism(), Mechanism::Rlimit);
+        assert_eq!(c.place("t1", &ResourceLimits { memory_bytes: 1 << 30, ..Default::default() }).mechanism(), Mechanism::Rlimit);
+    }
+
+    #[test]
+    fn v2_with_its_controllers_is_preferred_and_limits_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = dir.path().join("sys/fs/cgroup");
+        std::fs::create_dir_all(&fs).unwrap();
+        std::fs::write(fs.join("cgroup.controllers"), "cpuset cpu io memory pids").unwrap();
+        let c = Cgroups::detect(dir.path());
+        assert_eq!(c.mechanism(), Mechanism::CgroupV2);
+        let p = c.place("job/1", &ResourceLimits { cpu_millis: 1500, memory_bytes: 1024, max_pids: 8 });
+        assert_eq!(p.mechanism(), Mechanism::CgroupV2);
+        let task = fs.join("steward/job_1");
+        assert_eq!(std::fs::read_to_string(task.join("cpu.max")).unwrap(), "150000 100000");
+        assert_eq!(std::fs::read_to_string(task.join("memory.max")).unwrap(), "1024");
+        assert_eq!(std::fs::read_to_string(task.join("pids.max")).unwrap(), "8");
+    }
+
+    #[test]
+    fn v2_without_controllers_uses_v1() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = dir.path().join("sys/fs/cgroup");
+        std::fs::create_dir_all(fs.join("unified")).unwrap();
+        std::fs::write(fs.join("unified/cgroup.controllers"), "").unwrap();
+        std::fs::create_dir_all(fs.join("memory/steward")).unwrap();
+        std::fs::write(fs.join("memory/steward/memory.limit_in_bytes"), "").unwrap();
+        std::fs::create_dir_all(fs.join("cpu")).unwrap();
+        std::fs::write(fs.join("cpu/cpu.cfs_quota_us"), "-1").unwrap();
+        assert_eq!(Cgroups::detect(dir.path()).mechanism(), Mechanism::CgroupV1);
+    }
+}

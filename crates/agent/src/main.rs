@@ -1,0 +1,83 @@
+//! `stewardd`: the Steward node agent.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use steward_agent::AgentConfig;
+
+#[derive(Parser)]
+#[command(name = "stewardd", version, about = "Steward node agent: inventory, metrics and tasks over gRPC")]
+struct Args {
+    /// Address to listen on. Loopback unless told otherwise; off loopback TLS is always on.
+    #[arg(long, env = "STEWARDD_LISTEN", default_value = "127.0.0.1:7879")]
+    listen: SocketAddr,
+    /// Token, certificate and checkpoints (default: the platform data directory).
+    #[arg(long, env = "STEWARDD_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+    /// Serve plain text (loopback only).
+    #[arg(long)]
+    no_tls: bool,
+    /// Use this token instead of the generated one.
+    #[arg(long, env = "STEWARDD_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Labels reported in the inventory, e.g. `--label rack=a --label gpu=a100`.
+    #[arg(long = "label", value_parser = parse_label)]
+    labels: Vec<(String, String)>,
+    /// Do not enumerate graphics adapters.
+    #[arg(long)]
+    no_adapters: bool,
+    /// Log as JSON lines.
+    #[arg(long, env = "STEWARD_LOG_JSON")]
+    log_json: bool,
+}
+
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("expected key=value, got {s:?}"))
+}
+
+fn main() -> Result<()> {
+    steward_telemetry::adapter_probe::serve_probe_if_asked();
+    let args = Args::parse();
+    init_logging(args.log_json);
+    let state_dir = args.state_dir.unwrap_or_else(|| dirs::data_dir().unwrap_or_else(|| ".".into()).join("stewardd"));
+    let mut config = AgentConfig::new(args.listen, state_dir.clone());
+    config.plain_text = args.no_tls;
+    config.token = args.token;
+    config.labels = args.labels.into_iter().collect();
+    config.adapter_probe = if args.no_adapters { None } else { std::env::current_exe().ok() };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let bound = steward_agent::bind(config).await?;
+        // Tests and scripts read these lines; the token and fingerprint are what a user types
+        // into "add node" (the token is also in <state dir>/token, readable by this user only).
+        println!("stewardd listening on {}", bound.addr);
+        if bound.first_start {
+            println!("token: {}", bound.token);
+        } else {
+            println!("token: (in {})", state_dir.join("token").display());
+        }
+        match &bound.fingerprint {
+            Some(fp) => println!("fingerprint: {fp}"),
+            None => println!("fingerprint: none (plain text, loopback only)"),
+        }
+        println!("limits: {}", bound.limits_mechanism);
+        bound.serve(shutdown_signal()).await?;
+        anyhow::Ok(())
+    })
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json { builder.json().init() } else { builder.init() }
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+    }
+}

@@ -1,0 +1,34 @@
+//! This node's telemetry for the metrics stream: one sampler thread (collectors block), its
+//! latest snapshot serialized once and shared by every stream.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use steward_telemetry::{Sampler, SamplerConfig};
+use tokio::sync::watch;
+
+/// The latest snapshot as JSON, numbered; `None` before the first.
+pub type Latest = watch::Receiver<Option<(u64, Arc<Vec<u8>>)>>;
+
+pub const SAMPLE_EVERY: Duration = Duration::from_millis(1000);
+
+/// Starts sampling every second on its own thread.
+pub fn start(config: SamplerConfig) -> Latest {
+    let (tx, rx) = watch::channel(None);
+    let _ = std::thread::Builder::new().name("stewardd-sampler".into()).spawn(move || {
+        let mut sampler = Sampler::new(&config);
+        // The first tick only primes rates (CPU %, IO/s need two samples).
+        sampler.tick(crate::tasks::now_ms());
+        let mut seq = 0u64;
+        loop {
+            std::thread::sleep(SAMPLE_EVERY);
+            let snap = sampler.tick(crate::tasks::now_ms());
+            let Ok(json) = serde_json::to_vec(&snap) else { continue };
+            seq += 1;
+            if tx.send(Some((seq, Arc::new(json)))).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}

@@ -1,0 +1,167 @@
+//! Runs one process task: environment, working directory, GPUs, checkpoint directory, limits,
+//! timeout and cancellation; its output becomes the task's log.
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use steward_proto::agent::{TaskSpec, TaskState};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+
+use crate::limits::{self, Placement};
+use crate::tasks::{Task, Tasks, now_ms};
+
+/// How long a cancelled or timed-out task gets between SIGTERM and SIGKILL.
+const KILL_GRACE: Duration = Duration::from_secs(2);
+
+pub(crate) async fn run(tasks: Arc<Tasks>, task: Arc<Task>) {
+    let spec = &task.spec;
+    let placement = (!limits::is_empty(spec.limits.as_ref().unwrap_or(&Default::default())))
+        .then(|| tasks.cgroups.place(&spec.task_id, spec.limits.as_ref().unwrap_or(&Default::default())));
+    let checkpoint = checkpoint_dir(&tasks, spec);
+    let outcome = match spawn(spec, &checkpoint, placement.as_ref()) {
+        Ok(child) => supervise(&task, child, placement.as_ref(), &checkpoint).await,
+        Err(e) => Outcome { state: TaskState::Failed, exit_code: None, error: format!("cannot start {:?}: {e}", spec.program) },
+    };
+    if let Some(p) = &placement {
+        p.remove();
+    }
+    task.update(|s| {
+        s.state = outcome.state as i32;
+        s.has_exit_code = outcome.exit_code.is_some();
+        s.exit_code = outcome.exit_code.unwrap_or(0);
+        s.error = outcome.error;
+        s.ended_ms = now_ms();
+        if outcome.state == TaskState::Succeeded {
+            s.progress = 1.0;
+        }
+    });
+    tasks.finished(&spec.task_id);
+}
+
+struct Outcome {
+    state: TaskState,
+    exit_code: Option<i32>,
+    error: String,
+}
+
+fn checkpoint_dir(tasks: &Tasks, spec: &TaskSpec) -> std::path::PathBuf {
+    if !spec.checkpoint_dir.is_empty() {
+        return spec.checkpoint_dir.clone().into();
+    }
+    let key = if spec.checkpoint_key.is_empty() { &spec.task_id } else { &spec.checkpoint_key };
+    let safe: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+    tasks.state_dir.join("checkpoints").join(safe)
+}
+
+fn spawn(spec: &TaskSpec, checkpoint: &std::path::Path, placement: Option<&Placement>) -> std::io::Result<tokio::process::Child> {
+    std::fs::create_dir_all(checkpoint)?;
+    let mut cmd = tokio::process::Command::new(&spec.program);
+    cmd.args(&spec.args)
+        .envs(&spec.env)
+        .env("STEWARD_CHECKPOINT_DIR", checkpoint)
+        .env("STEWARD_TASK_ID", &spec.task_id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group, so cancelling reaches everything it started.
+        .process_group(0);
+    if !spec.gpus.is_empty() {
+        cmd.env("CUDA_VISIBLE_DEVICES", spec.gpus.iter().map(u32::to_string).collect::<Vec<_>>().join(","));
+    } else if spec.hide_gpus {
+        cmd.env("CUDA_VISIBLE_DEVICES", "");
+    }
+    if !spec.working_dir.is_empty() {
+        cmd.current_dir(&spec.working_dir);
+    }
+    if let (Some(Placement::Rlimit), Some(l)) = (placement, spec.limits) {
+        // SAFETY: apply_rlimits only calls setrlimit, which is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || limits::apply_rlimits(&l));
+        }
+    }
+    cmd.spawn()
+}
+
+async fn supervise(task: &Arc<Task>, mut child: tokio::process::Child, placement: Option<&Placement>, checkpoint: &std::path::Path) -> Outcome {
+    let pid = child.id().unwrap_or(0);
+    let mut mechanism = placement.map(|p| p.mechanism().as_str()).unwrap_or("none").to_string();
+    if let Some(p) = placement {
+        if let Err(e) = p.join(pid) {
+            // Say so rather than claim limits that are not applied.
+            mechanism = format!("none ({} failed: {e})", p.mechanism().as_str());
+        }
+    }
+    task.update(|s| {
+        s.state = TaskState::Running as i32;
+        s.pid = pid;
+        s.limits_mechanism = mechanism;
+        s.checkpoint_dir = checkpoint.display().to_string();
+        s.started_ms = now_ms();
+    });
+    let readers = [
+        child.stdout.take().map(|o| tokio::spawn(read_lines(task.clone(), false, o))),
+        child.stderr.take().map(|e| tokio::spawn(read_lines(task.clone(), true, e))),
+    ];
+    let timeout = match task.spec.timeout_ms {
+        0 => Duration::MAX,
+        ms => Duration::from_millis(ms),
+    };
+    let (state, exit) = tokio::select! {
+        status = child.wait() => {
+            let status = status.ok();
+            let code = status.and_then(|s| s.code());
+            let ok = status.is_some_and(|s| s.success());
+            (if ok { TaskState::Succeeded } else { TaskState::Failed }, code)
+        }
+        _ = sleep_or_forever(timeout) => {
+            (TaskState::TimedOut, terminate(&mut child, pid).await)
+        }
+        _ = task.cancel.notified() => {
+            (TaskState::Cancelled, terminate(&mut child, pid).await)
+        }
+    };
+    // Output may still be buffered in the pipes; grandchildren holding them open do not hold us up.
+    for r in readers.into_iter().flatten() {
+        let _ = tokio::time::timeout(Duration::from_secs(1), r).await;
+    }
+    let error = match state {
+        TaskState::Failed => match exit {
+            Some(c) => format!("exited with status {c}"),
+            None => "killed by a signal".into(),
+        },
+        TaskState::TimedOut => format!("timed out after {} ms", task.spec.timeout_ms),
+        TaskState::Cancelled => "cancelled".into(),
+        _ => String::new(),
+    };
+    Outcome { state, exit_code: exit, error }
+}
+
+async fn sleep_or_forever(d: Duration) {
+    if d == Duration::MAX {
+        std::future::pending::<()>().await
+    } else {
+        tokio::time::sleep(d).await
+    }
+}
+
+/// SIGTERM to the task's process group, SIGKILL after a grace period.
+async fn terminate(child: &mut tokio::process::Child, pid: u32) -> Option<i32> {
+    let group = -(pid as i32);
+    // SAFETY: kill with a negative pid signals the group we created at spawn.
+    unsafe { libc::kill(group, libc::SIGTERM) };
+    match tokio::time::timeout(KILL_GRACE, child.wait()).await {
+        Ok(status) => status.ok().and_then(|s| s.code()),
+        Err(_) => {
+            unsafe { libc::kill(group, libc::SIGKILL) };
+            child.wait().await.ok().and_then(|s| s.code())
+        }
+    }
+}
+
+async fn read_lines(task: Arc<Task>, stderr: bool, pipe: impl AsyncRead + Unpin) {
+    let mut lines = BufReader::new(pipe).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        task.push_line(stderr, line);
+    }
+}

@@ -1,0 +1,148 @@
+//! Starting the agent: state directory (token, certificate), inventory, sampler, and the gRPC
+//! server with token checks on every call and TLS unless on loopback and asked not to.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use steward_proto::agent::InventoryReply;
+use steward_proto::agent::agent_server::AgentServer;
+use steward_telemetry::SamplerConfig;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
+
+use crate::auth::{CheckToken, generate_token};
+use crate::limits::Cgroups;
+use crate::service::AgentService;
+use crate::tasks::Tasks;
+use crate::{AgentError, tls};
+
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    pub listen: SocketAddr,
+    /// Token, certificate and task checkpoints live here.
+    pub state_dir: PathBuf,
+    /// Plain text instead of TLS: refused off loopback.
+    pub plain_text: bool,
+    /// A fixed token instead of the one generated on first start.
+    pub token: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub sampler: SamplerConfig,
+    /// Enumerate graphics adapters in a child running this executable (which must serve the
+    /// probe first thing in `main`); `None` skips them.
+    pub adapter_probe: Option<PathBuf>,
+    /// Root for cgroup detection (tests point it at a fixture tree).
+    pub cgroup_root: PathBuf,
+}
+
+impl AgentConfig {
+    pub fn new(listen: SocketAddr, state_dir: PathBuf) -> Self {
+        AgentConfig {
+            listen,
+            state_dir,
+            plain_text: false,
+            token: None,
+            labels: BTreeMap::new(),
+            sampler: SamplerConfig::from_env(),
+            adapter_probe: None,
+            cgroup_root: "/".into(),
+        }
+    }
+}
+
+/// A bound agent, ready to serve.
+pub struct Bound {
+    pub addr: SocketAddr,
+    pub token: String,
+    /// `None` when serving plain text.
+    pub fingerprint: Option<String>,
+    /// True when the token or the certificate were created by this start.
+    pub first_start: bool,
+    pub limits_mechanism: &'static str,
+    listener: tokio::net::TcpListener,
+    service: AgentService,
+    identity: Option<tls::Identity>,
+}
+
+pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
+    if config.plain_text && !config.listen.ip().is_loopback() {
+        return Err(AgentError::PlainTextOffLoopback(config.listen));
+    }
+    let state = |source| AgentError::State { path: config.state_dir.clone(), source };
+    std::fs::create_dir_all(&config.state_dir).map_err(state)?;
+    let (token, new_token) = load_or_create_token(&config)?;
+    let (identity, new_cert) = if config.plain_text { (None, false) } else {
+        let (id, new) = tls::load_or_generate(&config.state_dir)?;
+        (Some(id), new)
+    };
+    let cgroups = Cgroups::detect(&config.cgroup_root);
+    let limits_mechanism = cgroups.mechanism().as_str();
+    let mut inventory = steward_telemetry::inventory(&config.sampler.root, false);
+    inventory.adapters = match &config.adapter_probe {
+        Some(exe) => steward_telemetry::adapter_probe::enumerate_adapters_in_child(exe),
+        None => steward_core::Reading::unavailable("adapter enumeration is turned off"),
+    };
+    let inventory = InventoryReply {
+        inventory_json: serde_json::to_vec(&inventory).map_err(|e| AgentError::Serve(e.to_string()))?,
+        labels: config.labels.clone().into_iter().collect(),
+        agent_version: env!("CARGO_PKG_VERSION").to_string(),
+        limits_mechanism: limits_mechanism.to_string(),
+    };
+    let tasks = Tasks::new(config.state_dir.clone(), cgroups);
+    let latest = crate::metrics::start(config.sampler.clone());
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| AgentError::Serve(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener.local_addr().map_err(|e| AgentError::Serve(e.to_string()))?;
+    Ok(Bound {
+        addr,
+        token,
+        fingerprint: identity.as_ref().map(|i| i.fingerprint.clone()),
+        first_start: new_token || new_cert,
+        limits_mechanism,
+        listener,
+        service: AgentService { tasks, inventory, latest },
+        identity,
+    })
+}
+
+fn load_or_create_token(config: &AgentConfig) -> Result<(String, bool), AgentError> {
+    let state = |source| AgentError::State { path: config.state_dir.clone(), source };
+    if let Some(t) = &config.token {
+        return Ok((t.clone(), false));
+    }
+    let path = config.state_dir.join("token");
+    match std::fs::read_to_string(&path) {
+        Ok(t) if !t.trim().is_empty() => Ok((t.trim().to_string(), false)),
+        _ => {
+            let t = generate_token().map_err(state)?;
+            tls::write_private(&path, &t).map_err(state)?;
+            Ok((t, true))
+        }
+    }
+}
+
+impl Bound {
+    /// Serves until `shutdown` resolves. Running tasks belong to the agent, not to a caller:
+    /// a control center that disconnects (or restarts) finds them when it comes back.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), AgentError> {
+        let mut builder = Server::builder().tcp_nodelay(true).http2_keepalive_interval(Some(std::time::Duration::from_secs(10)));
+        if let Some(id) = &self.identity {
+            builder = builder
+                .tls_config(ServerTlsConfig::new().identity(Identity::from_pem(&id.cert_pem, &id.key_pem)))
+                .map_err(|e| AgentError::Serve(format!("TLS: {e}")))?;
+        }
+        let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
+        let service = AgentServer::with_interceptor(self.service, CheckToken::new(&self.token));
+        builder
+            .add_service(service)
+            .serve_with_incoming_shutdown(incoming, shutdown)
+            .await
+            .map_err(|e| AgentError::Serve(e.to_string()))
+    }
+
+    pub fn tasks(&self) -> Arc<Tasks> {
+        self.service.tasks.clone()
+    }
+}

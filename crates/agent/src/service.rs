@@ -1,0 +1,143 @@
+//! The gRPC service: each method translates to the task registry, the sampler or the inventory.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use steward_proto::agent::agent_server::Agent;
+use steward_proto::agent::*;
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+use crate::metrics::Latest;
+use crate::tasks::{Tasks, is_terminal, now_ms};
+
+type EventStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+pub struct AgentService {
+    pub(crate) tasks: Arc<Tasks>,
+    pub(crate) inventory: InventoryReply,
+    pub(crate) latest: Latest,
+}
+
+#[tonic::async_trait]
+impl Agent for AgentService {
+    async fn inventory(&self, _: Request<InventoryRequest>) -> Result<Response<InventoryReply>, Status> {
+        Ok(Response::new(self.inventory.clone()))
+    }
+
+    type StreamMetricsStream = EventStream<MetricsEvent>;
+
+    async fn stream_metrics(&self, req: Request<StreamMetricsRequest>) -> Result<Response<Self::StreamMetricsStream>, Status> {
+        let req = req.into_inner();
+        let heartbeat = Duration::from_millis(if req.heartbeat_ms == 0 { 500 } else { req.heartbeat_ms.clamp(50, 60_000) as u64 });
+        let every = if req.interval_ms == 0 { 1000 } else { req.interval_ms.clamp(100, 3_600_000) } as i64;
+        let mut latest = self.latest.clone();
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(heartbeat);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let (mut sent_seq, mut sent_ms, mut seq) = (0u64, 0i64, 0u64);
+            loop {
+                // A heartbeat on every tick; a snapshot with it when a new one is due.
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = latest.changed() => {}
+                }
+                let now = now_ms();
+                let snapshot_json = match &*latest.borrow_and_update() {
+                    Some((s, json)) if *s != sent_seq && now - sent_ms >= every - 50 => {
+                        sent_seq = *s;
+                        sent_ms = now;
+                        json.as_ref().clone()
+                    }
+                    _ => Vec::new(),
+                };
+                seq += 1;
+                if tx.send(Ok(MetricsEvent { seq, agent_time_ms: now, snapshot_json })).await.is_err() {
+                    return; // the caller hung up
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+    }
+
+    async fn run_task(&self, req: Request<TaskSpec>) -> Result<Response<RunTaskReply>, Status> {
+        let spec = req.into_inner();
+        validate(&spec)?;
+        let wait = spec.wait;
+        let task = self.tasks.run(spec);
+        let status = if wait { task.wait().await } else { task.status() };
+        Ok(Response::new(RunTaskReply { status: Some(status) }))
+    }
+
+    async fn run_tasks(&self, req: Request<RunTasksRequest>) -> Result<Response<RunTasksReply>, Status> {
+        let specs = req.into_inner().tasks;
+        for s in &specs {
+            validate(s)?;
+        }
+        let mut statuses = Vec::with_capacity(specs.len());
+        let mut waits = Vec::new();
+        for spec in specs {
+            let wait = spec.wait;
+            let task = self.tasks.run(spec);
+            if wait {
+                waits.push((statuses.len(), task.clone()));
+            }
+            statuses.push(task.status());
+        }
+        for (i, task) in waits {
+            statuses[i] = task.wait().await;
+        }
+        Ok(Response::new(RunTasksReply { statuses }))
+    }
+
+    type WatchTaskStream = EventStream<TaskEvent>;
+
+    async fn watch_task(&self, req: Request<WatchTaskRequest>) -> Result<Response<Self::WatchTaskStream>, Status> {
+        let req = req.into_inner();
+        let task = self.tasks.get(&req.task_id).ok_or_else(|| Status::not_found(format!("no task {:?} on this agent", req.task_id)))?;
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        tokio::spawn(async move {
+            let mut changes = task.subscribe();
+            let mut from = req.from_line;
+            loop {
+                changes.borrow_and_update();
+                let (status, lines, next) = task.since(from);
+                from = next;
+                let done = is_terminal(status.state);
+                if tx.send(Ok(TaskEvent { status: Some(status), lines })).await.is_err() || done {
+                    return;
+                }
+                if changes.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+    }
+
+    async fn cancel_task(&self, req: Request<CancelTaskRequest>) -> Result<Response<TaskStatus>, Status> {
+        let id = req.into_inner().task_id;
+        let task = self.tasks.get(&id).ok_or_else(|| Status::not_found(format!("no task {id:?} on this agent")))?;
+        if !is_terminal(task.status().state) {
+            // notify_one keeps a permit if the runner is not waiting yet.
+            task.cancel.notify_one();
+        }
+        Ok(Response::new(task.status()))
+    }
+
+    async fn list_tasks(&self, _: Request<ListTasksRequest>) -> Result<Response<ListTasksReply>, Status> {
+        Ok(Response::new(ListTasksReply { tasks: self.tasks.list() }))
+    }
+}
+
+fn validate(spec: &TaskSpec) -> Result<(), Status> {
+    if spec.kind == TaskKind::Process as i32 && spec.program.is_empty() {
+        return Err(Status::invalid_argument("a process task needs a program"));
+    }
+    if TaskKind::try_from(spec.kind).is_err() {
+        return Err(Status::invalid_argument(format!("unknown task kind {}", spec.kind)));
+    }
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! The agent's tasks: started by id (idempotent), watched by anyone, kept after they end so a
+//! control center that restarts can re-attach and read how they finished.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use steward_proto::agent::{LogLine, TaskKind, TaskSpec, TaskState, TaskStatus};
+use tokio::sync::{Notify, watch};
+
+use crate::limits::Cgroups;
+
+/// Log lines kept per task (the newest).
+const LOG_TAIL: usize = 500;
+/// Finished tasks kept for late watchers; the oldest are forgotten beyond this.
+const MAX_FINISHED: usize = 20_000;
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+pub fn is_terminal(state: i32) -> bool {
+    !matches!(TaskState::try_from(state), Ok(TaskState::Pending | TaskState::Running))
+}
+
+pub struct Tasks {
+    inner: Mutex<Inner>,
+    pub(crate) state_dir: PathBuf,
+    pub(crate) cgroups: Cgroups,
+    next_id: AtomicU64,
+}
+
+#[derive(Default)]
+struct Inner {
+    map: HashMap<String, Arc<Task>>,
+    finished: VecDeque<String>,
+}
+
+pub struct Task {
+    pub spec: TaskSpec,
+    data: Mutex<TaskData>,
+    /// Bumped on every change; watchers wait on it.
+    changed: watch::Sender<u64>,
+    pub(crate) cancel: Notify,
+}
+
+struct TaskData {
+    status: TaskStatus,
+    log: VecDeque<LogLine>,
+    next_line: u64,
+}
+
+impl Tasks {
+    pub fn new(state_dir: PathBuf, cgroups: Cgroups) -> Arc<Tasks> {
+        Arc::new(Tasks { inner: Mutex::default(), state_dir, cgroups, next_id: AtomicU64::new(0) })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts the task, or returns the one already known by its id (a retried call, or a
+    /// control center re-attaching after a restart, never starts it twice).
+    pub fn run(self: &Arc<Self>, mut spec: TaskSpec) -> Arc<Task> {
+        if spec.task_id.is_empty() {
+            spec.task_id = format!("t-{}-{}", now_ms(), self.next_id.fetch_add(1, Ordering::Relaxed));
+        }
+        let noop = spec.kind == TaskKind::Noop as i32;
+        let task = {
+            let mut inner = self.lock();
+            if let Some(t) = inner.map.get(&spec.task_id) {
+                return t.clone();
+            }
+            let now = now_ms();
+            let status = TaskStatus {
+                task_id: spec.task_id.clone(),
+                state: if noop { TaskState::Succeeded } else { TaskState::Pending } as i32,
+                progress: if noop { 1.0 } else { -1.0 },
+                has_exit_code: noop,
+                started_ms: now,
+                ended_ms: if noop { now } else { 0 },
+                limits_mechanism: "none".into(),
+                ..Default::default()
+            };
+            let task = Arc::new(Task {
+                spec,
+                data: Mutex::new(TaskData { status, log: VecDeque::new(), next_line: 0 }),
+                changed: watch::Sender::new(0),
+                cancel: Notify::new(),
+            });
+            inner.map.insert(task.spec.task_id.clone(), task.clone());
+            if noop {
+                Self::remember_finished(&mut inner, task.spec.task_id.clone());
+            }
+            task
+        };
+        if !noop {
+            tokio::spawn(crate::runner::run(self.clone(), task.clone()));
+        }
+        task
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<Task>> {
+        self.lock().map.get(id).cloned()
+    }
+
+    pub fn list(&self) -> Vec<TaskStatus> {
+        let mut all: Vec<TaskStatus> = self.lock().map.values().map(|t| t.status()).collect();
+        all.sort_by(|a, b| a.started_ms.cmp(&b.started_ms).then_with(|| a.task_id.cmp(&b.task_id)));
+        all
+    }
+
+    pub(crate) fn finished(&self, id: &str) {
+        Self::remember_finished(&mut self.lock(), id.to_string());
+    }
+
+    fn remember_finished(inner: &mut Inner, id: String) {
+        inner.finished.push_back(id);
+        while inner.finished.len() > MAX_FINISHED {
+            if let Some(old) = inner.finished.pop_front() {
+                inner.map.remove(&old);
+            }
+        }
+    }
+}
+
+impl Task {
+    fn data(&self) -> std::sync::MutexGuard<'_, TaskData> {
+        self.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn status(&self) -> TaskStatus {
+        self.data().status.clone()
+    }
+
+    /// The status and the log lines numbered `from_line` and later that are still kept.
+    pub fn since(&self, from_line: u64) -> (TaskStatus, Vec<LogLine>, u64) {
+        let d = self.data();
+        let lines = d.log.iter().filter(|l| l.number >= from_line).cloned().collect();
+        (d.status.clone(), lines, d.next_line)
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    pub(crate) fn update(&self, f: impl FnOnce(&mut TaskStatus)) {
+        f(&mut self.data().status);
+        self.changed.send_modify(|v| *v += 1);
+    }
+
+    /// Appends a log line; `STEWARD_PROGRESS <fraction>` lines also set the progress.
+    pub(crate) fn push_line(&self, stderr: bool, text: String) {
+        {
+            let mut d = self.data();
+            if let Some(p) = text.strip_prefix("STEWARD_PROGRESS ").and_then(|v| v.trim().parse::<f64>().ok()) {
+                if p.is_finite() {
+                    d.status.progress = p.clamp(0.0, 1.0);
+                }
+            }
+            let number = d.next_line;
+            d.next_line += 1;
+            d.log.push_back(LogLine { number, stderr, text });
+            if d.log.len() > LOG_TAIL {
+                d.log.pop_front();
+            }
+        }
+        self.changed.send_modify(|v| *v += 1);
+    }
+
+    /// Waits until the task has ended and returns its final status.
+    pub async fn wait(&self) -> TaskStatus {
+        let mut rx = self.subscribe();
+        loop {
+            let status = self.status();
+            if is_terminal(status.state) {
+                return status;
+            }
+            if rx.changed().await.is_err() {
+                return self.status();
+            }
+        }
+    }
+}

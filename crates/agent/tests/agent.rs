@@ -1,0 +1,134 @@
+//! The agent in-process over real sockets: TLS with a pinned certificate, tokens, tasks.
+
+use std::net::SocketAddr;
+
+use steward_agent::proto::{TaskKind, TaskSpec, TaskState};
+use steward_agent::{AgentClient, AgentConfig, AgentError};
+
+struct Running {
+    addr: SocketAddr,
+    token: String,
+    fingerprint: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(plain_text: bool) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = AgentConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_owned());
+    config.plain_text = plain_text;
+    let bound = steward_agent::bind(config).await.unwrap();
+    let r = Running { addr: bound.addr, token: bound.token.clone(), fingerprint: bound.fingerprint.clone(), _dir: dir };
+    tokio::spawn(bound.serve(std::future::pending()));
+    r
+}
+
+fn process(id: &str, script: &str) -> TaskSpec {
+    TaskSpec { task_id: id.into(), program: "sh".into(), args: vec!["-c".into(), script.into()], ..Default::default() }
+}
+
+#[tokio::test]
+async fn tls_agent_runs_tasks_for_the_right_token_and_pin() {
+    let a = start(false).await;
+    let addr = a.addr.to_string();
+    let c = AgentClient::connect(&addr, &a.token, a.fingerprint.as_deref()).await.unwrap();
+    let inv = c.inventory().await.unwrap();
+    assert!(inv.inventory.logical_cores > 0);
+    assert!(["cgroup_v2", "cgroup_v1", "rlimit"].contains(&inv.limits_mechanism.as_str()));
+
+    // A process with env, progress lines and a checkpoint directory; `wait` answers at the end.
+    let mut spec = process("p1", "echo STEWARD_PROGRESS 0.5; echo \"x=$X\"; echo done > \"$STEWARD_CHECKPOINT_DIR/ck\"; echo err >&2");
+    spec.env.insert("X".into(), "42".into());
+    spec.checkpoint_key = "job-7".into();
+    spec.wait = true;
+    let done = c.run_task(spec.clone()).await.unwrap();
+    assert_eq!(done.state, TaskState::Succeeded as i32, "{done:?}");
+    assert_eq!(done.progress, 1.0);
+    assert!(std::path::Path::new(&done.checkpoint_dir).join("ck").exists());
+    assert!(done.checkpoint_dir.ends_with("job-7"));
+    // Same id again: the same task, not a second run.
+    let again = c.run_task(spec).await.unwrap();
+    assert_eq!(again.started_ms, done.started_ms);
+
+    let mut watch = c.watch_task("p1", 0).await.unwrap();
+    let ev = watch.message().await.unwrap().unwrap();
+    let texts: Vec<_> = ev.lines.iter().map(|l| (l.stderr, l.text.as_str())).collect();
+    assert!(texts.contains(&(false, "x=42")) && texts.contains(&(true, "err")), "{texts:?}");
+
+    // Cancel and timeout end the process group.
+    c.run_task(process("sleepy", "sleep 30")).await.unwrap();
+    let mut w = c.watch_task("sleepy", 0).await.unwrap();
+    while let Some(ev) = w.message().await.unwrap() {
+        if ev.status.unwrap().state == TaskState::Running as i32 {
+            break;
+        }
+    }
+    c.cancel_task("sleepy").await.unwrap();
+    let mut last = None;
+    while let Some(ev) = w.message().await.unwrap() {
+        last = ev.status;
+    }
+    assert_eq!(last.unwrap().state, TaskState::Cancelled as i32);
+    let mut t = process("late", "sleep 30");
+    t.timeout_ms = 200;
+    t.wait = true;
+    assert_eq!(c.run_task(t).await.unwrap().state, TaskState::TimedOut as i32);
+
+    // No-op tasks: acknowledged without a process, many per round trip.
+    let noops: Vec<TaskSpec> = (0..100).map(|i| TaskSpec { task_id: format!("n{i}"), kind: TaskKind::Noop as i32, ..Default::default() }).collect();
+    let st = c.run_tasks(noops).await.unwrap();
+    assert!(st.iter().all(|s| s.state == TaskState::Succeeded as i32 && s.pid == 0));
+    assert!(c.list_tasks().await.unwrap().len() >= 103);
+
+    // Metrics: heartbeats at once, a snapshot within a couple of seconds.
+    let mut m = c.stream_metrics(1000, 100).await.unwrap();
+    let mut got_snapshot = false;
+    for _ in 0..40 {
+        let ev = m.message().await.unwrap().unwrap();
+        if let Some(s) = steward_agent::decode_snapshot(&ev) {
+            assert!(s.unwrap().cpu.value().is_some());
+            got_snapshot = true;
+            break;
+        }
+    }
+    assert!(got_snapshot);
+}
+
+#[tokio::test]
+async fn wrong_token_no_token_wrong_pin_and_plain_text_are_refused() {
+    let a = start(false).await;
+    let addr = a.addr.to_string();
+    let fp = a.fingerprint.clone().unwrap();
+    let wrong = AgentClient::connect(&addr, "nope", Some(&fp)).await.unwrap();
+    assert!(matches!(wrong.inventory().await, Err(AgentError::Unauthenticated { .. })));
+    let empty = AgentClient::connect(&addr, "", Some(&fp)).await.unwrap();
+    assert!(matches!(empty.inventory().await, Err(AgentError::Unauthenticated { .. })));
+
+    let other = format!("sha256:{}", "0".repeat(64));
+    let err = match AgentClient::connect(&addr, &a.token, Some(&other)).await {
+        Ok(c) => c.inventory().await.unwrap_err(),
+        Err(e) => e,
+    };
+    assert!(matches!(err, AgentError::FingerprintMismatch { .. }), "{err}");
+    assert!(err.to_string().contains(&fp), "{err}");
+
+    // Plain text to a TLS agent gets no answer.
+    let err = match AgentClient::connect(&addr, &a.token, None).await {
+        Ok(c) => c.inventory().await.unwrap_err(),
+        Err(e) => e,
+    };
+    assert!(matches!(err, AgentError::Unreachable { .. }), "{err}");
+
+    // The probe shows the fingerprint before anything is trusted.
+    assert_eq!(steward_agent::tls::probe_fingerprint(&addr).await.unwrap(), fp);
+}
+
+#[tokio::test]
+async fn plain_text_is_for_loopback_only() {
+    let a = start(true).await;
+    let c = AgentClient::connect(&a.addr.to_string(), &a.token, None).await.unwrap();
+    c.inventory().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = AgentConfig::new("0.0.0.0:0".parse().unwrap(), dir.path().to_owned());
+    config.plain_text = true;
+    assert!(matches!(steward_agent::bind(config).await, Err(AgentError::PlainTextOffLoopback(_))));
+}
