@@ -9,6 +9,7 @@
 
 mod allocations;
 mod error;
+mod executions;
 mod ingest;
 mod maintenance;
 mod migrations;

@@ -91,6 +91,17 @@ const MIGRATIONS: &[&str] = &[
          summary  TEXT    NOT NULL
      );
      CREATE INDEX profile_events_ts ON profile_events (ts_ms);",
+    // 4: distributed executions: one JSON document of steward-core's `Execution` each; the
+    // columns are what restarts (unfinished ones) and computation reuse (hash) look up.
+    "CREATE TABLE dispatch_executions (
+         id         TEXT PRIMARY KEY,
+         status     TEXT    NOT NULL,
+         task_hash  TEXT    NOT NULL,
+         created_ms INTEGER NOT NULL,
+         body       TEXT    NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX dispatch_executions_status ON dispatch_executions (status, created_ms);
+     CREATE INDEX dispatch_executions_hash ON dispatch_executions (task_hash, status);",
 ];
 
 /// The schema version this build writes and understands.

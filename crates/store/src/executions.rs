@@ -1,0 +1,97 @@
+//! Distributed execution records: one JSON document per execution (steward-core's
+//! `Execution`), with the columns queries filter on. Written before an attempt is sent to an
+//! agent, so after a restart every attempt that may be running is known and re-attached,
+//! never started a second time.
+
+use rusqlite::{OptionalExtension, params};
+use steward_core::dispatch::{ExecStatus, Execution, task_hash};
+
+use crate::allocations::{from_json, to_json};
+use crate::{Store, StoreError};
+
+fn status_name(s: ExecStatus) -> Result<String, StoreError> {
+    Ok(to_json(&s)?.trim_matches('"').to_string())
+}
+
+impl Store {
+    /// Inserts or replaces these executions, in one transaction.
+    pub fn put_executions<'a>(&mut self, executions: impl IntoIterator<Item = &'a Execution>) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut put = tx.prepare_cached(
+                "INSERT OR REPLACE INTO dispatch_executions (id, status, task_hash, created_ms, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for e in executions {
+                put.execute(params![e.id, status_name(e.status)?, task_hash(&e.task), e.created_ms, to_json(e)?])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every execution not yet ended, and the newest `recent` ended ones, oldest first.
+    pub fn load_executions(&self, recent: u32) -> Result<Vec<Execution>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT body FROM dispatch_executions WHERE status IN ('waiting', 'running')
+             UNION ALL
+             SELECT body FROM (SELECT body, created_ms FROM dispatch_executions WHERE status NOT IN ('waiting', 'running')
+                               ORDER BY created_ms DESC LIMIT ?1)",
+        )?;
+        let mut all = stmt.query_map([recent], |r| from_json::<Execution>(&r.get::<_, String>(0)?))?.collect::<Result<Vec<_>, _>>()?;
+        all.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then(a.id.cmp(&b.id)));
+        Ok(all)
+    }
+
+    pub fn execution(&self, id: &str) -> Result<Option<Execution>, StoreError> {
+        let body: Option<String> =
+            self.conn.prepare_cached("SELECT body FROM dispatch_executions WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+        body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Sqlite(rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))))
+            .transpose()
+    }
+
+    /// The newest succeeded execution whose command and inputs hash to `hash` (computation reuse).
+    pub fn succeeded_execution_with_hash(&self, hash: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id FROM dispatch_executions WHERE task_hash = ?1 AND status = 'succeeded' ORDER BY created_ms DESC LIMIT 1")?
+            .query_row([hash], |r| r.get(0))
+            .optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use steward_core::dispatch::*;
+
+    use super::*;
+
+    fn exec(id: &str, created: i64) -> Execution {
+        let task = TaskSpec::new(vec!["echo".into(), "{start}".into()], InputSpec::Range { start: 0, end: 4 });
+        Execution::new(id.into(), task, split(&InputSpec::Range { start: 0, end: 4 }, 2), vec![None, None], created)
+    }
+
+    #[test]
+    fn executions_survive_reopening_and_are_found_by_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.db");
+        {
+            let mut store = Store::open(&path).unwrap();
+            let mut done = exec("old", 1);
+            done.status = ExecStatus::Succeeded;
+            store.put_executions([&exec("e1", 5), &done, &exec("e0", 3)]).unwrap();
+            let mut again = exec("e1", 5);
+            again.retries = 3;
+            store.put_executions([&again]).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let all = store.load_executions(10).unwrap();
+        assert_eq!(all.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["old", "e0", "e1"]);
+        assert_eq!(all[2].retries, 3);
+        assert_eq!(store.load_executions(0).unwrap().len(), 2, "ended ones beyond `recent` are not loaded");
+        assert_eq!(store.execution("e1").unwrap().unwrap().partitions.len(), 2);
+        assert_eq!(store.execution("nope").unwrap(), None);
+        let hash = task_hash(&exec("x", 0).task);
+        assert_eq!(store.succeeded_execution_with_hash(&hash).unwrap().as_deref(), Some("old"));
+        assert_eq!(store.succeeded_execution_with_hash("0").unwrap(), None);
+    }
+}
