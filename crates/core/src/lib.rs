@@ -4,6 +4,7 @@
 //! passed in, so everything is deterministic and testable without a machine.
 
 pub mod alloc;
+pub mod cluster;
 pub mod dispatch;
 pub mod history;
 pub mod profile;

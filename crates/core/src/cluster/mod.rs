@@ -1,0 +1,9 @@
+//! Nodes of the cluster as the control center sees them: their states, the phi-accrual failure
+//! detector that derives "suspect" and "down" from the heartbeat stream, and the records kept
+//! to dial them again.
+
+pub mod phi;
+mod node;
+
+pub use node::{NodeRecord, NodeState, NodeView, node_state};
+pub use phi::{PhiConfig, PhiDetector};

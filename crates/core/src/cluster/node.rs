@@ -1,0 +1,101 @@
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::PhiConfig;
+use crate::{Inventory, Snapshot, TimestampMs};
+
+/// What the control center may do with a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum NodeState {
+    /// Heartbeats arrive as expected.
+    Up,
+    /// Heartbeats are late: no new work, running work is left alone.
+    Suspect,
+    /// Connection dropped or heartbeats long overdue: its work is rescheduled, its late
+    /// results discarded.
+    Down,
+    /// Alive, but takes no new work (the user asked, e.g. before maintenance).
+    Draining,
+}
+
+impl NodeState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeState::Up => "up",
+            NodeState::Suspect => "suspect",
+            NodeState::Down => "down",
+            NodeState::Draining => "draining",
+        }
+    }
+
+    /// True when new work may be placed on the node.
+    pub fn accepts_work(self) -> bool {
+        self == NodeState::Up
+    }
+}
+
+/// A node's state from what is known now: a lost connection is down at once; otherwise phi
+/// decides between up, suspect and down; draining shows while the node is alive.
+pub fn node_state(connected: bool, phi: Option<f64>, draining: bool, config: &PhiConfig) -> NodeState {
+    let phi = phi.unwrap_or(f64::INFINITY);
+    if !connected || phi >= config.down_phi {
+        NodeState::Down
+    } else if draining {
+        NodeState::Draining
+    } else if phi >= config.suspect_phi {
+        NodeState::Suspect
+    } else {
+        NodeState::Up
+    }
+}
+
+/// A node added by the user: what it takes to dial it again after a restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRecord {
+    /// `host:port`; also the node's id.
+    pub address: String,
+    pub token: String,
+    /// The pinned certificate fingerprint; `None` for a plain-text agent on loopback.
+    pub fingerprint: Option<String>,
+    pub draining: bool,
+    pub added_ms: TimestampMs,
+}
+
+/// One node as the cluster view shows it (this machine included, as id `local`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NodeView {
+    pub id: String,
+    pub address: String,
+    /// Host name from the node's inventory; the address until it has been read.
+    pub name: String,
+    pub state: NodeState,
+    /// The failure detector's suspicion level now; `null` before the first heartbeat.
+    pub phi: Option<f64>,
+    pub last_heartbeat_ms: Option<TimestampMs>,
+    /// Why the node is down or cannot be reached (e.g. "the agent refused the token").
+    pub error: Option<String>,
+    pub fingerprint: Option<String>,
+    /// How the agent limits task resources: `cgroup_v2`, `cgroup_v1` or `rlimit`.
+    pub limits_mechanism: Option<String>,
+    pub inventory: Option<Inventory>,
+    pub latest: Option<Snapshot>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_connection_is_down_whatever_phi_says() {
+        let c = PhiConfig::default();
+        assert_eq!(node_state(false, Some(0.0), false, &c), NodeState::Down);
+        assert_eq!(node_state(true, Some(0.0), false, &c), NodeState::Up);
+        assert_eq!(node_state(true, Some(c.suspect_phi), false, &c), NodeState::Suspect);
+        assert_eq!(node_state(true, Some(c.down_phi), true, &c), NodeState::Down);
+        assert_eq!(node_state(true, Some(0.0), true, &c), NodeState::Draining);
+        assert_eq!(node_state(true, None, false, &c), NodeState::Down);
+    }
+}
