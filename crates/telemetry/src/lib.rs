@@ -18,6 +18,7 @@ pub mod gpu_nvidia;
 pub mod hwmon;
 pub mod inventory;
 pub mod memory;
+pub mod module_sampler;
 pub mod network;
 pub mod pressure;
 pub mod processes;

@@ -5,7 +5,7 @@
 //! re-read. Names, commands and users are cached per process instance (pid + start time).
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use steward_core::{ProcessStats, ProcessTable, Reading, Snapshot};
 
@@ -63,13 +63,63 @@ pub fn parse_passwd(text: &str) -> HashMap<u32, String> {
         .collect()
 }
 
+/// Who a process is, as modules match it; read once per process instance.
 #[derive(Debug, Clone)]
-struct Info {
-    name: String,
-    command: String,
-    user: Option<String>,
-    exe: Option<String>,
-    cgroup: Option<String>,
+pub(crate) struct Info {
+    pub(crate) name: String,
+    pub(crate) command: String,
+    pub(crate) user: Option<String>,
+    pub(crate) exe: Option<String>,
+    pub(crate) cgroup: Option<String>,
+}
+
+impl Info {
+    /// Reads the command line, user, executable and cgroup of `pid` (named `name` in its stat).
+    pub(crate) fn read(root: &Path, pid: u32, name: &str, users: &HashMap<u32, String>) -> Info {
+        let cmd = read_string(&under(root, &format!("/proc/{pid}/cmdline"))).unwrap_or_default();
+        let command = cmd.trim_end_matches('\0').replace('\0', " ");
+        // Kernel threads have an empty cmdline; ps shows them as [name].
+        let command = if command.is_empty() { format!("[{name}]") } else { command };
+        let uid = read_string(&under(root, &format!("/proc/{pid}/status"))).ok().and_then(|t| parse_status_uid(&t));
+        let user = uid.map(|u| users.get(&u).cloned().unwrap_or_else(|| u.to_string()));
+        let exe = std::fs::read_link(under(root, &format!("/proc/{pid}/exe"))).ok().map(|p| p.to_string_lossy().into_owned());
+        let cgroup = read_string(&under(root, &format!("/proc/{pid}/cgroup"))).ok().and_then(|t| parse_cgroup(&t));
+        Info { name: name.to_string(), command, user, exe, cgroup }
+    }
+
+    /// As a process-table row (usage left empty): what module matchers look at.
+    pub(crate) fn as_stats(&self, pid: u32) -> ProcessStats {
+        ProcessStats {
+            pid,
+            name: self.name.clone(),
+            command: self.command.clone(),
+            user: self.user.clone(),
+            cpu_pct: 0.0,
+            rss_bytes: 0,
+            read_bps: None,
+            write_bps: None,
+            exe: self.exe.clone(),
+            cgroup: self.cgroup.clone(),
+        }
+    }
+}
+
+/// User names by uid from `<root>/etc/passwd` (empty when unreadable: uids are shown instead).
+pub(crate) fn read_users(root: &Path) -> HashMap<u32, String> {
+    read_string(&under(root, "/etc/passwd")).map(|t| parse_passwd(&t)).unwrap_or_default()
+}
+
+/// The kernel's clock tick rate, the unit of CPU times in `/proc/<pid>/stat`.
+pub fn clock_ticks_per_s() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let clk = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if clk > 0 { clk as f64 } else { 100.0 }
+}
+
+pub(crate) fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if page > 0 { page as u64 } else { 4096 }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -97,15 +147,13 @@ pub struct ProcessCollector {
 
 impl ProcessCollector {
     pub fn new(root: impl Into<PathBuf>, top_n: usize) -> Self {
-        // SAFETY: sysconf has no preconditions.
-        let (clk, page) = unsafe { (libc::sysconf(libc::_SC_CLK_TCK), libc::sysconf(libc::_SC_PAGESIZE)) };
         ProcessCollector {
             root: root.into(),
             top_n,
             full_interval_ms: interval_ms(Mode::Active, Cost::Expensive),
             last_full_ms: None,
-            clk_tck: if clk > 0 { clk as f64 } else { 100.0 },
-            page_size: if page > 0 { page as u64 } else { 4096 },
+            clk_tck: clock_ticks_per_s(),
+            page_size: page_size(),
             count: 0,
             samples: HashMap::new(),
             tracked: Vec::new(),
@@ -171,19 +219,8 @@ impl ProcessCollector {
         if let Some(i) = self.info.get(&(pid, start)) {
             return i.clone();
         }
-        let cmd = read_string(&under(&self.root, &format!("/proc/{pid}/cmdline"))).unwrap_or_default();
-        let command = cmd.trim_end_matches('\0').replace('\0', " ");
-        // Kernel threads have an empty cmdline; ps shows them as [name].
-        let command = if command.is_empty() { format!("[{name}]") } else { command };
-        let users = self.users.get_or_insert_with(|| {
-            read_string(&under(&self.root, "/etc/passwd")).map(|t| parse_passwd(&t)).unwrap_or_default()
-        });
-        let uid = read_string(&under(&self.root, &format!("/proc/{pid}/status"))).ok().and_then(|t| parse_status_uid(&t));
-        let user = uid.map(|u| users.get(&u).cloned().unwrap_or_else(|| u.to_string()));
-        // Both are read once per process instance (cached with the name): modules match on them.
-        let exe = std::fs::read_link(under(&self.root, &format!("/proc/{pid}/exe"))).ok().map(|p| p.to_string_lossy().into_owned());
-        let cgroup = read_string(&under(&self.root, &format!("/proc/{pid}/cgroup"))).ok().and_then(|t| parse_cgroup(&t));
-        let i = Info { name: name.to_string(), command, user, exe, cgroup };
+        let users = self.users.get_or_insert_with(|| read_users(&self.root));
+        let i = Info::read(&self.root, pid, name, users);
         self.info.insert((pid, start), i.clone());
         i
     }
