@@ -24,8 +24,9 @@ pub struct AllocBenchArgs {
     gpus_per_node: u32,
     #[arg(long, default_value_t = 50_000)]
     pending: u32,
-    /// Preemptions to measure in the churn phase.
-    #[arg(long, default_value_t = 20_000)]
+    /// Critical requests to grant by preemption in the churn phase (each needs 1–8 GPUs of the
+    /// scavenger work filling the cluster).
+    #[arg(long, default_value_t = 5_000)]
     preemptions: u32,
 }
 

@@ -99,6 +99,8 @@ pub struct Scheduler {
     /// searched again until something frees up.
     pub(super) release_epoch: u64,
     pub(super) failed_shapes: HashMap<(Ask, u64), u64>,
+    /// (priority, ask) of requests that found no victims in the current pass.
+    pub(super) preempt_failures: Vec<(i32, Ask, Option<u64>)>,
     pub(super) shadow: Option<Shadow>,
     dirty_allocs: Vec<u32>,
     dirty_flag: Vec<bool>,
@@ -131,6 +133,7 @@ impl Scheduler {
             owners: HashMap::new(),
             release_epoch: 0,
             failed_shapes: HashMap::new(),
+            preempt_failures: Vec::new(),
             shadow: None,
             dirty_allocs: Vec::new(),
             dirty_flag: Vec::new(),

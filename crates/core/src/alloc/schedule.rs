@@ -26,6 +26,7 @@ impl Scheduler {
 
     fn pass(&mut self, now: i64) {
         self.shadow = None;
+        self.preempt_failures.clear();
         let keys: Vec<_> = self.queue.iter().copied().collect();
         let mut i = 0;
         while i < keys.len() {
@@ -109,8 +110,11 @@ impl Scheduler {
             }
             return self.start(idx, n, &slots, now, end);
         }
-        if self.try_preempt(idx, now, end) {
-            return;
+        if !self.preemption_hopeless(idx) {
+            if self.try_preempt(idx, now, end) {
+                return;
+            }
+            self.note_preemption_failure(idx);
         }
         if self.shadow.is_none() {
             self.shadow = self.compute_shadow(idx, now);
@@ -131,6 +135,36 @@ impl Scheduler {
         self.set_reason(idx, why);
     }
 
+    /// Within a pass, victims only become fewer (work placed later has no higher priority than
+    /// what came before it in queue order), so a request that asks at least as much as one that
+    /// already failed to preempt, at no higher priority and for no shorter a run, fails too.
+    fn preemption_hopeless(&self, idx: u32) -> bool {
+        let a = &self.allocs[idx as usize];
+        let k = self.asks[idx as usize];
+        self.unconstrained(idx)
+            && self.preempt_failures.iter().any(|&(p, f, d)| {
+                // A longer run meets more reservations: at least as hard.
+                let longer = match (d, a.request.duration_s) {
+                    (_, None) => true,
+                    (Some(fd), Some(qd)) => fd <= qd,
+                    (None, Some(_)) => false,
+                };
+                p >= a.priority && longer && f.gpus <= k.gpus && f.cores <= k.cores && f.mem <= k.mem
+            })
+    }
+
+    fn note_preemption_failure(&mut self, idx: u32) {
+        if self.unconstrained(idx) && self.preempt_failures.len() < 64 {
+            let a = &self.allocs[idx as usize];
+            self.preempt_failures.push((a.priority, self.asks[idx as usize], a.request.duration_s));
+        }
+    }
+
+    fn unconstrained(&self, idx: u32) -> bool {
+        let a = &self.allocs[idx as usize];
+        a.reservation.is_none() && a.request.constraints == Default::default() && self.asks[idx as usize].gpu_share.is_none()
+    }
+
     /// Whether a node is off limits for `idx` because of the backfill promise.
     pub(super) fn shadow_blocks(&self, idx: u32, n: u32, end: Option<i64>) -> bool {
         self.shadow.is_some_and(|s| s.alloc != idx && s.node == n && end.is_none_or(|e| e > s.at))
@@ -145,6 +179,11 @@ impl Scheduler {
 
     /// A node and GPU slots where `idx` fits now, best fit first.
     pub(super) fn find_place(&mut self, idx: u32, now: i64, end: Option<i64>) -> Option<(u32, Vec<usize>)> {
+        let ask = self.asks[idx as usize];
+        // No node has that many idle GPUs: nothing to search.
+        if ask.gpu_share.is_none() && self.by_free_gpus.last().is_none_or(|&(free, _)| free < ask.gpus) {
+            return None;
+        }
         let key = self.shape_key(idx);
         let stamp = self.release_epoch ^ (now as u64).rotate_left(32);
         if self.failed_shapes.get(&key) == Some(&stamp) {
