@@ -13,6 +13,7 @@ mod executions;
 mod ingest;
 mod maintenance;
 mod migrations;
+mod nodes;
 mod open;
 mod profile;
 mod query;

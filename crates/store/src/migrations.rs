@@ -102,6 +102,15 @@ const MIGRATIONS: &[&str] = &[
      ) WITHOUT ROWID;
      CREATE INDEX dispatch_executions_status ON dispatch_executions (status, created_ms);
      CREATE INDEX dispatch_executions_hash ON dispatch_executions (task_hash, status);",
+    // 5: cluster nodes the user added: how to dial each again (the token is a credential for
+    // that one agent, kept like an SSH key beside its pinned certificate fingerprint).
+    "CREATE TABLE cluster_nodes (
+         address     TEXT PRIMARY KEY,
+         token       TEXT    NOT NULL,
+         fingerprint TEXT,
+         draining    INTEGER NOT NULL DEFAULT 0,
+         added_ms    INTEGER NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes and understands.
