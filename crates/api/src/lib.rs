@@ -6,6 +6,7 @@
 
 mod allocation;
 mod config;
+mod deep_profile;
 mod error;
 mod logging;
 mod profile;
@@ -22,4 +23,5 @@ pub use logging::init_logging;
 pub use service::Steward;
 pub use status::{SamplingMode, SamplingState, Status};
 pub use steward_core::{HistoryQuery, Inventory, SeriesHistory, Snapshot};
+pub use steward_core::profile::deep::{DeepProfile, DeepProfileRequest};
 pub use steward_core::profile::{ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse, Thresholds};

@@ -137,7 +137,7 @@ impl Steward {
     }
 }
 
-fn unknown_module(name: &str, modules: &[ModuleSpec]) -> ApiError {
+pub(crate) fn unknown_module(name: &str, modules: &[ModuleSpec]) -> ApiError {
     let known: Vec<&str> = modules.iter().map(|m| m.name.as_str()).collect();
     ApiError::NotFound(if known.is_empty() {
         format!("no module named {name:?}: no modules are defined yet")

@@ -13,6 +13,7 @@ use steward_core::series::SeriesValue;
 
 pub(crate) struct Profiler {
     state: Mutex<State>,
+    pub(crate) deep: crate::deep_profile::DeepProfiles,
 }
 
 struct State {
@@ -24,7 +25,7 @@ struct State {
 
 impl Profiler {
     pub(crate) fn new(config: ProfileConfig, modules: Vec<ModuleSpec>) -> Self {
-        Profiler { state: Mutex::new(State { config, window: VecDeque::new(), tracker: Tracker::new(), modules }) }
+        Profiler { state: Mutex::new(State { config, window: VecDeque::new(), tracker: Tracker::new(), modules }), deep: Default::default() }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
