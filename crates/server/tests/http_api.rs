@@ -1,34 +1,13 @@
 //! The HTTP front door over a real Steward (real sampler, real SQLite file in a temp dir).
 
-use axum::Router;
+mod common;
+
+use axum::http::StatusCode;
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Request, header};
+use common::{HOST, call, call_as, start};
 use serde_json::Value;
-use steward_api::{ApiConfig, Steward};
 use tower::ServiceExt;
-
-const HOST: &str = "127.0.0.1:7878";
-
-fn start() -> (Steward, Router, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let steward = Steward::start(ApiConfig { db_path: dir.path().join("t.db"), ..ApiConfig::default() }).unwrap();
-    let app = steward_server::router(steward.clone(), None, 7878);
-    (steward, app, dir)
-}
-
-async fn call(app: &Router, method: &str, uri: &str, body: Option<&str>) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri).header(header::HOST, HOST);
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-    }
-    let req = req.body(Body::from(body.unwrap_or("").to_string())).unwrap();
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    let json = serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
-    (status, json)
-}
 
 #[tokio::test]
 async fn inventory_reports_this_machine() {
@@ -87,8 +66,7 @@ async fn bad_requests_get_a_400_with_a_message() {
 #[tokio::test]
 async fn foreign_hosts_and_origins_are_refused() {
     let (_s, app, _d) = start();
-    let req = Request::builder().uri("/api/status").header(header::HOST, "attacker.example:7878").body(Body::empty()).unwrap();
-    assert_eq!(app.clone().oneshot(req).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(call_as(&app, "GET", "/api/status", "attacker.example:7878", None).await.0, StatusCode::FORBIDDEN);
     let req = Request::builder()
         .uri("/api/status")
         .header(header::HOST, HOST)

@@ -1,36 +1,9 @@
 //! `/resources/profile` and the module routes over a real Steward (real sampler, real SQLite).
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use serde_json::Value;
-use steward_api::{ApiConfig, Steward};
-use tower::ServiceExt;
+mod common;
 
-const HOST: &str = "127.0.0.1:7878";
-
-fn start() -> (Steward, Router, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let steward = Steward::start(ApiConfig { db_path: dir.path().join("t.db"), ..ApiConfig::default() }).unwrap();
-    let app = steward_server::router(steward.clone(), None, 7878);
-    (steward, app, dir)
-}
-
-async fn call(app: &Router, method: &str, uri: &str, host: &str, body: Option<&str>) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri).header(header::HOST, host);
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-    }
-    let res = app.clone().oneshot(req.body(Body::from(body.unwrap_or("").to_string())).unwrap()).await.unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into())))
-}
-
-async fn post(app: &Router, uri: &str, body: &str) -> (StatusCode, Value) {
-    call(app, "POST", uri, HOST, Some(body)).await
-}
+use axum::http::StatusCode;
+use common::{call, call_as, post, start};
 
 #[tokio::test]
 async fn system_profile_right_after_start_says_history_is_lacking() {
@@ -74,7 +47,7 @@ async fn bad_profile_requests_are_4xx_with_a_message() {
         assert!(res["error"].as_str().unwrap().contains(says), "{body}: {res}");
     }
     // The Host guard covers /resources too.
-    let (status, _) = call(&app, "POST", "/resources/profile", "evil.example:7878", Some(r#"{"profiling_type":"system"}"#)).await;
+    let (status, _) = call_as(&app, "POST", "/resources/profile", "evil.example:7878", Some(r#"{"profiling_type":"system"}"#)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
@@ -82,11 +55,11 @@ async fn bad_profile_requests_are_4xx_with_a_message() {
 async fn modules_are_saved_matched_and_profiled() {
     let (s, app, _d) = start();
     let spec = r#"{"name":"tests","matchers":[{"kind":"user","name":"nobody-here"},{"kind":"pids","pids":[1]}]}"#;
-    let (status, body) = call(&app, "PUT", "/api/modules", HOST, Some(spec)).await;
+    let (status, body) = call(&app, "PUT", "/api/modules", Some(spec)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, bad) = call(&app, "PUT", "/api/modules", HOST, Some(r#"{"name":"a.b","matchers":[]}"#)).await;
+    let (status, bad) = call(&app, "PUT", "/api/modules", Some(r#"{"name":"a.b","matchers":[]}"#)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
-    let (_, list) = call(&app, "GET", "/api/modules", HOST, None).await;
+    let (_, list) = call(&app, "GET", "/api/modules", None).await;
     assert_eq!(list[0]["name"], "tests");
 
     let (status, body) = post(&app, "/resources/profile", r#"{"id":"m","profiling_type":"module","module_name":"tests"}"#).await;
@@ -110,8 +83,30 @@ async fn modules_are_saved_matched_and_profiled() {
     };
     assert!(found.await, "module.tests.rss never reached history");
 
-    let (status, _) = call(&app, "DELETE", "/api/modules/tests", HOST, None).await;
+    let (status, _) = call(&app, "DELETE", "/api/modules/tests", None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, body) = call(&app, "DELETE", "/api/modules/tests", HOST, None).await;
+    let (status, body) = call(&app, "DELETE", "/api/modules/tests", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
+#[tokio::test]
+async fn a_deep_profile_of_a_module_runs_and_ends_by_itself() {
+    let (_s, app, _d) = start();
+    let pid = std::process::id();
+    let spec = format!(r#"{{"name":"me","matchers":[{{"kind":"pids","pids":[{pid}]}}]}}"#);
+    assert_eq!(call(&app, "PUT", "/api/modules", Some(&spec)).await.0, StatusCode::OK);
+    let (status, body) = post(&app, "/api/modules/me/deep-profile", r#"{"duration_s":301}"#).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("300"));
+    let (status, _) = post(&app, "/api/modules/nope/deep-profile", r#"{"duration_s":1}"#).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = post(&app, "/api/modules/me/deep-profile", r#"{"duration_s":1,"interval_ms":100}"#).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["state"], "running");
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    let (status, body) = call(&app, "GET", "/api/modules/me/deep-profile", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((body["state"].as_str(), body["remaining_ms"].as_i64()), (Some("finished"), Some(0)), "{body}");
+    // This test process runs several threads (the runtime's, the sampler's): each is listed.
+    assert!(body["threads"].as_array().unwrap().len() >= 2, "{body}");
 }

@@ -31,6 +31,7 @@ pub fn api() -> Router<Steward> {
         .route("/profile/thresholds", get(profile::thresholds))
         .route("/modules", get(profile::modules).put(profile::put_module))
         .route("/modules/{name}", axum::routing::delete(profile::delete_module))
+        .route("/modules/{name}/deep-profile", get(profile::deep_profile).post(profile::start_deep_profile))
         .fallback(|| async { crate::error::HttpError {
             status: axum::http::StatusCode::NOT_FOUND,
             message: "no such API route".into(),

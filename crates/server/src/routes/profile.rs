@@ -5,6 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use steward_api::Steward;
+use steward_core::profile::deep::{DeepProfile, DeepProfileRequest};
 use steward_core::profile::module::ModuleSpec;
 use steward_core::profile::{ProfileEvent, ProfileRequest, ProfileResponse, Thresholds};
 
@@ -50,4 +51,17 @@ pub async fn events(State(s): State<Steward>, Query(p): Query<EventsParams>) -> 
 
 pub async fn thresholds(State(s): State<Steward>) -> Json<Thresholds> {
     Json(s.thresholds())
+}
+
+/// Starts a time-limited deep profile of one module (202: it runs on; GET follows it).
+pub async fn start_deep_profile(
+    State(s): State<Steward>,
+    Path(name): Path<String>,
+    JsonBody(req): JsonBody<DeepProfileRequest>,
+) -> Result<(StatusCode, Json<DeepProfile>), HttpError> {
+    Ok((StatusCode::ACCEPTED, Json(s.start_deep_profile(&name, req)?)))
+}
+
+pub async fn deep_profile(State(s): State<Steward>, Path(name): Path<String>) -> Result<Json<DeepProfile>, HttpError> {
+    Ok(Json(s.deep_profile(&name)?))
 }
