@@ -58,7 +58,8 @@ export interface Backend {
   /** Rejects with the server's reason (a refused token or fingerprint) so the user sees it. */
   addNode(request: AddNodeRequest): Promise<void>;
   removeNode(id: string): Promise<void>;
-  drainNode(id: string): Promise<void>;
+  /** Drains a node (no new work; running work finishes), or with `draining` false takes it back. */
+  drainNode(id: string, draining: boolean): Promise<void>;
   executions(): Promise<Execution[]>;
   /** POST /resources/distributed, operation `distribute`; rejects with the server's reason (400). */
   distribute(task: Record<string, unknown>): Promise<DistributeResponse>;

@@ -91,23 +91,24 @@ describe('HttpBackend', () => {
   it('speaks the cluster contract and shows a refused token', async () => {
     const { f, calls } = fakeFetch({
       '/api/nodes': () => Response.json({ error: 'agent 127.0.0.1:7443 refused the token (unauthenticated)' }, { status: 400 }),
-      '/api/nodes/probe': () => Response.json({ fingerprint: 'ab:cd' }),
+      '/api/nodes/probe': () => Response.json({ address: '127.0.0.1:7443', fingerprint: 'sha256:abcd' }),
       '/api/nodes/n%2F1': () => new Response(null, { status: 204 }),
       '/api/nodes/n1/drain': () => new Response(null, { status: 204 }),
       '/api/executions': () => Response.json([]),
     });
     const b = new HttpBackend('http://h/', f);
-    expect(await b.probeNode('127.0.0.1:7443')).toEqual({ fingerprint: 'ab:cd' });
+    expect(await b.probeNode('127.0.0.1:7443')).toEqual({ address: '127.0.0.1:7443', fingerprint: 'sha256:abcd' });
     expect(JSON.parse(calls.at(-1)!.init!.body as string)).toEqual({ address: '127.0.0.1:7443' });
-    const req = { address: '127.0.0.1:7443', token: 't', fingerprint: 'ab:cd' };
+    const req = { address: '127.0.0.1:7443', token: 't', fingerprint: 'sha256:abcd' };
     await expect(b.addNode(req)).rejects.toThrow('refused the token');
     expect(calls.at(-1)!.init!.method).toBe('POST');
     expect(JSON.parse(calls.at(-1)!.init!.body as string)).toEqual(req);
     await b.removeNode('n/1');
     expect(calls.at(-1)!.init!.method).toBe('DELETE');
-    await b.drainNode('n1');
+    await b.drainNode('n1', false);
     expect(calls.at(-1)!.url).toBe('http://h/api/nodes/n1/drain');
     expect(calls.at(-1)!.init!.method).toBe('POST');
+    expect(JSON.parse(calls.at(-1)!.init!.body as string)).toEqual({ draining: false });
     expect(await b.executions()).toEqual([]);
     const ok = { request_id: 'r', timestamp: 't', operation: 'distribute', result: { task_id: 't1', execution_id: 'e1', partitions: [], assignments: [] } };
     const { f: f2, calls: c2 } = fakeFetch({ '/resources/distributed': () => Response.json(ok) });

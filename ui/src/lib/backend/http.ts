@@ -161,8 +161,8 @@ export class HttpBackend implements Backend {
   async removeNode(id: string): Promise<void> {
     await this.request(`api/nodes/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
-  async drainNode(id: string): Promise<void> {
-    await this.request(`api/nodes/${encodeURIComponent(id)}/drain`, { method: 'POST' });
+  async drainNode(id: string, draining: boolean): Promise<void> {
+    await this.request(`api/nodes/${encodeURIComponent(id)}/drain`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ draining }) });
   }
   distribute(task: Record<string, unknown>): Promise<DistributeResponse> {
     // Beside /api, at the path the issue names.

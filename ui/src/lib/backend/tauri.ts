@@ -93,8 +93,8 @@ export class TauriBackend implements Backend {
   removeNode(id: string): Promise<void> {
     return call('remove_node', { id });
   }
-  drainNode(id: string): Promise<void> {
-    return call('drain_node', { id });
+  drainNode(id: string, draining: boolean): Promise<void> {
+    return call('drain_node', { id, draining });
   }
   distribute(task: Record<string, unknown>): Promise<DistributeResponse> {
     return call('distributed', { request: { operation: 'distribute', task } });

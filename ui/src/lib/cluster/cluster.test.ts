@@ -16,6 +16,8 @@ const node = (id: string, over: Partial<ClusterNode> = {}): ClusterNode => ({
   phi: null,
   last_heartbeat_ms: null,
   error: null,
+  fingerprint: null,
+  limits_mechanism: null,
   inventory: null,
   latest: null,
   ...over,
@@ -137,10 +139,10 @@ describe('nodes', () => {
     expect(fingerprintsMatch('', '')).toBe(false);
   });
   it('refuses a fingerprint that differs from the pasted one, accepts a blank or matching one', () => {
-    expect(confirmProblem({ fingerprint: 'ab:cd' }, '')).toBeNull();
-    expect(confirmProblem({ fingerprint: 'ab:cd' }, 'ABCD')).toBeNull();
-    expect(confirmProblem({ fingerprint: 'ab:cd' }, 'ab:ce')).toMatch(/differs/);
-    expect(confirmProblem({ fingerprint: null }, 'ab')).toBeNull();
+    const probe = { address: 'a:1', fingerprint: 'sha256:abcd' };
+    expect(confirmProblem(probe, '')).toBeNull();
+    expect(confirmProblem(probe, 'AB:CD')).toBeNull();
+    expect(confirmProblem(probe, 'sha256:abce')).toMatch(/differs/);
   });
   it('validates addresses', () => {
     expect(addressProblem('127.0.0.1:7443')).toBeNull();
@@ -161,11 +163,12 @@ const part = (index: number, over: Partial<PartitionStatus> = {}): PartitionStat
   straggler: false,
   speculative: false,
   log_tail: [],
+  error: null,
   ...over,
 });
 
 describe('executions', () => {
-  const exec = (id: string, created_ms: number, partitions: PartitionStatus[]): Execution => ({ execution_id: id, task_id: 't', status: 'running', progress: 0.5, created_ms, partitions });
+  const exec = (id: string, created_ms: number, partitions: PartitionStatus[]): Execution => ({ execution_id: id, task_id: 't', status: 'running', progress: 0.5, created_ms, finished_ms: null, error: null, partitions });
   it('sums up partitions: states, retries, stragglers, speculative copies, nodes', () => {
     const s = summarize(
       exec('e', 0, [

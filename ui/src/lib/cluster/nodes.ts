@@ -80,10 +80,9 @@ export type AddStep =
   | { step: 'adding'; probe: ProbeResult }
   | { step: 'done' };
 
-/** Whether the confirm step may add: a presented fingerprint must equal the one the user pasted
- *  (when they pasted one); a plain-text agent has nothing to pin. */
+/** Whether the confirm step may add: the presented fingerprint must equal the one the user
+ *  pasted (when they pasted one). */
 export function confirmProblem(probe: ProbeResult, pasted: string): string | null {
-  if (probe.fingerprint === null) return null;
   if (pasted.trim() && !fingerprintsMatch(probe.fingerprint, pasted))
     return 'The fingerprint the agent presents differs from the one you entered: do not add it unless you know why it changed.';
   return null;

@@ -1,59 +1,24 @@
-// Wire types of the cluster and of distributed executions, as the contract of issue 4 states them.
-// Hand-written until the Rust side exports them through ts-rs (then these become re-exports of
-// ../bindings/, like ../alloc/wire.ts).
-import type { Inventory, Snapshot } from '../types';
+// Wire types of the cluster and of distributed executions: the node and execution views are
+// generated from the Rust types by ts-rs (../bindings/); the rest is as the api crate states it.
+export type { NodeState } from '../bindings/NodeState';
+export type { NodeView as ClusterNode } from '../bindings/NodeView';
+export type { ExecStatus } from '../bindings/ExecStatus';
+export type { ExecutionSummary as Execution } from '../bindings/ExecutionSummary';
+export type { PartState } from '../bindings/PartState';
+export type { PartitionSummary as PartitionStatus } from '../bindings/PartitionSummary';
 
-export type NodeState = 'up' | 'suspect' | 'down' | 'draining';
-
-/** One node as `GET /api/nodes` lists it (the local machine included, id "local"). */
-export interface ClusterNode {
-  id: string;
-  address: string;
-  name: string;
-  state: NodeState;
-  /** Suspicion level of the phi-accrual failure detector; null before enough heartbeats. */
-  phi: number | null;
-  last_heartbeat_ms: number | null;
-  /** Why the node is unreachable or refused (bad token, fingerprint mismatch, ...). */
-  error: string | null;
-  inventory: Inventory | null;
-  latest: Snapshot | null;
-}
-
-/** `POST /api/nodes/probe`: the certificate fingerprint the agent presents (null: plain text). */
+/** `POST /api/nodes/probe`: the certificate fingerprint the agent presents (`sha256:…`). */
 export interface ProbeResult {
-  fingerprint: string | null;
+  address: string;
+  fingerprint: string;
 }
 
-/** `POST /api/nodes`. */
+/** `POST /api/nodes`: the fingerprint the user confirmed (omitted only for a plain-text
+ *  agent on loopback). */
 export interface AddNodeRequest {
   address: string;
   token: string;
-  fingerprint: string | null;
-}
-
-export interface PartitionStatus {
-  index: number;
-  node: string | null;
-  state: string;
-  progress: number;
-  attempts: number;
-  straggler: boolean;
-  speculative: boolean;
-  log_tail: string[];
-  error?: string | null;
-}
-
-/** One execution as `GET /api/executions` lists it. */
-export interface Execution {
-  execution_id: string;
-  task_id: string;
-  status: string;
-  progress: number;
-  created_ms: number;
-  finished_ms?: number | null;
-  error?: string | null;
-  partitions: PartitionStatus[];
+  fingerprint?: string;
 }
 
 /** The answer of `POST /resources/distributed` with operation `distribute`. */
