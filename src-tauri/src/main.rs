@@ -47,6 +47,8 @@ fn main() -> Result<()> {
             profile_commands::put_module,
             profile_commands::delete_module,
             profile_commands::profile_events,
+            profile_commands::start_deep_profile,
+            profile_commands::deep_profile,
             commands::resources,
             commands::reservations,
             commands::allocate,

@@ -1,7 +1,7 @@
 //! Profiling commands: one-line adapters over `Steward`, the same operations as
 //! `POST /resources/profile` and the `/api/modules` routes.
 
-use steward_api::{ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse, Steward};
+use steward_api::{DeepProfile, DeepProfileRequest, ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse, Steward};
 use tauri::State;
 
 /// Runs a blocking `Steward` call (SQLite, model fitting) off the UI thread.
@@ -36,4 +36,15 @@ pub async fn delete_module(steward: State<'_, Steward>, name: String) -> Result<
 pub async fn profile_events(steward: State<'_, Steward>, since_ms: i64) -> Result<Vec<ProfileEvent>, String> {
     let s = steward.inner().clone();
     blocking(move || s.profile_events(since_ms)).await
+}
+
+/// Starts a time-limited deep profile of one module (`POST /api/modules/{name}/deep-profile`).
+#[tauri::command]
+pub fn start_deep_profile(steward: State<'_, Steward>, module: String, request: DeepProfileRequest) -> Result<DeepProfile, String> {
+    steward.start_deep_profile(&module, request).map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub fn deep_profile(steward: State<'_, Steward>, module: String) -> Result<DeepProfile, String> {
+    steward.deep_profile(&module).map_err(|e| e.to_string())
 }
