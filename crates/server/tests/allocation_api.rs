@@ -13,7 +13,17 @@ use tower::ServiceExt;
 fn start(dir: &tempfile::TempDir) -> (Steward, Router) {
     let mut config = ApiConfig { db_path: dir.path().join("t.db"), ..ApiConfig::default() };
     config.sampler.gpus = false;
-    let steward = Steward::start(config).unwrap();
+    // Background threads of a just-dropped service may hold it (and its lock) for a moment.
+    let mut tries = 0;
+    let steward = loop {
+        match Steward::start(config.clone()) {
+            Err(e) if tries < 50 && e.to_string().contains("in use by another Steward") => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            other => break other.unwrap(),
+        }
+    };
     let app = steward_server::router(steward.clone(), None, 7878);
     (steward, app)
 }
