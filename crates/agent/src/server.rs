@@ -135,11 +135,22 @@ impl Bound {
         }
         let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
         let service = AgentServer::with_interceptor(self.service, CheckToken::new(&self.token));
-        builder
-            .add_service(service)
-            .serve_with_incoming_shutdown(incoming, shutdown)
-            .await
-            .map_err(|e| AgentError::Serve(e.to_string()))
+        // Metrics streams never end by themselves: after the shutdown signal, calls get a
+        // moment to finish and then the connections are dropped.
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = builder.add_service(service).serve_with_incoming_shutdown(incoming, async {
+            let _ = stopped.await;
+        });
+        tokio::pin!(server);
+        tokio::select! {
+            r = &mut server => return r.map_err(|e| AgentError::Serve(e.to_string())),
+            _ = shutdown => {}
+        }
+        let _ = stop.send(());
+        match tokio::time::timeout(std::time::Duration::from_secs(2), server).await {
+            Ok(r) => r.map_err(|e| AgentError::Serve(e.to_string())),
+            Err(_) => Ok(()),
+        }
     }
 
     pub fn tasks(&self) -> Arc<Tasks> {

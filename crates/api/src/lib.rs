@@ -5,6 +5,7 @@
 //! store and the live state and runs the background loops (sampling, rollups and retention).
 
 mod allocation;
+mod cluster;
 mod config;
 mod deep_profile;
 mod error;
@@ -16,6 +17,9 @@ mod service;
 mod status;
 
 pub use allocation::{AllocError, AllocateResponse, AllocateResult, AllocationType, GrantedResources};
+pub use cluster::{AddNode, NodeChange, ProbeRequest, ProbeResult};
+pub use steward_core::cluster::{NodeState, NodeView};
+pub use steward_agent::AgentClient;
 pub use config::{AdapterProbe, ApiConfig};
 pub use steward_telemetry::adapter_probe::serve_probe_if_asked as serve_adapter_probe_if_asked;
 pub use error::ApiError;

@@ -52,6 +52,7 @@ pub(crate) struct Shared {
     wake: Mutex<Sender<()>>,
     pub(crate) allocations: crate::allocation::Allocations,
     pub(crate) profiler: crate::profiler::Profiler,
+    pub(crate) cluster: crate::cluster::Cluster,
 }
 
 struct LoopGuard {
@@ -77,6 +78,7 @@ impl Steward {
         let sampler = Sampler::new(&config.sampler);
         let inventory = collect_inventory(&config);
         let allocations = crate::allocation::Allocations::load(&store, &inventory, &config)?;
+        let cluster = crate::cluster::Cluster::start(store.nodes()?)?;
         let (wake_tx, wake_rx) = channel();
         let (live, _) = broadcast::channel(16);
         let shared = Arc::new(Shared {
@@ -93,6 +95,7 @@ impl Steward {
             wake: Mutex::new(wake_tx),
             allocations,
             profiler,
+            cluster,
         });
         let loop_shared = shared.clone();
         let thread = std::thread::Builder::new()

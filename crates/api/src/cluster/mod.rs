@@ -1,0 +1,269 @@
+//! The cluster manager: nodes the user added by address + token + fingerprint (persisted),
+//! one link per node that dials its agent with backoff and feeds the phi-accrual detector from
+//! the metrics stream, and the node states derived from it (a dropped connection is down at
+//! once). Agent I/O runs on the cluster's own small runtime, so it works under either front
+//! door and outlives no one: dropping the service stops it.
+
+mod link;
+mod node;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use steward_agent::AgentClient;
+use steward_core::cluster::{NodeRecord, NodeState, NodeView, PhiConfig};
+use tokio::sync::broadcast;
+use ts_rs::TS;
+
+use crate::service::{Steward, now_ms};
+use crate::ApiError;
+use node::Node;
+
+/// How often suspicion is re-evaluated between heartbeats.
+const EVALUATE_EVERY: Duration = Duration::from_millis(100);
+/// Adding a node waits this long for the agent to answer.
+const ADD_TIMEOUT: Duration = Duration::from_secs(6);
+
+/// `POST /api/nodes`.
+#[derive(Debug, Clone, Deserialize, Serialize, TS)]
+#[ts(export)]
+pub struct AddNode {
+    pub address: String,
+    pub token: String,
+    /// The fingerprint the user confirmed (from the probe, checked against what stewardd
+    /// printed); omit only for a plain-text agent on loopback.
+    #[serde(default)]
+    #[ts(optional)]
+    pub fingerprint: Option<String>,
+}
+
+/// `POST /api/nodes/probe`: the certificate an agent presents, before anything is trusted.
+#[derive(Debug, Clone, Deserialize, Serialize, TS)]
+#[ts(export)]
+pub struct ProbeRequest {
+    pub address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ProbeResult {
+    pub address: String,
+    pub fingerprint: String,
+}
+
+/// A node's state changed (or it was removed). The executor reschedules on `Down`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeChange {
+    pub id: String,
+    pub state: NodeState,
+    pub at_ms: i64,
+    pub removed: bool,
+}
+
+pub(crate) struct Cluster {
+    inner: Arc<Inner>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+pub(crate) struct Inner {
+    nodes: Mutex<BTreeMap<String, Arc<Node>>>,
+    changes: broadcast::Sender<NodeChange>,
+    phi: PhiConfig,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // May run on an async thread (the last `Steward` dropped in a handler or test).
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl Cluster {
+    /// Starts a link for every stored node.
+    pub(crate) fn start(records: Vec<NodeRecord>) -> Result<Cluster, ApiError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("steward-cluster")
+            .enable_all()
+            .build()
+            .map_err(|e| ApiError::Internal(format!("cannot start the cluster runtime: {e}")))?;
+        let (changes, _) = broadcast::channel(1024);
+        let inner = Arc::new(Inner { nodes: Mutex::new(BTreeMap::new()), changes, phi: PhiConfig::default() });
+        for record in records {
+            inner.insert(runtime.handle(), record);
+        }
+        runtime.spawn(evaluate(Arc::downgrade(&inner)));
+        Ok(Cluster { inner, runtime: Some(runtime) })
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.runtime.as_ref().expect("the runtime lives as long as the cluster").handle()
+    }
+
+    /// Every added node's view and client: what the executor (dispatch) places work on.
+    pub(crate) fn nodes_with_clients(&self, now_ms: i64) -> Vec<(NodeView, Option<AgentClient>)> {
+        self.inner.lock().values().map(|n| (n.view(now_ms), n.client())).collect()
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Arc<Node>>> {
+        self.nodes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn insert(self: &Arc<Self>, rt: &tokio::runtime::Handle, record: NodeRecord) -> Arc<Node> {
+        let node = Arc::new(Node::new(record, self.phi.clone()));
+        let task = rt.spawn(link::run(Arc::downgrade(self), node.clone()));
+        node.set_task(task.abort_handle());
+        self.lock().insert(node.id(), node.clone());
+        node
+    }
+
+    pub(crate) fn publish(&self, change: NodeChange) {
+        let _ = self.changes.send(change);
+    }
+}
+
+/// Re-derives every node's state from phi now; heartbeats alone cannot notice silence.
+async fn evaluate(inner: std::sync::Weak<Inner>) {
+    let mut tick = tokio::time::interval(EVALUATE_EVERY);
+    loop {
+        tick.tick().await;
+        let Some(inner) = inner.upgrade() else { return };
+        let nodes: Vec<_> = inner.lock().values().cloned().collect();
+        for n in nodes {
+            n.refresh(&inner, now_ms());
+        }
+    }
+}
+
+fn normalize_address(address: &str) -> Result<String, ApiError> {
+    let a = address.trim();
+    let ok = a.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+    if !ok || a.contains('/') || a.contains(char::is_whitespace) {
+        return Err(ApiError::InvalidInput(format!("address {address:?}: expected host:port, e.g. 192.168.1.20:7879")));
+    }
+    Ok(a.to_string())
+}
+
+impl Steward {
+    /// Every node: this machine (id `local`) first, then the added ones.
+    pub fn nodes(&self) -> Vec<NodeView> {
+        let latest = self.snapshot();
+        let inventory = self.inventory();
+        let local = NodeView {
+            id: "local".into(),
+            address: "local".into(),
+            name: inventory.hostname.clone(),
+            state: NodeState::Up,
+            phi: None,
+            last_heartbeat_ms: latest.as_ref().map(|s| s.ts_ms),
+            error: None,
+            fingerprint: None,
+            limits_mechanism: None,
+            inventory: Some(inventory),
+            latest: latest.map(|s| (*s).clone()),
+        };
+        let cluster = &self.shared.cluster.inner;
+        let now = now_ms();
+        let mut all = vec![local];
+        all.extend(cluster.lock().values().map(|n| n.view(now)));
+        all
+    }
+
+    /// Connects to `address` over TLS and reports the certificate's fingerprint, trusting
+    /// nothing yet: the user compares it with what `stewardd` printed.
+    pub async fn probe_node(&self, req: ProbeRequest) -> Result<ProbeResult, ApiError> {
+        let address = normalize_address(&req.address)?;
+        let a = address.clone();
+        let fingerprint = self
+            .on_cluster(async move { steward_agent::tls::probe_fingerprint(&a).await })
+            .await?
+            .map_err(|e| ApiError::InvalidInput(e.to_string()))?;
+        Ok(ProbeResult { address, fingerprint })
+    }
+
+    /// Adds a node after proving the token and the pinned certificate with a real call; a
+    /// refusal (wrong token, other certificate, unreachable) is the error, and nothing is kept.
+    pub async fn add_node(&self, req: AddNode) -> Result<NodeView, ApiError> {
+        let address = normalize_address(&req.address)?;
+        if req.token.trim().is_empty() {
+            return Err(ApiError::InvalidInput("token: required (stewardd prints it on first start)".into()));
+        }
+        let fingerprint = req.fingerprint.map(|f| f.trim().to_string()).filter(|f| !f.is_empty());
+        if self.shared.cluster.inner.lock().contains_key(&address) {
+            return Err(ApiError::InvalidInput(format!("{address} is already in the cluster")));
+        }
+        let (a, t, f) = (address.clone(), req.token.trim().to_string(), fingerprint.clone());
+        self.on_cluster(async move {
+            let check = async {
+                let client = AgentClient::connect(&a, &t, f.as_deref()).await?;
+                client.inventory().await
+            };
+            match tokio::time::timeout(ADD_TIMEOUT, check).await {
+                Ok(r) => r.map(|_| ()).map_err(|e| e.to_string()),
+                Err(_) => Err(format!("the agent at {a} did not answer within {} s", ADD_TIMEOUT.as_secs())),
+            }
+        })
+        .await?
+        .map_err(ApiError::InvalidInput)?;
+        let record = NodeRecord { address: address.clone(), token: req.token.trim().to_string(), fingerprint, draining: false, added_ms: now_ms() };
+        let r = record.clone();
+        self.with_store(move |store| Ok(store.put_node(&r)?)).await?;
+        let cluster = &self.shared.cluster;
+        let node = cluster.inner.insert(cluster.handle(), record);
+        Ok(node.view(now_ms()))
+    }
+
+    /// Forgets a node: its link stops and it is not dialed again. Its tasks keep running there.
+    pub async fn remove_node(&self, id: String) -> Result<(), ApiError> {
+        let a = id.clone();
+        if !self.with_store(move |store| Ok(store.delete_node(&a)?)).await? && !self.shared.cluster.inner.lock().contains_key(&id) {
+            return Err(ApiError::NotFound(format!("no node {id:?}")));
+        }
+        if let Some(node) = self.shared.cluster.inner.lock().remove(&id) {
+            node.stop();
+        }
+        self.shared.cluster.inner.publish(NodeChange { id, state: NodeState::Down, at_ms: now_ms(), removed: true });
+        Ok(())
+    }
+
+    /// Drains a node (no new work; running work finishes) or, with `draining = false`, takes
+    /// it back.
+    pub async fn drain_node(&self, id: String, draining: bool) -> Result<NodeView, ApiError> {
+        if id == "local" {
+            return Err(ApiError::InvalidInput("the local node cannot be drained".into()));
+        }
+        let node = self.shared.cluster.inner.lock().get(&id).cloned().ok_or_else(|| ApiError::NotFound(format!("no node {id:?}")))?;
+        let a = id.clone();
+        self.with_store(move |store| Ok(store.set_node_draining(&a, draining)?)).await?;
+        node.set_draining(draining);
+        node.refresh(&self.shared.cluster.inner, now_ms());
+        Ok(node.view(now_ms()))
+    }
+
+    /// A connected client for node `id` (its address), for dispatching work; `None` while the
+    /// node is not connected.
+    pub fn agent(&self, id: &str) -> Option<AgentClient> {
+        self.shared.cluster.inner.lock().get(id).and_then(|n| n.client())
+    }
+
+    /// Node state changes from now on.
+    pub fn node_changes(&self) -> broadcast::Receiver<NodeChange> {
+        self.shared.cluster.inner.changes.subscribe()
+    }
+
+    /// The runtime agent I/O runs on (clients made there keep working from any thread).
+    pub fn cluster_runtime(&self) -> tokio::runtime::Handle {
+        self.shared.cluster.handle().clone()
+    }
+
+    /// Runs `f` on the cluster runtime, where agent connections live.
+    async fn on_cluster<T: Send + 'static>(&self, f: impl Future<Output = T> + Send + 'static) -> Result<T, ApiError> {
+        self.shared.cluster.handle().spawn(f).await.map_err(|e| ApiError::Internal(format!("cluster task failed: {e}")))
+    }
+}

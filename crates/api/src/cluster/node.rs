@@ -1,0 +1,129 @@
+//! One added node's live state: link status, failure detector, last inventory and snapshot.
+
+use std::sync::Mutex;
+
+use steward_agent::{AgentClient, AgentInventory};
+use steward_core::Snapshot;
+use steward_core::cluster::{NodeRecord, NodeState, NodeView, PhiConfig, PhiDetector, node_state};
+use tokio::task::AbortHandle;
+
+use super::{Inner, NodeChange};
+
+pub(crate) struct Node {
+    record: Mutex<NodeRecord>,
+    live: Mutex<Live>,
+    task: Mutex<Option<AbortHandle>>,
+}
+
+struct Live {
+    client: Option<AgentClient>,
+    detector: PhiDetector,
+    error: Option<String>,
+    inventory: Option<AgentInventory>,
+    latest: Option<Snapshot>,
+    state: NodeState,
+}
+
+impl Node {
+    pub(crate) fn new(record: NodeRecord, phi: PhiConfig) -> Node {
+        let live = Live { client: None, detector: PhiDetector::new(phi), error: None, inventory: None, latest: None, state: NodeState::Down };
+        Node { record: Mutex::new(record), live: Mutex::new(live), task: Mutex::new(None) }
+    }
+
+    fn live(&self) -> std::sync::MutexGuard<'_, Live> {
+        self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn record(&self) -> NodeRecord {
+        self.record.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn id(&self) -> String {
+        self.record().address
+    }
+
+    pub(crate) fn set_task(&self, task: AbortHandle) {
+        *self.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+    }
+
+    pub(crate) fn stop(&self) {
+        if let Some(t) = self.task.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            t.abort();
+        }
+    }
+
+    pub(crate) fn set_draining(&self, draining: bool) {
+        self.record.lock().unwrap_or_else(|e| e.into_inner()).draining = draining;
+    }
+
+    pub(crate) fn client(&self) -> Option<AgentClient> {
+        self.live().client.clone()
+    }
+
+    /// The link is up: the first heartbeat starts a fresh silence.
+    pub(crate) fn connected(&self, inner: &Inner, client: AgentClient, inventory: AgentInventory, now_ms: i64) {
+        {
+            let mut l = self.live();
+            l.client = Some(client);
+            l.inventory = Some(inventory);
+            l.error = None;
+            l.detector.reset_arrival();
+            l.detector.heartbeat(now_ms);
+        }
+        self.refresh(inner, now_ms);
+    }
+
+    pub(crate) fn heartbeat(&self, now_ms: i64, snapshot: Option<Snapshot>) {
+        let mut l = self.live();
+        l.detector.heartbeat(now_ms);
+        if let Some(s) = snapshot {
+            l.latest = Some(s);
+        }
+    }
+
+    /// The link is down (or never came up): down at once, with the reason.
+    pub(crate) fn disconnected(&self, inner: &Inner, reason: String, now_ms: i64) {
+        {
+            let mut l = self.live();
+            l.client = None;
+            l.error = Some(reason);
+        }
+        self.refresh(inner, now_ms);
+    }
+
+    /// Recomputes the state and announces a change.
+    pub(crate) fn refresh(&self, inner: &Inner, now_ms: i64) {
+        let draining = self.record().draining;
+        let changed = {
+            let mut l = self.live();
+            let state = node_state(l.client.is_some(), l.detector.phi(now_ms), draining, l.detector.config());
+            (state != l.state).then(|| {
+                l.state = state;
+                state
+            })
+        };
+        if let Some(state) = changed {
+            tracing::info!(node = %self.id(), state = state.as_str(), "node state changed");
+            inner.publish(NodeChange { id: self.id(), state, at_ms: now_ms, removed: false });
+        }
+    }
+
+    pub(crate) fn view(&self, now_ms: i64) -> NodeView {
+        let record = self.record();
+        let l = self.live();
+        let inv = l.inventory.as_ref();
+        NodeView {
+            id: record.address.clone(),
+            name: inv.map(|i| i.inventory.hostname.clone()).unwrap_or_else(|| record.address.clone()),
+            address: record.address,
+            state: l.state,
+            phi: l.client.as_ref().and(l.detector.phi(now_ms)),
+            last_heartbeat_ms: l.detector.last_heartbeat_ms(),
+            error: l.error.clone(),
+            fingerprint: record.fingerprint,
+            limits_mechanism: inv.map(|i| i.limits_mechanism.clone()),
+            inventory: inv.map(|i| i.inventory.clone()),
+            latest: l.latest.clone(),
+        }
+    }
+}
