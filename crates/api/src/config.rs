@@ -18,6 +18,7 @@ pub struct ApiConfig {
     /// Bottleneck thresholds, the rules' window and configured modules.
     pub profile: ProfileConfig,
     pub adapter_probe: AdapterProbe,
+    pub dispatch: crate::dispatch::DispatchSettings,
 }
 
 /// How the inventory enumerates graphics adapters.
@@ -47,6 +48,7 @@ impl Default for ApiConfig {
             maintenance_interval_ms: 60_000,
             profile: ProfileConfig::default(),
             adapter_probe: AdapterProbe::InProcess,
+            dispatch: Default::default(),
         }
     }
 }

@@ -7,6 +7,7 @@
 mod allocation;
 mod cluster;
 mod config;
+mod dispatch;
 mod deep_profile;
 mod error;
 mod logging;
@@ -21,6 +22,10 @@ pub use cluster::{AddNode, NodeChange, ProbeRequest, ProbeResult};
 pub use steward_core::cluster::{NodeState, NodeView};
 pub use steward_agent::AgentClient;
 pub use config::{AdapterProbe, ApiConfig};
+pub use dispatch::{
+    Assignment, DispatchNode, DispatchSettings, DistributeResult, DistributedOperation, DistributedResponse, DistributedResult, Liveness, MonitorResult,
+    NoNodes, NodeSource, PlannedPartition, StaticNodes,
+};
 pub use steward_telemetry::adapter_probe::serve_probe_if_asked as serve_adapter_probe_if_asked;
 pub use error::ApiError;
 pub use logging::init_logging;

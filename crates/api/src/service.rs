@@ -53,6 +53,7 @@ pub(crate) struct Shared {
     pub(crate) allocations: crate::allocation::Allocations,
     pub(crate) profiler: crate::profiler::Profiler,
     pub(crate) cluster: crate::cluster::Cluster,
+    pub(crate) dispatch: crate::dispatch::Dispatcher,
 }
 
 struct LoopGuard {
@@ -79,6 +80,7 @@ impl Steward {
         let inventory = collect_inventory(&config);
         let allocations = crate::allocation::Allocations::load(&store, &inventory, &config)?;
         let cluster = crate::cluster::Cluster::start(store.nodes()?)?;
+        let dispatch = crate::dispatch::Dispatcher::load(&store, config.dispatch.clone())?;
         let (wake_tx, wake_rx) = channel();
         let (live, _) = broadcast::channel(16);
         let shared = Arc::new(Shared {
@@ -96,6 +98,7 @@ impl Steward {
             allocations,
             profiler,
             cluster,
+            dispatch,
         });
         let loop_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -104,6 +107,7 @@ impl Steward {
             .map_err(|e| ApiError::Internal(format!("cannot start the sampler thread: {e}")))?;
         let guard = LoopGuard { shared: shared.clone(), thread: Mutex::new(Some(thread)) };
         crate::allocation::spawn_ticker(Arc::downgrade(&shared));
+        crate::dispatch::spawn_driver(Arc::downgrade(&shared));
         Ok(Steward { shared, _guard: Arc::new(guard) })
     }
 

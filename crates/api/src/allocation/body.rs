@@ -146,7 +146,7 @@ impl Parsed {
     }
 }
 
-fn typed<T: serde::de::DeserializeOwned>(field: &str, v: &Value) -> Result<T, FieldError> {
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(field: &str, v: &Value) -> Result<T, FieldError> {
     serde_path_to_error::deserialize(v).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." { field.to_string() } else { format!("{field}.{path}") };

@@ -3,7 +3,7 @@
 //! before answering. A failed commit reloads the scheduler from the store, so memory never runs
 //! ahead of what is on disk.
 
-mod body;
+pub(crate) mod body;
 mod local_node;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -101,6 +101,15 @@ fn transact<T>(shared: &Shared, op: impl FnOnce(&mut Scheduler, &mut Store, i64)
     }
     committed?;
     result
+}
+
+/// Runs `f` on the scheduler ticked to now, with the store, committing what it changed: the
+/// executor places partition attempts this way, so they obey priorities and reservations.
+pub(crate) fn with_scheduler<T>(shared: &Shared, f: impl FnOnce(&mut Scheduler, &mut Store, i64) -> T) -> Result<T, ApiError> {
+    transact(shared, |sched, store, now| Ok(f(sched, store, now))).map_err(|e| match e {
+        AllocError::Api(e) => e,
+        other => ApiError::Internal(other.to_string()),
+    })
 }
 
 /// Commits `changes` and the answer under `request_id` in one transaction.

@@ -1,0 +1,404 @@
+//! The executor loop: on every wake-up (an agent reported, a task arrived) or every 50 ms it
+//! declares lost the attempts of nodes that went down, lets the engine start what may start
+//! (placing through the allocation engine), writes the changed executions *before* sending
+//! anything, then sends start orders (batched per node), cancels, and re-attaches to attempts
+//! it is not watching (after a restart, or a dropped stream).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use steward_agent::proto::{TaskEvent, TaskSpec as ProtoSpec};
+use steward_agent::{AgentClient, AgentError};
+use steward_core::dispatch::{Action, AttemptState, ExecStatus, Grant, PartitionAsk, Placer, StartOrder, TaskKind, Unconstrained, batch, execution_of};
+
+use super::agent_io::{Line, classify, outcome, proto_spec, start};
+use super::{DispatchNode, Liveness, views};
+use crate::service::{Shared, now_ms};
+
+/// Collects the attempts the engine releases outside a scheduler pass; the next pass frees
+/// their allocations.
+#[derive(Default)]
+pub(crate) struct Releases(pub Vec<String>);
+
+impl Placer for Releases {
+    fn place(&mut self, _: &str, _: &str, _: &PartitionAsk, _: i64) -> Option<Grant> {
+        None
+    }
+    fn release(&mut self, attempt_id: &str, _: i64) {
+        self.0.push(attempt_id.to_string());
+    }
+}
+
+/// Runs the loop on its own small runtime until the service stops.
+pub(crate) fn spawn(shared: Weak<Shared>) {
+    let _ = std::thread::Builder::new().name("steward-dispatch".into()).spawn(move || {
+        let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("steward-dispatch-io").enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => return tracing::error!("dispatch runtime failed to start: {e}"),
+        };
+        if let Some(s) = shared.upgrade() {
+            let _ = s.dispatch.handle.set(rt.handle().clone());
+            let _ = s.dispatch.shared.set(shared.clone());
+        }
+        rt.block_on(async move {
+            loop {
+                let Some(s) = shared.upgrade() else { return };
+                if s.is_stopping() {
+                    return;
+                }
+                step(&s);
+                let weak = Arc::downgrade(&s);
+                drop(s);
+                // Wait for a wake-up without keeping the service alive.
+                let wait = async {
+                    let Some(s) = weak.upgrade() else { return };
+                    let d = &s.dispatch;
+                    let _ = tokio::time::timeout(Duration::from_millis(50), d.wake.notified()).await;
+                };
+                wait.await;
+            }
+        });
+    });
+}
+
+/// Runs a task noop-style (no resources, no slot): the agent acknowledges it without a process.
+fn asks_nothing(kind: TaskKind, t: &steward_core::dispatch::TaskSpec) -> bool {
+    kind == TaskKind::Noop || (t.cores == 0 && t.memory_bytes == 0 && t.gpus == 0)
+}
+
+fn step(shared: &Arc<Shared>) {
+    let d = &shared.dispatch;
+    let nodes = d.node_source().dispatch_nodes();
+    let cfg = d.settings.engine;
+    let grace = d.settings.reattach_grace_ms;
+    let started = d.started_ms;
+    let result = crate::allocation::with_scheduler(shared, |sched, store, now| {
+        let Ok(mut st) = d.state.lock() else { return Vec::new() };
+        let mut actions = Vec::new();
+        let mut rel = Releases::default();
+        // Liveness: a node that was up and is no longer (or never came back after a restart)
+        // loses what it ran; a node seen up again takes new work, its lost attempts stay lost.
+        let running_nodes: Vec<String> = st.execs.values().filter(|e| e.status == ExecStatus::Running).flat_map(|e| e.running_attempts().map(|a| a.node.clone())).collect();
+        let mut candidates: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
+        candidates.extend(running_nodes);
+        candidates.sort();
+        candidates.dedup();
+        for id in candidates {
+            let node = nodes.iter().find(|n| n.id == id);
+            let reachable = node.is_some_and(|n| n.liveness != Liveness::Down && n.client.is_some());
+            if node.is_some_and(|n| n.liveness == Liveness::Up && n.client.is_some()) {
+                st.seen_up.insert(id.clone());
+                st.declared_down.remove(&id);
+            }
+            let lost = !reachable && (st.seen_up.contains(&id) || now - started > grace);
+            if lost && !st.declared_down.contains(&id) {
+                st.declared_down.insert(id.clone());
+                st.seen_up.remove(&id);
+                let ids: Vec<String> = st.execs.values().filter(|e| e.running_attempts().any(|a| a.node == id)).map(|e| e.id.clone()).collect();
+                for eid in ids {
+                    if let Some(e) = st.execs.get_mut(&eid) {
+                        actions.extend(e.node_down(&id, &cfg, &mut rel, now));
+                    }
+                    st.dirty.insert(eid.clone());
+                    st.settle(&eid, now);
+                }
+            }
+        }
+        st.releases.append(&mut rel.0);
+        for r in std::mem::take(&mut st.releases) {
+            sched.cancel(&r, now);
+        }
+        for n in &nodes {
+            sched.add_node(n.resources.clone());
+        }
+        let mut real = views(&nodes, &st.execs);
+        // No-op work holds no resources, so it takes no slot.
+        let mut free: Vec<_> = real.iter().cloned().map(|mut v| {
+            v.slots = u32::MAX / 2;
+            v
+        }).collect();
+        let running: Vec<String> = st.execs.values().filter(|e| e.status == ExecStatus::Running).map(|e| e.id.clone()).collect();
+        let super::State { execs, locality, dirty, .. } = &mut *st;
+        for id in running {
+            let Some(e) = execs.get_mut(&id) else { continue };
+            let acts = if asks_nothing(e.task.kind, &e.task) {
+                e.tick(&mut free, locality, &cfg, &mut Unconstrained, now)
+            } else {
+                e.tick(&mut real, locality, &cfg, sched, now)
+            };
+            if !acts.is_empty() {
+                dirty.insert(id.clone());
+                actions.extend(acts);
+            }
+        }
+        // Write-ahead: an attempt is on disk before any agent hears of it.
+        let ids: Vec<String> = std::mem::take(dirty).into_iter().collect();
+        if let Err(e) = store.put_executions(ids.iter().filter_map(|id| execs.get(id))) {
+            tracing::error!("writing executions failed: {e}; holding back {} start orders", actions.len());
+            dirty.extend(ids);
+            actions.retain(|a| !matches!(a, Action::Start(_)));
+        }
+        actions
+    });
+    let actions = match result {
+        Ok(a) => a,
+        Err(e) => return tracing::warn!("dispatch pass failed: {e}"),
+    };
+    carry_out(shared, &nodes, actions);
+    reattach(shared, &nodes);
+}
+
+fn client_of(nodes: &[DispatchNode], id: &str) -> Option<AgentClient> {
+    nodes.iter().find(|n| n.id == id).and_then(|n| n.client.clone())
+}
+
+fn carry_out(shared: &Arc<Shared>, nodes: &[DispatchNode], actions: Vec<Action>) {
+    let d = &shared.dispatch;
+    let mut starts = Vec::new();
+    let mut cancels = Vec::new();
+    for a in actions {
+        match a {
+            Action::Start(o) => starts.push(o),
+            c @ Action::Cancel { .. } => cancels.push(c),
+        }
+    }
+    send_cancels(nodes, cancels);
+    if starts.is_empty() {
+        return;
+    }
+    let specs: HashMap<String, (ProtoSpec, bool)> = {
+        let Ok(mut st) = d.state.lock() else { return };
+        let mut out = HashMap::new();
+        for o in &starts {
+            if let Some(e) = st.execs.get(&o.execution_id) {
+                let noop = o.kind == TaskKind::Noop;
+                out.insert(o.attempt_id.clone(), (proto_spec(o, &e.task), noop));
+            }
+            if o.kind != TaskKind::Noop {
+                st.attached.insert(o.attempt_id.clone());
+                st.outputs.0.insert(o.attempt_id.clone(), (Vec::new(), 0));
+            }
+        }
+        out
+    };
+    let batched = d.settings.max_batch > 1;
+    for (node, group) in batch::batches(starts, d.settings.max_batch) {
+        let client = client_of(nodes, &node);
+        let shared = shared.clone();
+        let group: Vec<(StartOrder, ProtoSpec, bool)> =
+            group.into_iter().filter_map(|o| specs.get(&o.attempt_id).cloned().map(|(s, noop)| (o, s, noop))).collect();
+        tokio::spawn(async move {
+            let Some(client) = client else {
+                let failed = group.iter().map(|(o, ..)| (o.attempt_id.clone(), Err(format!("node {node} has no connection")), Vec::new())).collect();
+                return finish(&shared, failed);
+            };
+            let specs: Vec<ProtoSpec> = group.iter().map(|(_, s, _)| s.clone()).collect();
+            match start(&client, specs, batched).await {
+                Ok(statuses) => {
+                    let by_id: HashMap<&str, _> = statuses.iter().map(|s| (s.task_id.as_str(), s)).collect();
+                    let mut done = Vec::new();
+                    for (o, spec, noop) in &group {
+                        match by_id.get(o.attempt_id.as_str()) {
+                            Some(s) if *noop => {
+                                if let Some(out) = outcome(s) {
+                                    done.push((o.attempt_id.clone(), out, Vec::new()));
+                                }
+                            }
+                            Some(_) => {
+                                tokio::spawn(watch(shared.clone(), client.clone(), o.attempt_id.clone(), spec.clone()));
+                            }
+                            None => done.push((o.attempt_id.clone(), Err("the agent did not acknowledge the task".into()), Vec::new())),
+                        }
+                    }
+                    finish(&shared, done);
+                }
+                Err(e) => {
+                    let why = e.to_string();
+                    finish(&shared, group.iter().map(|(o, ..)| (o.attempt_id.clone(), Err(why.clone()), Vec::new())).collect());
+                }
+            }
+        });
+    }
+}
+
+fn send_cancels(nodes: &[DispatchNode], cancels: Vec<Action>) {
+    for c in cancels {
+        let Action::Cancel { attempt_id, node } = c else { continue };
+        if let Some(client) = client_of(nodes, &node) {
+            tokio::spawn(async move {
+                if let Err(e) = client.cancel_task(&attempt_id).await {
+                    tracing::debug!("cancelling {attempt_id} on {node}: {e}");
+                }
+            });
+        }
+    }
+}
+
+/// Cancels from outside the loop (the user cancelled an execution).
+pub(crate) fn carry_out_cancels(shared: &Arc<Shared>, actions: Vec<Action>) {
+    let nodes = shared.dispatch.node_source().dispatch_nodes();
+    let cancels: Vec<Action> = actions.into_iter().filter(|a| matches!(a, Action::Cancel { .. })).collect();
+    for c in cancels {
+        let Action::Cancel { attempt_id, node } = c else { continue };
+        if let (Some(client), Some(rt)) = (client_of(&nodes, &node), shared.dispatch.handle.get()) {
+            rt.spawn(async move { client.cancel_task(&attempt_id).await });
+        }
+    }
+}
+
+/// Feeds ended attempts to the engine: (attempt, outcome, output lines).
+fn finish(shared: &Arc<Shared>, done: Vec<(String, Result<(), String>, Vec<String>)>) {
+    if done.is_empty() {
+        return;
+    }
+    let d = &shared.dispatch;
+    let cfg = d.settings.engine;
+    let now = now_ms();
+    let mut actions = Vec::new();
+    {
+        let Ok(mut st) = d.state.lock() else { return };
+        let mut rel = Releases::default();
+        for (attempt, result, output) in done {
+            st.attached.remove(&attempt);
+            st.outputs.0.remove(&attempt);
+            let Some(eid) = execution_of(&attempt).map(str::to_string) else { continue };
+            let Some(e) = st.execs.get_mut(&eid) else { continue };
+            let (ok, error) = match result {
+                Ok(()) => (true, None),
+                Err(e) => (false, Some(e)),
+            };
+            let (_, acts) = e.finished(&attempt, ok, output, error, &cfg, &mut rel, now);
+            actions.extend(acts);
+            st.dirty.insert(eid.clone());
+            st.settle(&eid, now);
+        }
+        st.releases.append(&mut rel.0);
+    }
+    d.bump();
+    if !actions.is_empty() {
+        send_cancels(&d.node_source().dispatch_nodes(), actions);
+    }
+    d.wake.notify_one();
+}
+
+/// Watches an attempt to its end. An agent that does not know the attempt (the control center
+/// stopped between writing it down and sending it) is sent it now: RunTask is idempotent by id,
+/// so this never starts it twice.
+async fn watch(shared: Arc<Shared>, client: AgentClient, attempt: String, spec: ProtoSpec) {
+    let mut stream = match client.watch_task(&attempt, 0).await {
+        Ok(s) => s,
+        Err(AgentError::Rpc { code: tonic::Code::NotFound, .. }) => match client.run_task(spec).await {
+            Ok(_) => match client.watch_task(&attempt, 0).await {
+                Ok(s) => s,
+                Err(_) => return detach(&shared, &attempt),
+            },
+            Err(e) => return finish(&shared, vec![(attempt, Err(e.to_string()), Vec::new())]),
+        },
+        Err(_) => return detach(&shared, &attempt),
+    };
+    loop {
+        match stream.message().await {
+            Ok(Some(ev)) => {
+                if on_event(&shared, &attempt, ev) {
+                    return;
+                }
+            }
+            // The stream broke: the node's liveness decides; if it stays up we re-attach.
+            Ok(None) | Err(_) => return detach(&shared, &attempt),
+        }
+    }
+}
+
+fn detach(shared: &Arc<Shared>, attempt: &str) {
+    if let Ok(mut st) = shared.dispatch.state.lock() {
+        st.attached.remove(attempt);
+    }
+}
+
+/// One watch event; true when the attempt ended.
+fn on_event(shared: &Arc<Shared>, attempt: &str, ev: TaskEvent) -> bool {
+    let d = &shared.dispatch;
+    let tail = d.settings.log_tail;
+    let max_lines = d.settings.engine.max_output_lines;
+    let end = ev.status.as_ref().and_then(outcome);
+    let output = {
+        let Ok(mut st) = d.state.lock() else { return true };
+        let mut checkpoint = None;
+        let mut texts = Vec::with_capacity(ev.lines.len());
+        let buf = st.outputs.0.entry(attempt.to_string()).or_default();
+        for l in &ev.lines {
+            // Lines are numbered; a re-attached stream may repeat what was seen.
+            if l.number < buf.1 {
+                continue;
+            }
+            buf.1 = l.number + 1;
+            match classify(&l.text, l.stderr) {
+                Line::Output(t) => {
+                    if buf.0.len() < max_lines {
+                        buf.0.push(t.to_string());
+                    }
+                }
+                Line::Checkpoint(t) => checkpoint = Some(t.to_string()),
+                Line::Control | Line::Stderr => {}
+            }
+            texts.push(l.text.clone());
+        }
+        let progress = ev.status.as_ref().map(|s| s.progress).filter(|p| *p >= 0.0);
+        if let Some(eid) = execution_of(attempt).map(str::to_string) {
+            if let Some(e) = st.execs.get_mut(&eid) {
+                e.observe(attempt, progress, checkpoint.clone(), &texts, tail);
+                if checkpoint.is_some() {
+                    st.dirty.insert(eid);
+                }
+            }
+        }
+        if end.is_none() {
+            return false;
+        }
+        st.outputs.0.remove(attempt).map(|b| b.0).unwrap_or_default()
+    };
+    finish(shared, vec![(attempt.to_string(), end.unwrap_or(Ok(())), output)]);
+    true
+}
+
+/// Starts watching running process attempts nobody watches (after a restart, or a broken
+/// stream) on nodes that are reachable.
+fn reattach(shared: &Arc<Shared>, nodes: &[DispatchNode]) {
+    let d = &shared.dispatch;
+    let mut todo = Vec::new();
+    {
+        let Ok(mut st) = d.state.lock() else { return };
+        let mut want = Vec::new();
+        for e in st.execs.values().filter(|e| e.status == ExecStatus::Running && e.task.kind == TaskKind::Process) {
+            for p in &e.partitions {
+                for a in p.attempts.iter().filter(|a| a.state == AttemptState::Running) {
+                    if st.attached.contains(&a.id) || st.declared_down.contains(&a.node) {
+                        continue;
+                    }
+                    let Some(client) = nodes.iter().find(|n| n.id == a.node && n.liveness != Liveness::Down).and_then(|n| n.client.clone()) else { continue };
+                    let order = StartOrder {
+                        attempt_id: a.id.clone(),
+                        execution_id: e.id.clone(),
+                        partition: p.index,
+                        node: a.node.clone(),
+                        kind: e.task.kind,
+                        argv: e.task.argv(p.index, &p.input),
+                        resume: p.checkpoint.clone(),
+                        gpus: a.gpus.clone(),
+                        speculative: a.speculative,
+                    };
+                    want.push((client, a.id.clone(), proto_spec(&order, &e.task)));
+                }
+            }
+        }
+        for (client, id, spec) in want {
+            st.attached.insert(id.clone());
+            st.outputs.0.insert(id.clone(), (Vec::new(), 0));
+            todo.push((client, id, spec));
+        }
+    }
+    for (client, id, spec) in todo {
+        tokio::spawn(watch(shared.clone(), client, id, spec));
+    }
+}

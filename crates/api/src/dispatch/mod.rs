@@ -1,0 +1,370 @@
+//! Distributed execution as the front doors see it: `POST /resources/distributed`, the
+//! executions list, and the executor that drives partitions on agents.
+//!
+//! The engine (steward-core's `dispatch`) decides; this module feeds it what agents report,
+//! places attempts through the allocation engine, persists every execution before an attempt
+//! is sent (so a restart re-attaches instead of starting it again), and carries out the
+//! engine's actions over the node protocol.
+
+mod agent_io;
+pub mod body;
+mod driver;
+mod nodes;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde_json::Value;
+use steward_core::alloc::time::format_rfc3339;
+use steward_core::dispatch::{
+    DispatchConfig, ExecStatus, Execution, ExecutionSummary, GraphState, Locality, NodeView, TaskGraph, TaskSpec, partition_count, plan, split,
+    task_hash,
+};
+
+pub use body::{Assignment, DistributeResult, DistributedOperation, DistributedResponse, DistributedResult, MonitorResult, PlannedPartition};
+pub use nodes::{DispatchNode, Liveness, NoNodes, NodeSource, StaticNodes};
+
+use crate::service::{Steward, now_ms};
+use crate::{AllocError, ApiError};
+
+/// How the executor behaves; `Default` is what `stewardctl serve` uses.
+#[derive(Debug, Clone)]
+pub struct DispatchSettings {
+    pub engine: DispatchConfig,
+    /// Start orders for one node go out in batches of up to this many (1 = one call each).
+    pub max_batch: usize,
+    /// After a restart, how long a node may take to reconnect before what it ran is retried.
+    pub reattach_grace_ms: i64,
+    /// Log lines kept per partition for the UI.
+    pub log_tail: usize,
+}
+
+impl Default for DispatchSettings {
+    fn default() -> Self {
+        DispatchSettings { engine: DispatchConfig::default(), max_batch: 256, reattach_grace_ms: 10_000, log_tail: 20 }
+    }
+}
+
+pub(crate) struct Dispatcher {
+    pub(crate) state: Mutex<State>,
+    pub(crate) wake: tokio::sync::Notify,
+    /// Set by `set_dispatch_nodes`; otherwise the cluster manager's nodes.
+    pub(crate) nodes: RwLock<Option<Arc<dyn NodeSource>>>,
+    pub(crate) shared: std::sync::OnceLock<std::sync::Weak<crate::service::Shared>>,
+    pub(crate) settings: DispatchSettings,
+    next_id: AtomicU64,
+    pub(crate) started_ms: i64,
+    /// Bumped whenever an attempt ends: waiters re-check their execution.
+    changed: tokio::sync::watch::Sender<u64>,
+    /// The executor's runtime, for work started from outside it (cancels).
+    pub(crate) handle: std::sync::OnceLock<tokio::runtime::Handle>,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub(crate) execs: BTreeMap<String, Execution>,
+    /// task id → its latest execution.
+    pub(crate) by_task: HashMap<String, String>,
+    pub(crate) graph: TaskGraph,
+    pub(crate) locality: Locality,
+    /// Executions changed since they were last written.
+    pub(crate) dirty: BTreeSet<String>,
+    /// Attempts whose allocations the next scheduler pass releases.
+    pub(crate) releases: Vec<String>,
+    /// Nodes seen up since this process started, and nodes declared down (until seen up again).
+    pub(crate) seen_up: HashSet<String>,
+    pub(crate) declared_down: HashSet<String>,
+    /// Attempts with a live watch stream.
+    pub(crate) attached: HashSet<String>,
+    pub(crate) outputs: agent_io::Outputs,
+}
+
+impl Dispatcher {
+    /// Loads executions from the store; unfinished ones are re-attached by the driver.
+    pub(crate) fn load(store: &steward_store::Store, settings: DispatchSettings) -> Result<Dispatcher, ApiError> {
+        let mut st = State::default();
+        for e in store.load_executions(500)? {
+            st.adopt(e);
+        }
+        Ok(Dispatcher {
+            state: Mutex::new(st),
+            wake: tokio::sync::Notify::new(),
+            nodes: RwLock::new(None),
+            shared: std::sync::OnceLock::new(),
+            settings,
+            next_id: AtomicU64::new(0),
+            started_ms: now_ms(),
+            changed: tokio::sync::watch::channel(0).0,
+            handle: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, ApiError> {
+        self.state.lock().map_err(|_| ApiError::Internal("dispatch state lock poisoned".into()))
+    }
+
+    fn new_id(&self, prefix: &str) -> String {
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        format!("{prefix}{:x}{:x}{n}", now_ms(), std::process::id())
+    }
+
+    pub(crate) fn bump(&self) {
+        self.changed.send_modify(|n| *n += 1);
+    }
+
+    pub(crate) fn node_source(&self) -> Arc<dyn NodeSource> {
+        match self.nodes.read().ok().and_then(|n| n.clone()) {
+            Some(n) => n,
+            None => match self.shared.get() {
+                Some(w) => Arc::new(nodes::ClusterNodes(w.clone())),
+                None => Arc::new(NoNodes),
+            },
+        }
+    }
+}
+
+impl State {
+    /// Takes in an execution (loaded or new): graph, task index.
+    fn adopt(&mut self, e: Execution) {
+        self.graph.add(&e.task_id, e.task.depends_on.clone(), e.task.lazy);
+        match e.status {
+            ExecStatus::Succeeded => self.graph.set_state(&e.task_id, GraphState::Succeeded),
+            ExecStatus::Failed | ExecStatus::Cancelled => self.graph.set_state(&e.task_id, GraphState::Failed),
+            ExecStatus::Running => self.graph.set_state(&e.task_id, GraphState::Released),
+            ExecStatus::Waiting => {}
+        }
+        self.by_task.insert(e.task_id.clone(), e.id.clone());
+        self.execs.insert(e.id.clone(), e);
+    }
+
+    /// Lets released tasks run (their dependencies are done and someone wants them).
+    pub(crate) fn release(&mut self, task_ids: Vec<String>) {
+        for t in task_ids {
+            if let Some(e) = self.by_task.get(&t).and_then(|id| self.execs.get_mut(id)) {
+                e.release_to_run();
+                self.dirty.insert(e.id.clone());
+            }
+        }
+    }
+
+    /// Records a finished execution in the graph, releasing (or failing) its dependents.
+    pub(crate) fn settle(&mut self, exec_id: &str, now: i64) {
+        let Some(e) = self.execs.get(exec_id) else { return };
+        if !e.status.is_terminal() {
+            return;
+        }
+        let released = self.graph.completed(&e.task_id.clone(), e.status == ExecStatus::Succeeded);
+        self.release(released);
+        for doomed in self.graph.doomed() {
+            self.graph.set_state(&doomed, GraphState::Failed);
+            if let Some(d) = self.by_task.get(&doomed).and_then(|id| self.execs.get_mut(id)) {
+                d.status = ExecStatus::Failed;
+                d.finished_ms = Some(now);
+                d.error = Some("a task it depends on failed".into());
+                self.dirty.insert(d.id.clone());
+            }
+        }
+    }
+}
+
+/// The cluster's free capacity as the balancer sees it (new work only on nodes that are up).
+pub(crate) fn views(nodes: &[DispatchNode], execs: &BTreeMap<String, Execution>) -> Vec<NodeView> {
+    let mut busy: HashMap<&str, u32> = HashMap::new();
+    for a in execs.values().filter(|e| e.status == ExecStatus::Running).flat_map(|e| e.running_attempts()) {
+        *busy.entry(a.node.as_str()).or_default() += 1;
+    }
+    nodes
+        .iter()
+        .map(|n| NodeView {
+            name: n.id.clone(),
+            slots: n.resources.cores.max(1),
+            busy: busy.get(n.id.as_str()).copied().unwrap_or(0),
+            available: n.liveness == Liveness::Up && n.client.is_some(),
+        })
+        .collect()
+}
+
+impl Steward {
+    /// Attaches the cluster whose nodes distributed tasks run on.
+    pub fn set_dispatch_nodes(&self, source: Arc<dyn NodeSource>) {
+        if let Ok(mut n) = self.shared.dispatch.nodes.write() {
+            *n = Some(source);
+        }
+        self.shared.dispatch.wake.notify_one();
+    }
+
+    /// Registers a dataset with the nodes that hold it (placement prefers them).
+    pub fn register_dataset(&self, dataset: steward_core::dispatch::Dataset) -> Result<(), ApiError> {
+        self.shared.dispatch.lock()?.locality.datasets.insert(dataset.name.clone(), dataset);
+        Ok(())
+    }
+
+    /// `POST /resources/distributed`: `distribute` a task, or `monitor` an execution.
+    pub async fn distributed(&self, body: Value) -> Result<DistributedResponse, AllocError> {
+        let (id, parsed) = body::parse(&body).map_err(AllocError::Invalid)?;
+        let d = &self.shared.dispatch;
+        let request_id = id.unwrap_or_else(|| d.new_id("req-"));
+        let now = now_ms();
+        let (operation, result) = match parsed {
+            body::Parsed::Distribute(task) => (DistributedOperation::Distribute, DistributedResult::Distribute(self.distribute(task).await?)),
+            body::Parsed::Monitor(exec) => (DistributedOperation::Monitor, DistributedResult::Monitor(self.monitor(&exec)?)),
+        };
+        Ok(DistributedResponse { request_id, timestamp: format_rfc3339(now), operation, result })
+    }
+
+    /// Splits `task` by the cluster's capacity, plans where each partition goes, and hands it
+    /// to the executor (or answers with a finished execution's result when it can be reused).
+    pub async fn distribute(&self, mut task: TaskSpec) -> Result<DistributeResult, AllocError> {
+        let errors = task.validate("task");
+        if !errors.is_empty() {
+            return Err(AllocError::Invalid(errors));
+        }
+        let d = &self.shared.dispatch;
+        let task_id = task.id.clone().unwrap_or_else(|| d.new_id("t"));
+        task.id = Some(task_id.clone());
+        let exec_id = d.new_id("x");
+        let now = now_ms();
+        let reused = if task.reuse { self.reusable(&task).await? } else { None };
+        let exec = match reused {
+            Some(old) => {
+                let mut e = Execution::new(exec_id.clone(), task, Vec::new(), Vec::new(), now);
+                e.partitions = old.partitions.clone();
+                e.status = ExecStatus::Succeeded;
+                e.finished_ms = Some(now);
+                e.reused_from = Some(old.id.clone());
+                e
+            }
+            None => {
+                let nodes = d.node_source().dispatch_nodes();
+                let st = d.lock()?;
+                if st.by_task.get(&task_id).and_then(|x| st.execs.get(x)).is_some_and(|e| !e.status.is_terminal()) {
+                    return Err(AllocError::Conflict(format!("task {task_id:?} is already running")));
+                }
+                let views = views(&nodes, &st.execs);
+                let slots = views.iter().filter(|v| v.available).map(|v| v.slots).sum();
+                let count = partition_count(&task, slots, d.settings.engine.partitions_per_slot);
+                let typical = d.settings.engine.default_partition_ms as f64 / 1000.0;
+                let plan = plan(count, &views, &st.locality, task.dataset.as_deref(), typical);
+                let inputs = split(&task.input, count);
+                drop(st);
+                Execution::new(exec_id.clone(), task, inputs, plan, now)
+            }
+        };
+        let result = DistributeResult {
+            task_id: exec.task_id.clone(),
+            partitions: exec.partitions.iter().map(|p| PlannedPartition { index: p.index, input: p.input.clone() }).collect(),
+            assignments: exec.partitions.iter().map(|p| Assignment { partition: p.index, node: p.node().map(str::to_string).or(p.planned_node.clone()) }).collect(),
+            execution_id: exec_id.clone(),
+        };
+        let copy = exec.clone();
+        self.with_store(move |store| Ok(store.put_executions([&copy])?)).await?;
+        let mut st = d.lock()?;
+        st.adopt(exec);
+        let task_id = result.task_id.clone();
+        let released = st.graph.add(&task_id, Vec::new(), false);
+        st.release(released);
+        st.settle(&exec_id, now);
+        drop(st);
+        d.wake.notify_one();
+        Ok(result)
+    }
+
+    /// A finished execution with the same command and inputs, in memory or in the store.
+    async fn reusable(&self, task: &TaskSpec) -> Result<Option<Execution>, ApiError> {
+        let hash = task_hash(task);
+        {
+            let st = self.shared.dispatch.lock()?;
+            if let Some(e) = st.execs.values().rev().find(|e| e.status == ExecStatus::Succeeded && task_hash(&e.task) == hash) {
+                return Ok(Some(e.clone()));
+            }
+        }
+        self.with_store(move |store| {
+            let Some(id) = store.succeeded_execution_with_hash(&hash)? else { return Ok(None) };
+            Ok(store.execution(&id)?)
+        })
+        .await
+    }
+
+    /// The monitor answer; asking for a lazy task's result is what makes it run.
+    pub fn monitor(&self, execution_id: &str) -> Result<MonitorResult, AllocError> {
+        let d = &self.shared.dispatch;
+        let nodes = d.node_source().dispatch_nodes();
+        let mut st = d.lock()?;
+        let Some(task_id) = st.execs.get(execution_id).map(|e| e.task_id.clone()) else {
+            return Err(AllocError::NotFound(format!("no execution {execution_id:?}")));
+        };
+        let released = st.graph.demand(&task_id);
+        let woke = !released.is_empty();
+        st.release(released);
+        let e = &st.execs[execution_id];
+        let state_of = |n: &str| {
+            let down = st.declared_down.contains(n);
+            nodes.iter().find(|x| x.id == n).map(|x| if down { "down" } else { x.liveness.name() }.to_string())
+        };
+        let result = MonitorResult {
+            execution_id: e.id.clone(),
+            status: e.status,
+            progress: e.progress(),
+            node_statuses: e.node_statuses(state_of),
+            stragglers: e.stragglers(),
+            report: e.report(now_ms()),
+        };
+        drop(st);
+        if woke {
+            d.wake.notify_one();
+        }
+        Ok(result)
+    }
+
+    /// Executions, newest first.
+    pub fn executions(&self) -> Result<Vec<ExecutionSummary>, ApiError> {
+        Ok(self.shared.dispatch.lock()?.execs.values().rev().map(Execution::summary).collect())
+    }
+
+    pub fn execution(&self, id: &str) -> Result<ExecutionSummary, ApiError> {
+        let st = self.shared.dispatch.lock()?;
+        st.execs.get(id).map(Execution::summary).ok_or_else(|| ApiError::NotFound(format!("no execution {id:?}")))
+    }
+
+    /// The task's result: the winning attempts' output lines, in partition order.
+    pub fn execution_output(&self, id: &str) -> Result<Vec<String>, ApiError> {
+        let st = self.shared.dispatch.lock()?;
+        st.execs.get(id).map(|e| e.output().cloned().collect()).ok_or_else(|| ApiError::NotFound(format!("no execution {id:?}")))
+    }
+
+    /// Waits until execution `id` has ended (or `timeout` passed) and returns it.
+    pub async fn wait_execution(&self, id: &str, timeout: std::time::Duration) -> Result<ExecutionSummary, ApiError> {
+        let mut rx = self.shared.dispatch.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let e = self.execution(id)?;
+            if e.status.is_terminal() {
+                return Ok(e);
+            }
+            if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
+                return Ok(e);
+            }
+        }
+    }
+
+    /// Cancels an execution: what runs is cancelled on its agents.
+    pub fn cancel_execution(&self, id: &str) -> Result<ExecutionSummary, ApiError> {
+        let d = &self.shared.dispatch;
+        let mut st = d.lock()?;
+        let now = now_ms();
+        let mut releases = driver::Releases::default();
+        let Some(e) = st.execs.get_mut(id) else { return Err(ApiError::NotFound(format!("no execution {id:?}"))) };
+        let actions = e.cancel(&mut releases, now);
+        let summary = e.summary();
+        st.releases.extend(releases.0);
+        st.dirty.insert(id.to_string());
+        st.settle(id, now);
+        drop(st);
+        driver::carry_out_cancels(&self.shared, actions);
+        d.wake.notify_one();
+        Ok(summary)
+    }
+}
+
+pub(crate) use driver::spawn as spawn_driver;

@@ -1,0 +1,132 @@
+//! The executor against real agents in this process (loopback, plain text): a partitioned job
+//! whose every item leaves a line, lost nodes, reuse, lazy dependents, and the REST shapes.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use serde_json::json;
+use steward_agent::{AgentClient, AgentConfig};
+use steward_api::{AdapterProbe, AllocError, ApiConfig, DispatchNode, DistributedResult, Liveness, StaticNodes, Steward};
+use steward_core::alloc::NodeResources;
+use steward_core::dispatch::{ExecStatus, InputSpec, TaskSpec};
+
+struct Agent {
+    client: AgentClient,
+    _dir: tempfile::TempDir,
+}
+
+async fn agent() -> Agent {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = AgentConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_owned());
+    config.plain_text = true;
+    let bound = steward_agent::bind(config).await.unwrap();
+    let client = AgentClient::connect(&bound.addr.to_string(), &bound.token, None).await.unwrap();
+    tokio::spawn(bound.serve(std::future::pending()));
+    Agent { client, _dir: dir }
+}
+
+fn node(id: &str, client: &AgentClient, cores: u32) -> DispatchNode {
+    DispatchNode {
+        id: id.into(),
+        liveness: Liveness::Up,
+        client: Some(client.clone()),
+        resources: NodeResources { node: id.into(), cores, memory_bytes: 1 << 30, labels: Default::default(), gpus: vec![], accelerators: vec![] },
+    }
+}
+
+fn steward(dir: &tempfile::TempDir) -> Steward {
+    let mut config = ApiConfig { db_path: dir.path().join("s.db"), adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() };
+    config.sampler.gpus = false;
+    Steward::start(config).unwrap()
+}
+
+/// Prints every item of its range, one per line.
+fn seq_task(items: u64) -> TaskSpec {
+    TaskSpec::new(vec!["sh".into(), "-c".into(), "i={start}; while [ $i -lt {end} ]; do echo item $i; i=$((i+1)); done".into()], InputSpec::Range { start: 0, end: items })
+}
+
+fn items(n: u64) -> Vec<String> {
+    (0..n).map(|i| format!("item {i}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partitioned_job_runs_across_agents_and_its_result_is_reused() {
+    let (a, b) = (agent().await, agent().await);
+    let dir = tempfile::tempdir().unwrap();
+    let s = steward(&dir);
+    let nodes = Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 2), node("b", &b.client, 2)])));
+    s.set_dispatch_nodes(nodes.clone());
+
+    let r = s.distributed(json!({"id": "req-1", "operation": "distribute", "task": seq_task(200)})).await.unwrap();
+    assert_eq!(r.request_id, "req-1");
+    let DistributedResult::Distribute(d) = r.result else { panic!() };
+    assert_eq!(d.partitions.len(), 32, "4 slots × 8 partitions per slot");
+    assert!(d.assignments.iter().all(|a| a.node.is_some()));
+    let done = s.wait_execution(&d.execution_id, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(done.status, ExecStatus::Succeeded, "{done:?}");
+    assert_eq!(s.execution_output(&d.execution_id).unwrap(), items(200));
+    let used: std::collections::BTreeSet<_> = done.partitions.iter().filter_map(|p| p.node.clone()).collect();
+    assert_eq!(used.len(), 2, "both nodes took work");
+
+    let m = s.distributed(json!({"operation": "monitor", "execution_id": d.execution_id})).await.unwrap();
+    let DistributedResult::Monitor(m) = m.result else { panic!() };
+    assert_eq!((m.status, m.progress, m.report.succeeded), (ExecStatus::Succeeded, 1.0, 32));
+    assert_eq!(m.node_statuses.iter().map(|n| n.succeeded).sum::<u32>(), 32);
+
+    // The same command and input again: reused, nothing runs.
+    let again = s.distribute(seq_task(200)).await.unwrap();
+    let e = s.execution(&again.execution_id).unwrap();
+    assert_eq!(e.status, ExecStatus::Succeeded);
+    assert_eq!(s.execution_output(&again.execution_id).unwrap(), items(200));
+    let mut opt_out = seq_task(200);
+    opt_out.reuse = false;
+    let fresh = s.distribute(opt_out).await.unwrap();
+    assert_eq!(s.wait_execution(&fresh.execution_id, Duration::from_secs(30)).await.unwrap().status, ExecStatus::Succeeded);
+
+    // Unknown executions and operations.
+    assert!(matches!(s.distributed(json!({"operation": "monitor", "execution_id": "nope"})).await, Err(AllocError::NotFound(_))));
+    assert!(matches!(s.distributed(json!({"operation": "fly"})).await, Err(AllocError::Invalid(_))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_declared_down_loses_its_partitions_to_the_others() {
+    let (a, b) = (agent().await, agent().await);
+    let dir = tempfile::tempdir().unwrap();
+    let s = steward(&dir);
+    let nodes = Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 2), node("b", &b.client, 2)])));
+    s.set_dispatch_nodes(nodes.clone());
+    let mut task = TaskSpec::new(vec!["sh".into(), "-c".into(), "sleep 0.3; echo part {start}".into()], InputSpec::Range { start: 0, end: 8 });
+    task.partitions = Some(8);
+    let d = s.distribute(task).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    nodes.set_liveness("b", Liveness::Down);
+    let done = s.wait_execution(&d.execution_id, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(done.status, ExecStatus::Succeeded, "{done:?}");
+    let out = s.execution_output(&d.execution_id).unwrap();
+    assert_eq!(out, (0..8).map(|i| format!("part {i}")).collect::<Vec<_>>(), "every partition once, late results from b discarded");
+    let retried: Vec<_> = done.partitions.iter().filter(|p| p.attempts > 1).collect();
+    assert!(!retried.is_empty());
+    assert!(retried.iter().all(|p| p.node.as_deref() == Some("a")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lazy_dependent_runs_only_when_asked_for_and_after_its_input() {
+    let a = agent().await;
+    let dir = tempfile::tempdir().unwrap();
+    let s = steward(&dir);
+    s.set_dispatch_nodes(Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 2)]))));
+    let mut first = TaskSpec::new(vec!["sh".into(), "-c".into(), "sleep 0.2; echo one".into()], InputSpec::Shards { count: 1 });
+    first.id = Some("first".into());
+    let mut second = TaskSpec::new(vec!["echo".into(), "two".into()], InputSpec::Shards { count: 1 });
+    second.id = Some("second".into());
+    second.depends_on = vec!["first".into()];
+    second.lazy = true;
+    let d2 = s.distribute(second).await.unwrap();
+    let d1 = s.distribute(first).await.unwrap();
+    assert_eq!(s.wait_execution(&d1.execution_id, Duration::from_secs(30)).await.unwrap().status, ExecStatus::Succeeded);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.execution(&d2.execution_id).unwrap().status, ExecStatus::Waiting, "nobody asked for it yet");
+    s.monitor(&d2.execution_id).unwrap();
+    assert_eq!(s.wait_execution(&d2.execution_id, Duration::from_secs(30)).await.unwrap().status, ExecStatus::Succeeded);
+    assert_eq!(s.execution_output(&d2.execution_id).unwrap(), ["two"]);
+}
