@@ -1,6 +1,7 @@
 //! The JSON API under `/api`. Every handler is a one-line call into `Steward`.
 
 mod allocation;
+mod dispatch;
 mod json;
 mod live;
 mod machine;
@@ -26,6 +27,10 @@ pub fn api() -> Router<Steward> {
         .route("/allocations", get(allocation::allocations))
         .route("/allocations/{id}", axum::routing::delete(allocation::cancel_allocation))
         .route("/events", get(allocation::events))
+        .route("/executions", get(dispatch::executions))
+        .route("/executions/{id}", get(dispatch::execution))
+        .route("/executions/{id}/output", get(dispatch::output))
+        .route("/executions/{id}/cancel", post(dispatch::cancel))
         .route("/profile", post(profile::profile))
         .route("/profile/events", get(profile::events))
         .route("/profile/thresholds", get(profile::thresholds))
@@ -43,4 +48,5 @@ pub fn resources() -> Router<Steward> {
     Router::new()
         .route("/resources/profile", post(profile::profile))
         .route("/resources/allocate", post(allocation::allocate))
+        .route("/resources/distributed", post(dispatch::distributed))
 }
