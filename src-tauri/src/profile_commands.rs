@@ -45,6 +45,6 @@ pub fn start_deep_profile(steward: State<'_, Steward>, module: String, request: 
 }
 
 #[tauri::command]
-pub fn deep_profile(steward: State<'_, Steward>, module: String) -> Result<DeepProfile, String> {
+pub fn deep_profile(steward: State<'_, Steward>, module: String) -> Result<Option<DeepProfile>, String> {
     steward.deep_profile(&module).map_err(|e| e.to_string())
 }

@@ -1,6 +1,6 @@
 // The profiling view against the real `stewardctl serve`: with the CPU line drawn at 0 % (through
 // the config file) a CPU finding shows with its evidence and culprits; forecasts say they lack
-// history; modules are created, profiled, refused when invalid, and deleted.
+// history; modules are created, profiled (also deeply, per thread), refused when invalid, and deleted.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,17 @@ describe('profiling view against stewardctl serve', () => {
 
     await page.selectOption('[data-testid=profile-target]', 'steward');
     await page.locator('[data-testid=forecast][data-series="module.steward.cpu"]').waitFor();
+
+    // A deep profile of the module (the server itself, multi-threaded) shows its remaining time,
+    // then ends by itself with a per-thread table.
+    await page.fill('[data-testid=deep-seconds]', '3');
+    await page.click('[data-testid=deep-start]');
+    const status = page.locator('[data-testid=deep-status]');
+    await status.waitFor();
+    expect(await status.textContent()).toMatch(/running, [1-3] s left/);
+    await page.locator('[data-testid=deep-status][data-state=finished]').waitFor({ timeout: 10_000 });
+    expect(await status.textContent()).toMatch(/finished after 3 s, \d+ samples/);
+    expect(await page.locator('[data-testid=deep-thread]').count()).toBeGreaterThan(1);
     // Module usage reaches history like every other series.
     await waitFor('module series in history', async () => {
       const names = await (await fetch(new URL('api/series?prefix=module.steward.', server!.baseUrl))).json();

@@ -53,11 +53,13 @@ impl Steward {
         Ok(report)
     }
 
-    /// The latest deep profile of `module`, running or finished.
-    pub fn deep_profile(&self, module: &str) -> Result<DeepProfile, ApiError> {
-        let all = self.shared.profiler.deep.lock();
-        let p = all.get(module).ok_or_else(|| ApiError::NotFound(format!("no deep profile of {module:?} has been started")))?;
-        Ok(lock(p).report(now_ms()))
+    /// The latest deep profile of `module`, running or finished; `None` when none was started.
+    pub fn deep_profile(&self, module: &str) -> Result<Option<DeepProfile>, ApiError> {
+        let modules = self.modules();
+        if !modules.iter().any(|m| m.name == module) {
+            return Err(crate::profile::unknown_module(module, &modules));
+        }
+        Ok(self.shared.profiler.deep.lock().get(module).map(|p| lock(p).report(now_ms())))
     }
 }
 
@@ -130,19 +132,20 @@ mod tests {
         steward.put_module(ModuleSpec { name: "burner".into(), matchers: vec![Matcher::Pids { pids: vec![pid] }] }).unwrap();
         let bad = steward.start_deep_profile("burner", DeepProfileRequest { duration_s: 301, interval_ms: None });
         assert!(matches!(bad, Err(ApiError::InvalidInput(_))));
-        assert!(matches!(steward.deep_profile("burner"), Err(ApiError::NotFound(_))));
+        assert_eq!(steward.deep_profile("burner").unwrap(), None);
+        assert!(matches!(steward.deep_profile("nope"), Err(ApiError::NotFound(_))));
         assert!(matches!(steward.start_deep_profile("nope", DeepProfileRequest { duration_s: 2, interval_ms: None }), Err(ApiError::NotFound(_))));
 
         let started = steward.start_deep_profile("burner", DeepProfileRequest { duration_s: 2, interval_ms: Some(100) }).unwrap();
         assert_eq!(started.state, DeepState::Running);
         assert!(steward.start_deep_profile("burner", DeepProfileRequest { duration_s: 2, interval_ms: None }).is_err(), "one at a time");
         std::thread::sleep(Duration::from_millis(1_000));
-        let mid = steward.deep_profile("burner").unwrap();
+        let mid = steward.deep_profile("burner").unwrap().unwrap();
         assert_eq!(mid.state, DeepState::Running);
         assert!(mid.remaining_ms > 0 && mid.remaining_ms <= 1_100, "{}", mid.remaining_ms);
         // Nobody stops it: it ends by itself.
         std::thread::sleep(Duration::from_millis(1_600));
-        let done = steward.deep_profile("burner").unwrap();
+        let done = steward.deep_profile("burner").unwrap().unwrap();
         assert_eq!((done.state, done.remaining_ms, done.pids.clone()), (DeepState::Finished, 0, vec![pid]));
         let samples = done.samples;
         assert!((10..=21).contains(&samples), "about 2 s / 100 ms: {samples}");
@@ -151,6 +154,6 @@ mod tests {
         assert!(busy.len() >= 2 && busy.iter().all(|t| t.pid == pid && t.tid != pid), "{:?}", done.threads);
         assert!(done.series.iter().all(|p| p.rss_bytes > 0 && p.threads >= 3));
         std::thread::sleep(Duration::from_millis(300));
-        assert_eq!(steward.deep_profile("burner").unwrap().samples, samples, "no sampling after the end");
+        assert_eq!(steward.deep_profile("burner").unwrap().unwrap().samples, samples, "no sampling after the end");
     }
 }

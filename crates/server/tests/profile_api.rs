@@ -100,6 +100,7 @@ async fn a_deep_profile_of_a_module_runs_and_ends_by_itself() {
     assert!(body["error"].as_str().unwrap().contains("300"));
     let (status, _) = post(&app, "/api/modules/nope/deep-profile", r#"{"duration_s":1}"#).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(call(&app, "GET", "/api/modules/me/deep-profile", None).await, (StatusCode::OK, serde_json::Value::Null));
     let (status, body) = post(&app, "/api/modules/me/deep-profile", r#"{"duration_s":1,"interval_ms":100}"#).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["state"], "running");

@@ -62,6 +62,7 @@ pub async fn start_deep_profile(
     Ok((StatusCode::ACCEPTED, Json(s.start_deep_profile(&name, req)?)))
 }
 
-pub async fn deep_profile(State(s): State<Steward>, Path(name): Path<String>) -> Result<Json<DeepProfile>, HttpError> {
+/// The module's latest deep profile, or `null` when none was started.
+pub async fn deep_profile(State(s): State<Steward>, Path(name): Path<String>) -> Result<Json<Option<DeepProfile>>, HttpError> {
     Ok(Json(s.deep_profile(&name)?))
 }

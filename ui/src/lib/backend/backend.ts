@@ -8,7 +8,7 @@ import type {
   StewardEvent,
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
-import type { ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
+import type { DeepProfile, DeepProfileRequest, ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
 import type { AddNodeRequest, ClusterNode, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
 
 /** The one interface the UI talks to; implemented over Tauri IPC and over HTTP + WebSocket. */
@@ -49,6 +49,10 @@ export interface Backend {
   deleteModule(name: string): Promise<void>;
   /** Bottleneck findings that started or ended since `sinceMs`, oldest first. */
   profileEvents(sinceMs: number): Promise<ProfileEvent[]>;
+  /** Starts a time-limited, higher-rate, per-thread profile of one module; it ends by itself. */
+  startDeepProfile(module: string, request: DeepProfileRequest): Promise<DeepProfile>;
+  /** The module's latest deep profile, running (with its remaining time) or finished; null if none. */
+  deepProfile(module: string): Promise<DeepProfile | null>;
 
   // Cluster and distributed execution (issue 4).
   /** Every node (the local one included, id "local") with its state and latest metrics. */

@@ -8,7 +8,7 @@ import type {
   StewardEvent,
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
-import type { ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
+import type { DeepProfile, DeepProfileRequest, ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
 import type { AddNodeRequest, ClusterNode, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
 import { backoffMs } from '../backoff';
 import { type Backend, BackendError, errorMessage } from './backend';
@@ -147,6 +147,12 @@ export class HttpBackend implements Backend {
   }
   profileEvents(sinceMs: number): Promise<ProfileEvent[]> {
     return this.json(`api/profile/events?since_ms=${Math.floor(sinceMs)}`);
+  }
+  startDeepProfile(module: string, request: DeepProfileRequest): Promise<DeepProfile> {
+    return this.send(`api/modules/${encodeURIComponent(module)}/deep-profile`, 'POST', request);
+  }
+  deepProfile(module: string): Promise<DeepProfile | null> {
+    return this.json(`api/modules/${encodeURIComponent(module)}/deep-profile`);
   }
 
   nodes(): Promise<ClusterNode[]> {

@@ -9,7 +9,7 @@ import type {
   StewardEvent,
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
-import type { ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
+import type { DeepProfile, DeepProfileRequest, ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
 import type { AddNodeRequest, ClusterNode, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
 import { type Backend, BackendError, errorMessage } from './backend';
 
@@ -74,6 +74,12 @@ export class TauriBackend implements Backend {
   }
   profileEvents(sinceMs: number): Promise<ProfileEvent[]> {
     return call('profile_events', { sinceMs: Math.floor(sinceMs) });
+  }
+  startDeepProfile(module: string, request: DeepProfileRequest): Promise<DeepProfile> {
+    return call('start_deep_profile', { module, request });
+  }
+  deepProfile(module: string): Promise<DeepProfile | null> {
+    return call('deep_profile', { module });
   }
   cancelAllocation(id: string): Promise<void> {
     return call('cancel_allocation', { id });

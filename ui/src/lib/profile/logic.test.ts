@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SeriesHistory } from '../types';
-import { accuracyText, amount, evidenceText, forecastChart, forecastStatus, matcherFrom, moduleFrom, sortFindings } from './logic';
+import { accuracyText, amount, deepChart, deepStatus, evidenceText, forecastChart, forecastStatus, matcherFrom, moduleFrom, sortFindings } from './logic';
 import type { Finding, SeriesForecast } from './types';
 
 const finding = (key: string, severity: Finding['severity']): Finding => ({ key, resource: 'cpu', severity, summary: key, culprits: [], evidence: [], since_ms: 0 });
@@ -63,5 +63,19 @@ describe('profiling logic', () => {
     expect(matcherFrom('pids', '12, x')).toMatch(/not a list/);
     expect(moduleFrom('a.b', 'user', 'alice')).toMatch(/letters, digits/);
     expect(moduleFrom('ok', 'user', '  ')).toMatch(/needs a value/);
+  });
+});
+
+describe('deep profile', () => {
+  const base = { module_name: 'm', started_ms: 0, ends_ms: 60_000, interval_ms: 250, pids: [7], threads: [], note: null };
+  it('says the remaining time while running and the length once finished', () => {
+    expect(deepStatus({ ...base, state: 'running', remaining_ms: 41_200, samples: 75, series: [] })).toBe('running, 42 s left');
+    const done = deepStatus({ ...base, state: 'finished', remaining_ms: 0, samples: 240, series: [], note: 'ended early: the module was deleted' });
+    expect(done).toMatch(/^finished after 1(\.0)? ?min.*240 samples — ended early/);
+  });
+  it('charts CPU only once readings exist', () => {
+    expect(deepChart({ ...base, state: 'running', remaining_ms: 1, samples: 1, series: [] })).toBeNull();
+    const point = { ts_ms: 2_000, cpu_pct: 150, rss_bytes: 1, read_bps: null, write_bps: null, threads: 3 };
+    expect(deepChart({ ...base, state: 'running', remaining_ms: 1, samples: 2, series: [point] })?.data).toEqual([[2], [150]]);
   });
 });

@@ -2,7 +2,7 @@
 import type uPlot from 'uplot';
 import { DASH, type Unit, formatBytes, formatDuration, formatRate } from '../format';
 import type { SeriesHistory } from '../types';
-import type { Accuracy, Evidence, Finding, Forecast, Matcher, ModuleSpec, SeriesForecast, Severity } from './types';
+import type { Accuracy, DeepProfile, Evidence, Finding, Forecast, Matcher, ModuleSpec, SeriesForecast, Severity } from './types';
 
 const RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
@@ -138,4 +138,23 @@ export function moduleFrom(name: string, kind: MatcherKind, value: string): Modu
   if (bad) return bad;
   const m = matcherFrom(kind, value);
   return typeof m === 'string' ? m : { name: name.trim(), matchers: [m] };
+}
+
+/** "running, 42 s left" / "finished after 60 s, 240 samples" (+ the server's note). */
+export function deepStatus(p: DeepProfile): string {
+  const head =
+    p.state === 'running'
+      ? `running, ${Math.ceil(p.remaining_ms / 1000)} s left`
+      : `finished after ${formatDuration(p.ends_ms - p.started_ms)}, ${p.samples} sample${p.samples === 1 ? '' : 's'}`;
+  return p.note ? `${head} — ${p.note}` : head;
+}
+
+/** The deep profile's CPU over time (percent of one core); null before two readings exist. */
+export function deepChart(p: DeepProfile): ForecastChart | null {
+  if (p.series.length === 0) return null;
+  return {
+    data: [p.series.map((x) => x.ts_ms / 1000), p.series.map((x) => x.cpu_pct)],
+    names: [`module.${p.module_name}.deep.cpu`],
+    labels: ['CPU (% of a core)'],
+  };
 }

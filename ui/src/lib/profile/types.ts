@@ -2,6 +2,10 @@
 export type { Accuracy } from '../bindings/Accuracy';
 export type { Culprit } from '../bindings/Culprit';
 export type { CurrentUsage } from '../bindings/CurrentUsage';
+export type { DeepPoint } from '../bindings/DeepPoint';
+export type { DeepProfile } from '../bindings/DeepProfile';
+export type { DeepProfileRequest } from '../bindings/DeepProfileRequest';
+export type { ThreadUsage } from '../bindings/ThreadUsage';
 export type { Evidence } from '../bindings/Evidence';
 export type { Finding } from '../bindings/Finding';
 export type { Forecast } from '../bindings/Forecast';
