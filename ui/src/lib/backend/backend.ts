@@ -65,6 +65,8 @@ export interface Backend {
   /** Drains a node (no new work; running work finishes), or with `draining` false takes it back. */
   drainNode(id: string, draining: boolean): Promise<void>;
   executions(): Promise<Execution[]>;
+  /** Cancels an execution's running partitions. */
+  cancelExecution(id: string): Promise<void>;
   /** POST /resources/distributed, operation `distribute`; rejects with the server's reason (400). */
   distribute(task: Record<string, unknown>): Promise<DistributeResponse>;
 }

@@ -93,7 +93,9 @@ describe('HttpBackend', () => {
       '/api/nodes': () => Response.json({ error: 'agent 127.0.0.1:7443 refused the token (unauthenticated)' }, { status: 400 }),
       '/api/nodes/probe': () => Response.json({ address: '127.0.0.1:7443', fingerprint: 'sha256:abcd' }),
       '/api/nodes/n%2F1': () => new Response(null, { status: 204 }),
-      '/api/nodes/n1/drain': () => new Response(null, { status: 204 }),
+      '/api/nodes/n1/drain': () => Response.json({}),
+      '/api/nodes/n1/undrain': () => Response.json({}),
+      '/api/executions/e%2F1/cancel': () => Response.json({}),
       '/api/executions': () => Response.json([]),
     });
     const b = new HttpBackend('http://h/', f);
@@ -105,10 +107,13 @@ describe('HttpBackend', () => {
     expect(JSON.parse(calls.at(-1)!.init!.body as string)).toEqual(req);
     await b.removeNode('n/1');
     expect(calls.at(-1)!.init!.method).toBe('DELETE');
-    await b.drainNode('n1', false);
+    await b.drainNode('n1', true);
     expect(calls.at(-1)!.url).toBe('http://h/api/nodes/n1/drain');
     expect(calls.at(-1)!.init!.method).toBe('POST');
-    expect(JSON.parse(calls.at(-1)!.init!.body as string)).toEqual({ draining: false });
+    await b.drainNode('n1', false);
+    expect(calls.at(-1)!.url).toBe('http://h/api/nodes/n1/undrain');
+    await b.cancelExecution('e/1');
+    expect(calls.at(-1)!.url).toBe('http://h/api/executions/e%2F1/cancel');
     expect(await b.executions()).toEqual([]);
     const ok = { request_id: 'r', timestamp: 't', operation: 'distribute', result: { task_id: 't1', execution_id: 'e1', partitions: [], assignments: [] } };
     const { f: f2, calls: c2 } = fakeFetch({ '/resources/distributed': () => Response.json(ok) });

@@ -168,7 +168,7 @@ export class HttpBackend implements Backend {
     await this.request(`api/nodes/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
   async drainNode(id: string, draining: boolean): Promise<void> {
-    await this.request(`api/nodes/${encodeURIComponent(id)}/drain`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ draining }) });
+    await this.request(`api/nodes/${encodeURIComponent(id)}/${draining ? 'drain' : 'undrain'}`, { method: 'POST' });
   }
   distribute(task: Record<string, unknown>): Promise<DistributeResponse> {
     // Beside /api, at the path the issue names.
@@ -176,6 +176,9 @@ export class HttpBackend implements Backend {
   }
   executions(): Promise<Execution[]> {
     return this.json('api/executions');
+  }
+  async cancelExecution(id: string): Promise<void> {
+    await this.request(`api/executions/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
   }
 
   subscribe(onSnapshot: (s: Snapshot) => void, onError: (e: string) => void): () => void {

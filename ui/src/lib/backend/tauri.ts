@@ -108,6 +108,9 @@ export class TauriBackend implements Backend {
   executions(): Promise<Execution[]> {
     return call('executions');
   }
+  async cancelExecution(id: string): Promise<void> {
+    await call('cancel_execution', { id });
+  }
   icsUrl(): null {
     // The desktop shell has no HTTP origin to download from.
     return null;

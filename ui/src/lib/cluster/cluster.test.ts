@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { snapshot } from '../fixtures';
 import type { Snapshot } from '../types';
 import { EMPTY_FORM, splitArgs, taskFromForm } from './distribute';
-import { isFinished, orderedPartitions, progressText, sortExecutions, stateTone, summarize, summaryText } from './executions';
+import { isFinished, orderedPartitions, triesText, progressText, sortExecutions, stateTone, summarize, summaryText } from './executions';
 import { NodeSeries, nodeMetrics, sparkPath } from './metrics';
 import { accelerators, addressProblem, confirmProblem, fingerprintsMatch, normalizeFingerprint, sortNodes, stateDetail } from './nodes';
 import { poll } from './poll';
@@ -164,6 +164,7 @@ const part = (index: number, over: Partial<PartitionStatus> = {}): PartitionStat
   speculative: false,
   log_tail: [],
   error: null,
+  tries: [],
   ...over,
 });
 
@@ -196,6 +197,15 @@ describe('executions', () => {
     expect(sortExecutions([exec('a', 1, []), exec('b', 2, [])]).map((e) => e.execution_id)).toEqual(['b', 'a']);
     const ps = orderedPartitions([part(1, { speculative: true, node: 'c' }), part(2), part(1), part(0)]);
     expect(ps.map((p) => `${p.index}${p.speculative ? 's' : ''}`)).toEqual(['0', '1', '1s', '2']);
+  });
+  it('tells where each attempt ran and how it ended', () => {
+    const p = part(3, {
+      tries: [
+        { id: 'x1', node: 'a:1', state: 'lost', speculative: false },
+        { id: 'x2', node: 'b:1', state: 'succeeded', speculative: true },
+      ],
+    });
+    expect(triesText(p)).toBe('a:1 lost → b:1 succeeded (speculative)');
   });
   it('formats progress and tells final states', () => {
     expect(progressText(0.426)).toBe('43 %');

@@ -42,6 +42,11 @@ export function summaryText(s: ExecutionSummary): string {
   return parts.join(' · ');
 }
 
+/** "a lost → b succeeded (speculative)": where each attempt ran and how it ended, oldest first. */
+export function triesText(p: PartitionStatus): string {
+  return p.tries.map((t) => `${t.node} ${t.state}${t.speculative ? ' (speculative)' : ''}`).join(' → ');
+}
+
 /** A 0..1 progress as "42 %", clamped (the server's value is shown, never extrapolated). */
 export function progressText(p: number | null | undefined): string {
   if (p === null || p === undefined || !Number.isFinite(p)) return '—';
