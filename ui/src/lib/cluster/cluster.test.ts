@@ -96,10 +96,10 @@ describe('node series', () => {
       { ts: 600, v: null },
       { ts: 1000, v: 100 },
     ];
-    expect(sparkPath(pts, 100, 20, 1000, 100)).toBe('M0.0 20.0 L50.0 10.0 M100.0 0.0');
-    expect(sparkPath([], 100, 20, 1000, 100)).toBe('');
+    expect(sparkPath(pts, 100, 22, 1000, 100)).toBe('M0.0 21.0 L50.0 11.0 M100.0 1.0');
+    expect(sparkPath([], 100, 22, 1000, 100)).toBe('');
     // Auto-scaled (watts): the largest value sits below the top.
-    expect(sparkPath([{ ts: 0, v: 10 }], 100, 22, 1000, null)).toBe('M100.0 2.0');
+    expect(sparkPath([{ ts: 0, v: 10 }], 100, 22, 1000, null)).toBe('M100.0 2.8');
   });
 });
 

@@ -127,7 +127,8 @@ export function sparkPath(points: Point[], width: number, height: number, window
       continue;
     }
     const x = width - ((end - p.ts) / windowMs) * width;
-    const y = height - (Math.min(Math.max(p.v, 0), top) / top) * height;
+    // 1 px inside the box, so 0 % and 100 % stay visible.
+    const y = height - 1 - (Math.min(Math.max(p.v, 0), top) / top) * (height - 2);
     d += `${pen ? 'L' : 'M'}${x.toFixed(1)} ${y.toFixed(1)} `;
     pen = true;
   }
