@@ -21,6 +21,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct AgentClient {
     grpc: Grpc<InterceptedService<Channel, AddToken>>,
     address: String,
+    plain_text: bool,
 }
 
 /// What `Inventory` answers, decoded.
@@ -50,6 +51,7 @@ impl AgentClient {
             .http2_keep_alive_interval(Duration::from_secs(10))
             .keep_alive_timeout(Duration::from_secs(5));
         let unreachable = |e: tonic::transport::Error| classify_transport(address, fingerprint, &e);
+        let plain_text = fingerprint.is_none_or(str::is_empty);
         let channel = match fingerprint.filter(|f| !f.is_empty()) {
             Some(fp) => {
                 let config = pinned_client_config(fp);
@@ -74,7 +76,7 @@ impl AgentClient {
             }
         };
         let grpc = Grpc::with_interceptor(channel, AddToken::new(token)?).max_decoding_message_size(64 << 20);
-        Ok(AgentClient { grpc, address: address.to_string() })
+        Ok(AgentClient { grpc, address: address.to_string(), plain_text })
     }
 
     pub fn address(&self) -> &str {
@@ -82,7 +84,15 @@ impl AgentClient {
     }
 
     fn status(&self, s: tonic::Status) -> AgentError {
-        classify_status(&self.address, s)
+        let lost = matches!(s.code(), tonic::Code::Cancelled | tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Internal);
+        match classify_status(&self.address, s) {
+            // A TLS agent hangs up on plain text without a word; say the likely reason.
+            AgentError::Rpc { .. } | AgentError::Unreachable { .. } if self.plain_text && lost => AgentError::Unreachable {
+                address: self.address.clone(),
+                reason: "the connection closed without an answer: the agent probably requires TLS — give its certificate fingerprint".into(),
+            },
+            e => e,
+        }
     }
 
     pub async fn inventory(&self) -> Result<AgentInventory, AgentError> {

@@ -112,7 +112,7 @@ pub struct CancelArgs {
     reservation: bool,
 }
 
-fn call(target: &Target, method: &str, path: &str, body: Option<Value>) -> Result<(u16, Value)> {
+pub(crate) fn call(target: &Target, method: &str, path: &str, body: Option<Value>) -> Result<(u16, Value)> {
     let url = format!("{}{path}", target.url.trim_end_matches('/'));
     let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
     let reach = || format!("cannot reach Steward at {} (is `stewardctl serve` running?)", target.url);

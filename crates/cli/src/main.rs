@@ -2,6 +2,7 @@
 
 mod alloc;
 mod bench;
+mod node;
 mod profile;
 mod serve;
 mod ui_dir;
@@ -35,6 +36,9 @@ enum Command {
     Queue(alloc::QueueArgs),
     /// Cancel an allocation (or, with --reservation, delete a reservation).
     Cancel(alloc::CancelArgs),
+    /// Cluster nodes: add (by address, token and fingerprint), remove, drain, list.
+    #[command(subcommand)]
+    Node(node::NodeCommand),
     /// Measure Steward against baselines measured in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -49,6 +53,7 @@ fn main() -> Result<()> {
         Command::Serve(args) => serve::serve(args),
         Command::Snapshot(args) => serve::snapshot(args),
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Node(cmd) => node::run(cmd),
         Command::Allocate(args) => alloc::allocate(args),
         Command::Reserve(args) => alloc::reserve(args),
         Command::Queue(args) => alloc::queue(args),

@@ -216,6 +216,11 @@ impl Steward {
         self.with_store(move |store| Ok(store.put_node(&r)?)).await?;
         let cluster = &self.shared.cluster;
         let node = cluster.inner.insert(cluster.handle(), record);
+        // The link dials again by itself; answer once it is up so the caller sees it live.
+        let deadline = std::time::Instant::now() + Duration::from_secs(3);
+        while node.view(now_ms()).state == NodeState::Down && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         Ok(node.view(now_ms()))
     }
 

@@ -93,7 +93,7 @@ fn phi(elapsed: f64, mean: f64, std: f64) -> f64 {
     let e = (-y * (1.5976 + 0.070566 * y * y)).exp();
     let p = if elapsed > mean { e / (1.0 + e) } else { 1.0 - 1.0 / (1.0 + e) };
     // The tail underflows to 0 far out: that is certainty, kept finite for comparisons and JSON.
-    (-p.max(1e-300).log10()).min(300.0)
+    (-p.max(1e-300).log10()).clamp(0.0, 300.0)
 }
 
 #[cfg(test)]

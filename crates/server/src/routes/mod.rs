@@ -5,6 +5,7 @@ mod dispatch;
 mod json;
 mod live;
 mod machine;
+mod nodes;
 mod profile;
 
 use axum::Router;
@@ -20,6 +21,12 @@ pub fn api() -> Router<Steward> {
         .route("/series", get(machine::series))
         .route("/visibility", post(machine::visibility))
         .route("/live", get(live::live))
+        .route("/nodes", get(nodes::list).post(nodes::add))
+        .route("/nodes/live", get(nodes::live))
+        .route("/nodes/probe", post(nodes::probe))
+        .route("/nodes/{id}", axum::routing::delete(nodes::remove))
+        .route("/nodes/{id}/drain", post(nodes::drain))
+        .route("/nodes/{id}/undrain", post(nodes::undrain))
         .route("/resources", get(allocation::resources))
         .route("/reservations", get(allocation::reservations))
         .route("/reservations.ics", get(allocation::reservations_ics))
