@@ -110,3 +110,61 @@ pub fn wait_for<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> O
     }
     None
 }
+
+/// A `stewardd` child on a free loopback port (TLS unless `--no-tls` is passed in `extra`);
+/// continued and killed when dropped.
+pub struct Agent {
+    pub child: Child,
+    pub address: String,
+    pub token: String,
+    /// `None` for a plain-text agent.
+    pub fingerprint: Option<String>,
+}
+
+impl Agent {
+    /// Starts `stewardd --token <token> --state-dir <state> <extra>` and reads what it prints.
+    pub fn start(state: &Path, token: &str, extra: &[&str]) -> Result<Agent> {
+        let mut child = Command::new(binary("stewardd"))
+            .args(["--listen", "127.0.0.1:0", "--no-adapters", "--token", token, "--state-dir"])
+            .arg(state)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+        let (mut address, mut fingerprint) = (None, None);
+        for line in lines.by_ref() {
+            let line = line?;
+            if let Some(a) = line.strip_prefix("stewardd listening on ") {
+                address = Some(a.trim().to_string());
+            }
+            if let Some(f) = line.strip_prefix("fingerprint: ") {
+                fingerprint = Some(f.trim().to_string());
+                break;
+            }
+        }
+        // Keep reading: a closed pipe would end the agent at its next line.
+        std::thread::spawn(move || lines.for_each(drop));
+        let fingerprint = fingerprint.context("stewardd printed no fingerprint line")?;
+        Ok(Agent {
+            child,
+            address: address.context("stewardd printed no address")?,
+            token: token.to_string(),
+            fingerprint: fingerprint.starts_with("sha256:").then_some(fingerprint),
+        })
+    }
+
+    /// Sends `sig` (e.g. `STOP`, `CONT`, `KILL`) to the agent.
+    pub fn signal(&self, sig: &str) {
+        let status = Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status().expect("kill");
+        assert!(status.success(), "kill -{sig} failed");
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-CONT", &self.child.id().to_string()]).status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
