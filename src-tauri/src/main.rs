@@ -3,6 +3,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod node_commands;
 mod profile_commands;
 
 use std::path::PathBuf;
@@ -57,6 +58,11 @@ fn main() -> Result<()> {
             commands::allocations,
             commands::cancel_allocation,
             commands::events,
+            node_commands::nodes,
+            node_commands::probe_node,
+            node_commands::add_node,
+            node_commands::remove_node,
+            node_commands::drain_node,
         ])
         .on_window_event(|window, event| {
             // A minimised or hidden window slows sampling; history stays at ≤ 10 s resolution.
