@@ -88,6 +88,8 @@ export interface Agent {
   /** `sha256:...`, or null when it serves plain text. */
   fingerprint: string | null;
   log: () => string;
+  /** Sends a signal (SIGKILL, SIGSTOP, SIGCONT) to the agent process. */
+  signal: (sig: NodeJS.Signals) => void;
   stop: () => Promise<void>;
 }
 
@@ -114,7 +116,7 @@ export function startAgent(extraArgs: string[] = []): Promise<Agent> {
       const fp = log.match(/^fingerprint: (.+)$/m)?.[1];
       if (addr && token && fp) {
         clearTimeout(timer);
-        resolve({ address: addr, token, fingerprint: fp.startsWith('sha256:') ? fp.trim() : null, log: () => log, stop });
+        resolve({ address: addr, token, fingerprint: fp.startsWith('sha256:') ? fp.trim() : null, log: () => log, signal: (sig) => child.kill(sig), stop });
       }
     });
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
