@@ -91,7 +91,7 @@ export class TauriBackend implements Backend {
     return call('nodes');
   }
   probeNode(address: string): Promise<ProbeResult> {
-    return call('probe_node', { address });
+    return call('probe_node', { request: { address } });
   }
   addNode(request: AddNodeRequest): Promise<void> {
     return call('add_node', { request });
