@@ -1,9 +1,12 @@
 // The cluster view against a real `stewardctl serve` and a real `stewardd` (TLS, loopback): the
 // user adds the node by address — a wrong token and a mismatched fingerprint are refused where
 // they can see it — then watches the node's live metrics, drains it and removes it.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Agent, type BrowserPage, type Server, checkPrerequisites, closeBrowser, openBrowser, startAgent, startServer, waitFor } from './harness';
+import { type Agent, type BrowserPage, type Server, checkPrerequisites, closeBrowser, fakeNvmlEnv, openBrowser, startAgent, startServer, waitFor } from './harness';
 
 let server: Server | undefined;
 let agent: Agent | undefined;
@@ -23,7 +26,8 @@ async function fillAndProbe(address: string, token: string) {
 describe('cluster view against stewardctl serve and stewardd', () => {
   beforeAll(async () => {
     checkPrerequisites();
-    agent = await startAgent();
+    // The agent's machine has two (fake, test-built) NVIDIA GPUs; the control center's has none.
+    agent = await startAgent([], fakeNvmlEnv(mkdtempSync(join(tmpdir(), 'stewardd-nvml-')), 2));
     server = await startServer();
     bp = await openBrowser();
     page = bp.page;
@@ -92,9 +96,17 @@ describe('cluster view against stewardctl serve and stewardd', () => {
     expect(cpu).toBeLessThanOrEqual(100);
     expect(Number(await c.locator('[data-testid=metric-memory]').getAttribute('data-value'))).toBeGreaterThan(0);
     expect(await c.locator('[data-testid=node-detail]').textContent()).toMatch(/heartbeat/);
-    // Without NVML and RAPL here, GPU and power say why instead of showing a number.
-    const gpu = c.locator('[data-testid=metric-gpu]');
-    if ((await gpu.getAttribute('data-available')) === 'false') expect((await gpu.locator('[data-testid=metric-reason]').textContent())!.length).toBeGreaterThan(3);
+    // GPU and power as the node's driver reports them: mean utilization of its GPUs (10 %, 30 %)
+    // and their board power (100.5 W + 150.5 W); the GPUs are listed as its accelerators.
+    await waitFor('GPU values', async () => (await c.locator('[data-testid=metric-gpu]').getAttribute('data-available')) === 'true');
+    expect(Number(await c.locator('[data-testid=metric-gpu]').getAttribute('data-value'))).toBeCloseTo(20, 5);
+    expect(Number(await c.locator('[data-testid=metric-power]').getAttribute('data-value'))).toBeCloseTo(251, 5);
+    expect(Number(await c.locator('[data-testid=spark-gpu]').getAttribute('data-points'))).toBeGreaterThan(0);
+    expect(await c.locator('[data-testid=node-accelerators] .badge').allTextContents()).toEqual(['Fake NVIDIA GPU 0', 'Fake NVIDIA GPU 1']);
+    // Where this machine has no NVIDIA driver (CI), its card says why instead of showing a number.
+    const local = page.locator('[data-testid=node-card][data-id=local] [data-testid=metric-gpu]');
+    if ((await local.getAttribute('data-available')) === 'false') expect(await local.locator('[data-testid=metric-reason]').textContent()).toMatch(/NVIDIA|NVML|libnvidia|GPU/i);
+    else expect(Number.isFinite(Number(await local.getAttribute('data-value')))).toBe(true);
   });
 
   it('runs a task on the cluster from the executions view, with per-partition progress and logs', async () => {

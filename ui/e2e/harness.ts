@@ -95,12 +95,13 @@ export interface Agent {
 
 /** A real `stewardd` on a free loopback port with a fresh state dir; resolves once it printed its
  *  address, token and fingerprint (what a user copies into "add node"). */
-export function startAgent(extraArgs: string[] = []): Promise<Agent> {
+export function startAgent(extraArgs: string[] = [], env: Record<string, string> = {}): Promise<Agent> {
   if (!existsSync(agentBin)) throw new Error(`${agentBin} does not exist: build it with \`cargo build -p steward-agent\` or set STEWARDD`);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'stewardd-e2e-'));
   let log = '';
   const child = spawn(agentBin, ['--listen', '127.0.0.1:0', '--state-dir', tmp, '--no-adapters', ...extraArgs], {
     cwd: repoDir,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stop = async () => {
