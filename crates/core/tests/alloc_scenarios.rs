@@ -199,3 +199,63 @@ fn daily_reservation_clash_is_found_on_a_later_day() {
     let ics = ics::to_ics(&s.reservations().cloned().collect::<Vec<_>>(), now);
     assert!(ics.contains("DTSTART;TZID=Europe/Berlin:20250328T090000"), "{ics}");
 }
+
+#[test]
+fn victims_are_chosen_across_every_node_in_the_issues_order() {
+    // 80 nodes of 4 GPUs, all busy at priority 0. On the first 79 four one-GPU jobs each; on
+    // the last one four-GPU job. A 4-GPU request needs 4 victims anywhere but there: 1.
+    let nodes: Vec<_> = (0..80).map(|i| node(&format!("n{i:02}"), 4)).collect();
+    let mut s = Scheduler::new(SchedulerConfig::default(), nodes);
+    for i in 0..79 {
+        for g in 0..4 {
+            let mut a = ask(&format!("small{i}-{g}"), 1, 0, Qos::BestEffort);
+            a.constraints.node = Some(format!("n{i:02}"));
+            s.allocate(a, 0).unwrap();
+        }
+    }
+    let mut big = ask("big", 4, 0, Qos::BestEffort);
+    big.constraints.node = Some("n79".into());
+    s.allocate(big, 0).unwrap();
+    let hi = s.allocate(ask("hi", 4, 1000, Qos::Burstable), 1_000).unwrap();
+    assert_eq!(hi.node.as_deref(), Some("n79"));
+    assert_eq!(s.stats.preemptions, 1);
+    assert_eq!(s.allocation("big").unwrap().state, AllocState::Pending);
+}
+
+#[test]
+fn the_highest_victim_priority_comes_before_the_number_of_victims() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("a", 2), node("b", 2)]);
+    let mut on = |id: &str, n: &str, gpus, prio| {
+        let mut a = ask(id, gpus, prio, Qos::BestEffort);
+        a.constraints.node = Some(n.into());
+        s.allocate(a, 0).unwrap();
+    };
+    on("a-one", "a", 2, 10);
+    on("b-first", "b", 1, 5);
+    on("b-second", "b", 1, 5);
+    let hi = s.allocate(ask("hi", 2, 1000, Qos::Burstable), 1_000).unwrap();
+    assert_eq!(hi.node.as_deref(), Some("b"), "two victims at priority 5 beat one at 10");
+    assert_eq!(s.stats.preemptions, 2);
+}
+
+#[test]
+fn a_request_starts_at_the_largest_size_that_fits_when_only_its_min_does() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("a", 4), node("b", 4)]);
+    s.allocate(ask("g-a", 2, 900, Qos::Guaranteed), 0).unwrap();
+    s.allocate(ask("g-b", 3, 900, Qos::Guaranteed), 0).unwrap();
+    let mut wide = ask("wide", 4, 500, Qos::Burstable);
+    wide.resources.cores = 8;
+    wide.resources.min = Some(ResourceAmount { gpus: 1, cores: 2, memory_bytes: 1 << 30 });
+    let w = s.allocate(wide, 10).unwrap();
+    assert_eq!(w.state, AllocState::Running);
+    assert_eq!((w.node.as_deref(), w.gpus.len(), w.cores), (Some("a"), 2, 8), "largest size that fits, on the roomiest node");
+    // Where not even its min fits, it waits.
+    s.cancel("g-a", 20);
+    s.cancel("g-b", 20);
+    let mut too_big = ask("needs3", 3, 500, Qos::Burstable);
+    too_big.resources.min = Some(ResourceAmount { gpus: 3, cores: 2, memory_bytes: 1 << 30 });
+    s.allocate(ask("g-c", 2, 900, Qos::Guaranteed), 30).unwrap();
+    s.allocate(ask("g-d", 2, 900, Qos::Guaranteed), 30).unwrap();
+    let n = s.allocate(too_big, 40).unwrap();
+    assert_eq!(n.state, AllocState::Pending, "below min it waits: {n:?}");
+}

@@ -11,6 +11,7 @@ use super::nodes::{Ask, Capacity, NodeState};
 use super::record::{AllocState, Allocation, Event, NodeAvailability, Refusal, Reservation};
 use super::request::{AllocationRequest, PreemptionMode, PriorityClass, Qos, ResourceAmount};
 use super::reservations::ResvState;
+use super::victims::{Bound, Cand, node_bounds};
 
 #[derive(Debug, Clone)]
 pub struct SchedulerConfig {
@@ -20,8 +21,6 @@ pub struct SchedulerConfig {
     pub fair_share_half_life_ms: i64,
     /// Two endless repeating reservations are compared over this span.
     pub overlap_horizon_ms: i64,
-    /// After the first node where preemption works, how many more nodes to compare.
-    pub victim_search_nodes: usize,
 }
 
 impl Default for SchedulerConfig {
@@ -30,7 +29,6 @@ impl Default for SchedulerConfig {
             quotas: BTreeMap::new(),
             fair_share_half_life_ms: 7 * 86_400_000,
             overlap_horizon_ms: 400 * 86_400_000,
-            victim_search_nodes: 64,
         }
     }
 }
@@ -79,6 +77,10 @@ pub struct Scheduler {
     /// (lowest preemptable priority, node) for nodes running something preemptable.
     pub(super) by_min_prio: BTreeSet<(i32, u32)>,
     pub(super) node_min_prio: Vec<Option<i32>>,
+    /// Per GPU count g (index g - 1): (victim bound, node) for every node where preemption
+    /// could free g GPUs, best bound first (see `victims`).
+    pub(super) by_victim_bound: Vec<BTreeSet<(i32, u32, Reverse<i64>, u32)>>,
+    pub(super) node_bounds: Vec<Vec<Option<Bound>>>,
     /// Nodes running at least one allocation that could still be shrunk.
     pub(super) shrinkable_nodes: BTreeSet<u32>,
     pub(super) allocs: Vec<Allocation>,
@@ -121,6 +123,8 @@ impl Scheduler {
             by_free_gpus: BTreeSet::new(),
             by_min_prio: BTreeSet::new(),
             node_min_prio: Vec::new(),
+            by_victim_bound: Vec::new(),
+            node_bounds: Vec::new(),
             shrinkable_nodes: BTreeSet::new(),
             allocs: Vec::new(),
             asks: Vec::new(),
@@ -210,6 +214,7 @@ impl Scheduler {
         self.by_free_gpus.insert((state.free_whole_gpus(), n));
         self.nodes.push(state);
         self.node_min_prio.push(None);
+        self.node_bounds.push(Vec::new());
         self.release_epoch += 1;
     }
 
@@ -599,17 +604,39 @@ impl Scheduler {
         if let Some(p) = self.node_min_prio[n as usize].take() {
             self.by_min_prio.remove(&(p, n));
         }
-        let running = &self.nodes[n as usize].running;
-        let min = running
+        let node = &self.nodes[n as usize];
+        let mut cands: Vec<Cand> = node
+            .running
             .iter()
-            .map(|&i| &self.allocs[i as usize])
-            .filter(|a| a.qos != Qos::Guaranteed && a.preemption.is_none())
-            .map(|a| a.priority)
-            .min();
+            .filter(|&&i| self.allocs[i as usize].qos != Qos::Guaranteed && self.allocs[i as usize].preemption.is_none())
+            .map(|&i| {
+                let a = &self.allocs[i as usize];
+                let whole = if self.asks[i as usize].gpu_share.is_none() { a.gpus.len() as u32 } else { 0 };
+                (a.priority, whole, a.start_time.unwrap_or(0))
+            })
+            .collect();
+        let min = cands.iter().map(|c| c.0).min();
         if let Some(p) = min {
             self.by_min_prio.insert((p, n));
         }
         self.node_min_prio[n as usize] = min;
+        let bounds = node_bounds(node.gpu_used.len() as u32, node.free_whole_gpus(), &mut cands);
+        let old = std::mem::replace(&mut self.node_bounds[n as usize], bounds);
+        let new = &self.node_bounds[n as usize];
+        if self.by_victim_bound.len() < new.len() {
+            self.by_victim_bound.resize_with(new.len(), BTreeSet::new);
+        }
+        for (g, (was, now)) in old.iter().chain(std::iter::repeat(&None)).zip(new).enumerate() {
+            if was != now {
+                if let Some((p, c, s)) = *was {
+                    self.by_victim_bound[g].remove(&(p, c, Reverse(s), n));
+                }
+                if let Some((p, c, s)) = *now {
+                    self.by_victim_bound[g].insert((p, c, Reverse(s), n));
+                }
+            }
+        }
+        let running = &self.nodes[n as usize].running;
         if running.iter().any(|&i| self.shrinkable(i)) {
             self.shrinkable_nodes.insert(n);
         } else {

@@ -14,6 +14,7 @@ mod request;
 mod reservations;
 mod schedule;
 pub mod time;
+mod victims;
 
 pub use engine::{Changes, Scheduler, SchedulerConfig, Shadow, Stats};
 pub use model::{Accelerator, GpuResource, MigInstance, NodeResources};

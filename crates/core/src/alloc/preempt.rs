@@ -6,7 +6,9 @@
 use super::engine::Scheduler;
 use super::nodes::Capacity;
 use super::record::{AllocState, PendingPreemption};
+use super::request::Qos;
 use super::time::format_rfc3339;
+use super::victims::fewest_victims;
 
 /// Resources a plan frees: (GPUs usable by the preemptor, cores, memory).
 type Gain = (u32, u32, u64);
@@ -57,22 +59,7 @@ impl Scheduler {
         let shrink_nodes: Vec<u32> = self.shrinkable_nodes.iter().copied().collect();
         let mut plan = shrink_nodes.into_iter().filter(|&n| self.allowed(idx, n, end)).find_map(|n| self.plan_on(idx, n, now, end, true));
         if plan.is_none() {
-            let mut examined = 0;
-            let nodes: Vec<(i32, u32)> = self.by_min_prio.range(..(priority, 0)).copied().collect();
-            for (min_prio, n) in nodes {
-                if plan.as_ref().is_some_and(|p: &Plan| min_prio > p.max_priority) || examined > self.config.victim_search_nodes {
-                    break;
-                }
-                if !self.allowed(idx, n, end) {
-                    continue;
-                }
-                if let Some(p) = self.plan_on(idx, n, now, end, false) {
-                    examined += 1;
-                    if plan.as_ref().is_none_or(|best| p.rank() < best.rank()) {
-                        plan = Some(p);
-                    }
-                }
-            }
+            plan = self.best_victim_plan(idx, priority, now, end);
         }
         match plan {
             Some(p) => {
@@ -88,6 +75,45 @@ impl Scheduler {
         let node = &self.nodes[n as usize];
         let resv_ok = a.reservation.as_ref().is_none_or(|r| self.resvs.get(r).is_some_and(|rs| rs.node == n));
         resv_ok && !self.shadow_blocks(idx, n, end) && node.could_hold(&self.asks[idx as usize], &a.request.constraints)
+    }
+
+    /// The best preemption plan over every node, in the order. Nodes are visited in
+    /// the order of a lower bound of their plan's rank, so the walk ends at the first node whose
+    /// bound cannot beat the best plan found.
+    fn best_victim_plan(&self, idx: u32, priority: i32, now: i64, end: Option<i64>) -> Option<Plan> {
+        let gpus = self.asks[idx as usize].gpus;
+        let mut best: Option<Plan> = None;
+        let consider = |n: u32, best: &mut Option<Plan>| {
+            if self.allowed(idx, n, end) {
+                if let Some(p) = self.plan_on(idx, n, now, end, false) {
+                    if best.as_ref().is_none_or(|b| p.rank() < b.rank()) {
+                        *best = Some(p);
+                    }
+                }
+            }
+        };
+        match self.by_victim_bound.get((gpus as usize).wrapping_sub(1)) {
+            Some(index) => {
+                for &(level, count, std::cmp::Reverse(starts), n) in index {
+                    let bound = (level, count as usize, count as i64 * now - starts);
+                    if level >= priority || best.as_ref().is_some_and(|b| b.rank() <= bound) {
+                        break;
+                    }
+                    consider(n, &mut best);
+                }
+            }
+            // No GPUs asked: bound by the node's lowest preemptable priority alone.
+            None if gpus == 0 => {
+                for &(min_prio, n) in self.by_min_prio.range(..(priority, 0)) {
+                    if best.as_ref().is_some_and(|b| min_prio > b.max_priority) {
+                        break;
+                    }
+                    consider(n, &mut best);
+                }
+            }
+            None => {}
+        }
+        best
     }
 
     fn plan_on(&self, idx: u32, n: u32, now: i64, end: Option<i64>, shrink_only: bool) -> Option<Plan> {
@@ -120,7 +146,8 @@ impl Scheduler {
                 Candidate { idx: i, priority: v.priority, lost_ms: v.start_time.map_or(0, |s| (now - s).max(0)), full, shrink }
             })
             .collect();
-        cands.sort_by_key(|c| (c.priority, c.lost_ms, c.idx));
+        // Best-effort before burstable at equal rank: QoS says who goes first.
+        cands.sort_by_key(|c| (c.priority, self.allocs[c.idx as usize].qos != Qos::BestEffort, c.lost_ms, c.idx));
         let all_shrink = cands.iter().fold((0, 0, 0), |g, c| add(g, c.shrink));
         if covers(add(have, all_shrink), need) {
             let shrinks = pick_shrinks(have, need, cands.iter().map(|c| (c.idx, c.shrink)));
@@ -142,39 +169,10 @@ impl Scheduler {
         }
         let level = level?;
         let pool: Vec<&Candidate> = cands.iter().filter(|c| c.priority <= level).collect();
-        // Fewest victims: greedily take who covers most of what is missing, then drop any
-        // victim the others make redundant (most work lost first, to keep what is cheap).
-        let gain_with = |chosen: &[usize]| -> Gain {
-            let mut g = add(have, all_shrink);
-            for &k in chosen {
-                let c = pool[k];
-                g = add(g, (c.full.0 - c.shrink.0, c.full.1 - c.shrink.1, c.full.2 - c.shrink.2));
-            }
-            g
-        };
-        let mut chosen: Vec<usize> = Vec::new();
-        while !covers(gain_with(&chosen), need) {
-            let g = gain_with(&chosen);
-            let missing = (need.0.saturating_sub(g.0), need.1.saturating_sub(g.1), need.2.saturating_sub(g.2));
-            let score = |c: &Candidate| -> f64 {
-                let part = |got: f64, miss: f64| if miss > 0.0 { got.min(miss) / miss } else { 0.0 };
-                part(c.full.0 as f64, missing.0 as f64) + part(c.full.1 as f64, missing.1 as f64) + part(c.full.2 as f64, missing.2 as f64)
-            };
-            let best = (0..pool.len())
-                .filter(|k| !chosen.contains(k))
-                .max_by(|&x, &y| score(pool[x]).total_cmp(&score(pool[y])).then(pool[y].lost_ms.cmp(&pool[x].lost_ms)))?;
-            chosen.push(best);
-        }
-        chosen.sort_by_key(|&k| std::cmp::Reverse(pool[k].lost_ms));
-        let mut k = 0;
-        while k < chosen.len() {
-            let without: Vec<usize> = chosen.iter().enumerate().filter(|(j, _)| *j != k).map(|(_, &x)| x).collect();
-            if covers(gain_with(&without), need) {
-                chosen = without;
-            } else {
-                k += 1;
-            }
-        }
+        // What each victim adds beyond the shrink already counted for it.
+        let gains: Vec<(Gain, i64)> =
+            pool.iter().map(|c| ((c.full.0 - c.shrink.0, c.full.1 - c.shrink.1, c.full.2 - c.shrink.2), c.lost_ms)).collect();
+        let chosen = fewest_victims(&gains, add(have, all_shrink), need)?;
         let victims: Vec<u32> = chosen.iter().map(|&k| pool[k].idx).collect();
         let freed = chosen.iter().fold(have, |g, &k| add(g, pool[k].full));
         let shrinks = pick_shrinks(freed, need, cands.iter().filter(|c| !victims.contains(&c.idx)).map(|c| (c.idx, c.shrink)));

@@ -116,6 +116,9 @@ impl Scheduler {
             }
             self.note_preemption_failure(idx);
         }
+        if let Some((n, slots, size)) = self.find_reduced(idx, now, end) {
+            return self.start_reduced(idx, n, &slots, size, now, end);
+        }
         if self.shadow.is_none() {
             self.shadow = self.compute_shadow(idx, now);
         }
@@ -223,6 +226,62 @@ impl Scheduler {
         }
         let need_idle = if ask.gpu_share.is_some() { 0 } else { ask.gpus };
         self.by_free_gpus.range((need_idle, 0)..).find_map(|&(_, n)| try_node(n))
+    }
+
+    /// Where the full size fits nowhere (even by preemption) but the request's `min` does: the
+    /// node offering the largest size ≥ min (GPUs, then cores, then memory), and that size.
+    fn find_reduced(&self, idx: u32, now: i64, end: Option<i64>) -> Option<(u32, Vec<usize>, Ask)> {
+        let a = &self.allocs[idx as usize];
+        let ask = self.asks[idx as usize];
+        let min = a.request.resources.min?;
+        if ask.gpu_share.is_some() || (min.gpus >= ask.gpus && min.cores >= ask.cores && min.memory_bytes >= ask.mem) {
+            return None;
+        }
+        let floor = Ask { gpus: min.gpus.min(ask.gpus), gpu_share: None, cores: min.cores.min(ask.cores), mem: min.memory_bytes.min(ask.mem) };
+        let (resv, c) = (a.reservation.as_deref(), &a.request.constraints);
+        let size_on = |n: u32| -> Option<Ask> {
+            let node = &self.nodes[n as usize];
+            if self.shadow_blocks(idx, n, end) || !node.could_hold(&floor, c) {
+                return None;
+            }
+            let cap = self.capacity(n, resv, now, end);
+            let idle = (0..node.gpu_used.len()).filter(|&s| cap.usable[s] && node.gpu_used[s] == 0 && node.gpu_model_ok(s, c)).count() as u32;
+            let size = Ask { gpus: ask.gpus.min(idle), gpu_share: None, cores: ask.cores.min(cap.cores), mem: ask.mem.min(cap.mem) };
+            (size.gpus >= floor.gpus && size.cores >= floor.cores && size.mem >= floor.mem).then_some(size)
+        };
+        let only = resv.and_then(|r| self.resvs.get(r)).map(|r| r.node).or_else(|| c.node.as_ref().and_then(|n| self.node_index.get(n).copied()));
+        let mut best: Option<(u32, Ask)> = None;
+        let better = |s: &Ask, b: &Option<(u32, Ask)>| b.is_none_or(|(_, b)| (s.gpus, s.cores, s.mem) > (b.gpus, b.cores, b.mem));
+        if let Some(n) = only {
+            best = size_on(n).map(|s| (n, s));
+        } else if resv.is_none() && c.node.is_none() {
+            // Most idle GPUs first: once a node has fewer idle GPUs than the best size, none after
+            // it can offer more.
+            for &(free, n) in self.by_free_gpus.range((floor.gpus, 0)..).rev() {
+                if best.is_some_and(|(_, b)| free < b.gpus || (b.gpus, b.cores, b.mem) == (free.min(ask.gpus), ask.cores, ask.mem)) {
+                    break;
+                }
+                if let Some(s) = size_on(n).filter(|s| better(s, &best)) {
+                    best = Some((n, s));
+                }
+            }
+        }
+        let (n, size) = best?;
+        let slots = self.capacity(n, resv, now, end).pick_gpus(&self.nodes[n as usize], &size, c)?;
+        Some((n, slots, size))
+    }
+
+    fn start_reduced(&mut self, idx: u32, n: u32, slots: &[usize], size: Ask, now: i64, end: Option<i64>) {
+        let full = self.asks[idx as usize];
+        self.asks[idx as usize] = size;
+        let a = &mut self.allocs[idx as usize];
+        (a.cores, a.memory_bytes) = (size.cores, size.mem);
+        let message = format!(
+            "started below its full size ({} of {} GPUs, {} of {} cores): the full size does not fit",
+            size.gpus, full.gpus, size.cores, full.cores
+        );
+        self.start(idx, n, slots, now, end);
+        self.event(now, "reduced", idx, message, &[]);
     }
 
     pub(super) fn start(&mut self, idx: u32, n: u32, slots: &[usize], now: i64, end: Option<i64>) {
