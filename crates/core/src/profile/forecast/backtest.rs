@@ -169,6 +169,18 @@ mod tests {
     }
 
     #[test]
+    fn calibrated_bands_hit_their_targets_on_a_step_trace() {
+        // A tuning seed (the benchmark's held-out seeds start at 101).
+        let y = traces::Family::StepChanges.generate(3, 6);
+        let cfg = ForecastConfig { capacity: Some(100.0), ..ForecastConfig::default() };
+        let q97 = *backtest(&y, 0, &cfg).value().unwrap();
+        assert!((7.0..=13.0).contains(&q97.p90_exceeded_pct), "p90 calibrated to about 10 %: {q97:?}");
+        let matched = *backtest(&y, 0, &ForecastConfig { at_most_baseline_misses: true, ..cfg }).value().unwrap();
+        assert!(matched.upper_exceeded_pct < q97.upper_exceeded_pct, "{matched:?} vs {q97:?}");
+        assert!(matched.upper_slack_pct > q97.upper_slack_pct, "fewer misses cost slack");
+    }
+
+    #[test]
     fn hours_of_history_forecast_without_season_and_say_so() {
         let y: Vec<f64> = (0..300).map(|t| 10.0 + (t % 7) as f64).collect();
         match forecast(&y, 0, &ForecastConfig::default()) {

@@ -1,9 +1,13 @@
 //! One pass over a series with fixed parameters: after each value the model forecasts the
 //! horizon, and the errors of earlier forecasts, kept with the forecast they belonged to, give
-//! the bands (quantiles of the errors of past forecasts at a similar level).
+//! the bands (quantiles of the errors of past forecasts at a similar level). The quantile the
+//! p90 band is drawn at is calibrated on the series' own outcomes as they mature
+//! (`calibration`), and so is the upper recommendation when it must miss no more often than the
+//! baseline.
 
 use std::collections::VecDeque;
 
+use super::calibration::AdaptiveLevel;
 use super::holt_winters::{Params, State};
 use super::quantiles::{ConditionalErrors, quantile_sorted};
 use super::vpa::DecayingHistogram;
@@ -11,6 +15,14 @@ use super::{ForecastConfig, ForecastPoint};
 
 /// Errors needed before bands are drawn from them.
 pub const MIN_ERRORS: usize = 60;
+/// A calibrated upper recommendation never aims at fewer misses than this: below it the size is
+/// set by the rarest past errors, which is noise.
+const MIN_UPPER_MISS: f64 = 0.005;
+/// It aims at this share of the baseline's misses: calibration lags by the horizon, and the
+/// margin keeps its misses at or under the baseline's rather than around them.
+const BASELINE_MISS_SHARE: f64 = 0.8;
+/// Smoothing of the error scale.
+const SCALE_RATE: f64 = 0.01;
 
 /// The forecast made at one origin for `horizon` later.
 #[derive(Debug, Clone, Copy)]
@@ -25,14 +37,24 @@ pub struct Walk<'a> {
     cfg: &'a ForecastConfig,
     params: Params,
     state: State,
-    /// Forecasts made at recent origins: per origin, the forecast of each step 1..=h.
-    pending: VecDeque<Vec<f64>>,
+    /// Forecasts made at recent origins: per origin, the forecast of each step 1..=h, and the
+    /// bands it was issued with.
+    pending: VecDeque<(Vec<f64>, Option<OriginForecast>)>,
     errors_h: ConditionalErrors,
     /// Per-step errors, kept from origin `per_step_from` on (for the live forecast's bands).
     errors_k: Vec<ConditionalErrors>,
     per_step_from: usize,
     t: usize,
     baseline: DecayingHistogram,
+    /// The p90 band's calibrated quantile level.
+    p90: AdaptiveLevel,
+    /// The upper recommendation's, with `at_most_baseline_misses` (else `upper_quantile`).
+    upper: Option<AdaptiveLevel>,
+    /// Mean absolute error at the horizon (exponentially weighted): the unit of `beyond`.
+    error_scale: f64,
+    /// Matured origins with a baseline recommendation, and how many it fell short on.
+    baseline_scored: usize,
+    baseline_missed: usize,
 }
 
 impl<'a> Walk<'a> {
@@ -50,6 +72,11 @@ impl<'a> Walk<'a> {
             per_step_from: per_step_from.unwrap_or(usize::MAX),
             t: 0,
             baseline: DecayingHistogram::default(),
+            p90: AdaptiveLevel::new(0.1),
+            upper: cfg.at_most_baseline_misses.then(|| AdaptiveLevel::new(1.0 - cfg.upper_quantile)),
+            error_scale: 0.0,
+            baseline_scored: 0,
+            baseline_missed: 0,
         }
     }
 
@@ -59,44 +86,79 @@ impl<'a> Walk<'a> {
         self.cfg.capacity.map_or(v, |c| v.min(c))
     }
 
+    /// A calibrated upper recommendation aims to miss less often than the baseline did on this
+    /// series so far; until enough baseline recommendations have matured, `1 − upper_quantile`.
+    fn upper_target(&self) -> f64 {
+        if self.baseline_scored < MIN_ERRORS {
+            return 1.0 - self.cfg.upper_quantile;
+        }
+        let baseline = self.baseline_missed as f64 / self.baseline_scored as f64;
+        (BASELINE_MISS_SHARE * baseline).max(MIN_UPPER_MISS)
+    }
+
+    /// The upper recommendation for `fh` given the errors `e` of forecasts near it.
+    fn upper(&self, fh: f64, e: &[f64]) -> f64 {
+        let q = |p: f64| fh + quantile_sorted(e, p).unwrap_or(0.0);
+        self.clamp(match &self.upper {
+            Some(level) => q(level.quantile()) + level.beyond() * self.error_scale,
+            None => q(self.cfg.upper_quantile),
+        })
+    }
+
     /// Consume the value at `ts_ms`; returns the forecast for `horizon` later once bands exist.
     pub fn step(&mut self, ts_ms: i64, y: f64) -> Option<OriginForecast> {
         let h = self.cfg.horizon_steps();
         // pending[j] was made j+1 steps ago: its forecast of this value is its step j+1.
-        for (j, f) in self.pending.iter().enumerate() {
+        for (j, (f, issued)) in self.pending.iter().enumerate() {
             let origin = self.t - (j + 1);
             if j + 1 == h {
                 self.errors_h.push(f[j], y - f[j]);
+                self.error_scale += SCALE_RATE * ((y - f[j]).abs() - self.error_scale);
+                if let Some(o) = issued {
+                    self.p90.update(y > o.p90);
+                    if let Some(level) = &mut self.upper {
+                        level.update(y > o.upper);
+                    }
+                    if let Some(b) = o.baseline {
+                        self.baseline_scored += 1;
+                        self.baseline_missed += usize::from(y > b);
+                    }
+                }
             }
             if origin >= self.per_step_from {
                 self.errors_k[j].push(f[j], y - f[j]);
             }
         }
+        let target = self.upper_target();
+        if let Some(level) = &mut self.upper {
+            level.set_target(target);
+        }
         self.state.update(y, &self.params);
         self.baseline.add(ts_ms, y);
         self.t += 1;
         let f: Vec<f64> = (1..=h).map(|k| self.state.forecast(k, &self.params)).collect();
-        self.pending.push_front(f);
+        let fh = f[h - 1];
+        let issued = (self.errors_h.len() >= MIN_ERRORS).then(|| {
+            let e = self.errors_h.nearest(fh);
+            let q = |p: f64| self.clamp(fh + quantile_sorted(&e, p).unwrap_or(0.0));
+            OriginForecast { p50: q(0.5), p90: q(self.p90.quantile()), upper: self.upper(fh, &e), baseline: self.baseline.recommendation() }
+        });
+        self.pending.push_front((f, issued));
         self.pending.truncate(h);
-        if self.errors_h.len() < MIN_ERRORS {
-            return None;
-        }
-        let fh = self.pending[0][h - 1];
-        let e = self.errors_h.nearest(fh);
-        let q = |p: f64| self.clamp(fh + quantile_sorted(&e, p).unwrap_or(0.0));
-        Some(OriginForecast { p50: q(0.5), p90: q(0.9), upper: q(self.cfg.upper_quantile), baseline: self.baseline.recommendation() })
+        issued
     }
 
     /// The forecast from the latest origin, each step with its own error quantiles.
     pub fn points(&self, last_ts: i64) -> Vec<ForecastPoint> {
-        let Some(f) = self.pending.front() else { return vec![] };
+        let Some((f, _)) = self.pending.front() else { return vec![] };
+        let p90 = self.p90.quantile();
         f.iter()
             .zip(&self.errors_k)
             .enumerate()
             .map(|(j, (&v, errs))| {
                 let e = errs.nearest(v);
                 let q = |p| self.clamp(v + quantile_sorted(&e, p).unwrap_or(0.0));
-                ForecastPoint { ts_ms: last_ts + (j as i64 + 1) * self.cfg.step_ms, p10: q(0.1), p50: q(0.5), p90: q(0.9) }
+                ForecastPoint { ts_ms: last_ts + (j as i64 + 1) * self.cfg.step_ms, p10: q(0.1), p50: q(0.5), p90: q(p90) }
             })
             .collect()
     }

@@ -4,6 +4,7 @@
 //! accuracy both had when replayed over the stored history.
 
 pub mod backtest;
+pub mod calibration;
 pub mod engine;
 pub mod holt_winters;
 pub mod quantiles;
@@ -27,13 +28,16 @@ pub struct ForecastConfig {
     pub error_window: usize,
     /// The quantile of errors the upper recommendation covers.
     pub upper_quantile: f64,
+    /// Also exceed the upper recommendation no more often than the VPA-style baseline did on
+    /// this series so far (a size at least as safe as the baseline's, usually with less slack).
+    pub at_most_baseline_misses: bool,
     /// What the resource has (100 for percent, total bytes for memory): no band goes above it.
     pub capacity: Option<f64>,
 }
 
 impl Default for ForecastConfig {
     fn default() -> Self {
-        ForecastConfig { horizon_ms: 30 * 60_000, step_ms: 60_000, season_ms: DAY_MS, error_window: 1440, upper_quantile: 0.97, capacity: None }
+        ForecastConfig { horizon_ms: 30 * 60_000, step_ms: 60_000, season_ms: DAY_MS, error_window: 1440, upper_quantile: 0.97, at_most_baseline_misses: false, capacity: None }
     }
 }
 
