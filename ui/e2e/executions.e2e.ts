@@ -59,6 +59,7 @@ describe('executions view with a node killed mid-run', () => {
     await page.click('[data-testid=nav-cluster]');
     const card = page.locator(`[data-testid=node-card][data-address="${victim.address}"]`);
     await waitFor('the killed node down', async () => (await card.getAttribute('data-state')) === 'down', 10_000);
+    expect(await card.locator('[data-testid=stale]').textContent()).toMatch(/Last known values/);
     await page.click('[data-testid=nav-executions]');
 
     await waitFor('the execution to succeed', async () => (await exec.getAttribute('data-status')) === 'succeeded', 90_000);

@@ -259,6 +259,19 @@ describe('poll', () => {
     expect(got).toEqual([1, 3]);
     vi.useRealTimers();
   });
+  it('skips polls while inactive and resumes after', async () => {
+    vi.useFakeTimers();
+    let on = false;
+    let calls = 0;
+    const h = poll(async () => ++calls, () => {}, () => {}, 1000, () => on);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(calls).toBe(0);
+    on = true;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(calls).toBe(1);
+    h.stop();
+    vi.useRealTimers();
+  });
 });
 
 describe('distribute form', () => {

@@ -6,7 +6,14 @@ export interface PollHandle {
   now(): void;
 }
 
-export function poll<T>(fetchFn: () => Promise<T>, onData: (v: T) => void, onError: (e: unknown) => void, intervalMs = 1000): PollHandle {
+/** `active` false (e.g. the page is hidden) skips a poll but keeps the cadence. */
+export function poll<T>(
+  fetchFn: () => Promise<T>,
+  onData: (v: T) => void,
+  onError: (e: unknown) => void,
+  intervalMs = 1000,
+  active: () => boolean = () => true,
+): PollHandle {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let inFlight = false;
@@ -20,6 +27,10 @@ export function poll<T>(fetchFn: () => Promise<T>, onData: (v: T) => void, onErr
     }
     if (timer) clearTimeout(timer);
     timer = null;
+    if (!active()) {
+      timer = setTimeout(run, intervalMs);
+      return;
+    }
     inFlight = true;
     try {
       const v = await fetchFn();
