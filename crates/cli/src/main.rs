@@ -4,6 +4,7 @@ mod alloc;
 mod bench;
 mod node;
 mod profile;
+mod run;
 mod serve;
 mod ui_dir;
 
@@ -39,6 +40,10 @@ enum Command {
     /// Cluster nodes: add (by address, token and fingerprint), remove, drain, list.
     #[command(subcommand)]
     Node(node::NodeCommand),
+    /// Run a command partitioned across the cluster's nodes and print its output.
+    Run(run::RunArgs),
+    /// Executions, or one execution's progress, nodes, stragglers and report.
+    Status(run::StatusArgs),
     /// Measure Steward against baselines measured in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -53,6 +58,8 @@ fn main() -> Result<()> {
         Command::Serve(args) => serve::serve(args),
         Command::Snapshot(args) => serve::snapshot(args),
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Run(args) => run::run(args),
+        Command::Status(args) => run::status(args),
         Command::Node(cmd) => node::run(cmd),
         Command::Allocate(args) => alloc::allocate(args),
         Command::Reserve(args) => alloc::reserve(args),

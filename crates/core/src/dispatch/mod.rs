@@ -24,7 +24,7 @@ pub use execution::{
 pub use graph::{NodeState as GraphState, TaskGraph};
 pub use partition::{partition_count, split};
 pub use placement::{Grant, PartitionAsk, Placer, Unconstrained};
-pub use report::{ExecutionReport, ExecutionSummary, NodeStatus, PartitionSummary};
+pub use report::{AttemptBrief, ExecutionReport, ExecutionSummary, NodeStatus, PartitionSummary};
 pub use reuse::task_hash;
 pub use straggler::{StragglerRule, backoff_ms, median};
 pub use task::{InputSpec, PartitionInput, TaskKind, TaskSpec};

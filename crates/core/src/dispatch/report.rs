@@ -22,6 +22,17 @@ pub struct PartitionSummary {
     pub speculative: bool,
     pub log_tail: Vec<String>,
     pub error: Option<String>,
+    /// Every attempt, oldest first: where it ran and how it ended.
+    pub tries: Vec<AttemptBrief>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AttemptBrief {
+    pub id: String,
+    pub node: String,
+    pub state: AttemptState,
+    pub speculative: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -96,6 +107,7 @@ impl Execution {
                     speculative: p.attempts.iter().any(|a| a.speculative),
                     log_tail: p.log_tail.clone(),
                     error: p.attempts.iter().rev().find_map(|a| a.error.clone()),
+                    tries: p.attempts.iter().map(|a| AttemptBrief { id: a.id.clone(), node: a.node.clone(), state: a.state, speculative: a.speculative }).collect(),
                 })
                 .collect(),
         }
