@@ -4,6 +4,7 @@
 
 mod commands;
 mod node_commands;
+mod dispatch_commands;
 mod profile_commands;
 
 use std::path::PathBuf;
@@ -63,6 +64,11 @@ fn main() -> Result<()> {
             node_commands::add_node,
             node_commands::remove_node,
             node_commands::drain_node,
+            dispatch_commands::distributed,
+            dispatch_commands::executions,
+            dispatch_commands::execution,
+            dispatch_commands::execution_output,
+            dispatch_commands::cancel_execution,
         ])
         .on_window_event(|window, event| {
             // A minimised or hidden window slows sampling; history stays at ≤ 10 s resolution.
