@@ -69,7 +69,7 @@ fn asks_nothing(kind: TaskKind, t: &steward_core::dispatch::TaskSpec) -> bool {
 
 fn step(shared: &Arc<Shared>) {
     let d = &shared.dispatch;
-    let nodes = d.node_source().dispatch_nodes();
+    let nodes = d.cached_nodes();
     let cfg = d.settings.engine;
     let grace = d.settings.reattach_grace_ms;
     let started = d.started_ms;
@@ -237,7 +237,7 @@ fn send_cancels(nodes: &[DispatchNode], cancels: Vec<Action>) {
 
 /// Cancels from outside the loop (the user cancelled an execution).
 pub(crate) fn carry_out_cancels(shared: &Arc<Shared>, actions: Vec<Action>) {
-    let nodes = shared.dispatch.node_source().dispatch_nodes();
+    let nodes = shared.dispatch.cached_nodes();
     let cancels: Vec<Action> = actions.into_iter().filter(|a| matches!(a, Action::Cancel { .. })).collect();
     for c in cancels {
         let Action::Cancel { attempt_id, node } = c else { continue };
@@ -277,7 +277,7 @@ fn finish(shared: &Arc<Shared>, done: Vec<(String, Result<(), String>, Vec<Strin
     }
     d.bump();
     if !actions.is_empty() {
-        send_cancels(&d.node_source().dispatch_nodes(), actions);
+        send_cancels(&d.cached_nodes(), actions);
     }
     d.wake.notify_one();
 }

@@ -59,6 +59,7 @@ pub(crate) struct Dispatcher {
     changed: tokio::sync::watch::Sender<u64>,
     /// The executor's runtime, for work started from outside it (cancels).
     pub(crate) handle: std::sync::OnceLock<tokio::runtime::Handle>,
+    node_cache: Mutex<(i64, Vec<DispatchNode>)>,
 }
 
 #[derive(Default)]
@@ -66,6 +67,8 @@ pub(crate) struct State {
     pub(crate) execs: BTreeMap<String, Execution>,
     /// task id → its latest execution.
     pub(crate) by_task: HashMap<String, String>,
+    /// Task hash → the latest succeeded execution with it (computation reuse).
+    pub(crate) by_hash: HashMap<String, String>,
     pub(crate) graph: TaskGraph,
     pub(crate) locality: Locality,
     /// Executions changed since they were last written.
@@ -97,6 +100,7 @@ impl Dispatcher {
             started_ms: now_ms(),
             changed: tokio::sync::watch::channel(0).0,
             handle: std::sync::OnceLock::new(),
+            node_cache: Mutex::new((i64::MIN, Vec::new())),
         })
     }
 
@@ -111,6 +115,21 @@ impl Dispatcher {
 
     pub(crate) fn bump(&self) {
         self.changed.send_modify(|n| *n += 1);
+    }
+
+    /// The nodes, read from the source at most every 20 ms (views of every node are not free).
+    pub(crate) fn cached_nodes(&self) -> Vec<DispatchNode> {
+        let now = now_ms();
+        if let Ok(c) = self.node_cache.lock() {
+            if now.saturating_sub(c.0) < 20 {
+                return c.1.clone();
+            }
+        }
+        let nodes = self.node_source().dispatch_nodes();
+        if let Ok(mut c) = self.node_cache.lock() {
+            *c = (now, nodes.clone());
+        }
+        nodes
     }
 
     pub(crate) fn node_source(&self) -> Arc<dyn NodeSource> {
@@ -135,6 +154,9 @@ impl State {
             ExecStatus::Waiting => {}
         }
         self.by_task.insert(e.task_id.clone(), e.id.clone());
+        if e.status == ExecStatus::Succeeded && e.task.reuse {
+            self.by_hash.insert(task_hash(&e.task), e.id.clone());
+        }
         self.execs.insert(e.id.clone(), e);
     }
 
@@ -153,6 +175,9 @@ impl State {
         let Some(e) = self.execs.get(exec_id) else { return };
         if !e.status.is_terminal() {
             return;
+        }
+        if e.status == ExecStatus::Succeeded && e.task.reuse {
+            self.by_hash.insert(task_hash(&e.task), e.id.clone());
         }
         let released = self.graph.completed(&e.task_id.clone(), e.status == ExecStatus::Succeeded);
         self.release(released);
@@ -191,6 +216,9 @@ impl Steward {
         if let Ok(mut n) = self.shared.dispatch.nodes.write() {
             *n = Some(source);
         }
+        if let Ok(mut c) = self.shared.dispatch.node_cache.lock() {
+            c.0 = i64::MIN;
+        }
         self.shared.dispatch.wake.notify_one();
     }
 
@@ -215,7 +243,50 @@ impl Steward {
 
     /// Splits `task` by the cluster's capacity, plans where each partition goes, and hands it
     /// to the executor (or answers with a finished execution's result when it can be reused).
-    pub async fn distribute(&self, mut task: TaskSpec) -> Result<DistributeResult, AllocError> {
+    pub async fn distribute(&self, task: TaskSpec) -> Result<DistributeResult, AllocError> {
+        let mut out = self.distribute_many(vec![task]).await?;
+        Ok(out.remove(0))
+    }
+
+    /// Many tasks at once, written in one transaction: the way to submit many small tasks.
+    pub async fn distribute_many(&self, tasks: Vec<TaskSpec>) -> Result<Vec<DistributeResult>, AllocError> {
+        let mut execs = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            execs.push(self.prepare(task).await?);
+        }
+        let results: Vec<DistributeResult> = execs
+            .iter()
+            .map(|exec| DistributeResult {
+                task_id: exec.task_id.clone(),
+                partitions: exec.partitions.iter().map(|p| PlannedPartition { index: p.index, input: p.input.clone() }).collect(),
+                assignments: exec
+                    .partitions
+                    .iter()
+                    .map(|p| Assignment { partition: p.index, node: p.node().map(str::to_string).or(p.planned_node.clone()) })
+                    .collect(),
+                execution_id: exec.id.clone(),
+            })
+            .collect();
+        let copy = execs.clone();
+        self.with_store(move |store| Ok(store.put_executions(copy.iter())?)).await?;
+        let d = &self.shared.dispatch;
+        let now = now_ms();
+        let mut st = d.lock()?;
+        for exec in execs {
+            let (id, task_id) = (exec.id.clone(), exec.task_id.clone());
+            st.adopt(exec);
+            let released = st.graph.add(&task_id, Vec::new(), false);
+            st.release(released);
+            st.settle(&id, now);
+        }
+        drop(st);
+        d.wake.notify_one();
+        Ok(results)
+    }
+
+    /// Validates `task`, then splits it by the cluster's capacity and plans where each
+    /// partition goes, or answers with a finished execution's result when it can be reused.
+    async fn prepare(&self, mut task: TaskSpec) -> Result<Execution, AllocError> {
         let errors = task.validate("task");
         if !errors.is_empty() {
             return Err(AllocError::Invalid(errors));
@@ -226,9 +297,9 @@ impl Steward {
         let exec_id = d.new_id("x");
         let now = now_ms();
         let reused = if task.reuse { self.reusable(&task).await? } else { None };
-        let exec = match reused {
+        Ok(match reused {
             Some(old) => {
-                let mut e = Execution::new(exec_id.clone(), task, Vec::new(), Vec::new(), now);
+                let mut e = Execution::new(exec_id, task, Vec::new(), Vec::new(), now);
                 e.partitions = old.partitions.clone();
                 e.status = ExecStatus::Succeeded;
                 e.finished_ms = Some(now);
@@ -236,7 +307,7 @@ impl Steward {
                 e
             }
             None => {
-                let nodes = d.node_source().dispatch_nodes();
+                let nodes = d.cached_nodes();
                 let st = d.lock()?;
                 if st.by_task.get(&task_id).and_then(|x| st.execs.get(x)).is_some_and(|e| !e.status.is_terminal()) {
                     return Err(AllocError::Conflict(format!("task {task_id:?} is already running")));
@@ -248,26 +319,9 @@ impl Steward {
                 let plan = plan(count, &views, &st.locality, task.dataset.as_deref(), typical);
                 let inputs = split(&task.input, count);
                 drop(st);
-                Execution::new(exec_id.clone(), task, inputs, plan, now)
+                Execution::new(exec_id, task, inputs, plan, now)
             }
-        };
-        let result = DistributeResult {
-            task_id: exec.task_id.clone(),
-            partitions: exec.partitions.iter().map(|p| PlannedPartition { index: p.index, input: p.input.clone() }).collect(),
-            assignments: exec.partitions.iter().map(|p| Assignment { partition: p.index, node: p.node().map(str::to_string).or(p.planned_node.clone()) }).collect(),
-            execution_id: exec_id.clone(),
-        };
-        let copy = exec.clone();
-        self.with_store(move |store| Ok(store.put_executions([&copy])?)).await?;
-        let mut st = d.lock()?;
-        st.adopt(exec);
-        let task_id = result.task_id.clone();
-        let released = st.graph.add(&task_id, Vec::new(), false);
-        st.release(released);
-        st.settle(&exec_id, now);
-        drop(st);
-        d.wake.notify_one();
-        Ok(result)
+        })
     }
 
     /// A finished execution with the same command and inputs, in memory or in the store.
@@ -275,7 +329,7 @@ impl Steward {
         let hash = task_hash(task);
         {
             let st = self.shared.dispatch.lock()?;
-            if let Some(e) = st.execs.values().rev().find(|e| e.status == ExecStatus::Succeeded && task_hash(&e.task) == hash) {
+            if let Some(e) = st.by_hash.get(&hash).and_then(|id| st.execs.get(id)) {
                 return Ok(Some(e.clone()));
             }
         }
@@ -289,7 +343,7 @@ impl Steward {
     /// The monitor answer; asking for a lazy task's result is what makes it run.
     pub fn monitor(&self, execution_id: &str) -> Result<MonitorResult, AllocError> {
         let d = &self.shared.dispatch;
-        let nodes = d.node_source().dispatch_nodes();
+        let nodes = d.cached_nodes();
         let mut st = d.lock()?;
         let Some(task_id) = st.execs.get(execution_id).map(|e| e.task_id.clone()) else {
             return Err(AllocError::NotFound(format!("no execution {execution_id:?}")));
