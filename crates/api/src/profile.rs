@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use steward_core::Snapshot;
 use steward_core::profile::advisor::{AdvisorInput, advise};
+use steward_core::profile::sampling_advice::{SamplingUsage, advise_sampling};
 use steward_core::profile::forecast::backtest::forecast;
 use steward_core::profile::forecast::regular::regularize;
 use steward_core::profile::forecast::{ForecastConfig, SeriesForecast};
@@ -15,6 +16,7 @@ use steward_core::profile::{
 use steward_core::{HistoryQuery, SeriesHistory};
 
 use crate::service::now_ms;
+use crate::{SamplingMode, SamplingState};
 use crate::{ApiError, Steward};
 
 /// History the forecaster reads: six days at one-minute steps (within the store's point limit).
@@ -23,6 +25,10 @@ const STEP_MS: i64 = 60_000;
 /// A gap longer than this (the machine was off) starts the series afresh.
 const MAX_GAP_MS: i64 = 10 * 60_000;
 const MAX_HORIZON_MINUTES: u32 = 24 * 60;
+/// Series that did not change over this window are named by the sampling advice.
+const CONSTANT_WINDOW_MS: i64 = 86_400_000;
+/// The lookup reads a day of every series: done at most this often.
+const CONSTANT_EVERY_MS: i64 = 10 * 60_000;
 
 static REQUESTS: AtomicU64 = AtomicU64::new(0);
 
@@ -50,7 +56,8 @@ impl Steward {
             ProfilingType::System => {
                 let usage = current_usage(&snap, &modules);
                 let predictions = self.predict(&system_targets(&snap), now, &cfg)?;
-                let optimization_suggestions = advise(&AdvisorInput { findings: &findings, forecasts: &predictions, usage: &usage, now_ms: now });
+                let mut optimization_suggestions = advise(&AdvisorInput { findings: &findings, forecasts: &predictions, usage: &usage, now_ms: now });
+                optimization_suggestions.extend(advise_sampling(&self.sampling_usage(now)?));
                 ProfileResult::System(SystemProfile { current_usage: usage, bottlenecks: findings, predictions, optimization_suggestions })
             }
             ProfilingType::Module => {
@@ -103,6 +110,49 @@ impl Steward {
                 }
             })
             .collect())
+    }
+
+    /// What the sampling advice needs: the full-rate stretch and the series history keeps
+    /// although they did not change (looked up at most every `CONSTANT_EVERY_MS`).
+    fn sampling_usage(&self, now: i64) -> Result<SamplingUsage, ApiError> {
+        let (active_since_ms, series_per_sample) = self.shared.profiler.sampling();
+        let cached = self.shared.profiler.constant_series().filter(|c| now - c.0 < CONSTANT_EVERY_MS);
+        let (_, series_seen, constant_series) = match cached {
+            Some(c) => c,
+            None => {
+                let found = self.find_constant_series(now)?;
+                self.shared.profiler.set_constant_series(found.clone());
+                found
+            }
+        };
+        Ok(SamplingUsage {
+            now_ms: now,
+            active_since_ms,
+            active_interval_ms: SamplingState::of(SamplingMode::Active).interval_ms.into(),
+            hidden_interval_ms: SamplingState::of(SamplingMode::Hidden).interval_ms.into(),
+            series_per_sample,
+            series_seen,
+            constant_series,
+            window_ms: CONSTANT_WINDOW_MS,
+        })
+    }
+
+    /// Series with values in both halves of the window and min = max over all of it.
+    fn find_constant_series(&self, now: i64) -> Result<(i64, usize, Vec<String>), ApiError> {
+        let store = self.shared.lock_store()?;
+        let names = store.series_names("")?;
+        let query = HistoryQuery { series: names, from_ms: now - CONSTANT_WINDOW_MS, to_ms: now, max_points: 2 };
+        let history = store.query(&query)?;
+        let covered: Vec<&SeriesHistory> = history.iter().filter(|h| h.points.len() == 2).collect();
+        let constant = covered
+            .iter()
+            .filter(|h| {
+                let (lo, hi) = h.points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.min), hi.max(p.max)));
+                lo == hi
+            })
+            .map(|h| h.series.clone())
+            .collect();
+        Ok((now, covered.len(), constant))
     }
 
     pub fn modules(&self) -> Vec<ModuleSpec> {

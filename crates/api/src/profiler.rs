@@ -11,6 +11,8 @@ use steward_core::profile::window::Context;
 use steward_core::profile::{Finding, ProfileConfig, ProfileEvent, Thresholds, Tracker, rules};
 use steward_core::series::SeriesValue;
 
+use crate::SamplingMode;
+
 pub(crate) struct Profiler {
     state: Mutex<State>,
     pub(crate) deep: crate::deep_profile::DeepProfiles,
@@ -21,11 +23,20 @@ struct State {
     window: VecDeque<Arc<Snapshot>>,
     tracker: Tracker,
     modules: Vec<ModuleSpec>,
+    /// Since when the sampler has run at full rate without a break (for the sampling advice).
+    active_since_ms: Option<i64>,
+    /// Values the last tick wrote to history.
+    series_per_sample: usize,
+    /// When the unchanging series were last looked up, how many series there were, and which.
+    constant: Option<(i64, usize, Vec<String>)>,
 }
 
 impl Profiler {
     pub(crate) fn new(config: ProfileConfig, modules: Vec<ModuleSpec>) -> Self {
-        Profiler { state: Mutex::new(State { config, window: VecDeque::new(), tracker: Tracker::new(), modules }), deep: Default::default() }
+        Profiler {
+            state: Mutex::new(State { config, window: VecDeque::new(), tracker: Tracker::new(), modules, active_since_ms: None, series_per_sample: 0, constant: None }),
+            deep: Default::default(),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -33,15 +44,18 @@ impl Profiler {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// One sampling tick: the modules' usage as history series, and the events it causes.
-    pub(crate) fn observe(&self, snap: &Arc<Snapshot>) -> (Vec<SeriesValue>, Vec<ProfileEvent>) {
+    /// One sampling tick in `mode`, writing `written` values: the modules' usage as history
+    /// series, and the events it causes.
+    pub(crate) fn observe(&self, snap: &Arc<Snapshot>, mode: SamplingMode, written: usize) -> (Vec<SeriesValue>, Vec<ProfileEvent>) {
         let mut s = self.lock();
+        s.active_since_ms = if mode == SamplingMode::Active { s.active_since_ms.or(Some(snap.ts_ms)) } else { None };
         s.window.push_back(snap.clone());
         let cutoff = snap.ts_ms - s.config.window_ms;
         while s.window.front().is_some_and(|w| w.ts_ms < cutoff) {
             s.window.pop_front();
         }
-        let series = s.modules.iter().flat_map(|m| module::usage_series(&module::usage(m, snap))).collect();
+        let series: Vec<SeriesValue> = s.modules.iter().flat_map(|m| module::usage_series(&module::usage(m, snap))).collect();
+        s.series_per_sample = written + series.len();
         let samples: Vec<&Snapshot> = s.window.iter().map(|a| &**a).collect();
         let active = s.tracker.active_keys();
         let fired = rules::evaluate(&Context { samples: &samples, thresholds: &s.config.thresholds, active: &active, modules: &s.modules });
@@ -60,6 +74,20 @@ impl Profiler {
 
     pub(crate) fn set_modules(&self, modules: Vec<ModuleSpec>) {
         self.lock().modules = modules;
+    }
+
+    /// Since when sampling has been at full rate, and how many values a sample writes.
+    pub(crate) fn sampling(&self) -> (Option<i64>, usize) {
+        let s = self.lock();
+        (s.active_since_ms, s.series_per_sample)
+    }
+
+    pub(crate) fn constant_series(&self) -> Option<(i64, usize, Vec<String>)> {
+        self.lock().constant.clone()
+    }
+
+    pub(crate) fn set_constant_series(&self, found: (i64, usize, Vec<String>)) {
+        self.lock().constant = Some(found);
     }
 
     pub(crate) fn thresholds(&self) -> Thresholds {

@@ -35,7 +35,7 @@ pub(crate) fn run(shared: Arc<Shared>, mut sampler: Sampler, wake: Receiver<()>)
         let snapshot = Arc::new(sampler.tick(now));
         let mut values = flatten(&snapshot);
         // Profiling reuses this sample: module usage joins history, findings become events.
-        let (module_series, events) = shared.profiler.observe(&snapshot);
+        let (module_series, events) = shared.profiler.observe(&snapshot, mode, values.len());
         values.extend(module_series);
         shared.record_profile_events(&events);
         pending.push((now, values));

@@ -24,6 +24,8 @@ pub enum SuggestionKind {
     LimitCulprit,
     /// Usage is forecast to exceed what the node has.
     CapacityRisk,
+    /// The sampler records more than anyone uses: a window left open, series that never change.
+    LowerSampling,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -141,39 +143,39 @@ fn from_forecast(fc: &SeriesForecast, input: &AdvisorInput) -> Vec<Suggestion> {
     };
     let mut out = Vec::new();
     // Module sizing: the forecast's upper recommendation, with its measured record.
-    if let Some(module) = fc.series.strip_prefix("module.").and_then(|s| s.split('.').next()) {
-        if upper_recommendation.is_finite() && *upper_recommendation > 0.0 {
-            let saving = baseline_recommendation - upper_recommendation;
-            out.push(Suggestion {
-                kind: SuggestionKind::RightSize,
-                title: format!("Size module {module}'s {} at {}", fc.label, amount(*upper_recommendation, &fc.unit)),
-                estimated_effect: format!(
-                    "in replay it was exceeded {:.1} % of the time with {:.0} % slack; the VPA-style baseline ({}) had {:.1} % / {:.0} %{}",
-                    acc.upper_exceeded_pct,
-                    acc.upper_slack_pct,
-                    amount(*baseline_recommendation, &fc.unit),
-                    acc.baseline_exceeded_pct,
-                    acc.baseline_slack_pct,
-                    if saving > 0.0 { format!(": {} less reserved", amount(saving, &fc.unit)) } else { String::new() }
-                ),
-                evidence: vec![at(&format!("{} upper recommendation", fc.series), *upper_recommendation, *baseline_recommendation)],
-                source: fc.series.clone(),
-            });
-        }
+    if let Some(module) = fc.series.strip_prefix("module.").and_then(|s| s.split('.').next())
+        && upper_recommendation.is_finite()
+        && *upper_recommendation > 0.0
+    {
+        let saving = baseline_recommendation - upper_recommendation;
+        out.push(Suggestion {
+            kind: SuggestionKind::RightSize,
+            title: format!("Size module {module}'s {} at {}", fc.label, amount(*upper_recommendation, &fc.unit)),
+            estimated_effect: format!(
+                "in replay it was exceeded {:.1} % of the time with {:.0} % slack; the VPA-style baseline ({}) had {:.1} % / {:.0} %{}",
+                acc.upper_exceeded_pct,
+                acc.upper_slack_pct,
+                amount(*baseline_recommendation, &fc.unit),
+                acc.baseline_exceeded_pct,
+                acc.baseline_slack_pct,
+                if saving > 0.0 { format!(": {} less reserved", amount(saving, &fc.unit)) } else { String::new() }
+            ),
+            evidence: vec![at(&format!("{} upper recommendation", fc.series), *upper_recommendation, *baseline_recommendation)],
+            source: fc.series.clone(),
+        });
     }
     // Node capacity: memory forecast to outgrow the machine.
-    if fc.series == "mem.used" {
-        if let (Some(p90), Some(total)) = (points.iter().map(|p| p.p90).reduce(f64::max), input.usage.memory_total_bytes.value()) {
-            if p90 > 0.95 * *total as f64 {
-                out.push(Suggestion {
-                    kind: SuggestionKind::CapacityRisk,
-                    title: format!("Memory use may reach {} of {} within {}", amount(p90, "bytes"), amount(*total as f64, "bytes"), super::forecast::backtest::duration(fc.horizon_ms)),
-                    estimated_effect: "act before the OOM killer does: stop or move the largest consumer".into(),
-                    evidence: vec![at("mem.used p90 forecast", p90, 0.95 * *total as f64)],
-                    source: fc.series.clone(),
-                });
-            }
-        }
+    if fc.series == "mem.used"
+        && let (Some(p90), Some(total)) = (points.iter().map(|p| p.p90).reduce(f64::max), input.usage.memory_total_bytes.value())
+        && p90 > 0.95 * *total as f64
+    {
+        out.push(Suggestion {
+            kind: SuggestionKind::CapacityRisk,
+            title: format!("Memory use may reach {} of {} within {}", amount(p90, "bytes"), amount(*total as f64, "bytes"), super::forecast::backtest::duration(fc.horizon_ms)),
+            estimated_effect: "act before the OOM killer does: stop or move the largest consumer".into(),
+            evidence: vec![at("mem.used p90 forecast", p90, 0.95 * *total as f64)],
+            source: fc.series.clone(),
+        });
     }
     out
 }

@@ -12,6 +12,7 @@ pub mod hysteresis;
 pub mod module;
 pub mod report;
 pub mod rules;
+pub mod sampling_advice;
 pub mod thresholds;
 pub mod traces;
 pub mod window;

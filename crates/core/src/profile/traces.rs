@@ -90,9 +90,8 @@ fn bursty(seed: u64, days: usize) -> Vec<f64> {
     let mut r = Rng::new(seed);
     let idle = r.range(2.0, 8.0);
     let mut y = vec![0.0; days * DAY];
-    let mut t = 0usize;
     let mut job: Option<(usize, f64)> = None; // (ends at, height)
-    for v in y.iter_mut() {
+    for (t, v) in y.iter_mut().enumerate() {
         if let Some((end, height)) = job {
             *v = height * (1.0 + 0.05 * r.normal());
             if t >= end {
@@ -106,7 +105,6 @@ fn bursty(seed: u64, days: usize) -> Vec<f64> {
             }
         }
         *v = v.clamp(0.0, 100.0);
-        t += 1;
     }
     y
 }

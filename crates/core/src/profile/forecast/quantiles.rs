@@ -23,13 +23,13 @@ impl ConditionalErrors {
         if !forecast.is_finite() || !error.is_finite() {
             return;
         }
-        if self.order.len() == self.capacity {
-            if let Some(old) = self.order.pop_front() {
-                let i = self.by_forecast.partition_point(|x| x.0 < old.0);
-                // Several entries may share the forecast value: find this exact one.
-                if let Some(j) = self.by_forecast[i..].iter().position(|x| *x == old) {
-                    self.by_forecast.remove(i + j);
-                }
+        if self.order.len() == self.capacity
+            && let Some(old) = self.order.pop_front()
+        {
+            let i = self.by_forecast.partition_point(|x| x.0 < old.0);
+            // Several entries may share the forecast value: find this exact one.
+            if let Some(j) = self.by_forecast[i..].iter().position(|x| *x == old) {
+                self.by_forecast.remove(i + j);
             }
         }
         self.order.push_back((forecast, error));

@@ -50,14 +50,15 @@ fn one(ctx: &Context, g: &GpuStats) -> Vec<Finding> {
     let key = format!("gpu.{i}.idle_allocated");
     let active = ctx.is_active(&key);
     let (alloc_line, idle_line) = (t.below(t.gpu_alloc_pct, !active), t.below(t.gpu_idle_util_pct, active));
-    if let (Some((a, na)), Some((u, nu))) = (alloc, util) {
-        if a >= alloc_line && u <= idle_line {
-            let ev = vec![
-                ctx.evidence(format!("gpu.{i}.mem_used share mean"), a, alloc_line, "%", na),
-                ctx.evidence(format!("gpu.{i}.util mean"), u, idle_line, "%", nu),
-            ];
-            out.push(finding(key, Severity::Warning, format!("GPU {i} ({}) holds memory but is idle", g.name), ev, true));
-        }
+    if let (Some((a, na)), Some((u, nu))) = (alloc, util)
+        && a >= alloc_line
+        && u <= idle_line
+    {
+        let ev = vec![
+            ctx.evidence(format!("gpu.{i}.mem_used share mean"), a, alloc_line, "%", na),
+            ctx.evidence(format!("gpu.{i}.util mean"), u, idle_line, "%", nu),
+        ];
+        out.push(finding(key, Severity::Warning, format!("GPU {i} ({}) holds memory but is idle", g.name), ev, true));
     }
     out
 }

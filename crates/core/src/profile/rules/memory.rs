@@ -29,14 +29,14 @@ pub fn pressure(ctx: &Context) -> Option<Finding> {
         }
     }
     let swap = |s: &crate::Snapshot| s.memory.value().filter(|m| m.swap_total_bytes > 0).map(|m| (s.ts_ms, m.swap_used_bytes as f64));
-    if let (Some((t0, a)), Some((t1, b))) = (ctx.samples.iter().find_map(|s| swap(s)), ctx.latest(swap)) {
-        if t1 > t0 {
-            let rate = (b - a) * 1000.0 / (t1 - t0) as f64;
-            let line = t.above(t.swap_growth_bps, active);
-            if rate >= line {
-                firing += 1;
-                evidence.push(ctx.evidence("swap.used growth", rate, line, "B/s", ctx.samples.len() as u32));
-            }
+    if let (Some((t0, a)), Some((t1, b))) = (ctx.samples.iter().find_map(|s| swap(s)), ctx.latest(swap))
+        && t1 > t0
+    {
+        let rate = (b - a) * 1000.0 / (t1 - t0) as f64;
+        let line = t.above(t.swap_growth_bps, active);
+        if rate >= line {
+            firing += 1;
+            evidence.push(ctx.evidence("swap.used growth", rate, line, "B/s", ctx.samples.len() as u32));
         }
     }
     if firing == 0 {
