@@ -256,3 +256,34 @@ impl crate::service::Shared {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use steward_core::profile::advisor::SuggestionKind;
+    use steward_core::series::SeriesValue;
+
+    use super::*;
+    use crate::{AdapterProbe, ApiConfig};
+
+    #[test]
+    fn series_that_never_changed_in_a_day_are_suggested_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let steward = Steward::start(ApiConfig { db_path: dir.path().join("h.db"), adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() }).unwrap();
+        let now = now_ms();
+        // A day of one-minute values: six flat series and one that moves.
+        let batch: Vec<(i64, Vec<SeriesValue>)> = (0..1440)
+            .map(|i| {
+                let mut v: Vec<SeriesValue> = (0..6).map(|k| SeriesValue { series: format!("test.flat{k}"), value: 7.0 }).collect();
+                v.push(SeriesValue { series: "test.moving".into(), value: f64::from(i % 10) });
+                (now - 86_400_000 + 30_000 + i64::from(i) * 60_000, v)
+            })
+            .collect();
+        steward.shared.write_history(&batch);
+        steward.shared.maintain(now);
+        let usage = steward.sampling_usage(now).unwrap();
+        let flat: Vec<&str> = usage.constant_series.iter().map(String::as_str).filter(|s| s.starts_with("test.")).collect();
+        assert_eq!(flat, ["test.flat0", "test.flat1", "test.flat2", "test.flat3", "test.flat4", "test.flat5"]);
+        let s = advise_sampling(&usage);
+        assert!(s.iter().any(|s| s.kind == SuggestionKind::LowerSampling && s.title.contains("test.flat0")), "{s:?}");
+    }
+}
