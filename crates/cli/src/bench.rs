@@ -2,6 +2,7 @@
 
 mod forecast;
 mod alloc;
+mod dispatch;
 mod proc_usage;
 mod sampler;
 
@@ -19,6 +20,10 @@ pub enum BenchCommand {
     /// Scheduling decisions per second on 5,000 nodes × 8 GPUs with 50,000 queued requests, each
     /// committed to SQLite, with and without preemption churn, against Kubernetes' floors.
     Alloc(alloc::AllocBenchArgs),
+    /// The distributed executor on loopback agents: no-op dispatch throughput (unbatched,
+    /// batched) and round trip, `true` process tasks against Dask distributed, and the makespan
+    /// with one of four nodes slowed 10×.
+    Dispatch(dispatch::DispatchBenchArgs),
     /// (internal) The measured side of `bench sampler`: runs Steward's sampling service alone.
     #[command(hide = true)]
     SamplerWorker(sampler::WorkerArgs),
@@ -28,6 +33,7 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Sampler(args) => sampler::run(args),
         BenchCommand::Alloc(args) => alloc::run(args),
+        BenchCommand::Dispatch(args) => dispatch::run(args),
         BenchCommand::SamplerWorker(args) => sampler::worker(args),
         BenchCommand::Forecast(args) => forecast::run(args),
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use steward_agent::proto::{TaskEvent, TaskSpec as ProtoSpec};
 use steward_agent::{AgentClient, AgentError};
-use steward_core::dispatch::{Action, AttemptState, ExecStatus, Grant, PartitionAsk, Placer, StartOrder, TaskKind, Unconstrained, batch, execution_of};
+use steward_core::dispatch::{Action, AttemptState, Grant, PartitionAsk, Placer, StartOrder, TaskKind, Unconstrained, batch, execution_of};
 
 use super::agent_io::{Line, classify, outcome, proto_spec, start};
 use super::{DispatchNode, Liveness, views};
@@ -79,7 +79,7 @@ fn step(shared: &Arc<Shared>) {
         let mut rel = Releases::default();
         // Liveness: a node that was up and is no longer (or never came back after a restart)
         // loses what it ran; a node seen up again takes new work, its lost attempts stay lost.
-        let running_nodes: Vec<String> = st.execs.values().filter(|e| e.status == ExecStatus::Running).flat_map(|e| e.running_attempts().map(|a| a.node.clone())).collect();
+        let running_nodes: Vec<String> = st.running().flat_map(|e| e.running_attempts().map(|a| a.node.clone())).collect();
         let mut candidates: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
         candidates.extend(running_nodes);
         candidates.sort();
@@ -95,7 +95,7 @@ fn step(shared: &Arc<Shared>) {
             if lost && !st.declared_down.contains(&id) {
                 st.declared_down.insert(id.clone());
                 st.seen_up.remove(&id);
-                let ids: Vec<String> = st.execs.values().filter(|e| e.running_attempts().any(|a| a.node == id)).map(|e| e.id.clone()).collect();
+                let ids: Vec<String> = st.running().filter(|e| e.running_attempts().any(|a| a.node == id)).map(|e| e.id.clone()).collect();
                 for eid in ids {
                     if let Some(e) = st.execs.get_mut(&eid) {
                         actions.extend(e.node_down(&id, &cfg, &mut rel, now));
@@ -112,13 +112,13 @@ fn step(shared: &Arc<Shared>) {
         for n in &nodes {
             sched.add_node(n.resources.clone());
         }
-        let mut real = views(&nodes, &st.execs);
+        let mut real = views(&nodes, st.running());
         // No-op work holds no resources, so it takes no slot.
         let mut free: Vec<_> = real.iter().cloned().map(|mut v| {
             v.slots = u32::MAX / 2;
             v
         }).collect();
-        let running: Vec<String> = st.execs.values().filter(|e| e.status == ExecStatus::Running).map(|e| e.id.clone()).collect();
+        let running: Vec<String> = st.running().map(|e| e.id.clone()).collect();
         let super::State { execs, locality, dirty, .. } = &mut *st;
         for id in running {
             let Some(e) = execs.get_mut(&id) else { continue };
@@ -370,7 +370,7 @@ fn reattach(shared: &Arc<Shared>, nodes: &[DispatchNode]) {
     {
         let Ok(mut st) = d.state.lock() else { return };
         let mut want = Vec::new();
-        for e in st.execs.values().filter(|e| e.status == ExecStatus::Running && e.task.kind == TaskKind::Process) {
+        for e in st.running().filter(|e| e.task.kind == TaskKind::Process) {
             for p in &e.partitions {
                 for a in p.attempts.iter().filter(|a| a.state == AttemptState::Running) {
                     if st.attached.contains(&a.id) || st.declared_down.contains(&a.node) {

@@ -65,6 +65,8 @@ pub(crate) struct Dispatcher {
 #[derive(Default)]
 pub(crate) struct State {
     pub(crate) execs: BTreeMap<String, Execution>,
+    /// Executions not yet ended: every pass looks at these only.
+    pub(crate) active: BTreeSet<String>,
     /// task id → its latest execution.
     pub(crate) by_task: HashMap<String, String>,
     /// Task hash → the latest succeeded execution with it (computation reuse).
@@ -154,6 +156,9 @@ impl State {
             ExecStatus::Waiting => {}
         }
         self.by_task.insert(e.task_id.clone(), e.id.clone());
+        if !e.status.is_terminal() {
+            self.active.insert(e.id.clone());
+        }
         if e.status == ExecStatus::Succeeded && e.task.reuse {
             self.by_hash.insert(task_hash(&e.task), e.id.clone());
         }
@@ -176,6 +181,7 @@ impl State {
         if !e.status.is_terminal() {
             return;
         }
+        self.active.remove(exec_id);
         if e.status == ExecStatus::Succeeded && e.task.reuse {
             self.by_hash.insert(task_hash(&e.task), e.id.clone());
         }
@@ -188,15 +194,23 @@ impl State {
                 d.finished_ms = Some(now);
                 d.error = Some("a task it depends on failed".into());
                 self.dirty.insert(d.id.clone());
+                self.active.remove(&d.id.clone());
             }
         }
     }
 }
 
+impl State {
+    /// Executions that are running now.
+    pub(crate) fn running(&self) -> impl Iterator<Item = &Execution> {
+        self.active.iter().filter_map(|id| self.execs.get(id)).filter(|e| e.status == ExecStatus::Running)
+    }
+}
+
 /// The cluster's free capacity as the balancer sees it (new work only on nodes that are up).
-pub(crate) fn views(nodes: &[DispatchNode], execs: &BTreeMap<String, Execution>) -> Vec<NodeView> {
+pub(crate) fn views<'a>(nodes: &[DispatchNode], running: impl Iterator<Item = &'a Execution>) -> Vec<NodeView> {
     let mut busy: HashMap<&str, u32> = HashMap::new();
-    for a in execs.values().filter(|e| e.status == ExecStatus::Running).flat_map(|e| e.running_attempts()) {
+    for a in running.flat_map(|e| e.running_attempts()) {
         *busy.entry(a.node.as_str()).or_default() += 1;
     }
     nodes
@@ -312,7 +326,7 @@ impl Steward {
                 if st.by_task.get(&task_id).and_then(|x| st.execs.get(x)).is_some_and(|e| !e.status.is_terminal()) {
                     return Err(AllocError::Conflict(format!("task {task_id:?} is already running")));
                 }
-                let views = views(&nodes, &st.execs);
+                let views = views(&nodes, st.running());
                 let slots = views.iter().filter(|v| v.available).map(|v| v.slots).sum();
                 let count = partition_count(&task, slots, d.settings.engine.partitions_per_slot);
                 let typical = d.settings.engine.default_partition_ms as f64 / 1000.0;
