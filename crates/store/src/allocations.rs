@@ -1,8 +1,9 @@
 //! Allocations, reservations, their event log and the answers to requests already seen.
 //!
-//! One scheduler decision = one transaction: the changed records, the events and (for an API
-//! request) its answer commit together, so after a crash either all of it is there or none, and
-//! a retried request id finds its original answer.
+//! One transaction per group of decisions (group commit): the changed records, the events and
+//! the answers of the requests decided together commit at once, before any of them is
+//! answered, so after a crash either all of it is there or none, and a retried request id finds
+//! its original answer.
 
 use rusqlite::{OptionalExtension, params};
 use steward_core::alloc::{Allocation, Changes, Event, Reservation};
@@ -52,6 +53,11 @@ impl Store {
 
     /// Commits a scheduler's changes, and the request's answer if there is one, atomically.
     pub fn commit_allocation_changes(&mut self, changes: &Changes, answer: Option<RequestAnswer<'_>>) -> Result<(), StoreError> {
+        self.commit_allocation_batch(changes, answer.as_slice())
+    }
+
+    /// Commits a scheduler's changes and the answers of every request they decide, atomically.
+    pub fn commit_allocation_batch(&mut self, changes: &Changes, answers: &[RequestAnswer<'_>]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
             let mut put = tx.prepare_cached("INSERT OR REPLACE INTO alloc_allocations (id, state, body) VALUES (?1, ?2, ?3)")?;
@@ -70,9 +76,9 @@ impl Store {
             for e in &changes.events {
                 ev.execute(params![e.id, e.time, e.kind, e.subject, to_json(e)?])?;
             }
-            if let Some(a) = answer {
-                tx.prepare_cached("INSERT INTO alloc_requests (request_id, time_ms, response) VALUES (?1, ?2, ?3)")?
-                    .execute(params![a.request_id, a.time_ms, a.response_json])?;
+            let mut put = tx.prepare_cached("INSERT INTO alloc_requests (request_id, time_ms, response) VALUES (?1, ?2, ?3)")?;
+            for a in answers {
+                put.execute(params![a.request_id, a.time_ms, a.response_json])?;
             }
         }
         tx.commit()?;

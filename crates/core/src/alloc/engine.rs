@@ -230,6 +230,11 @@ impl Scheduler {
         &self.allocs
     }
 
+    /// How many allocations wait in the queue.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
     pub fn shadow(&self) -> Option<Shadow> {
         self.shadow
     }
@@ -620,7 +625,14 @@ impl Scheduler {
             self.by_min_prio.insert((p, n));
         }
         self.node_min_prio[n as usize] = min;
-        let bounds = node_bounds(node.gpu_used.len() as u32, node.free_whole_gpus(), &mut cands);
+        // Shrinking comes before preempting and may save victims: counted as free for the bound.
+        let shrinkable_gpus: u32 = node
+            .running
+            .iter()
+            .filter(|&&i| self.shrinkable(i) && self.allocs[i as usize].preemption.is_none())
+            .map(|&i| self.asks[i as usize].gpus.saturating_sub(self.allocs[i as usize].request.resources.min.map_or(0, |m| m.gpus)))
+            .sum();
+        let bounds = node_bounds(node.gpu_used.len() as u32, node.free_whole_gpus() + shrinkable_gpus, &mut cands);
         let old = std::mem::replace(&mut self.node_bounds[n as usize], bounds);
         let new = &self.node_bounds[n as usize];
         if self.by_victim_bound.len() < new.len() {

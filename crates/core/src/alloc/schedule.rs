@@ -11,6 +11,8 @@ use super::nodes::Ask;
 use super::record::AllocState;
 use super::time::format_rfc3339;
 
+const GENERAL_WAIT: &str = "waiting for resources: ";
+
 impl Scheduler {
     /// Passes over the queue at `now` until one frees nothing (a preemption or requeue inside a
     /// pass may free room for requests the pass already looked at).
@@ -123,13 +125,17 @@ impl Scheduler {
             self.shadow = self.compute_shadow(idx, now);
         }
         let why = match self.shadow {
+            // The general reason depends on the ask alone, fixed while queued: not formatted
+            // again on every pass.
+            Some(s) if s.alloc != idx && self.allocs[idx as usize].pending_reason.as_deref().is_some_and(|r| r.starts_with(GENERAL_WAIT)) => return,
+            None if self.allocs[idx as usize].pending_reason.as_deref().is_some_and(|r| r.starts_with(GENERAL_WAIT)) => return,
             Some(s) if s.alloc == idx => format!(
                 "waiting for resources; first in line, expected on {} by {}",
                 self.nodes[s.node as usize].res.node,
                 format_rfc3339(s.at)
             ),
             _ => format!(
-                "waiting for resources: {} GPU(s), {} cores, {} MiB on one node",
+                "{GENERAL_WAIT}{} GPU(s), {} cores, {} MiB on one node",
                 ask.gpus,
                 ask.cores,
                 ask.mem / (1 << 20)
