@@ -1,7 +1,9 @@
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::ApiError;
 
+use steward_core::alloc::ResourceAmount;
 use steward_core::profile::ProfileConfig;
 use steward_store::RetentionPolicy;
 use steward_telemetry::SamplerConfig;
@@ -19,6 +21,8 @@ pub struct ApiConfig {
     pub profile: ProfileConfig,
     pub adapter_probe: AdapterProbe,
     pub dispatch: crate::dispatch::DispatchSettings,
+    /// Most each owner may hold at once (`[allocation.quotas]`); owners not listed are unlimited.
+    pub quotas: BTreeMap<String, ResourceAmount>,
 }
 
 /// How the inventory enumerates graphics adapters.
@@ -49,6 +53,7 @@ impl Default for ApiConfig {
             profile: ProfileConfig::default(),
             adapter_probe: AdapterProbe::InProcess,
             dispatch: Default::default(),
+            quotas: BTreeMap::new(),
         }
     }
 }
@@ -58,6 +63,35 @@ impl Default for ApiConfig {
 struct ConfigFile {
     #[serde(default)]
     profile: Option<ProfileConfig>,
+    #[serde(default)]
+    allocation: Option<AllocationSection>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllocationSection {
+    /// `[allocation.quotas.<owner>]` with `gpus`, `cores`, `memory_bytes`; an absent one is
+    /// unlimited.
+    #[serde(default)]
+    quotas: BTreeMap<String, QuotaEntry>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuotaEntry {
+    gpus: Option<u32>,
+    cores: Option<u32>,
+    memory_bytes: Option<u64>,
+}
+
+impl QuotaEntry {
+    fn amount(&self) -> ResourceAmount {
+        ResourceAmount {
+            gpus: self.gpus.unwrap_or(u32::MAX),
+            cores: self.cores.unwrap_or(u32::MAX),
+            memory_bytes: self.memory_bytes.unwrap_or(u64::MAX),
+        }
+    }
 }
 
 impl ApiConfig {
@@ -70,6 +104,28 @@ impl ApiConfig {
         if let Some(p) = file.profile {
             self.profile = p;
         }
+        if let Some(a) = file.allocation {
+            self.quotas = a.quotas.iter().map(|(owner, q)| (owner.clone(), q.amount())).collect();
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotas_come_from_the_allocation_section_and_absent_limits_are_unlimited() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steward.toml");
+        std::fs::write(&path, "[allocation.quotas.ann]\ngpus = 2\n\n[allocation.quotas.bob]\ncores = 16\nmemory_bytes = 1024\n").unwrap();
+        let mut config = ApiConfig::default();
+        config.apply_file(&path).unwrap();
+        assert_eq!(config.quotas["ann"], ResourceAmount { gpus: 2, cores: u32::MAX, memory_bytes: u64::MAX });
+        assert_eq!(config.quotas["bob"], ResourceAmount { gpus: u32::MAX, cores: 16, memory_bytes: 1024 });
+        std::fs::write(&path, "[allocation.quotas.ann]\ngpu = 2\n").unwrap();
+        let err = ApiConfig::default().apply_file(&path).unwrap_err().to_string();
+        assert!(err.contains("gpu"), "{err}");
     }
 }

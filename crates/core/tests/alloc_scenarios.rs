@@ -180,7 +180,7 @@ fn quotas_and_equal_priority_order_by_age_then_fair_share() {
     let mut s = Scheduler::new(cfg, vec![node("a", 4)]);
     s.allocate(ask("a1", 1, 500, Qos::Burstable), 0).unwrap();
     let a2 = s.allocate(ask("a2", 1, 500, Qos::Burstable), 1).unwrap();
-    assert!(a2.pending_reason.unwrap().starts_with("owner quota"));
+    assert_eq!(a2.pending_reason.as_deref(), Some("owner quota of ann: 1 of 1 GPUs held"));
     let too_big = s.allocate(ask("a3", 2, 500, Qos::Burstable), 1);
     assert!(too_big.is_err());
 }

@@ -48,6 +48,7 @@ impl From<steward_store::StoreError> for AllocError {
 pub(crate) struct Allocations {
     scheduler: Mutex<Scheduler>,
     nodes: Vec<NodeResources>,
+    config: SchedulerConfig,
     next_id: AtomicU64,
 }
 
@@ -55,14 +56,15 @@ impl Allocations {
     /// Rebuilds the scheduler from the store, with this machine as its node.
     pub(crate) fn load(store: &Store, inventory: &steward_core::Inventory, config: &ApiConfig) -> Result<Allocations, ApiError> {
         let nodes = vec![local_node::local_node(inventory, &config.sampler, now_ms())];
-        let scheduler = restore(store, &nodes)?;
-        Ok(Allocations { scheduler: Mutex::new(scheduler), nodes, next_id: AtomicU64::new(0) })
+        let config = SchedulerConfig { quotas: config.quotas.clone(), ..SchedulerConfig::default() };
+        let scheduler = restore(store, &nodes, &config)?;
+        Ok(Allocations { scheduler: Mutex::new(scheduler), nodes, config, next_id: AtomicU64::new(0) })
     }
 }
 
-fn restore(store: &Store, nodes: &[NodeResources]) -> Result<Scheduler, ApiError> {
+fn restore(store: &Store, nodes: &[NodeResources], config: &SchedulerConfig) -> Result<Scheduler, ApiError> {
     let state = store.load_allocation_state()?;
-    Ok(Scheduler::restore(SchedulerConfig::default(), nodes.to_vec(), state.reservations, state.allocations, state.next_event_id))
+    Ok(Scheduler::restore(config.clone(), nodes.to_vec(), state.reservations, state.allocations, state.next_event_id))
 }
 
 /// Ticks the scheduler once a second (ends, grace periods, reservation starts) until the
@@ -97,7 +99,7 @@ fn transact<T>(shared: &Shared, op: impl FnOnce(&mut Scheduler, &mut Store, i64)
         tracing::error!("committing scheduler changes failed: {e}; reloading from the database");
     }
     if committed.is_err() || matches!(result, Err(AllocError::Api(_))) {
-        *sched = restore(&store, &a.nodes)?;
+        *sched = restore(&store, &a.nodes, &a.config)?;
     }
     committed?;
     result

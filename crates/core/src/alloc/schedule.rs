@@ -101,7 +101,17 @@ impl Scheduler {
         if let Some(q) = self.config.quotas.get(&a.owner) {
             let used = self.owners.get(&a.owner).copied().unwrap_or_default();
             if used.gpus + ask.gpus > q.gpus || used.cores + ask.cores > q.cores || used.memory_bytes + ask.mem > q.memory_bytes {
-                let why = format!("owner quota: {} holds {} GPUs, {} cores of {} GPUs, {} cores", a.owner, used.gpus, used.cores, q.gpus, q.cores);
+                let mut over = Vec::new();
+                if used.gpus + ask.gpus > q.gpus {
+                    over.push(format!("{} of {} GPUs held", used.gpus, q.gpus));
+                }
+                if used.cores + ask.cores > q.cores {
+                    over.push(format!("{} of {} cores held", used.cores, q.cores));
+                }
+                if used.memory_bytes + ask.mem > q.memory_bytes {
+                    over.push(format!("{} of {} MiB held", used.memory_bytes >> 20, q.memory_bytes >> 20));
+                }
+                let why = format!("owner quota of {}: {}", a.owner, over.join(", "));
                 return self.set_reason(idx, why);
             }
         }
