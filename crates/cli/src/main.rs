@@ -2,6 +2,7 @@
 
 mod alloc;
 mod bench;
+mod http;
 mod node;
 mod profile;
 mod run;

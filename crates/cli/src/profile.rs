@@ -1,14 +1,15 @@
 //! `stewardctl profile`: asks a running Steward (`stewardctl serve` or the desktop app's server)
 //! for a profile report, the same `POST /resources/profile` the UI uses, and prints the JSON.
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::Args;
+
+use crate::http::{Target, call};
 
 #[derive(Args)]
 pub struct ProfileArgs {
-    /// The running Steward to ask.
-    #[arg(long, env = "STEWARD_URL", default_value = "http://127.0.0.1:7878")]
-    url: String,
+    #[command(flatten)]
+    target: Target,
     /// Profile one module instead of the whole node.
     #[arg(long)]
     module: Option<String>,
@@ -28,10 +29,8 @@ pub struct ProfileArgs {
 }
 
 pub fn run(args: ProfileArgs) -> Result<()> {
-    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
-    let base = args.url.trim_end_matches('/');
     if let (Some(seconds), Some(module)) = (args.deep, &args.module) {
-        return deep(&agent, base, module, seconds, args.interval_ms);
+        return deep(&args.target, module, seconds, args.interval_ms);
     }
     let mut req = serde_json::json!({
         "profiling_type": if args.module.is_some() { "module" } else { "system" },
@@ -43,34 +42,22 @@ pub fn run(args: ProfileArgs) -> Result<()> {
     if let Some(id) = &args.id {
         req["id"] = id.clone().into();
     }
-    let json = send(agent.post(&format!("{base}/resources/profile")).content_type("application/json").send(req.to_string()), base)?;
+    let (_, json) = call(&args.target, "POST", "/resources/profile", Some(req))?;
     println!("{}", serde_json::to_string_pretty(&json)?);
     Ok(())
 }
 
 /// Starts a deep profile, follows it (remaining time on stderr) and prints the finished result.
-fn deep(agent: &ureq::Agent, base: &str, module: &str, seconds: u32, interval_ms: u32) -> Result<()> {
-    let url = format!("{base}/api/modules/{module}/deep-profile");
-    let body = serde_json::json!({"duration_s": seconds, "interval_ms": interval_ms}).to_string();
-    let mut json = send(agent.post(&url).content_type("application/json").send(body), base)?;
+fn deep(target: &Target, module: &str, seconds: u32, interval_ms: u32) -> Result<()> {
+    let path = format!("/api/modules/{module}/deep-profile");
+    let body = serde_json::json!({"duration_s": seconds, "interval_ms": interval_ms});
+    let (_, mut json) = call(target, "POST", &path, Some(body))?;
     while json["state"] == "running" {
         let left = json["remaining_ms"].as_i64().unwrap_or(0);
         eprintln!("deep profile of {module}: {} s left", (left + 999) / 1000);
         std::thread::sleep(std::time::Duration::from_millis(left.clamp(100, 5_000) as u64));
-        json = send(agent.get(&url).call(), base)?;
+        json = call(target, "GET", &path, None)?.1;
     }
     println!("{}", serde_json::to_string_pretty(&json)?);
     Ok(())
-}
-
-/// The JSON answer of a request, or its error message.
-fn send(res: Result<ureq::http::Response<ureq::Body>, ureq::Error>, base: &str) -> Result<serde_json::Value> {
-    let mut res = res.with_context(|| format!("cannot reach Steward at {base} (is `stewardctl serve` running?)"))?;
-    let status = res.status().as_u16();
-    let body = res.body_mut().read_to_string()?;
-    let json: serde_json::Value = serde_json::from_str(&body).with_context(|| format!("not JSON ({status}): {body}"))?;
-    if !(200..300).contains(&status) {
-        bail!("{} ({status})", json["error"].as_str().unwrap_or(&body));
-    }
-    Ok(json)
 }

@@ -1,0 +1,33 @@
+//! The one HTTP helper the subcommands that speak to a running Steward share.
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde_json::Value;
+
+#[derive(Args)]
+pub struct Target {
+    /// The running Steward to ask.
+    #[arg(long, env = "STEWARD_URL", default_value = "http://127.0.0.1:7878")]
+    pub url: String,
+}
+
+/// `method` on `path` of the Steward at `target`: the status and the JSON answer (`null` when
+/// empty). An error status becomes an error carrying the server's `error` (and `errors`).
+pub(crate) fn call(target: &Target, method: &str, path: &str, body: Option<Value>) -> Result<(u16, Value)> {
+    let url = format!("{}{path}", target.url.trim_end_matches('/'));
+    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+    let reach = || format!("cannot reach Steward at {} (is `stewardctl serve` running?)", target.url);
+    let mut res = match (method, body) {
+        ("POST", Some(b)) => agent.post(&url).content_type("application/json").send(b.to_string()).with_context(reach)?,
+        ("DELETE", _) => agent.delete(&url).call().with_context(reach)?,
+        _ => agent.get(&url).call().with_context(reach)?,
+    };
+    let status = res.status().as_u16();
+    let text = res.body_mut().read_to_string()?;
+    let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    if status >= 400 {
+        let detail = json.get("errors").map(|e| format!(": {e}")).unwrap_or_default();
+        bail!("{}{detail} (HTTP {status})", json.get("error").and_then(Value::as_str).unwrap_or("request failed"));
+    }
+    Ok((status, json))
+}
