@@ -203,16 +203,18 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
             let held: Vec<&String> = here.iter().flat_map(|a| a.gpus.iter()).collect();
             let displaceable = |a: &Allocation| a.priority < p.priority && a.qos != Qos::Guaranteed && a.preemption.is_none() && a.reservation.is_none();
             let mut gpus = n.gpus.iter().filter(|g| !reserved(&g.id) && !held.contains(&&g.id)).count() as u32;
-            // Cores: the node less what runs outside reservation pools, less what reservations
-            // open during the request's run hold.
-            let pooled = |a: &Allocation| a.reservation.as_ref().and_then(|r| s.reservation(r)).is_some_and(|r| r.cores > 0);
-            let outside: i64 = here.iter().filter(|a| !pooled(a)).map(|a| a.cores as i64).sum();
-            let reserved_cores: i64 = windows.iter().filter(|r| r.node == n.node).map(|r| r.cores as i64).sum();
-            let mut cores = (n.cores as i64 - outside - reserved_cores).clamp(0, (n.cores - here.iter().map(|a| a.cores).sum::<u32>()) as i64) as u32;
             for a in here.iter().filter(|a| displaceable(a)) {
                 gpus += a.gpus.iter().filter(|g| !reserved(g)).count() as u32;
-                cores += a.cores;
             }
+            // Cores once every displaceable allocation is gone: the node less what stays
+            // outside reservation pools, less what reservations open during the request's run
+            // hold. Clamped only after the victims are taken out: where reservations overdraw
+            // the shared pool, freed cores first cover that and are not all the request's.
+            let kept: Vec<&&&Allocation> = here.iter().filter(|a| !displaceable(a)).collect();
+            let pooled = |a: &Allocation| a.reservation.as_ref().and_then(|r| s.reservation(r)).is_some_and(|r| r.cores > 0);
+            let outside: i64 = kept.iter().filter(|a| !pooled(a)).map(|a| a.cores as i64).sum();
+            let reserved_cores: i64 = windows.iter().filter(|r| r.node == n.node).map(|r| r.cores as i64).sum();
+            let cores = (n.cores as i64 - outside - reserved_cores).clamp(0, (n.cores - kept.iter().map(|a| a.cores).sum::<u32>()) as i64) as u32;
             prop_assert!(
                 !(gpus >= p.request.resources.gpus && cores >= p.cores),
                 "{} (priority {}) waits ({:?}) although {} could give it {gpus} GPUs and {cores} cores",
@@ -228,7 +230,7 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
 
 #[test]
 fn random_sequences_keep_every_invariant() {
-    let mut runner = TestRunner::new(Config { cases: 96, ..Config::default() });
+    let mut runner = TestRunner::new(Config { cases: 96, source_file: Some(file!()), ..Config::default() });
     let totals = std::cell::RefCell::new(Stats::default());
     runner
         .run(&prop::collection::vec(op(), 1..80), |ops| {

@@ -259,3 +259,36 @@ fn a_request_starts_at_the_largest_size_that_fits_when_only_its_min_does() {
     let n = s.allocate(too_big, 40).unwrap();
     assert_eq!(n.state, AllocState::Pending, "below min it waits: {n:?}");
 }
+
+/// Reduced from an `alloc_props` failure. Two reservations that do not overlap each other but
+/// both fall inside an open-ended request's run reserve 30 of the node's 32 cores: the shared
+/// pool such a request sees is overdrawn (32 − 4 running − 30 = −2). Preempting the 4-core job
+/// leaves it 2 cores, not 4: the request must wait and nobody may be preempted for it.
+#[test]
+fn victims_first_fill_what_reservations_overdraw_from_the_shared_pool() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 2)]);
+    let now = t("2025-06-01T12:00:00Z");
+    for (id, gpu, cores, start, end) in
+        [("a", "vm/gpu0", 16, "2025-06-01T13:00:00Z", "2025-06-01T14:00:00Z"), ("b", "vm/gpu1", 14, "2025-06-01T15:00:00Z", "2025-06-01T16:00:00Z")]
+    {
+        let mut r = reserve(id, &[gpu], start, end);
+        r.cores = cores;
+        s.reserve(&r, r.validate("r").unwrap(), now).unwrap();
+    }
+    let mut low = ask("low", 0, 0, Qos::BestEffort);
+    low.resources.cores = 4;
+    low.duration_s = Some(1800);
+    assert_eq!(s.allocate(low, now).unwrap().state, AllocState::Running, "ends before either reservation");
+    let mut high = ask("high", 0, 750, Qos::Burstable);
+    high.resources.cores = 4;
+    assert_eq!(s.allocate(high, now + 1000).unwrap().state, AllocState::Pending);
+    assert_eq!(s.stats.preemptions, 0, "preempting low would not make room");
+    assert_eq!(s.allocation("low").unwrap().state, AllocState::Running);
+    // The wait is right: with low gone, high still does not fit.
+    s.cancel("low", now + 2000);
+    assert_eq!(s.allocation("high").unwrap().state, AllocState::Pending);
+    // Once the first reservation is out of the way, 32 − 14 = 18 cores: high runs.
+    s.delete_reservation("a", now + 3000).unwrap();
+    s.tick(now + 3000);
+    assert_eq!(s.allocation("high").unwrap().state, AllocState::Running);
+}

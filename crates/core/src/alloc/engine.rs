@@ -662,7 +662,7 @@ impl Scheduler {
         let node = &self.nodes[n as usize];
         let named = resv.and_then(|r| self.resvs.get(r));
         if resv.is_some() && named.is_none() {
-            return Capacity { usable: vec![false; node.gpu_used.len()], cores: 0, mem: 0 };
+            return Capacity { usable: vec![false; node.gpu_used.len()], cores: 0, mem: 0, short_cores: 0, short_mem: 0 };
         }
         // The shared pool: what no overlapping reservation (other than the named one) holds.
         let mut usable = vec![true; node.gpu_used.len()];
@@ -678,8 +678,15 @@ impl Scheduler {
             cores -= rs.rec.cores as i64;
             mem -= rs.rec.memory_bytes as i128;
         }
+        let shared = |usable: Vec<bool>| Capacity {
+            usable,
+            cores: cores.clamp(0, node.free_cores as i64) as u32,
+            mem: mem.clamp(0, node.free_mem as i128) as u64,
+            short_cores: (-cores).max(0) as u32,
+            short_mem: (-mem).max(0) as u64,
+        };
         let Some(rs) = named else {
-            return Capacity { usable, cores: cores.clamp(0, node.free_cores as i64) as u32, mem: mem.clamp(0, node.free_mem as i128) as u64 };
+            return shared(usable);
         };
         // Inside a reservation: its GPUs, and its own cores/memory pool when it reserves one.
         let mut inside = vec![false; node.gpu_used.len()];
@@ -687,7 +694,7 @@ impl Scheduler {
             inside[s] = true;
         }
         if rs.rec.cores == 0 && rs.rec.memory_bytes == 0 {
-            return Capacity { usable: inside, cores: cores.clamp(0, node.free_cores as i64) as u32, mem: mem.clamp(0, node.free_mem as i128) as u64 };
+            return shared(inside);
         }
         let (used_cores, used_mem) = node
             .running
@@ -699,6 +706,8 @@ impl Scheduler {
             usable: inside,
             cores: rs.rec.cores.saturating_sub(used_cores).min(node.free_cores),
             mem: rs.rec.memory_bytes.saturating_sub(used_mem).min(node.free_mem),
+            short_cores: 0,
+            short_mem: 0,
         }
     }
 

@@ -86,6 +86,10 @@ pub(crate) struct Capacity {
     pub usable: Vec<bool>,
     pub cores: u32,
     pub mem: u64,
+    /// How far reservations overlapping the run overdraw the shared pool (`cores`/`mem` are
+    /// then 0): cores/memory freed on the node (by shrinking or preempting) fill this first.
+    pub short_cores: u32,
+    pub short_mem: u64,
 }
 
 impl Capacity {

@@ -119,10 +119,11 @@ impl Scheduler {
     fn plan_on(&self, idx: u32, n: u32, now: i64, end: Option<i64>, shrink_only: bool) -> Option<Plan> {
         let a = &self.allocs[idx as usize];
         let ask = self.asks[idx as usize];
-        let need: Gain = (ask.gpus, ask.cores, ask.mem);
         let node = &self.nodes[n as usize];
         let c = &a.request.constraints;
         let cap: Capacity = self.capacity(n, a.reservation.as_deref(), now, end);
+        // Freed cores/memory first cover what reservations overdraw: only the rest is usable.
+        let need: Gain = (ask.gpus, ask.cores + cap.short_cores, ask.mem + cap.short_mem);
         let gpu_ok = |s: usize| cap.usable[s] && node.gpu_model_ok(s, c);
         let have: Gain = ((0..node.gpu_used.len()).filter(|&s| gpu_ok(s) && node.gpu_used[s] == 0).count() as u32, cap.cores, cap.mem);
         let mut cands: Vec<Candidate> = node

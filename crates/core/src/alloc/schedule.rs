@@ -345,7 +345,8 @@ impl Scheduler {
                 })
                 .collect();
             releases.sort_unstable();
-            let enough = |h: &(u32, u32, u64)| h.0 >= ask.gpus && h.1 >= ask.cores && h.2 >= ask.mem;
+            // Released cores/memory first cover what reservations overdraw (see `Capacity`).
+            let enough = |h: &(u32, u32, u64)| h.0 >= ask.gpus && h.1 >= ask.cores + cap.short_cores && h.2 >= ask.mem + cap.short_mem;
             let mut at = None;
             for (t, i) in releases {
                 if best.is_some_and(|b| t >= b.at) {
