@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use steward_agent::proto::{TaskEvent, TaskSpec as ProtoSpec};
 use steward_agent::{AgentClient, AgentError};
-use steward_core::dispatch::{Action, AttemptState, Grant, PartitionAsk, Placer, StartOrder, TaskKind, Unconstrained, batch, execution_of};
+use steward_core::dispatch::{Action, AttemptState, ExecStatus, Grant, PartitionAsk, Placer, StartOrder, TaskKind, Unconstrained, batch, execution_of};
 
 use super::agent_io::{Line, classify, outcome, proto_spec, start};
 use super::{DispatchNode, Liveness, views};
@@ -101,6 +101,7 @@ fn step(shared: &Arc<Shared>) {
                         actions.extend(e.node_down(&id, &cfg, &mut rel, now));
                     }
                     st.dirty.insert(eid.clone());
+                    st.to_tick.insert(eid.clone());
                     st.settle(&eid, now);
                 }
             }
@@ -118,11 +119,27 @@ fn step(shared: &Arc<Shared>) {
             v.slots = u32::MAX / 2;
             v
         }).collect();
-        let running: Vec<String> = st.running().map(|e| e.id.clone()).collect();
-        let super::State { execs, locality, dirty, .. } = &mut *st;
+        let full = now.saturating_sub(st.last_full_pass_ms) >= 100;
+        let running: Vec<String> = if full {
+            st.last_full_pass_ms = now;
+            st.to_tick.clear();
+            st.running().map(|e| e.id.clone()).collect()
+        } else {
+            std::mem::take(&mut st.to_tick).into_iter().collect()
+        };
+        let super::State { execs, locality, dirty, to_tick, .. } = &mut *st;
         for id in running {
             let Some(e) = execs.get_mut(&id) else { continue };
-            let acts = if asks_nothing(e.task.kind, &e.task) {
+            if e.status != ExecStatus::Running {
+                continue;
+            }
+            let noop = asks_nothing(e.task.kind, &e.task);
+            if !noop && !real.iter().any(|v| v.free() > 0) {
+                // Nothing free: it waits for the next pass that has room.
+                to_tick.insert(id);
+                continue;
+            }
+            let acts = if noop {
                 e.tick(&mut free, locality, &cfg, &mut Unconstrained, now)
             } else {
                 e.tick(&mut real, locality, &cfg, sched, now)
@@ -271,6 +288,7 @@ fn finish(shared: &Arc<Shared>, done: Vec<(String, Result<(), String>, Vec<Strin
             let (_, acts) = e.finished(&attempt, ok, output, error, &cfg, &mut rel, now);
             actions.extend(acts);
             st.dirty.insert(eid.clone());
+            st.to_tick.insert(eid.clone());
             st.settle(&eid, now);
         }
         st.releases.append(&mut rel.0);

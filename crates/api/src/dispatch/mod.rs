@@ -67,6 +67,10 @@ pub(crate) struct State {
     pub(crate) execs: BTreeMap<String, Execution>,
     /// Executions not yet ended: every pass looks at these only.
     pub(crate) active: BTreeSet<String>,
+    /// Executions that may start something now (new, released, lost or failed an attempt);
+    /// the others are ticked in a full pass every 100 ms (backoffs, stragglers).
+    pub(crate) to_tick: BTreeSet<String>,
+    pub(crate) last_full_pass_ms: i64,
     /// task id → its latest execution.
     pub(crate) by_task: HashMap<String, String>,
     /// Task hash → the latest succeeded execution with it (computation reuse).
@@ -158,6 +162,7 @@ impl State {
         self.by_task.insert(e.task_id.clone(), e.id.clone());
         if !e.status.is_terminal() {
             self.active.insert(e.id.clone());
+            self.to_tick.insert(e.id.clone());
         }
         if e.status == ExecStatus::Succeeded && e.task.reuse {
             self.by_hash.insert(task_hash(&e.task), e.id.clone());
@@ -171,6 +176,7 @@ impl State {
             if let Some(e) = self.by_task.get(&t).and_then(|id| self.execs.get_mut(id)) {
                 e.release_to_run();
                 self.dirty.insert(e.id.clone());
+                self.to_tick.insert(e.id.clone());
             }
         }
     }
@@ -265,8 +271,12 @@ impl Steward {
     /// Many tasks at once, written in one transaction: the way to submit many small tasks.
     pub async fn distribute_many(&self, tasks: Vec<TaskSpec>) -> Result<Vec<DistributeResult>, AllocError> {
         let mut execs = Vec::with_capacity(tasks.len());
+        // One look at the cluster for the whole batch.
+        let d = &self.shared.dispatch;
+        let nodes = d.cached_nodes();
+        let views = views(&nodes, d.lock()?.running());
         for task in tasks {
-            execs.push(self.prepare(task).await?);
+            execs.push(self.prepare(task, &views).await?);
         }
         let results: Vec<DistributeResult> = execs
             .iter()
@@ -300,7 +310,7 @@ impl Steward {
 
     /// Validates `task`, then splits it by the cluster's capacity and plans where each
     /// partition goes, or answers with a finished execution's result when it can be reused.
-    async fn prepare(&self, mut task: TaskSpec) -> Result<Execution, AllocError> {
+    async fn prepare(&self, mut task: TaskSpec, views: &[NodeView]) -> Result<Execution, AllocError> {
         let errors = task.validate("task");
         if !errors.is_empty() {
             return Err(AllocError::Invalid(errors));
@@ -321,16 +331,14 @@ impl Steward {
                 e
             }
             None => {
-                let nodes = d.cached_nodes();
                 let st = d.lock()?;
                 if st.by_task.get(&task_id).and_then(|x| st.execs.get(x)).is_some_and(|e| !e.status.is_terminal()) {
                     return Err(AllocError::Conflict(format!("task {task_id:?} is already running")));
                 }
-                let views = views(&nodes, st.running());
                 let slots = views.iter().filter(|v| v.available).map(|v| v.slots).sum();
                 let count = partition_count(&task, slots, d.settings.engine.partitions_per_slot);
                 let typical = d.settings.engine.default_partition_ms as f64 / 1000.0;
-                let plan = plan(count, &views, &st.locality, task.dataset.as_deref(), typical);
+                let plan = plan(count, views, &st.locality, task.dataset.as_deref(), typical);
                 let inputs = split(&task.input, count);
                 drop(st);
                 Execution::new(exec_id, task, inputs, plan, now)

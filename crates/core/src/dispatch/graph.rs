@@ -24,12 +24,17 @@ struct Node {
 #[derive(Debug, Clone, Default)]
 pub struct TaskGraph {
     nodes: BTreeMap<String, Node>,
+    /// Tasks still waiting: the only ones a change can release (most tasks never wait).
+    waiting: BTreeSet<String>,
 }
 
 impl TaskGraph {
     /// Adds a task; returns the tasks now released to run (possibly itself).
     pub fn add(&mut self, id: &str, deps: Vec<String>, lazy: bool) -> Vec<String> {
-        self.nodes.entry(id.to_string()).or_insert(Node { deps, lazy, demanded: false, state: NodeState::Waiting });
+        if !self.nodes.contains_key(id) {
+            self.nodes.insert(id.to_string(), Node { deps, lazy, demanded: false, state: NodeState::Waiting });
+            self.waiting.insert(id.to_string());
+        }
         self.release_ready()
     }
 
@@ -37,6 +42,9 @@ impl TaskGraph {
     pub fn set_state(&mut self, id: &str, state: NodeState) {
         if let Some(n) = self.nodes.get_mut(id) {
             n.state = state;
+            if state != NodeState::Waiting {
+                self.waiting.remove(id);
+            }
         }
     }
 
@@ -68,23 +76,25 @@ impl TaskGraph {
 
     /// Waiting tasks whose dependencies all failed or can never run: they fail too.
     pub fn doomed(&self) -> Vec<String> {
-        self.nodes
+        self.waiting
             .iter()
-            .filter(|(_, n)| n.state == NodeState::Waiting && n.deps.iter().any(|d| self.state(d) == Some(NodeState::Failed)))
-            .map(|(id, _)| id.clone())
+            .filter(|id| self.nodes[*id].deps.iter().any(|d| self.state(d) == Some(NodeState::Failed)))
+            .cloned()
             .collect()
     }
 
     fn release_ready(&mut self) -> Vec<String> {
         let ready: Vec<String> = self
-            .nodes
+            .waiting
             .iter()
-            .filter(|(_, n)| n.state == NodeState::Waiting && (!n.lazy || n.demanded))
-            .filter(|(_, n)| n.deps.iter().all(|d| self.state(d) == Some(NodeState::Succeeded)))
-            .map(|(id, _)| id.clone())
+            .filter(|id| {
+                let n = &self.nodes[*id];
+                (!n.lazy || n.demanded) && n.deps.iter().all(|d| self.state(d) == Some(NodeState::Succeeded))
+            })
+            .cloned()
             .collect();
         for id in &ready {
-            self.nodes.get_mut(id).unwrap().state = NodeState::Released;
+            self.set_state(id, NodeState::Released);
         }
         ready
     }
