@@ -404,6 +404,18 @@ impl Execution {
         let done: Vec<i64> = self.partitions.iter().filter_map(|p| p.winner()).filter_map(|a| a.ended_ms.map(|e| e - a.started_ms)).collect();
         let typical_s = if done.is_empty() { cfg.default_partition_ms } else { median(&done) } as f64 / 1000.0;
         let replicas = self.task.replicas.max(1);
+        let limit = cfg.straggler.threshold_ms(&done, self.partitions.len());
+        // A node that has run an attempt beyond the straggler limit gets no more of this task
+        // while any other node can take it: waiting for a fast node beats starting on a slow one.
+        let slow = limit.map(|l| self.slow_nodes(l, now_ms)).unwrap_or_default();
+        let mask = !slow.is_empty() && nodes.iter().any(|n| n.available && !slow.contains(&n.name));
+        let mut masked: Vec<NodeView> = Vec::new();
+        if mask {
+            masked = nodes.to_vec();
+            masked.iter_mut().filter(|n| slow.contains(&n.name)).for_each(|n| n.available = false);
+        }
+        let outer = nodes;
+        let nodes: &mut [NodeView] = if mask { &mut masked } else { &mut *outer };
         for p in 0..self.partitions.len() {
             if !nodes.iter().any(|n| n.free() > 0) {
                 break;
@@ -419,7 +431,7 @@ impl Execution {
             }
         }
         if self.task.speculation {
-            if let Some(limit) = cfg.straggler.threshold_ms(&done, self.partitions.len()) {
+            if let Some(limit) = limit {
                 for p in 0..self.partitions.len() {
                     let part = &self.partitions[p];
                     // One speculative copy per partition: a second rarely helps and doubles the waste.
@@ -437,7 +449,22 @@ impl Execution {
                 }
             }
         }
+        if mask {
+            for (n, v) in outer.iter_mut().zip(&masked) {
+                n.busy = v.busy;
+            }
+        }
         actions
+    }
+
+    /// Nodes where an attempt of this task ran (or runs) longer than `limit_ms`.
+    fn slow_nodes(&self, limit_ms: i64, now_ms: i64) -> BTreeSet<String> {
+        self.partitions
+            .iter()
+            .flat_map(|p| p.attempts.iter())
+            .filter(|a| a.ended_ms.unwrap_or(now_ms) - a.started_ms > limit_ms && a.state != AttemptState::Lost)
+            .map(|a| a.node.clone())
+            .collect()
     }
 
     /// Starts one attempt of partition `p` on the best node that does not already run (or
