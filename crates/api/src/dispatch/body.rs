@@ -126,7 +126,7 @@ mod tests {
         assert_eq!(fields(json!({"operation": "monitor"})), ["execution_id"]);
         assert_eq!(fields(json!({"operation": "distribute"})), ["task"]);
         assert_eq!(fields(json!({"operation": "distribute", "task": {"command": ["x"], "input": {"type": "range", "start": 3, "end": 1}}})), ["task.input.end"]);
-        assert_eq!(fields(json!({"operation": "distribute", "task": {"command": ["x"], "input": {"type": "bogus"}}})), ["task.input"]);
+        assert_eq!(fields(json!({"operation": "distribute", "task": {"command": ["x"], "input": {"type": "bogus"}}})), ["task.input.type"]);
         let (id, p) = parse(&json!({"id": "r1", "operation": "monitor", "execution_id": "e"})).unwrap();
         assert_eq!(id.as_deref(), Some("r1"));
         assert!(matches!(p, Parsed::Monitor(e) if e == "e"));
