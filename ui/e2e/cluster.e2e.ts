@@ -1,9 +1,6 @@
 // The cluster view against a real `stewardctl serve` and a real `stewardd` (TLS, loopback): the
 // user adds the node by address — a wrong token and a mismatched fingerprint are refused where
 // they can see it — then watches the node's live metrics, drains it and removes it.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Agent, type BrowserPage, type Server, checkPrerequisites, closeBrowser, fakeNvmlEnv, openBrowser, startAgent, startServer, waitFor } from './harness';
@@ -27,7 +24,7 @@ describe('cluster view against stewardctl serve and stewardd', () => {
   beforeAll(async () => {
     checkPrerequisites();
     // The agent's machine has two (fake, test-built) NVIDIA GPUs; the control center's has none.
-    agent = await startAgent([], fakeNvmlEnv(mkdtempSync(join(tmpdir(), 'stewardd-nvml-')), 2));
+    agent = await startAgent([], fakeNvmlEnv(2));
     server = await startServer();
     bp = await openBrowser();
     page = bp.page;

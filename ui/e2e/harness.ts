@@ -129,8 +129,10 @@ export function startAgent(extraArgs: string[] = [], env: Record<string, string>
   });
 }
 
-/** Build the fake libnvidia-ml.so into `dir`; returns the env that makes the server load it. */
-export function fakeNvmlEnv(dir: string, gpus: number): Record<string, string> {
+/** Build the fake libnvidia-ml.so presenting `gpus` GPUs; returns the env that makes a server or
+ *  agent load it. */
+export function fakeNvmlEnv(gpus: number): Record<string, string> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'steward-nvml-'));
   const script = path.join(repoDir, 'crates/telemetry/tests/fake_nvml/build.sh');
   const lib = execFileSync('sh', [script, dir], { encoding: 'utf8' }).trim().split('\n').pop()!;
   return { STEWARD_NVML_LIB: lib, FAKE_NVML_GPU_COUNT: String(gpus) };

@@ -16,10 +16,7 @@ const row = (section: string, id: string) => page.locator(`[data-testid=queue-${
 describe('queue view: preemption against the real backend (4 fake GPUs)', () => {
   beforeAll(async () => {
     checkPrerequisites();
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    server = await startServer(fakeNvmlEnv(mkdtempSync(join(tmpdir(), 'steward-nvml-')), 4));
+    server = await startServer(fakeNvmlEnv(4));
     bp = await openBrowser();
     page = bp.page;
     await waitFor('4 GPUs', async () => {

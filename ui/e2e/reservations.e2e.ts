@@ -103,10 +103,7 @@ async function showTomorrow() {
 describe('reservation calendar against the real backend (4 fake GPUs)', () => {
   beforeAll(async () => {
     checkPrerequisites();
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    server = await startServer(fakeNvmlEnv(mkdtempSync(join(tmpdir(), 'steward-nvml-')), 4));
+    server = await startServer(fakeNvmlEnv(4));
     bp = await openBrowser();
     page = bp.page;
     await page.goto(new URL('#/reservations', server.baseUrl).toString());
