@@ -26,6 +26,11 @@ describe('executions view with a node killed mid-run', () => {
       });
       expect(res.status, await res.clone().text()).toBe(201);
     }
+    // The cluster view can only show "last known values" of a node that has sent some.
+    await waitFor('metrics from every agent', async () => {
+      const nodes: { address: string; latest: unknown }[] = await (await fetch(new URL('api/nodes', server!.baseUrl))).json();
+      return agents.every((a) => nodes.find((n) => n.address === a.address)?.latest) || undefined;
+    });
     bp = await openBrowser();
     page = bp.page;
     await page.goto(new URL('#/executions', server.baseUrl).toString());
