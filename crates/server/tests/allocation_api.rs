@@ -2,13 +2,12 @@
 //! local node here has no GPUs, so these use cores and memory; GPU rows are covered by the
 //! browser test with the fake NVML library.
 
+mod common;
+
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 use steward_api::{ApiConfig, Steward};
-use tower::ServiceExt;
 
 fn start(dir: &tempfile::TempDir) -> (Steward, Router) {
     let mut config = ApiConfig { db_path: dir.path().join("t.db"), ..ApiConfig::default() };
@@ -28,15 +27,9 @@ fn start(dir: &tempfile::TempDir) -> (Steward, Router) {
     (steward, app)
 }
 
+/// The shared request helper, taking owned bodies (most are built with `json!`).
 async fn call(app: &Router, method: &str, uri: &str, body: Option<String>) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri).header(header::HOST, "127.0.0.1:7878");
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-    }
-    let res = app.clone().oneshot(req.body(Body::from(body.unwrap_or_default())).unwrap()).await.unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into())))
+    common::call(app, method, uri, body.as_deref()).await
 }
 
 fn node(app_resources: &Value) -> (String, u64) {
