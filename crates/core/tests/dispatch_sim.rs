@@ -32,6 +32,8 @@ struct Sim {
     /// When the failure detector declares each node down.
     detect_ms: i64,
     declared: Vec<bool>,
+    /// A kill or freeze is detected once: a node that resumes sends heartbeats again.
+    detected: Vec<bool>,
     rng: u64,
     fail_rate: u32,
     accepted_from_down: u32,
@@ -46,7 +48,7 @@ impl Sim {
         let plan = plan(count, &views, &Locality::default(), None, 1.0);
         let exec = Execution::new("e1".into(), task, parts, plan, 0);
         let n = nodes.len();
-        Sim { nodes, exec, cfg, running: BTreeMap::new(), detect_ms: 3000, declared: vec![false; n], rng: seed | 1, fail_rate, accepted_from_down: 0 }
+        Sim { nodes, exec, cfg, running: BTreeMap::new(), detect_ms: 3000, declared: vec![false; n], detected: vec![false; n], rng: seed | 1, fail_rate, accepted_from_down: 0 }
     }
 
     fn rand(&mut self) -> u32 {
@@ -105,7 +107,8 @@ impl Sim {
             assert!(now < 10_000_000, "never finished: {:?}", self.exec.report(now));
             for i in 0..self.nodes.len() {
                 let start = self.nodes[i].killed_at.or(self.nodes[i].frozen.filter(|(a, b)| b - a > self.detect_ms).map(|f| f.0));
-                if !self.declared[i] && start.is_some_and(|s| now >= s + self.detect_ms) {
+                if !self.detected[i] && start.is_some_and(|s| now >= s + self.detect_ms) {
+                    self.detected[i] = true;
                     self.declared[i] = true;
                     let acts = self.exec.node_down(&self.nodes[i].name.clone(), &self.cfg, &mut placer, now);
                     self.apply(acts, now);
@@ -286,3 +289,4 @@ proptest! {
         }
     }
 }
+
