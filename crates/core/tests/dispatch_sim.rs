@@ -255,7 +255,8 @@ fn attempts_are_placed_through_the_allocation_engine() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    // Each case simulates a whole job: fewer cases than the default 256, unless PROPTEST_CASES says.
+    #![proptest_config(ProptestConfig::with_cases(std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48)))]
     /// Random kills, freezes, slow nodes and failing attempts: every item exactly once, slots
     /// never exceeded, nothing accepted from a node declared down.
     #[test]
