@@ -124,10 +124,17 @@ pub struct Agent {
 impl Agent {
     /// Starts `stewardd --token <token> --state-dir <state> <extra>` and reads what it prints.
     pub fn start(state: &Path, token: &str, extra: &[&str]) -> Result<Agent> {
+        Agent::start_with_env(state, token, extra, &[])
+    }
+
+    /// Like [`Agent::start`], with environment variables (e.g. the fake NVML's, see
+    /// [`fake_nvml_env`]).
+    pub fn start_with_env(state: &Path, token: &str, extra: &[&str], env: &[(String, String)]) -> Result<Agent> {
         let mut child = Command::new(binary("stewardd"))
             .args(["--listen", "127.0.0.1:0", "--no-adapters", "--token", token, "--state-dir"])
             .arg(state)
             .args(extra)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()?;
@@ -167,4 +174,16 @@ impl Drop for Agent {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Builds the fake `libnvidia-ml.so.1` into `dir` (crates/telemetry/tests/fake_nvml/build.sh)
+/// and returns the environment that makes a Steward process load it with `gpus` GPUs.
+pub fn fake_nvml_env(dir: &Path, gpus: u32) -> Result<Vec<(String, String)>> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/telemetry/tests/fake_nvml/build.sh");
+    let out = Command::new("sh").arg(script).arg(dir).output()?;
+    if !out.status.success() {
+        bail!("building the fake NVML failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let lib = String::from_utf8(out.stdout)?.lines().last().context("build.sh printed no path")?.to_string();
+    Ok(vec![("STEWARD_NVML_LIB".into(), lib), ("FAKE_NVML_GPU_COUNT".into(), gpus.to_string())])
 }

@@ -47,18 +47,32 @@ impl From<steward_store::StoreError> for AllocError {
 /// The scheduler and what it was built from, owned by the service.
 pub(crate) struct Allocations {
     scheduler: Mutex<Scheduler>,
-    nodes: Vec<NodeResources>,
     config: SchedulerConfig,
     next_id: AtomicU64,
+    /// The cluster's resources epoch the scheduler's nodes were last synced with.
+    cluster_epoch: AtomicU64,
 }
 
 impl Allocations {
-    /// Rebuilds the scheduler from the store, with this machine as its node.
+    /// Rebuilds the scheduler from the store, with this machine as its first node (remote
+    /// nodes join as the cluster learns their resources, see `sync_nodes`).
     pub(crate) fn load(store: &Store, inventory: &steward_core::Inventory, config: &ApiConfig) -> Result<Allocations, ApiError> {
         let nodes = vec![local_node::local_node(inventory, &config.sampler, now_ms())];
         let config = SchedulerConfig { quotas: config.quotas.clone(), ..SchedulerConfig::default() };
         let scheduler = restore(store, &nodes, &config)?;
-        Ok(Allocations { scheduler: Mutex::new(scheduler), nodes, config, next_id: AtomicU64::new(0) })
+        Ok(Allocations { scheduler: Mutex::new(scheduler), config, next_id: AtomicU64::new(0), cluster_epoch: AtomicU64::new(0) })
+    }
+}
+
+/// Adds the cluster's nodes whose resources became known since the last sync: remote nodes
+/// are allocated like the local one (calendar rows, reservations, allocations, placement).
+fn sync_nodes(shared: &Shared, sched: &mut Scheduler) {
+    let a = &shared.allocations;
+    let epoch = shared.cluster.resources_epoch();
+    if a.cluster_epoch.swap(epoch, Ordering::AcqRel) != epoch {
+        for n in shared.cluster.node_resources() {
+            sched.add_node(n);
+        }
     }
 }
 
@@ -90,6 +104,7 @@ fn transact<T>(shared: &Shared, op: impl FnOnce(&mut Scheduler, &mut Store, i64)
     let a = &shared.allocations;
     let mut sched = a.scheduler.lock().map_err(|_| ApiError::Internal("scheduler lock poisoned".into()))?;
     let mut store = shared.lock_store()?;
+    sync_nodes(shared, &mut sched);
     let now = now_ms();
     sched.tick(now);
     let result = op(&mut sched, &mut store, now);
@@ -99,7 +114,8 @@ fn transact<T>(shared: &Shared, op: impl FnOnce(&mut Scheduler, &mut Store, i64)
         tracing::error!("committing scheduler changes failed: {e}; reloading from the database");
     }
     if committed.is_err() || matches!(result, Err(AllocError::Api(_))) {
-        *sched = restore(&store, &a.nodes, &a.config)?;
+        let nodes: Vec<NodeResources> = sched.nodes().cloned().collect();
+        *sched = restore(&store, &nodes, &a.config)?;
     }
     committed?;
     result
@@ -134,9 +150,12 @@ fn field_time(field: &str, v: Option<&str>, default: i64) -> Result<i64, AllocEr
 }
 
 impl Steward {
-    /// The allocatable nodes: rows of the reservation calendar.
+    /// The allocatable nodes (this machine, then remote nodes as they joined): rows of the
+    /// reservation calendar.
     pub fn resources(&self) -> Vec<NodeResources> {
-        self.shared.allocations.nodes.clone()
+        let mut sched = self.shared.allocations.scheduler.lock().unwrap_or_else(|e| e.into_inner());
+        sync_nodes(&self.shared, &mut sched);
+        sched.nodes().cloned().collect()
     }
 
     /// `POST /resources/allocate`: an allocation or a reservation, idempotent by request id.

@@ -55,7 +55,11 @@ async fn session(inner: &Weak<Inner>, node: &Node) -> String {
         match stream.message().await {
             Ok(Some(event)) => {
                 let snapshot = decode_snapshot(&event).and_then(Result::ok);
-                node.heartbeat(now_ms(), snapshot);
+                if node.heartbeat(now_ms(), snapshot) {
+                    if let Some(inner) = inner.upgrade() {
+                        inner.resources_changed();
+                    }
+                }
             }
             Ok(None) => return "the agent closed the metrics stream".into(),
             Err(status) => return format!("connection lost: {}", steward_agent::client::classify_status(&record.address, status)),

@@ -8,11 +8,13 @@ mod link;
 mod node;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use steward_agent::AgentClient;
+use steward_core::alloc::NodeResources;
 use steward_core::cluster::{NodeRecord, NodeState, NodeView, PhiConfig};
 use tokio::sync::broadcast;
 use ts_rs::TS;
@@ -71,6 +73,7 @@ pub(crate) struct Inner {
     nodes: Mutex<BTreeMap<String, Arc<Node>>>,
     changes: broadcast::Sender<NodeChange>,
     phi: PhiConfig,
+    resources_epoch: AtomicU64,
 }
 
 impl Drop for Cluster {
@@ -92,7 +95,7 @@ impl Cluster {
             .build()
             .map_err(|e| ApiError::Internal(format!("cannot start the cluster runtime: {e}")))?;
         let (changes, _) = broadcast::channel(1024);
-        let inner = Arc::new(Inner { nodes: Mutex::new(BTreeMap::new()), changes, phi: PhiConfig::default() });
+        let inner = Arc::new(Inner { nodes: Mutex::new(BTreeMap::new()), changes, phi: PhiConfig::default(), resources_epoch: AtomicU64::new(0) });
         for record in records {
             inner.insert(runtime.handle(), record);
         }
@@ -105,8 +108,20 @@ impl Cluster {
     }
 
     /// Every added node's view and client: what the executor (dispatch) places work on.
-    pub(crate) fn nodes_with_clients(&self, now_ms: i64) -> Vec<(NodeView, Option<AgentClient>)> {
-        self.inner.lock().values().map(|n| (n.view(now_ms), n.client())).collect()
+    /// Each with its allocatable resources once known (`Node::resources`).
+    pub(crate) fn nodes_with_clients(&self, now_ms: i64) -> Vec<(NodeView, Option<AgentClient>, Option<NodeResources>)> {
+        self.inner.lock().values().map(|n| (n.view(now_ms), n.client(), n.resources())).collect()
+    }
+
+    /// Bumped whenever a node's allocatable resources become known: the allocation engine
+    /// looks at the nodes again only then.
+    pub(crate) fn resources_epoch(&self) -> u64 {
+        self.inner.resources_epoch.load(Ordering::Acquire)
+    }
+
+    /// Every node whose allocatable resources are known.
+    pub(crate) fn node_resources(&self) -> Vec<NodeResources> {
+        self.inner.lock().values().filter_map(|n| n.resources()).collect()
     }
 }
 
@@ -121,6 +136,10 @@ impl Inner {
         node.set_task(task.abort_handle());
         self.lock().insert(node.id(), node.clone());
         node
+    }
+
+    pub(crate) fn resources_changed(&self) {
+        self.resources_epoch.fetch_add(1, Ordering::AcqRel);
     }
 
     pub(crate) fn publish(&self, change: NodeChange) {

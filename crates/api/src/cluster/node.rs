@@ -4,6 +4,7 @@ use std::sync::Mutex;
 
 use steward_agent::{AgentClient, AgentInventory};
 use steward_core::Snapshot;
+use steward_core::alloc::{NodeResources, node_from_telemetry};
 use steward_core::cluster::{NodeRecord, NodeState, NodeView, PhiConfig, PhiDetector, node_state};
 use tokio::task::AbortHandle;
 
@@ -21,12 +22,14 @@ struct Live {
     error: Option<String>,
     inventory: Option<AgentInventory>,
     latest: Option<Snapshot>,
+    /// A snapshot arrived since the last connection (its first one announces the resources).
+    fresh_snapshot: bool,
     state: NodeState,
 }
 
 impl Node {
     pub(crate) fn new(record: NodeRecord, phi: PhiConfig) -> Node {
-        let live = Live { client: None, detector: PhiDetector::new(phi), error: None, inventory: None, latest: None, state: NodeState::Down };
+        let live = Live { client: None, detector: PhiDetector::new(phi), error: None, inventory: None, latest: None, fresh_snapshot: false, state: NodeState::Down };
         Node { record: Mutex::new(record), live: Mutex::new(live), task: Mutex::new(None) }
     }
 
@@ -66,6 +69,7 @@ impl Node {
             let mut l = self.live();
             l.client = Some(client);
             l.inventory = Some(inventory);
+            l.fresh_snapshot = false;
             l.error = None;
             l.detector.reset_arrival();
             l.detector.heartbeat(now_ms);
@@ -73,12 +77,27 @@ impl Node {
         self.refresh(inner, now_ms);
     }
 
-    pub(crate) fn heartbeat(&self, now_ms: i64, snapshot: Option<Snapshot>) {
+    /// True when this heartbeat's snapshot is the first since the node (re)connected: its
+    /// allocatable resources are known from then on.
+    pub(crate) fn heartbeat(&self, now_ms: i64, snapshot: Option<Snapshot>) -> bool {
         let mut l = self.live();
         l.detector.heartbeat(now_ms);
+        let first = snapshot.is_some() && !l.fresh_snapshot;
         if let Some(s) = snapshot {
             l.latest = Some(s);
+            l.fresh_snapshot = true;
         }
+        first
+    }
+
+    /// What the allocation engine may allocate here: the shared telemetry mapping over the
+    /// agent's inventory, labels and latest snapshot. `None` until both first arrived, so the
+    /// GPUs never come from a missing reading.
+    pub(crate) fn resources(&self) -> Option<NodeResources> {
+        let id = self.id();
+        let l = self.live();
+        let (inv, snap) = (l.inventory.as_ref()?, l.latest.as_ref()?);
+        Some(node_from_telemetry(&id, &inv.inventory, &snap.gpus, inv.labels.clone()))
     }
 
     /// The link is down (or never came up): down at once, with the reason.

@@ -70,8 +70,9 @@ impl StaticNodes {
 }
 
 /// The cluster manager's nodes (the default source): liveness from its failure detector,
-/// capacity from each agent's inventory. This machine takes no dispatched work unless it runs
-/// an agent that was added like any other node.
+/// capacity (cores, memory, GPUs, labels) from each agent's inventory and latest snapshot.
+/// This machine takes no dispatched work unless it runs an agent that was added like any other
+/// node.
 pub(crate) struct ClusterNodes(pub std::sync::Weak<crate::service::Shared>);
 
 impl NodeSource for ClusterNodes {
@@ -82,21 +83,14 @@ impl NodeSource for ClusterNodes {
             .cluster
             .nodes_with_clients(crate::service::now_ms())
             .into_iter()
-            .filter_map(|(view, client)| {
-                let inv = view.inventory.as_ref()?;
+            .filter_map(|(view, client, resources)| {
+                // GPUs, labels and accelerators by the same mapping as the local node's.
+                let resources = resources?;
                 let liveness = match view.state {
                     NodeState::Up => Liveness::Up,
                     NodeState::Suspect => Liveness::Suspect,
                     NodeState::Down => Liveness::Down,
                     NodeState::Draining => Liveness::Draining,
-                };
-                let resources = NodeResources {
-                    node: view.id.clone(),
-                    cores: inv.logical_cores,
-                    memory_bytes: inv.memory_total_bytes,
-                    labels: Default::default(),
-                    gpus: Vec::new(),
-                    accelerators: Vec::new(),
                 };
                 Some(DispatchNode { id: view.id, liveness, client, resources })
             })

@@ -4,6 +4,7 @@
 
 mod engine;
 mod fair_share;
+mod from_telemetry;
 pub mod ics;
 mod model;
 mod nodes;
@@ -17,6 +18,7 @@ pub mod time;
 mod victims;
 
 pub use engine::{Changes, Scheduler, SchedulerConfig, Shadow, Stats};
+pub use from_telemetry::node_from_telemetry;
 pub use model::{Accelerator, GpuResource, MigInstance, NodeResources};
 pub use record::{AllocState, Allocation, Event, NodeAvailability, PendingPreemption, Refusal, Reservation};
 pub use request::{
