@@ -1,8 +1,9 @@
 //! Property tests over random request/reservation/cancel/time sequences, each step checked
 //! against a brute-force reading of the records: no over-commit, nothing runs inside a
 //! reservation it does not name, a request never waits while lower priorities it could preempt
-//! hold what it needs, guaranteed QoS is never preempted. The run also asserts that the
-//! interesting cases (preemptions, refused overlaps, backfills) really happened.
+//! hold what it needs (whole GPUs, or memory of one GPU for a share), guaranteed QoS is never
+//! preempted. The run also asserts that the interesting cases (preemptions — by shares too —,
+//! refused overlaps, backfills) really happened.
 
 use std::collections::HashMap;
 
@@ -16,10 +17,12 @@ const GPUS: u32 = 4;
 const CORES: u32 = 16;
 const MEM: u64 = 64 << 30;
 const STEP_MS: i64 = 10_000;
+const GPU_MEM: u64 = 80 << 30;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Allocate { gpus: u32, cores: u32, prio: i32, qos: u8, dur: Option<i64>, min: bool, grace: bool, mode: u8, resv: Option<usize> },
+    /// `share`: a share of one GPU, in tenths of its memory (then `gpus` is 1).
+    Allocate { gpus: u32, share: Option<u64>, cores: u32, prio: i32, qos: u8, dur: Option<i64>, min: bool, grace: bool, mode: u8, resv: Option<usize> },
     Reserve { node: u32, gpus: Vec<u32>, cores: u32, start: i64, len: i64, overlap: bool, ignore_running: bool },
     Move { k: usize, start: i64, gpu: u32 },
     Delete { k: usize },
@@ -29,8 +32,8 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        6 => (0..=GPUS, 0..=6u32, prop::sample::select(vec![0, 250, 500, 750, 1000]), 0..3u8, prop::option::of(1..=20i64), any::<bool>(), prop::bool::weighted(0.2), 0..3u8, prop::option::weighted(0.15, 0..4usize))
-            .prop_map(|(gpus, cores, prio, qos, dur, min, grace, mode, resv)| Op::Allocate { gpus, cores, prio, qos, dur, min, grace, mode, resv }),
+        6 => (0..=GPUS, prop::option::weighted(0.3, 1..=9u64), 0..=6u32, prop::sample::select(vec![0, 250, 500, 750, 1000]), 0..3u8, prop::option::of(1..=20i64), any::<bool>(), prop::bool::weighted(0.2), 0..3u8, prop::option::weighted(0.15, 0..4usize))
+            .prop_map(|(gpus, share, cores, prio, qos, dur, min, grace, mode, resv)| Op::Allocate { gpus, share, cores, prio, qos, dur, min, grace, mode, resv }),
         2 => (0..NODES, prop::collection::btree_set(0..GPUS, 1..=2), prop::sample::select(vec![0, 0, 4, 9]), 0..60i64, 1..=20i64, prop::bool::weighted(0.1), prop::bool::weighted(0.3))
             .prop_map(|(node, gpus, cores, start, len, overlap, ignore_running)| Op::Reserve { node, gpus: gpus.into_iter().collect(), cores, start, len, overlap, ignore_running }),
         1 => (0..8usize, 0..60i64, 0..GPUS).prop_map(|(k, start, gpu)| Op::Move { k, start, gpu }),
@@ -45,7 +48,7 @@ fn nodes() -> Vec<NodeResources> {
         .map(|n| {
             let name = format!("n{n}");
             NodeResources {
-                gpus: (0..GPUS).map(|i| GpuResource { id: NodeResources::gpu_id(&name, i), index: i, name: "GPU".into(), memory_bytes: 80 << 30, mig: vec![] }).collect(),
+                gpus: (0..GPUS).map(|i| GpuResource { id: NodeResources::gpu_id(&name, i), index: i, name: "GPU".into(), memory_bytes: GPU_MEM, mig: vec![] }).collect(),
                 node: name,
                 cores: CORES,
                 memory_bytes: MEM,
@@ -62,13 +65,15 @@ struct World {
     next: u32,
     resv_ids: Vec<String>,
     alloc_ids: Vec<String>,
+    /// Preemptions whose preemptor is a share of a GPU.
+    share_preemptions: u64,
 }
 
 impl World {
     fn apply(&mut self, op: &Op) {
         let now = self.now;
         match op.clone() {
-            Op::Allocate { gpus, cores, prio, qos, dur, min, grace, mode, resv } => {
+            Op::Allocate { gpus, share, cores, prio, qos, dur, min, grace, mode, resv } => {
                 self.next += 1;
                 let id = format!("a{}", self.next);
                 let qos = [Qos::Guaranteed, Qos::Burstable, Qos::BestEffort][qos as usize];
@@ -77,7 +82,13 @@ impl World {
                 let req = AllocationRequest {
                     id: Some(id.clone()),
                     owner: format!("o{}", self.next % 3),
-                    resources: ResourceAsk { gpus, gpu_memory_bytes: None, cores: cores.max(1), memory_bytes: 1 << 30, min },
+                    resources: ResourceAsk {
+                        gpus: if share.is_some() { 1 } else { gpus },
+                        gpu_memory_bytes: share.map(|t| GPU_MEM / 10 * t),
+                        cores: cores.max(1),
+                        memory_bytes: 1 << 30,
+                        min,
+                    },
                     priority: Some(Priority::Value(prio)),
                     qos,
                     duration_s: dur.map(|d| (d * STEP_MS / 1000) as u64),
@@ -153,13 +164,15 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
         let here: Vec<&&Allocation> = running.iter().filter(|a| a.node.as_deref() == Some(n.node.as_str())).collect();
         prop_assert!(here.iter().map(|a| a.cores).sum::<u32>() <= n.cores, "cores over-committed on {}", n.node);
         prop_assert!(here.iter().map(|a| a.memory_bytes).sum::<u64>() <= n.memory_bytes);
-        let mut per_gpu: HashMap<&str, u32> = HashMap::new();
+        // Per GPU: (holders, memory held); a whole-GPU holder holds all of it, alone.
+        let mut per_gpu: HashMap<&str, (u32, u64, bool)> = HashMap::new();
         for a in &here {
             for g in &a.gpus {
-                *per_gpu.entry(g.as_str()).or_default() += 1;
+                let e = per_gpu.entry(g.as_str()).or_default();
+                *e = (e.0 + 1, e.1 + a.gpu_memory_bytes.unwrap_or(GPU_MEM), e.2 || a.gpu_memory_bytes.is_none());
             }
         }
-        prop_assert!(per_gpu.values().all(|&c| c <= 1), "a GPU is held twice on {}: {per_gpu:?}", n.node);
+        prop_assert!(per_gpu.values().all(|&(c, mem, whole)| mem <= GPU_MEM && (!whole || c == 1)), "a GPU is over-committed on {}: {per_gpu:?}", n.node);
     }
     // 2. Nothing runs inside a reservation it does not name; what names one runs inside it.
     let active: Vec<Reservation> = s.reservations_between(now, now + 1);
@@ -191,6 +204,9 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
     }
     // 3. Guaranteed QoS is never preempted.
     for e in events.iter().filter(|e| e.kind == "preemption") {
+        if s.allocation(&e.details["preemptor"]).is_some_and(|p| p.gpu_memory_bytes.is_some()) {
+            w.share_preemptions += 1;
+        }
         prop_assert_ne!(e.details.get("victim_qos").map(String::as_str), Some("guaranteed"));
         let (vp, pp): (i32, i32) = (e.details["victim_priority"].parse().unwrap(), e.details["preemptor_priority"].parse().unwrap());
         prop_assert!(vp < pp, "preempted a victim of priority {vp} for {pp}");
@@ -211,10 +227,26 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
             let here: Vec<&&Allocation> = running.iter().filter(|a| a.node.as_deref() == Some(n.node.as_str())).collect();
             let held: Vec<&String> = here.iter().flat_map(|a| a.gpus.iter()).collect();
             let displaceable = |a: &Allocation| a.priority < p.priority && a.qos != Qos::Guaranteed && a.preemption.is_none() && a.reservation.is_none();
+            // Whole GPUs: idle ones and those displaceable whole-GPU holders give back (a GPU
+            // shared by several allocations is not counted as freeable for a whole-GPU request).
             let mut gpus = n.gpus.iter().filter(|g| !reserved(&g.id) && !held.contains(&&g.id)).count() as u32;
-            for a in here.iter().filter(|a| displaceable(a)) {
+            for a in here.iter().filter(|a| displaceable(a) && a.gpu_memory_bytes.is_none()) {
                 gpus += a.gpus.iter().filter(|g| !reserved(g)).count() as u32;
             }
+            // A share: one unreserved GPU whose free memory plus what displaceable holders use
+            // there covers it.
+            let share_fits = p.gpu_memory_bytes.is_some_and(|share| {
+                n.gpus.iter().filter(|g| !reserved(&g.id)).any(|g| {
+                    let on: Vec<&Allocation> = here.iter().map(|a| **a).filter(|a| a.gpus.contains(&g.id)).collect();
+                    let used: u64 = on.iter().map(|a| a.gpu_memory_bytes.unwrap_or(GPU_MEM)).sum();
+                    let freeable: u64 = on.iter().filter(|a| displaceable(a)).map(|a| a.gpu_memory_bytes.unwrap_or(GPU_MEM)).sum();
+                    GPU_MEM - used + freeable >= share
+                })
+            });
+            let gpus_fit = match p.gpu_memory_bytes {
+                Some(_) => share_fits,
+                None => gpus >= p.request.resources.gpus,
+            };
             // Cores once every displaceable allocation is gone: the node less what stays
             // outside reservation pools, less what reservations open during the request's run
             // hold. Clamped only after the victims are taken out: where reservations overdraw
@@ -225,10 +257,11 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
             let reserved_cores: i64 = windows.iter().filter(|r| r.node == n.node).map(|r| r.cores as i64).sum();
             let cores = (n.cores as i64 - outside - reserved_cores).clamp(0, (n.cores - kept.iter().map(|a| a.cores).sum::<u32>()) as i64) as u32;
             prop_assert!(
-                !(gpus >= p.request.resources.gpus && cores >= p.cores),
-                "{} (priority {}) waits ({:?}) although {} could give it {gpus} GPUs and {cores} cores",
+                !(gpus_fit && cores >= p.cores),
+                "{} (priority {}, share {:?}) waits ({:?}) although {} could give it {gpus} GPUs and {cores} cores",
                 p.id,
                 p.priority,
+                p.gpu_memory_bytes,
                 p.pending_reason,
                 n.node
             );
@@ -241,13 +274,15 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
 fn random_sequences_keep_every_invariant() {
     let mut runner = TestRunner::new(Config { cases: 96, source_file: Some(file!()), ..Config::default() });
     let totals = std::cell::RefCell::new(Stats::default());
+    let share_preemptions = std::cell::Cell::new(0u64);
     runner
         .run(&prop::collection::vec(op(), 1..80), |ops| {
-            let mut w = World { s: Scheduler::new(SchedulerConfig::default(), nodes()), now: 1_750_000_000_000, next: 0, resv_ids: vec![], alloc_ids: vec![] };
+            let mut w = World { s: Scheduler::new(SchedulerConfig::default(), nodes()), now: 1_750_000_000_000, next: 0, resv_ids: vec![], alloc_ids: vec![], share_preemptions: 0 };
             for op in &ops {
                 w.apply(op);
                 check(&mut w)?;
             }
+            share_preemptions.set(share_preemptions.get() + w.share_preemptions);
             let mut t = totals.borrow_mut();
             let st = w.s.stats;
             t.preemptions += st.preemptions;
@@ -260,7 +295,8 @@ fn random_sequences_keep_every_invariant() {
         })
         .unwrap();
     let t = totals.into_inner();
-    eprintln!("cases covered: {t:?}");
+    eprintln!("cases covered: {t:?}, preemptions by shares: {}", share_preemptions.get());
+    assert!(share_preemptions.get() > 0, "no share of a GPU preempted anyone: {t:?}");
     assert!(t.preemptions > 0, "no preemption happened: {t:?}");
     assert!(t.refused_overlaps > 0, "no overlapping reservation was refused: {t:?}");
     assert!(t.backfilled > 0, "no backfill happened: {t:?}");

@@ -2,6 +2,11 @@
 //! strictly lower priority toward their `min`; only if that is not enough, preempt. Victims are
 //! strictly lower priorities and never guaranteed QoS, chosen to minimise the highest victim
 //! priority, then the number of victims, then the work lost (run time thrown away).
+//!
+//! Whole-GPU requests count GPUs (idle ones, and those preemptable whole-GPU holders would
+//! give back). A share of one GPU counts bytes of that GPU's memory instead: each GPU it could
+//! use is planned on, its victims being the shares and whole-GPU holders on that GPU (plus any
+//! allocation on the node for cores and memory), and the best GPU's plan is the node's.
 
 use super::engine::Scheduler;
 use super::nodes::Capacity;
@@ -10,8 +15,9 @@ use super::request::Qos;
 use super::time::format_rfc3339;
 use super::victims::fewest_victims;
 
-/// Resources a plan frees: (GPUs usable by the preemptor, cores, memory).
-type Gain = (u32, u32, u64);
+/// Resources a plan frees: (GPUs usable by the preemptor — or, for a share, bytes of the
+/// target GPU's memory — cores, memory).
+type Gain = (u64, u32, u64);
 
 fn add(a: Gain, b: Gain) -> Gain {
     (a.0 + b.0, a.1 + b.1, a.2 + b.2)
@@ -40,6 +46,8 @@ struct Plan {
     lost_ms: i64,
     /// Allocations to shrink, each with the gain it must give.
     shrinks: Vec<(u32, Gain)>,
+    /// For a share: the GPU slot the plan frees memory on.
+    share_slot: Option<usize>,
 }
 
 impl Plan {
@@ -52,9 +60,6 @@ impl Scheduler {
     /// Tries to make room for `idx` by shrinking and preempting; true when it did (the request
     /// then runs, or waits only for its victims' grace periods).
     pub(super) fn try_preempt(&mut self, idx: u32, now: i64, end: Option<i64>) -> bool {
-        if self.asks[idx as usize].gpu_share.is_some() {
-            return false; // GPU shares pack into free memory; they never displace anyone.
-        }
         let priority = self.allocs[idx as usize].priority;
         let shrink_nodes: Vec<u32> = self.shrinkable_nodes.iter().copied().collect();
         let mut plan = shrink_nodes.into_iter().filter(|&n| self.allowed(idx, n, end)).find_map(|n| self.plan_on(idx, n, now, end, true));
@@ -92,7 +97,8 @@ impl Scheduler {
                 }
             }
         };
-        match self.by_victim_bound.get((gpus as usize).wrapping_sub(1)) {
+        let shares = self.asks[idx as usize].gpu_share.is_some();
+        match self.by_victim_bound.get((gpus as usize).wrapping_sub(1)).filter(|_| !shares) {
             Some(index) => {
                 for &(level, count, std::cmp::Reverse(starts), n) in index {
                     let bound = (level, count as usize, count as i64 * now - starts);
@@ -102,8 +108,9 @@ impl Scheduler {
                     consider(n, &mut best);
                 }
             }
-            // No GPUs asked: bound by the node's lowest preemptable priority alone.
-            None if gpus == 0 => {
+            // No GPUs asked, or a share (the GPU-count bounds do not apply): bound by the node's
+            // lowest preemptable priority alone.
+            None if gpus == 0 || shares => {
                 for &(min_prio, n) in self.by_min_prio.range(..(priority, 0)) {
                     if best.as_ref().is_some_and(|b| min_prio > b.max_priority) {
                         break;
@@ -116,16 +123,34 @@ impl Scheduler {
         best
     }
 
+    /// The best plan on node `n`: for a share, the best over the GPUs it could use.
     fn plan_on(&self, idx: u32, n: u32, now: i64, end: Option<i64>, shrink_only: bool) -> Option<Plan> {
+        let a = &self.allocs[idx as usize];
+        let cap: Capacity = self.capacity(n, a.reservation.as_deref(), now, end);
+        let Some(share) = self.asks[idx as usize].gpu_share else {
+            return self.plan_for(idx, n, &cap, now, None, shrink_only);
+        };
+        let node = &self.nodes[n as usize];
+        (0..node.gpu_used.len())
+            .filter(|&s| cap.usable[s] && node.gpu_model_ok(s, &a.request.constraints) && node.res.gpus[s].memory_bytes >= share)
+            .filter_map(|s| self.plan_for(idx, n, &cap, now, Some(s), shrink_only))
+            .min_by_key(|p| p.rank())
+    }
+
+    /// A plan on node `n` for a whole-GPU request (`slot` `None`) or for a share on GPU `slot`.
+    fn plan_for(&self, idx: u32, n: u32, cap: &Capacity, now: i64, slot: Option<usize>, shrink_only: bool) -> Option<Plan> {
         let a = &self.allocs[idx as usize];
         let ask = self.asks[idx as usize];
         let node = &self.nodes[n as usize];
         let c = &a.request.constraints;
-        let cap: Capacity = self.capacity(n, a.reservation.as_deref(), now, end);
-        // Freed cores/memory first cover what reservations overdraw: only the rest is usable.
-        let need: Gain = (ask.gpus, ask.cores + cap.short_cores, ask.mem + cap.short_mem);
         let gpu_ok = |s: usize| cap.usable[s] && node.gpu_model_ok(s, c);
-        let have: Gain = ((0..node.gpu_used.len()).filter(|&s| gpu_ok(s) && node.gpu_used[s] == 0).count() as u32, cap.cores, cap.mem);
+        // Freed cores/memory first cover what reservations overdraw: only the rest is usable.
+        let (need_gpu, have_gpu) = match slot {
+            None => (ask.gpus as u64, (0..node.gpu_used.len()).filter(|&s| gpu_ok(s) && node.gpu_used[s] == 0).count() as u64),
+            Some(s) => (ask.gpu_share.unwrap_or(0), node.res.gpus[s].memory_bytes.saturating_sub(node.gpu_used[s])),
+        };
+        let need: Gain = (need_gpu, ask.cores + cap.short_cores, ask.mem + cap.short_mem);
+        let have: Gain = (have_gpu, cap.cores, cap.mem);
         let mut cands: Vec<Candidate> = node
             .running
             .iter()
@@ -134,14 +159,27 @@ impl Scheduler {
             .map(|i| {
                 let v = &self.allocs[i as usize];
                 let k = self.asks[i as usize];
-                let usable = if k.gpu_share.is_none() {
-                    v.gpus.iter().filter_map(|g| node.res.gpu_slot(g)).filter(|&s| gpu_ok(s)).count() as u32
-                } else {
-                    0
+                let held = || v.gpus.iter().filter_map(|g| node.res.gpu_slot(g));
+                let min = v.request.resources.min.filter(|_| self.shrinkable(i));
+                // GPUs shrinking may give back.
+                let may_drop = min.map_or(0, |m| k.gpus.saturating_sub(m.gpus)) as u64;
+                let (gpu, gpu_shrink) = match slot {
+                    None if k.gpu_share.is_none() => {
+                        let usable = held().filter(|&s| gpu_ok(s)).count() as u64;
+                        (usable, usable.min(may_drop))
+                    }
+                    None => (0, 0),
+                    // On the target GPU: a share frees its share, a whole-GPU holder all of it
+                    // (shrinking too, when it may give back a GPU).
+                    Some(s) if held().any(|h| h == s) => match k.gpu_share {
+                        Some(b) => (b, 0),
+                        None => (node.res.gpus[s].memory_bytes, if may_drop > 0 { node.res.gpus[s].memory_bytes } else { 0 }),
+                    },
+                    Some(_) => (0, 0),
                 };
-                let full = (usable, k.cores, k.mem);
-                let shrink = match v.request.resources.min.filter(|_| self.shrinkable(i)) {
-                    Some(m) => (usable.min(k.gpus.saturating_sub(m.gpus)), k.cores.saturating_sub(m.cores), k.mem.saturating_sub(m.memory_bytes)),
+                let full = (gpu, k.cores, k.mem);
+                let shrink = match min {
+                    Some(m) => (gpu_shrink, k.cores.saturating_sub(m.cores), k.mem.saturating_sub(m.memory_bytes)),
                     None => (0, 0, 0),
                 };
                 Candidate { idx: i, priority: v.priority, lost_ms: v.start_time.map_or(0, |s| (now - s).max(0)), full, shrink }
@@ -152,7 +190,7 @@ impl Scheduler {
         let all_shrink = cands.iter().fold((0, 0, 0), |g, c| add(g, c.shrink));
         if covers(add(have, all_shrink), need) {
             let shrinks = pick_shrinks(have, need, cands.iter().map(|c| (c.idx, c.shrink)));
-            return Some(Plan { node: n, max_priority: i32::MIN, victims: vec![], lost_ms: 0, shrinks });
+            return Some(Plan { node: n, max_priority: i32::MIN, victims: vec![], lost_ms: 0, shrinks, share_slot: slot });
         }
         if shrink_only {
             return None;
@@ -183,6 +221,7 @@ impl Scheduler {
             lost_ms: chosen.iter().map(|&k| pool[k].lost_ms).sum(),
             victims,
             shrinks,
+            share_slot: slot,
         })
     }
 
@@ -190,8 +229,16 @@ impl Scheduler {
         let preemptor = self.allocs[idx as usize].id.clone();
         let priority = self.allocs[idx as usize].priority;
         let cap = self.capacity(plan.node, self.allocs[idx as usize].reservation.clone().as_deref(), now, end);
-        for (v, gain) in plan.shrinks {
-            self.shrink(v, gain, &cap.usable, now, &preemptor);
+        for (v, mut gain) in plan.shrinks {
+            match plan.share_slot {
+                // For a share, the GPU part of a shrink is bytes of one GPU: give back that GPU.
+                Some(s) => {
+                    gain.0 = u64::from(gain.0 > 0);
+                    let only: Vec<bool> = (0..cap.usable.len()).map(|k| k == s).collect();
+                    self.shrink(v, gain, &only, now, &preemptor);
+                }
+                None => self.shrink(v, gain, &cap.usable, now, &preemptor),
+            }
         }
         let mut waiting_until = None;
         for v in plan.victims {
@@ -310,4 +357,112 @@ fn pick_shrinks(mut have: Gain, need: Gain, cands: impl Iterator<Item = (u32, Ga
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::alloc::*;
+
+    const GIB: u64 = 1 << 30;
+
+    fn scheduler(gpus: u32) -> Scheduler {
+        let gpus = (0..gpus).map(|i| GpuResource { id: NodeResources::gpu_id("n", i), index: i, name: "GPU".into(), memory_bytes: 80 * GIB, mig: vec![] });
+        let node = NodeResources { node: "n".into(), cores: 16, memory_bytes: 64 * GIB, labels: Default::default(), gpus: gpus.collect(), accelerators: vec![] };
+        Scheduler::new(SchedulerConfig::default(), vec![node])
+    }
+
+    fn req(id: &str, gpus: u32, share_gib: Option<u64>, priority: i32, qos: Qos) -> AllocationRequest {
+        AllocationRequest {
+            id: Some(id.into()),
+            owner: "o".into(),
+            resources: ResourceAsk { gpus, gpu_memory_bytes: share_gib.map(|g| g * GIB), cores: 1, memory_bytes: GIB, min: None },
+            priority: Some(Priority::Value(priority)),
+            qos,
+            duration_s: None,
+            constraints: Default::default(),
+            reservation: None,
+            preemption: Default::default(),
+            queue: true,
+        }
+    }
+
+    fn state(s: &Scheduler, id: &str) -> AllocState {
+        s.allocation(id).unwrap().state
+    }
+
+    #[test]
+    fn a_share_preempts_the_fewest_lowest_shares_on_one_gpu() {
+        let mut s = scheduler(1);
+        s.allocate(req("big", 1, Some(60), 250, Qos::Burstable), 0).unwrap();
+        s.allocate(req("small", 1, Some(20), 0, Qos::BestEffort), 1).unwrap();
+        // 30 GiB: preempting "small" (priority 0) frees only 20, so the level is 250, where
+        // "big" alone suffices: one victim rather than two.
+        let a = s.allocate(req("high", 1, Some(30), 750, Qos::Burstable), 2).unwrap();
+        assert_eq!((a.state, a.gpus.as_slice()), (AllocState::Running, ["n/gpu0".to_string()].as_slice()));
+        assert_eq!((state(&s, "big"), state(&s, "small")), (AllocState::Pending, AllocState::Running));
+        assert_eq!(s.stats.preemptions, 1);
+        let events = s.take_changes().events;
+        let e = events.iter().find(|e| e.kind == "preemption").unwrap();
+        assert_eq!((e.subject.as_str(), e.details["preemptor"].as_str()), ("big", "high"));
+    }
+
+    #[test]
+    fn a_share_preempts_the_whole_gpu_holder_that_loses_least_work() {
+        let mut s = scheduler(2);
+        s.allocate(req("old", 1, None, 0, Qos::Burstable), 0).unwrap();
+        s.allocate(req("new", 1, None, 0, Qos::Burstable), 5_000).unwrap();
+        let a = s.allocate(req("share", 1, Some(10), 500, Qos::Burstable), 10_000).unwrap();
+        assert_eq!(a.state, AllocState::Running);
+        assert_eq!((state(&s, "old"), state(&s, "new")), (AllocState::Running, AllocState::Pending));
+        assert_eq!(a.gpus, ["n/gpu1"]);
+    }
+
+    #[test]
+    fn a_share_takes_the_gpu_whose_victims_have_the_lowest_priority() {
+        let mut s = scheduler(2);
+        s.allocate(req("mid", 1, Some(70), 500, Qos::Burstable), 0).unwrap();
+        s.allocate(req("low", 1, Some(70), 250, Qos::Burstable), 0).unwrap();
+        assert_eq!(s.allocation("low").unwrap().gpus, ["n/gpu1"]);
+        let a = s.allocate(req("high", 1, Some(40), 750, Qos::Burstable), 1).unwrap();
+        assert_eq!(a.gpus, ["n/gpu1"]);
+        assert_eq!((state(&s, "mid"), state(&s, "low")), (AllocState::Running, AllocState::Pending));
+    }
+
+    #[test]
+    fn guaranteed_and_equal_priorities_are_never_displaced_by_a_share() {
+        let mut s = scheduler(1);
+        s.allocate(req("guaranteed", 1, Some(50), 0, Qos::Guaranteed), 0).unwrap();
+        s.allocate(req("equal", 1, Some(30), 750, Qos::Burstable), 0).unwrap();
+        let a = s.allocate(req("high", 1, Some(40), 750, Qos::Burstable), 1).unwrap();
+        assert_eq!(a.state, AllocState::Pending);
+        assert_eq!(s.stats.preemptions, 0);
+        assert_eq!((state(&s, "guaranteed"), state(&s, "equal")), (AllocState::Running, AllocState::Running));
+    }
+
+    #[test]
+    fn a_whole_gpu_holder_is_shrunk_for_a_share_before_anyone_is_preempted() {
+        let mut s = scheduler(2);
+        let mut wide = req("wide", 2, None, 0, Qos::Burstable);
+        wide.resources.min = Some(ResourceAmount { gpus: 1, cores: 1, memory_bytes: GIB });
+        s.allocate(wide, 0).unwrap();
+        let a = s.allocate(req("share", 1, Some(10), 500, Qos::Burstable), 1).unwrap();
+        assert_eq!(a.state, AllocState::Running);
+        let wide = s.allocation("wide").unwrap();
+        assert_eq!((wide.state, wide.gpus.len()), (AllocState::Running, 1));
+        assert_ne!(wide.gpus, a.gpus);
+        assert_eq!((s.stats.shrinks, s.stats.preemptions), (1, 0));
+    }
+
+    #[test]
+    fn a_share_waits_out_its_victims_grace_period() {
+        let mut s = scheduler(1);
+        let mut low = req("low", 1, None, 0, Qos::Burstable);
+        low.preemption = PreemptionPolicy { mode: PreemptionMode::Cancel, grace_s: 30 };
+        s.allocate(low, 0).unwrap();
+        let a = s.allocate(req("share", 1, Some(10), 500, Qos::Burstable), 1_000).unwrap();
+        assert_eq!(a.state, AllocState::Pending);
+        assert!(a.pending_reason.unwrap().contains("grace period"));
+        s.tick(31_000);
+        assert_eq!((state(&s, "low"), state(&s, "share")), (AllocState::Preempted, AllocState::Running));
+    }
 }

@@ -58,9 +58,9 @@ pub(crate) fn node_bounds(gpus: u32, free: u32, cands: &mut [Cand]) -> Vec<Optio
 /// The subset of `pool` (gains, work lost) that, added to `base`, covers `need` with the fewest
 /// members, and among those the least work lost. Exact up to [`EXACT_LIMIT`] members; beyond,
 /// greedy (most of what is missing first, then dropping what the others make redundant).
-pub(crate) fn fewest_victims(pool: &[((u32, u32, u64), i64)], base: (u32, u32, u64), need: (u32, u32, u64)) -> Option<Vec<usize>> {
-    let add = |a: (u32, u32, u64), b: (u32, u32, u64)| (a.0 + b.0, a.1 + b.1, a.2 + b.2);
-    let covers = |h: (u32, u32, u64)| h.0 >= need.0 && h.1 >= need.1 && h.2 >= need.2;
+pub(crate) fn fewest_victims(pool: &[((u64, u32, u64), i64)], base: (u64, u32, u64), need: (u64, u32, u64)) -> Option<Vec<usize>> {
+    let add = |a: (u64, u32, u64), b: (u64, u32, u64)| (a.0 + b.0, a.1 + b.1, a.2 + b.2);
+    let covers = |h: (u64, u32, u64)| h.0 >= need.0 && h.1 >= need.1 && h.2 >= need.2;
     if !covers(pool.iter().fold(base, |g, p| add(g, p.0))) {
         return None;
     }
@@ -83,13 +83,13 @@ pub(crate) const EXACT_LIMIT: usize = 16;
 
 #[allow(clippy::too_many_arguments)]
 fn combos(
-    pool: &[((u32, u32, u64), i64)],
+    pool: &[((u64, u32, u64), i64)],
     k: usize,
     from: usize,
     pick: &mut Vec<usize>,
-    have: (u32, u32, u64),
+    have: (u64, u32, u64),
     lost: i64,
-    covers: &dyn Fn((u32, u32, u64)) -> bool,
+    covers: &dyn Fn((u64, u32, u64)) -> bool,
     best: &mut Option<(i64, Vec<usize>)>,
 ) {
     if best.as_ref().is_some_and(|b| lost >= b.0) {
@@ -112,9 +112,9 @@ fn combos(
     }
 }
 
-fn greedy(pool: &[((u32, u32, u64), i64)], base: (u32, u32, u64), need: (u32, u32, u64)) -> Vec<usize> {
+fn greedy(pool: &[((u64, u32, u64), i64)], base: (u64, u32, u64), need: (u64, u32, u64)) -> Vec<usize> {
     let gain = |chosen: &[usize]| chosen.iter().fold(base, |g, &k| (g.0 + pool[k].0.0, g.1 + pool[k].0.1, g.2 + pool[k].0.2));
-    let covers = |h: (u32, u32, u64)| h.0 >= need.0 && h.1 >= need.1 && h.2 >= need.2;
+    let covers = |h: (u64, u32, u64)| h.0 >= need.0 && h.1 >= need.1 && h.2 >= need.2;
     let mut chosen: Vec<usize> = Vec::new();
     while !covers(gain(&chosen)) {
         let g = gain(&chosen);
