@@ -1,9 +1,16 @@
 //! Flattening a [`Snapshot`] into named numeric series for history.
 //!
 //! Series names are dotted paths (`cpu.total`, `cpu.core.3`, `net.eth0.rx_bps`,
-//! `proc.1234.cpu`). The store knows nothing of their meaning; the UI asks for them by name.
+//! `proc.1234.cpu`); a remote node's are the same under `node.<id>.` ([`node_series`]). The
+//! store knows nothing of their meaning; the UI asks for them by name.
 
 use crate::{Reading, Snapshot};
+
+/// The history name of a remote node's series: `node.<id>.<series>` (an id is an address,
+/// `host:port`, so the prefix `node.<id>.` never matches another node's series).
+pub fn node_series(node_id: &str, series: &str) -> String {
+    format!("node.{node_id}.{series}")
+}
 
 /// One value of one series at one instant.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +57,12 @@ pub fn flatten(snap: &Snapshot) -> Vec<SeriesValue> {
         }
         if let Some(v) = d.write_bps {
             push(format!("disk.{}.write_bps", d.name), v);
+        }
+        if let Some(v) = d.util_pct.value() {
+            push(format!("disk.{}.util", d.name), *v);
+        }
+        if let Some(v) = d.queue_depth.value() {
+            push(format!("disk.{}.queue", d.name), *v);
         }
     }
     for n in snap.networks.value().into_iter().flatten() {

@@ -111,6 +111,20 @@ pub struct DiskStats {
     pub available_bytes: u64,
     pub read_bps: Option<f64>,
     pub write_bps: Option<f64>,
+    /// Share of wall time the device had I/O in flight, 0–100 (`iostat -x` %util, from
+    /// diskstats' io_ticks). On a device that serves requests in parallel (NVMe) 100 % means
+    /// "never idle", not "full".
+    #[serde(default = "not_reported")]
+    pub util_pct: Reading<f64>,
+    /// Average number of requests in flight or queued (`iostat -x` aqu-sz, from diskstats'
+    /// weighted time in queue).
+    #[serde(default = "not_reported")]
+    pub queue_depth: Reading<f64>,
+}
+
+/// For fields an older agent does not send: said, not guessed.
+fn not_reported<T>() -> Reading<T> {
+    Reading::unavailable("not reported by this agent version")
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

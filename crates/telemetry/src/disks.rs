@@ -1,5 +1,6 @@
-//! Space per mounted block-device filesystem (`/proc/mounts` + statvfs) and read/write bytes/s
-//! per device (`/proc/diskstats`, whose sector counts are always 512-byte units).
+//! Space per mounted block-device filesystem (`/proc/mounts` + statvfs); read/write bytes/s,
+//! utilization and average queue depth per device (`/proc/diskstats`, whose sector counts are
+//! always 512-byte units), computed between samples as `iostat -x` computes %util and aqu-sz.
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -51,17 +52,44 @@ pub fn parse_mounts(text: &str) -> Vec<(String, String, String)> {
     out
 }
 
-/// Sectors read and written per device in `/proc/diskstats`.
-pub fn parse_diskstats(text: &str) -> HashMap<String, (u64, u64)> {
+/// One device's cumulative counters in `/proc/diskstats`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DiskCounters {
+    pub read_sectors: u64,
+    pub write_sectors: u64,
+    /// Milliseconds spent with I/O in flight (field 10 of the kernel's iostats.rst);
+    /// `None` on a line too short to carry it.
+    pub io_ticks_ms: Option<u64>,
+    /// Milliseconds spent doing I/O weighted by the requests in flight (field 11).
+    pub queue_ms: Option<u64>,
+}
+
+/// Counters per device in `/proc/diskstats`.
+pub fn parse_diskstats(text: &str) -> HashMap<String, DiskCounters> {
     text.lines()
         .filter_map(|l| {
             let f: Vec<&str> = l.split_ascii_whitespace().collect();
             if f.len() < 10 {
                 return None;
             }
-            Some((f[2].to_string(), (f[5].parse().ok()?, f[9].parse().ok()?)))
+            let opt = |i: usize| f.get(i).and_then(|v| v.parse().ok());
+            let c = DiskCounters { read_sectors: f[5].parse().ok()?, write_sectors: f[9].parse().ok()?, io_ticks_ms: opt(12), queue_ms: opt(13) };
+            Some((f[2].to_string(), c))
         })
         .collect()
+}
+
+/// A busy-time rate between two samples: `scale` × (Δcounter ms per second), or why not.
+fn busy_rate(prev: Option<&DiskCounters>, now: Option<&DiskCounters>, dt: Option<i64>, field: fn(&DiskCounters) -> Option<u64>, scale: f64) -> Reading<f64> {
+    let (Some(now), Some(dt)) = (now, dt) else {
+        return Reading::unavailable(if now.is_none() { "device not in /proc/diskstats" } else { "a rate needs two samples" });
+    };
+    let Some(n) = field(now) else { return Reading::unavailable("this kernel's /proc/diskstats has no busy-time fields") };
+    let Some(p) = prev.and_then(field) else { return Reading::unavailable("a rate needs two samples") };
+    match rate(p, n, dt) {
+        Some(r) => Reading::from(r * scale),
+        None => Reading::unavailable("counter went backwards (device reset)"),
+    }
 }
 
 /// (total, available-to-unprivileged) bytes of the filesystem at `path`.
@@ -78,7 +106,7 @@ pub fn statvfs_space(path: &Path) -> std::io::Result<(u64, u64)> {
 
 pub struct DisksCollector {
     root: PathBuf,
-    prev: HashMap<String, (u64, u64)>,
+    prev: HashMap<String, DiskCounters>,
     prev_ms: Option<i64>,
     buf: String,
 }
@@ -93,19 +121,40 @@ impl DisksCollector {
         read_into(&mounts_path, &mut self.buf)?;
         let mounts = parse_mounts(&self.buf);
         // diskstats is optional (containers may hide it): space is still worth reporting.
-        let io = match read_into(&under(&self.root, "/proc/diskstats"), &mut self.buf) {
-            Ok(()) => parse_diskstats(&self.buf),
-            Err(_) => HashMap::new(),
+        let (io, io_err) = match read_into(&under(&self.root, "/proc/diskstats"), &mut self.buf) {
+            Ok(()) => (parse_diskstats(&self.buf), None),
+            Err(e) => (HashMap::new(), Some(e.to_string())),
         };
         let dt = self.prev_ms.map(|p| now_ms - p);
         let mut out = Vec::with_capacity(mounts.len());
         for (name, mount_point, file_system) in mounts {
             let Ok((total, avail)) = statvfs_space(&under(&self.root, &mount_point)) else { continue };
-            let (read_bps, write_bps) = match (io.get(&name), self.prev.get(&name), dt) {
-                (Some(&(r, w)), Some(&(pr, pw)), Some(dt)) => (rate(pr * 512, r * 512, dt), rate(pw * 512, w * 512, dt)),
+            let (now, prev) = (io.get(&name), self.prev.get(&name));
+            let (read_bps, write_bps) = match (now, prev, dt) {
+                (Some(c), Some(p), Some(dt)) => {
+                    (rate(p.read_sectors * 512, c.read_sectors * 512, dt), rate(p.write_sectors * 512, c.write_sectors * 512, dt))
+                }
                 _ => (None, None),
             };
-            out.push(DiskStats { name, mount_point, file_system, total_bytes: total, available_bytes: avail, read_bps, write_bps });
+            // io_ticks ms per second / 10 = percent; it can overshoot 100 by accounting jitter.
+            let (util_pct, queue_depth) = match &io_err {
+                Some(e) => (Reading::unavailable(e.clone()), Reading::unavailable(e.clone())),
+                None => (
+                    busy_rate(prev, now, dt, |c| c.io_ticks_ms, 0.1).map(|u| u.min(100.0)),
+                    busy_rate(prev, now, dt, |c| c.queue_ms, 0.001),
+                ),
+            };
+            out.push(DiskStats {
+                name,
+                mount_point,
+                file_system,
+                total_bytes: total,
+                available_bytes: avail,
+                read_bps,
+                write_bps,
+                util_pct,
+                queue_depth,
+            });
         }
         self.prev = io;
         self.prev_ms = Some(now_ms);
@@ -150,9 +199,14 @@ mod tests {
     fn diskstats_sectors() {
         let text = std::fs::read_to_string(fixture("x86_64_a/proc/diskstats")).unwrap();
         let m = parse_diskstats(&text);
-        assert_eq!(m["nvme0n1p2"], (13355332, 29313662));
-        assert_eq!(m["sda1"], (409854, 262144));
+        let c = m["nvme0n1p2"];
+        assert_eq!((c.read_sectors, c.write_sectors), (13355332, 29313662));
+        assert_eq!((c.io_ticks_ms, c.queue_ms), (Some(282356), Some(500349)));
+        assert_eq!((m["sda1"].read_sectors, m["sda1"].write_sectors), (409854, 262144));
         assert_eq!(m.len(), 6);
+        // A pre-2.6.25-style short line still gives throughput, but no busy time.
+        let short = parse_diskstats("8 0 sdb 1 0 16 0 2 0 32");
+        assert_eq!(short["sdb"], DiskCounters { read_sectors: 16, write_sectors: 32, io_ticks_ms: None, queue_ms: None });
     }
 
     #[test]
@@ -172,15 +226,31 @@ mod tests {
         assert_eq!(v.len(), 3);
         assert!(v[0].total_bytes > 0 && v[0].total_bytes >= v[0].available_bytes);
         assert_eq!((v[0].read_bps, v[0].write_bps), (None, None));
-        // +2048 sectors read (1 MiB) and +4096 written on sda1 over 4 s.
-        let stats = stats.replace("4930 1201 409854 2790 1024 501 262144", "4930 1201 411902 2790 1024 501 266240");
+        assert!(v[0].util_pct.reason().unwrap().contains("two samples"));
+        // +2048 sectors read (1 MiB) and +4096 written on sda1 over 4 s, busy 3.6 s of the 4
+        // (90 %) with 8 s of request time (2 requests in flight on average).
+        let stats = stats.replace(
+            "4930 1201 409854 2790 1024 501 262144 1922 0 5190 4712",
+            "4930 1201 411902 2790 1024 501 266240 1922 0 8790 12712",
+        );
         std::fs::write(root.join("proc/diskstats"), &stats).unwrap();
         c.collect(4_000, &mut snap);
         let v = snap.disks.value().unwrap().clone();
         let sda = v.iter().find(|d| d.name == "sda1").unwrap();
         assert_eq!(sda.mount_point, "/mnt/data disk");
         assert_eq!((sda.read_bps, sda.write_bps), (Some(262144.0), Some(524288.0)));
+        assert_eq!(sda.util_pct, Reading::from(90.0));
+        assert_eq!(sda.queue_depth, Reading::from(2.0));
         assert_eq!(v[0].read_bps, Some(0.0));
+        assert_eq!((v[0].util_pct.value(), v[0].queue_depth.value()), (Some(&0.0), Some(&0.0)));
+
+        // diskstats hidden (a container): space stays, busy time says why it is missing.
+        std::fs::remove_file(root.join("proc/diskstats")).unwrap();
+        c.collect(8_000, &mut snap);
+        let v = snap.disks.value().unwrap().clone();
+        assert_eq!(v.len(), 3);
+        assert!(v[0].util_pct.reason().unwrap().contains("diskstats"), "{:?}", v[0].util_pct);
+        assert_eq!(v[0].read_bps, None);
     }
 
     #[test]

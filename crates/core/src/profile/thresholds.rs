@@ -21,6 +21,10 @@ pub struct Thresholds {
     pub swap_growth_bps: f64,
     /// PSI io `some` avg10, percent.
     pub io_psi_some_pct: f64,
+    /// Device utilization (`iostat -x` %util) that counts as busy, percent.
+    pub disk_util_pct: f64,
+    /// Average requests in flight or queued (aqu-sz) that counts as a queue on a busy device.
+    pub disk_queue_depth: f64,
     /// Interface throughput against its link speed, percent.
     pub net_util_pct: f64,
     /// GPU SM utilization that counts as compute-bound, percent.
@@ -55,6 +59,9 @@ impl Default for Thresholds {
             mem_headroom_pct: 10.0,
             swap_growth_bps: 1_048_576.0,
             io_psi_some_pct: 30.0,
+            disk_util_pct: 90.0,
+            // One request waiting behind the one in service, on average.
+            disk_queue_depth: 2.0,
             net_util_pct: 80.0,
             gpu_util_pct: 90.0,
             gpu_mem_bw_pct: 80.0,

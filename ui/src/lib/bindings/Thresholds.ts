@@ -30,6 +30,14 @@ swap_growth_bps: number,
  */
 io_psi_some_pct: number, 
 /**
+ * Device utilization (`iostat -x` %util) that counts as busy, percent.
+ */
+disk_util_pct: number, 
+/**
+ * Average requests in flight or queued (aqu-sz) that counts as a queue on a busy device.
+ */
+disk_queue_depth: number, 
+/**
  * Interface throughput against its link speed, percent.
  */
 net_util_pct: number, 

@@ -16,6 +16,8 @@ describe('flatten', () => {
     expect(v.has('psi.cpu.full')).toBe(false);
     expect(v.get('disk.vda.read_bps')).toBe(100);
     expect(v.has('disk.vda.write_bps')).toBe(false);
+    expect(v.get('disk.vda.util')).toBe(12);
+    expect(v.has('disk.vda.queue')).toBe(false);
     expect(v.has('net.eth0.rx_bps')).toBe(false);
     expect(v.get('net.eth0.tx_bps')).toBe(3);
     expect(v.get('proc.42.cpu')).toBe(12);

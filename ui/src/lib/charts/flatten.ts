@@ -39,6 +39,8 @@ export function flatten(snap: Snapshot): Values {
   for (const d of valueOf(snap.disks) ?? []) {
     push(`disk.${d.name}.read_bps`, d.read_bps);
     push(`disk.${d.name}.write_bps`, d.write_bps);
+    push(`disk.${d.name}.util`, valueOf(d.util_pct));
+    push(`disk.${d.name}.queue`, valueOf(d.queue_depth));
   }
   for (const n of valueOf(snap.networks) ?? []) {
     push(`net.${n.name}.rx_bps`, n.rx_bps);
