@@ -1,5 +1,7 @@
 //! Profiling operations on [`Steward`]: the profile report, modules, and bottleneck events.
 
+mod node_usage;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use steward_core::Snapshot;
@@ -56,7 +58,9 @@ impl Steward {
             ProfilingType::System => {
                 let usage = current_usage(&snap, &modules);
                 let predictions = self.predict(&system_targets(&snap), now, &cfg)?;
-                let mut optimization_suggestions = advise(&AdvisorInput { findings: &findings, forecasts: &predictions, usage: &usage, now_ms: now });
+                let nodes = self.node_usages(now, &predictions, &cfg)?;
+                let mut optimization_suggestions =
+                    advise(&AdvisorInput { findings: &findings, forecasts: &predictions, usage: &usage, nodes: &nodes, now_ms: now });
                 optimization_suggestions.extend(advise_sampling(&self.sampling_usage(now)?));
                 ProfileResult::System(SystemProfile { current_usage: usage, bottlenecks: findings, predictions, optimization_suggestions })
             }
@@ -68,7 +72,7 @@ impl Steward {
                 let usage = current_usage(&snap, std::slice::from_ref(spec));
                 let bottlenecks = module_findings(&findings, name);
                 let predictions = self.predict(&module_targets(name, &snap), now, &cfg)?;
-                let optimization_suggestions = advise(&AdvisorInput { findings: &bottlenecks, forecasts: &predictions, usage: &usage, now_ms: now });
+                let optimization_suggestions = advise(&AdvisorInput { findings: &bottlenecks, forecasts: &predictions, usage: &usage, nodes: &[], now_ms: now });
                 ProfileResult::Module(ModuleProfile {
                     module_name: name.to_string(),
                     usage: usage.modules.into_iter().next().ok_or_else(|| ApiError::Internal("module usage missing".into()))?,

@@ -42,6 +42,8 @@ pub(crate) fn run(shared: Arc<Shared>, mut sampler: Sampler, wake: Receiver<()>)
         shared.publish(snapshot);
 
         if now - last_flush >= FLUSH_EVERY_MS || shared.is_stopping() {
+            // Remote nodes' snapshots go into the same batch (one transaction).
+            pending.extend(shared.cluster.take_history());
             shared.write_history(&pending);
             pending.clear();
             last_flush = now;
@@ -55,6 +57,7 @@ pub(crate) fn run(shared: Arc<Shared>, mut sampler: Sampler, wake: Receiver<()>)
         }
         let next_due = sampler.next_due_ms().unwrap_or(now + 1_000);
         if !wait(&wake, next_due - now_ms()) {
+            pending.extend(shared.cluster.take_history());
             shared.write_history(&pending);
             return;
         }

@@ -55,6 +55,9 @@ async fn session(inner: &Weak<Inner>, node: &Node) -> String {
         match stream.message().await {
             Ok(Some(event)) => {
                 let snapshot = decode_snapshot(&event).and_then(Result::ok);
+                if let (Some(s), Some(inner)) = (&snapshot, inner.upgrade()) {
+                    inner.history.record(&record.address, now_ms(), s);
+                }
                 if node.heartbeat(now_ms(), snapshot) {
                     if let Some(inner) = inner.upgrade() {
                         inner.resources_changed();

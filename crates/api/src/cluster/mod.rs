@@ -4,6 +4,7 @@
 //! once). Agent I/O runs on the cluster's own small runtime, so it works under either front
 //! door and outlives no one: dropping the service stops it.
 
+mod history;
 mod link;
 mod node;
 
@@ -74,6 +75,8 @@ pub(crate) struct Inner {
     changes: broadcast::Sender<NodeChange>,
     phi: PhiConfig,
     resources_epoch: AtomicU64,
+    /// Remote snapshots waiting for the sampling loop's next history write.
+    pub(crate) history: history::Pending,
 }
 
 impl Drop for Cluster {
@@ -95,7 +98,7 @@ impl Cluster {
             .build()
             .map_err(|e| ApiError::Internal(format!("cannot start the cluster runtime: {e}")))?;
         let (changes, _) = broadcast::channel(1024);
-        let inner = Arc::new(Inner { nodes: Mutex::new(BTreeMap::new()), changes, phi: PhiConfig::default(), resources_epoch: AtomicU64::new(0) });
+        let inner = Arc::new(Inner { nodes: Mutex::new(BTreeMap::new()), changes, phi: PhiConfig::default(), resources_epoch: AtomicU64::new(0), history: history::Pending::default() });
         for record in records {
             inner.insert(runtime.handle(), record);
         }
@@ -117,6 +120,12 @@ impl Cluster {
     /// looks at the nodes again only then.
     pub(crate) fn resources_epoch(&self) -> u64 {
         self.inner.resources_epoch.load(Ordering::Acquire)
+    }
+
+    /// Remote nodes' snapshots received since the last call, named under `node.<id>.`: the
+    /// sampling loop writes them with its own batch.
+    pub(crate) fn take_history(&self) -> Vec<(i64, Vec<steward_core::series::SeriesValue>)> {
+        self.inner.history.take()
     }
 
     /// Every node whose allocatable resources are known.

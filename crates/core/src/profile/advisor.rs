@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::consolidation::{ConsolidationConfig, NodeUsage, consolidate};
 use super::finding::{Evidence, Finding, Resource};
 use super::forecast::{Forecast, SeriesForecast};
 use super::report::CurrentUsage;
@@ -26,6 +27,8 @@ pub enum SuggestionKind {
     CapacityRisk,
     /// The sampler records more than anyone uses: a window left open, series that never change.
     LowerSampling,
+    /// The work of a little-used node fits in the others' headroom: move it and free the node.
+    Consolidate,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -44,6 +47,8 @@ pub struct AdvisorInput<'a> {
     pub findings: &'a [Finding],
     pub forecasts: &'a [SeriesForecast],
     pub usage: &'a CurrentUsage,
+    /// Every node's usage history summary, for the consolidation check (empty: not judged).
+    pub nodes: &'a [NodeUsage],
     pub now_ms: i64,
 }
 
@@ -55,6 +60,8 @@ pub fn advise(input: &AdvisorInput) -> Vec<Suggestion> {
     for fc in input.forecasts {
         out.extend(from_forecast(fc, input));
     }
+    // Not judged (one node, too little history) means no suggestion: the reason is the caller's.
+    out.extend(consolidate(input.nodes, &ConsolidationConfig::new(input.now_ms)).unwrap_or_default());
     out
 }
 
@@ -181,7 +188,7 @@ fn from_forecast(fc: &SeriesForecast, input: &AdvisorInput) -> Vec<Suggestion> {
 }
 
 /// `1.5 GiB`, `42 %`, `120 % of a core` — numbers as the suggestion text says them.
-fn amount(v: f64, unit: &str) -> String {
+pub(crate) fn amount(v: f64, unit: &str) -> String {
     if unit == "bytes" {
         let gib = v / (1u64 << 30) as f64;
         if gib.abs() >= 1.0 { format!("{gib:.1} GiB") } else { format!("{:.0} MiB", v / (1u64 << 20) as f64) }
@@ -220,11 +227,36 @@ mod tests {
     fn colliding_culprits_get_staggered_and_the_top_one_limited() {
         let usage = current_usage(&Snapshot::empty(0), &[]);
         let f = [finding(vec![culprit(1, 100.0), culprit(2, 80.0)])];
-        let s = advise(&AdvisorInput { findings: &f, forecasts: &[], usage: &usage, now_ms: 0 });
+        let s = advise(&AdvisorInput { findings: &f, forecasts: &[], usage: &usage, nodes: &[], now_ms: 0 });
         let kinds: Vec<_> = s.iter().map(|s| s.kind).collect();
         assert_eq!(kinds, vec![SuggestionKind::StaggerJobs, SuggestionKind::LimitCulprit]);
         assert!(s[0].title.contains("compete for CPU"), "{}", s[0].title);
         assert!(s[1].title.contains("p1 (PID 1)"));
+    }
+
+    #[test]
+    fn consolidation_is_asked_with_the_nodes_history() {
+        use crate::Reading;
+        use crate::profile::consolidation::NodeUsage;
+        let node = |id: &str, cpu: f64| NodeUsage {
+            id: id.into(),
+            name: id.into(),
+            cores: 8,
+            memory_total_bytes: 32 << 30,
+            can_take_work: true,
+            can_be_freed: true,
+            cpu_pct: vec![cpu; 1440],
+            mem_used_bytes: vec![4e9; 1440],
+            cpu_upper_pct: None,
+            mem_upper_bytes: None,
+            power_w: Reading::unavailable("no power reading"),
+        };
+        let usage = current_usage(&Snapshot::empty(0), &[]);
+        let nodes = [node("a", 30.0), node("b", 5.0)];
+        let s = advise(&AdvisorInput { findings: &[], forecasts: &[], usage: &usage, nodes: &nodes, now_ms: 0 });
+        assert_eq!(s.iter().map(|s| s.kind).collect::<Vec<_>>(), vec![SuggestionKind::Consolidate]);
+        // Not judged (one node): nothing, not an error.
+        assert!(advise(&AdvisorInput { findings: &[], forecasts: &[], usage: &usage, nodes: &nodes[..1], now_ms: 0 }).is_empty());
     }
 
     #[test]
@@ -237,8 +269,8 @@ mod tests {
             horizon_ms: 1,
             forecast: Forecast::InsufficientHistory { have_ms: 0, need_ms: 1, reason: "x".into() },
         };
-        assert!(advise(&AdvisorInput { findings: &[], forecasts: &[fc], usage: &usage, now_ms: 0 }).is_empty());
+        assert!(advise(&AdvisorInput { findings: &[], forecasts: &[fc], usage: &usage, nodes: &[], now_ms: 0 }).is_empty());
         let lone = [finding(vec![])];
-        assert!(advise(&AdvisorInput { findings: &lone, forecasts: &[], usage: &usage, now_ms: 0 }).is_empty());
+        assert!(advise(&AdvisorInput { findings: &lone, forecasts: &[], usage: &usage, nodes: &[], now_ms: 0 }).is_empty());
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod advisor;
 pub mod config;
+pub mod consolidation;
 pub mod deep;
 pub mod finding;
 pub mod forecast;
