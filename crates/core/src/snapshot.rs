@@ -200,6 +200,36 @@ pub struct GpuStats {
     /// Active clock throttle reasons, e.g. `sw_power_cap`, `hw_thermal_slowdown`.
     pub throttle_reasons: Reading<Vec<String>>,
     pub processes: Reading<Vec<GpuProcess>>,
+    /// MIG (multi-instance GPU) mode and instances; unavailable where the GPU or driver has
+    /// no MIG.
+    #[serde(default = "mig_not_reported")]
+    pub mig: Reading<GpuMig>,
+}
+
+fn mig_not_reported() -> Reading<GpuMig> {
+    Reading::unavailable("not reported (agent predates MIG support)")
+}
+
+/// A GPU's MIG state as the driver reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct GpuMig {
+    /// MIG mode is on: the GPU is split into the instances below.
+    pub enabled: bool,
+    /// Empty while MIG mode is off.
+    pub instances: Vec<MigDevice>,
+}
+
+/// One MIG device (a GPU instance with its compute instance) of a GPU in MIG mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MigDevice {
+    /// Its index among the GPU's MIG devices.
+    pub index: u32,
+    pub uuid: String,
+    /// Profile, e.g. `1g.10gb` (the suffix of the name NVML gives the device).
+    pub profile: String,
+    pub memory_total_bytes: Reading<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

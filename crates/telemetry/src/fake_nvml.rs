@@ -9,14 +9,25 @@ pub const FAKE_NVML_C: &str = include_str!("../tests/fake_nvml/fake_nvml.c");
 
 /// Compile the fake with `cc -shared -fPIC` into `out_dir/libnvidia-ml.so.1` and return its path.
 /// Point `SamplerConfig::nvml_lib` (or `STEWARD_NVML_LIB`) at it; set `FAKE_NVML_GPU_COUNT`
-/// before NVML initialises to change the number of GPUs (default 2).
+/// before NVML initialises to change the number of GPUs (default 2), `FAKE_NVML_MIG_GPU` to put
+/// one GPU in MIG mode.
 pub fn build_fake_nvml(out_dir: &Path) -> std::io::Result<PathBuf> {
+    build(out_dir, &[])
+}
+
+/// Like [`build_fake_nvml`], with GPU `gpu` in MIG mode by default (three MIG devices; see the
+/// C source). `FAKE_NVML_MIG_GPU` still overrides it at `nvmlInit`.
+pub fn build_fake_nvml_with_mig(out_dir: &Path, gpu: u32) -> std::io::Result<PathBuf> {
+    build(out_dir, &[format!("-DFAKE_NVML_MIG_GPU_DEFAULT={gpu}")])
+}
+
+fn build(out_dir: &Path, defines: &[String]) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(out_dir)?;
     let src = out_dir.join("fake_nvml.c");
     std::fs::write(&src, FAKE_NVML_C)?;
     let lib = out_dir.join("libnvidia-ml.so.1");
     let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());
-    let out = Command::new(cc).args(["-shared", "-fPIC", "-O1", "-o"]).arg(&lib).arg(&src).output()?;
+    let out = Command::new(cc).args(["-shared", "-fPIC", "-O1"]).args(defines).arg("-o").arg(&lib).arg(&src).output()?;
     if !out.status.success() {
         return Err(std::io::Error::other(format!("cc failed: {}", String::from_utf8_lossy(&out.stderr))));
     }

@@ -8,7 +8,7 @@ use nvml_wrapper::Nvml;
 use nvml_wrapper::enum_wrappers::device::{Clock, TemperatureSensor};
 use nvml_wrapper::enums::device::UsedGpuMemory;
 use nvml_wrapper::error::NvmlError;
-use steward_core::{GpuProcess, GpuStats, Reading, Snapshot};
+use steward_core::{GpuMig, GpuProcess, GpuStats, MigDevice, Reading, Snapshot};
 
 use crate::sampler::{Mode, interval_ms};
 use crate::{Collector, Cost};
@@ -137,6 +137,7 @@ impl NvidiaCollector {
                 memory_clock_mhz: rd(d.clock_info(Clock::Memory)),
                 throttle_reasons: rd(d.current_throttle_reasons().map(throttle_names)),
                 processes: procs,
+                mig: gpu_mig(&d),
             });
         }
         Reading::from(out)
@@ -151,6 +152,38 @@ fn clone_err(e: &NvmlError) -> NvmlError {
         NvmlError::GpuLost => NvmlError::GpuLost,
         _ => NvmlError::Unknown,
     }
+}
+
+/// nvml.h's value of an enabled MIG mode.
+const NVML_DEVICE_MIG_ENABLE: u32 = 1;
+
+/// MIG mode and, when it is on, the MIG devices (their profile from the name NVML gives them,
+/// e.g. `NVIDIA A100-SXM4-40GB MIG 1g.5gb`).
+fn gpu_mig(d: &nvml_wrapper::Device<'_>) -> Reading<GpuMig> {
+    let mode = match d.mig_mode() {
+        Ok(m) => m,
+        Err(e) => return Reading::unavailable(reason(&e)),
+    };
+    if mode.current != NVML_DEVICE_MIG_ENABLE {
+        return Reading::from(GpuMig { enabled: false, instances: Vec::new() });
+    }
+    let slots = match d.mig_device_count() {
+        Ok(n) => n,
+        Err(e) => return Reading::unavailable(format!("MIG devices: {}", reason(&e))),
+    };
+    let mut instances = Vec::new();
+    for index in 0..slots {
+        let m = match d.mig_device_by_index(index) {
+            Ok(m) => m,
+            // An empty slot: no instance was created there.
+            Err(NvmlError::NotFound) | Err(NvmlError::InvalidArg) => continue,
+            Err(e) => return Reading::unavailable(format!("MIG device {index}: {}", reason(&e))),
+        };
+        let name = m.name().unwrap_or_default();
+        let profile = name.rsplit_once("MIG ").map_or(name.as_str(), |(_, p)| p).trim().to_string();
+        instances.push(MigDevice { index, uuid: m.uuid().unwrap_or_default(), profile, memory_total_bytes: rd(m.memory_info().map(|i| i.total)) });
+    }
+    Reading::from(GpuMig { enabled: true, instances })
 }
 
 fn gpu_processes(
@@ -259,5 +292,29 @@ mod tests {
         );
         // GPU 1 reports NOT_SUPPORTED for per-process queries and for process utilization.
         assert_eq!(gpus[1].processes.reason(), Some("not supported by this GPU/driver"));
+        // No MIG in this build of the fake: the driver says so, per GPU.
+        assert!(gpus.iter().all(|g| g.mig.reason() == Some("not supported by this GPU/driver")), "{:?}", gpus[0].mig);
+    }
+
+    #[test]
+    fn mig_mode_and_devices_are_read_with_their_profiles_and_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = crate::fake_nvml::build_fake_nvml_with_mig(dir.path(), 1).expect("cc builds the fake NVML");
+        let mut c = NvidiaCollector::new(Some(&lib));
+        let mut snap = Snapshot::empty(0);
+        c.collect(0, &mut snap);
+        let gpus = snap.gpus.value().unwrap_or_else(|| panic!("{:?}", snap.gpus));
+        assert_eq!(gpus[0].mig, Reading::from(GpuMig { enabled: false, instances: vec![] }));
+        let dev = |index: u32, profile: &str, mib: u64| MigDevice {
+            index,
+            uuid: format!("MIG-fake0001-0000-0000-0000-00000000000{index}"),
+            profile: profile.into(),
+            memory_total_bytes: Reading::from(mib << 20),
+        };
+        // Slot 2 is empty and skipped; slot 3 holds the 2g instance.
+        let expected = GpuMig { enabled: true, instances: vec![dev(0, "1g.6gb", 5952), dev(1, "1g.6gb", 5952), dev(3, "2g.12gb", 11968)] };
+        assert_eq!(gpus[1].mig, Reading::from(expected));
+        // The GPU itself still reads as before.
+        assert_eq!(gpus[1].memory_total_bytes, Reading::from(24u64 << 30));
     }
 }

@@ -62,6 +62,7 @@ mod tests {
             memory_clock_mhz: Reading::unavailable("n/a"),
             throttle_reasons: Reading::unavailable("n/a"),
             processes: Reading::unavailable("n/a"),
+            mig: Reading::unavailable("n/a"),
         }
     }
 

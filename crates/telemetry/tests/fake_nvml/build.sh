@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build the fake NVML library for system tests: build.sh OUT_DIR -> OUT_DIR/libnvidia-ml.so.1
-# Then run Steward with STEWARD_NVML_LIB=OUT_DIR/libnvidia-ml.so.1 (and FAKE_NVML_GPU_COUNT=N).
+# Then run Steward with STEWARD_NVML_LIB=OUT_DIR/libnvidia-ml.so.1 (and FAKE_NVML_GPU_COUNT=N,
+# FAKE_NVML_MIG_GPU=G to put GPU G in MIG mode).
 set -eu
 out="${1:?usage: build.sh OUT_DIR}"
 mkdir -p "$out"

@@ -11,6 +11,12 @@
  *   throttle reasons: GPU 0 gpu_idle (0x1); others sw_power_cap|hw_thermal_slowdown (0x44)
  *   GPU 0 processes: compute pid 1000 (512 MiB); graphics pid 1000 (512 MiB) and pid 2000
  *   (memory not available); process utilization pid 1000 sm 42 %. Other GPUs: NOT_SUPPORTED.
+ *
+ * MIG: off unless FAKE_NVML_MIG_GPU=g (read at nvmlInit; compile-time default
+ * -DFAKE_NVML_MIG_GPU_DEFAULT=g): then GPU g is in MIG mode with MIG devices in slots 0, 1 and 3
+ * of 7 (slot 2 empty): "Fake NVIDIA GPU g MIG 1g.6gb" (5952 MiB) twice, then "... MIG 2g.12gb"
+ * (11968 MiB), uuid "MIG-fake000g-0000-0000-0000-00000000000k"; other GPUs report MIG mode
+ * disabled. Without a MIG GPU, every GPU answers NOT_SUPPORTED for MIG mode (no MIG).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +30,13 @@ typedef struct nvmlDevice_st *nvmlDevice_t;
 #define NVML_ERROR_UNINITIALIZED 1
 #define NVML_ERROR_INVALID_ARGUMENT 2
 #define NVML_ERROR_NOT_SUPPORTED 3
+#define NVML_ERROR_NOT_FOUND 6
 #define NVML_ERROR_INSUFFICIENT_SIZE 7
+#ifndef FAKE_NVML_MIG_GPU_DEFAULT
+#define FAKE_NVML_MIG_GPU_DEFAULT -1
+#endif
+#define MIG_BASE 0x1000u
+#define MIG_SLOTS 7u
 #define NVML_VALUE_NOT_AVAILABLE_ULL 0xFFFFFFFFFFFFFFFFULL
 
 typedef struct { unsigned int gpu; unsigned int memory; } nvmlUtilization_t;
@@ -44,6 +56,20 @@ typedef struct {
 
 static int initialized = 0;
 static unsigned int gpu_count = 2;
+static int mig_gpu = FAKE_NVML_MIG_GPU_DEFAULT;
+
+/* MIG devices: handle MIG_BASE + gpu * 16 + slot; profile, memory (MiB) per occupied slot. */
+static const char *mig_profile[MIG_SLOTS] = {"1g.6gb", "1g.6gb", NULL, "2g.12gb", NULL, NULL, NULL};
+static const unsigned long long mig_mib[MIG_SLOTS] = {5952, 5952, 0, 11968, 0, 0, 0};
+
+static int mig_of(nvmlDevice_t d, unsigned int *gpu, unsigned int *slot) {
+    uintptr_t v = (uintptr_t)d;
+    if (!initialized || mig_gpu < 0 || v < MIG_BASE) return 0;
+    v -= MIG_BASE;
+    *gpu = (unsigned int)(v / 16);
+    *slot = (unsigned int)(v % 16);
+    return *gpu == (unsigned int)mig_gpu && *slot < MIG_SLOTS && mig_profile[*slot] != NULL;
+}
 
 static int idx(nvmlDevice_t d, unsigned int *out) {
     uintptr_t v = (uintptr_t)d;
@@ -57,6 +83,8 @@ static int idx(nvmlDevice_t d, unsigned int *out) {
 nvmlReturn_t nvmlInit_v2(void) {
     const char *c = getenv("FAKE_NVML_GPU_COUNT");
     gpu_count = c ? (unsigned int)strtoul(c, NULL, 10) : 2;
+    const char *m = getenv("FAKE_NVML_MIG_GPU");
+    mig_gpu = m ? (int)strtol(m, NULL, 10) : FAKE_NVML_MIG_GPU_DEFAULT;
     initialized = 1;
     return NVML_SUCCESS;
 }
@@ -69,6 +97,7 @@ const char *nvmlErrorString(nvmlReturn_t r) {
     case NVML_ERROR_UNINITIALIZED: return "Uninitialized";
     case NVML_ERROR_INVALID_ARGUMENT: return "Invalid Argument";
     case NVML_ERROR_NOT_SUPPORTED: return "Not Supported";
+    case NVML_ERROR_NOT_FOUND: return "Not Found";
     case NVML_ERROR_INSUFFICIENT_SIZE: return "Insufficient Size";
     default: return "Unknown Error";
     }
@@ -92,20 +121,31 @@ nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned int index, nvmlDevice_t *device
 }
 nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t d, unsigned int *index) { IDX(d); *index = i; return NVML_SUCCESS; }
 nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t d, char *name, unsigned int len) {
+    unsigned int g, k;
+    if (mig_of(d, &g, &k)) { snprintf(name, len, "Fake NVIDIA GPU %u MIG %s", g, mig_profile[k]); return NVML_SUCCESS; }
     IDX(d); snprintf(name, len, "Fake NVIDIA GPU %u", i); return NVML_SUCCESS;
 }
 nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t d, char *uuid, unsigned int len) {
+    unsigned int g, k;
+    if (mig_of(d, &g, &k)) { snprintf(uuid, len, "MIG-fake%04u-0000-0000-0000-%012u", g, k); return NVML_SUCCESS; }
     IDX(d); snprintf(uuid, len, "GPU-fake0000-0000-0000-0000-%012u", i); return NVML_SUCCESS;
 }
 nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilization_t *u) {
     IDX(d); u->gpu = 10 + i * 20; u->memory = 5 + i * 10; return NVML_SUCCESS;
 }
 nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t *m) {
+    unsigned int g, k;
+    if (mig_of(d, &g, &k)) { m->total = mig_mib[k] << 20; m->used = 0; m->free = m->total; return NVML_SUCCESS; }
     IDX(d); m->total = 24ULL << 30; m->used = (1ULL + i) << 30; m->free = m->total - m->used; return NVML_SUCCESS;
 }
 nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t d, nvmlMemory_v2_t *m) {
-    IDX(d);
+    unsigned int g, k;
     if ((m->version >> 24) != 2 || (m->version & 0xFFFFFF) != sizeof(nvmlMemory_v2_t)) return NVML_ERROR_INVALID_ARGUMENT;
+    if (mig_of(d, &g, &k)) {
+        m->total = mig_mib[k] << 20; m->reserved = 0; m->used = 0; m->free = m->total;
+        return NVML_SUCCESS;
+    }
+    IDX(d);
     m->total = 24ULL << 30; m->reserved = 256ULL << 20; m->used = (1ULL + i) << 30;
     m->free = m->total - m->reserved - m->used;
     return NVML_SUCCESS;
@@ -169,5 +209,25 @@ nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t d, nvmlProcessUtilizat
     if (s == NULL || *count < 1) { *count = 1; return NVML_ERROR_INSUFFICIENT_SIZE; }
     s[0].pid = 1000; s[0].timeStamp = 1000000ULL; s[0].smUtil = 42; s[0].memUtil = 7; s[0].encUtil = 0; s[0].decUtil = 0;
     *count = 1;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t d, unsigned int *current, unsigned int *pending) {
+    IDX(d);
+    if (mig_gpu < 0) return NVML_ERROR_NOT_SUPPORTED;
+    *current = *pending = (int)i == mig_gpu ? 1 : 0;
+    return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t d, unsigned int *count) {
+    IDX(d);
+    if (mig_gpu < 0) return NVML_ERROR_NOT_SUPPORTED;
+    *count = MIG_SLOTS;
+    return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t d, unsigned int index, nvmlDevice_t *mig) {
+    IDX(d);
+    if ((int)i != mig_gpu || index >= MIG_SLOTS) return NVML_ERROR_INVALID_ARGUMENT;
+    if (mig_profile[index] == NULL) return NVML_ERROR_NOT_FOUND;
+    *mig = (nvmlDevice_t)(uintptr_t)(MIG_BASE + i * 16 + index);
     return NVML_SUCCESS;
 }

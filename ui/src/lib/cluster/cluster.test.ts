@@ -39,6 +39,7 @@ const gpu = (index: number, util: number | null, power: number | null) => ({
   memory_clock_mhz: { status: 'unavailable' as const, reason: 'x' },
   throttle_reasons: { status: 'unavailable' as const, reason: 'x' },
   processes: { status: 'unavailable' as const, reason: 'x' },
+  mig: { status: 'unavailable' as const, reason: 'x' },
 });
 
 describe('node metrics', () => {

@@ -123,6 +123,7 @@ pub(crate) mod tests {
             memory_clock_mhz: Reading::unavailable("x"),
             throttle_reasons: Reading::from(vec![]),
             processes: vec![GpuProcess { pid: 77, used_memory_bytes: Some(used), sm_utilization_pct: Some(util as u32) }].into(),
+            mig: Reading::unavailable("x"),
         }
     }
 
