@@ -26,6 +26,10 @@ impl Steward {
         if nodes.len() < 2 {
             return Ok(vec![]);
         }
+        // Whole minutes, exactly window/step of them: the store then answers one bucket per step
+        // from its one-minute table (a range a millisecond longer would get two-minute buckets).
+        let to_ms = now - now.rem_euclid(window.step_ms) - 1;
+        let from_ms = to_ms + 1 - window.window_ms;
         let mut out = Vec::with_capacity(nodes.len());
         for n in nodes {
             let Some(inv) = &n.inventory else { continue };
@@ -40,8 +44,8 @@ impl Steward {
             };
             let query = HistoryQuery {
                 series: [cpu.clone(), mem.clone()].into_iter().chain(power_series.iter().cloned()).collect(),
-                from_ms: now - window.window_ms,
-                to_ms: now,
+                from_ms,
+                to_ms,
                 max_points: (window.window_ms / window.step_ms) as u32,
             };
             let history = self.shared.lock_store()?.query(&query)?;
