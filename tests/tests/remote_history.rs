@@ -40,12 +40,13 @@ fn a_remote_nodes_metrics_are_kept_in_history() {
 
     // Raw samples, one per bucket: the query asks for buckets far narrower than the 1 s stream.
     let query = || json!({"series": [cpu, used, avail], "from_ms": started - 1_000, "to_ms": now_ms() + 1_000, "max_points": 10_000}).to_string();
-    let history = wait_for(Duration::from_secs(30), || {
+    // Nobody watches this server: it samples (and records the node) every 10 s, idle mode's rate.
+    let history = wait_for(Duration::from_secs(45), || {
         let (status, h) = server.post("/api/history", &query()).ok()?;
         assert_eq!(status, 200, "{h}");
-        (points(&h, &cpu).len() >= 3 && points(&h, &used).len() >= 3).then_some(h)
+        (points(&h, &cpu).len() >= 2 && points(&h, &used).len() >= 2).then_some(h)
     })
-    .unwrap_or_else(|| panic!("no remote history after 30 s: {:?}", server.post("/api/history", &query())));
+    .unwrap_or_else(|| panic!("no remote history after 45 s: {:?}", server.post("/api/history", &query())));
 
     let cpu_points = points(&history, &cpu);
     assert!(cpu_points.iter().all(|&(_, lo, hi)| (0.0..=100.0).contains(&lo) && (0.0..=100.0).contains(&hi)), "{cpu_points:?}");
@@ -61,7 +62,9 @@ fn a_remote_nodes_metrics_are_kept_in_history() {
             matched += 1;
         }
     }
-    assert!(matched >= 3, "too few samples to compare: {matched}");
+    assert!(matched >= 2, "too few samples to compare: {matched}");
+    let times: Vec<i64> = points(&history, &used).iter().map(|p| p.0).collect();
+    assert!(times.windows(2).all(|w| w[1] - w[0] >= 9_000), "recorded faster than the local sampler: {times:?}");
 
     // Two nodes, seconds of history: the profile answers, and consolidation stays silent.
     let (status, report) = server.post("/resources/profile", r#"{"profiling_type":"system"}"#).unwrap();

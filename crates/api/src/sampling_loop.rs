@@ -31,6 +31,7 @@ pub(crate) fn run(shared: Arc<Shared>, mut sampler: Sampler, wake: Receiver<()>)
     loop {
         let mode = shared.sampling_mode();
         sampler.set_mode(mode.telemetry_mode());
+        shared.cluster.set_history_interval(crate::SamplingState::of(mode).interval_ms.into());
         let now = now_ms();
         let snapshot = Arc::new(sampler.tick(now));
         let mut values = flatten(&snapshot);

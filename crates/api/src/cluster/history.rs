@@ -3,7 +3,9 @@
 //! batch write, so remote and local history share one ingest path and one transaction every
 //! few seconds (rollups and retention then treat them alike).
 
+use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use steward_core::Snapshot;
 use steward_core::series::{SeriesValue, flatten, node_series};
@@ -12,27 +14,53 @@ use steward_core::series::{SeriesValue, flatten, node_series};
 /// store has been failing or the loop stalled: keeping memory bounded matters more).
 const MAX_PENDING: usize = 10_000;
 
-#[derive(Default)]
 pub(crate) struct Pending {
-    buf: Mutex<Vec<(i64, Vec<SeriesValue>)>>,
+    queue: Mutex<Queue>,
+    /// Record a node's snapshot at most this often: the local sampler's interval in its current
+    /// mode, so a remote node's history is as fine as the local one and no finer (agents stream
+    /// every second whatever the mode).
+    every_ms: AtomicI64,
+}
+
+#[derive(Default)]
+struct Queue {
+    buf: Vec<(i64, Vec<SeriesValue>)>,
+    last: HashMap<String, i64>,
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Pending { queue: Mutex::default(), every_ms: AtomicI64::new(1_000) }
+    }
 }
 
 impl Pending {
+    pub(crate) fn set_interval(&self, ms: i64) {
+        self.every_ms.store(ms, Ordering::Relaxed);
+    }
+
     /// Queues `snap` of node `id`, stamped `now_ms`: the control center's clock orders all
     /// history (agents' clocks may be skewed), and a snapshot is on the wire for milliseconds.
+    /// Skipped when the node's last recorded one is more recent than the interval (less a tenth,
+    /// for the stream's jitter).
     pub(crate) fn record(&self, id: &str, now_ms: i64, snap: &Snapshot) {
+        let every = self.every_ms.load(Ordering::Relaxed);
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if q.last.get(id).is_some_and(|&t| now_ms - t < every - every / 10) {
+            return;
+        }
+        q.last.insert(id.to_string(), now_ms);
         let values: Vec<SeriesValue> =
             flatten(snap).into_iter().map(|v| SeriesValue { series: node_series(id, &v.series), value: v.value }).collect();
-        let mut buf = self.buf.lock().unwrap_or_else(|e| e.into_inner());
-        if buf.len() >= MAX_PENDING {
-            buf.remove(0);
+        if q.buf.len() >= MAX_PENDING {
+            q.buf.remove(0);
         }
-        buf.push((now_ms, values));
+        q.buf.push((now_ms, values));
     }
 
     /// Everything queued so far, oldest first.
     pub(crate) fn take(&self) -> Vec<(i64, Vec<SeriesValue>)> {
-        std::mem::take(&mut *self.buf.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(&mut self.queue.lock().unwrap_or_else(|e| e.into_inner()).buf)
     }
 }
 
@@ -55,5 +83,18 @@ mod tests {
         assert!(names.contains(&("node.10.0.0.2:7879.mem.used", 4.0)), "{names:?}");
         assert!(names.iter().all(|(n, _)| n.starts_with("node.10.0.0.2:7879.")));
         assert!(p.take().is_empty());
+    }
+
+    #[test]
+    fn a_node_is_recorded_at_most_once_per_interval() {
+        let p = Pending::default();
+        p.set_interval(5_000);
+        let s = Snapshot::empty(0);
+        for (id, t) in [("a:1", 0), ("a:1", 1_000), ("b:1", 1_000), ("a:1", 4_600), ("a:1", 9_000)] {
+            p.record(id, t, &s);
+        }
+        let at: Vec<i64> = p.take().into_iter().map(|(t, _)| t).collect();
+        // 4.6 s is within the tenth of jitter allowed; 9.0 s is too early after it.
+        assert_eq!(at, [0, 1_000, 4_600]);
     }
 }

@@ -128,6 +128,11 @@ impl Cluster {
         self.inner.history.take()
     }
 
+    /// How often a remote node's snapshot joins history: the local sampler's interval.
+    pub(crate) fn set_history_interval(&self, ms: i64) {
+        self.inner.history.set_interval(ms);
+    }
+
     /// Every node whose allocatable resources are known.
     pub(crate) fn node_resources(&self) -> Vec<NodeResources> {
         self.inner.lock().values().filter_map(|n| n.resources()).collect()
