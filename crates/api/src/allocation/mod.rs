@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 use steward_core::alloc::time::{format_rfc3339, parse_rfc3339};
 use steward_core::alloc::{
-    Allocation, Event, FieldError, NodeResources, Reservation, ReservationChange, ReservationError, Scheduler, SchedulerConfig, ics,
+    Allocation, Event, FieldError, NodeResources, Reservation, ReservationChange, ReservationError, Scheduler, SchedulerConfig, ics, without_instance_slots,
 };
 use steward_store::{RequestAnswer, Store};
 
@@ -155,7 +155,8 @@ impl Steward {
     pub fn resources(&self) -> Vec<NodeResources> {
         let mut sched = self.shared.allocations.scheduler.lock().unwrap_or_else(|e| e.into_inner());
         sync_nodes(&self.shared, &mut sched);
-        sched.nodes().cloned().collect()
+        // MIG instances show under their GPU (`GpuResource::mig`), not as GPUs of their own.
+        sched.nodes().cloned().map(without_instance_slots).collect()
     }
 
     /// `POST /resources/allocate`: an allocation or a reservation, idempotent by request id.

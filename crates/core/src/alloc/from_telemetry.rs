@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{Accelerator, GpuResource, NodeResources};
+use super::mig::instance_id;
+use super::model::{Accelerator, GpuResource, MigInstance, NodeResources};
 use crate::{GpuStats, Inventory, Reading};
 
 /// `node` named as allocations will name it; `gpus` an NVML reading (unavailable = no GPUs).
@@ -13,13 +14,16 @@ pub fn node_from_telemetry(node: &str, inventory: &Inventory, gpus: &Reading<Vec
         .value()
         .map(|list| {
             list.iter()
-                .map(|g| GpuResource {
-                    id: NodeResources::gpu_id(node, g.index),
-                    index: g.index,
-                    name: g.name.clone(),
-                    // Unknown memory stays 0: whole-GPU allocations still work, shares do not.
-                    memory_bytes: g.memory_total_bytes.value().copied().unwrap_or(0),
-                    mig: Vec::new(),
+                .map(|g| {
+                    let id = NodeResources::gpu_id(node, g.index);
+                    GpuResource {
+                        mig: mig_instances(&id, g),
+                        id,
+                        index: g.index,
+                        name: g.name.clone(),
+                        // Unknown memory stays 0: whole-GPU allocations still work, shares do not.
+                        memory_bytes: g.memory_total_bytes.value().copied().unwrap_or(0),
+                    }
                 })
                 .collect()
         })
@@ -39,10 +43,24 @@ pub fn node_from_telemetry(node: &str, inventory: &Inventory, gpus: &Reading<Vec
     NodeResources { node: node.to_string(), cores: inventory.logical_cores, memory_bytes: inventory.memory_total_bytes, labels, gpus, accelerators }
 }
 
+/// The GPU's MIG instances when MIG mode is on (an unknown instance memory stays 0: the
+/// instance is still taken whole by its profile).
+fn mig_instances(gpu_id: &str, g: &GpuStats) -> Vec<MigInstance> {
+    let Some(m) = g.mig.value().filter(|m| m.enabled) else { return Vec::new() };
+    m.instances
+        .iter()
+        .map(|d| MigInstance {
+            id: instance_id(gpu_id, d.index),
+            profile: d.profile.clone(),
+            memory_bytes: d.memory_total_bytes.value().copied().unwrap_or(0),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Adapter;
+    use crate::{Adapter, GpuMig, MigDevice};
 
     fn gpu(index: u32, memory: Reading<u64>) -> GpuStats {
         let na = || Reading::unavailable("n/a");
@@ -107,6 +125,22 @@ mod tests {
         let ids: Vec<(&str, u64)> = n.gpus.iter().map(|g| (g.id.as_str(), g.memory_bytes)).collect();
         assert_eq!(ids, [("10.0.0.2:7000/gpu0", 24 << 30), ("10.0.0.2:7000/gpu1", 0)]);
         assert_eq!(n.accelerators, [Accelerator { id: "10.0.0.2:7000/vulkan0".into(), kind: "discrete_gpu".into(), name: "AMD Radeon".into() }]);
+    }
+
+    #[test]
+    fn mig_instances_of_an_enabled_gpu_are_listed_under_it() {
+        let dev = |index: u32, profile: &str, mem: Reading<u64>| MigDevice { index, uuid: format!("MIG-{index}"), profile: profile.into(), memory_total_bytes: mem };
+        let mut on = gpu(1, Reading::from(40u64 << 30));
+        on.mig = Reading::from(GpuMig { enabled: true, instances: vec![dev(0, "1g.10gb", Reading::from(10u64 << 30)), dev(3, "2g.20gb", Reading::unavailable("n/a"))] });
+        let mut off = gpu(0, Reading::from(40u64 << 30));
+        off.mig = Reading::from(GpuMig { enabled: false, instances: vec![] });
+        let n = node_from_telemetry("n", &inventory(Reading::unavailable("none")), &Reading::from(vec![off, on]), BTreeMap::new());
+        assert!(n.gpus[0].mig.is_empty());
+        let expected = vec![
+            MigInstance { id: "n/gpu1/mig0".into(), profile: "1g.10gb".into(), memory_bytes: 10 << 30 },
+            MigInstance { id: "n/gpu1/mig3".into(), profile: "2g.20gb".into(), memory_bytes: 0 },
+        ];
+        assert_eq!(n.gpus[1].mig, expected);
     }
 
     #[test]

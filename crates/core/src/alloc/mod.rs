@@ -4,6 +4,7 @@
 
 mod engine;
 mod fair_share;
+mod mig;
 mod from_telemetry;
 pub mod ics;
 mod model;
@@ -19,6 +20,7 @@ mod victims;
 
 pub use engine::{Changes, Scheduler, SchedulerConfig, Shadow, Stats};
 pub use from_telemetry::node_from_telemetry;
+pub use mig::{instance_id, without_instance_slots};
 pub use model::{Accelerator, GpuResource, MigInstance, NodeResources};
 pub use record::{AllocState, Allocation, Event, NodeAvailability, PendingPreemption, Refusal, Reservation};
 pub use request::{

@@ -1,7 +1,8 @@
 //! Per-node capacity: what is free now, and what a request may use once reservations are
 //! taken into account. Kept incrementally so a decision never scans every allocation.
 
-use super::model::NodeResources;
+use super::mig;
+use super::model::{GpuResource, NodeResources};
 use super::request::{AllocationRequest, Constraints};
 
 /// What an allocation holds (or asks for) on one node.
@@ -38,10 +39,12 @@ pub(crate) struct NodeState {
 
 impl NodeState {
     pub fn new(res: NodeResources) -> NodeState {
+        let res = mig::with_instance_slots(res);
         NodeState {
             free_cores: res.cores,
             free_mem: res.memory_bytes,
-            gpu_used: vec![0; res.gpus.len()],
+            // A GPU in MIG mode is never idle: only its instances are given out.
+            gpu_used: res.gpus.iter().map(|g| if g.mig.is_empty() || mig::is_instance_slot(g) { 0 } else { g.memory_bytes.max(1) }).collect(),
             running: Vec::new(),
             in_resv_cores: 0,
             in_resv_mem: 0,
@@ -66,17 +69,21 @@ impl NodeState {
         if c.accelerator_kind.as_deref().is_some_and(|k| !r.accelerators.iter().any(|a| a.kind.eq_ignore_ascii_case(k))) {
             return false;
         }
-        let model_ok = |name: &str| c.gpu_model.as_deref().is_none_or(|m| name.to_lowercase().contains(&m.to_lowercase()));
         let gpus_ok = match ask.gpu_share {
-            Some(share) => r.gpus.iter().any(|g| model_ok(&g.name) && g.memory_bytes >= share),
-            None => r.gpus.iter().filter(|g| model_ok(&g.name)).count() as u32 >= ask.gpus,
+            Some(share) => r.gpus.iter().any(|g| gpu_ok(g, c) && g.memory_bytes >= share),
+            None => r.gpus.iter().filter(|g| gpu_ok(g, c)).count() as u32 >= ask.gpus,
         };
         gpus_ok && r.cores >= ask.cores && r.memory_bytes >= ask.mem
     }
 
+    /// Whether a request under `c` may use GPU slot `slot` (model, MIG profile).
     pub fn gpu_model_ok(&self, slot: usize, c: &Constraints) -> bool {
-        c.gpu_model.as_deref().is_none_or(|m| self.res.gpus[slot].name.to_lowercase().contains(&m.to_lowercase()))
+        gpu_ok(&self.res.gpus[slot], c)
     }
+}
+
+fn gpu_ok(g: &GpuResource, c: &Constraints) -> bool {
+    c.gpu_model.as_deref().is_none_or(|m| g.name.to_lowercase().contains(&m.to_lowercase())) && mig::slot_ok(g, c)
 }
 
 /// What a request may use on a node right now: GPU slots it may touch, cores and memory.

@@ -153,6 +153,11 @@ pub struct Constraints {
     /// Run on this node only.
     #[serde(default)]
     pub node: Option<String>,
+    /// MIG instances of this profile (e.g. `1g.10gb`), each taken whole: `gpus` counts
+    /// instances. Without it, GPUs in MIG mode are never used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub mig_profile: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -307,6 +312,18 @@ impl AllocationRequest {
             }
             if r.gpus != 1 {
                 errors.push(FieldError::new(format!("{prefix}.resources.gpu_memory_bytes"), "a share of GPU memory needs gpus: 1"));
+            }
+        }
+        if let Some(p) = &self.constraints.mig_profile {
+            let field = format!("{prefix}.constraints.mig_profile");
+            if p.trim().is_empty() {
+                errors.push(FieldError::new(field.clone(), "must not be empty"));
+            }
+            if r.gpu_memory_bytes.is_some() {
+                errors.push(FieldError::new(field.clone(), "a MIG instance is taken whole: omit gpu_memory_bytes"));
+            }
+            if r.gpus == 0 {
+                errors.push(FieldError::new(field, "give the number of instances in gpus"));
             }
         }
         if let Some(min) = &r.min {

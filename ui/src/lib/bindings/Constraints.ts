@@ -16,4 +16,9 @@ accelerator_kind: string | null,
 /**
  * Run on this node only.
  */
-node: string | null, };
+node: string | null, 
+/**
+ * MIG instances of this profile (e.g. `1g.10gb`), each taken whole: `gpus` counts
+ * instances. Without it, GPUs in MIG mode are never used.
+ */
+mig_profile?: string, };
