@@ -52,6 +52,26 @@ describe('calendar rows', () => {
     expect(rows[0].children![2].title).toBe('GPU 2 · Fake A100 · 40 GiB');
     expect(rowIndex(NODES).get('b/gpu1')).toEqual({ id: 'b/gpu1', node: 'b', gpu: { id: 'b/gpu1', index: 1 } });
   });
+  it('shows a GPU in MIG mode with its instances as rows under it', () => {
+    const mig = node('m', 2);
+    mig.gpus[1].mig = [
+      { id: 'm/gpu1/mig0', profile: '1g.10gb', memory_bytes: 10 * GiB },
+      { id: 'm/gpu1/mig2', profile: '2g.20gb', memory_bytes: 20 * GiB },
+    ];
+    const gpus = resourceRows([mig])[0].children!;
+    expect(gpus.map((g) => g.id)).toEqual(['m/gpu0', 'm/gpu1']);
+    expect(gpus[0].children).toBeUndefined();
+    expect(gpus[1].title).toBe('GPU 1 · Fake A100 · 40 GiB · MIG mode');
+    expect(gpus[1].children!.map((c) => [c.id, c.title, c.extendedProps.kind])).toEqual([
+      ['m/gpu1/mig0', 'MIG 1g.10gb · 10.0 GiB', 'mig'],
+      ['m/gpu1/mig2', 'MIG 2g.20gb · 20.0 GiB', 'mig'],
+    ]);
+    expect(rowIndex([mig]).get('m/gpu1/mig2')).toEqual({ id: 'm/gpu1/mig2', node: 'm', gpu: { id: 'm/gpu1/mig2', index: 1 }, mig: '2g.20gb' });
+    // A piece dropped on an instance row of the same node swaps to that instance.
+    const r = { ...res(), node: 'm', gpus: ['m/gpu0'] };
+    const moved = dropChange(r, 'm/gpu0', 'm/gpu1/mig0', new Date(), new Date(), [mig]);
+    expect(moved).toMatchObject({ change: { gpus: ['m/gpu1/mig0'] } });
+  });
   it('puts a reservation on its GPU rows, or on its node row when it has no GPU', () => {
     const [a, b] = reservationEvents([res(), res({ id: 'r2', gpus: [], cores: 4 })]);
     expect(a.resourceIds).toEqual(['vm/gpu0', 'vm/gpu1']);

@@ -1,5 +1,6 @@
 // Pure mapping between the reservation model and the calendar (@event-calendar/core resource
-// timeline): rows are nodes with their GPUs/accelerators as children; a reservation is one event
+// timeline): rows are nodes with their GPUs/accelerators as children (and a GPU in MIG mode with
+// its MIG instances as its own children); a reservation is one event
 // spanning the rows of the GPUs it holds (or its node's row when it holds no GPU). Times on the
 // wire are RFC 3339 UTC; the calendar works with local `Date`s, so everything crosses here.
 import { formatBytes } from '../format';
@@ -9,8 +10,10 @@ import type { NodeResources, Reservation, ReservationChange, ReservationRequest 
 export interface Row {
   id: string;
   node: string;
-  /** Set on a GPU row. */
+  /** Set on a GPU row (and on a MIG instance row, with its GPU's index). */
   gpu?: { id: string; index: number };
+  /** Set on a MIG instance row: its profile. */
+  mig?: string;
   /** Set on an accelerator row. */
   accelerator?: string;
 }
@@ -19,7 +22,7 @@ export interface CalendarResource {
   id: string;
   title: string;
   expanded?: boolean;
-  extendedProps: { kind: 'node' | 'gpu' | 'accelerator' };
+  extendedProps: { kind: 'node' | 'gpu' | 'mig' | 'accelerator' };
   children?: CalendarResource[];
 }
 
@@ -34,7 +37,8 @@ export interface CalendarEvent {
   extendedProps: { reservation: Reservation };
 }
 
-/** Node rows (expanded) with one child per GPU and per other accelerator. */
+/** Node rows (expanded) with one child per GPU (a GPU in MIG mode with one child per instance)
+ * and per other accelerator. */
 export function resourceRows(nodes: NodeResources[]): CalendarResource[] {
   return nodes.map((n) => ({
     id: n.node,
@@ -44,8 +48,18 @@ export function resourceRows(nodes: NodeResources[]): CalendarResource[] {
     children: [
       ...n.gpus.map((g) => ({
         id: g.id,
-        title: `GPU ${g.index} · ${g.name} · ${formatBytes(g.memory_bytes, 0)}`,
+        title: `GPU ${g.index} · ${g.name} · ${formatBytes(g.memory_bytes, 0)}${g.mig.length ? ' · MIG mode' : ''}`,
         extendedProps: { kind: 'gpu' as const },
+        ...(g.mig.length
+          ? {
+              expanded: true,
+              children: g.mig.map((m) => ({
+                id: m.id,
+                title: `MIG ${m.profile} · ${formatBytes(m.memory_bytes, 1)}`,
+                extendedProps: { kind: 'mig' as const },
+              })),
+            }
+          : {}),
       })),
       ...n.accelerators.map((a) => ({
         id: a.id,
@@ -61,7 +75,10 @@ export function rowIndex(nodes: NodeResources[]): Map<string, Row> {
   const m = new Map<string, Row>();
   for (const n of nodes) {
     m.set(n.node, { id: n.node, node: n.node });
-    for (const g of n.gpus) m.set(g.id, { id: g.id, node: n.node, gpu: { id: g.id, index: g.index } });
+    for (const g of n.gpus) {
+      m.set(g.id, { id: g.id, node: n.node, gpu: { id: g.id, index: g.index } });
+      for (const i of g.mig) m.set(i.id, { id: i.id, node: n.node, gpu: { id: i.id, index: g.index }, mig: i.profile });
+    }
     for (const a of n.accelerators) m.set(a.id, { id: a.id, node: n.node, accelerator: a.id });
   }
   return m;
@@ -119,6 +136,7 @@ export function dropChange(
   const to = rows.get(toRow);
   if (!to) return { error: `unknown row ${toRow}` };
   if (to.accelerator) return { error: `${to.accelerator} cannot hold a GPU reservation` };
+  if (to.mig && to.node !== r.node) return { error: `a MIG instance takes reservations from its own node only` };
   const indexOf = (id: string) => nodes.flatMap((n) => n.gpus).find((g) => g.id === id)?.index;
   let gpus: string[];
   if (to.gpu && to.node === r.node) {
