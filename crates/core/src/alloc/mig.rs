@@ -118,6 +118,31 @@ mod tests {
     }
 
     #[test]
+    fn an_instance_can_be_reserved_and_used_inside_its_reservation() {
+        let mut s = Scheduler::new(SchedulerConfig::default(), vec![node()]);
+        let r = ReservationRequest {
+            id: Some("r".into()),
+            name: None,
+            owner: "o".into(),
+            node: "n".into(),
+            gpus: vec!["n/gpu1/mig2".into()],
+            cores: 0,
+            memory_bytes: 0,
+            start_time: "2030-01-01T00:00:00Z".into(),
+            end_time: "2030-01-01T01:00:00Z".into(),
+            flags: Default::default(),
+            recurrence: None,
+        };
+        let start = r.validate("r").unwrap().start_ms;
+        s.reserve(&r, r.validate("r").unwrap(), start - 1000).unwrap();
+        let mut inside = req("in", 1, Some("2g.20gb"), None, 500);
+        inside.reservation = Some("r".into());
+        s.allocate(inside, start - 1000).unwrap();
+        s.tick(start);
+        assert_eq!(s.allocation("in").unwrap().gpus, ["n/gpu1/mig2"]);
+    }
+
+    #[test]
     fn a_higher_priority_request_preempts_an_instance_holder() {
         let mut s = Scheduler::new(SchedulerConfig::default(), vec![node()]);
         s.allocate(req("low", 1, Some("2g.20gb"), None, 0), 0).unwrap();
