@@ -114,7 +114,7 @@ impl Capacity {
                 .map(|s| vec![s]),
             None => {
                 let picked: Vec<usize> =
-                    (0..node.gpu_used.len()).filter(|&s| ok(s) && node.gpu_used[s] == 0).take(ask.gpus as usize).collect();
+                    (0..node.gpu_used.len()).filter(|&s| node.gpu_used[s] == 0 && ok(s)).take(ask.gpus as usize).collect();
                 (picked.len() == ask.gpus as usize).then_some(picked)
             }
         }
