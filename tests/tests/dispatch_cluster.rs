@@ -4,67 +4,16 @@
 //! mid-execution. Every item of the job leaves one line; the output must hold each exactly once.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use anyhow::{Context, Result};
 use serde_json::{Value, json};
-use steward_system_tests::{Server, binary, wait_for};
-
-/// A `stewardd` child on a free loopback port (TLS, fixed token); killed when dropped.
-struct Agent {
-    child: Child,
-    address: String,
-    fingerprint: String,
-}
+use steward_system_tests::{Agent, Server, wait_for};
 
 const TOKEN: &str = "system-test-token-0123456789abcdef";
 
-impl Agent {
-    fn start(state: &Path) -> Result<Agent> {
-        let mut child = Command::new(binary("stewardd"))
-            .args(["--listen", "127.0.0.1:0", "--no-adapters", "--token", TOKEN, "--state-dir"])
-            .arg(state)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
-        let (mut address, mut fingerprint) = (None, None);
-        while let Some(line) = lines.next() {
-            let line = line?;
-            if let Some(a) = line.strip_prefix("stewardd listening on ") {
-                address = Some(a.trim().to_string());
-            }
-            if let Some(f) = line.strip_prefix("fingerprint: ") {
-                fingerprint = Some(f.trim().to_string());
-            }
-            if address.is_some() && fingerprint.is_some() {
-                break;
-            }
-        }
-        // Keep reading: a closed pipe would end the agent at its next line.
-        std::thread::spawn(move || lines.for_each(drop));
-        Ok(Agent { child, address: address.context("no address printed")?, fingerprint: fingerprint.context("no fingerprint printed")? })
-    }
-
-    fn signal(&self, sig: &str) {
-        let status = Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status().expect("kill");
-        assert!(status.success());
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        kill_quiet(self.child.id());
-        let _ = self.child.wait();
-    }
-}
-
-fn kill_quiet(pid: u32) {
-    let _ = Command::new("kill").args(["-CONT", &pid.to_string()]).status();
-    let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+/// A TLS `stewardd` on a free loopback port with the test token.
+fn agent(state: &std::path::Path) -> Agent {
+    Agent::start(state, TOKEN, &[]).unwrap()
 }
 
 /// Adds every agent as a node; returns node id → agent index.
@@ -136,7 +85,7 @@ fn assert_every_item_once(server: &Server, id: &str, items: u64) {
 #[test]
 fn killed_and_frozen_agents_lose_their_partitions_and_every_item_lands_once() {
     let dir = tempfile::tempdir().unwrap();
-    let agents: Vec<Agent> = (0..4).map(|i| Agent::start(&dir.path().join(format!("agent{i}"))).unwrap()).collect();
+    let agents: Vec<Agent> = (0..4).map(|i| agent(&dir.path().join(format!("agent{i}")))).collect();
     let server = Server::start(&dir.path().join("cc.db")).unwrap();
     let ids = add_nodes(&server, &agents);
     let items = 1600;
@@ -180,7 +129,7 @@ fn killed_and_frozen_agents_lose_their_partitions_and_every_item_lands_once() {
 #[test]
 fn a_restarted_control_center_reattaches_instead_of_starting_partitions_again() {
     let dir = tempfile::tempdir().unwrap();
-    let agents: Vec<Agent> = (0..3).map(|i| Agent::start(&dir.path().join(format!("agent{i}"))).unwrap()).collect();
+    let agents: Vec<Agent> = (0..3).map(|i| agent(&dir.path().join(format!("agent{i}")))).collect();
     let db = dir.path().join("cc.db");
     let server = Server::start(&db).unwrap();
     add_nodes(&server, &agents);

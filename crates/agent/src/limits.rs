@@ -122,6 +122,11 @@ pub fn apply_rlimits(limits: &ResourceLimits) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Whether [`apply_rlimits`] has anything to set (a CPU share alone has no rlimit).
+pub fn has_rlimits(limits: &ResourceLimits) -> bool {
+    limits.memory_bytes > 0 || limits.max_pids > 0
+}
+
 pub fn is_empty(limits: &ResourceLimits) -> bool {
     limits.cpu_millis == 0 && limits.memory_bytes == 0 && limits.max_pids == 0
 }

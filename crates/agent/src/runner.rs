@@ -74,7 +74,9 @@ fn spawn(spec: &TaskSpec, checkpoint: &std::path::Path, placement: Option<&Place
     if !spec.working_dir.is_empty() {
         cmd.current_dir(&spec.working_dir);
     }
-    if let (Some(Placement::Rlimit), Some(l)) = (placement, spec.limits) {
+    // Only when there is an rlimit to set: a pre_exec hook makes std fork+exec instead of
+    // posix_spawn (vfork-like), several times slower from a large multi-threaded agent.
+    if let (Some(Placement::Rlimit), Some(l)) = (placement, spec.limits.filter(limits::has_rlimits)) {
         // SAFETY: apply_rlimits only calls setrlimit, which is async-signal-safe.
         unsafe {
             cmd.pre_exec(move || limits::apply_rlimits(&l));

@@ -45,6 +45,10 @@ pub(crate) fn spawn(shared: Weak<Shared>) {
             loop {
                 let Some(s) = shared.upgrade() else { return };
                 if s.is_stopping() {
+                    // Submitters waiting for a write hear that none will come.
+                    if let Ok(mut st) = s.dispatch.state.lock() {
+                        st.submitted.clear();
+                    }
                     return;
                 }
                 step(&s);
@@ -74,9 +78,16 @@ fn step(shared: &Arc<Shared>) {
     let grace = d.settings.reattach_grace_ms;
     let started = d.started_ms;
     let result = crate::allocation::with_scheduler(shared, |sched, store, now| {
-        let Ok(mut st) = d.state.lock() else { return Vec::new() };
+        let Ok(mut st) = d.state.lock() else { return (Vec::new(), Vec::new()) };
         let mut actions = Vec::new();
         let mut rel = Releases::default();
+        let submissions = std::mem::take(&mut st.submitted);
+        let mut fresh = Vec::new();
+        let mut replies = Vec::with_capacity(submissions.len());
+        for sub in submissions {
+            fresh.extend(st.adopt_submitted(sub.execs, now));
+            replies.push(sub.written);
+        }
         // Liveness: a node that was up and is no longer (or never came back after a restart)
         // loses what it ran; a node seen up again takes new work, its lost attempts stay lost.
         let running_nodes: Vec<String> = st.running().flat_map(|e| e.running_attempts().map(|a| a.node.clone())).collect();
@@ -149,20 +160,37 @@ fn step(shared: &Arc<Shared>) {
                 actions.extend(acts);
             }
         }
-        // Write-ahead: an attempt is on disk before any agent hears of it.
+        // Write-ahead: an attempt is on disk before any agent hears of it. New executions go
+        // in the same transaction as their first attempts.
         let ids: Vec<String> = std::mem::take(dirty).into_iter().collect();
-        if let Err(e) = store.put_executions(ids.iter().filter_map(|id| execs.get(id))) {
+        let written = store.put_executions(ids.iter().filter_map(|id| execs.get(id))).map_err(|e| e.to_string());
+        if let Err(e) = &written {
             tracing::error!("writing executions failed: {e}; holding back {} start orders", actions.len());
             dirty.extend(ids);
             actions.retain(|a| !matches!(a, Action::Start(_)));
+            // Never recorded, so never started: the submitter hears it failed.
+            for id in &fresh {
+                if let Some(x) = execs.get_mut(id) {
+                    x.cancel(&mut rel, now);
+                    x.status = ExecStatus::Failed;
+                    x.error = Some(format!("could not be recorded: {e}"));
+                }
+            }
+            st.releases.append(&mut rel.0);
+            for id in &fresh {
+                st.settle(id, now);
+            }
         }
-        actions
+        (actions, replies.into_iter().map(|r| (r, written.clone())).collect::<Vec<_>>())
     });
-    let actions = match result {
+    let (actions, replies) = match result {
         Ok(a) => a,
         Err(e) => return tracing::warn!("dispatch pass failed: {e}"),
     };
     carry_out(shared, &nodes, actions);
+    for (reply, written) in replies {
+        let _ = reply.send(written);
+    }
     reattach(shared, &nodes);
 }
 

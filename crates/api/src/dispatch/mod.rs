@@ -87,6 +87,14 @@ pub(crate) struct State {
     /// Attempts with a live watch stream.
     pub(crate) attached: HashSet<String>,
     pub(crate) outputs: agent_io::Outputs,
+    /// New executions the next pass places and writes together with their first attempts (one
+    /// commit), then answers the submitter.
+    pub(crate) submitted: Vec<Submission>,
+}
+
+pub(crate) struct Submission {
+    pub(crate) execs: Vec<Execution>,
+    pub(crate) written: tokio::sync::oneshot::Sender<Result<(), String>>,
 }
 
 impl Dispatcher {
@@ -207,6 +215,21 @@ impl State {
 }
 
 impl State {
+    /// Takes in submitted executions (before the pass that writes them); their ids.
+    pub(crate) fn adopt_submitted(&mut self, execs: Vec<Execution>, now: i64) -> Vec<String> {
+        let mut ids = Vec::with_capacity(execs.len());
+        for exec in execs {
+            let (id, task_id) = (exec.id.clone(), exec.task_id.clone());
+            self.adopt(exec);
+            let released = self.graph.add(&task_id, Vec::new(), false);
+            self.release(released);
+            self.settle(&id, now);
+            self.dirty.insert(id.clone());
+            ids.push(id);
+        }
+        ids
+    }
+
     /// Executions that are running now.
     pub(crate) fn running(&self) -> impl Iterator<Item = &Execution> {
         self.active.iter().filter_map(|id| self.execs.get(id)).filter(|e| e.status == ExecStatus::Running)
@@ -291,21 +314,16 @@ impl Steward {
                 execution_id: exec.id.clone(),
             })
             .collect();
-        let copy = execs.clone();
-        self.with_store(move |store| Ok(store.put_executions(copy.iter())?)).await?;
-        let d = &self.shared.dispatch;
-        let now = now_ms();
-        let mut st = d.lock()?;
-        for exec in execs {
-            let (id, task_id) = (exec.id.clone(), exec.task_id.clone());
-            st.adopt(exec);
-            let released = st.graph.add(&task_id, Vec::new(), false);
-            st.release(released);
-            st.settle(&id, now);
-        }
-        drop(st);
+        // The executor's next pass writes them with their first attempts in one transaction
+        // and starts those; they count as submitted once written.
+        let (written, reply) = tokio::sync::oneshot::channel();
+        d.lock()?.submitted.push(Submission { execs, written });
         d.wake.notify_one();
-        Ok(results)
+        match reply.await {
+            Ok(Ok(())) => Ok(results),
+            Ok(Err(e)) => Err(ApiError::Internal(format!("the task could not be recorded: {e}")).into()),
+            Err(_) => Err(ApiError::Internal("the executor did not record the task (it stopped or failed)".into()).into()),
+        }
     }
 
     /// Validates `task`, then splits it by the cluster's capacity and plans where each
