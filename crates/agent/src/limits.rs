@@ -58,7 +58,13 @@ impl Cgroups {
             let _ = std::fs::remove_dir(&dir);
         }
         if let Some((mem, cpu, pids)) = &self.v1 {
-            let dirs = vec![mem.join(&name), cpu.join(&name), pids.join(&name)];
+            // Only the hierarchies of the limits asked for: each cgroup costs a mkdir, a join
+            // and an rmdir per task.
+            let dirs: Vec<PathBuf> = [(mem, limits.memory_bytes > 0), (cpu, limits.cpu_millis > 0), (pids, limits.max_pids > 0)]
+                .into_iter()
+                .filter(|(_, wanted)| *wanted)
+                .map(|(root, _)| root.join(&name))
+                .collect();
             if make_v1(&dirs, limits).is_ok() {
                 return Placement::Cgroups(Mechanism::CgroupV1, dirs);
             }
@@ -85,7 +91,19 @@ impl Placement {
         }
     }
 
-    /// Moves `pid` into the cgroups (right after spawn: the process may run a moment unlimited).
+    /// The `cgroup.procs` files the child writes itself into before exec (see [`join_self`]).
+    pub fn procs_files(&self) -> Vec<std::ffi::CString> {
+        match self {
+            Placement::Cgroups(_, dirs) => dirs
+                .iter()
+                .filter_map(|d| std::ffi::CString::new(d.join("cgroup.procs").into_os_string().into_encoded_bytes()).ok())
+                .collect(),
+            Placement::Rlimit => Vec::new(),
+        }
+    }
+
+    /// Moves `pid` into the cgroups. Called after spawn as well, to find out whether the
+    /// child's own join (which cannot report) worked.
     pub fn join(&self, pid: u32) -> std::io::Result<()> {
         if let Placement::Cgroups(_, dirs) = self {
             for d in dirs {
@@ -100,6 +118,22 @@ impl Placement {
         if let Placement::Cgroups(_, dirs) = self {
             for d in dirs {
                 let _ = std::fs::remove_dir(d);
+            }
+        }
+    }
+}
+
+/// In the child before exec: joins the task's cgroups, so nothing it starts escapes them (a
+/// join after spawn races with a shell forking its first command). Only open/write/close,
+/// which are async-signal-safe; a failure shows in the parent's join.
+pub fn join_self(procs_files: &[std::ffi::CString]) {
+    for f in procs_files {
+        // SAFETY: a NUL-terminated path we own; "0" is the calling process.
+        unsafe {
+            let fd = libc::open(f.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+            if fd >= 0 {
+                libc::write(fd, b"0".as_ptr().cast(), 1);
+                libc::close(fd);
             }
         }
     }
@@ -151,19 +185,24 @@ fn make_v2(dir: &Path, l: &ResourceLimits) -> std::io::Result<()> {
     Ok(())
 }
 
+/// `dirs` are the memory, cpu and pids cgroups of the limits that are set, in that order.
 fn make_v1(dirs: &[PathBuf], l: &ResourceLimits) -> std::io::Result<()> {
-    for d in dirs {
+    let mut dirs = dirs.iter();
+    let mut next = || -> std::io::Result<&PathBuf> {
+        let d = dirs.next().ok_or_else(|| std::io::Error::other("missing cgroup directory"))?;
         std::fs::create_dir_all(d)?;
-    }
+        Ok(d)
+    };
     if l.memory_bytes > 0 {
-        std::fs::write(dirs[0].join("memory.limit_in_bytes"), l.memory_bytes.to_string())?;
+        std::fs::write(next()?.join("memory.limit_in_bytes"), l.memory_bytes.to_string())?;
     }
     if l.cpu_millis > 0 {
-        std::fs::write(dirs[1].join("cpu.cfs_period_us"), PERIOD_US.to_string())?;
-        std::fs::write(dirs[1].join("cpu.cfs_quota_us"), (l.cpu_millis as u64 * PERIOD_US / 1000).to_string())?;
+        let d = next()?;
+        std::fs::write(d.join("cpu.cfs_period_us"), PERIOD_US.to_string())?;
+        std::fs::write(d.join("cpu.cfs_quota_us"), (l.cpu_millis as u64 * PERIOD_US / 1000).to_string())?;
     }
     if l.max_pids > 0 {
-        std::fs::write(dirs[2].join("pids.max"), l.max_pids.to_string())?;
+        std::fs::write(next()?.join("pids.max"), l.max_pids.to_string())?;
     }
     Ok(())
 }
@@ -240,5 +279,25 @@ mod tests {
         std::fs::create_dir_all(fs.join("cpu")).unwrap();
         std::fs::write(fs.join("cpu/cpu.cfs_quota_us"), "-1").unwrap();
         assert_eq!(Cgroups::detect(dir.path()).mechanism(), Mechanism::CgroupV1);
+    }
+
+    #[test]
+    fn v1_makes_only_the_cgroups_of_the_limits_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = dir.path().join("sys/fs/cgroup");
+        for h in ["memory", "cpu", "pids"] {
+            std::fs::create_dir_all(fs.join(h).join("steward")).unwrap();
+        }
+        std::fs::write(fs.join("memory/steward/memory.limit_in_bytes"), "").unwrap();
+        std::fs::write(fs.join("cpu/cpu.cfs_quota_us"), "-1").unwrap();
+        let c = Cgroups::detect(dir.path());
+        let Placement::Cgroups(Mechanism::CgroupV1, dirs) = c.place("cpu-only", &ResourceLimits { cpu_millis: 500, ..Default::default() }) else { panic!() };
+        assert_eq!(dirs, [fs.join("cpu/steward/cpu-only")]);
+        assert_eq!(std::fs::read_to_string(dirs[0].join("cpu.cfs_quota_us")).unwrap(), "50000");
+        assert!(!fs.join("memory/steward/cpu-only").exists());
+        let Placement::Cgroups(_, dirs) = c.place("all", &ResourceLimits { cpu_millis: 1000, memory_bytes: 4096, max_pids: 3 }) else { panic!() };
+        assert_eq!(dirs.len(), 3);
+        assert_eq!(std::fs::read_to_string(fs.join("memory/steward/all/memory.limit_in_bytes")).unwrap(), "4096");
+        assert_eq!(std::fs::read_to_string(fs.join("pids/steward/all/pids.max")).unwrap(), "3");
     }
 }

@@ -74,13 +74,26 @@ fn spawn(spec: &TaskSpec, checkpoint: &std::path::Path, placement: Option<&Place
     if !spec.working_dir.is_empty() {
         cmd.current_dir(&spec.working_dir);
     }
-    // Only when there is an rlimit to set: a pre_exec hook makes std fork+exec instead of
-    // posix_spawn (vfork-like), several times slower from a large multi-threaded agent.
-    if let (Some(Placement::Rlimit), Some(l)) = (placement, spec.limits.filter(limits::has_rlimits)) {
-        // SAFETY: apply_rlimits only calls setrlimit, which is async-signal-safe.
-        unsafe {
-            cmd.pre_exec(move || limits::apply_rlimits(&l));
+    // Only when there are limits to apply: a pre_exec hook makes std fork+exec instead of
+    // posix_spawn (vfork-like), which costs more from a multi-threaded agent.
+    match (placement, spec.limits) {
+        (Some(Placement::Rlimit), Some(l)) if limits::has_rlimits(&l) => {
+            // SAFETY: apply_rlimits only calls setrlimit, which is async-signal-safe.
+            unsafe {
+                cmd.pre_exec(move || limits::apply_rlimits(&l));
+            }
         }
+        (Some(p @ Placement::Cgroups(..)), _) => {
+            let files = p.procs_files();
+            // SAFETY: join_self only calls open, write and close.
+            unsafe {
+                cmd.pre_exec(move || {
+                    limits::join_self(&files);
+                    Ok(())
+                });
+            }
+        }
+        _ => {}
     }
     cmd.spawn()
 }

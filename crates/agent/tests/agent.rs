@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use steward_agent::proto::{TaskKind, TaskSpec, TaskState};
+use steward_agent::proto::{ResourceLimits, TaskKind, TaskSpec, TaskState};
 use steward_agent::{AgentClient, AgentConfig, AgentError};
 
 struct Running {
@@ -131,4 +131,53 @@ async fn plain_text_is_for_loopback_only() {
     let mut config = AgentConfig::new("0.0.0.0:0".parse().unwrap(), dir.path().to_owned());
     config.plain_text = true;
     assert!(matches!(steward_agent::bind(config).await, Err(AgentError::PlainTextOffLoopback(_))));
+}
+
+/// Limits asked for apply to the process, by whichever mechanism the agent reports (cgroup v2,
+/// v1, or rlimits): read back from the cgroup files of the process's own cgroups, or its ulimit.
+#[tokio::test]
+async fn asked_limits_apply_to_the_process() {
+    let a = start(true).await;
+    let c = AgentClient::connect(&a.addr.to_string(), &a.token, None).await.unwrap();
+    let memory = 256u64 << 20;
+    let mut spec = process("limited", "cat /proc/self/cgroup; echo \"as=$(ulimit -v)\"; sleep 30");
+    spec.limits = Some(ResourceLimits { cpu_millis: 500, memory_bytes: memory, max_pids: 64 });
+    c.run_task(spec).await.unwrap();
+    let mut w = c.watch_task("limited", 0).await.unwrap();
+    let (mut lines, mut mechanism) = (Vec::<String>::new(), String::new());
+    while !lines.iter().any(|l| l.starts_with("as=")) {
+        let ev = w.message().await.unwrap().expect("the task ended early");
+        lines.extend(ev.lines.into_iter().map(|l| l.text));
+        mechanism = ev.status.unwrap().limits_mechanism;
+    }
+    // The process's cgroup for a controller, as a path under /sys/fs/cgroup.
+    let cgroup = |controller: &str| {
+        lines.iter().find_map(|l| {
+            let mut parts = l.splitn(3, ':');
+            let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+            let v2 = controller.is_empty() && controllers.is_empty();
+            (v2 || controllers.split(',').any(|c| c == controller)).then(|| format!("/sys/fs/cgroup/{controller}{path}"))
+        })
+    };
+    let read = |path: String| std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")).trim().to_string();
+    match mechanism.as_str() {
+        "cgroup_v2" => {
+            let dir = cgroup("").unwrap();
+            assert!(dir.contains("steward"), "{lines:?}");
+            assert_eq!(read(format!("{dir}/memory.max")), memory.to_string());
+            assert_eq!(read(format!("{dir}/cpu.max")), "50000 100000");
+            assert_eq!(read(format!("{dir}/pids.max")), "64");
+        }
+        "cgroup_v1" => {
+            assert_eq!(read(format!("{}/memory.limit_in_bytes", cgroup("memory").unwrap())), memory.to_string(), "{lines:?}");
+            assert_eq!(read(format!("{}/cpu.cfs_quota_us", cgroup("cpu").unwrap())), "50000", "{lines:?}");
+            assert_eq!(read(format!("{}/pids.max", cgroup("pids").unwrap())), "64", "{lines:?}");
+        }
+        "rlimit" => {
+            let want = format!("as={}", memory / 1024);
+            assert!(lines.contains(&want), "{want} not in {lines:?}");
+        }
+        other => panic!("limits not applied: {other}"),
+    }
+    c.cancel_task("limited").await.unwrap();
 }
