@@ -6,7 +6,7 @@
 //! its original answer.
 
 use rusqlite::{OptionalExtension, params};
-use steward_core::alloc::{Allocation, Changes, Event, Reservation};
+use steward_core::alloc::{AllocState, Allocation, Changes, Event, Reservation};
 
 use crate::{Store, StoreError};
 
@@ -34,14 +34,55 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Re
     serde_json::from_str(s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
-fn state_name(a: &Allocation) -> Result<String, StoreError> {
-    Ok(to_json(&a.state)?.trim_matches('"').to_string())
+fn state_name(state: AllocState) -> &'static str {
+    match state {
+        AllocState::Running => "running",
+        AllocState::Pending => "pending",
+        AllocState::Preempted => "preempted",
+        AllocState::Suspended => "suspended",
+        AllocState::Finished => "finished",
+        AllocState::Cancelled => "cancelled",
+    }
+}
+
+fn state_of(name: &str) -> rusqlite::Result<AllocState> {
+    from_json(&format!("\"{name}\""))
+}
+
+/// The columns of `alloc_live`, in their order, after the id.
+const LIVE: &str = "state, reason, node, gpus, cores, memory_bytes, start_ms, end_ms, preemption, preemptions";
+
+/// Overlays a record's `alloc_live` row (columns `at..`) on its admitted document.
+fn apply_live(a: &mut Allocation, r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<()> {
+    let Some(state) = r.get::<_, Option<String>>(at)? else {
+        return Ok(()); // written before alloc_live existed: the document is the record
+    };
+    a.state = state_of(&state)?;
+    a.pending_reason = r.get(at + 1)?;
+    a.node = r.get(at + 2)?;
+    a.gpus = from_json(&r.get::<_, String>(at + 3)?)?;
+    a.cores = r.get(at + 4)?;
+    a.memory_bytes = r.get::<_, i64>(at + 5)? as u64;
+    a.start_time = r.get(at + 6)?;
+    a.end_time = r.get(at + 7)?;
+    a.preemption = r.get::<_, Option<String>>(at + 8)?.map(|p| from_json(&p)).transpose()?;
+    a.preemptions = r.get(at + 9)?;
+    Ok(())
 }
 
 impl Store {
     pub fn load_allocation_state(&self) -> Result<AllocationState, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT body FROM alloc_allocations")?;
-        let allocations = stmt.query_map([], |r| from_json::<Allocation>(&r.get::<_, String>(0)?))?.collect::<Result<Vec<_>, _>>()?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT a.body, {} FROM alloc_allocations a LEFT JOIN alloc_live l ON l.id = a.id",
+            LIVE.split(", ").map(|c| format!("l.{c}")).collect::<Vec<_>>().join(", ")
+        ))?;
+        let allocations = stmt
+            .query_map([], |r| {
+                let mut a = from_json::<Allocation>(&r.get::<_, String>(0)?)?;
+                apply_live(&mut a, r, 1)?;
+                Ok(a)
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
         let mut stmt = self.conn.prepare("SELECT body FROM alloc_reservations ORDER BY id")?;
         let reservations = stmt.query_map([], |r| from_json::<Reservation>(&r.get::<_, String>(0)?))?.collect::<Result<Vec<_>, _>>()?;
         let last: Option<i64> = self.conn.query_row("SELECT max(id) FROM alloc_events", [], |r| r.get(0))?;
@@ -57,12 +98,36 @@ impl Store {
     }
 
     /// Commits a scheduler's changes and the answers of every request they decide, atomically.
+    /// A known allocation changes only its `alloc_live` row; a new one (or one written before
+    /// that table) gets its document too.
     pub fn commit_allocation_batch(&mut self, changes: &Changes, answers: &[RequestAnswer<'_>]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
+            let mut update = tx.prepare_cached(
+                "UPDATE alloc_live SET state = ?2, reason = ?3, node = ?4, gpus = ?5, cores = ?6, memory_bytes = ?7,
+                 start_ms = ?8, end_ms = ?9, preemption = ?10, preemptions = ?11 WHERE id = ?1",
+            )?;
+            let mut insert = tx.prepare_cached(&format!("INSERT INTO alloc_live (id, {LIVE}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"))?;
             let mut put = tx.prepare_cached("INSERT OR REPLACE INTO alloc_allocations (id, state, body) VALUES (?1, ?2, ?3)")?;
             for a in &changes.allocations {
-                put.execute(params![a.id, state_name(a)?, to_json(a)?])?;
+                let preemption = a.preemption.as_ref().map(to_json).transpose()?;
+                let live = params![
+                    a.id,
+                    state_name(a.state),
+                    a.pending_reason,
+                    a.node,
+                    to_json(&a.gpus)?,
+                    a.cores,
+                    a.memory_bytes as i64,
+                    a.start_time,
+                    a.end_time,
+                    preemption,
+                    a.preemptions
+                ];
+                if update.execute(live)? == 0 {
+                    put.execute(params![a.id, state_name(a.state), to_json(a)?])?;
+                    insert.execute(live)?;
+                }
             }
             let mut put = tx.prepare_cached("INSERT OR REPLACE INTO alloc_reservations (id, body) VALUES (?1, ?2)")?;
             for r in &changes.reservations {
@@ -150,6 +215,64 @@ mod tests {
         assert!(state.next_event_id > events[0].id);
         let restored = Scheduler::restore(SchedulerConfig::default(), vec![node()], state.reservations, state.allocations, state.next_event_id);
         assert_eq!(restored.allocation("job2").unwrap().gpus.len(), 2);
+    }
+
+    #[test]
+    fn later_decisions_update_the_live_columns_and_reload_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        let mut store = Store::open(&path).unwrap();
+        let mut s = Scheduler::new(SchedulerConfig::default(), vec![node()]);
+        let req = |json: &str| serde_json::from_str::<AllocationRequest>(json).unwrap();
+        s.enqueue(req(r#"{"id":"low","owner":"ann","resources":{"gpus":2,"cores":2},"qos":"best_effort","preemption":{"mode":"requeue","grace_s":60}}"#), 0).unwrap();
+        store.commit_allocation_changes(&s.take_changes(), None).unwrap();
+        s.tick(1_000);
+        store.commit_allocation_changes(&s.take_changes(), None).unwrap();
+        // A critical request preempts it with a grace period: the victim carries its pending
+        // preemption, the preemptor waits.
+        s.allocate(req(r#"{"id":"hi","owner":"bob","resources":{"gpus":1},"priority":"critical","duration_s":600}"#), 2_000).unwrap();
+        store.commit_allocation_changes(&s.take_changes(), None).unwrap();
+        assert!(s.allocation("low").unwrap().preemption.is_some());
+        let check = |s: &Scheduler, store: &Store| {
+            let state = store.load_allocation_state().unwrap();
+            let mut want = s.allocations().to_vec();
+            want.sort_by(|a, b| a.submitted_time.cmp(&b.submitted_time).then(a.id.cmp(&b.id)));
+            assert_eq!(state.allocations, want);
+        };
+        check(&s, &store);
+        // Grace over: the victim requeues, the preemptor runs; later it finishes.
+        s.tick(62_000);
+        store.commit_allocation_changes(&s.take_changes(), None).unwrap();
+        assert_eq!(s.allocation("hi").unwrap().state, AllocState::Running);
+        check(&s, &store);
+        s.tick(700_000);
+        store.commit_allocation_changes(&s.take_changes(), None).unwrap();
+        assert_eq!(s.allocation("hi").unwrap().state, AllocState::Finished);
+        check(&s, &store);
+        drop(store);
+        // And through a reopened file.
+        check(&s, &Store::open(&path).unwrap());
+    }
+
+    #[test]
+    fn a_record_written_before_the_live_table_loads_and_updates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        let mut store = Store::open(&path).unwrap();
+        let mut s = Scheduler::new(SchedulerConfig::default(), vec![node()]);
+        let req: AllocationRequest = serde_json::from_str(r#"{"id":"old","owner":"ann","resources":{"gpus":1},"duration_s":60}"#).unwrap();
+        s.allocate(req, 1_000).unwrap();
+        store.commit_allocation_changes(&s.take_changes(), None).unwrap();
+        // As migration 5 left it: the document alone.
+        store.conn.execute("DELETE FROM alloc_live", []).unwrap();
+        let state = store.load_allocation_state().unwrap();
+        assert_eq!(state.allocations, s.allocations());
+        let mut s = Scheduler::restore(SchedulerConfig::default(), vec![node()], vec![], state.allocations, state.next_event_id);
+        s.tick(100_000);
+        store.commit_allocation_changes(&s.take_changes(), None).unwrap();
+        let state = store.load_allocation_state().unwrap();
+        assert_eq!(state.allocations[0].state, AllocState::Finished);
+        assert_eq!(state.allocations, s.allocations());
     }
 
     #[test]

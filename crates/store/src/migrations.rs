@@ -111,6 +111,23 @@ const MIGRATIONS: &[&str] = &[
          draining    INTEGER NOT NULL DEFAULT 0,
          added_ms    INTEGER NOT NULL
      ) WITHOUT ROWID;",
+    // 6: what a decision changes in an allocation, apart from the document written once at
+    // admission (alloc_allocations.body, whose request never changes): a decision is then a
+    // narrow UPDATE instead of a rewritten document. A record without a row here (written
+    // before this step) is its body alone.
+    "CREATE TABLE alloc_live (
+         id           TEXT PRIMARY KEY,
+         state        TEXT    NOT NULL,
+         reason       TEXT,
+         node         TEXT,
+         gpus         TEXT    NOT NULL, -- JSON array of GPU ids
+         cores        INTEGER NOT NULL,
+         memory_bytes INTEGER NOT NULL,
+         start_ms     INTEGER,
+         end_ms       INTEGER,
+         preemption   TEXT,             -- JSON PendingPreemption
+         preemptions  INTEGER NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes and understands.

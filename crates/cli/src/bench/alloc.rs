@@ -116,7 +116,9 @@ fn drain(args: &AllocBenchArgs, store: &mut Store, how: Commit) -> Result<Figure
         let d = 60 + (i as u64 * 7919) % 3540;
         sched.enqueue(request(i, &mut seed, 500, Qos::Burstable, Some(d), PreemptionMode::Requeue), now).map_err(|r| anyhow::anyhow!(r.error))?;
     }
-    sched.take_changes();
+    // Admission is durable before a request is acknowledged, as in the server: committed here,
+    // untimed, so the timed phase writes what scheduling changes.
+    store.commit_allocation_changes(&sched.take_changes(), None)?;
     let started = Instant::now();
     let mut engine = Duration::ZERO;
     while sched.queued() > 0 {
@@ -141,7 +143,7 @@ fn churn(args: &AllocBenchArgs, store: &mut Store, how: Commit) -> Result<Figure
         sched.enqueue(r, now).map_err(|r| anyhow::anyhow!(r.error))?;
     }
     sched.schedule(now);
-    sched.take_changes();
+    store.commit_allocation_changes(&sched.take_changes(), None)?;
     let before = sched.stats.preemptions;
     let started = Instant::now();
     let mut engine = Duration::ZERO;

@@ -83,8 +83,16 @@ pub struct Scheduler {
     pub(super) node_bounds: Vec<Vec<Option<Bound>>>,
     /// Nodes running at least one allocation that could still be shrunk.
     pub(super) shrinkable_nodes: BTreeSet<u32>,
+    /// Nodes whose entries in `by_victim_bound` and `shrinkable_nodes` are out of date: a node
+    /// that changes many times between two preemption searches is refreshed once, and never
+    /// while nothing could be preempted. Only `try_preempt` reads those two indexes, and
+    /// `try_start` flushes before calling it (`by_min_prio` is always current).
+    stale: Vec<bool>,
+    stale_nodes: Vec<u32>,
     pub(super) allocs: Vec<Allocation>,
     pub(super) asks: Vec<Ask>,
+    /// Per allocation: the node it runs on (`u32::MAX` when not running).
+    pub(super) alloc_node: Vec<u32>,
     pub(super) alloc_index: HashMap<String, u32>,
     /// Queued allocations: higher priority first, then older, then (ties) fair share and id.
     pub(super) queue: BTreeSet<(Reverse<i32>, i64, u32)>,
@@ -104,6 +112,20 @@ pub struct Scheduler {
     /// (priority, ask) of requests that found no victims in the current pass.
     pub(super) preempt_failures: Vec<(i32, Ask, Option<u64>)>,
     pub(super) shadow: Option<Shadow>,
+    /// Per allocation: a pass left it waiting for resources with the general reason, and it
+    /// asks nothing a pass treats specially (reservation, `min`, GPU share, owner quota). While
+    /// a pass's shadow is set, such a request is passed over without a visit when it cannot fit
+    /// nor preempt (see `schedule`). Any change to the record ([`Scheduler::mark`]) clears it.
+    pub(super) waits_idle: Vec<bool>,
+    /// Per allocation: its owner's number, so the fair-share order needs no string lookups.
+    pub(super) owner_no: Vec<u32>,
+    owner_nos: HashMap<String, u32>,
+    pub(super) owner_names: Vec<String>,
+    /// Per owner number: (group stamp, usage) cached while a pass orders one group.
+    pub(super) owner_usage: Vec<(u64, f64)>,
+    pub(super) group_stamp: u64,
+    #[cfg(test)]
+    pub(super) reference_pass: bool,
     dirty_allocs: Vec<u32>,
     dirty_flag: Vec<bool>,
     dirty_resvs: BTreeSet<String>,
@@ -126,8 +148,11 @@ impl Scheduler {
             by_victim_bound: Vec::new(),
             node_bounds: Vec::new(),
             shrinkable_nodes: BTreeSet::new(),
+            stale: Vec::new(),
+            stale_nodes: Vec::new(),
             allocs: Vec::new(),
             asks: Vec::new(),
+            alloc_node: Vec::new(),
             alloc_index: HashMap::new(),
             queue: BTreeSet::new(),
             ends: BTreeSet::new(),
@@ -139,6 +164,14 @@ impl Scheduler {
             failed_shapes: HashMap::new(),
             preempt_failures: Vec::new(),
             shadow: None,
+            waits_idle: Vec::new(),
+            owner_no: Vec::new(),
+            owner_nos: HashMap::new(),
+            owner_names: Vec::new(),
+            owner_usage: Vec::new(),
+            group_stamp: 0,
+            #[cfg(test)]
+            reference_pass: false,
             dirty_allocs: Vec::new(),
             dirty_flag: Vec::new(),
             dirty_resvs: BTreeSet::new(),
@@ -215,6 +248,7 @@ impl Scheduler {
         self.nodes.push(state);
         self.node_min_prio.push(None);
         self.node_bounds.push(Vec::new());
+        self.stale.push(false);
         self.release_epoch += 1;
     }
 
@@ -409,8 +443,21 @@ impl Scheduler {
         asks.gpus = if a.state == AllocState::Running { a.gpus.len() as u32 } else { asks.gpus };
         asks.cores = a.cores;
         asks.mem = a.memory_bytes;
+        let owner = match self.owner_nos.get(&a.owner) {
+            Some(&o) => o,
+            None => {
+                let o = self.owner_names.len() as u32;
+                self.owner_nos.insert(a.owner.clone(), o);
+                self.owner_names.push(a.owner.clone());
+                self.owner_usage.push((0, 0.0));
+                o
+            }
+        };
+        self.owner_no.push(owner);
+        self.alloc_node.push(u32::MAX);
         self.allocs.push(a);
         self.dirty_flag.push(false);
+        self.waits_idle.push(false);
         idx
     }
 
@@ -420,6 +467,7 @@ impl Scheduler {
     }
 
     pub(super) fn mark(&mut self, idx: u32) {
+        self.waits_idle[idx as usize] = false;
         if !self.dirty_flag[idx as usize] {
             self.dirty_flag[idx as usize] = true;
             self.dirty_allocs.push(idx);
@@ -479,15 +527,19 @@ impl Scheduler {
             node.in_resv_mem += ask.mem;
         }
         node.running.push(idx);
+        self.alloc_node[idx as usize] = n;
         self.by_free_gpus.insert((node.free_whole_gpus(), n));
-        let owner = self.owners.entry(a.owner.clone()).or_default();
+        if !self.owners.contains_key(&a.owner) {
+            self.owners.insert(a.owner.clone(), ResourceAmount::default());
+        }
+        let owner = self.owners.get_mut(&a.owner).expect("just inserted");
         owner.gpus += slots.len() as u32;
         owner.cores += ask.cores;
         owner.memory_bytes += ask.mem;
         if let Some(end) = a.end_time {
             self.ends.insert((end, idx));
         }
-        self.refresh_node(n);
+        self.stale_node(n);
     }
 
     /// Gives back what `idx` holds (it must be running). The record's state is the caller's.
@@ -513,6 +565,7 @@ impl Scheduler {
             node.in_resv_mem = node.in_resv_mem.saturating_sub(ask.mem);
         }
         node.running.retain(|&i| i != idx);
+        self.alloc_node[idx as usize] = u32::MAX;
         self.by_free_gpus.insert((node.free_whole_gpus(), n));
         if let Some(o) = self.owners.get_mut(&a.owner) {
             o.gpus = o.gpus.saturating_sub(a.gpus.len() as u32);
@@ -527,7 +580,7 @@ impl Scheduler {
             self.ends.remove(&(end, idx));
         }
         self.release_epoch += 1;
-        self.refresh_node(n);
+        self.stale_node(n);
     }
 
     /// Ends a running allocation with a final (or queued) state and a reason.
@@ -604,11 +657,53 @@ impl Scheduler {
         a.reservation.as_ref().and_then(|r| self.resvs.get(r)).is_some_and(|r| r.rec.cores > 0 || r.rec.memory_bytes > 0)
     }
 
+    fn stale_node(&mut self, n: u32) {
+        #[cfg(test)]
+        if self.reference_pass {
+            return self.refresh_node(n);
+        }
+        self.refresh_min_prio(n);
+        if !self.stale[n as usize] {
+            self.stale[n as usize] = true;
+            self.stale_nodes.push(n);
+        }
+    }
+
+    /// Brings the preemption indexes up to date (see `stale`).
+    pub(super) fn flush_stale(&mut self) {
+        while let Some(n) = self.stale_nodes.pop() {
+            self.stale[n as usize] = false;
+            self.refresh_node(n);
+        }
+    }
+
+    /// Whether something running could be preempted (or shrunk) by a request of `priority`.
+    pub(super) fn lower_priority_running(&self, priority: i32) -> bool {
+        self.by_min_prio.first().is_some_and(|&(p, _)| p < priority)
+    }
+
+    fn refresh_min_prio(&mut self, n: u32) {
+        let min = self.nodes[n as usize]
+            .running
+            .iter()
+            .map(|&i| &self.allocs[i as usize])
+            .filter(|a| a.qos != Qos::Guaranteed && a.preemption.is_none())
+            .map(|a| a.priority)
+            .min();
+        let old = std::mem::replace(&mut self.node_min_prio[n as usize], min);
+        if old != min {
+            if let Some(p) = old {
+                self.by_min_prio.remove(&(p, n));
+            }
+            if let Some(p) = min {
+                self.by_min_prio.insert((p, n));
+            }
+        }
+    }
+
     /// Recomputes a node's entries in the preemption indexes.
     pub(super) fn refresh_node(&mut self, n: u32) {
-        if let Some(p) = self.node_min_prio[n as usize].take() {
-            self.by_min_prio.remove(&(p, n));
-        }
+        self.refresh_min_prio(n);
         let node = &self.nodes[n as usize];
         let mut cands: Vec<Cand> = node
             .running
@@ -620,11 +715,6 @@ impl Scheduler {
                 (a.priority, whole, a.start_time.unwrap_or(0))
             })
             .collect();
-        let min = cands.iter().map(|c| c.0).min();
-        if let Some(p) = min {
-            self.by_min_prio.insert((p, n));
-        }
-        self.node_min_prio[n as usize] = min;
         // Shrinking comes before preempting and may save victims: counted as free for the bound.
         let shrinkable_gpus: u32 = node
             .running

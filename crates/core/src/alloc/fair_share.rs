@@ -19,7 +19,12 @@ impl FairShare {
 
     pub fn charge(&mut self, owner: &str, amount: f64, now: i64) {
         let current = self.usage(owner, now);
-        self.usage.insert(owner.to_string(), (current + amount, now));
+        match self.usage.get_mut(owner) {
+            Some(u) => *u = (current + amount, now),
+            None => {
+                self.usage.insert(owner.to_string(), (current + amount, now));
+            }
+        }
     }
 
     /// Decayed usage of `owner` at `now` (lower = more deserving).
