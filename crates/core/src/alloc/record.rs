@@ -104,6 +104,32 @@ pub struct Reservation {
     /// Set on an expanded occurrence of a repeating reservation: the series' id.
     #[serde(default)]
     pub occurrence_of: Option<String>,
+    /// Set on an expanded occurrence: the start the series gives it (its key for exceptions,
+    /// iCalendar's RECURRENCE-ID), which differs from `start_time` when it was moved on its own.
+    #[serde(default, with = "rfc3339_opt")]
+    #[ts(type = "string | null")]
+    pub occurrence: Option<i64>,
+    /// Occurrences of a repeating series moved, resized or cancelled on their own.
+    #[serde(default)]
+    pub exceptions: Vec<OccurrenceException>,
+}
+
+/// One occurrence of a repeating reservation changed on its own, keyed by the start the series
+/// gives it: moved/resized to `start_time`–`end_time`, or cancelled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OccurrenceException {
+    #[serde(with = "rfc3339")]
+    #[ts(type = "string")]
+    pub occurrence: i64,
+    #[serde(with = "rfc3339")]
+    #[ts(type = "string")]
+    pub start_time: i64,
+    #[serde(with = "rfc3339")]
+    #[ts(type = "string")]
+    pub end_time: i64,
+    #[serde(default)]
+    pub cancelled: bool,
 }
 
 /// An entry of the audit log: preemptions, shrinks, evictions at reservation starts, ...

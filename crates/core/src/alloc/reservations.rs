@@ -1,10 +1,11 @@
 //! Reservations with Slurm-like rules: they never overlap on the same GPUs (or beyond a node's
 //! cores/memory) unless one is flagged `overlap`; resources busy at the start are refused unless
 //! `ignore_running`, and then whatever runs there is ended when the window starts; only
-//! allocations that name a reservation run inside it. Moving and resizing obey the same rules.
+//! allocations that name a reservation run inside it. Moving and resizing obey the same rules,
+//! for a whole series or for one occurrence of it (an exception, see `recurrence`).
 
 use super::engine::Scheduler;
-use super::record::{AllocState, Refusal, Reservation};
+use super::record::{AllocState, OccurrenceException, Refusal, Reservation};
 use super::recurrence::{Repeat, Series, zone};
 use super::request::{FieldError, ReservationChange, ReservationRequest, Window};
 use super::time::{format_rfc3339, parse_rfc3339};
@@ -29,9 +30,49 @@ impl ResvState {
             }
             None => None,
         };
-        let series = Series { start_ms: rec.start_time, end_ms: rec.end_time, repeat };
+        let exceptions = match repeat {
+            Some(_) => rec.exceptions.iter().map(|x| (x.occurrence, (!x.cancelled).then_some((x.start_time, x.end_time)))).collect(),
+            None => Default::default(),
+        };
+        let series = Series { start_ms: rec.start_time, end_ms: rec.end_time, repeat, exceptions };
         Some(ResvState { rec, series, node, gpu_slots })
     }
+}
+
+impl ResvState {
+    /// Replaces the series' changed occurrences (in the record and in the expansion).
+    fn set_exceptions(&mut self, mut list: Vec<OccurrenceException>) {
+        list.sort_by_key(|x| x.occurrence);
+        self.series.exceptions = list.iter().map(|x| (x.occurrence, (!x.cancelled).then_some((x.start_time, x.end_time)))).collect();
+        self.rec.exceptions = list;
+    }
+}
+
+/// `<id>@<start>` (an occurrence's id) → the series' id.
+fn series_id(id: &str) -> String {
+    id.split('@').next().unwrap_or(id).to_string()
+}
+
+/// The window an occurrence has now: its own if it was moved.
+fn current_window(rec: &Reservation, occurrence: i64) -> Option<(i64, i64)> {
+    rec.exceptions.iter().find(|x| x.occurrence == occurrence && !x.cancelled).map(|x| (x.start_time, x.end_time))
+}
+
+/// Applies a change's start/end to a window; the problems per field.
+fn change_times(change: &ReservationChange, start: &mut i64, end: &mut i64) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (field, v, dst) in [("start_time", &change.start_time, &mut *start), ("end_time", &change.end_time, &mut *end)] {
+        if let Some(v) = v {
+            match parse_rfc3339(v) {
+                Ok(ms) => *dst = ms,
+                Err(e) => errors.push(FieldError::new(field, e)),
+            }
+        }
+    }
+    if errors.is_empty() && *end <= *start {
+        errors.push(FieldError::new("end_time", "must be after start_time"));
+    }
+    errors
 }
 
 /// Why a change to a reservation was not made.
@@ -56,12 +97,15 @@ impl Scheduler {
     pub fn reservations_between(&self, from: i64, to: i64) -> Vec<Reservation> {
         let mut out = Vec::new();
         for r in self.resvs.values() {
-            for (s, e) in r.series.overlapping(from, to) {
+            for o in r.series.occurrences(from, to) {
                 let mut occ = r.rec.clone();
                 if r.series.repeat.is_some() {
-                    occ.id = format!("{}@{}", r.rec.id, format_rfc3339(s));
+                    // Keyed by the start the series gives it, so a moved occurrence keeps its id.
+                    occ.id = format!("{}@{}", r.rec.id, format_rfc3339(o.original));
                     occ.occurrence_of = Some(r.rec.id.clone());
-                    (occ.start_time, occ.end_time) = (s, e);
+                    occ.occurrence = Some(o.original);
+                    occ.exceptions.clear();
+                    (occ.start_time, occ.end_time) = (o.start, o.end);
                 }
                 out.push(occ);
             }
@@ -97,6 +141,8 @@ impl Scheduler {
             flags: req.flags,
             recurrence: req.recurrence.clone(),
             occurrence_of: None,
+            occurrence: None,
+            exceptions: Vec::new(),
         };
         let refuse = |s: &Scheduler, error: String| Refusal {
             error,
@@ -106,7 +152,7 @@ impl Scheduler {
             return Err(refuse(self, format!("a reservation named {:?} already exists", rec.name)));
         }
         let state = self.resolve(rec).map_err(|e| refuse(self, e))?;
-        self.check(&state, now, None).map_err(|e| refuse(self, e))?;
+        self.check(&state, now, None, None).map_err(|e| refuse(self, e))?;
         let out = state.rec.clone();
         let details = [("node", out.node.clone()), ("gpus", out.gpus.join(",")), ("start", format_rfc3339(out.start_time)), ("end", format_rfc3339(out.end_time))];
         self.event_on(now, "reservation", out.id.clone(), format!("reserved {:?}", out.name), &details);
@@ -116,27 +162,16 @@ impl Scheduler {
         Ok(out)
     }
 
-    /// Moves or resizes a reservation (by series id, or an occurrence id `<id>@<start>`).
+    /// Moves or resizes a reservation (by series id, or an occurrence id `<id>@<start>`): the
+    /// whole series, its changed occurrences following it.
     pub fn update_reservation(&mut self, id: &str, change: &ReservationChange, now: i64) -> Result<Reservation, ReservationError> {
-        let id = id.split('@').next().unwrap_or(id).to_string();
-        let Some(old) = self.resvs.get(&id).map(|r| r.rec.clone()) else {
+        let id = series_id(id);
+        let Some(old) = self.resvs.get(&id) else {
             return Err(ReservationError::NotFound(format!("no reservation {id:?}")));
         };
-        let mut rec = old.clone();
-        let mut errors = Vec::new();
-        let mut time = |field: &str, v: &Option<String>, dst: &mut i64| {
-            if let Some(v) = v {
-                match parse_rfc3339(v) {
-                    Ok(ms) => *dst = ms,
-                    Err(e) => errors.push(FieldError::new(field, e)),
-                }
-            }
-        };
-        time("start_time", &change.start_time, &mut rec.start_time);
-        time("end_time", &change.end_time, &mut rec.end_time);
-        if rec.end_time <= rec.start_time {
-            errors.push(FieldError::new("end_time", "must be after start_time"));
-        }
+        let old_series = old.series.clone();
+        let mut rec = old.rec.clone();
+        let mut errors = change_times(change, &mut rec.start_time, &mut rec.end_time);
         if let Some(r) = &rec.recurrence {
             let period = match r.freq {
                 super::request::Frequency::Daily => 86_400_000,
@@ -155,14 +190,110 @@ impl Scheduler {
         if !errors.is_empty() {
             return Err(ReservationError::Invalid(errors));
         }
-        let state = self.resolve(rec).map_err(|e| ReservationError::Invalid(vec![FieldError::new("gpus", e)]))?;
+        let exceptions = std::mem::take(&mut rec.exceptions);
+        let mut state = self.resolve(rec).map_err(|e| ReservationError::Invalid(vec![FieldError::new("gpus", e)]))?;
+        // An occurrence changed on its own stays changed: it is re-keyed to the start the moved
+        // series gives the same occurrence (its moved window, if any, stays where it was put).
+        let rekeyed = exceptions
+            .into_iter()
+            .filter_map(|mut x| {
+                x.occurrence = state.series.nth_start(old_series.original_index(x.occurrence)?)?;
+                if x.cancelled {
+                    (x.start_time, x.end_time) = state.series.original_window(x.occurrence)?;
+                }
+                Some(x)
+            })
+            .collect();
+        state.set_exceptions(rekeyed);
+        self.replace_resv(&id, state, now, None, "reservation_changed", "moved/resized")
+    }
+
+    /// Moves or resizes one occurrence of a repeating reservation, the one the series starts at
+    /// `occurrence`, under the same rules as a one-off reservation; the rest of the series stays.
+    pub fn update_occurrence(&mut self, id: &str, occurrence: i64, change: &ReservationChange, now: i64) -> Result<Reservation, ReservationError> {
+        let id = series_id(id);
+        let (rs, original) = self.occurrence_of(&id, occurrence)?;
+        let same = |v: &Option<String>, cur: &String| v.as_ref().is_none_or(|v| v == cur);
+        if !same(&change.node, &rs.rec.node) || change.gpus.as_ref().is_some_and(|g| *g != rs.rec.gpus) {
+            let why = "one occurrence keeps the series' node and GPUs; change all occurrences to move it elsewhere";
+            return Err(ReservationError::Invalid(vec![FieldError::new("gpus", why)]));
+        }
+        let (mut start, mut end) = current_window(&rs.rec, occurrence).unwrap_or(original);
+        if end <= now {
+            return Err(ReservationError::Conflict(format!("the occurrence of {} has already ended", format_rfc3339(occurrence))));
+        }
+        let errors = change_times(change, &mut start, &mut end);
+        if !errors.is_empty() {
+            return Err(ReservationError::Invalid(errors));
+        }
+        if end <= now {
+            return Err(ReservationError::Conflict("the window is entirely in the past".into()));
+        }
+        let mut state = ResvState { rec: rs.rec.clone(), series: rs.series.clone(), node: rs.node, gpu_slots: rs.gpu_slots.clone() };
+        let mut exceptions = state.rec.exceptions.clone();
+        exceptions.retain(|x| x.occurrence != occurrence);
+        if (start, end) != original {
+            exceptions.push(OccurrenceException { occurrence, start_time: start, end_time: end, cancelled: false });
+        }
+        state.set_exceptions(exceptions);
+        let what = format!("moved/resized the occurrence of {} to {}–{} of", format_rfc3339(occurrence), format_rfc3339(start), format_rfc3339(end));
+        self.replace_resv(&id, state, now, Some(start), "reservation_changed", &what)
+    }
+
+    /// Cancels one occurrence of a repeating reservation (the one the series starts at
+    /// `occurrence`); what runs inside it now ends, what waits for the series waits for the next.
+    pub fn delete_occurrence(&mut self, id: &str, occurrence: i64, now: i64) -> Result<Reservation, ReservationError> {
+        let id = series_id(id);
+        let (rs, original) = self.occurrence_of(&id, occurrence)?;
+        let window = current_window(&rs.rec, occurrence).unwrap_or(original);
+        let mut state = ResvState { rec: rs.rec.clone(), series: rs.series.clone(), node: rs.node, gpu_slots: rs.gpu_slots.clone() };
+        if window.0 <= now && now < window.1 {
+            let inside: Vec<u32> =
+                self.nodes[rs.node as usize].running.iter().copied().filter(|&i| self.allocs[i as usize].reservation.as_deref() == Some(id.as_str())).collect();
+            for i in inside {
+                self.release(i, now, AllocState::Cancelled, format!("this occurrence of reservation {id} was cancelled"));
+            }
+        }
+        let mut exceptions = state.rec.exceptions.clone();
+        exceptions.retain(|x| x.occurrence != occurrence);
+        exceptions.push(OccurrenceException { occurrence, start_time: original.0, end_time: original.1, cancelled: true });
+        state.set_exceptions(exceptions);
+        self.remove_resv(&id);
+        let details = [("occurrence", format_rfc3339(occurrence))];
+        self.event_on(now, "reservation_changed", id.clone(), format!("cancelled the occurrence of {} of {:?}", format_rfc3339(occurrence), state.rec.name), &details);
+        let out = state.rec.clone();
+        self.insert_resv(state);
+        self.release_epoch += 1;
+        self.schedule(now);
+        Ok(out)
+    }
+
+    /// The series `id` and the window it gives the occurrence starting at `occurrence`.
+    fn occurrence_of(&self, id: &str, occurrence: i64) -> Result<(&ResvState, (i64, i64)), ReservationError> {
+        let Some(rs) = self.resvs.get(id) else {
+            return Err(ReservationError::NotFound(format!("no reservation {id:?}")));
+        };
+        if rs.series.repeat.is_none() {
+            return Err(ReservationError::Invalid(vec![FieldError::new("occurrence", "the reservation does not repeat")]));
+        }
+        let cancelled = rs.rec.exceptions.iter().any(|x| x.occurrence == occurrence && x.cancelled);
+        match rs.series.original_window(occurrence) {
+            Some(w) if !cancelled => Ok((rs, w)),
+            _ => Err(ReservationError::NotFound(format!("reservation {id:?} has no occurrence starting {}", format_rfc3339(occurrence)))),
+        }
+    }
+
+    /// Puts `state` in place of reservation `id` if every rule holds for it: nothing running
+    /// inside loses its resources, no overlap, nothing busy at the start (`busy_at`, or the
+    /// next occurrence's start).
+    fn replace_resv(&mut self, id: &str, state: ResvState, now: i64, busy_at: Option<i64>, kind: &str, what: &str) -> Result<Reservation, ReservationError> {
         // Whatever runs inside must stay covered.
-        if let Some(old_state) = self.resvs.get(&id) {
+        if let Some(old_state) = self.resvs.get(id) {
             let inside: Vec<&str> = self.nodes[old_state.node as usize]
                 .running
                 .iter()
                 .map(|&i| &self.allocs[i as usize])
-                .filter(|a| a.reservation.as_deref() == Some(id.as_str()))
+                .filter(|a| a.reservation.as_deref() == Some(id))
                 .filter(|a| state.node != old_state.node || !a.gpus.iter().all(|g| state.rec.gpus.contains(g)) || state.series.active_at(now).is_none())
                 .map(|a| a.id.as_str())
                 .collect();
@@ -170,11 +301,11 @@ impl Scheduler {
                 return Err(ReservationError::Conflict(format!("allocations run inside it and would lose their resources: {}", inside.join(", "))));
             }
         }
-        self.check(&state, now, Some(&id)).map_err(ReservationError::Conflict)?;
-        self.remove_resv(&id);
+        self.check(&state, now, Some(id), busy_at).map_err(ReservationError::Conflict)?;
+        self.remove_resv(id);
         let out = state.rec.clone();
         let details = [("node", out.node.clone()), ("gpus", out.gpus.join(",")), ("start", format_rfc3339(out.start_time)), ("end", format_rfc3339(out.end_time))];
-        self.event_on(now, "reservation_changed", id.clone(), format!("moved/resized {:?}", out.name), &details);
+        self.event_on(now, kind, id.to_string(), format!("{what} {:?}", out.name), &details);
         self.insert_resv(state);
         self.release_epoch += 1;
         self.tick(now);
@@ -183,7 +314,7 @@ impl Scheduler {
 
     /// Deletes a reservation; what runs inside it ends, what waits for it is cancelled.
     pub fn delete_reservation(&mut self, id: &str, now: i64) -> Result<(), ReservationError> {
-        let id = id.split('@').next().unwrap_or(id).to_string();
+        let id = series_id(id);
         let Some(state) = self.resvs.get(&id) else {
             return Err(ReservationError::NotFound(format!("no reservation {id:?}")));
         };
@@ -227,11 +358,13 @@ impl Scheduler {
         ResvState::build(self, rec).ok_or_else(|| "unknown time zone".to_string())
     }
 
-    /// The rules every new or moved reservation must pass.
-    fn check(&mut self, cand: &ResvState, now: i64, replacing: Option<&str>) -> Result<(), String> {
-        let Some((first_start, _)) = cand.series.next(now) else {
+    /// The rules every new or moved reservation must pass; resources must be free at `busy_at`
+    /// (a moved occurrence's start), by default when the next occurrence starts.
+    fn check(&mut self, cand: &ResvState, now: i64, replacing: Option<&str>, busy_at: Option<i64>) -> Result<(), String> {
+        let Some((next_start, _)) = cand.series.next(now) else {
             return Err("the window is entirely in the past".into());
         };
+        let first_start = busy_at.unwrap_or(next_start);
         let node = &self.nodes[cand.node as usize];
         for other_id in &node.reservations {
             if Some(other_id.as_str()) == replacing {
