@@ -14,6 +14,7 @@ mod metrics;
 mod runner;
 pub mod server;
 mod service;
+mod spawner;
 pub mod tasks;
 pub mod tls;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use steward_proto::agent::{TaskSpec, TaskState};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
-use crate::limits::{self, Placement};
+use crate::limits::{self, Mechanism, Placement};
 use crate::tasks::{Task, Tasks, now_ms};
 
 /// How long a cancelled or timed-out task gets between SIGTERM and SIGKILL.
@@ -19,7 +19,7 @@ pub(crate) async fn run(tasks: Arc<Tasks>, task: Arc<Task>) {
     let placement = (!limits::is_empty(spec.limits.as_ref().unwrap_or(&Default::default())))
         .then(|| tasks.cgroups.place(&spec.task_id, spec.limits.as_ref().unwrap_or(&Default::default())));
     let checkpoint = checkpoint_dir(&tasks, spec);
-    let outcome = match spawn(spec, &checkpoint, placement.as_ref()) {
+    let outcome = match spawn(&tasks, &task, &checkpoint, placement.as_ref()).await {
         Ok(child) => supervise(&task, child, placement.as_ref(), &checkpoint).await,
         Err(e) => Outcome { state: TaskState::Failed, exit_code: None, error: format!("cannot start {:?}: {e}", spec.program) },
     };
@@ -54,8 +54,25 @@ fn checkpoint_dir(tasks: &Tasks, spec: &TaskSpec) -> std::path::PathBuf {
     tasks.state_dir.join("checkpoints").join(safe)
 }
 
-fn spawn(spec: &TaskSpec, checkpoint: &std::path::Path, placement: Option<&Placement>) -> std::io::Result<tokio::process::Child> {
+/// Starts the process inside its limits: under cgroup v1 from the spawner thread (posix_spawn),
+/// otherwise joining or setting rlimits in the child before exec (fork).
+async fn spawn(tasks: &Tasks, task: &Arc<Task>, checkpoint: &std::path::Path, placement: Option<&Placement>) -> std::io::Result<tokio::process::Child> {
     std::fs::create_dir_all(checkpoint)?;
+    if let Some(Placement::Cgroups(Mechanism::CgroupV1, dirs)) = placement {
+        let (task, checkpoint, rt) = (task.clone(), checkpoint.to_owned(), tokio::runtime::Handle::current());
+        let spawned = tasks.spawner.run_in(dirs.clone(), move || {
+            let _rt = rt.enter();
+            command(&task.spec, &checkpoint, None).spawn()
+        });
+        if let Some(child) = spawned.await {
+            return child;
+        }
+    }
+    command(&task.spec, checkpoint, placement).spawn()
+}
+
+/// The task's command; with `pre_exec_limits`, its limits applied in the child before exec.
+fn command(spec: &TaskSpec, checkpoint: &std::path::Path, pre_exec_limits: Option<&Placement>) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(&spec.program);
     cmd.args(&spec.args)
         .envs(&spec.env)
@@ -76,7 +93,7 @@ fn spawn(spec: &TaskSpec, checkpoint: &std::path::Path, placement: Option<&Place
     }
     // Only when there are limits to apply: a pre_exec hook makes std fork+exec instead of
     // posix_spawn (vfork-like), which costs more from a multi-threaded agent.
-    match (placement, spec.limits) {
+    match (pre_exec_limits, spec.limits) {
         (Some(Placement::Rlimit), Some(l)) if limits::has_rlimits(&l) => {
             // SAFETY: apply_rlimits only calls setrlimit, which is async-signal-safe.
             unsafe {
@@ -95,7 +112,7 @@ fn spawn(spec: &TaskSpec, checkpoint: &std::path::Path, placement: Option<&Place
         }
         _ => {}
     }
-    cmd.spawn()
+    cmd
 }
 
 async fn supervise(task: &Arc<Task>, mut child: tokio::process::Child, placement: Option<&Placement>, checkpoint: &std::path::Path) -> Outcome {

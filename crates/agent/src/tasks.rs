@@ -28,6 +28,7 @@ pub struct Tasks {
     inner: Mutex<Inner>,
     pub(crate) state_dir: PathBuf,
     pub(crate) cgroups: Cgroups,
+    pub(crate) spawner: crate::spawner::Spawner,
     next_id: AtomicU64,
 }
 
@@ -53,7 +54,11 @@ struct TaskData {
 
 impl Tasks {
     pub fn new(state_dir: PathBuf, cgroups: Cgroups) -> Arc<Tasks> {
-        Arc::new(Tasks { inner: Mutex::default(), state_dir, cgroups, next_id: AtomicU64::new(0) })
+        let spawner = match cgroups.mechanism() {
+            crate::limits::Mechanism::CgroupV1 => crate::spawner::Spawner::start(),
+            _ => crate::spawner::Spawner::none(),
+        };
+        Arc::new(Tasks { inner: Mutex::default(), state_dir, cgroups, spawner, next_id: AtomicU64::new(0) })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

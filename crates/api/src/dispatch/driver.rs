@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use steward_agent::proto::{TaskEvent, TaskSpec as ProtoSpec};
 use steward_agent::{AgentClient, AgentError};
-use steward_core::dispatch::{Action, AttemptState, ExecStatus, Grant, PartitionAsk, Placer, StartOrder, TaskKind, Unconstrained, batch, execution_of};
+use steward_core::dispatch::{
+    Action, AttemptState, ExecStatus, Grant, NodeView, PartState, PartitionAsk, Placer, StartOrder, TaskKind, Unconstrained, batch, execution_of,
+};
 
 use super::agent_io::{Line, classify, outcome, proto_spec, start};
 use super::{DispatchNode, Liveness, views};
@@ -90,7 +92,7 @@ fn step(shared: &Arc<Shared>) {
         }
         // Liveness: a node that was up and is no longer (or never came back after a restart)
         // loses what it ran; a node seen up again takes new work, its lost attempts stay lost.
-        let running_nodes: Vec<String> = st.running().flat_map(|e| e.running_attempts().map(|a| a.node.clone())).collect();
+        let running_nodes: Vec<String> = st.with_attempts().flat_map(|e| e.running_attempts().map(|a| a.node.clone())).collect();
         let mut candidates: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
         candidates.extend(running_nodes);
         candidates.sort();
@@ -106,7 +108,7 @@ fn step(shared: &Arc<Shared>) {
             if lost && !st.declared_down.contains(&id) {
                 st.declared_down.insert(id.clone());
                 st.seen_up.remove(&id);
-                let ids: Vec<String> = st.running().filter(|e| e.running_attempts().any(|a| a.node == id)).map(|e| e.id.clone()).collect();
+                let ids: Vec<String> = st.with_attempts().filter(|e| e.running_attempts().any(|a| a.node == id)).map(|e| e.id.clone()).collect();
                 for eid in ids {
                     if let Some(e) = st.execs.get_mut(&eid) {
                         actions.extend(e.node_down(&id, &cfg, &mut rel, now));
@@ -124,7 +126,10 @@ fn step(shared: &Arc<Shared>) {
         for n in &nodes {
             sched.add_node(n.resources.clone());
         }
-        let mut real = views(&nodes, st.running());
+        // Executions whose attempts all ended since the last pass leave `started`.
+        let super::State { execs, started, .. } = &mut *st;
+        started.retain(|id| execs.get(id).is_some_and(|e| e.running_attempts().next().is_some()));
+        let mut real = views(&nodes, st.with_attempts());
         // No-op work holds no resources, so it takes no slot.
         let mut free: Vec<_> = real.iter().cloned().map(|mut v| {
             v.slots = u32::MAX / 2;
@@ -138,16 +143,23 @@ fn step(shared: &Arc<Shared>) {
         } else {
             std::mem::take(&mut st.to_tick).into_iter().collect()
         };
-        let super::State { execs, locality, dirty, to_tick, .. } = &mut *st;
-        for id in running {
+        let super::State { execs, locality, dirty, started, queued, .. } = &mut *st;
+        let room = |views: &[NodeView]| views.iter().any(|v| v.free() > 0);
+        // The oldest queued first, while there is room; then what may start now.
+        let mut queue_open = true;
+        let mut running = running.into_iter();
+        loop {
+            let next = if queue_open && room(&real) { queued.pop_first() } else { None };
+            queue_open &= next.is_some();
+            let Some(id) = next.or_else(|| running.next()) else { break };
             let Some(e) = execs.get_mut(&id) else { continue };
             if e.status != ExecStatus::Running {
                 continue;
             }
             let noop = asks_nothing(e.task.kind, &e.task);
-            if !noop && !real.iter().any(|v| v.free() > 0) {
-                // Nothing free: it waits for the next pass that has room.
-                to_tick.insert(id);
+            if !noop && !room(&real) {
+                // Nothing free: it waits in the queue for a pass that has room.
+                queued.insert(id);
                 continue;
             }
             let acts = if noop {
@@ -155,8 +167,14 @@ fn step(shared: &Arc<Shared>) {
             } else {
                 e.tick(&mut real, locality, &cfg, sched, now)
             };
+            if !noop && !room(&real) && e.partitions.iter().any(|p| p.state == PartState::Pending) {
+                queued.insert(id.clone());
+            }
+            if acts.iter().any(|a| matches!(a, Action::Start(_))) {
+                started.insert(id.clone());
+            }
             if !acts.is_empty() {
-                dirty.insert(id.clone());
+                dirty.insert(id);
                 actions.extend(acts);
             }
         }
@@ -416,7 +434,7 @@ fn reattach(shared: &Arc<Shared>, nodes: &[DispatchNode]) {
     {
         let Ok(mut st) = d.state.lock() else { return };
         let mut want = Vec::new();
-        for e in st.running().filter(|e| e.task.kind == TaskKind::Process) {
+        for e in st.with_attempts().filter(|e| e.task.kind == TaskKind::Process) {
             for p in &e.partitions {
                 for a in p.attempts.iter().filter(|a| a.state == AttemptState::Running) {
                     if st.attached.contains(&a.id) || st.declared_down.contains(&a.node) {

@@ -71,6 +71,12 @@ pub(crate) struct State {
     /// the others are ticked in a full pass every 100 ms (backoffs, stragglers).
     pub(crate) to_tick: BTreeSet<String>,
     pub(crate) last_full_pass_ms: i64,
+    /// Executions with attempts running (a superset: one is dropped once seen with none). The
+    /// balancer's view and liveness look at these, not at every execution still queued.
+    pub(crate) started: BTreeSet<String>,
+    /// Executions waiting for a free slot, oldest first: a pass with room takes from here
+    /// instead of looking at every queued one.
+    pub(crate) queued: BTreeSet<String>,
     /// task id → its latest execution.
     pub(crate) by_task: HashMap<String, String>,
     /// Task hash → the latest succeeded execution with it (computation reuse).
@@ -171,6 +177,9 @@ impl State {
         if !e.status.is_terminal() {
             self.active.insert(e.id.clone());
             self.to_tick.insert(e.id.clone());
+            if e.running_attempts().next().is_some() {
+                self.started.insert(e.id.clone());
+            }
         }
         if e.status == ExecStatus::Succeeded && e.task.reuse {
             self.by_hash.insert(task_hash(&e.task), e.id.clone());
@@ -233,6 +242,11 @@ impl State {
     /// Executions that are running now.
     pub(crate) fn running(&self) -> impl Iterator<Item = &Execution> {
         self.active.iter().filter_map(|id| self.execs.get(id)).filter(|e| e.status == ExecStatus::Running)
+    }
+
+    /// Executions that may have attempts running (every one that has is among them).
+    pub(crate) fn with_attempts(&self) -> impl Iterator<Item = &Execution> {
+        self.started.iter().filter_map(|id| self.execs.get(id))
     }
 }
 
@@ -297,7 +311,7 @@ impl Steward {
         // One look at the cluster for the whole batch.
         let d = &self.shared.dispatch;
         let nodes = d.cached_nodes();
-        let views = views(&nodes, d.lock()?.running());
+        let views = views(&nodes, d.lock()?.with_attempts());
         for task in tasks {
             execs.push(self.prepare(task, &views).await?);
         }
