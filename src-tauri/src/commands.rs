@@ -87,14 +87,24 @@ pub async fn allocate(steward: State<'_, Steward>, request: serde_json::Value) -
     steward.allocate(request).await.map_err(alloc_err)
 }
 
+/// `occurrence` (RFC 3339): only that occurrence of a repeating series.
 #[tauri::command]
-pub async fn update_reservation(steward: State<'_, Steward>, id: String, change: ReservationChange) -> Result<Reservation, String> {
-    steward.update_reservation(id, change).await.map_err(alloc_err)
+pub async fn update_reservation(steward: State<'_, Steward>, id: String, occurrence: Option<String>, change: ReservationChange) -> Result<Reservation, String> {
+    steward.update_reservation(id, occurrence, change).await.map_err(alloc_err)
 }
 
 #[tauri::command]
-pub async fn delete_reservation(steward: State<'_, Steward>, id: String) -> Result<(), String> {
-    steward.delete_reservation(id).await.map_err(alloc_err)
+pub async fn delete_reservation(steward: State<'_, Steward>, id: String, occurrence: Option<String>) -> Result<(), String> {
+    steward.delete_reservation(id, occurrence).await.map_err(alloc_err)
+}
+
+/// Saves the reservations' `.ics` in the user's Downloads folder and answers the path written:
+/// WebKitGTK drops blob downloads unless the app handles them (tauri-apps/tauri#2225).
+#[tauri::command]
+pub async fn save_reservations_ics(app: tauri::AppHandle, steward: State<'_, Steward>) -> Result<String, String> {
+    use tauri::Manager;
+    let dir = app.path().download_dir().map_err(|e| format!("no Downloads folder: {e}"))?;
+    steward.save_reservations_ics(dir).await.map(|p| p.display().to_string()).map_err(alloc_err)
 }
 
 #[tauri::command]

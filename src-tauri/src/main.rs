@@ -56,6 +56,7 @@ fn main() -> Result<()> {
             commands::allocate,
             commands::update_reservation,
             commands::delete_reservation,
+            commands::save_reservations_ics,
             commands::allocations,
             commands::cancel_allocation,
             commands::events,

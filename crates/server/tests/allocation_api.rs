@@ -100,6 +100,62 @@ async fn reserve_refuse_move_list_export_delete() {
 }
 
 #[tokio::test]
+async fn one_occurrence_of_a_daily_reservation_moves_and_is_cancelled_on_its_own_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, app) = start(&dir);
+    let (_, res) = call(&app, "GET", "/api/resources", None).await;
+    let (node, _) = node(&res);
+    let memory = res[0]["memory_bytes"].as_u64().unwrap();
+    // Whole hours from tomorrow 00:00 UTC, so the daily series' occurrences fall on known hours.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let day0 = (now / 86_400 + 1) * 86_400;
+    let at = |h: i64| steward_core::alloc::time::format_rfc3339((day0 + h * 3600) * 1000);
+    let daily = json!({"allocation_type":"reserve","reservation_request":{"id":"daily","owner":"ann","node":node,"cores":1,"memory_bytes":1u64<<20,
+        "start_time":at(1),"end_time":at(2),"recurrence":{"freq":"daily","tz":"UTC"}}});
+    let (_, r) = call(&app, "POST", "/resources/allocate", Some(daily.to_string())).await;
+    assert_eq!(r["result"]["success"], true, "{r}");
+    // All of the node's memory on day 1, 05:00–06:00.
+    let blocker = json!({"allocation_type":"reserve","reservation_request":{"id":"blocker","owner":"bob","node":node,"memory_bytes":memory,
+        "start_time":at(29),"end_time":at(30)}});
+    let (_, r) = call(&app, "POST", "/resources/allocate", Some(blocker.to_string())).await;
+    assert_eq!(r["result"]["success"], true, "{r}");
+
+    let day1 = at(25);
+    let patch = |o: &str| format!("/api/reservations/daily?occurrence={}", o.replace('+', "%2B"));
+    let (st, why) = call(&app, "PATCH", &patch(&day1), Some(json!({"start_time": at(29), "end_time": at(30)}).to_string())).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{why}");
+    assert!(why["error"].as_str().unwrap().contains("'blocker'"), "{why}");
+    let (st, moved) = call(&app, "PATCH", &patch(&day1), Some(json!({"start_time": at(27), "end_time": at(28)}).to_string())).await;
+    assert_eq!(st, StatusCode::OK, "{moved}");
+    let (st, _) = call(&app, "DELETE", &patch(&at(49)), None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    // Not an occurrence's start → 404; not a time → 400.
+    let (st, _) = call(&app, "PATCH", &patch(&at(26)), Some("{}".into())).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = call(&app, "DELETE", "/api/reservations/daily?occurrence=tuesday", None).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+
+    let (st, ics) = call(&app, "GET", "/api/reservations.ics", None).await;
+    assert_eq!(st, StatusCode::OK);
+    let ics = ics.as_str().unwrap().to_string();
+    let basic = |h: i64| at(h).replace(['-', ':'], "").trim_end_matches('Z').to_string();
+    assert!(ics.contains(&format!("EXDATE;TZID=UTC:{}\r\n", basic(49))), "{ics}");
+    assert!(ics.contains(&format!("RECURRENCE-ID;TZID=UTC:{}\r\n", basic(25))), "{ics}");
+
+    let listed = |list: &Value| -> Vec<(String, String)> {
+        list.as_array().unwrap().iter().filter(|r| r["occurrence_of"] == "daily").map(|r| (r["id"].as_str().unwrap().to_string(), r["start_time"].as_str().unwrap().to_string())).collect()
+    };
+    let want: Vec<(String, String)> = [(1, 1), (25, 27), (73, 73)].iter().map(|&(o, s)| (format!("daily@{}", at(o)), at(s))).collect();
+    let window = format!("/api/reservations?from={}&to={}", at(0), at(96));
+    let (_, list) = call(&app, "GET", &window, None).await;
+    assert_eq!(listed(&list), want);
+    drop((s, app));
+    let (_s, app) = start(&dir);
+    let (_, list) = call(&app, "GET", &window, None).await;
+    assert_eq!(listed(&list), want, "after a restart");
+}
+
+#[tokio::test]
 async fn critical_preempts_best_effort_and_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let (s, app) = start(&dir);

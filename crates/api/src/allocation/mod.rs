@@ -212,12 +212,18 @@ impl Steward {
         .await
     }
 
-    /// Moves or resizes a reservation under the same rules as creating one.
-    pub async fn update_reservation(&self, id: String, change: ReservationChange) -> Result<Reservation, AllocError> {
+    /// Moves or resizes a reservation under the same rules as creating one: the whole series,
+    /// or only the occurrence the series starts at `occurrence` (RFC 3339).
+    pub async fn update_reservation(&self, id: String, occurrence: Option<String>, change: ReservationChange) -> Result<Reservation, AllocError> {
         let shared = self.shared.clone();
         blocking(move || {
+            let occurrence = occurrence.as_deref().map(|o| field_time("occurrence", Some(o), 0)).transpose()?;
             transact(&shared, |sched, store, now| {
-                let r = sched.update_reservation(&id, &change, now).map_err(from_resv_error)?;
+                let r = match occurrence {
+                    Some(o) => sched.update_occurrence(&id, o, &change, now),
+                    None => sched.update_reservation(&id, &change, now),
+                }
+                .map_err(from_resv_error)?;
                 store.commit_allocation_changes(&sched.take_changes(), None)?;
                 Ok(r)
             })
@@ -225,9 +231,18 @@ impl Steward {
         .await
     }
 
-    pub async fn delete_reservation(&self, id: String) -> Result<(), AllocError> {
+    /// Deletes a reservation, or only the occurrence the series starts at `occurrence`.
+    pub async fn delete_reservation(&self, id: String, occurrence: Option<String>) -> Result<(), AllocError> {
         let shared = self.shared.clone();
-        blocking(move || transact(&shared, |sched, _, now| sched.delete_reservation(&id, now).map_err(from_resv_error))).await
+        blocking(move || {
+            let occurrence = occurrence.as_deref().map(|o| field_time("occurrence", Some(o), 0)).transpose()?;
+            transact(&shared, |sched, _, now| match occurrence {
+                Some(o) => sched.delete_occurrence(&id, o, now).map(drop),
+                None => sched.delete_reservation(&id, now),
+            }
+            .map_err(from_resv_error))
+        })
+        .await
     }
 
     /// Every reservation (series, not occurrences) as an iCalendar file.
@@ -240,6 +255,17 @@ impl Steward {
             })
         })
         .await
+    }
+
+    /// Writes `reservations_ics` to `steward-reservations.ics` in `dir` (the desktop app's
+    /// Downloads folder: its web view has no download handling) and answers the path written.
+    pub async fn save_reservations_ics(&self, dir: std::path::PathBuf) -> Result<std::path::PathBuf, AllocError> {
+        let ics = self.reservations_ics().await?;
+        let path = dir.join("steward-reservations.ics");
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&path, ics))
+            .map_err(|e| ApiError::Internal(format!("cannot write {}: {e}", path.display())))?;
+        Ok(path)
     }
 
     /// Every allocation the scheduler knows (running, queued and ended).

@@ -60,16 +60,23 @@ pub async fn reservations(State(s): State<Steward>, Query(w): Query<Window>) -> 
     Ok(Json(s.reservations(w.from, w.to).await?))
 }
 
+/// `?occurrence=<RFC 3339>`: only the occurrence a repeating series starts then.
+#[derive(Deserialize)]
+pub struct Occurrence {
+    occurrence: Option<String>,
+}
+
 pub async fn update_reservation(
     State(s): State<Steward>,
     Path(id): Path<String>,
+    Query(o): Query<Occurrence>,
     JsonBody(change): JsonBody<ReservationChange>,
 ) -> Answer<Json<Reservation>> {
-    Ok(Json(s.update_reservation(id, change).await?))
+    Ok(Json(s.update_reservation(id, o.occurrence, change).await?))
 }
 
-pub async fn delete_reservation(State(s): State<Steward>, Path(id): Path<String>) -> Answer<StatusCode> {
-    s.delete_reservation(id).await.map(|()| StatusCode::NO_CONTENT).map_err(Into::into)
+pub async fn delete_reservation(State(s): State<Steward>, Path(id): Path<String>, Query(o): Query<Occurrence>) -> Answer<StatusCode> {
+    s.delete_reservation(id, o.occurrence).await.map(|()| StatusCode::NO_CONTENT).map_err(Into::into)
 }
 
 pub async fn reservations_ics(State(s): State<Steward>) -> Answer<Response> {
