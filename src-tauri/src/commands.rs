@@ -87,6 +87,12 @@ pub async fn allocate(steward: State<'_, Steward>, request: serde_json::Value) -
     steward.allocate(request).await.map_err(alloc_err)
 }
 
+/// The series behind an id or occurrence id, with its changed occurrences.
+#[tauri::command]
+pub async fn reservation(steward: State<'_, Steward>, id: String) -> Result<Reservation, String> {
+    steward.reservation(id).await.map_err(alloc_err)
+}
+
 /// `occurrence` (RFC 3339): only that occurrence of a repeating series.
 #[tauri::command]
 pub async fn update_reservation(steward: State<'_, Steward>, id: String, occurrence: Option<String>, change: ReservationChange) -> Result<Reservation, String> {

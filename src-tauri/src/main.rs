@@ -54,6 +54,7 @@ fn main() -> Result<()> {
             commands::resources,
             commands::reservations,
             commands::allocate,
+            commands::reservation,
             commands::update_reservation,
             commands::delete_reservation,
             commands::save_reservations_ics,

@@ -85,14 +85,14 @@ fn one_occurrence_moves_across_the_dst_week_and_the_series_and_a_restore_keep_it
     assert_eq!(week(&restored), want);
 
     // All occurrences an hour later (10:00–13:00 local): the exceptions follow their occurrence
-    // (re-keyed to its new start), the moved window stays where it was put.
+    // (re-keyed to its new start), the moved one an hour later too.
     s.update_reservation("daily", &times("2025-03-28T10:00:00+01:00", "2025-03-28T13:00:00+01:00"), now).unwrap();
     assert_eq!(
         week(&s),
         vec![
             row("2025-03-28T09:00:00Z", "2025-03-28T09:00:00Z", "2025-03-28T12:00:00Z"),
             row("2025-03-29T09:00:00Z", "2025-03-29T09:00:00Z", "2025-03-29T12:00:00Z"),
-            row("2025-03-30T08:00:00Z", "2025-03-30T12:00:00Z", "2025-03-30T13:00:00Z"),
+            row("2025-03-30T08:00:00Z", "2025-03-30T13:00:00Z", "2025-03-30T14:00:00Z"),
             row("2025-04-01T08:00:00Z", "2025-04-01T08:00:00Z", "2025-04-01T11:00:00Z"),
         ]
     );

@@ -135,6 +135,15 @@ async fn one_occurrence_of_a_daily_reservation_moves_and_is_cancelled_on_its_own
     let (st, _) = call(&app, "DELETE", "/api/reservations/daily?occurrence=tuesday", None).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
 
+    // The series as stored, its changed occurrences with it.
+    let (st, series) = call(&app, "GET", &format!("/api/reservations/daily@{}", at(25)), None).await;
+    assert_eq!((st, &series["start_time"]), (StatusCode::OK, &json!(at(1))), "{series}");
+    let exceptions: Vec<(&str, bool)> =
+        series["exceptions"].as_array().unwrap().iter().map(|x| (x["start_time"].as_str().unwrap(), x["cancelled"].as_bool().unwrap())).collect();
+    assert_eq!(exceptions, [(at(27).as_str(), false), (at(49).as_str(), true)]);
+    let (st, _) = call(&app, "GET", "/api/reservations/nope", None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
     let (st, ics) = call(&app, "GET", "/api/reservations.ics", None).await;
     assert_eq!(st, StatusCode::OK);
     let ics = ics.as_str().unwrap().to_string();

@@ -212,6 +212,17 @@ impl Steward {
         .await
     }
 
+    /// One reservation as stored (by id or occurrence id): a repeating one as its series, with
+    /// its changed occurrences.
+    pub async fn reservation(&self, id: String) -> Result<Reservation, AllocError> {
+        let shared = self.shared.clone();
+        blocking(move || {
+            let series = id.split('@').next().unwrap_or(&id).to_string();
+            transact(&shared, |sched, _, _| sched.reservation(&series).cloned().ok_or_else(|| AllocError::NotFound(format!("no reservation {series:?}"))))
+        })
+        .await
+    }
+
     /// Moves or resizes a reservation under the same rules as creating one: the whole series,
     /// or only the occurrence the series starts at `occurrence` (RFC 3339).
     pub async fn update_reservation(&self, id: String, occurrence: Option<String>, change: ReservationChange) -> Result<Reservation, AllocError> {

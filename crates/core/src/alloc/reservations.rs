@@ -163,13 +163,14 @@ impl Scheduler {
     }
 
     /// Moves or resizes a reservation (by series id, or an occurrence id `<id>@<start>`): the
-    /// whole series, its changed occurrences following it.
+    /// whole series, its changed occurrences following it (a moved one moves by as much).
     pub fn update_reservation(&mut self, id: &str, change: &ReservationChange, now: i64) -> Result<Reservation, ReservationError> {
         let id = series_id(id);
         let Some(old) = self.resvs.get(&id) else {
             return Err(ReservationError::NotFound(format!("no reservation {id:?}")));
         };
         let old_series = old.series.clone();
+        let (old_start, old_end) = (old.rec.start_time, old.rec.end_time);
         let mut rec = old.rec.clone();
         let mut errors = change_times(change, &mut rec.start_time, &mut rec.end_time);
         if let Some(r) = &rec.recurrence {
@@ -193,15 +194,19 @@ impl Scheduler {
         let exceptions = std::mem::take(&mut rec.exceptions);
         let mut state = self.resolve(rec).map_err(|e| ReservationError::Invalid(vec![FieldError::new("gpus", e)]))?;
         // An occurrence changed on its own stays changed: it is re-keyed to the start the moved
-        // series gives the same occurrence (its moved window, if any, stays where it was put).
+        // series gives the same occurrence, and a moved one shifts by as much as the series (one
+        // the resize would empty falls back to the series' window).
+        let (d_start, d_end) = (state.rec.start_time - old_start, state.rec.end_time - old_end);
         let rekeyed = exceptions
             .into_iter()
             .filter_map(|mut x| {
                 x.occurrence = state.series.nth_start(old_series.original_index(x.occurrence)?)?;
                 if x.cancelled {
                     (x.start_time, x.end_time) = state.series.original_window(x.occurrence)?;
+                } else {
+                    (x.start_time, x.end_time) = (x.start_time + d_start, x.end_time + d_end);
                 }
-                Some(x)
+                (x.cancelled || x.start_time < x.end_time).then_some(x)
             })
             .collect();
         state.set_exceptions(rekeyed);

@@ -66,6 +66,10 @@ pub struct Occurrence {
     occurrence: Option<String>,
 }
 
+pub async fn reservation(State(s): State<Steward>, Path(id): Path<String>) -> Answer<Json<Reservation>> {
+    Ok(Json(s.reservation(id).await?))
+}
+
 pub async fn update_reservation(
     State(s): State<Steward>,
     Path(id): Path<String>,

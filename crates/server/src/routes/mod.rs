@@ -30,7 +30,7 @@ pub fn api() -> Router<Steward> {
         .route("/resources", get(allocation::resources))
         .route("/reservations", get(allocation::reservations))
         .route("/reservations.ics", get(allocation::reservations_ics))
-        .route("/reservations/{id}", axum::routing::patch(allocation::update_reservation).delete(allocation::delete_reservation))
+        .route("/reservations/{id}", get(allocation::reservation).patch(allocation::update_reservation).delete(allocation::delete_reservation))
         .route("/allocations", get(allocation::allocations))
         .route("/allocations/{id}", axum::routing::delete(allocation::cancel_allocation))
         .route("/events", get(allocation::events))
