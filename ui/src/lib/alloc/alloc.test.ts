@@ -38,6 +38,8 @@ const res = (over: Partial<Reservation> = {}): Reservation => ({
   flags: { overlap: false, ignore_running: false },
   recurrence: null,
   occurrence_of: null,
+  occurrence: null,
+  exceptions: [],
   ...over,
 });
 
@@ -79,10 +81,11 @@ describe('calendar rows', () => {
     expect(a.editable).toBe(true);
     expect(b.resourceIds).toEqual(['vm']);
   });
-  it('gives occurrences distinct ids and keeps them out of drag-and-drop', () => {
-    const occ = res({ id: 'r9', occurrence_of: 'r9', recurrence: { freq: 'daily', until: null, tz: 'Europe/Berlin' } });
+  it('gives occurrences distinct ids, kept when one is moved, and lets them be dragged', () => {
+    const occ = res({ id: 'r9@2030-01-02T09:00:00Z', occurrence_of: 'r9', occurrence: '2030-01-02T09:00:00Z', recurrence: { freq: 'daily', until: null, tz: 'Europe/Berlin' } });
     expect(eventId(occ)).toBe('r9@2030-01-02T09:00:00Z');
-    expect(reservationEvents([occ])[0].editable).toBe(false);
+    expect(eventId({ ...occ, start_time: '2030-01-02T14:00:00Z' })).toBe('r9@2030-01-02T09:00:00Z');
+    expect(reservationEvents([occ])[0].editable).toBe(true);
   });
 });
 

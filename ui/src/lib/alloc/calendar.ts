@@ -89,9 +89,10 @@ export function reservationRows(r: Reservation): string[] {
   return r.gpus.length ? [...r.gpus] : [r.node];
 }
 
-/** The event id of a reservation; occurrences of one series get distinct ids. */
+/** The event id of a reservation; occurrences of one series get distinct ids (keyed by the start
+ * the series gives them, so a moved occurrence keeps its id). */
 export function eventId(r: Reservation): string {
-  return r.occurrence_of ? `${r.occurrence_of}@${r.start_time}` : r.id;
+  return r.occurrence_of ? `${r.occurrence_of}@${r.occurrence ?? r.start_time}` : r.id;
 }
 
 export function reservationEvents(list: Reservation[]): CalendarEvent[] {
@@ -103,8 +104,8 @@ export function reservationEvents(list: Reservation[]): CalendarEvent[] {
       end: new Date(r.end_time),
       resourceIds: reservationRows(r),
       title: `${r.name} (${r.owner})${recurring ? ' ↻' : ''}`,
-      // An occurrence belongs to its series: it is changed through the form, not dragged alone.
-      editable: !recurring,
+      // An occurrence is dragged like any event; the view then asks: this one or all of them.
+      editable: true,
       classNames: ['steward-reservation', ...(recurring ? ['recurring'] : []), ...(r.flags.overlap ? ['overlap'] : [])],
       extendedProps: { reservation: r },
     };

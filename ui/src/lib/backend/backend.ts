@@ -31,14 +31,19 @@ export interface Backend {
   reservations(from: string, to: string): Promise<Reservation[]>;
   /** POST /resources/allocate. A refusal is a 200 with `result.success === false`, not a throw. */
   allocate(request: AllocateBody): Promise<AllocateResponse>;
-  /** Move/resize; rejects with the server's reason (409) when the change breaks a rule. */
-  updateReservation(id: string, change: ReservationChange): Promise<Reservation>;
-  deleteReservation(id: string): Promise<void>;
+  /** The series behind an id or occurrence id, as stored (with its changed occurrences). */
+  reservation(id: string): Promise<Reservation>;
+  /** Move/resize; rejects with the server's reason (409) when the change breaks a rule.
+   * `occurrence` (an occurrence's original start): only that occurrence of a repeating series. */
+  updateReservation(id: string, change: ReservationChange, occurrence?: string | null): Promise<Reservation>;
+  /** Deletes a reservation, or with `occurrence` only that occurrence of its series. */
+  deleteReservation(id: string, occurrence?: string | null): Promise<void>;
   allocations(): Promise<Allocation[]>;
   cancelAllocation(id: string): Promise<void>;
   events(kind: string | null, limit: number): Promise<StewardEvent[]>;
-  /** Where the iCalendar export can be downloaded, or null when this backend has no URL for it. */
-  icsUrl(): string | null;
+  /** Saves every reservation as an iCalendar file where the user finds it: a browser download
+   * (answers null), or in the desktop app a file in the Downloads folder (answers its path). */
+  exportReservations(): Promise<string | null>;
 
   // Profiling (issue 5).
   /** POST /resources/profile: bottlenecks, forecasts and suggestions for the node or a module. */

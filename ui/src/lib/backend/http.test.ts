@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { snapshot } from '../fixtures';
-import { HttpBackend, liveUrl } from './http';
+import { HttpBackend, downloadBlob, liveUrl } from './http';
 
 function fakeFetch(responses: Record<string, () => Response>) {
   const calls: { url: string; init?: RequestInit }[] = [];
@@ -73,7 +73,27 @@ describe('HttpBackend', () => {
     expect(await b.events('preemption', 5)).toEqual([]);
     await b.cancelAllocation('a1');
     expect(calls.at(-1)!.init!.method).toBe('DELETE');
-    expect(b.icsUrl()).toBe('http://h:1/api/reservations.ics');
+  });
+  it('names one occurrence of a series by its original start, and reads the series', async () => {
+    const { f, calls } = fakeFetch({
+      '/api/reservations/d?occurrence=2030-04-01T07%3A00%3A00Z': () => Response.json({ id: 'd' }),
+      '/api/reservations/d%402030-04-01T07%3A00%3A00Z': () => Response.json({ id: 'd' }),
+    });
+    const b = new HttpBackend('http://h:1/', f);
+    await b.updateReservation('d', { start_time: 'x' }, '2030-04-01T07:00:00Z');
+    expect(calls.at(-1)!.init!.method).toBe('PATCH');
+    await b.deleteReservation('d', '2030-04-01T07:00:00Z');
+    expect(calls.at(-1)!.init!.method).toBe('DELETE');
+    expect(await b.reservation('d@2030-04-01T07:00:00Z')).toEqual({ id: 'd' });
+  });
+  it('hands the .ics to the browser as a download', async () => {
+    const clicked: { href: string; download: string; inPage: boolean }[] = [];
+    const body = { append: (a: { inPage: boolean }) => (a.inPage = true) } as unknown as HTMLElement;
+    const a = { href: '', download: '', inPage: false, click: () => clicked.push({ href: a.href, download: a.download, inPage: a.inPage }), remove: () => (a.inPage = false) };
+    const doc = { createElement: () => a, body } as unknown as Document;
+    downloadBlob(new Blob(['BEGIN:VCALENDAR'], { type: 'text/calendar' }), 'steward-reservations.ics', doc);
+    expect(clicked).toEqual([{ href: expect.stringMatching(/^blob:/), download: 'steward-reservations.ics', inPage: true }]);
+    expect(a.inPage).toBe(false);
   });
   it('rejects a refused move with the server’s reason, and lists field errors', async () => {
     const { f, calls } = fakeFetch({

@@ -39,6 +39,25 @@ export function liveUrl(base: string): string {
 
 type FetchFn = typeof fetch;
 
+/** `api/reservations/{id}`, with `?occurrence=` when only one occurrence is meant. */
+function reservationPath(id: string, occurrence?: string | null): string {
+  const path = `api/reservations/${encodeURIComponent(id)}`;
+  return occurrence ? `${path}?occurrence=${encodeURIComponent(occurrence)}` : path;
+}
+
+/** Hands `blob` to the browser as a download named `name` (a click on a temporary link). */
+export function downloadBlob(blob: Blob, name: string, doc: Pick<Document, 'createElement' | 'body'> = document): void {
+  const url = URL.createObjectURL(blob);
+  const a = doc.createElement('a');
+  a.href = url;
+  a.download = name;
+  doc.body.append(a);
+  a.click();
+  a.remove();
+  // The download has its own reference once started; give it a moment before letting go.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 export class HttpBackend implements Backend {
   readonly kind = 'http' as const;
   /** `base` is the directory the app is served from (ends with '/'). */
@@ -112,11 +131,14 @@ export class HttpBackend implements Backend {
     // Beside /api, at the path the issue names.
     return this.send('resources/allocate', 'POST', request);
   }
-  updateReservation(id: string, change: ReservationChange): Promise<Reservation> {
-    return this.send(`api/reservations/${encodeURIComponent(id)}`, 'PATCH', change);
+  reservation(id: string): Promise<Reservation> {
+    return this.json(`api/reservations/${encodeURIComponent(id)}`);
   }
-  async deleteReservation(id: string): Promise<void> {
-    await this.request(`api/reservations/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  updateReservation(id: string, change: ReservationChange, occurrence?: string | null): Promise<Reservation> {
+    return this.send(reservationPath(id, occurrence), 'PATCH', change);
+  }
+  async deleteReservation(id: string, occurrence?: string | null): Promise<void> {
+    await this.request(reservationPath(id, occurrence), { method: 'DELETE' });
   }
   allocations(): Promise<Allocation[]> {
     return this.json('api/allocations');
@@ -129,8 +151,10 @@ export class HttpBackend implements Backend {
     if (kind) q.set('kind', kind);
     return this.json(`api/events?${q}`);
   }
-  icsUrl(): string {
-    return this.url('api/reservations.ics');
+  async exportReservations(): Promise<string | null> {
+    const res = await this.request('api/reservations.ics');
+    downloadBlob(new Blob([await res.text()], { type: 'text/calendar' }), 'steward-reservations.ics');
+    return null;
   }
 
   profile(request: ProfileRequest): Promise<ProfileResponse> {

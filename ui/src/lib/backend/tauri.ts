@@ -51,11 +51,14 @@ export class TauriBackend implements Backend {
   allocate(request: AllocateBody): Promise<AllocateResponse> {
     return call('allocate', { request });
   }
-  updateReservation(id: string, change: ReservationChange): Promise<Reservation> {
-    return call('update_reservation', { id, change });
+  reservation(id: string): Promise<Reservation> {
+    return call('reservation', { id });
   }
-  deleteReservation(id: string): Promise<void> {
-    return call('delete_reservation', { id });
+  updateReservation(id: string, change: ReservationChange, occurrence?: string | null): Promise<Reservation> {
+    return call('update_reservation', { id, change, occurrence: occurrence ?? null });
+  }
+  deleteReservation(id: string, occurrence?: string | null): Promise<void> {
+    return call('delete_reservation', { id, occurrence: occurrence ?? null });
   }
   allocations(): Promise<Allocation[]> {
     return call('allocations');
@@ -111,9 +114,9 @@ export class TauriBackend implements Backend {
   async cancelExecution(id: string): Promise<void> {
     await call('cancel_execution', { id });
   }
-  icsUrl(): null {
-    // The desktop shell has no HTTP origin to download from.
-    return null;
+  exportReservations(): Promise<string | null> {
+    // WebKitGTK drops blob downloads (tauri-apps/tauri#2225): the backend writes the file.
+    return call('save_reservations_ics');
   }
   subscribe(onSnapshot: (s: Snapshot) => void, onError: (e: string) => void): () => void {
     let active = true;
