@@ -1,6 +1,9 @@
 // The reservation calendar against the real backend, with the fake libnvidia-ml.so presenting
 // 4 GPUs: drag to create, move to another GPU row, an overlapping reservation refused with its
 // reason (both as a new one and as a move, which snaps back), and a reload that finds it again.
+// Then a daily reservation: one occurrence moved on its own (the "this occurrence / all
+// occurrences" dialog), found moved alone after a reload, and in the .ics export.
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserPage, type Server, checkPrerequisites, closeBrowser, fakeNvmlEnv, openBrowser, startServer, waitFor } from './harness';
@@ -11,6 +14,7 @@ interface Gpu {
 }
 interface Res {
   id: string;
+  occurrence: string | null;
   name: string;
   node: string;
   gpus: string[];
@@ -210,6 +214,69 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
     const row = await point(gpus[3].id, 9);
     expect(Math.abs(b.y + b.height / 2 - row.y)).toBeLessThan(10);
     expect(Math.abs(b.x - row.x)).toBeLessThan(4);
+  });
+
+  it('moves one occurrence of a daily reservation on its own and finds only it moved after a reload', async () => {
+    // Daily 15:00–16:00 from tomorrow on GPU 2, entered in the form.
+    await page.click('[data-testid=new-reservation]');
+    await page.fill('[data-testid=res-name]', 'daily');
+    await page.fill('[data-testid=res-owner]', 'ada');
+    await page.selectOption('[data-testid=res-node]', node);
+    await page.check(`[data-testid=res-gpu-${gpus[2].index}]`);
+    await page.fill('[data-testid=res-start]', local(tomorrowAt(15)));
+    await page.fill('[data-testid=res-end]', local(tomorrowAt(16)));
+    await page.selectOption('[data-testid=res-repeat]', 'daily');
+    await page.click('[data-testid=res-submit]');
+    await shown('daily').waitFor({ timeout: 10_000 });
+
+    // Drag tomorrow's occurrence two hours later on its row; the dialog asks; "this occurrence".
+    const box = (await shown('daily').boundingBox())!;
+    const to = await point(gpus[2].id, 17.5);
+    await drag({ x: box.x + box.width / 2, y: box.y + box.height / 2 }, { x: to.x, y: box.y + box.height / 2 });
+    await page.locator('[data-testid=scope-dialog]').waitFor({ timeout: 5_000 });
+    await page.click('[data-testid=scope-occurrence]');
+    await waitFor('tomorrow’s occurrence at 17:00', async () => {
+      const [r] = (await reservations()).filter((x) => x.name === 'daily');
+      return r && Date.parse(r.start_time) === tomorrowAt(17).getTime();
+    });
+
+    // The series stays: the day after, and the one after that, are still 15:00–16:00.
+    const later = async () => {
+      const from = tomorrowAt(24).toISOString();
+      const to = new Date(tomorrowAt(24).getTime() + 2 * 86_400_000).toISOString();
+      const list: Res[] = await api(`api/reservations?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+      return list.filter((x) => x.name === 'daily').map((x) => [new Date(x.start_time).getHours(), new Date(x.end_time).getHours()]);
+    };
+    expect(await later()).toEqual([
+      [15, 16],
+      [15, 16],
+    ]);
+
+    await page.reload();
+    await showTomorrow();
+    await shown('daily').waitFor({ timeout: 10_000 });
+    expect(Date.parse((await shown('daily').getAttribute('data-start'))!)).toBe(tomorrowAt(17).getTime());
+    expect(Date.parse((await shown('daily').getAttribute('data-end'))!)).toBe(tomorrowAt(18).getTime());
+    // Still the occurrence the series starts tomorrow at 15:00, on its own row.
+    expect(Date.parse((await shown('daily').getAttribute('data-occurrence'))!)).toBe(tomorrowAt(15).getTime());
+    const b = (await shown('daily').boundingBox())!;
+    const row = await point(gpus[2].id, 17);
+    expect(Math.abs(b.y + b.height / 2 - row.y)).toBeLessThan(10);
+    expect(Math.abs(b.x - row.x)).toBeLessThan(4);
+    expect(await later()).toEqual([
+      [15, 16],
+      [15, 16],
+    ]);
+  });
+
+  it('exports the calendar as .ics with the moved occurrence as an override', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.click('[data-testid=ics-export]')]);
+    expect(download.suggestedFilename()).toBe('steward-reservations.ics');
+    const text = readFileSync((await download.path())!, 'utf8');
+    expect(text).toMatch(/^BEGIN:VCALENDAR\r\n/);
+    expect(text).toContain('RRULE:FREQ=DAILY');
+    expect(text).toMatch(/\r\nRECURRENCE-ID;TZID=[^:]+:\d{8}T150000\r\n/);
+    await page.locator('[data-testid=calendar-notice]:has-text("Downloaded")').waitFor({ timeout: 5_000 });
   });
 
   it('shows it in the week view too', async () => {
