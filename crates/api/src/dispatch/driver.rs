@@ -108,7 +108,7 @@ fn step(shared: &Arc<Shared>) {
             if lost && !st.declared_down.contains(&id) {
                 st.declared_down.insert(id.clone());
                 st.seen_up.remove(&id);
-                let ids: Vec<String> = st.with_attempts().filter(|e| e.running_attempts().any(|a| a.node == id)).map(|e| e.id.clone()).collect();
+                let ids: Vec<String> = st.all_with_attempts().filter(|e| e.running_attempts().any(|a| a.node == id)).map(|e| e.id.clone()).collect();
                 for eid in ids {
                     if let Some(e) = st.execs.get_mut(&eid) {
                         actions.extend(e.node_down(&id, &cfg, &mut rel, now));
@@ -127,15 +127,19 @@ fn step(shared: &Arc<Shared>) {
             sched.add_node(n.resources.clone());
         }
         // Executions whose attempts all ended since the last pass leave `started`.
-        let super::State { execs, started, .. } = &mut *st;
-        started.retain(|id| execs.get(id).is_some_and(|e| e.running_attempts().next().is_some()));
+        let full = now.saturating_sub(st.last_full_pass_ms) >= 100;
+        let super::State { execs, started, started_noop, .. } = &mut *st;
+        let busy = |id: &String| execs.get(id).is_some_and(|e| e.running_attempts().next().is_some());
+        started.retain(busy);
+        if full {
+            started_noop.retain(busy);
+        }
         let mut real = views(&nodes, st.with_attempts());
         // No-op work holds no resources, so it takes no slot.
         let mut free: Vec<_> = real.iter().cloned().map(|mut v| {
             v.slots = u32::MAX / 2;
             v
         }).collect();
-        let full = now.saturating_sub(st.last_full_pass_ms) >= 100;
         let running: Vec<String> = if full {
             st.last_full_pass_ms = now;
             st.to_tick.clear();
@@ -143,7 +147,7 @@ fn step(shared: &Arc<Shared>) {
         } else {
             std::mem::take(&mut st.to_tick).into_iter().collect()
         };
-        let super::State { execs, locality, dirty, started, queued, .. } = &mut *st;
+        let super::State { execs, locality, dirty, started, started_noop, queued, .. } = &mut *st;
         let room = |views: &[NodeView]| views.iter().any(|v| v.free() > 0);
         // The oldest queued first, while there is room; then what may start now.
         let mut queue_open = true;
@@ -171,7 +175,10 @@ fn step(shared: &Arc<Shared>) {
                 queued.insert(id.clone());
             }
             if acts.iter().any(|a| matches!(a, Action::Start(_))) {
-                started.insert(id.clone());
+                match e.task.kind {
+                    TaskKind::Process => started.insert(id.clone()),
+                    TaskKind::Noop => started_noop.insert(id.clone()),
+                };
             }
             if !acts.is_empty() {
                 dirty.insert(id);

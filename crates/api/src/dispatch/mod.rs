@@ -71,9 +71,12 @@ pub(crate) struct State {
     /// the others are ticked in a full pass every 100 ms (backoffs, stragglers).
     pub(crate) to_tick: BTreeSet<String>,
     pub(crate) last_full_pass_ms: i64,
-    /// Executions with attempts running (a superset: one is dropped once seen with none). The
-    /// balancer's view and liveness look at these, not at every execution still queued.
+    /// Process executions with attempts running (a superset: one is dropped once seen with
+    /// none). The balancer's view and liveness look at these, not at every execution queued.
     pub(crate) started: BTreeSet<String>,
+    /// The same for no-op executions, kept apart: they take no slot, and thousands may be in
+    /// flight, so only a lost node and the full pass look at them.
+    pub(crate) started_noop: BTreeSet<String>,
     /// Executions waiting for a free slot, oldest first: a pass with room takes from here
     /// instead of looking at every queued one.
     pub(crate) queued: BTreeSet<String>,
@@ -178,7 +181,7 @@ impl State {
             self.active.insert(e.id.clone());
             self.to_tick.insert(e.id.clone());
             if e.running_attempts().next().is_some() {
-                self.started.insert(e.id.clone());
+                self.started_set(e.task.kind).insert(e.id.clone());
             }
         }
         if e.status == ExecStatus::Succeeded && e.task.reuse {
@@ -244,9 +247,21 @@ impl State {
         self.active.iter().filter_map(|id| self.execs.get(id)).filter(|e| e.status == ExecStatus::Running)
     }
 
-    /// Executions that may have attempts running (every one that has is among them).
+    /// Process executions that may have attempts running (every one that has is among them).
     pub(crate) fn with_attempts(&self) -> impl Iterator<Item = &Execution> {
         self.started.iter().filter_map(|id| self.execs.get(id))
+    }
+
+    /// The same, no-op executions included.
+    pub(crate) fn all_with_attempts(&self) -> impl Iterator<Item = &Execution> {
+        self.started.iter().chain(&self.started_noop).filter_map(|id| self.execs.get(id))
+    }
+
+    pub(crate) fn started_set(&mut self, kind: steward_core::dispatch::TaskKind) -> &mut BTreeSet<String> {
+        match kind {
+            steward_core::dispatch::TaskKind::Process => &mut self.started,
+            steward_core::dispatch::TaskKind::Noop => &mut self.started_noop,
+        }
     }
 }
 
