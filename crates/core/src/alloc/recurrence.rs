@@ -110,7 +110,7 @@ impl Series {
         // Moved occurrences count where they are now, wherever the series would have put them.
         for (&original, w) in &self.exceptions {
             let Some((s, e)) = *w else { continue };
-            if s < to && e > from && !r.until_ms.is_some_and(|u| original > u) {
+            if s < to && e > from && r.until_ms.is_none_or(|u| original <= u) {
                 out.push(Occurrence { original, start: s, end: e });
             }
         }
@@ -125,7 +125,7 @@ impl Series {
     /// ignored), or `None` when no occurrence starts there.
     pub fn original_window(&self, original: i64) -> Option<(i64, i64)> {
         let r = self.repeat.as_ref()?;
-        self.original_index(original).and_then(|k| r.nth(k)).filter(|_| !r.until_ms.is_some_and(|u| original > u))
+        self.original_index(original).and_then(|k| r.nth(k)).filter(|_| r.until_ms.is_none_or(|u| original <= u))
     }
 
     /// Which occurrence (0 = the first) the series starts at `original`.
