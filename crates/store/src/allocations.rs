@@ -5,6 +5,8 @@
 //! answered, so after a crash either all of it is there or none, and a retried request id finds
 //! its original answer.
 
+use std::collections::HashMap;
+
 use rusqlite::{OptionalExtension, params};
 use steward_core::alloc::{AllocState, Allocation, Changes, Event, Reservation};
 
@@ -49,8 +51,12 @@ fn state_of(name: &str) -> rusqlite::Result<AllocState> {
     from_json(&format!("\"{name}\""))
 }
 
-/// The columns of `alloc_live`, in their order, after the id.
+/// The columns of `alloc_live` and `alloc_log`, in their order, after the id.
 const LIVE: &str = "state, reason, node, gpus, cores, memory_bytes, start_ms, end_ms, preemption, preemptions";
+
+/// Log rows beyond which a commit first folds the log into `alloc_live` (a rewrite of that
+/// table, so rare enough to cost about a microsecond per logged decision).
+const FOLD_LOG_ROWS: i64 = 1 << 18;
 
 /// Overlays a record's `alloc_live` row (columns `at..`) on its admitted document.
 fn apply_live(a: &mut Allocation, r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<()> {
@@ -70,23 +76,41 @@ fn apply_live(a: &mut Allocation, r: &rusqlite::Row<'_>, at: usize) -> rusqlite:
     Ok(())
 }
 
+/// Each logged allocation's newest row replaces its `alloc_live` row; the log empties.
+fn fold_log(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute_batch(&format!(
+        "INSERT OR REPLACE INTO alloc_live (id, {LIVE})
+             SELECT id, {LIVE} FROM alloc_log WHERE seq IN (SELECT max(seq) FROM alloc_log GROUP BY id);
+         DELETE FROM alloc_log;"
+    ))?;
+    Ok(())
+}
+
 impl Store {
     pub fn load_allocation_state(&self) -> Result<AllocationState, StoreError> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT a.body, {} FROM alloc_allocations a LEFT JOIN alloc_live l ON l.id = a.id",
             LIVE.split(", ").map(|c| format!("l.{c}")).collect::<Vec<_>>().join(", ")
         ))?;
-        let allocations = stmt
+        let mut allocations = stmt
             .query_map([], |r| {
                 let mut a = from_json::<Allocation>(&r.get::<_, String>(0)?)?;
                 apply_live(&mut a, r, 1)?;
                 Ok(a)
             })?
             .collect::<Result<Vec<_>, _>>()?;
+        let index: HashMap<String, usize> = allocations.iter().enumerate().map(|(i, a)| (a.id.clone(), i)).collect();
+        let mut stmt = self.conn.prepare(&format!("SELECT id, {LIVE} FROM alloc_log ORDER BY seq"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            // Every logged id has its document (written in the same or an earlier commit).
+            if let Some(&i) = index.get(&r.get::<_, String>(0)?) {
+                apply_live(&mut allocations[i], r, 1)?;
+            }
+        }
         let mut stmt = self.conn.prepare("SELECT body FROM alloc_reservations ORDER BY id")?;
         let reservations = stmt.query_map([], |r| from_json::<Reservation>(&r.get::<_, String>(0)?))?.collect::<Result<Vec<_>, _>>()?;
         let last: Option<i64> = self.conn.query_row("SELECT max(id) FROM alloc_events", [], |r| r.get(0))?;
-        let mut allocations = allocations;
         // Submission order is the scheduler's tie-break of last resort; keep it stable.
         allocations.sort_by(|a, b| a.submitted_time.cmp(&b.submitted_time).then(a.id.cmp(&b.id)));
         Ok(AllocationState { allocations, reservations, next_event_id: last.unwrap_or(0) + 1 })
@@ -98,20 +122,27 @@ impl Store {
     }
 
     /// Commits a scheduler's changes and the answers of every request they decide, atomically.
-    /// A known allocation changes only its `alloc_live` row; a new one (or one written before
-    /// that table) gets its document too.
+    /// A new allocation gets its document; a known one, a row appended to `alloc_log`.
     pub fn commit_allocation_batch(&mut self, changes: &Changes, answers: &[RequestAnswer<'_>]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
-            let mut update = tx.prepare_cached(
-                "UPDATE alloc_live SET state = ?2, reason = ?3, node = ?4, gpus = ?5, cores = ?6, memory_bytes = ?7,
-                 start_ms = ?8, end_ms = ?9, preemption = ?10, preemptions = ?11 WHERE id = ?1",
-            )?;
-            let mut insert = tx.prepare_cached(&format!("INSERT INTO alloc_live (id, {LIVE}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"))?;
-            let mut put = tx.prepare_cached("INSERT OR REPLACE INTO alloc_allocations (id, state, body) VALUES (?1, ?2, ?3)")?;
+            // Two seeks (max and min together would scan the log).
+            let logged: i64 = tx
+                .prepare_cached("SELECT coalesce((SELECT max(seq) FROM alloc_log) - (SELECT min(seq) FROM alloc_log) + 1, 0)")?
+                .query_row([], |r| r.get(0))?;
+            if logged >= FOLD_LOG_ROWS {
+                fold_log(&tx)?;
+            }
+            let mut known = tx.prepare_cached("SELECT 1 FROM alloc_allocations WHERE id = ?1")?;
+            let mut log = tx.prepare_cached(&format!("INSERT INTO alloc_log (id, {LIVE}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"))?;
+            let mut put = tx.prepare_cached("INSERT INTO alloc_allocations (id, state, body) VALUES (?1, ?2, ?3)")?;
             for a in &changes.allocations {
+                if !known.exists([&a.id])? {
+                    put.execute(params![a.id, state_name(a.state), to_json(a)?])?;
+                    continue;
+                }
                 let preemption = a.preemption.as_ref().map(to_json).transpose()?;
-                let live = params![
+                log.execute(params![
                     a.id,
                     state_name(a.state),
                     a.pending_reason,
@@ -123,11 +154,7 @@ impl Store {
                     a.end_time,
                     preemption,
                     a.preemptions
-                ];
-                if update.execute(live)? == 0 {
-                    put.execute(params![a.id, state_name(a.state), to_json(a)?])?;
-                    insert.execute(live)?;
-                }
+                ])?;
             }
             let mut put = tx.prepare_cached("INSERT OR REPLACE INTO alloc_reservations (id, body) VALUES (?1, ?2)")?;
             for r in &changes.reservations {
@@ -146,6 +173,14 @@ impl Store {
                 put.execute(params![a.request_id, a.time_ms, a.response_json])?;
             }
         }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Folds `alloc_log` into `alloc_live` now (commits do it when the log grows long).
+    pub fn fold_allocation_log(&mut self) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        fold_log(&tx)?;
         tx.commit()?;
         Ok(())
     }
@@ -218,7 +253,7 @@ mod tests {
     }
 
     #[test]
-    fn later_decisions_update_the_live_columns_and_reload_exactly() {
+    fn later_decisions_are_logged_folded_and_reload_exactly() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.db");
         let mut store = Store::open(&path).unwrap();
@@ -249,6 +284,16 @@ mod tests {
         store.commit_allocation_changes(&s.take_changes(), None).unwrap();
         assert_eq!(s.allocation("hi").unwrap().state, AllocState::Finished);
         check(&s, &store);
+        // Folded into alloc_live, then logged again on top.
+        let logged = |store: &Store| store.conn.query_row("SELECT count(*) FROM alloc_log", [], |r| r.get::<_, i64>(0)).unwrap();
+        assert!(logged(&store) > 0);
+        store.fold_allocation_log().unwrap();
+        assert_eq!(logged(&store), 0);
+        check(&s, &store);
+        s.cancel("low", 800_000).unwrap();
+        store.commit_allocation_changes(&s.take_changes(), None).unwrap();
+        assert_eq!(logged(&store), 1);
+        check(&s, &store);
         drop(store);
         // And through a reopened file.
         check(&s, &Store::open(&path).unwrap());
@@ -263,8 +308,9 @@ mod tests {
         let req: AllocationRequest = serde_json::from_str(r#"{"id":"old","owner":"ann","resources":{"gpus":1},"duration_s":60}"#).unwrap();
         s.allocate(req, 1_000).unwrap();
         store.commit_allocation_changes(&s.take_changes(), None).unwrap();
-        // As migration 5 left it: the document alone.
+        // As migration 5 left it: the document alone (a new record is only that anyway).
         store.conn.execute("DELETE FROM alloc_live", []).unwrap();
+        store.conn.execute("DELETE FROM alloc_log", []).unwrap();
         let state = store.load_allocation_state().unwrap();
         assert_eq!(state.allocations, s.allocations());
         let mut s = Scheduler::restore(SchedulerConfig::default(), vec![node()], vec![], state.allocations, state.next_event_id);

@@ -128,6 +128,24 @@ const MIGRATIONS: &[&str] = &[
          preemption   TEXT,             -- JSON PendingPreemption
          preemptions  INTEGER NOT NULL
      ) WITHOUT ROWID;",
+    // 7: decisions appended to a log (the alloc_live columns, newest last) instead of updated
+    // in place: a pass touches rows all over alloc_live, so every commit rewrote most of its
+    // pages; appends write only the new rows. The log is folded into alloc_live from time to
+    // time. A record is its document, then its alloc_live row, then its log rows in order.
+    "CREATE TABLE alloc_log (
+         seq          INTEGER PRIMARY KEY,
+         id           TEXT    NOT NULL,
+         state        TEXT    NOT NULL,
+         reason       TEXT,
+         node         TEXT,
+         gpus         TEXT    NOT NULL,
+         cores        INTEGER NOT NULL,
+         memory_bytes INTEGER NOT NULL,
+         start_ms     INTEGER,
+         end_ms       INTEGER,
+         preemption   TEXT,
+         preemptions  INTEGER NOT NULL
+     );",
 ];
 
 /// The schema version this build writes and understands.
