@@ -12,8 +12,10 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 
 type Job = Box<dyn FnOnce() + Send>;
+/// A job and the cgroup directories the thread runs it in.
+type Queue = mpsc::Sender<(Vec<PathBuf>, Job)>;
 
-pub struct Spawner(Mutex<Option<mpsc::Sender<(Vec<PathBuf>, Job)>>>);
+pub struct Spawner(Mutex<Option<Queue>>);
 
 impl Spawner {
     /// The thread, or a spawner that declines every job (the caller falls back to `pre_exec`).
