@@ -5,7 +5,8 @@ import type { Reading } from "./Reading";
 
 export type Forecast = { "status": "ready", 
 /**
- * `holt_winters_daily` or `holt_damped` (no daily season yet).
+ * `holt_winters_daily` or `holt_damped` (no daily season: too little history, or the
+ * season did not help; `note` says which).
  */
 model: string, 
 /**

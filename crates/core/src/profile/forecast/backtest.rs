@@ -12,7 +12,12 @@ const FIT_SHARE: f64 = 0.4;
 fn choose(y: &[f64], cfg: &ForecastConfig) -> (Params, &'static str, Option<String>) {
     let h = cfg.horizon_steps();
     if y.len() >= cfg.seasonal_steps() {
-        (fit(y, cfg.period_steps(), h), "holt_winters_daily", None)
+        let p = fit(y, cfg.period_steps(), h);
+        if p.period > 0 {
+            (p, "holt_winters_daily", None)
+        } else {
+            (p, "holt_damped", Some("no daily pattern: a daily season did not forecast this history better".into()))
+        }
     } else {
         let note = format!(
             "no daily seasonality yet: it needs {} of history, there is {}",
@@ -178,6 +183,39 @@ mod tests {
         let matched = *backtest(&y, 0, &ForecastConfig { at_most_baseline_misses: true, ..cfg }).value().unwrap();
         assert!(matched.upper_exceeded_pct < q97.upper_exceeded_pct, "{matched:?} vs {q97:?}");
         assert!(matched.upper_slack_pct > q97.upper_slack_pct, "fewer misses cost slack");
+    }
+
+    #[test]
+    fn calibrated_upper_misses_less_than_the_baseline_with_less_slack() {
+        // Tuning seeds (the benchmark checks the held-out ones). Misses are judged per series;
+        // on bursty batch the slack is close, so it is judged over the four series together.
+        let cfg = ForecastConfig { capacity: Some(100.0), at_most_baseline_misses: true, ..ForecastConfig::default() };
+        let runs = [(traces::Family::Diurnal, 1), (traces::Family::StepChanges, 1)]
+            .into_iter()
+            .chain((1..=4).map(|seed| (traces::Family::BurstyBatch, seed)));
+        let mut bursty = (0.0, 0.0);
+        for (family, seed) in runs {
+            let a = *backtest(&family.generate(seed, 8), 0, &cfg).value().unwrap();
+            assert!(a.upper_exceeded_pct <= a.baseline_exceeded_pct, "{family:?} {seed}: {a:?}");
+            if family == traces::Family::BurstyBatch {
+                bursty = (bursty.0 + a.upper_slack_pct, bursty.1 + a.baseline_slack_pct);
+            } else {
+                assert!(a.upper_slack_pct < a.baseline_slack_pct, "{family:?} {seed}: {a:?}");
+            }
+        }
+        assert!(bursty.0 < bursty.1, "{bursty:?}");
+    }
+
+    #[test]
+    fn bursts_at_random_times_get_no_daily_season_and_say_why() {
+        let y = traces::Family::BurstyBatch.generate(1, 3);
+        match forecast(&y, 0, &ForecastConfig::default()) {
+            Forecast::Ready { model, note, .. } => {
+                assert_eq!(model, "holt_damped");
+                assert!(note.unwrap().contains("no daily pattern"));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

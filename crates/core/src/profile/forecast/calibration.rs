@@ -5,8 +5,9 @@
 
 /// Step size: how fast the quantile level follows misses.
 const GAMMA: f64 = 0.005;
-/// Typical errors per unit of `alpha` below 0: one miss there adds `GAMMA × 10` = 0.05 of one.
-const BEYOND_UNIT: f64 = 10.0;
+/// Spans of the errors (largest − median) per unit of `alpha` below 0: one miss there adds
+/// `GAMMA` = 0.005 of a span.
+const BEYOND_UNIT: f64 = 1.0;
 
 #[derive(Debug, Clone, Copy)]
 pub struct AdaptiveLevel {
@@ -36,9 +37,9 @@ impl AdaptiveLevel {
         1.0 - self.alpha.max(0.0)
     }
 
-    /// How far beyond the largest past error the band must reach, in units of the series'
-    /// typical error: misses that the largest error seen did not cover push it out (a rare,
-    /// large error such as a burst starting needs this); 0 while a quantile suffices.
+    /// How far beyond the largest past error the band must reach, in spans of the errors
+    /// (largest − median): misses that the largest error seen did not cover push it out (a
+    /// rare, large error such as a level jumping needs this); 0 while a quantile suffices.
     pub fn beyond(&self) -> f64 {
         (-self.alpha).max(0.0) * BEYOND_UNIT
     }

@@ -3,7 +3,9 @@
 //! the bands (quantiles of the errors of past forecasts at a similar level). The quantile the
 //! p90 band is drawn at is calibrated on the series' own outcomes as they mature
 //! (`calibration`), and so is the upper recommendation when it must miss no more often than the
-//! baseline.
+//! baseline: there each outcome is judged against both at once, so a surprise that catches the
+//! baseline too (a burst higher than any before) does not make ours reach further, and only the
+//! misses the baseline avoided do.
 
 use std::collections::VecDeque;
 
@@ -15,14 +17,10 @@ use super::{ForecastConfig, ForecastPoint};
 
 /// Errors needed before bands are drawn from them.
 pub const MIN_ERRORS: usize = 60;
-/// A calibrated upper recommendation never aims at fewer misses than this: below it the size is
-/// set by the rarest past errors, which is noise.
-const MIN_UPPER_MISS: f64 = 0.005;
-/// It aims at this share of the baseline's misses: calibration lags by the horizon, and the
-/// margin keeps its misses at or under the baseline's rather than around them.
-const BASELINE_MISS_SHARE: f64 = 0.8;
-/// Smoothing of the error scale.
-const SCALE_RATE: f64 = 0.01;
+/// A calibrated upper recommendation aims at this share of the baseline's misses: calibration
+/// lags by the horizon, and the margin keeps its misses at or under the baseline's rather than
+/// around them.
+pub const BASELINE_MISS_SHARE: f64 = 0.8;
 
 /// The forecast made at one origin for `horizon` later.
 #[derive(Debug, Clone, Copy)]
@@ -50,11 +48,6 @@ pub struct Walk<'a> {
     p90: AdaptiveLevel,
     /// The upper recommendation's, with `at_most_baseline_misses` (else `upper_quantile`).
     upper: Option<AdaptiveLevel>,
-    /// Mean absolute error at the horizon (exponentially weighted): the unit of `beyond`.
-    error_scale: f64,
-    /// Matured origins with a baseline recommendation, and how many it fell short on.
-    baseline_scored: usize,
-    baseline_missed: usize,
 }
 
 impl<'a> Walk<'a> {
@@ -74,9 +67,6 @@ impl<'a> Walk<'a> {
             baseline: DecayingHistogram::default(),
             p90: AdaptiveLevel::new(0.1),
             upper: cfg.at_most_baseline_misses.then(|| AdaptiveLevel::new(1.0 - cfg.upper_quantile)),
-            error_scale: 0.0,
-            baseline_scored: 0,
-            baseline_missed: 0,
         }
     }
 
@@ -86,23 +76,25 @@ impl<'a> Walk<'a> {
         self.cfg.capacity.map_or(v, |c| v.min(c))
     }
 
-    /// A calibrated upper recommendation aims to miss less often than the baseline did on this
-    /// series so far; until enough baseline recommendations have matured, `1 − upper_quantile`.
-    fn upper_target(&self) -> f64 {
-        if self.baseline_scored < MIN_ERRORS {
-            return 1.0 - self.cfg.upper_quantile;
-        }
-        let baseline = self.baseline_missed as f64 / self.baseline_scored as f64;
-        (BASELINE_MISS_SHARE * baseline).max(MIN_UPPER_MISS)
-    }
-
-    /// The upper recommendation for `fh` given the errors `e` of forecasts near it.
+    /// The upper recommendation for `fh` given the errors `e` (sorted) of forecasts near it.
     fn upper(&self, fh: f64, e: &[f64]) -> f64 {
         let q = |p: f64| fh + quantile_sorted(e, p).unwrap_or(0.0);
         self.clamp(match &self.upper {
-            Some(level) => q(level.quantile()) + level.beyond() * self.error_scale,
+            // Past the largest error, in spans of these errors (largest − median).
+            Some(level) => q(level.quantile()) + level.beyond() * (q(1.0) - q(0.5)),
             None => q(self.cfg.upper_quantile),
         })
+    }
+
+    /// The share of misses the calibrated upper recommendation aims at for an outcome the
+    /// baseline did or did not miss: `BASELINE_MISS_SHARE` of the baseline's, judged outcome by
+    /// outcome. The baseline's first season is its cold start (its histogram has not seen a
+    /// whole day), not a rate to match: until then, `1 − upper_quantile`.
+    fn upper_target(&self, origin: usize, baseline_missed: Option<bool>) -> f64 {
+        match baseline_missed {
+            Some(missed) if origin >= self.cfg.period_steps() => if missed { BASELINE_MISS_SHARE } else { 0.0 },
+            _ => 1.0 - self.cfg.upper_quantile,
+        }
     }
 
     /// Consume the value at `ts_ms`; returns the forecast for `horizon` later once bands exist.
@@ -113,25 +105,18 @@ impl<'a> Walk<'a> {
             let origin = self.t - (j + 1);
             if j + 1 == h {
                 self.errors_h.push(f[j], y - f[j]);
-                self.error_scale += SCALE_RATE * ((y - f[j]).abs() - self.error_scale);
                 if let Some(o) = issued {
                     self.p90.update(y > o.p90);
+                    let target = self.upper_target(origin, o.baseline.map(|b| y > b));
                     if let Some(level) = &mut self.upper {
+                        level.set_target(target);
                         level.update(y > o.upper);
-                    }
-                    if let Some(b) = o.baseline {
-                        self.baseline_scored += 1;
-                        self.baseline_missed += usize::from(y > b);
                     }
                 }
             }
             if origin >= self.per_step_from {
                 self.errors_k[j].push(f[j], y - f[j]);
             }
-        }
-        let target = self.upper_target();
-        if let Some(level) = &mut self.upper {
-            level.set_target(target);
         }
         self.state.update(y, &self.params);
         self.baseline.add(ts_ms, y);
@@ -161,5 +146,24 @@ impl<'a> Walk<'a> {
                 ForecastPoint { ts_ms: last_ts + (j as i64 + 1) * self.cfg.step_ms, p10: q(0.1), p50: q(0.5), p90: q(p90) }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::forecast::holt_winters::fit;
+
+    #[test]
+    fn the_baselines_first_day_is_not_a_miss_rate_to_match() {
+        let cfg = ForecastConfig { at_most_baseline_misses: true, ..ForecastConfig::default() };
+        let y = vec![1.0; 100];
+        let walk = Walk::new(&cfg, fit(&y, 0, cfg.horizon_steps()), &y, None);
+        let day = cfg.period_steps();
+        let default = 1.0 - cfg.upper_quantile;
+        assert_eq!(walk.upper_target(day - 1, Some(true)), default, "cold start");
+        assert_eq!(walk.upper_target(day, None), default, "no baseline yet");
+        assert_eq!(walk.upper_target(day, Some(true)), BASELINE_MISS_SHARE);
+        assert_eq!(walk.upper_target(day, Some(false)), 0.0);
     }
 }

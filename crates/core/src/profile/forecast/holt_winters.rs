@@ -1,6 +1,9 @@
 //! Additive Holt-Winters with a damped trend: level, trend and one seasonal cycle (a day),
 //! updated once per step. Parameters are fitted by a small grid search that minimizes the
-//! squared error at the forecast horizon itself, since that is the error we are judged on.
+//! absolute error at the forecast horizon itself, since that is the error we are judged on: the
+//! forecast is the median the bands are drawn around, and squared errors would let rare jumps
+//! (a batch job starting) pull it toward a level the series never sits at. The grid includes
+//! "no season": a daily season is kept only when it forecasts the history better.
 
 /// Smoothing parameters; `period == 0` means no seasonal component (Holt's linear method).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,34 +68,35 @@ fn mean(v: &[f64]) -> f64 {
     if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 }
 }
 
-/// Sum of squared `h`-step errors of `p` over `y` (after one cycle of warm-up).
-fn h_step_sse(y: &[f64], p: &Params, h: usize) -> f64 {
+/// Sum of absolute `h`-step errors of `p` over `y`, scored from value `warm` on.
+fn h_step_sae(y: &[f64], p: &Params, h: usize, warm: usize) -> f64 {
     let mut s = State::init(y, p.period);
-    let warm = p.period.max(h);
-    let mut sse = 0.0;
+    let mut sae = 0.0;
     for t in 0..y.len() {
         s.update(y[t], p);
         if t + h < y.len() && t + 1 >= warm {
-            let e = y[t + h] - s.forecast(h, p);
-            sse += e * e;
+            sae += (y[t + h] - s.forecast(h, p)).abs();
         }
     }
-    sse
+    sae
 }
 
-/// The grid's best parameters for `y` at horizon `h`.
+/// The grid's best parameters for `y` at horizon `h`; with `period > 0` the result may still
+/// have no season (`period == 0`) when the season did not help.
 pub fn fit(y: &[f64], period: usize, h: usize) -> Params {
     const ALPHAS: [f64; 6] = [0.02, 0.05, 0.1, 0.2, 0.4, 0.7];
     const BETAS: [f64; 3] = [0.0, 0.01, 0.05];
-    let gammas: &[f64] = if period > 0 { &[0.02, 0.1, 0.3] } else { &[0.0] };
+    // `None`: no season. Every candidate is scored on the same values (after one cycle).
+    let gammas: &[Option<f64>] = if period > 0 { &[None, Some(0.02), Some(0.1), Some(0.3)] } else { &[None] };
+    let warm = period.max(h);
     let mut best = (f64::INFINITY, Params { alpha: 0.2, beta: 0.0, gamma: 0.0, phi: 0.9, period });
     for &alpha in &ALPHAS {
         for &beta in &BETAS {
             for &gamma in gammas {
-                let p = Params { alpha, beta, gamma, phi: 0.9, period };
-                let sse = h_step_sse(y, &p, h);
-                if sse < best.0 {
-                    best = (sse, p);
+                let p = Params { alpha, beta, gamma: gamma.unwrap_or(0.0), phi: 0.9, period: if gamma.is_some() { period } else { 0 } };
+                let sae = h_step_sae(y, &p, h, warm);
+                if sae < best.0 {
+                    best = (sae, p);
                 }
             }
         }
@@ -117,6 +121,25 @@ mod tests {
             let truth = 50.0 + 10.0 * ((y.len() + k - 1) as f64 * std::f64::consts::TAU / m as f64).sin();
             assert!((s.forecast(k, &p) - truth).abs() < 0.5, "k={k}");
         }
+    }
+
+    #[test]
+    fn a_season_is_kept_only_where_the_day_repeats() {
+        let m = 48;
+        let mut rng = crate::profile::traces::Rng::new(5);
+        // Jumps at random times: what happened at this time yesterday says nothing.
+        let mut level = 10.0;
+        let random: Vec<f64> = (0..m * 6)
+            .map(|_| {
+                if rng.uniform() < 0.03 {
+                    level = rng.range(5.0, 60.0);
+                }
+                level + rng.normal()
+            })
+            .collect();
+        assert_eq!(fit(&random, m, 3).period, 0);
+        let daily: Vec<f64> = (0..m * 6).map(|t| 50.0 + 20.0 * (t as f64 * std::f64::consts::TAU / m as f64).sin() + rng.normal()).collect();
+        assert_eq!(fit(&daily, m, 3).period, m);
     }
 
     #[test]

@@ -24,12 +24,14 @@ pub struct ForecastConfig {
     pub horizon_ms: i64,
     pub step_ms: i64,
     pub season_ms: i64,
-    /// How many recent errors the bands are drawn from (a day of steps).
+    /// How many recent errors the bands are drawn from (four days of steps: rare jumps such as
+    /// a job starting or a level changing are seen often enough to size for them).
     pub error_window: usize,
     /// The quantile of errors the upper recommendation covers.
     pub upper_quantile: f64,
-    /// Also exceed the upper recommendation no more often than the VPA-style baseline did on
-    /// this series so far (a size at least as safe as the baseline's, usually with less slack).
+    /// Calibrate the upper recommendation on this series' outcomes so that it is exceeded at most
+    /// [`engine::BASELINE_MISS_SHARE`] as often as the VPA-style baseline's was (a size at least as safe as
+    /// the baseline's, usually with less slack) instead of at `upper_quantile`.
     pub at_most_baseline_misses: bool,
     /// What the resource has (100 for percent, total bytes for memory): no band goes above it.
     pub capacity: Option<f64>,
@@ -37,7 +39,7 @@ pub struct ForecastConfig {
 
 impl Default for ForecastConfig {
     fn default() -> Self {
-        ForecastConfig { horizon_ms: 30 * 60_000, step_ms: 60_000, season_ms: DAY_MS, error_window: 1440, upper_quantile: 0.97, at_most_baseline_misses: false, capacity: None }
+        ForecastConfig { horizon_ms: 30 * 60_000, step_ms: 60_000, season_ms: DAY_MS, error_window: 4 * 1440, upper_quantile: 0.97, at_most_baseline_misses: false, capacity: None }
     }
 }
 
@@ -97,7 +99,8 @@ pub struct Accuracy {
 #[ts(export)]
 pub enum Forecast {
     Ready {
-        /// `holt_winters_daily` or `holt_damped` (no daily season yet).
+        /// `holt_winters_daily` or `holt_damped` (no daily season: too little history, or the
+        /// season did not help; `note` says which).
         model: String,
         /// What the model does not yet account for, and why.
         note: Option<String>,
