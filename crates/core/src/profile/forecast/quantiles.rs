@@ -49,18 +49,16 @@ impl ConditionalErrors {
     pub fn nearest(&self, forecast: f64) -> Vec<f64> {
         let v = &self.by_forecast;
         let k = self.neighbours.min(v.len());
+        // The k nearest of sorted values are a window [lo, lo + k): binary-search its start
+        // (moving right while the value leaving is farther than the one entering; ties stay left).
         let mid = v.partition_point(|x| x.0 < forecast);
-        let (mut lo, mut hi) = (mid, mid);
-        while hi - lo < k {
-            let take_lo = match (lo.checked_sub(1).map(|i| v[i].0), v.get(hi).map(|x| x.0)) {
-                (Some(a), Some(b)) => forecast - a <= b - forecast,
-                (Some(_), None) => true,
-                (None, _) => false,
-            };
-            if take_lo { lo -= 1 } else { hi += 1 }
+        let (mut lo, mut hi) = (mid.saturating_sub(k), mid.min(v.len() - k));
+        while lo < hi {
+            let m = (lo + hi) / 2;
+            if forecast - v[m].0 > v[m + k].0 - forecast { lo = m + 1 } else { hi = m }
         }
-        let mut e: Vec<f64> = v[lo..hi].iter().map(|x| x.1).collect();
-        e.sort_by(f64::total_cmp);
+        let mut e: Vec<f64> = v[lo..lo + k].iter().map(|x| x.1).collect();
+        e.sort_unstable_by(f64::total_cmp);
         e
     }
 }
