@@ -4,6 +4,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use super::fair_share::FairShare;
 use super::model::NodeResources;
@@ -369,7 +370,7 @@ impl Scheduler {
             submitted_time: now,
             preemption: None,
             preemptions: 0,
-            request: req,
+            request: Arc::new(req),
         };
         let idx = self.push_alloc(alloc);
         self.queue.insert(self.queue_key(idx));

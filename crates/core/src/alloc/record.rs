@@ -2,6 +2,7 @@
 //! The calendar, the queue and dispatch all read these; the store persists exactly these.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -68,8 +69,10 @@ pub struct Allocation {
     pub preemption: Option<PendingPreemption>,
     /// How often it has been preempted.
     pub preemptions: u32,
-    /// The request as accepted (id filled in); requeues and shrinks start from it.
-    pub request: AllocationRequest,
+    /// The request as accepted (id filled in); requeues and shrinks start from it. Shared, so
+    /// handing a changed record to the store does not copy it.
+    #[ts(as = "AllocationRequest")]
+    pub request: Arc<AllocationRequest>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

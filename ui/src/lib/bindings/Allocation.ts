@@ -26,6 +26,7 @@ preemption: PendingPreemption | null,
  */
 preemptions: number, 
 /**
- * The request as accepted (id filled in); requeues and shrinks start from it.
+ * The request as accepted (id filled in); requeues and shrinks start from it. Shared, so
+ * handing a changed record to the store does not copy it.
  */
 request: AllocationRequest, };
