@@ -9,7 +9,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::StoreError;
 
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: time series at three resolutions, plus rollup watermarks.
     "CREATE TABLE series (
          id   INTEGER PRIMARY KEY,
@@ -112,9 +112,9 @@ const MIGRATIONS: &[&str] = &[
          added_ms    INTEGER NOT NULL
      ) WITHOUT ROWID;",
     // 6: what a decision changes in an allocation, apart from the document written once at
-    // admission (alloc_allocations.body, whose request never changes): a decision is then a
-    // narrow UPDATE instead of a rewritten document. A record without a row here (written
-    // before this step) is its body alone.
+    // admission (alloc_allocations.body, whose request never changes). Since step 7 decisions
+    // are appended to alloc_log and folded into this table. A record without a row here nor in
+    // the log is its document alone.
     "CREATE TABLE alloc_live (
          id           TEXT PRIMARY KEY,
          state        TEXT    NOT NULL,
@@ -146,6 +146,23 @@ const MIGRATIONS: &[&str] = &[
          preemption   TEXT,
          preemptions  INTEGER NOT NULL
      );",
+    // 8: dispatch_executions as a rowid table. An execution's document (~1 KB) is over what a
+    // WITHOUT ROWID row keeps in its page, so each write spilled into an overflow page of its
+    // own (a 4 KB page per write, freed and reallocated on every rewrite); a rowid table keeps
+    // rows up to ~4 KB in its leaves, appended in creation order and updated in place.
+    "CREATE TABLE dispatch_executions_v8 (
+         id         TEXT PRIMARY KEY,
+         status     TEXT    NOT NULL,
+         task_hash  TEXT    NOT NULL,
+         created_ms INTEGER NOT NULL,
+         body       TEXT    NOT NULL
+     );
+     INSERT INTO dispatch_executions_v8 (id, status, task_hash, created_ms, body)
+         SELECT id, status, task_hash, created_ms, body FROM dispatch_executions ORDER BY created_ms, id;
+     DROP TABLE dispatch_executions;
+     ALTER TABLE dispatch_executions_v8 RENAME TO dispatch_executions;
+     CREATE INDEX dispatch_executions_status ON dispatch_executions (status, created_ms);
+     CREATE INDEX dispatch_executions_hash ON dispatch_executions (task_hash, status);",
 ];
 
 /// The schema version this build writes and understands.
