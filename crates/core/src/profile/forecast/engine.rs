@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 
 use super::calibration::AdaptiveLevel;
 use super::holt_winters::{Params, State};
-use super::quantiles::{ConditionalErrors, quantile_sorted};
+use super::quantiles::{ConditionalErrors, quantile_sorted, quantile_unsorted};
 use super::vpa::DecayingHistogram;
 use super::{ForecastConfig, ForecastPoint};
 
@@ -76,9 +76,9 @@ impl<'a> Walk<'a> {
         self.cfg.capacity.map_or(v, |c| v.min(c))
     }
 
-    /// The upper recommendation for `fh` given the errors `e` (sorted) of forecasts near it.
-    fn upper(&self, fh: f64, e: &[f64]) -> f64 {
-        let q = |p: f64| fh + quantile_sorted(e, p).unwrap_or(0.0);
+    /// The upper recommendation for `fh` given the errors `e` of forecasts near it.
+    fn upper(&self, fh: f64, e: &mut [f64]) -> f64 {
+        let mut q = |p: f64| fh + quantile_unsorted(e, p).unwrap_or(0.0);
         self.clamp(match &self.upper {
             // Past the largest error, in spans of these errors (largest − median).
             Some(level) => q(level.quantile()) + level.beyond() * (q(1.0) - q(0.5)),
@@ -124,9 +124,10 @@ impl<'a> Walk<'a> {
         let f: Vec<f64> = (1..=h).map(|k| self.state.forecast(k, &self.params)).collect();
         let fh = f[h - 1];
         let issued = (self.errors_h.len() >= MIN_ERRORS).then(|| {
-            let e = self.errors_h.nearest(fh);
-            let q = |p: f64| self.clamp(fh + quantile_sorted(&e, p).unwrap_or(0.0));
-            OriginForecast { p50: q(0.5), p90: q(self.p90.quantile()), upper: self.upper(fh, &e), baseline: self.baseline.recommendation() }
+            let mut e = self.errors_h.nearest_unsorted(fh);
+            let mut q = |p: f64| self.clamp(fh + quantile_unsorted(&mut e, p).unwrap_or(0.0));
+            let (p50, p90) = (q(0.5), q(self.p90.quantile()));
+            OriginForecast { p50, p90, upper: self.upper(fh, &mut e), baseline: self.baseline.recommendation() }
         });
         self.pending.push_front((f, issued));
         self.pending.truncate(h);

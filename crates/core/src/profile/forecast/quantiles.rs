@@ -47,6 +47,14 @@ impl ConditionalErrors {
 
     /// The errors of the `neighbours` past forecasts nearest to `forecast`, sorted.
     pub fn nearest(&self, forecast: f64) -> Vec<f64> {
+        let mut e = self.nearest_unsorted(forecast);
+        e.sort_unstable_by(f64::total_cmp);
+        e
+    }
+
+    /// The same errors in no particular order (for `quantile_unsorted`: a few quantiles of
+    /// them cost less than sorting them all).
+    pub fn nearest_unsorted(&self, forecast: f64) -> Vec<f64> {
         let v = &self.by_forecast;
         let k = self.neighbours.min(v.len());
         // The k nearest of sorted values are a window [lo, lo + k): binary-search its start
@@ -57,9 +65,7 @@ impl ConditionalErrors {
             let m = (lo + hi) / 2;
             if forecast - v[m].0 > v[m + k].0 - forecast { lo = m + 1 } else { hi = m }
         }
-        let mut e: Vec<f64> = v[lo..lo + k].iter().map(|x| x.1).collect();
-        e.sort_unstable_by(f64::total_cmp);
-        e
+        v[lo..lo + k].iter().map(|x| x.1).collect()
     }
 }
 
@@ -71,6 +77,19 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
     let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
     Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
+}
+
+/// What `quantile_sorted` gives for the same values sorted, found by selection; reorders them.
+pub fn quantile_unsorted(v: &mut [f64], q: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    let (_, a, above) = v.select_nth_unstable_by(lo, f64::total_cmp);
+    let a = *a;
+    let b = if hi > lo { above.iter().copied().min_by(f64::total_cmp).unwrap_or(a) } else { a };
+    Some(a + (b - a) * (pos - lo as f64))
 }
 
 #[cfg(test)]
@@ -94,6 +113,17 @@ mod tests {
             let kth = d[got.len() - 1];
             let closer = tail.iter().filter(|(f, _)| f.abs_diff(at) < kth).count();
             prop_assert!(closer <= got.len());
+        }
+    }
+
+    proptest! {
+        /// Selection gives the sorted quantile exactly.
+        #[test]
+        fn unsorted_quantile_matches_sorted(mut xs in proptest::collection::vec(-1000i32..1000, 1..300), q in 0.0f64..=1.0) {
+            let mut v: Vec<f64> = xs.drain(..).map(f64::from).collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            prop_assert_eq!(quantile_unsorted(&mut v, q), quantile_sorted(&sorted, q));
         }
     }
 
