@@ -136,6 +136,13 @@ impl Sim {
             let mut views = self.views(now);
             let acts = self.exec.tick(&mut views, &Locality::default(), &self.cfg, &mut placer, now);
             self.apply(acts, now);
+            // An execution that wants no timer starts nothing however long nothing happens.
+            if !self.exec.wants_timer(&self.cfg) {
+                let later = now + 60_000;
+                let mut views = self.views(now);
+                let acts = self.exec.clone().tick(&mut views, &Locality::default(), &self.cfg, &mut placer, later);
+                assert!(acts.is_empty(), "wants no timer yet a later tick acts: {acts:?}");
+            }
             for (i, v) in self.views(now).iter().enumerate() {
                 assert!(v.busy <= self.nodes[i].slots, "node {} runs {} > {} slots", v.name, v.busy, v.slots);
             }

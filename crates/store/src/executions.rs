@@ -14,12 +14,15 @@ fn status_name(s: ExecStatus) -> Result<String, StoreError> {
 }
 
 impl Store {
-    /// Inserts or replaces these executions, in one transaction.
+    /// Inserts or updates these executions, in one transaction. An update rewrites the row in
+    /// place (its task, so its hash and creation time, never change): a replace would delete
+    /// and re-insert it, touching every index.
     pub fn put_executions<'a>(&mut self, executions: impl IntoIterator<Item = &'a Execution>) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
             let mut put = tx.prepare_cached(
-                "INSERT OR REPLACE INTO dispatch_executions (id, status, task_hash, created_ms, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO dispatch_executions (id, status, task_hash, created_ms, body) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body",
             )?;
             for e in executions {
                 put.execute(params![e.id, status_name(e.status)?, task_hash(&e.task), e.created_ms, to_json(e)?])?;
@@ -93,5 +96,32 @@ mod tests {
         let hash = task_hash(&exec("x", 0).task);
         assert_eq!(store.succeeded_execution_with_hash(&hash).unwrap().as_deref(), Some("old"));
         assert_eq!(store.succeeded_execution_with_hash("0").unwrap(), None);
+    }
+
+    #[test]
+    fn executions_written_before_the_rowid_table_are_carried_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.db");
+        {
+            // A database at step 7, when dispatch_executions was a WITHOUT ROWID table.
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            for step in &crate::migrations::MIGRATIONS[..7] {
+                conn.execute_batch(step).unwrap();
+            }
+            conn.execute_batch("PRAGMA user_version = 7").unwrap();
+            let e = exec("e1", 5);
+            conn.execute(
+                "INSERT INTO dispatch_executions (id, status, task_hash, created_ms, body) VALUES (?1, 'running', ?2, 5, ?3)",
+                params![e.id, task_hash(&e.task), to_json(&e).unwrap()],
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(store.load_executions(0).unwrap().iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["e1"]);
+        let mut done = exec("e1", 5);
+        done.status = ExecStatus::Succeeded;
+        store.put_executions([&done]).unwrap();
+        assert_eq!(store.load_executions(0).unwrap().len(), 0, "updated in place, not added");
+        assert_eq!(store.succeeded_execution_with_hash(&task_hash(&done.task)).unwrap().as_deref(), Some("e1"));
     }
 }

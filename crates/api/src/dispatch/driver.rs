@@ -128,12 +128,9 @@ fn step(shared: &Arc<Shared>) {
         }
         // Executions whose attempts all ended since the last pass leave `started`.
         let full = now.saturating_sub(st.last_full_pass_ms) >= 100;
-        let super::State { execs, started, started_noop, .. } = &mut *st;
+        let super::State { execs, started, .. } = &mut *st;
         let busy = |id: &String| execs.get(id).is_some_and(|e| e.running_attempts().next().is_some());
         started.retain(busy);
-        if full {
-            started_noop.retain(busy);
-        }
         let mut real = views(&nodes, st.with_attempts());
         // No-op work holds no resources, so it takes no slot.
         let mut free: Vec<_> = real.iter().cloned().map(|mut v| {
@@ -142,12 +139,13 @@ fn step(shared: &Arc<Shared>) {
         }).collect();
         let running: Vec<String> = if full {
             st.last_full_pass_ms = now;
-            st.to_tick.clear();
-            st.running().map(|e| e.id.clone()).collect()
+            let mut ids = std::mem::take(&mut st.to_tick);
+            ids.extend(st.timed.iter().cloned());
+            ids.into_iter().collect()
         } else {
             std::mem::take(&mut st.to_tick).into_iter().collect()
         };
-        let super::State { execs, locality, dirty, started, started_noop, queued, .. } = &mut *st;
+        let super::State { execs, locality, dirty, started, started_noop, queued, timed, .. } = &mut *st;
         let room = |views: &[NodeView]| views.iter().any(|v| v.free() > 0);
         // The oldest queued first, while there is room; then what may start now.
         let mut queue_open = true;
@@ -158,6 +156,7 @@ fn step(shared: &Arc<Shared>) {
             let Some(id) = next.or_else(|| running.next()) else { break };
             let Some(e) = execs.get_mut(&id) else { continue };
             if e.status != ExecStatus::Running {
+                timed.remove(&id);
                 continue;
             }
             let noop = asks_nothing(e.task.kind, &e.task);
@@ -173,6 +172,11 @@ fn step(shared: &Arc<Shared>) {
             };
             if !noop && !room(&real) && e.partitions.iter().any(|p| p.state == PartState::Pending) {
                 queued.insert(id.clone());
+            }
+            if e.wants_timer(&cfg) {
+                timed.insert(id.clone());
+            } else {
+                timed.remove(&id);
             }
             if acts.iter().any(|a| matches!(a, Action::Start(_))) {
                 match e.task.kind {
@@ -339,6 +343,10 @@ fn finish(shared: &Arc<Shared>, done: Vec<(String, Result<(), String>, Vec<Strin
                 Err(e) => (false, Some(e)),
             };
             let (_, acts) = e.finished(&attempt, ok, output, error, &cfg, &mut rel, now);
+            if e.running_attempts().next().is_none() {
+                let kind = e.task.kind;
+                st.started_set(kind).remove(&eid);
+            }
             actions.extend(acts);
             st.dirty.insert(eid.clone());
             st.to_tick.insert(eid.clone());

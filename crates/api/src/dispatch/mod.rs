@@ -65,17 +65,17 @@ pub(crate) struct Dispatcher {
 #[derive(Default)]
 pub(crate) struct State {
     pub(crate) execs: BTreeMap<String, Execution>,
-    /// Executions not yet ended: every pass looks at these only.
-    pub(crate) active: BTreeSet<String>,
-    /// Executions that may start something now (new, released, lost or failed an attempt);
-    /// the others are ticked in a full pass every 100 ms (backoffs, stragglers).
+    /// Executions that may start something now (new, released, lost or failed an attempt).
     pub(crate) to_tick: BTreeSet<String>,
+    /// Executions time alone may make start something (`Execution::wants_timer`: backoffs,
+    /// stragglers); a full pass every 100 ms ticks these, not every execution in flight.
+    pub(crate) timed: BTreeSet<String>,
     pub(crate) last_full_pass_ms: i64,
     /// Process executions with attempts running (a superset: one is dropped once seen with
     /// none). The balancer's view and liveness look at these, not at every execution queued.
     pub(crate) started: BTreeSet<String>,
     /// The same for no-op executions, kept apart: they take no slot, and thousands may be in
-    /// flight, so only a lost node and the full pass look at them.
+    /// flight, so only a lost node looks at them; each leaves when its attempt ends.
     pub(crate) started_noop: BTreeSet<String>,
     /// Executions waiting for a free slot, oldest first: a pass with room takes from here
     /// instead of looking at every queued one.
@@ -178,7 +178,6 @@ impl State {
         }
         self.by_task.insert(e.task_id.clone(), e.id.clone());
         if !e.status.is_terminal() {
-            self.active.insert(e.id.clone());
             self.to_tick.insert(e.id.clone());
             if e.running_attempts().next().is_some() {
                 self.started_set(e.task.kind).insert(e.id.clone());
@@ -207,7 +206,7 @@ impl State {
         if !e.status.is_terminal() {
             return;
         }
-        self.active.remove(exec_id);
+        self.timed.remove(exec_id);
         if e.status == ExecStatus::Succeeded && e.task.reuse {
             self.by_hash.insert(task_hash(&e.task), e.id.clone());
         }
@@ -220,7 +219,7 @@ impl State {
                 d.finished_ms = Some(now);
                 d.error = Some("a task it depends on failed".into());
                 self.dirty.insert(d.id.clone());
-                self.active.remove(&d.id.clone());
+                self.timed.remove(&d.id.clone());
             }
         }
     }
@@ -240,11 +239,6 @@ impl State {
             ids.push(id);
         }
         ids
-    }
-
-    /// Executions that are running now.
-    pub(crate) fn running(&self) -> impl Iterator<Item = &Execution> {
-        self.active.iter().filter_map(|id| self.execs.get(id)).filter(|e| e.status == ExecStatus::Running)
     }
 
     /// Process executions that may have attempts running (every one that has is among them).

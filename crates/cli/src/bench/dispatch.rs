@@ -108,15 +108,26 @@ fn noop() -> TaskSpec {
     t
 }
 
+const SLICE: usize = 5_000;
+
 /// Submits `tasks` in chunks (one transaction each) and waits for all; tasks per second.
 async fn throughput(s: &Steward, tasks: Vec<TaskSpec>) -> Result<f64> {
     let n = tasks.len();
     let start = Instant::now();
     let mut ids = Vec::with_capacity(n);
+    // Submission rate per slice of 5,000 tasks (the executor admits a chunk per pass, so this
+    // is its pace): per-task cost must not grow with the count.
+    let mut slices = Vec::new();
+    let mut last = start;
     let mut it = tasks.into_iter().peekable();
     while it.peek().is_some() {
         let chunk: Vec<TaskSpec> = it.by_ref().take(500).collect();
         ids.extend(s.distribute_many(chunk).await?.into_iter().map(|r| r.execution_id));
+        if ids.len() % SLICE == 0 && n > SLICE {
+            let now = Instant::now();
+            slices.push(format!("{:.0}", SLICE as f64 / (now - last).as_secs_f64()));
+            last = now;
+        }
     }
     for id in &ids {
         let e = s.wait_execution(id, Duration::from_secs(600)).await?;
@@ -124,7 +135,11 @@ async fn throughput(s: &Steward, tasks: Vec<TaskSpec>) -> Result<f64> {
             bail!("execution {id} ended {:?}: {:?}", e.status, e.error);
         }
     }
-    Ok(n as f64 / start.elapsed().as_secs_f64())
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    if !slices.is_empty() {
+        println!("  ({n} tasks, submitted per {SLICE}: {} tasks/s)", slices.join(", "));
+    }
+    Ok(rate)
 }
 
 async fn round_trips(s: &Steward, n: usize) -> Result<(f64, f64)> {

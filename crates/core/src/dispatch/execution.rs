@@ -401,7 +401,7 @@ impl Execution {
         if self.status != ExecStatus::Running {
             return actions;
         }
-        let done: Vec<i64> = self.partitions.iter().filter_map(|p| p.winner()).filter_map(|a| a.ended_ms.map(|e| e - a.started_ms)).collect();
+        let done = self.done_durations();
         let typical_s = if done.is_empty() { cfg.default_partition_ms } else { median(&done) } as f64 / 1000.0;
         let replicas = self.task.replicas.max(1);
         let limit = cfg.straggler.threshold_ms(&done, self.partitions.len());
@@ -455,6 +455,27 @@ impl Execution {
             }
         }
         actions
+    }
+
+    /// How long each partition's winning attempt ran (ms), for the finished partitions.
+    fn done_durations(&self) -> Vec<i64> {
+        self.partitions.iter().filter_map(|p| p.winner()).filter_map(|a| a.ended_ms.map(|e| e - a.started_ms)).collect()
+    }
+
+    /// Whether time passing alone could make `tick` start something: a partition waits (for
+    /// its retry backoff, or for room), or, with speculation, one runs while enough are done
+    /// for stragglers to be judged. Anything else changes only on an event (an attempt ended,
+    /// a node went down, the task was released), so a timer need not look at the others.
+    pub fn wants_timer(&self, cfg: &DispatchConfig) -> bool {
+        if self.status != ExecStatus::Running {
+            return false;
+        }
+        if self.partitions.iter().any(|p| p.state == PartState::Pending) {
+            return true;
+        }
+        self.task.speculation
+            && self.partitions.iter().any(|p| p.state == PartState::Running && !p.straggler)
+            && cfg.straggler.threshold_ms(&self.done_durations(), self.partitions.len()).is_some()
     }
 
     /// Nodes where an attempt of this task ran (or runs) longer than `limit_ms`.
