@@ -163,23 +163,6 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      ALTER TABLE dispatch_executions_v8 RENAME TO dispatch_executions;
      CREATE INDEX dispatch_executions_status ON dispatch_executions (status, created_ms);
      CREATE INDEX dispatch_executions_hash ON dispatch_executions (task_hash, status);",
-    // 8: dispatch_executions as a rowid table. An execution's document (~1 KB) is over what a
-    // WITHOUT ROWID row keeps in its page, so each write spilled into an overflow page of its
-    // own (a 4 KB page per write, freed and reallocated on every rewrite); a rowid table keeps
-    // rows up to ~4 KB in its leaves, appended in creation order and updated in place.
-    "CREATE TABLE dispatch_executions_v8 (
-         id         TEXT PRIMARY KEY,
-         status     TEXT    NOT NULL,
-         task_hash  TEXT    NOT NULL,
-         created_ms INTEGER NOT NULL,
-         body       TEXT    NOT NULL
-     );
-     INSERT INTO dispatch_executions_v8 (id, status, task_hash, created_ms, body)
-         SELECT id, status, task_hash, created_ms, body FROM dispatch_executions ORDER BY created_ms, id;
-     DROP TABLE dispatch_executions;
-     ALTER TABLE dispatch_executions_v8 RENAME TO dispatch_executions;
-     CREATE INDEX dispatch_executions_status ON dispatch_executions (status, created_ms);
-     CREATE INDEX dispatch_executions_hash ON dispatch_executions (task_hash, status);",
 ];
 
 /// The schema version this build writes and understands.
