@@ -55,7 +55,7 @@ fn state_of(name: &str) -> rusqlite::Result<AllocState> {
 const LIVE: &str = "state, reason, node, gpus, cores, memory_bytes, start_ms, end_ms, preemption, preemptions";
 
 /// Log rows beyond which a commit first folds the log into `alloc_live` (a rewrite of that
-/// table, so rare enough to cost about a microsecond per logged decision).
+/// table, so kept rare).
 const FOLD_LOG_ROWS: i64 = 1 << 18;
 
 /// Overlays a record's `alloc_live` row (columns `at..`) on its admitted document.
