@@ -2,6 +2,7 @@
 //! rlimits. Whichever is used is reported with the task, never assumed.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use steward_proto::agent::ResourceLimits;
 
@@ -29,11 +30,52 @@ pub struct Cgroups {
     v2: Option<PathBuf>,
     /// The v1 hierarchies' roots (`.../memory`, `.../cpu`, `.../pids`) where writable.
     v1: Option<(PathBuf, PathBuf, PathBuf)>,
+    idle: Arc<Idle>,
+}
+
+/// Cgroups a task left empty, with their limits: the next task with the same limits joins one
+/// instead of paying a mkdir, the limit writes and an rmdir per hierarchy.
+#[derive(Debug, Default)]
+struct Idle(Mutex<Vec<(ResourceLimits, Placement)>>);
+
+/// Idle cgroups kept at most (about a slot's worth per limit shape on a big node).
+const MAX_IDLE: usize = 256;
+
+impl Drop for Idle {
+    fn drop(&mut self) {
+        if let Ok(idle) = self.0.get_mut() {
+            idle.iter().for_each(|(_, p)| p.remove());
+        }
+    }
 }
 
 impl Cgroups {
     pub fn detect(root: &Path) -> Cgroups {
-        Cgroups { v2: detect_v2(root), v1: detect_v1(root) }
+        Cgroups { v2: detect_v2(root), v1: detect_v1(root), idle: Arc::default() }
+    }
+
+    /// Done with a task's placement: its cgroups are kept for a later task with the same
+    /// limits when nothing is left in them and they set no memory limit (a v1 memory cgroup
+    /// keeps the page cache it was charged, which would count against the next task);
+    /// removed otherwise.
+    pub fn release(&self, placement: Placement, limits: &ResourceLimits) {
+        if let Placement::Cgroups(_, dirs) = &placement {
+            let empty = dirs.iter().all(|d| std::fs::read(d.join("cgroup.procs")).is_ok_and(|b| b.is_empty()));
+            if empty && limits.memory_bytes == 0 {
+                if let Ok(mut idle) = self.idle.0.lock() {
+                    if idle.len() < MAX_IDLE {
+                        return idle.push((*limits, placement));
+                    }
+                }
+            }
+        }
+        placement.remove();
+    }
+
+    fn reuse(&self, limits: &ResourceLimits) -> Option<Placement> {
+        let mut idle = self.idle.0.lock().ok()?;
+        let i = idle.iter().rposition(|(l, _)| l == limits)?;
+        Some(idle.swap_remove(i).1)
     }
 
     pub fn mechanism(&self) -> Mechanism {
@@ -49,6 +91,11 @@ impl Cgroups {
     /// Creates the task's cgroup(s) with the limits; the pid joins later via [`Placement::join`].
     /// Falls back to rlimits (returned as `Placement::Rlimit`) when a cgroup cannot be made.
     pub fn place(&self, task_id: &str, limits: &ResourceLimits) -> Placement {
+        if limits.memory_bytes == 0 {
+            if let Some(p) = self.reuse(limits) {
+                return p;
+            }
+        }
         let name = sanitize(task_id);
         if let Some(base) = &self.v2 {
             let dir = base.join(&name);
@@ -299,5 +346,44 @@ mod tests {
         assert_eq!(dirs.len(), 3);
         assert_eq!(std::fs::read_to_string(fs.join("memory/steward/all/memory.limit_in_bytes")).unwrap(), "4096");
         assert_eq!(std::fs::read_to_string(fs.join("pids/steward/all/pids.max")).unwrap(), "3");
+    }
+
+    #[test]
+    fn empty_cgroups_without_a_memory_limit_are_reused_for_the_same_limits() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = dir.path().join("sys/fs/cgroup");
+        for h in ["memory", "cpu", "pids"] {
+            std::fs::create_dir_all(fs.join(h).join("steward")).unwrap();
+        }
+        std::fs::write(fs.join("memory/steward/memory.limit_in_bytes"), "").unwrap();
+        std::fs::write(fs.join("cpu/cpu.cfs_quota_us"), "-1").unwrap();
+        let c = Cgroups::detect(dir.path());
+        let one = ResourceLimits { cpu_millis: 1000, ..Default::default() };
+        let dirs = |p: &Placement| match p {
+            Placement::Cgroups(_, d) => d.clone(),
+            Placement::Rlimit => panic!("no cgroup"),
+        };
+        let a = c.place("a", &one);
+        let a_dirs = dirs(&a);
+        // The fixture's cgroup.procs is a plain file: empty once the task's processes are gone.
+        std::fs::write(a_dirs[0].join("cgroup.procs"), "").unwrap();
+        c.release(a, &one);
+        assert!(a_dirs[0].exists(), "kept");
+        assert_eq!(dirs(&c.place("b", &one)), a_dirs, "the same limits join the idle cgroup");
+        let half = ResourceLimits { cpu_millis: 500, ..Default::default() };
+        assert_eq!(dirs(&c.place("c", &half)), [fs.join("cpu/steward/c")], "other limits get their own");
+        // A process left behind (a shell's child) keeps its cgroup out of the pool.
+        let d = c.place("d", &one);
+        let d_dirs = dirs(&d);
+        std::fs::write(d_dirs[0].join("cgroup.procs"), "4242\n").unwrap();
+        c.release(d, &one);
+        assert_eq!(dirs(&c.place("e", &one)), [fs.join("cpu/steward/e")]);
+        // A memory limit is never pooled.
+        let mem = ResourceLimits { memory_bytes: 4096, ..Default::default() };
+        let m = c.place("m", &mem);
+        let m_dirs = dirs(&m);
+        std::fs::write(m_dirs[0].join("cgroup.procs"), "").unwrap();
+        c.release(m, &mem);
+        assert_eq!(dirs(&c.place("n", &mem)), [fs.join("memory/steward/n")]);
     }
 }

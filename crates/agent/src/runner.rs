@@ -23,8 +23,8 @@ pub(crate) async fn run(tasks: Arc<Tasks>, task: Arc<Task>) {
         Ok(child) => supervise(&task, child, placement.as_ref(), &checkpoint).await,
         Err(e) => Outcome { state: TaskState::Failed, exit_code: None, error: format!("cannot start {:?}: {e}", spec.program) },
     };
-    if let Some(p) = &placement {
-        p.remove();
+    if let Some(p) = placement {
+        tasks.cgroups.release(p, spec.limits.as_ref().unwrap_or(&Default::default()));
     }
     task.update(|s| {
         s.state = outcome.state as i32;

@@ -181,3 +181,35 @@ async fn asked_limits_apply_to_the_process() {
     }
     c.cancel_task("limited").await.unwrap();
 }
+
+/// A task that joins the cgroup an earlier task with the same limits left empty is inside
+/// those limits, and so is what its shell starts.
+#[tokio::test]
+async fn a_reused_cgroup_still_holds_its_limits() {
+    let a = start(true).await;
+    let c = AgentClient::connect(&a.addr.to_string(), &a.token, None).await.unwrap();
+    let limits = Some(ResourceLimits { cpu_millis: 500, ..Default::default() });
+    let mut cgroup_of = Vec::new();
+    for id in ["first", "second"] {
+        let mut spec = process(id, "cat /proc/self/cgroup");
+        spec.limits = limits;
+        spec.wait = true;
+        let status = c.run_task(spec).await.unwrap();
+        if !status.limits_mechanism.starts_with("cgroup_v") {
+            return; // No writable cgroups here: nothing is pooled.
+        }
+        let mut w = c.watch_task(id, 0).await.unwrap();
+        let mut lines = Vec::new();
+        while let Some(ev) = w.message().await.unwrap() {
+            lines.extend(ev.lines.into_iter().map(|l| l.text));
+        }
+        // v1: the cpu hierarchy's line; v2: the only one.
+        let line = lines.iter().find(|l| l.split(':').nth(1).is_some_and(|c| c.is_empty() || c.split(',').any(|c| c == "cpu"))).cloned();
+        let path = line.and_then(|l| l.splitn(3, ':').nth(2).map(str::to_string)).unwrap_or_else(|| panic!("{lines:?}"));
+        let dir = if status.limits_mechanism == "cgroup_v1" { format!("/sys/fs/cgroup/cpu{path}") } else { format!("/sys/fs/cgroup{path}") };
+        let quota = std::fs::read_to_string(format!("{dir}/{}", if status.limits_mechanism == "cgroup_v1" { "cpu.cfs_quota_us" } else { "cpu.max" })).unwrap();
+        assert!(quota.starts_with("50000"), "{dir}: {quota}");
+        cgroup_of.push(dir);
+    }
+    assert_eq!(cgroup_of[0], cgroup_of[1], "the second task joined the first one's cgroup");
+}
