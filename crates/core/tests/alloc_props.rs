@@ -28,6 +28,18 @@ enum Op {
     Delete { k: usize },
     Cancel { k: usize },
     Advance { steps: i64 },
+    /// The failure detector's word on a node (0 up, 1 suspect, 2 draining, 3 down), or 4: removed.
+    Health { node: u32, state: u8 },
+}
+
+/// A node that is not up, as the test follows it.
+#[derive(Debug, Clone)]
+struct Unavailable {
+    removed: bool,
+    down_since: Option<i64>,
+    /// What ran there when it became unavailable: nothing else may start there.
+    running: Vec<String>,
+    state: u8,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -40,6 +52,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..8usize).prop_map(|k| Op::Delete { k }),
         2 => (0..64usize).prop_map(|k| Op::Cancel { k }),
         3 => (1..=15i64).prop_map(|steps| Op::Advance { steps }),
+        1 => (0..NODES, prop::sample::select(vec![0u8, 0, 1, 2, 3, 3, 4])).prop_map(|(node, state)| Op::Health { node, state }),
     ]
 }
 
@@ -67,6 +80,9 @@ struct World {
     alloc_ids: Vec<String>,
     /// Preemptions whose preemptor is a share of a GPU.
     share_preemptions: u64,
+    unavailable: HashMap<String, Unavailable>,
+    /// Allocations given up by a node that went down or was removed.
+    given_up: u64,
 }
 
 impl World {
@@ -149,12 +165,59 @@ impl World {
                 self.now += steps * STEP_MS;
                 self.s.tick(self.now);
             }
+            Op::Health { node, state } => {
+                let name = format!("n{node}");
+                let prev = self.unavailable.get(&name).cloned();
+                let was_removed = prev.as_ref().is_some_and(|u| u.removed);
+                if state == 4 {
+                    self.s.remove_node(&name, now);
+                } else {
+                    if was_removed {
+                        // Only a node that joins again (its resources known) comes back.
+                        self.s.put_node(nodes().remove(node as usize), now);
+                    }
+                    self.s.set_node_state(&name, health(state), now);
+                }
+                if state == 0 {
+                    self.unavailable.remove(&name);
+                    return;
+                }
+                let running_now = self.s.allocations().iter().filter(|a| a.state == AllocState::Running && a.node.as_deref() == Some(name.as_str())).map(|a| a.id.clone()).collect();
+                let u = match prev.filter(|p| !p.removed) {
+                    // Still unavailable: what may run there does not grow, and a node still down
+                    // keeps its deadline.
+                    Some(p) => Unavailable {
+                        removed: state == 4,
+                        down_since: if state == 3 && p.state == 3 { p.down_since } else { (state == 3).then_some(now) },
+                        running: p.running,
+                        state,
+                    },
+                    None => Unavailable { removed: state == 4, down_since: (state == 3).then_some(now), running: running_now, state },
+                };
+                self.unavailable.insert(name, u);
+            }
         }
     }
 }
 
+fn health(state: u8) -> steward_core::cluster::NodeState {
+    use steward_core::cluster::NodeState as H;
+    [H::Up, H::Suspect, H::Draining, H::Down][state as usize]
+}
+
 fn check(w: &mut World) -> Result<(), TestCaseError> {
     let events = w.s.take_changes().events;
+    w.given_up += events.iter().filter(|e| (e.kind == "requeued" || e.kind == "lost") && e.details.contains_key("node")).count() as u64;
+    // 5. A node that is not up starts nothing; a removed one, or one down past the grace, runs
+    //    nothing.
+    let grace = SchedulerConfig::default().node_down_grace_ms;
+    for (name, u) in &w.unavailable {
+        for a in w.s.allocations().iter().filter(|a| a.state == AllocState::Running && a.node.as_deref() == Some(name.as_str())) {
+            prop_assert!(u.running.contains(&a.id), "{} started on {name}, which is not up ({u:?})", a.id);
+            prop_assert!(!u.removed, "{} still runs on removed node {name}", a.id);
+            prop_assert!(u.down_since.is_none_or(|t| w.now < t + grace), "{} still runs on {name}, down since {:?}", a.id, u.down_since);
+        }
+    }
     let s = &w.s;
     let now = w.now;
     let node_list = nodes();
@@ -220,6 +283,9 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
         let end = p.request.duration_s.map(|d| now + d as i64 * 1000);
         let windows = s.reservations_between(now, end.unwrap_or(i64::MAX / 4));
         for (ni, n) in node_list.iter().enumerate() {
+            if w.unavailable.contains_key(&n.node) {
+                continue;
+            }
             if shadow.is_some_and(|sh| sh.node == ni as u32 && index[p.id.as_str()] as u32 != sh.alloc && end.is_none_or(|e| e > sh.at)) {
                 continue;
             }
@@ -275,14 +341,16 @@ fn random_sequences_keep_every_invariant() {
     let mut runner = TestRunner::new(Config { cases: 96, source_file: Some(file!()), ..Config::default() });
     let totals = std::cell::RefCell::new(Stats::default());
     let share_preemptions = std::cell::Cell::new(0u64);
+    let given_up = std::cell::Cell::new(0u64);
     runner
         .run(&prop::collection::vec(op(), 1..80), |ops| {
-            let mut w = World { s: Scheduler::new(SchedulerConfig::default(), nodes()), now: 1_750_000_000_000, next: 0, resv_ids: vec![], alloc_ids: vec![], share_preemptions: 0 };
+            let mut w = World { s: Scheduler::new(SchedulerConfig::default(), nodes()), now: 1_750_000_000_000, next: 0, resv_ids: vec![], alloc_ids: vec![], share_preemptions: 0, unavailable: HashMap::new(), given_up: 0 };
             for op in &ops {
                 w.apply(op);
                 check(&mut w)?;
             }
             share_preemptions.set(share_preemptions.get() + w.share_preemptions);
+            given_up.set(given_up.get() + w.given_up);
             let mut t = totals.borrow_mut();
             let st = w.s.stats;
             t.preemptions += st.preemptions;
@@ -295,8 +363,9 @@ fn random_sequences_keep_every_invariant() {
         })
         .unwrap();
     let t = totals.into_inner();
-    eprintln!("cases covered: {t:?}, preemptions by shares: {}", share_preemptions.get());
+    eprintln!("cases covered: {t:?}, preemptions by shares: {}, given up by nodes: {}", share_preemptions.get(), given_up.get());
     assert!(share_preemptions.get() > 0, "no share of a GPU preempted anyone: {t:?}");
+    assert!(given_up.get() > 0, "no node that went down or was removed gave up an allocation");
     assert!(t.preemptions > 0, "no preemption happened: {t:?}");
     assert!(t.refused_overlaps > 0, "no overlapping reservation was refused: {t:?}");
     assert!(t.backfilled > 0, "no backfill happened: {t:?}");

@@ -22,6 +22,8 @@ pub struct SchedulerConfig {
     pub fair_share_half_life_ms: i64,
     /// Two endless repeating reservations are compared over this span.
     pub overlap_horizon_ms: i64,
+    /// A down node's running allocations are given up after this long (it may come back).
+    pub node_down_grace_ms: i64,
 }
 
 impl Default for SchedulerConfig {
@@ -30,6 +32,7 @@ impl Default for SchedulerConfig {
             quotas: BTreeMap::new(),
             fair_share_half_life_ms: 7 * 86_400_000,
             overlap_horizon_ms: 400 * 86_400_000,
+            node_down_grace_ms: 30_000,
         }
     }
 }
@@ -72,6 +75,7 @@ pub struct Shadow {
 pub struct Scheduler {
     pub(super) config: SchedulerConfig,
     pub(super) nodes: Vec<NodeState>,
+    /// Every node ever added (removed ones stay as tombstones: node numbers never change).
     pub(super) node_index: HashMap<String, u32>,
     /// (idle whole GPUs, node): best-fit search without scanning every node.
     pub(super) by_free_gpus: BTreeSet<(u32, u32)>,
@@ -101,6 +105,8 @@ pub struct Scheduler {
     pub(super) ends: BTreeSet<(i64, u32)>,
     /// (grace deadline, victim) of allocations being preempted.
     pub(super) deadlines: BTreeSet<(i64, u32)>,
+    /// (grace deadline, node) of down nodes whose running allocations will be given up.
+    pub(super) down_deadlines: BTreeSet<(i64, u32)>,
     /// Preemptor → number of victims still running out their grace.
     pub(super) awaiting: HashMap<u32, u32>,
     pub(super) resvs: BTreeMap<String, ResvState>,
@@ -158,6 +164,7 @@ impl Scheduler {
             queue: BTreeSet::new(),
             ends: BTreeSet::new(),
             deadlines: BTreeSet::new(),
+            down_deadlines: BTreeSet::new(),
             awaiting: HashMap::new(),
             resvs: BTreeMap::new(),
             owners: HashMap::new(),
@@ -253,8 +260,9 @@ impl Scheduler {
         self.release_epoch += 1;
     }
 
+    /// The nodes in the cluster (removed ones are left out).
     pub fn nodes(&self) -> impl Iterator<Item = &NodeResources> {
-        self.nodes.iter().map(|n| &n.res)
+        self.nodes.iter().filter(|n| !n.removed).map(|n| &n.res)
     }
 
     pub fn allocation(&self, id: &str) -> Option<&Allocation> {
@@ -342,7 +350,7 @@ impl Scheduler {
             if rs.series.overlapping(now, i64::MAX).is_empty() {
                 return Err(self.refusal(format!("reservation {:?} has ended", rs.rec.name), &req));
             }
-        } else if !self.nodes.iter().any(|n| n.could_hold(&ask, &req.constraints)) {
+        } else if !self.nodes.iter().any(|n| !n.removed && n.could_hold(&ask, &req.constraints)) {
             return Err(self.refusal("no node can ever hold this request (capacity or constraints)".into(), &req));
         }
         if let Some(q) = self.config.quotas.get(&req.owner) {
@@ -399,6 +407,7 @@ impl Scheduler {
     /// Advances time: ends what is due, finishes grace periods, evicts what a starting
     /// reservation displaces, then schedules.
     pub fn tick(&mut self, now: i64) {
+        self.expire_down_nodes(now);
         while let Some(&(at, idx)) = self.deadlines.first() {
             if at > now {
                 break;
@@ -808,7 +817,7 @@ impl Scheduler {
             .nodes
             .iter()
             .enumerate()
-            .filter(|(_, n)| req.constraints.node.as_deref().is_none_or(|c| c == n.res.node))
+            .filter(|(_, n)| !n.removed && req.constraints.node.as_deref().is_none_or(|c| c == n.res.node))
             .filter(|(_, n)| n.could_hold(&Ask { gpus: 0, gpu_share: None, cores: 0, mem: 0 }, &req.constraints) || ask.gpus == 0)
             .take(32)
             .map(|(i, n)| self.availability_of(i as u32, n))

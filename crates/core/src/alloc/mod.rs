@@ -8,6 +8,7 @@ mod mig;
 mod from_telemetry;
 pub mod ics;
 mod model;
+mod node_lifecycle;
 mod nodes;
 mod preempt;
 mod record;

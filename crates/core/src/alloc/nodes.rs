@@ -4,6 +4,7 @@
 use super::mig;
 use super::model::{GpuResource, NodeResources};
 use super::request::{AllocationRequest, Constraints};
+use crate::cluster::NodeState as Health;
 
 /// What an allocation holds (or asks for) on one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -35,6 +36,12 @@ pub(crate) struct NodeState {
     pub in_resv_mem: u64,
     /// Reservations on this node (ids).
     pub reservations: Vec<String>,
+    /// What the cluster's failure detector says: only an up node takes new allocations.
+    pub health: Health,
+    /// When its running allocations are given up, while it is down.
+    pub down_deadline: Option<i64>,
+    /// Removed from the cluster: kept as a tombstone so node numbers stay valid.
+    pub removed: bool,
 }
 
 impl NodeState {
@@ -49,8 +56,16 @@ impl NodeState {
             in_resv_cores: 0,
             in_resv_mem: 0,
             reservations: Vec::new(),
+            health: Health::Up,
+            down_deadline: None,
+            removed: false,
             res,
         }
+    }
+
+    /// Whether new allocations may start here (placement, preemption, backfill shadow).
+    pub fn takes_work(&self) -> bool {
+        self.health == Health::Up && !self.removed
     }
 
     pub fn free_whole_gpus(&self) -> u32 {

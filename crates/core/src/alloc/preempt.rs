@@ -79,7 +79,7 @@ impl Scheduler {
         let a = &self.allocs[idx as usize];
         let node = &self.nodes[n as usize];
         let resv_ok = a.reservation.as_ref().is_none_or(|r| self.resvs.get(r).is_some_and(|rs| rs.node == n));
-        resv_ok && !self.shadow_blocks(idx, n, end) && node.could_hold(&self.asks[idx as usize], &a.request.constraints)
+        resv_ok && node.takes_work() && !self.shadow_blocks(idx, n, end) && node.could_hold(&self.asks[idx as usize], &a.request.constraints)
     }
 
     /// The best preemption plan over every node, in the order. Nodes are visited in

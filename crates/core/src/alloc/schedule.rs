@@ -341,7 +341,7 @@ impl Scheduler {
         let resv = a.reservation.as_deref();
         let c = &a.request.constraints;
         let try_node = |n: u32| -> Option<(u32, Vec<usize>)> {
-            if self.shadow_blocks(idx, n, end) || !self.nodes[n as usize].could_hold(&ask, c) {
+            if self.shadow_blocks(idx, n, end) || !self.nodes[n as usize].takes_work() || !self.nodes[n as usize].could_hold(&ask, c) {
                 return None;
             }
             let cap = self.capacity(n, resv, now, end);
@@ -374,7 +374,7 @@ impl Scheduler {
         let (resv, c) = (a.reservation.as_deref(), &a.request.constraints);
         let size_on = |n: u32| -> Option<Ask> {
             let node = &self.nodes[n as usize];
-            if self.shadow_blocks(idx, n, end) || !node.could_hold(&floor, c) {
+            if self.shadow_blocks(idx, n, end) || !node.takes_work() || !node.could_hold(&floor, c) {
                 return None;
             }
             let cap = self.capacity(n, resv, now, end);
@@ -472,7 +472,7 @@ impl Scheduler {
             }
             let node = &self.nodes[n as usize];
             let acc = nodes.entry(n).or_insert_with(|| {
-                if !node.could_hold(&ask, c) || resv.is_some_and(|r| self.resvs.get(r).is_none_or(|rs| rs.node != n)) {
+                if !node.takes_work() || !node.could_hold(&ask, c) || resv.is_some_and(|r| self.resvs.get(r).is_none_or(|rs| rs.node != n)) {
                     return None;
                 }
                 let cap = self.capacity(n, resv, now, end);
@@ -506,7 +506,7 @@ impl Scheduler {
         let mut best: Option<Shadow> = None;
         for (n, node) in self.nodes.iter().enumerate() {
             let n = n as u32;
-            if !node.could_hold(&ask, c) || resv.is_some_and(|r| self.resvs.get(r).is_none_or(|rs| rs.node != n)) {
+            if !node.takes_work() || !node.could_hold(&ask, c) || resv.is_some_and(|r| self.resvs.get(r).is_none_or(|rs| rs.node != n)) {
                 continue;
             }
             let cap = self.capacity(n, resv, now, self.end_if_started(idx, now));

@@ -1,0 +1,252 @@
+//! Nodes coming and going, as Slurm treats them: a node that is not up (suspect, draining,
+//! down) takes no new allocations; a down node's running allocations are given up after a
+//! grace (requeued when their preemption mode allows, else ended as lost), a removed node's at
+//! once; a node that comes back (or reconnects with other GPUs) is allocatable again.
+
+use super::engine::Scheduler;
+use super::model::NodeResources;
+use super::nodes::NodeState;
+use super::record::AllocState;
+use super::request::PreemptionMode;
+use crate::cluster::NodeState as Health;
+
+impl Scheduler {
+    /// Adds a node, or brings a known one up to date: a removed node comes back, and a node
+    /// whose resources changed (GPUs, MIG layout, cores) is rebuilt around what still runs.
+    pub fn put_node(&mut self, res: NodeResources, now: i64) {
+        let Some(&n) = self.node_index.get(&res.node) else {
+            return self.add_node(res);
+        };
+        let node = &mut self.nodes[n as usize];
+        let was_removed = std::mem::replace(&mut node.removed, false);
+        if was_removed {
+            node.health = Health::Up;
+            self.event_on(now, "node", res.node.clone(), format!("node {} joined again", res.node), &[]);
+        }
+        if super::mig::without_instance_slots(self.nodes[n as usize].res.clone()) != res {
+            self.rebuild_node(n, res, now);
+        }
+        self.release_epoch += 1;
+        self.schedule(now);
+    }
+
+    /// Follows the failure detector. Only `Up` takes new work; `Down` starts the grace after
+    /// which its running allocations are given up. Unknown nodes are ignored.
+    pub fn set_node_state(&mut self, node: &str, health: Health, now: i64) {
+        let Some(&n) = self.node_index.get(node) else { return };
+        let st = &mut self.nodes[n as usize];
+        if st.removed || st.health == health {
+            return;
+        }
+        let old = std::mem::replace(&mut st.health, health);
+        if let Some(d) = st.down_deadline.take() {
+            self.down_deadlines.remove(&(d, n));
+        }
+        if health == Health::Down {
+            let at = now + self.config.node_down_grace_ms;
+            self.nodes[n as usize].down_deadline = Some(at);
+            self.down_deadlines.insert((at, n));
+        }
+        let message = format!("node {node} is {} (was {}): {}", health.as_str(), old.as_str(), match health {
+            Health::Up => "allocatable again",
+            Health::Down => "no new allocations; running ones are given up unless it comes back within the grace",
+            _ => "no new allocations; running ones continue",
+        });
+        self.event_on(now, "node", node.to_string(), message, &[("state", health.as_str().into())]);
+        if health == Health::Up {
+            self.release_epoch += 1;
+            self.schedule(now);
+        }
+    }
+
+    /// A node left the cluster: its running allocations are given up now and it takes no work
+    /// until it is put again.
+    pub fn remove_node(&mut self, node: &str, now: i64) {
+        let Some(&n) = self.node_index.get(node) else { return };
+        if self.nodes[n as usize].removed {
+            return;
+        }
+        if let Some(d) = self.nodes[n as usize].down_deadline.take() {
+            self.down_deadlines.remove(&(d, n));
+        }
+        self.nodes[n as usize].removed = true;
+        self.event_on(now, "node", node.to_string(), format!("node {node} was removed from the cluster"), &[]);
+        self.give_up_running(n, now, &format!("node {node} was removed"));
+        self.schedule(now);
+    }
+
+    /// Gives up the running allocations of nodes down past their grace (called by `tick`).
+    pub(super) fn expire_down_nodes(&mut self, now: i64) {
+        while let Some(&(at, n)) = self.down_deadlines.first() {
+            if at > now {
+                break;
+            }
+            self.down_deadlines.pop_first();
+            self.nodes[n as usize].down_deadline = None;
+            let why = format!("node {} is down", self.nodes[n as usize].res.node);
+            self.give_up_running(n, at, &why);
+        }
+    }
+
+    /// Requeues the allocations running on `n` whose preemption mode allows it (a suspended
+    /// one cannot resume on a dead node: it starts again too); the others end as lost.
+    fn give_up_running(&mut self, n: u32, now: i64, why: &str) {
+        let running = self.nodes[n as usize].running.clone();
+        for idx in running {
+            let a = &self.allocs[idx as usize];
+            let (state, reason) = match a.request.preemption.mode {
+                PreemptionMode::Requeue | PreemptionMode::Suspend => (AllocState::Pending, format!("requeued: {why}")),
+                PreemptionMode::Cancel => (AllocState::Cancelled, format!("lost: {why}")),
+            };
+            let kind = if state == AllocState::Pending { "requeued" } else { "lost" };
+            self.event(now, kind, idx, reason.clone(), &[("node", self.nodes[n as usize].res.node.clone())]);
+            self.release(idx, now, state, reason);
+        }
+    }
+
+    /// Replaces a node's resources: what runs there keeps its GPUs when they all still exist
+    /// (by id), else it is requeued; reservations keep the GPUs that still exist.
+    fn rebuild_node(&mut self, n: u32, res: NodeResources, now: i64) {
+        let name = res.node.clone();
+        let fresh = NodeState::new(res);
+        for i in self.nodes[n as usize].running.clone() {
+            if !self.allocs[i as usize].gpus.iter().all(|g| fresh.res.gpu_slot(g).is_some()) {
+                let why = format!("requeued: its GPUs on node {name} changed");
+                self.event(now, "requeued", i, why.clone(), &[("node", name.clone())]);
+                self.release(i, now, AllocState::Pending, why);
+            }
+        }
+        let kept = self.nodes[n as usize].running.clone();
+        for &i in &kept {
+            self.vacate(i, now);
+        }
+        let old = std::mem::replace(&mut self.nodes[n as usize], fresh);
+        self.by_free_gpus.remove(&(old.free_whole_gpus(), n));
+        let node = &mut self.nodes[n as usize];
+        (node.health, node.down_deadline, node.reservations) = (old.health, old.down_deadline, old.reservations);
+        self.by_free_gpus.insert((node.free_whole_gpus(), n));
+        for id in node.reservations.clone() {
+            let slots = self.resvs[&id].rec.gpus.iter().filter_map(|g| self.nodes[n as usize].res.gpu_slot(g)).collect();
+            self.resvs.get_mut(&id).expect("listed on its node").gpu_slots = slots;
+        }
+        for i in kept {
+            let slots: Vec<usize> = self.allocs[i as usize].gpus.iter().filter_map(|g| self.nodes[n as usize].res.gpu_slot(g)).collect();
+            self.occupy(i, n, &slots);
+        }
+        self.event_on(now, "node", name.clone(), format!("node {name} reconnected with changed resources"), &[]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::alloc::*;
+    use crate::cluster::NodeState as Health;
+
+    const GIB: u64 = 1 << 30;
+
+    fn node(name: &str, gpus: u32) -> NodeResources {
+        let gpus = (0..gpus).map(|i| GpuResource { id: NodeResources::gpu_id(name, i), index: i, name: "GPU".into(), memory_bytes: 80 * GIB, mig: vec![] });
+        NodeResources { node: name.into(), cores: 16, memory_bytes: 64 * GIB, labels: Default::default(), gpus: gpus.collect(), accelerators: vec![] }
+    }
+
+    fn req(id: &str, gpus: u32, mode: PreemptionMode) -> AllocationRequest {
+        AllocationRequest {
+            id: Some(id.into()),
+            owner: "o".into(),
+            resources: ResourceAsk { gpus, gpu_memory_bytes: None, cores: 1, memory_bytes: GIB, min: None },
+            priority: None,
+            qos: Qos::Burstable,
+            duration_s: None,
+            constraints: Default::default(),
+            reservation: None,
+            preemption: PreemptionPolicy { mode, grace_s: 0 },
+            queue: true,
+        }
+    }
+
+    fn on(s: &Scheduler, id: &str) -> (AllocState, Option<String>) {
+        let a = s.allocation(id).unwrap();
+        (a.state, a.node.clone())
+    }
+
+    #[test]
+    fn a_node_that_is_not_up_takes_no_new_allocations_and_takes_them_again_once_up() {
+        let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("a", 1)]);
+        for (k, h) in [Health::Suspect, Health::Draining, Health::Down].into_iter().enumerate() {
+            s.set_node_state("a", h, 0);
+            let id = format!("r{k}");
+            assert_eq!(s.allocate(req(&id, 1, PreemptionMode::Requeue), 1).unwrap().state, AllocState::Pending, "{h:?}");
+            if k > 0 {
+                s.cancel(&id, 1);
+            }
+        }
+        // Up again: the one left waiting starts.
+        s.set_node_state("a", Health::Up, 2);
+        assert_eq!(on(&s, "r0"), (AllocState::Running, Some("a".into())));
+    }
+
+    #[test]
+    fn a_down_node_gives_up_its_allocations_after_the_grace_unless_it_comes_back() {
+        let grace = SchedulerConfig::default().node_down_grace_ms;
+        let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("a", 2), node("b", 2)]);
+        s.allocate(req("keep", 1, PreemptionMode::Requeue), 0).unwrap();
+        s.allocate(req("gone", 1, PreemptionMode::Cancel), 0).unwrap();
+        assert_eq!((on(&s, "keep"), on(&s, "gone")), ((AllocState::Running, Some("a".into())), (AllocState::Running, Some("a".into()))));
+        // Back within the grace: nothing happens to what runs there.
+        s.set_node_state("a", Health::Down, 10);
+        s.set_node_state("a", Health::Up, 20);
+        s.tick(grace + 100);
+        assert_eq!(on(&s, "keep").0, AllocState::Running);
+        s.take_changes();
+        s.set_node_state("a", Health::Down, 1000);
+        s.tick(1000 + grace - 1);
+        assert_eq!(on(&s, "keep").0, AllocState::Running, "still within the grace");
+        s.tick(1000 + grace);
+        // Requeued, and restarted on the node still up; the cancel-mode one is lost.
+        assert_eq!(on(&s, "keep"), (AllocState::Running, Some("b".into())));
+        let gone = s.allocation("gone").unwrap();
+        assert_eq!((gone.state, gone.pending_reason.as_deref()), (AllocState::Cancelled, Some("lost: node a is down")));
+        let events = s.take_changes().events;
+        let requeued = events.iter().find(|e| e.kind == "requeued" && e.subject == "keep").unwrap();
+        assert_eq!(requeued.message, "requeued: node a is down");
+        assert!(events.iter().any(|e| e.kind == "lost" && e.subject == "gone"));
+    }
+
+    #[test]
+    fn a_removed_node_leaves_at_once_and_may_join_again() {
+        let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("a", 1)]);
+        s.allocate(req("x", 1, PreemptionMode::Requeue), 0).unwrap();
+        s.remove_node("a", 5);
+        assert_eq!(on(&s, "x"), (AllocState::Pending, None));
+        let events = s.take_changes().events;
+        assert!(events.iter().any(|e| e.kind == "requeued" && e.subject == "x" && e.message == "requeued: node a was removed"));
+        assert_eq!(s.nodes().count(), 0);
+        assert!(s.allocate(req("y", 1, PreemptionMode::Requeue), 6).is_err(), "no node can ever hold it");
+        s.put_node(node("a", 1), 7);
+        assert_eq!(on(&s, "x"), (AllocState::Running, Some("a".into())));
+    }
+
+    #[test]
+    fn a_node_that_reconnects_with_other_gpus_keeps_what_still_exists() {
+        let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("a", 2)]);
+        s.allocate(req("g0", 1, PreemptionMode::Requeue), 0).unwrap();
+        s.allocate(req("g1", 1, PreemptionMode::Requeue), 0).unwrap();
+        let g1 = s.allocation("g1").unwrap().gpus.clone();
+        assert_eq!(g1, vec![NodeResources::gpu_id("a", 1)]);
+        // GPU 1 went away; GPU 0 stays and a bigger node shows up under the same name.
+        let mut changed = node("a", 1);
+        changed.cores = 32;
+        s.put_node(changed.clone(), 10);
+        assert_eq!(on(&s, "g0").0, AllocState::Running);
+        assert_eq!(on(&s, "g1"), (AllocState::Pending, None));
+        let events = s.take_changes().events;
+        assert!(events.iter().any(|e| e.kind == "requeued" && e.subject == "g1" && e.message == "requeued: its GPUs on node a changed"));
+        assert_eq!(s.nodes().next().unwrap().cores, 32);
+        // The same resources again change nothing.
+        s.put_node(changed, 11);
+        assert!(s.take_changes().allocations.is_empty());
+        // Growing back to two GPUs lets the requeued one start.
+        s.put_node(node("a", 2), 12);
+        assert_eq!(on(&s, "g1").0, AllocState::Running);
+    }
+}
