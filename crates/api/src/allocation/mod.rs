@@ -15,6 +15,7 @@ use steward_core::alloc::time::{format_rfc3339, parse_rfc3339};
 use steward_core::alloc::{
     Allocation, Event, FieldError, NodeResources, Reservation, ReservationChange, ReservationError, Scheduler, SchedulerConfig, ics, without_instance_slots,
 };
+use steward_core::cluster::NodeState;
 use steward_store::{RequestAnswer, Store};
 
 pub use body::{AllocateResponse, AllocateResult, AllocationType, GrantedResources};
@@ -64,15 +65,28 @@ impl Allocations {
     }
 }
 
-/// Adds the cluster's nodes whose resources became known since the last sync: remote nodes
-/// are allocated like the local one (calendar rows, reservations, allocations, placement).
-fn sync_nodes(shared: &Shared, sched: &mut Scheduler) {
+/// Brings the scheduler's remote nodes in line with the cluster when it changed: nodes whose
+/// resources are known join (or are updated, when they reconnect with other GPUs) and are
+/// allocated like the local one; each follows its state (only an up node takes new work, a
+/// down one's allocations are given up after a grace); removed nodes leave.
+fn sync_nodes(shared: &Shared, sched: &mut Scheduler, now: i64) {
     let a = &shared.allocations;
     let epoch = shared.cluster.resources_epoch();
-    if a.cluster_epoch.swap(epoch, Ordering::AcqRel) != epoch {
-        for n in shared.cluster.node_resources() {
-            sched.add_node(n);
+    if a.cluster_epoch.swap(epoch, Ordering::AcqRel) == epoch {
+        return;
+    }
+    let cluster = shared.cluster.node_states();
+    for (id, state, res) in &cluster {
+        // Resources are read again only from an up node (a reconnect), never from a failing one.
+        if let Some(res) = res.clone().filter(|_| *state == NodeState::Up) {
+            sched.put_node(res, now);
         }
+        sched.set_node_state(id, *state, now);
+    }
+    // The first node is this machine; every other one is a cluster node.
+    let gone: Vec<String> = sched.nodes().skip(1).map(|n| n.node.clone()).filter(|n| !cluster.iter().any(|(id, ..)| id == n)).collect();
+    for n in gone {
+        sched.remove_node(&n, now);
     }
 }
 
@@ -104,8 +118,8 @@ fn transact<T>(shared: &Shared, op: impl FnOnce(&mut Scheduler, &mut Store, i64)
     let a = &shared.allocations;
     let mut sched = a.scheduler.lock().map_err(|_| ApiError::Internal("scheduler lock poisoned".into()))?;
     let mut store = shared.lock_store()?;
-    sync_nodes(shared, &mut sched);
     let now = now_ms();
+    sync_nodes(shared, &mut sched, now);
     sched.tick(now);
     let result = op(&mut sched, &mut store, now);
     let rest = sched.take_changes();
@@ -116,6 +130,8 @@ fn transact<T>(shared: &Shared, op: impl FnOnce(&mut Scheduler, &mut Store, i64)
     if committed.is_err() || matches!(result, Err(AllocError::Api(_))) {
         let nodes: Vec<NodeResources> = sched.nodes().cloned().collect();
         *sched = restore(&store, &nodes, &a.config)?;
+        // The reloaded nodes are all up: their states are read again at the next sync.
+        a.cluster_epoch.store(u64::MAX, Ordering::Release);
     }
     committed?;
     result
@@ -154,7 +170,7 @@ impl Steward {
     /// reservation calendar.
     pub fn resources(&self) -> Vec<NodeResources> {
         let mut sched = self.shared.allocations.scheduler.lock().unwrap_or_else(|e| e.into_inner());
-        sync_nodes(&self.shared, &mut sched);
+        sync_nodes(&self.shared, &mut sched, now_ms());
         // MIG instances show under their GPU (`GpuResource::mig`), not as GPUs of their own.
         sched.nodes().cloned().map(without_instance_slots).collect()
     }

@@ -116,8 +116,8 @@ impl Cluster {
         self.inner.lock().values().map(|n| (n.view(now_ms), n.client(), n.resources())).collect()
     }
 
-    /// Bumped whenever a node's allocatable resources become known: the allocation engine
-    /// looks at the nodes again only then.
+    /// Bumped whenever a node's allocatable resources become known, its state changes or it is
+    /// removed: the allocation engine looks at the nodes again only then.
     pub(crate) fn resources_epoch(&self) -> u64 {
         self.inner.resources_epoch.load(Ordering::Acquire)
     }
@@ -133,9 +133,9 @@ impl Cluster {
         self.inner.history.set_interval(ms);
     }
 
-    /// Every node whose allocatable resources are known.
-    pub(crate) fn node_resources(&self) -> Vec<NodeResources> {
-        self.inner.lock().values().filter_map(|n| n.resources()).collect()
+    /// Every node: its id, state, and allocatable resources once known.
+    pub(crate) fn node_states(&self) -> Vec<(String, NodeState, Option<NodeResources>)> {
+        self.inner.lock().values().map(|n| (n.id(), n.state(), n.resources())).collect()
     }
 }
 
@@ -157,6 +157,7 @@ impl Inner {
     }
 
     pub(crate) fn publish(&self, change: NodeChange) {
+        self.resources_changed();
         let _ = self.changes.send(change);
     }
 }

@@ -127,6 +127,10 @@ impl Node {
         }
     }
 
+    pub(crate) fn state(&self) -> NodeState {
+        self.live().state
+    }
+
     pub(crate) fn view(&self, now_ms: i64) -> NodeView {
         let record = self.record();
         let l = self.live();

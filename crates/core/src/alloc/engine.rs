@@ -107,6 +107,8 @@ pub struct Scheduler {
     pub(super) deadlines: BTreeSet<(i64, u32)>,
     /// (grace deadline, node) of down nodes whose running allocations will be given up.
     pub(super) down_deadlines: BTreeSet<(i64, u32)>,
+    /// Stand-in nodes (see `restore`) whose down grace starts at the next tick.
+    pub(super) stand_ins_unarmed: Vec<u32>,
     /// Preemptor → number of victims still running out their grace.
     pub(super) awaiting: HashMap<u32, u32>,
     pub(super) resvs: BTreeMap<String, ResvState>,
@@ -165,6 +167,7 @@ impl Scheduler {
             ends: BTreeSet::new(),
             deadlines: BTreeSet::new(),
             down_deadlines: BTreeSet::new(),
+            stand_ins_unarmed: Vec::new(),
             awaiting: HashMap::new(),
             resvs: BTreeMap::new(),
             owners: HashMap::new(),
@@ -195,7 +198,9 @@ impl Scheduler {
     }
 
     /// Rebuilds the scheduler from persisted records (after a restart). Records are trusted:
-    /// they were written by a scheduler that kept the invariants.
+    /// they were written by a scheduler that kept the invariants. What runs on a node not in
+    /// `nodes` (a remote node that has not reconnected yet) stays as it is, on a stand-in node,
+    /// until the node joins or the down grace passes.
     pub fn restore(
         config: SchedulerConfig,
         nodes: Vec<NodeResources>,
@@ -205,6 +210,9 @@ impl Scheduler {
     ) -> Scheduler {
         let mut s = Scheduler::new(config, nodes);
         s.next_event_id = next_event_id.max(1);
+        for res in super::node_lifecycle::stand_ins(&s.node_index, &allocations) {
+            s.add_stand_in(res);
+        }
         for r in reservations {
             if let Some(state) = ResvState::build(&s, r) {
                 s.insert_resv(state);
@@ -262,7 +270,7 @@ impl Scheduler {
 
     /// The nodes in the cluster (removed ones are left out).
     pub fn nodes(&self) -> impl Iterator<Item = &NodeResources> {
-        self.nodes.iter().filter(|n| !n.removed).map(|n| &n.res)
+        self.nodes.iter().filter(|n| n.listed()).map(|n| &n.res)
     }
 
     pub fn allocation(&self, id: &str) -> Option<&Allocation> {
@@ -350,7 +358,7 @@ impl Scheduler {
             if rs.series.overlapping(now, i64::MAX).is_empty() {
                 return Err(self.refusal(format!("reservation {:?} has ended", rs.rec.name), &req));
             }
-        } else if !self.nodes.iter().any(|n| !n.removed && n.could_hold(&ask, &req.constraints)) {
+        } else if !self.nodes.iter().any(|n| n.listed() && n.could_hold(&ask, &req.constraints)) {
             return Err(self.refusal("no node can ever hold this request (capacity or constraints)".into(), &req));
         }
         if let Some(q) = self.config.quotas.get(&req.owner) {
@@ -817,7 +825,7 @@ impl Scheduler {
             .nodes
             .iter()
             .enumerate()
-            .filter(|(_, n)| !n.removed && req.constraints.node.as_deref().is_none_or(|c| c == n.res.node))
+            .filter(|(_, n)| n.listed() && req.constraints.node.as_deref().is_none_or(|c| c == n.res.node))
             .filter(|(_, n)| n.could_hold(&Ask { gpus: 0, gpu_share: None, cores: 0, mem: 0 }, &req.constraints) || ask.gpus == 0)
             .take(32)
             .map(|(i, n)| self.availability_of(i as u32, n))

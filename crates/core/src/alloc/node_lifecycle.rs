@@ -3,10 +3,12 @@
 //! grace (requeued when their preemption mode allows, else ended as lost), a removed node's at
 //! once; a node that comes back (or reconnects with other GPUs) is allocatable again.
 
+use std::collections::{BTreeMap, HashMap};
+
 use super::engine::Scheduler;
-use super::model::NodeResources;
+use super::model::{GpuResource, NodeResources};
 use super::nodes::NodeState;
-use super::record::AllocState;
+use super::record::{AllocState, Allocation};
 use super::request::PreemptionMode;
 use crate::cluster::NodeState as Health;
 
@@ -18,16 +20,33 @@ impl Scheduler {
             return self.add_node(res);
         };
         let node = &mut self.nodes[n as usize];
-        let was_removed = std::mem::replace(&mut node.removed, false);
-        if was_removed {
-            node.health = Health::Up;
+        let rejoined = node.removed || node.stand_in;
+        if rejoined {
+            (node.removed, node.stand_in, node.health) = (false, false, Health::Up);
+            if let Some(d) = node.down_deadline.take() {
+                self.down_deadlines.remove(&(d, n));
+            }
             self.event_on(now, "node", res.node.clone(), format!("node {} joined again", res.node), &[]);
         }
-        if super::mig::without_instance_slots(self.nodes[n as usize].res.clone()) != res {
+        let changed = super::mig::without_instance_slots(self.nodes[n as usize].res.clone()) != res;
+        if changed {
             self.rebuild_node(n, res, now);
         }
-        self.release_epoch += 1;
-        self.schedule(now);
+        if rejoined || changed {
+            self.release_epoch += 1;
+            self.schedule(now);
+        }
+    }
+
+    /// A stand-in for a node that ran allocations before a restart and has not joined yet:
+    /// down, so its allocations stay as they were until it joins or the down grace (counted
+    /// from the first tick) passes.
+    pub(super) fn add_stand_in(&mut self, res: NodeResources) {
+        let n = self.nodes.len() as u32;
+        self.add_node(res);
+        let node = &mut self.nodes[n as usize];
+        (node.stand_in, node.health) = (true, Health::Down);
+        self.stand_ins_unarmed.push(n);
     }
 
     /// Follows the failure detector. Only `Up` takes new work; `Down` starts the grace after
@@ -35,7 +54,7 @@ impl Scheduler {
     pub fn set_node_state(&mut self, node: &str, health: Health, now: i64) {
         let Some(&n) = self.node_index.get(node) else { return };
         let st = &mut self.nodes[n as usize];
-        if st.removed || st.health == health {
+        if !st.listed() || st.health == health {
             return;
         }
         let old = std::mem::replace(&mut st.health, health);
@@ -77,13 +96,24 @@ impl Scheduler {
 
     /// Gives up the running allocations of nodes down past their grace (called by `tick`).
     pub(super) fn expire_down_nodes(&mut self, now: i64) {
+        for n in std::mem::take(&mut self.stand_ins_unarmed) {
+            if self.nodes[n as usize].stand_in && self.nodes[n as usize].down_deadline.is_none() {
+                let at = now + self.config.node_down_grace_ms;
+                self.nodes[n as usize].down_deadline = Some(at);
+                self.down_deadlines.insert((at, n));
+            }
+        }
         while let Some(&(at, n)) = self.down_deadlines.first() {
             if at > now {
                 break;
             }
             self.down_deadlines.pop_first();
             self.nodes[n as usize].down_deadline = None;
-            let why = format!("node {} is down", self.nodes[n as usize].res.node);
+            let node = &self.nodes[n as usize];
+            let why = match node.stand_in {
+                true => format!("node {} did not rejoin after a restart", node.res.node),
+                false => format!("node {} is down", node.res.node),
+            };
             self.give_up_running(n, at, &why);
         }
     }
@@ -135,6 +165,36 @@ impl Scheduler {
         }
         self.event_on(now, "node", name.clone(), format!("node {name} reconnected with changed resources"), &[]);
     }
+}
+
+/// The nodes running records name that are not among `known` (remote nodes before they
+/// reconnect), shaped to hold exactly those records: the GPUs they name, with the memory their
+/// shares use, and their cores and memory.
+pub(super) fn stand_ins(known: &HashMap<String, u32>, allocations: &[Allocation]) -> Vec<NodeResources> {
+    let mut nodes: BTreeMap<&str, (u32, u64, BTreeMap<&str, u64>)> = BTreeMap::new();
+    for a in allocations.iter().filter(|a| a.state == AllocState::Running) {
+        let Some(name) = a.node.as_deref().filter(|n| !known.contains_key(*n)) else { continue };
+        let (cores, mem, gpus) = nodes.entry(name).or_default();
+        (*cores, *mem) = (*cores + a.cores, *mem + a.memory_bytes);
+        for g in &a.gpus {
+            *gpus.entry(g).or_default() += a.gpu_memory_bytes.unwrap_or(1);
+        }
+    }
+    nodes
+        .into_iter()
+        .map(|(name, (cores, memory_bytes, gpus))| NodeResources {
+            node: name.to_string(),
+            cores,
+            memory_bytes,
+            labels: Default::default(),
+            gpus: gpus
+                .into_iter()
+                .enumerate()
+                .map(|(i, (id, memory_bytes))| GpuResource { id: id.to_string(), index: i as u32, name: String::new(), memory_bytes, mig: vec![] })
+                .collect(),
+            accelerators: vec![],
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -248,5 +308,29 @@ mod tests {
         // Growing back to two GPUs lets the requeued one start.
         s.put_node(node("a", 2), 12);
         assert_eq!(on(&s, "g1").0, AllocState::Running);
+    }
+
+    #[test]
+    fn after_a_restart_work_on_a_node_not_back_yet_waits_for_it_then_for_the_grace() {
+        let grace = SchedulerConfig::default().node_down_grace_ms;
+        let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("local", 0), node("a", 2), node("b", 2)]);
+        s.allocate(req("on-a", 2, PreemptionMode::Requeue), 0).unwrap();
+        s.allocate(req("on-b", 1, PreemptionMode::Requeue), 0).unwrap();
+        assert_eq!((on(&s, "on-a").1, on(&s, "on-b").1), (Some("a".into()), Some("b".into())));
+        let records = s.allocations().to_vec();
+        // Restarted knowing only the local node: both keep running, on nodes not listed yet.
+        let mut r = Scheduler::restore(SchedulerConfig::default(), vec![node("local", 0)], vec![], records, 10);
+        assert_eq!(r.nodes().count(), 1);
+        r.tick(1000);
+        assert_eq!((on(&r, "on-a").0, on(&r, "on-b").0), (AllocState::Running, AllocState::Running));
+        assert!(r.allocate(req("new", 1, PreemptionMode::Requeue), 1000).is_err(), "a stand-in admits nothing");
+        // a joins: what runs there stays; b never does, and its work is requeued after the grace.
+        r.put_node(node("a", 2), 2000);
+        r.tick(1000 + grace);
+        assert_eq!(on(&r, "on-a"), (AllocState::Running, Some("a".into())));
+        assert_eq!(on(&r, "on-b").0, AllocState::Pending);
+        let events = r.take_changes().events;
+        assert!(events.iter().any(|e| e.subject == "on-b" && e.message == "requeued: node b did not rejoin after a restart"));
+        assert_eq!(r.nodes().map(|n| n.node.as_str()).collect::<Vec<_>>(), ["local", "a"]);
     }
 }

@@ -42,6 +42,9 @@ pub(crate) struct NodeState {
     pub down_deadline: Option<i64>,
     /// Removed from the cluster: kept as a tombstone so node numbers stay valid.
     pub removed: bool,
+    /// Built at a restart from what runs there, until the node itself joins (see
+    /// `Scheduler::restore`): not listed, and never a reason to admit a request.
+    pub stand_in: bool,
 }
 
 impl NodeState {
@@ -59,13 +62,19 @@ impl NodeState {
             health: Health::Up,
             down_deadline: None,
             removed: false,
+            stand_in: false,
             res,
         }
     }
 
+    /// Whether the node is part of the cluster as far as callers see (listed, admits requests).
+    pub fn listed(&self) -> bool {
+        !self.removed && !self.stand_in
+    }
+
     /// Whether new allocations may start here (placement, preemption, backfill shadow).
     pub fn takes_work(&self) -> bool {
-        self.health == Health::Up && !self.removed
+        self.health == Health::Up && self.listed()
     }
 
     pub fn free_whole_gpus(&self) -> u32 {
