@@ -200,7 +200,7 @@ impl Scheduler {
     /// Rebuilds the scheduler from persisted records (after a restart). Records are trusted:
     /// they were written by a scheduler that kept the invariants. What runs on a node not in
     /// `nodes` (a remote node that has not reconnected yet) stays as it is, on a stand-in node,
-    /// until the node joins or the down grace passes.
+    /// until the node joins or the down grace passes; reservations there are kept too.
     pub fn restore(
         config: SchedulerConfig,
         nodes: Vec<NodeResources>,
@@ -210,7 +210,7 @@ impl Scheduler {
     ) -> Scheduler {
         let mut s = Scheduler::new(config, nodes);
         s.next_event_id = next_event_id.max(1);
-        for res in super::node_lifecycle::stand_ins(&s.node_index, &allocations) {
+        for res in super::node_lifecycle::stand_ins(&s.node_index, &reservations, &allocations) {
             s.add_stand_in(res);
         }
         for r in reservations {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::engine::Scheduler;
 use super::model::{GpuResource, NodeResources};
 use super::nodes::NodeState;
-use super::record::{AllocState, Allocation};
+use super::record::{AllocState, Allocation, Reservation};
 use super::request::PreemptionMode;
 use crate::cluster::NodeState as Health;
 
@@ -167,17 +167,24 @@ impl Scheduler {
     }
 }
 
-/// The nodes running records name that are not among `known` (remote nodes before they
-/// reconnect), shaped to hold exactly those records: the GPUs they name, with the memory their
-/// shares use, and their cores and memory.
-pub(super) fn stand_ins(known: &HashMap<String, u32>, allocations: &[Allocation]) -> Vec<NodeResources> {
+/// The nodes that running records and reservations name but that are not among `known`
+/// (remote nodes before they reconnect), shaped to hold exactly those: the GPUs they name, with
+/// the memory running shares use, and the running records' cores and memory.
+pub(super) fn stand_ins(known: &HashMap<String, u32>, reservations: &[Reservation], allocations: &[Allocation]) -> Vec<NodeResources> {
     let mut nodes: BTreeMap<&str, (u32, u64, BTreeMap<&str, u64>)> = BTreeMap::new();
+    for r in reservations.iter().filter(|r| !known.contains_key(&r.node)) {
+        let (_, _, gpus) = nodes.entry(&r.node).or_default();
+        for g in &r.gpus {
+            gpus.entry(g).or_insert(1);
+        }
+    }
     for a in allocations.iter().filter(|a| a.state == AllocState::Running) {
         let Some(name) = a.node.as_deref().filter(|n| !known.contains_key(*n)) else { continue };
         let (cores, mem, gpus) = nodes.entry(name).or_default();
         (*cores, *mem) = (*cores + a.cores, *mem + a.memory_bytes);
         for g in &a.gpus {
-            *gpus.entry(g).or_default() += a.gpu_memory_bytes.unwrap_or(1);
+            let m = gpus.entry(g).or_default();
+            *m = (*m + a.gpu_memory_bytes.unwrap_or(1)).max(1);
         }
     }
     nodes
@@ -317,9 +324,27 @@ mod tests {
         s.allocate(req("on-a", 2, PreemptionMode::Requeue), 0).unwrap();
         s.allocate(req("on-b", 1, PreemptionMode::Requeue), 0).unwrap();
         assert_eq!((on(&s, "on-a").1, on(&s, "on-b").1), (Some("a".into()), Some("b".into())));
-        let records = s.allocations().to_vec();
-        // Restarted knowing only the local node: both keep running, on nodes not listed yet.
-        let mut r = Scheduler::restore(SchedulerConfig::default(), vec![node("local", 0)], vec![], records, 10);
+        let day = 86_400_000;
+        let resv = ReservationRequest {
+            id: Some("later-on-b".into()),
+            name: None,
+            owner: "o".into(),
+            node: "b".into(),
+            gpus: vec![NodeResources::gpu_id("b", 1)],
+            cores: 0,
+            memory_bytes: 0,
+            start_time: time::format_rfc3339(day),
+            end_time: time::format_rfc3339(2 * day),
+            flags: Default::default(),
+            recurrence: None,
+        };
+        let window = resv.validate("r").unwrap();
+        s.reserve(&resv, window, 0).unwrap();
+        let (records, reservations) = (s.allocations().to_vec(), s.reservations().cloned().collect());
+        // Restarted knowing only the local node: both keep running, on nodes not listed yet,
+        // and the reservation on b is kept.
+        let mut r = Scheduler::restore(SchedulerConfig::default(), vec![node("local", 0)], reservations, records, 10);
+        assert!(r.reservation("later-on-b").is_some());
         assert_eq!(r.nodes().count(), 1);
         r.tick(1000);
         assert_eq!((on(&r, "on-a").0, on(&r, "on-b").0), (AllocState::Running, AllocState::Running));
@@ -332,5 +357,6 @@ mod tests {
         let events = r.take_changes().events;
         assert!(events.iter().any(|e| e.subject == "on-b" && e.message == "requeued: node b did not rejoin after a restart"));
         assert_eq!(r.nodes().map(|n| n.node.as_str()).collect::<Vec<_>>(), ["local", "a"]);
+        assert_eq!(r.reservations_between(day, day + 1).len(), 1, "the reservation on b is kept while b is away");
     }
 }
