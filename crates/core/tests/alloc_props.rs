@@ -1,7 +1,8 @@
 //! Property tests over random request/reservation/cancel/time sequences, each step checked
 //! against a brute-force reading of the records: no over-commit, nothing runs inside a
 //! reservation it does not name, a request never waits while lower priorities it could preempt
-//! hold what it needs (whole GPUs, or memory of one GPU for a share), guaranteed QoS is never
+//! hold what it needs (whole GPUs — a GPU frees when all its sharers go —, or memory of one GPU
+//! for a share), nothing starts on a node that is not up, guaranteed QoS is never
 //! preempted. The run also asserts that the interesting cases (preemptions — by shares too —,
 //! refused overlaps, backfills) really happened.
 
@@ -81,6 +82,8 @@ struct World {
     /// Preemptions whose preemptor is a share of a GPU.
     share_preemptions: u64,
     unavailable: HashMap<String, Unavailable>,
+    /// Sharers of a GPU preempted by a whole-GPU request.
+    sharers_preempted: u64,
     /// Allocations given up by a node that went down or was removed.
     given_up: u64,
 }
@@ -269,6 +272,10 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
     for e in events.iter().filter(|e| e.kind == "preemption") {
         if s.allocation(&e.details["preemptor"]).is_some_and(|p| p.gpu_memory_bytes.is_some()) {
             w.share_preemptions += 1;
+        } else if s.allocation(&e.subject).is_some_and(|v| v.gpu_memory_bytes.is_some())
+            && s.allocation(&e.details["preemptor"]).is_some_and(|p| p.gpus.contains(&e.details["gpus"]))
+        {
+            w.sharers_preempted += 1;
         }
         prop_assert_ne!(e.details.get("victim_qos").map(String::as_str), Some("guaranteed"));
         let (vp, pp): (i32, i32) = (e.details["victim_priority"].parse().unwrap(), e.details["preemptor_priority"].parse().unwrap());
@@ -293,12 +300,21 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
             let here: Vec<&&Allocation> = running.iter().filter(|a| a.node.as_deref() == Some(n.node.as_str())).collect();
             let held: Vec<&String> = here.iter().flat_map(|a| a.gpus.iter()).collect();
             let displaceable = |a: &Allocation| a.priority < p.priority && a.qos != Qos::Guaranteed && a.preemption.is_none() && a.reservation.is_none();
-            // Whole GPUs: idle ones and those displaceable whole-GPU holders give back (a GPU
-            // shared by several allocations is not counted as freeable for a whole-GPU request).
+            // Whole GPUs: idle ones, those displaceable whole-GPU holders give back, and those
+            // held only by shares that are all displaceable.
             let mut gpus = n.gpus.iter().filter(|g| !reserved(&g.id) && !held.contains(&&g.id)).count() as u32;
             for a in here.iter().filter(|a| displaceable(a) && a.gpu_memory_bytes.is_none()) {
                 gpus += a.gpus.iter().filter(|g| !reserved(g)).count() as u32;
             }
+            gpus += n
+                .gpus
+                .iter()
+                .filter(|g| !reserved(&g.id))
+                .filter(|g| {
+                    let on: Vec<&&&Allocation> = here.iter().filter(|a| a.gpus.contains(&g.id)).collect();
+                    !on.is_empty() && on.iter().all(|a| a.gpu_memory_bytes.is_some() && displaceable(a))
+                })
+                .count() as u32;
             // A share: one unreserved GPU whose free memory plus what displaceable holders use
             // there covers it.
             let share_fits = p.gpu_memory_bytes.is_some_and(|share| {
@@ -342,15 +358,17 @@ fn random_sequences_keep_every_invariant() {
     let totals = std::cell::RefCell::new(Stats::default());
     let share_preemptions = std::cell::Cell::new(0u64);
     let given_up = std::cell::Cell::new(0u64);
+    let sharers_preempted = std::cell::Cell::new(0u64);
     runner
         .run(&prop::collection::vec(op(), 1..80), |ops| {
-            let mut w = World { s: Scheduler::new(SchedulerConfig::default(), nodes()), now: 1_750_000_000_000, next: 0, resv_ids: vec![], alloc_ids: vec![], share_preemptions: 0, unavailable: HashMap::new(), given_up: 0 };
+            let mut w = World { s: Scheduler::new(SchedulerConfig::default(), nodes()), now: 1_750_000_000_000, next: 0, resv_ids: vec![], alloc_ids: vec![], share_preemptions: 0, unavailable: HashMap::new(), given_up: 0, sharers_preempted: 0 };
             for op in &ops {
                 w.apply(op);
                 check(&mut w)?;
             }
             share_preemptions.set(share_preemptions.get() + w.share_preemptions);
             given_up.set(given_up.get() + w.given_up);
+            sharers_preempted.set(sharers_preempted.get() + w.sharers_preempted);
             let mut t = totals.borrow_mut();
             let st = w.s.stats;
             t.preemptions += st.preemptions;
@@ -363,8 +381,9 @@ fn random_sequences_keep_every_invariant() {
         })
         .unwrap();
     let t = totals.into_inner();
-    eprintln!("cases covered: {t:?}, preemptions by shares: {}, given up by nodes: {}", share_preemptions.get(), given_up.get());
+    eprintln!("cases covered: {t:?}, preemptions by shares: {}, given up by nodes: {}, sharers preempted by whole-GPU requests: {}", share_preemptions.get(), given_up.get(), sharers_preempted.get());
     assert!(share_preemptions.get() > 0, "no share of a GPU preempted anyone: {t:?}");
+    assert!(sharers_preempted.get() > 0, "no whole-GPU request preempted the sharers of a GPU");
     assert!(given_up.get() > 0, "no node that went down or was removed gave up an allocation");
     assert!(t.preemptions > 0, "no preemption happened: {t:?}");
     assert!(t.refused_overlaps > 0, "no overlapping reservation was refused: {t:?}");

@@ -733,6 +733,7 @@ impl Scheduler {
                 (a.priority, whole, a.start_time.unwrap_or(0))
             })
             .collect();
+        self.sharer_bounds(n, &mut cands);
         // Shrinking comes before preempting and may save victims: counted as free for the bound.
         let shrinkable_gpus: u32 = node
             .running
@@ -762,6 +763,29 @@ impl Scheduler {
         } else {
             self.shrinkable_nodes.remove(&n);
         }
+    }
+
+    /// A GPU held only by shares that could all be preempted frees as one: a candidate holding
+    /// that GPU, at their highest priority and latest start (so the bound stays below any plan
+    /// that preempts them all, see `preempt::group_sharers`).
+    fn sharer_bounds(&self, n: u32, cands: &mut Vec<Cand>) {
+        let node = &self.nodes[n as usize];
+        if !node.running.iter().any(|&i| self.asks[i as usize].gpu_share.is_some()) {
+            return;
+        }
+        // Per GPU slot: (highest priority, latest start, every sharer preemptable).
+        let mut per_gpu: Vec<(usize, i32, i64, bool)> = Vec::new();
+        for &i in node.running.iter().filter(|&&i| self.asks[i as usize].gpu_share.is_some()) {
+            let a = &self.allocs[i as usize];
+            let Some(s) = a.gpus.first().and_then(|g| node.res.gpu_slot(g)) else { continue };
+            let ok = a.qos != Qos::Guaranteed && a.preemption.is_none();
+            let start = a.start_time.unwrap_or(0);
+            match per_gpu.iter_mut().find(|e| e.0 == s) {
+                Some(e) => *e = (s, e.1.max(a.priority), e.2.max(start), e.3 && ok),
+                None => per_gpu.push((s, a.priority, start, ok)),
+            }
+        }
+        cands.extend(per_gpu.into_iter().filter(|e| e.3).map(|(_, p, start, _)| (p, 1, start)));
     }
 
     /// What `n` offers a request from `owner` over `[now, end)` (end `None` = open), inside

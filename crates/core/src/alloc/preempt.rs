@@ -4,7 +4,8 @@
 //! priority, then the number of victims, then the work lost (run time thrown away).
 //!
 //! Whole-GPU requests count GPUs (idle ones, and those preemptable whole-GPU holders would
-//! give back). A share of one GPU counts bytes of that GPU's memory instead: each GPU it could
+//! give back, and GPUs held only by shares that are all preemptable: such a GPU frees only when
+//! every sharer goes, so its sharers are one candidate counted as that many victims). A share of one GPU counts bytes of that GPU's memory instead: each GPU it could
 //! use is planned on, its victims being the shares and whole-GPU holders on that GPU (plus any
 //! allocation on the node for cores and memory), and the best GPU's plan is the node's.
 
@@ -13,7 +14,7 @@ use super::nodes::Capacity;
 use super::record::{AllocState, PendingPreemption};
 use super::request::Qos;
 use super::time::format_rfc3339;
-use super::victims::fewest_victims;
+use super::victims::fewest_weighted;
 
 /// Resources a plan frees: (GPUs usable by the preemptor — or, for a share, bytes of the
 /// target GPU's memory — cores, memory).
@@ -35,6 +36,14 @@ struct Candidate {
     full: Gain,
     /// What shrinking it to its `min` frees (zero if it cannot shrink).
     shrink: Gain,
+    /// The sharers of one GPU preempted together (`idx` is the first); empty for one allocation.
+    members: Vec<u32>,
+}
+
+impl Candidate {
+    fn victims(&self) -> usize {
+        self.members.len().max(1)
+    }
 }
 
 /// A way to make room on one node.
@@ -182,9 +191,12 @@ impl Scheduler {
                     Some(m) => (gpu_shrink, k.cores.saturating_sub(m.cores), k.mem.saturating_sub(m.memory_bytes)),
                     None => (0, 0, 0),
                 };
-                Candidate { idx: i, priority: v.priority, lost_ms: v.start_time.map_or(0, |s| (now - s).max(0)), full, shrink }
+                Candidate { idx: i, priority: v.priority, lost_ms: v.start_time.map_or(0, |s| (now - s).max(0)), full, shrink, members: Vec::new() }
             })
             .collect();
+        if slot.is_none() && have_gpu < need_gpu {
+            self.group_sharers(node, &mut cands, gpu_ok);
+        }
         // Best-effort before burstable at equal rank: QoS says who goes first.
         cands.sort_by_key(|c| (c.priority, self.allocs[c.idx as usize].qos != Qos::BestEffort, c.lost_ms, c.idx));
         let all_shrink = cands.iter().fold((0, 0, 0), |g, c| add(g, c.shrink));
@@ -211,8 +223,9 @@ impl Scheduler {
         // What each victim adds beyond the shrink already counted for it.
         let gains: Vec<(Gain, i64)> =
             pool.iter().map(|c| ((c.full.0 - c.shrink.0, c.full.1 - c.shrink.1, c.full.2 - c.shrink.2), c.lost_ms)).collect();
-        let chosen = fewest_victims(&gains, add(have, all_shrink), need)?;
-        let victims: Vec<u32> = chosen.iter().map(|&k| pool[k].idx).collect();
+        let weights: Vec<u32> = pool.iter().map(|c| c.victims() as u32).collect();
+        let chosen = fewest_weighted(&gains, &weights, add(have, all_shrink), need)?;
+        let victims: Vec<u32> = chosen.iter().flat_map(|&k| if pool[k].members.is_empty() { vec![pool[k].idx] } else { pool[k].members.clone() }).collect();
         let freed = chosen.iter().fold(have, |g, &k| add(g, pool[k].full));
         let shrinks = pick_shrinks(freed, need, cands.iter().filter(|c| !victims.contains(&c.idx)).map(|c| (c.idx, c.shrink)));
         Some(Plan {
@@ -223,6 +236,57 @@ impl Scheduler {
             shrinks,
             share_slot: slot,
         })
+    }
+
+    /// For a whole-GPU request short of GPUs: the preemptable sharers of each GPU it may use
+    /// where nothing else holds memory become one candidate (that GPU, their cores and memory,
+    /// their highest priority, all their work lost). Sharers of other GPUs stay candidates for
+    /// cores and memory alone.
+    fn group_sharers(&self, node: &super::nodes::NodeState, cands: &mut Vec<Candidate>, gpu_ok: impl Fn(usize) -> bool) {
+        // Per GPU slot: positions in `cands` of its sharers, and whether one cannot be preempted.
+        let mut per_gpu: Vec<(usize, Vec<usize>, bool)> = Vec::new();
+        for &i in &node.running {
+            if self.asks[i as usize].gpu_share.is_none() {
+                continue;
+            }
+            let Some(s) = self.allocs[i as usize].gpus.first().and_then(|g| node.res.gpu_slot(g)).filter(|&s| gpu_ok(s)) else { continue };
+            let k = match per_gpu.iter().position(|e| e.0 == s) {
+                Some(k) => k,
+                None => {
+                    per_gpu.push((s, Vec::new(), false));
+                    per_gpu.len() - 1
+                }
+            };
+            match cands.iter().position(|c| c.idx == i) {
+                Some(pos) => per_gpu[k].1.push(pos),
+                None => per_gpu[k].2 = true,
+            }
+        }
+        let mut grouped = vec![false; cands.len()];
+        let mut groups = Vec::new();
+        for (_, positions, blocked) in per_gpu {
+            if blocked {
+                continue;
+            }
+            let members: Vec<&Candidate> = positions.iter().map(|&p| &cands[p]).collect();
+            groups.push(Candidate {
+                idx: members[0].idx,
+                priority: members.iter().map(|c| c.priority).max().unwrap_or(i32::MIN),
+                lost_ms: members.iter().map(|c| c.lost_ms).sum(),
+                full: members.iter().fold((1, 0, 0), |g, c| add(g, c.full)),
+                shrink: (0, 0, 0),
+                members: members.iter().map(|c| c.idx).collect(),
+            });
+            for p in positions {
+                grouped[p] = true;
+            }
+        }
+        let mut k = 0;
+        cands.retain(|_| {
+            k += 1;
+            !grouped[k - 1]
+        });
+        cands.extend(groups);
     }
 
     fn apply(&mut self, idx: u32, plan: Plan, now: i64, end: Option<i64>) {
@@ -404,6 +468,47 @@ mod tests {
         let events = s.take_changes().events;
         let e = events.iter().find(|e| e.kind == "preemption").unwrap();
         assert_eq!((e.subject.as_str(), e.details["preemptor"].as_str()), ("big", "high"));
+    }
+
+    #[test]
+    fn a_whole_gpu_request_preempts_every_sharer_of_a_gpu() {
+        let mut s = scheduler(1);
+        s.allocate(req("s1", 1, Some(30), 0, Qos::BestEffort), 0).unwrap();
+        s.allocate(req("s2", 1, Some(30), 250, Qos::Burstable), 1).unwrap();
+        let a = s.allocate(req("whole", 1, None, 750, Qos::Burstable), 2).unwrap();
+        assert_eq!(a.state, AllocState::Running);
+        assert_eq!((state(&s, "s1"), state(&s, "s2")), (AllocState::Pending, AllocState::Pending));
+        assert_eq!(s.stats.preemptions, 2);
+    }
+
+    #[test]
+    fn a_gpu_shared_with_guaranteed_or_equal_priority_work_is_not_freed() {
+        for (prio, qos) in [(0, Qos::Guaranteed), (750, Qos::Burstable)] {
+            let mut s = scheduler(1);
+            s.allocate(req("low", 1, Some(30), 0, Qos::BestEffort), 0).unwrap();
+            s.allocate(req("kept", 1, Some(30), prio, qos), 1).unwrap();
+            let a = s.allocate(req("whole", 1, None, 750, Qos::Burstable), 2).unwrap();
+            assert_eq!((a.state, state(&s, "low"), state(&s, "kept")), (AllocState::Pending, AllocState::Running, AllocState::Running), "{qos:?} {prio}");
+            assert_eq!(s.stats.preemptions, 0);
+        }
+    }
+
+    #[test]
+    fn sharers_count_as_victims_in_the_issues_order() {
+        // GPU 0: three shares at priority 0; GPU 1: one whole-GPU holder.
+        for (holder_prio, expect_shares_go) in [(0, false), (250, true)] {
+            let mut s = scheduler(2);
+            s.allocate(req("whole-holder", 1, None, holder_prio, Qos::Burstable), 0).unwrap();
+            for k in 0..3 {
+                s.allocate(req(&format!("share{k}"), 1, Some(20), 0, Qos::Burstable), 10).unwrap();
+            }
+            assert_eq!(s.allocation("share0").unwrap().gpus, vec!["n/gpu1".to_string()]);
+            let a = s.allocate(req("high", 1, None, 750, Qos::Burstable), 20).unwrap();
+            assert_eq!(a.state, AllocState::Running);
+            // Same priority: one victim beats three. A higher holder: the lowest priority first.
+            let shares_gone = (0..3).all(|k| state(&s, &format!("share{k}")) == AllocState::Pending);
+            assert_eq!((shares_gone, state(&s, "whole-holder") == AllocState::Pending), (expect_shares_go, !expect_shares_go), "holder at {holder_prio}");
+        }
     }
 
     #[test]

@@ -78,6 +78,56 @@ pub(crate) fn fewest_victims(pool: &[((u64, u32, u64), i64)], base: (u64, u32, u
     None
 }
 
+/// [`fewest_victims`] where a pool member may stand for several victims (`weights`: the
+/// sharers of one GPU, which frees only when they all go): the fewest victims, then the least
+/// work lost. Exact up to [`EXACT_LIMIT`] members (branch and bound over subsets); beyond,
+/// greedy as `fewest_victims`.
+pub(crate) fn fewest_weighted(pool: &[((u64, u32, u64), i64)], weights: &[u32], base: (u64, u32, u64), need: (u64, u32, u64)) -> Option<Vec<usize>> {
+    if weights.iter().all(|&w| w == 1) || pool.len() > EXACT_LIMIT {
+        return fewest_victims(pool, base, need);
+    }
+    let add = |a: (u64, u32, u64), b: (u64, u32, u64)| (a.0 + b.0, a.1 + b.1, a.2 + b.2);
+    // What the members from k on could still add, to cut branches that can no longer cover.
+    let mut rest = vec![(0, 0, 0); pool.len() + 1];
+    for k in (0..pool.len()).rev() {
+        rest[k] = add(rest[k + 1], pool[k].0);
+    }
+    let covers = |h: (u64, u32, u64)| h.0 >= need.0 && h.1 >= need.1 && h.2 >= need.2;
+    if !covers(add(base, rest[0])) {
+        return None;
+    }
+    struct Search<'a> {
+        pool: &'a [((u64, u32, u64), i64)],
+        weights: &'a [u32],
+        rest: Vec<(u64, u32, u64)>,
+        need: (u64, u32, u64),
+        pick: Vec<usize>,
+        best: Option<((u32, i64), Vec<usize>)>,
+    }
+    fn walk(s: &mut Search, k: usize, have: (u64, u32, u64), cost: (u32, i64)) {
+        if s.best.as_ref().is_some_and(|b| cost >= b.0) {
+            return;
+        }
+        let n = s.need;
+        if have.0 >= n.0 && have.1 >= n.1 && have.2 >= n.2 {
+            s.best = Some((cost, s.pick.clone()));
+            return;
+        }
+        let r = s.rest[k];
+        if k == s.pool.len() || have.0 + r.0 < n.0 || have.1 + r.1 < n.1 || have.2 + r.2 < n.2 {
+            return;
+        }
+        let (g, l) = s.pool[k];
+        s.pick.push(k);
+        walk(s, k + 1, (have.0 + g.0, have.1 + g.1, have.2 + g.2), (cost.0 + s.weights[k], cost.1 + l));
+        s.pick.pop();
+        walk(s, k + 1, have, cost);
+    }
+    let mut search = Search { pool, weights, rest, need, pick: Vec::new(), best: None };
+    walk(&mut search, 0, base, (0, 0));
+    search.best.map(|(_, chosen)| chosen)
+}
+
 /// Largest pool searched exhaustively (C(16, 8) = 12,870 subsets at worst).
 pub(crate) const EXACT_LIMIT: usize = 16;
 
@@ -171,6 +221,18 @@ mod tests {
         assert_eq!((greedy_pick.len(), lost(&greedy_pick)), (2, 10));
         let chosen = fewest_victims(&pool, (0, 0, 0), need).unwrap();
         assert_eq!((chosen.len(), lost(&chosen)), (2, 2));
+    }
+
+    #[test]
+    fn weighted_members_count_as_their_victims() {
+        // Need 1 GPU: a GPU shared by three (weight 3, little work lost) or a whole-GPU holder
+        // (weight 1, more work lost): the single victim wins.
+        let pool = [((1, 0, 0), 3), ((1, 0, 0), 90)];
+        assert_eq!(fewest_weighted(&pool, &[3, 1], (0, 0, 0), (1, 0, 0)), Some(vec![1]));
+        // Equal victims: the least work lost.
+        assert_eq!(fewest_weighted(&pool, &[1, 1], (0, 0, 0), (1, 0, 0)), Some(vec![0]));
+        assert_eq!(fewest_weighted(&pool, &[2, 2], (0, 0, 0), (2, 0, 0)), Some(vec![0, 1]));
+        assert_eq!(fewest_weighted(&pool, &[2, 2], (0, 0, 0), (3, 0, 0)), None);
     }
 
     #[test]
