@@ -262,6 +262,9 @@ impl Scheduler {
                 None => per_gpu[k].2 = true,
             }
         }
+        if per_gpu.is_empty() {
+            return;
+        }
         let mut grouped = vec![false; cands.len()];
         let mut groups = Vec::new();
         for (_, positions, blocked) in per_gpu {
