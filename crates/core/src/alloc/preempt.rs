@@ -14,7 +14,7 @@ use super::nodes::Capacity;
 use super::record::{AllocState, PendingPreemption};
 use super::request::Qos;
 use super::time::format_rfc3339;
-use super::victims::fewest_weighted;
+use super::victims::{fewest_victims, fewest_weighted};
 
 /// Resources a plan frees: (GPUs usable by the preemptor — or, for a share, bytes of the
 /// target GPU's memory — cores, memory).
@@ -223,8 +223,12 @@ impl Scheduler {
         // What each victim adds beyond the shrink already counted for it.
         let gains: Vec<(Gain, i64)> =
             pool.iter().map(|c| ((c.full.0 - c.shrink.0, c.full.1 - c.shrink.1, c.full.2 - c.shrink.2), c.lost_ms)).collect();
-        let weights: Vec<u32> = pool.iter().map(|c| c.victims() as u32).collect();
-        let chosen = fewest_weighted(&gains, &weights, add(have, all_shrink), need)?;
+        let chosen = if pool.iter().all(|c| c.members.is_empty()) {
+            fewest_victims(&gains, add(have, all_shrink), need)?
+        } else {
+            let weights: Vec<u32> = pool.iter().map(|c| c.victims() as u32).collect();
+            fewest_weighted(&gains, &weights, add(have, all_shrink), need)?
+        };
         let victims: Vec<u32> = chosen.iter().flat_map(|&k| if pool[k].members.is_empty() { vec![pool[k].idx] } else { pool[k].members.clone() }).collect();
         let freed = chosen.iter().fold(have, |g, &k| add(g, pool[k].full));
         let shrinks = pick_shrinks(freed, need, cands.iter().filter(|c| !victims.contains(&c.idx)).map(|c| (c.idx, c.shrink)));
