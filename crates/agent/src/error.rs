@@ -24,3 +24,17 @@ pub enum AgentError {
     #[error("server: {0}")]
     Serve(String),
 }
+
+impl AgentError {
+    /// The call may not have reached the agent, or its answer was lost on the way back: what
+    /// the agent did is unknown, so the node's liveness (and an idempotent resend) decides.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            AgentError::Unreachable { .. } => true,
+            AgentError::Rpc { code, .. } => {
+                matches!(code, tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::Unknown | tonic::Code::DeadlineExceeded)
+            }
+            _ => false,
+        }
+    }
+}

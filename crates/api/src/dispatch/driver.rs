@@ -288,8 +288,20 @@ fn carry_out(shared: &Arc<Shared>, nodes: &[DispatchNode], actions: Vec<Action>)
                     finish(&shared, done);
                 }
                 Err(e) => {
+                    // A process order that may not have arrived is not a failure of the task:
+                    // re-attaching resends it (RunTask is idempotent by id) while the node is up,
+                    // and its attempt is lost if the node goes down.
+                    let unknown = e.outcome_unknown();
                     let why = e.to_string();
-                    finish(&shared, group.iter().map(|(o, ..)| (o.attempt_id.clone(), Err(why.clone()), Vec::new())).collect());
+                    let mut failed = Vec::new();
+                    for (o, _, noop) in &group {
+                        if unknown && !*noop {
+                            detach(&shared, &o.attempt_id);
+                        } else {
+                            failed.push((o.attempt_id.clone(), Err(why.clone()), Vec::new()));
+                        }
+                    }
+                    finish(&shared, failed);
                 }
             }
         });
@@ -372,6 +384,7 @@ async fn watch(shared: Arc<Shared>, client: AgentClient, attempt: String, spec: 
                 Ok(s) => s,
                 Err(_) => return detach(&shared, &attempt),
             },
+            Err(e) if e.outcome_unknown() => return detach(&shared, &attempt),
             Err(e) => return finish(&shared, vec![(attempt, Err(e.to_string()), Vec::new())]),
         },
         Err(_) => return detach(&shared, &attempt),
