@@ -26,6 +26,7 @@ use node::Node;
 
 /// How often suspicion is re-evaluated between heartbeats.
 const EVALUATE_EVERY: Duration = Duration::from_millis(100);
+const IDLE_EVALUATE_EVERY: Duration = Duration::from_secs(1);
 /// Adding a node waits this long for the agent to answer.
 const ADD_TIMEOUT: Duration = Duration::from_secs(6);
 
@@ -165,10 +166,17 @@ impl Inner {
 /// Re-derives every node's state from phi now; heartbeats alone cannot notice silence.
 async fn evaluate(inner: std::sync::Weak<Inner>) {
     let mut tick = tokio::time::interval(EVALUATE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let Some(inner) = inner.upgrade() else { return };
         let nodes: Vec<_> = inner.lock().values().cloned().collect();
+        if nodes.is_empty() {
+            // No node to watch: wake rarely (an added node has no heartbeats to judge yet).
+            drop(inner);
+            tokio::time::sleep(IDLE_EVALUATE_EVERY).await;
+            continue;
+        }
         for n in nodes {
             n.refresh(&inner, now_ms());
         }

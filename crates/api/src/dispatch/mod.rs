@@ -242,6 +242,19 @@ impl State {
     }
 
     /// Process executions that may have attempts running (every one that has is among them).
+    /// Nothing in flight, waiting or unwritten: only a wake-up (a submission, an agent's
+    /// report) can give the executor work, so it need not poll.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.started.is_empty()
+            && self.started_noop.is_empty()
+            && self.queued.is_empty()
+            && self.submitted.is_empty()
+            && self.to_tick.is_empty()
+            && self.timed.is_empty()
+            && self.dirty.is_empty()
+            && self.releases.is_empty()
+    }
+
     pub(crate) fn with_attempts(&self) -> impl Iterator<Item = &Execution> {
         self.started.iter().filter_map(|id| self.execs.get(id))
     }
