@@ -26,7 +26,7 @@ use node::Node;
 
 /// How often suspicion is re-evaluated between heartbeats.
 const EVALUATE_EVERY: Duration = Duration::from_millis(100);
-const IDLE_EVALUATE_EVERY: Duration = Duration::from_secs(1);
+const IDLE_EVALUATE_EVERY: Duration = Duration::from_secs(30);
 /// Adding a node waits this long for the agent to answer.
 const ADD_TIMEOUT: Duration = Duration::from_secs(6);
 
@@ -78,6 +78,8 @@ pub(crate) struct Inner {
     resources_epoch: AtomicU64,
     /// Remote snapshots waiting for the sampling loop's next history write.
     pub(crate) history: history::Pending,
+    /// Wakes the failure detector's evaluation, which sleeps while there is no node.
+    added: tokio::sync::Notify,
 }
 
 impl Drop for Cluster {
@@ -99,7 +101,7 @@ impl Cluster {
             .build()
             .map_err(|e| ApiError::Internal(format!("cannot start the cluster runtime: {e}")))?;
         let (changes, _) = broadcast::channel(1024);
-        let inner = Arc::new(Inner { nodes: Mutex::new(BTreeMap::new()), changes, phi: PhiConfig::default(), resources_epoch: AtomicU64::new(0), history: history::Pending::default() });
+        let inner = Arc::new(Inner { nodes: Mutex::new(BTreeMap::new()), changes, phi: PhiConfig::default(), resources_epoch: AtomicU64::new(0), history: history::Pending::default(), added: tokio::sync::Notify::new() });
         for record in records {
             inner.insert(runtime.handle(), record);
         }
@@ -150,6 +152,7 @@ impl Inner {
         let task = rt.spawn(link::run(Arc::downgrade(self), node.clone()));
         node.set_task(task.abort_handle());
         self.lock().insert(node.id(), node.clone());
+        self.added.notify_one();
         node
     }
 
@@ -172,9 +175,8 @@ async fn evaluate(inner: std::sync::Weak<Inner>) {
         let Some(inner) = inner.upgrade() else { return };
         let nodes: Vec<_> = inner.lock().values().cloned().collect();
         if nodes.is_empty() {
-            // No node to watch: wake rarely (an added node has no heartbeats to judge yet).
-            drop(inner);
-            tokio::time::sleep(IDLE_EVALUATE_EVERY).await;
+            // No node to watch: sleep until one is added (with a slow fallback).
+            let _ = tokio::time::timeout(IDLE_EVALUATE_EVERY, inner.added.notified()).await;
             continue;
         }
         for n in nodes {

@@ -63,7 +63,7 @@ pub(crate) fn spawn(shared: Weak<Shared>) {
                     // Idle, a slow fallback poll is enough (waking 20 times a second cost an
                     // idle control center a quarter of a percent of a core).
                     let idle = d.state.lock().is_ok_and(|st| st.is_idle());
-                    let poll = Duration::from_millis(if idle { 1000 } else { 50 });
+                    let poll = Duration::from_millis(if idle { 5000 } else { 50 });
                     let _ = tokio::time::timeout(poll, d.wake.notified()).await;
                 };
                 wait.await;
