@@ -48,18 +48,12 @@ impl Scheduler {
             return self.reference_pass(now);
         }
         let keys: Vec<_> = self.queue.iter().copied().collect();
-        let mut i = 0;
-        while i < keys.len() {
-            let mut j = i + 1;
-            while j < keys.len() && keys[j].0 == keys[i].0 && keys[j].1 == keys[i].1 {
-                j += 1;
-            }
-            if j == i + 1 {
-                self.try_start(keys[i].2, now);
+        for group in keys.chunk_by(same_rank) {
+            if let [one] = group {
+                self.try_start(one.2, now);
             } else {
-                self.run_group(keys[i..j].iter().map(|k| k.2).collect(), keys[i].0.0, now);
+                self.run_group(group.iter().map(|k| k.2).collect(), group[0].0.0, now);
             }
-            i = j;
         }
     }
 
@@ -130,13 +124,8 @@ impl Scheduler {
     #[cfg(test)]
     fn reference_pass(&mut self, now: i64) {
         let keys: Vec<_> = self.queue.iter().copied().collect();
-        let mut i = 0;
-        while i < keys.len() {
-            let mut j = i + 1;
-            while j < keys.len() && keys[j].0 == keys[i].0 && keys[j].1 == keys[i].1 {
-                j += 1;
-            }
-            let mut group: Vec<u32> = keys[i..j].iter().map(|k| k.2).collect();
+        for keys in keys.chunk_by(same_rank) {
+            let mut group: Vec<u32> = keys.iter().map(|k| k.2).collect();
             if group.len() > 1 {
                 let share: Vec<(f64, &str)> =
                     group.iter().map(|&g| (self.fair.usage(&self.allocs[g as usize].owner, now), self.allocs[g as usize].id.as_str())).collect();
@@ -147,7 +136,6 @@ impl Scheduler {
             for idx in group {
                 self.try_start(idx, now);
             }
-            i = j;
         }
     }
 
@@ -550,6 +538,11 @@ impl Scheduler {
         }
         best
     }
+}
+
+/// Queue keys of equal priority and age: one group, ordered among themselves by fair share.
+fn same_rank(a: &(std::cmp::Reverse<i32>, i64, u32), b: &(std::cmp::Reverse<i32>, i64, u32)) -> bool {
+    a.0 == b.0 && a.1 == b.1
 }
 
 #[cfg(test)]
