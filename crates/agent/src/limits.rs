@@ -328,8 +328,8 @@ mod tests {
         assert_eq!(Cgroups::detect(dir.path()).mechanism(), Mechanism::CgroupV1);
     }
 
-    #[test]
-    fn v1_makes_only_the_cgroups_of_the_limits_asked_for() {
+    /// A cgroup v1 tree with memory, cpu and pids hierarchies and a `steward` cgroup in each.
+    fn v1_tree() -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let fs = dir.path().join("sys/fs/cgroup");
         for h in ["memory", "cpu", "pids"] {
@@ -337,6 +337,12 @@ mod tests {
         }
         std::fs::write(fs.join("memory/steward/memory.limit_in_bytes"), "").unwrap();
         std::fs::write(fs.join("cpu/cpu.cfs_quota_us"), "-1").unwrap();
+        (dir, fs)
+    }
+
+    #[test]
+    fn v1_makes_only_the_cgroups_of_the_limits_asked_for() {
+        let (dir, fs) = v1_tree();
         let c = Cgroups::detect(dir.path());
         let Placement::Cgroups(Mechanism::CgroupV1, dirs) = c.place("cpu-only", &ResourceLimits { cpu_millis: 500, ..Default::default() }) else { panic!() };
         assert_eq!(dirs, [fs.join("cpu/steward/cpu-only")]);
@@ -350,13 +356,7 @@ mod tests {
 
     #[test]
     fn empty_cgroups_without_a_memory_limit_are_reused_for_the_same_limits() {
-        let dir = tempfile::tempdir().unwrap();
-        let fs = dir.path().join("sys/fs/cgroup");
-        for h in ["memory", "cpu", "pids"] {
-            std::fs::create_dir_all(fs.join(h).join("steward")).unwrap();
-        }
-        std::fs::write(fs.join("memory/steward/memory.limit_in_bytes"), "").unwrap();
-        std::fs::write(fs.join("cpu/cpu.cfs_quota_us"), "-1").unwrap();
+        let (dir, fs) = v1_tree();
         let c = Cgroups::detect(dir.path());
         let one = ResourceLimits { cpu_millis: 1000, ..Default::default() };
         let dirs = |p: &Placement| match p {
