@@ -8,6 +8,7 @@
 //! Nothing here reads a clock: "now" is always passed in.
 
 mod allocations;
+mod datasets;
 mod error;
 mod executions;
 mod ingest;

@@ -163,6 +163,19 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      ALTER TABLE dispatch_executions_v8 RENAME TO dispatch_executions;
      CREATE INDEX dispatch_executions_status ON dispatch_executions (status, created_ms);
      CREATE INDEX dispatch_executions_hash ON dispatch_executions (task_hash, status);",
+    // 9: datasets the user registered with the nodes that hold a copy (the balancer prefers
+    // those nodes for tasks that read the dataset).
+    "CREATE TABLE datasets (
+         name          TEXT PRIMARY KEY,
+         bytes         INTEGER NOT NULL,
+         registered_ms INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE dataset_nodes (
+         dataset  TEXT    NOT NULL,
+         position INTEGER NOT NULL,
+         node     TEXT    NOT NULL,
+         PRIMARY KEY (dataset, position)
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes and understands.
