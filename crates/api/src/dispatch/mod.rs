@@ -8,6 +8,7 @@
 
 mod agent_io;
 pub mod body;
+mod datasets;
 mod driver;
 mod nodes;
 
@@ -38,11 +39,14 @@ pub struct DispatchSettings {
     pub reattach_grace_ms: i64,
     /// Log lines kept per partition for the UI.
     pub log_tail: usize,
+    /// Bytes per second assumed between nodes when the balancer costs moving a dataset.
+    pub link_bytes_per_s: f64,
 }
 
 impl Default for DispatchSettings {
     fn default() -> Self {
-        DispatchSettings { engine: DispatchConfig::default(), max_batch: 256, reattach_grace_ms: 10_000, log_tail: 20 }
+        // 1 Gbit/s links.
+        DispatchSettings { engine: DispatchConfig::default(), max_batch: 256, reattach_grace_ms: 10_000, log_tail: 20, link_bytes_per_s: 125e6 }
     }
 }
 
@@ -109,7 +113,7 @@ pub(crate) struct Submission {
 impl Dispatcher {
     /// Loads executions from the store; unfinished ones are re-attached by the driver.
     pub(crate) fn load(store: &steward_store::Store, settings: DispatchSettings) -> Result<Dispatcher, ApiError> {
-        let mut st = State::default();
+        let mut st = State { locality: datasets::load_locality(store, settings.link_bytes_per_s)?, ..State::default() };
         for e in store.load_executions(500)? {
             st.adopt(e);
         }
@@ -301,12 +305,6 @@ impl Steward {
         self.shared.dispatch.wake.notify_one();
     }
 
-    /// Registers a dataset with the nodes that hold it (placement prefers them).
-    pub fn register_dataset(&self, dataset: steward_core::dispatch::Dataset) -> Result<(), ApiError> {
-        self.shared.dispatch.lock()?.locality.datasets.insert(dataset.name.clone(), dataset);
-        Ok(())
-    }
-
     /// `POST /resources/distributed`: `distribute` a task, or `monitor` an execution.
     pub async fn distributed(&self, body: Value) -> Result<DistributedResponse, AllocError> {
         let (id, parsed) = body::parse(&body).map_err(AllocError::Invalid)?;
@@ -365,11 +363,12 @@ impl Steward {
     /// Validates `task`, then splits it by the cluster's capacity and plans where each
     /// partition goes, or answers with a finished execution's result when it can be reused.
     async fn prepare(&self, mut task: TaskSpec, views: &[NodeView]) -> Result<Execution, AllocError> {
-        let errors = task.validate("task");
+        let d = &self.shared.dispatch;
+        let mut errors = task.validate("task");
+        errors.extend(d.lock()?.dataset_error(&task, "task"));
         if !errors.is_empty() {
             return Err(AllocError::Invalid(errors));
         }
-        let d = &self.shared.dispatch;
         let task_id = task.id.clone().unwrap_or_else(|| d.new_id("t"));
         task.id = Some(task_id.clone());
         let exec_id = d.new_id("x");
