@@ -1,6 +1,7 @@
 //! The JSON API under `/api`. Every handler is a one-line call into `Steward`.
 
 mod allocation;
+mod datasets;
 mod dispatch;
 mod json;
 mod live;
@@ -34,6 +35,8 @@ pub fn api() -> Router<Steward> {
         .route("/allocations", get(allocation::allocations))
         .route("/allocations/{id}", axum::routing::delete(allocation::cancel_allocation))
         .route("/events", get(allocation::events))
+        .route("/datasets", get(datasets::list))
+        .route("/datasets/{name}", axum::routing::put(datasets::put).delete(datasets::remove))
         .route("/executions", get(dispatch::executions))
         .route("/executions/{id}", get(dispatch::execution))
         .route("/executions/{id}/output", get(dispatch::output))

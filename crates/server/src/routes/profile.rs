@@ -13,7 +13,7 @@ use super::json::JsonBody;
 use crate::error::HttpError;
 
 /// Runs a blocking `Steward` call (SQLite, model fitting) off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, steward_api::ApiError> + Send + 'static,
 ) -> Result<T, HttpError> {
     let result = tokio::task::spawn_blocking(f)
