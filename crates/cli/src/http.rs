@@ -19,6 +19,7 @@ pub(crate) fn call(target: &Target, method: &str, path: &str, body: Option<Value
     let reach = || format!("cannot reach Steward at {} (is `stewardctl serve` running?)", target.url);
     let mut res = match (method, body) {
         ("POST", Some(b)) => agent.post(&url).content_type("application/json").send(b.to_string()).with_context(reach)?,
+        ("PUT", Some(b)) => agent.put(&url).content_type("application/json").send(b.to_string()).with_context(reach)?,
         ("DELETE", _) => agent.delete(&url).call().with_context(reach)?,
         _ => agent.get(&url).call().with_context(reach)?,
     };

@@ -2,6 +2,7 @@
 
 mod alloc;
 mod bench;
+mod dataset;
 mod http;
 mod node;
 mod profile;
@@ -41,6 +42,9 @@ enum Command {
     /// Cluster nodes: add (by address, token and fingerprint), remove, drain, list.
     #[command(subcommand)]
     Node(node::NodeCommand),
+    /// Datasets and the nodes holding them, which placement prefers: add, list, remove.
+    #[command(subcommand)]
+    Dataset(dataset::DatasetCommand),
     /// Run a command partitioned across the cluster's nodes and print its output.
     Run(run::RunArgs),
     /// Executions, or one execution's progress, nodes, stragglers and report.
@@ -62,6 +66,7 @@ fn main() -> Result<()> {
         Command::Run(args) => run::run(args),
         Command::Status(args) => run::status(args),
         Command::Node(cmd) => node::run(cmd),
+        Command::Dataset(cmd) => dataset::run(cmd),
         Command::Allocate(args) => alloc::allocate(args),
         Command::Reserve(args) => alloc::reserve(args),
         Command::Queue(args) => alloc::queue(args),
