@@ -4,6 +4,7 @@
 
 mod commands;
 mod node_commands;
+mod dataset_commands;
 mod dispatch_commands;
 mod profile_commands;
 
@@ -66,6 +67,9 @@ fn main() -> Result<()> {
             node_commands::add_node,
             node_commands::remove_node,
             node_commands::drain_node,
+            dataset_commands::datasets,
+            dataset_commands::register_dataset,
+            dataset_commands::remove_dataset,
             dispatch_commands::distributed,
             dispatch_commands::executions,
             dispatch_commands::execution,

@@ -9,7 +9,7 @@ import type {
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
 import type { DeepProfile, DeepProfileRequest, ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
-import type { AddNodeRequest, ClusterNode, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
+import type { AddNodeRequest, ClusterNode, Dataset, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
 
 /** The one interface the UI talks to; implemented over Tauri IPC and over HTTP + WebSocket. */
 export interface Backend {
@@ -74,6 +74,11 @@ export interface Backend {
   cancelExecution(id: string): Promise<void>;
   /** POST /resources/distributed, operation `distribute`; rejects with the server's reason (400). */
   distribute(task: Record<string, unknown>): Promise<DistributeResponse>;
+  /** Datasets registered with the nodes holding a copy (placement prefers those), by name. */
+  datasets(): Promise<Dataset[]>;
+  /** Registers a dataset or replaces one of the same name; rejects with the server's reason (400). */
+  registerDataset(dataset: Dataset): Promise<Dataset>;
+  removeDataset(name: string): Promise<void>;
 }
 
 /** An error whose message is fit to show the user. */

@@ -167,3 +167,23 @@ describe('HttpBackend', () => {
     vi.useRealTimers();
   });
 });
+
+describe('HttpBackend datasets', () => {
+  it('lists, registers (name in the path) and removes datasets, showing the server reason', async () => {
+    const logs = { name: 'logs', bytes: 5, nodes: ['a:7443'] };
+    const { f, calls } = fakeFetch({
+      '/api/datasets': () => Response.json([logs]),
+      '/api/datasets/logs': () => Response.json(logs),
+      '/api/datasets/bad%20name': () => Response.json({ error: 'invalid dataset: name: "bad name" may hold only letters' }, { status: 400 }),
+      '/api/datasets/gone': () => new Response(null, { status: 204 }),
+    });
+    const b = new HttpBackend('http://h/', f);
+    expect(await b.datasets()).toEqual([logs]);
+    expect(await b.registerDataset(logs)).toEqual(logs);
+    expect(calls.at(-1)!.init!.method).toBe('PUT');
+    expect(JSON.parse(calls.at(-1)!.init!.body as string)).toEqual({ bytes: 5, nodes: ['a:7443'] });
+    await expect(b.registerDataset({ ...logs, name: 'bad name' })).rejects.toThrow('may hold only letters');
+    await b.removeDataset('gone');
+    expect(calls.at(-1)!.init!.method).toBe('DELETE');
+  });
+});

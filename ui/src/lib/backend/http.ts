@@ -9,7 +9,7 @@ import type {
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
 import type { DeepProfile, DeepProfileRequest, ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
-import type { AddNodeRequest, ClusterNode, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
+import type { AddNodeRequest, ClusterNode, Dataset, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
 import { backoffMs } from '../backoff';
 import { type Backend, BackendError, errorMessage } from './backend';
 
@@ -203,6 +203,15 @@ export class HttpBackend implements Backend {
   }
   async cancelExecution(id: string): Promise<void> {
     await this.request(`api/executions/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
+  }
+  datasets(): Promise<Dataset[]> {
+    return this.json('api/datasets');
+  }
+  registerDataset({ name, bytes, nodes }: Dataset): Promise<Dataset> {
+    return this.send(`api/datasets/${encodeURIComponent(name)}`, 'PUT', { bytes, nodes });
+  }
+  async removeDataset(name: string): Promise<void> {
+    await this.request(`api/datasets/${encodeURIComponent(name)}`, { method: 'DELETE' });
   }
 
   subscribe(onSnapshot: (s: Snapshot) => void, onError: (e: string) => void): () => void {

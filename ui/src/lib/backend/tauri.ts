@@ -10,7 +10,7 @@ import type {
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
 import type { DeepProfile, DeepProfileRequest, ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
-import type { AddNodeRequest, ClusterNode, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
+import type { AddNodeRequest, ClusterNode, Dataset, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
 import { type Backend, BackendError, errorMessage } from './backend';
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
@@ -113,6 +113,15 @@ export class TauriBackend implements Backend {
   }
   async cancelExecution(id: string): Promise<void> {
     await call('cancel_execution', { id });
+  }
+  datasets(): Promise<Dataset[]> {
+    return call('datasets');
+  }
+  registerDataset(dataset: Dataset): Promise<Dataset> {
+    return call('register_dataset', { dataset });
+  }
+  removeDataset(name: string): Promise<void> {
+    return call('remove_dataset', { name });
   }
   exportReservations(): Promise<string | null> {
     // WebKitGTK drops blob downloads (tauri-apps/tauri#2225): the backend writes the file.

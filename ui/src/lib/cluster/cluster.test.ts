@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { snapshot } from '../fixtures';
 import type { Snapshot } from '../types';
+import { datasetFromForm, datasetNodeState, parseNodes, parseSize } from './datasets';
 import { EMPTY_FORM, splitArgs, taskFromForm } from './distribute';
 import { isFinished, orderedPartitions, triesText, progressText, sortExecutions, stateTone, summarize, summaryText } from './executions';
 import { NodeSeries, nodeMetrics, sparkPath } from './metrics';
@@ -294,5 +295,31 @@ describe('distribute form', () => {
     expect(taskFromForm({ ...EMPTY_FORM, command: 'x', input: 'shards', shards: '0' })).toEqual({ error: 'Shards must be at least 1' });
     expect(taskFromForm({ ...EMPTY_FORM, command: 'x', partitions: '2.5' })).toEqual({ error: 'Partitions must be a whole number' });
     expect(taskFromForm({ ...EMPTY_FORM, command: 'x', input: 'files', files: '\n' })).toMatchObject({ error: expect.stringMatching(/at least one file/) });
+  });
+});
+
+describe('datasets form', () => {
+  it('reads sizes with decimal and binary units', () => {
+    expect(parseSize('123')).toBe(123);
+    expect(parseSize(' 1.5 GiB ')).toBe(1.5 * 2 ** 30);
+    expect(parseSize('500MB')).toBe(500e6);
+    expect(parseSize('2 tb')).toBe(2e12);
+    expect(parseSize('7 PiB')).toBe(7 * 2 ** 50);
+    expect(parseSize('8 PiB')).toEqual({ error: 'Size: must be below 8 PiB' });
+    expect(parseSize('-1')).toHaveProperty('error');
+    expect(parseSize('5 parsecs')).toEqual({ error: 'Size: unknown unit "parsecs" (use B, kB, MB, GB, TB, PB or KiB … PiB)' });
+    expect(parseSize('')).toHaveProperty('error');
+  });
+  it('splits node ids once each, and says which field is missing', () => {
+    expect(parseNodes(' a:7443, b:7443  a:7443,,c ')).toEqual(['a:7443', 'b:7443', 'c']);
+    expect(datasetFromForm({ name: ' logs ', size: '1 kB', nodes: 'a, b' })).toEqual({ dataset: { name: 'logs', bytes: 1000, nodes: ['a', 'b'] } });
+    expect(datasetFromForm({ name: '', size: '1', nodes: 'a' })).toHaveProperty('error', expect.stringMatching(/^Name/));
+    expect(datasetFromForm({ name: 'x', size: 'lots', nodes: 'a' })).toHaveProperty('error', expect.stringMatching(/^Size/));
+    expect(datasetFromForm({ name: 'x', size: '1', nodes: ' , ' })).toHaveProperty('error', expect.stringMatching(/^Nodes/));
+  });
+  it('marks a dataset node the cluster does not know', () => {
+    const nodes = [node('a:7443', { state: 'down' })];
+    expect(datasetNodeState('a:7443', nodes)).toEqual({ id: 'a:7443', known: true, state: 'down' });
+    expect(datasetNodeState('z:1', nodes)).toEqual({ id: 'z:1', known: false, state: null });
   });
 });

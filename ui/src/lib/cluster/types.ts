@@ -9,3 +9,4 @@ export type { PartitionSummary as PartitionStatus } from '../bindings/PartitionS
 export type { AddNode as AddNodeRequest } from '../bindings/AddNode';
 export type { ProbeResult } from '../bindings/ProbeResult';
 export type { DistributedResponse as DistributeResponse } from '../bindings/DistributedResponse';
+export type { Dataset } from '../bindings/Dataset';
