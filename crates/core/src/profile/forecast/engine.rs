@@ -5,13 +5,16 @@
 //! (`calibration`), and so is the upper recommendation when it must miss no more often than the
 //! baseline: there each outcome is judged against both at once, so a surprise that catches the
 //! baseline too (a burst higher than any before) does not make ours reach further, and only the
-//! misses the baseline avoided do.
+//! misses the baseline avoided do. Level shifts (`shifts`) are the exception to errors at a
+//! similar level: with `cover_level_shifts`, where they are more frequent than the misses
+//! allowed, the upper recommendation also covers the levels past shifts settled at.
 
 use std::collections::VecDeque;
 
 use super::calibration::AdaptiveLevel;
 use super::holt_winters::{Params, State};
 use super::quantiles::{ConditionalErrors, quantile_sorted, quantile_unsorted};
+use super::shifts::LevelShifts;
 use super::vpa::DecayingHistogram;
 use super::{ForecastConfig, ForecastPoint};
 
@@ -31,17 +34,32 @@ pub struct OriginForecast {
     pub baseline: Option<f64>,
 }
 
+/// What an origin's forecast is checked against once its outcomes are in.
+struct Origin {
+    /// The forecast of each step 1..=h.
+    steps: Vec<f64>,
+    /// The bands it was issued with.
+    issued: Option<OriginForecast>,
+    /// The model's level then (without season and trend).
+    level: f64,
+    /// The smallest and largest error of the forecasts nearest to the horizon's, once there
+    /// are as many as the bands draw from: outside them an outcome is a surprise.
+    error_range: Option<(f64, f64)>,
+}
+
 pub struct Walk<'a> {
     cfg: &'a ForecastConfig,
     params: Params,
     state: State,
-    /// Forecasts made at recent origins: per origin, the forecast of each step 1..=h, and the
-    /// bands it was issued with.
-    pending: VecDeque<(Vec<f64>, Option<OriginForecast>)>,
+    /// Forecasts made at recent origins, newest first.
+    pending: VecDeque<Origin>,
     errors_h: ConditionalErrors,
     /// Per-step errors, kept from origin `per_step_from` on (for the live forecast's bands).
     errors_k: Vec<ConditionalErrors>,
     per_step_from: usize,
+    neighbours: usize,
+    /// With `cover_level_shifts`.
+    shifts: Option<LevelShifts>,
     t: usize,
     baseline: DecayingHistogram,
     /// The p90 band's calibrated quantile level.
@@ -63,6 +81,8 @@ impl<'a> Walk<'a> {
             errors_h: ConditionalErrors::new(cfg.error_window, neighbours),
             errors_k: if per_step_from.is_some() { vec![ConditionalErrors::new(cfg.error_window, neighbours); h] } else { vec![] },
             per_step_from: per_step_from.unwrap_or(usize::MAX),
+            neighbours,
+            shifts: cfg.cover_level_shifts.then(|| LevelShifts::new(cfg.error_window, h)),
             t: 0,
             baseline: DecayingHistogram::default(),
             p90: AdaptiveLevel::new(0.1),
@@ -76,14 +96,26 @@ impl<'a> Walk<'a> {
         self.cfg.capacity.map_or(v, |c| v.min(c))
     }
 
-    /// The upper recommendation for `fh` given the errors `e` of forecasts near it.
+    /// The upper recommendation for `fh` given the errors `e` of forecasts near it, and at
+    /// least the cover for level shifts.
     fn upper(&self, fh: f64, e: &mut [f64]) -> f64 {
+        let level = self.upper.map_or(self.cfg.upper_quantile, |l| l.quantile());
         let mut q = |p: f64| fh + quantile_unsorted(e, p).unwrap_or(0.0);
-        self.clamp(match &self.upper {
+        let from_errors = self.clamp(match &self.upper {
             // Past the largest error, in spans of these errors (largest − median).
-            Some(level) => q(level.quantile()) + level.beyond() * (q(1.0) - q(0.5)),
-            None => q(self.cfg.upper_quantile),
-        })
+            Some(l) => q(level) + l.beyond() * (q(1.0) - q(0.5)),
+            None => q(level),
+        });
+        from_errors.max(self.shift_cover(level).unwrap_or(0.0))
+    }
+
+    /// Where shifts are more frequent than the misses the upper recommendation may make
+    /// (`1 − level`), the level they settle at (the season of the horizon added) with the same
+    /// error quantile as at any forecast of that level.
+    fn shift_cover(&self, level: f64) -> Option<f64> {
+        let at = self.shifts.as_ref()?.cover(1.0 - level)? + self.state.season_ahead(self.cfg.horizon_steps());
+        let mut e = self.errors_h.nearest_unsorted(at);
+        Some(self.clamp(at + quantile_unsorted(&mut e, level)?))
     }
 
     /// The share of misses the calibrated upper recommendation aims at for an outcome the
@@ -101,10 +133,14 @@ impl<'a> Walk<'a> {
     pub fn step(&mut self, ts_ms: i64, y: f64) -> Option<OriginForecast> {
         let h = self.cfg.horizon_steps();
         // pending[j] was made j+1 steps ago: its forecast of this value is its step j+1.
-        for (j, (f, issued)) in self.pending.iter().enumerate() {
+        for (j, Origin { steps: f, issued, level, error_range }) in self.pending.iter().enumerate() {
             let origin = self.t - (j + 1);
             if j + 1 == h {
-                self.errors_h.push(f[j], y - f[j]);
+                let error = y - f[j];
+                self.errors_h.push(f[j], error);
+                if let (Some(shifts), Some((lo, hi))) = (&mut self.shifts, error_range) {
+                    shifts.outcome(self.t, (error < *lo || error > *hi).then_some((*level, error)));
+                }
                 if let Some(o) = issued {
                     self.p90.update(y > o.p90);
                     let target = self.upper_target(origin, o.baseline.map(|b| y > b));
@@ -118,25 +154,32 @@ impl<'a> Walk<'a> {
                 self.errors_k[j].push(f[j], y - f[j]);
             }
         }
+        if let Some(shifts) = &mut self.shifts {
+            shifts.observe(self.t, y - self.state.season_ahead(1));
+        }
         self.state.update(y, &self.params);
         self.baseline.add(ts_ms, y);
         self.t += 1;
         let f: Vec<f64> = (1..=h).map(|k| self.state.forecast(k, &self.params)).collect();
         let fh = f[h - 1];
+        let mut error_range = None;
         let issued = (self.errors_h.len() >= MIN_ERRORS).then(|| {
             let mut e = self.errors_h.nearest_unsorted(fh);
+            if self.shifts.is_some() && e.len() >= self.neighbours {
+                error_range = Some(e.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v))));
+            }
             let mut q = |p: f64| self.clamp(fh + quantile_unsorted(&mut e, p).unwrap_or(0.0));
             let (p50, p90) = (q(0.5), q(self.p90.quantile()));
             OriginForecast { p50, p90, upper: self.upper(fh, &mut e), baseline: self.baseline.recommendation() }
         });
-        self.pending.push_front((f, issued));
+        self.pending.push_front(Origin { steps: f, issued, level: self.state.level(), error_range });
         self.pending.truncate(h);
         issued
     }
 
     /// The forecast from the latest origin, each step with its own error quantiles.
     pub fn points(&self, last_ts: i64) -> Vec<ForecastPoint> {
-        let Some((f, _)) = self.pending.front() else { return vec![] };
+        let Some(Origin { steps: f, .. }) = self.pending.front() else { return vec![] };
         let p90 = self.p90.quantile();
         f.iter()
             .zip(&self.errors_k)
@@ -166,5 +209,53 @@ mod tests {
         assert_eq!(walk.upper_target(day, None), default, "no baseline yet");
         assert_eq!(walk.upper_target(day, Some(true)), BASELINE_MISS_SHARE);
         assert_eq!(walk.upper_target(day, Some(false)), 0.0);
+    }
+
+    /// 10 h stays at 60, 25, 80, 40, 70 and 30, then 30 h at 15, then back to 70; 2 % noise.
+    /// Returns the series and the step of the last jump.
+    fn steps_then_a_long_stay() -> (Vec<f64>, usize) {
+        let mut rng = crate::profile::traces::Rng::new(11);
+        let mut levels: Vec<f64> = [60.0, 25.0, 80.0, 40.0, 70.0, 30.0].iter().flat_map(|&l| [l; 600]).collect();
+        levels.extend([15.0; 30 * 60]);
+        let jump = levels.len();
+        levels.extend([70.0; 120]);
+        (levels.iter().map(|l| l * (1.0 + 0.02 * rng.normal())).collect(), jump)
+    }
+
+    #[test]
+    fn a_level_shift_after_a_long_stay_is_covered() {
+        // Misses allowed at 0.1 %: fewer than the outcomes that level shifts changed.
+        let cfg = ForecastConfig { capacity: Some(100.0), upper_quantile: 0.999, cover_level_shifts: true, ..ForecastConfig::default() };
+        let (y, jump) = steps_then_a_long_stay();
+        let h = cfg.horizon_steps();
+        let mut walk = Walk::new(&cfg, fit(&y[..jump], 0, h), &y, None);
+        for (t, &v) in y.iter().enumerate() {
+            let Some(o) = walk.step(t as i64 * 60_000, v) else { continue };
+            // Origins whose horizon ends after the jump: their forecast knows only the stay,
+            // and the errors of forecasts near 15 all come from it (the p90 band, drawn from
+            // them alone, stays near 15).
+            if (jump - h..jump).contains(&t) {
+                assert!(o.p90 < 20.0, "t={t}: {o:?}");
+                assert!(o.upper >= y[t + h], "t={t}: {} misses {}", o.upper, y[t + h]);
+            }
+        }
+        assert!(walk.shifts.as_ref().unwrap().rate() > 1.0 - cfg.upper_quantile);
+    }
+
+    #[test]
+    fn without_shifts_the_upper_recommendation_is_the_error_quantile() {
+        // A daily cycle with noise: forecast well, nothing settles anywhere new.
+        let cfg = ForecastConfig { capacity: Some(100.0), cover_level_shifts: true, ..ForecastConfig::default() };
+        let mut rng = crate::profile::traces::Rng::new(3);
+        let y: Vec<f64> = (0..3 * 1440).map(|t| 40.0 + 20.0 * (t as f64 * std::f64::consts::TAU / 1440.0).sin() + rng.normal()).collect();
+        let mut walk = Walk::new(&cfg, fit(&y, cfg.period_steps(), cfg.horizon_steps()), &y, None);
+        let mut issued = 0;
+        for (t, &v) in y.iter().enumerate() {
+            issued += usize::from(walk.step(t as i64 * 60_000, v).is_some());
+            assert_eq!(walk.shift_cover(cfg.upper_quantile), None, "t={t}");
+            assert_eq!(walk.shift_cover(1.0), None, "t={t}");
+        }
+        assert!(issued > 1440);
+        assert_eq!(walk.shifts.as_ref().unwrap().rate(), 0.0);
     }
 }

@@ -47,8 +47,17 @@ impl State {
     pub fn forecast(&self, k: usize, p: &Params) -> f64 {
         // Σ_{i=1..k} φ^i, in closed form.
         let damp = if (p.phi - 1.0).abs() < 1e-12 { k as f64 } else { p.phi * (1.0 - p.phi.powi(k as i32)) / (1.0 - p.phi) };
-        let s = if self.season.is_empty() { 0.0 } else { self.season[(self.t + k - 1) % self.season.len()] };
-        self.level + damp * self.trend + s
+        self.level + damp * self.trend + self.season_ahead(k)
+    }
+
+    /// The level: where the series sits without its season and trend.
+    pub fn level(&self) -> f64 {
+        self.level
+    }
+
+    /// The seasonal component `k ≥ 1` steps after the last consumed value (0 without a season).
+    pub fn season_ahead(&self, k: usize) -> f64 {
+        if self.season.is_empty() { 0.0 } else { self.season[(self.t + k - 1) % self.season.len()] }
     }
 
     pub fn update(&mut self, y: f64, p: &Params) {

@@ -9,6 +9,7 @@ pub mod engine;
 pub mod holt_winters;
 pub mod quantiles;
 pub mod regular;
+pub mod shifts;
 pub mod vpa;
 
 use serde::{Deserialize, Serialize};
@@ -33,13 +34,17 @@ pub struct ForecastConfig {
     /// [`engine::BASELINE_MISS_SHARE`] as often as the VPA-style baseline's was (a size at least as safe as
     /// the baseline's, usually with less slack) instead of at `upper_quantile`.
     pub at_most_baseline_misses: bool,
+    /// Also cover the levels that past level shifts settled at, where shifts the errors did not
+    /// foresee are more frequent than the misses allowed ([`shifts`]): after a long stay the
+    /// errors at its level contain no jump, yet the stay will end.
+    pub cover_level_shifts: bool,
     /// What the resource has (100 for percent, total bytes for memory): no band goes above it.
     pub capacity: Option<f64>,
 }
 
 impl Default for ForecastConfig {
     fn default() -> Self {
-        ForecastConfig { horizon_ms: 30 * 60_000, step_ms: 60_000, season_ms: DAY_MS, error_window: 4 * 1440, upper_quantile: 0.97, at_most_baseline_misses: false, capacity: None }
+        ForecastConfig { horizon_ms: 30 * 60_000, step_ms: 60_000, season_ms: DAY_MS, error_window: 4 * 1440, upper_quantile: 0.97, at_most_baseline_misses: false, cover_level_shifts: false, capacity: None }
     }
 }
 
