@@ -22,6 +22,17 @@ pub struct AgentClient {
     grpc: Grpc<InterceptedService<Channel, AddToken>>,
     address: String,
     plain_text: bool,
+    /// What dialled it, to dial again from another runtime ([`AgentClient::redial_here`]).
+    dial: Dial,
+    /// Which `connect` it comes from (kept by redials): a new one means new address, token or pin.
+    origin: u64,
+}
+
+#[derive(Clone)]
+struct Dial {
+    endpoint: Endpoint,
+    token: AddToken,
+    fingerprint: Option<String>,
 }
 
 /// What `Inventory` answers, decoded.
@@ -39,6 +50,26 @@ pub async fn is_loopback(address: &str) -> Result<bool, AgentError> {
     Ok(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()))
 }
 
+/// TCP, then TLS accepting only the certificate with `fingerprint`.
+fn pinned_connector(
+    address: &str,
+    fingerprint: &str,
+) -> impl tower::Service<tonic::transport::Uri, Response = TokioIo<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>, Error = std::io::Error, Future: Send> + Clone + Send + 'static
+{
+    let config = pinned_client_config(fingerprint);
+    let target = address.to_string();
+    tower::service_fn(move |_: tonic::transport::Uri| {
+        let (config, target) = (config.clone(), target.clone());
+        async move {
+            let tcp = tokio::net::TcpStream::connect(&target).await?;
+            tcp.set_nodelay(true)?;
+            let name = ServerName::try_from(SERVER_NAME).expect("static server name");
+            let tls = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await?;
+            Ok::<_, std::io::Error>(TokioIo::new(tls))
+        }
+    })
+}
+
 impl AgentClient {
     /// Connects to the agent at `address` (`host:port`). With a fingerprint the connection is
     /// TLS and only that certificate is accepted; without one it is plain text, which is
@@ -51,23 +82,9 @@ impl AgentClient {
             .http2_keep_alive_interval(Duration::from_secs(10))
             .keep_alive_timeout(Duration::from_secs(5));
         let unreachable = |e: tonic::transport::Error| classify_transport(address, fingerprint, &e);
-        let plain_text = fingerprint.is_none_or(str::is_empty);
-        let channel = match fingerprint.filter(|f| !f.is_empty()) {
-            Some(fp) => {
-                let config = pinned_client_config(fp);
-                let target = address.to_string();
-                let connector = tower::service_fn(move |_: tonic::transport::Uri| {
-                    let (config, target) = (config.clone(), target.clone());
-                    async move {
-                        let tcp = tokio::net::TcpStream::connect(&target).await?;
-                        tcp.set_nodelay(true)?;
-                        let name = ServerName::try_from(SERVER_NAME).expect("static server name");
-                        let tls = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await?;
-                        Ok::<_, std::io::Error>(TokioIo::new(tls))
-                    }
-                });
-                endpoint.connect_with_connector(connector).await.map_err(unreachable)?
-            }
+        let fingerprint = fingerprint.filter(|f| !f.is_empty());
+        let channel = match fingerprint {
+            Some(fp) => endpoint.connect_with_connector(pinned_connector(address, fp)).await.map_err(unreachable)?,
             None => {
                 if !is_loopback(address).await? {
                     return Err(AgentError::FingerprintRequired(address.to_string()));
@@ -75,8 +92,31 @@ impl AgentClient {
                 endpoint.connect().await.map_err(unreachable)?
             }
         };
-        let grpc = Grpc::with_interceptor(channel, AddToken::new(token)?).max_decoding_message_size(64 << 20);
-        Ok(AgentClient { grpc, address: address.to_string(), plain_text })
+        let dial = Dial { endpoint, token: AddToken::new(token)?, fingerprint: fingerprint.map(str::to_string) };
+        static CONNECTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Ok(Self::over(channel, address, dial, CONNECTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)))
+    }
+
+    fn over(channel: Channel, address: &str, dial: Dial, origin: u64) -> AgentClient {
+        let grpc = Grpc::with_interceptor(channel, dial.token.clone()).max_decoding_message_size(64 << 20);
+        AgentClient { grpc, address: address.to_string(), plain_text: dial.fingerprint.is_none(), dial, origin }
+    }
+
+    /// Identifies the `connect` this client (or the client it was redialled from) came from.
+    pub fn origin(&self) -> u64 {
+        self.origin
+    }
+
+    /// A second connection to the same agent, owned by the runtime this is called on (it must
+    /// be called inside one): a busy caller on another runtime than the one that dialled avoids
+    /// hopping between runtimes on every call. It connects on first use and reconnects by
+    /// itself; the address, token and pin were checked when this client connected.
+    pub fn redial_here(&self) -> AgentClient {
+        let channel = match &self.dial.fingerprint {
+            Some(fp) => self.dial.endpoint.connect_with_connector_lazy(pinned_connector(&self.address, fp)),
+            None => self.dial.endpoint.connect_lazy(),
+        };
+        Self::over(channel, &self.address, self.dial.clone(), self.origin)
     }
 
     pub fn address(&self) -> &str {

@@ -122,6 +122,30 @@ async fn wrong_token_no_token_wrong_pin_and_plain_text_are_refused() {
     assert_eq!(steward_agent::tls::probe_fingerprint(&addr).await.unwrap(), fp);
 }
 
+/// A redialled client (the executor's own connection) keeps the pin and the token: it works on
+/// another runtime, and one from a client with the wrong token is refused like it.
+#[tokio::test]
+async fn redialled_clients_keep_the_pin_and_the_token() {
+    let a = start(false).await;
+    let addr = a.addr.to_string();
+    let fp = a.fingerprint.clone().unwrap();
+    let good = AgentClient::connect(&addr, &a.token, Some(&fp)).await.unwrap();
+    let wrong = AgentClient::connect(&addr, "nope", Some(&fp)).await.unwrap();
+    // On a thread of its own, while this runtime keeps serving the agent.
+    let (good, wrong) = tokio::task::spawn_blocking(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let (g, w) = (good.redial_here(), wrong.redial_here());
+            assert_eq!(g.origin(), good.origin());
+            (g.inventory().await.map(|i| i.limits_mechanism), w.inventory().await.map(|_| ()))
+        })
+    })
+    .await
+    .unwrap();
+    assert!(good.is_ok(), "{good:?}");
+    assert!(matches!(wrong, Err(AgentError::Unauthenticated { .. })), "{wrong:?}");
+}
+
 #[tokio::test]
 async fn plain_text_is_for_loopback_only() {
     let a = start(true).await;

@@ -79,7 +79,7 @@ fn asks_nothing(kind: TaskKind, t: &steward_core::dispatch::TaskSpec) -> bool {
 
 fn step(shared: &Arc<Shared>) {
     let d = &shared.dispatch;
-    let nodes = d.cached_nodes();
+    let nodes = d.local_clients.localize(d.cached_nodes());
     let cfg = d.settings.engine;
     let grace = d.settings.reattach_grace_ms;
     let started = d.started_ms;

@@ -64,6 +64,7 @@ pub(crate) struct Dispatcher {
     /// The executor's runtime, for work started from outside it (cancels).
     pub(crate) handle: std::sync::OnceLock<tokio::runtime::Handle>,
     node_cache: Mutex<(i64, Vec<DispatchNode>)>,
+    pub(crate) local_clients: nodes::LocalClients,
 }
 
 #[derive(Default)]
@@ -128,6 +129,7 @@ impl Dispatcher {
             changed: tokio::sync::watch::channel(0).0,
             handle: std::sync::OnceLock::new(),
             node_cache: Mutex::new((i64::MIN, Vec::new())),
+            local_clients: nodes::LocalClients::default(),
         })
     }
 

@@ -42,6 +42,33 @@ pub trait NodeSource: Send + Sync + 'static {
     fn dispatch_nodes(&self) -> Vec<DispatchNode>;
 }
 
+/// The executor's own connection to each node, on its runtime: calling through the cluster
+/// manager's connections crossed runtimes (and threads) on every call and its answer. Redialled
+/// when the cluster manager reconnects (new address, token or pin).
+#[derive(Default)]
+pub(crate) struct LocalClients(std::sync::Mutex<std::collections::HashMap<String, AgentClient>>);
+
+impl LocalClients {
+    /// `nodes` with each client swapped for its counterpart on the current runtime.
+    pub(crate) fn localize(&self, mut nodes: Vec<DispatchNode>) -> Vec<DispatchNode> {
+        let Ok(mut local) = self.0.lock() else { return nodes };
+        local.retain(|id, _| nodes.iter().any(|n| &n.id == id && n.client.is_some()));
+        for n in &mut nodes {
+            let Some(theirs) = &n.client else { continue };
+            let ours = match local.get(&n.id) {
+                Some(c) if c.origin() == theirs.origin() => c.clone(),
+                _ => {
+                    let c = theirs.redial_here();
+                    local.insert(n.id.clone(), c.clone());
+                    c
+                }
+            };
+            n.client = Some(ours);
+        }
+        nodes
+    }
+}
+
 /// No nodes: dispatch waits until a cluster is attached.
 pub struct NoNodes;
 
