@@ -5,7 +5,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::http::{Target, call};
+use crate::http::{ListArgs, Target, call};
 
 #[derive(Subcommand)]
 pub enum DatasetCommand {
@@ -36,14 +36,6 @@ pub struct NameArgs {
     #[command(flatten)]
     target: Target,
     name: String,
-}
-
-#[derive(Args)]
-pub struct ListArgs {
-    #[command(flatten)]
-    target: Target,
-    #[arg(long)]
-    json: bool,
 }
 
 pub fn run(cmd: DatasetCommand) -> Result<()> {

@@ -11,6 +11,16 @@ pub struct Target {
     pub url: String,
 }
 
+/// The arguments of a `list` subcommand.
+#[derive(Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Print the JSON answer instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `method` on `path` of the Steward at `target`: the status and the JSON answer (`null` when
 /// empty). An error status becomes an error carrying the server's `error` (and `errors`).
 pub(crate) fn call(target: &Target, method: &str, path: &str, body: Option<Value>) -> Result<(u16, Value)> {

@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::alloc::{Target, call};
+use crate::http::ListArgs;
 
 #[derive(Subcommand)]
 pub enum NodeCommand {
@@ -52,14 +53,6 @@ pub struct DrainArgs {
     id: String,
     #[arg(long)]
     undo: bool,
-}
-
-#[derive(Args)]
-pub struct ListArgs {
-    #[command(flatten)]
-    target: Target,
-    #[arg(long)]
-    json: bool,
 }
 
 pub fn run(cmd: NodeCommand) -> Result<()> {
