@@ -109,6 +109,46 @@ async fn a_node_declared_down_loses_its_partitions_to_the_others() {
     assert!(retried.iter().all(|p| p.node.as_deref() == Some("a")));
 }
 
+/// A write that fails holds back the start orders it covered: no agent hears of an attempt
+/// before it is on disk, and once a write succeeds they go out and the execution finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_orders_wait_for_a_write_that_succeeds() {
+    let (a, b) = (agent().await, agent().await);
+    let dir = tempfile::tempdir().unwrap();
+    let s = steward(&dir);
+    let nodes = Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 1)])));
+    s.set_dispatch_nodes(nodes.clone());
+    let mut task = TaskSpec::new(vec!["sh".into(), "-c".into(), "sleep 1; echo done".into()], InputSpec::Shards { count: 1 });
+    task.reuse = false;
+    let d = s.distribute(task).await.unwrap();
+    let started = tokio::time::Instant::now();
+    while a.client.list_tasks().await.unwrap().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(10), "never started on a");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Another connection holds the database's write lock: the executor's writes fail (busy).
+    let lock = rusqlite::Connection::open(dir.path().join("s.db")).unwrap();
+    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    // b joins and a goes down: the retry on b is decided but cannot be written.
+    nodes.0.write().unwrap().push(node("b", &b.client, 1));
+    nodes.set_liveness("a", Liveness::Down);
+    let on_b = |s: &Steward| s.execution(&d.execution_id).unwrap().partitions[0].node.as_deref() == Some("b");
+    while !on_b(&s) {
+        assert!(started.elapsed() < Duration::from_secs(20), "no retry on b");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(b.client.list_tasks().await.unwrap().is_empty(), "b was sent an attempt that is not on disk");
+
+    lock.execute_batch("COMMIT").unwrap();
+    drop(lock);
+    let done = s.wait_execution(&d.execution_id, Duration::from_secs(20)).await.unwrap();
+    assert_eq!(done.status, ExecStatus::Succeeded, "{done:?}");
+    assert_eq!(b.client.list_tasks().await.unwrap().len(), 1);
+    assert_eq!(s.execution_output(&d.execution_id).unwrap(), vec!["done".to_string()]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lazy_dependent_runs_only_when_asked_for_and_after_its_input() {
     let a = agent().await;

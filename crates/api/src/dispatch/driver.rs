@@ -149,7 +149,7 @@ fn step(shared: &Arc<Shared>) {
         } else {
             std::mem::take(&mut st.to_tick).into_iter().collect()
         };
-        let super::State { execs, locality, dirty, started, started_noop, queued, timed, .. } = &mut *st;
+        let super::State { execs, locality, dirty, started, started_noop, queued, timed, held_starts, attached, .. } = &mut *st;
         let room = |views: &[NodeView]| views.iter().any(|v| v.free() > 0);
         // The oldest queued first, while there is room; then what may start now.
         let mut queue_open = true;
@@ -197,10 +197,28 @@ fn step(shared: &Arc<Shared>) {
         // in the same transaction as their first attempts.
         let ids: Vec<String> = std::mem::take(dirty).into_iter().collect();
         let written = store.put_executions(ids.iter().filter_map(|id| execs.get(id))).map_err(|e| e.to_string());
+        match &written {
+            // Start orders held back by a failed write go out now that they are on disk.
+            Ok(()) => actions.extend(resend_held(held_starts, attached, execs)),
+            Err(_) => {
+                let (starts, rest): (Vec<Action>, Vec<Action>) = std::mem::take(&mut actions).into_iter().partition(|a| matches!(a, Action::Start(_)));
+                actions = rest;
+                for a in starts {
+                    let Action::Start(o) = a else { continue };
+                    // A new execution's orders die with it (below); the others wait for a write
+                    // that succeeds, and re-attaching must not send them before it.
+                    if !fresh.contains(&o.execution_id) {
+                        if o.kind == TaskKind::Process {
+                            attached.insert(o.attempt_id.clone());
+                        }
+                        held_starts.push(o);
+                    }
+                }
+            }
+        }
         if let Err(e) = &written {
-            tracing::error!("writing executions failed: {e}; holding back {} start orders", actions.len());
+            tracing::error!("writing executions failed: {e}; holding back {} start orders", held_starts.len());
             dirty.extend(ids);
-            actions.retain(|a| !matches!(a, Action::Start(_)));
             // Never recorded, so never started: the submitter hears it failed.
             for id in &fresh {
                 if let Some(x) = execs.get_mut(id) {
@@ -225,6 +243,20 @@ fn step(shared: &Arc<Shared>) {
         let _ = reply.send(written);
     }
     reattach(shared, &nodes);
+}
+
+/// Held-back start orders whose attempts still run (not cancelled or lost meanwhile).
+fn resend_held(held: &mut Vec<StartOrder>, attached: &mut std::collections::HashSet<String>, execs: &std::collections::BTreeMap<String, steward_core::dispatch::Execution>) -> Vec<Action> {
+    let mut out = Vec::new();
+    for o in std::mem::take(held) {
+        let runs = execs.get(&o.execution_id).is_some_and(|e| e.running_attempts().any(|a| a.id == o.attempt_id));
+        if runs {
+            out.push(Action::Start(o));
+        } else {
+            attached.remove(&o.attempt_id);
+        }
+    }
+    out
 }
 
 fn client_of(nodes: &[DispatchNode], id: &str) -> Option<AgentClient> {

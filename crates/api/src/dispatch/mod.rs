@@ -98,8 +98,10 @@ pub(crate) struct State {
     /// Nodes seen up since this process started, and nodes declared down (until seen up again).
     pub(crate) seen_up: HashSet<String>,
     pub(crate) declared_down: HashSet<String>,
-    /// Attempts with a live watch stream.
+    /// Attempts with a live watch stream (or a start order held back by a failed write).
     pub(crate) attached: HashSet<String>,
+    /// Start orders a failed write held back: sent after the next write that succeeds.
+    pub(crate) held_starts: Vec<steward_core::dispatch::StartOrder>,
     pub(crate) outputs: agent_io::Outputs,
     /// New executions the next pass places and writes together with their first attempts (one
     /// commit), then answers the submitter.
