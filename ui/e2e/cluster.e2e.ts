@@ -136,6 +136,14 @@ describe('cluster view against stewardctl serve and stewardd', () => {
     await page.click('[data-testid=nav-cluster]');
   });
 
+  it('says in the profiling view why consolidation is not judged yet (two nodes, fresh history)', async () => {
+    await page.click('[data-testid=nav-profiling]');
+    const why = page.locator('[data-testid=not-judged]');
+    await why.first().waitFor({ timeout: 30_000 });
+    expect(await why.first().textContent()).toMatch(/consolidation needs 20\.0 h of usage history per node/);
+    await page.click('[data-testid=nav-cluster]');
+  });
+
   it('drains and removes the node', async () => {
     const c = card(agent!.address);
     await c.locator('[data-testid=node-drain]').click();

@@ -5,7 +5,7 @@ mod node_usage;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use steward_core::Snapshot;
-use steward_core::profile::advisor::{AdvisorInput, advise};
+use steward_core::profile::advisor::{AdvisorInput, advise, advise_with_reasons};
 use steward_core::profile::sampling_advice::{SamplingUsage, advise_sampling};
 use steward_core::profile::forecast::backtest::forecast;
 use steward_core::profile::forecast::regular::regularize;
@@ -59,10 +59,10 @@ impl Steward {
                 let usage = current_usage(&snap, &modules);
                 let predictions = self.predict(&system_targets(&snap), now, &cfg)?;
                 let nodes = self.node_usages(now, &predictions, &cfg)?;
-                let mut optimization_suggestions =
-                    advise(&AdvisorInput { findings: &findings, forecasts: &predictions, usage: &usage, nodes: &nodes, now_ms: now });
+                let (mut optimization_suggestions, not_judged) =
+                    advise_with_reasons(&AdvisorInput { findings: &findings, forecasts: &predictions, usage: &usage, nodes: &nodes, now_ms: now });
                 optimization_suggestions.extend(advise_sampling(&self.sampling_usage(now)?));
-                ProfileResult::System(SystemProfile { current_usage: usage, bottlenecks: findings, predictions, optimization_suggestions })
+                ProfileResult::System(SystemProfile { current_usage: usage, bottlenecks: findings, predictions, optimization_suggestions, not_judged })
             }
             ProfilingType::Module => {
                 let name = req.module_name.as_deref().filter(|n| !n.is_empty()).ok_or_else(|| {

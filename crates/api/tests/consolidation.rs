@@ -28,13 +28,14 @@ fn write_history(db: &std::path::Path, prefix: impl Fn(&str) -> String, minutes:
     store.insert_batch(batch.iter().map(|(t, v)| (*t, v.as_slice()))).unwrap();
 }
 
-fn consolidations(s: &Steward) -> Vec<steward_core::profile::advisor::Suggestion> {
+/// The consolidation suggestions, and the checks the advisor could not make (with why).
+fn consolidations(s: &Steward) -> (Vec<steward_core::profile::advisor::Suggestion>, Vec<String>) {
     let req = ProfileRequest { id: None, profiling_type: ProfilingType::System, module_name: None, horizon_minutes: None };
     let ProfileResult::System(p) = s.profile(req).unwrap().result else { panic!("not a system profile") };
-    p.optimization_suggestions.into_iter().filter(|s| s.kind == SuggestionKind::Consolidate).collect()
+    (p.optimization_suggestions.into_iter().filter(|s| s.kind == SuggestionKind::Consolidate).collect(), p.not_judged)
 }
 
-async fn run(minutes: i64) -> Vec<steward_core::profile::advisor::Suggestion> {
+async fn run(minutes: i64) -> (Vec<steward_core::profile::advisor::Suggestion>, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("h.db");
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
@@ -61,8 +62,9 @@ async fn run(minutes: i64) -> Vec<steward_core::profile::advisor::Suggestion> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_little_used_node_is_suggested_free_from_a_day_of_its_history() {
-    let found = run(24 * 60).await;
+    let (found, not_judged) = run(24 * 60).await;
     assert_eq!(found.len(), 1, "{found:?}");
+    assert!(not_judged.is_empty(), "{not_judged:?}");
     let s = &found[0];
     assert!(s.title.starts_with("Consolidate: move the work of ") && s.title.contains("onto") && s.title.contains("(this machine)"), "{}", s.title);
     assert!(s.estimated_effect.contains("power unknown") || s.estimated_effect.contains("W measured"), "{}", s.estimated_effect);
@@ -72,6 +74,9 @@ async fn a_little_used_node_is_suggested_free_from_a_day_of_its_history() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_hours_of_history_suggest_nothing() {
-    assert_eq!(run(180).await, vec![]);
+async fn three_hours_of_history_suggest_nothing_and_say_why() {
+    let (found, not_judged) = run(180).await;
+    assert_eq!(found, vec![]);
+    assert_eq!(not_judged.len(), 1, "{not_judged:?}");
+    assert!(not_judged[0].starts_with("consolidation needs 20.0 h of usage history per node") && not_judged[0].contains(" h"), "{not_judged:?}");
 }

@@ -53,6 +53,12 @@ pub struct AdvisorInput<'a> {
 }
 
 pub fn advise(input: &AdvisorInput) -> Vec<Suggestion> {
+    advise_with_reasons(input).0
+}
+
+/// The suggestions, and the checks that could not be made yet with why (consolidation with too
+/// little history on some node; a single node is not worth saying).
+pub fn advise_with_reasons(input: &AdvisorInput) -> (Vec<Suggestion>, Vec<String>) {
     let mut out = Vec::new();
     for f in input.findings {
         out.extend(from_finding(f, input));
@@ -60,9 +66,13 @@ pub fn advise(input: &AdvisorInput) -> Vec<Suggestion> {
     for fc in input.forecasts {
         out.extend(from_forecast(fc, input));
     }
-    // Not judged (one node, too little history) means no suggestion: the reason is the caller's.
-    out.extend(consolidate(input.nodes, &ConsolidationConfig::new(input.now_ms)).unwrap_or_default());
-    out
+    let mut not_judged = Vec::new();
+    match consolidate(input.nodes, &ConsolidationConfig::new(input.now_ms)) {
+        Ok(s) => out.extend(s),
+        Err(why) if input.nodes.len() >= 2 => not_judged.push(why),
+        Err(_) => {}
+    }
+    (out, not_judged)
 }
 
 fn from_finding(f: &Finding, input: &AdvisorInput) -> Vec<Suggestion> {
@@ -257,6 +267,15 @@ mod tests {
         assert_eq!(s.iter().map(|s| s.kind).collect::<Vec<_>>(), vec![SuggestionKind::Consolidate]);
         // Not judged (one node): nothing, not an error.
         assert!(advise(&AdvisorInput { findings: &[], forecasts: &[], usage: &usage, nodes: &nodes[..1], now_ms: 0 }).is_empty());
+        // One node: nothing to judge, nothing to say. Two with a short history: why, and how much.
+        assert!(advise_with_reasons(&AdvisorInput { findings: &[], forecasts: &[], usage: &usage, nodes: &nodes[..1], now_ms: 0 }).1.is_empty());
+        let mut short = nodes.clone();
+        short[1].cpu_pct.truncate(60);
+        short[1].mem_used_bytes.truncate(60);
+        let (s, why) = advise_with_reasons(&AdvisorInput { findings: &[], forecasts: &[], usage: &usage, nodes: &short, now_ms: 0 });
+        assert!(s.is_empty(), "{s:?}");
+        assert_eq!(why.len(), 1, "{why:?}");
+        assert!(why[0].contains(&short[1].name) && why[0].contains("1.0 h"), "{why:?}");
     }
 
     #[test]

@@ -60,6 +60,11 @@ pub struct SystemProfile {
     pub bottlenecks: Vec<Finding>,
     pub predictions: Vec<SeriesForecast>,
     pub optimization_suggestions: Vec<Suggestion>,
+    /// Checks the advisor could not make yet, and why (consolidation while some node has too
+    /// little history: how much it has and needs). No suggestion comes without evidence, but its
+    /// absence should not look like a verdict.
+    #[serde(default)]
+    pub not_judged: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

@@ -4,4 +4,10 @@ import type { Finding } from "./Finding";
 import type { SeriesForecast } from "./SeriesForecast";
 import type { Suggestion } from "./Suggestion";
 
-export type SystemProfile = { current_usage: CurrentUsage, bottlenecks: Array<Finding>, predictions: Array<SeriesForecast>, optimization_suggestions: Array<Suggestion>, };
+export type SystemProfile = { current_usage: CurrentUsage, bottlenecks: Array<Finding>, predictions: Array<SeriesForecast>, optimization_suggestions: Array<Suggestion>, 
+/**
+ * Checks the advisor could not make yet, and why (consolidation while some node has too
+ * little history: how much it has and needs). No suggestion comes without evidence, but its
+ * absence should not look like a verdict.
+ */
+not_judged: Array<string>, };
