@@ -14,8 +14,7 @@ use anyhow::{Context, Result};
 use steward_api::{AdapterProbe, ApiConfig, Steward};
 use tauri::{Manager, WindowEvent};
 
-// mimalloc: glibc's allocator slowed the long-running process as its heap fragmented (the
-// dispatch round trip doubled after 40,000 tasks, most of it in malloc's free-list walks).
+// mimalloc, as in every binary (ARCHITECTURE.md, Invariants).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -37,8 +37,7 @@ fn parse_label(s: &str) -> Result<(String, String), String> {
     s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("expected key=value, got {s:?}"))
 }
 
-// mimalloc: glibc's allocator slowed the long-running process as its heap fragmented (the
-// dispatch round trip doubled after 40,000 tasks, most of it in malloc's free-list walks).
+// mimalloc, as in every binary (ARCHITECTURE.md, Invariants).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

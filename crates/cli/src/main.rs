@@ -55,7 +55,7 @@ enum Command {
 }
 
 // mimalloc: glibc's allocator slowed the long-running process as its heap fragmented (the
-// dispatch round trip doubled after 40,000 tasks, most of it in malloc's free-list walks).
+// dispatch round trip doubled after 20,000 tasks, most of it in malloc's free-list walks).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

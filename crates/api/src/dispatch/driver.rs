@@ -200,10 +200,8 @@ fn step(shared: &Arc<Shared>) {
         match &written {
             // Start orders held back by a failed write go out now that they are on disk.
             Ok(()) => actions.extend(resend_held(held_starts, attached, execs)),
-            Err(_) => {
-                let (starts, rest): (Vec<Action>, Vec<Action>) = std::mem::take(&mut actions).into_iter().partition(|a| matches!(a, Action::Start(_)));
-                actions = rest;
-                for a in starts {
+            Err(e) => {
+                for a in actions.extract_if(.., |a| matches!(a, Action::Start(_))) {
                     let Action::Start(o) = a else { continue };
                     // A new execution's orders die with it (below); the others wait for a write
                     // that succeeds, and re-attaching must not send them before it.
@@ -214,22 +212,20 @@ fn step(shared: &Arc<Shared>) {
                         held_starts.push(o);
                     }
                 }
-            }
-        }
-        if let Err(e) = &written {
-            tracing::error!("writing executions failed: {e}; holding back {} start orders", held_starts.len());
-            dirty.extend(ids);
-            // Never recorded, so never started: the submitter hears it failed.
-            for id in &fresh {
-                if let Some(x) = execs.get_mut(id) {
-                    x.cancel(&mut rel, now);
-                    x.status = ExecStatus::Failed;
-                    x.error = Some(format!("could not be recorded: {e}"));
+                tracing::error!("writing executions failed: {e}; holding back {} start orders", held_starts.len());
+                dirty.extend(ids);
+                // Never recorded, so never started: the submitter hears it failed.
+                for id in &fresh {
+                    if let Some(x) = execs.get_mut(id) {
+                        x.cancel(&mut rel, now);
+                        x.status = ExecStatus::Failed;
+                        x.error = Some(format!("could not be recorded: {e}"));
+                    }
                 }
-            }
-            st.releases.append(&mut rel.0);
-            for id in &fresh {
-                st.settle(id, now);
+                st.releases.append(&mut rel.0);
+                for id in &fresh {
+                    st.settle(id, now);
+                }
             }
         }
         (actions, replies.into_iter().map(|r| (r, written.clone())).collect::<Vec<_>>())
