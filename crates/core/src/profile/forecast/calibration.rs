@@ -45,6 +45,43 @@ impl AdaptiveLevel {
     }
 }
 
+/// How much a miss costs, in units of a whole recommendation's slack, for sizes chosen by
+/// trading slack against the chance of a miss (`shift_cover`): calibrated the same way, each
+/// miss raises the price by a factor, each outcome below lowers it a little.
+#[derive(Debug, Clone, Copy)]
+pub struct MissPrice {
+    target: f64,
+    ln_price: f64,
+}
+
+/// Step of ln(price) per unit of (miss − target).
+const PRICE_GAIN: f64 = 0.1;
+/// The price's range: a miss never costs less than the most slack one size can have (all of
+/// it), else being short would be preferred to any over-provisioning; the top only bounds wind-up.
+const LN_PRICE_RANGE: (f64, f64) = (0.0, 15.0);
+/// Where the price starts: a miss costs ten recommendations' slack.
+const LN_PRICE_START: f64 = std::f64::consts::LN_10;
+
+impl MissPrice {
+    pub fn new(target: f64) -> Self {
+        MissPrice { target, ln_price: LN_PRICE_START }
+    }
+
+    pub fn set_target(&mut self, target: f64) {
+        self.target = target;
+    }
+
+    /// An outcome matured: it was above the size or not.
+    pub fn update(&mut self, exceeded: bool) {
+        self.ln_price += PRICE_GAIN * (if exceeded { 1.0 } else { 0.0 } - self.target);
+        self.ln_price = self.ln_price.clamp(LN_PRICE_RANGE.0, LN_PRICE_RANGE.1);
+    }
+
+    pub fn price(&self) -> f64 {
+        self.ln_price.exp()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +110,23 @@ mod tests {
             a.update(miss);
         }
         assert!((misses as f64 / 20_000.0 - 0.1).abs() < 0.01, "{misses}");
+    }
+
+    #[test]
+    fn misses_raise_the_price_and_it_never_falls_below_one() {
+        let mut p = MissPrice::new(0.01);
+        let start = p.price();
+        p.update(true);
+        assert!(p.price() > start);
+        for _ in 0..100_000 {
+            p.update(false);
+        }
+        assert_eq!(p.price(), 1.0);
+        // Misses at the target share keep it where it is.
+        let mut p = MissPrice::new(0.5);
+        for miss in [true, false].repeat(50) {
+            p.update(miss);
+        }
+        assert!((p.price() / start - 1.0).abs() < 1e-9);
     }
 }

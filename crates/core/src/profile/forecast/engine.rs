@@ -7,13 +7,15 @@
 //! baseline too (a burst higher than any before) does not make ours reach further, and only the
 //! misses the baseline avoided do. Level shifts (`shifts`) are the exception to errors at a
 //! similar level: with `cover_level_shifts`, where they are more frequent than the misses
-//! allowed, the upper recommendation also covers the levels past shifts settled at.
+//! allowed, the upper recommendation also reaches toward the levels past shifts settled at, as
+//! far as it pays from the level at hand (`shift_cover`).
 
 use std::collections::VecDeque;
 
-use super::calibration::AdaptiveLevel;
+use super::calibration::{AdaptiveLevel, MissPrice};
 use super::holt_winters::{Params, State};
 use super::quantiles::{ConditionalErrors, quantile_sorted, quantile_unsorted};
+use super::shift_cover::ShiftRisk;
 use super::shifts::LevelShifts;
 use super::vpa::DecayingHistogram;
 use super::{ForecastConfig, ForecastPoint};
@@ -24,6 +26,9 @@ pub const MIN_ERRORS: usize = 60;
 /// lags by the horizon, and the margin keeps its misses at or under the baseline's rather than
 /// around them.
 pub const BASELINE_MISS_SHARE: f64 = 0.8;
+/// How many quantiles of the shifts' destinations a priced size weighs (the lowest to the
+/// highest): enough to tell low levels from high ones, few enough to decide at every origin.
+const DESTINATIONS: usize = 16;
 
 /// The forecast made at one origin for `horizon` later.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +45,8 @@ struct Origin {
     steps: Vec<f64>,
     /// The bands it was issued with.
     issued: Option<OriginForecast>,
+    /// Whether its upper recommendation was priced (`MissPrice`) rather than a quantile.
+    priced: bool,
     /// The model's level then (without season and trend).
     level: f64,
     /// The smallest and largest error of the forecasts nearest to the horizon's, once there
@@ -66,6 +73,8 @@ pub struct Walk<'a> {
     p90: AdaptiveLevel,
     /// The upper recommendation's, with `at_most_baseline_misses` (else `upper_quantile`).
     upper: Option<AdaptiveLevel>,
+    /// With `cover_level_shifts`: the price of a miss where the upper recommendation is priced.
+    price: Option<MissPrice>,
 }
 
 impl<'a> Walk<'a> {
@@ -87,6 +96,7 @@ impl<'a> Walk<'a> {
             baseline: DecayingHistogram::default(),
             p90: AdaptiveLevel::new(0.1),
             upper: cfg.at_most_baseline_misses.then(|| AdaptiveLevel::new(1.0 - cfg.upper_quantile)),
+            price: cfg.cover_level_shifts.then(|| MissPrice::new(1.0 - cfg.upper_quantile)),
         }
     }
 
@@ -96,26 +106,52 @@ impl<'a> Walk<'a> {
         self.cfg.capacity.map_or(v, |c| v.min(c))
     }
 
-    /// The upper recommendation for `fh` given the errors `e` of forecasts near it, and at
-    /// least the cover for level shifts.
-    fn upper(&self, fh: f64, e: &mut [f64]) -> f64 {
+    /// The upper recommendation for `fh` given the errors `e` of forecasts near it (reordered),
+    /// and whether it was priced (`shift_cover`: where level shifts were seen) rather than
+    /// drawn at the calibrated error quantile.
+    fn upper(&self, fh: f64, e: &mut [f64]) -> (f64, bool) {
+        if let (Some(risk), Some(price)) = (self.shift_risk(), &self.price) {
+            // The upper half of the outcomes without a shift: the size is never below the median.
+            let mid = e.len() / 2;
+            if mid < e.len() {
+                e.select_nth_unstable_by(mid, f64::total_cmp);
+            }
+            let mut tail: Vec<f64> = e[mid..].iter().map(|&v| self.clamp(fh + v)).collect();
+            tail.sort_unstable_by(f64::total_cmp);
+            if let Some(size) = risk.size(fh, &tail, e.len(), price.price()) {
+                return (size, true);
+            }
+        }
         let level = self.upper.map_or(self.cfg.upper_quantile, |l| l.quantile());
         let mut q = |p: f64| fh + quantile_unsorted(e, p).unwrap_or(0.0);
-        let from_errors = self.clamp(match &self.upper {
+        let size = self.clamp(match &self.upper {
             // Past the largest error, in spans of these errors (largest − median).
             Some(l) => q(level) + l.beyond() * (q(1.0) - q(0.5)),
             None => q(level),
         });
-        from_errors.max(self.shift_cover(level).unwrap_or(0.0))
+        (size, false)
     }
 
-    /// Where shifts are more frequent than the misses the upper recommendation may make
-    /// (`1 − level`), the level they settle at (the season of the horizon added) with the same
-    /// error quantile as at any forecast of that level.
-    fn shift_cover(&self, level: f64) -> Option<f64> {
-        let at = self.shifts.as_ref()?.cover(1.0 - level)? + self.state.season_ahead(self.cfg.horizon_steps());
-        let mut e = self.errors_h.nearest_unsorted(at);
-        Some(self.clamp(at + quantile_unsorted(&mut e, level)?))
+    /// The levels past shifts settled at (the season of the horizon added), each covered with
+    /// the upper quantile of the errors of forecasts of that level; `None` without
+    /// `cover_level_shifts` or while no shift is among the recent outcomes.
+    fn shift_risk(&self) -> Option<ShiftRisk> {
+        let shifts = self.shifts.as_ref()?;
+        let rate = shifts.rate();
+        if rate == 0.0 {
+            return None;
+        }
+        let season = self.state.season_ahead(self.cfg.horizon_steps());
+        let cover = |level: f64| {
+            let at = level + season;
+            let mut e = self.errors_h.nearest_unsorted(at);
+            self.clamp(at + quantile_unsorted(&mut e, self.cfg.upper_quantile).unwrap_or(0.0))
+        };
+        let to = shifts.destinations(DESTINATIONS)?;
+        let seen = (1.0 - to.above_share) / to.quantiles.len() as f64;
+        let mut covers: Vec<(f64, f64)> = to.quantiles.iter().map(|&d| (cover(d), seen)).chain([(cover(to.above), to.above_share)]).collect();
+        covers.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        Some(ShiftRisk { rate, covers })
     }
 
     /// The share of misses the calibrated upper recommendation aims at for an outcome the
@@ -133,7 +169,7 @@ impl<'a> Walk<'a> {
     pub fn step(&mut self, ts_ms: i64, y: f64) -> Option<OriginForecast> {
         let h = self.cfg.horizon_steps();
         // pending[j] was made j+1 steps ago: its forecast of this value is its step j+1.
-        for (j, Origin { steps: f, issued, level, error_range }) in self.pending.iter().enumerate() {
+        for (j, Origin { steps: f, issued, priced, level, error_range }) in self.pending.iter().enumerate() {
             let origin = self.t - (j + 1);
             if j + 1 == h {
                 let error = y - f[j];
@@ -143,10 +179,21 @@ impl<'a> Walk<'a> {
                 }
                 if let Some(o) = issued {
                     self.p90.update(y > o.p90);
-                    let target = self.upper_target(origin, o.baseline.map(|b| y > b));
-                    if let Some(level) = &mut self.upper {
-                        level.set_target(target);
-                        level.update(y > o.upper);
+                    let target = match self.upper {
+                        Some(_) => self.upper_target(origin, o.baseline.map(|b| y > b)),
+                        None => 1.0 - self.cfg.upper_quantile,
+                    };
+                    // Each way of sizing learns from its own outcomes only.
+                    match (&mut self.price, &mut self.upper) {
+                        (Some(price), _) if *priced => {
+                            price.set_target(target);
+                            price.update(y > o.upper);
+                        }
+                        (_, Some(level)) if !*priced => {
+                            level.set_target(target);
+                            level.update(y > o.upper);
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -163,6 +210,7 @@ impl<'a> Walk<'a> {
         let f: Vec<f64> = (1..=h).map(|k| self.state.forecast(k, &self.params)).collect();
         let fh = f[h - 1];
         let mut error_range = None;
+        let mut priced = false;
         let issued = (self.errors_h.len() >= MIN_ERRORS).then(|| {
             let mut e = self.errors_h.nearest_unsorted(fh);
             if self.shifts.is_some() && e.len() >= self.neighbours {
@@ -170,9 +218,11 @@ impl<'a> Walk<'a> {
             }
             let mut q = |p: f64| self.clamp(fh + quantile_unsorted(&mut e, p).unwrap_or(0.0));
             let (p50, p90) = (q(0.5), q(self.p90.quantile()));
-            OriginForecast { p50, p90, upper: self.upper(fh, &mut e), baseline: self.baseline.recommendation() }
+            let upper;
+            (upper, priced) = self.upper(fh, &mut e);
+            OriginForecast { p50, p90, upper, baseline: self.baseline.recommendation() }
         });
-        self.pending.push_front(Origin { steps: f, issued, level: self.state.level(), error_range });
+        self.pending.push_front(Origin { steps: f, issued, priced, level: self.state.level(), error_range });
         self.pending.truncate(h);
         issued
     }
@@ -211,11 +261,15 @@ mod tests {
         assert_eq!(walk.upper_target(day, Some(false)), 0.0);
     }
 
-    /// 10 h stays at 60, 25, 80, 40, 70 and 30, then 30 h at 15, then back to 70; 2 % noise.
-    /// Returns the series and the step of the last jump.
+    /// 10 h stays at 60, 25, 80, 40, 70 and 30, then four times 5 h at 15 and 2 h at 70, then
+    /// 30 h at 15, then back to 70; 2 % noise. Returns the series and the step of the last jump.
     fn steps_then_a_long_stay() -> (Vec<f64>, usize) {
         let mut rng = crate::profile::traces::Rng::new(11);
         let mut levels: Vec<f64> = [60.0, 25.0, 80.0, 40.0, 70.0, 30.0].iter().flat_map(|&l| [l; 600]).collect();
+        for _ in 0..4 {
+            levels.extend([15.0; 300]);
+            levels.extend([70.0; 120]);
+        }
         levels.extend([15.0; 30 * 60]);
         let jump = levels.len();
         levels.extend([70.0; 120]);
@@ -224,7 +278,8 @@ mod tests {
 
     #[test]
     fn a_level_shift_after_a_long_stay_is_covered() {
-        // Misses allowed at 0.1 %: fewer than the outcomes that level shifts changed.
+        // Misses allowed at 0.1 %: fewer than the outcomes that level shifts changed. The jumps
+        // from 15 to 70 that were missed priced a miss above the slack of reaching 70 from 15.
         let cfg = ForecastConfig { capacity: Some(100.0), upper_quantile: 0.999, cover_level_shifts: true, ..ForecastConfig::default() };
         let (y, jump) = steps_then_a_long_stay();
         let h = cfg.horizon_steps();
@@ -244,16 +299,21 @@ mod tests {
 
     #[test]
     fn without_shifts_the_upper_recommendation_is_the_error_quantile() {
-        // A daily cycle with noise: forecast well, nothing settles anywhere new.
-        let cfg = ForecastConfig { capacity: Some(100.0), cover_level_shifts: true, ..ForecastConfig::default() };
+        // A daily cycle with noise: forecast well, nothing settles anywhere new, so covering
+        // shifts changes nothing.
+        let plain = ForecastConfig { capacity: Some(100.0), ..ForecastConfig::default() };
+        let cfg = ForecastConfig { cover_level_shifts: true, ..plain };
         let mut rng = crate::profile::traces::Rng::new(3);
         let y: Vec<f64> = (0..3 * 1440).map(|t| 40.0 + 20.0 * (t as f64 * std::f64::consts::TAU / 1440.0).sin() + rng.normal()).collect();
-        let mut walk = Walk::new(&cfg, fit(&y, cfg.period_steps(), cfg.horizon_steps()), &y, None);
+        let params = fit(&y, cfg.period_steps(), cfg.horizon_steps());
+        let mut walk = Walk::new(&cfg, params, &y, None);
+        let mut without = Walk::new(&plain, params, &y, None);
         let mut issued = 0;
         for (t, &v) in y.iter().enumerate() {
-            issued += usize::from(walk.step(t as i64 * 60_000, v).is_some());
-            assert_eq!(walk.shift_cover(cfg.upper_quantile), None, "t={t}");
-            assert_eq!(walk.shift_cover(1.0), None, "t={t}");
+            let (o, p) = (walk.step(t as i64 * 60_000, v), without.step(t as i64 * 60_000, v));
+            assert_eq!(o.map(|o| o.upper), p.map(|p| p.upper), "t={t}");
+            issued += usize::from(o.is_some());
+            assert_eq!(walk.shift_risk(), None, "t={t}");
         }
         assert!(issued > 1440);
         assert_eq!(walk.shifts.as_ref().unwrap().rate(), 0.0);

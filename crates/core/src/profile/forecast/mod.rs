@@ -9,6 +9,7 @@ pub mod engine;
 pub mod holt_winters;
 pub mod quantiles;
 pub mod regular;
+pub mod shift_cover;
 pub mod shifts;
 pub mod vpa;
 
