@@ -6,9 +6,9 @@
 //! baseline: there each outcome is judged against both at once, so a surprise that catches the
 //! baseline too (a burst higher than any before) does not make ours reach further, and only the
 //! misses the baseline avoided do. Level shifts (`shifts`) are the exception to errors at a
-//! similar level: with `cover_level_shifts`, where they are more frequent than the misses
-//! allowed, the upper recommendation also reaches toward the levels past shifts settled at, as
-//! far as it pays from the level at hand (`shift_cover`).
+//! similar level: with `cover_level_shifts`, once shifts were seen, the upper recommendation is
+//! priced instead (`shift_cover`: slack against the chance of a miss, shifts included), with the
+//! price calibrated the same way.
 
 use std::collections::VecDeque;
 
@@ -137,21 +137,17 @@ impl<'a> Walk<'a> {
     /// `cover_level_shifts` or while no shift is among the recent outcomes.
     fn shift_risk(&self) -> Option<ShiftRisk> {
         let shifts = self.shifts.as_ref()?;
-        let rate = shifts.rate();
-        if rate == 0.0 {
-            return None;
-        }
+        let to = shifts.destinations(DESTINATIONS)?;
         let season = self.state.season_ahead(self.cfg.horizon_steps());
         let cover = |level: f64| {
             let at = level + season;
             let mut e = self.errors_h.nearest_unsorted(at);
             self.clamp(at + quantile_unsorted(&mut e, self.cfg.upper_quantile).unwrap_or(0.0))
         };
-        let to = shifts.destinations(DESTINATIONS)?;
         let seen = (1.0 - to.above_share) / to.quantiles.len() as f64;
         let mut covers: Vec<(f64, f64)> = to.quantiles.iter().map(|&d| (cover(d), seen)).chain([(cover(to.above), to.above_share)]).collect();
         covers.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        Some(ShiftRisk { rate, covers })
+        Some(ShiftRisk { rate: shifts.rate(), covers })
     }
 
     /// The share of misses the calibrated upper recommendation aims at for an outcome the
