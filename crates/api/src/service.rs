@@ -64,6 +64,8 @@ struct LoopGuard {
 impl Drop for LoopGuard {
     fn drop(&mut self) {
         self.shared.stop();
+        // What the executor changed since its last pass (ended attempts are written behind).
+        crate::dispatch::flush(&self.shared);
         if let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) {
             let _ = t.join();
         }

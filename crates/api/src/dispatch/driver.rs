@@ -5,6 +5,7 @@
 //! it is not watching (after a restart, or a dropped stream).
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -53,23 +54,62 @@ pub(crate) fn spawn(shared: Weak<Shared>) {
                     }
                     return;
                 }
-                step(&s);
+                {
+                    let _pass = s.dispatch.pass.lock();
+                    step(&s);
+                }
                 let weak = Arc::downgrade(&s);
                 drop(s);
                 // Wait for a wake-up without keeping the service alive.
                 let wait = async {
                     let Some(s) = weak.upgrade() else { return };
                     let d = &s.dispatch;
-                    // Idle, a slow fallback poll is enough (waking 20 times a second cost an
-                    // idle control center a quarter of a percent of a core).
-                    let idle = d.state.lock().is_ok_and(|st| st.is_idle());
-                    let poll = Duration::from_millis(if idle { 5000 } else { 50 });
+                    // "Deciding" first: a pass elsewhere that ends meanwhile wakes us.
+                    d.next_look_ms.store(i64::MAX, SeqCst);
+                    let poll = d.state.lock().map_or(50, |mut st| st.look_again_in_ms(now_ms()));
+                    d.next_look_ms.store(now_ms() + poll as i64, SeqCst);
+                    let poll = Duration::from_millis(poll);
                     let _ = tokio::time::timeout(poll, d.wake.notified()).await;
                 };
                 wait.await;
             }
         });
     });
+}
+
+/// Runs a pass on the caller's thread, unless one is running (which then takes the caller's
+/// submission, or the next one does: the caller has woken the loop). A submitter that runs
+/// its own pass is answered without two thread hand-offs, and its start orders go out over
+/// its runtime's own connections.
+pub(crate) fn try_pass(shared: &Arc<Shared>) {
+    let d = &shared.dispatch;
+    match d.pass.try_lock() {
+        Ok(pass) => {
+            step(shared);
+            drop(pass);
+            // Work left for sooner than the loop means to look (it sleeps long, idle) wakes it.
+            let now = now_ms();
+            let soon = d.state.lock().map_or(0, |mut st| st.look_again_in_ms(now));
+            if now + (soon as i64) < d.next_look_ms.load(SeqCst) {
+                d.wake.notify_one();
+            }
+        }
+        Err(_) => d.wake.notify_one(),
+    }
+}
+
+/// Writes what changed since the last pass (the service is stopping: no new orders go out).
+pub(crate) fn flush(shared: &Shared) {
+    let d = &shared.dispatch;
+    let _pass = d.pass.lock();
+    let result = crate::allocation::with_scheduler(shared, |_, store, _| {
+        let Ok(mut st) = d.state.lock() else { return Ok(()) };
+        let ids: Vec<String> = std::mem::take(&mut st.dirty).into_iter().collect();
+        store.put_executions(ids.iter().filter_map(|id| st.execs.get(id)))
+    });
+    if let Err(e) = result.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+        tracing::error!("writing executions at stop failed: {e}");
+    }
 }
 
 /// Runs a task noop-style (no resources, no slot): the agent acknowledges it without a process.
@@ -269,7 +309,7 @@ fn carry_out(shared: &Arc<Shared>, nodes: &[DispatchNode], actions: Vec<Action>)
             c @ Action::Cancel { .. } => cancels.push(c),
         }
     }
-    send_cancels(nodes, cancels);
+    send_cancels(shared, nodes, cancels);
     if starts.is_empty() {
         return;
     }
@@ -294,13 +334,18 @@ fn carry_out(shared: &Arc<Shared>, nodes: &[DispatchNode], actions: Vec<Action>)
         let shared = shared.clone();
         let group: Vec<(StartOrder, ProtoSpec, bool)> =
             group.into_iter().filter_map(|o| specs.get(&o.attempt_id).cloned().map(|(s, noop)| (o, s, noop))).collect();
+        // On the runtime that ran the pass, over its own connection (a submitter's, or the
+        // executor's); should that runtime stop first, the guard settles the orders.
         tokio::spawn(async move {
             let Some(client) = client else {
                 let failed = group.iter().map(|(o, ..)| (o.attempt_id.clone(), Err(format!("node {node} has no connection")), Vec::new())).collect();
                 return finish(&shared, failed);
             };
+            let mut unanswered = Unanswered { shared: shared.clone(), orders: group.iter().map(|(o, _, noop)| (o.attempt_id.clone(), *noop)).collect() };
             let specs: Vec<ProtoSpec> = group.iter().map(|(_, s, _)| s.clone()).collect();
-            match start(&client, specs, batched).await {
+            let answer = start(&client, specs, batched).await;
+            unanswered.orders.clear();
+            match answer {
                 Ok(statuses) => {
                     let by_id: HashMap<&str, _> = statuses.iter().map(|s| (s.task_id.as_str(), s)).collect();
                     let mut done = Vec::new();
@@ -311,9 +356,7 @@ fn carry_out(shared: &Arc<Shared>, nodes: &[DispatchNode], actions: Vec<Action>)
                                     done.push((o.attempt_id.clone(), out, Vec::new()));
                                 }
                             }
-                            Some(_) => {
-                                tokio::spawn(watch(shared.clone(), client.clone(), o.attempt_id.clone(), spec.clone()));
-                            }
+                            Some(_) => spawn_watch(&shared, &node, &client, o.attempt_id.clone(), spec.clone()),
                             None => done.push((o.attempt_id.clone(), Err("the agent did not acknowledge the task".into()), Vec::new())),
                         }
                     }
@@ -340,11 +383,52 @@ fn carry_out(shared: &Arc<Shared>, nodes: &[DispatchNode], actions: Vec<Action>)
     }
 }
 
-fn send_cancels(nodes: &[DispatchNode], cancels: Vec<Action>) {
+/// Start orders sent whose answer has not come back. Dropped unanswered (the runtime that sent
+/// them stopped), a process order is left to re-attaching (which resends it: RunTask is
+/// idempotent by id) and a no-op one fails, to be retried.
+struct Unanswered {
+    shared: Arc<Shared>,
+    /// (attempt, no-op)
+    orders: Vec<(String, bool)>,
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        let mut failed = Vec::new();
+        for (attempt, noop) in self.orders.drain(..) {
+            if noop {
+                failed.push((attempt, Err("its start order went unanswered (the sending runtime stopped)".into()), Vec::new()));
+            } else {
+                detach(&self.shared, &attempt);
+            }
+        }
+        finish(&self.shared, failed);
+    }
+}
+
+/// Spawns `f` on the executor's runtime: what must outlive the pass's caller (watches, cancels).
+fn spawn_home(shared: &Shared, f: impl std::future::Future<Output = ()> + Send + 'static) {
+    match shared.dispatch.handle.get() {
+        Some(rt) => drop(rt.spawn(f)),
+        None => drop(tokio::spawn(f)),
+    }
+}
+
+/// Watches `attempt` from the executor's runtime, over its connection to `node`.
+fn spawn_watch(shared: &Arc<Shared>, node: &str, client: &AgentClient, attempt: String, spec: ProtoSpec) {
+    let d = &shared.dispatch;
+    let client = match d.handle.get() {
+        Some(rt) => d.local_clients.client_on(rt, node, client),
+        None => client.clone(),
+    };
+    spawn_home(shared, watch(shared.clone(), client, attempt, spec));
+}
+
+fn send_cancels(shared: &Shared, nodes: &[DispatchNode], cancels: Vec<Action>) {
     for c in cancels {
         let Action::Cancel { attempt_id, node } = c else { continue };
         if let Some(client) = client_of(nodes, &node) {
-            tokio::spawn(async move {
+            spawn_home(shared, async move {
                 if let Err(e) = client.cancel_task(&attempt_id).await {
                     tracing::debug!("cancelling {attempt_id} on {node}: {e}");
                 }
@@ -355,14 +439,7 @@ fn send_cancels(nodes: &[DispatchNode], cancels: Vec<Action>) {
 
 /// Cancels from outside the loop (the user cancelled an execution).
 pub(crate) fn carry_out_cancels(shared: &Arc<Shared>, actions: Vec<Action>) {
-    let nodes = shared.dispatch.cached_nodes();
-    let cancels: Vec<Action> = actions.into_iter().filter(|a| matches!(a, Action::Cancel { .. })).collect();
-    for c in cancels {
-        let Action::Cancel { attempt_id, node } = c else { continue };
-        if let (Some(client), Some(rt)) = (client_of(&nodes, &node), shared.dispatch.handle.get()) {
-            rt.spawn(async move { client.cancel_task(&attempt_id).await });
-        }
-    }
+    send_cancels(shared, &shared.dispatch.cached_nodes(), actions);
 }
 
 /// Feeds ended attempts to the engine: (attempt, outcome, output lines).
@@ -374,6 +451,7 @@ fn finish(shared: &Arc<Shared>, done: Vec<(String, Result<(), String>, Vec<Strin
     let cfg = d.settings.engine;
     let now = now_ms();
     let mut actions = Vec::new();
+    let urgent;
     {
         let Ok(mut st) = d.state.lock() else { return };
         let mut rel = Releases::default();
@@ -387,22 +465,30 @@ fn finish(shared: &Arc<Shared>, done: Vec<(String, Result<(), String>, Vec<Strin
                 Err(e) => (false, Some(e)),
             };
             let (_, acts) = e.finished(&attempt, ok, output, error, &cfg, &mut rel, now);
+            let e_terminal = e.status.is_terminal();
             if e.running_attempts().next().is_none() {
                 let kind = e.task.kind;
                 st.started_set(kind).remove(&eid);
             }
             actions.extend(acts);
             st.dirty.insert(eid.clone());
-            st.to_tick.insert(eid.clone());
+            if !e_terminal {
+                st.to_tick.insert(eid.clone());
+            }
             st.settle(&eid, now);
         }
         st.releases.append(&mut rel.0);
+        // A pass is due now only if something may start (a retry, a freed slot, a released
+        // dependent); an ended attempt alone is written behind.
+        urgent = !actions.is_empty() || !st.to_tick.is_empty() || !st.queued.is_empty();
     }
     d.bump();
     if !actions.is_empty() {
-        send_cancels(&d.cached_nodes(), actions);
+        send_cancels(shared, &d.cached_nodes(), actions);
     }
-    d.wake.notify_one();
+    if urgent {
+        d.wake.notify_one();
+    }
 }
 
 /// Watches an attempt to its end. An agent that does not know the attempt (the control center
@@ -512,17 +598,17 @@ fn reattach(shared: &Arc<Shared>, nodes: &[DispatchNode]) {
                         gpus: a.gpus.clone(),
                         speculative: a.speculative,
                     };
-                    want.push((client, a.id.clone(), proto_spec(&order, &e.task)));
+                    want.push((a.node.clone(), client, a.id.clone(), proto_spec(&order, &e.task)));
                 }
             }
         }
-        for (client, id, spec) in want {
+        for (node, client, id, spec) in want {
             st.attached.insert(id.clone());
             st.outputs.0.insert(id.clone(), (Vec::new(), 0));
-            todo.push((client, id, spec));
+            todo.push((node, client, id, spec));
         }
     }
-    for (client, id, spec) in todo {
-        tokio::spawn(watch(shared.clone(), client, id, spec));
+    for (node, client, id, spec) in todo {
+        spawn_watch(shared, &node, &client, id, spec);
     }
 }

@@ -52,6 +52,10 @@ impl Default for DispatchSettings {
 
 pub(crate) struct Dispatcher {
     pub(crate) state: Mutex<State>,
+    /// Held for a whole pass: one at a time, by the loop or by a submitter (`driver::try_pass`).
+    pub(crate) pass: Mutex<()>,
+    /// When the loop next runs a pass by itself (ms since the epoch).
+    pub(crate) next_look_ms: std::sync::atomic::AtomicI64,
     pub(crate) wake: tokio::sync::Notify,
     /// Set by `set_dispatch_nodes`; otherwise the cluster manager's nodes.
     pub(crate) nodes: RwLock<Option<Arc<dyn NodeSource>>>,
@@ -76,6 +80,8 @@ pub(crate) struct State {
     /// stragglers); a full pass every 100 ms ticks these, not every execution in flight.
     pub(crate) timed: BTreeSet<String>,
     pub(crate) last_full_pass_ms: i64,
+    /// When the executor last saw work (`look_again_in_ms`).
+    pub(crate) last_busy_ms: i64,
     /// Process executions with attempts running (a superset: one is dropped once seen with
     /// none). The balancer's view and liveness look at these, not at every execution queued.
     pub(crate) started: BTreeSet<String>,
@@ -122,6 +128,8 @@ impl Dispatcher {
         }
         Ok(Dispatcher {
             state: Mutex::new(st),
+            pass: Mutex::new(()),
+            next_look_ms: std::sync::atomic::AtomicI64::new(0),
             wake: tokio::sync::Notify::new(),
             nodes: RwLock::new(None),
             shared: std::sync::OnceLock::new(),
@@ -263,6 +271,19 @@ impl State {
             && self.releases.is_empty()
     }
 
+    /// How soon a pass is due with nothing waking the executor: every 50 ms while anything is
+    /// in flight, pending or unwritten (timers, backoffs, nodes lost; ended attempts are
+    /// written behind, usually by the next submission's pass, in its commit — until then an
+    /// ended attempt counts as running on disk and a restart re-attaches it) and for a second
+    /// after; idle, a slow fallback poll is enough (waking 20 times a second cost an idle
+    /// control center a quarter of a percent of a core).
+    pub(crate) fn look_again_in_ms(&mut self, now: i64) -> u64 {
+        if !self.is_idle() {
+            self.last_busy_ms = now;
+        }
+        if now - self.last_busy_ms < 1000 { 50 } else { 5000 }
+    }
+
     pub(crate) fn with_attempts(&self) -> impl Iterator<Item = &Execution> {
         self.started.iter().filter_map(|id| self.execs.get(id))
     }
@@ -352,11 +373,11 @@ impl Steward {
                 execution_id: exec.id.clone(),
             })
             .collect();
-        // The executor's next pass writes them with their first attempts in one transaction
-        // and starts those; they count as submitted once written.
+        // The next pass writes them with their first attempts in one transaction and starts
+        // those; they count as submitted once written. The submitter runs it unless one runs.
         let (written, reply) = tokio::sync::oneshot::channel();
         d.lock()?.submitted.push(Submission { execs, written });
-        d.wake.notify_one();
+        driver::try_pass(&self.shared);
         match reply.await {
             Ok(Ok(())) => Ok(results),
             Ok(Err(e)) => Err(ApiError::Internal(format!("the task could not be recorded: {e}")).into()),
@@ -500,4 +521,4 @@ impl Steward {
     }
 }
 
-pub(crate) use driver::spawn as spawn_driver;
+pub(crate) use driver::{flush, spawn as spawn_driver};

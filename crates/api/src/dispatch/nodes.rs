@@ -1,6 +1,8 @@
 //! What the executor needs from the cluster: the nodes, their liveness and a client to each.
 //! The cluster manager provides it; tests and benchmarks may provide their own.
 
+use std::collections::HashMap;
+
 use steward_agent::AgentClient;
 use steward_core::alloc::NodeResources;
 
@@ -42,30 +44,78 @@ pub trait NodeSource: Send + Sync + 'static {
     fn dispatch_nodes(&self) -> Vec<DispatchNode>;
 }
 
-/// The executor's own connection to each node, on its runtime: calling through the cluster
-/// manager's connections crossed runtimes (and threads) on every call and its answer. Redialled
-/// when the cluster manager reconnects (new address, token or pin).
+/// Connections to each node on each runtime that runs passes: the executor's, and a
+/// submitter's that ran one itself. Calling through a connection whose tasks live on another
+/// runtime costs a thread hand-off each way on every call. Redialled when the cluster manager
+/// reconnects (new address, token or pin).
 #[derive(Default)]
-pub(crate) struct LocalClients(std::sync::Mutex<std::collections::HashMap<String, AgentClient>>);
+pub(crate) struct LocalClients(std::sync::Mutex<Local>);
+
+#[derive(Default)]
+pub(crate) struct Local {
+    clients: HashMap<(tokio::runtime::Id, String), AgentClient>,
+    /// Runtimes with connections, least recently used first: a runtime that stopped cannot be
+    /// told from one that is quiet, so the oldest are dropped beyond a few.
+    runtimes: Vec<tokio::runtime::Id>,
+}
+
+/// Runtimes whose connections are kept.
+const MAX_RUNTIMES: usize = 4;
 
 impl LocalClients {
-    /// `nodes` with each client swapped for its counterpart on the current runtime.
-    pub(crate) fn localize(&self, mut nodes: Vec<DispatchNode>) -> Vec<DispatchNode> {
+    /// `nodes` with each client swapped for its counterpart on the current runtime (unchanged
+    /// outside one).
+    pub(crate) fn localize(&self, nodes: Vec<DispatchNode>) -> Vec<DispatchNode> {
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => self.localize_on(&rt, nodes),
+            Err(_) => nodes,
+        }
+    }
+
+    /// The same for the runtime `rt` (its connections' tasks are spawned there).
+    pub(crate) fn localize_on(&self, rt: &tokio::runtime::Handle, mut nodes: Vec<DispatchNode>) -> Vec<DispatchNode> {
         let Ok(mut local) = self.0.lock() else { return nodes };
-        local.retain(|id, _| nodes.iter().any(|n| &n.id == id && n.client.is_some()));
+        local.use_runtime(rt.id());
+        local.clients.retain(|(_, node), _| nodes.iter().any(|n| &n.id == node && n.client.is_some()));
         for n in &mut nodes {
-            let Some(theirs) = &n.client else { continue };
-            let ours = match local.get(&n.id) {
-                Some(c) if c.origin() == theirs.origin() => c.clone(),
-                _ => {
-                    let c = theirs.redial_here();
-                    local.insert(n.id.clone(), c.clone());
-                    c
-                }
-            };
-            n.client = Some(ours);
+            if let Some(theirs) = &n.client {
+                n.client = Some(local.client(rt, &n.id, theirs));
+            }
         }
         nodes
+    }
+
+    /// Node `node`'s connection on the runtime `rt`, dialled like `theirs` (any connection to it).
+    pub(crate) fn client_on(&self, rt: &tokio::runtime::Handle, node: &str, theirs: &AgentClient) -> AgentClient {
+        match self.0.lock() {
+            Ok(mut local) => local.client(rt, node, theirs),
+            Err(_) => theirs.clone(),
+        }
+    }
+}
+
+impl Local {
+    fn client(&mut self, rt: &tokio::runtime::Handle, node: &str, theirs: &AgentClient) -> AgentClient {
+        let key = (rt.id(), node.to_string());
+        match self.clients.get(&key) {
+            Some(c) if c.origin() == theirs.origin() => c.clone(),
+            _ => {
+                // Its connection's tasks go to `rt`.
+                let _on = rt.enter();
+                let c = theirs.redial_here();
+                self.clients.insert(key, c.clone());
+                c
+            }
+        }
+    }
+
+    fn use_runtime(&mut self, id: tokio::runtime::Id) {
+        self.runtimes.retain(|r| *r != id);
+        self.runtimes.push(id);
+        if self.runtimes.len() > MAX_RUNTIMES {
+            let gone = self.runtimes.remove(0);
+            self.clients.retain(|(rt, _), _| *rt != gone);
+        }
     }
 }
 

@@ -203,7 +203,9 @@ async fn makespan(s: &Steward, items: u64) -> Result<Duration> {
 
 pub fn run(args: DispatchBenchArgs) -> Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(async_run(args))
+    // Submitted from a task on the runtime's workers, as a server's request handlers do (a
+    // `block_on` future runs on a thread of its own, which every answer would have to wake).
+    rt.block_on(async { tokio::spawn(async_run(args)).await? })
 }
 
 async fn async_run(args: DispatchBenchArgs) -> Result<()> {
