@@ -25,7 +25,9 @@ impl Store {
                  ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body",
             )?;
             for e in executions {
-                put.execute(params![e.id, status_name(e.status)?, task_hash(&e.task), e.created_ms, to_json(e)?])?;
+                // Tasks that opted out of reuse are never looked up by hash.
+                let hash = if e.task.reuse { task_hash(&e.task) } else { String::new() };
+                put.execute(params![e.id, status_name(e.status)?, hash, e.created_ms, to_json(e)?])?;
             }
         }
         tx.commit()?;
@@ -37,8 +39,8 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT body FROM dispatch_executions WHERE status IN ('waiting', 'running')
              UNION ALL
-             SELECT body FROM (SELECT body, created_ms FROM dispatch_executions WHERE status NOT IN ('waiting', 'running')
-                               ORDER BY created_ms DESC LIMIT ?1)",
+             SELECT body FROM (SELECT body FROM dispatch_executions WHERE status NOT IN ('waiting', 'running')
+                               ORDER BY rowid DESC LIMIT ?1)",
         )?;
         let mut all = stmt.query_map([recent], |r| from_json::<Execution>(&r.get::<_, String>(0)?))?.collect::<Result<Vec<_>, _>>()?;
         all.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then(a.id.cmp(&b.id)));
@@ -56,7 +58,7 @@ impl Store {
     pub fn succeeded_execution_with_hash(&self, hash: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
-            .prepare_cached("SELECT id FROM dispatch_executions WHERE task_hash = ?1 AND status = 'succeeded' ORDER BY created_ms DESC LIMIT 1")?
+            .prepare_cached("SELECT id FROM dispatch_executions WHERE task_hash = ?1 AND task_hash <> '' AND status = 'succeeded' ORDER BY created_ms DESC LIMIT 1")?
             .query_row([hash], |r| r.get(0))
             .optional()?)
     }
@@ -96,6 +98,26 @@ mod tests {
         let hash = task_hash(&exec("x", 0).task);
         assert_eq!(store.succeeded_execution_with_hash(&hash).unwrap().as_deref(), Some("old"));
         assert_eq!(store.succeeded_execution_with_hash("0").unwrap(), None);
+    }
+
+    #[test]
+    fn only_unfinished_and_reusable_executions_are_indexed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("d.db")).unwrap();
+        let mut opted_out = exec("once", 1);
+        opted_out.task.reuse = false;
+        opted_out.status = ExecStatus::Succeeded;
+        store.put_executions([&opted_out, &exec("e1", 2)]).unwrap();
+        assert_eq!(store.succeeded_execution_with_hash(&task_hash(&opted_out.task)).unwrap(), None, "opted out of reuse");
+        assert_eq!(store.succeeded_execution_with_hash("").unwrap(), None);
+        let indexed = |sql: &str| -> String {
+            let mut plan = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            plan.query_map([], |r| r.get::<_, String>(3)).unwrap().map(Result::unwrap).collect::<Vec<_>>().join("; ")
+        };
+        let unfinished = indexed("SELECT body FROM dispatch_executions WHERE status IN ('waiting', 'running')");
+        assert!(unfinished.contains("dispatch_executions_unfinished"), "{unfinished}");
+        let reusable = indexed("SELECT id FROM dispatch_executions WHERE task_hash = 'h' AND task_hash <> '' AND status = 'succeeded' ORDER BY created_ms DESC LIMIT 1");
+        assert!(reusable.contains("dispatch_executions_reusable"), "{reusable}");
     }
 
     #[test]

@@ -176,6 +176,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          node     TEXT    NOT NULL,
          PRIMARY KEY (dataset, position)
      ) WITHOUT ROWID;",
+    // 10: the indexes an execution's writes touch, cut to the queries' needs. Every index is a
+    // page per write (and two when a row moves within it): the status index moved each
+    // finished execution from the running to the finished part, and the hash index, at a
+    // random page, held tasks that opted out of reuse. Now only unfinished executions are
+    // indexed by status (the newest finished ones are read by rowid, which follows creation)
+    // and only succeeded reusable ones by hash.
+    "DROP INDEX dispatch_executions_status;
+     DROP INDEX dispatch_executions_hash;
+     CREATE INDEX dispatch_executions_unfinished ON dispatch_executions (created_ms) WHERE status IN ('waiting', 'running');
+     CREATE INDEX dispatch_executions_reusable ON dispatch_executions (task_hash, created_ms) WHERE status = 'succeeded' AND task_hash <> '';",
 ];
 
 /// The schema version this build writes and understands.
