@@ -170,3 +170,32 @@ async fn a_lazy_dependent_runs_only_when_asked_for_and_after_its_input() {
     assert_eq!(s.wait_execution(&d2.execution_id, Duration::from_secs(30)).await.unwrap().status, ExecStatus::Succeeded);
     assert_eq!(s.execution_output(&d2.execution_id).unwrap(), ["two"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ended_executions_leave_memory_but_stay_readable() {
+    let a = agent().await;
+    let dir = tempfile::tempdir().unwrap();
+    let s = steward(&dir);
+    s.set_dispatch_nodes(Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 2)]))));
+    let noop = || {
+        let mut t = TaskSpec::new(vec![], InputSpec::Shards { count: 1 });
+        t.kind = steward_core::dispatch::TaskKind::Noop;
+        t.reuse = false;
+        t
+    };
+    let ids: Vec<String> = s.distribute_many((0..1_200).map(|_| noop()).collect()).await.unwrap().into_iter().map(|r| r.execution_id).collect();
+    for id in &ids {
+        assert_eq!(s.wait_execution(id, Duration::from_secs(30)).await.unwrap().status, ExecStatus::Succeeded);
+    }
+    // The next pass writes the last ones and lets the oldest go.
+    s.distribute(noop()).await.unwrap();
+    let kept = s.executions().unwrap().len();
+    assert!(kept <= 1_001, "{kept} executions in memory");
+    let first = &ids[0];
+    assert_eq!(s.execution(first).unwrap().status, ExecStatus::Succeeded, "read from the store");
+    let m = s.distributed(json!({"operation": "monitor", "execution_id": first})).await.unwrap();
+    let DistributedResult::Monitor(m) = m.result else { panic!() };
+    assert_eq!((m.status, m.report.succeeded), (ExecStatus::Succeeded, 1));
+    assert_eq!(s.cancel_execution(first).unwrap().status, ExecStatus::Succeeded, "nothing to cancel");
+    assert!(matches!(s.execution("x-none"), Err(steward_api::ApiError::NotFound(_))));
+}

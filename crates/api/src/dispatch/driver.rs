@@ -239,7 +239,10 @@ fn step(shared: &Arc<Shared>) {
         let written = store.put_executions(ids.iter().filter_map(|id| execs.get(id))).map_err(|e| e.to_string());
         match &written {
             // Start orders held back by a failed write go out now that they are on disk.
-            Ok(()) => actions.extend(resend_held(held_starts, attached, execs)),
+            Ok(()) => {
+                actions.extend(resend_held(held_starts, attached, execs));
+                st.forget_finished();
+            }
             Err(e) => {
                 for a in actions.extract_if(.., |a| matches!(a, Action::Start(_))) {
                     let Action::Start(o) = a else { continue };

@@ -29,6 +29,10 @@ pub use nodes::{DispatchNode, Liveness, NoNodes, NodeSource, StaticNodes};
 use crate::service::{Steward, now_ms};
 use crate::{AllocError, ApiError};
 
+/// Finished executions kept in memory, the newest; older ones are read from the store when
+/// asked for, so memory stays bounded however many tasks ran.
+const KEPT_FINISHED: usize = 1_000;
+
 /// How the executor behaves; `Default` is what `stewardctl serve` uses.
 #[derive(Debug, Clone)]
 pub struct DispatchSettings {
@@ -91,6 +95,8 @@ pub(crate) struct State {
     /// Executions waiting for a free slot, oldest first: a pass with room takes from here
     /// instead of looking at every queued one.
     pub(crate) queued: BTreeSet<String>,
+    /// Ended executions, in the order they ended (or were loaded): the oldest leave memory.
+    pub(crate) finished: std::collections::VecDeque<String>,
     /// task id → its latest execution.
     pub(crate) by_task: HashMap<String, String>,
     /// Task hash → the latest succeeded execution with it (computation reuse).
@@ -202,6 +208,9 @@ impl State {
         if e.status == ExecStatus::Succeeded && e.task.reuse {
             self.by_hash.insert(task_hash(&e.task), e.id.clone());
         }
+        if e.status.is_terminal() {
+            self.finished.push_back(e.id.clone());
+        }
         self.execs.insert(e.id.clone(), e);
     }
 
@@ -223,6 +232,7 @@ impl State {
             return;
         }
         self.timed.remove(exec_id);
+        self.finished.push_back(exec_id.to_string());
         if e.status == ExecStatus::Succeeded && e.task.reuse {
             self.by_hash.insert(task_hash(&e.task), e.id.clone());
         }
@@ -269,6 +279,30 @@ impl State {
             && self.timed.is_empty()
             && self.dirty.is_empty()
             && self.releases.is_empty()
+    }
+
+    /// Lets the oldest ended executions beyond `KEPT_FINISHED` leave memory once they are
+    /// written and nothing of theirs runs (a copy being cancelled). An execution settled twice
+    /// (a late replica) may leave a little early; it is still in the store.
+    pub(crate) fn forget_finished(&mut self) {
+        for _ in 0..self.finished.len().saturating_sub(KEPT_FINISHED) {
+            let Some(id) = self.finished.pop_front() else { break };
+            let Some(e) = self.execs.get(&id) else { continue };
+            if !e.status.is_terminal() || self.dirty.contains(&id) || e.running_attempts().next().is_some() {
+                self.finished.push_back(id);
+                continue;
+            }
+            let (task_id, hash) = (e.task_id.clone(), e.task.reuse.then(|| task_hash(&e.task)));
+            self.execs.remove(&id);
+            if self.by_task.get(&task_id) == Some(&id) {
+                self.by_task.remove(&task_id);
+            }
+            if let Some(h) = hash {
+                if self.by_hash.get(&h) == Some(&id) {
+                    self.by_hash.remove(&h);
+                }
+            }
+        }
     }
 
     /// How soon a pass is due with nothing waking the executor: every 50 ms while anything is
@@ -446,24 +480,20 @@ impl Steward {
         let nodes = d.cached_nodes();
         let mut st = d.lock()?;
         let Some(task_id) = st.execs.get(execution_id).map(|e| e.task_id.clone()) else {
-            return Err(AllocError::NotFound(format!("no execution {execution_id:?}")));
+            drop(st);
+            // Ended long ago: nothing to release, read from the store.
+            let old = self.shared.lock_store().map_err(AllocError::Api)?.execution(execution_id).map_err(|e| AllocError::Api(e.into()))?;
+            let e = old.ok_or_else(|| AllocError::NotFound(format!("no execution {execution_id:?}")))?;
+            return Ok(monitor_result(&e, |n| nodes.iter().find(|x| x.id == n).map(|x| x.liveness.name().to_string())));
         };
         let released = st.graph.demand(&task_id);
         let woke = !released.is_empty();
         st.release(released);
-        let e = &st.execs[execution_id];
         let state_of = |n: &str| {
             let down = st.declared_down.contains(n);
             nodes.iter().find(|x| x.id == n).map(|x| if down { "down" } else { x.liveness.name() }.to_string())
         };
-        let result = MonitorResult {
-            execution_id: e.id.clone(),
-            status: e.status,
-            progress: e.progress(),
-            node_statuses: e.node_statuses(state_of),
-            stragglers: e.stragglers(),
-            report: e.report(now_ms()),
-        };
+        let result = monitor_result(&st.execs[execution_id], state_of);
         drop(st);
         if woke {
             d.wake.notify_one();
@@ -477,14 +507,21 @@ impl Steward {
     }
 
     pub fn execution(&self, id: &str) -> Result<ExecutionSummary, ApiError> {
-        let st = self.shared.dispatch.lock()?;
-        st.execs.get(id).map(Execution::summary).ok_or_else(|| ApiError::NotFound(format!("no execution {id:?}")))
+        self.with_execution(id, Execution::summary)
     }
 
     /// The task's result: the winning attempts' output lines, in partition order.
     pub fn execution_output(&self, id: &str) -> Result<Vec<String>, ApiError> {
-        let st = self.shared.dispatch.lock()?;
-        st.execs.get(id).map(|e| e.output().cloned().collect()).ok_or_else(|| ApiError::NotFound(format!("no execution {id:?}")))
+        self.with_execution(id, |e| e.output().cloned().collect())
+    }
+
+    /// `f` of execution `id`, from memory or, ended long ago, from the store.
+    fn with_execution<T>(&self, id: &str, f: impl FnOnce(&Execution) -> T) -> Result<T, ApiError> {
+        if let Some(e) = self.shared.dispatch.lock()?.execs.get(id) {
+            return Ok(f(e));
+        }
+        let stored = self.shared.lock_store()?.execution(id)?;
+        stored.as_ref().map(f).ok_or_else(|| ApiError::NotFound(format!("no execution {id:?}")))
     }
 
     /// Waits until execution `id` has ended (or `timeout` passed) and returns it.
@@ -508,7 +545,11 @@ impl Steward {
         let mut st = d.lock()?;
         let now = now_ms();
         let mut releases = driver::Releases::default();
-        let Some(e) = st.execs.get_mut(id) else { return Err(ApiError::NotFound(format!("no execution {id:?}"))) };
+        let Some(e) = st.execs.get_mut(id) else {
+            drop(st);
+            // Only ended executions leave memory: nothing to cancel.
+            return self.execution(id);
+        };
         let actions = e.cancel(&mut releases, now);
         let summary = e.summary();
         st.releases.extend(releases.0);
@@ -518,6 +559,17 @@ impl Steward {
         driver::carry_out_cancels(&self.shared, actions);
         d.wake.notify_one();
         Ok(summary)
+    }
+}
+
+fn monitor_result(e: &Execution, state_of: impl Fn(&str) -> Option<String>) -> MonitorResult {
+    MonitorResult {
+        execution_id: e.id.clone(),
+        status: e.status,
+        progress: e.progress(),
+        node_statuses: e.node_statuses(state_of),
+        stragglers: e.stragglers(),
+        report: e.report(now_ms()),
     }
 }
 
