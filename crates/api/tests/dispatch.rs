@@ -175,7 +175,10 @@ async fn a_lazy_dependent_runs_only_when_asked_for_and_after_its_input() {
 async fn ended_executions_leave_memory_but_stay_readable() {
     let a = agent().await;
     let dir = tempfile::tempdir().unwrap();
-    let s = steward(&dir);
+    let mut config = ApiConfig { db_path: dir.path().join("s.db"), adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() };
+    config.sampler.gpus = false;
+    config.dispatch.kept_finished = 1_000;
+    let s = Steward::start(config).unwrap();
     s.set_dispatch_nodes(Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 2)]))));
     let noop = || {
         let mut t = TaskSpec::new(vec![], InputSpec::Shards { count: 1 });

@@ -241,7 +241,7 @@ fn step(shared: &Arc<Shared>) {
             // Start orders held back by a failed write go out now that they are on disk.
             Ok(()) => {
                 actions.extend(resend_held(held_starts, attached, execs));
-                st.forget_finished();
+                st.forget_finished(d.settings.kept_finished);
             }
             Err(e) => {
                 for a in actions.extract_if(.., |a| matches!(a, Action::Start(_))) {

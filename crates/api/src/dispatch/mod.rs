@@ -29,10 +29,6 @@ pub use nodes::{DispatchNode, Liveness, NoNodes, NodeSource, StaticNodes};
 use crate::service::{Steward, now_ms};
 use crate::{AllocError, ApiError};
 
-/// Finished executions kept in memory, the newest; older ones are read from the store when
-/// asked for, so memory stays bounded however many tasks ran.
-const KEPT_FINISHED: usize = 1_000;
-
 /// How the executor behaves; `Default` is what `stewardctl serve` uses.
 #[derive(Debug, Clone)]
 pub struct DispatchSettings {
@@ -45,12 +41,15 @@ pub struct DispatchSettings {
     pub log_tail: usize,
     /// Bytes per second assumed between nodes when the balancer costs moving a dataset.
     pub link_bytes_per_s: f64,
+    /// Ended executions kept in memory, the newest; older ones are read from the store when
+    /// asked for, so memory stays bounded however many tasks ran (~1–2 KB each).
+    pub kept_finished: usize,
 }
 
 impl Default for DispatchSettings {
     fn default() -> Self {
         // 1 Gbit/s links.
-        DispatchSettings { engine: DispatchConfig::default(), max_batch: 256, reattach_grace_ms: 10_000, log_tail: 20, link_bytes_per_s: 125e6 }
+        DispatchSettings { engine: DispatchConfig::default(), max_batch: 256, reattach_grace_ms: 10_000, log_tail: 20, link_bytes_per_s: 125e6, kept_finished: 10_000 }
     }
 }
 
@@ -281,11 +280,11 @@ impl State {
             && self.releases.is_empty()
     }
 
-    /// Lets the oldest ended executions beyond `KEPT_FINISHED` leave memory once they are
+    /// Lets the oldest ended executions beyond `kept` leave memory once they are
     /// written and nothing of theirs runs (a copy being cancelled). An execution settled twice
     /// (a late replica) may leave a little early; it is still in the store.
-    pub(crate) fn forget_finished(&mut self) {
-        for _ in 0..self.finished.len().saturating_sub(KEPT_FINISHED) {
+    pub(crate) fn forget_finished(&mut self, kept: usize) {
+        for _ in 0..self.finished.len().saturating_sub(kept) {
             let Some(id) = self.finished.pop_front() else { break };
             let Some(e) = self.execs.get(&id) else { continue };
             if !e.status.is_terminal() || self.dirty.contains(&id) || e.running_attempts().next().is_some() {
