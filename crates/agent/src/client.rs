@@ -154,13 +154,21 @@ impl AgentClient {
     }
 
     pub async fn run_task(&self, spec: TaskSpec) -> Result<TaskStatus, AgentError> {
-        let reply = self.grpc.clone().run_task(spec).await.map_err(|s| self.status(s))?.into_inner();
-        reply.status.ok_or_else(|| AgentError::Decode("RunTask answered without a status".into()))
+        Self::status_of(self.start_task(spec).await?)
+    }
+
+    /// Starts a task; the whole answer (with its lines when it ended within `wait_ms`).
+    pub async fn start_task(&self, spec: TaskSpec) -> Result<RunTaskReply, AgentError> {
+        Ok(self.grpc.clone().run_task(spec).await.map_err(|s| self.status(s))?.into_inner())
     }
 
     /// Starts many tasks in one round trip.
-    pub async fn run_tasks(&self, tasks: Vec<TaskSpec>) -> Result<Vec<TaskStatus>, AgentError> {
-        Ok(self.grpc.clone().run_tasks(RunTasksRequest { tasks }).await.map_err(|s| self.status(s))?.into_inner().statuses)
+    pub async fn run_tasks(&self, tasks: Vec<TaskSpec>) -> Result<Vec<RunTaskReply>, AgentError> {
+        Ok(self.grpc.clone().run_tasks(RunTasksRequest { tasks }).await.map_err(|s| self.status(s))?.into_inner().replies)
+    }
+
+    pub fn status_of(reply: RunTaskReply) -> Result<TaskStatus, AgentError> {
+        reply.status.ok_or_else(|| AgentError::Decode("RunTask answered without a status".into()))
     }
 
     /// The task's status and log lines from `from_line` on, then every change until it ends.

@@ -65,10 +65,9 @@ impl Agent for AgentService {
     async fn run_task(&self, req: Request<TaskSpec>) -> Result<Response<RunTaskReply>, Status> {
         let spec = req.into_inner();
         validate(&spec)?;
-        let wait = spec.wait;
+        let wait = waiting(&spec);
         let task = self.tasks.run(spec);
-        let status = if wait { task.wait().await } else { task.status() };
-        Ok(Response::new(RunTaskReply { status: Some(status) }))
+        Ok(Response::new(reply(&task, wait).await))
     }
 
     async fn run_tasks(&self, req: Request<RunTasksRequest>) -> Result<Response<RunTasksReply>, Status> {
@@ -76,20 +75,18 @@ impl Agent for AgentService {
         for s in &specs {
             validate(s)?;
         }
-        let mut statuses = Vec::with_capacity(specs.len());
-        let mut waits = Vec::new();
-        for spec in specs {
-            let wait = spec.wait;
-            let task = self.tasks.run(spec);
-            if wait {
-                waits.push((statuses.len(), task.clone()));
-            }
-            statuses.push(task.status());
+        let started: Vec<_> = specs
+            .into_iter()
+            .map(|spec| {
+                let wait = waiting(&spec);
+                (self.tasks.run(spec), wait)
+            })
+            .collect();
+        let mut replies = Vec::with_capacity(started.len());
+        for (task, wait) in &started {
+            replies.push(reply(task, *wait).await);
         }
-        for (i, task) in waits {
-            statuses[i] = task.wait().await;
-        }
-        Ok(Response::new(RunTasksReply { statuses }))
+        Ok(Response::new(RunTasksReply { replies }))
     }
 
     type WatchTaskStream = EventStream<TaskEvent>;
@@ -130,6 +127,34 @@ impl Agent for AgentService {
     async fn list_tasks(&self, _: Request<ListTasksRequest>) -> Result<Response<ListTasksReply>, Status> {
         Ok(Response::new(ListTasksReply { tasks: self.tasks.list() }))
     }
+}
+
+/// How long the answer to a start may wait for the task to end: until it ends (`wait`), until
+/// a deadline (`wait_ms`), or not at all.
+#[derive(Clone, Copy)]
+enum Wait {
+    No,
+    UntilEnd,
+    Until(tokio::time::Instant),
+}
+
+fn waiting(spec: &TaskSpec) -> Wait {
+    match (spec.wait, spec.wait_ms) {
+        (true, _) => Wait::UntilEnd,
+        (false, 0) => Wait::No,
+        (false, ms) => Wait::Until(tokio::time::Instant::now() + Duration::from_millis(ms.into())),
+    }
+}
+
+/// The task's status after the wait, with its log lines when it ended meanwhile.
+async fn reply(task: &crate::tasks::Task, wait: Wait) -> RunTaskReply {
+    let status = match wait {
+        Wait::No => return RunTaskReply { status: Some(task.status()), lines: Vec::new() },
+        Wait::UntilEnd => task.wait().await,
+        Wait::Until(deadline) => tokio::time::timeout_at(deadline, task.wait()).await.unwrap_or_else(|_| task.status()),
+    };
+    let lines = if is_terminal(status.state) { task.since(0).1 } else { Vec::new() };
+    RunTaskReply { status: Some(status), lines }
 }
 
 fn validate(spec: &TaskSpec) -> Result<(), Status> {

@@ -76,7 +76,22 @@ async fn tls_agent_runs_tasks_for_the_right_token_and_pin() {
     // No-op tasks: acknowledged without a process, many per round trip.
     let noops: Vec<TaskSpec> = (0..100).map(|i| TaskSpec { task_id: format!("n{i}"), kind: TaskKind::Noop as i32, ..Default::default() }).collect();
     let st = c.run_tasks(noops).await.unwrap();
-    assert!(st.iter().all(|s| s.state == TaskState::Succeeded as i32 && s.pid == 0));
+    assert!(st.iter().map(|r| r.status.as_ref().unwrap()).all(|s| s.state == TaskState::Succeeded as i32 && s.pid == 0));
+
+    // A short task ends within `wait_ms`: the answer carries its end and its lines; a longer
+    // one is answered running when the wait is over.
+    let mut short = process("short", "echo one; echo two");
+    short.wait_ms = 5_000;
+    let r = c.start_task(short).await.unwrap();
+    assert_eq!(r.status.unwrap().state, TaskState::Succeeded as i32);
+    assert_eq!(r.lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["one", "two"]);
+    let mut long = process("long", "echo started; sleep 30");
+    long.wait_ms = 100;
+    let t0 = std::time::Instant::now();
+    let r = c.start_task(long).await.unwrap();
+    assert_eq!(r.status.unwrap().state, TaskState::Running as i32);
+    assert!(r.lines.is_empty() && t0.elapsed() >= std::time::Duration::from_millis(100));
+    c.cancel_task("long").await.unwrap();
     assert!(c.list_tasks().await.unwrap().len() >= 103);
 
     // Metrics: heartbeats at once, a snapshot within a couple of seconds.

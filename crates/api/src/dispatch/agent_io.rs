@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use steward_agent::proto::{TaskKind as ProtoKind, TaskSpec as ProtoSpec, TaskState, TaskStatus};
+use steward_agent::proto::{RunTaskReply, TaskKind as ProtoKind, TaskSpec as ProtoSpec, TaskState, TaskStatus};
 use steward_agent::{AgentClient, AgentError};
 use steward_core::dispatch::{StartOrder, TaskKind, TaskSpec};
 
@@ -40,8 +40,14 @@ pub(crate) fn proto_spec(order: &StartOrder, task: &TaskSpec) -> ProtoSpec {
         checkpoint_key: format!("{}.p{}", order.execution_id, order.partition),
         checkpoint_dir: String::new(),
         wait: false,
+        wait_ms: if order.kind == TaskKind::Process { SHORT_TASK_MS } else { 0 },
     }
 }
+
+/// A process task that ends this soon is answered with its end and its lines in the start
+/// call: no WatchTask stream for it (for short tasks, half the calls). Longer ones are watched
+/// once the answer comes; in a batch the answer waits for every task this long at most.
+const SHORT_TASK_MS: u32 = 50;
 
 /// An attempt's end as the engine takes it: success, or failure with the reason.
 pub(crate) fn outcome(status: &TaskStatus) -> Option<Result<(), String>> {
@@ -84,13 +90,13 @@ pub(crate) fn classify(text: &str, stderr: bool) -> Line<'_> {
 }
 
 /// Starts a group of orders on one node: one call for one order, one batch call for several.
-pub(crate) async fn start(client: &AgentClient, specs: Vec<ProtoSpec>, batched: bool) -> Result<Vec<TaskStatus>, AgentError> {
+pub(crate) async fn start(client: &AgentClient, specs: Vec<ProtoSpec>, batched: bool) -> Result<Vec<RunTaskReply>, AgentError> {
     if batched && specs.len() > 1 {
         client.run_tasks(specs).await
     } else {
         let mut out = Vec::with_capacity(specs.len());
         for s in specs {
-            out.push(client.run_task(s).await?);
+            out.push(client.start_task(s).await?);
         }
         Ok(out)
     }

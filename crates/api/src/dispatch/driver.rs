@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use steward_agent::proto::{TaskEvent, TaskSpec as ProtoSpec};
+use steward_agent::proto::{RunTaskReply, TaskEvent, TaskSpec as ProtoSpec};
 use steward_agent::{AgentClient, AgentError};
 use steward_core::dispatch::{
     Action, AttemptState, ExecStatus, Grant, NodeView, PartState, PartitionAsk, Placer, StartOrder, TaskKind, Unconstrained, batch, execution_of,
@@ -349,18 +349,24 @@ fn carry_out(shared: &Arc<Shared>, nodes: &[DispatchNode], actions: Vec<Action>)
             let answer = start(&client, specs, batched).await;
             unanswered.orders.clear();
             match answer {
-                Ok(statuses) => {
-                    let by_id: HashMap<&str, _> = statuses.iter().map(|s| (s.task_id.as_str(), s)).collect();
+                Ok(replies) => {
+                    let mut by_id: HashMap<String, RunTaskReply> =
+                        replies.into_iter().filter_map(|r| Some((r.status.as_ref()?.task_id.clone(), r))).collect();
                     let mut done = Vec::new();
                     for (o, spec, noop) in &group {
-                        match by_id.get(o.attempt_id.as_str()) {
-                            Some(s) if *noop => {
-                                if let Some(out) = outcome(s) {
-                                    done.push((o.attempt_id.clone(), out, Vec::new()));
-                                }
+                        let Some(reply) = by_id.remove(&o.attempt_id) else {
+                            done.push((o.attempt_id.clone(), Err("the agent did not acknowledge the task".into()), Vec::new()));
+                            continue;
+                        };
+                        let ended = reply.status.as_ref().and_then(outcome);
+                        match (noop, ended) {
+                            (true, Some(out)) => done.push((o.attempt_id.clone(), out, Vec::new())),
+                            (true, None) => {}
+                            // Ended within the answer's wait: its lines came with it.
+                            (false, Some(_)) => {
+                                on_event(&shared, &o.attempt_id, TaskEvent { status: reply.status, lines: reply.lines });
                             }
-                            Some(_) => spawn_watch(&shared, &node, &client, o.attempt_id.clone(), spec.clone()),
-                            None => done.push((o.attempt_id.clone(), Err("the agent did not acknowledge the task".into()), Vec::new())),
+                            (false, None) => spawn_watch(&shared, &node, &client, o.attempt_id.clone(), spec.clone()),
                         }
                     }
                     finish(&shared, done);
