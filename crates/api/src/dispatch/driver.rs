@@ -1,4 +1,5 @@
-//! The executor loop: on every wake-up (an agent reported, a task arrived) or every 50 ms it
+//! The executor's passes, run by its loop (on a wake-up: an agent reported, a task arrived; or
+//! every 50 ms while busy) or by a submitter when no pass is running. A pass
 //! declares lost the attempts of nodes that went down, lets the engine start what may start
 //! (placing through the allocation engine), writes the changed executions *before* sending
 //! anything, then sends start orders (batched per node), cancels, and re-attaches to attempts
