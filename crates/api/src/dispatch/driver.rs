@@ -84,8 +84,10 @@ pub(crate) fn spawn(shared: Weak<Shared>) {
 /// its runtime's own connections.
 pub(crate) fn try_pass(shared: &Arc<Shared>) {
     let d = &shared.dispatch;
-    match d.pass.try_lock() {
-        Ok(pass) => {
+    // Outside a Tokio runtime (another executor) the loop does it: start orders need one.
+    let pass = tokio::runtime::Handle::try_current().ok().and_then(|_| d.pass.try_lock().ok());
+    match pass {
+        Some(pass) => {
             step(shared);
             drop(pass);
             // Work left for sooner than the loop means to look (it sleeps long, idle) wakes it.
@@ -95,7 +97,7 @@ pub(crate) fn try_pass(shared: &Arc<Shared>) {
                 d.wake.notify_one();
             }
         }
-        Err(_) => d.wake.notify_one(),
+        None => d.wake.notify_one(),
     }
 }
 
