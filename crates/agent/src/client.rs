@@ -167,7 +167,7 @@ impl AgentClient {
         Ok(self.grpc.clone().run_tasks(RunTasksRequest { tasks }).await.map_err(|s| self.status(s))?.into_inner().replies)
     }
 
-    pub fn status_of(reply: RunTaskReply) -> Result<TaskStatus, AgentError> {
+    fn status_of(reply: RunTaskReply) -> Result<TaskStatus, AgentError> {
         reply.status.ok_or_else(|| AgentError::Decode("RunTask answered without a status".into()))
     }
 

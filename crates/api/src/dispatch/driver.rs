@@ -105,12 +105,12 @@ pub(crate) fn try_pass(shared: &Arc<Shared>) {
 pub(crate) fn flush(shared: &Shared) {
     let d = &shared.dispatch;
     let _pass = d.pass.lock();
-    let result = crate::allocation::with_scheduler(shared, |_, store, _| {
+    let written = shared.lock_store().and_then(|mut store| {
         let Ok(mut st) = d.state.lock() else { return Ok(()) };
         let ids: Vec<String> = std::mem::take(&mut st.dirty).into_iter().collect();
-        store.put_executions(ids.iter().filter_map(|id| st.execs.get(id)))
+        Ok(store.put_executions(ids.iter().filter_map(|id| st.execs.get(id)))?)
     });
-    if let Err(e) = result.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+    if let Err(e) = written {
         tracing::error!("writing executions at stop failed: {e}");
     }
 }

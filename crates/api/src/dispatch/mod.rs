@@ -481,9 +481,11 @@ impl Steward {
         let Some(task_id) = st.execs.get(execution_id).map(|e| e.task_id.clone()) else {
             drop(st);
             // Ended long ago: nothing to release, read from the store.
-            let old = self.shared.lock_store().map_err(AllocError::Api)?.execution(execution_id).map_err(|e| AllocError::Api(e.into()))?;
-            let e = old.ok_or_else(|| AllocError::NotFound(format!("no execution {execution_id:?}")))?;
-            return Ok(monitor_result(&e, |n| nodes.iter().find(|x| x.id == n).map(|x| x.liveness.name().to_string())));
+            let state_of = |n: &str| nodes.iter().find(|x| x.id == n).map(|x| x.liveness.name().to_string());
+            return self.with_execution(execution_id, |e| monitor_result(e, state_of)).map_err(|e| match e {
+                ApiError::NotFound(m) => AllocError::NotFound(m),
+                e => e.into(),
+            });
         };
         let released = st.graph.demand(&task_id);
         let woke = !released.is_empty();

@@ -52,7 +52,7 @@ pub trait NodeSource: Send + Sync + 'static {
 pub(crate) struct LocalClients(std::sync::Mutex<Local>);
 
 #[derive(Default)]
-pub(crate) struct Local {
+struct Local {
     clients: HashMap<(tokio::runtime::Id, String), AgentClient>,
     /// Runtimes with connections, least recently used first: a runtime that stopped cannot be
     /// told from one that is quiet, so the oldest are dropped beyond a few.
@@ -65,21 +65,13 @@ const MAX_RUNTIMES: usize = 4;
 impl LocalClients {
     /// `nodes` with each client swapped for its counterpart on the current runtime (unchanged
     /// outside one).
-    pub(crate) fn localize(&self, nodes: Vec<DispatchNode>) -> Vec<DispatchNode> {
-        match tokio::runtime::Handle::try_current() {
-            Ok(rt) => self.localize_on(&rt, nodes),
-            Err(_) => nodes,
-        }
-    }
-
-    /// The same for the runtime `rt` (its connections' tasks are spawned there).
-    pub(crate) fn localize_on(&self, rt: &tokio::runtime::Handle, mut nodes: Vec<DispatchNode>) -> Vec<DispatchNode> {
-        let Ok(mut local) = self.0.lock() else { return nodes };
+    pub(crate) fn localize(&self, mut nodes: Vec<DispatchNode>) -> Vec<DispatchNode> {
+        let (Ok(rt), Ok(mut local)) = (tokio::runtime::Handle::try_current(), self.0.lock()) else { return nodes };
         local.use_runtime(rt.id());
         local.clients.retain(|(_, node), _| nodes.iter().any(|n| &n.id == node && n.client.is_some()));
         for n in &mut nodes {
             if let Some(theirs) = &n.client {
-                n.client = Some(local.client(rt, &n.id, theirs));
+                n.client = Some(local.client(&rt, &n.id, theirs));
             }
         }
         nodes
