@@ -8,7 +8,7 @@ use serde_json::json;
 use steward_agent::{AgentClient, AgentConfig};
 use steward_api::{AdapterProbe, AllocError, ApiConfig, DispatchNode, DistributedResult, Liveness, StaticNodes, Steward};
 use steward_core::alloc::NodeResources;
-use steward_core::dispatch::{ExecStatus, InputSpec, TaskSpec};
+use steward_core::dispatch::{DispatchConfig, ExecStatus, Execution, InputSpec, Locality, NodeView, TaskKind, TaskSpec, Unconstrained, split};
 
 struct Agent {
     client: AgentClient,
@@ -147,6 +147,28 @@ async fn start_orders_wait_for_a_write_that_succeeds() {
     assert_eq!(done.status, ExecStatus::Succeeded, "{done:?}");
     assert_eq!(b.client.list_tasks().await.unwrap().len(), 1);
     assert_eq!(s.execution_output(&d.execution_id).unwrap(), vec!["done".to_string()]);
+}
+
+/// A no-op attempt left running by a control center that stopped before its answer came (as a
+/// kill -9 leaves it) is sent again once its node is up: not retried, not left running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_noop_attempt_running_at_a_restart_is_sent_again() {
+    let a = agent().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut task = TaskSpec::new(vec![], InputSpec::Shards { count: 1 });
+    task.kind = TaskKind::Noop;
+    task.reuse = false;
+    let mut e = Execution::new("x1".into(), task.clone(), split(&task.input, 1), vec![Some("a".into())], 0);
+    let mut views = [NodeView { name: "a".into(), slots: 1, busy: 0, available: true }];
+    let started = e.tick(&mut views, &Locality::default(), &DispatchConfig::default(), &mut Unconstrained, 0);
+    assert_eq!(started.len(), 1);
+    steward_store::Store::open(&dir.path().join("s.db")).unwrap().put_executions([&e]).unwrap();
+
+    let s = steward(&dir);
+    s.set_dispatch_nodes(Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 1)]))));
+    let done = s.wait_execution("x1", Duration::from_secs(10)).await.unwrap();
+    assert_eq!(done.status, ExecStatus::Succeeded, "{done:?}");
+    assert_eq!(done.partitions[0].attempts, 1, "the same attempt answered, no retry");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -166,6 +166,9 @@ fn step(shared: &Arc<Shared>) {
                 }
             }
         }
+        if !st.unanswered_noops.is_empty() {
+            actions.extend(resend_unanswered_noops(&mut st, &nodes));
+        }
         st.releases.append(&mut rel.0);
         for r in std::mem::take(&mut st.releases) {
             sched.cancel(&r, now);
@@ -285,6 +288,26 @@ fn step(shared: &Arc<Shared>) {
         let _ = reply.send(written);
     }
     reattach(shared, &nodes);
+}
+
+/// No-op attempts that were running when the control center last stopped (their answers were
+/// lost with it), sent again once their node is up: RunTask is idempotent by id. An attempt
+/// whose node is declared down meanwhile was lost with it and is retried like any other.
+fn resend_unanswered_noops(st: &mut super::State, nodes: &[DispatchNode]) -> Vec<Action> {
+    let mut out = Vec::new();
+    for id in std::mem::take(&mut st.unanswered_noops) {
+        let execution = execution_of(&id).and_then(|e| st.execs.get(e));
+        let Some(order) = execution.filter(|e| e.running_attempts().any(|a| a.id == id)).and_then(|e| e.start_order(&id)) else { continue };
+        if st.declared_down.contains(&order.node) {
+            continue;
+        }
+        if nodes.iter().any(|n| n.id == order.node && n.liveness == Liveness::Up && n.client.is_some()) {
+            out.push(Action::Start(order));
+        } else {
+            st.unanswered_noops.insert(id);
+        }
+    }
+    out
 }
 
 /// Held-back start orders whose attempts still run (not cancelled or lost meanwhile).
@@ -599,17 +622,7 @@ fn reattach(shared: &Arc<Shared>, nodes: &[DispatchNode]) {
                         continue;
                     }
                     let Some(client) = nodes.iter().find(|n| n.id == a.node && n.liveness != Liveness::Down).and_then(|n| n.client.clone()) else { continue };
-                    let order = StartOrder {
-                        attempt_id: a.id.clone(),
-                        execution_id: e.id.clone(),
-                        partition: p.index,
-                        node: a.node.clone(),
-                        kind: e.task.kind,
-                        argv: e.task.argv(p.index, &p.input),
-                        resume: p.checkpoint.clone(),
-                        gpus: a.gpus.clone(),
-                        speculative: a.speculative,
-                    };
+                    let Some(order) = e.start_order(&a.id) else { continue };
                     want.push((a.node.clone(), client, a.id.clone(), proto_spec(&order, &e.task)));
                 }
             }

@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde_json::Value;
 use steward_core::alloc::time::format_rfc3339;
 use steward_core::dispatch::{
-    DispatchConfig, ExecStatus, Execution, ExecutionSummary, GraphState, Locality, NodeView, TaskGraph, TaskSpec, partition_count, plan, split,
+    DispatchConfig, ExecStatus, Execution, ExecutionSummary, GraphState, Locality, NodeView, TaskGraph, TaskKind, TaskSpec, partition_count, plan,
+    split,
     task_hash,
 };
 
@@ -113,6 +114,9 @@ pub(crate) struct State {
     pub(crate) attached: HashSet<String>,
     /// Start orders a failed write held back: sent after the next write that succeeds.
     pub(crate) held_starts: Vec<steward_core::dispatch::StartOrder>,
+    /// No-op attempts loaded running: their answers were lost with the last process, so the
+    /// next pass that sees their node up sends them again.
+    pub(crate) unanswered_noops: HashSet<String>,
     pub(crate) outputs: agent_io::Outputs,
     /// New executions the next pass places and writes together with their first attempts (one
     /// commit), then answers the submitter.
@@ -129,6 +133,9 @@ impl Dispatcher {
     pub(crate) fn load(store: &steward_store::Store, settings: DispatchSettings) -> Result<Dispatcher, ApiError> {
         let mut st = State { locality: datasets::load_locality(store, settings.link_bytes_per_s)?, ..State::default() };
         for e in store.load_executions(500)? {
+            if e.task.kind == TaskKind::Noop {
+                st.unanswered_noops.extend(e.running_attempts().map(|a| a.id.clone()));
+            }
             st.adopt(e);
         }
         Ok(Dispatcher {

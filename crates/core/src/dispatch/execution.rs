@@ -257,6 +257,25 @@ impl Execution {
         part.attempts.iter().position(|a| a.id == attempt_id).map(|a| (p as usize, a))
     }
 
+    /// The order that starts one of its attempts (again, when an answer was lost: agents take
+    /// RunTask idempotently by attempt id).
+    pub fn start_order(&self, attempt_id: &str) -> Option<StartOrder> {
+        let (p, a) = self.attempt(attempt_id)?;
+        let part = &self.partitions[p];
+        let a = &part.attempts[a];
+        Some(StartOrder {
+            attempt_id: a.id.clone(),
+            execution_id: self.id.clone(),
+            partition: part.index,
+            node: a.node.clone(),
+            kind: self.task.kind,
+            argv: self.task.argv(part.index, &part.input),
+            resume: part.checkpoint.clone(),
+            gpus: a.gpus.clone(),
+            speculative: a.speculative,
+        })
+    }
+
     /// Attempts running now, per node name (the balancer's `busy`).
     pub fn running_attempts(&self) -> impl Iterator<Item = &Attempt> {
         self.partitions.iter().flat_map(|p| p.running())
@@ -522,19 +541,9 @@ impl Execution {
                 ended_ms: None,
                 progress: 0.0,
                 error: None,
-                gpus: gpus.clone(),
-            });
-            actions.push(Action::Start(StartOrder {
-                attempt_id,
-                execution_id: self.id.clone(),
-                partition: p as u32,
-                node: nodes[i].name.clone(),
-                kind: self.task.kind,
-                argv: self.task.argv(p as u32, &part.input),
-                resume: part.checkpoint.clone(),
                 gpus,
-                speculative,
-            }));
+            });
+            actions.extend(self.start_order(&attempt_id).map(Action::Start));
             return true;
         }
         false
