@@ -91,8 +91,11 @@ async fn control_center(dir: &Path, name: &str, agents: &[&Agent], max_batch: us
     for a in agents {
         s.add_node(AddNode { address: a.address.clone(), token: TOKEN.into(), fingerprint: None }).await?;
     }
+    // Work goes to a node once its first snapshot is in (its GPUs); a fresh agent's first
+    // comes a sampling interval after it started. Not part of what is measured.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while s.nodes().iter().filter(|n| n.id != "local" && n.state == steward_api::NodeState::Up).count() < agents.len() {
+    let ready = |n: &steward_api::NodeView| n.id != "local" && n.state == steward_api::NodeState::Up && n.latest.is_some();
+    while s.nodes().iter().filter(|n| ready(n)).count() < agents.len() {
         if Instant::now() > deadline {
             bail!("nodes did not come up");
         }
