@@ -65,6 +65,49 @@ struct ConfigFile {
     profile: Option<ProfileConfig>,
     #[serde(default)]
     allocation: Option<AllocationSection>,
+    #[serde(default)]
+    dispatch: Option<DispatchSection>,
+}
+
+/// `[dispatch]`: how the executor talks to nodes; every field optional.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DispatchSection {
+    /// Link speed between nodes, for costing a dataset's move (default 1000: 1 Gbit/s).
+    link_mbit_per_s: Option<f64>,
+    /// Start orders per call to one node (1 = one call per task).
+    max_batch: Option<usize>,
+    /// After a restart, how long a node may take to reconnect before its work is retried.
+    reattach_grace_s: Option<f64>,
+    /// Ended executions kept in memory (older ones are read from the database).
+    kept_finished: Option<usize>,
+}
+
+impl DispatchSection {
+    fn apply(&self, to: &mut crate::dispatch::DispatchSettings) -> Result<(), String> {
+        if let Some(mbit) = self.link_mbit_per_s {
+            if !(mbit.is_finite() && mbit > 0.0) {
+                return Err(format!("[dispatch] link_mbit_per_s must be a positive number of Mbit/s, not {mbit}"));
+            }
+            to.link_bytes_per_s = mbit * 1e6 / 8.0;
+        }
+        if let Some(n) = self.max_batch {
+            if n == 0 {
+                return Err("[dispatch] max_batch must be at least 1".into());
+            }
+            to.max_batch = n;
+        }
+        if let Some(s) = self.reattach_grace_s {
+            if !(s.is_finite() && s >= 0.0) {
+                return Err(format!("[dispatch] reattach_grace_s must be a number of seconds ≥ 0, not {s}"));
+            }
+            to.reattach_grace_ms = (s * 1000.0) as i64;
+        }
+        if let Some(n) = self.kept_finished {
+            to.kept_finished = n;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -107,6 +150,9 @@ impl ApiConfig {
         if let Some(a) = file.allocation {
             self.quotas = a.quotas.iter().map(|(owner, q)| (owner.clone(), q.amount())).collect();
         }
+        if let Some(d) = file.dispatch {
+            d.apply(&mut self.dispatch).map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
+        }
         Ok(())
     }
 }
@@ -127,5 +173,23 @@ mod tests {
         std::fs::write(&path, "[allocation.quotas.ann]\ngpu = 2\n").unwrap();
         let err = ApiConfig::default().apply_file(&path).unwrap_err().to_string();
         assert!(err.contains("gpu"), "{err}");
+    }
+
+    #[test]
+    fn the_dispatch_section_sets_link_speed_and_batching_and_refuses_nonsense() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steward.toml");
+        std::fs::write(&path, "[dispatch]\nlink_mbit_per_s = 10000\nmax_batch = 64\nreattach_grace_s = 2.5\n").unwrap();
+        let mut config = ApiConfig::default();
+        config.apply_file(&path).unwrap();
+        assert_eq!(config.dispatch.link_bytes_per_s, 1.25e9);
+        assert_eq!((config.dispatch.max_batch, config.dispatch.reattach_grace_ms), (64, 2500));
+        assert_eq!(config.dispatch.kept_finished, crate::DispatchSettings::default().kept_finished, "untouched");
+        for bad in ["link_mbit_per_s = 0", "link_mbit_per_s = -5", "max_batch = 0", "reattach_grace_s = -1", "link_speed = 10"] {
+            std::fs::write(&path, format!("[dispatch]\n{bad}\n")).unwrap();
+            let err = ApiConfig::default().apply_file(&path).unwrap_err().to_string();
+            let field = bad.split(' ').next().unwrap();
+            assert!(err.contains(field), "{bad}: {err}");
+        }
     }
 }
