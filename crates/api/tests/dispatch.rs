@@ -171,6 +171,32 @@ async fn a_noop_attempt_running_at_a_restart_is_sent_again() {
     assert_eq!(done.partitions[0].attempts, 1, "the same attempt answered, no retry");
 }
 
+/// A task submitted after its dependencies ended runs at once if they succeeded, and fails at
+/// once if one failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dependent_of_tasks_already_ended_runs_or_fails_at_once() {
+    let a = agent().await;
+    let dir = tempfile::tempdir().unwrap();
+    let s = steward(&dir);
+    s.set_dispatch_nodes(Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 2)]))));
+    let task = |id: &str, argv: &[&str], deps: &[&str]| {
+        let mut t = TaskSpec::new(argv.iter().map(|s| s.to_string()).collect(), InputSpec::Shards { count: 1 });
+        (t.id, t.reuse, t.max_attempts) = (Some(id.into()), false, Some(1));
+        t.depends_on = deps.iter().map(|s| s.to_string()).collect();
+        t
+    };
+    for (id, argv) in [("ok", "true"), ("bad", "false")] {
+        let x = s.distribute(task(id, &[argv], &[])).await.unwrap().execution_id;
+        s.wait_execution(&x, Duration::from_secs(10)).await.unwrap();
+    }
+    let after_ok = s.distribute(task("after-ok", &["echo", "ran"], &["ok"])).await.unwrap().execution_id;
+    let done = s.wait_execution(&after_ok, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(done.status, ExecStatus::Succeeded, "{done:?}");
+    let after_bad = s.distribute(task("after-bad", &["echo", "ran"], &["ok", "bad"])).await.unwrap().execution_id;
+    let done = s.wait_execution(&after_bad, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(done.status, ExecStatus::Failed, "{done:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lazy_dependent_runs_only_when_asked_for_and_after_its_input() {
     let a = agent().await;
@@ -208,7 +234,10 @@ async fn ended_executions_leave_memory_but_stay_readable() {
         t.reuse = false;
         t
     };
-    let ids: Vec<String> = s.distribute_many((0..1_200).map(|_| noop()).collect()).await.unwrap().into_iter().map(|r| r.execution_id).collect();
+    let mut early = noop();
+    early.id = Some("early".into());
+    let ids: Vec<String> =
+        s.distribute_many(std::iter::once(early).chain((0..1_200).map(|_| noop())).collect()).await.unwrap().into_iter().map(|r| r.execution_id).collect();
     for id in &ids {
         assert_eq!(s.wait_execution(id, Duration::from_secs(30)).await.unwrap().status, ExecStatus::Succeeded);
     }
@@ -216,6 +245,13 @@ async fn ended_executions_leave_memory_but_stay_readable() {
     s.distribute(noop()).await.unwrap();
     let kept = s.executions().unwrap().len();
     assert!(kept <= 1_001, "{kept} executions in memory");
+    let tasks = s.tasks_in_memory().unwrap();
+    assert!(tasks <= 1_001, "{tasks} tasks in the graph");
+    // A dependent of a task that left memory reads its outcome from the store and runs.
+    let mut dependent = noop();
+    dependent.depends_on = vec!["early".into()];
+    let d = s.distribute(dependent).await.unwrap();
+    assert_eq!(s.wait_execution(&d.execution_id, Duration::from_secs(10)).await.unwrap().status, ExecStatus::Succeeded);
     let first = &ids[0];
     assert_eq!(s.execution(first).unwrap().status, ExecStatus::Succeeded, "read from the store");
     let m = s.distributed(json!({"operation": "monitor", "execution_id": first})).await.unwrap();

@@ -54,6 +54,18 @@ impl Store {
             .transpose()
     }
 
+    /// The status of task `task_id`'s newest execution. Reads every execution's document (no
+    /// index: the executor keeps recent tasks in memory, so only a dependency on one that
+    /// ended long ago, or before a restart, comes here).
+    pub fn task_status(&self, task_id: &str) -> Result<Option<ExecStatus>, StoreError> {
+        let name: Option<String> = self
+            .conn
+            .prepare_cached("SELECT status FROM dispatch_executions WHERE json_extract(body, '$.task_id') = ?1 ORDER BY rowid DESC LIMIT 1")?
+            .query_row([task_id], |r| r.get(0))
+            .optional()?;
+        Ok(name.map(|n| from_json(&format!("\"{n}\""))).transpose()?)
+    }
+
     /// The newest succeeded execution whose command and inputs hash to `hash` (computation reuse).
     pub fn succeeded_execution_with_hash(&self, hash: &str) -> Result<Option<String>, StoreError> {
         Ok(self

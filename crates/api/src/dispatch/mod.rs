@@ -132,12 +132,14 @@ impl Dispatcher {
     /// Loads executions from the store; unfinished ones are re-attached by the driver.
     pub(crate) fn load(store: &steward_store::Store, settings: DispatchSettings) -> Result<Dispatcher, ApiError> {
         let mut st = State { locality: datasets::load_locality(store, settings.link_bytes_per_s)?, ..State::default() };
+        let mut released = Vec::new();
         for e in store.load_executions(500)? {
             if e.task.kind == TaskKind::Noop {
                 st.unanswered_noops.extend(e.running_attempts().map(|a| a.id.clone()));
             }
-            st.adopt(e);
+            released.extend(st.adopt(e));
         }
+        st.release(released);
         Ok(Dispatcher {
             state: Mutex::new(st),
             pass: Mutex::new(()),
@@ -195,9 +197,11 @@ impl Dispatcher {
 }
 
 impl State {
-    /// Takes in an execution (loaded or new): graph, task index.
-    fn adopt(&mut self, e: Execution) {
-        self.graph.add(&e.task_id, e.task.depends_on.clone(), e.task.lazy);
+    /// Takes in an execution (loaded or new): graph, task index. Returns the tasks released to
+    /// run (a waiting one whose dependencies already succeeded), for [`State::release`].
+    #[must_use]
+    fn adopt(&mut self, e: Execution) -> Vec<String> {
+        let released = self.graph.add(&e.task_id, e.task.depends_on.clone(), e.task.lazy);
         match e.status {
             ExecStatus::Succeeded => self.graph.set_state(&e.task_id, GraphState::Succeeded),
             ExecStatus::Failed | ExecStatus::Cancelled => self.graph.set_state(&e.task_id, GraphState::Failed),
@@ -218,6 +222,7 @@ impl State {
             self.finished.push_back(e.id.clone());
         }
         self.execs.insert(e.id.clone(), e);
+        released
     }
 
     /// Lets released tasks run (their dependencies are done and someone wants them).
@@ -244,6 +249,11 @@ impl State {
         }
         let released = self.graph.completed(&e.task_id.clone(), e.status == ExecStatus::Succeeded);
         self.release(released);
+        self.fail_doomed(now);
+    }
+
+    /// Waiting tasks that depend on a failed one fail too.
+    fn fail_doomed(&mut self, now: i64) {
         for doomed in self.graph.doomed() {
             self.graph.set_state(&doomed, GraphState::Failed);
             if let Some(d) = self.by_task.get(&doomed).and_then(|id| self.execs.get_mut(id)) {
@@ -262,11 +272,12 @@ impl State {
     pub(crate) fn adopt_submitted(&mut self, execs: Vec<Execution>, now: i64) -> Vec<String> {
         let mut ids = Vec::with_capacity(execs.len());
         for exec in execs {
-            let (id, task_id) = (exec.id.clone(), exec.task_id.clone());
-            self.adopt(exec);
-            let released = self.graph.add(&task_id, Vec::new(), false);
+            let id = exec.id.clone();
+            let released = self.adopt(exec);
             self.release(released);
             self.settle(&id, now);
+            // One that depends on a task that already failed fails now.
+            self.fail_doomed(now);
             self.dirty.insert(id.clone());
             ids.push(id);
         }
@@ -302,6 +313,8 @@ impl State {
             self.execs.remove(&id);
             if self.by_task.get(&task_id) == Some(&id) {
                 self.by_task.remove(&task_id);
+                // A dependent submitted later reads its outcome from the store.
+                self.graph.forget(&task_id);
             }
             if let Some(h) = hash {
                 if self.by_hash.get(&h) == Some(&id) {
@@ -413,6 +426,7 @@ impl Steward {
                 execution_id: exec.id.clone(),
             })
             .collect();
+        self.restore_dependencies(&execs).await?;
         // The next pass writes them with their first attempts in one transaction and starts
         // those; they count as submitted once written. The submitter runs it unless one runs.
         let (written, reply) = tokio::sync::oneshot::channel();
@@ -464,6 +478,28 @@ impl Steward {
         })
     }
 
+    /// The outcomes of dependencies the task graph does not know (they ended long ago, or
+    /// before a restart), read from the store: their dependents run (or fail) instead of
+    /// waiting forever. A dependency the store does not know either may be submitted later.
+    async fn restore_dependencies(&self, execs: &[Execution]) -> Result<(), ApiError> {
+        let unknown: BTreeSet<String> = {
+            let st = self.shared.dispatch.lock()?;
+            execs.iter().flat_map(|e| &e.task.depends_on).filter(|d| st.graph.state(d).is_none()).cloned().collect()
+        };
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let found = self.with_store(move |store| unknown.into_iter().map(|t| Ok((store.task_status(&t)?, t))).collect::<Result<Vec<_>, ApiError>>()).await?;
+        let mut st = self.shared.dispatch.lock()?;
+        for (status, task_id) in found {
+            // Unfinished executions are always in memory.
+            let Some(status) = status.filter(|s| s.is_terminal()) else { continue };
+            let released = st.graph.restore(&task_id, status == ExecStatus::Succeeded);
+            st.release(released);
+        }
+        Ok(())
+    }
+
     /// A finished execution with the same command and inputs, in memory or in the store.
     async fn reusable(&self, task: &TaskSpec) -> Result<Option<Execution>, ApiError> {
         let hash = task_hash(task);
@@ -507,6 +543,12 @@ impl Steward {
             d.wake.notify_one();
         }
         Ok(result)
+    }
+
+    /// Tasks the executor's task graph holds: those in flight and the recently ended (bounded
+    /// like the executions kept in memory).
+    pub fn tasks_in_memory(&self) -> Result<usize, ApiError> {
+        Ok(self.shared.dispatch.lock()?.graph.len())
     }
 
     /// Executions, newest first.

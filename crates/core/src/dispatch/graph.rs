@@ -52,6 +52,38 @@ impl TaskGraph {
         self.nodes.get(id).map(|n| n.state)
     }
 
+    /// Records the outcome of a task it did not know (read back from the store: it ended long
+    /// ago, or before a restart); returns the tasks this releases.
+    pub fn restore(&mut self, id: &str, ok: bool) -> Vec<String> {
+        if self.nodes.contains_key(id) {
+            return Vec::new();
+        }
+        let state = if ok { NodeState::Succeeded } else { NodeState::Failed };
+        self.nodes.insert(id.to_string(), Node { deps: Vec::new(), lazy: false, demanded: false, state });
+        self.release_ready()
+    }
+
+    /// Forgets an ended task that no waiting task depends on (its execution left memory; a
+    /// later dependent finds its outcome in the store). True when it was forgotten.
+    pub fn forget(&mut self, id: &str) -> bool {
+        let ended = matches!(self.state(id), Some(NodeState::Succeeded | NodeState::Failed));
+        let needed = self.waiting.iter().any(|w| self.nodes[w].deps.iter().any(|d| d == id));
+        if !ended || needed {
+            return false;
+        }
+        self.nodes.remove(id);
+        true
+    }
+
+    /// Tasks the graph knows.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
     /// Something asks for `id`'s result: it and everything it needs become demanded.
     pub fn demand(&mut self, id: &str) -> Vec<String> {
         let mut stack = vec![id.to_string()];
@@ -116,5 +148,23 @@ mod tests {
         g.add("x", vec![], false);
         assert_eq!(g.completed("x", false), Vec::<String>::new());
         assert_eq!(g.doomed(), ["c"]);
+    }
+
+    #[test]
+    fn only_ended_tasks_nothing_waits_on_are_forgotten() {
+        let mut g = TaskGraph::default();
+        g.add("a", vec![], false);
+        assert!(!g.forget("a"), "still running");
+        g.completed("a", true);
+        g.add("b", vec![], false);
+        g.completed("b", true);
+        g.add("c", vec!["a".into(), "x".into()], false);
+        assert!(!g.forget("a"), "c waits on it");
+        assert!(g.forget("b"));
+        assert_eq!((g.state("b"), g.len()), (None, 2));
+        // Its outcome read back: a dependent submitted later runs.
+        g.add("d", vec!["b".into()], false);
+        assert_eq!(g.restore("b", true), ["d"]);
+        assert_eq!(g.restore("b", false), Vec::<String>::new(), "known now");
     }
 }
