@@ -5,9 +5,6 @@
 
 /// Step size: how fast the quantile level follows misses.
 const GAMMA: f64 = 0.005;
-/// Spans of the errors (largest − median) per unit of `alpha` below 0: one miss there adds
-/// `GAMMA` = 0.005 of a span.
-const BEYOND_UNIT: f64 = 1.0;
 
 #[derive(Debug, Clone, Copy)]
 pub struct AdaptiveLevel {
@@ -36,12 +33,48 @@ impl AdaptiveLevel {
     pub fn quantile(&self) -> f64 {
         1.0 - self.alpha.max(0.0)
     }
+}
 
-    /// How far beyond the largest past error the band must reach, in spans of the errors
-    /// (largest − median): misses that the largest error seen did not cover push it out (a
-    /// rare, large error such as a level jumping needs this); 0 while a quantile suffices.
-    pub fn beyond(&self) -> f64 {
-        (-self.alpha).max(0.0) * BEYOND_UNIT
+/// How far into the tail of past errors a size reaches when misses must be rare: a depth `d`
+/// is the quantile exceeded with probability `(1 − from) · e^(−d)`, past the `from`-quantile
+/// on an exponential tail fitted there (`quantiles::quantile_at_depth`). Calibrated like
+/// `AdaptiveLevel`, but on that scale: a quantile level moved by a fixed step per miss went, at
+/// a target of a few misses in a thousand, from well inside the errors to past the largest of
+/// them in one or two misses, and the size then swung with the few largest errors; a depth
+/// moves the chance of a miss by a fixed factor per miss. As with any such controller, misses
+/// minus targets over a run equal the depth's change over `DEPTH_STEP`.
+#[derive(Debug, Clone, Copy)]
+pub struct TailDepth {
+    target: f64,
+    min_depth: f64,
+    depth: f64,
+}
+
+/// Depth added per miss (and taken per unit of target met).
+pub const DEPTH_STEP: f64 = 0.1;
+/// The deepest a size reaches, in mean excesses: far past any error seen; it only bounds wind-up.
+const MAX_DEPTH: f64 = 20.0;
+
+impl TailDepth {
+    /// Starts at the depth exceeded with probability `target` (`quantiles::quantile_at_depth`
+    /// from `tail_from`); it never goes shallower than the median.
+    pub fn new(target: f64, tail_from: f64) -> Self {
+        let min_depth = ((1.0 - tail_from) / 0.5).ln();
+        TailDepth { target, min_depth, depth: ((1.0 - tail_from) / target.max(1e-9)).ln().clamp(min_depth, MAX_DEPTH) }
+    }
+
+    pub fn set_target(&mut self, target: f64) {
+        self.target = target;
+    }
+
+    /// An outcome matured: it was above the size or not.
+    pub fn update(&mut self, exceeded: bool) {
+        self.depth += DEPTH_STEP * (if exceeded { 1.0 } else { 0.0 } - self.target);
+        self.depth = self.depth.clamp(self.min_depth, MAX_DEPTH);
+    }
+
+    pub fn depth(&self) -> f64 {
+        self.depth
     }
 }
 
@@ -110,6 +143,33 @@ mod tests {
             a.update(miss);
         }
         assert!((misses as f64 / 20_000.0 - 0.1).abs() < 0.01, "{misses}");
+    }
+
+    #[test]
+    fn misses_deepen_the_tail_and_only_misses_do() {
+        // Must widen: misses beyond the target push the size deeper, by one step each.
+        let mut d = TailDepth::new(0.01, 0.99);
+        assert!(d.depth().abs() < 1e-12, "starts where the tail starts: 1 % from the 99th");
+        for _ in 0..5 {
+            d.update(true);
+        }
+        assert!((d.depth() - 5.0 * DEPTH_STEP * 0.99).abs() < 1e-9);
+        // Must not: outcomes the baseline did not miss (target 0) and we did not either leave it
+        // where it is; ones it missed (target > 0) and we did not bring it back in.
+        let before = d.depth();
+        d.set_target(0.0);
+        for _ in 0..1000 {
+            d.update(false);
+        }
+        assert_eq!(d.depth(), before);
+        d.set_target(0.75);
+        d.update(false);
+        assert!(d.depth() < before);
+        // Never shallower than the median of the errors, whatever the baseline misses.
+        for _ in 0..10_000 {
+            d.update(false);
+        }
+        assert!((d.depth() - (0.01f64 / 0.5).ln()).abs() < 1e-12);
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! One pass over a series with fixed parameters: after each value the model forecasts the
 //! horizon, and the errors of earlier forecasts, kept with the forecast they belonged to, give
-//! the bands (quantiles of the errors of past forecasts at a similar level). The quantile the
+//! the bands (quantiles of the errors of past forecasts at a similar level, relative to their
+//! forecast where the fitting history's errors grew with the level). The quantile the
 //! p90 band is drawn at is calibrated on the series' own outcomes as they mature
 //! (`calibration`), and so is the upper recommendation when it must miss no more often than the
-//! baseline: there each outcome is judged against both at once, so a surprise that catches the
+//! baseline (how deep into the errors' tail it reaches, `TailDepth`): there each outcome is judged against both at once, so a surprise that catches the
 //! baseline too (a burst higher than any before) does not make ours reach further, and only the
 //! misses the baseline avoided do. Level shifts (`shifts`) are the exception to errors at a
 //! similar level: with `cover_level_shifts`, once shifts were seen, the upper recommendation is
@@ -12,9 +13,9 @@
 
 use std::collections::VecDeque;
 
-use super::calibration::{AdaptiveLevel, MissPrice};
-use super::holt_winters::{Params, State};
-use super::quantiles::{ConditionalErrors, quantile_sorted, quantile_unsorted};
+use super::calibration::{AdaptiveLevel, MissPrice, TailDepth};
+use super::holt_winters::{Params, RELATIVE_FLOOR, State};
+use super::quantiles::{ConditionalErrors, quantile_sorted, quantile_unsorted, quantile_at_depth};
 use super::shift_cover::ShiftRisk;
 use super::shifts::LevelShifts;
 use super::vpa::DecayingHistogram;
@@ -25,7 +26,10 @@ pub const MIN_ERRORS: usize = 60;
 /// A calibrated upper recommendation aims at this share of the baseline's misses: calibration
 /// lags by the horizon, and the margin keeps its misses at or under the baseline's rather than
 /// around them.
-pub const BASELINE_MISS_SHARE: f64 = 0.8;
+pub const BASELINE_MISS_SHARE: f64 = 0.75;
+/// The calibrated upper recommendation's exponential tail starts at this quantile of the errors
+/// (`quantiles::quantile_at_depth`): below it the errors are many enough to go by.
+const TAIL_FROM: f64 = 0.99;
 /// How many quantiles of the shifts' destinations a priced size weighs (the lowest to the
 /// highest): enough to tell low levels from high ones, few enough to decide at every origin.
 const DESTINATIONS: usize = 16;
@@ -71,8 +75,12 @@ pub struct Walk<'a> {
     baseline: DecayingHistogram,
     /// The p90 band's calibrated quantile level.
     p90: AdaptiveLevel,
-    /// The upper recommendation's, with `at_most_baseline_misses` (else `upper_quantile`).
-    upper: Option<AdaptiveLevel>,
+    /// How deep into the errors' tail the upper recommendation reaches, with
+    /// `at_most_baseline_misses` (else it is drawn at `upper_quantile`).
+    upper: Option<TailDepth>,
+    /// The largest absolute value seen: where errors are relative to their forecast, they are
+    /// relative to no less than `RELATIVE_FLOOR` of it.
+    peak: f64,
     /// With `cover_level_shifts`: the price of a miss where the upper recommendation is priced.
     price: Option<MissPrice>,
 }
@@ -85,7 +93,7 @@ impl<'a> Walk<'a> {
         Walk {
             cfg,
             params,
-            state: State::init(train, params.period),
+            state: State::init(train, &params),
             pending: VecDeque::new(),
             errors_h: ConditionalErrors::new(cfg.error_window, neighbours),
             errors_k: if per_step_from.is_some() { vec![ConditionalErrors::new(cfg.error_window, neighbours); h] } else { vec![] },
@@ -95,9 +103,28 @@ impl<'a> Walk<'a> {
             t: 0,
             baseline: DecayingHistogram::default(),
             p90: AdaptiveLevel::new(0.1),
-            upper: cfg.at_most_baseline_misses.then(|| AdaptiveLevel::new(1.0 - cfg.upper_quantile)),
+            upper: cfg.at_most_baseline_misses.then(|| TailDepth::new(1.0 - cfg.upper_quantile, TAIL_FROM)),
             price: cfg.cover_level_shifts.then(|| MissPrice::new(1.0 - cfg.upper_quantile)),
+            peak: 0.0,
         }
+    }
+
+    /// What an error of a forecast of `forecast` is kept in: where the fitting history's errors
+    /// grew with the level (`holt_winters::spread_grows_with_level`: a busy afternoon varies by
+    /// more than a quiet night), a share of the forecast (near zero, of a small share of the
+    /// largest value seen); elsewhere the series' own units.
+    fn scale(&self, forecast: f64) -> f64 {
+        if !self.params.errors_scale_with_level {
+            return 1.0;
+        }
+        forecast.abs().max(RELATIVE_FLOOR * self.peak).max(f64::MIN_POSITIVE)
+    }
+
+    /// The errors of the past forecasts nearest to `forecast`, in the series' units for it,
+    /// in no particular order.
+    fn errors_near(&self, errors: &ConditionalErrors, forecast: f64) -> Vec<f64> {
+        let scale = self.scale(forecast);
+        errors.nearest_unsorted(forecast).into_iter().map(|e| e * scale).collect()
     }
 
     /// Usage is never negative and never above the resource's capacity.
@@ -122,14 +149,11 @@ impl<'a> Walk<'a> {
                 return (size, true);
             }
         }
-        let level = self.upper.map_or(self.cfg.upper_quantile, |l| l.quantile());
-        let mut q = |p: f64| fh + quantile_unsorted(e, p).unwrap_or(0.0);
-        let size = self.clamp(match &self.upper {
-            // Past the largest error, in spans of these errors (largest − median).
-            Some(l) => q(level) + l.beyond() * (q(1.0) - q(0.5)),
-            None => q(level),
-        });
-        (size, false)
+        let error = match &self.upper {
+            Some(depth) => quantile_at_depth(e, TAIL_FROM, depth.depth()),
+            None => quantile_unsorted(e, self.cfg.upper_quantile),
+        };
+        (self.clamp(fh + error.unwrap_or(0.0)), false)
     }
 
     /// The levels past shifts settled at (the season of the horizon added), each covered with
@@ -141,7 +165,7 @@ impl<'a> Walk<'a> {
         let season = self.state.season_ahead(self.cfg.horizon_steps());
         let cover = |level: f64| {
             let at = level + season;
-            let mut e = self.errors_h.nearest_unsorted(at);
+            let mut e = self.errors_near(&self.errors_h, at);
             self.clamp(at + quantile_unsorted(&mut e, self.cfg.upper_quantile).unwrap_or(0.0))
         };
         let seen = (1.0 - to.above_share) / to.quantiles.len() as f64;
@@ -164,12 +188,15 @@ impl<'a> Walk<'a> {
     /// Consume the value at `ts_ms`; returns the forecast for `horizon` later once bands exist.
     pub fn step(&mut self, ts_ms: i64, y: f64) -> Option<OriginForecast> {
         let h = self.cfg.horizon_steps();
+        if y.is_finite() {
+            self.peak = self.peak.max(y.abs());
+        }
         // pending[j] was made j+1 steps ago: its forecast of this value is its step j+1.
         for (j, Origin { steps: f, issued, priced, level, error_range }) in self.pending.iter().enumerate() {
             let origin = self.t - (j + 1);
             if j + 1 == h {
                 let error = y - f[j];
-                self.errors_h.push(f[j], error);
+                self.errors_h.push(f[j], error / self.scale(f[j]));
                 if let (Some(shifts), Some((lo, hi))) = (&mut self.shifts, error_range) {
                     shifts.outcome(self.t, (error < *lo || error > *hi).then_some((*level, error)));
                 }
@@ -185,16 +212,17 @@ impl<'a> Walk<'a> {
                             price.set_target(target);
                             price.update(y > o.upper);
                         }
-                        (_, Some(level)) if !*priced => {
-                            level.set_target(target);
-                            level.update(y > o.upper);
+                        (_, Some(depth)) if !*priced => {
+                            depth.set_target(target);
+                            depth.update(y > o.upper);
                         }
                         _ => {}
                     }
                 }
             }
             if origin >= self.per_step_from {
-                self.errors_k[j].push(f[j], y - f[j]);
+                let scale = self.scale(f[j]);
+                self.errors_k[j].push(f[j], (y - f[j]) / scale);
             }
         }
         if let Some(shifts) = &mut self.shifts {
@@ -208,7 +236,7 @@ impl<'a> Walk<'a> {
         let mut error_range = None;
         let mut priced = false;
         let issued = (self.errors_h.len() >= MIN_ERRORS).then(|| {
-            let mut e = self.errors_h.nearest_unsorted(fh);
+            let mut e = self.errors_near(&self.errors_h, fh);
             if self.shifts.is_some() && e.len() >= self.neighbours {
                 error_range = Some(e.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v))));
             }
@@ -231,8 +259,9 @@ impl<'a> Walk<'a> {
             .zip(&self.errors_k)
             .enumerate()
             .map(|(j, (&v, errs))| {
+                let scale = self.scale(v);
                 let e = errs.nearest(v);
-                let q = |p| self.clamp(v + quantile_sorted(&e, p).unwrap_or(0.0));
+                let q = |p| self.clamp(v + scale * quantile_sorted(&e, p).unwrap_or(0.0));
                 ForecastPoint { ts_ms: last_ts + (j as i64 + 1) * self.cfg.step_ms, p10: q(0.1), p50: q(0.5), p90: q(p90) }
             })
             .collect()

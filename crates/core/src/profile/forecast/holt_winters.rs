@@ -3,7 +3,10 @@
 //! absolute error at the forecast horizon itself, since that is the error we are judged on: the
 //! forecast is the median the bands are drawn around, and squared errors would let rare jumps
 //! (a batch job starting) pull it toward a level the series never sits at. The grid includes
-//! "no season": a daily season is kept only when it forecasts the history better.
+//! "no season": a daily season is kept only when it forecasts the history better. The season can
+//! be read smoothed over neighbouring steps (`smooth`): each step of the day is otherwise learnt
+//! from one noisy value a day, and on a one-minute grid that noise, not the shape, dominated the
+//! forecast's error.
 
 /// Smoothing parameters; `period == 0` means no seasonal component (Holt's linear method).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -13,6 +16,10 @@ pub struct Params {
     pub gamma: f64,
     pub phi: f64,
     pub period: usize,
+    /// The season is read as the mean of the steps this far either side (0: as learnt).
+    pub smooth: usize,
+    /// Errors of forecasts are kept relative to the forecast (`spread_grows_with_level`).
+    pub errors_scale_with_level: bool,
 }
 
 /// The model's state after consuming `t` values.
@@ -20,14 +27,19 @@ pub struct Params {
 pub struct State {
     level: f64,
     trend: f64,
+    /// The season as learnt, one value per step of the cycle.
     season: Vec<f64>,
+    /// `season` averaged over `smooth` steps either side (cyclically): what is forecast with.
+    smoothed: Vec<f64>,
+    smooth: usize,
     t: usize,
 }
 
 impl State {
     /// Initial state from the first values: the first cycle's mean as level, the difference of
     /// the first two cycles' means as trend, the first cycle's shape as season.
-    pub fn init(y: &[f64], period: usize) -> State {
+    pub fn init(y: &[f64], p: &Params) -> State {
+        let period = p.period;
         let m = period.max(1);
         let first = &y[..m.min(y.len())];
         let mid = mean(first);
@@ -40,7 +52,9 @@ impl State {
         } else {
             vec![]
         };
-        State { level: mid - trend * (centre + 1.0), trend, season, t: 0 }
+        let smooth = if season.is_empty() { 0 } else { p.smooth.min((season.len() - 1) / 2) };
+        let smoothed = smoothed(&season, smooth);
+        State { level: mid - trend * (centre + 1.0), trend, season, smoothed, smooth, t: 0 }
     }
 
     /// Forecast `k ≥ 1` steps after the last consumed value.
@@ -57,61 +71,104 @@ impl State {
 
     /// The seasonal component `k ≥ 1` steps after the last consumed value (0 without a season).
     pub fn season_ahead(&self, k: usize) -> f64 {
-        if self.season.is_empty() { 0.0 } else { self.season[(self.t + k - 1) % self.season.len()] }
+        if self.smoothed.is_empty() { 0.0 } else { self.smoothed[(self.t + k - 1) % self.smoothed.len()] }
     }
 
     pub fn update(&mut self, y: f64, p: &Params) {
         let m = self.season.len();
-        let s_old = if m > 0 { self.season[self.t % m] } else { 0.0 };
+        let i = self.t % m.max(1);
+        let s_old = if m > 0 { self.smoothed[i] } else { 0.0 };
         let level = p.alpha * (y - s_old) + (1.0 - p.alpha) * (self.level + p.phi * self.trend);
         self.trend = p.beta * (level - self.level) + (1.0 - p.beta) * p.phi * self.trend;
         self.level = level;
         if m > 0 {
-            self.season[self.t % m] = p.gamma * (y - level) + (1.0 - p.gamma) * s_old;
+            let raw = p.gamma * (y - level) + (1.0 - p.gamma) * self.season[i];
+            let change = (raw - self.season[i]) / (2 * self.smooth + 1) as f64;
+            self.season[i] = raw;
+            for d in 0..=2 * self.smooth {
+                self.smoothed[(i + m + d - self.smooth) % m] += change;
+            }
         }
         self.t += 1;
     }
+}
+
+/// The cyclic moving average of `season` over `w` steps either side.
+fn smoothed(season: &[f64], w: usize) -> Vec<f64> {
+    let m = season.len();
+    (0..m).map(|i| (0..=2 * w).map(|d| season[(i + m + d - w) % m]).sum::<f64>() / (2 * w + 1) as f64).collect()
 }
 
 fn mean(v: &[f64]) -> f64 {
     if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 }
 }
 
-/// Sum of absolute `h`-step errors of `p` over `y`, scored from value `warm` on.
-fn h_step_sae(y: &[f64], p: &Params, h: usize, warm: usize) -> f64 {
-    let mut s = State::init(y, p.period);
-    let mut sae = 0.0;
+/// Each `h`-step forecast of `p` over `y` from value `warm` on, with its error.
+fn h_step_errors(y: &[f64], p: &Params, h: usize, warm: usize, mut visit: impl FnMut(f64, f64)) {
+    let mut s = State::init(y, p);
     for t in 0..y.len() {
         s.update(y[t], p);
         if t + h < y.len() && t + 1 >= warm {
-            sae += (y[t + h] - s.forecast(h, p)).abs();
+            let f = s.forecast(h, p);
+            visit(f, y[t + h] - f);
         }
     }
-    sae
+}
+
+/// Whether the upper tail of errors grows in proportion to the forecast's level (a busy
+/// afternoon varying by more than a quiet night) rather than being the same at every level (a
+/// job starting, a level changing): the scaling under which the `tail`-quantile of the scaled
+/// errors has the smaller quantile (pinball) loss over `(forecast, error)` pairs. `floor` keeps
+/// near-zero forecasts from counting as exact.
+pub fn spread_grows_with_level(errors: &[(f64, f64)], floor: f64, tail: f64) -> bool {
+    if errors.is_empty() || floor <= 0.0 {
+        return false;
+    }
+    let loss = |scale: &dyn Fn(f64) -> f64| {
+        let mut scaled: Vec<f64> = errors.iter().map(|&(f, e)| e / scale(f)).collect();
+        let q = super::quantiles::quantile_unsorted(&mut scaled, tail).unwrap_or(0.0);
+        errors.iter().map(|&(f, e)| { let d = e - q * scale(f); if d > 0.0 { tail * d } else { (tail - 1.0) * d } }).sum::<f64>()
+    };
+    loss(&|f: f64| f.abs().max(floor)) < loss(&|_| 1.0)
 }
 
 /// The grid's best parameters for `y` at horizon `h`; with `period > 0` the result may still
 /// have no season (`period == 0`) when the season did not help.
 pub fn fit(y: &[f64], period: usize, h: usize) -> Params {
-    const ALPHAS: [f64; 6] = [0.02, 0.05, 0.1, 0.2, 0.4, 0.7];
+    // The smallest levels follow slowly: where a season carries the shape, a level that chases
+    // noise only adds it to the forecast.
+    const ALPHAS: [f64; 8] = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.7];
     const BETAS: [f64; 3] = [0.0, 0.01, 0.05];
     // `None`: no season. Every candidate is scored on the same values (after one cycle).
     let gammas: &[Option<f64>] = if period > 0 { &[None, Some(0.02), Some(0.1), Some(0.3)] } else { &[None] };
     let warm = period.max(h);
-    let mut best = (f64::INFINITY, Params { alpha: 0.2, beta: 0.0, gamma: 0.0, phi: 0.9, period });
+    // Half-widths of the season's smoothing, in steps: as learnt, or over an hour.
+    const SMOOTHS: [usize; 2] = [0, 30];
+    let mut best = (f64::INFINITY, Params { alpha: 0.2, beta: 0.0, gamma: 0.0, phi: 0.9, period, smooth: 0, errors_scale_with_level: false });
     for &alpha in &ALPHAS {
         for &beta in &BETAS {
             for &gamma in gammas {
-                let p = Params { alpha, beta, gamma: gamma.unwrap_or(0.0), phi: 0.9, period: if gamma.is_some() { period } else { 0 } };
-                let sae = h_step_sae(y, &p, h, warm);
-                if sae < best.0 {
-                    best = (sae, p);
+                for &smooth in if gamma.is_some() { &SMOOTHS[..] } else { &[0][..] } {
+                    let p = Params { alpha, beta, gamma: gamma.unwrap_or(0.0), phi: 0.9, period: if gamma.is_some() { period } else { 0 }, smooth, errors_scale_with_level: false };
+                    let mut sae = 0.0;
+                    h_step_errors(y, &p, h, warm, |_, e| sae += e.abs());
+                    if sae < best.0 {
+                        best = (sae, p);
+                    }
                 }
             }
         }
     }
-    best.1
+    let mut errors = Vec::new();
+    h_step_errors(y, &best.1, h, warm, |f, e| errors.push((f, e)));
+    let peak = y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    Params { errors_scale_with_level: spread_grows_with_level(&errors, RELATIVE_FLOOR * peak, RELATIVE_TAIL), ..best.1 }
 }
+
+/// Errors relative to their forecast are relative to no less than this share of the largest value.
+pub const RELATIVE_FLOOR: f64 = 0.01;
+/// Whether errors scale with the level is judged where sizes are drawn: in their upper tail.
+const RELATIVE_TAIL: f64 = 0.99;
 
 #[cfg(test)]
 mod tests {
@@ -122,7 +179,7 @@ mod tests {
         let m = 24;
         let y: Vec<f64> = (0..m * 6).map(|t| 50.0 + 10.0 * (t as f64 * std::f64::consts::TAU / m as f64).sin()).collect();
         let p = fit(&y, m, 3);
-        let mut s = State::init(&y, m);
+        let mut s = State::init(&y, &p);
         for &v in &y {
             s.update(v, &p);
         }
@@ -152,10 +209,37 @@ mod tests {
     }
 
     #[test]
+    fn a_noisy_day_is_smoothed_and_a_sharp_one_is_not() {
+        let day = 1440;
+        let mut rng = crate::profile::traces::Rng::new(9);
+        let wave = |t: usize| (t as f64 * std::f64::consts::TAU / day as f64).sin();
+        // Each minute of the day seen once a day through 3 % noise: smoothing helps.
+        let noisy: Vec<f64> = (0..3 * day).map(|t| (40.0 + 20.0 * wave(t)) * (1.0 + 0.03 * rng.normal())).collect();
+        assert_eq!(fit(&noisy, day, 30).smooth, 30);
+        // A ten-minute job at the same time every day: smoothing would spread it over an hour.
+        let sharp: Vec<f64> = (0..3 * day).map(|t| 10.0 + if (120..130).contains(&(t % day)) { 60.0 } else { 0.0 } + 0.2 * rng.normal()).collect();
+        let p = fit(&sharp, day, 30);
+        assert_eq!((p.period, p.smooth), (day, 0));
+    }
+
+    #[test]
+    fn errors_are_relative_where_they_grow_with_the_level() {
+        let mut rng = crate::profile::traces::Rng::new(4);
+        let levels: Vec<f64> = (0..2000).map(|_| rng.range(5.0, 90.0)).collect();
+        // Noise in proportion to the load.
+        let proportional: Vec<(f64, f64)> = levels.iter().map(|&f| (f, 0.05 * f * rng.normal())).collect();
+        assert!(spread_grows_with_level(&proportional, 1.0, 0.99));
+        // The same small noise everywhere, and now and then a jump of any size from any level.
+        let jumps: Vec<(f64, f64)> = levels.iter().map(|&f| (f, rng.normal() + if rng.uniform() < 0.03 { rng.range(10.0, 60.0) } else { 0.0 })).collect();
+        assert!(!spread_grows_with_level(&jumps, 1.0, 0.99));
+        assert!(!spread_grows_with_level(&[], 1.0, 0.99));
+    }
+
+    #[test]
     fn damped_trend_does_not_run_away() {
         let y: Vec<f64> = (0..200).map(|t| t as f64).collect();
         let p = fit(&y, 0, 10);
-        let mut s = State::init(&y, 0);
+        let mut s = State::init(&y, &p);
         for &v in &y {
             s.update(v, &p);
         }
