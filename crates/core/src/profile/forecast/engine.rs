@@ -1,12 +1,12 @@
 //! One pass over a series with fixed parameters: after each value the model forecasts the
 //! horizon, and the errors of earlier forecasts, kept with the forecast they belonged to, give
 //! the bands (quantiles of the errors of past forecasts at a similar level, relative to their
-//! forecast where the fitting history's errors grew with the level). The quantile the
-//! p90 band is drawn at is calibrated on the series' own outcomes as they mature
-//! (`calibration`), and so is the upper recommendation when it must miss no more often than the
-//! baseline (how deep into the errors' tail it reaches, `TailDepth`): there each outcome is judged against both at once, so a surprise that catches the
-//! baseline too (a burst higher than any before) does not make ours reach further, and only the
-//! misses the baseline avoided do. Level shifts (`shifts`) are the exception to errors at a
+//! forecast where the fitting history's errors grew with the level). The quantile the p90 band
+//! is drawn at is calibrated on the series' own outcomes as they mature (`calibration`), and so
+//! is the upper recommendation when it must miss no more often than the baseline (how deep into
+//! the errors' tail it reaches, `TailDepth`): there each outcome is judged against both at once,
+//! so a surprise that catches the baseline too (a burst higher than any before) does not make
+//! ours reach further, and only the misses the baseline avoided do. Level shifts (`shifts`) are the exception to errors at a
 //! similar level: with `cover_level_shifts`, once shifts were seen, the upper recommendation is
 //! priced instead (`shift_cover`: slack against the chance of a miss, shifts included), with the
 //! price calibrated the same way.
@@ -135,7 +135,7 @@ impl<'a> Walk<'a> {
 
     /// The upper recommendation for `fh` given the errors `e` of forecasts near it (reordered),
     /// and whether it was priced (`shift_cover`: where level shifts were seen) rather than
-    /// drawn at the calibrated error quantile.
+    /// drawn at `upper_quantile` or the calibrated depth.
     fn upper(&self, fh: f64, e: &mut [f64]) -> (f64, bool) {
         if let (Some(risk), Some(price)) = (self.shift_risk(), &self.price) {
             // The upper half of the outcomes without a shift: the size is never below the median.
