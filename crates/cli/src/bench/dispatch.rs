@@ -13,6 +13,7 @@
 //!     job on the three healthy nodes alone.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -63,14 +64,18 @@ impl Drop for Agent {
 fn agent(slowdown: u32) -> Result<Agent> {
     let dir = tempfile::tempdir()?;
     let exe = std::env::current_exe()?.parent().context("exe dir")?.join("stewardd");
-    let mut child = Command::new(&exe)
-        .args(["--listen", "127.0.0.1:0", "--no-tls", "--no-adapters", "--token", TOKEN, "--state-dir"])
+    let mut cmd = Command::new(&exe);
+    cmd.args(["--listen", "127.0.0.1:0", "--no-tls", "--no-adapters", "--token", TOKEN, "--state-dir"])
         .arg(dir.path())
         .env("BENCH_SLOWDOWN", slowdown.to_string())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("starting {}", exe.display()))?;
+        .stderr(Stdio::null());
+    // The agents die with the bench even when it is killed outright (no destructor runs then).
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 { Err(std::io::Error::last_os_error()) } else { Ok(()) });
+    }
+    let mut child = cmd.spawn().with_context(|| format!("starting {}", exe.display()))?;
     let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
     let address = loop {
         let Some(line) = lines.next() else { bail!("stewardd exited before printing its address") };
