@@ -104,16 +104,45 @@ pub fn statvfs_space(path: &Path) -> std::io::Result<(u64, u64)> {
     Ok((s.f_blocks as u64 * frsize, s.f_bavail as u64 * frsize))
 }
 
+/// Device-mapper volumes (LVM, LUKS) are mounted by their `/dev/mapper` name but counted in
+/// `/proc/diskstats` as `dm-N`; `/sys/block/dm-N/dm/name` maps one to the other.
+fn device_mapper_names(root: &Path) -> HashMap<String, String> {
+    let Ok(dir) = std::fs::read_dir(under(root, "/sys/block")) else { return HashMap::new() };
+    dir.filter_map(|e| {
+        let e = e.ok()?;
+        let dev = e.file_name().to_str()?.to_string();
+        if !dev.starts_with("dm-") {
+            return None;
+        }
+        let name = std::fs::read_to_string(e.path().join("dm/name")).ok()?;
+        Some((name.trim().to_string(), dev))
+    })
+    .collect()
+}
+
 pub struct DisksCollector {
     root: PathBuf,
     prev: HashMap<String, DiskCounters>,
     prev_ms: Option<i64>,
     buf: String,
+    /// Mapper name → `dm-N`, read again when a mounted name is in neither.
+    dm: HashMap<String, String>,
 }
 
 impl DisksCollector {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        DisksCollector { root: root.into(), prev: HashMap::new(), prev_ms: None, buf: String::new() }
+        DisksCollector { root: root.into(), prev: HashMap::new(), prev_ms: None, buf: String::new(), dm: HashMap::new() }
+    }
+
+    /// The name `/proc/diskstats` counts a mounted device under.
+    fn counted_as<'a>(&mut self, name: &'a str, io: &HashMap<String, DiskCounters>) -> std::borrow::Cow<'a, str> {
+        if io.contains_key(name) {
+            return name.into();
+        }
+        if !self.dm.contains_key(name) {
+            self.dm = device_mapper_names(&self.root);
+        }
+        self.dm.get(name).map_or(name.into(), |dev| dev.clone().into())
     }
 
     fn sample(&mut self, now_ms: i64) -> Result<Vec<DiskStats>, TelemetryError> {
@@ -129,7 +158,8 @@ impl DisksCollector {
         let mut out = Vec::with_capacity(mounts.len());
         for (name, mount_point, file_system) in mounts {
             let Ok((total, avail)) = statvfs_space(&under(&self.root, &mount_point)) else { continue };
-            let (now, prev) = (io.get(&name), self.prev.get(&name));
+            let counted = if io_err.is_none() { self.counted_as(&name, &io) } else { name.as_str().into() };
+            let (now, prev) = (io.get(counted.as_ref()), self.prev.get(counted.as_ref()));
             let (read_bps, write_bps) = match (now, prev, dt) {
                 (Some(c), Some(p), Some(dt)) => {
                     (rate(p.read_sectors * 512, c.read_sectors * 512, dt), rate(p.write_sectors * 512, c.write_sectors * 512, dt))
@@ -251,6 +281,28 @@ mod tests {
         assert_eq!(v.len(), 3);
         assert!(v[0].util_pct.reason().unwrap().contains("diskstats"), "{:?}", v[0].util_pct);
         assert_eq!(v[0].read_bps, None);
+    }
+
+    #[test]
+    fn device_mapper_volumes_are_counted_under_their_dm_device() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for d in ["proc", "sys/block/dm-0/dm", "sys/block/dm-1/dm", "sys/block/vda"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        std::fs::write(root.join("proc/mounts"), "/dev/mapper/vg-root / ext4 rw 0 0\n").unwrap();
+        std::fs::write(root.join("sys/block/dm-0/dm/name"), "vg-swap\n").unwrap();
+        std::fs::write(root.join("sys/block/dm-1/dm/name"), "vg-root\n").unwrap();
+        let line = |ticks: u64| format!(" 252 0 dm-0 1 0 8 0 1 0 8 0 0 0 0\n 252 1 dm-1 10 0 80 5 20 0 160 9 0 {ticks} {ticks}\n");
+        std::fs::write(root.join("proc/diskstats"), line(1000)).unwrap();
+        let mut c = DisksCollector::new(root);
+        let mut snap = Snapshot::empty(0);
+        c.collect(0, &mut snap);
+        std::fs::write(root.join("proc/diskstats"), line(1500)).unwrap();
+        c.collect(1_000, &mut snap);
+        let v = snap.disks.value().unwrap().clone();
+        assert_eq!((v[0].name.as_str(), v[0].mount_point.as_str()), ("vg-root", "/"));
+        assert_eq!(v[0].util_pct, Reading::from(50.0), "dm-1's busy time, not dm-0's");
     }
 
     #[test]
