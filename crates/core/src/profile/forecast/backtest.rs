@@ -177,7 +177,7 @@ mod tests {
     fn calibrated_bands_hit_their_targets_on_a_step_trace() {
         // A tuning seed (the benchmark's held-out seeds start at 101).
         let y = traces::Family::StepChanges.generate(3, 6);
-        let cfg = ForecastConfig { capacity: Some(100.0), ..ForecastConfig::default() };
+        let cfg = ForecastConfig { capacity: Some(100.0), at_most_baseline_misses: false, ..ForecastConfig::default() };
         let q97 = *backtest(&y, 0, &cfg).value().unwrap();
         assert!((7.0..=13.0).contains(&q97.p90_exceeded_pct), "p90 calibrated to about 10 %: {q97:?}");
         let matched = *backtest(&y, 0, &ForecastConfig { at_most_baseline_misses: true, ..cfg }).value().unwrap();

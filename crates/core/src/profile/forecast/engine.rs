@@ -6,16 +6,18 @@
 //! is the upper recommendation when it must miss no more often than the baseline (how deep into
 //! the errors' tail it reaches, `TailDepth`): there each outcome is judged against both at once,
 //! so a surprise that catches the baseline too (a burst higher than any before) does not make
-//! ours reach further, and only the misses the baseline avoided do. Level shifts (`shifts`) are the exception to errors at a
-//! similar level: with `cover_level_shifts`, once shifts were seen, the upper recommendation is
-//! priced instead (`shift_cover`: slack against the chance of a miss, shifts included), with the
-//! price calibrated the same way.
+//! ours reach further, and only the misses the baseline avoided do. A time of day at zero on
+//! the days before (`quiet_phases`) is sized at zero whatever the errors say. Level shifts
+//! (`shifts`) are the exception to errors at a similar level: with `cover_level_shifts`, once
+//! shifts were seen, the upper recommendation is priced instead (`shift_cover`: slack against
+//! the chance of a miss, shifts included), with the price calibrated the same way.
 
 use std::collections::VecDeque;
 
 use super::calibration::{AdaptiveLevel, MissPrice, TailDepth};
-use super::holt_winters::{Params, RELATIVE_FLOOR, State};
+use super::holt_winters::{Params, State};
 use super::quantiles::{ConditionalErrors, quantile_sorted, quantile_unsorted, quantile_at_depth};
+use super::quiet_phases::QuietPhases;
 use super::shift_cover::ShiftRisk;
 use super::shifts::LevelShifts;
 use super::vpa::DecayingHistogram;
@@ -33,6 +35,10 @@ const TAIL_FROM: f64 = 0.99;
 /// How many quantiles of the shifts' destinations a priced size weighs (the lowest to the
 /// highest): enough to tell low levels from high ones, few enough to decide at every origin.
 const DESTINATIONS: usize = 16;
+/// A time of day is quiet (`quiet_phases`) once it, and the steps half a horizon either side
+/// of it (usage resuming a little earlier than on the days before), were at zero on this many
+/// days in a row: one could be a holiday.
+const QUIET_DAYS: u8 = 2;
 
 /// The forecast made at one origin for `horizon` later.
 #[derive(Debug, Clone, Copy)]
@@ -49,13 +55,24 @@ struct Origin {
     steps: Vec<f64>,
     /// The bands it was issued with.
     issued: Option<OriginForecast>,
-    /// Whether its upper recommendation was priced (`MissPrice`) rather than a quantile.
-    priced: bool,
+    /// How its upper recommendation was sized.
+    sized: Sizing,
     /// The model's level then (without season and trend).
     level: f64,
     /// The smallest and largest error of the forecasts nearest to the horizon's, once there
     /// are as many as the bands draw from: outside them an outcome is a surprise.
     error_range: Option<(f64, f64)>,
+}
+
+/// How an upper recommendation was sized: each way learns from its own outcomes only.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Sizing {
+    /// A quantile of the errors, or the calibrated depth into their tail.
+    Errors,
+    /// Priced against the chance of a miss (`MissPrice`, where level shifts were seen).
+    Priced,
+    /// Zero: a quiet time of day (`QuietPhases`).
+    Quiet,
 }
 
 pub struct Walk<'a> {
@@ -79,10 +96,11 @@ pub struct Walk<'a> {
     /// `at_most_baseline_misses` (else it is drawn at `upper_quantile`).
     upper: Option<TailDepth>,
     /// The largest absolute value seen: where errors are relative to their forecast, they are
-    /// relative to no less than `RELATIVE_FLOOR` of it.
+    /// relative to no less than the fitted `relative_floor` share of it.
     peak: f64,
     /// With `cover_level_shifts`: the price of a miss where the upper recommendation is priced.
     price: Option<MissPrice>,
+    quiet: QuietPhases,
 }
 
 impl<'a> Walk<'a> {
@@ -106,18 +124,17 @@ impl<'a> Walk<'a> {
             upper: cfg.at_most_baseline_misses.then(|| TailDepth::new(1.0 - cfg.upper_quantile, TAIL_FROM)),
             price: cfg.cover_level_shifts.then(|| MissPrice::new(1.0 - cfg.upper_quantile)),
             peak: 0.0,
+            quiet: QuietPhases::new(cfg.period_steps(), QUIET_DAYS, h / 2),
         }
     }
 
     /// What an error of a forecast of `forecast` is kept in: where the fitting history's errors
-    /// grew with the level (`holt_winters::spread_grows_with_level`: a busy afternoon varies by
-    /// more than a quiet night), a share of the forecast (near zero, of a small share of the
+    /// grew with the level (`holt_winters::relative_floor`: a busy afternoon varies by more than
+    /// a quiet night), a share of the forecast (below the fitted floor, of that share of the
     /// largest value seen); elsewhere the series' own units.
     fn scale(&self, forecast: f64) -> f64 {
-        if !self.params.errors_scale_with_level {
-            return 1.0;
-        }
-        forecast.abs().max(RELATIVE_FLOOR * self.peak).max(f64::MIN_POSITIVE)
+        let Some(floor) = self.params.relative_floor else { return 1.0 };
+        forecast.abs().max(floor * self.peak).max(f64::MIN_POSITIVE)
     }
 
     /// The errors of the past forecasts nearest to `forecast`, in the series' units for it,
@@ -134,9 +151,12 @@ impl<'a> Walk<'a> {
     }
 
     /// The upper recommendation for `fh` given the errors `e` of forecasts near it (reordered),
-    /// and whether it was priced (`shift_cover`: where level shifts were seen) rather than
-    /// drawn at `upper_quantile` or the calibrated depth.
-    fn upper(&self, fh: f64, e: &mut [f64]) -> (f64, bool) {
+    /// and how it was sized: zero in a quiet time of day; priced (`shift_cover`) where level
+    /// shifts were seen; else drawn at `upper_quantile` or the calibrated depth.
+    fn upper(&self, fh: f64, e: &mut [f64]) -> (f64, Sizing) {
+        if self.quiet.quiet_ahead(self.cfg.horizon_steps()) {
+            return (0.0, Sizing::Quiet);
+        }
         if let (Some(risk), Some(price)) = (self.shift_risk(), &self.price) {
             // The upper half of the outcomes without a shift: the size is never below the median.
             let mid = e.len() / 2;
@@ -146,14 +166,14 @@ impl<'a> Walk<'a> {
             let mut tail: Vec<f64> = e[mid..].iter().map(|&v| self.clamp(fh + v)).collect();
             tail.sort_unstable_by(f64::total_cmp);
             if let Some(size) = risk.size(fh, &tail, e.len(), price.price()) {
-                return (size, true);
+                return (size, Sizing::Priced);
             }
         }
         let error = match &self.upper {
             Some(depth) => quantile_at_depth(e, TAIL_FROM, depth.depth()),
             None => quantile_unsorted(e, self.cfg.upper_quantile),
         };
-        (self.clamp(fh + error.unwrap_or(0.0)), false)
+        (self.clamp(fh + error.unwrap_or(0.0)), Sizing::Errors)
     }
 
     /// The levels past shifts settled at (the season of the horizon added), each covered with
@@ -192,7 +212,7 @@ impl<'a> Walk<'a> {
             self.peak = self.peak.max(y.abs());
         }
         // pending[j] was made j+1 steps ago: its forecast of this value is its step j+1.
-        for (j, Origin { steps: f, issued, priced, level, error_range }) in self.pending.iter().enumerate() {
+        for (j, Origin { steps: f, issued, sized, level, error_range }) in self.pending.iter().enumerate() {
             let origin = self.t - (j + 1);
             if j + 1 == h {
                 let error = y - f[j];
@@ -207,12 +227,12 @@ impl<'a> Walk<'a> {
                         None => 1.0 - self.cfg.upper_quantile,
                     };
                     // Each way of sizing learns from its own outcomes only.
-                    match (&mut self.price, &mut self.upper) {
-                        (Some(price), _) if *priced => {
+                    match (&mut self.price, &mut self.upper, sized) {
+                        (Some(price), _, Sizing::Priced) => {
                             price.set_target(target);
                             price.update(y > o.upper);
                         }
-                        (_, Some(depth)) if !*priced => {
+                        (_, Some(depth), Sizing::Errors) => {
                             depth.set_target(target);
                             depth.update(y > o.upper);
                         }
@@ -229,12 +249,13 @@ impl<'a> Walk<'a> {
             shifts.observe(self.t, y - self.state.season_ahead(1));
         }
         self.state.update(y, &self.params);
+        self.quiet.observe(y);
         self.baseline.add(ts_ms, y);
         self.t += 1;
         let f: Vec<f64> = (1..=h).map(|k| self.state.forecast(k, &self.params)).collect();
         let fh = f[h - 1];
         let mut error_range = None;
-        let mut priced = false;
+        let mut sized = Sizing::Errors;
         let issued = (self.errors_h.len() >= MIN_ERRORS).then(|| {
             let mut e = self.errors_near(&self.errors_h, fh);
             if self.shifts.is_some() && e.len() >= self.neighbours {
@@ -243,10 +264,10 @@ impl<'a> Walk<'a> {
             let mut q = |p: f64| self.clamp(fh + quantile_unsorted(&mut e, p).unwrap_or(0.0));
             let (p50, p90) = (q(0.5), q(self.p90.quantile()));
             let upper;
-            (upper, priced) = self.upper(fh, &mut e);
+            (upper, sized) = self.upper(fh, &mut e);
             OriginForecast { p50, p90, upper, baseline: self.baseline.recommendation() }
         });
-        self.pending.push_front(Origin { steps: f, issued, priced, level: self.state.level(), error_range });
+        self.pending.push_front(Origin { steps: f, issued, sized, level: self.state.level(), error_range });
         self.pending.truncate(h);
         issued
     }
@@ -286,6 +307,32 @@ mod tests {
         assert_eq!(walk.upper_target(day, Some(false)), 0.0);
     }
 
+    #[test]
+    fn a_night_at_zero_every_day_is_sized_at_zero_and_only_there() {
+        // A day of 60 ± 3 % from 06:00 to 22:00 and exactly zero at night.
+        let cfg = ForecastConfig { capacity: Some(100.0), at_most_baseline_misses: true, ..ForecastConfig::default() };
+        let mut rng = crate::profile::traces::Rng::new(2);
+        let busy = |t: usize| (360..1320).contains(&(t % 1440));
+        let y: Vec<f64> = (0..4 * 1440).map(|t| if busy(t) { 60.0 * (1.0 + 0.03 * rng.normal()) } else { 0.0 }).collect();
+        let h = cfg.horizon_steps();
+        let mut walk = Walk::new(&cfg, fit(&y[..2 * 1440], cfg.period_steps(), h), &y, None);
+        let mut zero = vec![];
+        for (t, &v) in y.iter().enumerate() {
+            let Some(o) = walk.step(t as i64 * 60_000, v) else { continue };
+            if o.upper == 0.0 {
+                zero.push(t + h);
+            }
+        }
+        // Once two nights were seen, all night minutes half a horizon or more from the day are
+        // sized at zero, and only those (before, the errors' quantile may come to zero too).
+        let far_from_day = |t: usize| !(0..=h / 2).any(|d| busy(t + d) || busy(t + 1440 - d));
+        let near_day: Vec<usize> = zero.iter().copied().filter(|&t| t >= 2 * 1440 && !far_from_day(t)).collect();
+        assert!(near_day.is_empty(), "a busy minute or one near it sized at zero: {near_day:?}");
+        let last_night: Vec<usize> = (3 * 1440..4 * 1440).filter(|&t| far_from_day(t)).collect();
+        assert_eq!(last_night.len(), 1440 - 960 - 2 * (h / 2));
+        assert!(last_night.iter().all(|t| zero.contains(t)));
+    }
+
     /// 10 h stays at 60, 25, 80, 40, 70 and 30, then four times 5 h at 15 and 2 h at 70, then
     /// 30 h at 15, then back to 70; 2 % noise. Returns the series and the step of the last jump.
     fn steps_then_a_long_stay() -> (Vec<f64>, usize) {
@@ -305,7 +352,7 @@ mod tests {
     fn a_level_shift_after_a_long_stay_is_covered() {
         // Misses allowed at 0.1 %: fewer than the outcomes that level shifts changed. The jumps
         // from 15 to 70 that were missed priced a miss above the slack of reaching 70 from 15.
-        let cfg = ForecastConfig { capacity: Some(100.0), upper_quantile: 0.999, cover_level_shifts: true, ..ForecastConfig::default() };
+        let cfg = ForecastConfig { capacity: Some(100.0), upper_quantile: 0.999, at_most_baseline_misses: false, cover_level_shifts: true, ..ForecastConfig::default() };
         let (y, jump) = steps_then_a_long_stay();
         let h = cfg.horizon_steps();
         let mut walk = Walk::new(&cfg, fit(&y[..jump], 0, h), &y, None);

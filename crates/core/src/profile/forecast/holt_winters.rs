@@ -18,8 +18,9 @@ pub struct Params {
     pub period: usize,
     /// The season is read as the mean of the steps this far either side (0: as learnt).
     pub smooth: usize,
-    /// Errors of forecasts are kept relative to the forecast (`spread_grows_with_level`).
-    pub errors_scale_with_level: bool,
+    /// Errors of forecasts are kept relative to the forecast, but to no less than this share
+    /// of the largest value (`relative_floor`); `None`: in the series' own units.
+    pub relative_floor: Option<f64>,
 }
 
 /// The model's state after consuming `t` values.
@@ -117,19 +118,28 @@ fn h_step_errors(y: &[f64], p: &Params, h: usize, warm: usize, mut visit: impl F
 
 /// Whether the upper tail of errors grows in proportion to the forecast's level (a busy
 /// afternoon varying by more than a quiet night) rather than being the same at every level (a
-/// job starting, a level changing): the scaling under which the `tail`-quantile of the scaled
-/// errors has the smaller quantile (pinball) loss over `(forecast, error)` pairs. `floor` keeps
-/// near-zero forecasts from counting as exact.
-pub fn spread_grows_with_level(errors: &[(f64, f64)], floor: f64, tail: f64) -> bool {
-    if errors.is_empty() || floor <= 0.0 {
-        return false;
+/// job starting, a level changing), and from which level on: the floor (a share of `peak`, one
+/// of `floors`) under which errors relative to `max(|forecast|, floor)` have the `tail`-quantile
+/// with the smallest quantile (pinball) loss over `(forecast, error)` pairs; `None` where errors
+/// in the series' own units have a smaller one. Near zero a shape's small misfit (the hour
+/// before usage resumes) outweighs noise in proportion to the load: a higher floor keeps errors
+/// there absolute and relative above it.
+pub fn relative_floor(errors: &[(f64, f64)], peak: f64, floors: &[f64], tail: f64) -> Option<f64> {
+    if errors.is_empty() || peak <= 0.0 {
+        return None;
     }
     let loss = |scale: &dyn Fn(f64) -> f64| {
         let mut scaled: Vec<f64> = errors.iter().map(|&(f, e)| e / scale(f)).collect();
         let q = super::quantiles::quantile_unsorted(&mut scaled, tail).unwrap_or(0.0);
         errors.iter().map(|&(f, e)| { let d = e - q * scale(f); if d > 0.0 { tail * d } else { (tail - 1.0) * d } }).sum::<f64>()
     };
-    loss(&|f: f64| f.abs().max(floor)) < loss(&|_| 1.0)
+    let absolute = loss(&|_| 1.0);
+    floors
+        .iter()
+        .map(|&floor| (loss(&|f: f64| f.abs().max(floor * peak)), floor))
+        .filter(|(l, _)| *l < absolute)
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, floor)| floor)
 }
 
 /// The grid's best parameters for `y` at horizon `h`; with `period > 0` the result may still
@@ -144,12 +154,12 @@ pub fn fit(y: &[f64], period: usize, h: usize) -> Params {
     let warm = period.max(h);
     // Half-widths of the season's smoothing, in steps: as learnt, or over an hour.
     const SMOOTHS: [usize; 2] = [0, 30];
-    let mut best = (f64::INFINITY, Params { alpha: 0.2, beta: 0.0, gamma: 0.0, phi: 0.9, period, smooth: 0, errors_scale_with_level: false });
+    let mut best = (f64::INFINITY, Params { alpha: 0.2, beta: 0.0, gamma: 0.0, phi: 0.9, period, smooth: 0, relative_floor: None });
     for &alpha in &ALPHAS {
         for &beta in &BETAS {
             for &gamma in gammas {
                 for &smooth in if gamma.is_some() { &SMOOTHS[..] } else { &[0][..] } {
-                    let p = Params { alpha, beta, gamma: gamma.unwrap_or(0.0), phi: 0.9, period: if gamma.is_some() { period } else { 0 }, smooth, errors_scale_with_level: false };
+                    let p = Params { alpha, beta, gamma: gamma.unwrap_or(0.0), phi: 0.9, period: if gamma.is_some() { period } else { 0 }, smooth, relative_floor: None };
                     let mut sae = 0.0;
                     h_step_errors(y, &p, h, warm, |_, e| sae += e.abs());
                     if sae < best.0 {
@@ -162,11 +172,12 @@ pub fn fit(y: &[f64], period: usize, h: usize) -> Params {
     let mut errors = Vec::new();
     h_step_errors(y, &best.1, h, warm, |f, e| errors.push((f, e)));
     let peak = y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    Params { errors_scale_with_level: spread_grows_with_level(&errors, RELATIVE_FLOOR * peak, RELATIVE_TAIL), ..best.1 }
+    Params { relative_floor: relative_floor(&errors, peak, &RELATIVE_FLOORS, RELATIVE_TAIL), ..best.1 }
 }
 
-/// Errors relative to their forecast are relative to no less than this share of the largest value.
-pub const RELATIVE_FLOOR: f64 = 0.01;
+/// The floors relative errors may have, in shares of the largest value: from noise in
+/// proportion to the load all the way down to errors absolute below a third of the peak.
+const RELATIVE_FLOORS: [f64; 4] = [0.01, 0.03, 0.1, 0.3];
 /// Whether errors scale with the level is judged where sizes are drawn: in their upper tail.
 const RELATIVE_TAIL: f64 = 0.99;
 
@@ -228,11 +239,16 @@ mod tests {
         let levels: Vec<f64> = (0..2000).map(|_| rng.range(5.0, 90.0)).collect();
         // Noise in proportion to the load.
         let proportional: Vec<(f64, f64)> = levels.iter().map(|&f| (f, 0.05 * f * rng.normal())).collect();
-        assert!(spread_grows_with_level(&proportional, 1.0, 0.99));
+        assert_eq!(relative_floor(&proportional, 90.0, &RELATIVE_FLOORS, 0.99), Some(0.01));
         // The same small noise everywhere, and now and then a jump of any size from any level.
         let jumps: Vec<(f64, f64)> = levels.iter().map(|&f| (f, rng.normal() + if rng.uniform() < 0.03 { rng.range(10.0, 60.0) } else { 0.0 })).collect();
-        assert!(!spread_grows_with_level(&jumps, 1.0, 0.99));
-        assert!(!spread_grows_with_level(&[], 1.0, 0.99));
+        assert_eq!(relative_floor(&jumps, 90.0, &RELATIVE_FLOORS, 0.99), None);
+        assert_eq!(relative_floor(&[], 90.0, &RELATIVE_FLOORS, 0.99), None);
+        // Proportional noise over the day, but near zero a misfit of a few units (the hour before
+        // usage resumes): still relative, but not down to zero.
+        let low: Vec<(f64, f64)> = levels.iter().map(|&f| (f, 0.05 * f * rng.normal() + if f < 9.0 { 4.0 * rng.uniform() } else { 0.0 })).collect();
+        let floor = relative_floor(&low, 90.0, &RELATIVE_FLOORS, 0.99);
+        assert!(floor.is_some_and(|f| f > 0.01), "{floor:?}");
     }
 
     #[test]
