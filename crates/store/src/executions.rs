@@ -13,6 +13,10 @@ fn status_name(s: ExecStatus) -> Result<String, StoreError> {
     Ok(to_json(&s)?.trim_matches('"').to_string())
 }
 
+fn status_from_name(name: &str) -> Result<ExecStatus, StoreError> {
+    Ok(from_json(&format!("\"{name}\""))?)
+}
+
 impl Store {
     /// Inserts or updates these executions, in one transaction. An update rewrites the row in
     /// place (its task, so its hash and creation time, never change): a replace would delete
@@ -63,7 +67,7 @@ impl Store {
             .prepare_cached("SELECT status FROM dispatch_executions WHERE json_extract(body, '$.task_id') = ?1 ORDER BY rowid DESC LIMIT 1")?
             .query_row([task_id], |r| r.get(0))
             .optional()?;
-        Ok(name.map(|n| from_json(&format!("\"{n}\""))).transpose()?)
+        name.as_deref().map(status_from_name).transpose()
     }
 
     /// The newest succeeded execution whose command and inputs hash to `hash` (computation reuse).

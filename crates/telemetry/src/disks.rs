@@ -125,7 +125,7 @@ pub struct DisksCollector {
     prev: HashMap<String, DiskCounters>,
     prev_ms: Option<i64>,
     buf: String,
-    /// Mapper name → `dm-N`, read again when a mounted name is in neither.
+    /// Mapper name → `dm-N`, read again when `/proc/diskstats` lists other `dm-N` devices.
     dm: HashMap<String, String>,
 }
 
@@ -139,7 +139,10 @@ impl DisksCollector {
         if io.contains_key(name) {
             return name.into();
         }
-        if !self.dm.contains_key(name) {
+        // A name that is no mapper volume (`/dev/root`) misses every sample: sysfs is read
+        // again only when the volumes themselves changed.
+        let volumes = io.keys().filter(|k| k.starts_with("dm-")).count();
+        if !self.dm.contains_key(name) && volumes != self.dm.len() {
             self.dm = device_mapper_names(&self.root);
         }
         self.dm.get(name).map_or(name.into(), |dev| dev.clone().into())

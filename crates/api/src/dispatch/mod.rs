@@ -276,11 +276,11 @@ impl State {
             let released = self.adopt(exec);
             self.release(released);
             self.settle(&id, now);
-            // One that depends on a task that already failed fails now.
-            self.fail_doomed(now);
             self.dirty.insert(id.clone());
             ids.push(id);
         }
+        // One that depends on a task that already failed fails now.
+        self.fail_doomed(now);
         ids
     }
 
@@ -316,10 +316,10 @@ impl State {
                 // A dependent submitted later reads its outcome from the store.
                 self.graph.forget(&task_id);
             }
-            if let Some(h) = hash {
-                if self.by_hash.get(&h) == Some(&id) {
-                    self.by_hash.remove(&h);
-                }
+            if let Some(h) = hash
+                && self.by_hash.get(&h) == Some(&id)
+            {
+                self.by_hash.remove(&h);
             }
         }
     }
@@ -484,7 +484,9 @@ impl Steward {
     async fn restore_dependencies(&self, execs: &[Execution]) -> Result<(), ApiError> {
         let unknown: BTreeSet<String> = {
             let st = self.shared.dispatch.lock()?;
-            execs.iter().flat_map(|e| &e.task.depends_on).filter(|d| st.graph.state(d).is_none()).cloned().collect()
+            // Those submitted in the same batch need no lookup.
+            let batch: HashSet<&str> = execs.iter().map(|e| e.task_id.as_str()).collect();
+            execs.iter().flat_map(|e| &e.task.depends_on).filter(|d| !batch.contains(d.as_str()) && st.graph.state(d).is_none()).cloned().collect()
         };
         if unknown.is_empty() {
             return Ok(());
