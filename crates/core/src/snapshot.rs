@@ -178,6 +178,20 @@ pub struct ProcessStats {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub cgroup: Option<String>,
+    /// TCP traffic per interface (from the kernel's per-socket counters); absent where it is
+    /// not collected or the process moved no TCP bytes. UDP and other protocols are not counted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<ProcessNet>>", optional)]
+    pub net: Vec<ProcessNet>,
+}
+
+/// A process's TCP byte rates on one interface.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ProcessNet {
+    pub interface: String,
+    pub rx_bps: f64,
+    pub tx_bps: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

@@ -24,6 +24,7 @@ pub mod pressure;
 pub mod processes;
 pub mod rapl;
 pub mod sampler;
+pub mod socket_traffic;
 mod sysfs;
 
 pub use error::TelemetryError;

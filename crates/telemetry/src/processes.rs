@@ -3,6 +3,9 @@
 //! Cheap by construction: the whole table is rescanned (one `stat` read per process) only every
 //! `full_interval_ms` (the policy's expensive interval); in between only the tracked top PIDs are
 //! re-read. Names, commands and users are cached per process instance (pid + start time).
+//!
+//! On the live system (root `/`) rows also carry TCP rates per interface (`socket_traffic`), and
+//! the busiest network processes join the table even when CPU and memory would not rank them.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -10,6 +13,7 @@ use std::path::{Path, PathBuf};
 use steward_core::{ProcessStats, ProcessTable, Reading, Snapshot};
 
 use crate::sampler::{Mode, interval_ms};
+use crate::socket_traffic::{ProcessTraffic, SocketTraffic};
 use crate::sysfs::{rate, read_into, read_string, under};
 use crate::{Collector, Cost, TelemetryError};
 
@@ -100,6 +104,7 @@ impl Info {
             write_bps: None,
             exe: self.exe.clone(),
             cgroup: self.cgroup.clone(),
+            net: vec![],
         }
     }
 }
@@ -143,12 +148,17 @@ pub struct ProcessCollector {
     info: HashMap<(u32, u64), Info>,
     users: Option<HashMap<u32, String>>,
     buf: String,
+    /// Only for the live `/proc`: the kernel's sockets belong to the running system, not to a
+    /// fixture tree.
+    traffic: Option<SocketTraffic>,
 }
 
 impl ProcessCollector {
     pub fn new(root: impl Into<PathBuf>, top_n: usize) -> Self {
+        let root: PathBuf = root.into();
+        let traffic = (root == Path::new("/")).then(|| SocketTraffic::new(&root));
         ProcessCollector {
-            root: root.into(),
+            root,
             top_n,
             full_interval_ms: interval_ms(Mode::Active, Cost::Expensive),
             last_full_ms: None,
@@ -160,6 +170,7 @@ impl ProcessCollector {
             info: HashMap::new(),
             users: None,
             buf: String::new(),
+            traffic,
         }
     }
 
@@ -215,6 +226,16 @@ impl ProcessCollector {
         Ok(cpu)
     }
 
+    /// Adds the `top_n` processes moving the most TCP bytes to the tracked set: a process sending
+    /// 100 MB/s at 1 % CPU must still be in the table to be named as a network culprit.
+    fn track_network_top(&mut self, traffic: &[ProcessTraffic]) {
+        let mut by_bytes: Vec<(u32, f64)> = traffic.iter().map(|t| (t.owner.pid, t.total_bps())).collect();
+        by_bytes.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        self.tracked.extend(by_bytes.into_iter().take(self.top_n).map(|x| x.0));
+        self.tracked.sort_unstable();
+        self.tracked.dedup();
+    }
+
     fn info_for(&mut self, pid: u32, start: u64, name: &str) -> Info {
         if let Some(i) = self.info.get(&(pid, start)) {
             return i.clone();
@@ -231,6 +252,7 @@ impl ProcessCollector {
             self.full_scan(now_ms)?;
             self.last_full_ms = Some(now_ms);
         }
+        let traffic = self.traffic.as_mut().and_then(|t| t.sample(now_ms, self.full_interval_ms)).unwrap_or_default();
         if first {
             // Seed I/O counters so the next sample has rates.
             for pid in self.tracked.clone() {
@@ -241,6 +263,9 @@ impl ProcessCollector {
             }
             return Ok(Reading::unavailable("process CPU usage needs two samples; it appears with the next one"));
         }
+        self.track_network_top(&traffic);
+        let traffic: HashMap<u32, ProcessTraffic> = traffic.into_iter().map(|t| (t.owner.pid, t)).collect();
+        let mut stale_owners = Vec::new();
         let mut top = Vec::with_capacity(self.tracked.len());
         let mut alive = Vec::with_capacity(self.tracked.len());
         for pid in self.tracked.clone() {
@@ -256,6 +281,14 @@ impl ProcessCollector {
                 _ => (None, None),
             };
             let info = self.info_for(pid, stat.start_ticks, &name);
+            let net = match traffic.get(&pid) {
+                Some(t) if t.owner.start_ticks == stat.start_ticks => t.net.clone(),
+                Some(_) => {
+                    stale_owners.push(pid);
+                    vec![]
+                }
+                None => vec![],
+            };
             top.push(ProcessStats {
                 pid,
                 name: info.name,
@@ -267,7 +300,12 @@ impl ProcessCollector {
                 write_bps,
                 exe: info.exe,
                 cgroup: info.cgroup,
+                net,
             });
+        }
+        // A cached socket owner whose pid now names another process: look the sockets up again.
+        if let Some(t) = self.traffic.as_mut() {
+            stale_owners.into_iter().for_each(|pid| t.forget_pid(pid));
         }
         self.tracked = alive;
         top.sort_by(|a, b| b.cpu_pct.total_cmp(&a.cpu_pct).then(b.rss_bytes.cmp(&a.rss_bytes)));
@@ -363,6 +401,41 @@ mod tests {
         assert_eq!(ff.exe.as_deref(), Some("/usr/lib/firefox/firefox"));
         assert_eq!(ff.cgroup.as_deref(), Some("/user.slice/user-1000.slice/app-firefox.scope"));
         assert_eq!((py.exe.as_deref(), py.cgroup.as_deref()), (None, None), "unreadable: absent, not guessed");
+    }
+
+    #[test]
+    fn a_process_sending_over_loopback_is_a_network_row() {
+        use std::io::{Read, Write};
+        use std::net::{TcpListener, TcpStream};
+        const SENT: usize = 50 << 20;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 1 << 20];
+            let mut got = 0;
+            while got < SENT {
+                got += server.read(&mut buf).unwrap();
+            }
+            server.write_all(b"k").unwrap();
+            server // kept open: a closed socket has no owner to find
+        });
+        let mut c = ProcessCollector::new("/", 5);
+        let mut snap = Snapshot::empty(0);
+        c.collect(0, &mut snap); // the socket's counters now, before the transfer
+        let chunk = vec![7u8; 1 << 20];
+        (0..SENT >> 20).for_each(|_| client.write_all(&chunk).unwrap());
+        // Wait for the peer's reply, then for the last ACK: bytes count once acknowledged.
+        client.read_exact(&mut [0u8; 1]).unwrap();
+        let _server = reader.join().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        c.collect(1000, &mut snap);
+        let table = snap.processes.value().expect("a table on the second sample");
+        let me = table.top.iter().find(|p| p.pid == std::process::id()).expect("this process is a network row");
+        let lo = me.net.iter().find(|n| n.interface == "lo").unwrap_or_else(|| panic!("no loopback rates: {:?}", me.net));
+        // Both ends are in this process: 50 MB out and in over the synthetic second.
+        assert!(lo.tx_bps >= SENT as f64 && lo.rx_bps >= SENT as f64, "{lo:?}");
+        assert!(lo.tx_bps < 2.0 * SENT as f64, "only this transfer: {lo:?}");
     }
 
     #[test]

@@ -245,6 +245,7 @@ mod tests {
             write_bps: None,
             exe: Some(format!("/usr/bin/{name}")),
             cgroup: Some(format!("/user.slice/{user}.slice/app-{name}.scope")),
+            net: vec![],
         }
     }
 

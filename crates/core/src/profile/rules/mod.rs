@@ -59,6 +59,7 @@ pub(crate) mod test_support {
             write_bps: None,
             exe: None,
             cgroup: None,
+            net: vec![],
         }
     }
 
