@@ -4,16 +4,17 @@
 //! `full_interval_ms` (the policy's expensive interval); in between only the tracked top PIDs are
 //! re-read. Names, commands and users are cached per process instance (pid + start time).
 //!
-//! On the live system (root `/`) rows also carry TCP rates per interface (`socket_traffic`), and
-//! the busiest network processes join the table even when CPU and memory would not rank them.
+//! On the live system (root `/`), while a link is busy (`socket_traffic::links_busy`), rows also
+//! carry TCP rates per interface, and the busiest network processes join the table even when CPU
+//! and memory would not rank them.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use steward_core::{ProcessStats, ProcessTable, Reading, Snapshot};
+use steward_core::{NetStats, ProcessStats, ProcessTable, Reading, Snapshot};
 
 use crate::sampler::{Mode, interval_ms};
-use crate::socket_traffic::{ProcessTraffic, SocketTraffic};
+use crate::socket_traffic::{ProcessTraffic, SocketTraffic, links_busy};
 use crate::sysfs::{rate, read_into, read_string, under};
 use crate::{Collector, Cost, TelemetryError};
 
@@ -246,13 +247,23 @@ impl ProcessCollector {
         i
     }
 
-    pub fn sample(&mut self, now_ms: i64) -> Result<Reading<ProcessTable>, TelemetryError> {
+    /// `networks`: this tick's interface rates, which say whether per-process network rates are
+    /// worth collecting.
+    pub fn sample(&mut self, now_ms: i64, networks: Option<&[NetStats]>) -> Result<Reading<ProcessTable>, TelemetryError> {
         let first = self.last_full_ms.is_none();
         if self.last_full_ms.is_none_or(|t| now_ms - t >= self.full_interval_ms) {
             self.full_scan(now_ms)?;
             self.last_full_ms = Some(now_ms);
         }
-        let traffic = self.traffic.as_mut().and_then(|t| t.sample(now_ms, self.full_interval_ms)).unwrap_or_default();
+        let traffic = match self.traffic.as_mut() {
+            Some(t) if networks.is_some_and(links_busy) => t.sample(now_ms, self.full_interval_ms),
+            Some(t) => {
+                t.pause();
+                None
+            }
+            None => None,
+        };
+        let traffic = traffic.unwrap_or_default();
         if first {
             // Seed I/O counters so the next sample has rates.
             for pid in self.tracked.clone() {
@@ -321,7 +332,9 @@ impl Collector for ProcessCollector {
         Cost::Cheap
     }
     fn collect(&mut self, now_ms: i64, snap: &mut Snapshot) {
-        snap.processes = self.sample(now_ms).unwrap_or_else(|e| Reading::unavailable(e.to_string()));
+        // The network collector ran first in this tick (or its last reading stands).
+        let networks = snap.networks.value().map(Vec::as_slice);
+        snap.processes = self.sample(now_ms, networks).unwrap_or_else(|e| Reading::unavailable(e.to_string()));
     }
     fn set_mode(&mut self, mode: Mode) {
         self.full_interval_ms = interval_ms(mode, Cost::Expensive);
@@ -403,6 +416,10 @@ mod tests {
         assert_eq!((py.exe.as_deref(), py.cgroup.as_deref()), (None, None), "unreadable: absent, not guessed");
     }
 
+    fn eth0(tx_bps: f64) -> NetStats {
+        NetStats { name: "eth0".into(), rx_bytes_total: 0, tx_bytes_total: 0, rx_bps: Some(0.0), tx_bps: Some(tx_bps), link_speed_mbps: 1000.into() }
+    }
+
     #[test]
     fn a_process_sending_over_loopback_is_a_network_row() {
         use std::io::{Read, Write};
@@ -413,29 +430,42 @@ mod tests {
         let (mut server, _) = listener.accept().unwrap();
         let reader = std::thread::spawn(move || {
             let mut buf = vec![0u8; 1 << 20];
-            let mut got = 0;
-            while got < SENT {
-                got += server.read(&mut buf).unwrap();
+            for _ in 0..2 {
+                let mut got = 0;
+                while got < SENT {
+                    got += server.read(&mut buf).unwrap();
+                }
+                server.write_all(b"k").unwrap();
             }
-            server.write_all(b"k").unwrap();
             server // kept open: a closed socket has no owner to find
         });
+        let mut transfer = || {
+            let chunk = vec![7u8; 1 << 20];
+            (0..SENT >> 20).for_each(|_| client.write_all(&chunk).unwrap());
+            // Wait for the peer's reply, then for the last ACK: bytes count once acknowledged.
+            client.read_exact(&mut [0u8; 1]).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        };
         let mut c = ProcessCollector::new("/", 5);
         let mut snap = Snapshot::empty(0);
-        c.collect(0, &mut snap); // the socket's counters now, before the transfer
-        let chunk = vec![7u8; 1 << 20];
-        (0..SENT >> 20).for_each(|_| client.write_all(&chunk).unwrap());
-        // Wait for the peer's reply, then for the last ACK: bytes count once acknowledged.
-        client.read_exact(&mut [0u8; 1]).unwrap();
-        let _server = reader.join().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        c.collect(1000, &mut snap);
-        let table = snap.processes.value().expect("a table on the second sample");
-        let me = table.top.iter().find(|p| p.pid == std::process::id()).expect("this process is a network row");
-        let lo = me.net.iter().find(|n| n.interface == "lo").unwrap_or_else(|| panic!("no loopback rates: {:?}", me.net));
+        let my_net = |snap: &Snapshot| snap.processes.value()?.top.iter().find(|p| p.pid == std::process::id()).map(|p| p.net.clone());
+
+        // Idle links: no dump, so the transfer that follows is not measured.
+        snap.networks = vec![eth0(0.0)].into();
+        c.collect(0, &mut snap);
+        transfer();
+        // A busy link, as the network collector would report it: this dump only seeds counters.
+        snap.networks = vec![eth0(100e6)].into();
+        c.collect(500, &mut snap);
+        assert_eq!(my_net(&snap).unwrap_or_default(), vec![], "no rate from before the first dump");
+        transfer();
+        c.collect(1500, &mut snap);
+        let net = my_net(&snap).expect("this process is a network row");
+        let lo = net.iter().find(|n| n.interface == "lo").unwrap_or_else(|| panic!("no loopback rates: {net:?}"));
         // Both ends are in this process: 50 MB out and in over the synthetic second.
         assert!(lo.tx_bps >= SENT as f64 && lo.rx_bps >= SENT as f64, "{lo:?}");
-        assert!(lo.tx_bps < 2.0 * SENT as f64, "only this transfer: {lo:?}");
+        assert!(lo.tx_bps < 2.0 * SENT as f64, "only the second transfer: {lo:?}");
+        let _server = reader.join().unwrap();
     }
 
     #[test]

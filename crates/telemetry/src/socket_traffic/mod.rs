@@ -1,10 +1,12 @@
 //! Per-process TCP traffic per interface, from the kernel's per-socket byte counters
 //! (`sock_diag`), so a network finding can name the processes moving the bytes.
 //!
-//! Each sample dumps every TCP socket (a cost proportional to the sockets, one netlink dump per
-//! address family), turns counter differences into per-socket rates, and attributes busy sockets
-//! to processes through a cached `/proc/<pid>/fd` lookup (`owners`). Only TCP is covered:
-//! `tcp_info` has byte counters, UDP sockets have none.
+//! Each sample dumps every TCP socket (one netlink dump per address family; the kernel walks its
+//! whole established-socket hash table, a few ms on a large host, however few sockets there are),
+//! turns counter differences into per-socket rates, and attributes busy sockets to processes
+//! through a cached `/proc/<pid>/fd` lookup (`owners`). So it runs only while a link could be
+//! judged saturated (`links_busy`): an idle host pays nothing. Only TCP is covered: `tcp_info` has
+//! byte counters, UDP sockets have none.
 
 mod interfaces;
 mod owners;
@@ -14,7 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use steward_core::ProcessNet;
+use steward_core::{NetStats, ProcessNet};
 
 pub use interfaces::Interfaces;
 pub use owners::{Owner, Owners, parse_socket_link};
@@ -24,6 +26,20 @@ use crate::sysfs::rate;
 
 /// A socket moving less than this is not worth a `/proc` scan to find its owner.
 pub const BUSY_FLOOR_BPS: f64 = 64.0 * 1024.0;
+
+/// A link carrying at least this share of its speed (either direction) makes sockets worth
+/// dumping: well under the network rule's line (80 %), so culprits are known before it fires.
+pub const BUSY_LINK_PCT: f64 = 10.0;
+
+/// Whether any link with a known speed is busy enough to attribute its traffic. Links without
+/// one (loopback, virtual) are never judged by the network rule, so never worth the dump.
+pub fn links_busy(networks: &[NetStats]) -> bool {
+    networks.iter().any(|n| {
+        let Some(&mbps) = n.link_speed_mbps.value().filter(|&&s| s > 0) else { return false };
+        let line = BUSY_LINK_PCT / 100.0 * mbps as f64 * 1e6 / 8.0;
+        n.rx_bps.unwrap_or(0.0) >= line || n.tx_bps.unwrap_or(0.0) >= line
+    })
+}
 
 /// One socket's rates since the previous dump.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -147,6 +163,13 @@ impl SocketTraffic {
         Some(per_process(&rates, |i| owners.get(i), |l, r| interfaces.of(l, r).map(str::to_string)))
     }
 
+    /// No dump this time: the next one only seeds counters again, rather than giving rates
+    /// averaged over the pause.
+    pub fn pause(&mut self) {
+        self.prev.clear();
+        self.prev_ms = None;
+    }
+
     /// See [`Owners::forget_pid`].
     pub fn forget_pid(&mut self, pid: u32) {
         self.owners.forget_pid(pid);
@@ -159,6 +182,24 @@ mod tests {
 
     fn sock(inode: u64, local: &str, sent: u64, received: u64) -> TcpSocket {
         TcpSocket { inode, local: local.parse().unwrap(), remote: "10.0.0.9".parse().unwrap(), sent, received }
+    }
+
+    #[test]
+    fn only_a_busy_link_with_a_known_speed_is_worth_a_dump() {
+        use steward_core::Reading;
+        let link = |name: &str, bps: f64, speed: Reading<u64>| NetStats {
+            name: name.into(),
+            rx_bytes_total: 0,
+            tx_bytes_total: 0,
+            rx_bps: Some(0.0),
+            tx_bps: Some(bps),
+            link_speed_mbps: speed,
+        };
+        // 10 % of a gigabit link is 12.5 MB/s.
+        assert!(links_busy(&[link("eth0", 12.5e6, 1000.into())]));
+        assert!(!links_busy(&[link("eth0", 12.4e6, 1000.into())]));
+        assert!(!links_busy(&[link("lo", 5e9, Reading::unavailable("virtual"))]), "loopback is never judged");
+        assert!(!links_busy(&[]));
     }
 
     #[test]
