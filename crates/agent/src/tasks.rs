@@ -86,6 +86,7 @@ impl Tasks {
                 started_ms: now,
                 ended_ms: if noop { now } else { 0 },
                 limits_mechanism: "none".into(),
+                owner: spec.owner.clone(),
                 ..Default::default()
             };
             let task = Arc::new(Task {

@@ -260,3 +260,61 @@ async fn ended_executions_leave_memory_but_stay_readable() {
     assert_eq!(s.cancel_execution(first).unwrap().status, ExecStatus::Succeeded, "nothing to cancel");
     assert!(matches!(s.execution("x-none"), Err(steward_api::ApiError::NotFound(_))));
 }
+
+fn sleeper(id: &str, owner: &str) -> steward_agent::proto::TaskSpec {
+    steward_agent::proto::TaskSpec { task_id: id.into(), program: "sleep".into(), args: vec!["30".into()], owner: owner.into(), ..Default::default() }
+}
+
+async fn state_of(client: &AgentClient, id: &str) -> Option<steward_agent::proto::TaskState> {
+    let tasks = client.list_tasks().await.unwrap();
+    tasks.iter().find(|t| t.task_id == id).and_then(|t| steward_agent::proto::TaskState::try_from(t.state).ok())
+}
+
+/// A task an agent runs for this control center, which has no record of it (a crash between a
+/// new execution's first start order and its write leaves one), is cancelled once its node is
+/// seen up; a task another caller started on the same agent is left alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_started_but_never_recorded_are_cancelled_when_their_node_is_up() {
+    use steward_agent::proto::TaskState;
+    let a = agent().await;
+    let dir = tempfile::tempdir().unwrap();
+    let owner = steward_store::Store::open(&dir.path().join("s.db")).unwrap().instance_id().unwrap();
+    a.client.run_task(sleeper("gone.p0.a0", &owner)).await.unwrap();
+    a.client.run_task(sleeper("theirs.p0.a0", "another-control-center")).await.unwrap();
+
+    let s = steward(&dir);
+    s.set_dispatch_nodes(Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 1)]))));
+    let started = tokio::time::Instant::now();
+    while state_of(&a.client, "gone.p0.a0").await != Some(TaskState::Cancelled) {
+        assert!(started.elapsed() < Duration::from_secs(10), "the orphan still runs: {:?}", state_of(&a.client, "gone.p0.a0").await);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(state_of(&a.client, "theirs.p0.a0").await, Some(TaskState::Running));
+    a.client.cancel_task("theirs.p0.a0").await.unwrap();
+}
+
+/// A new execution's first start orders go out while it is written; when the write fails, the
+/// submitter hears so and nothing is left running on the agent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_execution_that_cannot_be_recorded_leaves_nothing_running() {
+    let a = agent().await;
+    let dir = tempfile::tempdir().unwrap();
+    let s = steward(&dir);
+    s.set_dispatch_nodes(Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 2)]))));
+    let lock = rusqlite::Connection::open(dir.path().join("s.db")).unwrap();
+    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let mut task = TaskSpec::new(vec!["sleep".into(), "30".into()], InputSpec::Shards { count: 2 });
+    task.reuse = false;
+    let refused = s.distribute(task).await;
+    assert!(refused.is_err(), "{refused:?}");
+    lock.execute_batch("COMMIT").unwrap();
+    let started = tokio::time::Instant::now();
+    loop {
+        let tasks = a.client.list_tasks().await.unwrap();
+        if tasks.iter().all(|t| steward_agent::tasks::is_terminal(t.state)) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "still running: {tasks:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

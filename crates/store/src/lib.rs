@@ -11,6 +11,7 @@ mod allocations;
 mod datasets;
 mod error;
 mod executions;
+mod instance;
 mod ingest;
 mod maintenance;
 mod migrations;

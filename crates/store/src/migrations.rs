@@ -186,6 +186,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      DROP INDEX dispatch_executions_hash;
      CREATE INDEX dispatch_executions_unfinished ON dispatch_executions (created_ms) WHERE status IN ('waiting', 'running');
      CREATE INDEX dispatch_executions_reusable ON dispatch_executions (task_hash, created_ms) WHERE status = 'succeeded' AND task_hash <> '';",
+    // 11: who this control center is to its agents, for as long as its database lives: tasks
+    // it starts carry the id, so after a crash it can tell its own orphans from another's tasks.
+    "CREATE TABLE instance (id TEXT NOT NULL);
+     INSERT INTO instance (id) VALUES (lower(hex(randomblob(16))));",
 ];
 
 /// The schema version this build writes and understands.

@@ -11,7 +11,8 @@ use steward_core::dispatch::{StartOrder, TaskKind, TaskSpec};
 pub(crate) const CHECKPOINT_PREFIX: &str = "STEWARD_CHECKPOINT ";
 const PROGRESS_PREFIX: &str = "STEWARD_PROGRESS ";
 
-pub(crate) fn proto_spec(order: &StartOrder, task: &TaskSpec) -> ProtoSpec {
+/// The agent's spec of `order`, started on behalf of the control center `owner`.
+pub(crate) fn proto_spec(order: &StartOrder, task: &TaskSpec, owner: &str) -> ProtoSpec {
     let mut env: std::collections::HashMap<String, String> = task.env.clone().into_iter().collect();
     if let Some(token) = &order.resume {
         env.insert("STEWARD_RESUME".into(), token.clone());
@@ -41,6 +42,7 @@ pub(crate) fn proto_spec(order: &StartOrder, task: &TaskSpec) -> ProtoSpec {
         checkpoint_dir: String::new(),
         wait: false,
         wait_ms: if order.kind == TaskKind::Process { SHORT_TASK_MS } else { 0 },
+        owner: owner.to_string(),
     }
 }
 

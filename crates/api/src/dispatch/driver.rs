@@ -127,7 +127,7 @@ fn step(shared: &Arc<Shared>) {
     let grace = d.settings.reattach_grace_ms;
     let started = d.started_ms;
     let result = crate::allocation::with_scheduler(shared, |sched, store, now| {
-        let Ok(mut st) = d.state.lock() else { return (Vec::new(), Vec::new()) };
+        let Ok(mut st) = d.state.lock() else { return (Vec::new(), Vec::new(), Vec::new()) };
         let mut actions = Vec::new();
         let mut rel = Releases::default();
         let submissions = std::mem::take(&mut st.submitted);
@@ -140,6 +140,7 @@ fn step(shared: &Arc<Shared>) {
         // Liveness: a node that was up and is no longer (or never came back after a restart)
         // loses what it ran; a node seen up again takes new work, its lost attempts stay lost.
         let running_nodes: Vec<String> = st.with_attempts().flat_map(|e| e.running_attempts().map(|a| a.node.clone())).collect();
+        let mut newly_up = Vec::new();
         let mut candidates: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
         candidates.extend(running_nodes);
         candidates.sort();
@@ -148,7 +149,9 @@ fn step(shared: &Arc<Shared>) {
             let node = nodes.iter().find(|n| n.id == id);
             let reachable = node.is_some_and(|n| n.liveness != Liveness::Down && n.client.is_some());
             if node.is_some_and(|n| n.liveness == Liveness::Up && n.client.is_some()) {
-                st.seen_up.insert(id.clone());
+                if st.seen_up.insert(id.clone()) {
+                    newly_up.push(id.clone());
+                }
                 st.declared_down.remove(&id);
             }
             let lost = !reachable && (st.seen_up.contains(&id) || now - started > grace);
@@ -195,7 +198,7 @@ fn step(shared: &Arc<Shared>) {
         } else {
             std::mem::take(&mut st.to_tick).into_iter().collect()
         };
-        let super::State { execs, locality, dirty, started, started_noop, queued, timed, held_starts, attached, .. } = &mut *st;
+        let super::State { execs, locality, dirty, started, started_noop, queued, timed, .. } = &mut *st;
         let room = |views: &[NodeView]| views.iter().any(|v| v.free() > 0);
         // The oldest queued first, while there is room; then what may start now.
         let mut queue_open = true;
@@ -239,8 +242,21 @@ fn step(shared: &Arc<Shared>) {
                 actions.extend(acts);
             }
         }
-        // Write-ahead: an attempt is on disk before any agent hears of it. New executions go
-        // in the same transaction as their first attempts.
+        // A new execution's first start orders go out while it is written (the submitter is
+        // answered only after the write); every other attempt is on disk before an agent hears
+        // of it.
+        let early: Vec<StartOrder> = actions
+            .extract_if(.., |a| matches!(a, Action::Start(o) if fresh.contains(&o.execution_id)))
+            .filter_map(|a| match a {
+                Action::Start(o) => Some(o),
+                Action::Cancel { .. } => None,
+            })
+            .collect();
+        if !early.is_empty() {
+            let specs = start_specs(&mut st, &early, &d.owner);
+            send_starts(shared, &nodes, early, specs);
+        }
+        let super::State { execs, dirty, held_starts, attached, .. } = &mut *st;
         let ids: Vec<String> = std::mem::take(dirty).into_iter().collect();
         let written = store.put_executions(ids.iter().filter_map(|id| execs.get(id))).map_err(|e| e.to_string());
         match &written {
@@ -263,10 +279,10 @@ fn step(shared: &Arc<Shared>) {
                 }
                 tracing::error!("writing executions failed: {e}; holding back {} start orders", held_starts.len());
                 dirty.extend(ids);
-                // Never recorded, so never started: the submitter hears it failed.
+                // Never recorded: what went out early is cancelled, the submitter hears it failed.
                 for id in &fresh {
                     if let Some(x) = execs.get_mut(id) {
-                        x.cancel(&mut rel, now);
+                        actions.extend(x.cancel(&mut rel, now));
                         x.status = ExecStatus::Failed;
                         x.error = Some(format!("could not be recorded: {e}"));
                     }
@@ -277,9 +293,9 @@ fn step(shared: &Arc<Shared>) {
                 }
             }
         }
-        (actions, replies.into_iter().map(|r| (r, written.clone())).collect::<Vec<_>>())
+        (actions, replies.into_iter().map(|r| (r, written.clone())).collect::<Vec<_>>(), newly_up)
     });
-    let (actions, replies) = match result {
+    let (actions, replies, newly_up) = match result {
         Ok(a) => a,
         Err(e) => return tracing::warn!("dispatch pass failed: {e}"),
     };
@@ -288,6 +304,11 @@ fn step(shared: &Arc<Shared>) {
         let _ = reply.send(written);
     }
     reattach(shared, &nodes);
+    for node in newly_up {
+        if let Some(client) = client_of(&nodes, &node) {
+            spawn_home(shared, super::orphans::sweep(shared.clone(), node, client));
+        }
+    }
 }
 
 /// No-op attempts that were running when the control center last stopped (their answers were
@@ -296,8 +317,10 @@ fn step(shared: &Arc<Shared>) {
 fn resend_unanswered_noops(st: &mut super::State, nodes: &[DispatchNode]) -> Vec<Action> {
     let mut out = Vec::new();
     for id in std::mem::take(&mut st.unanswered_noops) {
-        let execution = execution_of(&id).and_then(|e| st.execs.get(e));
-        let Some(order) = execution.filter(|e| e.running_attempts().any(|a| a.id == id)).and_then(|e| e.start_order(&id)) else { continue };
+        if !st.runs_attempt(&id) {
+            continue;
+        }
+        let Some(order) = execution_of(&id).and_then(|e| st.execs.get(e)?.start_order(&id)) else { continue };
         if st.declared_down.contains(&order.node) {
             continue;
         }
@@ -342,21 +365,33 @@ fn carry_out(shared: &Arc<Shared>, nodes: &[DispatchNode], actions: Vec<Action>)
     if starts.is_empty() {
         return;
     }
-    let specs: HashMap<String, (ProtoSpec, bool)> = {
+    let specs = {
         let Ok(mut st) = d.state.lock() else { return };
-        let mut out = HashMap::new();
-        for o in &starts {
-            if let Some(e) = st.execs.get(&o.execution_id) {
-                let noop = o.kind == TaskKind::Noop;
-                out.insert(o.attempt_id.clone(), (proto_spec(o, &e.task), noop));
-            }
-            if o.kind != TaskKind::Noop {
-                st.attached.insert(o.attempt_id.clone());
-                st.outputs.0.insert(o.attempt_id.clone(), (Vec::new(), 0));
-            }
-        }
-        out
+        start_specs(&mut st, &starts, &d.owner)
     };
+    send_starts(shared, nodes, starts, specs);
+}
+
+/// The agent's specs of `starts` by attempt (with whether each is a no-op); process attempts
+/// count as attached from here on, so re-attaching does not send them a second time.
+fn start_specs(st: &mut super::State, starts: &[StartOrder], owner: &str) -> HashMap<String, (ProtoSpec, bool)> {
+    let mut out = HashMap::new();
+    for o in starts {
+        if let Some(e) = st.execs.get(&o.execution_id) {
+            let noop = o.kind == TaskKind::Noop;
+            out.insert(o.attempt_id.clone(), (proto_spec(o, &e.task, owner), noop));
+        }
+        if o.kind != TaskKind::Noop {
+            st.attached.insert(o.attempt_id.clone());
+            st.outputs.0.insert(o.attempt_id.clone(), (Vec::new(), 0));
+        }
+    }
+    out
+}
+
+/// Sends `starts`, batched per node, each batch from its own task.
+fn send_starts(shared: &Arc<Shared>, nodes: &[DispatchNode], starts: Vec<StartOrder>, specs: HashMap<String, (ProtoSpec, bool)>) {
+    let d = &shared.dispatch;
     let batched = d.settings.max_batch > 1;
     for (node, group) in batch::batches(starts, d.settings.max_batch) {
         let client = client_of(nodes, &node);
@@ -379,7 +414,17 @@ fn carry_out(shared: &Arc<Shared>, nodes: &[DispatchNode], actions: Vec<Action>)
                     let mut by_id: HashMap<String, RunTaskReply> =
                         replies.into_iter().filter_map(|r| Some((r.status.as_ref()?.task_id.clone(), r))).collect();
                     let mut done = Vec::new();
+                    // Cancelled here while its order was on its way (the user cancelled, or a
+                    // new execution's write failed): it must not run on unwatched.
+                    let gone: Vec<String> = match shared.dispatch.state.lock() {
+                        Ok(st) => group.iter().filter(|(o, _, noop)| !noop && !st.runs_attempt(&o.attempt_id)).map(|(o, ..)| o.attempt_id.clone()).collect(),
+                        Err(_) => Vec::new(),
+                    };
                     for (o, spec, noop) in &group {
+                        if gone.contains(&o.attempt_id) {
+                            cancel_on(&shared, node.clone(), client.clone(), o.attempt_id.clone());
+                            continue;
+                        }
                         let Some(reply) = by_id.remove(&o.attempt_id) else {
                             done.push((o.attempt_id.clone(), Err("the agent did not acknowledge the task".into()), Vec::new()));
                             continue;
@@ -463,13 +508,17 @@ fn send_cancels(shared: &Shared, nodes: &[DispatchNode], cancels: Vec<Action>) {
     for c in cancels {
         let Action::Cancel { attempt_id, node } = c else { continue };
         if let Some(client) = client_of(nodes, &node) {
-            spawn_home(shared, async move {
-                if let Err(e) = client.cancel_task(&attempt_id).await {
-                    tracing::debug!("cancelling {attempt_id} on {node}: {e}");
-                }
-            });
+            cancel_on(shared, node, client, attempt_id);
         }
     }
+}
+
+fn cancel_on(shared: &Shared, node: String, client: AgentClient, attempt_id: String) {
+    spawn_home(shared, async move {
+        if let Err(e) = client.cancel_task(&attempt_id).await {
+            tracing::debug!("cancelling {attempt_id} on {node}: {e}");
+        }
+    });
 }
 
 /// Cancels from outside the loop (the user cancelled an execution).
@@ -623,7 +672,7 @@ fn reattach(shared: &Arc<Shared>, nodes: &[DispatchNode]) {
                     }
                     let Some(client) = nodes.iter().find(|n| n.id == a.node && n.liveness != Liveness::Down).and_then(|n| n.client.clone()) else { continue };
                     let Some(order) = e.start_order(&a.id) else { continue };
-                    want.push((a.node.clone(), client, a.id.clone(), proto_spec(&order, &e.task)));
+                    want.push((a.node.clone(), client, a.id.clone(), proto_spec(&order, &e.task, &d.owner)));
                 }
             }
         }

@@ -11,6 +11,7 @@ pub mod body;
 mod datasets;
 mod driver;
 mod nodes;
+mod orphans;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -73,6 +74,8 @@ pub(crate) struct Dispatcher {
     pub(crate) handle: std::sync::OnceLock<tokio::runtime::Handle>,
     node_cache: Mutex<(i64, Vec<DispatchNode>)>,
     pub(crate) local_clients: nodes::LocalClients,
+    /// This control center's id (the store's): agents tag the tasks it starts with it.
+    pub(crate) owner: String,
 }
 
 #[derive(Default)]
@@ -154,6 +157,7 @@ impl Dispatcher {
             handle: std::sync::OnceLock::new(),
             node_cache: Mutex::new((i64::MIN, Vec::new())),
             local_clients: nodes::LocalClients::default(),
+            owner: store.instance_id()?,
         })
     }
 
@@ -269,6 +273,11 @@ impl State {
 
 impl State {
     /// Takes in submitted executions (before the pass that writes them); their ids.
+    /// Whether `attempt` runs here (as far as this control center knows).
+    pub(crate) fn runs_attempt(&self, attempt: &str) -> bool {
+        steward_core::dispatch::execution_of(attempt).and_then(|e| self.execs.get(e)).is_some_and(|e| e.running_attempts().any(|a| a.id == attempt))
+    }
+
     pub(crate) fn adopt_submitted(&mut self, execs: Vec<Execution>, now: i64) -> Vec<String> {
         let mut ids = Vec::with_capacity(execs.len());
         for exec in execs {
