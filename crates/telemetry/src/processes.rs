@@ -280,7 +280,13 @@ impl ProcessCollector {
         let mut top = Vec::with_capacity(self.tracked.len());
         let mut alive = Vec::with_capacity(self.tracked.len());
         for pid in self.tracked.clone() {
-            let Some((name, stat)) = self.read_stat(pid) else { continue };
+            let Some((name, stat)) = self.read_stat(pid) else {
+                // Exited, yet cached as a busy socket's owner: a child may have inherited it.
+                if traffic.contains_key(&pid) {
+                    stale_owners.push(pid);
+                }
+                continue;
+            };
             alive.push(pid);
             let now = Sample { ms: now_ms, stat, io: self.read_io(pid) };
             let prev = self.samples.insert(pid, now);
@@ -314,7 +320,7 @@ impl ProcessCollector {
                 net,
             });
         }
-        // A cached socket owner whose pid now names another process: look the sockets up again.
+        // Cached socket owners that are gone or whose pid names another process: look again.
         if let Some(t) = self.traffic.as_mut() {
             stale_owners.into_iter().for_each(|pid| t.forget_pid(pid));
         }
