@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffMs } from './backoff';
 import { proc } from './fixtures';
-import { nextSort, sortProcesses } from './sort';
+import { netBps, nextSort, sortProcesses } from './sort';
 import { reasonOf, valueOf } from './types';
 
 describe('process sorting', () => {
@@ -13,6 +13,17 @@ describe('process sorting', () => {
     expect(sortProcesses(rows, 'read_bps', 'desc').map((p) => p.pid)).toEqual([1, 2, 3]);
     expect(sortProcesses(rows, 'read_bps', 'asc').map((p) => p.pid)).toEqual([2, 1, 3]);
     expect(sortProcesses(rows, 'pid', 'desc').map((p) => p.pid)).toEqual([3, 2, 1]);
+  });
+  it('sorts by TCP traffic summed over interfaces, unmeasured last', () => {
+    const net = (pid: number, ...bps: [string, number, number][]) => ({
+      ...proc(pid, `p${pid}`, 1, 1, null),
+      net: bps.map(([iface, rx, tx]) => ({ interface: iface, rx_bps: rx, tx_bps: tx })),
+    });
+    const withNet = [net(1), net(2, ['eth0', 5, 5]), net(3, ['eth0', 1, 0], ['lo', 20, 0])];
+    expect(sortProcesses(withNet, 'net_bps', 'desc').map((p) => p.pid)).toEqual([3, 2, 1]);
+    expect(sortProcesses(withNet, 'net_bps', 'asc').map((p) => p.pid)).toEqual([2, 3, 1]);
+    expect(netBps(withNet[0])).toBeNull();
+    expect(netBps(withNet[2])).toBe(21);
   });
   it('toggles direction on the same header', () => {
     expect(nextSort({ key: 'cpu_pct', dir: 'desc' }, 'cpu_pct')).toEqual({ key: 'cpu_pct', dir: 'asc' });

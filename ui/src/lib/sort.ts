@@ -1,14 +1,25 @@
 import type { ProcessStats } from './types';
 
-export type ProcKey = 'pid' | 'name' | 'cpu_pct' | 'rss_bytes' | 'read_bps' | 'write_bps';
+export type ProcKey = 'pid' | 'name' | 'cpu_pct' | 'rss_bytes' | 'read_bps' | 'write_bps' | 'net_bps';
 export type SortDir = 'asc' | 'desc';
+
+/** TCP bytes per second received and sent over every interface; null where not measured
+ *  (sockets are dumped only while a link is busy, so most samples have none). */
+export function netBps(p: ProcessStats): number | null {
+  if (!p.net || p.net.length === 0) return null;
+  return p.net.reduce((sum, n) => sum + n.rx_bps + n.tx_bps, 0);
+}
+
+function valueAt(p: ProcessStats, key: ProcKey): string | number | null {
+  return key === 'net_bps' ? netBps(p) : p[key];
+}
 
 /** Sorted copy; unknown rates (null) always sort last; ties broken by PID. */
 export function sortProcesses(rows: ProcessStats[], key: ProcKey, dir: SortDir): ProcessStats[] {
   const sign = dir === 'asc' ? 1 : -1;
   return [...rows].sort((a, b) => {
-    const x = a[key];
-    const y = b[key];
+    const x = valueAt(a, key);
+    const y = valueAt(b, key);
     if (x === null && y !== null) return 1;
     if (y === null && x !== null) return -1;
     let c = 0;
