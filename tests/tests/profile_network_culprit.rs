@@ -1,7 +1,8 @@
 //! The profiler names the process saturating a real link: a veth pair into a network namespace
 //! (10 Gb/s as the kernel reports it), a real sender pushing TCP bytes through it beside a real
 //! `stewardctl serve`, and the network finding on the host's end of the pair naming the sender
-//! by PID from its sockets' byte counters (sock_diag) — then no longer, once it has stopped.
+//! by PID from its sockets' byte counters (sock_diag), with a suggestion to cap it — then no
+//! longer, once it has stopped.
 //!
 //! Needs root (network namespaces); elsewhere it says so and does nothing.
 
@@ -109,6 +110,12 @@ fn the_sender_saturating_a_link_is_named_then_forgotten() {
     assert!(finding["summary"].as_str().unwrap().contains(&format!("PID {sender_pid}")), "{finding:#}");
     let evidence = finding["evidence"].as_array().unwrap();
     assert!(evidence.iter().any(|e| e["metric"].as_str().unwrap().contains("tx of 10000 Mb/s")), "{finding:#}");
+
+    // The advisor turns it into a suggestion about the sender, with the finding's evidence.
+    let (_, body) = server.post("/resources/profile", r#"{"profiling_type":"system"}"#).unwrap();
+    let suggestions = body["result"]["optimization_suggestions"].as_array().cloned().unwrap_or_default();
+    let about_sender = suggestions.iter().find(|s| s["source"] == key.as_str() && s["title"].as_str().unwrap().contains(&format!("PID {sender_pid}")));
+    assert!(about_sender.is_some_and(|s| s["kind"] == "limit_culprit" && !s["evidence"].as_array().unwrap().is_empty()), "{suggestions:#?}");
 
     drop(sender);
     drop(receiver);

@@ -79,7 +79,7 @@ fn from_finding(f: &Finding, input: &AdvisorInput) -> Vec<Suggestion> {
     let mut out = Vec::new();
     let share = |c: &super::Culprit| c.usage;
     match f.resource {
-        Resource::Cpu | Resource::Memory | Resource::Io => {
+        Resource::Cpu | Resource::Memory | Resource::Io | Resource::Network => {
             let big: Vec<_> = f.culprits.iter().collect();
             if big.len() >= 2 && distinct_workloads(big[0], big[1]) {
                 let (a, b) = (big[0], big[1]);
@@ -95,6 +95,7 @@ fn from_finding(f: &Finding, input: &AdvisorInput) -> Vec<Suggestion> {
                 let how = match f.resource {
                     Resource::Cpu => "lower its priority (nice) or cap it with a cgroup cpu.max",
                     Resource::Memory => "cap it with a cgroup memory.max or move it to a node with headroom",
+                    Resource::Network => "cap its bandwidth (tc, or its own limit such as rsync --bwlimit) or move it to a quieter link or hour",
                     _ => "throttle it with a cgroup io.max or move its data to a faster disk",
                 };
                 out.push(Suggestion {
@@ -202,6 +203,9 @@ pub(crate) fn amount(v: f64, unit: &str) -> String {
     if unit == "bytes" {
         let gib = v / (1u64 << 30) as f64;
         if gib.abs() >= 1.0 { format!("{gib:.1} GiB") } else { format!("{:.0} MiB", v / (1u64 << 20) as f64) }
+    } else if unit == "B/s" {
+        // Links are rated in bits: say both.
+        format!("{:.0} MB/s ({:.0} Mb/s)", v / 1e6, v * 8.0 / 1e6)
     } else {
         format!("{v:.0} {unit}")
     }
@@ -214,7 +218,7 @@ trait LowercaseResource {
 impl LowercaseResource for String {
     /// `Cpu` → `CPU`, `Memory` → `memory`: the Debug name reads oddly in a sentence.
     fn to_lowercase_resource(self) -> String {
-        self.replace("Cpu", "CPU").replace("Memory", "memory").replace("Io", "storage")
+        self.replace("Cpu", "CPU").replace("Memory", "memory").replace("Io", "storage").replace("Network", "the network link")
     }
 }
 
@@ -242,6 +246,29 @@ mod tests {
         assert_eq!(kinds, vec![SuggestionKind::StaggerJobs, SuggestionKind::LimitCulprit]);
         assert!(s[0].title.contains("compete for CPU"), "{}", s[0].title);
         assert!(s[1].title.contains("p1 (PID 1)"));
+    }
+
+    #[test]
+    fn a_link_saturated_by_two_senders_gets_them_staggered_and_the_top_one_capped() {
+        let usage = current_usage(&Snapshot::empty(0), &[]);
+        let sender = |pid, bps| Culprit { pid, name: format!("rsync{pid}"), modules: vec![], usage: bps, unit: "B/s".into() };
+        let f = [Finding {
+            key: "net.eth0".into(),
+            resource: Resource::Network,
+            severity: Severity::Warning,
+            summary: "Network link eth0 is near its 1000 Mb/s capacity".into(),
+            culprits: vec![sender(7, 80e6), sender(9, 40e6)],
+            evidence: vec![],
+            since_ms: 0,
+        }];
+        let s = advise(&AdvisorInput { findings: &f, forecasts: &[], usage: &usage, nodes: &[], now_ms: 0 });
+        assert_eq!(s.iter().map(|s| s.kind).collect::<Vec<_>>(), vec![SuggestionKind::StaggerJobs, SuggestionKind::LimitCulprit]);
+        assert!(s[0].title.contains("compete for the network link"), "{}", s[0].title);
+        assert!(s[0].estimated_effect.contains("40 MB/s (320 Mb/s)"), "{}", s[0].estimated_effect);
+        assert!(s[1].title.contains("rsync7 (PID 7) drives the net.eth0 finding: cap its bandwidth"), "{}", s[1].title);
+        // A network finding that names nobody (UDP, say) suggests nothing.
+        let nobody = [Finding { culprits: vec![], ..f[0].clone() }];
+        assert!(advise(&AdvisorInput { findings: &nobody, forecasts: &[], usage: &usage, nodes: &[], now_ms: 0 }).is_empty());
     }
 
     #[test]
