@@ -17,17 +17,20 @@ pub fn start(config: SamplerConfig) -> Latest {
     let (tx, rx) = watch::channel(None);
     let _ = std::thread::Builder::new().name("stewardd-sampler".into()).spawn(move || {
         let mut sampler = Sampler::new(&config);
-        // The first tick only primes rates (CPU %, IO/s need two samples).
-        sampler.tick(crate::tasks::now_ms());
+        // The first tick primes rates (CPU %, IO/s need two samples: they say so until the next),
+        // and is sent all the same: it carries the GPUs and memory, and a node takes dispatched
+        // work once its first snapshot is in — at once, not a sampling interval after it starts.
+        let mut snap = sampler.tick(crate::tasks::now_ms());
         let mut seq = 0u64;
         loop {
-            std::thread::sleep(SAMPLE_EVERY);
-            let snap = sampler.tick(crate::tasks::now_ms());
-            let Ok(json) = serde_json::to_vec(&snap) else { continue };
-            seq += 1;
-            if tx.send(Some((seq, Arc::new(json)))).is_err() {
-                return;
+            if let Ok(json) = serde_json::to_vec(&snap) {
+                seq += 1;
+                if tx.send(Some((seq, Arc::new(json)))).is_err() {
+                    return;
+                }
             }
+            std::thread::sleep(SAMPLE_EVERY);
+            snap = sampler.tick(crate::tasks::now_ms());
         }
     });
     rx

@@ -94,18 +94,42 @@ async fn tls_agent_runs_tasks_for_the_right_token_and_pin() {
     c.cancel_task("long").await.unwrap();
     assert!(c.list_tasks().await.unwrap().len() >= 103);
 
-    // Metrics: heartbeats at once, a snapshot within a couple of seconds.
+    // Metrics: heartbeats at once, with the first snapshot (the agent has sampled since it
+    // started), then snapshots whose CPU has rates within a couple of seconds.
     let mut m = c.stream_metrics(1000, 100).await.unwrap();
-    let mut got_snapshot = false;
+    let first = m.message().await.unwrap().unwrap();
+    assert!(steward_agent::decode_snapshot(&first).is_some(), "the first message carries the latest snapshot");
+    let mut cpu_rated = false;
     for _ in 0..40 {
         let ev = m.message().await.unwrap().unwrap();
         if let Some(s) = steward_agent::decode_snapshot(&ev) {
-            assert!(s.unwrap().cpu.value().is_some());
-            got_snapshot = true;
+            if s.unwrap().cpu.value().is_some() {
+                cpu_rated = true;
+                break;
+            }
+        }
+    }
+    assert!(cpu_rated);
+}
+
+/// A fresh agent's first snapshot (which a node needs in before it takes dispatched work) comes
+/// with its first sample, not a sampling interval (1 s) later.
+#[tokio::test]
+async fn a_fresh_agent_sends_its_first_snapshot_at_once() {
+    let t0 = std::time::Instant::now();
+    let a = start(true).await;
+    let c = AgentClient::connect(&a.addr.to_string(), &a.token, None).await.unwrap();
+    let mut m = c.stream_metrics(1000, 50).await.unwrap();
+    loop {
+        let ev = m.message().await.unwrap().unwrap();
+        if let Some(s) = steward_agent::decode_snapshot(&ev) {
+            let s = s.unwrap();
+            assert!(s.memory.value().is_some(), "{:?}", s.memory);
             break;
         }
     }
-    assert!(got_snapshot);
+    let took = t0.elapsed();
+    assert!(took < std::time::Duration::from_millis(800), "first snapshot after {took:?}");
 }
 
 #[tokio::test]
