@@ -14,7 +14,36 @@ pub fn binary(name: &str) -> PathBuf {
     // target/<profile>/deps/<test> → target/<profile>/<name>
     let path = exe.parent().and_then(Path::parent).expect("target dir").join(name);
     assert!(path.is_file(), "{} is not built: run `cargo build --workspace` first", path.display());
+    // `cargo test -p steward-system-tests` does not rebuild the binaries: a stale one would test
+    // old code and pass or fail for the wrong reason.
+    let built = std::fs::metadata(&path).and_then(|m| m.modified()).expect("binary mtime");
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates");
+    // The crates each binary is built from (`stewardctl`: all of them).
+    let sources: Vec<PathBuf> = match name {
+        "stewardd" => ["agent", "telemetry", "core", "proto"].iter().map(|c| crates.join(c)).collect(),
+        _ => vec![crates],
+    };
+    if let Some(newer) = sources.iter().find_map(|dir| newer_source(dir, built)) {
+        panic!("{} is older than {}: run `cargo build --workspace` first", path.display(), newer.display());
+    }
     path
+}
+
+/// A Rust source or proto file under `dir` changed after `time`.
+fn newer_source(dir: &Path, time: std::time::SystemTime) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(p) = newer_source(&path, time) {
+                return Some(p);
+            }
+        } else if path.extension().is_some_and(|e| e == "rs" || e == "proto")
+            && entry.metadata().and_then(|m| m.modified()).is_ok_and(|m| m > time)
+        {
+            return Some(path);
+        }
+    }
+    None
 }
 
 /// A running `stewardctl serve`; killed (SIGKILL) when dropped.
