@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde_json::Value;
 use steward_core::alloc::time::format_rfc3339;
 use steward_core::dispatch::{
-    DispatchConfig, ExecStatus, Execution, ExecutionSummary, GraphState, Locality, NodeView, TaskGraph, TaskKind, TaskSpec, partition_count, plan,
+    AttemptState, DispatchConfig, ExecStatus, Execution, ExecutionSummary, GraphState, Locality, NodeView, TaskGraph, TaskKind, TaskSpec, partition_count, plan,
     split,
     task_hash,
 };
@@ -273,9 +273,16 @@ impl State {
 
 impl State {
     /// Takes in submitted executions (before the pass that writes them); their ids.
+    /// The state of `attempt` here; `None` when its execution is not in memory (unknown, or
+    /// ended and forgotten).
+    pub(crate) fn attempt_state(&self, attempt: &str) -> Option<AttemptState> {
+        let e = self.execs.get(steward_core::dispatch::execution_of(attempt)?)?;
+        e.partitions.iter().flat_map(|p| &p.attempts).find(|a| a.id == attempt).map(|a| a.state)
+    }
+
     /// Whether `attempt` runs here (as far as this control center knows).
     pub(crate) fn runs_attempt(&self, attempt: &str) -> bool {
-        steward_core::dispatch::execution_of(attempt).and_then(|e| self.execs.get(e)).is_some_and(|e| e.running_attempts().any(|a| a.id == attempt))
+        self.attempt_state(attempt) == Some(AttemptState::Running)
     }
 
     pub(crate) fn adopt_submitted(&mut self, execs: Vec<Execution>, now: i64) -> Vec<String> {

@@ -6,16 +6,20 @@ use std::sync::Arc;
 
 use steward_agent::AgentClient;
 use steward_agent::proto::TaskStatus;
+use steward_agent::tasks::is_terminal;
+use steward_core::dispatch::AttemptState;
 
 use crate::service::Shared;
 
-/// The ids among `tasks` that `owner` started, that still run, and that `runs` does not know.
-pub(crate) fn orphans(tasks: &[TaskStatus], owner: &str, runs: impl Fn(&str) -> bool) -> Vec<String> {
-    tasks
-        .iter()
-        .filter(|t| !owner.is_empty() && t.owner == owner && !steward_agent::tasks::is_terminal(t.state) && !runs(&t.task_id))
-        .map(|t| t.task_id.clone())
-        .collect()
+/// The ids among `tasks` that `owner` started and that still run there, whose attempt here is
+/// unknown, lost or cancelled (`state_of`). One that ended here meanwhile is no orphan: the
+/// listing predates its end, which this control center heard of from the agent itself.
+pub(crate) fn orphans(tasks: &[TaskStatus], owner: &str, state_of: impl Fn(&str) -> Option<AttemptState>) -> Vec<String> {
+    let orphan = |t: &&TaskStatus| {
+        let here = state_of(&t.task_id);
+        !owner.is_empty() && t.owner == owner && !is_terminal(t.state) && !matches!(here, Some(AttemptState::Running | AttemptState::Succeeded | AttemptState::Failed))
+    };
+    tasks.iter().filter(orphan).map(|t| t.task_id.clone()).collect()
 }
 
 /// Cancels the orphans `node` runs for this control center.
@@ -27,7 +31,7 @@ pub(crate) async fn sweep(shared: Arc<Shared>, node: String, client: AgentClient
     let d = &shared.dispatch;
     let found = {
         let Ok(st) = d.state.lock() else { return };
-        orphans(&tasks, &d.owner, |id| st.runs_attempt(id))
+        orphans(&tasks, &d.owner, |id| st.attempt_state(id))
     };
     for id in found {
         match client.cancel_task(&id).await {
@@ -40,23 +44,34 @@ pub(crate) async fn sweep(shared: Arc<Shared>, node: String, client: AgentClient
 #[cfg(test)]
 mod tests {
     use steward_agent::proto::{TaskState, TaskStatus};
+    use steward_core::dispatch::AttemptState;
 
     fn task(id: &str, owner: &str, state: TaskState) -> TaskStatus {
         TaskStatus { task_id: id.into(), owner: owner.into(), state: state as i32, ..Default::default() }
     }
 
     #[test]
-    fn only_own_running_unknown_tasks_are_orphans() {
+    fn only_own_running_tasks_unknown_lost_or_cancelled_here_are_orphans() {
         let tasks = [
-            task("known", "me", TaskState::Running),
-            task("lost", "me", TaskState::Running),
+            task("runs", "me", TaskState::Running),
+            task("unknown", "me", TaskState::Running),
             task("pending", "me", TaskState::Pending),
+            task("lost", "me", TaskState::Running),
+            task("cancelled", "me", TaskState::Running),
+            task("ended-since-listed", "me", TaskState::Running),
             task("ended", "me", TaskState::Succeeded),
             task("theirs", "other", TaskState::Running),
             task("untagged", "", TaskState::Running),
         ];
-        assert_eq!(super::orphans(&tasks, "me", |id| id == "known"), ["lost", "pending"]);
+        let here = |id: &str| match id {
+            "runs" => Some(AttemptState::Running),
+            "lost" => Some(AttemptState::Lost),
+            "cancelled" => Some(AttemptState::Cancelled),
+            "ended-since-listed" => Some(AttemptState::Succeeded),
+            _ => None,
+        };
+        assert_eq!(super::orphans(&tasks, "me", here), ["unknown", "pending", "lost", "cancelled"]);
         // A control center without an id claims nothing (not even untagged tasks).
-        assert!(super::orphans(&tasks, "", |_| false).is_empty());
+        assert!(super::orphans(&tasks, "", |_| None).is_empty());
     }
 }
