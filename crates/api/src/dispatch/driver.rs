@@ -417,7 +417,14 @@ fn send_starts(shared: &Arc<Shared>, nodes: &[DispatchNode], starts: Vec<StartOr
                     // Cancelled here while its order was on its way (the user cancelled, or a
                     // new execution's write failed): it must not run on unwatched.
                     let gone: Vec<String> = match shared.dispatch.state.lock() {
-                        Ok(st) => group.iter().filter(|(o, _, noop)| !noop && !st.runs_attempt(&o.attempt_id)).map(|(o, ..)| o.attempt_id.clone()).collect(),
+                        Ok(mut st) => {
+                            let gone: Vec<String> = group.iter().filter(|(o, _, noop)| !noop && !st.runs_attempt(&o.attempt_id)).map(|(o, ..)| o.attempt_id.clone()).collect();
+                            for id in &gone {
+                                st.attached.remove(id);
+                                st.outputs.0.remove(id);
+                            }
+                            gone
+                        }
                         Err(_) => Vec::new(),
                     };
                     for (o, spec, noop) in &group {
