@@ -26,9 +26,9 @@ impl Mechanism {
 /// Where this machine's cgroups are, found once at start.
 #[derive(Debug, Clone)]
 pub struct Cgroups {
-    /// A writable cgroup v2 directory with cpu, memory and pids enabled for its children.
+    /// This agent's own cgroup v2 directory, with cpu, memory and pids enabled for its children.
     v2: Option<PathBuf>,
-    /// The v1 hierarchies' roots (`.../memory`, `.../cpu`, `.../pids`) where writable.
+    /// This agent's own cgroups in the v1 hierarchies (`.../memory`, `.../cpu`, `.../pids`).
     v1: Option<(PathBuf, PathBuf, PathBuf)>,
     idle: Arc<Idle>,
 }
@@ -36,22 +36,71 @@ pub struct Cgroups {
 /// Cgroups a task left empty, with their limits: the next task with the same limits joins one
 /// instead of paying a mkdir, the limit writes and an rmdir per hierarchy.
 #[derive(Debug, Default)]
-struct Idle(Mutex<Vec<(ResourceLimits, Placement)>>);
+struct Idle {
+    pool: Mutex<Vec<(ResourceLimits, Placement)>>,
+    /// This agent's own directories, removed last.
+    own: Vec<PathBuf>,
+}
 
 /// Idle cgroups kept at most (about a slot's worth per limit shape on a big node).
 const MAX_IDLE: usize = 256;
 
 impl Drop for Idle {
     fn drop(&mut self) {
-        if let Ok(idle) = self.0.get_mut() {
+        if let Ok(idle) = self.pool.get_mut() {
             idle.iter().for_each(|(_, p)| p.remove());
+        }
+        for d in &self.own {
+            let _ = std::fs::remove_dir(d);
         }
     }
 }
 
+/// Each agent keeps its tasks' cgroups in a directory of its own under `steward/`: agents on
+/// one machine (or in one test process) never share one, and what a killed agent left (its idle
+/// pool, a task's cgroup whose removal it did not live to do) is swept by the next to start.
+fn own_name() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!("a{}-{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+}
+
+/// The pid of the agent that owns `steward/<name>`, for names [`own_name`] makes.
+fn owner_pid(name: &str) -> Option<u32> {
+    name.strip_prefix('a')?.split_once('-')?.0.parse().ok()
+}
+
+/// Removes the cgroups under `steward` that no running agent owns (directories of agents that
+/// are gone, and cgroups of the layout before per-agent directories). A cgroup that still holds
+/// a process cannot be removed and stays.
+fn sweep_dead(steward: &Path, proc_root: &Path) {
+    let Ok(entries) = std::fs::read_dir(steward) else { return };
+    for e in entries.flatten() {
+        let path = e.path();
+        let alive = e.file_name().to_str().and_then(owner_pid).is_some_and(|pid| proc_root.join(pid.to_string()).exists());
+        if !alive && path.is_dir() {
+            remove_tree(&path);
+        }
+    }
+}
+
+/// Removes `dir` and the cgroups below it, deepest first.
+fn remove_tree(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).for_each(|p| remove_tree(&p));
+    }
+    let _ = std::fs::remove_dir(dir);
+}
+
 impl Cgroups {
     pub fn detect(root: &Path) -> Cgroups {
-        Cgroups { v2: detect_v2(root), v1: detect_v1(root), idle: Arc::default() }
+        let own = own_name();
+        let proc_root = root.join("proc");
+        let (v2, v1) = (detect_v2(root, &own, &proc_root), detect_v1(root, &own, &proc_root));
+        let mut dirs: Vec<PathBuf> = v2.iter().cloned().collect();
+        if let Some((m, c, p)) = &v1 {
+            dirs.extend([m.clone(), c.clone(), p.clone()]);
+        }
+        Cgroups { v2, v1, idle: Arc::new(Idle { pool: Mutex::default(), own: dirs }) }
     }
 
     /// Done with a task's placement: its cgroups are kept for a later task with the same
@@ -62,7 +111,7 @@ impl Cgroups {
         if let Placement::Cgroups(_, dirs) = &placement {
             let empty = dirs.iter().all(|d| std::fs::read(d.join("cgroup.procs")).is_ok_and(|b| b.is_empty()));
             if empty && limits.memory_bytes == 0 {
-                if let Ok(mut idle) = self.idle.0.lock() {
+                if let Ok(mut idle) = self.idle.pool.lock() {
                     if idle.len() < MAX_IDLE {
                         return idle.push((*limits, placement));
                     }
@@ -73,7 +122,7 @@ impl Cgroups {
     }
 
     fn reuse(&self, limits: &ResourceLimits) -> Option<Placement> {
-        let mut idle = self.idle.0.lock().ok()?;
+        let mut idle = self.idle.pool.lock().ok()?;
         let i = idle.iter().rposition(|(l, _)| l == limits)?;
         Some(idle.swap_remove(i).1)
     }
@@ -255,7 +304,7 @@ fn make_v1(dirs: &[PathBuf], l: &ResourceLimits) -> std::io::Result<()> {
 }
 
 /// The cgroup2 mount (or our own cgroup in it) whose children get cpu, memory and pids.
-fn detect_v2(root: &Path) -> Option<PathBuf> {
+fn detect_v2(root: &Path, own: &str, proc_root: &Path) -> Option<PathBuf> {
     for mount in [root.join("sys/fs/cgroup"), root.join("sys/fs/cgroup/unified")] {
         let Ok(controllers) = std::fs::read_to_string(mount.join("cgroup.controllers")) else { continue };
         let have = |c: &str| controllers.split_whitespace().any(|x| x == c);
@@ -263,28 +312,37 @@ fn detect_v2(root: &Path) -> Option<PathBuf> {
             continue;
         }
         let base = mount.join("steward");
-        if std::fs::create_dir_all(&base).is_err() {
+        sweep_dead(&base, proc_root);
+        let mine = base.join(own);
+        if std::fs::create_dir_all(&mine).is_err() {
             continue;
         }
-        // Children of `base` get the controllers only if both levels enable them.
+        // A task's cgroup gets the controllers only if every level above enables them.
         let enable = "+cpu +memory +pids";
-        if std::fs::write(mount.join("cgroup.subtree_control"), enable).is_ok()
-            && std::fs::write(base.join("cgroup.subtree_control"), enable).is_ok()
-        {
-            return Some(base);
+        if [&mount, &base, &mine].iter().all(|d| std::fs::write(d.join("cgroup.subtree_control"), enable).is_ok()) {
+            return Some(mine);
         }
+        let _ = std::fs::remove_dir(&mine);
     }
     None
 }
 
-fn detect_v1(root: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
+fn detect_v1(root: &Path, own: &str, proc_root: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
     let fs = root.join("sys/fs/cgroup");
     let cpu = if fs.join("cpu/cpu.cfs_quota_us").exists() { fs.join("cpu") } else { fs.join("cpu,cpuacct") };
-    let dirs = (fs.join("memory/steward"), cpu.join("steward"), fs.join("pids/steward"));
-    for d in [&dirs.0, &dirs.1, &dirs.2] {
+    let bases = [fs.join("memory/steward"), cpu.join("steward"), fs.join("pids/steward")];
+    for b in &bases {
+        std::fs::create_dir_all(b).ok()?;
+        sweep_dead(b, proc_root);
+    }
+    if !bases[0].join("memory.limit_in_bytes").exists() {
+        return None;
+    }
+    let [m, c, p] = bases.map(|b| b.join(own));
+    for d in [&m, &c, &p] {
         std::fs::create_dir_all(d).ok()?;
     }
-    dirs.0.join("memory.limit_in_bytes").exists().then_some(dirs)
+    Some((m, c, p))
 }
 
 #[cfg(test)]
@@ -309,7 +367,9 @@ mod tests {
         assert_eq!(c.mechanism(), Mechanism::CgroupV2);
         let p = c.place("job/1", &ResourceLimits { cpu_millis: 1500, memory_bytes: 1024, max_pids: 8 });
         assert_eq!(p.mechanism(), Mechanism::CgroupV2);
-        let task = fs.join("steward/job_1");
+        let own = c.v2.clone().unwrap();
+        assert_eq!(own.parent(), Some(fs.join("steward").as_path()), "the agent's own directory under steward/");
+        let task = own.join("job_1");
         assert_eq!(std::fs::read_to_string(task.join("cpu.max")).unwrap(), "150000 100000");
         assert_eq!(std::fs::read_to_string(task.join("memory.max")).unwrap(), "1024");
         assert_eq!(std::fs::read_to_string(task.join("pids.max")).unwrap(), "8");
@@ -344,20 +404,23 @@ mod tests {
     fn v1_makes_only_the_cgroups_of_the_limits_asked_for() {
         let (dir, fs) = v1_tree();
         let c = Cgroups::detect(dir.path());
+        let (mem, cpu, pids) = c.v1.clone().unwrap();
+        assert_eq!(cpu.parent(), Some(fs.join("cpu/steward").as_path()));
         let Placement::Cgroups(Mechanism::CgroupV1, dirs) = c.place("cpu-only", &ResourceLimits { cpu_millis: 500, ..Default::default() }) else { panic!() };
-        assert_eq!(dirs, [fs.join("cpu/steward/cpu-only")]);
+        assert_eq!(dirs, [cpu.join("cpu-only")]);
         assert_eq!(std::fs::read_to_string(dirs[0].join("cpu.cfs_quota_us")).unwrap(), "50000");
-        assert!(!fs.join("memory/steward/cpu-only").exists());
+        assert!(!mem.join("cpu-only").exists());
         let Placement::Cgroups(_, dirs) = c.place("all", &ResourceLimits { cpu_millis: 1000, memory_bytes: 4096, max_pids: 3 }) else { panic!() };
         assert_eq!(dirs.len(), 3);
-        assert_eq!(std::fs::read_to_string(fs.join("memory/steward/all/memory.limit_in_bytes")).unwrap(), "4096");
-        assert_eq!(std::fs::read_to_string(fs.join("pids/steward/all/pids.max")).unwrap(), "3");
+        assert_eq!(std::fs::read_to_string(mem.join("all/memory.limit_in_bytes")).unwrap(), "4096");
+        assert_eq!(std::fs::read_to_string(pids.join("all/pids.max")).unwrap(), "3");
     }
 
     #[test]
     fn empty_cgroups_without_a_memory_limit_are_reused_for_the_same_limits() {
-        let (dir, fs) = v1_tree();
+        let (dir, _) = v1_tree();
         let c = Cgroups::detect(dir.path());
+        let (mem_own, cpu_own, _) = c.v1.clone().unwrap();
         let one = ResourceLimits { cpu_millis: 1000, ..Default::default() };
         let dirs = |p: &Placement| match p {
             Placement::Cgroups(_, d) => d.clone(),
@@ -371,19 +434,58 @@ mod tests {
         assert!(a_dirs[0].exists(), "kept");
         assert_eq!(dirs(&c.place("b", &one)), a_dirs, "the same limits join the idle cgroup");
         let half = ResourceLimits { cpu_millis: 500, ..Default::default() };
-        assert_eq!(dirs(&c.place("c", &half)), [fs.join("cpu/steward/c")], "other limits get their own");
+        assert_eq!(dirs(&c.place("c", &half)), [cpu_own.join("c")], "other limits get their own");
         // A process left behind (a shell's child) keeps its cgroup out of the pool.
         let d = c.place("d", &one);
         let d_dirs = dirs(&d);
         std::fs::write(d_dirs[0].join("cgroup.procs"), "4242\n").unwrap();
         c.release(d, &one);
-        assert_eq!(dirs(&c.place("e", &one)), [fs.join("cpu/steward/e")]);
+        assert_eq!(dirs(&c.place("e", &one)), [cpu_own.join("e")]);
         // A memory limit is never pooled.
         let mem = ResourceLimits { memory_bytes: 4096, ..Default::default() };
         let m = c.place("m", &mem);
         let m_dirs = dirs(&m);
         std::fs::write(m_dirs[0].join("cgroup.procs"), "").unwrap();
         c.release(m, &mem);
-        assert_eq!(dirs(&c.place("n", &mem)), [fs.join("memory/steward/n")]);
+        assert_eq!(dirs(&c.place("n", &mem)), [mem_own.join("n")]);
+    }
+
+    #[test]
+    fn what_gone_agents_left_is_swept_and_live_agents_are_left_alone() {
+        let (dir, fs) = v1_tree();
+        let cpu = fs.join("cpu/steward");
+        // /proc of the fixture: only pid 77 runs.
+        std::fs::create_dir_all(dir.path().join("proc/77")).unwrap();
+        let made = |rel: &str| {
+            std::fs::create_dir_all(cpu.join(rel)).unwrap();
+            cpu.join(rel)
+        };
+        let (dead, legacy, live) = (made("a4000000000-0/x_p0_a1"), made("x_old_p0_a1"), made("a77-3/y_p0_a1"));
+        // A cgroup with a process in it cannot be removed (here: a plain file inside).
+        let busy = made("a4000000001-0/z_p0_a1");
+        std::fs::write(busy.join("cgroup.procs"), "4242\n").unwrap();
+        let c = Cgroups::detect(dir.path());
+        assert!(!dead.parent().unwrap().exists(), "a gone agent's directory is removed");
+        assert!(!legacy.exists(), "the old flat layout is swept too");
+        assert!(live.exists(), "a running agent's cgroups are left alone");
+        assert!(busy.exists(), "a cgroup still holding a process stays");
+        // Dropping the last handle removes this agent's own (empty) directories.
+        let own = c.v1.clone().unwrap().1;
+        assert!(own.exists());
+        drop(c);
+        assert!(!own.exists());
+    }
+
+    /// The same on this machine's real cgroup v1 cpu hierarchy (root only; elsewhere nothing to
+    /// check): a cgroup a killed agent left behind is removed by the next agent to start.
+    #[test]
+    fn a_real_cgroup_left_by_a_killed_agent_is_removed() {
+        let steward = Path::new("/sys/fs/cgroup/cpu/steward");
+        if !steward.exists() || std::fs::create_dir_all(steward.join("a4000000002-0/left_p0_a1")).is_err() {
+            return eprintln!("skipped: no writable cgroup v1 cpu hierarchy here");
+        }
+        let c = Cgroups::detect(Path::new("/"));
+        assert!(!steward.join("a4000000002-0").exists());
+        drop(c);
     }
 }
