@@ -254,11 +254,13 @@ async fn ended_executions_leave_memory_but_stay_readable() {
     assert_eq!(s.wait_execution(&d.execution_id, Duration::from_secs(10)).await.unwrap().status, ExecStatus::Succeeded);
     let first = &ids[0];
     assert_eq!(s.execution(first).unwrap().status, ExecStatus::Succeeded, "read from the store");
+    assert_eq!(s.execution_status(first).unwrap(), ExecStatus::Succeeded, "its status alone, from the store");
     let m = s.distributed(json!({"operation": "monitor", "execution_id": first})).await.unwrap();
     let DistributedResult::Monitor(m) = m.result else { panic!() };
     assert_eq!((m.status, m.report.succeeded), (ExecStatus::Succeeded, 1));
     assert_eq!(s.cancel_execution(first).unwrap().status, ExecStatus::Succeeded, "nothing to cancel");
     assert!(matches!(s.execution("x-none"), Err(steward_api::ApiError::NotFound(_))));
+    assert!(matches!(s.execution_status("x-none"), Err(steward_api::ApiError::NotFound(_))));
 }
 
 fn sleeper(id: &str, owner: &str) -> steward_agent::proto::TaskSpec {

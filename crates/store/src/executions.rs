@@ -58,6 +58,13 @@ impl Store {
             .transpose()
     }
 
+    /// Execution `id`'s status, without reading its document.
+    pub fn execution_status(&self, id: &str) -> Result<Option<ExecStatus>, StoreError> {
+        let name: Option<String> =
+            self.conn.prepare_cached("SELECT status FROM dispatch_executions WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+        name.as_deref().map(status_from_name).transpose()
+    }
+
     /// The status of task `task_id`'s newest execution. Reads every execution's document (no
     /// index: the executor keeps recent tasks in memory, so only a dependency on one that
     /// ended long ago, or before a restart, comes here).

@@ -592,19 +592,31 @@ impl Steward {
         stored.as_ref().map(f).ok_or_else(|| ApiError::NotFound(format!("no execution {id:?}")))
     }
 
-    /// Waits until execution `id` has ended (or `timeout` passed) and returns it.
-    pub async fn wait_execution(&self, id: &str, timeout: std::time::Duration) -> Result<ExecutionSummary, ApiError> {
+    /// Execution `id`'s status: cheaper than [`Steward::execution`] (no summary is built, and
+    /// an execution that left memory is not read whole from the store).
+    pub fn execution_status(&self, id: &str) -> Result<ExecStatus, ApiError> {
+        if let Some(e) = self.shared.dispatch.lock()?.execs.get(id) {
+            return Ok(e.status);
+        }
+        self.shared.lock_store()?.execution_status(id)?.ok_or_else(|| ApiError::NotFound(format!("no execution {id:?}")))
+    }
+
+    /// Waits until execution `id` has ended (or `timeout` passed) and returns its status.
+    pub async fn wait_status(&self, id: &str, timeout: std::time::Duration) -> Result<ExecStatus, ApiError> {
         let mut rx = self.shared.dispatch.changed.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let e = self.execution(id)?;
-            if e.status.is_terminal() {
-                return Ok(e);
-            }
-            if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
-                return Ok(e);
+            let status = self.execution_status(id)?;
+            if status.is_terminal() || tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
+                return Ok(status);
             }
         }
+    }
+
+    /// Waits until execution `id` has ended (or `timeout` passed) and returns it.
+    pub async fn wait_execution(&self, id: &str, timeout: std::time::Duration) -> Result<ExecutionSummary, ApiError> {
+        self.wait_status(id, timeout).await?;
+        self.execution(id)
     }
 
     /// Cancels an execution: what runs is cancelled on its agents.
