@@ -24,8 +24,10 @@ pub use sock_diag::{SockDiag, TcpSocket, tcp_info_bytes};
 
 use crate::sysfs::rate;
 
-/// A socket moving less than this is not worth a `/proc` scan to find its owner.
-pub const BUSY_FLOOR_BPS: f64 = 64.0 * 1024.0;
+/// A socket moving less than this is not worth a `/proc` scan to find its owner. Low, because a
+/// server saturating a link may do it over thousands of modest connections; the scan is one walk
+/// of `/proc` at most per interval however many sockets it looks for.
+pub const BUSY_FLOOR_BPS: f64 = 8.0 * 1024.0;
 
 /// A link carrying at least this share of its speed (either direction) makes sockets worth
 /// dumping: well under the network rule's line (80 %), so culprits are known before it fires.
