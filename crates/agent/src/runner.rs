@@ -12,7 +12,7 @@ use crate::limits::{self, Mechanism, Placement};
 use crate::tasks::{Task, Tasks, now_ms};
 
 /// How long a cancelled or timed-out task gets between SIGTERM and SIGKILL.
-const KILL_GRACE: Duration = Duration::from_secs(2);
+pub(crate) const KILL_GRACE: Duration = Duration::from_secs(2);
 
 pub(crate) async fn run(tasks: Arc<Tasks>, task: Arc<Task>) {
     let spec = &task.spec;

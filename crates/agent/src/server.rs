@@ -124,9 +124,11 @@ fn load_or_create_token(config: &AgentConfig) -> Result<(String, bool), AgentErr
 }
 
 impl Bound {
-    /// Serves until `shutdown` resolves. Running tasks belong to the agent, not to a caller:
-    /// a control center that disconnects (or restarts) finds them when it comes back.
+    /// Serves until `shutdown` resolves, then stops the tasks still running. Running tasks
+    /// belong to the agent, not to a caller: a control center that disconnects (or restarts)
+    /// finds them when it comes back.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), AgentError> {
+        let tasks = self.tasks();
         let mut builder = Server::builder().tcp_nodelay(true).http2_keepalive_interval(Some(std::time::Duration::from_secs(10)));
         if let Some(id) = &self.identity {
             builder = builder
@@ -147,10 +149,13 @@ impl Bound {
             _ = shutdown => {}
         }
         let _ = stop.send(());
-        match tokio::time::timeout(std::time::Duration::from_secs(2), server).await {
+        let served = match tokio::time::timeout(std::time::Duration::from_secs(2), server).await {
             Ok(r) => r.map_err(|e| AgentError::Serve(e.to_string())),
             Err(_) => Ok(()),
-        }
+        };
+        // A cancelled task gets its grace between SIGTERM and SIGKILL, and a moment more.
+        tasks.stop_all(crate::runner::KILL_GRACE + std::time::Duration::from_secs(2)).await;
+        served
     }
 
     pub fn tasks(&self) -> Arc<Tasks> {

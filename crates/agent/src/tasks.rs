@@ -117,6 +117,20 @@ impl Tasks {
         all
     }
 
+    /// Cancels every task still running and waits, at most `within`, for them to end: the
+    /// agent's tasks stop with it (a control center re-attaches across its own restart, not
+    /// across the agent's, whose task registry is gone).
+    pub async fn stop_all(&self, within: std::time::Duration) {
+        let running: Vec<Arc<Task>> = self.lock().map.values().filter(|t| !is_terminal(t.status().state)).cloned().collect();
+        running.iter().for_each(|t| t.cancel.notify_one());
+        let deadline = tokio::time::Instant::now() + within;
+        for t in running {
+            if tokio::time::timeout_at(deadline, t.wait()).await.is_err() {
+                return tracing::warn!("tasks still running when the agent stopped");
+            }
+        }
+    }
+
     pub(crate) fn finished(&self, id: &str) {
         Self::remember_finished(&mut self.lock(), id.to_string());
     }

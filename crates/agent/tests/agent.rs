@@ -112,6 +112,36 @@ async fn tls_agent_runs_tasks_for_the_right_token_and_pin() {
     assert!(cpu_rated);
 }
 
+/// An agent that stops (SIGTERM, systemctl stop: its shutdown future) stops its tasks' processes
+/// first, instead of leaving them running with nobody to watch or cancel them.
+#[tokio::test]
+async fn an_agent_that_stops_stops_its_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = AgentConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_owned());
+    config.plain_text = true;
+    let bound = steward_agent::bind(config).await.unwrap();
+    let (addr, token) = (bound.addr.to_string(), bound.token.clone());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(bound.serve(async {
+        let _ = stopped.await;
+    }));
+    let c = AgentClient::connect(&addr, &token, None).await.unwrap();
+    let status = c.run_task(process("sleeper", "sleep 60")).await.unwrap();
+    let alive = |pid: u32| std::path::Path::new(&format!("/proc/{pid}")).exists() && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ");
+    let mut pid = status.pid;
+    for _ in 0..100 {
+        if pid != 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        pid = c.list_tasks().await.unwrap().iter().find(|t| t.task_id == "sleeper").map_or(0, |t| t.pid);
+    }
+    assert!(pid != 0 && alive(pid), "the task runs (pid {pid})");
+    stop.send(()).unwrap();
+    served.await.unwrap().unwrap();
+    assert!(!alive(pid), "pid {pid} outlived its agent");
+}
+
 /// A fresh agent's first snapshot (which a node needs in before it takes dispatched work) comes
 /// with its first sample, not a sampling interval (1 s) later.
 #[tokio::test]
