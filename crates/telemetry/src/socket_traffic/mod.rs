@@ -12,7 +12,7 @@ mod interfaces;
 mod owners;
 mod sock_diag;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -153,8 +153,8 @@ impl SocketTraffic {
         let rates = self.prev_ms.map(|p| socket_rates(&self.prev, &self.dump, now_ms - p));
         self.prev = self.dump.iter().map(|s| (s.inode, (s.sent, s.received))).collect();
         self.prev_ms = Some(now_ms);
-        let live: HashSet<u64> = self.prev.keys().copied().collect();
-        self.owners.retain_live(&live);
+        let prev = &self.prev;
+        self.owners.retain_live(|inode| prev.contains_key(&inode));
         let rates = rates?;
         let busy = rates.iter().filter(|r| r.total_bps() >= BUSY_FLOOR_BPS).map(|r| r.inode);
         self.owners.resolve(busy, now_ms, scan_interval_ms);

@@ -39,9 +39,10 @@ impl Owners {
         self.known.get(&inode).copied().flatten()
     }
 
-    /// Forget sockets that are gone, so a reused inode is looked up again.
-    pub fn retain_live(&mut self, live: &HashSet<u64>) {
-        self.known.retain(|inode, _| live.contains(inode));
+    /// Forget sockets that are gone (`live` says which are not), so a reused inode is looked up
+    /// again.
+    pub fn retain_live(&mut self, live: impl Fn(u64) -> bool) {
+        self.known.retain(|inode, _| live(*inode));
     }
 
     /// Forget a process's sockets (it exited, or its pid now names another process): they are
@@ -141,7 +142,7 @@ mod tests {
         fake_proc(dir.path(), 43, 778, 1003);
         let mut o = Owners::new(dir.path());
         o.resolve([1001, 1003], 0, 5000);
-        o.retain_live(&HashSet::from([1003]));
+        o.retain_live(|inode| inode == 1003);
         assert!(!o.known.contains_key(&1001));
         o.forget_pid(43);
         assert!(o.known.is_empty());
