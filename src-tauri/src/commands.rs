@@ -77,7 +77,11 @@ pub fn resources(steward: State<'_, Steward>) -> Vec<NodeResources> {
 }
 
 #[tauri::command]
-pub async fn reservations(steward: State<'_, Steward>, from: Option<String>, to: Option<String>) -> Result<Vec<Reservation>, String> {
+pub async fn reservations(
+    steward: State<'_, Steward>,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<Vec<Reservation>, String> {
     steward.reservations(from, to).await.map_err(alloc_err)
 }
 
@@ -95,12 +99,21 @@ pub async fn reservation(steward: State<'_, Steward>, id: String) -> Result<Rese
 
 /// `occurrence` (RFC 3339): only that occurrence of a repeating series.
 #[tauri::command]
-pub async fn update_reservation(steward: State<'_, Steward>, id: String, occurrence: Option<String>, change: ReservationChange) -> Result<Reservation, String> {
+pub async fn update_reservation(
+    steward: State<'_, Steward>,
+    id: String,
+    occurrence: Option<String>,
+    change: ReservationChange,
+) -> Result<Reservation, String> {
     steward.update_reservation(id, occurrence, change).await.map_err(alloc_err)
 }
 
 #[tauri::command]
-pub async fn delete_reservation(steward: State<'_, Steward>, id: String, occurrence: Option<String>) -> Result<(), String> {
+pub async fn delete_reservation(
+    steward: State<'_, Steward>,
+    id: String,
+    occurrence: Option<String>,
+) -> Result<(), String> {
     steward.delete_reservation(id, occurrence).await.map_err(alloc_err)
 }
 
@@ -124,6 +137,10 @@ pub async fn cancel_allocation(steward: State<'_, Steward>, id: String) -> Resul
 }
 
 #[tauri::command]
-pub async fn events(steward: State<'_, Steward>, kind: Option<String>, limit: Option<u32>) -> Result<Vec<Event>, String> {
+pub async fn events(
+    steward: State<'_, Steward>,
+    kind: Option<String>,
+    limit: Option<u32>,
+) -> Result<Vec<Event>, String> {
     steward.events(kind, limit).await.map_err(alloc_err)
 }

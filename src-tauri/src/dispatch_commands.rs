@@ -7,7 +7,10 @@ use tauri::State;
 
 /// `request` is the body of `POST /resources/distributed` (`operation` distribute | monitor).
 #[tauri::command]
-pub async fn distributed(steward: State<'_, Steward>, request: serde_json::Value) -> Result<DistributedResponse, String> {
+pub async fn distributed(
+    steward: State<'_, Steward>,
+    request: serde_json::Value,
+) -> Result<DistributedResponse, String> {
     steward.distributed(request).await.map_err(|e| e.to_string())
 }
 

@@ -3,9 +3,9 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
-mod node_commands;
 mod dataset_commands;
 mod dispatch_commands;
+mod node_commands;
 mod profile_commands;
 
 use std::path::PathBuf;
@@ -23,7 +23,10 @@ fn main() -> Result<()> {
     steward_api::serve_adapter_probe_if_asked();
     steward_api::init_logging(std::env::var_os("STEWARD_LOG_JSON").is_some());
 
-    if cfg!(target_os = "linux") && std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+    if cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none()
+    {
         anyhow::bail!(
             "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set): run `stewardctl serve` \
              to use Steward in a browser, or start this app under xvfb-run"
@@ -35,8 +38,8 @@ fn main() -> Result<()> {
         config.db_path = db;
     }
     let db_path = config.db_path.clone();
-    let steward = Steward::start(config)
-        .with_context(|| format!("cannot open the history database {}", db_path.display()))?;
+    let steward =
+        Steward::start(config).with_context(|| format!("cannot open the history database {}", db_path.display()))?;
 
     tauri::Builder::default()
         .manage(steward)

@@ -1,11 +1,15 @@
 //! Profiling commands: one-line adapters over `Steward`, the same operations as
 //! `POST /resources/profile` and the `/api/modules` routes.
 
-use steward_api::{DeepProfile, DeepProfileRequest, ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse, Steward};
+use steward_api::{
+    DeepProfile, DeepProfileRequest, ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse, Steward,
+};
 use tauri::State;
 
 /// Runs a blocking `Steward` call (SQLite, model fitting) off the UI thread.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, steward_api::ApiError> + Send + 'static) -> Result<T, String> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, steward_api::ApiError> + Send + 'static,
+) -> Result<T, String> {
     tauri::async_runtime::spawn_blocking(f).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())
 }
 
@@ -40,7 +44,11 @@ pub async fn profile_events(steward: State<'_, Steward>, since_ms: i64) -> Resul
 
 /// Starts a time-limited deep profile of one module (`POST /api/modules/{name}/deep-profile`).
 #[tauri::command]
-pub fn start_deep_profile(steward: State<'_, Steward>, module: String, request: DeepProfileRequest) -> Result<DeepProfile, String> {
+pub fn start_deep_profile(
+    steward: State<'_, Steward>,
+    module: String,
+    request: DeepProfileRequest,
+) -> Result<DeepProfile, String> {
     steward.start_deep_profile(&module, request).map_err(|e| e.to_string())
 }
 

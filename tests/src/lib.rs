@@ -192,7 +192,8 @@ impl Agent {
 
     /// Sends `sig` (e.g. `STOP`, `CONT`, `KILL`) to the agent.
     pub fn signal(&self, sig: &str) {
-        let status = Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status().expect("kill");
+        let status =
+            Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status().expect("kill");
         assert!(status.success(), "kill -{sig} failed");
     }
 }

@@ -59,8 +59,13 @@ fn request(i: u64, base: i64, cores: u64) -> (String, Value) {
 }
 
 fn post(url: &str, body: &Value) -> Option<Value> {
-    let agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(5))).build().new_agent();
-    let mut res = agent.post(format!("{url}/resources/allocate")).content_type("application/json").send(body.to_string()).ok()?;
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .new_agent();
+    let mut res =
+        agent.post(format!("{url}/resources/allocate")).content_type("application/json").send(body.to_string()).ok()?;
     if res.status().as_u16() != 200 {
         return None;
     }
@@ -75,7 +80,11 @@ fn check(server: &Server, acked: &BTreeMap<String, Value>, node: &str, cores: u6
     for a in allocs.as_array().unwrap().iter().chain(resvs.as_array().unwrap()) {
         *seen.entry(a["id"].as_str().unwrap().to_string()).or_default() += 1;
     }
-    assert!(seen.values().all(|&n| n == 1), "duplicated records: {:?}", seen.iter().filter(|(_, n)| **n > 1).collect::<Vec<_>>());
+    assert!(
+        seen.values().all(|&n| n == 1),
+        "duplicated records: {:?}",
+        seen.iter().filter(|(_, n)| **n > 1).collect::<Vec<_>>()
+    );
     for (id, answer) in acked {
         if answer["result"]["success"] == true {
             assert_eq!(seen.get(id), Some(&1), "acknowledged {id} is missing after a restart: {answer}");
@@ -86,8 +95,12 @@ fn check(server: &Server, acked: &BTreeMap<String, Value>, node: &str, cores: u6
     let used: u64 = running.iter().map(|a| a["cores"].as_u64().unwrap()).sum();
     assert!(used <= cores, "{used} cores running on a {cores}-core node");
     assert!(running.iter().all(|a| a["node"] == node));
-    let windows: Vec<(String, String)> =
-        resvs.as_array().unwrap().iter().map(|r| (r["start_time"].as_str().unwrap().into(), r["end_time"].as_str().unwrap().into())).collect();
+    let windows: Vec<(String, String)> = resvs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["start_time"].as_str().unwrap().into(), r["end_time"].as_str().unwrap().into()))
+        .collect();
     // The most one-core windows open at once is reached at some window's start.
     for a in &windows {
         let open = windows.iter().filter(|b| b.0 <= a.0 && a.0 < b.1).count();

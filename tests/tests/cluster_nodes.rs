@@ -50,7 +50,8 @@ fn wait_up(server: &Server, id: &str) {
 fn frozen_agents_are_down_within_4s_killed_ones_within_1s_and_a_2s_stall_never_down() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("s.db")).unwrap();
-    let agents: Vec<Agent> = (0..3).map(|i| Agent::start(&dir.path().join(format!("a{i}")), TOKEN, &[]).unwrap()).collect();
+    let agents: Vec<Agent> =
+        (0..3).map(|i| Agent::start(&dir.path().join(format!("a{i}")), TOKEN, &[]).unwrap()).collect();
     let ids: Vec<String> = agents.iter().map(|a| add(&server, a)).collect();
     for id in &ids {
         wait_up(&server, id);

@@ -27,7 +27,11 @@ fn add_nodes(server: &Server, agents: &[Agent]) -> BTreeMap<String, usize> {
     }
     let up = wait_for(Duration::from_secs(20), || {
         let (_, nodes) = server.get("/api/nodes").ok()?;
-        let n = nodes.as_array()?.iter().filter(|n| ids.contains_key(n["id"].as_str().unwrap_or("")) && n["state"] == "up").count();
+        let n = nodes
+            .as_array()?
+            .iter()
+            .filter(|n| ids.contains_key(n["id"].as_str().unwrap_or("")) && n["state"] == "up")
+            .count();
         (n == agents.len()).then_some(())
     });
     assert!(up.is_some(), "nodes did not come up");
@@ -35,7 +39,8 @@ fn add_nodes(server: &Server, agents: &[Agent]) -> BTreeMap<String, usize> {
 }
 
 fn distribute(server: &Server, task: Value) -> String {
-    let (st, r) = server.post("/resources/distributed", &json!({"operation": "distribute", "task": task}).to_string()).unwrap();
+    let (st, r) =
+        server.post("/resources/distributed", &json!({"operation": "distribute", "task": task}).to_string()).unwrap();
     assert_eq!(st, 200, "{r}");
     r["result"]["execution_id"].as_str().unwrap().to_string()
 }
@@ -104,23 +109,45 @@ fn killed_and_frozen_agents_lose_their_partitions_and_every_item_lands_once() {
     assert_every_item_once(&server, &exec, items);
     let parts = done["partitions"].as_array().unwrap();
     let tries = |p: &Value| p["tries"].as_array().unwrap().clone();
-    let brief: Vec<String> = parts.iter().map(|p| format!("{}:{}:{:?}", p["index"], p["error"], tries(p).iter().map(|t| format!("{}={}", t["node"], t["state"])).collect::<Vec<_>>())).collect();
+    let brief: Vec<String> = parts
+        .iter()
+        .map(|p| {
+            format!(
+                "{}:{}:{:?}",
+                p["index"],
+                p["error"],
+                tries(p).iter().map(|t| format!("{}={}", t["node"], t["state"])).collect::<Vec<_>>()
+            )
+        })
+        .collect();
     eprintln!("killed {killed}, frozen {frozen}\n{}", brief.join("\n"));
     // The killed node's partitions ran again elsewhere.
-    let lost_on_killed: Vec<&Value> = parts.iter().filter(|p| tries(p).iter().any(|t| t["node"] == killed.as_str() && t["state"] == "lost")).collect();
+    let lost_on_killed: Vec<&Value> = parts
+        .iter()
+        .filter(|p| tries(p).iter().any(|t| t["node"] == killed.as_str() && t["state"] == "lost"))
+        .collect();
     assert!(!lost_on_killed.is_empty(), "the killed node lost its running partition");
     for p in &lost_on_killed {
         let winner = tries(p).into_iter().find(|t| t["state"] == "succeeded").unwrap();
         assert_ne!(winner["node"], killed.as_str());
     }
     // The frozen node was declared down: its attempts were lost, none of them won.
-    let lost_on_frozen: Vec<&Value> = parts.iter().filter(|p| tries(p).iter().any(|t| t["node"] == frozen.as_str() && t["state"] == "lost")).collect();
+    let lost_on_frozen: Vec<&Value> = parts
+        .iter()
+        .filter(|p| tries(p).iter().any(|t| t["node"] == frozen.as_str() && t["state"] == "lost"))
+        .collect();
     assert!(!lost_on_frozen.is_empty(), "the frozen node was declared down");
     for p in &lost_on_frozen {
         let winner = tries(p).into_iter().find(|t| t["state"] == "succeeded").unwrap();
-        assert!(winner["node"] != frozen.as_str() || tries(p).iter().position(|t| t["state"] == "succeeded") > tries(p).iter().position(|t| t["state"] == "lost"));
+        assert!(
+            winner["node"] != frozen.as_str()
+                || tries(p).iter().position(|t| t["state"] == "succeeded")
+                    > tries(p).iter().position(|t| t["state"] == "lost")
+        );
     }
-    let (_, m) = server.post("/resources/distributed", &json!({"operation": "monitor", "execution_id": exec}).to_string()).unwrap();
+    let (_, m) = server
+        .post("/resources/distributed", &json!({"operation": "monitor", "execution_id": exec}).to_string())
+        .unwrap();
     let report = &m["result"]["report"];
     assert!(report["retries"].as_u64().unwrap() >= 2, "{report}");
     eprintln!("report: {report}");

@@ -57,7 +57,11 @@ fn netns() -> Netns {
 
 fn is_root() -> bool {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|u| u.split_whitespace().next()).is_some_and(|u| u == "0")
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|u| u.split_whitespace().next())
+        .is_some_and(|u| u == "0")
 }
 
 /// `perl -e script`, run through `prefix` (e.g. `ip netns exec <ns>`).
@@ -93,7 +97,10 @@ fn the_sender_saturating_a_link_is_named_then_forgotten() {
 
     let receiver = perl(
         &["ip", "netns", "exec", &ns.name],
-        &format!("use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalAddr => '{}:5599', Listen => 1, ReuseAddr => 1) or die; my $c = $s->accept; my $b; 1 while sysread($c, $b, 1 << 20)", ns.peer_addr),
+        &format!(
+            "use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalAddr => '{}:5599', Listen => 1, ReuseAddr => 1) or die; my $c = $s->accept; my $b; 1 while sysread($c, $b, 1 << 20)",
+            ns.peer_addr
+        ),
     );
     let connect = format!(
         "use IO::Socket::INET; my $c; for (1..100) {{ $c = IO::Socket::INET->new(PeerAddr => '{}:5599') and last; select(undef, undef, undef, 0.05) }} die unless $c; my $b = \"\\0\" x (1 << 20); 1 while syswrite($c, $b)",
@@ -104,9 +111,17 @@ fn the_sender_saturating_a_link_is_named_then_forgotten() {
 
     let key = format!("net.{}", ns.host_if);
     // Owners of new busy sockets are looked up once per process rescan (a minute when idle).
-    let named = wait_for(Duration::from_secs(150), || network_findings(&server).into_iter().find(|f| f["key"] == key.as_str() && names(f, sender_pid)));
-    let finding = named.unwrap_or_else(|| panic!("{key} does not name PID {sender_pid}; network findings: {:#?}", network_findings(&server)));
-    assert_eq!(finding["culprits"][0]["pid"].as_u64(), Some(u64::from(sender_pid)), "the sender moves the bytes: {finding:#}");
+    let named = wait_for(Duration::from_secs(150), || {
+        network_findings(&server).into_iter().find(|f| f["key"] == key.as_str() && names(f, sender_pid))
+    });
+    let finding = named.unwrap_or_else(|| {
+        panic!("{key} does not name PID {sender_pid}; network findings: {:#?}", network_findings(&server))
+    });
+    assert_eq!(
+        finding["culprits"][0]["pid"].as_u64(),
+        Some(u64::from(sender_pid)),
+        "the sender moves the bytes: {finding:#}"
+    );
     assert!(finding["summary"].as_str().unwrap().contains(&format!("PID {sender_pid}")), "{finding:#}");
     let evidence = finding["evidence"].as_array().unwrap();
     assert!(evidence.iter().any(|e| e["metric"].as_str().unwrap().contains("tx of 10000 Mb/s")), "{finding:#}");
@@ -114,11 +129,18 @@ fn the_sender_saturating_a_link_is_named_then_forgotten() {
     // The advisor turns it into a suggestion about the sender, with the finding's evidence.
     let (_, body) = server.post("/resources/profile", r#"{"profiling_type":"system"}"#).unwrap();
     let suggestions = body["result"]["optimization_suggestions"].as_array().cloned().unwrap_or_default();
-    let about_sender = suggestions.iter().find(|s| s["source"] == key.as_str() && s["title"].as_str().unwrap().contains(&format!("PID {sender_pid}")));
-    assert!(about_sender.is_some_and(|s| s["kind"] == "limit_culprit" && !s["evidence"].as_array().unwrap().is_empty()), "{suggestions:#?}");
+    let about_sender = suggestions
+        .iter()
+        .find(|s| s["source"] == key.as_str() && s["title"].as_str().unwrap().contains(&format!("PID {sender_pid}")));
+    assert!(
+        about_sender.is_some_and(|s| s["kind"] == "limit_culprit" && !s["evidence"].as_array().unwrap().is_empty()),
+        "{suggestions:#?}"
+    );
 
     drop(sender);
     drop(receiver);
-    let gone = wait_for(Duration::from_secs(90), || (!network_findings(&server).iter().any(|f| names(f, sender_pid))).then_some(()));
+    let gone = wait_for(Duration::from_secs(90), || {
+        (!network_findings(&server).iter().any(|f| names(f, sender_pid))).then_some(())
+    });
     assert!(gone.is_some(), "findings still name the stopped sender: {:#?}", network_findings(&server));
 }

@@ -32,13 +32,23 @@ fn a_remote_agents_gpus_and_mig_instances_are_listed_and_allocated() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|g| (g["id"].as_str().unwrap().to_string(), g["memory_bytes"].as_u64().unwrap(), g["name"].as_str().unwrap().to_string()))
+        .map(|g| {
+            (
+                g["id"].as_str().unwrap().to_string(),
+                g["memory_bytes"].as_u64().unwrap(),
+                g["name"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
-    let expected: Vec<(String, u64, String)> = (0..3).map(|i| (format!("{id}/gpu{i}"), 24u64 << 30, format!("Fake NVIDIA GPU {i}"))).collect();
+    let expected: Vec<(String, u64, String)> =
+        (0..3).map(|i| (format!("{id}/gpu{i}"), 24u64 << 30, format!("Fake NVIDIA GPU {i}"))).collect();
     assert_eq!(gpus, expected);
     assert_eq!(remote["gpus"][0]["mig"], json!([]));
     let instance = |k: u32, profile: &str, mib: u64| json!({"id": format!("{id}/gpu2/mig{k}"), "profile": profile, "memory_bytes": mib << 20});
-    assert_eq!(remote["gpus"][2]["mig"], json!([instance(0, "1g.6gb", 5952), instance(1, "1g.6gb", 5952), instance(3, "2g.12gb", 11968)]));
+    assert_eq!(
+        remote["gpus"][2]["mig"],
+        json!([instance(0, "1g.6gb", 5952), instance(1, "1g.6gb", 5952), instance(3, "2g.12gb", 11968)])
+    );
     assert_eq!(remote["labels"], json!({"rack": "r1"}));
     assert!(remote["cores"].as_u64().unwrap() > 0, "{remote}");
 

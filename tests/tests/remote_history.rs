@@ -16,14 +16,27 @@ fn now_ms() -> i64 {
 
 fn mem_total_bytes() -> f64 {
     let text = std::fs::read_to_string("/proc/meminfo").unwrap();
-    let kb: f64 = text.lines().find_map(|l| l.strip_prefix("MemTotal:")).unwrap().trim().trim_end_matches("kB").trim().parse().unwrap();
+    let kb: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap();
     kb * 1024.0
 }
 
 /// `(ts_ms, min, max)` of each point of `series` in `history`.
 fn points(history: &Value, series: &str) -> Vec<(i64, f64, f64)> {
     let Some(h) = history.as_array().and_then(|a| a.iter().find(|h| h["series"] == series)) else { return vec![] };
-    h["points"].as_array().unwrap().iter().map(|p| (p["ts_ms"].as_i64().unwrap(), p["min"].as_f64().unwrap(), p["max"].as_f64().unwrap())).collect()
+    h["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["ts_ms"].as_i64().unwrap(), p["min"].as_f64().unwrap(), p["max"].as_f64().unwrap()))
+        .collect()
 }
 
 #[test]
@@ -36,10 +49,13 @@ fn a_remote_nodes_metrics_are_kept_in_history() {
     let (status, node) = server.post("/api/nodes", &body.to_string()).unwrap();
     assert_eq!(status, 201, "{node}");
     let id = node["id"].as_str().unwrap().to_string();
-    let (cpu, used, avail) = (format!("node.{id}.cpu.total"), format!("node.{id}.mem.used"), format!("node.{id}.mem.available"));
+    let (cpu, used, avail) =
+        (format!("node.{id}.cpu.total"), format!("node.{id}.mem.used"), format!("node.{id}.mem.available"));
 
     // Raw samples, one per bucket: the query asks for buckets far narrower than the 1 s stream.
-    let query = || json!({"series": [cpu, used, avail], "from_ms": started - 1_000, "to_ms": now_ms() + 1_000, "max_points": 10_000}).to_string();
+    let query = || {
+        json!({"series": [cpu, used, avail], "from_ms": started - 1_000, "to_ms": now_ms() + 1_000, "max_points": 10_000}).to_string()
+    };
     // Nobody watches this server: it samples (and records the node) every 10 s, idle mode's rate.
     let history = wait_for(Duration::from_secs(45), || {
         let (status, h) = server.post("/api/history", &query()).ok()?;
@@ -49,7 +65,10 @@ fn a_remote_nodes_metrics_are_kept_in_history() {
     .unwrap_or_else(|| panic!("no remote history after 45 s: {:?}", server.post("/api/history", &query())));
 
     let cpu_points = points(&history, &cpu);
-    assert!(cpu_points.iter().all(|&(_, lo, hi)| (0.0..=100.0).contains(&lo) && (0.0..=100.0).contains(&hi)), "{cpu_points:?}");
+    assert!(
+        cpu_points.iter().all(|&(_, lo, hi)| (0.0..=100.0).contains(&lo) && (0.0..=100.0).contains(&hi)),
+        "{cpu_points:?}"
+    );
     // Used + available is the machine's MemTotal in every sample (the collector derives used
     // from it): the agent's numbers, not invented ones, made it into the control center's file.
     let total = mem_total_bytes();
@@ -69,6 +88,11 @@ fn a_remote_nodes_metrics_are_kept_in_history() {
     // Two nodes, seconds of history: the profile answers, and consolidation stays silent.
     let (status, report) = server.post("/resources/profile", r#"{"profiling_type":"system"}"#).unwrap();
     assert_eq!(status, 200, "{report}");
-    let kinds: Vec<&str> = report["result"]["optimization_suggestions"].as_array().unwrap().iter().filter_map(|s| s["kind"].as_str()).collect();
+    let kinds: Vec<&str> = report["result"]["optimization_suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["kind"].as_str())
+        .collect();
     assert!(!kinds.contains(&"consolidate"), "{kinds:?}");
 }

@@ -68,7 +68,9 @@ fn a_killed_agents_node_takes_no_allocation_and_its_allocations_are_requeued_aft
     assert_eq!(ended.1, ("cancelled".to_string(), format!("lost: node {id} is down")));
     let (_, events) = server.get("/api/events?limit=100").unwrap();
     let events = events.as_array().unwrap();
-    let has = |kind: &str, subject: &str, message: &str| events.iter().any(|e| e["kind"] == kind && e["subject"] == subject && e["message"] == message);
+    let has = |kind: &str, subject: &str, message: &str| {
+        events.iter().any(|e| e["kind"] == kind && e["subject"] == subject && e["message"] == message)
+    };
     assert!(has("requeued", "requeue-me", &format!("requeued: node {id} is down")), "{events:?}");
     assert!(has("lost", "lose-me", &format!("lost: node {id} is down")), "{events:?}");
     assert!(events.iter().any(|e| e["kind"] == "node" && e["subject"] == id.as_str()), "{events:?}");

@@ -54,9 +54,10 @@ pub struct AddToken {
 
 impl AddToken {
     pub fn new(token: &str) -> Result<Self, crate::AgentError> {
-        let header = format!("Bearer {token}")
-            .parse()
-            .map_err(|_| crate::AgentError::Unauthenticated { address: String::new(), message: "the token has characters a header cannot carry".into() })?;
+        let header = format!("Bearer {token}").parse().map_err(|_| crate::AgentError::Unauthenticated {
+            address: String::new(),
+            message: "the token has characters a header cannot carry".into(),
+        })?;
         Ok(AddToken { header })
     }
 }

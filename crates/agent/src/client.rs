@@ -46,7 +46,8 @@ pub struct AgentInventory {
 
 /// True when every address `address` resolves to is a loopback one.
 pub async fn is_loopback(address: &str) -> Result<bool, AgentError> {
-    let addrs: Vec<_> = tokio::net::lookup_host(address).await.map_err(|_| AgentError::BadAddress(address.to_string()))?.collect();
+    let addrs: Vec<_> =
+        tokio::net::lookup_host(address).await.map_err(|_| AgentError::BadAddress(address.to_string()))?.collect();
     Ok(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()))
 }
 
@@ -54,8 +55,14 @@ pub async fn is_loopback(address: &str) -> Result<bool, AgentError> {
 fn pinned_connector(
     address: &str,
     fingerprint: &str,
-) -> impl tower::Service<tonic::transport::Uri, Response = TokioIo<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>, Error = std::io::Error, Future: Send> + Clone + Send + 'static
-{
+) -> impl tower::Service<
+    tonic::transport::Uri,
+    Response = TokioIo<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>,
+    Error = std::io::Error,
+    Future: Send,
+> + Clone
++ Send
++ 'static {
     let config = pinned_client_config(fingerprint);
     let target = address.to_string();
     tower::service_fn(move |_: tonic::transport::Uri| {
@@ -124,7 +131,10 @@ impl AgentClient {
     }
 
     fn status(&self, s: tonic::Status) -> AgentError {
-        let lost = matches!(s.code(), tonic::Code::Cancelled | tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Internal);
+        let lost = matches!(
+            s.code(),
+            tonic::Code::Cancelled | tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Internal
+        );
         match classify_status(&self.address, s) {
             // A TLS agent hangs up on plain text without a word; say the likely reason.
             AgentError::Rpc { .. } | AgentError::Unreachable { .. } if self.plain_text && lost => AgentError::Unreachable {
@@ -148,7 +158,11 @@ impl AgentClient {
 
     /// Heartbeats every `heartbeat_ms` with a snapshot (JSON of `steward_core::Snapshot`)
     /// every `interval_ms`; decode with [`decode_snapshot`].
-    pub async fn stream_metrics(&self, interval_ms: u32, heartbeat_ms: u32) -> Result<tonic::Streaming<MetricsEvent>, AgentError> {
+    pub async fn stream_metrics(
+        &self,
+        interval_ms: u32,
+        heartbeat_ms: u32,
+    ) -> Result<tonic::Streaming<MetricsEvent>, AgentError> {
         let req = StreamMetricsRequest { interval_ms, heartbeat_ms };
         Ok(self.grpc.clone().stream_metrics(req).await.map_err(|s| self.status(s))?.into_inner())
     }
@@ -164,7 +178,14 @@ impl AgentClient {
 
     /// Starts many tasks in one round trip.
     pub async fn run_tasks(&self, tasks: Vec<TaskSpec>) -> Result<Vec<RunTaskReply>, AgentError> {
-        Ok(self.grpc.clone().run_tasks(RunTasksRequest { tasks }).await.map_err(|s| self.status(s))?.into_inner().replies)
+        Ok(self
+            .grpc
+            .clone()
+            .run_tasks(RunTasksRequest { tasks })
+            .await
+            .map_err(|s| self.status(s))?
+            .into_inner()
+            .replies)
     }
 
     fn status_of(reply: RunTaskReply) -> Result<TaskStatus, AgentError> {
@@ -199,7 +220,9 @@ pub fn classify_status(address: &str, s: tonic::Status) -> AgentError {
         return e;
     }
     match s.code() {
-        tonic::Code::Unauthenticated => AgentError::Unauthenticated { address: address.to_string(), message: s.message().to_string() },
+        tonic::Code::Unauthenticated => {
+            AgentError::Unauthenticated { address: address.to_string(), message: s.message().to_string() }
+        }
         tonic::Code::Unavailable | tonic::Code::Unknown if !chain.is_empty() => {
             AgentError::Unreachable { address: address.to_string(), reason: chain }
         }

@@ -15,7 +15,9 @@ pub enum AgentError {
     Unreachable { address: String, reason: String },
     #[error("the agent at {address} refused the token: {message}")]
     Unauthenticated { address: String, message: String },
-    #[error("the agent at {address} presented certificate {actual}, not the pinned {expected}: refusing (a different machine, or the agent's state was reset — check and add it again)")]
+    #[error(
+        "the agent at {address} presented certificate {actual}, not the pinned {expected}: refusing (a different machine, or the agent's state was reset — check and add it again)"
+    )]
     FingerprintMismatch { address: String, expected: String, actual: String },
     #[error("the agent answered {code:?}: {message}")]
     Rpc { code: tonic::Code, message: String },
@@ -32,7 +34,13 @@ impl AgentError {
         match self {
             AgentError::Unreachable { .. } => true,
             AgentError::Rpc { code, .. } => {
-                matches!(code, tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::Unknown | tonic::Code::DeadlineExceeded)
+                matches!(
+                    code,
+                    tonic::Code::Unavailable
+                        | tonic::Code::Cancelled
+                        | tonic::Code::Unknown
+                        | tonic::Code::DeadlineExceeded
+                )
             }
             _ => false,
         }

@@ -76,7 +76,8 @@ fn sweep_dead(steward: &Path, proc_root: &Path) {
     let Ok(entries) = std::fs::read_dir(steward) else { return };
     for e in entries.flatten() {
         let path = e.path();
-        let alive = e.file_name().to_str().and_then(owner_pid).is_some_and(|pid| proc_root.join(pid.to_string()).exists());
+        let alive =
+            e.file_name().to_str().and_then(owner_pid).is_some_and(|pid| proc_root.join(pid.to_string()).exists());
         if !alive && path.is_dir() {
             remove_tree(&path);
         }
@@ -156,11 +157,12 @@ impl Cgroups {
         if let Some((mem, cpu, pids)) = &self.v1 {
             // Only the hierarchies of the limits asked for: each cgroup costs a mkdir, a join
             // and an rmdir per task.
-            let dirs: Vec<PathBuf> = [(mem, limits.memory_bytes > 0), (cpu, limits.cpu_millis > 0), (pids, limits.max_pids > 0)]
-                .into_iter()
-                .filter(|(_, wanted)| *wanted)
-                .map(|(root, _)| root.join(&name))
-                .collect();
+            let dirs: Vec<PathBuf> =
+                [(mem, limits.memory_bytes > 0), (cpu, limits.cpu_millis > 0), (pids, limits.max_pids > 0)]
+                    .into_iter()
+                    .filter(|(_, wanted)| *wanted)
+                    .map(|(root, _)| root.join(&name))
+                    .collect();
             if make_v1(&dirs, limits).is_ok() {
                 return Placement::Cgroups(Mechanism::CgroupV1, dirs);
             }
@@ -192,7 +194,9 @@ impl Placement {
         match self {
             Placement::Cgroups(_, dirs) => dirs
                 .iter()
-                .filter_map(|d| std::ffi::CString::new(d.join("cgroup.procs").into_os_string().into_encoded_bytes()).ok())
+                .filter_map(|d| {
+                    std::ffi::CString::new(d.join("cgroup.procs").into_os_string().into_encoded_bytes()).ok()
+                })
                 .collect(),
             Placement::Rlimit => Vec::new(),
         }
@@ -354,7 +358,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let c = Cgroups::detect(dir.path());
         assert_eq!(c.mechanism(), Mechanism::Rlimit);
-        assert_eq!(c.place("t1", &ResourceLimits { memory_bytes: 1 << 30, ..Default::default() }).mechanism(), Mechanism::Rlimit);
+        assert_eq!(
+            c.place("t1", &ResourceLimits { memory_bytes: 1 << 30, ..Default::default() }).mechanism(),
+            Mechanism::Rlimit
+        );
     }
 
     #[test]
@@ -406,11 +413,19 @@ mod tests {
         let c = Cgroups::detect(dir.path());
         let (mem, cpu, pids) = c.v1.clone().unwrap();
         assert_eq!(cpu.parent(), Some(fs.join("cpu/steward").as_path()));
-        let Placement::Cgroups(Mechanism::CgroupV1, dirs) = c.place("cpu-only", &ResourceLimits { cpu_millis: 500, ..Default::default() }) else { panic!() };
+        let Placement::Cgroups(Mechanism::CgroupV1, dirs) =
+            c.place("cpu-only", &ResourceLimits { cpu_millis: 500, ..Default::default() })
+        else {
+            panic!()
+        };
         assert_eq!(dirs, [cpu.join("cpu-only")]);
         assert_eq!(std::fs::read_to_string(dirs[0].join("cpu.cfs_quota_us")).unwrap(), "50000");
         assert!(!mem.join("cpu-only").exists());
-        let Placement::Cgroups(_, dirs) = c.place("all", &ResourceLimits { cpu_millis: 1000, memory_bytes: 4096, max_pids: 3 }) else { panic!() };
+        let Placement::Cgroups(_, dirs) =
+            c.place("all", &ResourceLimits { cpu_millis: 1000, memory_bytes: 4096, max_pids: 3 })
+        else {
+            panic!()
+        };
         assert_eq!(dirs.len(), 3);
         assert_eq!(std::fs::read_to_string(mem.join("all/memory.limit_in_bytes")).unwrap(), "4096");
         assert_eq!(std::fs::read_to_string(pids.join("all/pids.max")).unwrap(), "3");

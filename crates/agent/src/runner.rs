@@ -21,7 +21,11 @@ pub(crate) async fn run(tasks: Arc<Tasks>, task: Arc<Task>) {
     let checkpoint = checkpoint_dir(&tasks, spec);
     let outcome = match spawn(&tasks, &task, &checkpoint, placement.as_ref()).await {
         Ok(child) => supervise(&task, child, placement.as_ref(), &checkpoint).await,
-        Err(e) => Outcome { state: TaskState::Failed, exit_code: None, error: format!("cannot start {:?}: {e}", spec.program) },
+        Err(e) => Outcome {
+            state: TaskState::Failed,
+            exit_code: None,
+            error: format!("cannot start {:?}: {e}", spec.program),
+        },
     };
     if let Some(p) = placement {
         tasks.cgroups.release(p, spec.limits.as_ref().unwrap_or(&Default::default()));
@@ -50,13 +54,19 @@ fn checkpoint_dir(tasks: &Tasks, spec: &TaskSpec) -> std::path::PathBuf {
         return spec.checkpoint_dir.clone().into();
     }
     let key = if spec.checkpoint_key.is_empty() { &spec.task_id } else { &spec.checkpoint_key };
-    let safe: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+    let safe: String =
+        key.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
     tasks.state_dir.join("checkpoints").join(safe)
 }
 
 /// Starts the process inside its limits: under cgroup v1 from the spawner thread (posix_spawn),
 /// otherwise joining or setting rlimits in the child before exec (fork).
-async fn spawn(tasks: &Tasks, task: &Arc<Task>, checkpoint: &std::path::Path, placement: Option<&Placement>) -> std::io::Result<tokio::process::Child> {
+async fn spawn(
+    tasks: &Tasks,
+    task: &Arc<Task>,
+    checkpoint: &std::path::Path,
+    placement: Option<&Placement>,
+) -> std::io::Result<tokio::process::Child> {
     std::fs::create_dir_all(checkpoint)?;
     if let Some(Placement::Cgroups(Mechanism::CgroupV1, dirs)) = placement {
         let (task, checkpoint, rt) = (task.clone(), checkpoint.to_owned(), tokio::runtime::Handle::current());
@@ -72,7 +82,11 @@ async fn spawn(tasks: &Tasks, task: &Arc<Task>, checkpoint: &std::path::Path, pl
 }
 
 /// The task's command; with `pre_exec_limits`, its limits applied in the child before exec.
-fn command(spec: &TaskSpec, checkpoint: &std::path::Path, pre_exec_limits: Option<&Placement>) -> tokio::process::Command {
+fn command(
+    spec: &TaskSpec,
+    checkpoint: &std::path::Path,
+    pre_exec_limits: Option<&Placement>,
+) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(&spec.program);
     cmd.args(&spec.args)
         .envs(&spec.env)
@@ -115,7 +129,12 @@ fn command(spec: &TaskSpec, checkpoint: &std::path::Path, pre_exec_limits: Optio
     cmd
 }
 
-async fn supervise(task: &Arc<Task>, mut child: tokio::process::Child, placement: Option<&Placement>, checkpoint: &std::path::Path) -> Outcome {
+async fn supervise(
+    task: &Arc<Task>,
+    mut child: tokio::process::Child,
+    placement: Option<&Placement>,
+    checkpoint: &std::path::Path,
+) -> Outcome {
     let pid = child.id().unwrap_or(0);
     let mut mechanism = placement.map(|p| p.mechanism().as_str()).unwrap_or("none").to_string();
     if let Some(p) = placement {
@@ -170,11 +189,7 @@ async fn supervise(task: &Arc<Task>, mut child: tokio::process::Child, placement
 }
 
 async fn sleep_or_forever(d: Duration) {
-    if d == Duration::MAX {
-        std::future::pending::<()>().await
-    } else {
-        tokio::time::sleep(d).await
-    }
+    if d == Duration::MAX { std::future::pending::<()>().await } else { tokio::time::sleep(d).await }
 }
 
 /// SIGTERM to the task's process group, SIGKILL after a grace period.

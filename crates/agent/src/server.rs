@@ -72,7 +72,9 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
     let state = |source| AgentError::State { path: config.state_dir.clone(), source };
     std::fs::create_dir_all(&config.state_dir).map_err(state)?;
     let (token, new_token) = load_or_create_token(&config)?;
-    let (identity, new_cert) = if config.plain_text { (None, false) } else {
+    let (identity, new_cert) = if config.plain_text {
+        (None, false)
+    } else {
         let (id, new) = tls::load_or_generate(&config.state_dir)?;
         (Some(id), new)
     };
@@ -129,7 +131,8 @@ impl Bound {
     /// finds them when it comes back.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), AgentError> {
         let tasks = self.tasks();
-        let mut builder = Server::builder().tcp_nodelay(true).http2_keepalive_interval(Some(std::time::Duration::from_secs(10)));
+        let mut builder =
+            Server::builder().tcp_nodelay(true).http2_keepalive_interval(Some(std::time::Duration::from_secs(10)));
         if let Some(id) = &self.identity {
             builder = builder
                 .tls_config(ServerTlsConfig::new().identity(Identity::from_pem(&id.cert_pem, &id.key_pem)))

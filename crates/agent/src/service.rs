@@ -28,9 +28,13 @@ impl Agent for AgentService {
 
     type StreamMetricsStream = EventStream<MetricsEvent>;
 
-    async fn stream_metrics(&self, req: Request<StreamMetricsRequest>) -> Result<Response<Self::StreamMetricsStream>, Status> {
+    async fn stream_metrics(
+        &self,
+        req: Request<StreamMetricsRequest>,
+    ) -> Result<Response<Self::StreamMetricsStream>, Status> {
         let req = req.into_inner();
-        let heartbeat = Duration::from_millis(if req.heartbeat_ms == 0 { 500 } else { req.heartbeat_ms.clamp(50, 60_000) as u64 });
+        let heartbeat =
+            Duration::from_millis(if req.heartbeat_ms == 0 { 500 } else { req.heartbeat_ms.clamp(50, 60_000) as u64 });
         let every = if req.interval_ms == 0 { 1000 } else { req.interval_ms.clamp(100, 3_600_000) } as i64;
         let mut latest = self.latest.clone();
         let (tx, rx) = tokio::sync::mpsc::channel(4);
@@ -93,7 +97,10 @@ impl Agent for AgentService {
 
     async fn watch_task(&self, req: Request<WatchTaskRequest>) -> Result<Response<Self::WatchTaskStream>, Status> {
         let req = req.into_inner();
-        let task = self.tasks.get(&req.task_id).ok_or_else(|| Status::not_found(format!("no task {:?} on this agent", req.task_id)))?;
+        let task = self
+            .tasks
+            .get(&req.task_id)
+            .ok_or_else(|| Status::not_found(format!("no task {:?} on this agent", req.task_id)))?;
         let (tx, rx) = tokio::sync::mpsc::channel(16);
         tokio::spawn(async move {
             let mut changes = task.subscribe();

@@ -46,7 +46,11 @@ impl Spawner {
 
     /// Runs `f` on the spawner thread while it is in the cgroups `dirs`; `None` when the
     /// thread is gone.
-    pub async fn run_in<T: Send + 'static>(&self, dirs: Vec<PathBuf>, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    pub async fn run_in<T: Send + 'static>(
+        &self,
+        dirs: Vec<PathBuf>,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let _ = tx.send(f());

@@ -121,7 +121,8 @@ impl Tasks {
     /// agent's tasks stop with it (a control center re-attaches across its own restart, not
     /// across the agent's, whose task registry is gone).
     pub async fn stop_all(&self, within: std::time::Duration) {
-        let running: Vec<Arc<Task>> = self.lock().map.values().filter(|t| !is_terminal(t.status().state)).cloned().collect();
+        let running: Vec<Arc<Task>> =
+            self.lock().map.values().filter(|t| !is_terminal(t.status().state)).cloned().collect();
         running.iter().for_each(|t| t.cancel.notify_one());
         let deadline = tokio::time::Instant::now() + within;
         for t in running {

@@ -48,9 +48,11 @@ pub fn load_or_generate(dir: &Path) -> Result<(Identity, bool), AgentError> {
         return Ok((Identity { fingerprint: fingerprint(&der), cert_pem, key_pem }, false));
     }
     let key = rcgen::KeyPair::generate().map_err(|e| AgentError::Certificate(e.to_string()))?;
-    let params = rcgen::CertificateParams::new(vec![SERVER_NAME.to_string()]).map_err(|e| AgentError::Certificate(e.to_string()))?;
+    let params = rcgen::CertificateParams::new(vec![SERVER_NAME.to_string()])
+        .map_err(|e| AgentError::Certificate(e.to_string()))?;
     let cert = params.self_signed(&key).map_err(|e| AgentError::Certificate(e.to_string()))?;
-    let identity = Identity { fingerprint: fingerprint(cert.der()), cert_pem: cert.pem(), key_pem: key.serialize_pem() };
+    let identity =
+        Identity { fingerprint: fingerprint(cert.der()), cert_pem: cert.pem(), key_pem: key.serialize_pem() };
     std::fs::create_dir_all(dir).map_err(state)?;
     write_private(&key_path, &identity.key_pem).map_err(state)?;
     std::fs::write(&cert_path, &identity.cert_pem).map_err(state)?;
@@ -58,8 +60,8 @@ pub fn load_or_generate(dir: &Path) -> Result<(Identity, bool), AgentError> {
 }
 
 pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
     f.write_all(text.as_bytes())
 }
@@ -124,7 +126,9 @@ impl ServerCertVerifier for PinnedVerifier {
         let actual = fingerprint(end_entity);
         match &self.pin {
             Pin::Expect(expected) if same_fingerprint(expected, &actual) => Ok(ServerCertVerified::assertion()),
-            Pin::Expect(expected) => Err(rustls::Error::General(format!("fingerprint mismatch: expected {expected}, got {actual}"))),
+            Pin::Expect(expected) => {
+                Err(rustls::Error::General(format!("fingerprint mismatch: expected {expected}, got {actual}")))
+            }
             Pin::Record(seen) => {
                 *seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(actual);
                 Ok(ServerCertVerified::assertion())
@@ -132,11 +136,21 @@ impl ServerCertVerifier for PinnedVerifier {
         }
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 

@@ -36,7 +36,10 @@ async fn tls_agent_runs_tasks_for_the_right_token_and_pin() {
     assert!(["cgroup_v2", "cgroup_v1", "rlimit"].contains(&inv.limits_mechanism.as_str()));
 
     // A process with env, progress lines and a checkpoint directory; `wait` answers at the end.
-    let mut spec = process("p1", "echo STEWARD_PROGRESS 0.5; echo \"x=$X\"; echo done > \"$STEWARD_CHECKPOINT_DIR/ck\"; echo err >&2");
+    let mut spec = process(
+        "p1",
+        "echo STEWARD_PROGRESS 0.5; echo \"x=$X\"; echo done > \"$STEWARD_CHECKPOINT_DIR/ck\"; echo err >&2",
+    );
     spec.env.insert("X".into(), "42".into());
     spec.checkpoint_key = "job-7".into();
     spec.wait = true;
@@ -74,9 +77,13 @@ async fn tls_agent_runs_tasks_for_the_right_token_and_pin() {
     assert_eq!(c.run_task(t).await.unwrap().state, TaskState::TimedOut as i32);
 
     // No-op tasks: acknowledged without a process, many per round trip.
-    let noops: Vec<TaskSpec> = (0..100).map(|i| TaskSpec { task_id: format!("n{i}"), kind: TaskKind::Noop as i32, ..Default::default() }).collect();
+    let noops: Vec<TaskSpec> = (0..100)
+        .map(|i| TaskSpec { task_id: format!("n{i}"), kind: TaskKind::Noop as i32, ..Default::default() })
+        .collect();
     let st = c.run_tasks(noops).await.unwrap();
-    assert!(st.iter().map(|r| r.status.as_ref().unwrap()).all(|s| s.state == TaskState::Succeeded as i32 && s.pid == 0));
+    assert!(
+        st.iter().map(|r| r.status.as_ref().unwrap()).all(|s| s.state == TaskState::Succeeded as i32 && s.pid == 0)
+    );
 
     // A short task ends within `wait_ms`: the answer carries its end and its lines; a longer
     // one is answered running when the wait is over.
@@ -127,7 +134,10 @@ async fn an_agent_that_stops_stops_its_tasks() {
     }));
     let c = AgentClient::connect(&addr, &token, None).await.unwrap();
     let status = c.run_task(process("sleeper", "sleep 60")).await.unwrap();
-    let alive = |pid: u32| std::path::Path::new(&format!("/proc/{pid}")).exists() && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ");
+    let alive = |pid: u32| {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+            && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ")
+    };
     let mut pid = status.pid;
     for _ in 0..100 {
         if pid != 0 {
@@ -249,10 +259,12 @@ async fn asked_limits_apply_to_the_process() {
             let mut parts = l.splitn(3, ':');
             let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
             let v2 = controller.is_empty() && controllers.is_empty();
-            (v2 || controllers.split(',').any(|c| c == controller)).then(|| format!("/sys/fs/cgroup/{controller}{path}"))
+            (v2 || controllers.split(',').any(|c| c == controller))
+                .then(|| format!("/sys/fs/cgroup/{controller}{path}"))
         })
     };
-    let read = |path: String| std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")).trim().to_string();
+    let read =
+        |path: String| std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")).trim().to_string();
     match mechanism.as_str() {
         "cgroup_v2" => {
             let dir = cgroup("").unwrap();
@@ -262,7 +274,11 @@ async fn asked_limits_apply_to_the_process() {
             assert_eq!(read(format!("{dir}/pids.max")), "64");
         }
         "cgroup_v1" => {
-            assert_eq!(read(format!("{}/memory.limit_in_bytes", cgroup("memory").unwrap())), memory.to_string(), "{lines:?}");
+            assert_eq!(
+                read(format!("{}/memory.limit_in_bytes", cgroup("memory").unwrap())),
+                memory.to_string(),
+                "{lines:?}"
+            );
             assert_eq!(read(format!("{}/cpu.cfs_quota_us", cgroup("cpu").unwrap())), "50000", "{lines:?}");
             assert_eq!(read(format!("{}/pids.max", cgroup("pids").unwrap())), "64", "{lines:?}");
         }
@@ -297,10 +313,22 @@ async fn a_reused_cgroup_still_holds_its_limits() {
             lines.extend(ev.lines.into_iter().map(|l| l.text));
         }
         // v1: the cpu hierarchy's line; v2: the only one.
-        let line = lines.iter().find(|l| l.split(':').nth(1).is_some_and(|c| c.is_empty() || c.split(',').any(|c| c == "cpu"))).cloned();
-        let path = line.and_then(|l| l.splitn(3, ':').nth(2).map(str::to_string)).unwrap_or_else(|| panic!("{lines:?}"));
-        let dir = if status.limits_mechanism == "cgroup_v1" { format!("/sys/fs/cgroup/cpu{path}") } else { format!("/sys/fs/cgroup{path}") };
-        let quota = std::fs::read_to_string(format!("{dir}/{}", if status.limits_mechanism == "cgroup_v1" { "cpu.cfs_quota_us" } else { "cpu.max" })).unwrap();
+        let line = lines
+            .iter()
+            .find(|l| l.split(':').nth(1).is_some_and(|c| c.is_empty() || c.split(',').any(|c| c == "cpu")))
+            .cloned();
+        let path =
+            line.and_then(|l| l.splitn(3, ':').nth(2).map(str::to_string)).unwrap_or_else(|| panic!("{lines:?}"));
+        let dir = if status.limits_mechanism == "cgroup_v1" {
+            format!("/sys/fs/cgroup/cpu{path}")
+        } else {
+            format!("/sys/fs/cgroup{path}")
+        };
+        let quota = std::fs::read_to_string(format!(
+            "{dir}/{}",
+            if status.limits_mechanism == "cgroup_v1" { "cpu.cfs_quota_us" } else { "cpu.max" }
+        ))
+        .unwrap();
         assert!(quota.starts_with("50000"), "{dir}: {quota}");
         cgroup_of.push(dir);
     }

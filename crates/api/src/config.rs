@@ -151,7 +151,8 @@ impl ApiConfig {
             self.quotas = a.quotas.iter().map(|(owner, q)| (owner.clone(), q.amount())).collect();
         }
         if let Some(d) = file.dispatch {
-            d.apply(&mut self.dispatch).map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
+            d.apply(&mut self.dispatch)
+                .map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
         }
         Ok(())
     }
@@ -165,7 +166,11 @@ mod tests {
     fn quotas_come_from_the_allocation_section_and_absent_limits_are_unlimited() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("steward.toml");
-        std::fs::write(&path, "[allocation.quotas.ann]\ngpus = 2\n\n[allocation.quotas.bob]\ncores = 16\nmemory_bytes = 1024\n").unwrap();
+        std::fs::write(
+            &path,
+            "[allocation.quotas.ann]\ngpus = 2\n\n[allocation.quotas.bob]\ncores = 16\nmemory_bytes = 1024\n",
+        )
+        .unwrap();
         let mut config = ApiConfig::default();
         config.apply_file(&path).unwrap();
         assert_eq!(config.quotas["ann"], ResourceAmount { gpus: 2, cores: u32::MAX, memory_bytes: u64::MAX });
@@ -185,7 +190,9 @@ mod tests {
         assert_eq!(config.dispatch.link_bytes_per_s, 1.25e9);
         assert_eq!((config.dispatch.max_batch, config.dispatch.reattach_grace_ms), (64, 2500));
         assert_eq!(config.dispatch.kept_finished, crate::DispatchSettings::default().kept_finished, "untouched");
-        for bad in ["link_mbit_per_s = 0", "link_mbit_per_s = -5", "max_batch = 0", "reattach_grace_s = -1", "link_speed = 10"] {
+        for bad in
+            ["link_mbit_per_s = 0", "link_mbit_per_s = -5", "max_batch = 0", "reattach_grace_s = -1", "link_speed = 10"]
+        {
             std::fs::write(&path, format!("[dispatch]\n{bad}\n")).unwrap();
             let err = ApiConfig::default().apply_file(&path).unwrap_err().to_string();
             let field = bad.split(' ').next().unwrap();

@@ -33,7 +33,11 @@ impl Steward {
     pub fn start_deep_profile(&self, module: &str, req: DeepProfileRequest) -> Result<DeepProfile, ApiError> {
         req.validate().map_err(ApiError::InvalidInput)?;
         let modules = self.modules();
-        let spec = modules.iter().find(|m| m.name == module).ok_or_else(|| crate::profile::unknown_module(module, &modules))?.clone();
+        let spec = modules
+            .iter()
+            .find(|m| m.name == module)
+            .ok_or_else(|| crate::profile::unknown_module(module, &modules))?
+            .clone();
         let now = now_ms();
         let mut all = self.shared.profiler.deep.lock();
         if let Some(running) = all.get(module).map(|p| lock(p).report(now)).filter(|r| r.remaining_ms > 0) {
@@ -121,24 +125,42 @@ mod tests {
         // Two busy threads and a sleeping main thread.
         let child = Child(
             Command::new("perl")
-                .args(["-Mthreads", "-e", "my @t = map { threads->create(sub { my $x = 0; $x++ while 1 }) } 1..2; sleep 60"])
+                .args([
+                    "-Mthreads",
+                    "-e",
+                    "my @t = map { threads->create(sub { my $x = 0; $x++ while 1 }) } 1..2; sleep 60",
+                ])
                 .stdin(Stdio::null())
                 .spawn()
                 .expect("perl with threads"),
         );
         let pid = child.0.id();
         let dir = tempfile::tempdir().unwrap();
-        let steward = Steward::start(ApiConfig { db_path: dir.path().join("h.db"), adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() }).unwrap();
-        steward.put_module(ModuleSpec { name: "burner".into(), matchers: vec![Matcher::Pids { pids: vec![pid] }] }).unwrap();
+        let steward = Steward::start(ApiConfig {
+            db_path: dir.path().join("h.db"),
+            adapter_probe: AdapterProbe::Skip,
+            ..ApiConfig::default()
+        })
+        .unwrap();
+        steward
+            .put_module(ModuleSpec { name: "burner".into(), matchers: vec![Matcher::Pids { pids: vec![pid] }] })
+            .unwrap();
         let bad = steward.start_deep_profile("burner", DeepProfileRequest { duration_s: 301, interval_ms: None });
         assert!(matches!(bad, Err(ApiError::InvalidInput(_))));
         assert_eq!(steward.deep_profile("burner").unwrap(), None);
         assert!(matches!(steward.deep_profile("nope"), Err(ApiError::NotFound(_))));
-        assert!(matches!(steward.start_deep_profile("nope", DeepProfileRequest { duration_s: 2, interval_ms: None }), Err(ApiError::NotFound(_))));
+        assert!(matches!(
+            steward.start_deep_profile("nope", DeepProfileRequest { duration_s: 2, interval_ms: None }),
+            Err(ApiError::NotFound(_))
+        ));
 
-        let started = steward.start_deep_profile("burner", DeepProfileRequest { duration_s: 2, interval_ms: Some(100) }).unwrap();
+        let started =
+            steward.start_deep_profile("burner", DeepProfileRequest { duration_s: 2, interval_ms: Some(100) }).unwrap();
         assert_eq!(started.state, DeepState::Running);
-        assert!(steward.start_deep_profile("burner", DeepProfileRequest { duration_s: 2, interval_ms: None }).is_err(), "one at a time");
+        assert!(
+            steward.start_deep_profile("burner", DeepProfileRequest { duration_s: 2, interval_ms: None }).is_err(),
+            "one at a time"
+        );
         std::thread::sleep(Duration::from_millis(1_000));
         let mid = steward.deep_profile("burner").unwrap().unwrap();
         assert_eq!(mid.state, DeepState::Running);

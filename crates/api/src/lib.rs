@@ -7,8 +7,8 @@
 mod allocation;
 mod cluster;
 mod config;
-mod dispatch;
 mod deep_profile;
+mod dispatch;
 mod error;
 mod logging;
 mod profile;
@@ -19,18 +19,18 @@ mod status;
 
 pub use allocation::{AllocError, AllocateResponse, AllocateResult, AllocationType, GrantedResources};
 pub use cluster::{AddNode, NodeChange, ProbeRequest, ProbeResult};
-pub use steward_core::cluster::{NodeState, NodeView};
-pub use steward_agent::AgentClient;
 pub use config::{AdapterProbe, ApiConfig};
 pub use dispatch::{
-    Assignment, DispatchNode, DispatchSettings, DistributeResult, DistributedOperation, DistributedResponse, DistributedResult, Liveness, MonitorResult,
-    NoNodes, NodeSource, PlannedPartition, StaticNodes,
+    Assignment, DispatchNode, DispatchSettings, DistributeResult, DistributedOperation, DistributedResponse,
+    DistributedResult, Liveness, MonitorResult, NoNodes, NodeSource, PlannedPartition, StaticNodes,
 };
-pub use steward_telemetry::adapter_probe::serve_probe_if_asked as serve_adapter_probe_if_asked;
 pub use error::ApiError;
 pub use logging::init_logging;
 pub use service::Steward;
 pub use status::{SamplingMode, SamplingState, Status};
-pub use steward_core::{HistoryQuery, Inventory, SeriesHistory, Snapshot};
+pub use steward_agent::AgentClient;
+pub use steward_core::cluster::{NodeState, NodeView};
 pub use steward_core::profile::deep::{DeepProfile, DeepProfileRequest};
 pub use steward_core::profile::{ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse, Thresholds};
+pub use steward_core::{HistoryQuery, Inventory, SeriesHistory, Snapshot};
+pub use steward_telemetry::adapter_probe::serve_probe_if_asked as serve_adapter_probe_if_asked;

@@ -6,20 +6,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use steward_core::Snapshot;
 use steward_core::profile::advisor::{AdvisorInput, advise, advise_with_reasons};
-use steward_core::profile::sampling_advice::{SamplingUsage, advise_sampling};
 use steward_core::profile::forecast::backtest::forecast;
 use steward_core::profile::forecast::regular::regularize;
 use steward_core::profile::forecast::{ForecastConfig, SeriesForecast};
 use steward_core::profile::module::ModuleSpec;
 use steward_core::profile::report::{current_usage, module_findings};
+use steward_core::profile::sampling_advice::{SamplingUsage, advise_sampling};
 use steward_core::profile::{
-    ModuleProfile, ProfileEvent, ProfileRequest, ProfileResponse, ProfileResult, ProfilingType, SystemProfile, Thresholds,
+    ModuleProfile, ProfileEvent, ProfileRequest, ProfileResponse, ProfileResult, ProfilingType, SystemProfile,
+    Thresholds,
 };
 use steward_core::{HistoryQuery, SeriesHistory};
 
 use crate::service::now_ms;
-use crate::{SamplingMode, SamplingState};
 use crate::{ApiError, Steward};
+use crate::{SamplingMode, SamplingState};
 
 /// History the forecaster reads: six days at one-minute steps (within the store's point limit).
 const HISTORY_MS: i64 = 6 * 86_400_000;
@@ -50,7 +51,11 @@ impl Steward {
         if horizon_minutes == 0 || horizon_minutes > MAX_HORIZON_MINUTES {
             return Err(ApiError::InvalidInput(format!("horizon_minutes must be between 1 and {MAX_HORIZON_MINUTES}")));
         }
-        let cfg = ForecastConfig { horizon_ms: i64::from(horizon_minutes) * 60_000, step_ms: STEP_MS, ..ForecastConfig::default() };
+        let cfg = ForecastConfig {
+            horizon_ms: i64::from(horizon_minutes) * 60_000,
+            step_ms: STEP_MS,
+            ..ForecastConfig::default()
+        };
         let snap = self.snapshot().map(|s| (*s).clone()).unwrap_or_else(|| Snapshot::empty(now));
         let modules = self.shared.profiler.modules();
         let findings = self.shared.profiler.findings();
@@ -59,23 +64,45 @@ impl Steward {
                 let usage = current_usage(&snap, &modules);
                 let predictions = self.predict(&system_targets(&snap), now, &cfg)?;
                 let nodes = self.node_usages(now, &predictions, &cfg)?;
-                let (mut optimization_suggestions, not_judged) =
-                    advise_with_reasons(&AdvisorInput { findings: &findings, forecasts: &predictions, usage: &usage, nodes: &nodes, now_ms: now });
+                let (mut optimization_suggestions, not_judged) = advise_with_reasons(&AdvisorInput {
+                    findings: &findings,
+                    forecasts: &predictions,
+                    usage: &usage,
+                    nodes: &nodes,
+                    now_ms: now,
+                });
                 optimization_suggestions.extend(advise_sampling(&self.sampling_usage(now)?));
-                ProfileResult::System(SystemProfile { current_usage: usage, bottlenecks: findings, predictions, optimization_suggestions, not_judged })
+                ProfileResult::System(SystemProfile {
+                    current_usage: usage,
+                    bottlenecks: findings,
+                    predictions,
+                    optimization_suggestions,
+                    not_judged,
+                })
             }
             ProfilingType::Module => {
-                let name = req.module_name.as_deref().filter(|n| !n.is_empty()).ok_or_else(|| {
-                    ApiError::InvalidInput("profiling_type \"module\" needs a module_name".into())
-                })?;
+                let name =
+                    req.module_name.as_deref().filter(|n| !n.is_empty()).ok_or_else(|| {
+                        ApiError::InvalidInput("profiling_type \"module\" needs a module_name".into())
+                    })?;
                 let spec = modules.iter().find(|m| m.name == name).ok_or_else(|| unknown_module(name, &modules))?;
                 let usage = current_usage(&snap, std::slice::from_ref(spec));
                 let bottlenecks = module_findings(&findings, name);
                 let predictions = self.predict(&module_targets(name, &snap), now, &cfg)?;
-                let optimization_suggestions = advise(&AdvisorInput { findings: &bottlenecks, forecasts: &predictions, usage: &usage, nodes: &[], now_ms: now });
+                let optimization_suggestions = advise(&AdvisorInput {
+                    findings: &bottlenecks,
+                    forecasts: &predictions,
+                    usage: &usage,
+                    nodes: &[],
+                    now_ms: now,
+                });
                 ProfileResult::Module(ModuleProfile {
                     module_name: name.to_string(),
-                    usage: usage.modules.into_iter().next().ok_or_else(|| ApiError::Internal("module usage missing".into()))?,
+                    usage: usage
+                        .modules
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| ApiError::Internal("module usage missing".into()))?,
                     bottlenecks,
                     predictions,
                     optimization_suggestions,
@@ -151,7 +178,10 @@ impl Steward {
         let constant = covered
             .iter()
             .filter(|h| {
-                let (lo, hi) = h.points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.min), hi.max(p.max)));
+                let (lo, hi) = h
+                    .points
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.min), hi.max(p.max)));
                 lo == hi
             })
             .map(|h| h.series.clone())
@@ -210,7 +240,12 @@ fn system_targets(snap: &Snapshot) -> Vec<Target> {
         Target { series: "mem.used".into(), label: "memory", unit: "bytes", capacity: memory_total(snap) },
     ];
     for g in snap.gpus.value().into_iter().flatten() {
-        t.push(Target { series: format!("gpu.{}.util", g.index), label: "GPU utilization", unit: "%", capacity: Some(100.0) });
+        t.push(Target {
+            series: format!("gpu.{}.util", g.index),
+            label: "GPU utilization",
+            unit: "%",
+            capacity: Some(100.0),
+        });
         t.push(Target {
             series: format!("gpu.{}.mem_used", g.index),
             label: "GPU memory",
@@ -224,7 +259,12 @@ fn system_targets(snap: &Snapshot) -> Vec<Target> {
 fn module_targets(name: &str, snap: &Snapshot) -> Vec<Target> {
     let cores = snap.cpu.value().map(|c| c.per_core_pct.len() as f64);
     let mut t = vec![
-        Target { series: format!("module.{name}.cpu"), label: "CPU", unit: "% of a core", capacity: cores.map(|c| c * 100.0) },
+        Target {
+            series: format!("module.{name}.cpu"),
+            label: "CPU",
+            unit: "% of a core",
+            capacity: cores.map(|c| c * 100.0),
+        },
         Target { series: format!("module.{name}.rss"), label: "memory", unit: "bytes", capacity: memory_total(snap) },
     ];
     if snap.gpus.value().is_some_and(|g| !g.is_empty()) {
@@ -272,12 +312,18 @@ mod tests {
     #[test]
     fn series_that_never_changed_in_a_day_are_suggested_away() {
         let dir = tempfile::tempdir().unwrap();
-        let steward = Steward::start(ApiConfig { db_path: dir.path().join("h.db"), adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() }).unwrap();
+        let steward = Steward::start(ApiConfig {
+            db_path: dir.path().join("h.db"),
+            adapter_probe: AdapterProbe::Skip,
+            ..ApiConfig::default()
+        })
+        .unwrap();
         let now = now_ms();
         // A day of one-minute values: six flat series and one that moves.
         let batch: Vec<(i64, Vec<SeriesValue>)> = (0..1440)
             .map(|i| {
-                let mut v: Vec<SeriesValue> = (0..6).map(|k| SeriesValue { series: format!("test.flat{k}"), value: 7.0 }).collect();
+                let mut v: Vec<SeriesValue> =
+                    (0..6).map(|k| SeriesValue { series: format!("test.flat{k}"), value: 7.0 }).collect();
                 v.push(SeriesValue { series: "test.moving".into(), value: f64::from(i % 10) });
                 (now - 86_400_000 + 30_000 + i64::from(i) * 60_000, v)
             })
@@ -285,7 +331,8 @@ mod tests {
         steward.shared.write_history(&batch);
         steward.shared.maintain(now);
         let usage = steward.sampling_usage(now).unwrap();
-        let flat: Vec<&str> = usage.constant_series.iter().map(String::as_str).filter(|s| s.starts_with("test.")).collect();
+        let flat: Vec<&str> =
+            usage.constant_series.iter().map(String::as_str).filter(|s| s.starts_with("test.")).collect();
         assert_eq!(flat, ["test.flat0", "test.flat1", "test.flat2", "test.flat3", "test.flat4", "test.flat5"]);
         let s = advise_sampling(&usage);
         assert!(s.iter().any(|s| s.kind == SuggestionKind::LowerSampling && s.title.contains("test.flat0")), "{s:?}");

@@ -34,7 +34,15 @@ struct State {
 impl Profiler {
     pub(crate) fn new(config: ProfileConfig, modules: Vec<ModuleSpec>) -> Self {
         Profiler {
-            state: Mutex::new(State { config, window: VecDeque::new(), tracker: Tracker::new(), modules, active_since_ms: None, series_per_sample: 0, constant: None }),
+            state: Mutex::new(State {
+                config,
+                window: VecDeque::new(),
+                tracker: Tracker::new(),
+                modules,
+                active_since_ms: None,
+                series_per_sample: 0,
+                constant: None,
+            }),
             deep: Default::default(),
         }
     }
@@ -46,7 +54,12 @@ impl Profiler {
 
     /// One sampling tick in `mode`, writing `written` values: the modules' usage as history
     /// series, and the events it causes.
-    pub(crate) fn observe(&self, snap: &Arc<Snapshot>, mode: SamplingMode, written: usize) -> (Vec<SeriesValue>, Vec<ProfileEvent>) {
+    pub(crate) fn observe(
+        &self,
+        snap: &Arc<Snapshot>,
+        mode: SamplingMode,
+        written: usize,
+    ) -> (Vec<SeriesValue>, Vec<ProfileEvent>) {
         let mut s = self.lock();
         s.active_since_ms = if mode == SamplingMode::Active { s.active_since_ms.or(Some(snap.ts_ms)) } else { None };
         s.window.push_back(snap.clone());
@@ -54,11 +67,17 @@ impl Profiler {
         while s.window.front().is_some_and(|w| w.ts_ms < cutoff) {
             s.window.pop_front();
         }
-        let series: Vec<SeriesValue> = s.modules.iter().flat_map(|m| module::usage_series(&module::usage(m, snap))).collect();
+        let series: Vec<SeriesValue> =
+            s.modules.iter().flat_map(|m| module::usage_series(&module::usage(m, snap))).collect();
         s.series_per_sample = written + series.len();
         let samples: Vec<&Snapshot> = s.window.iter().map(|a| &**a).collect();
         let active = s.tracker.active_keys();
-        let fired = rules::evaluate(&Context { samples: &samples, thresholds: &s.config.thresholds, active: &active, modules: &s.modules });
+        let fired = rules::evaluate(&Context {
+            samples: &samples,
+            thresholds: &s.config.thresholds,
+            active: &active,
+            modules: &s.modules,
+        });
         let clear = s.config.thresholds.clear_after_ms;
         let events = s.tracker.update(snap.ts_ms, fired, clear);
         (series, events)

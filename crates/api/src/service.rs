@@ -226,7 +226,9 @@ impl Shared {
         if batch.is_empty() {
             return;
         }
-        let result = self.lock_store().and_then(|mut store| Ok(store.insert_batch(batch.iter().map(|(ts, v)| (*ts, v.as_slice())))?));
+        let result = self
+            .lock_store()
+            .and_then(|mut store| Ok(store.insert_batch(batch.iter().map(|(ts, v)| (*ts, v.as_slice())))?));
         match result {
             Ok(()) => {
                 let n: usize = batch.iter().map(|(_, v)| v.len()).sum();
@@ -238,9 +240,8 @@ impl Shared {
     }
 
     pub(crate) fn maintain(&self, now_ms: i64) {
-        let result = self
-            .lock_store()
-            .and_then(|mut store| Ok(store.maintain(now_ms, &self.config.retention).map(|_| ())?));
+        let result =
+            self.lock_store().and_then(|mut store| Ok(store.maintain(now_ms, &self.config.retention).map(|_| ())?));
         if let Err(e) = result {
             self.record_error(format!("history maintenance failed: {e}"));
         }

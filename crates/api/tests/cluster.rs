@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use steward_agent::AgentConfig;
-use steward_api::{AddNode, AdapterProbe, ApiConfig, NodeState, ProbeRequest, Steward};
+use steward_api::{AdapterProbe, AddNode, ApiConfig, NodeState, ProbeRequest, Steward};
 
 struct Agent {
     address: String,
@@ -34,8 +34,10 @@ fn agent() -> Agent {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let config = AgentConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_owned());
     // block_on cannot run on the test's own runtime threads.
-    let bound = std::thread::scope(|sc| sc.spawn(|| runtime.block_on(steward_agent::bind(config))).join().unwrap()).unwrap();
-    let (address, token, fingerprint) = (bound.addr.to_string(), bound.token.clone(), bound.fingerprint.clone().unwrap());
+    let bound =
+        std::thread::scope(|sc| sc.spawn(|| runtime.block_on(steward_agent::bind(config))).join().unwrap()).unwrap();
+    let (address, token, fingerprint) =
+        (bound.addr.to_string(), bound.token.clone(), bound.fingerprint.clone().unwrap());
     runtime.spawn(bound.serve(std::future::pending()));
     Agent { address, token, fingerprint, runtime: Some(runtime), _dir: dir }
 }
@@ -44,7 +46,11 @@ fn agent() -> Agent {
 async fn steward(dir: &tempfile::TempDir) -> Steward {
     let start = Instant::now();
     loop {
-        match Steward::start(ApiConfig { db_path: dir.path().join("h.db"), adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() }) {
+        match Steward::start(ApiConfig {
+            db_path: dir.path().join("h.db"),
+            adapter_probe: AdapterProbe::Skip,
+            ..ApiConfig::default()
+        }) {
             Ok(s) => return s,
             Err(e) if start.elapsed() < Duration::from_secs(5) => {
                 let _ = e;
@@ -61,7 +67,11 @@ async fn wait_for(s: &Steward, id: &str, state: NodeState, within: Duration) -> 
         if s.nodes().iter().any(|n| n.id == id && n.state == state) {
             return start.elapsed();
         }
-        assert!(start.elapsed() < within, "{id} not {state:?} within {within:?}: {:?}", s.nodes().iter().map(|n| (&n.id, n.state, &n.error)).collect::<Vec<_>>());
+        assert!(
+            start.elapsed() < within,
+            "{id} not {state:?} within {within:?}: {:?}",
+            s.nodes().iter().map(|n| (&n.id, n.state, &n.error)).collect::<Vec<_>>()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -76,7 +86,11 @@ async fn nodes_are_added_only_with_the_right_token_and_pin_and_tracked_live() {
     let probe = s.probe_node(ProbeRequest { address: a.address.clone() }).await.unwrap();
     assert_eq!(probe.fingerprint, a.fingerprint);
 
-    let add = |token: &str, fp: Option<&str>| AddNode { address: a.address.clone(), token: token.into(), fingerprint: fp.map(Into::into) };
+    let add = |token: &str, fp: Option<&str>| AddNode {
+        address: a.address.clone(),
+        token: token.into(),
+        fingerprint: fp.map(Into::into),
+    };
     let e = s.add_node(add("wrong", Some(&a.fingerprint))).await.unwrap_err();
     assert!(e.is_client_error() && e.to_string().contains("refused the token"), "{e}");
     let other = format!("sha256:{}", "1".repeat(64));
@@ -127,7 +141,13 @@ async fn a_stored_node_reconnects_after_the_service_restarts() {
     let a = agent();
     {
         let s = steward(&dir).await;
-        s.add_node(AddNode { address: a.address.clone(), token: a.token.clone(), fingerprint: Some(a.fingerprint.clone()) }).await.unwrap();
+        s.add_node(AddNode {
+            address: a.address.clone(),
+            token: a.token.clone(),
+            fingerprint: Some(a.fingerprint.clone()),
+        })
+        .await
+        .unwrap();
         s.drain_node(a.address.clone(), true).await.unwrap();
     }
     let s = steward(&dir).await;

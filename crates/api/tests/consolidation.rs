@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use steward_agent::AgentConfig;
-use steward_api::{AddNode, AdapterProbe, ApiConfig, NodeState, ProfileRequest, Steward};
+use steward_api::{AdapterProbe, AddNode, ApiConfig, NodeState, ProfileRequest, Steward};
 use steward_core::profile::advisor::SuggestionKind;
 use steward_core::profile::{ProfileResult, ProfilingType};
 use steward_core::series::{SeriesValue, node_series};
@@ -23,14 +23,23 @@ fn write_history(db: &std::path::Path, prefix: impl Fn(&str) -> String, minutes:
     let mut store = Store::open(db).unwrap();
     let end = now_ms() - 120_000;
     let batch: Vec<(i64, Vec<SeriesValue>)> = (0..minutes)
-        .map(|i| (end - (minutes - i) * 60_000, vec![SeriesValue { series: prefix("cpu.total"), value: cpu }, SeriesValue { series: prefix("mem.used"), value: mem }]))
+        .map(|i| {
+            (
+                end - (minutes - i) * 60_000,
+                vec![
+                    SeriesValue { series: prefix("cpu.total"), value: cpu },
+                    SeriesValue { series: prefix("mem.used"), value: mem },
+                ],
+            )
+        })
         .collect();
     store.insert_batch(batch.iter().map(|(t, v)| (*t, v.as_slice()))).unwrap();
 }
 
 /// The consolidation suggestions, and the checks the advisor could not make (with why).
 fn consolidations(s: &Steward) -> (Vec<steward_core::profile::advisor::Suggestion>, Vec<String>) {
-    let req = ProfileRequest { id: None, profiling_type: ProfilingType::System, module_name: None, horizon_minutes: None };
+    let req =
+        ProfileRequest { id: None, profiling_type: ProfilingType::System, module_name: None, horizon_minutes: None };
     let ProfileResult::System(p) = s.profile(req).unwrap().result else { panic!("not a system profile") };
     (p.optimization_suggestions.into_iter().filter(|s| s.kind == SuggestionKind::Consolidate).collect(), p.not_judged)
 }
@@ -40,14 +49,16 @@ async fn run(minutes: i64) -> (Vec<steward_core::profile::advisor::Suggestion>, 
     let db = dir.path().join("h.db");
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let config = AgentConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().join("agent"));
-    let bound = std::thread::scope(|sc| sc.spawn(|| runtime.block_on(steward_agent::bind(config))).join().unwrap()).unwrap();
+    let bound =
+        std::thread::scope(|sc| sc.spawn(|| runtime.block_on(steward_agent::bind(config))).join().unwrap()).unwrap();
     let (address, token, fingerprint) = (bound.addr.to_string(), bound.token.clone(), bound.fingerprint.clone());
     runtime.spawn(bound.serve(std::future::pending()));
 
     // This machine busy at 30 % and 2 GiB; the agent's node at 5 % and 1 GiB.
     write_history(&db, |s| s.to_string(), minutes, 30.0, 2.0 * GIB);
     write_history(&db, |s| node_series(&address, s), minutes, 5.0, GIB);
-    let s = Steward::start(ApiConfig { db_path: db, adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() }).unwrap();
+    let s =
+        Steward::start(ApiConfig { db_path: db, adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() }).unwrap();
     s.add_node(AddNode { address: address.clone(), token, fingerprint }).await.unwrap();
     let start = Instant::now();
     while !s.nodes().iter().any(|n| n.id == address && n.state == NodeState::Up && n.inventory.is_some()) {
@@ -66,8 +77,18 @@ async fn a_little_used_node_is_suggested_free_from_a_day_of_its_history() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(not_judged.is_empty(), "{not_judged:?}");
     let s = &found[0];
-    assert!(s.title.starts_with("Consolidate: move the work of ") && s.title.contains("onto") && s.title.contains("(this machine)"), "{}", s.title);
-    assert!(s.estimated_effect.contains("power unknown") || s.estimated_effect.contains("W measured"), "{}", s.estimated_effect);
+    assert!(
+        s.title.starts_with("Consolidate: move the work of ")
+            && s.title.contains("onto")
+            && s.title.contains("(this machine)"),
+        "{}",
+        s.title
+    );
+    assert!(
+        s.estimated_effect.contains("power unknown") || s.estimated_effect.contains("W measured"),
+        "{}",
+        s.estimated_effect
+    );
     let evidence: Vec<(&str, f64)> = s.evidence.iter().map(|e| (e.metric.as_str(), e.value)).collect();
     assert!(evidence[0].0.ends_with("cpu.total p95") && (4.9..=5.5).contains(&evidence[0].1), "{evidence:?}");
     assert!(evidence[2].0.contains("(this machine) cpu.total p95"), "{evidence:?}");
@@ -78,5 +99,9 @@ async fn three_hours_of_history_suggest_nothing_and_say_why() {
     let (found, not_judged) = run(180).await;
     assert_eq!(found, vec![]);
     assert_eq!(not_judged.len(), 1, "{not_judged:?}");
-    assert!(not_judged[0].starts_with("consolidation needs 20.0 h of usage history per node") && not_judged[0].contains(" h"), "{not_judged:?}");
+    assert!(
+        not_judged[0].starts_with("consolidation needs 20.0 h of usage history per node")
+            && not_judged[0].contains(" h"),
+        "{not_judged:?}"
+    );
 }

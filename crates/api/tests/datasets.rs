@@ -11,7 +11,8 @@ use steward_core::dispatch::{Dataset, ExecStatus, InputSpec, TaskSpec};
 
 /// A Steward on `dir`'s database; after a drop the previous one's threads may hold it a moment.
 async fn steward(dir: &tempfile::TempDir) -> Steward {
-    let mut config = ApiConfig { db_path: dir.path().join("s.db"), adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() };
+    let mut config =
+        ApiConfig { db_path: dir.path().join("s.db"), adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() };
     config.sampler.gpus = false;
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {
@@ -44,7 +45,14 @@ fn node(id: &str, client: &AgentClient) -> DispatchNode {
         id: id.into(),
         liveness: Liveness::Up,
         client: Some(client.clone()),
-        resources: NodeResources { node: id.into(), cores: 2, memory_bytes: 1 << 30, labels: Default::default(), gpus: vec![], accelerators: vec![] },
+        resources: NodeResources {
+            node: id.into(),
+            cores: 2,
+            memory_bytes: 1 << 30,
+            labels: Default::default(),
+            gpus: vec![],
+            accelerators: vec![],
+        },
     }
 }
 
@@ -67,7 +75,10 @@ async fn datasets_survive_a_restart_and_can_be_replaced_and_removed() {
         s.register_dataset(dataset("images", 8, &["d:7443"])).unwrap();
     }
     let s = steward(&dir).await;
-    assert_eq!(s.datasets().unwrap(), vec![dataset("images", 8, &["d:7443"]), dataset("logs", 5_000_000_000, &["b:7443", "a:7443"])]);
+    assert_eq!(
+        s.datasets().unwrap(),
+        vec![dataset("images", 8, &["d:7443"]), dataset("logs", 5_000_000_000, &["b:7443", "a:7443"])]
+    );
     s.remove_dataset("images").unwrap();
     assert!(matches!(s.remove_dataset("images"), Err(ApiError::NotFound(_))));
     drop(s);
@@ -79,7 +90,11 @@ async fn datasets_survive_a_restart_and_can_be_replaced_and_removed() {
 async fn an_invalid_dataset_is_refused_naming_the_field_and_nothing_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let s = steward(&dir).await;
-    for (bad, field) in [(dataset("no spaces", 1, &["a"]), "name:"), (dataset("d", 1, &[]), "nodes:"), (dataset("d", 1, &["a", ""]), "nodes[1]:")] {
+    for (bad, field) in [
+        (dataset("no spaces", 1, &["a"]), "name:"),
+        (dataset("d", 1, &[]), "nodes:"),
+        (dataset("d", 1, &["a", ""]), "nodes[1]:"),
+    ] {
         let err = s.register_dataset(bad).unwrap_err();
         assert!(matches!(err, ApiError::InvalidInput(_)) && err.to_string().contains(field), "{err}");
     }
@@ -101,7 +116,8 @@ async fn placement_prefers_the_node_holding_the_dataset_and_refuses_an_unknown_o
     // Without a dataset the two free nodes share the work; with one held by b (5 GB: 40 s to
     // move at 1 Gbit/s against a 0.5 s wait), both partitions go to b.
     let spread = s.distribute(echo_task("spread", None)).await.unwrap();
-    let planned = |r: &steward_api::DistributeResult| r.assignments.iter().map(|a| a.node.clone().unwrap()).collect::<Vec<_>>();
+    let planned =
+        |r: &steward_api::DistributeResult| r.assignments.iter().map(|a| a.node.clone().unwrap()).collect::<Vec<_>>();
     assert_eq!(planned(&spread), ["a", "b"]);
     s.wait_execution(&spread.execution_id, Duration::from_secs(30)).await.unwrap();
 

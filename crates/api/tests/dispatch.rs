@@ -6,9 +6,13 @@ use std::time::Duration;
 
 use serde_json::json;
 use steward_agent::{AgentClient, AgentConfig};
-use steward_api::{AdapterProbe, AllocError, ApiConfig, DispatchNode, DistributedResult, Liveness, StaticNodes, Steward};
+use steward_api::{
+    AdapterProbe, AllocError, ApiConfig, DispatchNode, DistributedResult, Liveness, StaticNodes, Steward,
+};
 use steward_core::alloc::NodeResources;
-use steward_core::dispatch::{DispatchConfig, ExecStatus, Execution, InputSpec, Locality, NodeView, TaskKind, TaskSpec, Unconstrained, split};
+use steward_core::dispatch::{
+    DispatchConfig, ExecStatus, Execution, InputSpec, Locality, NodeView, TaskKind, TaskSpec, Unconstrained, split,
+};
 
 struct Agent {
     client: AgentClient,
@@ -30,19 +34,30 @@ fn node(id: &str, client: &AgentClient, cores: u32) -> DispatchNode {
         id: id.into(),
         liveness: Liveness::Up,
         client: Some(client.clone()),
-        resources: NodeResources { node: id.into(), cores, memory_bytes: 1 << 30, labels: Default::default(), gpus: vec![], accelerators: vec![] },
+        resources: NodeResources {
+            node: id.into(),
+            cores,
+            memory_bytes: 1 << 30,
+            labels: Default::default(),
+            gpus: vec![],
+            accelerators: vec![],
+        },
     }
 }
 
 fn steward(dir: &tempfile::TempDir) -> Steward {
-    let mut config = ApiConfig { db_path: dir.path().join("s.db"), adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() };
+    let mut config =
+        ApiConfig { db_path: dir.path().join("s.db"), adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() };
     config.sampler.gpus = false;
     Steward::start(config).unwrap()
 }
 
 /// Prints every item of its range, one per line.
 fn seq_task(items: u64) -> TaskSpec {
-    TaskSpec::new(vec!["sh".into(), "-c".into(), "i={start}; while [ $i -lt {end} ]; do echo item $i; i=$((i+1)); done".into()], InputSpec::Range { start: 0, end: items })
+    TaskSpec::new(
+        vec!["sh".into(), "-c".into(), "i={start}; while [ $i -lt {end} ]; do echo item $i; i=$((i+1)); done".into()],
+        InputSpec::Range { start: 0, end: items },
+    )
 }
 
 fn items(n: u64) -> Vec<String> {
@@ -81,10 +96,16 @@ async fn a_partitioned_job_runs_across_agents_and_its_result_is_reused() {
     let mut opt_out = seq_task(200);
     opt_out.reuse = false;
     let fresh = s.distribute(opt_out).await.unwrap();
-    assert_eq!(s.wait_execution(&fresh.execution_id, Duration::from_secs(30)).await.unwrap().status, ExecStatus::Succeeded);
+    assert_eq!(
+        s.wait_execution(&fresh.execution_id, Duration::from_secs(30)).await.unwrap().status,
+        ExecStatus::Succeeded
+    );
 
     // Unknown executions and operations.
-    assert!(matches!(s.distributed(json!({"operation": "monitor", "execution_id": "nope"})).await, Err(AllocError::NotFound(_))));
+    assert!(matches!(
+        s.distributed(json!({"operation": "monitor", "execution_id": "nope"})).await,
+        Err(AllocError::NotFound(_))
+    ));
     assert!(matches!(s.distributed(json!({"operation": "fly"})).await, Err(AllocError::Invalid(_))));
 }
 
@@ -95,7 +116,10 @@ async fn a_node_declared_down_loses_its_partitions_to_the_others() {
     let s = steward(&dir);
     let nodes = Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 2), node("b", &b.client, 2)])));
     s.set_dispatch_nodes(nodes.clone());
-    let mut task = TaskSpec::new(vec!["sh".into(), "-c".into(), "sleep 0.3; echo part {start}".into()], InputSpec::Range { start: 0, end: 8 });
+    let mut task = TaskSpec::new(
+        vec!["sh".into(), "-c".into(), "sleep 0.3; echo part {start}".into()],
+        InputSpec::Range { start: 0, end: 8 },
+    );
     task.partitions = Some(8);
     let d = s.distribute(task).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -103,7 +127,11 @@ async fn a_node_declared_down_loses_its_partitions_to_the_others() {
     let done = s.wait_execution(&d.execution_id, Duration::from_secs(30)).await.unwrap();
     assert_eq!(done.status, ExecStatus::Succeeded, "{done:?}");
     let out = s.execution_output(&d.execution_id).unwrap();
-    assert_eq!(out, (0..8).map(|i| format!("part {i}")).collect::<Vec<_>>(), "every partition once, late results from b discarded");
+    assert_eq!(
+        out,
+        (0..8).map(|i| format!("part {i}")).collect::<Vec<_>>(),
+        "every partition once, late results from b discarded"
+    );
     let retried: Vec<_> = done.partitions.iter().filter(|p| p.attempts > 1).collect();
     assert!(!retried.is_empty());
     assert!(retried.iter().all(|p| p.node.as_deref() == Some("a")));
@@ -118,7 +146,8 @@ async fn start_orders_wait_for_a_write_that_succeeds() {
     let s = steward(&dir);
     let nodes = Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 1)])));
     s.set_dispatch_nodes(nodes.clone());
-    let mut task = TaskSpec::new(vec!["sh".into(), "-c".into(), "sleep 1; echo done".into()], InputSpec::Shards { count: 1 });
+    let mut task =
+        TaskSpec::new(vec!["sh".into(), "-c".into(), "sleep 1; echo done".into()], InputSpec::Shards { count: 1 });
     task.reuse = false;
     let d = s.distribute(task).await.unwrap();
     let started = tokio::time::Instant::now();
@@ -203,7 +232,8 @@ async fn a_lazy_dependent_runs_only_when_asked_for_and_after_its_input() {
     let dir = tempfile::tempdir().unwrap();
     let s = steward(&dir);
     s.set_dispatch_nodes(Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 2)]))));
-    let mut first = TaskSpec::new(vec!["sh".into(), "-c".into(), "sleep 0.2; echo one".into()], InputSpec::Shards { count: 1 });
+    let mut first =
+        TaskSpec::new(vec!["sh".into(), "-c".into(), "sleep 0.2; echo one".into()], InputSpec::Shards { count: 1 });
     first.id = Some("first".into());
     let mut second = TaskSpec::new(vec!["echo".into(), "two".into()], InputSpec::Shards { count: 1 });
     second.id = Some("second".into());
@@ -211,11 +241,17 @@ async fn a_lazy_dependent_runs_only_when_asked_for_and_after_its_input() {
     second.lazy = true;
     let d2 = s.distribute(second).await.unwrap();
     let d1 = s.distribute(first).await.unwrap();
-    assert_eq!(s.wait_execution(&d1.execution_id, Duration::from_secs(30)).await.unwrap().status, ExecStatus::Succeeded);
+    assert_eq!(
+        s.wait_execution(&d1.execution_id, Duration::from_secs(30)).await.unwrap().status,
+        ExecStatus::Succeeded
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(s.execution(&d2.execution_id).unwrap().status, ExecStatus::Waiting, "nobody asked for it yet");
     s.monitor(&d2.execution_id).unwrap();
-    assert_eq!(s.wait_execution(&d2.execution_id, Duration::from_secs(30)).await.unwrap().status, ExecStatus::Succeeded);
+    assert_eq!(
+        s.wait_execution(&d2.execution_id, Duration::from_secs(30)).await.unwrap().status,
+        ExecStatus::Succeeded
+    );
     assert_eq!(s.execution_output(&d2.execution_id).unwrap(), ["two"]);
 }
 
@@ -223,7 +259,8 @@ async fn a_lazy_dependent_runs_only_when_asked_for_and_after_its_input() {
 async fn ended_executions_leave_memory_but_stay_readable() {
     let a = agent().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = ApiConfig { db_path: dir.path().join("s.db"), adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() };
+    let mut config =
+        ApiConfig { db_path: dir.path().join("s.db"), adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() };
     config.sampler.gpus = false;
     config.dispatch.kept_finished = 1_000;
     let s = Steward::start(config).unwrap();
@@ -236,8 +273,13 @@ async fn ended_executions_leave_memory_but_stay_readable() {
     };
     let mut early = noop();
     early.id = Some("early".into());
-    let ids: Vec<String> =
-        s.distribute_many(std::iter::once(early).chain((0..1_200).map(|_| noop())).collect()).await.unwrap().into_iter().map(|r| r.execution_id).collect();
+    let ids: Vec<String> = s
+        .distribute_many(std::iter::once(early).chain((0..1_200).map(|_| noop())).collect())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.execution_id)
+        .collect();
     for id in &ids {
         assert_eq!(s.wait_execution(id, Duration::from_secs(30)).await.unwrap().status, ExecStatus::Succeeded);
     }
@@ -264,7 +306,13 @@ async fn ended_executions_leave_memory_but_stay_readable() {
 }
 
 fn sleeper(id: &str, owner: &str) -> steward_agent::proto::TaskSpec {
-    steward_agent::proto::TaskSpec { task_id: id.into(), program: "sleep".into(), args: vec!["30".into()], owner: owner.into(), ..Default::default() }
+    steward_agent::proto::TaskSpec {
+        task_id: id.into(),
+        program: "sleep".into(),
+        args: vec!["30".into()],
+        owner: owner.into(),
+        ..Default::default()
+    }
 }
 
 async fn state_of(client: &AgentClient, id: &str) -> Option<steward_agent::proto::TaskState> {
@@ -288,7 +336,11 @@ async fn tasks_started_but_never_recorded_are_cancelled_when_their_node_is_up() 
     s.set_dispatch_nodes(Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 1)]))));
     let started = tokio::time::Instant::now();
     while state_of(&a.client, "gone.p0.a0").await != Some(TaskState::Cancelled) {
-        assert!(started.elapsed() < Duration::from_secs(10), "the orphan still runs: {:?}", state_of(&a.client, "gone.p0.a0").await);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the orphan still runs: {:?}",
+            state_of(&a.client, "gone.p0.a0").await
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(state_of(&a.client, "theirs.p0.a0").await, Some(TaskState::Running));

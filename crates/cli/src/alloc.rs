@@ -144,7 +144,12 @@ pub fn allocate(a: AllocateArgs) -> Result<()> {
     if let Some(n) = a.node {
         req["constraints"] = json!({"node": n});
     }
-    let (_, answer) = call(&a.target, "POST", "/resources/allocate", Some(json!({"allocation_type": "allocate", "allocation_request": req})))?;
+    let (_, answer) = call(
+        &a.target,
+        "POST",
+        "/resources/allocate",
+        Some(json!({"allocation_type": "allocate", "allocation_request": req})),
+    )?;
     report(answer)
 }
 
@@ -162,7 +167,12 @@ pub fn reserve(a: ReserveArgs) -> Result<()> {
     if let Some(freq) = a.repeat {
         req["recurrence"] = json!({"freq": freq, "tz": a.tz, "until": a.until});
     }
-    let (_, answer) = call(&a.target, "POST", "/resources/allocate", Some(json!({"allocation_type": "reserve", "reservation_request": req})))?;
+    let (_, answer) = call(
+        &a.target,
+        "POST",
+        "/resources/allocate",
+        Some(json!({"allocation_type": "reserve", "reservation_request": req})),
+    )?;
     report(answer)
 }
 
@@ -176,7 +186,10 @@ pub fn queue(a: QueueArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&items)?);
         return Ok(());
     }
-    println!("{:<24} {:<10} {:>8} {:<11} {:<12} {:<20} {}", "ID", "STATE", "PRIORITY", "QOS", "OWNER", "WHERE", "REASON");
+    println!(
+        "{:<24} {:<10} {:>8} {:<11} {:<12} {:<20} {}",
+        "ID", "STATE", "PRIORITY", "QOS", "OWNER", "WHERE", "REASON"
+    );
     for x in items {
         let place = match x["node"].as_str() {
             Some(n) => format!("{n} {}g {}c", x["gpus"].as_array().map_or(0, Vec::len), x["cores"]),

@@ -1,8 +1,8 @@
 //! `stewardctl bench`: Steward's speed, each figure beside a baseline measured in the same run.
 
-mod forecast;
 mod alloc;
 mod dispatch;
+mod forecast;
 mod proc_usage;
 mod sampler;
 

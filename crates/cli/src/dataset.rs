@@ -42,7 +42,12 @@ pub fn run(cmd: DatasetCommand) -> Result<()> {
     match cmd {
         DatasetCommand::Add(a) => {
             let (_, d) = call(&a.target, "PUT", &path(&a.name), Some(json!({"bytes": a.bytes, "nodes": a.nodes})))?;
-            println!("registered {} ({} bytes) on {}", d["name"].as_str().unwrap_or(""), d["bytes"], join_nodes(&d["nodes"]));
+            println!(
+                "registered {} ({} bytes) on {}",
+                d["name"].as_str().unwrap_or(""),
+                d["bytes"],
+                join_nodes(&d["nodes"])
+            );
             Ok(())
         }
         DatasetCommand::Remove(a) => {
@@ -58,7 +63,12 @@ pub fn run(cmd: DatasetCommand) -> Result<()> {
             }
             println!("{:<32} {:>16}  NODES", "NAME", "BYTES");
             for d in list.as_array().into_iter().flatten() {
-                println!("{:<32} {:>16}  {}", d["name"].as_str().unwrap_or(""), d["bytes"].as_u64().map(|b| b.to_string()).unwrap_or_default(), join_nodes(&d["nodes"]));
+                println!(
+                    "{:<32} {:>16}  {}",
+                    d["name"].as_str().unwrap_or(""),
+                    d["bytes"].as_u64().map(|b| b.to_string()).unwrap_or_default(),
+                    join_nodes(&d["nodes"])
+                );
             }
             Ok(())
         }
@@ -69,7 +79,9 @@ pub fn run(cmd: DatasetCommand) -> Result<()> {
 fn path(name: &str) -> String {
     let escaped: String = name
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"_-.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"_-.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
         .collect();
     format!("/api/datasets/{escaped}")
 }

@@ -28,7 +28,9 @@ pub(crate) fn call(target: &Target, method: &str, path: &str, body: Option<Value
     let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
     let reach = || format!("cannot reach Steward at {} (is `stewardctl serve` running?)", target.url);
     let mut res = match (method, body) {
-        ("POST", Some(b)) => agent.post(&url).content_type("application/json").send(b.to_string()).with_context(reach)?,
+        ("POST", Some(b)) => {
+            agent.post(&url).content_type("application/json").send(b.to_string()).with_context(reach)?
+        }
         ("PUT", Some(b)) => agent.put(&url).content_type("application/json").send(b.to_string()).with_context(reach)?,
         ("DELETE", _) => agent.delete(&url).call().with_context(reach)?,
         _ => agent.get(&url).call().with_context(reach)?,

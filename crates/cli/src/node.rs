@@ -86,8 +86,18 @@ fn add(a: AddArgs) -> Result<()> {
             );
         }
     };
-    let (_, node) = call(&a.target, "POST", "/api/nodes", Some(json!({"address": a.address, "token": a.token, "fingerprint": fingerprint})))?;
-    println!("added {} ({}), {}", node["id"].as_str().unwrap_or(""), node["name"].as_str().unwrap_or(""), node["state"].as_str().unwrap_or(""));
+    let (_, node) = call(
+        &a.target,
+        "POST",
+        "/api/nodes",
+        Some(json!({"address": a.address, "token": a.token, "fingerprint": fingerprint})),
+    )?;
+    println!(
+        "added {} ({}), {}",
+        node["id"].as_str().unwrap_or(""),
+        node["name"].as_str().unwrap_or(""),
+        node["state"].as_str().unwrap_or("")
+    );
     Ok(())
 }
 
@@ -100,7 +110,10 @@ fn list(a: ListArgs) -> Result<()> {
     println!("{:<22} {:<9} {:<20} {:>5} {:>9} {:>6}  {}", "ID", "STATE", "NAME", "CORES", "MEMORY", "PHI", "ERROR");
     for n in nodes.as_array().into_iter().flatten() {
         let inv = &n["inventory"];
-        let mem = inv["memory_total_bytes"].as_f64().map(|b| format!("{:.1} GiB", b / (1u64 << 30) as f64)).unwrap_or_else(|| "-".into());
+        let mem = inv["memory_total_bytes"]
+            .as_f64()
+            .map(|b| format!("{:.1} GiB", b / (1u64 << 30) as f64))
+            .unwrap_or_else(|| "-".into());
         let phi = n["phi"].as_f64().map(|p| format!("{p:.2}")).unwrap_or_else(|| "-".into());
         println!(
             "{:<22} {:<9} {:<20} {:>5} {:>9} {:>6}  {}",

@@ -89,7 +89,11 @@ pub fn run(a: RunArgs) -> Result<()> {
         "depends_on": a.depends_on,
         "lazy": a.lazy,
     });
-    for (k, v) in [("id", a.id.clone().map(Value::from)), ("partitions", a.partitions.map(Value::from)), ("timeout_s", a.timeout_s.map(Value::from))] {
+    for (k, v) in [
+        ("id", a.id.clone().map(Value::from)),
+        ("partitions", a.partitions.map(Value::from)),
+        ("timeout_s", a.timeout_s.map(Value::from)),
+    ] {
         if let Some(v) = v {
             task[k] = v;
         }
@@ -97,7 +101,8 @@ pub fn run(a: RunArgs) -> Result<()> {
     if let Some(p) = &a.priority {
         task["priority"] = p.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(p.as_str()));
     }
-    let (_, answer) = call(&a.target, "POST", "/resources/distributed", Some(json!({"operation": "distribute", "task": task})))?;
+    let (_, answer) =
+        call(&a.target, "POST", "/resources/distributed", Some(json!({"operation": "distribute", "task": task})))?;
     let exec = answer["result"]["execution_id"].as_str().unwrap_or_default().to_string();
     eprintln!("execution {exec}: {} partitions", answer["result"]["partitions"].as_array().map_or(0, Vec::len));
     if a.detach {
@@ -129,7 +134,12 @@ pub fn run(a: RunArgs) -> Result<()> {
 /// Polls `monitor` (which also asks for a lazy task's result) until the execution ends.
 fn follow(target: &Target, exec: &str) -> Result<Value> {
     loop {
-        let (_, m) = call(target, "POST", "/resources/distributed", Some(json!({"operation": "monitor", "execution_id": exec})))?;
+        let (_, m) = call(
+            target,
+            "POST",
+            "/resources/distributed",
+            Some(json!({"operation": "monitor", "execution_id": exec})),
+        )?;
         let result = m["result"].clone();
         if matches!(result["status"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
             return Ok(result);
@@ -141,7 +151,12 @@ fn follow(target: &Target, exec: &str) -> Result<Value> {
 pub fn status(a: StatusArgs) -> Result<()> {
     match &a.execution {
         Some(exec) => {
-            let (_, m) = call(&a.target, "POST", "/resources/distributed", Some(json!({"operation": "monitor", "execution_id": exec})))?;
+            let (_, m) = call(
+                &a.target,
+                "POST",
+                "/resources/distributed",
+                Some(json!({"operation": "monitor", "execution_id": exec})),
+            )?;
             println!("{}", serde_json::to_string_pretty(&m["result"])?);
         }
         None => {

@@ -52,8 +52,8 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let config = args.common.api_config()?;
     let db_path = config.db_path.clone();
-    let steward = Steward::start(config)
-        .with_context(|| format!("cannot open the history database {}", db_path.display()))?;
+    let steward =
+        Steward::start(config).with_context(|| format!("cannot open the history database {}", db_path.display()))?;
     let ui_dir = crate::ui_dir::find(args.ui_dir);
     if ui_dir.is_none() {
         tracing::warn!("the UI is not built (no ui/dist/index.html); serving the API only — run `make ui`");
@@ -72,7 +72,9 @@ pub fn serve(args: ServeArgs) -> Result<()> {
 
 pub fn snapshot(args: SnapshotArgs) -> Result<()> {
     let mut sampler = steward_telemetry::Sampler::new(&steward_telemetry::SamplerConfig::from_env());
-    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    let now = || {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    };
     sampler.tick(now());
     std::thread::sleep(std::time::Duration::from_millis(args.interval_ms));
     let snap = sampler.tick(now());

@@ -33,10 +33,19 @@ fn main() {
                 bexc += a.baseline_exceeded_pct;
                 worse += usize::from(a.upper_exceeded_pct > a.baseline_exceeded_pct);
                 if a.baseline_exceeded_pct < 0.2 {
-                    rare = (rare.0 + a.upper_slack_pct, rare.1 + a.upper_exceeded_pct, rare.2 + a.baseline_slack_pct, rare.3 + a.baseline_exceeded_pct, rare.4 + 1);
+                    rare = (
+                        rare.0 + a.upper_slack_pct,
+                        rare.1 + a.upper_exceeded_pct,
+                        rare.2 + a.baseline_slack_pct,
+                        rare.3 + a.baseline_exceeded_pct,
+                        rare.4 + 1,
+                    );
                 }
                 if std::env::var_os("PER_SEED").is_some() {
-                    println!("  seed {seed:>3}: {:>5.2} % {:>6.3} % | VPA {:>5.2} % {:>6.3} %", a.upper_slack_pct, a.upper_exceeded_pct, a.baseline_slack_pct, a.baseline_exceeded_pct);
+                    println!(
+                        "  seed {seed:>3}: {:>5.2} % {:>6.3} % | VPA {:>5.2} % {:>6.3} %",
+                        a.upper_slack_pct, a.upper_exceeded_pct, a.baseline_slack_pct, a.baseline_exceeded_pct
+                    );
                 }
             }
             let n = seeds as f64;

@@ -19,7 +19,11 @@ fn main() {
         Some("step") => Family::StepChanges,
         _ => Family::Diurnal,
     };
-    let cfg = ForecastConfig { capacity: Some(100.0), at_most_baseline_misses: std::env::var_os("Q97").is_none(), ..ForecastConfig::default() };
+    let cfg = ForecastConfig {
+        capacity: Some(100.0),
+        at_most_baseline_misses: std::env::var_os("Q97").is_none(),
+        ..ForecastConfig::default()
+    };
     let h = cfg.horizon_steps();
     let mut total = [0.0; 4];
     for seed in first..first + seeds {
@@ -28,7 +32,8 @@ fn main() {
         let params = fit(&y[..fit_len], cfg.period_steps(), h);
         let mut walk = Walk::new(&cfg, params, &y[..fit_len], None);
         let peak = y.iter().fold(0.0f64, |m, v| m.max(*v));
-        let (mut n, mut slack, mut exc, mut zeros, mut zero_rec0, mut low_slack, mut missed_at_zero) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0);
+        let (mut n, mut slack, mut exc, mut zeros, mut zero_rec0, mut low_slack, mut missed_at_zero) =
+            (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0);
         let mut by_level = [(0.0, 0.0); 5];
         for (i, &v) in y.iter().enumerate() {
             let o = walk.step(i as i64 * 60_000, v);
@@ -62,7 +67,11 @@ fn main() {
             zero_rec0,
             missed_at_zero,
             100.0 * low_slack / n,
-            by_level.iter().map(|(c, s)| format!("{:>4.0}%/{:>5.1}", 100.0 * c / n, if *c > 0.0 { 100.0 * s / c } else { 0.0 })).collect::<Vec<_>>().join(" ")
+            by_level
+                .iter()
+                .map(|(c, s)| format!("{:>4.0}%/{:>5.1}", 100.0 * c / n, if *c > 0.0 { 100.0 * s / c } else { 0.0 }))
+                .collect::<Vec<_>>()
+                .join(" ")
         );
         total[0] += 100.0 * slack / n;
         total[1] += 100.0 * exc / n;
@@ -70,5 +79,11 @@ fn main() {
         total[3] += 100.0 * low_slack / n;
     }
     let k = seeds as f64;
-    println!("mean slack {:.2} % exc {:.3} % | zeros' slack {:.2} pts | outcomes under 10 % of peak {:.2} pts", total[0] / k, total[1] / k, total[2] / k, total[3] / k);
+    println!(
+        "mean slack {:.2} % exc {:.3} % | zeros' slack {:.2} pts | outcomes under 10 % of peak {:.2} pts",
+        total[0] / k,
+        total[1] / k,
+        total[2] / k,
+        total[3] / k
+    );
 }

@@ -12,6 +12,6 @@ pub mod reading;
 pub mod series;
 pub mod snapshot;
 
-pub use reading::Reading;
 pub use history::*;
+pub use reading::Reading;
 pub use snapshot::*;

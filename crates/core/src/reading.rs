@@ -63,10 +63,7 @@ mod tests {
     #[test]
     fn serializes_with_a_status_tag() {
         let r: Reading<u32> = Reading::unavailable("no RAPL");
-        assert_eq!(
-            serde_json::to_string(&r).unwrap(),
-            r#"{"status":"unavailable","reason":"no RAPL"}"#
-        );
+        assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"status":"unavailable","reason":"no RAPL"}"#);
         let r: Reading<u32> = 7.into();
         assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"status":"available","value":7}"#);
     }

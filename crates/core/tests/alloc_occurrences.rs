@@ -11,7 +11,13 @@ fn node(name: &str, gpus: u32) -> NodeResources {
         memory_bytes: 256 << 30,
         labels: Default::default(),
         gpus: (0..gpus)
-            .map(|i| GpuResource { id: NodeResources::gpu_id(name, i), index: i, name: "NVIDIA H100".into(), memory_bytes: 80 << 30, mig: vec![] })
+            .map(|i| GpuResource {
+                id: NodeResources::gpu_id(name, i),
+                index: i,
+                name: "NVIDIA H100".into(),
+                memory_bytes: 80 << 30,
+                mig: vec![],
+            })
             .collect(),
         accelerators: vec![],
     }
@@ -21,7 +27,15 @@ fn t(s: &str) -> i64 {
     parse_rfc3339(s).unwrap()
 }
 
-fn reserve(s: &mut Scheduler, id: &str, gpu: &str, start: &str, end: &str, daily: bool, now: i64) -> Result<Reservation, Refusal> {
+fn reserve(
+    s: &mut Scheduler,
+    id: &str,
+    gpu: &str,
+    start: &str,
+    end: &str,
+    daily: bool,
+    now: i64,
+) -> Result<Reservation, Refusal> {
     let req = ReservationRequest {
         id: Some(id.into()),
         name: Some(id.into()),
@@ -63,7 +77,8 @@ fn one_occurrence_moves_across_the_dst_week_and_the_series_and_a_restore_keep_it
     reserve(&mut s, "daily", "vm/gpu0", "2025-03-28T09:00:00+01:00", "2025-03-28T12:00:00+01:00", true, now).unwrap();
     // Sunday 30 March, the day clocks go forward: 09:00 local is 07:00Z. Move it to 14:00–15:00.
     let sunday = t("2025-03-30T07:00:00Z");
-    s.update_occurrence("daily", sunday, &times("2025-03-30T14:00:00+02:00", "2025-03-30T15:00:00+02:00"), now).unwrap();
+    s.update_occurrence("daily", sunday, &times("2025-03-30T14:00:00+02:00", "2025-03-30T15:00:00+02:00"), now)
+        .unwrap();
     // Cancel Monday's.
     s.delete_occurrence("daily", t("2025-03-31T07:00:00Z"), now).unwrap();
     let want = vec![
@@ -74,7 +89,15 @@ fn one_occurrence_moves_across_the_dst_week_and_the_series_and_a_restore_keep_it
     ];
     assert_eq!(week(&s), want);
     // The cancelled one cannot be moved; a start the series never gives is not an occurrence.
-    assert!(matches!(s.update_occurrence("daily", t("2025-03-31T07:00:00Z"), &times("2025-03-31T13:00:00Z", "2025-03-31T14:00:00Z"), now), Err(ReservationError::NotFound(_))));
+    assert!(matches!(
+        s.update_occurrence(
+            "daily",
+            t("2025-03-31T07:00:00Z"),
+            &times("2025-03-31T13:00:00Z", "2025-03-31T14:00:00Z"),
+            now
+        ),
+        Err(ReservationError::NotFound(_))
+    ));
     assert!(matches!(s.delete_occurrence("daily", t("2025-03-31T08:00:00Z"), now), Err(ReservationError::NotFound(_))));
 
     // What is persisted (the series' record with its exceptions) restores the same week.
@@ -97,7 +120,13 @@ fn one_occurrence_moves_across_the_dst_week_and_the_series_and_a_restore_keep_it
         ]
     );
     // Moving it back onto the series' own window drops the exception.
-    s.update_occurrence("daily@2025-03-30T08:00:00Z", t("2025-03-30T08:00:00Z"), &times("2025-03-30T10:00:00+02:00", "2025-03-30T13:00:00+02:00"), now).unwrap();
+    s.update_occurrence(
+        "daily@2025-03-30T08:00:00Z",
+        t("2025-03-30T08:00:00Z"),
+        &times("2025-03-30T10:00:00+02:00", "2025-03-30T13:00:00+02:00"),
+        now,
+    )
+    .unwrap();
     let rec = s.reservation("daily").unwrap();
     assert_eq!(rec.exceptions.len(), 1);
     assert!(rec.exceptions[0].cancelled);
@@ -112,17 +141,23 @@ fn a_moved_occurrence_obeys_the_rules_of_a_one_off_reservation() {
     let sunday = t("2025-03-30T07:00:00Z");
     // Onto another reservation's GPU and time: refused with the reason, nothing changed.
     match s.update_occurrence("daily", sunday, &times("2025-03-30T15:00:00+02:00", "2025-03-30T17:00:00+02:00"), now) {
-        Err(ReservationError::Conflict(why)) => assert!(why.contains("overlaps reservation 'other' on vm/gpu0"), "{why}"),
+        Err(ReservationError::Conflict(why)) => {
+            assert!(why.contains("overlaps reservation 'other' on vm/gpu0"), "{why}")
+        }
         other => panic!("expected a conflict, got {other:?}"),
     }
     assert!(s.reservation("daily").unwrap().exceptions.is_empty());
     // Just before it is fine.
-    s.update_occurrence("daily", sunday, &times("2025-03-30T12:00:00+02:00", "2025-03-30T14:00:00+02:00"), now).unwrap();
+    s.update_occurrence("daily", sunday, &times("2025-03-30T12:00:00+02:00", "2025-03-30T14:00:00+02:00"), now)
+        .unwrap();
     // One occurrence cannot change GPUs on its own.
     let gpus = ReservationChange { gpus: Some(vec!["vm/gpu1".into()]), ..Default::default() };
     assert!(matches!(s.update_occurrence("daily", sunday, &gpus, now), Err(ReservationError::Invalid(_))));
     // Nor end before it starts, nor be moved into the past.
-    assert!(matches!(s.update_occurrence("daily", sunday, &times("2025-03-30T12:00:00Z", "2025-03-30T11:00:00Z"), now), Err(ReservationError::Invalid(_))));
+    assert!(matches!(
+        s.update_occurrence("daily", sunday, &times("2025-03-30T12:00:00Z", "2025-03-30T11:00:00Z"), now),
+        Err(ReservationError::Invalid(_))
+    ));
     assert!(s.update_occurrence("daily", sunday, &times("2025-03-27T12:00:00Z", "2025-03-27T13:00:00Z"), now).is_err());
 
     // Busy at the moved start: an allocation holds both GPUs until 04:00Z, before today's 08:00Z.

@@ -23,14 +23,46 @@ const GPU_MEM: u64 = 80 << 30;
 #[derive(Debug, Clone)]
 enum Op {
     /// `share`: a share of one GPU, in tenths of its memory (then `gpus` is 1).
-    Allocate { gpus: u32, share: Option<u64>, cores: u32, prio: i32, qos: u8, dur: Option<i64>, min: bool, grace: bool, mode: u8, resv: Option<usize> },
-    Reserve { node: u32, gpus: Vec<u32>, cores: u32, start: i64, len: i64, overlap: bool, ignore_running: bool },
-    Move { k: usize, start: i64, gpu: u32 },
-    Delete { k: usize },
-    Cancel { k: usize },
-    Advance { steps: i64 },
+    Allocate {
+        gpus: u32,
+        share: Option<u64>,
+        cores: u32,
+        prio: i32,
+        qos: u8,
+        dur: Option<i64>,
+        min: bool,
+        grace: bool,
+        mode: u8,
+        resv: Option<usize>,
+    },
+    Reserve {
+        node: u32,
+        gpus: Vec<u32>,
+        cores: u32,
+        start: i64,
+        len: i64,
+        overlap: bool,
+        ignore_running: bool,
+    },
+    Move {
+        k: usize,
+        start: i64,
+        gpu: u32,
+    },
+    Delete {
+        k: usize,
+    },
+    Cancel {
+        k: usize,
+    },
+    Advance {
+        steps: i64,
+    },
     /// The failure detector's word on a node (0 up, 1 suspect, 2 draining, 3 down), or 4: removed.
-    Health { node: u32, state: u8 },
+    Health {
+        node: u32,
+        state: u8,
+    },
 }
 
 /// A node that is not up, as the test follows it.
@@ -62,7 +94,15 @@ fn nodes() -> Vec<NodeResources> {
         .map(|n| {
             let name = format!("n{n}");
             NodeResources {
-                gpus: (0..GPUS).map(|i| GpuResource { id: NodeResources::gpu_id(&name, i), index: i, name: "GPU".into(), memory_bytes: GPU_MEM, mig: vec![] }).collect(),
+                gpus: (0..GPUS)
+                    .map(|i| GpuResource {
+                        id: NodeResources::gpu_id(&name, i),
+                        index: i,
+                        name: "GPU".into(),
+                        memory_bytes: GPU_MEM,
+                        mig: vec![],
+                    })
+                    .collect(),
                 node: name,
                 cores: CORES,
                 memory_bytes: MEM,
@@ -97,7 +137,11 @@ impl World {
                 let id = format!("a{}", self.next);
                 let qos = [Qos::Guaranteed, Qos::Burstable, Qos::BestEffort][qos as usize];
                 let mode = [PreemptionMode::Requeue, PreemptionMode::Suspend, PreemptionMode::Cancel][mode as usize];
-                let min = (min && qos != Qos::Guaranteed).then_some(ResourceAmount { gpus: gpus / 2, cores: cores / 2, memory_bytes: 1 << 30 });
+                let min = (min && qos != Qos::Guaranteed).then_some(ResourceAmount {
+                    gpus: gpus / 2,
+                    cores: cores / 2,
+                    memory_bytes: 1 << 30,
+                });
                 let req = AllocationRequest {
                     id: Some(id.clone()),
                     owner: format!("o{}", self.next % 3),
@@ -185,7 +229,13 @@ impl World {
                     self.unavailable.remove(&name);
                     return;
                 }
-                let running_now = self.s.allocations().iter().filter(|a| a.state == AllocState::Running && a.node.as_deref() == Some(name.as_str())).map(|a| a.id.clone()).collect();
+                let running_now = self
+                    .s
+                    .allocations()
+                    .iter()
+                    .filter(|a| a.state == AllocState::Running && a.node.as_deref() == Some(name.as_str()))
+                    .map(|a| a.id.clone())
+                    .collect();
                 let u = match prev.filter(|p| !p.removed) {
                     // Still unavailable: what may run there does not grow, and a node still down
                     // keeps its deadline.
@@ -195,7 +245,12 @@ impl World {
                         running: p.running,
                         state,
                     },
-                    None => Unavailable { removed: state == 4, down_since: (state == 3).then_some(now), running: running_now, state },
+                    None => Unavailable {
+                        removed: state == 4,
+                        down_since: (state == 3).then_some(now),
+                        running: running_now,
+                        state,
+                    },
                 };
                 self.unavailable.insert(name, u);
             }
@@ -210,15 +265,26 @@ fn health(state: u8) -> steward_core::cluster::NodeState {
 
 fn check(w: &mut World) -> Result<(), TestCaseError> {
     let events = w.s.take_changes().events;
-    w.given_up += events.iter().filter(|e| (e.kind == "requeued" || e.kind == "lost") && e.details.contains_key("node")).count() as u64;
+    w.given_up +=
+        events.iter().filter(|e| (e.kind == "requeued" || e.kind == "lost") && e.details.contains_key("node")).count()
+            as u64;
     // 5. A node that is not up starts nothing; a removed one, or one down past the grace, runs
     //    nothing.
     let grace = SchedulerConfig::default().node_down_grace_ms;
     for (name, u) in &w.unavailable {
-        for a in w.s.allocations().iter().filter(|a| a.state == AllocState::Running && a.node.as_deref() == Some(name.as_str())) {
+        for a in
+            w.s.allocations()
+                .iter()
+                .filter(|a| a.state == AllocState::Running && a.node.as_deref() == Some(name.as_str()))
+        {
             prop_assert!(u.running.contains(&a.id), "{} started on {name}, which is not up ({u:?})", a.id);
             prop_assert!(!u.removed, "{} still runs on removed node {name}", a.id);
-            prop_assert!(u.down_since.is_none_or(|t| w.now < t + grace), "{} still runs on {name}, down since {:?}", a.id, u.down_since);
+            prop_assert!(
+                u.down_since.is_none_or(|t| w.now < t + grace),
+                "{} still runs on {name}, down since {:?}",
+                a.id,
+                u.down_since
+            );
         }
     }
     let s = &w.s;
@@ -238,7 +304,11 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
                 *e = (e.0 + 1, e.1 + a.gpu_memory_bytes.unwrap_or(GPU_MEM), e.2 || a.gpu_memory_bytes.is_none());
             }
         }
-        prop_assert!(per_gpu.values().all(|&(c, mem, whole)| mem <= GPU_MEM && (!whole || c == 1)), "a GPU is over-committed on {}: {per_gpu:?}", n.node);
+        prop_assert!(
+            per_gpu.values().all(|&(c, mem, whole)| mem <= GPU_MEM && (!whole || c == 1)),
+            "a GPU is over-committed on {}: {per_gpu:?}",
+            n.node
+        );
     }
     // 2. Nothing runs inside a reservation it does not name; what names one runs inside it.
     let active: Vec<Reservation> = s.reservations_between(now, now + 1);
@@ -248,7 +318,8 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
             if a.node.as_deref() == Some(r.node.as_str()) && a.reservation.as_deref() != Some(r.id.as_str()) {
                 // Reservations flagged `overlap` share what they both cover (Slurm's OVERLAP): work
                 // of one may run there, but only on resources its own reservation holds.
-                let shared = |g: &String| own.is_some_and(|o| (o.flags.overlap || r.flags.overlap) && o.gpus.contains(g));
+                let shared =
+                    |g: &String| own.is_some_and(|o| (o.flags.overlap || r.flags.overlap) && o.gpus.contains(g));
                 prop_assert!(
                     !a.gpus.iter().any(|g| r.gpus.contains(g) && !shared(g)),
                     "{} runs inside reservation {} it does not name",
@@ -259,13 +330,23 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
         }
         if let Some(rid) = &a.reservation {
             let r = active.iter().find(|r| &r.id == rid);
-            prop_assert!(r.is_some_and(|r| a.gpus.iter().all(|g| r.gpus.contains(g))), "{} runs outside its reservation {rid}", a.id);
+            prop_assert!(
+                r.is_some_and(|r| a.gpus.iter().all(|g| r.gpus.contains(g))),
+                "{} runs outside its reservation {rid}",
+                a.id
+            );
         }
     }
     // 1b. Reservations (not flagged overlap) never reserve more cores than a node has at once.
     let horizon = s.reservations_between(now - 1_000 * STEP_MS, now + 1_000 * STEP_MS);
     for r in horizon.iter().filter(|r| !r.flags.overlap) {
-        let open: u32 = horizon.iter().filter(|o| !o.flags.overlap && o.node == r.node && o.start_time <= r.start_time && r.start_time < o.end_time).map(|o| o.cores).sum();
+        let open: u32 = horizon
+            .iter()
+            .filter(|o| {
+                !o.flags.overlap && o.node == r.node && o.start_time <= r.start_time && r.start_time < o.end_time
+            })
+            .map(|o| o.cores)
+            .sum();
         prop_assert!(open <= CORES, "{open} cores reserved at once on {} at {}", r.node, format_rfc3339(r.start_time));
     }
     // 3. Guaranteed QoS is never preempted.
@@ -278,7 +359,8 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
             w.sharers_preempted += 1;
         }
         prop_assert_ne!(e.details.get("victim_qos").map(String::as_str), Some("guaranteed"));
-        let (vp, pp): (i32, i32) = (e.details["victim_priority"].parse().unwrap(), e.details["preemptor_priority"].parse().unwrap());
+        let (vp, pp): (i32, i32) =
+            (e.details["victim_priority"].parse().unwrap(), e.details["preemptor_priority"].parse().unwrap());
         prop_assert!(vp < pp, "preempted a victim of priority {vp} for {pp}");
     }
     // 4. No queued request waits while strictly lower, non-guaranteed work it could displace
@@ -286,20 +368,29 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
     let shadow = s.shadow();
     let index: HashMap<&str, usize> = s.allocations().iter().enumerate().map(|(i, a)| (a.id.as_str(), i)).collect();
     let awaited: Vec<&str> = running.iter().filter_map(|a| a.preemption.as_ref().map(|p| p.by.as_str())).collect();
-    for p in s.allocations().iter().filter(|a| a.state.is_queued() && a.reservation.is_none() && !awaited.contains(&a.id.as_str())) {
+    for p in s
+        .allocations()
+        .iter()
+        .filter(|a| a.state.is_queued() && a.reservation.is_none() && !awaited.contains(&a.id.as_str()))
+    {
         let end = p.request.duration_s.map(|d| now + d as i64 * 1000);
         let windows = s.reservations_between(now, end.unwrap_or(i64::MAX / 4));
         for (ni, n) in node_list.iter().enumerate() {
             if w.unavailable.contains_key(&n.node) {
                 continue;
             }
-            if shadow.is_some_and(|sh| sh.node == ni as u32 && index[p.id.as_str()] as u32 != sh.alloc && end.is_none_or(|e| e > sh.at)) {
+            if shadow.is_some_and(|sh| {
+                sh.node == ni as u32 && index[p.id.as_str()] as u32 != sh.alloc && end.is_none_or(|e| e > sh.at)
+            }) {
                 continue;
             }
             let reserved = |g: &String| windows.iter().any(|r| r.node == n.node && r.gpus.contains(g));
-            let here: Vec<&&Allocation> = running.iter().filter(|a| a.node.as_deref() == Some(n.node.as_str())).collect();
+            let here: Vec<&&Allocation> =
+                running.iter().filter(|a| a.node.as_deref() == Some(n.node.as_str())).collect();
             let held: Vec<&String> = here.iter().flat_map(|a| a.gpus.iter()).collect();
-            let displaceable = |a: &Allocation| a.priority < p.priority && a.qos != Qos::Guaranteed && a.preemption.is_none() && a.reservation.is_none();
+            let displaceable = |a: &Allocation| {
+                a.priority < p.priority && a.qos != Qos::Guaranteed && a.preemption.is_none() && a.reservation.is_none()
+            };
             // Whole GPUs: idle ones, those displaceable whole-GPU holders give back, and those
             // held only by shares that are all displaceable.
             let mut gpus = n.gpus.iter().filter(|g| !reserved(&g.id) && !held.contains(&&g.id)).count() as u32;
@@ -321,7 +412,8 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
                 n.gpus.iter().filter(|g| !reserved(&g.id)).any(|g| {
                     let on: Vec<&Allocation> = here.iter().map(|a| **a).filter(|a| a.gpus.contains(&g.id)).collect();
                     let used: u64 = on.iter().map(|a| a.gpu_memory_bytes.unwrap_or(GPU_MEM)).sum();
-                    let freeable: u64 = on.iter().filter(|a| displaceable(a)).map(|a| a.gpu_memory_bytes.unwrap_or(GPU_MEM)).sum();
+                    let freeable: u64 =
+                        on.iter().filter(|a| displaceable(a)).map(|a| a.gpu_memory_bytes.unwrap_or(GPU_MEM)).sum();
                     GPU_MEM - used + freeable >= share
                 })
             });
@@ -334,10 +426,12 @@ fn check(w: &mut World) -> Result<(), TestCaseError> {
             // hold. Clamped only after the victims are taken out: where reservations overdraw
             // the shared pool, freed cores first cover that and are not all the request's.
             let kept: Vec<&&&Allocation> = here.iter().filter(|a| !displaceable(a)).collect();
-            let pooled = |a: &Allocation| a.reservation.as_ref().and_then(|r| s.reservation(r)).is_some_and(|r| r.cores > 0);
+            let pooled =
+                |a: &Allocation| a.reservation.as_ref().and_then(|r| s.reservation(r)).is_some_and(|r| r.cores > 0);
             let outside: i64 = kept.iter().filter(|a| !pooled(a)).map(|a| a.cores as i64).sum();
             let reserved_cores: i64 = windows.iter().filter(|r| r.node == n.node).map(|r| r.cores as i64).sum();
-            let cores = (n.cores as i64 - outside - reserved_cores).clamp(0, (n.cores - kept.iter().map(|a| a.cores).sum::<u32>()) as i64) as u32;
+            let cores = (n.cores as i64 - outside - reserved_cores)
+                .clamp(0, (n.cores - kept.iter().map(|a| a.cores).sum::<u32>()) as i64) as u32;
             prop_assert!(
                 !(gpus_fit && cores >= p.cores),
                 "{} (priority {}, share {:?}) waits ({:?}) although {} could give it {gpus} GPUs and {cores} cores",
@@ -361,7 +455,17 @@ fn random_sequences_keep_every_invariant() {
     let sharers_preempted = std::cell::Cell::new(0u64);
     runner
         .run(&prop::collection::vec(op(), 1..80), |ops| {
-            let mut w = World { s: Scheduler::new(SchedulerConfig::default(), nodes()), now: 1_750_000_000_000, next: 0, resv_ids: vec![], alloc_ids: vec![], share_preemptions: 0, unavailable: HashMap::new(), given_up: 0, sharers_preempted: 0 };
+            let mut w = World {
+                s: Scheduler::new(SchedulerConfig::default(), nodes()),
+                now: 1_750_000_000_000,
+                next: 0,
+                resv_ids: vec![],
+                alloc_ids: vec![],
+                share_preemptions: 0,
+                unavailable: HashMap::new(),
+                given_up: 0,
+                sharers_preempted: 0,
+            };
             for op in &ops {
                 w.apply(op);
                 check(&mut w)?;
@@ -381,7 +485,12 @@ fn random_sequences_keep_every_invariant() {
         })
         .unwrap();
     let t = totals.into_inner();
-    eprintln!("cases covered: {t:?}, preemptions by shares: {}, given up by nodes: {}, sharers preempted by whole-GPU requests: {}", share_preemptions.get(), given_up.get(), sharers_preempted.get());
+    eprintln!(
+        "cases covered: {t:?}, preemptions by shares: {}, given up by nodes: {}, sharers preempted by whole-GPU requests: {}",
+        share_preemptions.get(),
+        given_up.get(),
+        sharers_preempted.get()
+    );
     assert!(share_preemptions.get() > 0, "no share of a GPU preempted anyone: {t:?}");
     assert!(sharers_preempted.get() > 0, "no whole-GPU request preempted the sharers of a GPU");
     assert!(given_up.get() > 0, "no node that went down or was removed gave up an allocation");

@@ -10,7 +10,13 @@ pub fn node(name: &str, gpus: u32) -> NodeResources {
         memory_bytes: 256 << 30,
         labels: Default::default(),
         gpus: (0..gpus)
-            .map(|i| GpuResource { id: NodeResources::gpu_id(name, i), index: i, name: "NVIDIA H100".into(), memory_bytes: 80 << 30, mig: vec![] })
+            .map(|i| GpuResource {
+                id: NodeResources::gpu_id(name, i),
+                index: i,
+                name: "NVIDIA H100".into(),
+                memory_bytes: 80 << 30,
+                mig: vec![],
+            })
             .collect(),
         accelerators: vec![],
     }
@@ -248,7 +254,11 @@ fn a_request_starts_at_the_largest_size_that_fits_when_only_its_min_does() {
     wide.resources.min = Some(ResourceAmount { gpus: 1, cores: 2, memory_bytes: 1 << 30 });
     let w = s.allocate(wide, 10).unwrap();
     assert_eq!(w.state, AllocState::Running);
-    assert_eq!((w.node.as_deref(), w.gpus.len(), w.cores), (Some("a"), 2, 8), "largest size that fits, on the roomiest node");
+    assert_eq!(
+        (w.node.as_deref(), w.gpus.len(), w.cores),
+        (Some("a"), 2, 8),
+        "largest size that fits, on the roomiest node"
+    );
     // Where not even its min fits, it waits.
     s.cancel("g-a", 20);
     s.cancel("g-b", 20);
@@ -268,9 +278,10 @@ fn a_request_starts_at_the_largest_size_that_fits_when_only_its_min_does() {
 fn victims_first_fill_what_reservations_overdraw_from_the_shared_pool() {
     let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 2)]);
     let now = t("2025-06-01T12:00:00Z");
-    for (id, gpu, cores, start, end) in
-        [("a", "vm/gpu0", 16, "2025-06-01T13:00:00Z", "2025-06-01T14:00:00Z"), ("b", "vm/gpu1", 14, "2025-06-01T15:00:00Z", "2025-06-01T16:00:00Z")]
-    {
+    for (id, gpu, cores, start, end) in [
+        ("a", "vm/gpu0", 16, "2025-06-01T13:00:00Z", "2025-06-01T14:00:00Z"),
+        ("b", "vm/gpu1", 14, "2025-06-01T15:00:00Z", "2025-06-01T16:00:00Z"),
+    ] {
         let mut r = reserve(id, &[gpu], start, end);
         r.cores = cores;
         s.reserve(&r, r.validate("r").unwrap(), now).unwrap();

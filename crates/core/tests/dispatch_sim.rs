@@ -41,14 +41,26 @@ struct Sim {
 
 impl Sim {
     fn new(nodes: Vec<SimNode>, task: TaskSpec, cfg: DispatchConfig, seed: u64, fail_rate: u32) -> Sim {
-        let views: Vec<NodeView> = nodes.iter().map(|n| NodeView { name: n.name.clone(), slots: n.slots, busy: 0, available: true }).collect();
+        let views: Vec<NodeView> =
+            nodes.iter().map(|n| NodeView { name: n.name.clone(), slots: n.slots, busy: 0, available: true }).collect();
         let slots = views.iter().map(|v| v.slots).sum();
         let count = partition_count(&task, slots, cfg.partitions_per_slot);
         let parts = split(&task.input, count);
         let plan = plan(count, &views, &Locality::default(), None, 1.0);
         let exec = Execution::new("e1".into(), task, parts, plan, 0);
         let n = nodes.len();
-        Sim { nodes, exec, cfg, running: BTreeMap::new(), detect_ms: 3000, declared: vec![false; n], detected: vec![false; n], rng: seed | 1, fail_rate, accepted_from_down: 0 }
+        Sim {
+            nodes,
+            exec,
+            cfg,
+            running: BTreeMap::new(),
+            detect_ms: 3000,
+            declared: vec![false; n],
+            detected: vec![false; n],
+            rng: seed | 1,
+            fail_rate,
+            accepted_from_down: 0,
+        }
     }
 
     fn rand(&mut self) -> u32 {
@@ -85,11 +97,19 @@ impl Sim {
                 Action::Start(o) => {
                     let i = self.nodes.iter().position(|n| n.name == o.node).unwrap();
                     let items = self.exec.partitions[o.partition as usize].input.items() as i64;
-                    let PartitionInput::Range { start, end } = self.exec.partitions[o.partition as usize].input.clone() else { panic!() };
+                    let PartitionInput::Range { start, end } = self.exec.partitions[o.partition as usize].input.clone()
+                    else {
+                        panic!()
+                    };
                     let fails = self.rand() < self.fail_rate;
                     self.running.insert(
                         o.attempt_id,
-                        Running { node: i, done_at: now + items * self.nodes[i].ms_per_item, lines: (start..end).map(|x| format!("item {x}")).collect(), fails },
+                        Running {
+                            node: i,
+                            done_at: now + items * self.nodes[i].ms_per_item,
+                            lines: (start..end).map(|x| format!("item {x}")).collect(),
+                            fails,
+                        },
                     );
                 }
                 Action::Cancel { attempt_id, .. } => {
@@ -106,7 +126,9 @@ impl Sim {
         while !self.exec.status.is_terminal() {
             assert!(now < 10_000_000, "never finished: {:?}", self.exec.report(now));
             for i in 0..self.nodes.len() {
-                let start = self.nodes[i].killed_at.or(self.nodes[i].frozen.filter(|(a, b)| b - a > self.detect_ms).map(|f| f.0));
+                let start = self.nodes[i]
+                    .killed_at
+                    .or(self.nodes[i].frozen.filter(|(a, b)| b - a > self.detect_ms).map(|f| f.0));
                 if !self.detected[i] && start.is_some_and(|s| now >= s + self.detect_ms) {
                     self.detected[i] = true;
                     self.declared[i] = true;
@@ -126,8 +148,21 @@ impl Sim {
                 .collect();
             for id in due {
                 let Some(r) = self.running.remove(&id) else { continue };
-                let was_declared = self.exec.partitions.iter().flat_map(|p| &p.attempts).any(|a| a.id == id && a.state == AttemptState::Lost);
-                let (acc, acts) = self.exec.finished(&id, !r.fails, r.lines, r.fails.then(|| "exit 1".into()), &self.cfg, &mut placer, now);
+                let was_declared = self
+                    .exec
+                    .partitions
+                    .iter()
+                    .flat_map(|p| &p.attempts)
+                    .any(|a| a.id == id && a.state == AttemptState::Lost);
+                let (acc, acts) = self.exec.finished(
+                    &id,
+                    !r.fails,
+                    r.lines,
+                    r.fails.then(|| "exit 1".into()),
+                    &self.cfg,
+                    &mut placer,
+                    now,
+                );
                 if was_declared && acc == Accepted::Won {
                     self.accepted_from_down += 1;
                 }
@@ -181,7 +216,8 @@ fn a_killed_node_is_retried_elsewhere_and_a_frozen_ones_late_results_are_discard
     // Every partition the killed node held ran again elsewhere (the frozen node, once back, may
     // take retries when nothing else is free).
     for p in &sim.exec.partitions {
-        let lost: Vec<&Attempt> = p.attempts.iter().filter(|a| a.state == AttemptState::Lost && a.node == "b").collect();
+        let lost: Vec<&Attempt> =
+            p.attempts.iter().filter(|a| a.state == AttemptState::Lost && a.node == "b").collect();
         for l in lost {
             let after = p.attempts.iter().find(|a| a.number > l.number).expect("retried");
             assert_ne!(after.node, l.node);
@@ -209,13 +245,19 @@ fn retries_resume_from_the_last_checkpoint_with_backoff() {
     let mut t = range_task(10);
     t.partitions = Some(1);
     let mut e = Execution::new("e".into(), t, split(&InputSpec::Range { start: 0, end: 10 }, 1), vec![None], 0);
-    let mut nodes = vec![NodeView { name: "a".into(), slots: 1, busy: 0, available: true }, NodeView { name: "b".into(), slots: 1, busy: 0, available: true }];
+    let mut nodes = vec![
+        NodeView { name: "a".into(), slots: 1, busy: 0, available: true },
+        NodeView { name: "b".into(), slots: 1, busy: 0, available: true },
+    ];
     let acts = e.tick(&mut nodes, &Locality::default(), &cfg, &mut Unconstrained, 0);
     let Action::Start(first) = &acts[0] else { panic!() };
     e.observe(&first.attempt_id, Some(0.5), Some("step=5".into()), &["half".into()], 10);
     let (acc, _) = e.finished(&first.attempt_id, false, vec![], Some("killed".into()), &cfg, &mut Unconstrained, 100);
     assert_eq!(acc, Accepted::Failed);
-    let mut nodes = vec![NodeView { name: first.node.clone(), slots: 1, busy: 0, available: true }, NodeView { name: "other".into(), slots: 1, busy: 0, available: true }];
+    let mut nodes = vec![
+        NodeView { name: first.node.clone(), slots: 1, busy: 0, available: true },
+        NodeView { name: "other".into(), slots: 1, busy: 0, available: true },
+    ];
     assert!(e.tick(&mut nodes, &Locality::default(), &cfg, &mut Unconstrained, 200).is_empty(), "backoff");
     let acts = e.tick(&mut nodes, &Locality::default(), &cfg, &mut Unconstrained, 100 + cfg.backoff_base_ms);
     let Action::Start(second) = &acts[0] else { panic!() };
@@ -230,29 +272,42 @@ fn replicas_run_on_distinct_nodes_and_the_first_result_wins() {
     t.partitions = Some(1);
     t.replicas = 2;
     let mut e = Execution::new("e".into(), t, split(&InputSpec::Range { start: 0, end: 4 }, 1), vec![None], 0);
-    let mut nodes: Vec<NodeView> = ["a", "b", "c"].iter().map(|n| NodeView { name: n.to_string(), slots: 4, busy: 0, available: true }).collect();
+    let mut nodes: Vec<NodeView> =
+        ["a", "b", "c"].iter().map(|n| NodeView { name: n.to_string(), slots: 4, busy: 0, available: true }).collect();
     let acts = e.tick(&mut nodes, &Locality::default(), &cfg, &mut Unconstrained, 0);
-    let starts: Vec<&StartOrder> = acts.iter().filter_map(|a| if let Action::Start(o) = a { Some(o) } else { None }).collect();
+    let starts: Vec<&StartOrder> =
+        acts.iter().filter_map(|a| if let Action::Start(o) = a { Some(o) } else { None }).collect();
     assert_eq!(starts.len(), 2);
     assert_ne!(starts[0].node, starts[1].node);
     let (acc, acts) = e.finished(&starts[1].attempt_id, true, vec!["r".into()], None, &cfg, &mut Unconstrained, 50);
     assert_eq!(acc, Accepted::Won);
     assert_eq!(acts, [Action::Cancel { attempt_id: starts[0].attempt_id.clone(), node: starts[0].node.clone() }]);
-    assert_eq!(e.finished(&starts[0].attempt_id, true, vec!["late".into()], None, &cfg, &mut Unconstrained, 60).0, Accepted::Discarded);
+    assert_eq!(
+        e.finished(&starts[0].attempt_id, true, vec!["late".into()], None, &cfg, &mut Unconstrained, 60).0,
+        Accepted::Discarded
+    );
     assert_eq!(e.output().collect::<Vec<_>>(), ["r"]);
 }
 
 #[test]
 fn attempts_are_placed_through_the_allocation_engine() {
     use steward_core::alloc::{NodeResources, Scheduler, SchedulerConfig};
-    let res = |n: &str| NodeResources { node: n.into(), cores: 2, memory_bytes: 1 << 30, labels: Default::default(), gpus: vec![], accelerators: vec![] };
+    let res = |n: &str| NodeResources {
+        node: n.into(),
+        cores: 2,
+        memory_bytes: 1 << 30,
+        labels: Default::default(),
+        gpus: vec![],
+        accelerators: vec![],
+    };
     let mut sched = Scheduler::new(SchedulerConfig::default(), vec![res("a"), res("b")]);
     let cfg = DispatchConfig::default();
     let mut t = range_task(100);
     t.partitions = Some(10);
     let mut e = Execution::new("e".into(), t, split(&InputSpec::Range { start: 0, end: 100 }, 10), vec![None; 10], 0);
     // The balancer offers 8 slots per node; the engine has 2 cores per node to give.
-    let mut nodes: Vec<NodeView> = ["a", "b"].iter().map(|n| NodeView { name: n.to_string(), slots: 8, busy: 0, available: true }).collect();
+    let mut nodes: Vec<NodeView> =
+        ["a", "b"].iter().map(|n| NodeView { name: n.to_string(), slots: 8, busy: 0, available: true }).collect();
     let acts = e.tick(&mut nodes, &Locality::default(), &cfg, &mut sched, 0);
     assert_eq!(acts.len(), 4);
     assert_eq!(sched.allocations().iter().filter(|a| a.state == steward_core::alloc::AllocState::Running).count(), 4);
@@ -297,4 +352,3 @@ proptest! {
         }
     }
 }
-

@@ -27,11 +27,7 @@ impl AllowedHosts {
     }
 }
 
-pub async fn check_host_and_origin(
-    State(allowed): State<AllowedHosts>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn check_host_and_origin(State(allowed): State<AllowedHosts>, request: Request, next: Next) -> Response {
     match verdict(&allowed, request.headers()) {
         Ok(()) => next.run(request).await,
         Err(why) => (StatusCode::FORBIDDEN, why).into_response(),

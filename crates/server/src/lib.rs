@@ -61,9 +61,6 @@ pub async fn bind(steward: Steward, config: ServerConfig) -> Result<Bound, Serve
 impl Bound {
     /// Serves until `shutdown` resolves.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
-        axum::serve(self.listener, self.app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(ServeError::Serve)
+        axum::serve(self.listener, self.app).with_graceful_shutdown(shutdown).await.map_err(ServeError::Serve)
     }
 }

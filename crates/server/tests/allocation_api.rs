@@ -83,7 +83,9 @@ async fn reserve_refuse_move_list_export_delete() {
     assert_eq!(r2["result"]["success"], false, "{r2}");
     assert!(r2["result"]["error"].as_str().is_some() && r2["result"]["availability"].is_array());
 
-    let (st, moved) = call(&app, "PATCH", "/api/reservations/r1", Some(json!({"start_time": at(4), "end_time": at(7)}).to_string())).await;
+    let (st, moved) =
+        call(&app, "PATCH", "/api/reservations/r1", Some(json!({"start_time": at(4), "end_time": at(7)}).to_string()))
+            .await;
     assert_eq!(st, StatusCode::OK, "{moved}");
     let (st, list) = call(&app, "GET", &format!("/api/reservations?from={}&to={}", at(-24), at(24)), None).await;
     assert_eq!(st, StatusCode::OK);
@@ -122,10 +124,12 @@ async fn one_occurrence_of_a_daily_reservation_moves_and_is_cancelled_on_its_own
 
     let day1 = at(25);
     let patch = |o: &str| format!("/api/reservations/daily?occurrence={}", o.replace('+', "%2B"));
-    let (st, why) = call(&app, "PATCH", &patch(&day1), Some(json!({"start_time": at(29), "end_time": at(30)}).to_string())).await;
+    let (st, why) =
+        call(&app, "PATCH", &patch(&day1), Some(json!({"start_time": at(29), "end_time": at(30)}).to_string())).await;
     assert_eq!(st, StatusCode::CONFLICT, "{why}");
     assert!(why["error"].as_str().unwrap().contains("'blocker'"), "{why}");
-    let (st, moved) = call(&app, "PATCH", &patch(&day1), Some(json!({"start_time": at(27), "end_time": at(28)}).to_string())).await;
+    let (st, moved) =
+        call(&app, "PATCH", &patch(&day1), Some(json!({"start_time": at(27), "end_time": at(28)}).to_string())).await;
     assert_eq!(st, StatusCode::OK, "{moved}");
     let (st, _) = call(&app, "DELETE", &patch(&at(49)), None).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
@@ -138,8 +142,12 @@ async fn one_occurrence_of_a_daily_reservation_moves_and_is_cancelled_on_its_own
     // The series as stored, its changed occurrences with it.
     let (st, series) = call(&app, "GET", &format!("/api/reservations/daily@{}", at(25)), None).await;
     assert_eq!((st, &series["start_time"]), (StatusCode::OK, &json!(at(1))), "{series}");
-    let exceptions: Vec<(&str, bool)> =
-        series["exceptions"].as_array().unwrap().iter().map(|x| (x["start_time"].as_str().unwrap(), x["cancelled"].as_bool().unwrap())).collect();
+    let exceptions: Vec<(&str, bool)> = series["exceptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["start_time"].as_str().unwrap(), x["cancelled"].as_bool().unwrap()))
+        .collect();
     assert_eq!(exceptions, [(at(27).as_str(), false), (at(49).as_str(), true)]);
     let (st, _) = call(&app, "GET", "/api/reservations/nope", None).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
@@ -152,9 +160,15 @@ async fn one_occurrence_of_a_daily_reservation_moves_and_is_cancelled_on_its_own
     assert!(ics.contains(&format!("RECURRENCE-ID;TZID=UTC:{}\r\n", basic(25))), "{ics}");
 
     let listed = |list: &Value| -> Vec<(String, String)> {
-        list.as_array().unwrap().iter().filter(|r| r["occurrence_of"] == "daily").map(|r| (r["id"].as_str().unwrap().to_string(), r["start_time"].as_str().unwrap().to_string())).collect()
+        list.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["occurrence_of"] == "daily")
+            .map(|r| (r["id"].as_str().unwrap().to_string(), r["start_time"].as_str().unwrap().to_string()))
+            .collect()
     };
-    let want: Vec<(String, String)> = [(1, 1), (25, 27), (73, 73)].iter().map(|&(o, s)| (format!("daily@{}", at(o)), at(s))).collect();
+    let want: Vec<(String, String)> =
+        [(1, 1), (25, 27), (73, 73)].iter().map(|&(o, s)| (format!("daily@{}", at(o)), at(s))).collect();
     let window = format!("/api/reservations?from={}&to={}", at(0), at(96));
     let (_, list) = call(&app, "GET", &window, None).await;
     assert_eq!(listed(&list), want);

@@ -12,7 +12,13 @@ async fn datasets_are_registered_listed_and_removed_with_4xx_for_bad_input() {
     let (st, body) = common::call(&app, "GET", "/api/datasets", None).await;
     assert_eq!((st, body), (StatusCode::OK, json!([])));
 
-    let (st, body) = common::call(&app, "PUT", "/api/datasets/logs", Some(r#"{"bytes": 5000000000, "nodes": ["b:7443", "a:7443"]}"#)).await;
+    let (st, body) = common::call(
+        &app,
+        "PUT",
+        "/api/datasets/logs",
+        Some(r#"{"bytes": 5000000000, "nodes": ["b:7443", "a:7443"]}"#),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"name": "logs", "bytes": 5_000_000_000u64, "nodes": ["b:7443", "a:7443"]}));
     let (st, _) = common::call(&app, "PUT", "/api/datasets/logs", Some(r#"{"bytes": 6, "nodes": ["c:7443"]}"#)).await;
@@ -31,7 +37,8 @@ async fn datasets_are_registered_listed_and_removed_with_4xx_for_bad_input() {
         assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}: {body}");
         assert!(body["error"].as_str().unwrap().contains(says), "{bad}: {body}");
     }
-    let (st, body) = common::call(&app, "PUT", "/api/datasets/bad%20name", Some(r#"{"bytes": 1, "nodes": ["a"]}"#)).await;
+    let (st, body) =
+        common::call(&app, "PUT", "/api/datasets/bad%20name", Some(r#"{"bytes": 1, "nodes": ["a"]}"#)).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert!(body["error"].as_str().unwrap().contains("name:"), "{body}");
 

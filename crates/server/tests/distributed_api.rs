@@ -15,7 +15,8 @@ async fn distribute_and_monitor_answer_the_issue_shapes_and_errors_are_4xx() {
     assert!(body["error"].as_str().unwrap().contains("malformed JSON"));
     let (st, body) = common::post(&app, "/resources/distributed", r#"{"operation":"explode"}"#).await;
     assert_eq!((st, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("operation")));
-    let (st, body) = common::post(&app, "/resources/distributed", r#"{"operation":"monitor","execution_id":"nope"}"#).await;
+    let (st, body) =
+        common::post(&app, "/resources/distributed", r#"{"operation":"monitor","execution_id":"nope"}"#).await;
     assert_eq!(st, StatusCode::NOT_FOUND, "{body}");
 
     let req = json!({"id": "r-7", "operation": "distribute", "task": {"command": ["echo", "{start}"], "input": {"type": "range", "start": 0, "end": 10}, "partitions": 2}});
@@ -30,7 +31,12 @@ async fn distribute_and_monitor_answer_the_issue_shapes_and_errors_are_4xx() {
     let exec = r["execution_id"].as_str().unwrap().to_string();
     assert!(r["task_id"].is_string());
 
-    let (st, body) = common::post(&app, "/resources/distributed", &json!({"operation": "monitor", "execution_id": exec}).to_string()).await;
+    let (st, body) = common::post(
+        &app,
+        "/resources/distributed",
+        &json!({"operation": "monitor", "execution_id": exec}).to_string(),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{body}");
     assert!(body["request_id"].as_str().unwrap().starts_with("req-"), "generated when absent");
     let m = &body["result"];

@@ -2,8 +2,8 @@
 
 mod common;
 
-use axum::http::StatusCode;
 use axum::body::Body;
+use axum::http::StatusCode;
 use axum::http::{Request, header};
 use common::{HOST, call, call_as, start};
 use serde_json::Value;

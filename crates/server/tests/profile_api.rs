@@ -47,7 +47,8 @@ async fn bad_profile_requests_are_4xx_with_a_message() {
         assert!(res["error"].as_str().unwrap().contains(says), "{body}: {res}");
     }
     // The Host guard covers /resources too.
-    let (status, _) = call_as(&app, "POST", "/resources/profile", "evil.example:7878", Some(r#"{"profiling_type":"system"}"#)).await;
+    let (status, _) =
+        call_as(&app, "POST", "/resources/profile", "evil.example:7878", Some(r#"{"profiling_type":"system"}"#)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
@@ -62,12 +63,14 @@ async fn modules_are_saved_matched_and_profiled() {
     let (_, list) = call(&app, "GET", "/api/modules", None).await;
     assert_eq!(list[0]["name"], "tests");
 
-    let (status, body) = post(&app, "/resources/profile", r#"{"id":"m","profiling_type":"module","module_name":"tests"}"#).await;
+    let (status, body) =
+        post(&app, "/resources/profile", r#"{"id":"m","profiling_type":"module","module_name":"tests"}"#).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let r = &body["result"];
     assert_eq!(r["module_name"], "tests");
     assert_eq!(r["usage"]["name"], "tests");
-    let series: Vec<&str> = r["predictions"].as_array().unwrap().iter().map(|p| p["series"].as_str().unwrap()).collect();
+    let series: Vec<&str> =
+        r["predictions"].as_array().unwrap().iter().map(|p| p["series"].as_str().unwrap()).collect();
     assert!(series.contains(&"module.tests.cpu") && series.contains(&"module.tests.rss"), "{series:?}");
 
     // Module usage goes to history like everything else (a subscriber makes sampling 1 Hz).
@@ -100,7 +103,10 @@ async fn a_deep_profile_of_a_module_runs_and_ends_by_itself() {
     assert!(body["error"].as_str().unwrap().contains("300"));
     let (status, _) = post(&app, "/api/modules/nope/deep-profile", r#"{"duration_s":1}"#).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(call(&app, "GET", "/api/modules/me/deep-profile", None).await, (StatusCode::OK, serde_json::Value::Null));
+    assert_eq!(
+        call(&app, "GET", "/api/modules/me/deep-profile", None).await,
+        (StatusCode::OK, serde_json::Value::Null)
+    );
     let (status, body) = post(&app, "/api/modules/me/deep-profile", r#"{"duration_s":1,"interval_ms":100}"#).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["state"], "running");

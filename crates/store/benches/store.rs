@@ -24,12 +24,7 @@ fn series_name(i: usize) -> String {
 }
 
 fn one_second(ts: i64) -> Vec<SeriesValue> {
-    (0..SERIES)
-        .map(|i| SeriesValue {
-            series: series_name(i),
-            value: ((ts / 1000) as f64 + i as f64).sin(),
-        })
-        .collect()
+    (0..SERIES).map(|i| SeriesValue { series: series_name(i), value: ((ts / 1000) as f64 + i as f64).sin() }).collect()
 }
 
 fn ingest(c: &mut Criterion) {
@@ -54,9 +49,7 @@ fn ingest(c: &mut Criterion) {
     g.throughput(Throughput::Elements(60 * SERIES as u64));
     g.bench_function("store_200x60s_per_tx", |b| {
         b.iter(|| {
-            let batch: Vec<(i64, &[SeriesValue])> = (0..60)
-                .map(|k| (ts + k * 1000, values.as_slice()))
-                .collect();
+            let batch: Vec<(i64, &[SeriesValue])> = (0..60).map(|k| (ts + k * 1000, values.as_slice())).collect();
             ts += 60_000;
             store.insert_batch(batch).unwrap();
         })
@@ -67,11 +60,9 @@ fn ingest(c: &mut Criterion) {
     let path = dir.path().join("naive.db");
     drop(Store::open(&path).unwrap());
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
-        .unwrap();
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;").unwrap();
     for i in 0..SERIES {
-        conn.execute("INSERT INTO series (name) VALUES (?1)", [series_name(i)])
-            .unwrap();
+        conn.execute("INSERT INTO series (name) VALUES (?1)", [series_name(i)]).unwrap();
     }
     let mut ts = 0;
     g.throughput(Throughput::Elements(SERIES as u64));
@@ -98,9 +89,7 @@ fn build_fixture(path: &Path) -> Store {
         let mut conn = rusqlite::Connection::open(path).unwrap();
         let tx = conn.transaction().unwrap();
         {
-            let mut series = tx
-                .prepare("INSERT INTO series (id, name) VALUES (?1, ?2)")
-                .unwrap();
+            let mut series = tx.prepare("INSERT INTO series (id, name) VALUES (?1, ?2)").unwrap();
             let mut minute = tx
                 .prepare(
                     "INSERT INTO samples_1m (series_id, ts_ms, min, max, sum, count)
@@ -114,44 +103,23 @@ fn build_fixture(path: &Path) -> Store {
                 series.execute((id, series_name(i))).unwrap();
                 for m in (start..raw_from).step_by(MINUTE_MS as usize) {
                     let base = ((m / MINUTE_MS) as f64 + i as f64).sin();
-                    minute
-                        .execute((id, m, base - 1.0, base + 1.0, base * 60.0))
-                        .unwrap();
+                    minute.execute((id, m, base - 1.0, base + 1.0, base * 60.0)).unwrap();
                 }
             }
             // Raw → 1m resumes where the written rollups stop.
-            tx.execute(
-                "INSERT INTO rollup_watermark (tier, done_until_ms) VALUES ('1m', ?1)",
-                [raw_from],
-            )
-            .unwrap();
+            tx.execute("INSERT INTO rollup_watermark (tier, done_until_ms) VALUES ('1m', ?1)", [raw_from]).unwrap();
         }
         tx.commit().unwrap();
     }
     let mut store = Store::open(path).unwrap();
     let raw_from = (NOW - 2 * HOUR_MS) / MINUTE_MS * MINUTE_MS;
-    let seconds: Vec<(i64, Vec<SeriesValue>)> = (raw_from..NOW)
-        .step_by(1000)
-        .map(|ts| (ts, one_second(ts)))
-        .collect();
-    store
-        .insert_batch(seconds.iter().map(|(ts, v)| (*ts, v.as_slice())))
-        .unwrap();
+    let seconds: Vec<(i64, Vec<SeriesValue>)> = (raw_from..NOW).step_by(1000).map(|ts| (ts, one_second(ts))).collect();
+    store.insert_batch(seconds.iter().map(|(ts, v)| (*ts, v.as_slice()))).unwrap();
     let day: Vec<(i64, Vec<SeriesValue>)> = (NOW - DAY_MS..raw_from)
         .step_by(1000)
-        .map(|ts| {
-            (
-                ts,
-                vec![SeriesValue {
-                    series: series_name(0),
-                    value: (ts as f64).sin(),
-                }],
-            )
-        })
+        .map(|ts| (ts, vec![SeriesValue { series: series_name(0), value: (ts as f64).sin() }]))
         .collect();
-    store
-        .insert_batch(day.iter().map(|(ts, v)| (*ts, v.as_slice())))
-        .unwrap();
+    store.insert_batch(day.iter().map(|(ts, v)| (*ts, v.as_slice()))).unwrap();
     let report = store.maintain(NOW, &RetentionPolicy::default()).unwrap();
     eprintln!(
         "fixture: {:.1} MB, built in {:.1} s, maintain: {report:?}",
@@ -167,12 +135,7 @@ fn query(c: &mut Criterion) {
     let store = build_fixture(&path);
     let mut g = c.benchmark_group("query");
 
-    let day = HistoryQuery {
-        series: vec![series_name(0)],
-        from_ms: NOW - DAY_MS,
-        to_ms: NOW,
-        max_points: 1000,
-    };
+    let day = HistoryQuery { series: vec![series_name(0)], from_ms: NOW - DAY_MS, to_ms: NOW, max_points: 1000 };
     let h = store.query(&day).unwrap();
     eprintln!(
         "24h query: {} points, bucket {} ms, source resolution {} ms",
@@ -182,9 +145,7 @@ fn query(c: &mut Criterion) {
     );
     // Elements = the 1 Hz samples the answer summarises.
     g.throughput(Throughput::Elements((DAY_MS / 1000) as u64));
-    g.bench_function("store_24h_1000pts", |b| {
-        b.iter(|| store.query(black_box(&day)).unwrap())
-    });
+    g.bench_function("store_24h_1000pts", |b| b.iter(|| store.query(black_box(&day)).unwrap()));
 
     // Baseline: the raw 24 h of the same series, unaggregated, as a chart without rollups
     // would have to fetch them.
@@ -207,23 +168,12 @@ fn query(c: &mut Criterion) {
         })
     });
 
-    let week = HistoryQuery {
-        from_ms: NOW - 7 * DAY_MS,
-        ..day.clone()
-    };
+    let week = HistoryQuery { from_ms: NOW - 7 * DAY_MS, ..day.clone() };
     g.throughput(Throughput::Elements((7 * DAY_MS / 1000) as u64));
-    g.bench_function("store_7d_1000pts", |b| {
-        b.iter(|| store.query(black_box(&week)).unwrap())
-    });
-    let five_min = HistoryQuery {
-        from_ms: NOW - 5 * MINUTE_MS,
-        max_points: 300,
-        ..day.clone()
-    };
+    g.bench_function("store_7d_1000pts", |b| b.iter(|| store.query(black_box(&week)).unwrap()));
+    let five_min = HistoryQuery { from_ms: NOW - 5 * MINUTE_MS, max_points: 300, ..day.clone() };
     g.throughput(Throughput::Elements(300));
-    g.bench_function("store_5min_300pts", |b| {
-        b.iter(|| store.query(black_box(&five_min)).unwrap())
-    });
+    g.bench_function("store_5min_300pts", |b| b.iter(|| store.query(black_box(&five_min)).unwrap()));
     g.finish();
 }
 

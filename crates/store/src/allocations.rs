@@ -33,7 +33,8 @@ pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> 
 }
 
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
-    serde_json::from_str(s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    serde_json::from_str(s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 fn state_name(state: AllocState) -> &'static str {
@@ -109,7 +110,9 @@ impl Store {
             }
         }
         let mut stmt = self.conn.prepare("SELECT body FROM alloc_reservations ORDER BY id")?;
-        let reservations = stmt.query_map([], |r| from_json::<Reservation>(&r.get::<_, String>(0)?))?.collect::<Result<Vec<_>, _>>()?;
+        let reservations = stmt
+            .query_map([], |r| from_json::<Reservation>(&r.get::<_, String>(0)?))?
+            .collect::<Result<Vec<_>, _>>()?;
         let last: Option<i64> = self.conn.query_row("SELECT max(id) FROM alloc_events", [], |r| r.get(0))?;
         // Submission order is the scheduler's tie-break of last resort; keep it stable.
         allocations.sort_by(|a, b| a.submitted_time.cmp(&b.submitted_time).then(a.id.cmp(&b.id)));
@@ -117,24 +120,36 @@ impl Store {
     }
 
     /// Commits a scheduler's changes, and the request's answer if there is one, atomically.
-    pub fn commit_allocation_changes(&mut self, changes: &Changes, answer: Option<RequestAnswer<'_>>) -> Result<(), StoreError> {
+    pub fn commit_allocation_changes(
+        &mut self,
+        changes: &Changes,
+        answer: Option<RequestAnswer<'_>>,
+    ) -> Result<(), StoreError> {
         self.commit_allocation_batch(changes, answer.as_slice())
     }
 
     /// Commits a scheduler's changes and the answers of every request they decide, atomically.
     /// A new allocation gets its document; a known one, a row appended to `alloc_log`.
-    pub fn commit_allocation_batch(&mut self, changes: &Changes, answers: &[RequestAnswer<'_>]) -> Result<(), StoreError> {
+    pub fn commit_allocation_batch(
+        &mut self,
+        changes: &Changes,
+        answers: &[RequestAnswer<'_>],
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
             // Two seeks (max and min together would scan the log).
             let logged: i64 = tx
-                .prepare_cached("SELECT coalesce((SELECT max(seq) FROM alloc_log) - (SELECT min(seq) FROM alloc_log) + 1, 0)")?
+                .prepare_cached(
+                    "SELECT coalesce((SELECT max(seq) FROM alloc_log) - (SELECT min(seq) FROM alloc_log) + 1, 0)",
+                )?
                 .query_row([], |r| r.get(0))?;
             if logged >= FOLD_LOG_ROWS {
                 fold_log(&tx)?;
             }
             let mut known = tx.prepare_cached("SELECT 1 FROM alloc_allocations WHERE id = ?1")?;
-            let mut log = tx.prepare_cached(&format!("INSERT INTO alloc_log (id, {LIVE}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"))?;
+            let mut log = tx.prepare_cached(&format!(
+                "INSERT INTO alloc_log (id, {LIVE}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            ))?;
             let mut put = tx.prepare_cached("INSERT INTO alloc_allocations (id, state, body) VALUES (?1, ?2, ?3)")?;
             for a in &changes.allocations {
                 if !known.exists([&a.id])? {
@@ -164,11 +179,14 @@ impl Store {
             for id in &changes.deleted_reservations {
                 del.execute([id])?;
             }
-            let mut ev = tx.prepare_cached("INSERT INTO alloc_events (id, time_ms, kind, subject, body) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+            let mut ev = tx.prepare_cached(
+                "INSERT INTO alloc_events (id, time_ms, kind, subject, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
             for e in &changes.events {
                 ev.execute(params![e.id, e.time, e.kind, e.subject, to_json(e)?])?;
             }
-            let mut put = tx.prepare_cached("INSERT INTO alloc_requests (request_id, time_ms, response) VALUES (?1, ?2, ?3)")?;
+            let mut put =
+                tx.prepare_cached("INSERT INTO alloc_requests (request_id, time_ms, response) VALUES (?1, ?2, ?3)")?;
             for a in answers {
                 put.execute(params![a.request_id, a.time_ms, a.response_json])?;
             }
@@ -216,7 +234,15 @@ mod tests {
             cores: 8,
             memory_bytes: 1 << 34,
             labels: Default::default(),
-            gpus: (0..2).map(|i| GpuResource { id: NodeResources::gpu_id("n", i), index: i, name: "GPU".into(), memory_bytes: 1 << 34, mig: vec![] }).collect(),
+            gpus: (0..2)
+                .map(|i| GpuResource {
+                    id: NodeResources::gpu_id("n", i),
+                    index: i,
+                    name: "GPU".into(),
+                    memory_bytes: 1 << 34,
+                    mig: vec![],
+                })
+                .collect(),
             accelerators: vec![],
         }
     }
@@ -227,16 +253,23 @@ mod tests {
         let path = dir.path().join("a.db");
         let mut s = Scheduler::new(SchedulerConfig::default(), vec![node()]);
         let req: AllocationRequest =
-            serde_json::from_str(r#"{"id":"job1","owner":"ann","resources":{"gpus":1,"cores":2},"qos":"best_effort"}"#).unwrap();
+            serde_json::from_str(r#"{"id":"job1","owner":"ann","resources":{"gpus":1,"cores":2},"qos":"best_effort"}"#)
+                .unwrap();
         s.allocate(req, 1_000).unwrap();
         let hi: AllocationRequest =
-            serde_json::from_str(r#"{"id":"job2","owner":"bob","resources":{"gpus":2},"priority":"critical"}"#).unwrap();
+            serde_json::from_str(r#"{"id":"job2","owner":"bob","resources":{"gpus":2},"priority":"critical"}"#)
+                .unwrap();
         s.allocate(hi, 2_000).unwrap();
         {
             let mut store = Store::open(&path).unwrap();
             let changes = s.take_changes();
             assert!(!changes.events.is_empty());
-            store.commit_allocation_changes(&changes, Some(RequestAnswer { request_id: "job2", time_ms: 2_000, response_json: "{\"ok\":1}" })).unwrap();
+            store
+                .commit_allocation_changes(
+                    &changes,
+                    Some(RequestAnswer { request_id: "job2", time_ms: 2_000, response_json: "{\"ok\":1}" }),
+                )
+                .unwrap();
         }
         let store = Store::open(&path).unwrap();
         let state = store.load_allocation_state().unwrap();
@@ -248,7 +281,13 @@ mod tests {
         let events = store.allocation_events(Some("preemption"), 10).unwrap();
         assert_eq!(events.len(), 1);
         assert!(state.next_event_id > events[0].id);
-        let restored = Scheduler::restore(SchedulerConfig::default(), vec![node()], state.reservations, state.allocations, state.next_event_id);
+        let restored = Scheduler::restore(
+            SchedulerConfig::default(),
+            vec![node()],
+            state.reservations,
+            state.allocations,
+            state.next_event_id,
+        );
         assert_eq!(restored.allocation("job2").unwrap().gpus.len(), 2);
     }
 
@@ -265,7 +304,11 @@ mod tests {
         store.commit_allocation_changes(&s.take_changes(), None).unwrap();
         // A critical request preempts it with a grace period: the victim carries its pending
         // preemption, the preemptor waits.
-        s.allocate(req(r#"{"id":"hi","owner":"bob","resources":{"gpus":1},"priority":"critical","duration_s":600}"#), 2_000).unwrap();
+        s.allocate(
+            req(r#"{"id":"hi","owner":"bob","resources":{"gpus":1},"priority":"critical","duration_s":600}"#),
+            2_000,
+        )
+        .unwrap();
         store.commit_allocation_changes(&s.take_changes(), None).unwrap();
         assert!(s.allocation("low").unwrap().preemption.is_some());
         let check = |s: &Scheduler, store: &Store| {
@@ -285,7 +328,8 @@ mod tests {
         assert_eq!(s.allocation("hi").unwrap().state, AllocState::Finished);
         check(&s, &store);
         // Folded into alloc_live, then logged again on top.
-        let logged = |store: &Store| store.conn.query_row("SELECT count(*) FROM alloc_log", [], |r| r.get::<_, i64>(0)).unwrap();
+        let logged =
+            |store: &Store| store.conn.query_row("SELECT count(*) FROM alloc_log", [], |r| r.get::<_, i64>(0)).unwrap();
         assert!(logged(&store) > 0);
         store.fold_allocation_log().unwrap();
         assert_eq!(logged(&store), 0);
@@ -305,7 +349,8 @@ mod tests {
         let path = dir.path().join("a.db");
         let mut store = Store::open(&path).unwrap();
         let mut s = Scheduler::new(SchedulerConfig::default(), vec![node()]);
-        let req: AllocationRequest = serde_json::from_str(r#"{"id":"old","owner":"ann","resources":{"gpus":1},"duration_s":60}"#).unwrap();
+        let req: AllocationRequest =
+            serde_json::from_str(r#"{"id":"old","owner":"ann","resources":{"gpus":1},"duration_s":60}"#).unwrap();
         s.allocate(req, 1_000).unwrap();
         store.commit_allocation_changes(&s.take_changes(), None).unwrap();
         // As migration 5 left it: the document alone (a new record is only that anyway).
@@ -313,7 +358,13 @@ mod tests {
         store.conn.execute("DELETE FROM alloc_log", []).unwrap();
         let state = store.load_allocation_state().unwrap();
         assert_eq!(state.allocations, s.allocations());
-        let mut s = Scheduler::restore(SchedulerConfig::default(), vec![node()], vec![], state.allocations, state.next_event_id);
+        let mut s = Scheduler::restore(
+            SchedulerConfig::default(),
+            vec![node()],
+            vec![],
+            state.allocations,
+            state.next_event_id,
+        );
         s.tick(100_000);
         store.commit_allocation_changes(&s.take_changes(), None).unwrap();
         let state = store.load_allocation_state().unwrap();

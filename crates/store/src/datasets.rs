@@ -13,7 +13,8 @@ impl Store {
             "SELECT d.name, d.bytes, n.node FROM datasets d LEFT JOIN dataset_nodes n ON n.dataset = d.name
              ORDER BY d.name, n.position",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<String>>(2)?)))?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<String>>(2)?)))?;
         let mut out: Vec<Dataset> = Vec::new();
         for row in rows {
             let (name, bytes, node) = row?;
@@ -33,9 +34,15 @@ impl Store {
         let bytes = i64::try_from(dataset.bytes).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM dataset_nodes WHERE dataset = ?1", [&dataset.name])?;
-        tx.execute("INSERT OR REPLACE INTO datasets (name, bytes, registered_ms) VALUES (?1, ?2, ?3)", params![dataset.name, bytes, now_ms])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO datasets (name, bytes, registered_ms) VALUES (?1, ?2, ?3)",
+            params![dataset.name, bytes, now_ms],
+        )?;
         for (i, node) in dataset.nodes.iter().enumerate() {
-            tx.execute("INSERT INTO dataset_nodes (dataset, position, node) VALUES (?1, ?2, ?3)", params![dataset.name, i as i64, node])?;
+            tx.execute(
+                "INSERT INTO dataset_nodes (dataset, position, node) VALUES (?1, ?2, ?3)",
+                params![dataset.name, i as i64, node],
+            )?;
         }
         tx.commit()?;
         Ok(())
@@ -73,7 +80,11 @@ mod tests {
             s.put_dataset(&dataset("images", 42, &["d:7443"]), 3).unwrap();
         }
         let mut s = Store::open(&path).unwrap();
-        assert_eq!(s.datasets().unwrap(), vec![dataset("images", 42, &["d:7443"]), logs.clone()], "by name, nodes in the order given");
+        assert_eq!(
+            s.datasets().unwrap(),
+            vec![dataset("images", 42, &["d:7443"]), logs.clone()],
+            "by name, nodes in the order given"
+        );
         assert!(s.delete_dataset("images").unwrap());
         assert!(!s.delete_dataset("images").unwrap());
         assert_eq!(s.datasets().unwrap(), vec![logs]);

@@ -27,11 +27,7 @@ pub enum StoreError {
         "the database {path} was written by a newer Steward (schema version {found}, this build \
          understands up to {supported}); upgrade Steward or use a different data file"
     )]
-    TooNew {
-        path: PathBuf,
-        found: i64,
-        supported: i64,
-    },
+    TooNew { path: PathBuf, found: i64, supported: i64 },
 
     #[error("invalid history query: {0}")]
     InvalidQuery(String),

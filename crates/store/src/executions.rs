@@ -21,7 +21,10 @@ impl Store {
     /// Inserts or updates these executions, in one transaction. An update rewrites the row in
     /// place (its task, so its hash and creation time, never change): a replace would delete
     /// and re-insert it, touching every index.
-    pub fn put_executions<'a>(&mut self, executions: impl IntoIterator<Item = &'a Execution>) -> Result<(), StoreError> {
+    pub fn put_executions<'a>(
+        &mut self,
+        executions: impl IntoIterator<Item = &'a Execution>,
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
             let mut put = tx.prepare_cached(
@@ -46,22 +49,38 @@ impl Store {
              SELECT body FROM (SELECT body FROM dispatch_executions WHERE status NOT IN ('waiting', 'running')
                                ORDER BY rowid DESC LIMIT ?1)",
         )?;
-        let mut all = stmt.query_map([recent], |r| from_json::<Execution>(&r.get::<_, String>(0)?))?.collect::<Result<Vec<_>, _>>()?;
+        let mut all = stmt
+            .query_map([recent], |r| from_json::<Execution>(&r.get::<_, String>(0)?))?
+            .collect::<Result<Vec<_>, _>>()?;
         all.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then(a.id.cmp(&b.id)));
         Ok(all)
     }
 
     pub fn execution(&self, id: &str) -> Result<Option<Execution>, StoreError> {
-        let body: Option<String> =
-            self.conn.prepare_cached("SELECT body FROM dispatch_executions WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
-        body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Sqlite(rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))))
-            .transpose()
+        let body: Option<String> = self
+            .conn
+            .prepare_cached("SELECT body FROM dispatch_executions WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        body.map(|b| {
+            serde_json::from_str(&b).map_err(|e| {
+                StoreError::Sqlite(rusqlite::Error::FromSqlConversionFailure(
+                    0,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                ))
+            })
+        })
+        .transpose()
     }
 
     /// Execution `id`'s status, without reading its document.
     pub fn execution_status(&self, id: &str) -> Result<Option<ExecStatus>, StoreError> {
-        let name: Option<String> =
-            self.conn.prepare_cached("SELECT status FROM dispatch_executions WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+        let name: Option<String> = self
+            .conn
+            .prepare_cached("SELECT status FROM dispatch_executions WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
         name.as_deref().map(status_from_name).transpose()
     }
 
@@ -131,7 +150,11 @@ mod tests {
         opted_out.task.reuse = false;
         opted_out.status = ExecStatus::Succeeded;
         store.put_executions([&opted_out, &exec("e1", 2)]).unwrap();
-        assert_eq!(store.succeeded_execution_with_hash(&task_hash(&opted_out.task)).unwrap(), None, "opted out of reuse");
+        assert_eq!(
+            store.succeeded_execution_with_hash(&task_hash(&opted_out.task)).unwrap(),
+            None,
+            "opted out of reuse"
+        );
         assert_eq!(store.succeeded_execution_with_hash("").unwrap(), None);
         let indexed = |sql: &str| -> String {
             let mut plan = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
@@ -139,7 +162,9 @@ mod tests {
         };
         let unfinished = indexed("SELECT body FROM dispatch_executions WHERE status IN ('waiting', 'running')");
         assert!(unfinished.contains("dispatch_executions_unfinished"), "{unfinished}");
-        let reusable = indexed("SELECT id FROM dispatch_executions WHERE task_hash = 'h' AND task_hash <> '' AND status = 'succeeded' ORDER BY created_ms DESC LIMIT 1");
+        let reusable = indexed(
+            "SELECT id FROM dispatch_executions WHERE task_hash = 'h' AND task_hash <> '' AND status = 'succeeded' ORDER BY created_ms DESC LIMIT 1",
+        );
         assert!(reusable.contains("dispatch_executions_reusable"), "{reusable}");
     }
 

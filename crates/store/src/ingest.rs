@@ -31,9 +31,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT OR REPLACE INTO samples_raw (series_id, ts_ms, value) VALUES (?1, ?2, ?3)",
-            )?;
+            let mut stmt =
+                tx.prepare_cached("INSERT OR REPLACE INTO samples_raw (series_id, ts_ms, value) VALUES (?1, ?2, ?3)")?;
             for (ts_ms, values) in batch {
                 for v in values.iter().filter(|v| v.value.is_finite()) {
                     let id = series_ids::id_or_create(&tx, &mut self.series_ids, &v.series)?;

@@ -11,8 +11,8 @@ mod allocations;
 mod datasets;
 mod error;
 mod executions;
-mod instance;
 mod ingest;
+mod instance;
 mod maintenance;
 mod migrations;
 mod nodes;
@@ -55,8 +55,5 @@ impl Store {
 /// Where Steward keeps its database unless told otherwise: `<platform data dir>/steward/steward.db`
 /// (e.g. `~/.local/share/steward/steward.db` on Linux).
 pub fn default_path() -> PathBuf {
-    dirs::data_dir()
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("steward")
-        .join("steward.db")
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("steward").join("steward.db")
 }

@@ -23,12 +23,7 @@ pub struct RetentionPolicy {
 
 impl Default for RetentionPolicy {
     fn default() -> Self {
-        Self {
-            raw_ms: 48 * HOUR_MS,
-            minute_ms: 8 * DAY_MS,
-            hour_ms: 400 * DAY_MS,
-            max_bytes: 2 * 1024 * 1024 * 1024,
-        }
+        Self { raw_ms: 48 * HOUR_MS, minute_ms: 8 * DAY_MS, hour_ms: 400 * DAY_MS, max_bytes: 2 * 1024 * 1024 * 1024 }
     }
 }
 
@@ -51,15 +46,8 @@ pub struct MaintenanceReport {
 
 impl Store {
     /// Rolls up complete minutes and hours as of `now_ms`, then applies `policy`.
-    pub fn maintain(
-        &mut self,
-        now_ms: i64,
-        policy: &RetentionPolicy,
-    ) -> Result<MaintenanceReport, StoreError> {
-        let mut report = MaintenanceReport {
-            bytes_before: self.file_bytes()?,
-            ..Default::default()
-        };
+    pub fn maintain(&mut self, now_ms: i64, policy: &RetentionPolicy) -> Result<MaintenanceReport, StoreError> {
+        let mut report = MaintenanceReport { bytes_before: self.file_bytes()?, ..Default::default() };
 
         let minute_target = now_ms.div_euclid(MINUTE_MS) * MINUTE_MS;
         report.minute_rows_written = self.roll_up(Tier::Raw, Tier::Minute, minute_target)?;
@@ -84,8 +72,7 @@ impl Store {
             let mut vacuum = self.conn.prepare("PRAGMA incremental_vacuum")?;
             let mut steps = vacuum.query([])?;
             while steps.next()?.is_some() {}
-            self.conn
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
         report.bytes_after = self.file_bytes()?;
         Ok(report)
@@ -136,10 +123,7 @@ impl Store {
     /// Deletes rows of `tier` with `ts_ms < cutoff`; one statement, so atomic and repeatable.
     fn delete_older(&mut self, tier: Tier, cutoff: i64) -> Result<usize, StoreError> {
         // `series_id IN (...)` lets SQLite seek each series' key range instead of scanning.
-        let sql = format!(
-            "DELETE FROM {} WHERE series_id IN (SELECT id FROM series) AND ts_ms < ?1",
-            tier.table()
-        );
+        let sql = format!("DELETE FROM {} WHERE series_id IN (SELECT id FROM series) AND ts_ms < ?1", tier.table());
         Ok(self.conn.prepare_cached(&sql)?.execute([cutoff])?)
     }
 
@@ -155,12 +139,7 @@ impl Store {
         // (tier, prune nothing at or after, slice per step, boundary the cut must fall on)
         let phases = [
             (Tier::Raw, w.minute, HOUR_MS, MINUTE_MS),
-            (
-                Tier::Minute,
-                align_down((now_ms - MINUTE_FLOOR_MS).min(w.hour), HOUR_MS),
-                HOUR_MS,
-                HOUR_MS,
-            ),
+            (Tier::Minute, align_down((now_ms - MINUTE_FLOOR_MS).min(w.hour), HOUR_MS), HOUR_MS, HOUR_MS),
             (Tier::Hour, i64::MAX, DAY_MS, 1),
         ];
         for (tier, limit, slice, boundary) in phases {
@@ -185,20 +164,12 @@ impl Store {
 
     /// Oldest timestamp in `tier` across all series: one index seek per series, no table scan.
     fn oldest_row(&self, tier: Tier) -> Result<Option<i64>, StoreError> {
-        let sql = format!(
-            "SELECT min((SELECT min(ts_ms) FROM {} WHERE series_id = s.id)) FROM series s",
-            tier.table()
-        );
-        Ok(self
-            .conn
-            .prepare_cached(&sql)?
-            .query_row([], |r| r.get(0))?)
+        let sql = format!("SELECT min((SELECT min(ts_ms) FROM {} WHERE series_id = s.id)) FROM series s", tier.table());
+        Ok(self.conn.prepare_cached(&sql)?.query_row([], |r| r.get(0))?)
     }
 
     fn pragma_u64(&self, name: &str) -> Result<u64, StoreError> {
-        let v: i64 = self
-            .conn
-            .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))?;
+        let v: i64 = self.conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))?;
         Ok(v as u64)
     }
 

@@ -216,11 +216,7 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
 pub(crate) fn refuse_newer(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > SCHEMA_VERSION {
-        return Err(StoreError::TooNew {
-            path: path.to_owned(),
-            found: current,
-            supported: SCHEMA_VERSION,
-        });
+        return Err(StoreError::TooNew { path: path.to_owned(), found: current, supported: SCHEMA_VERSION });
     }
     Ok(current)
 }

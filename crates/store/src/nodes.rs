@@ -8,9 +8,17 @@ use crate::{Store, StoreError};
 impl Store {
     /// Every added node, oldest first.
     pub fn nodes(&self) -> Result<Vec<NodeRecord>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT address, token, fingerprint, draining, added_ms FROM cluster_nodes ORDER BY added_ms, address")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT address, token, fingerprint, draining, added_ms FROM cluster_nodes ORDER BY added_ms, address",
+        )?;
         let rows = stmt.query_map([], |r| {
-            Ok(NodeRecord { address: r.get(0)?, token: r.get(1)?, fingerprint: r.get(2)?, draining: r.get::<_, i64>(3)? != 0, added_ms: r.get(4)? })
+            Ok(NodeRecord {
+                address: r.get(0)?,
+                token: r.get(1)?,
+                fingerprint: r.get(2)?,
+                draining: r.get::<_, i64>(3)? != 0,
+                added_ms: r.get(4)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -26,7 +34,10 @@ impl Store {
 
     /// False when there was no node at `address`.
     pub fn set_node_draining(&mut self, address: &str, draining: bool) -> Result<bool, StoreError> {
-        Ok(self.conn.execute("UPDATE cluster_nodes SET draining = ?2 WHERE address = ?1", params![address, draining as i64])? > 0)
+        Ok(self
+            .conn
+            .execute("UPDATE cluster_nodes SET draining = ?2 WHERE address = ?1", params![address, draining as i64])?
+            > 0)
     }
 
     /// False when there was no node at `address`.
@@ -43,8 +54,20 @@ mod tests {
     fn nodes_survive_reopening_and_can_be_drained_and_removed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
-        let a = NodeRecord { address: "127.0.0.1:7001".into(), token: "t".into(), fingerprint: Some("sha256:ab".into()), draining: false, added_ms: 5 };
-        let b = NodeRecord { address: "127.0.0.1:7002".into(), token: "u".into(), fingerprint: None, draining: false, added_ms: 6 };
+        let a = NodeRecord {
+            address: "127.0.0.1:7001".into(),
+            token: "t".into(),
+            fingerprint: Some("sha256:ab".into()),
+            draining: false,
+            added_ms: 5,
+        };
+        let b = NodeRecord {
+            address: "127.0.0.1:7002".into(),
+            token: "u".into(),
+            fingerprint: None,
+            draining: false,
+            added_ms: 6,
+        };
         {
             let mut s = Store::open(&path).unwrap();
             s.put_node(&a).unwrap();

@@ -24,22 +24,15 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let path = path.to_owned();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(parent).map_err(|e| {
-                unwritable(
-                    &path,
-                    format!("cannot create directory {}: {e}", parent.display()),
-                )
-            })?;
+            fs::create_dir_all(parent)
+                .map_err(|e| unwritable(&path, format!("cannot create directory {}: {e}", parent.display())))?;
         }
         let existed = check_existing_file(&path)?;
         let lock = take_lock(&path)?;
 
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(&path, flags).map_err(|e| classify(e, &path))?;
-        conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS.into()))
-            .map_err(|e| classify(e, &path))?;
+        conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS.into())).map_err(|e| classify(e, &path))?;
         if existed {
             // Read-only check before the first write (switching to WAL writes the header).
             quick_check(&conn, &path)?;
@@ -57,21 +50,12 @@ impl Store {
 
         let series_ids = series_ids::load(&conn)?;
         let watermarks = Watermarks::load(&conn)?;
-        Ok(Store {
-            conn,
-            series_ids,
-            watermarks,
-            path,
-            _lock: lock,
-        })
+        Ok(Store { conn, series_ids, watermarks, path, _lock: lock })
     }
 }
 
 fn unwritable(path: &Path, reason: String) -> StoreError {
-    StoreError::Unwritable {
-        path: path.to_owned(),
-        reason,
-    }
+    StoreError::Unwritable { path: path.to_owned(), reason }
 }
 
 /// Returns whether a non-empty database file is already there, after checking that it looks like
@@ -83,19 +67,13 @@ fn check_existing_file(path: &Path) -> Result<bool, StoreError> {
         Err(e) => return Err(unwritable(path, e.to_string())),
     };
     if !meta.is_file() {
-        return Err(unwritable(
-            path,
-            "the path exists but is not a regular file".into(),
-        ));
+        return Err(unwritable(path, "the path exists but is not a regular file".into()));
     }
     // Checked explicitly because root (and CAP_DAC_OVERRIDE) would otherwise write anyway.
     if meta.permissions().readonly() {
         return Err(unwritable(path, "the file is read-only".into()));
     }
-    OpenOptions::new()
-        .write(true)
-        .open(path)
-        .map_err(|e| unwritable(path, e.to_string()))?;
+    OpenOptions::new().write(true).open(path).map_err(|e| unwritable(path, e.to_string()))?;
     if meta.len() == 0 {
         return Ok(false); // SQLite treats an empty file as a new database.
     }
@@ -137,35 +115,20 @@ fn take_lock(path: &Path) -> Result<File, StoreError> {
         .truncate(false)
         .write(true)
         .open(&lock_path)
-        .map_err(|e| {
-            unwritable(
-                path,
-                format!("cannot create lock file {}: {e}", lock_path.display()),
-            )
-        })?;
+        .map_err(|e| unwritable(path, format!("cannot create lock file {}: {e}", lock_path.display())))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(TryLockError::WouldBlock) => Err(StoreError::Locked {
-            path: path.to_owned(),
-        }),
-        Err(TryLockError::Error(e)) => Err(unwritable(
-            path,
-            format!("cannot lock {}: {e}", lock_path.display()),
-        )),
+        Err(TryLockError::WouldBlock) => Err(StoreError::Locked { path: path.to_owned() }),
+        Err(TryLockError::Error(e)) => Err(unwritable(path, format!("cannot lock {}: {e}", lock_path.display()))),
     }
 }
 
 fn quick_check(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    let verdict: String = conn
-        .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
-        .map_err(|e| classify(e, path))?;
+    let verdict: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0)).map_err(|e| classify(e, path))?;
     if verdict == "ok" {
         Ok(())
     } else {
-        Err(StoreError::Corrupt {
-            path: path.to_owned(),
-            detail: format!("integrity check: {verdict}"),
-        })
+        Err(StoreError::Corrupt { path: path.to_owned(), detail: format!("integrity check: {verdict}") })
     }
 }
 
@@ -185,13 +148,10 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 /// Maps SQLite's failure codes onto the errors a user can act on.
 pub(crate) fn classify(e: rusqlite::Error, path: &Path) -> StoreError {
     match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked {
-            path: path.to_owned(),
-        },
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
-            path: path.to_owned(),
-            detail: e.to_string(),
-        },
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked { path: path.to_owned() },
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            StoreError::Corrupt { path: path.to_owned(), detail: e.to_string() }
+        }
         Some(
             ErrorCode::ReadOnly
             | ErrorCode::CannotOpen

@@ -37,7 +37,9 @@ impl Store {
             "SELECT m.name, x.kind, x.value FROM modules m LEFT JOIN module_matchers x ON x.module = m.name
              ORDER BY m.name, x.position",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?))
+        })?;
         let mut out: Vec<ModuleSpec> = Vec::new();
         for row in rows {
             let (name, kind, value) = row?;
@@ -62,7 +64,10 @@ impl Store {
         tx.execute("INSERT OR IGNORE INTO modules (name, created_ms) VALUES (?1, ?2)", params![spec.name, now_ms])?;
         for (i, m) in spec.matchers.iter().enumerate() {
             let (kind, value) = to_row(m);
-            tx.execute("INSERT INTO module_matchers (module, position, kind, value) VALUES (?1, ?2, ?3, ?4)", params![spec.name, i as i64, kind, value])?;
+            tx.execute(
+                "INSERT INTO module_matchers (module, position, kind, value) VALUES (?1, ?2, ?3, ?4)",
+                params![spec.name, i as i64, kind, value],
+            )?;
         }
         tx.commit()?;
         Ok(existed)
@@ -84,7 +89,14 @@ impl Store {
                 "INSERT INTO profile_events (ts_ms, kind, key, resource, severity, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             for e in events {
-                stmt.execute(params![e.ts_ms, e.kind.as_str(), e.key, e.resource.as_str(), e.severity.as_str(), e.summary])?;
+                stmt.execute(params![
+                    e.ts_ms,
+                    e.kind.as_str(),
+                    e.key,
+                    e.resource.as_str(),
+                    e.severity.as_str(),
+                    e.summary
+                ])?;
             }
         }
         tx.commit()?;
@@ -98,12 +110,21 @@ impl Store {
              WHERE ts_ms >= ?1 ORDER BY ts_ms DESC, id DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![since_ms, limit.min(MAX_EVENTS_RETURNED)], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
             let (ts_ms, kind, key, resource, severity, summary) = row?;
-            let (Some(kind), Some(resource), Some(severity)) = (EventKind::parse(&kind), Resource::parse(&resource), Severity::parse(&severity)) else {
+            let (Some(kind), Some(resource), Some(severity)) =
+                (EventKind::parse(&kind), Resource::parse(&resource), Severity::parse(&severity))
+            else {
                 continue;
             };
             out.push(ProfileEvent { ts_ms, kind, key, resource, severity, summary });

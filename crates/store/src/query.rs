@@ -27,11 +27,7 @@ impl Plan {
         let max_points = i128::from(max_points);
         let wanted = ceil_div(i128::from(end) - i128::from(from_ms), max_points);
         // Coarsest table still at least as fine as the bucket we want.
-        let tier = Tier::ALL
-            .into_iter()
-            .rev()
-            .find(|t| i128::from(t.resolution_ms()) <= wanted)
-            .unwrap_or(Tier::Raw);
+        let tier = Tier::ALL.into_iter().rev().find(|t| i128::from(t.resolution_ms()) <= wanted).unwrap_or(Tier::Raw);
         let res = tier.resolution_ms();
         // Whole resolution units on both ends: a rollup row is either in the range or not.
         let start = align_down(from_ms, res);
@@ -40,12 +36,7 @@ impl Plan {
         // A multiple of the resolution: bucket boundaries fall on rollup boundaries. Rounding up
         // only makes buckets wider, so there are still at most `max_points` of them.
         let bucket_ms = (ceil_div(bucket, i128::from(res)) * i128::from(res)) as i64;
-        Plan {
-            tier,
-            start,
-            end,
-            bucket_ms,
-        }
+        Plan { tier, start, end, bucket_ms }
     }
 }
 
@@ -60,10 +51,7 @@ fn ceil_div(a: i128, b: i128) -> i128 {
 
 fn validate(q: &HistoryQuery) -> Result<(), StoreError> {
     if q.from_ms > q.to_ms {
-        return Err(StoreError::InvalidQuery(format!(
-            "from_ms ({}) is after to_ms ({})",
-            q.from_ms, q.to_ms
-        )));
+        return Err(StoreError::InvalidQuery(format!("from_ms ({}) is after to_ms ({})", q.from_ms, q.to_ms)));
     }
     if q.max_points == 0 || q.max_points > MAX_POINTS_LIMIT {
         return Err(StoreError::InvalidQuery(format!(
@@ -169,16 +157,9 @@ impl Store {
         if tier == Tier::Hour {
             return Ok(i64::MIN);
         }
-        let sql = format!(
-            "SELECT min(ts_ms) FROM {} WHERE series_id = ?1",
-            tier.table()
-        );
-        let oldest: Option<i64> = self
-            .conn
-            .prepare_cached(&sql)?
-            .query_row([series_id], |r| r.get(0))
-            .optional()?
-            .flatten();
+        let sql = format!("SELECT min(ts_ms) FROM {} WHERE series_id = ?1", tier.table());
+        let oldest: Option<i64> =
+            self.conn.prepare_cached(&sql)?.query_row([series_id], |r| r.get(0)).optional()?.flatten();
         Ok(oldest.unwrap_or(i64::MAX))
     }
 
@@ -205,13 +186,8 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query((series_id, plan.start, plan.bucket_ms, lo, hi))?;
         while let Some(row) = rows.next()? {
-            let b = Bucket {
-                index: row.get(0)?,
-                min: row.get(1)?,
-                max: row.get(2)?,
-                sum: row.get(3)?,
-                count: row.get(4)?,
-            };
+            let b =
+                Bucket { index: row.get(0)?, min: row.get(1)?, max: row.get(2)?, sum: row.get(3)?, count: row.get(4)? };
             match out.last_mut() {
                 // A bucket straddling two tables' boundary: merge the partial aggregates.
                 Some(last) if last.index == b.index => {
@@ -246,14 +222,8 @@ mod tests {
             assert_eq!(p.start % res, 0);
             assert_eq!(p.bucket_ms % res, 0);
             assert!(p.bucket_ms >= res);
-            let buckets = ceil_div(
-                i128::from(p.end) - i128::from(p.start),
-                i128::from(p.bucket_ms),
-            );
-            assert!(
-                buckets <= i128::from(max),
-                "{from}..{to}/{max}: {buckets} buckets"
-            );
+            let buckets = ceil_div(i128::from(p.end) - i128::from(p.start), i128::from(p.bucket_ms));
+            assert!(buckets <= i128::from(max), "{from}..{to}/{max}: {buckets} buckets");
         }
     }
 

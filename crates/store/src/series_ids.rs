@@ -13,17 +13,12 @@ pub(crate) fn load(conn: &Connection) -> rusqlite::Result<HashMap<String, i64>> 
 }
 
 /// The id of `name`, creating the series row if needed. Runs inside the caller's transaction.
-pub(crate) fn id_or_create(
-    conn: &Connection,
-    cache: &mut HashMap<String, i64>,
-    name: &str,
-) -> rusqlite::Result<i64> {
+pub(crate) fn id_or_create(conn: &Connection, cache: &mut HashMap<String, i64>, name: &str) -> rusqlite::Result<i64> {
     if let Some(&id) = cache.get(name) {
         return Ok(id);
     }
-    let id = conn
-        .prepare_cached("INSERT INTO series (name) VALUES (?1) RETURNING id")?
-        .query_row([name], |r| r.get(0))?;
+    let id =
+        conn.prepare_cached("INSERT INTO series (name) VALUES (?1) RETURNING id")?.query_row([name], |r| r.get(0))?;
     cache.insert(name.to_owned(), id);
     Ok(id)
 }
@@ -31,12 +26,7 @@ pub(crate) fn id_or_create(
 impl Store {
     /// Names of all known series starting with `prefix`, sorted.
     pub fn series_names(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        let mut names: Vec<String> = self
-            .series_ids
-            .keys()
-            .filter(|n| n.starts_with(prefix))
-            .cloned()
-            .collect();
+        let mut names: Vec<String> = self.series_ids.keys().filter(|n| n.starts_with(prefix)).cloned().collect();
         names.sort_unstable();
         Ok(names)
     }

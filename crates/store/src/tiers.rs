@@ -56,10 +56,7 @@ impl Watermarks {
     pub(crate) const NAME_HOUR: &'static str = "1h";
 
     pub(crate) fn load(conn: &Connection) -> rusqlite::Result<Self> {
-        Ok(Self {
-            minute: load_one(conn, Self::NAME_MINUTE)?,
-            hour: load_one(conn, Self::NAME_HOUR)?,
-        })
+        Ok(Self { minute: load_one(conn, Self::NAME_MINUTE)?, hour: load_one(conn, Self::NAME_HOUR)? })
     }
 
     /// Where a tier's data ends: raw is open-ended, rollups stop at their watermark.
@@ -74,11 +71,7 @@ impl Watermarks {
 
 fn load_one(conn: &Connection, tier: &str) -> rusqlite::Result<i64> {
     Ok(conn
-        .query_row(
-            "SELECT done_until_ms FROM rollup_watermark WHERE tier = ?1",
-            [tier],
-            |r| r.get(0),
-        )
+        .query_row("SELECT done_until_ms FROM rollup_watermark WHERE tier = ?1", [tier], |r| r.get(0))
         .optional()?
         .unwrap_or(i64::MIN))
 }

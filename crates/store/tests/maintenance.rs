@@ -10,32 +10,19 @@ const DAY_MS: i64 = 24 * HOUR_MS;
 fn rows(path: &std::path::Path, table: &str) -> Vec<(i64, i64, f64, f64, f64, i64)> {
     let conn = rusqlite::Connection::open(path).unwrap();
     let mut stmt = conn
-        .prepare(&format!(
-            "SELECT series_id, ts_ms, min, max, sum, count FROM {table} ORDER BY series_id, ts_ms"
-        ))
+        .prepare(&format!("SELECT series_id, ts_ms, min, max, sum, count FROM {table} ORDER BY series_id, ts_ms"))
         .unwrap();
-    stmt.query_map([], |r| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-        ))
-    })
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap()
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
 }
 
 #[test]
 fn rollups_are_correct_and_idempotent() {
     let (_dir, path, mut store) = temp_store();
     // 2 h 30 min of data, value = second within the minute (0..59).
-    fill(&mut store, "x", 0, 2 * HOUR_MS + 30 * MINUTE_MS, |t| {
-        ((t / 1000) % 60) as f64
-    });
+    fill(&mut store, "x", 0, 2 * HOUR_MS + 30 * MINUTE_MS, |t| ((t / 1000) % 60) as f64);
     let now = 2 * HOUR_MS + 30 * MINUTE_MS + 10_000;
     let first = store.maintain(now, &RetentionPolicy::default()).unwrap();
     assert_eq!(first.minute_rows_written, 150);
@@ -44,26 +31,10 @@ fn rollups_are_correct_and_idempotent() {
     let minutes = rows(&path, "samples_1m");
     assert_eq!(minutes.len(), 150);
     for (i, m) in minutes.iter().enumerate() {
-        assert_eq!(
-            *m,
-            (
-                1,
-                i as i64 * MINUTE_MS,
-                0.0,
-                59.0,
-                (0..60).sum::<i64>() as f64,
-                60
-            )
-        );
+        assert_eq!(*m, (1, i as i64 * MINUTE_MS, 0.0, 59.0, (0..60).sum::<i64>() as f64, 60));
     }
     let hours = rows(&path, "samples_1h");
-    assert_eq!(
-        hours,
-        vec![
-            (1, 0, 0.0, 59.0, 60.0 * 1770.0, 3600),
-            (1, HOUR_MS, 0.0, 59.0, 60.0 * 1770.0, 3600),
-        ]
-    );
+    assert_eq!(hours, vec![(1, 0, 0.0, 59.0, 60.0 * 1770.0, 3600), (1, HOUR_MS, 0.0, 59.0, 60.0 * 1770.0, 3600),]);
 
     let again = store.maintain(now, &RetentionPolicy::default()).unwrap();
     assert_eq!((again.minute_rows_written, again.hour_rows_written), (0, 0));
@@ -75,14 +46,10 @@ fn rollups_are_correct_and_idempotent() {
 fn watermark_survives_reopen_so_nothing_is_rolled_twice_or_lost() {
     let (_dir, path, mut store) = temp_store();
     fill(&mut store, "x", 0, 10 * MINUTE_MS, |_| 1.0);
-    store
-        .maintain(5 * MINUTE_MS, &RetentionPolicy::default())
-        .unwrap();
+    store.maintain(5 * MINUTE_MS, &RetentionPolicy::default()).unwrap();
     drop(store);
     let mut store = Store::open(&path).unwrap();
-    let r = store
-        .maintain(10 * MINUTE_MS, &RetentionPolicy::default())
-        .unwrap();
+    let r = store.maintain(10 * MINUTE_MS, &RetentionPolicy::default()).unwrap();
     assert_eq!(r.minute_rows_written, 5);
     let minutes = rows(&path, "samples_1m");
     assert_eq!(minutes.len(), 10);
@@ -101,12 +68,8 @@ fn default_policy_keeps_a_week_of_minutes() {
 #[test]
 fn retention_by_age_prunes_each_tier_only_after_rollup() {
     let (_dir, path, mut store) = temp_store();
-    let policy = RetentionPolicy {
-        raw_ms: HOUR_MS,
-        minute_ms: 2 * HOUR_MS,
-        hour_ms: 3 * HOUR_MS,
-        ..Default::default()
-    };
+    let policy =
+        RetentionPolicy { raw_ms: HOUR_MS, minute_ms: 2 * HOUR_MS, hour_ms: 3 * HOUR_MS, ..Default::default() };
     fill(&mut store, "x", 0, 5 * HOUR_MS, |_| 2.0);
     let now = 5 * HOUR_MS;
     let r = store.maintain(now, &policy).unwrap();
@@ -127,43 +90,21 @@ fn retention_by_size_drops_oldest_raw_first_and_shrinks_the_file() {
     let (_dir, _path, mut store) = temp_store();
     let names: Vec<String> = (0..20).map(|i| format!("s.{i}")).collect();
     let now = 6 * HOUR_MS;
-    let rows: Vec<(i64, Vec<steward_core::series::SeriesValue>)> = (0..now)
-        .step_by(1000)
-        .map(|ts| {
-            (
-                ts,
-                names.iter().map(|n| common::val(n, ts as f64)).collect(),
-            )
-        })
-        .collect();
-    store
-        .insert_batch(rows.iter().map(|(t, v)| (*t, v.as_slice())))
-        .unwrap();
+    let rows: Vec<(i64, Vec<steward_core::series::SeriesValue>)> =
+        (0..now).step_by(1000).map(|ts| (ts, names.iter().map(|n| common::val(n, ts as f64)).collect())).collect();
+    store.insert_batch(rows.iter().map(|(t, v)| (*t, v.as_slice()))).unwrap();
     let unlimited = store.maintain(now, &RetentionPolicy::default()).unwrap();
     let full = unlimited.bytes_after;
     assert!(full > 8 << 20, "fixture too small: {full}");
 
     let limit = full / 2;
-    let r = store
-        .maintain(
-            now,
-            &RetentionPolicy {
-                max_bytes: limit,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let r = store.maintain(now, &RetentionPolicy { max_bytes: limit, ..Default::default() }).unwrap();
     assert!(!r.over_limit, "{r:?}");
-    assert!(
-        r.raw_deleted > 0 && r.minute_deleted == 0 && r.hour_deleted == 0,
-        "{r:?}"
-    );
+    assert!(r.raw_deleted > 0 && r.minute_deleted == 0 && r.hour_deleted == 0, "{r:?}");
     assert!(r.bytes_after <= limit, "{r:?}");
     assert!(store.live_bytes().unwrap() <= limit);
     // Oldest raw went first: the last minutes are still at full resolution.
-    let recent = store
-        .query(&q(&["s.0"], now - 60_000, now - 1, 60))
-        .unwrap();
+    let recent = store.query(&q(&["s.0"], now - 60_000, now - 1, 60)).unwrap();
     assert_eq!(recent[0].points.len(), 60);
     // Older history is still there as rollups.
     let all = store.query(&q(&["s.0"], 0, now - 1, 6)).unwrap();

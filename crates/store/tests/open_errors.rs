@@ -15,17 +15,11 @@ fn creates_parent_directories_and_sets_up_wal_and_incremental_vacuum() {
     assert!(path.exists());
     drop(store);
     let conn = rusqlite_conn(&path);
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
-    let av: i64 = conn
-        .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
-        .unwrap();
+    let av: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).unwrap();
     assert_eq!(av, 2, "auto_vacuum must be INCREMENTAL");
-    let v: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(v, SCHEMA_VERSION);
 }
 
@@ -61,9 +55,7 @@ fn damaged_database_fails_quick_check_and_is_left_alone() {
         *b = 0xA5;
     }
     fs::write(&path, &bytes).unwrap();
-    let err = Store::open(&path)
-        .err()
-        .expect("damaged database must not open");
+    let err = Store::open(&path).err().expect("damaged database must not open");
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
     assert!(fs::read(&path).unwrap() == bytes, "file was modified");
 }
@@ -88,9 +80,7 @@ fn foreign_writer_holding_the_database_is_reported_as_locked() {
     drop(Store::open(&path).unwrap());
     let other = rusqlite_conn(&path);
     other.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    let err = Store::open(&path)
-        .err()
-        .expect("must not open while another writer holds it");
+    let err = Store::open(&path).err().expect("must not open while another writer holds it");
     assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
 }
 
@@ -99,9 +89,7 @@ fn path_below_a_regular_file_is_unwritable() {
     let dir = tempfile::tempdir().unwrap();
     let blocker = dir.path().join("not-a-dir");
     fs::write(&blocker, b"keep me").unwrap();
-    let err = Store::open(&blocker.join("steward.db"))
-        .err()
-        .expect("must fail");
+    let err = Store::open(&blocker.join("steward.db")).err().expect("must fail");
     assert!(matches!(err, StoreError::Unwritable { .. }), "{err:?}");
     assert!(fs::read(&blocker).unwrap() == b"keep me");
 }
@@ -116,9 +104,7 @@ fn read_only_file_is_unwritable_and_untouched() {
     }
     let before = fs::read(&path).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o444)).unwrap();
-    let err = Store::open(&path)
-        .err()
-        .expect("read-only file must not open");
+    let err = Store::open(&path).err().expect("read-only file must not open");
     assert!(matches!(err, StoreError::Unwritable { .. }), "{err:?}");
     assert!(err.to_string().contains("read-only"), "{err}");
     assert!(fs::read(&path).unwrap() == before, "file was modified");
@@ -129,13 +115,9 @@ fn database_from_a_newer_steward_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("steward.db");
     drop(Store::open(&path).unwrap());
-    rusqlite_conn(&path)
-        .execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
-        .unwrap();
+    rusqlite_conn(&path).execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1)).unwrap();
     let before = fs::read(&path).unwrap();
-    let err = Store::open(&path)
-        .err()
-        .expect("newer schema must be refused");
+    let err = Store::open(&path).err().expect("newer schema must be refused");
     assert!(
         matches!(err, StoreError::TooNew { found, supported, .. } if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION),
         "{err:?}"
@@ -146,24 +128,12 @@ fn database_from_a_newer_steward_is_refused() {
 #[test]
 fn reopen_after_drop_keeps_data_and_series_ids() {
     let (_dir, path, mut store) = common::temp_store();
-    store
-        .insert(
-            1_000,
-            &[common::val("cpu.total", 5.0), common::val("mem.used", 7.0)],
-        )
-        .unwrap();
+    store.insert(1_000, &[common::val("cpu.total", 5.0), common::val("mem.used", 7.0)]).unwrap();
     drop(store);
     let mut store = Store::open(&path).unwrap();
-    assert_eq!(
-        store.series_names("").unwrap(),
-        vec!["cpu.total", "mem.used"]
-    );
-    store
-        .insert(2_000, &[common::val("cpu.total", 9.0)])
-        .unwrap();
-    let h = store
-        .query(&common::q(&["cpu.total"], 0, 10_000, 100))
-        .unwrap();
+    assert_eq!(store.series_names("").unwrap(), vec!["cpu.total", "mem.used"]);
+    store.insert(2_000, &[common::val("cpu.total", 9.0)]).unwrap();
+    let h = store.query(&common::q(&["cpu.total"], 0, 10_000, 100)).unwrap();
     let values: Vec<f64> = h[0].points.iter().map(|p| p.avg).collect();
     assert_eq!(values, vec![5.0, 9.0]);
 }

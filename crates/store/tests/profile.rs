@@ -24,7 +24,10 @@ fn modules_round_trip_replace_and_delete() {
     assert!(!store.put_module(&spec("db", vec![Matcher::User { name: "postgres".into() }]), 2).unwrap());
     drop(store);
     let mut store = Store::open(&path).unwrap();
-    assert_eq!(store.modules().unwrap(), vec![spec("db", vec![Matcher::User { name: "postgres".into() }]), spec("train", all)]);
+    assert_eq!(
+        store.modules().unwrap(),
+        vec![spec("db", vec![Matcher::User { name: "postgres".into() }]), spec("train", all)]
+    );
 
     assert!(store.put_module(&spec("train", vec![Matcher::User { name: "bob".into() }]), 3).unwrap(), "replaced");
     assert_eq!(store.modules().unwrap()[1].matchers, vec![Matcher::User { name: "bob".into() }]);
@@ -36,8 +39,17 @@ fn modules_round_trip_replace_and_delete() {
 #[test]
 fn events_come_back_oldest_first_from_a_cutoff() {
     let (_dir, _path, mut store) = common::temp_store();
-    let ev = |ts, kind| ProfileEvent { ts_ms: ts, kind, key: "cpu".into(), resource: Resource::Cpu, severity: Severity::Warning, summary: "CPU is saturated".into() };
-    store.insert_profile_events(&[ev(10, EventKind::Started), ev(20, EventKind::Ended), ev(30, EventKind::Started)]).unwrap();
+    let ev = |ts, kind| ProfileEvent {
+        ts_ms: ts,
+        kind,
+        key: "cpu".into(),
+        resource: Resource::Cpu,
+        severity: Severity::Warning,
+        summary: "CPU is saturated".into(),
+    };
+    store
+        .insert_profile_events(&[ev(10, EventKind::Started), ev(20, EventKind::Ended), ev(30, EventKind::Started)])
+        .unwrap();
     let got = store.profile_events(15, 100).unwrap();
     assert_eq!(got, vec![ev(20, EventKind::Ended), ev(30, EventKind::Started)]);
     assert_eq!(store.profile_events(0, 1).unwrap(), vec![ev(30, EventKind::Started)], "the newest within the limit");

@@ -10,27 +10,14 @@ use steward_store::{HOUR_MS, RetentionPolicy};
 
 const SPAN: i64 = 6 * HOUR_MS;
 
-fn check(
-    samples: &BTreeMap<i64, f64>,
-    maintain_at: Option<i64>,
-    from: i64,
-    to: i64,
-    max_points: u32,
-) {
+fn check(samples: &BTreeMap<i64, f64>, maintain_at: Option<i64>, from: i64, to: i64, max_points: u32) {
     let (_dir, _path, mut store) = common::temp_store();
-    let values: Vec<(i64, Vec<_>)> = samples
-        .iter()
-        .map(|(&ts, &v)| (ts, vec![common::val("x", v)]))
-        .collect();
-    store
-        .insert_batch(values.iter().map(|(t, v)| (*t, v.as_slice())))
-        .unwrap();
+    let values: Vec<(i64, Vec<_>)> = samples.iter().map(|(&ts, &v)| (ts, vec![common::val("x", v)])).collect();
+    store.insert_batch(values.iter().map(|(t, v)| (*t, v.as_slice()))).unwrap();
     if let Some(now) = maintain_at {
         store.maintain(now, &RetentionPolicy::default()).unwrap();
     }
-    let h = store
-        .query(&common::q(&["x"], from, to, max_points))
-        .unwrap();
+    let h = store.query(&common::q(&["x"], from, to, max_points)).unwrap();
     let h = &h[0];
     assert!(h.points.len() <= max_points as usize);
 
@@ -41,30 +28,19 @@ fn check(
     let end = (to + 1 + res - 1).div_euclid(res) * res;
     for (&ts, &v) in samples.range(start..end) {
         let b = start + (ts - start) / h.bucket_ms * h.bucket_ms;
-        let e = expected
-            .entry(b)
-            .or_insert((f64::INFINITY, f64::NEG_INFINITY, 0.0, 0));
+        let e = expected.entry(b).or_insert((f64::INFINITY, f64::NEG_INFINITY, 0.0, 0));
         e.0 = e.0.min(v);
         e.1 = e.1.max(v);
         e.2 += v;
         e.3 += 1;
     }
-    assert_eq!(
-        h.points.len(),
-        expected.len(),
-        "bucket count (res {res}, bucket {})",
-        h.bucket_ms
-    );
+    assert_eq!(h.points.len(), expected.len(), "bucket count (res {res}, bucket {})", h.bucket_ms);
     for (p, (&ts, &(min, max, sum, n))) in h.points.iter().zip(&expected) {
         assert_eq!(p.ts_ms, ts);
         assert_eq!(p.min, min);
         assert_eq!(p.max, max);
         let avg = sum / f64::from(n);
-        assert!(
-            (p.avg - avg).abs() <= 1e-9 * avg.abs().max(1.0),
-            "avg {} vs {avg}",
-            p.avg
-        );
+        assert!((p.avg - avg).abs() <= 1e-9 * avg.abs().max(1.0), "avg {} vs {avg}", p.avg);
     }
 }
 

@@ -80,6 +80,9 @@ fn main() {
     println!("dump only (first sample):               {seed:?}");
     println!("dump + /proc scan for all owners:       {first:?}");
     println!("dump + cached owners, median of 20:     {:?} (min {:?}, max {:?})", steady[10], steady[0], steady[19]);
-    println!("of which the netlink dump alone:        {dump_alone:?} (median of 21, {} sockets with counters)", dump.len());
+    println!(
+        "of which the netlink dump alone:        {dump_alone:?} (median of 21, {} sockets with counters)",
+        dump.len()
+    );
     println!("of which getifaddrs alone:              {getifaddrs:?} (median of 21)");
 }

@@ -77,7 +77,10 @@ fn block_on<F: Future>(f: F) -> F::Output {
 
 /// Enumerate adapters on every backend wgpu was built with.
 pub fn enumerate_adapters() -> Reading<Vec<Adapter>> {
-    let desc = wgpu::InstanceDescriptor { backends: wgpu::Backends::all(), ..wgpu::InstanceDescriptor::new_without_display_handle() };
+    let desc = wgpu::InstanceDescriptor {
+        backends: wgpu::Backends::all(),
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    };
     // Driver loaders can panic on broken installs; an inventory must survive that.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let instance = wgpu::Instance::new(desc);
@@ -100,7 +103,9 @@ pub fn enumerate_adapters() -> Reading<Vec<Adapter>> {
             .collect::<Vec<_>>()
     }));
     match result {
-        Ok(v) if v.is_empty() => Reading::unavailable("wgpu found no adapters (no Vulkan or GL driver usable without a display)"),
+        Ok(v) if v.is_empty() => {
+            Reading::unavailable("wgpu found no adapters (no Vulkan or GL driver usable without a display)")
+        }
         Ok(v) => Reading::from(v),
         Err(_) => Reading::unavailable("wgpu adapter enumeration panicked (broken graphics driver install)"),
     }

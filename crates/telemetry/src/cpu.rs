@@ -88,8 +88,8 @@ impl CpuCollector {
     fn sample(&mut self) -> Result<Reading<CpuStats>, TelemetryError> {
         let stat_path = under(&self.root, "/proc/stat");
         read_into(&stat_path, &mut self.buf)?;
-        let now = parse_proc_stat(&self.buf)
-            .ok_or_else(|| TelemetryError::parse(&stat_path, "no parsable cpu lines"))?;
+        let now =
+            parse_proc_stat(&self.buf).ok_or_else(|| TelemetryError::parse(&stat_path, "no parsable cpu lines"))?;
         let Some(prev) = self.prev.replace(now.clone()) else {
             return Ok(Reading::unavailable("CPU usage needs two samples; it appears with the next one"));
         };
@@ -102,12 +102,8 @@ impl CpuCollector {
         };
         // A core that went offline/online between samples has no meaningful delta: report 0 busy
         // only when the counters say so, otherwise drop the per-core list to the ones we can pair.
-        let per_core_pct = now
-            .cores
-            .iter()
-            .zip(prev.cores.iter())
-            .map(|(n, p)| busy_pct(*p, *n).unwrap_or(0.0))
-            .collect();
+        let per_core_pct =
+            now.cores.iter().zip(prev.cores.iter()).map(|(n, p)| busy_pct(*p, *n).unwrap_or(0.0)).collect();
         Ok(Reading::from(CpuStats {
             total_pct,
             per_core_pct,
@@ -135,7 +131,9 @@ fn frequencies(root: &Path, cores: usize, buf: &mut String) -> Reading<Vec<u64>>
             return Reading::from(mhz);
         }
     }
-    Reading::unavailable("the kernel exposes no per-core frequency (no cpufreq scaling_cur_freq, no 'cpu MHz' in /proc/cpuinfo)")
+    Reading::unavailable(
+        "the kernel exposes no per-core frequency (no cpufreq scaling_cur_freq, no 'cpu MHz' in /proc/cpuinfo)",
+    )
 }
 
 impl Collector for CpuCollector {
@@ -161,7 +159,13 @@ mod tests {
         let s = parse_proc_stat(&text).unwrap();
         assert_eq!(s.cores.len(), 4);
         // cpu  74608 2520 24433 1117073 6176 4054 2014 0 0 0
-        assert_eq!(s.total, CpuTimes { busy: 74608 + 2520 + 24433 + 4054 + 2014, total: 74608 + 2520 + 24433 + 1117073 + 6176 + 4054 + 2014 });
+        assert_eq!(
+            s.total,
+            CpuTimes {
+                busy: 74608 + 2520 + 24433 + 4054 + 2014,
+                total: 74608 + 2520 + 24433 + 1117073 + 6176 + 4054 + 2014
+            }
+        );
         assert_eq!(s.cores[3].total, 18452 + 650 + 6130 + 279584 + 1472 + 1013 + 503);
     }
 

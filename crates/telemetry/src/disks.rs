@@ -73,18 +73,35 @@ pub fn parse_diskstats(text: &str) -> HashMap<String, DiskCounters> {
                 return None;
             }
             let opt = |i: usize| f.get(i).and_then(|v| v.parse().ok());
-            let c = DiskCounters { read_sectors: f[5].parse().ok()?, write_sectors: f[9].parse().ok()?, io_ticks_ms: opt(12), queue_ms: opt(13) };
+            let c = DiskCounters {
+                read_sectors: f[5].parse().ok()?,
+                write_sectors: f[9].parse().ok()?,
+                io_ticks_ms: opt(12),
+                queue_ms: opt(13),
+            };
             Some((f[2].to_string(), c))
         })
         .collect()
 }
 
 /// A busy-time rate between two samples: `scale` × (Δcounter ms per second), or why not.
-fn busy_rate(prev: Option<&DiskCounters>, now: Option<&DiskCounters>, dt: Option<i64>, field: fn(&DiskCounters) -> Option<u64>, scale: f64) -> Reading<f64> {
+fn busy_rate(
+    prev: Option<&DiskCounters>,
+    now: Option<&DiskCounters>,
+    dt: Option<i64>,
+    field: fn(&DiskCounters) -> Option<u64>,
+    scale: f64,
+) -> Reading<f64> {
     let (Some(now), Some(dt)) = (now, dt) else {
-        return Reading::unavailable(if now.is_none() { "device not in /proc/diskstats" } else { "a rate needs two samples" });
+        return Reading::unavailable(if now.is_none() {
+            "device not in /proc/diskstats"
+        } else {
+            "a rate needs two samples"
+        });
     };
-    let Some(n) = field(now) else { return Reading::unavailable("this kernel's /proc/diskstats has no busy-time fields") };
+    let Some(n) = field(now) else {
+        return Reading::unavailable("this kernel's /proc/diskstats has no busy-time fields");
+    };
     let Some(p) = prev.and_then(field) else { return Reading::unavailable("a rate needs two samples") };
     match rate(p, n, dt) {
         Some(r) => Reading::from(r * scale),
@@ -131,7 +148,13 @@ pub struct DisksCollector {
 
 impl DisksCollector {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        DisksCollector { root: root.into(), prev: HashMap::new(), prev_ms: None, buf: String::new(), dm: HashMap::new() }
+        DisksCollector {
+            root: root.into(),
+            prev: HashMap::new(),
+            prev_ms: None,
+            buf: String::new(),
+            dm: HashMap::new(),
+        }
     }
 
     /// The name `/proc/diskstats` counts a mounted device under.
@@ -164,9 +187,10 @@ impl DisksCollector {
             let counted = if io_err.is_none() { self.counted_as(&name, &io) } else { name.as_str().into() };
             let (now, prev) = (io.get(counted.as_ref()), self.prev.get(counted.as_ref()));
             let (read_bps, write_bps) = match (now, prev, dt) {
-                (Some(c), Some(p), Some(dt)) => {
-                    (rate(p.read_sectors * 512, c.read_sectors * 512, dt), rate(p.write_sectors * 512, c.write_sectors * 512, dt))
-                }
+                (Some(c), Some(p), Some(dt)) => (
+                    rate(p.read_sectors * 512, c.read_sectors * 512, dt),
+                    rate(p.write_sectors * 512, c.write_sectors * 512, dt),
+                ),
                 _ => (None, None),
             };
             // io_ticks ms per second / 10 = percent; it can overshoot 100 by accounting jitter.
@@ -239,7 +263,10 @@ mod tests {
         assert_eq!(m.len(), 6);
         // A pre-2.6.25-style short line still gives throughput, but no busy time.
         let short = parse_diskstats("8 0 sdb 1 0 16 0 2 0 32");
-        assert_eq!(short["sdb"], DiskCounters { read_sectors: 16, write_sectors: 32, io_ticks_ms: None, queue_ms: None });
+        assert_eq!(
+            short["sdb"],
+            DiskCounters { read_sectors: 16, write_sectors: 32, io_ticks_ms: None, queue_ms: None }
+        );
     }
 
     #[test]
@@ -296,7 +323,9 @@ mod tests {
         std::fs::write(root.join("proc/mounts"), "/dev/mapper/vg-root / ext4 rw 0 0\n").unwrap();
         std::fs::write(root.join("sys/block/dm-0/dm/name"), "vg-swap\n").unwrap();
         std::fs::write(root.join("sys/block/dm-1/dm/name"), "vg-root\n").unwrap();
-        let line = |ticks: u64| format!(" 252 0 dm-0 1 0 8 0 1 0 8 0 0 0 0\n 252 1 dm-1 10 0 80 5 20 0 160 9 0 {ticks} {ticks}\n");
+        let line = |ticks: u64| {
+            format!(" 252 0 dm-0 1 0 8 0 1 0 8 0 0 0 0\n 252 1 dm-1 10 0 80 5 20 0 160 9 0 {ticks} {ticks}\n")
+        };
         std::fs::write(root.join("proc/diskstats"), line(1000)).unwrap();
         let mut c = DisksCollector::new(root);
         let mut snap = Snapshot::empty(0);

@@ -27,7 +27,8 @@ fn build(out_dir: &Path, defines: &[String]) -> std::io::Result<PathBuf> {
     std::fs::write(&src, FAKE_NVML_C)?;
     let lib = out_dir.join("libnvidia-ml.so.1");
     let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());
-    let out = Command::new(cc).args(["-shared", "-fPIC", "-O1"]).args(defines).arg("-o").arg(&lib).arg(&src).output()?;
+    let out =
+        Command::new(cc).args(["-shared", "-fPIC", "-O1"]).args(defines).arg("-o").arg(&lib).arg(&src).output()?;
     if !out.status.success() {
         return Err(std::io::Error::other(format!("cc failed: {}", String::from_utf8_lossy(&out.stderr))));
     }

@@ -181,7 +181,12 @@ fn gpu_mig(d: &nvml_wrapper::Device<'_>) -> Reading<GpuMig> {
         };
         let name = m.name().unwrap_or_default();
         let profile = name.rsplit_once("MIG ").map_or(name.as_str(), |(_, p)| p).trim().to_string();
-        instances.push(MigDevice { index, uuid: m.uuid().unwrap_or_default(), profile, memory_total_bytes: rd(m.memory_info().map(|i| i.total)) });
+        instances.push(MigDevice {
+            index,
+            uuid: m.uuid().unwrap_or_default(),
+            profile,
+            memory_total_bytes: rd(m.memory_info().map(|i| i.total)),
+        });
     }
     Reading::from(GpuMig { enabled: true, instances })
 }
@@ -312,7 +317,10 @@ mod tests {
             memory_total_bytes: Reading::from(mib << 20),
         };
         // Slot 2 is empty and skipped; slot 3 holds the 2g instance.
-        let expected = GpuMig { enabled: true, instances: vec![dev(0, "1g.6gb", 5952), dev(1, "1g.6gb", 5952), dev(3, "2g.12gb", 11968)] };
+        let expected = GpuMig {
+            enabled: true,
+            instances: vec![dev(0, "1g.6gb", 5952), dev(1, "1g.6gb", 5952), dev(3, "2g.12gb", 11968)],
+        };
         assert_eq!(gpus[1].mig, Reading::from(expected));
         // The GPU itself still reads as before.
         assert_eq!(gpus[1].memory_total_bytes, Reading::from(24u64 << 30));

@@ -39,7 +39,9 @@ impl HwmonCollector {
                 let Ok(milli) = read_i64(&dir.join(f)) else { continue };
                 let label = read_trimmed(&dir.join(format!("{stem}_label"))).unwrap_or_else(|_| stem.to_string());
                 let limit = |suffix: &str| {
-                    read_i64(&dir.join(format!("{stem}_{suffix}"))).ok().and_then(|v| plausible_limit(v as f64 / 1000.0))
+                    read_i64(&dir.join(format!("{stem}_{suffix}")))
+                        .ok()
+                        .and_then(|v| plausible_limit(v as f64 / 1000.0))
                 };
                 out.push(Temperature {
                     sensor: format!("{name}/{label}"),

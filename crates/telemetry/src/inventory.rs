@@ -38,11 +38,8 @@ pub fn parse_cpuinfo(text: &str) -> (Option<String>, u32, Option<u32>) {
 pub fn inventory(root: &Path, adapters: bool) -> Inventory {
     let cpuinfo = read_string(&under(root, "/proc/cpuinfo")).unwrap_or_default();
     let (model, logical, physical) = parse_cpuinfo(&cpuinfo);
-    let logical = if logical > 0 {
-        logical
-    } else {
-        std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(0)
-    };
+    let logical =
+        if logical > 0 { logical } else { std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(0) };
     let os = read_string(&under(root, "/etc/os-release"))
         .or_else(|_| read_string(&under(root, "/usr/lib/os-release")))
         .ok()

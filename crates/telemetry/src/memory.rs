@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use steward_core::{MemoryStats, Snapshot};
 #[cfg(test)]
 use steward_core::Reading;
+use steward_core::{MemoryStats, Snapshot};
 
 use crate::sysfs::{read_into, under};
 use crate::{Collector, Cost, TelemetryError};
@@ -26,9 +26,8 @@ fn kb_field(text: &str, key: &str) -> Option<u64> {
 pub fn parse_meminfo(text: &str) -> Option<MemoryStats> {
     let total = kb_field(text, "MemTotal")?;
     // MemAvailable exists since Linux 3.14; older kernels get the classic estimate.
-    let available = kb_field(text, "MemAvailable").or_else(|| {
-        Some(kb_field(text, "MemFree")? + kb_field(text, "Buffers")? + kb_field(text, "Cached")?)
-    })?;
+    let available = kb_field(text, "MemAvailable")
+        .or_else(|| Some(kb_field(text, "MemFree")? + kb_field(text, "Buffers")? + kb_field(text, "Cached")?))?;
     let swap_total = kb_field(text, "SwapTotal")?;
     let swap_free = kb_field(text, "SwapFree")?;
     Some(MemoryStats {
@@ -53,7 +52,8 @@ impl MemoryCollector {
     fn sample(&mut self) -> Result<MemoryStats, TelemetryError> {
         let path = under(&self.root, "/proc/meminfo");
         read_into(&path, &mut self.buf)?;
-        parse_meminfo(&self.buf).ok_or_else(|| TelemetryError::parse(&path, "missing MemTotal/MemAvailable/SwapTotal/SwapFree"))
+        parse_meminfo(&self.buf)
+            .ok_or_else(|| TelemetryError::parse(&path, "missing MemTotal/MemAvailable/SwapTotal/SwapFree"))
     }
 }
 

@@ -87,7 +87,11 @@ impl ModuleSampler {
     }
 
     /// Counters of every process `matches` picks out, with their threads.
-    pub fn sample(&mut self, now_ms: i64, matches: &dyn Fn(&ProcessStats) -> bool) -> Result<Vec<ProcessCounters>, TelemetryError> {
+    pub fn sample(
+        &mut self,
+        now_ms: i64,
+        matches: &dyn Fn(&ProcessStats) -> bool,
+    ) -> Result<Vec<ProcessCounters>, TelemetryError> {
         if self.last_scan_ms.is_none_or(|t| now_ms - t >= RESCAN_MS) {
             self.rescan(matches)?;
             self.last_scan_ms = Some(now_ms);
@@ -98,9 +102,13 @@ impl ModuleSampler {
                 continue;
             }
             // A member that exited (or whose pid was reused) is dropped until the next rescan.
-            let Some((name, stat)) = parse_pid_stat(&self.buf).filter(|(_, s)| s.start_ticks == start) else { continue };
+            let Some((name, stat)) = parse_pid_stat(&self.buf).filter(|(_, s)| s.start_ticks == start) else {
+                continue;
+            };
             let name = name.to_string();
-            let io = read_into(&under(&self.root, &format!("/proc/{pid}/io")), &mut self.buf).ok().and_then(|()| parse_pid_io(&self.buf));
+            let io = read_into(&under(&self.root, &format!("/proc/{pid}/io")), &mut self.buf)
+                .ok()
+                .and_then(|()| parse_pid_io(&self.buf));
             let threads = read_threads(&self.root, pid, &mut self.buf);
             out.push(ProcessCounters {
                 pid,
@@ -127,7 +135,10 @@ mod tests {
         let t = read_threads(&fixture("x86_64_a"), 4321, &mut buf);
         let got: Vec<(u32, &str, u64)> = t.iter().map(|t| (t.tid, t.name.as_str(), t.cpu_ticks)).collect();
         // The main thread, a data loader whose name holds a space and parentheses, and an idle one.
-        assert_eq!(got, vec![(4321, "python3", 100 + 20), (4322, "pt_data (0)", 119_000 + 2_900), (4330, "python3", 0)]);
+        assert_eq!(
+            got,
+            vec![(4321, "python3", 100 + 20), (4322, "pt_data (0)", 119_000 + 2_900), (4330, "python3", 0)]
+        );
         assert!(read_threads(&fixture("x86_64_a"), 1234, &mut buf).is_empty(), "no task directory: no threads");
     }
 
@@ -138,7 +149,10 @@ mod tests {
         let py = s.sample(0, &|p: &ProcessStats| p.command.starts_with("python3 train.py")).unwrap();
         assert_eq!(py.len(), 1);
         let p = &py[0];
-        assert_eq!((p.pid, p.name.as_str(), p.cpu_ticks, p.rss_bytes, p.io), (4321, "python3", 120_033 + 3_001, 262_144 * 4096, None));
+        assert_eq!(
+            (p.pid, p.name.as_str(), p.cpu_ticks, p.rss_bytes, p.io),
+            (4321, "python3", 120_033 + 3_001, 262_144 * 4096, None)
+        );
         assert_eq!(p.threads.len(), 3);
         assert!(s.sample(0, &|_: &ProcessStats| false).unwrap().len() == 1, "membership is kept until the next rescan");
         assert!(ModuleSampler::new(fixture("empty")).sample(0, &|_: &ProcessStats| true).is_err());

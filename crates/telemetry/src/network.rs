@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use steward_core::{NetStats, Reading, Snapshot};
 
-use crate::sysfs::{rate, read_into, read_i64, under};
+use crate::sysfs::{rate, read_i64, read_into, under};
 use crate::{Collector, Cost, TelemetryError};
 
 /// (interface, rx bytes, tx bytes) for each line of `/proc/net/dev`.

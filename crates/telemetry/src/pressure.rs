@@ -52,9 +52,10 @@ impl PressureCollector {
             Ok(()) => parse_psi(&self.buf)
                 .ok_or_else(|| TelemetryError::parse(&path, "expected 'some avg10=.. avg60=.. avg300=.. total=..'"))
                 .into(),
-            Err(TelemetryError::Missing { .. }) => {
-                Reading::unavailable(format!("no {} (kernel without pressure stall information, CONFIG_PSI)", path.display()))
-            }
+            Err(TelemetryError::Missing { .. }) => Reading::unavailable(format!(
+                "no {} (kernel without pressure stall information, CONFIG_PSI)",
+                path.display()
+            )),
             // Some kernels build PSI but disable it at boot (psi=0): reads fail with EOPNOTSUPP.
             Err(e) => Reading::unavailable(e.to_string()),
         }

@@ -87,7 +87,8 @@ impl Info {
         let command = if command.is_empty() { format!("[{name}]") } else { command };
         let uid = read_string(&under(root, &format!("/proc/{pid}/status"))).ok().and_then(|t| parse_status_uid(&t));
         let user = uid.map(|u| users.get(&u).cloned().unwrap_or_else(|| u.to_string()));
-        let exe = std::fs::read_link(under(root, &format!("/proc/{pid}/exe"))).ok().map(|p| p.to_string_lossy().into_owned());
+        let exe =
+            std::fs::read_link(under(root, &format!("/proc/{pid}/exe"))).ok().map(|p| p.to_string_lossy().into_owned());
         let cgroup = read_string(&under(root, &format!("/proc/{pid}/cgroup"))).ok().and_then(|t| parse_cgroup(&t));
         Info { name: name.to_string(), command, user, exe, cgroup }
     }
@@ -249,7 +250,11 @@ impl ProcessCollector {
 
     /// `networks`: this tick's interface rates, which say whether per-process network rates are
     /// worth collecting.
-    pub fn sample(&mut self, now_ms: i64, networks: Option<&[NetStats]>) -> Result<Reading<ProcessTable>, TelemetryError> {
+    pub fn sample(
+        &mut self,
+        now_ms: i64,
+        networks: Option<&[NetStats]>,
+    ) -> Result<Reading<ProcessTable>, TelemetryError> {
         let first = self.last_full_ms.is_none();
         if self.last_full_ms.is_none_or(|t| now_ms - t >= self.full_interval_ms) {
             self.full_scan(now_ms)?;
@@ -423,7 +428,14 @@ mod tests {
     }
 
     fn eth0(tx_bps: f64) -> NetStats {
-        NetStats { name: "eth0".into(), rx_bytes_total: 0, tx_bytes_total: 0, rx_bps: Some(0.0), tx_bps: Some(tx_bps), link_speed_mbps: 1000.into() }
+        NetStats {
+            name: "eth0".into(),
+            rx_bytes_total: 0,
+            tx_bytes_total: 0,
+            rx_bps: Some(0.0),
+            tx_bps: Some(tx_bps),
+            link_speed_mbps: 1000.into(),
+        }
     }
 
     #[test]
@@ -454,7 +466,9 @@ mod tests {
         };
         let mut c = ProcessCollector::new("/", 5);
         let mut snap = Snapshot::empty(0);
-        let my_net = |snap: &Snapshot| snap.processes.value()?.top.iter().find(|p| p.pid == std::process::id()).map(|p| p.net.clone());
+        let my_net = |snap: &Snapshot| {
+            snap.processes.value()?.top.iter().find(|p| p.pid == std::process::id()).map(|p| p.net.clone())
+        };
 
         // Idle links: no dump, so the transfer that follows is not measured.
         snap.networks = vec![eth0(0.0)].into();

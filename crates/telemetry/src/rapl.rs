@@ -69,7 +69,9 @@ impl Collector for RaplCollector {
             Err(TelemetryError::Missing { path }) if path.ends_with("powercap") => {
                 Reading::unavailable("no /sys/class/powercap on this machine")
             }
-            Err(TelemetryError::Missing { .. }) => Reading::unavailable("no RAPL zones in /sys/class/powercap on this machine"),
+            Err(TelemetryError::Missing { .. }) => {
+                Reading::unavailable("no RAPL zones in /sys/class/powercap on this machine")
+            }
             Err(TelemetryError::PermissionDenied { path }) => Reading::unavailable(format!(
                 "RAPL {} is readable only by root on this kernel (permission denied)",
                 path.display()

@@ -101,7 +101,10 @@ impl Sampler {
 
     pub fn with_collectors(collectors: Vec<Box<dyn Collector>>) -> Self {
         Sampler {
-            slots: collectors.into_iter().map(|collector| Slot { collector, next_due_ms: None, last_run_ms: None }).collect(),
+            slots: collectors
+                .into_iter()
+                .map(|collector| Slot { collector, next_due_ms: None, last_run_ms: None })
+                .collect(),
             mode: Mode::Active,
             last: Snapshot::empty(0),
         }

@@ -51,7 +51,10 @@ fn two_real_ticks_have_plausible_values_and_rates() {
     }
 
     // No GPU, hwmon, RAPL or cpufreq here: each says why rather than showing a number.
-    for r in [snap.gpus.reason(), snap.rapl.reason(), snap.cpufreq.reason(), snap.temperatures.reason()].into_iter().flatten() {
+    for r in [snap.gpus.reason(), snap.rapl.reason(), snap.cpufreq.reason(), snap.temperatures.reason()]
+        .into_iter()
+        .flatten()
+    {
         assert!(!r.is_empty());
     }
     eprintln!("{}", snap.gpus.reason().unwrap_or("gpus available"));
@@ -66,7 +69,12 @@ fn sampling_cost_per_tick() {
     fn cpu_time() -> Duration {
         let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
         unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
-        Duration::from_micros((ru.ru_utime.tv_sec * 1_000_000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_sec * 1_000_000 + ru.ru_stime.tv_usec) as u64)
+        Duration::from_micros(
+            (ru.ru_utime.tv_sec * 1_000_000
+                + ru.ru_utime.tv_usec
+                + ru.ru_stime.tv_sec * 1_000_000
+                + ru.ru_stime.tv_usec) as u64,
+        )
     }
     let mut s = Sampler::new(&SamplerConfig { gpus: false, ..SamplerConfig::default() });
     let t0 = now_ms();

@@ -3,8 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use steward_core::alloc::{AllocState, Allocation, AllocationRequest, FieldError, NodeAvailability, Refusal, Reservation, ReservationRequest, Window};
 use steward_core::alloc::time::format_rfc3339;
+use steward_core::alloc::{
+    AllocState, Allocation, AllocationRequest, FieldError, NodeAvailability, Refusal, Reservation, ReservationRequest,
+    Window,
+};
 use ts_rs::TS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -78,7 +81,12 @@ pub struct GrantedResources {
 
 impl AllocateResult {
     pub fn refused(r: Refusal) -> Self {
-        AllocateResult { success: false, error: Some(r.error), availability: Some(r.availability), ..Default::default() }
+        AllocateResult {
+            success: false,
+            error: Some(r.error),
+            availability: Some(r.availability),
+            ..Default::default()
+        }
     }
 
     pub fn allocation(a: &Allocation) -> Self {
@@ -168,7 +176,10 @@ pub(crate) fn parse(body: &Value) -> Result<Parsed, Vec<FieldError>> {
     let mut parsed = match kind {
         Some("allocate") => {
             let Some(v) = obj.get("allocation_request") else {
-                return Err(vec![FieldError::new("allocation_request", "is required for allocation_type \"allocate\"")]);
+                return Err(vec![FieldError::new(
+                    "allocation_request",
+                    "is required for allocation_type \"allocate\"",
+                )]);
             };
             let req: AllocationRequest = typed("allocation_request", v).map_err(|e| vec![e])?;
             let errors = req.validate("allocation_request");
@@ -179,7 +190,10 @@ pub(crate) fn parse(body: &Value) -> Result<Parsed, Vec<FieldError>> {
         }
         Some("reserve") => {
             let Some(v) = obj.get("reservation_request") else {
-                return Err(vec![FieldError::new("reservation_request", "is required for allocation_type \"reserve\"")]);
+                return Err(vec![FieldError::new(
+                    "reservation_request",
+                    "is required for allocation_type \"reserve\"",
+                )]);
             };
             let req: ReservationRequest = typed("reservation_request", v).map_err(|e| vec![e])?;
             let window = req.validate("reservation_request")?;
@@ -187,7 +201,10 @@ pub(crate) fn parse(body: &Value) -> Result<Parsed, Vec<FieldError>> {
         }
         other => {
             let got = other.map_or_else(|| "nothing".to_string(), |s| format!("{s:?}"));
-            return Err(vec![FieldError::new("allocation_type", format!("must be \"allocate\" or \"reserve\", got {got}"))]);
+            return Err(vec![FieldError::new(
+                "allocation_type",
+                format!("must be \"allocate\" or \"reserve\", got {got}"),
+            )]);
         }
     };
     if parsed.id().is_none() {

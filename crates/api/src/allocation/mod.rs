@@ -13,7 +13,8 @@ use std::time::Duration;
 use serde_json::Value;
 use steward_core::alloc::time::{format_rfc3339, parse_rfc3339};
 use steward_core::alloc::{
-    Allocation, Event, FieldError, NodeResources, Reservation, ReservationChange, ReservationError, Scheduler, SchedulerConfig, ics, without_instance_slots,
+    Allocation, Event, FieldError, NodeResources, Reservation, ReservationChange, ReservationError, Scheduler,
+    SchedulerConfig, ics, without_instance_slots,
 };
 use steward_core::cluster::NodeState;
 use steward_store::{RequestAnswer, Store};
@@ -57,11 +58,20 @@ pub(crate) struct Allocations {
 impl Allocations {
     /// Rebuilds the scheduler from the store, with this machine as its first node (remote
     /// nodes join as the cluster learns their resources, see `sync_nodes`).
-    pub(crate) fn load(store: &Store, inventory: &steward_core::Inventory, config: &ApiConfig) -> Result<Allocations, ApiError> {
+    pub(crate) fn load(
+        store: &Store,
+        inventory: &steward_core::Inventory,
+        config: &ApiConfig,
+    ) -> Result<Allocations, ApiError> {
         let nodes = vec![local_node::local_node(inventory, &config.sampler, now_ms())];
         let config = SchedulerConfig { quotas: config.quotas.clone(), ..SchedulerConfig::default() };
         let scheduler = restore(store, &nodes, &config)?;
-        Ok(Allocations { scheduler: Mutex::new(scheduler), config, next_id: AtomicU64::new(0), cluster_epoch: AtomicU64::new(0) })
+        Ok(Allocations {
+            scheduler: Mutex::new(scheduler),
+            config,
+            next_id: AtomicU64::new(0),
+            cluster_epoch: AtomicU64::new(0),
+        })
     }
 }
 
@@ -84,7 +94,8 @@ fn sync_nodes(shared: &Shared, sched: &mut Scheduler, now: i64) {
         sched.set_node_state(id, *state, now);
     }
     // The first node is this machine; every other one is a cluster node.
-    let gone: Vec<String> = sched.nodes().skip(1).map(|n| n.node.clone()).filter(|n| !cluster.iter().any(|(id, ..)| id == n)).collect();
+    let gone: Vec<String> =
+        sched.nodes().skip(1).map(|n| n.node.clone()).filter(|n| !cluster.iter().any(|(id, ..)| id == n)).collect();
     for n in gone {
         sched.remove_node(&n, now);
     }
@@ -114,7 +125,10 @@ pub(crate) fn spawn_ticker(shared: Weak<Shared>) {
 
 /// Runs `op` on the scheduler (ticked to now) and the store; changes left uncommitted by `op`
 /// are committed after it. Any commit failure reloads the scheduler from the store.
-fn transact<T>(shared: &Shared, op: impl FnOnce(&mut Scheduler, &mut Store, i64) -> Result<T, AllocError>) -> Result<T, AllocError> {
+fn transact<T>(
+    shared: &Shared,
+    op: impl FnOnce(&mut Scheduler, &mut Store, i64) -> Result<T, AllocError>,
+) -> Result<T, AllocError> {
     let a = &shared.allocations;
     let mut sched = a.scheduler.lock().map_err(|_| ApiError::Internal("scheduler lock poisoned".into()))?;
     let mut store = shared.lock_store()?;
@@ -139,7 +153,10 @@ fn transact<T>(shared: &Shared, op: impl FnOnce(&mut Scheduler, &mut Store, i64)
 
 /// Runs `f` on the scheduler ticked to now, with the store, committing what it changed: the
 /// executor places partition attempts this way, so they obey priorities and reservations.
-pub(crate) fn with_scheduler<T>(shared: &Shared, f: impl FnOnce(&mut Scheduler, &mut Store, i64) -> T) -> Result<T, ApiError> {
+pub(crate) fn with_scheduler<T>(
+    shared: &Shared,
+    f: impl FnOnce(&mut Scheduler, &mut Store, i64) -> T,
+) -> Result<T, ApiError> {
     transact(shared, |sched, store, now| Ok(f(sched, store, now))).map_err(|e| match e {
         AllocError::Api(e) => e,
         other => ApiError::Internal(other.to_string()),
@@ -147,14 +164,23 @@ pub(crate) fn with_scheduler<T>(shared: &Shared, f: impl FnOnce(&mut Scheduler, 
 }
 
 /// Commits `changes` and the answer under `request_id` in one transaction.
-fn commit_answer(sched: &mut Scheduler, store: &mut Store, request_id: &str, now: i64, response: &AllocateResponse) -> Result<(), AllocError> {
+fn commit_answer(
+    sched: &mut Scheduler,
+    store: &mut Store,
+    request_id: &str,
+    now: i64,
+    response: &AllocateResponse,
+) -> Result<(), AllocError> {
     let json = serde_json::to_string(response).map_err(|e| ApiError::Internal(e.to_string()))?;
     let changes = sched.take_changes();
-    store.commit_allocation_changes(&changes, Some(RequestAnswer { request_id, time_ms: now, response_json: &json }))?;
+    store
+        .commit_allocation_changes(&changes, Some(RequestAnswer { request_id, time_ms: now, response_json: &json }))?;
     Ok(())
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, AllocError> + Send + 'static) -> Result<T, AllocError> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AllocError> + Send + 'static,
+) -> Result<T, AllocError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("scheduler task failed: {e}")))?
 }
 
@@ -191,7 +217,8 @@ impl Steward {
             };
             transact(&shared, |sched, store, now| {
                 if let Some(json) = store.request_answer(&id)? {
-                    return serde_json::from_str(&json).map_err(|e| ApiError::Internal(format!("stored answer unreadable: {e}")).into());
+                    return serde_json::from_str(&json)
+                        .map_err(|e| ApiError::Internal(format!("stored answer unreadable: {e}")).into());
                 }
                 let kind = parsed.kind();
                 let result = match parsed {
@@ -204,7 +231,12 @@ impl Steward {
                         Err(r) => AllocateResult::refused(r),
                     },
                 };
-                let response = AllocateResponse { request_id: id.clone(), timestamp: format_rfc3339(now), allocation_type: kind, result };
+                let response = AllocateResponse {
+                    request_id: id.clone(),
+                    timestamp: format_rfc3339(now),
+                    allocation_type: kind,
+                    result,
+                };
                 commit_answer(sched, store, &id, now, &response)?;
                 Ok(response)
             })
@@ -221,7 +253,10 @@ impl Steward {
             let from = field_time("from", from.as_deref(), now - 86_400_000)?;
             let to = field_time("to", to.as_deref(), now + 14 * 86_400_000)?;
             if to <= from || to - from > 400 * 86_400_000 {
-                return Err(AllocError::Invalid(vec![FieldError::new("to", "must be after from, at most 400 days later")]));
+                return Err(AllocError::Invalid(vec![FieldError::new(
+                    "to",
+                    "must be after from, at most 400 days later",
+                )]));
             }
             transact(&shared, |sched, _, _| Ok(sched.reservations_between(from, to)))
         })
@@ -234,14 +269,24 @@ impl Steward {
         let shared = self.shared.clone();
         blocking(move || {
             let series = id.split('@').next().unwrap_or(&id).to_string();
-            transact(&shared, |sched, _, _| sched.reservation(&series).cloned().ok_or_else(|| AllocError::NotFound(format!("no reservation {series:?}"))))
+            transact(&shared, |sched, _, _| {
+                sched
+                    .reservation(&series)
+                    .cloned()
+                    .ok_or_else(|| AllocError::NotFound(format!("no reservation {series:?}")))
+            })
         })
         .await
     }
 
     /// Moves or resizes a reservation under the same rules as creating one: the whole series,
     /// or only the occurrence the series starts at `occurrence` (RFC 3339).
-    pub async fn update_reservation(&self, id: String, occurrence: Option<String>, change: ReservationChange) -> Result<Reservation, AllocError> {
+    pub async fn update_reservation(
+        &self,
+        id: String,
+        occurrence: Option<String>,
+        change: ReservationChange,
+    ) -> Result<Reservation, AllocError> {
         let shared = self.shared.clone();
         blocking(move || {
             let occurrence = occurrence.as_deref().map(|o| field_time("occurrence", Some(o), 0)).transpose()?;
@@ -263,11 +308,13 @@ impl Steward {
         let shared = self.shared.clone();
         blocking(move || {
             let occurrence = occurrence.as_deref().map(|o| field_time("occurrence", Some(o), 0)).transpose()?;
-            transact(&shared, |sched, _, now| match occurrence {
-                Some(o) => sched.delete_occurrence(&id, o, now).map(drop),
-                None => sched.delete_reservation(&id, now),
-            }
-            .map_err(from_resv_error))
+            transact(&shared, |sched, _, now| {
+                match occurrence {
+                    Some(o) => sched.delete_occurrence(&id, o, now).map(drop),
+                    None => sched.delete_reservation(&id, now),
+                }
+                .map_err(from_resv_error)
+            })
         })
         .await
     }
@@ -304,7 +351,9 @@ impl Steward {
     pub async fn cancel_allocation(&self, id: String) -> Result<Allocation, AllocError> {
         let shared = self.shared.clone();
         blocking(move || {
-            transact(&shared, |sched, _, now| sched.cancel(&id, now).ok_or_else(|| AllocError::NotFound(format!("no allocation {id:?}"))))
+            transact(&shared, |sched, _, now| {
+                sched.cancel(&id, now).ok_or_else(|| AllocError::NotFound(format!("no allocation {id:?}")))
+            })
         })
         .await
     }

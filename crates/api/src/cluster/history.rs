@@ -50,8 +50,10 @@ impl Pending {
             return;
         }
         q.last.insert(id.to_string(), now_ms);
-        let values: Vec<SeriesValue> =
-            flatten(snap).into_iter().map(|v| SeriesValue { series: node_series(id, &v.series), value: v.value }).collect();
+        let values: Vec<SeriesValue> = flatten(snap)
+            .into_iter()
+            .map(|v| SeriesValue { series: node_series(id, &v.series), value: v.value })
+            .collect();
         if q.buf.len() >= MAX_PENDING {
             q.buf.remove(0);
         }
@@ -74,7 +76,13 @@ mod tests {
     fn snapshots_are_named_under_the_node_and_drained_once() {
         let p = Pending::default();
         let mut s = Snapshot::empty(5);
-        s.memory = Reading::from(MemoryStats { total_bytes: 10, used_bytes: 4, available_bytes: 6, swap_total_bytes: 0, swap_used_bytes: 0 });
+        s.memory = Reading::from(MemoryStats {
+            total_bytes: 10,
+            used_bytes: 4,
+            available_bytes: 6,
+            swap_total_bytes: 0,
+            swap_used_bytes: 0,
+        });
         p.record("10.0.0.2:7879", 1_000, &s);
         let got = p.take();
         assert_eq!(got.len(), 1);

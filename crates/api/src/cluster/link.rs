@@ -65,7 +65,9 @@ async fn session(inner: &Weak<Inner>, node: &Node) -> String {
                 }
             }
             Ok(None) => return "the agent closed the metrics stream".into(),
-            Err(status) => return format!("connection lost: {}", steward_agent::client::classify_status(&record.address, status)),
+            Err(status) => {
+                return format!("connection lost: {}", steward_agent::client::classify_status(&record.address, status));
+            }
         }
     }
 }

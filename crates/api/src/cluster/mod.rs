@@ -20,8 +20,8 @@ use steward_core::cluster::{NodeRecord, NodeState, NodeView, PhiConfig};
 use tokio::sync::broadcast;
 use ts_rs::TS;
 
-use crate::service::{Steward, now_ms};
 use crate::ApiError;
+use crate::service::{Steward, now_ms};
 use node::Node;
 
 /// How often suspicion is re-evaluated between heartbeats.
@@ -101,7 +101,14 @@ impl Cluster {
             .build()
             .map_err(|e| ApiError::Internal(format!("cannot start the cluster runtime: {e}")))?;
         let (changes, _) = broadcast::channel(1024);
-        let inner = Arc::new(Inner { nodes: Mutex::new(BTreeMap::new()), changes, phi: PhiConfig::default(), resources_epoch: AtomicU64::new(0), history: history::Pending::default(), added: tokio::sync::Notify::new() });
+        let inner = Arc::new(Inner {
+            nodes: Mutex::new(BTreeMap::new()),
+            changes,
+            phi: PhiConfig::default(),
+            resources_epoch: AtomicU64::new(0),
+            history: history::Pending::default(),
+            added: tokio::sync::Notify::new(),
+        });
         for record in records {
             inner.insert(runtime.handle(), record);
         }
@@ -115,7 +122,10 @@ impl Cluster {
 
     /// Every added node's view and client: what the executor (dispatch) places work on.
     /// Each with its allocatable resources once known (`Node::resources`).
-    pub(crate) fn nodes_with_clients(&self, now_ms: i64) -> Vec<(NodeView, Option<AgentClient>, Option<NodeResources>)> {
+    pub(crate) fn nodes_with_clients(
+        &self,
+        now_ms: i64,
+    ) -> Vec<(NodeView, Option<AgentClient>, Option<NodeResources>)> {
         self.inner.lock().values().map(|n| (n.view(now_ms), n.client(), n.resources())).collect()
     }
 
@@ -187,7 +197,8 @@ async fn evaluate(inner: std::sync::Weak<Inner>) {
 
 fn normalize_address(address: &str) -> Result<String, ApiError> {
     let a = address.trim();
-    let ok = a.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+    let ok =
+        a.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
     if !ok || a.contains('/') || a.contains(char::is_whitespace) {
         return Err(ApiError::InvalidInput(format!("address {address:?}: expected host:port, e.g. 192.168.1.20:7879")));
     }
@@ -255,7 +266,13 @@ impl Steward {
         })
         .await?
         .map_err(ApiError::InvalidInput)?;
-        let record = NodeRecord { address: address.clone(), token: req.token.trim().to_string(), fingerprint, draining: false, added_ms: now_ms() };
+        let record = NodeRecord {
+            address: address.clone(),
+            token: req.token.trim().to_string(),
+            fingerprint,
+            draining: false,
+            added_ms: now_ms(),
+        };
         let r = record.clone();
         self.with_store(move |store| Ok(store.put_node(&r)?)).await?;
         let cluster = &self.shared.cluster;
@@ -271,7 +288,9 @@ impl Steward {
     /// Forgets a node: its link stops and it is not dialed again. Its tasks keep running there.
     pub async fn remove_node(&self, id: String) -> Result<(), ApiError> {
         let a = id.clone();
-        if !self.with_store(move |store| Ok(store.delete_node(&a)?)).await? && !self.shared.cluster.inner.lock().contains_key(&id) {
+        if !self.with_store(move |store| Ok(store.delete_node(&a)?)).await?
+            && !self.shared.cluster.inner.lock().contains_key(&id)
+        {
             return Err(ApiError::NotFound(format!("no node {id:?}")));
         }
         if let Some(node) = self.shared.cluster.inner.lock().remove(&id) {
@@ -287,7 +306,14 @@ impl Steward {
         if id == "local" {
             return Err(ApiError::InvalidInput("the local node cannot be drained".into()));
         }
-        let node = self.shared.cluster.inner.lock().get(&id).cloned().ok_or_else(|| ApiError::NotFound(format!("no node {id:?}")))?;
+        let node = self
+            .shared
+            .cluster
+            .inner
+            .lock()
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| ApiError::NotFound(format!("no node {id:?}")))?;
         let a = id.clone();
         self.with_store(move |store| Ok(store.set_node_draining(&a, draining)?)).await?;
         node.set_draining(draining);

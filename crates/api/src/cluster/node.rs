@@ -29,7 +29,15 @@ struct Live {
 
 impl Node {
     pub(crate) fn new(record: NodeRecord, phi: PhiConfig) -> Node {
-        let live = Live { client: None, detector: PhiDetector::new(phi), error: None, inventory: None, latest: None, fresh_snapshot: false, state: NodeState::Down };
+        let live = Live {
+            client: None,
+            detector: PhiDetector::new(phi),
+            error: None,
+            inventory: None,
+            latest: None,
+            fresh_snapshot: false,
+            state: NodeState::Down,
+        };
         Node { record: Mutex::new(record), live: Mutex::new(live), task: Mutex::new(None) }
     }
 

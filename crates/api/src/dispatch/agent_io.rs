@@ -33,7 +33,11 @@ pub(crate) fn proto_spec(order: &StartOrder, task: &TaskSpec, owner: &str) -> Pr
         args,
         env,
         working_dir: task.working_dir.clone().unwrap_or_default(),
-        limits: Some(steward_agent::proto::ResourceLimits { cpu_millis: task.cores * 1000, memory_bytes: task.memory_bytes, max_pids: 0 }),
+        limits: Some(steward_agent::proto::ResourceLimits {
+            cpu_millis: task.cores * 1000,
+            memory_bytes: task.memory_bytes,
+            max_pids: 0,
+        }),
         gpus: order.gpus.clone(),
         hide_gpus: task.gpus == 0,
         timeout_ms: task.timeout_s.unwrap_or(0) * 1000,
@@ -92,7 +96,11 @@ pub(crate) fn classify(text: &str, stderr: bool) -> Line<'_> {
 }
 
 /// Starts a group of orders on one node: one call for one order, one batch call for several.
-pub(crate) async fn start(client: &AgentClient, specs: Vec<ProtoSpec>, batched: bool) -> Result<Vec<RunTaskReply>, AgentError> {
+pub(crate) async fn start(
+    client: &AgentClient,
+    specs: Vec<ProtoSpec>,
+    batched: bool,
+) -> Result<Vec<RunTaskReply>, AgentError> {
     if batched && specs.len() > 1 {
         client.run_tasks(specs).await
     } else {

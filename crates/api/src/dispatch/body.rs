@@ -104,7 +104,10 @@ pub(crate) fn parse(body: &Value) -> Result<(Option<String>, Parsed), Vec<FieldE
         },
         other => {
             let got = other.map_or_else(|| "nothing".to_string(), |o| format!("{o:?}"));
-            return Err(vec![FieldError::new("operation", format!("must be \"distribute\" or \"monitor\", got {got}"))]);
+            return Err(vec![FieldError::new(
+                "operation",
+                format!("must be \"distribute\" or \"monitor\", got {got}"),
+            )]);
         }
     };
     Ok((id, parsed))
@@ -125,8 +128,16 @@ mod tests {
         assert_eq!(fields(json!({"operation": "explode"})), ["operation"]);
         assert_eq!(fields(json!({"operation": "monitor"})), ["execution_id"]);
         assert_eq!(fields(json!({"operation": "distribute"})), ["task"]);
-        assert_eq!(fields(json!({"operation": "distribute", "task": {"command": ["x"], "input": {"type": "range", "start": 3, "end": 1}}})), ["task.input.end"]);
-        assert_eq!(fields(json!({"operation": "distribute", "task": {"command": ["x"], "input": {"type": "bogus"}}})), ["task.input.type"]);
+        assert_eq!(
+            fields(
+                json!({"operation": "distribute", "task": {"command": ["x"], "input": {"type": "range", "start": 3, "end": 1}}})
+            ),
+            ["task.input.end"]
+        );
+        assert_eq!(
+            fields(json!({"operation": "distribute", "task": {"command": ["x"], "input": {"type": "bogus"}}})),
+            ["task.input.type"]
+        );
         let (id, p) = parse(&json!({"id": "r1", "operation": "monitor", "execution_id": "e"})).unwrap();
         assert_eq!(id.as_deref(), Some("r1"));
         assert!(matches!(p, Parsed::Monitor(e) if e == "e"));

@@ -45,7 +45,11 @@ pub fn validate_dataset(mut d: Dataset) -> Result<Dataset, ApiError> {
             errors.push(format!("nodes[{i}]: {node:?} is listed twice"));
         }
     }
-    if errors.is_empty() { Ok(d) } else { Err(ApiError::InvalidInput(format!("invalid dataset: {}", errors.join("; ")))) }
+    if errors.is_empty() {
+        Ok(d)
+    } else {
+        Err(ApiError::InvalidInput(format!("invalid dataset: {}", errors.join("; "))))
+    }
 }
 
 fn name_problem(name: &str) -> Option<String> {
@@ -66,8 +70,15 @@ impl State {
             return None;
         }
         let known: Vec<&str> = self.locality.datasets.keys().map(String::as_str).collect();
-        let hint = if known.is_empty() { "no datasets are registered yet".to_string() } else { format!("registered: {}", known.join(", ")) };
-        Some(FieldError::new(format!("{prefix}.dataset"), format!("{name:?} is not a registered dataset ({hint}); register it with the nodes that hold it first")))
+        let hint = if known.is_empty() {
+            "no datasets are registered yet".to_string()
+        } else {
+            format!("registered: {}", known.join(", "))
+        };
+        Some(FieldError::new(
+            format!("{prefix}.dataset"),
+            format!("{name:?} is not a registered dataset ({hint}); register it with the nodes that hold it first"),
+        ))
     }
 }
 
@@ -113,7 +124,10 @@ mod tests {
 
     #[test]
     fn a_valid_dataset_is_kept_with_trimmed_node_ids() {
-        assert_eq!(validate_dataset(ds("logs-2024.v1", 0, &[" a:7443 ", "b"])).unwrap(), ds("logs-2024.v1", 0, &["a:7443", "b"]));
+        assert_eq!(
+            validate_dataset(ds("logs-2024.v1", 0, &[" a:7443 ", "b"])).unwrap(),
+            ds("logs-2024.v1", 0, &["a:7443", "b"])
+        );
         assert!(validate_dataset(ds("x", MAX_DATASET_BYTES, &["a"])).is_ok());
     }
 

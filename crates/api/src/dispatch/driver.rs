@@ -13,7 +13,8 @@ use std::time::Duration;
 use steward_agent::proto::{RunTaskReply, TaskEvent, TaskSpec as ProtoSpec};
 use steward_agent::{AgentClient, AgentError};
 use steward_core::dispatch::{
-    Action, AttemptState, ExecStatus, Grant, NodeView, PartState, PartitionAsk, Placer, StartOrder, TaskKind, Unconstrained, batch, execution_of,
+    Action, AttemptState, ExecStatus, Grant, NodeView, PartState, PartitionAsk, Placer, StartOrder, TaskKind,
+    Unconstrained, batch, execution_of,
 };
 
 use super::agent_io::{Line, classify, outcome, proto_spec, start};
@@ -37,7 +38,12 @@ impl Placer for Releases {
 /// Runs the loop on its own small runtime until the service stops.
 pub(crate) fn spawn(shared: Weak<Shared>) {
     let _ = std::thread::Builder::new().name("steward-dispatch".into()).spawn(move || {
-        let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("steward-dispatch-io").enable_all().build() {
+        let rt = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("steward-dispatch-io")
+            .enable_all()
+            .build()
+        {
             Ok(rt) => rt,
             Err(e) => return tracing::error!("dispatch runtime failed to start: {e}"),
         };
@@ -139,7 +145,8 @@ fn step(shared: &Arc<Shared>) {
         }
         // Liveness: a node that was up and is no longer (or never came back after a restart)
         // loses what it ran; a node seen up again takes new work, its lost attempts stay lost.
-        let running_nodes: Vec<String> = st.with_attempts().flat_map(|e| e.running_attempts().map(|a| a.node.clone())).collect();
+        let running_nodes: Vec<String> =
+            st.with_attempts().flat_map(|e| e.running_attempts().map(|a| a.node.clone())).collect();
         let mut newly_up = Vec::new();
         let mut candidates: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
         candidates.extend(running_nodes);
@@ -158,7 +165,11 @@ fn step(shared: &Arc<Shared>) {
             if lost && !st.declared_down.contains(&id) {
                 st.declared_down.insert(id.clone());
                 st.seen_up.remove(&id);
-                let ids: Vec<String> = st.all_with_attempts().filter(|e| e.running_attempts().any(|a| a.node == id)).map(|e| e.id.clone()).collect();
+                let ids: Vec<String> = st
+                    .all_with_attempts()
+                    .filter(|e| e.running_attempts().any(|a| a.node == id))
+                    .map(|e| e.id.clone())
+                    .collect();
                 for eid in ids {
                     if let Some(e) = st.execs.get_mut(&eid) {
                         actions.extend(e.node_down(&id, &cfg, &mut rel, now));
@@ -186,10 +197,14 @@ fn step(shared: &Arc<Shared>) {
         started.retain(busy);
         let mut real = views(&nodes, st.with_attempts());
         // No-op work holds no resources, so it takes no slot.
-        let mut free: Vec<_> = real.iter().cloned().map(|mut v| {
-            v.slots = u32::MAX / 2;
-            v
-        }).collect();
+        let mut free: Vec<_> = real
+            .iter()
+            .cloned()
+            .map(|mut v| {
+                v.slots = u32::MAX / 2;
+                v
+            })
+            .collect();
         let running: Vec<String> = if full {
             st.last_full_pass_ms = now;
             let mut ids = std::mem::take(&mut st.to_tick);
@@ -334,7 +349,11 @@ fn resend_unanswered_noops(st: &mut super::State, nodes: &[DispatchNode]) -> Vec
 }
 
 /// Held-back start orders whose attempts still run (not cancelled or lost meanwhile).
-fn resend_held(held: &mut Vec<StartOrder>, attached: &mut std::collections::HashSet<String>, execs: &std::collections::BTreeMap<String, steward_core::dispatch::Execution>) -> Vec<Action> {
+fn resend_held(
+    held: &mut Vec<StartOrder>,
+    attached: &mut std::collections::HashSet<String>,
+    execs: &std::collections::BTreeMap<String, steward_core::dispatch::Execution>,
+) -> Vec<Action> {
     let mut out = Vec::new();
     for o in std::mem::take(held) {
         let runs = execs.get(&o.execution_id).is_some_and(|e| e.running_attempts().any(|a| a.id == o.attempt_id));
@@ -390,7 +409,12 @@ fn start_specs(st: &mut super::State, starts: &[StartOrder], owner: &str) -> Has
 }
 
 /// Sends `starts`, batched per node, each batch from its own task.
-fn send_starts(shared: &Arc<Shared>, nodes: &[DispatchNode], starts: Vec<StartOrder>, specs: HashMap<String, (ProtoSpec, bool)>) {
+fn send_starts(
+    shared: &Arc<Shared>,
+    nodes: &[DispatchNode],
+    starts: Vec<StartOrder>,
+    specs: HashMap<String, (ProtoSpec, bool)>,
+) {
     let d = &shared.dispatch;
     let batched = d.settings.max_batch > 1;
     for (node, group) in batch::batches(starts, d.settings.max_batch) {
@@ -402,10 +426,16 @@ fn send_starts(shared: &Arc<Shared>, nodes: &[DispatchNode], starts: Vec<StartOr
         // executor's); should that runtime stop first, the guard settles the orders.
         tokio::spawn(async move {
             let Some(client) = client else {
-                let failed = group.iter().map(|(o, ..)| (o.attempt_id.clone(), Err(format!("node {node} has no connection")), Vec::new())).collect();
+                let failed = group
+                    .iter()
+                    .map(|(o, ..)| (o.attempt_id.clone(), Err(format!("node {node} has no connection")), Vec::new()))
+                    .collect();
                 return finish(&shared, failed);
             };
-            let mut unanswered = Unanswered { shared: shared.clone(), orders: group.iter().map(|(o, _, noop)| (o.attempt_id.clone(), *noop)).collect() };
+            let mut unanswered = Unanswered {
+                shared: shared.clone(),
+                orders: group.iter().map(|(o, _, noop)| (o.attempt_id.clone(), *noop)).collect(),
+            };
             let specs: Vec<ProtoSpec> = group.iter().map(|(_, s, _)| s.clone()).collect();
             let answer = start(&client, specs, batched).await;
             unanswered.orders.clear();
@@ -418,7 +448,11 @@ fn send_starts(shared: &Arc<Shared>, nodes: &[DispatchNode], starts: Vec<StartOr
                     // new execution's write failed): it must not run on unwatched.
                     let gone: Vec<String> = match shared.dispatch.state.lock() {
                         Ok(mut st) => {
-                            let gone: Vec<String> = group.iter().filter(|(o, _, noop)| !noop && !st.runs_attempt(&o.attempt_id)).map(|(o, ..)| o.attempt_id.clone()).collect();
+                            let gone: Vec<String> = group
+                                .iter()
+                                .filter(|(o, _, noop)| !noop && !st.runs_attempt(&o.attempt_id))
+                                .map(|(o, ..)| o.attempt_id.clone())
+                                .collect();
                             for id in &gone {
                                 st.attached.remove(id);
                                 st.outputs.0.remove(id);
@@ -433,7 +467,11 @@ fn send_starts(shared: &Arc<Shared>, nodes: &[DispatchNode], starts: Vec<StartOr
                             continue;
                         }
                         let Some(reply) = by_id.remove(&o.attempt_id) else {
-                            done.push((o.attempt_id.clone(), Err("the agent did not acknowledge the task".into()), Vec::new()));
+                            done.push((
+                                o.attempt_id.clone(),
+                                Err("the agent did not acknowledge the task".into()),
+                                Vec::new(),
+                            ));
                             continue;
                         };
                         let ended = reply.status.as_ref().and_then(outcome);
@@ -442,7 +480,11 @@ fn send_starts(shared: &Arc<Shared>, nodes: &[DispatchNode], starts: Vec<StartOr
                             (true, None) => {}
                             // Ended within the answer's wait: its lines came with it.
                             (false, Some(_)) => {
-                                on_event(&shared, &o.attempt_id, TaskEvent { status: reply.status, lines: reply.lines });
+                                on_event(
+                                    &shared,
+                                    &o.attempt_id,
+                                    TaskEvent { status: reply.status, lines: reply.lines },
+                                );
                             }
                             (false, None) => spawn_watch(&shared, &node, &client, o.attempt_id.clone(), spec.clone()),
                         }
@@ -484,7 +526,11 @@ impl Drop for Unanswered {
         let mut failed = Vec::new();
         for (attempt, noop) in self.orders.drain(..) {
             if noop {
-                failed.push((attempt, Err("its start order went unanswered (the sending runtime stopped)".into()), Vec::new()));
+                failed.push((
+                    attempt,
+                    Err("its start order went unanswered (the sending runtime stopped)".into()),
+                    Vec::new(),
+                ));
             } else {
                 detach(&self.shared, &attempt);
             }
@@ -677,7 +723,13 @@ fn reattach(shared: &Arc<Shared>, nodes: &[DispatchNode]) {
                     if st.attached.contains(&a.id) || st.declared_down.contains(&a.node) {
                         continue;
                     }
-                    let Some(client) = nodes.iter().find(|n| n.id == a.node && n.liveness != Liveness::Down).and_then(|n| n.client.clone()) else { continue };
+                    let Some(client) = nodes
+                        .iter()
+                        .find(|n| n.id == a.node && n.liveness != Liveness::Down)
+                        .and_then(|n| n.client.clone())
+                    else {
+                        continue;
+                    };
                     let Some(order) = e.start_order(&a.id) else { continue };
                     want.push((a.node.clone(), client, a.id.clone(), proto_spec(&order, &e.task, &d.owner)));
                 }

@@ -20,12 +20,14 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde_json::Value;
 use steward_core::alloc::time::format_rfc3339;
 use steward_core::dispatch::{
-    AttemptState, DispatchConfig, ExecStatus, Execution, ExecutionSummary, GraphState, Locality, NodeView, TaskGraph, TaskKind, TaskSpec, partition_count, plan,
-    split,
-    task_hash,
+    AttemptState, DispatchConfig, ExecStatus, Execution, ExecutionSummary, GraphState, Locality, NodeView, TaskGraph,
+    TaskKind, TaskSpec, partition_count, plan, split, task_hash,
 };
 
-pub use body::{Assignment, DistributeResult, DistributedOperation, DistributedResponse, DistributedResult, MonitorResult, PlannedPartition};
+pub use body::{
+    Assignment, DistributeResult, DistributedOperation, DistributedResponse, DistributedResult, MonitorResult,
+    PlannedPartition,
+};
 pub use nodes::{DispatchNode, Liveness, NoNodes, NodeSource, StaticNodes};
 
 use crate::service::{Steward, now_ms};
@@ -51,7 +53,14 @@ pub struct DispatchSettings {
 impl Default for DispatchSettings {
     fn default() -> Self {
         // 1 Gbit/s links.
-        DispatchSettings { engine: DispatchConfig::default(), max_batch: 256, reattach_grace_ms: 10_000, log_tail: 20, link_bytes_per_s: 125e6, kept_finished: 10_000 }
+        DispatchSettings {
+            engine: DispatchConfig::default(),
+            max_batch: 256,
+            reattach_grace_ms: 10_000,
+            log_tail: 20,
+            link_bytes_per_s: 125e6,
+            kept_finished: 10_000,
+        }
     }
 }
 
@@ -406,8 +415,12 @@ impl Steward {
         let request_id = id.unwrap_or_else(|| d.new_id("req-"));
         let now = now_ms();
         let (operation, result) = match parsed {
-            body::Parsed::Distribute(task) => (DistributedOperation::Distribute, DistributedResult::Distribute(self.distribute(task).await?)),
-            body::Parsed::Monitor(exec) => (DistributedOperation::Monitor, DistributedResult::Monitor(self.monitor(&exec)?)),
+            body::Parsed::Distribute(task) => {
+                (DistributedOperation::Distribute, DistributedResult::Distribute(self.distribute(task).await?))
+            }
+            body::Parsed::Monitor(exec) => {
+                (DistributedOperation::Monitor, DistributedResult::Monitor(self.monitor(&exec)?))
+            }
         };
         Ok(DistributedResponse { request_id, timestamp: format_rfc3339(now), operation, result })
     }
@@ -433,11 +446,18 @@ impl Steward {
             .iter()
             .map(|exec| DistributeResult {
                 task_id: exec.task_id.clone(),
-                partitions: exec.partitions.iter().map(|p| PlannedPartition { index: p.index, input: p.input.clone() }).collect(),
+                partitions: exec
+                    .partitions
+                    .iter()
+                    .map(|p| PlannedPartition { index: p.index, input: p.input.clone() })
+                    .collect(),
                 assignments: exec
                     .partitions
                     .iter()
-                    .map(|p| Assignment { partition: p.index, node: p.node().map(str::to_string).or(p.planned_node.clone()) })
+                    .map(|p| Assignment {
+                        partition: p.index,
+                        node: p.node().map(str::to_string).or(p.planned_node.clone()),
+                    })
                     .collect(),
                 execution_id: exec.id.clone(),
             })
@@ -451,7 +471,9 @@ impl Steward {
         match reply.await {
             Ok(Ok(())) => Ok(results),
             Ok(Err(e)) => Err(ApiError::Internal(format!("the task could not be recorded: {e}")).into()),
-            Err(_) => Err(ApiError::Internal("the executor did not record the task (it stopped or failed)".into()).into()),
+            Err(_) => {
+                Err(ApiError::Internal("the executor did not record the task (it stopped or failed)".into()).into())
+            }
         }
     }
 
@@ -502,12 +524,21 @@ impl Steward {
             let st = self.shared.dispatch.lock()?;
             // Those submitted in the same batch need no lookup.
             let batch: HashSet<&str> = execs.iter().map(|e| e.task_id.as_str()).collect();
-            execs.iter().flat_map(|e| &e.task.depends_on).filter(|d| !batch.contains(d.as_str()) && st.graph.state(d).is_none()).cloned().collect()
+            execs
+                .iter()
+                .flat_map(|e| &e.task.depends_on)
+                .filter(|d| !batch.contains(d.as_str()) && st.graph.state(d).is_none())
+                .cloned()
+                .collect()
         };
         if unknown.is_empty() {
             return Ok(());
         }
-        let found = self.with_store(move |store| unknown.into_iter().map(|t| Ok((store.task_status(&t)?, t))).collect::<Result<Vec<_>, ApiError>>()).await?;
+        let found = self
+            .with_store(move |store| {
+                unknown.into_iter().map(|t| Ok((store.task_status(&t)?, t))).collect::<Result<Vec<_>, ApiError>>()
+            })
+            .await?;
         let mut st = self.shared.dispatch.lock()?;
         for (status, task_id) in found {
             // Unfinished executions are always in memory.
@@ -598,7 +629,10 @@ impl Steward {
         if let Some(e) = self.shared.dispatch.lock()?.execs.get(id) {
             return Ok(e.status);
         }
-        self.shared.lock_store()?.execution_status(id)?.ok_or_else(|| ApiError::NotFound(format!("no execution {id:?}")))
+        self.shared
+            .lock_store()?
+            .execution_status(id)?
+            .ok_or_else(|| ApiError::NotFound(format!("no execution {id:?}")))
     }
 
     /// Waits until execution `id` has ended (or `timeout` passed) and returns its status.

@@ -14,10 +14,17 @@ use crate::service::Shared;
 /// The ids among `tasks` that `owner` started and that still run there, whose attempt here is
 /// unknown, lost or cancelled (`state_of`). One that ended here meanwhile is no orphan: the
 /// listing predates its end, which this control center heard of from the agent itself.
-pub(crate) fn orphans(tasks: &[TaskStatus], owner: &str, state_of: impl Fn(&str) -> Option<AttemptState>) -> Vec<String> {
+pub(crate) fn orphans(
+    tasks: &[TaskStatus],
+    owner: &str,
+    state_of: impl Fn(&str) -> Option<AttemptState>,
+) -> Vec<String> {
     let orphan = |t: &&TaskStatus| {
         let here = state_of(&t.task_id);
-        !owner.is_empty() && t.owner == owner && !is_terminal(t.state) && !matches!(here, Some(AttemptState::Running | AttemptState::Succeeded | AttemptState::Failed))
+        !owner.is_empty()
+            && t.owner == owner
+            && !is_terminal(t.state)
+            && !matches!(here, Some(AttemptState::Running | AttemptState::Succeeded | AttemptState::Failed))
     };
     tasks.iter().filter(orphan).map(|t| t.task_id.clone()).collect()
 }
@@ -35,7 +42,9 @@ pub(crate) async fn sweep(shared: Arc<Shared>, node: String, client: AgentClient
     };
     for id in found {
         match client.cancel_task(&id).await {
-            Ok(_) => tracing::warn!("cancelled task {id} on {node}: started by this control center, which has no running attempt for it (a crash before it was recorded, or an attempt lost with its node)"),
+            Ok(_) => tracing::warn!(
+                "cancelled task {id} on {node}: started by this control center, which has no running attempt for it (a crash before it was recorded, or an attempt lost with its node)"
+            ),
             Err(e) => tracing::debug!("cancelling orphan {id} on {node}: {e}"),
         }
     }

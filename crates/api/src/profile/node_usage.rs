@@ -20,7 +20,12 @@ const LOCAL: &str = "local";
 impl Steward {
     /// Every node with an inventory, summarised over the consolidation window. Empty for a
     /// single node (nothing to consolidate, nothing to read).
-    pub(super) fn node_usages(&self, now: i64, local_forecasts: &[SeriesForecast], cfg: &ForecastConfig) -> Result<Vec<NodeUsage>, ApiError> {
+    pub(super) fn node_usages(
+        &self,
+        now: i64,
+        local_forecasts: &[SeriesForecast],
+        cfg: &ForecastConfig,
+    ) -> Result<Vec<NodeUsage>, ApiError> {
         let window = ConsolidationConfig::new(now);
         let nodes = self.nodes();
         if nodes.len() < 2 {
@@ -49,13 +54,24 @@ impl Steward {
                 max_points: (window.window_ms / window.step_ms) as u32,
             };
             let history = self.shared.lock_store()?.query(&query)?;
-            let values = |s: &str| -> Vec<f64> { history.iter().find(|h| h.series == s).map(|h| h.points.iter().map(|p| p.avg).collect()).unwrap_or_default() };
+            let values = |s: &str| -> Vec<f64> {
+                history
+                    .iter()
+                    .find(|h| h.series == s)
+                    .map(|h| h.points.iter().map(|p| p.avg).collect())
+                    .unwrap_or_default()
+            };
             let forecasts = if local {
                 local_forecasts.to_vec()
             } else {
                 let targets = [
                     Target { series: cpu.clone(), label: "CPU", unit: "%", capacity: Some(100.0) },
-                    Target { series: mem.clone(), label: "memory", unit: "bytes", capacity: Some(inv.memory_total_bytes as f64) },
+                    Target {
+                        series: mem.clone(),
+                        label: "memory",
+                        unit: "bytes",
+                        capacity: Some(inv.memory_total_bytes as f64),
+                    },
                 ];
                 self.predict(&targets, now, cfg)?
             };
@@ -67,7 +83,11 @@ impl Steward {
             };
             out.push(NodeUsage {
                 id: n.id.clone(),
-                name: if local { format!("{} (this machine)", inv.hostname) } else { format!("{} ({})", inv.hostname, n.id) },
+                name: if local {
+                    format!("{} (this machine)", inv.hostname)
+                } else {
+                    format!("{} ({})", inv.hostname, n.id)
+                },
                 cores: inv.logical_cores,
                 memory_total_bytes: inv.memory_total_bytes,
                 can_take_work: n.state == NodeState::Up,
@@ -124,7 +144,10 @@ mod tests {
     #[test]
     fn power_is_the_median_of_complete_sums_or_says_why_not() {
         let names = vec!["rapl.package-0.power_w".to_string(), "gpu.0.power_w".to_string()];
-        let h = [series(&names[0], &[(0, 30.0), (1, 40.0), (2, 50.0), (3, 35.0)]), series(&names[1], &[(0, 10.0), (1, 10.0), (2, 20.0)])];
+        let h = [
+            series(&names[0], &[(0, 30.0), (1, 40.0), (2, 50.0), (3, 35.0)]),
+            series(&names[1], &[(0, 10.0), (1, 10.0), (2, 20.0)]),
+        ];
         // Bucket 3 lacks the GPU: left out rather than counted as 35 W.
         assert_eq!(median_power(&h, &names), Reading::from(50.0));
         assert!(median_power(&h, &[]).reason().unwrap().contains("no RAPL"));

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use clap::Args;
 use steward_core::alloc::{
-    AllocState, AllocationRequest, Changes, GpuResource, NodeResources, PreemptionMode, PreemptionPolicy, Priority, Qos, ResourceAsk,
-    Scheduler, SchedulerConfig,
+    AllocState, AllocationRequest, Changes, GpuResource, NodeResources, PreemptionMode, PreemptionPolicy, Priority,
+    Qos, ResourceAsk, Scheduler, SchedulerConfig,
 };
 use steward_store::Store;
 
@@ -42,7 +42,13 @@ fn nodes(n: u32, gpus: u32) -> Vec<NodeResources> {
             let name = format!("node{i:05}");
             NodeResources {
                 gpus: (0..gpus)
-                    .map(|g| GpuResource { id: NodeResources::gpu_id(&name, g), index: g, name: "H100".into(), memory_bytes: 80 << 30, mig: vec![] })
+                    .map(|g| GpuResource {
+                        id: NodeResources::gpu_id(&name, g),
+                        index: g,
+                        name: "H100".into(),
+                        memory_bytes: 80 << 30,
+                        mig: vec![],
+                    })
                     .collect(),
                 node: name,
                 cores: 128,
@@ -55,13 +61,26 @@ fn nodes(n: u32, gpus: u32) -> Vec<NodeResources> {
 }
 
 /// A deterministic mix (LCG, fixed seed) of 1/2/4/8-GPU requests.
-fn request(i: u32, seed: &mut u64, priority: i32, qos: Qos, duration_s: Option<u64>, mode: PreemptionMode) -> AllocationRequest {
+fn request(
+    i: u32,
+    seed: &mut u64,
+    priority: i32,
+    qos: Qos,
+    duration_s: Option<u64>,
+    mode: PreemptionMode,
+) -> AllocationRequest {
     *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     let gpus = [1, 1, 1, 2, 2, 4, 8][(*seed >> 33) as usize % 7];
     AllocationRequest {
         id: Some(format!("b{i}")),
         owner: format!("user{}", (*seed >> 40) % 50),
-        resources: ResourceAsk { gpus, gpu_memory_bytes: None, cores: gpus * 8, memory_bytes: (gpus as u64) << 34, min: None },
+        resources: ResourceAsk {
+            gpus,
+            gpu_memory_bytes: None,
+            cores: gpus * 8,
+            memory_bytes: (gpus as u64) << 34,
+            min: None,
+        },
         priority: Some(Priority::Value(priority)),
         qos,
         duration_s,
@@ -114,7 +133,9 @@ fn drain(args: &AllocBenchArgs, store: &mut Store, how: Commit) -> Result<Figure
     let (mut seed, mut now) = (42u64, 1_750_000_000_000i64);
     for i in 0..args.pending {
         let d = 60 + (i as u64 * 7919) % 3540;
-        sched.enqueue(request(i, &mut seed, 500, Qos::Burstable, Some(d), PreemptionMode::Requeue), now).map_err(|r| anyhow::anyhow!(r.error))?;
+        sched
+            .enqueue(request(i, &mut seed, 500, Qos::Burstable, Some(d), PreemptionMode::Requeue), now)
+            .map_err(|r| anyhow::anyhow!(r.error))?;
     }
     // Admission is durable before a request is acknowledged, as in the server: committed here,
     // untimed, so the timed phase writes what scheduling changes.
@@ -158,7 +179,14 @@ fn churn(args: &AllocBenchArgs, store: &mut Store, how: Commit) -> Result<Figure
         let t = Instant::now();
         let group_end = (i + args.group.max(1)).min(args.preemptions);
         for k in i..group_end {
-            let r = request(2_000_000 + k, &mut seed, 1000 - (k % 400) as i32, Qos::Guaranteed, None, PreemptionMode::Cancel);
+            let r = request(
+                2_000_000 + k,
+                &mut seed,
+                1000 - (k % 400) as i32,
+                Qos::Guaranteed,
+                None,
+                PreemptionMode::Cancel,
+            );
             let granted = sched.allocate(r, now).map_err(|r| anyhow::anyhow!(r.error))?;
             decisions += (granted.state == AllocState::Running) as u64;
         }
@@ -189,7 +217,11 @@ pub fn run(args: AllocBenchArgs) -> Result<()> {
         group.rate(),
         group.decisions as f64 / group.engine.as_secs_f64()
     );
-    println!("    baseline, one transaction per decision: {:.0} decisions/s → {:.1}× the baseline", base.rate(), group.rate() / base.rate());
+    println!(
+        "    baseline, one transaction per decision: {:.0} decisions/s → {:.1}× the baseline",
+        base.rate(),
+        group.rate() / base.rate()
+    );
     println!("    vs Kubernetes floor {K8S_FLOOR} pods/s: {:.1}× (goal 50×)", group.rate() / K8S_FLOOR);
 
     let base = churn(&args, &mut store()?, Commit::EachDecision)?;
@@ -200,7 +232,14 @@ pub fn run(args: AllocBenchArgs) -> Result<()> {
         group.rate(),
         group.decisions as f64 / group.engine.as_secs_f64()
     );
-    println!("    baseline, one transaction per decision: {:.0} decisions/s → {:.1}× the baseline", base.rate(), group.rate() / base.rate());
-    println!("    vs Kubernetes floor {K8S_FLOOR_PREEMPTION} pods/s with preemption: {:.1}× (goal 50×)", group.rate() / K8S_FLOOR_PREEMPTION);
+    println!(
+        "    baseline, one transaction per decision: {:.0} decisions/s → {:.1}× the baseline",
+        base.rate(),
+        group.rate() / base.rate()
+    );
+    println!(
+        "    vs Kubernetes floor {K8S_FLOOR_PREEMPTION} pods/s with preemption: {:.1}× (goal 50×)",
+        group.rate() / K8S_FLOOR_PREEMPTION
+    );
     Ok(())
 }

@@ -73,7 +73,13 @@ fn agent(slowdown: u32) -> Result<Agent> {
     // The agents die with the bench even when it is killed outright (no destructor runs then).
     // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
     unsafe {
-        cmd.pre_exec(|| if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 { Err(std::io::Error::last_os_error()) } else { Ok(()) });
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                Err(std::io::Error::last_os_error())
+            } else {
+                Ok(())
+            }
+        });
     }
     let mut child = cmd.spawn().with_context(|| format!("starting {}", exe.display()))?;
     let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
@@ -89,7 +95,11 @@ fn agent(slowdown: u32) -> Result<Agent> {
 
 /// A control center on a fresh database with `agents` added through the cluster manager.
 async fn control_center(dir: &Path, name: &str, agents: &[&Agent], max_batch: usize) -> Result<Steward> {
-    let mut config = ApiConfig { db_path: dir.join(format!("{name}.db")), adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() };
+    let mut config = ApiConfig {
+        db_path: dir.join(format!("{name}.db")),
+        adapter_probe: AdapterProbe::Skip,
+        ..ApiConfig::default()
+    };
     config.sampler.gpus = false;
     config.dispatch = DispatchSettings { max_batch, ..DispatchSettings::default() };
     let s = Steward::start(config)?;
@@ -99,7 +109,8 @@ async fn control_center(dir: &Path, name: &str, agents: &[&Agent], max_batch: us
     // Work goes to a node once its first snapshot is in (its GPUs); a fresh agent's first
     // comes a sampling interval after it started. Not part of what is measured.
     let deadline = Instant::now() + Duration::from_secs(20);
-    let ready = |n: &steward_api::NodeView| n.id != "local" && n.state == steward_api::NodeState::Up && n.latest.is_some();
+    let ready =
+        |n: &steward_api::NodeView| n.id != "local" && n.state == steward_api::NodeState::Up && n.latest.is_some();
     while s.nodes().iter().filter(|n| ready(n)).count() < agents.len() {
         if Instant::now() > deadline {
             bail!("nodes did not come up");
@@ -198,7 +209,8 @@ fn dask(python: &Path, n: usize, workers: usize, threads: usize) -> Result<f64> 
 
 /// A partitioned job whose items take 20 ms × BENCH_SLOWDOWN each; its makespan.
 async fn makespan(s: &Steward, items: u64) -> Result<Duration> {
-    let script = "n=$(( ({end} - {start}) * 20 * ${BENCH_SLOWDOWN:-1} )); sleep $(printf '%d.%03d' $((n / 1000)) $((n % 1000)))";
+    let script =
+        "n=$(( ({end} - {start}) * 20 * ${BENCH_SLOWDOWN:-1} )); sleep $(printf '%d.%03d' $((n / 1000)) $((n % 1000)))";
     let mut t = TaskSpec::new(vec!["sh".into(), "-c".into(), script.into()], InputSpec::Range { start: 0, end: items });
     t.reuse = false;
     let start = Instant::now();
@@ -231,9 +243,15 @@ async fn async_run(args: DispatchBenchArgs) -> Result<()> {
     let s = control_center(dir.path(), "batched", &refs, 256).await?;
     let batched = throughput(&s, (0..args.noop_tasks).map(|_| noop()).collect()).await?;
     let (p50, p99) = round_trips(&s, args.round_trips).await?;
-    println!("  async, unbatched:   {unbatched:>9.0} tasks/s   (Ray microbenchmark, 1 client: 8,040/s → {:.2}×)", unbatched / 8040.0);
+    println!(
+        "  async, unbatched:   {unbatched:>9.0} tasks/s   (Ray microbenchmark, 1 client: 8,040/s → {:.2}×)",
+        unbatched / 8040.0
+    );
     println!("  async, batched:     {batched:>9.0} tasks/s   (goal ≥ 20,000/s → {:.2}×)", batched / 20_000.0);
-    println!("  sync round trip:    p50 {p50:>6.0} µs, p99 {p99:.0} µs   (goal p50 ≤ 250 µs; Ray 981 tasks/s ≈ 1,019 µs → {:.2}×)", 1019.0 / p50);
+    println!(
+        "  sync round trip:    p50 {p50:>6.0} µs, p99 {p99:.0} µs   (goal p50 ≤ 250 µs; Ray 981 tasks/s ≈ 1,019 µs → {:.2}×)",
+        1019.0 / p50
+    );
 
     println!("\n(b) process tasks running `true`");
     let mut t = TaskSpec::new(vec!["true".into()], InputSpec::Shards { count: 1 });
@@ -243,7 +261,11 @@ async fn async_run(args: DispatchBenchArgs) -> Result<()> {
     let slots: usize = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!("  Steward:            {ours:>9.0} tasks/s   ({} nodes × {slots} slots)", args.nodes);
     match dask(&args.python, args.process_tasks, args.nodes, slots) {
-        Ok(theirs) => println!("  Dask distributed:   {theirs:>9.0} tasks/s   ({} workers × {slots} threads) → Steward {:.2}× (goal ≥ 1.5×)", args.nodes, ours / theirs),
+        Ok(theirs) => println!(
+            "  Dask distributed:   {theirs:>9.0} tasks/s   ({} workers × {slots} threads) → Steward {:.2}× (goal ≥ 1.5×)",
+            args.nodes,
+            ours / theirs
+        ),
         Err(e) => println!("  Dask distributed:   unavailable: {e}"),
     }
 

@@ -75,18 +75,33 @@ impl Figures {
 }
 
 pub fn run(args: ForecastBenchArgs) -> Result<()> {
-    let q97 = ForecastConfig { horizon_ms: args.horizon_minutes * 60_000, capacity: Some(100.0), upper_quantile: 0.97, at_most_baseline_misses: false, cover_level_shifts: false, ..ForecastConfig::default() };
+    let q97 = ForecastConfig {
+        horizon_ms: args.horizon_minutes * 60_000,
+        capacity: Some(100.0),
+        upper_quantile: 0.97,
+        at_most_baseline_misses: false,
+        cover_level_shifts: false,
+        ..ForecastConfig::default()
+    };
     let matched = ForecastConfig { at_most_baseline_misses: true, ..q97 };
     let shifts = ForecastConfig { cover_level_shifts: true, ..matched };
     let ranges: Vec<u64> = if args.held_out { HELD_OUT.to_vec() } else { vec![args.first_seed] };
     let names: Vec<String> = ranges.iter().map(|f| format!("{f}..={}", f + args.seeds - 1)).collect();
-    println!("Forecast at {} min over {} days, {} seeds per range, ranges {} (tuned on 1..=20)", args.horizon_minutes, args.days, args.seeds, names.join(", "));
+    println!(
+        "Forecast at {} min over {} days, {} seeds per range, ranges {} (tuned on 1..=20)",
+        args.horizon_minutes,
+        args.days,
+        args.seeds,
+        names.join(", ")
+    );
     println!(
         "{:<16} {:<24} {:>12} {:>12} {:>12} | {:>12} {:>12} | {:>11}",
         "family", "upper", "upper slack", "upper exc.", "p90 exc.", "VPA slack", "VPA exc.", "slack ratio"
     );
     for family in Family::ALL {
-        for (name, cfg) in [("q97 of errors", &q97), ("≤ VPA's misses (default)", &matched), ("+ shifts priced", &shifts)] {
+        for (name, cfg) in
+            [("q97 of errors", &q97), ("≤ VPA's misses (default)", &matched), ("+ shifts priced", &shifts)]
+        {
             let mut all = Vec::new();
             let mut per_range = Vec::new();
             let mut time = Duration::ZERO;

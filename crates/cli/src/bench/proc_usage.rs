@@ -15,7 +15,8 @@ pub struct Usage {
 }
 
 pub fn read(pid: u32) -> Result<Usage> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).with_context(|| format!("process {pid} is gone"))?;
+    let stat =
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).with_context(|| format!("process {pid} is gone"))?;
     // The command name (field 2) may hold spaces; fields after its closing ')' are plain.
     let after = stat.rsplit_once(')').map(|(_, r)| r).context("unexpected /proc/pid/stat")?;
     let fields: Vec<&str> = after.split_whitespace().collect();

@@ -111,8 +111,20 @@ pub fn run(args: SamplerBenchArgs) -> Result<()> {
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     println!("sampler benchmark: {:.0} s at 1 Hz, processes on, history written", wall);
     println!("  {:<28} {:>10} {:>10} {:>10}", "", "CPU % core", "RSS MiB", "peak MiB");
-    println!("  {:<28} {:>10.3} {:>10.1} {:>10.1}", "steward sampler", steward_pct, mib(s1.rss_bytes), mib(s1.rss_peak_bytes));
-    println!("  {:<28} {:>10.3} {:>10.1} {:>10.1}", "node_exporter (1 Hz scrape)", exporter_pct, mib(e1.rss_bytes), mib(e1.rss_peak_bytes));
+    println!(
+        "  {:<28} {:>10.3} {:>10.1} {:>10.1}",
+        "steward sampler",
+        steward_pct,
+        mib(s1.rss_bytes),
+        mib(s1.rss_peak_bytes)
+    );
+    println!(
+        "  {:<28} {:>10.3} {:>10.1} {:>10.1}",
+        "node_exporter (1 Hz scrape)",
+        exporter_pct,
+        mib(e1.rss_bytes),
+        mib(e1.rss_peak_bytes)
+    );
     if exporter_pct > 0.0 {
         println!("  ratio steward/node_exporter CPU: {:.3}×", steward_pct / exporter_pct);
     }

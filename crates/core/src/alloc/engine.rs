@@ -48,7 +48,10 @@ pub struct Changes {
 
 impl Changes {
     pub fn is_empty(&self) -> bool {
-        self.allocations.is_empty() && self.reservations.is_empty() && self.deleted_reservations.is_empty() && self.events.is_empty()
+        self.allocations.is_empty()
+            && self.reservations.is_empty()
+            && self.deleted_reservations.is_empty()
+            && self.events.is_empty()
     }
 }
 
@@ -351,7 +354,8 @@ impl Scheduler {
         if let Some(r) = &reservation {
             let rs = &self.resvs[r];
             let pooled = rs.rec.cores > 0 || rs.rec.memory_bytes > 0;
-            let fits = ask.gpus as usize <= rs.rec.gpus.len() && (!pooled || (ask.cores <= rs.rec.cores && ask.mem <= rs.rec.memory_bytes));
+            let fits = ask.gpus as usize <= rs.rec.gpus.len()
+                && (!pooled || (ask.cores <= rs.rec.cores && ask.mem <= rs.rec.memory_bytes));
             if !fits {
                 return Err(self.refusal(format!("reservation {:?} is smaller than the request", rs.rec.name), &req));
             }
@@ -506,7 +510,14 @@ impl Scheduler {
         self.event_on(now, kind, subject, message, details);
     }
 
-    pub(super) fn event_on(&mut self, now: i64, kind: &str, subject: String, message: String, details: &[(&str, String)]) {
+    pub(super) fn event_on(
+        &mut self,
+        now: i64,
+        kind: &str,
+        subject: String,
+        message: String,
+        details: &[(&str, String)],
+    ) {
         let id = self.next_event_id;
         self.next_event_id += 1;
         let details = details.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
@@ -524,7 +535,10 @@ impl Scheduler {
         let ask = &self.asks[idx as usize];
         a.qos != Qos::Guaranteed
             && ask.gpu_share.is_none()
-            && a.request.resources.min.is_some_and(|m| m.gpus < ask.gpus || m.cores < ask.cores || m.memory_bytes < ask.mem)
+            && a.request
+                .resources
+                .min
+                .is_some_and(|m| m.gpus < ask.gpus || m.cores < ask.cores || m.memory_bytes < ask.mem)
     }
 
     /// Marks `idx` running on node `n` with GPU slots `slots`; all indexes follow.
@@ -672,7 +686,10 @@ impl Scheduler {
     /// reserves GPUs only leaves cores and memory to the node's shared pool).
     pub(super) fn draws_from_resv(&self, idx: u32) -> bool {
         let a = &self.allocs[idx as usize];
-        a.reservation.as_ref().and_then(|r| self.resvs.get(r)).is_some_and(|r| r.rec.cores > 0 || r.rec.memory_bytes > 0)
+        a.reservation
+            .as_ref()
+            .and_then(|r| self.resvs.get(r))
+            .is_some_and(|r| r.rec.cores > 0 || r.rec.memory_bytes > 0)
     }
 
     fn stale_node(&mut self, n: u32) {
@@ -726,7 +743,9 @@ impl Scheduler {
         let mut cands: Vec<Cand> = node
             .running
             .iter()
-            .filter(|&&i| self.allocs[i as usize].qos != Qos::Guaranteed && self.allocs[i as usize].preemption.is_none())
+            .filter(|&&i| {
+                self.allocs[i as usize].qos != Qos::Guaranteed && self.allocs[i as usize].preemption.is_none()
+            })
             .map(|&i| {
                 let a = &self.allocs[i as usize];
                 let whole = if self.asks[i as usize].gpu_share.is_none() { a.gpus.len() as u32 } else { 0 };
@@ -739,7 +758,11 @@ impl Scheduler {
             .running
             .iter()
             .filter(|&&i| self.shrinkable(i) && self.allocs[i as usize].preemption.is_none())
-            .map(|&i| self.asks[i as usize].gpus.saturating_sub(self.allocs[i as usize].request.resources.min.map_or(0, |m| m.gpus)))
+            .map(|&i| {
+                self.asks[i as usize]
+                    .gpus
+                    .saturating_sub(self.allocs[i as usize].request.resources.min.map_or(0, |m| m.gpus))
+            })
             .sum();
         let bounds = node_bounds(node.gpu_used.len() as u32, node.free_whole_gpus() + shrinkable_gpus, &mut cands);
         let old = std::mem::replace(&mut self.node_bounds[n as usize], bounds);
@@ -794,11 +817,18 @@ impl Scheduler {
         let node = &self.nodes[n as usize];
         let named = resv.and_then(|r| self.resvs.get(r));
         if resv.is_some() && named.is_none() {
-            return Capacity { usable: vec![false; node.gpu_used.len()], cores: 0, mem: 0, short_cores: 0, short_mem: 0 };
+            return Capacity {
+                usable: vec![false; node.gpu_used.len()],
+                cores: 0,
+                mem: 0,
+                short_cores: 0,
+                short_mem: 0,
+            };
         }
         // The shared pool: what no overlapping reservation (other than the named one) holds.
         let mut usable = vec![true; node.gpu_used.len()];
-        let (mut cores, mut mem) = (node.free_cores as i64 + node.in_resv_cores as i64, node.free_mem as i128 + node.in_resv_mem as i128);
+        let (mut cores, mut mem) =
+            (node.free_cores as i64 + node.in_resv_cores as i64, node.free_mem as i128 + node.in_resv_mem as i128);
         for id in &node.reservations {
             let rs = &self.resvs[id];
             if Some(id.as_str()) == resv || rs.series.overlapping(now, end.unwrap_or(i64::MAX)).is_empty() {
@@ -850,7 +880,9 @@ impl Scheduler {
             .iter()
             .enumerate()
             .filter(|(_, n)| n.listed() && req.constraints.node.as_deref().is_none_or(|c| c == n.res.node))
-            .filter(|(_, n)| n.could_hold(&Ask { gpus: 0, gpu_share: None, cores: 0, mem: 0 }, &req.constraints) || ask.gpus == 0)
+            .filter(|(_, n)| {
+                n.could_hold(&Ask { gpus: 0, gpu_share: None, cores: 0, mem: 0 }, &req.constraints) || ask.gpus == 0
+            })
             .take(32)
             .map(|(i, n)| self.availability_of(i as u32, n))
             .collect();
@@ -860,10 +892,18 @@ impl Scheduler {
     pub(super) fn availability_of(&self, i: u32, n: &NodeState) -> NodeAvailability {
         NodeAvailability {
             node: n.res.node.clone(),
-            free_gpus: (0..n.gpu_used.len()).filter(|&s| n.gpu_used[s] == 0).map(|s| n.res.gpus[s].id.clone()).collect(),
+            free_gpus: (0..n.gpu_used.len())
+                .filter(|&s| n.gpu_used[s] == 0)
+                .map(|s| n.res.gpus[s].id.clone())
+                .collect(),
             free_cores: n.free_cores,
             free_memory_bytes: n.free_mem,
-            next_release: n.running.iter().filter_map(|&a| self.allocs[a as usize].end_time).min().filter(|_| i < u32::MAX),
+            next_release: n
+                .running
+                .iter()
+                .filter_map(|&a| self.allocs[a as usize].end_time)
+                .min()
+                .filter(|_| i < u32::MAX),
         }
     }
 }

@@ -9,7 +9,12 @@ use super::model::{Accelerator, GpuResource, MigInstance, NodeResources};
 use crate::{GpuStats, Inventory, Reading};
 
 /// `node` named as allocations will name it; `gpus` an NVML reading (unavailable = no GPUs).
-pub fn node_from_telemetry(node: &str, inventory: &Inventory, gpus: &Reading<Vec<GpuStats>>, labels: BTreeMap<String, String>) -> NodeResources {
+pub fn node_from_telemetry(
+    node: &str,
+    inventory: &Inventory,
+    gpus: &Reading<Vec<GpuStats>>,
+    labels: BTreeMap<String, String>,
+) -> NodeResources {
     let gpus = gpus
         .value()
         .map(|list| {
@@ -36,11 +41,22 @@ pub fn node_from_telemetry(node: &str, inventory: &Inventory, gpus: &Reading<Vec
             list.iter()
                 .filter(|a| !a.is_software && a.device_type != "cpu" && !a.name.to_lowercase().contains("nvidia"))
                 .enumerate()
-                .map(|(i, a)| Accelerator { id: format!("{node}/{}{i}", a.backend), kind: a.device_type.clone(), name: a.name.clone() })
+                .map(|(i, a)| Accelerator {
+                    id: format!("{node}/{}{i}", a.backend),
+                    kind: a.device_type.clone(),
+                    name: a.name.clone(),
+                })
                 .collect()
         })
         .unwrap_or_default();
-    NodeResources { node: node.to_string(), cores: inventory.logical_cores, memory_bytes: inventory.memory_total_bytes, labels, gpus, accelerators }
+    NodeResources {
+        node: node.to_string(),
+        cores: inventory.logical_cores,
+        memory_bytes: inventory.memory_total_bytes,
+        labels,
+        gpus,
+        accelerators,
+    }
 }
 
 /// The GPU's MIG instances when MIG mode is on (an unknown instance memory stays 0: the
@@ -118,23 +134,47 @@ mod tests {
             adapter("llvmpipe", "cpu", true),
             adapter("AMD Radeon", "discrete_gpu", false),
         ]));
-        let gpus = Reading::from(vec![gpu(0, Reading::from(24u64 << 30)), gpu(1, Reading::unavailable("not supported"))]);
+        let gpus =
+            Reading::from(vec![gpu(0, Reading::from(24u64 << 30)), gpu(1, Reading::unavailable("not supported"))]);
         let labels: BTreeMap<String, String> = [("rack".to_string(), "a".to_string())].into();
         let n = node_from_telemetry("10.0.0.2:7000", &inv, &gpus, labels.clone());
         assert_eq!((n.node.as_str(), n.cores, n.memory_bytes, &n.labels), ("10.0.0.2:7000", 12, 64 << 30, &labels));
         let ids: Vec<(&str, u64)> = n.gpus.iter().map(|g| (g.id.as_str(), g.memory_bytes)).collect();
         assert_eq!(ids, [("10.0.0.2:7000/gpu0", 24 << 30), ("10.0.0.2:7000/gpu1", 0)]);
-        assert_eq!(n.accelerators, [Accelerator { id: "10.0.0.2:7000/vulkan0".into(), kind: "discrete_gpu".into(), name: "AMD Radeon".into() }]);
+        assert_eq!(
+            n.accelerators,
+            [Accelerator {
+                id: "10.0.0.2:7000/vulkan0".into(),
+                kind: "discrete_gpu".into(),
+                name: "AMD Radeon".into()
+            }]
+        );
     }
 
     #[test]
     fn mig_instances_of_an_enabled_gpu_are_listed_under_it() {
-        let dev = |index: u32, profile: &str, mem: Reading<u64>| MigDevice { index, uuid: format!("MIG-{index}"), profile: profile.into(), memory_total_bytes: mem };
+        let dev = |index: u32, profile: &str, mem: Reading<u64>| MigDevice {
+            index,
+            uuid: format!("MIG-{index}"),
+            profile: profile.into(),
+            memory_total_bytes: mem,
+        };
         let mut on = gpu(1, Reading::from(40u64 << 30));
-        on.mig = Reading::from(GpuMig { enabled: true, instances: vec![dev(0, "1g.10gb", Reading::from(10u64 << 30)), dev(3, "2g.20gb", Reading::unavailable("n/a"))] });
+        on.mig = Reading::from(GpuMig {
+            enabled: true,
+            instances: vec![
+                dev(0, "1g.10gb", Reading::from(10u64 << 30)),
+                dev(3, "2g.20gb", Reading::unavailable("n/a")),
+            ],
+        });
         let mut off = gpu(0, Reading::from(40u64 << 30));
         off.mig = Reading::from(GpuMig { enabled: false, instances: vec![] });
-        let n = node_from_telemetry("n", &inventory(Reading::unavailable("none")), &Reading::from(vec![off, on]), BTreeMap::new());
+        let n = node_from_telemetry(
+            "n",
+            &inventory(Reading::unavailable("none")),
+            &Reading::from(vec![off, on]),
+            BTreeMap::new(),
+        );
         assert!(n.gpus[0].mig.is_empty());
         let expected = vec![
             MigInstance { id: "n/gpu1/mig0".into(), profile: "1g.10gb".into(), memory_bytes: 10 << 30 },
@@ -145,7 +185,12 @@ mod tests {
 
     #[test]
     fn no_driver_means_no_gpus() {
-        let n = node_from_telemetry("n", &inventory(Reading::unavailable("no adapters")), &Reading::unavailable("no NVIDIA driver"), BTreeMap::new());
+        let n = node_from_telemetry(
+            "n",
+            &inventory(Reading::unavailable("no adapters")),
+            &Reading::unavailable("no NVIDIA driver"),
+            BTreeMap::new(),
+        );
         assert!(n.gpus.is_empty() && n.accelerators.is_empty());
     }
 }

@@ -6,7 +6,8 @@ use super::time::format_rfc3339;
 
 /// `20250102T090000Z` from ms.
 fn utc_basic(ms: i64) -> String {
-    format_rfc3339(ms).replace(['-', ':'], "").split('.').next().unwrap_or_default().trim_end_matches('Z').to_string() + "Z"
+    format_rfc3339(ms).replace(['-', ':'], "").split('.').next().unwrap_or_default().trim_end_matches('Z').to_string()
+        + "Z"
 }
 
 fn local_basic(ms: i64, tz: &str) -> Option<String> {
@@ -44,8 +45,16 @@ pub fn to_ics(reservations: &[Reservation], now: i64) -> String {
         let uid = format!("UID:{}@steward", escape(&r.id));
         let what = if r.gpus.is_empty() { r.node.clone() } else { r.gpus.join(", ") };
         let summary = format!("SUMMARY:{}", escape(&format!("{} ({what})", r.name)));
-        let description =
-            format!("DESCRIPTION:{}", escape(&format!("owner {}; node {}; {} cores; {} MiB memory", r.owner, r.node, r.cores, r.memory_bytes >> 20)));
+        let description = format!(
+            "DESCRIPTION:{}",
+            escape(&format!(
+                "owner {}; node {}; {} cores; {} MiB memory",
+                r.owner,
+                r.node,
+                r.cores,
+                r.memory_bytes >> 20
+            ))
+        );
         // A repeat is anchored in its zone so it keeps its wall-clock time across DST.
         let tz = r.recurrence.as_ref().map(|rec| rec.tz.as_str()).filter(|tz| super::recurrence::zone(tz).is_some());
         let at = |prop: &str, ms: i64| match tz.and_then(|tz| Some((tz, local_basic(ms, tz)?))) {
@@ -62,7 +71,11 @@ pub fn to_ics(reservations: &[Reservation], now: i64) -> String {
                 Frequency::Daily => "DAILY",
                 Frequency::Weekly => "WEEKLY",
             };
-            let until = rec.until.as_deref().and_then(|u| super::time::parse_rfc3339(u).ok()).map(|u| format!(";UNTIL={}", utc_basic(u)));
+            let until = rec
+                .until
+                .as_deref()
+                .and_then(|u| super::time::parse_rfc3339(u).ok())
+                .map(|u| format!(";UNTIL={}", utc_basic(u)));
             line(format!("RRULE:FREQ={freq}{}", until.unwrap_or_default()));
             for x in r.exceptions.iter().filter(|x| x.cancelled) {
                 line(at("EXDATE", x.occurrence));

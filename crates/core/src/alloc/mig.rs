@@ -61,14 +61,27 @@ mod tests {
 
     /// gpu0 whole; gpu1 in MIG mode with two 1g.10gb instances and one 2g.20gb.
     fn node() -> NodeResources {
-        let gpu = |i: u32, mig: Vec<MigInstance>| GpuResource { id: NodeResources::gpu_id("n", i), index: i, name: "A100".into(), memory_bytes: 40 * GIB, mig };
-        let inst = |k: u32, profile: &str, gib: u64| MigInstance { id: instance_id("n/gpu1", k), profile: profile.into(), memory_bytes: gib * GIB };
+        let gpu = |i: u32, mig: Vec<MigInstance>| GpuResource {
+            id: NodeResources::gpu_id("n", i),
+            index: i,
+            name: "A100".into(),
+            memory_bytes: 40 * GIB,
+            mig,
+        };
+        let inst = |k: u32, profile: &str, gib: u64| MigInstance {
+            id: instance_id("n/gpu1", k),
+            profile: profile.into(),
+            memory_bytes: gib * GIB,
+        };
         NodeResources {
             node: "n".into(),
             cores: 16,
             memory_bytes: 64 * GIB,
             labels: Default::default(),
-            gpus: vec![gpu(0, vec![]), gpu(1, vec![inst(0, "1g.10gb", 10), inst(1, "1g.10gb", 10), inst(2, "2g.20gb", 20)])],
+            gpus: vec![
+                gpu(0, vec![]),
+                gpu(1, vec![inst(0, "1g.10gb", 10), inst(1, "1g.10gb", 10), inst(2, "2g.20gb", 20)]),
+            ],
             accelerators: vec![],
         }
     }
@@ -102,7 +115,10 @@ mod tests {
         let mut s = Scheduler::new(SchedulerConfig::default(), vec![node()]);
         let a = s.allocate(req("a", 1, Some("1g.10gb"), None, 500), 0).unwrap();
         let b = s.allocate(req("b", 1, Some("1G.10GB"), None, 500), 0).unwrap();
-        assert_eq!((a.gpus.as_slice(), b.gpus.as_slice()), (["n/gpu1/mig0".to_string()].as_slice(), ["n/gpu1/mig1".to_string()].as_slice()));
+        assert_eq!(
+            (a.gpus.as_slice(), b.gpus.as_slice()),
+            (["n/gpu1/mig0".to_string()].as_slice(), ["n/gpu1/mig1".to_string()].as_slice())
+        );
         // No third 1g.10gb: it waits rather than taking the 2g instance or a GPU.
         assert_eq!(s.allocate(req("c", 1, Some("1g.10gb"), None, 500), 0).unwrap().state, AllocState::Pending);
         // Whole GPUs: only gpu0 qualifies, so two can never be held on this node.

@@ -4,9 +4,9 @@
 
 mod engine;
 mod fair_share;
-mod mig;
 mod from_telemetry;
 pub mod ics;
+mod mig;
 mod model;
 mod node_lifecycle;
 mod nodes;
@@ -23,9 +23,11 @@ pub use engine::{Changes, Scheduler, SchedulerConfig, Shadow, Stats};
 pub use from_telemetry::node_from_telemetry;
 pub use mig::{instance_id, without_instance_slots};
 pub use model::{Accelerator, GpuResource, MigInstance, NodeResources};
-pub use record::{AllocState, Allocation, Event, NodeAvailability, OccurrenceException, PendingPreemption, Refusal, Reservation};
+pub use record::{
+    AllocState, Allocation, Event, NodeAvailability, OccurrenceException, PendingPreemption, Refusal, Reservation,
+};
 pub use request::{
-    AllocationRequest, Constraints, FieldError, Frequency, PreemptionMode, PreemptionPolicy, Priority, PriorityClass, Qos, Recurrence,
-    ReservationChange, ReservationFlags, ReservationRequest, ResourceAmount, ResourceAsk, Window,
+    AllocationRequest, Constraints, FieldError, Frequency, PreemptionMode, PreemptionPolicy, Priority, PriorityClass,
+    Qos, Recurrence, ReservationChange, ReservationFlags, ReservationRequest, ResourceAmount, ResourceAsk, Window,
 };
 pub use reservations::ReservationError;

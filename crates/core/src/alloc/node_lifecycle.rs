@@ -66,11 +66,16 @@ impl Scheduler {
             self.nodes[n as usize].down_deadline = Some(at);
             self.down_deadlines.insert((at, n));
         }
-        let message = format!("node {node} is {} (was {}): {}", health.as_str(), old.as_str(), match health {
-            Health::Up => "allocatable again",
-            Health::Down => "no new allocations; running ones are given up unless it comes back within the grace",
-            _ => "no new allocations; running ones continue",
-        });
+        let message = format!(
+            "node {node} is {} (was {}): {}",
+            health.as_str(),
+            old.as_str(),
+            match health {
+                Health::Up => "allocatable again",
+                Health::Down => "no new allocations; running ones are given up unless it comes back within the grace",
+                _ => "no new allocations; running ones continue",
+            }
+        );
         self.event_on(now, "node", node.to_string(), message, &[("state", health.as_str().into())]);
         if health == Health::Up {
             self.release_epoch += 1;
@@ -156,11 +161,13 @@ impl Scheduler {
         (node.health, node.down_deadline, node.reservations) = (old.health, old.down_deadline, old.reservations);
         self.by_free_gpus.insert((node.free_whole_gpus(), n));
         for id in node.reservations.clone() {
-            let slots = self.resvs[&id].rec.gpus.iter().filter_map(|g| self.nodes[n as usize].res.gpu_slot(g)).collect();
+            let slots =
+                self.resvs[&id].rec.gpus.iter().filter_map(|g| self.nodes[n as usize].res.gpu_slot(g)).collect();
             self.resvs.get_mut(&id).expect("listed on its node").gpu_slots = slots;
         }
         for i in kept {
-            let slots: Vec<usize> = self.allocs[i as usize].gpus.iter().filter_map(|g| self.nodes[n as usize].res.gpu_slot(g)).collect();
+            let slots: Vec<usize> =
+                self.allocs[i as usize].gpus.iter().filter_map(|g| self.nodes[n as usize].res.gpu_slot(g)).collect();
             self.occupy(i, n, &slots);
         }
         self.event_on(now, "node", name.clone(), format!("node {name} reconnected with changed resources"), &[]);
@@ -170,7 +177,11 @@ impl Scheduler {
 /// The nodes that running records and reservations name but that are not among `known`
 /// (remote nodes before they reconnect), shaped to hold exactly those: the GPUs they name, with
 /// the memory running shares use, and the running records' cores and memory.
-pub(super) fn stand_ins(known: &HashMap<String, u32>, reservations: &[Reservation], allocations: &[Allocation]) -> Vec<NodeResources> {
+pub(super) fn stand_ins(
+    known: &HashMap<String, u32>,
+    reservations: &[Reservation],
+    allocations: &[Allocation],
+) -> Vec<NodeResources> {
     let mut nodes: BTreeMap<&str, (u32, u64, BTreeMap<&str, u64>)> = BTreeMap::new();
     for r in reservations.iter().filter(|r| !known.contains_key(&r.node)) {
         let (_, _, gpus) = nodes.entry(&r.node).or_default();
@@ -197,7 +208,13 @@ pub(super) fn stand_ins(known: &HashMap<String, u32>, reservations: &[Reservatio
             gpus: gpus
                 .into_iter()
                 .enumerate()
-                .map(|(i, (id, memory_bytes))| GpuResource { id: id.to_string(), index: i as u32, name: String::new(), memory_bytes, mig: vec![] })
+                .map(|(i, (id, memory_bytes))| GpuResource {
+                    id: id.to_string(),
+                    index: i as u32,
+                    name: String::new(),
+                    memory_bytes,
+                    mig: vec![],
+                })
                 .collect(),
             accelerators: vec![],
         })
@@ -212,8 +229,21 @@ mod tests {
     const GIB: u64 = 1 << 30;
 
     fn node(name: &str, gpus: u32) -> NodeResources {
-        let gpus = (0..gpus).map(|i| GpuResource { id: NodeResources::gpu_id(name, i), index: i, name: "GPU".into(), memory_bytes: 80 * GIB, mig: vec![] });
-        NodeResources { node: name.into(), cores: 16, memory_bytes: 64 * GIB, labels: Default::default(), gpus: gpus.collect(), accelerators: vec![] }
+        let gpus = (0..gpus).map(|i| GpuResource {
+            id: NodeResources::gpu_id(name, i),
+            index: i,
+            name: "GPU".into(),
+            memory_bytes: 80 * GIB,
+            mig: vec![],
+        });
+        NodeResources {
+            node: name.into(),
+            cores: 16,
+            memory_bytes: 64 * GIB,
+            labels: Default::default(),
+            gpus: gpus.collect(),
+            accelerators: vec![],
+        }
     }
 
     fn req(id: &str, gpus: u32, mode: PreemptionMode) -> AllocationRequest {
@@ -242,7 +272,11 @@ mod tests {
         for (k, h) in [Health::Suspect, Health::Draining, Health::Down].into_iter().enumerate() {
             s.set_node_state("a", h, 0);
             let id = format!("r{k}");
-            assert_eq!(s.allocate(req(&id, 1, PreemptionMode::Requeue), 1).unwrap().state, AllocState::Pending, "{h:?}");
+            assert_eq!(
+                s.allocate(req(&id, 1, PreemptionMode::Requeue), 1).unwrap().state,
+                AllocState::Pending,
+                "{h:?}"
+            );
             if k > 0 {
                 s.cancel(&id, 1);
             }
@@ -258,7 +292,10 @@ mod tests {
         let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("a", 2), node("b", 2)]);
         s.allocate(req("keep", 1, PreemptionMode::Requeue), 0).unwrap();
         s.allocate(req("gone", 1, PreemptionMode::Cancel), 0).unwrap();
-        assert_eq!((on(&s, "keep"), on(&s, "gone")), ((AllocState::Running, Some("a".into())), (AllocState::Running, Some("a".into()))));
+        assert_eq!(
+            (on(&s, "keep"), on(&s, "gone")),
+            ((AllocState::Running, Some("a".into())), (AllocState::Running, Some("a".into())))
+        );
         // Back within the grace: nothing happens to what runs there.
         s.set_node_state("a", Health::Down, 10);
         s.set_node_state("a", Health::Up, 20);
@@ -286,7 +323,11 @@ mod tests {
         s.remove_node("a", 5);
         assert_eq!(on(&s, "x"), (AllocState::Pending, None));
         let events = s.take_changes().events;
-        assert!(events.iter().any(|e| e.kind == "requeued" && e.subject == "x" && e.message == "requeued: node a was removed"));
+        assert!(
+            events
+                .iter()
+                .any(|e| e.kind == "requeued" && e.subject == "x" && e.message == "requeued: node a was removed")
+        );
         assert_eq!(s.nodes().count(), 0);
         assert!(s.allocate(req("y", 1, PreemptionMode::Requeue), 6).is_err(), "no node can ever hold it");
         s.put_node(node("a", 1), 7);
@@ -307,7 +348,11 @@ mod tests {
         assert_eq!(on(&s, "g0").0, AllocState::Running);
         assert_eq!(on(&s, "g1"), (AllocState::Pending, None));
         let events = s.take_changes().events;
-        assert!(events.iter().any(|e| e.kind == "requeued" && e.subject == "g1" && e.message == "requeued: its GPUs on node a changed"));
+        assert!(
+            events.iter().any(|e| e.kind == "requeued"
+                && e.subject == "g1"
+                && e.message == "requeued: its GPUs on node a changed")
+        );
         assert_eq!(s.nodes().next().unwrap().cores, 32);
         // The same resources again change nothing.
         s.put_node(changed, 11);
@@ -355,7 +400,11 @@ mod tests {
         assert_eq!(on(&r, "on-a"), (AllocState::Running, Some("a".into())));
         assert_eq!(on(&r, "on-b").0, AllocState::Pending);
         let events = r.take_changes().events;
-        assert!(events.iter().any(|e| e.subject == "on-b" && e.message == "requeued: node b did not rejoin after a restart"));
+        assert!(
+            events
+                .iter()
+                .any(|e| e.subject == "on-b" && e.message == "requeued: node b did not rejoin after a restart")
+        );
         assert_eq!(r.nodes().map(|n| n.node.as_str()).collect::<Vec<_>>(), ["local", "a"]);
         assert_eq!(r.reservations_between(day, day + 1).len(), 1, "the reservation on b is kept while b is away");
     }

@@ -54,7 +54,11 @@ impl NodeState {
             free_cores: res.cores,
             free_mem: res.memory_bytes,
             // A GPU in MIG mode is never idle: only its instances are given out.
-            gpu_used: res.gpus.iter().map(|g| if g.mig.is_empty() || mig::is_instance_slot(g) { 0 } else { g.memory_bytes.max(1) }).collect(),
+            gpu_used: res
+                .gpus
+                .iter()
+                .map(|g| if g.mig.is_empty() || mig::is_instance_slot(g) { 0 } else { g.memory_bytes.max(1) })
+                .collect(),
             running: Vec::new(),
             in_resv_cores: 0,
             in_resv_mem: 0,
@@ -90,7 +94,8 @@ impl NodeState {
         if !c.labels.iter().all(|(k, v)| r.labels.get(k) == Some(v)) {
             return false;
         }
-        if c.accelerator_kind.as_deref().is_some_and(|k| !r.accelerators.iter().any(|a| a.kind.eq_ignore_ascii_case(k))) {
+        if c.accelerator_kind.as_deref().is_some_and(|k| !r.accelerators.iter().any(|a| a.kind.eq_ignore_ascii_case(k)))
+        {
             return false;
         }
         let gpus_ok = match ask.gpu_share {
@@ -137,8 +142,10 @@ impl Capacity {
                 .min_by_key(|&s| node.res.gpus[s].memory_bytes - node.gpu_used[s])
                 .map(|s| vec![s]),
             None => {
-                let picked: Vec<usize> =
-                    (0..node.gpu_used.len()).filter(|&s| node.gpu_used[s] == 0 && ok(s)).take(ask.gpus as usize).collect();
+                let picked: Vec<usize> = (0..node.gpu_used.len())
+                    .filter(|&s| node.gpu_used[s] == 0 && ok(s))
+                    .take(ask.gpus as usize)
+                    .collect();
                 (picked.len() == ask.gpus as usize).then_some(picked)
             }
         }

@@ -71,7 +71,10 @@ impl Scheduler {
     pub(super) fn try_preempt(&mut self, idx: u32, now: i64, end: Option<i64>) -> bool {
         let priority = self.allocs[idx as usize].priority;
         let shrink_nodes: Vec<u32> = self.shrinkable_nodes.iter().copied().collect();
-        let mut plan = shrink_nodes.into_iter().filter(|&n| self.allowed(idx, n, end)).find_map(|n| self.plan_on(idx, n, now, end, true));
+        let mut plan = shrink_nodes
+            .into_iter()
+            .filter(|&n| self.allowed(idx, n, end))
+            .find_map(|n| self.plan_on(idx, n, now, end, true));
         if plan.is_none() {
             plan = self.best_victim_plan(idx, priority, now, end);
         }
@@ -88,7 +91,10 @@ impl Scheduler {
         let a = &self.allocs[idx as usize];
         let node = &self.nodes[n as usize];
         let resv_ok = a.reservation.as_ref().is_none_or(|r| self.resvs.get(r).is_some_and(|rs| rs.node == n));
-        resv_ok && node.takes_work() && !self.shadow_blocks(idx, n, end) && node.could_hold(&self.asks[idx as usize], &a.request.constraints)
+        resv_ok
+            && node.takes_work()
+            && !self.shadow_blocks(idx, n, end)
+            && node.could_hold(&self.asks[idx as usize], &a.request.constraints)
     }
 
     /// The best preemption plan over every node, in the order. Nodes are visited in
@@ -141,13 +147,23 @@ impl Scheduler {
         };
         let node = &self.nodes[n as usize];
         (0..node.gpu_used.len())
-            .filter(|&s| cap.usable[s] && node.gpu_model_ok(s, &a.request.constraints) && node.res.gpus[s].memory_bytes >= share)
+            .filter(|&s| {
+                cap.usable[s] && node.gpu_model_ok(s, &a.request.constraints) && node.res.gpus[s].memory_bytes >= share
+            })
             .filter_map(|s| self.plan_for(idx, n, &cap, now, Some(s), shrink_only))
             .min_by_key(|p| p.rank())
     }
 
     /// A plan on node `n` for a whole-GPU request (`slot` `None`) or for a share on GPU `slot`.
-    fn plan_for(&self, idx: u32, n: u32, cap: &Capacity, now: i64, slot: Option<usize>, shrink_only: bool) -> Option<Plan> {
+    fn plan_for(
+        &self,
+        idx: u32,
+        n: u32,
+        cap: &Capacity,
+        now: i64,
+        slot: Option<usize>,
+        shrink_only: bool,
+    ) -> Option<Plan> {
         let a = &self.allocs[idx as usize];
         let ask = self.asks[idx as usize];
         let node = &self.nodes[n as usize];
@@ -155,7 +171,10 @@ impl Scheduler {
         let gpu_ok = |s: usize| cap.usable[s] && node.gpu_model_ok(s, c);
         // Freed cores/memory first cover what reservations overdraw: only the rest is usable.
         let (need_gpu, have_gpu) = match slot {
-            None => (ask.gpus as u64, (0..node.gpu_used.len()).filter(|&s| gpu_ok(s) && node.gpu_used[s] == 0).count() as u64),
+            None => (
+                ask.gpus as u64,
+                (0..node.gpu_used.len()).filter(|&s| gpu_ok(s) && node.gpu_used[s] == 0).count() as u64,
+            ),
             Some(s) => (ask.gpu_share.unwrap_or(0), node.res.gpus[s].memory_bytes.saturating_sub(node.gpu_used[s])),
         };
         let need: Gain = (need_gpu, ask.cores + cap.short_cores, ask.mem + cap.short_mem);
@@ -182,7 +201,10 @@ impl Scheduler {
                     // (shrinking too, when it may give back a GPU).
                     Some(s) if held().any(|h| h == s) => match k.gpu_share {
                         Some(b) => (b, 0),
-                        None => (node.res.gpus[s].memory_bytes, if may_drop > 0 { node.res.gpus[s].memory_bytes } else { 0 }),
+                        None => (
+                            node.res.gpus[s].memory_bytes,
+                            if may_drop > 0 { node.res.gpus[s].memory_bytes } else { 0 },
+                        ),
                     },
                     Some(_) => (0, 0),
                 };
@@ -191,7 +213,14 @@ impl Scheduler {
                     Some(m) => (gpu_shrink, k.cores.saturating_sub(m.cores), k.mem.saturating_sub(m.memory_bytes)),
                     None => (0, 0, 0),
                 };
-                Candidate { idx: i, priority: v.priority, lost_ms: v.start_time.map_or(0, |s| (now - s).max(0)), full, shrink, members: Vec::new() }
+                Candidate {
+                    idx: i,
+                    priority: v.priority,
+                    lost_ms: v.start_time.map_or(0, |s| (now - s).max(0)),
+                    full,
+                    shrink,
+                    members: Vec::new(),
+                }
             })
             .collect();
         if slot.is_none() && have_gpu < need_gpu {
@@ -202,7 +231,14 @@ impl Scheduler {
         let all_shrink = cands.iter().fold((0, 0, 0), |g, c| add(g, c.shrink));
         if covers(add(have, all_shrink), need) {
             let shrinks = pick_shrinks(have, need, cands.iter().map(|c| (c.idx, c.shrink)));
-            return Some(Plan { node: n, max_priority: i32::MIN, victims: vec![], lost_ms: 0, shrinks, share_slot: slot });
+            return Some(Plan {
+                node: n,
+                max_priority: i32::MIN,
+                victims: vec![],
+                lost_ms: 0,
+                shrinks,
+                share_slot: slot,
+            });
         }
         if shrink_only {
             return None;
@@ -221,17 +257,23 @@ impl Scheduler {
         let level = level?;
         let pool: Vec<&Candidate> = cands.iter().filter(|c| c.priority <= level).collect();
         // What each victim adds beyond the shrink already counted for it.
-        let gains: Vec<(Gain, i64)> =
-            pool.iter().map(|c| ((c.full.0 - c.shrink.0, c.full.1 - c.shrink.1, c.full.2 - c.shrink.2), c.lost_ms)).collect();
+        let gains: Vec<(Gain, i64)> = pool
+            .iter()
+            .map(|c| ((c.full.0 - c.shrink.0, c.full.1 - c.shrink.1, c.full.2 - c.shrink.2), c.lost_ms))
+            .collect();
         let chosen = if pool.iter().all(|c| c.members.is_empty()) {
             fewest_victims(&gains, add(have, all_shrink), need)?
         } else {
             let weights: Vec<u32> = pool.iter().map(|c| c.victims() as u32).collect();
             fewest_weighted(&gains, &weights, add(have, all_shrink), need)?
         };
-        let victims: Vec<u32> = chosen.iter().flat_map(|&k| if pool[k].members.is_empty() { vec![pool[k].idx] } else { pool[k].members.clone() }).collect();
+        let victims: Vec<u32> = chosen
+            .iter()
+            .flat_map(|&k| if pool[k].members.is_empty() { vec![pool[k].idx] } else { pool[k].members.clone() })
+            .collect();
         let freed = chosen.iter().fold(have, |g, &k| add(g, pool[k].full));
-        let shrinks = pick_shrinks(freed, need, cands.iter().filter(|c| !victims.contains(&c.idx)).map(|c| (c.idx, c.shrink)));
+        let shrinks =
+            pick_shrinks(freed, need, cands.iter().filter(|c| !victims.contains(&c.idx)).map(|c| (c.idx, c.shrink)));
         Some(Plan {
             node: n,
             max_priority: chosen.iter().map(|&k| pool[k].priority).max().unwrap_or(i32::MIN),
@@ -246,14 +288,23 @@ impl Scheduler {
     /// where nothing else holds memory become one candidate (that GPU, their cores and memory,
     /// their highest priority, all their work lost). Sharers of other GPUs stay candidates for
     /// cores and memory alone.
-    fn group_sharers(&self, node: &super::nodes::NodeState, cands: &mut Vec<Candidate>, gpu_ok: impl Fn(usize) -> bool) {
+    fn group_sharers(
+        &self,
+        node: &super::nodes::NodeState,
+        cands: &mut Vec<Candidate>,
+        gpu_ok: impl Fn(usize) -> bool,
+    ) {
         // Per GPU slot: positions in `cands` of its sharers, and whether one cannot be preempted.
         let mut per_gpu: Vec<(usize, Vec<usize>, bool)> = Vec::new();
         for &i in &node.running {
             if self.asks[i as usize].gpu_share.is_none() {
                 continue;
             }
-            let Some(s) = self.allocs[i as usize].gpus.first().and_then(|g| node.res.gpu_slot(g)).filter(|&s| gpu_ok(s)) else { continue };
+            let Some(s) =
+                self.allocs[i as usize].gpus.first().and_then(|g| node.res.gpu_slot(g)).filter(|&s| gpu_ok(s))
+            else {
+                continue;
+            };
             let k = match per_gpu.iter().position(|e| e.0 == s) {
                 Some(k) => k,
                 None => {
@@ -345,7 +396,10 @@ impl Scheduler {
         match waiting_until {
             Some(at) => {
                 let a = &mut self.allocs[idx as usize];
-                a.pending_reason = Some(format!("waiting for preempted allocations to end their grace period (until {})", format_rfc3339(at)));
+                a.pending_reason = Some(format!(
+                    "waiting for preempted allocations to end their grace period (until {})",
+                    format_rfc3339(at)
+                ));
                 self.mark(idx);
             }
             None => {
@@ -369,7 +423,9 @@ impl Scheduler {
 
     /// Frees `gain` of `v` (GPUs the preemptor may use first), never below its `min`.
     fn shrink(&mut self, v: u32, gain: Gain, usable: &[bool], now: i64, by: &str) {
-        let Some(n) = self.allocs[v as usize].node.as_ref().and_then(|n| self.node_index.get(n)).copied() else { return };
+        let Some(n) = self.allocs[v as usize].node.as_ref().and_then(|n| self.node_index.get(n)).copied() else {
+            return;
+        };
         let pooled = self.draws_from_resv(v);
         let node = &mut self.nodes[n as usize];
         self.by_free_gpus.remove(&(node.free_whole_gpus(), n));
@@ -401,7 +457,12 @@ impl Scheduler {
             o.cores -= gain.1;
             o.memory_bytes -= gain.2;
         }
-        let message = format!("shrunk to make room for {by}: gave back {} GPU(s), {} cores, {} MiB", dropped.len(), gain.1, gain.2 >> 20);
+        let message = format!(
+            "shrunk to make room for {by}: gave back {} GPU(s), {} cores, {} MiB",
+            dropped.len(),
+            gain.1,
+            gain.2 >> 20
+        );
         self.event(now, "shrink", v, message, &[("by", by.to_string()), ("gpus", dropped.join(","))]);
         self.stats.shrinks += 1;
         self.release_epoch += 1;
@@ -437,8 +498,21 @@ mod tests {
     const GIB: u64 = 1 << 30;
 
     fn scheduler(gpus: u32) -> Scheduler {
-        let gpus = (0..gpus).map(|i| GpuResource { id: NodeResources::gpu_id("n", i), index: i, name: "GPU".into(), memory_bytes: 80 * GIB, mig: vec![] });
-        let node = NodeResources { node: "n".into(), cores: 16, memory_bytes: 64 * GIB, labels: Default::default(), gpus: gpus.collect(), accelerators: vec![] };
+        let gpus = (0..gpus).map(|i| GpuResource {
+            id: NodeResources::gpu_id("n", i),
+            index: i,
+            name: "GPU".into(),
+            memory_bytes: 80 * GIB,
+            mig: vec![],
+        });
+        let node = NodeResources {
+            node: "n".into(),
+            cores: 16,
+            memory_bytes: 64 * GIB,
+            labels: Default::default(),
+            gpus: gpus.collect(),
+            accelerators: vec![],
+        };
         Scheduler::new(SchedulerConfig::default(), vec![node])
     }
 
@@ -446,7 +520,13 @@ mod tests {
         AllocationRequest {
             id: Some(id.into()),
             owner: "o".into(),
-            resources: ResourceAsk { gpus, gpu_memory_bytes: share_gib.map(|g| g * GIB), cores: 1, memory_bytes: GIB, min: None },
+            resources: ResourceAsk {
+                gpus,
+                gpu_memory_bytes: share_gib.map(|g| g * GIB),
+                cores: 1,
+                memory_bytes: GIB,
+                min: None,
+            },
             priority: Some(Priority::Value(priority)),
             qos,
             duration_s: None,
@@ -495,7 +575,11 @@ mod tests {
             s.allocate(req("low", 1, Some(30), 0, Qos::BestEffort), 0).unwrap();
             s.allocate(req("kept", 1, Some(30), prio, qos), 1).unwrap();
             let a = s.allocate(req("whole", 1, None, 750, Qos::Burstable), 2).unwrap();
-            assert_eq!((a.state, state(&s, "low"), state(&s, "kept")), (AllocState::Pending, AllocState::Running, AllocState::Running), "{qos:?} {prio}");
+            assert_eq!(
+                (a.state, state(&s, "low"), state(&s, "kept")),
+                (AllocState::Pending, AllocState::Running, AllocState::Running),
+                "{qos:?} {prio}"
+            );
             assert_eq!(s.stats.preemptions, 0);
         }
     }
@@ -514,7 +598,11 @@ mod tests {
             assert_eq!(a.state, AllocState::Running);
             // Same priority: one victim beats three. A higher holder: the lowest priority first.
             let shares_gone = (0..3).all(|k| state(&s, &format!("share{k}")) == AllocState::Pending);
-            assert_eq!((shares_gone, state(&s, "whole-holder") == AllocState::Pending), (expect_shares_go, !expect_shares_go), "holder at {holder_prio}");
+            assert_eq!(
+                (shares_gone, state(&s, "whole-holder") == AllocState::Pending),
+                (expect_shares_go, !expect_shares_go),
+                "holder at {holder_prio}"
+            );
         }
     }
 

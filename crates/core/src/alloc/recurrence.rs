@@ -56,7 +56,8 @@ pub struct Repeat {
 
 impl Repeat {
     pub fn new(freq: Frequency, until_ms: Option<i64>, tz: TimeZone, start_ms: i64, end_ms: i64) -> Repeat {
-        let local = |ms: i64| Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH).to_zoned(tz.clone()).datetime();
+        let local =
+            |ms: i64| Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH).to_zoned(tz.clone()).datetime();
         Repeat { freq, until_ms, local_start: local(start_ms), local_end: local(end_ms), tz }
     }
 
@@ -198,7 +199,12 @@ mod tests {
         // 09:00–12:00 Berlin on Fri 2025-03-28 (CET, UTC+1); DST starts Sun 2025-03-30.
         let s = parse_rfc3339("2025-03-28T09:00:00+01:00").unwrap();
         let e = parse_rfc3339("2025-03-28T12:00:00+01:00").unwrap();
-        let series = Series { start_ms: s, end_ms: e, repeat: Some(Repeat::new(Frequency::Daily, None, tz, s, e)), exceptions: BTreeMap::new() };
+        let series = Series {
+            start_ms: s,
+            end_ms: e,
+            repeat: Some(Repeat::new(Frequency::Daily, None, tz, s, e)),
+            exceptions: BTreeMap::new(),
+        };
         let occ = series.overlapping(s, s + 3 * 86_400_000 + 1);
         let starts: Vec<String> = occ.iter().map(|o| format_rfc3339(o.0)).collect();
         assert_eq!(
@@ -214,7 +220,12 @@ mod tests {
         let s = parse_rfc3339("2025-01-06T09:00:00Z").unwrap();
         let e = s + 3_600_000;
         let until = s + 2 * 7 * 86_400_000;
-        let weekly = Series { start_ms: s, end_ms: e, repeat: Some(Repeat::new(Frequency::Weekly, Some(until), tz, s, e)), exceptions: BTreeMap::new() };
+        let weekly = Series {
+            start_ms: s,
+            end_ms: e,
+            repeat: Some(Repeat::new(Frequency::Weekly, Some(until), tz, s, e)),
+            exceptions: BTreeMap::new(),
+        };
         assert_eq!(weekly.overlapping(s, s + 100 * 86_400_000).len(), 3);
         let later = Series::once(s + 14 * 86_400_000 + 1_800_000, s + 14 * 86_400_000 + 7_200_000);
         assert!(weekly.overlaps(&later, 400 * 86_400_000).is_some());
@@ -228,17 +239,24 @@ mod tests {
         let tz = zone("Europe/Berlin").unwrap();
         let s = parse_rfc3339("2025-03-28T09:00:00+01:00").unwrap();
         let e = parse_rfc3339("2025-03-28T12:00:00+01:00").unwrap();
-        let mut series = Series { start_ms: s, end_ms: e, repeat: Some(Repeat::new(Frequency::Daily, None, tz, s, e)), exceptions: BTreeMap::new() };
+        let mut series = Series {
+            start_ms: s,
+            end_ms: e,
+            repeat: Some(Repeat::new(Frequency::Daily, None, tz, s, e)),
+            exceptions: BTreeMap::new(),
+        };
         // Sunday's 09:00 is already summer time (07:00Z); it is moved to 14:00–15:00 local.
         let sunday = series.nth_start(2).unwrap();
         assert_eq!(format_rfc3339(sunday), "2025-03-30T07:00:00Z");
         assert_eq!(series.original_index(sunday), Some(2));
         assert_eq!(series.original_index(sunday + 3_600_000), None);
-        let moved = (parse_rfc3339("2025-03-30T14:00:00+02:00").unwrap(), parse_rfc3339("2025-03-30T15:00:00+02:00").unwrap());
+        let moved =
+            (parse_rfc3339("2025-03-30T14:00:00+02:00").unwrap(), parse_rfc3339("2025-03-30T15:00:00+02:00").unwrap());
         series.exceptions.insert(sunday, Some(moved));
         series.exceptions.insert(series.nth_start(3).unwrap(), None);
         let occ = series.occurrences(s, s + 4 * 86_400_000 + 1);
-        let got: Vec<(String, String)> = occ.iter().map(|o| (format_rfc3339(o.original), format_rfc3339(o.start))).collect();
+        let got: Vec<(String, String)> =
+            occ.iter().map(|o| (format_rfc3339(o.original), format_rfc3339(o.start))).collect();
         let want = [
             ("2025-03-28T08:00:00Z", "2025-03-28T08:00:00Z"),
             ("2025-03-29T08:00:00Z", "2025-03-29T08:00:00Z"),

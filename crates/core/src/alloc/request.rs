@@ -21,8 +21,13 @@ pub enum PriorityClass {
 }
 
 impl PriorityClass {
-    pub const ALL: [PriorityClass; 5] =
-        [PriorityClass::Critical, PriorityClass::High, PriorityClass::Normal, PriorityClass::Low, PriorityClass::Scavenger];
+    pub const ALL: [PriorityClass; 5] = [
+        PriorityClass::Critical,
+        PriorityClass::High,
+        PriorityClass::Normal,
+        PriorityClass::Low,
+        PriorityClass::Scavenger,
+    ];
 
     pub fn value(self) -> i32 {
         match self {
@@ -304,14 +309,20 @@ impl AllocationRequest {
         check_owner(prefix, &self.owner, &mut errors);
         let r = &self.resources;
         if r.gpus == 0 && r.cores == 0 && r.memory_bytes == 0 {
-            errors.push(FieldError::new(format!("{prefix}.resources"), "asks for nothing: give gpus, cores or memory_bytes"));
+            errors.push(FieldError::new(
+                format!("{prefix}.resources"),
+                "asks for nothing: give gpus, cores or memory_bytes",
+            ));
         }
         if let Some(share) = r.gpu_memory_bytes {
             if share == 0 {
                 errors.push(FieldError::new(format!("{prefix}.resources.gpu_memory_bytes"), "must be above 0"));
             }
             if r.gpus != 1 {
-                errors.push(FieldError::new(format!("{prefix}.resources.gpu_memory_bytes"), "a share of GPU memory needs gpus: 1"));
+                errors.push(FieldError::new(
+                    format!("{prefix}.resources.gpu_memory_bytes"),
+                    "a share of GPU memory needs gpus: 1",
+                ));
             }
         }
         if let Some(p) = &self.constraints.mig_profile {
@@ -328,17 +339,28 @@ impl AllocationRequest {
         }
         if let Some(min) = &r.min {
             if min.gpus > r.gpus || min.cores > r.cores || min.memory_bytes > r.memory_bytes {
-                errors.push(FieldError::new(format!("{prefix}.resources.min"), "must not exceed the resources asked for"));
+                errors.push(FieldError::new(
+                    format!("{prefix}.resources.min"),
+                    "must not exceed the resources asked for",
+                ));
             }
-            if self.qos == Qos::Guaranteed && (min.gpus, min.cores, min.memory_bytes) != (r.gpus, r.cores, r.memory_bytes) {
-                errors.push(FieldError::new(format!("{prefix}.resources.min"), "guaranteed allocations are never shrunk"));
+            if self.qos == Qos::Guaranteed
+                && (min.gpus, min.cores, min.memory_bytes) != (r.gpus, r.cores, r.memory_bytes)
+            {
+                errors.push(FieldError::new(
+                    format!("{prefix}.resources.min"),
+                    "guaranteed allocations are never shrunk",
+                ));
             }
         }
         if self.duration_s == Some(0) {
             errors.push(FieldError::new(format!("{prefix}.duration_s"), "must be above 0 (omit it for an open end)"));
         }
         if self.duration_s.is_some_and(|d| d > 10 * 365 * 86_400) {
-            errors.push(FieldError::new(format!("{prefix}.duration_s"), "must be at most ten years (omit it for an open end)"));
+            errors.push(FieldError::new(
+                format!("{prefix}.duration_s"),
+                "must be at most ten years (omit it for an open end)",
+            ));
         }
         if let Some(p) = self.priority {
             if !(-1_000_000..=1_000_000).contains(&p.value()) {
@@ -374,7 +396,8 @@ impl ReservationRequest {
             errors.push(FieldError::new(format!("{prefix}.node"), "must not be empty"));
         }
         if self.gpus.is_empty() && self.cores == 0 && self.memory_bytes == 0 {
-            errors.push(FieldError::new(format!("{prefix}.gpus"), "reserves nothing: give gpus, cores or memory_bytes"));
+            errors
+                .push(FieldError::new(format!("{prefix}.gpus"), "reserves nothing: give gpus, cores or memory_bytes"));
         }
         let mut seen = std::collections::BTreeSet::new();
         for g in &self.gpus {
@@ -387,7 +410,10 @@ impl ReservationRequest {
         let mut until_ms = None;
         if let Some(rec) = &self.recurrence {
             if super::recurrence::zone(&rec.tz).is_none() {
-                errors.push(FieldError::new(format!("{prefix}.recurrence.tz"), format!("unknown time zone {:?}", rec.tz)));
+                errors.push(FieldError::new(
+                    format!("{prefix}.recurrence.tz"),
+                    format!("unknown time zone {:?}", rec.tz),
+                ));
             }
             if let Some(u) = &rec.until {
                 match parse_rfc3339(u) {
@@ -407,10 +433,16 @@ impl ReservationRequest {
                         Frequency::Weekly => 7 * 86_400_000,
                     };
                     if e - s >= period {
-                        errors.push(FieldError::new(format!("{prefix}.end_time"), "a repeating window must be shorter than its period"));
+                        errors.push(FieldError::new(
+                            format!("{prefix}.end_time"),
+                            "a repeating window must be shorter than its period",
+                        ));
                     }
                     if until_ms.is_some_and(|u| u < s) {
-                        errors.push(FieldError::new(format!("{prefix}.recurrence.until"), "must not be before start_time"));
+                        errors.push(FieldError::new(
+                            format!("{prefix}.recurrence.until"),
+                            "must not be before start_time",
+                        ));
                     }
                 }
                 if errors.is_empty() {

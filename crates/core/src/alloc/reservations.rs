@@ -31,7 +31,11 @@ impl ResvState {
             None => None,
         };
         let exceptions = match repeat {
-            Some(_) => rec.exceptions.iter().map(|x| (x.occurrence, (!x.cancelled).then_some((x.start_time, x.end_time)))).collect(),
+            Some(_) => rec
+                .exceptions
+                .iter()
+                .map(|x| (x.occurrence, (!x.cancelled).then_some((x.start_time, x.end_time))))
+                .collect(),
             None => Default::default(),
         };
         let series = Series { start_ms: rec.start_time, end_ms: rec.end_time, repeat, exceptions };
@@ -43,7 +47,8 @@ impl ResvState {
     /// Replaces the series' changed occurrences (in the record and in the expansion).
     fn set_exceptions(&mut self, mut list: Vec<OccurrenceException>) {
         list.sort_by_key(|x| x.occurrence);
-        self.series.exceptions = list.iter().map(|x| (x.occurrence, (!x.cancelled).then_some((x.start_time, x.end_time)))).collect();
+        self.series.exceptions =
+            list.iter().map(|x| (x.occurrence, (!x.cancelled).then_some((x.start_time, x.end_time)))).collect();
         self.rec.exceptions = list;
     }
 }
@@ -61,7 +66,8 @@ fn current_window(rec: &Reservation, occurrence: i64) -> Option<(i64, i64)> {
 /// Applies a change's start/end to a window; the problems per field.
 fn change_times(change: &ReservationChange, start: &mut i64, end: &mut i64) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    for (field, v, dst) in [("start_time", &change.start_time, &mut *start), ("end_time", &change.end_time, &mut *end)] {
+    for (field, v, dst) in [("start_time", &change.start_time, &mut *start), ("end_time", &change.end_time, &mut *end)]
+    {
         if let Some(v) = v {
             match parse_rfc3339(v) {
                 Ok(ms) => *dst = ms,
@@ -146,7 +152,11 @@ impl Scheduler {
         };
         let refuse = |s: &Scheduler, error: String| Refusal {
             error,
-            availability: s.node_index.get(&req.node).map(|&n| vec![s.availability_of(n, &s.nodes[n as usize])]).unwrap_or_default(),
+            availability: s
+                .node_index
+                .get(&req.node)
+                .map(|&n| vec![s.availability_of(n, &s.nodes[n as usize])])
+                .unwrap_or_default(),
         };
         if self.resvs.values().any(|r| r.rec.name == rec.name) {
             return Err(refuse(self, format!("a reservation named {:?} already exists", rec.name)));
@@ -154,7 +164,12 @@ impl Scheduler {
         let state = self.resolve(rec).map_err(|e| refuse(self, e))?;
         self.check(&state, now, None, None).map_err(|e| refuse(self, e))?;
         let out = state.rec.clone();
-        let details = [("node", out.node.clone()), ("gpus", out.gpus.join(",")), ("start", format_rfc3339(out.start_time)), ("end", format_rfc3339(out.end_time))];
+        let details = [
+            ("node", out.node.clone()),
+            ("gpus", out.gpus.join(",")),
+            ("start", format_rfc3339(out.start_time)),
+            ("end", format_rfc3339(out.end_time)),
+        ];
         self.event_on(now, "reservation", out.id.clone(), format!("reserved {:?}", out.name), &details);
         self.insert_resv(state);
         self.release_epoch += 1;
@@ -164,7 +179,12 @@ impl Scheduler {
 
     /// Moves or resizes a reservation (by series id, or an occurrence id `<id>@<start>`): the
     /// whole series, its changed occurrences following it (a moved one moves by as much).
-    pub fn update_reservation(&mut self, id: &str, change: &ReservationChange, now: i64) -> Result<Reservation, ReservationError> {
+    pub fn update_reservation(
+        &mut self,
+        id: &str,
+        change: &ReservationChange,
+        now: i64,
+    ) -> Result<Reservation, ReservationError> {
         let id = series_id(id);
         let Some(old) = self.resvs.get(&id) else {
             return Err(ReservationError::NotFound(format!("no reservation {id:?}")));
@@ -215,7 +235,13 @@ impl Scheduler {
 
     /// Moves or resizes one occurrence of a repeating reservation, the one the series starts at
     /// `occurrence`, under the same rules as a one-off reservation; the rest of the series stays.
-    pub fn update_occurrence(&mut self, id: &str, occurrence: i64, change: &ReservationChange, now: i64) -> Result<Reservation, ReservationError> {
+    pub fn update_occurrence(
+        &mut self,
+        id: &str,
+        occurrence: i64,
+        change: &ReservationChange,
+        now: i64,
+    ) -> Result<Reservation, ReservationError> {
         let id = series_id(id);
         let (rs, original) = self.occurrence_of(&id, occurrence)?;
         let same = |v: &Option<String>, cur: &String| v.as_ref().is_none_or(|v| v == cur);
@@ -225,7 +251,10 @@ impl Scheduler {
         }
         let (mut start, mut end) = current_window(&rs.rec, occurrence).unwrap_or(original);
         if end <= now {
-            return Err(ReservationError::Conflict(format!("the occurrence of {} has already ended", format_rfc3339(occurrence))));
+            return Err(ReservationError::Conflict(format!(
+                "the occurrence of {} has already ended",
+                format_rfc3339(occurrence)
+            )));
         }
         let errors = change_times(change, &mut start, &mut end);
         if !errors.is_empty() {
@@ -234,14 +263,24 @@ impl Scheduler {
         if end <= now {
             return Err(ReservationError::Conflict("the window is entirely in the past".into()));
         }
-        let mut state = ResvState { rec: rs.rec.clone(), series: rs.series.clone(), node: rs.node, gpu_slots: rs.gpu_slots.clone() };
+        let mut state = ResvState {
+            rec: rs.rec.clone(),
+            series: rs.series.clone(),
+            node: rs.node,
+            gpu_slots: rs.gpu_slots.clone(),
+        };
         let mut exceptions = state.rec.exceptions.clone();
         exceptions.retain(|x| x.occurrence != occurrence);
         if (start, end) != original {
             exceptions.push(OccurrenceException { occurrence, start_time: start, end_time: end, cancelled: false });
         }
         state.set_exceptions(exceptions);
-        let what = format!("moved/resized the occurrence of {} to {}–{} of", format_rfc3339(occurrence), format_rfc3339(start), format_rfc3339(end));
+        let what = format!(
+            "moved/resized the occurrence of {} to {}–{} of",
+            format_rfc3339(occurrence),
+            format_rfc3339(start),
+            format_rfc3339(end)
+        );
         self.replace_resv(&id, state, now, Some(start), "reservation_changed", &what)
     }
 
@@ -251,21 +290,46 @@ impl Scheduler {
         let id = series_id(id);
         let (rs, original) = self.occurrence_of(&id, occurrence)?;
         let window = current_window(&rs.rec, occurrence).unwrap_or(original);
-        let mut state = ResvState { rec: rs.rec.clone(), series: rs.series.clone(), node: rs.node, gpu_slots: rs.gpu_slots.clone() };
+        let mut state = ResvState {
+            rec: rs.rec.clone(),
+            series: rs.series.clone(),
+            node: rs.node,
+            gpu_slots: rs.gpu_slots.clone(),
+        };
         if window.0 <= now && now < window.1 {
-            let inside: Vec<u32> =
-                self.nodes[rs.node as usize].running.iter().copied().filter(|&i| self.allocs[i as usize].reservation.as_deref() == Some(id.as_str())).collect();
+            let inside: Vec<u32> = self.nodes[rs.node as usize]
+                .running
+                .iter()
+                .copied()
+                .filter(|&i| self.allocs[i as usize].reservation.as_deref() == Some(id.as_str()))
+                .collect();
             for i in inside {
-                self.release(i, now, AllocState::Cancelled, format!("this occurrence of reservation {id} was cancelled"));
+                self.release(
+                    i,
+                    now,
+                    AllocState::Cancelled,
+                    format!("this occurrence of reservation {id} was cancelled"),
+                );
             }
         }
         let mut exceptions = state.rec.exceptions.clone();
         exceptions.retain(|x| x.occurrence != occurrence);
-        exceptions.push(OccurrenceException { occurrence, start_time: original.0, end_time: original.1, cancelled: true });
+        exceptions.push(OccurrenceException {
+            occurrence,
+            start_time: original.0,
+            end_time: original.1,
+            cancelled: true,
+        });
         state.set_exceptions(exceptions);
         self.remove_resv(&id);
         let details = [("occurrence", format_rfc3339(occurrence))];
-        self.event_on(now, "reservation_changed", id.clone(), format!("cancelled the occurrence of {} of {:?}", format_rfc3339(occurrence), state.rec.name), &details);
+        self.event_on(
+            now,
+            "reservation_changed",
+            id.clone(),
+            format!("cancelled the occurrence of {} of {:?}", format_rfc3339(occurrence), state.rec.name),
+            &details,
+        );
         let out = state.rec.clone();
         self.insert_resv(state);
         self.release_epoch += 1;
@@ -279,19 +343,33 @@ impl Scheduler {
             return Err(ReservationError::NotFound(format!("no reservation {id:?}")));
         };
         if rs.series.repeat.is_none() {
-            return Err(ReservationError::Invalid(vec![FieldError::new("occurrence", "the reservation does not repeat")]));
+            return Err(ReservationError::Invalid(vec![FieldError::new(
+                "occurrence",
+                "the reservation does not repeat",
+            )]));
         }
         let cancelled = rs.rec.exceptions.iter().any(|x| x.occurrence == occurrence && x.cancelled);
         match rs.series.original_window(occurrence) {
             Some(w) if !cancelled => Ok((rs, w)),
-            _ => Err(ReservationError::NotFound(format!("reservation {id:?} has no occurrence starting {}", format_rfc3339(occurrence)))),
+            _ => Err(ReservationError::NotFound(format!(
+                "reservation {id:?} has no occurrence starting {}",
+                format_rfc3339(occurrence)
+            ))),
         }
     }
 
     /// Puts `state` in place of reservation `id` if every rule holds for it: nothing running
     /// inside loses its resources, no overlap, nothing busy at the start (`busy_at`, or the
     /// next occurrence's start).
-    fn replace_resv(&mut self, id: &str, state: ResvState, now: i64, busy_at: Option<i64>, kind: &str, what: &str) -> Result<Reservation, ReservationError> {
+    fn replace_resv(
+        &mut self,
+        id: &str,
+        state: ResvState,
+        now: i64,
+        busy_at: Option<i64>,
+        kind: &str,
+        what: &str,
+    ) -> Result<Reservation, ReservationError> {
         // Whatever runs inside must stay covered.
         if let Some(old_state) = self.resvs.get(id) {
             let inside: Vec<&str> = self.nodes[old_state.node as usize]
@@ -299,17 +377,29 @@ impl Scheduler {
                 .iter()
                 .map(|&i| &self.allocs[i as usize])
                 .filter(|a| a.reservation.as_deref() == Some(id))
-                .filter(|a| state.node != old_state.node || !a.gpus.iter().all(|g| state.rec.gpus.contains(g)) || state.series.active_at(now).is_none())
+                .filter(|a| {
+                    state.node != old_state.node
+                        || !a.gpus.iter().all(|g| state.rec.gpus.contains(g))
+                        || state.series.active_at(now).is_none()
+                })
                 .map(|a| a.id.as_str())
                 .collect();
             if !inside.is_empty() {
-                return Err(ReservationError::Conflict(format!("allocations run inside it and would lose their resources: {}", inside.join(", "))));
+                return Err(ReservationError::Conflict(format!(
+                    "allocations run inside it and would lose their resources: {}",
+                    inside.join(", ")
+                )));
             }
         }
         self.check(&state, now, Some(id), busy_at).map_err(ReservationError::Conflict)?;
         self.remove_resv(id);
         let out = state.rec.clone();
-        let details = [("node", out.node.clone()), ("gpus", out.gpus.join(",")), ("start", format_rfc3339(out.start_time)), ("end", format_rfc3339(out.end_time))];
+        let details = [
+            ("node", out.node.clone()),
+            ("gpus", out.gpus.join(",")),
+            ("start", format_rfc3339(out.start_time)),
+            ("end", format_rfc3339(out.end_time)),
+        ];
         self.event_on(now, kind, id.to_string(), format!("{what} {:?}", out.name), &details);
         self.insert_resv(state);
         self.release_epoch += 1;
@@ -323,8 +413,12 @@ impl Scheduler {
         let Some(state) = self.resvs.get(&id) else {
             return Err(ReservationError::NotFound(format!("no reservation {id:?}")));
         };
-        let inside: Vec<u32> =
-            self.nodes[state.node as usize].running.iter().copied().filter(|&i| self.allocs[i as usize].reservation.as_deref() == Some(id.as_str())).collect();
+        let inside: Vec<u32> = self.nodes[state.node as usize]
+            .running
+            .iter()
+            .copied()
+            .filter(|&i| self.allocs[i as usize].reservation.as_deref() == Some(id.as_str()))
+            .collect();
         for i in inside {
             self.release(i, now, AllocState::Cancelled, format!("reservation {id} was deleted"));
         }
@@ -365,7 +459,13 @@ impl Scheduler {
 
     /// The rules every new or moved reservation must pass; resources must be free at `busy_at`
     /// (a moved occurrence's start), by default when the next occurrence starts.
-    fn check(&mut self, cand: &ResvState, now: i64, replacing: Option<&str>, busy_at: Option<i64>) -> Result<(), String> {
+    fn check(
+        &mut self,
+        cand: &ResvState,
+        now: i64,
+        replacing: Option<&str>,
+        busy_at: Option<i64>,
+    ) -> Result<(), String> {
         let Some((next_start, _)) = cand.series.next(now) else {
             return Err("the window is entirely in the past".into());
         };
@@ -380,7 +480,8 @@ impl Scheduler {
                 continue;
             }
             let Some((s, e)) = cand.series.overlaps(&other.series, self.config.overlap_horizon_ms) else { continue };
-            let shared: Vec<&str> = cand.rec.gpus.iter().filter(|g| other.rec.gpus.contains(g)).map(String::as_str).collect();
+            let shared: Vec<&str> =
+                cand.rec.gpus.iter().filter(|g| other.rec.gpus.contains(g)).map(String::as_str).collect();
             if !shared.is_empty() {
                 self.stats.refused_overlaps += 1;
                 return Err(format!(
@@ -453,8 +554,10 @@ impl Scheduler {
         }
         let until = cand.series.last_end().min(cand.series.start_ms.saturating_add(self.config.overlap_horizon_ms));
         for (s, e) in cand.series.overlapping(now, until) {
-            let open: Vec<(i64, i64, &ResvState)> =
-                others.iter().flat_map(|o| o.series.overlapping(s, e).into_iter().map(move |(a, b)| (a, b, *o))).collect();
+            let open: Vec<(i64, i64, &ResvState)> = others
+                .iter()
+                .flat_map(|o| o.series.overlapping(s, e).into_iter().map(move |(a, b)| (a, b, *o)))
+                .collect();
             // The most that is open at once is reached at some window's start.
             let starts = std::iter::once(s).chain(open.iter().map(|x| x.0).filter(|&p| p > s && p < e));
             for p in starts {
@@ -487,8 +590,11 @@ impl Scheduler {
                 continue;
             }
             let node = &self.nodes[rs.node as usize];
-            let mut outside: Vec<u32> = node.running.iter().copied().filter(|&i| self.allocs[i as usize].reservation.is_none()).collect();
-            outside.sort_by_key(|&i| (self.allocs[i as usize].priority, std::cmp::Reverse(self.allocs[i as usize].start_time)));
+            let mut outside: Vec<u32> =
+                node.running.iter().copied().filter(|&i| self.allocs[i as usize].reservation.is_none()).collect();
+            outside.sort_by_key(|&i| {
+                (self.allocs[i as usize].priority, std::cmp::Reverse(self.allocs[i as usize].start_time))
+            });
             let reserved_cores: i64 = node
                 .reservations
                 .iter()

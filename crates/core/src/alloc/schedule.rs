@@ -64,7 +64,8 @@ impl Scheduler {
     /// nothing. A release (a preemption) makes those after it candidates again.
     fn run_group(&mut self, members: Vec<u32>, priority: i32, now: i64) {
         self.group_stamp += 1;
-        let mut rest: Vec<Fair> = members.into_iter().map(|m| (self.fair_usage(m, now), id_prefix(&self.allocs[m as usize].id), m)).collect();
+        let mut rest: Vec<Fair> =
+            members.into_iter().map(|m| (self.fair_usage(m, now), id_prefix(&self.allocs[m as usize].id), m)).collect();
         let mut passed_over: Vec<Fair> = Vec::new();
         let mut chunk = 1024;
         'group: while !rest.is_empty() {
@@ -116,7 +117,9 @@ impl Scheduler {
     }
 
     fn fair_cmp(&self, a: &Fair, b: &Fair) -> std::cmp::Ordering {
-        a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then_with(|| self.allocs[a.2 as usize].id.cmp(&self.allocs[b.2 as usize].id))
+        a.0.total_cmp(&b.0)
+            .then(a.1.cmp(&b.1))
+            .then_with(|| self.allocs[a.2 as usize].id.cmp(&self.allocs[b.2 as usize].id))
     }
 
     /// The pass as first written (every queued request visited, each group sorted whole): the
@@ -127,8 +130,12 @@ impl Scheduler {
         for keys in keys.chunk_by(same_rank) {
             let mut group: Vec<u32> = keys.iter().map(|k| k.2).collect();
             if group.len() > 1 {
-                let share: Vec<(f64, &str)> =
-                    group.iter().map(|&g| (self.fair.usage(&self.allocs[g as usize].owner, now), self.allocs[g as usize].id.as_str())).collect();
+                let share: Vec<(f64, &str)> = group
+                    .iter()
+                    .map(|&g| {
+                        (self.fair.usage(&self.allocs[g as usize].owner, now), self.allocs[g as usize].id.as_str())
+                    })
+                    .collect();
                 let mut order: Vec<usize> = (0..group.len()).collect();
                 order.sort_by(|&a, &b| share[a].0.total_cmp(&share[b].0).then(share[a].1.cmp(share[b].1)));
                 group = order.into_iter().map(|k| group[k]).collect();
@@ -159,7 +166,8 @@ impl Scheduler {
     pub(super) fn end_if_started(&self, idx: u32, now: i64) -> Option<i64> {
         let a = &self.allocs[idx as usize];
         let own = a.request.duration_s.map(|d| now + d as i64 * 1000);
-        let occ_end = a.reservation.as_ref().and_then(|r| self.resvs.get(r)).and_then(|r| r.series.active_at(now)).map(|o| o.1);
+        let occ_end =
+            a.reservation.as_ref().and_then(|r| self.resvs.get(r)).and_then(|r| r.series.active_at(now)).map(|o| o.1);
         match (own, occ_end) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -187,7 +195,10 @@ impl Scheduler {
         let ask = self.asks[idx as usize];
         if let Some(q) = self.config.quotas.get(&a.owner) {
             let used = self.owners.get(&a.owner).copied().unwrap_or_default();
-            if used.gpus + ask.gpus > q.gpus || used.cores + ask.cores > q.cores || used.memory_bytes + ask.mem > q.memory_bytes {
+            if used.gpus + ask.gpus > q.gpus
+                || used.cores + ask.cores > q.cores
+                || used.memory_bytes + ask.mem > q.memory_bytes
+            {
                 let mut over = Vec::new();
                 if used.gpus + ask.gpus > q.gpus {
                     over.push(format!("{} of {} GPUs held", used.gpus, q.gpus));
@@ -286,7 +297,9 @@ impl Scheduler {
 
     fn unconstrained(&self, idx: u32) -> bool {
         let a = &self.allocs[idx as usize];
-        a.reservation.is_none() && a.request.constraints == Default::default() && self.asks[idx as usize].gpu_share.is_none()
+        a.reservation.is_none()
+            && a.request.constraints == Default::default()
+            && self.asks[idx as usize].gpu_share.is_none()
     }
 
     /// Whether a node is off limits for `idx` because of the backfill promise.
@@ -297,7 +310,8 @@ impl Scheduler {
     fn shape_key(&self, idx: u32) -> (Ask, u64) {
         let a = &self.allocs[idx as usize];
         let mut h = DefaultHasher::new();
-        (&a.request.constraints, &a.reservation, a.request.duration_s, self.shadow.map(|s| (s.node, s.at))).hash(&mut h);
+        (&a.request.constraints, &a.reservation, a.request.duration_s, self.shadow.map(|s| (s.node, s.at)))
+            .hash(&mut h);
         (self.asks[idx as usize], h.finish())
     }
 
@@ -329,7 +343,10 @@ impl Scheduler {
         let resv = a.reservation.as_deref();
         let c = &a.request.constraints;
         let try_node = |n: u32| -> Option<(u32, Vec<usize>)> {
-            if self.shadow_blocks(idx, n, end) || !self.nodes[n as usize].takes_work() || !self.nodes[n as usize].could_hold(&ask, c) {
+            if self.shadow_blocks(idx, n, end)
+                || !self.nodes[n as usize].takes_work()
+                || !self.nodes[n as usize].could_hold(&ask, c)
+            {
                 return None;
             }
             let cap = self.capacity(n, resv, now, end);
@@ -338,7 +355,10 @@ impl Scheduler {
             }
             cap.pick_gpus(&self.nodes[n as usize], &ask, c).map(|slots| (n, slots))
         };
-        let only = resv.and_then(|r| self.resvs.get(r)).map(|r| r.node).or_else(|| c.node.as_ref().and_then(|n| self.node_index.get(n).copied()));
+        let only = resv
+            .and_then(|r| self.resvs.get(r))
+            .map(|r| r.node)
+            .or_else(|| c.node.as_ref().and_then(|n| self.node_index.get(n).copied()));
         if let Some(n) = only {
             return try_node(n);
         }
@@ -358,7 +378,12 @@ impl Scheduler {
         if ask.gpu_share.is_some() || (min.gpus >= ask.gpus && min.cores >= ask.cores && min.memory_bytes >= ask.mem) {
             return None;
         }
-        let floor = Ask { gpus: min.gpus.min(ask.gpus), gpu_share: None, cores: min.cores.min(ask.cores), mem: min.memory_bytes.min(ask.mem) };
+        let floor = Ask {
+            gpus: min.gpus.min(ask.gpus),
+            gpu_share: None,
+            cores: min.cores.min(ask.cores),
+            mem: min.memory_bytes.min(ask.mem),
+        };
         let (resv, c) = (a.reservation.as_deref(), &a.request.constraints);
         let size_on = |n: u32| -> Option<Ask> {
             let node = &self.nodes[n as usize];
@@ -366,20 +391,34 @@ impl Scheduler {
                 return None;
             }
             let cap = self.capacity(n, resv, now, end);
-            let idle = (0..node.gpu_used.len()).filter(|&s| cap.usable[s] && node.gpu_used[s] == 0 && node.gpu_model_ok(s, c)).count() as u32;
-            let size = Ask { gpus: ask.gpus.min(idle), gpu_share: None, cores: ask.cores.min(cap.cores), mem: ask.mem.min(cap.mem) };
+            let idle = (0..node.gpu_used.len())
+                .filter(|&s| cap.usable[s] && node.gpu_used[s] == 0 && node.gpu_model_ok(s, c))
+                .count() as u32;
+            let size = Ask {
+                gpus: ask.gpus.min(idle),
+                gpu_share: None,
+                cores: ask.cores.min(cap.cores),
+                mem: ask.mem.min(cap.mem),
+            };
             (size.gpus >= floor.gpus && size.cores >= floor.cores && size.mem >= floor.mem).then_some(size)
         };
-        let only = resv.and_then(|r| self.resvs.get(r)).map(|r| r.node).or_else(|| c.node.as_ref().and_then(|n| self.node_index.get(n).copied()));
+        let only = resv
+            .and_then(|r| self.resvs.get(r))
+            .map(|r| r.node)
+            .or_else(|| c.node.as_ref().and_then(|n| self.node_index.get(n).copied()));
         let mut best: Option<(u32, Ask)> = None;
-        let better = |s: &Ask, b: &Option<(u32, Ask)>| b.is_none_or(|(_, b)| (s.gpus, s.cores, s.mem) > (b.gpus, b.cores, b.mem));
+        let better = |s: &Ask, b: &Option<(u32, Ask)>| {
+            b.is_none_or(|(_, b)| (s.gpus, s.cores, s.mem) > (b.gpus, b.cores, b.mem))
+        };
         if let Some(n) = only {
             best = size_on(n).map(|s| (n, s));
         } else if resv.is_none() && c.node.is_none() {
             // Most idle GPUs first: once a node has fewer idle GPUs than the best size, none after
             // it can offer more.
             for &(free, n) in self.by_free_gpus.range((floor.gpus, 0)..).rev() {
-                if best.is_some_and(|(_, b)| free < b.gpus || (b.gpus, b.cores, b.mem) == (free.min(ask.gpus), ask.cores, ask.mem)) {
+                if best.is_some_and(|(_, b)| {
+                    free < b.gpus || (b.gpus, b.cores, b.mem) == (free.min(ask.gpus), ask.cores, ask.mem)
+                }) {
                     break;
                 }
                 if let Some(s) = size_on(n).filter(|s| better(s, &best)) {
@@ -437,8 +476,14 @@ impl Scheduler {
         let c = &a.request.constraints;
         let end = self.end_if_started(idx, now);
         // A running allocation releases at its grace deadline while it has one, else at its end.
-        let mut ends = self.ends.iter().copied().filter(|&(_, i)| self.allocs[i as usize].preemption.is_none()).peekable();
-        let mut graces = self.deadlines.iter().copied().filter(|&(_, i)| self.allocs[i as usize].state == AllocState::Running).peekable();
+        let mut ends =
+            self.ends.iter().copied().filter(|&(_, i)| self.allocs[i as usize].preemption.is_none()).peekable();
+        let mut graces = self
+            .deadlines
+            .iter()
+            .copied()
+            .filter(|&(_, i)| self.allocs[i as usize].state == AllocState::Running)
+            .peekable();
         // Per node touched: None when the request may not run there, else what it would have
         // (idle GPUs, cores, memory), what reservations overdraw, and the GPU slots it may use.
         let mut nodes: HashMap<u32, Option<((u32, u32, u64), (u32, u64), Vec<bool>)>> = HashMap::new();
@@ -460,17 +505,26 @@ impl Scheduler {
             }
             let node = &self.nodes[n as usize];
             let acc = nodes.entry(n).or_insert_with(|| {
-                if !node.takes_work() || !node.could_hold(&ask, c) || resv.is_some_and(|r| self.resvs.get(r).is_none_or(|rs| rs.node != n)) {
+                if !node.takes_work()
+                    || !node.could_hold(&ask, c)
+                    || resv.is_some_and(|r| self.resvs.get(r).is_none_or(|rs| rs.node != n))
+                {
                     return None;
                 }
                 let cap = self.capacity(n, resv, now, end);
-                let idle = (0..node.gpu_used.len()).filter(|&s| cap.usable[s] && node.gpu_used[s] == 0 && node.gpu_model_ok(s, c)).count() as u32;
+                let idle = (0..node.gpu_used.len())
+                    .filter(|&s| cap.usable[s] && node.gpu_used[s] == 0 && node.gpu_model_ok(s, c))
+                    .count() as u32;
                 Some(((idle, cap.cores, cap.mem), (cap.short_cores, cap.short_mem), cap.usable))
             });
             let Some((have, short, usable)) = acc else { continue };
             let k = self.asks[i as usize];
             let gpus = if k.gpu_share.is_none() {
-                r.gpus.iter().filter_map(|g| node.res.gpu_slot(g)).filter(|&s| usable[s] && node.gpu_model_ok(s, c)).count() as u32
+                r.gpus
+                    .iter()
+                    .filter_map(|g| node.res.gpu_slot(g))
+                    .filter(|&s| usable[s] && node.gpu_model_ok(s, c))
+                    .count() as u32
             } else {
                 0
             };
@@ -494,12 +548,17 @@ impl Scheduler {
         let mut best: Option<Shadow> = None;
         for (n, node) in self.nodes.iter().enumerate() {
             let n = n as u32;
-            if !node.takes_work() || !node.could_hold(&ask, c) || resv.is_some_and(|r| self.resvs.get(r).is_none_or(|rs| rs.node != n)) {
+            if !node.takes_work()
+                || !node.could_hold(&ask, c)
+                || resv.is_some_and(|r| self.resvs.get(r).is_none_or(|rs| rs.node != n))
+            {
                 continue;
             }
             let cap = self.capacity(n, resv, now, self.end_if_started(idx, now));
             let mut have = (
-                (0..node.gpu_used.len()).filter(|&s| cap.usable[s] && node.gpu_used[s] == 0 && node.gpu_model_ok(s, c)).count() as u32,
+                (0..node.gpu_used.len())
+                    .filter(|&s| cap.usable[s] && node.gpu_used[s] == 0 && node.gpu_model_ok(s, c))
+                    .count() as u32,
                 cap.cores,
                 cap.mem,
             );
@@ -514,7 +573,9 @@ impl Scheduler {
                 .collect();
             releases.sort_unstable();
             // Released cores/memory first cover what reservations overdraw (see `Capacity`).
-            let enough = |h: &(u32, u32, u64)| h.0 >= ask.gpus && h.1 >= ask.cores + cap.short_cores && h.2 >= ask.mem + cap.short_mem;
+            let enough = |h: &(u32, u32, u64)| {
+                h.0 >= ask.gpus && h.1 >= ask.cores + cap.short_cores && h.2 >= ask.mem + cap.short_mem
+            };
             let mut at = None;
             for (t, i) in releases {
                 if best.is_some_and(|b| t > b.at) {
@@ -522,8 +583,12 @@ impl Scheduler {
                 }
                 let r = &self.allocs[i as usize];
                 let k = self.asks[i as usize];
-                let usable_gpus =
-                    r.gpus.iter().filter_map(|g| node.res.gpu_slot(g)).filter(|&s| cap.usable[s] && node.gpu_model_ok(s, c)).count() as u32;
+                let usable_gpus = r
+                    .gpus
+                    .iter()
+                    .filter_map(|g| node.res.gpu_slot(g))
+                    .filter(|&s| cap.usable[s] && node.gpu_model_ok(s, c))
+                    .count() as u32;
                 have = (have.0 + if k.gpu_share.is_none() { usable_gpus } else { 0 }, have.1 + k.cores, have.2 + k.mem);
                 if enough(&have) {
                     at = Some(t);
@@ -560,7 +625,15 @@ mod tests {
             .map(|n| {
                 let name = format!("n{n}");
                 NodeResources {
-                    gpus: (0..gpus).map(|i| GpuResource { id: NodeResources::gpu_id(&name, i), index: i, name: "GPU".into(), memory_bytes: 80 << 30, mig: vec![] }).collect(),
+                    gpus: (0..gpus)
+                        .map(|i| GpuResource {
+                            id: NodeResources::gpu_id(&name, i),
+                            index: i,
+                            name: "GPU".into(),
+                            memory_bytes: 80 << 30,
+                            mig: vec![],
+                        })
+                        .collect(),
                     node: name,
                     cores: 16,
                     memory_bytes: 64 << 30,
@@ -581,14 +654,21 @@ mod tests {
                 gpu_memory_bytes: share.then_some(20 << 30),
                 cores,
                 memory_bytes: (cores as u64) << 30,
-                min: min.then_some(ResourceAmount { gpus: gpus / 2, cores: cores / 2, memory_bytes: (cores as u64 / 2) << 30 }),
+                min: min.then_some(ResourceAmount {
+                    gpus: gpus / 2,
+                    cores: cores / 2,
+                    memory_bytes: (cores as u64 / 2) << 30,
+                }),
             },
             priority: Some(Priority::Value(priority)),
             qos: [Qos::Guaranteed, Qos::Burstable, Qos::BestEffort][qos as usize],
             duration_s: dur.map(|d| d as u64 * 60),
             constraints: Constraints { node: pinned.then(|| format!("n{}", i as u32 % nodes)), ..Default::default() },
             reservation: None,
-            preemption: PreemptionPolicy { mode: [PreemptionMode::Requeue, PreemptionMode::Cancel][i % 2], grace_s: [0, 0, 90][i % 3] },
+            preemption: PreemptionPolicy {
+                mode: [PreemptionMode::Requeue, PreemptionMode::Cancel][i % 2],
+                grace_s: [0, 0, 90][i % 3],
+            },
             queue: true,
         }
     }
@@ -596,7 +676,13 @@ mod tests {
     fn req() -> impl Strategy<Value = Req> {
         (
             (0..4u8, 0..=4u32, prop::bool::weighted(0.1), 0..=6u32, prop::sample::select(vec![0, 250, 500, 500, 1000])),
-            (0..3u8, prop::option::weighted(0.8, 1..=6u8), prop::bool::weighted(0.15), prop::bool::weighted(0.1), prop::bool::weighted(0.7)),
+            (
+                0..3u8,
+                prop::option::weighted(0.8, 1..=6u8),
+                prop::bool::weighted(0.15),
+                prop::bool::weighted(0.1),
+                prop::bool::weighted(0.7),
+            ),
         )
             .prop_map(|((o, g, s, c, p), (q, d, m, n, t))| (o, g, s, c, p, q, d, m, n, t))
     }

@@ -58,7 +58,11 @@ pub(crate) fn node_bounds(gpus: u32, free: u32, cands: &mut [Cand]) -> Vec<Optio
 /// The subset of `pool` (gains, work lost) that, added to `base`, covers `need` with the fewest
 /// members, and among those the least work lost. Exact up to [`EXACT_LIMIT`] members; beyond,
 /// greedy (most of what is missing first, then dropping what the others make redundant).
-pub(crate) fn fewest_victims(pool: &[((u64, u32, u64), i64)], base: (u64, u32, u64), need: (u64, u32, u64)) -> Option<Vec<usize>> {
+pub(crate) fn fewest_victims(
+    pool: &[((u64, u32, u64), i64)],
+    base: (u64, u32, u64),
+    need: (u64, u32, u64),
+) -> Option<Vec<usize>> {
     let add = |a: (u64, u32, u64), b: (u64, u32, u64)| (a.0 + b.0, a.1 + b.1, a.2 + b.2);
     let covers = |h: (u64, u32, u64)| h.0 >= need.0 && h.1 >= need.1 && h.2 >= need.2;
     if !covers(pool.iter().fold(base, |g, p| add(g, p.0))) {
@@ -82,7 +86,12 @@ pub(crate) fn fewest_victims(pool: &[((u64, u32, u64), i64)], base: (u64, u32, u
 /// sharers of one GPU, which frees only when they all go): the fewest victims, then the least
 /// work lost. Exact up to [`EXACT_LIMIT`] members (branch and bound over subsets); beyond,
 /// greedy as `fewest_victims`.
-pub(crate) fn fewest_weighted(pool: &[((u64, u32, u64), i64)], weights: &[u32], base: (u64, u32, u64), need: (u64, u32, u64)) -> Option<Vec<usize>> {
+pub(crate) fn fewest_weighted(
+    pool: &[((u64, u32, u64), i64)],
+    weights: &[u32],
+    base: (u64, u32, u64),
+    need: (u64, u32, u64),
+) -> Option<Vec<usize>> {
     if weights.iter().all(|&w| w == 1) || pool.len() > EXACT_LIMIT {
         return fewest_victims(pool, base, need);
     }
@@ -163,7 +172,8 @@ fn combos(
 }
 
 fn greedy(pool: &[((u64, u32, u64), i64)], base: (u64, u32, u64), need: (u64, u32, u64)) -> Vec<usize> {
-    let gain = |chosen: &[usize]| chosen.iter().fold(base, |g, &k| (g.0 + pool[k].0.0, g.1 + pool[k].0.1, g.2 + pool[k].0.2));
+    let gain =
+        |chosen: &[usize]| chosen.iter().fold(base, |g, &k| (g.0 + pool[k].0.0, g.1 + pool[k].0.1, g.2 + pool[k].0.2));
     let covers = |h: (u64, u32, u64)| h.0 >= need.0 && h.1 >= need.1 && h.2 >= need.2;
     let mut chosen: Vec<usize> = Vec::new();
     while !covers(gain(&chosen)) {
@@ -174,7 +184,9 @@ fn greedy(pool: &[((u64, u32, u64), i64)], base: (u64, u32, u64), need: (u64, u3
             let c = pool[k].0;
             part(c.0 as f64, missing.0 as f64) + part(c.1 as f64, missing.1 as f64) + part(c.2 as f64, missing.2 as f64)
         };
-        let Some(best) = (0..pool.len()).filter(|k| !chosen.contains(k)).max_by(|&x, &y| score(x).total_cmp(&score(y)).then(pool[y].1.cmp(&pool[x].1)))
+        let Some(best) = (0..pool.len())
+            .filter(|k| !chosen.contains(k))
+            .max_by(|&x, &y| score(x).total_cmp(&score(y)).then(pool[y].1.cmp(&pool[x].1)))
         else {
             break;
         };

@@ -2,8 +2,8 @@
 //! detector that derives "suspect" and "down" from the heartbeat stream, and the records kept
 //! to dial them again.
 
-pub mod phi;
 mod node;
+pub mod phi;
 
 pub use node::{NodeRecord, NodeState, NodeView, node_state};
 pub use phi::{PhiConfig, PhiDetector};

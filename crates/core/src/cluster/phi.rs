@@ -25,7 +25,14 @@ impl Default for PhiConfig {
     /// Heartbeats every 500 ms. A 2 s stall (silence up to ~2.5 s) reaches at most "suspect";
     /// a frozen node is "down" about 3.1 s after its last heartbeat.
     fn default() -> Self {
-        PhiConfig { expected_interval_ms: 500.0, window: 100, min_std_ms: 200.0, acceptable_pause_ms: 1500.0, suspect_phi: 1.0, down_phi: 8.0 }
+        PhiConfig {
+            expected_interval_ms: 500.0,
+            window: 100,
+            min_std_ms: 200.0,
+            acceptable_pause_ms: 1500.0,
+            suspect_phi: 1.0,
+            down_phi: 8.0,
+        }
     }
 }
 
@@ -69,7 +76,11 @@ impl PhiDetector {
     pub fn phi(&self, now_ms: i64) -> Option<f64> {
         let last = self.last_ms?;
         let (mean, std) = self.estimate();
-        Some(phi((now_ms - last).max(0) as f64, mean + self.config.acceptable_pause_ms, std.max(self.config.min_std_ms)))
+        Some(phi(
+            (now_ms - last).max(0) as f64,
+            mean + self.config.acceptable_pause_ms,
+            std.max(self.config.min_std_ms),
+        ))
     }
 
     /// Mean and standard deviation of the intervals, seeded with the expected interval (and a

@@ -59,7 +59,13 @@ impl Locality {
 
 /// Nodes with a free slot, cheapest first; `avoid` (nodes that already failed this partition,
 /// or hold a copy of it) only when nothing else is free. Ties go to the node with more free slots.
-pub fn rank(nodes: &[NodeView], locality: &Locality, dataset: Option<&str>, typical_s: f64, avoid: &BTreeSet<&str>) -> Vec<usize> {
+pub fn rank(
+    nodes: &[NodeView],
+    locality: &Locality,
+    dataset: Option<&str>,
+    typical_s: f64,
+    avoid: &BTreeSet<&str>,
+) -> Vec<usize> {
     let mut scored: Vec<(bool, f64, u32, usize)> = nodes
         .iter()
         .enumerate()
@@ -75,7 +81,13 @@ pub fn rank(nodes: &[NodeView], locality: &Locality, dataset: Option<&str>, typi
 
 /// The initial plan: partition `i` → node, filling free capacity in rank order, so every node
 /// gets a share proportional to its free slots (then round-robin over what is left).
-pub fn plan(partitions: u32, nodes: &[NodeView], locality: &Locality, dataset: Option<&str>, typical_s: f64) -> Vec<Option<String>> {
+pub fn plan(
+    partitions: u32,
+    nodes: &[NodeView],
+    locality: &Locality,
+    dataset: Option<&str>,
+    typical_s: f64,
+) -> Vec<Option<String>> {
     let mut view = nodes.to_vec();
     let mut out = Vec::with_capacity(partitions as usize);
     for _ in 0..partitions {

@@ -42,7 +42,8 @@ mod tests {
     fn one_batch_per_node_up_to_the_limit() {
         let orders = (0..5).map(|i| order(if i % 2 == 0 { "a" } else { "b" }, i)).collect();
         let b = batches(orders, 2);
-        let shape: Vec<(String, Vec<u32>)> = b.into_iter().map(|(n, g)| (n, g.iter().map(|o| o.partition).collect())).collect();
+        let shape: Vec<(String, Vec<u32>)> =
+            b.into_iter().map(|(n, g)| (n, g.iter().map(|o| o.partition).collect())).collect();
         assert_eq!(shape, [("a".into(), vec![0, 2]), ("a".into(), vec![4]), ("b".into(), vec![1, 3])]);
     }
 }

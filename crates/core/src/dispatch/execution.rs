@@ -201,7 +201,13 @@ pub enum Accepted {
 }
 
 impl Execution {
-    pub fn new(id: String, task: TaskSpec, inputs: Vec<PartitionInput>, plan: Vec<Option<String>>, now_ms: i64) -> Execution {
+    pub fn new(
+        id: String,
+        task: TaskSpec,
+        inputs: Vec<PartitionInput>,
+        plan: Vec<Option<String>>,
+        now_ms: i64,
+    ) -> Execution {
         let partitions = inputs
             .into_iter()
             .enumerate()
@@ -289,7 +295,14 @@ impl Execution {
     }
 
     /// An attempt reported progress, a checkpoint, or log lines.
-    pub fn observe(&mut self, attempt_id: &str, progress: Option<f64>, checkpoint: Option<String>, lines: &[String], tail: usize) {
+    pub fn observe(
+        &mut self,
+        attempt_id: &str,
+        progress: Option<f64>,
+        checkpoint: Option<String>,
+        lines: &[String],
+        tail: usize,
+    ) {
         let Some((p, a)) = self.attempt(attempt_id) else { return };
         let part = &mut self.partitions[p];
         if part.attempts[a].state != AttemptState::Running {
@@ -310,7 +323,16 @@ impl Execution {
     /// An attempt ended. Success wins the partition unless another copy already won or the
     /// attempt no longer counts (lost with its node, or cancelled). Returns the actions it
     /// causes (cancelling the losing copies; failing the task).
-    pub fn finished(&mut self, attempt_id: &str, ok: bool, output: Vec<String>, error: Option<String>, cfg: &DispatchConfig, placer: &mut dyn Placer, now_ms: i64) -> (Accepted, Vec<Action>) {
+    pub fn finished(
+        &mut self,
+        attempt_id: &str,
+        ok: bool,
+        output: Vec<String>,
+        error: Option<String>,
+        cfg: &DispatchConfig,
+        placer: &mut dyn Placer,
+        now_ms: i64,
+    ) -> (Accepted, Vec<Action>) {
         let Some((p, a)) = self.attempt(attempt_id) else { return (Accepted::Unknown, Vec::new()) };
         let part = &mut self.partitions[p];
         if part.attempts[a].state != AttemptState::Running || part.state != PartState::Running {
@@ -352,7 +374,9 @@ impl Execution {
         let mut actions = Vec::new();
         for p in 0..self.partitions.len() {
             let mut lost = false;
-            for att in self.partitions[p].attempts.iter_mut().filter(|a| a.state == AttemptState::Running && a.node == node) {
+            for att in
+                self.partitions[p].attempts.iter_mut().filter(|a| a.state == AttemptState::Running && a.node == node)
+            {
                 att.state = AttemptState::Lost;
                 att.ended_ms = Some(now_ms);
                 att.error = Some(format!("node {node} went down"));
@@ -368,7 +392,15 @@ impl Execution {
 
     /// After an attempt of partition `p` failed or was lost: retry with backoff unless another
     /// copy still runs; fail the task when attempts are used up.
-    fn lose(&mut self, p: usize, why: String, cfg: &DispatchConfig, placer: &mut dyn Placer, now_ms: i64, actions: &mut Vec<Action>) {
+    fn lose(
+        &mut self,
+        p: usize,
+        why: String,
+        cfg: &DispatchConfig,
+        placer: &mut dyn Placer,
+        now_ms: i64,
+        actions: &mut Vec<Action>,
+    ) {
         let limit = self.task.attempt_limit(cfg.max_attempts);
         let part = &mut self.partitions[p];
         part.failures += 1;
@@ -404,7 +436,9 @@ impl Execution {
 
     fn cancel_running(&mut self, placer: &mut dyn Placer, now_ms: i64) -> Vec<Action> {
         let mut actions = Vec::new();
-        for att in self.partitions.iter_mut().flat_map(|p| p.attempts.iter_mut()).filter(|a| a.state == AttemptState::Running) {
+        for att in
+            self.partitions.iter_mut().flat_map(|p| p.attempts.iter_mut()).filter(|a| a.state == AttemptState::Running)
+        {
             att.state = AttemptState::Cancelled;
             att.ended_ms = Some(now_ms);
             placer.release(&att.id, now_ms);
@@ -415,7 +449,14 @@ impl Execution {
 
     /// Starts what may start now: due pending partitions (k replicas each), then speculative
     /// copies of stragglers. `nodes[i].busy` is updated for what it starts.
-    pub fn tick(&mut self, nodes: &mut [NodeView], locality: &Locality, cfg: &DispatchConfig, placer: &mut dyn Placer, now_ms: i64) -> Vec<Action> {
+    pub fn tick(
+        &mut self,
+        nodes: &mut [NodeView],
+        locality: &Locality,
+        cfg: &DispatchConfig,
+        placer: &mut dyn Placer,
+        now_ms: i64,
+    ) -> Vec<Action> {
         let mut actions = Vec::new();
         if self.status != ExecStatus::Running {
             return actions;
@@ -510,10 +551,21 @@ impl Execution {
     /// Starts one attempt of partition `p` on the best node that does not already run (or
     /// recently failed) it and that the placer grants. False when nothing could take it.
     #[allow(clippy::too_many_arguments)]
-    fn start_copy(&mut self, p: usize, speculative: bool, nodes: &mut [NodeView], locality: &Locality, typical_s: f64, placer: &mut dyn Placer, now_ms: i64, actions: &mut Vec<Action>) -> bool {
+    fn start_copy(
+        &mut self,
+        p: usize,
+        speculative: bool,
+        nodes: &mut [NodeView],
+        locality: &Locality,
+        typical_s: f64,
+        placer: &mut dyn Placer,
+        now_ms: i64,
+        actions: &mut Vec<Action>,
+    ) -> bool {
         let part = &self.partitions[p];
         let running: BTreeSet<&str> = part.running().map(|a| a.node.as_str()).collect();
-        let failed: BTreeSet<&str> = part.attempts.iter().filter(|a| a.state != AttemptState::Running).map(|a| a.node.as_str()).collect();
+        let failed: BTreeSet<&str> =
+            part.attempts.iter().filter(|a| a.state != AttemptState::Running).map(|a| a.node.as_str()).collect();
         let mut order = rank(nodes, locality, self.task.dataset.as_deref(), typical_s, &failed);
         order.retain(|&i| !running.contains(nodes[i].name.as_str()));
         // Before any attempt, follow the initial plan when its node is among the free ones.
@@ -525,7 +577,13 @@ impl Execution {
         }
         let number = part.attempts.len() as u32 + 1;
         let attempt_id = attempt_id(&self.id, p as u32, number);
-        let ask = PartitionAsk { owner: format!("dispatch:{}", self.task_id), cores: self.task.cores, memory_bytes: self.task.memory_bytes, gpus: self.task.gpus, priority: self.task.priority };
+        let ask = PartitionAsk {
+            owner: format!("dispatch:{}", self.task_id),
+            cores: self.task.cores,
+            memory_bytes: self.task.memory_bytes,
+            gpus: self.task.gpus,
+            priority: self.task.priority,
+        };
         for i in order {
             let Some(Grant { gpus }) = placer.place(&attempt_id, &nodes[i].name, &ask, now_ms) else { continue };
             nodes[i].busy += 1;

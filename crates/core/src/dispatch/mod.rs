@@ -18,8 +18,8 @@ mod task;
 
 pub use balance::{Dataset, Locality, NodeView, plan, rank};
 pub use execution::{
-    Accepted, Action, Attempt, AttemptState, DispatchConfig, ExecStatus, Execution, PartState, Partition, StartOrder, attempt_id, execution_of,
-    parse_attempt_id,
+    Accepted, Action, Attempt, AttemptState, DispatchConfig, ExecStatus, Execution, PartState, Partition, StartOrder,
+    attempt_id, execution_of, parse_attempt_id,
 };
 pub use graph::{NodeState as GraphState, TaskGraph};
 pub use partition::{partition_count, split};

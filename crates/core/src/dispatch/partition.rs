@@ -13,18 +13,23 @@ pub fn partition_count(task: &TaskSpec, slots: u32, per_slot: u32) -> u32 {
         InputSpec::Files { files } => files.len() as u64,
         InputSpec::Shards { count } => return *count,
     };
-    let wanted = task.partitions.unwrap_or_else(|| (slots.max(1) / task.replicas.max(1)).max(1).saturating_mul(per_slot.max(1)));
+    let wanted =
+        task.partitions.unwrap_or_else(|| (slots.max(1) / task.replicas.max(1)).max(1).saturating_mul(per_slot.max(1)));
     (wanted as u64).min(items).max(1) as u32
 }
 
 /// Splits `input` into `count` contiguous partitions whose sizes differ by at most one item.
 pub fn split(input: &InputSpec, count: u32) -> Vec<PartitionInput> {
     match input {
-        InputSpec::Shards { count } => (0..*count).map(|shard| PartitionInput::Shard { shard, count: *count }).collect(),
-        InputSpec::Range { start, end } => bounds(end - start, count).map(|(a, b)| PartitionInput::Range { start: start + a, end: start + b }).collect(),
-        InputSpec::Files { files } => {
-            bounds(files.len() as u64, count).map(|(a, b)| PartitionInput::Files { files: files[a as usize..b as usize].to_vec() }).collect()
+        InputSpec::Shards { count } => {
+            (0..*count).map(|shard| PartitionInput::Shard { shard, count: *count }).collect()
         }
+        InputSpec::Range { start, end } => bounds(end - start, count)
+            .map(|(a, b)| PartitionInput::Range { start: start + a, end: start + b })
+            .collect(),
+        InputSpec::Files { files } => bounds(files.len() as u64, count)
+            .map(|(a, b)| PartitionInput::Files { files: files[a as usize..b as usize].to_vec() })
+            .collect(),
     }
 }
 

@@ -2,7 +2,9 @@
 //! the chosen node, granted now or not at all, so dispatched work respects priorities, quotas
 //! and reservations exactly like any other allocation, and releases it when the attempt ends.
 
-use crate::alloc::{AllocState, AllocationRequest, Constraints, PreemptionPolicy, Priority, Qos, ResourceAsk, Scheduler};
+use crate::alloc::{
+    AllocState, AllocationRequest, Constraints, PreemptionPolicy, Priority, Qos, ResourceAsk, Scheduler,
+};
 
 /// What one partition attempt needs on its node.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +44,13 @@ impl Placer for Scheduler {
         let req = AllocationRequest {
             id: Some(attempt_id.to_string()),
             owner: ask.owner.clone(),
-            resources: ResourceAsk { gpus: ask.gpus, gpu_memory_bytes: None, cores: ask.cores, memory_bytes: ask.memory_bytes, min: None },
+            resources: ResourceAsk {
+                gpus: ask.gpus,
+                gpu_memory_bytes: None,
+                cores: ask.cores,
+                memory_bytes: ask.memory_bytes,
+                min: None,
+            },
             priority: ask.priority,
             qos: Qos::Burstable,
             duration_s: None,
@@ -73,7 +81,15 @@ mod tests {
             cores: 4,
             memory_bytes: 1 << 30,
             labels: Default::default(),
-            gpus: (0..2).map(|i| GpuResource { id: NodeResources::gpu_id(name, i), index: i, name: "H100".into(), memory_bytes: 80 << 30, mig: vec![] }).collect(),
+            gpus: (0..2)
+                .map(|i| GpuResource {
+                    id: NodeResources::gpu_id(name, i),
+                    index: i,
+                    name: "H100".into(),
+                    memory_bytes: 80 << 30,
+                    mig: vec![],
+                })
+                .collect(),
             accelerators: vec![],
         }
     }

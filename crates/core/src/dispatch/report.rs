@@ -107,7 +107,16 @@ impl Execution {
                     speculative: p.attempts.iter().any(|a| a.speculative),
                     log_tail: p.log_tail.clone(),
                     error: p.attempts.iter().rev().find_map(|a| a.error.clone()),
-                    tries: p.attempts.iter().map(|a| AttemptBrief { id: a.id.clone(), node: a.node.clone(), state: a.state, speculative: a.speculative }).collect(),
+                    tries: p
+                        .attempts
+                        .iter()
+                        .map(|a| AttemptBrief {
+                            id: a.id.clone(),
+                            node: a.node.clone(),
+                            state: a.state,
+                            speculative: a.speculative,
+                        })
+                        .collect(),
                 })
                 .collect(),
         }

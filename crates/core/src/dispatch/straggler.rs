@@ -21,7 +21,10 @@ impl StragglerRule {
     /// The running time beyond which a partition is a straggler, once enough are done;
     /// `None` while too few are done to say.
     pub fn threshold_ms(&self, done_durations_ms: &[i64], total: usize) -> Option<i64> {
-        if total == 0 || done_durations_ms.is_empty() || (done_durations_ms.len() as f64) < self.after_done * total as f64 {
+        if total == 0
+            || done_durations_ms.is_empty()
+            || (done_durations_ms.len() as f64) < self.after_done * total as f64
+        {
             return None;
         }
         Some(((median(done_durations_ms) as f64 * self.factor) as i64).max(self.min_ms))

@@ -32,8 +32,12 @@ pub enum InputSpec {
         #[ts(type = "number")]
         end: u64,
     },
-    Files { files: Vec<String> },
-    Shards { count: u32 },
+    Files {
+        files: Vec<String>,
+    },
+    Shards {
+        count: u32,
+    },
 }
 
 /// One partition's share of the input.
@@ -47,8 +51,13 @@ pub enum PartitionInput {
         #[ts(type = "number")]
         end: u64,
     },
-    Files { files: Vec<String> },
-    Shard { shard: u32, count: u32 },
+    Files {
+        files: Vec<String>,
+    },
+    Shard {
+        shard: u32,
+        count: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -158,7 +167,9 @@ impl TaskSpec {
         match &self.input {
             InputSpec::Range { start, end } if end <= start => err("input.end", "must be above start"),
             InputSpec::Files { files } if files.is_empty() => err("input.files", "must not be empty"),
-            InputSpec::Shards { count } if *count == 0 || *count > MAX_PARTITIONS => err("input.count", "must be 1–100000"),
+            InputSpec::Shards { count } if *count == 0 || *count > MAX_PARTITIONS => {
+                err("input.count", "must be 1–100000")
+            }
             _ => {}
         }
         if self.partitions.is_some_and(|p| p == 0 || p > MAX_PARTITIONS) {
@@ -195,8 +206,12 @@ impl TaskSpec {
             }
             let mut a = arg.replace("{partition}", &index.to_string());
             match input {
-                PartitionInput::Range { start, end } => a = a.replace("{start}", &start.to_string()).replace("{end}", &end.to_string()),
-                PartitionInput::Shard { shard, count } => a = a.replace("{shard}", &shard.to_string()).replace("{shards}", &count.to_string()),
+                PartitionInput::Range { start, end } => {
+                    a = a.replace("{start}", &start.to_string()).replace("{end}", &end.to_string())
+                }
+                PartitionInput::Shard { shard, count } => {
+                    a = a.replace("{shard}", &shard.to_string()).replace("{shards}", &count.to_string())
+                }
                 PartitionInput::Files { files } => a = a.replace("{files}", &files.join(" ")),
             }
             out.push(a);
@@ -227,7 +242,10 @@ mod tests {
 
     #[test]
     fn argv_expands_placeholders_and_file_lists() {
-        let mut t = TaskSpec::new(vec!["sh".into(), "-c".into(), "seq {start} {end} # p{partition}".into(), "{files}".into()], InputSpec::Shards { count: 2 });
+        let mut t = TaskSpec::new(
+            vec!["sh".into(), "-c".into(), "seq {start} {end} # p{partition}".into(), "{files}".into()],
+            InputSpec::Shards { count: 2 },
+        );
         assert_eq!(t.argv(3, &PartitionInput::Range { start: 5, end: 9 }), ["sh", "-c", "seq 5 9 # p3"]);
         t.command = vec!["wc".into(), "{files}".into()];
         assert_eq!(t.argv(0, &PartitionInput::Files { files: vec!["a".into(), "b c".into()] }), ["wc", "a", "b c"]);

@@ -85,8 +85,15 @@ fn from_finding(f: &Finding, input: &AdvisorInput) -> Vec<Suggestion> {
                 let (a, b) = (big[0], big[1]);
                 out.push(Suggestion {
                     kind: SuggestionKind::StaggerJobs,
-                    title: format!("Stagger {} (PID {}) and {} (PID {}): they compete for {:?}", a.name, a.pid, b.name, b.pid, f.resource).to_lowercase_resource(),
-                    estimated_effect: format!("running them apart removes about {} from the peak", amount(share(b), &b.unit)),
+                    title: format!(
+                        "Stagger {} (PID {}) and {} (PID {}): they compete for {:?}",
+                        a.name, a.pid, b.name, b.pid, f.resource
+                    )
+                    .to_lowercase_resource(),
+                    estimated_effect: format!(
+                        "running them apart removes about {} from the peak",
+                        amount(share(b), &b.unit)
+                    ),
                     evidence: f.evidence.clone(),
                     source: f.key.clone(),
                 });
@@ -95,7 +102,9 @@ fn from_finding(f: &Finding, input: &AdvisorInput) -> Vec<Suggestion> {
                 let how = match f.resource {
                     Resource::Cpu => "lower its priority (nice) or cap it with a cgroup cpu.max",
                     Resource::Memory => "cap it with a cgroup memory.max or move it to a node with headroom",
-                    Resource::Network => "cap its bandwidth (tc, or its own limit such as rsync --bwlimit) or move it to a quieter link or hour",
+                    Resource::Network => {
+                        "cap its bandwidth (tc, or its own limit such as rsync --bwlimit) or move it to a quieter link or hour"
+                    }
                     _ => "throttle it with a cgroup io.max or move its data to a faster disk",
                 };
                 out.push(Suggestion {
@@ -108,11 +117,20 @@ fn from_finding(f: &Finding, input: &AdvisorInput) -> Vec<Suggestion> {
             }
         }
         Resource::Gpu if f.key.ends_with("idle_allocated") => {
-            let holder = f.culprits.first().map(|c| format!("{} (PID {})", c.name, c.pid)).unwrap_or_else(|| "its process".into());
+            let holder = f
+                .culprits
+                .first()
+                .map(|c| format!("{} (PID {})", c.name, c.pid))
+                .unwrap_or_else(|| "its process".into());
             out.push(Suggestion {
                 kind: SuggestionKind::ReleaseIdleGpu,
-                title: format!("{}: {holder} holds memory without using it — release it or schedule work there", f.summary),
-                estimated_effect: f.culprits.first().map_or("frees the GPU for other work".into(), |c| format!("frees {} of GPU memory", amount(c.usage, &c.unit))),
+                title: format!(
+                    "{}: {holder} holds memory without using it — release it or schedule work there",
+                    f.summary
+                ),
+                estimated_effect: f.culprits.first().map_or("frees the GPU for other work".into(), |c| {
+                    format!("frees {} of GPU memory", amount(c.usage, &c.unit))
+                }),
                 evidence: f.evidence.clone(),
                 source: f.key.clone(),
             });
@@ -127,7 +145,15 @@ fn from_finding(f: &Finding, input: &AdvisorInput) -> Vec<Suggestion> {
             if let Some(g) = idle {
                 let mut evidence = f.evidence.clone();
                 if let Some(u) = g.utilization_pct.value() {
-                    evidence.push(Evidence { metric: format!("gpu.{}.util now", g.index), value: *u, threshold: 5.0, unit: "%".into(), from_ms: input.usage.ts_ms, to_ms: input.usage.ts_ms, samples: 1 });
+                    evidence.push(Evidence {
+                        metric: format!("gpu.{}.util now", g.index),
+                        value: *u,
+                        threshold: 5.0,
+                        unit: "%".into(),
+                        from_ms: input.usage.ts_ms,
+                        to_ms: input.usage.ts_ms,
+                        samples: 1,
+                    });
                 }
                 out.push(Suggestion {
                     kind: SuggestionKind::MoveToIdleGpu,
@@ -148,7 +174,9 @@ fn distinct_workloads(a: &super::Culprit, b: &super::Culprit) -> bool {
 }
 
 fn from_forecast(fc: &SeriesForecast, input: &AdvisorInput) -> Vec<Suggestion> {
-    let Forecast::Ready { upper_recommendation, baseline_recommendation, backtest, points, .. } = &fc.forecast else { return vec![] };
+    let Forecast::Ready { upper_recommendation, baseline_recommendation, backtest, points, .. } = &fc.forecast else {
+        return vec![];
+    };
     let Some(acc) = backtest.value() else { return vec![] };
     let at = |metric: &str, value: f64, threshold: f64| Evidence {
         metric: metric.into(),
@@ -184,12 +212,18 @@ fn from_forecast(fc: &SeriesForecast, input: &AdvisorInput) -> Vec<Suggestion> {
     }
     // Node capacity: memory forecast to outgrow the machine.
     if fc.series == "mem.used"
-        && let (Some(p90), Some(total)) = (points.iter().map(|p| p.p90).reduce(f64::max), input.usage.memory_total_bytes.value())
+        && let (Some(p90), Some(total)) =
+            (points.iter().map(|p| p.p90).reduce(f64::max), input.usage.memory_total_bytes.value())
         && p90 > 0.95 * *total as f64
     {
         out.push(Suggestion {
             kind: SuggestionKind::CapacityRisk,
-            title: format!("Memory use may reach {} of {} within {}", amount(p90, "bytes"), amount(*total as f64, "bytes"), super::forecast::backtest::duration(fc.horizon_ms)),
+            title: format!(
+                "Memory use may reach {} of {} within {}",
+                amount(p90, "bytes"),
+                amount(*total as f64, "bytes"),
+                super::forecast::backtest::duration(fc.horizon_ms)
+            ),
             estimated_effect: "act before the OOM killer does: stop or move the largest consumer".into(),
             evidence: vec![at("mem.used p90 forecast", p90, 0.95 * *total as f64)],
             source: fc.series.clone(),
@@ -218,7 +252,10 @@ trait LowercaseResource {
 impl LowercaseResource for String {
     /// `Cpu` → `CPU`, `Memory` → `memory`: the Debug name reads oddly in a sentence.
     fn to_lowercase_resource(self) -> String {
-        self.replace("Cpu", "CPU").replace("Memory", "memory").replace("Io", "storage").replace("Network", "the network link")
+        self.replace("Cpu", "CPU")
+            .replace("Memory", "memory")
+            .replace("Io", "storage")
+            .replace("Network", "the network link")
     }
 }
 
@@ -234,7 +271,15 @@ mod tests {
     }
 
     fn finding(culprits: Vec<Culprit>) -> Finding {
-        Finding { key: "cpu".into(), resource: Resource::Cpu, severity: Severity::Warning, summary: "CPU is saturated".into(), culprits, evidence: vec![], since_ms: 0 }
+        Finding {
+            key: "cpu".into(),
+            resource: Resource::Cpu,
+            severity: Severity::Warning,
+            summary: "CPU is saturated".into(),
+            culprits,
+            evidence: vec![],
+            since_ms: 0,
+        }
     }
 
     #[test]
@@ -251,7 +296,8 @@ mod tests {
     #[test]
     fn a_link_saturated_by_two_senders_gets_them_staggered_and_the_top_one_capped() {
         let usage = current_usage(&Snapshot::empty(0), &[]);
-        let sender = |pid, bps| Culprit { pid, name: format!("rsync{pid}"), modules: vec![], usage: bps, unit: "B/s".into() };
+        let sender =
+            |pid, bps| Culprit { pid, name: format!("rsync{pid}"), modules: vec![], usage: bps, unit: "B/s".into() };
         let f = [Finding {
             key: "net.eth0".into(),
             resource: Resource::Network,
@@ -262,13 +308,19 @@ mod tests {
             since_ms: 0,
         }];
         let s = advise(&AdvisorInput { findings: &f, forecasts: &[], usage: &usage, nodes: &[], now_ms: 0 });
-        assert_eq!(s.iter().map(|s| s.kind).collect::<Vec<_>>(), vec![SuggestionKind::StaggerJobs, SuggestionKind::LimitCulprit]);
+        assert_eq!(
+            s.iter().map(|s| s.kind).collect::<Vec<_>>(),
+            vec![SuggestionKind::StaggerJobs, SuggestionKind::LimitCulprit]
+        );
         assert!(s[0].title.contains("compete for the network link"), "{}", s[0].title);
         assert!(s[0].estimated_effect.contains("40 MB/s (320 Mb/s)"), "{}", s[0].estimated_effect);
         assert!(s[1].title.contains("rsync7 (PID 7) drives the net.eth0 finding: cap its bandwidth"), "{}", s[1].title);
         // A network finding that names nobody (UDP, say) suggests nothing.
         let nobody = [Finding { culprits: vec![], ..f[0].clone() }];
-        assert!(advise(&AdvisorInput { findings: &nobody, forecasts: &[], usage: &usage, nodes: &[], now_ms: 0 }).is_empty());
+        assert!(
+            advise(&AdvisorInput { findings: &nobody, forecasts: &[], usage: &usage, nodes: &[], now_ms: 0 })
+                .is_empty()
+        );
     }
 
     #[test]
@@ -293,13 +345,32 @@ mod tests {
         let s = advise(&AdvisorInput { findings: &[], forecasts: &[], usage: &usage, nodes: &nodes, now_ms: 0 });
         assert_eq!(s.iter().map(|s| s.kind).collect::<Vec<_>>(), vec![SuggestionKind::Consolidate]);
         // Not judged (one node): nothing, not an error.
-        assert!(advise(&AdvisorInput { findings: &[], forecasts: &[], usage: &usage, nodes: &nodes[..1], now_ms: 0 }).is_empty());
+        assert!(
+            advise(&AdvisorInput { findings: &[], forecasts: &[], usage: &usage, nodes: &nodes[..1], now_ms: 0 })
+                .is_empty()
+        );
         // One node: nothing to judge, nothing to say. Two with a short history: why, and how much.
-        assert!(advise_with_reasons(&AdvisorInput { findings: &[], forecasts: &[], usage: &usage, nodes: &nodes[..1], now_ms: 0 }).1.is_empty());
+        assert!(
+            advise_with_reasons(&AdvisorInput {
+                findings: &[],
+                forecasts: &[],
+                usage: &usage,
+                nodes: &nodes[..1],
+                now_ms: 0
+            })
+            .1
+            .is_empty()
+        );
         let mut short = nodes.clone();
         short[1].cpu_pct.truncate(60);
         short[1].mem_used_bytes.truncate(60);
-        let (s, why) = advise_with_reasons(&AdvisorInput { findings: &[], forecasts: &[], usage: &usage, nodes: &short, now_ms: 0 });
+        let (s, why) = advise_with_reasons(&AdvisorInput {
+            findings: &[],
+            forecasts: &[],
+            usage: &usage,
+            nodes: &short,
+            now_ms: 0,
+        });
         assert!(s.is_empty(), "{s:?}");
         assert_eq!(why.len(), 1, "{why:?}");
         assert!(why[0].contains(&short[1].name) && why[0].contains("1.0 h"), "{why:?}");
@@ -315,8 +386,12 @@ mod tests {
             horizon_ms: 1,
             forecast: Forecast::InsufficientHistory { have_ms: 0, need_ms: 1, reason: "x".into() },
         };
-        assert!(advise(&AdvisorInput { findings: &[], forecasts: &[fc], usage: &usage, nodes: &[], now_ms: 0 }).is_empty());
+        assert!(
+            advise(&AdvisorInput { findings: &[], forecasts: &[fc], usage: &usage, nodes: &[], now_ms: 0 }).is_empty()
+        );
         let lone = [finding(vec![])];
-        assert!(advise(&AdvisorInput { findings: &lone, forecasts: &[], usage: &usage, nodes: &[], now_ms: 0 }).is_empty());
+        assert!(
+            advise(&AdvisorInput { findings: &lone, forecasts: &[], usage: &usage, nodes: &[], now_ms: 0 }).is_empty()
+        );
     }
 }

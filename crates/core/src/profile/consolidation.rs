@@ -96,7 +96,12 @@ pub fn consolidate(nodes: &[NodeUsage], cfg: &ConsolidationConfig) -> Result<Vec
             // The forecast's upper recommendation only ever raises the demand.
             let cpu = quantile(&n.cpu_pct, cfg.quantile).max(n.cpu_upper_pct.unwrap_or(0.0));
             let mem = quantile(&n.mem_used_bytes, cfg.quantile).max(n.mem_upper_bytes.unwrap_or(0.0));
-            Some(Load { node: n, cpu_pct: cpu, mem_bytes: mem, samples: n.cpu_pct.len().min(n.mem_used_bytes.len()) as u32 })
+            Some(Load {
+                node: n,
+                cpu_pct: cpu,
+                mem_bytes: mem,
+                samples: n.cpu_pct.len().min(n.mem_used_bytes.len()) as u32,
+            })
         })
         .collect();
     if loads.len() < 2 {
@@ -115,10 +120,14 @@ pub fn consolidate(nodes: &[NodeUsage], cfg: &ConsolidationConfig) -> Result<Vec
     for c in candidates {
         let mut trial = freed.clone();
         trial.push(c);
-        let targets: Vec<&Load> = loads.iter().filter(|l| l.node.can_take_work && !trial.iter().any(|f| f.node.id == l.node.id)).collect();
+        let targets: Vec<&Load> =
+            loads.iter().filter(|l| l.node.can_take_work && !trial.iter().any(|f| f.node.id == l.node.id)).collect();
         if let Some(p) = first_fit_decreasing(&trial, &targets, cfg.max_util_pct) {
             freed = trial;
-            plan = p.into_iter().map(|t| loads.iter().position(|l| l.node.id == targets[t].node.id).unwrap_or(0)).collect();
+            plan = p
+                .into_iter()
+                .map(|t| loads.iter().position(|l| l.node.id == targets[t].node.id).unwrap_or(0))
+                .collect();
         }
     }
     Ok(freed.iter().zip(&plan).map(|(f, &t)| suggestion(f, &loads[t], &freed, &plan, &loads, cfg)).collect())
@@ -129,7 +138,9 @@ pub fn consolidate(nodes: &[NodeUsage], cfg: &ConsolidationConfig) -> Result<Vec
 /// index of each item, in the items' order.
 fn first_fit_decreasing(items: &[&Load], targets: &[&Load], max_pct: f64) -> Option<Vec<usize>> {
     let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_by(|&a, &b| items[b].cores().total_cmp(&items[a].cores()).then(items[b].mem_bytes.total_cmp(&items[a].mem_bytes)));
+    order.sort_by(|&a, &b| {
+        items[b].cores().total_cmp(&items[a].cores()).then(items[b].mem_bytes.total_cmp(&items[a].mem_bytes))
+    });
     let mut used: Vec<(f64, f64)> = targets.iter().map(|t| (t.cores(), t.mem_bytes)).collect();
     let mut out = vec![0; items.len()];
     for i in order {
@@ -146,7 +157,14 @@ fn first_fit_decreasing(items: &[&Load], targets: &[&Load], max_pct: f64) -> Opt
     Some(out)
 }
 
-fn suggestion(from: &Load, onto: &Load, freed: &[&Load], plan: &[usize], loads: &[Load], cfg: &ConsolidationConfig) -> Suggestion {
+fn suggestion(
+    from: &Load,
+    onto: &Load,
+    freed: &[&Load],
+    plan: &[usize],
+    loads: &[Load],
+    cfg: &ConsolidationConfig,
+) -> Suggestion {
     let pct = (cfg.quantile * 100.0).round();
     let window_from = cfg.now_ms - cfg.window_ms;
     let evidence_of = |l: &Load| {
@@ -176,13 +194,23 @@ fn suggestion(from: &Load, onto: &Load, freed: &[&Load], plan: &[usize], loads: 
     let cpu_after = cores / f64::from(onto.node.cores) * 100.0;
     let mem_after = mem / onto.node.memory_total_bytes as f64 * 100.0;
     let power = match &from.node.power_w {
-        Reading::Available { value } => format!("{} drew {value:.0} W measured (median over the window): about what powering it off saves", from.node.name),
+        Reading::Available { value } => format!(
+            "{} drew {value:.0} W measured (median over the window): about what powering it off saves",
+            from.node.name
+        ),
         Reading::Unavailable { reason } => format!("power unknown ({}: {reason})", from.node.name),
     };
-    let others = if freed.len() > 1 { format!(", together with the other {} nodes this plan frees", freed.len() - 1) } else { String::new() };
+    let others = if freed.len() > 1 {
+        format!(", together with the other {} nodes this plan frees", freed.len() - 1)
+    } else {
+        String::new()
+    };
     Suggestion {
         kind: SuggestionKind::Consolidate,
-        title: format!("Consolidate: move the work of {} onto {} to free {}", from.node.name, onto.node.name, from.node.name),
+        title: format!(
+            "Consolidate: move the work of {} onto {} to free {}",
+            from.node.name, onto.node.name, from.node.name
+        ),
         estimated_effect: format!(
             "frees {} ({} cores, {}){others}; {} would run at {cpu_after:.0} % CPU and {mem_after:.0} % memory at p{pct} (limit {:.0} %); {power}",
             from.node.name,
@@ -247,7 +275,11 @@ mod tests {
         assert_eq!(s[0].kind, SuggestionKind::Consolidate);
         assert_eq!(s[0].title, "Consolidate: move the work of b onto a to free b");
         // a: 40 % of 16 cores at p95 (the peak is 10 % of the day) + b's 10 % = 50 %.
-        assert!(s[0].estimated_effect.contains("a would run at 50 % CPU and 44 % memory at p95"), "{}", s[0].estimated_effect);
+        assert!(
+            s[0].estimated_effect.contains("a would run at 50 % CPU and 44 % memory at p95"),
+            "{}",
+            s[0].estimated_effect
+        );
         assert!(s[0].estimated_effect.contains("power unknown"), "never invented watts");
         let ev: Vec<_> = s[0].evidence.iter().map(|e| (e.metric.as_str(), e.value)).collect();
         assert_eq!(ev[0], ("b cpu.total p95", 10.0));
@@ -302,7 +334,13 @@ mod tests {
         let s = run(&[local, node("b", 10.0, 8.0, 10.0), down]).unwrap();
         let titles: Vec<_> = s.iter().map(|s| s.title.as_str()).collect();
         // d is the least used: it moves out; b moves onto local; local is never freed.
-        assert_eq!(titles, ["Consolidate: move the work of d onto local to free d", "Consolidate: move the work of b onto local to free b"]);
+        assert_eq!(
+            titles,
+            [
+                "Consolidate: move the work of d onto local to free d",
+                "Consolidate: move the work of b onto local to free b"
+            ]
+        );
     }
 
     #[test]

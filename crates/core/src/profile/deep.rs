@@ -311,7 +311,10 @@ mod tests {
             cpu_ticks: threads.iter().map(|t| t.2).sum(),
             rss_bytes: 1 << 20,
             io,
-            threads: threads.iter().map(|&(tid, name, cpu_ticks)| ThreadCounters { tid, name: name.into(), cpu_ticks }).collect(),
+            threads: threads
+                .iter()
+                .map(|&(tid, name, cpu_ticks)| ThreadCounters { tid, name: name.into(), cpu_ticks })
+                .collect(),
         }
     }
 

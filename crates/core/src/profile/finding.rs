@@ -114,7 +114,15 @@ mod tests {
 
     #[test]
     fn stored_names_match_the_json_names() {
-        for r in [Resource::Cpu, Resource::Memory, Resource::Io, Resource::Network, Resource::Gpu, Resource::Thermal, Resource::Power] {
+        for r in [
+            Resource::Cpu,
+            Resource::Memory,
+            Resource::Io,
+            Resource::Network,
+            Resource::Gpu,
+            Resource::Thermal,
+            Resource::Power,
+        ] {
             assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.as_str()));
             assert_eq!(Resource::parse(r.as_str()), Some(r));
         }

@@ -62,14 +62,22 @@ impl Tracker {
 
     /// The findings in force, most severe first, each with the time it started.
     pub fn findings(&self) -> Vec<Finding> {
-        let mut out: Vec<Finding> = self.active.values().map(|e| Finding { since_ms: e.since_ms, ..e.finding.clone() }).collect();
+        let mut out: Vec<Finding> =
+            self.active.values().map(|e| Finding { since_ms: e.since_ms, ..e.finding.clone() }).collect();
         super::rules::sort(&mut out);
         out
     }
 }
 
 fn event(ts_ms: TimestampMs, kind: EventKind, f: &Finding) -> ProfileEvent {
-    ProfileEvent { ts_ms, kind, key: f.key.clone(), resource: f.resource, severity: f.severity, summary: f.summary.clone() }
+    ProfileEvent {
+        ts_ms,
+        kind,
+        key: f.key.clone(),
+        resource: f.resource,
+        severity: f.severity,
+        summary: f.summary.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -79,7 +87,15 @@ mod tests {
     use proptest::prelude::*;
 
     fn f(key: &str) -> Finding {
-        Finding { key: key.into(), resource: Resource::Cpu, severity: Severity::Warning, summary: "s".into(), culprits: vec![], evidence: vec![], since_ms: 0 }
+        Finding {
+            key: key.into(),
+            resource: Resource::Cpu,
+            severity: Severity::Warning,
+            summary: "s".into(),
+            culprits: vec![],
+            evidence: vec![],
+            since_ms: 0,
+        }
     }
 
     #[test]

@@ -52,7 +52,9 @@ impl ModuleSpec {
         }
         for m in &self.matchers {
             let empty = match m {
-                Matcher::Cgroup { prefix: s } | Matcher::Executable { name: s } | Matcher::User { name: s } => s.is_empty(),
+                Matcher::Cgroup { prefix: s } | Matcher::Executable { name: s } | Matcher::User { name: s } => {
+                    s.is_empty()
+                }
                 Matcher::Command { pattern } => pattern.is_empty(),
                 Matcher::Pids { pids } => pids.is_empty(),
             };
@@ -186,7 +188,10 @@ fn gpu_usage(snap: &Snapshot, pids: &[u32]) -> (Reading<u64>, Reading<f64>) {
     let mut util = 0f64;
     for g in gpus {
         let Some(procs) = g.processes.value() else {
-            return (Reading::unavailable("the driver does not list GPU processes"), Reading::unavailable("the driver does not list GPU processes"));
+            return (
+                Reading::unavailable("the driver does not list GPU processes"),
+                Reading::unavailable("the driver does not list GPU processes"),
+            );
         };
         for p in procs.iter().filter(|p| pids.contains(&p.pid)) {
             mem += p.used_memory_bytes.unwrap_or(0);
@@ -281,7 +286,11 @@ mod tests {
         assert!(spec("a.b").validate().is_err());
         assert!(spec("").validate().is_err());
         assert!(ModuleSpec { name: "x".into(), matchers: vec![] }.validate().is_err());
-        assert!(ModuleSpec { name: "x".into(), matchers: vec![Matcher::Command { pattern: "".into() }] }.validate().is_err());
+        assert!(
+            ModuleSpec { name: "x".into(), matchers: vec![Matcher::Command { pattern: "".into() }] }
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]

@@ -127,12 +127,15 @@ pub fn current_usage(snap: &Snapshot, modules: &[ModuleSpec]) -> CurrentUsage {
         .into_iter()
         .flatten()
         .map(|n| {
-            let busiest = n.rx_bps.into_iter().chain(n.tx_bps).fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+            let busiest =
+                n.rx_bps.into_iter().chain(n.tx_bps).fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
             let utilization_pct = match (&n.link_speed_mbps, busiest) {
                 (Reading::Available { value: 0 }, _) => Reading::unavailable("link speed reported as 0 (no carrier)"),
                 (Reading::Available { value }, Some(bps)) => Reading::from(100.0 * bps * 8.0 / (*value as f64 * 1e6)),
                 (Reading::Available { .. }, None) => Reading::unavailable("throughput needs two samples"),
-                (Reading::Unavailable { reason }, _) if reason.contains("link speed") => Reading::unavailable(reason.clone()),
+                (Reading::Unavailable { reason }, _) if reason.contains("link speed") => {
+                    Reading::unavailable(reason.clone())
+                }
                 (Reading::Unavailable { reason }, _) => Reading::unavailable(format!("link speed unknown: {reason}")),
             };
             NetUsage { name: n.name.clone(), rx_bps: n.rx_bps, tx_bps: n.tx_bps, utilization_pct }

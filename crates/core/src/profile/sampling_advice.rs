@@ -112,7 +112,11 @@ mod tests {
         assert_eq!(s[0].kind, SuggestionKind::LowerSampling);
         assert!(s[0].title.contains("9.0 h"), "{}", s[0].title);
         // 360 000 − 72 000 values an hour.
-        assert!(s[0].estimated_effect.contains("288000 fewer") && s[0].estimated_effect.contains("80 %"), "{}", s[0].estimated_effect);
+        assert!(
+            s[0].estimated_effect.contains("288000 fewer") && s[0].estimated_effect.contains("80 %"),
+            "{}",
+            s[0].estimated_effect
+        );
         assert_eq!(s[0].evidence[0].value, 9.0);
     }
 
@@ -121,7 +125,11 @@ mod tests {
         let constant: Vec<String> = (0..6).map(|i| format!("disk.loop{i}.read_bps")).collect();
         let s = advise_sampling(&SamplingUsage { constant_series: constant, ..usage() });
         assert_eq!(s.len(), 1);
-        assert!(s[0].title.starts_with("6 of 100 history series did not change in 24 h (disk.loop0.read_bps"), "{}", s[0].title);
+        assert!(
+            s[0].title.starts_with("6 of 100 history series did not change in 24 h (disk.loop0.read_bps"),
+            "{}",
+            s[0].title
+        );
         assert!(s[0].title.contains("…"));
         assert!(s[0].estimated_effect.contains("6 % fewer"));
     }

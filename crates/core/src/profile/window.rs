@@ -42,7 +42,14 @@ impl Context<'_> {
         self.samples.iter().rev().find_map(|s| f(s))
     }
 
-    pub fn evidence(&self, metric: impl Into<String>, value: f64, threshold: f64, unit: &str, samples: u32) -> Evidence {
+    pub fn evidence(
+        &self,
+        metric: impl Into<String>,
+        value: f64,
+        threshold: f64,
+        unit: &str,
+        samples: u32,
+    ) -> Evidence {
         Evidence {
             metric: metric.into(),
             value,

@@ -41,8 +41,9 @@ type Answer<T> = Result<T, AllocHttpError>;
 
 /// The body is taken as bytes so malformed JSON is a 400 with our message, not axum's 422.
 pub async fn allocate(State(s): State<Steward>, body: Bytes) -> Answer<Json<AllocateResponse>> {
-    let value = serde_json::from_slice(&body)
-        .map_err(|e| AllocError::Invalid(vec![steward_core::alloc::FieldError::new("", format!("malformed JSON: {e}"))]))?;
+    let value = serde_json::from_slice(&body).map_err(|e| {
+        AllocError::Invalid(vec![steward_core::alloc::FieldError::new("", format!("malformed JSON: {e}"))])
+    })?;
     Ok(Json(s.allocate(value).await?))
 }
 
@@ -79,7 +80,11 @@ pub async fn update_reservation(
     Ok(Json(s.update_reservation(id, o.occurrence, change).await?))
 }
 
-pub async fn delete_reservation(State(s): State<Steward>, Path(id): Path<String>, Query(o): Query<Occurrence>) -> Answer<StatusCode> {
+pub async fn delete_reservation(
+    State(s): State<Steward>,
+    Path(id): Path<String>,
+    Query(o): Query<Occurrence>,
+) -> Answer<StatusCode> {
     s.delete_reservation(id, o.occurrence).await.map(|()| StatusCode::NO_CONTENT).map_err(Into::into)
 }
 

@@ -24,7 +24,11 @@ pub async fn list(State(s): State<Steward>) -> Result<Json<Vec<Dataset>>, HttpEr
     Ok(Json(s.datasets()?))
 }
 
-pub async fn put(State(s): State<Steward>, Path(name): Path<String>, JsonBody(b): JsonBody<DatasetBody>) -> Result<Json<Dataset>, HttpError> {
+pub async fn put(
+    State(s): State<Steward>,
+    Path(name): Path<String>,
+    JsonBody(b): JsonBody<DatasetBody>,
+) -> Result<Json<Dataset>, HttpError> {
     Ok(Json(blocking(move || s.register_dataset(Dataset { name, bytes: b.bytes, nodes: b.nodes })).await?))
 }
 

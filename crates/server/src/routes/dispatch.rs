@@ -13,7 +13,8 @@ use crate::error::HttpError;
 
 /// The body is taken as bytes so malformed JSON is a 400 with our message, not axum's 422.
 pub async fn distributed(State(s): State<Steward>, body: Bytes) -> Result<Json<DistributedResponse>, AllocHttpError> {
-    let value = serde_json::from_slice(&body).map_err(|e| AllocError::Invalid(vec![FieldError::new("", format!("malformed JSON: {e}"))]))?;
+    let value = serde_json::from_slice(&body)
+        .map_err(|e| AllocError::Invalid(vec![FieldError::new("", format!("malformed JSON: {e}"))]))?;
     Ok(Json(s.distributed(value).await?))
 }
 

@@ -23,9 +23,7 @@ fn describe(rejection: JsonRejection) -> String {
     match rejection {
         JsonRejection::JsonDataError(e) => format!("invalid request: {}", e.body_text()),
         JsonRejection::JsonSyntaxError(e) => format!("malformed JSON: {}", e.body_text()),
-        JsonRejection::MissingJsonContentType(_) => {
-            "expected a JSON body with Content-Type: application/json".into()
-        }
+        JsonRejection::MissingJsonContentType(_) => "expected a JSON body with Content-Type: application/json".into(),
         other => other.body_text(),
     }
 }

@@ -38,10 +38,7 @@ pub struct SeriesParams {
     prefix: String,
 }
 
-pub async fn series(
-    State(s): State<Steward>,
-    Query(p): Query<SeriesParams>,
-) -> Result<Json<Vec<String>>, HttpError> {
+pub async fn series(State(s): State<Steward>, Query(p): Query<SeriesParams>) -> Result<Json<Vec<String>>, HttpError> {
     Ok(Json(s.series_names(p.prefix).await?))
 }
 

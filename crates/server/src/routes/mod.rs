@@ -31,7 +31,10 @@ pub fn api() -> Router<Steward> {
         .route("/resources", get(allocation::resources))
         .route("/reservations", get(allocation::reservations))
         .route("/reservations.ics", get(allocation::reservations_ics))
-        .route("/reservations/{id}", get(allocation::reservation).patch(allocation::update_reservation).delete(allocation::delete_reservation))
+        .route(
+            "/reservations/{id}",
+            get(allocation::reservation).patch(allocation::update_reservation).delete(allocation::delete_reservation),
+        )
         .route("/allocations", get(allocation::allocations))
         .route("/allocations/{id}", axum::routing::delete(allocation::cancel_allocation))
         .route("/events", get(allocation::events))
@@ -47,10 +50,9 @@ pub fn api() -> Router<Steward> {
         .route("/modules", get(profile::modules).put(profile::put_module))
         .route("/modules/{name}", axum::routing::delete(profile::delete_module))
         .route("/modules/{name}/deep-profile", get(profile::deep_profile).post(profile::start_deep_profile))
-        .fallback(|| async { crate::error::HttpError {
-            status: axum::http::StatusCode::NOT_FOUND,
-            message: "no such API route".into(),
-        } })
+        .fallback(|| async {
+            crate::error::HttpError { status: axum::http::StatusCode::NOT_FOUND, message: "no such API route".into() }
+        })
 }
 
 /// The REST resources beside `/api` (`/resources/*`), under the same Host/Origin guard.

@@ -17,11 +17,17 @@ pub async fn list(State(s): State<Steward>) -> Json<Vec<NodeView>> {
     Json(s.nodes())
 }
 
-pub async fn probe(State(s): State<Steward>, JsonBody(req): JsonBody<ProbeRequest>) -> Result<Json<ProbeResult>, HttpError> {
+pub async fn probe(
+    State(s): State<Steward>,
+    JsonBody(req): JsonBody<ProbeRequest>,
+) -> Result<Json<ProbeResult>, HttpError> {
     Ok(Json(s.probe_node(req).await?))
 }
 
-pub async fn add(State(s): State<Steward>, JsonBody(req): JsonBody<AddNode>) -> Result<(StatusCode, Json<NodeView>), HttpError> {
+pub async fn add(
+    State(s): State<Steward>,
+    JsonBody(req): JsonBody<AddNode>,
+) -> Result<(StatusCode, Json<NodeView>), HttpError> {
     Ok((StatusCode::CREATED, Json(s.add_node(req).await?)))
 }
 

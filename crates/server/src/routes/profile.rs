@@ -22,7 +22,10 @@ pub(super) async fn blocking<T: Send + 'static>(
     Ok(result?)
 }
 
-pub async fn profile(State(s): State<Steward>, JsonBody(req): JsonBody<ProfileRequest>) -> Result<Json<ProfileResponse>, HttpError> {
+pub async fn profile(
+    State(s): State<Steward>,
+    JsonBody(req): JsonBody<ProfileRequest>,
+) -> Result<Json<ProfileResponse>, HttpError> {
     Ok(Json(blocking(move || s.profile(req)).await?))
 }
 
@@ -30,7 +33,10 @@ pub async fn modules(State(s): State<Steward>) -> Json<Vec<ModuleSpec>> {
     Json(s.modules())
 }
 
-pub async fn put_module(State(s): State<Steward>, JsonBody(spec): JsonBody<ModuleSpec>) -> Result<Json<ModuleSpec>, HttpError> {
+pub async fn put_module(
+    State(s): State<Steward>,
+    JsonBody(spec): JsonBody<ModuleSpec>,
+) -> Result<Json<ModuleSpec>, HttpError> {
     Ok(Json(blocking(move || s.put_module(spec)).await?))
 }
 
@@ -45,7 +51,10 @@ pub struct EventsParams {
     since_ms: i64,
 }
 
-pub async fn events(State(s): State<Steward>, Query(p): Query<EventsParams>) -> Result<Json<Vec<ProfileEvent>>, HttpError> {
+pub async fn events(
+    State(s): State<Steward>,
+    Query(p): Query<EventsParams>,
+) -> Result<Json<Vec<ProfileEvent>>, HttpError> {
     Ok(Json(blocking(move || s.profile_events(p.since_ms)).await?))
 }
 
@@ -63,6 +72,9 @@ pub async fn start_deep_profile(
 }
 
 /// The module's latest deep profile, or `null` when none was started.
-pub async fn deep_profile(State(s): State<Steward>, Path(name): Path<String>) -> Result<Json<Option<DeepProfile>>, HttpError> {
+pub async fn deep_profile(
+    State(s): State<Steward>,
+    Path(name): Path<String>,
+) -> Result<Json<Option<DeepProfile>>, HttpError> {
     Ok(Json(s.deep_profile(&name)?))
 }

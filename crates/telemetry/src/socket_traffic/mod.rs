@@ -109,7 +109,10 @@ pub fn per_process(
     sums.into_iter()
         .map(|((pid, start_ticks), by_if)| ProcessTraffic {
             owner: Owner { pid, start_ticks },
-            net: by_if.into_iter().map(|(interface, (rx_bps, tx_bps))| ProcessNet { interface, rx_bps, tx_bps }).collect(),
+            net: by_if
+                .into_iter()
+                .map(|(interface, (rx_bps, tx_bps))| ProcessNet { interface, rx_bps, tx_bps })
+                .collect(),
         })
         .collect()
 }
@@ -207,7 +210,8 @@ mod tests {
     #[test]
     fn rates_come_from_sockets_seen_twice() {
         let prev = HashMap::from([(1, (1_000, 0)), (2, (0, 500))]);
-        let now = [sock(1, "192.168.1.5", 3_000, 0), sock(2, "192.168.1.5", 0, 100), sock(3, "192.168.1.5", 9e9 as u64, 0)];
+        let now =
+            [sock(1, "192.168.1.5", 3_000, 0), sock(2, "192.168.1.5", 0, 100), sock(3, "192.168.1.5", 9e9 as u64, 0)];
         let r = socket_rates(&prev, &now, 2_000);
         // 2: counters went backwards (an inode reused by a new socket): no rate. 3: new, no rate.
         assert_eq!(r.len(), 1);
@@ -217,13 +221,19 @@ mod tests {
     #[test]
     fn traffic_is_summed_per_process_and_interface() {
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        let r = |inode, local: &str, rx_bps, tx_bps| SocketRate { inode, local: ip(local), remote: ip("10.0.0.9"), rx_bps, tx_bps };
+        let r = |inode, local: &str, rx_bps, tx_bps| SocketRate {
+            inode,
+            local: ip(local),
+            remote: ip("10.0.0.9"),
+            rx_bps,
+            tx_bps,
+        };
         let rates = [
             r(1, "192.168.1.5", 10.0, 1e6),
             r(2, "192.168.1.5", 5.0, 2e6),
             r(3, "127.0.0.1", 7e6, 7e6),
-            r(4, "192.168.1.5", 1.0, 1.0),  // owner unknown
-            r(5, "172.16.0.1", 1e9, 1e9),   // no interface holds it
+            r(4, "192.168.1.5", 1.0, 1.0), // owner unknown
+            r(5, "172.16.0.1", 1e9, 1e9),  // no interface holds it
         ];
         let owner = |i: u64| (i != 4).then_some(Owner { pid: if i == 3 { 9 } else { 7 }, start_ticks: 1 });
         let iface = |l: IpAddr, _| match l.to_string().as_str() {

@@ -86,7 +86,9 @@ impl Owners {
             }
             // The start time tells this process from a later one reusing its pid.
             let stat = read_string(&under(&self.root, &format!("/proc/{pid}/stat"))).ok();
-            let Some(start_ticks) = stat.as_deref().and_then(parse_pid_stat).map(|(_, s)| s.start_ticks) else { continue };
+            let Some(start_ticks) = stat.as_deref().and_then(parse_pid_stat).map(|(_, s)| s.start_ticks) else {
+                continue;
+            };
             found.extend(mine.into_iter().map(|inode| (inode, Owner { pid, start_ticks })));
             if found.len() == wanted.len() {
                 break;

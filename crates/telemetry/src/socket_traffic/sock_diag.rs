@@ -38,9 +38,9 @@ pub use linux::SockDiag;
 #[cfg(target_os = "linux")]
 mod linux {
     use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload};
+    use netlink_packet_sock_diag::SockDiagMessage;
     use netlink_packet_sock_diag::constants::{AF_INET, AF_INET6, IPPROTO_TCP};
     use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, StateFlags, nlas::Nla};
-    use netlink_packet_sock_diag::SockDiagMessage;
     use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_SOCK_DIAG};
 
     use super::*;
@@ -71,7 +71,8 @@ mod linux {
             let mut header = NetlinkHeader::default();
             header.flags = NLM_F_REQUEST | NLM_F_DUMP;
             let states = StateFlags::all() - StateFlags::LISTEN - StateFlags::TIME_WAIT - StateFlags::SYN_RECV;
-            let request = InetRequest { family, protocol: IPPROTO_TCP, extensions: ExtensionFlags::INFO, states, socket_id };
+            let request =
+                InetRequest { family, protocol: IPPROTO_TCP, extensions: ExtensionFlags::INFO, states, socket_id };
             let mut packet = NetlinkMessage::new(header, SockDiagMessage::InetRequest(request).into());
             packet.finalize();
             let mut req = vec![0; packet.buffer_len()];

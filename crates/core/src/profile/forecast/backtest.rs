@@ -52,7 +52,11 @@ pub fn forecast(y: &[f64], start_ms: i64, cfg: &ForecastConfig) -> Forecast {
     }
     let last_ts = start_ms + (y.len() as i64 - 1) * cfg.step_ms;
     let Some(o) = last else {
-        return Forecast::InsufficientHistory { have_ms: y.len() as i64 * cfg.step_ms, need_ms: need as i64 * cfg.step_ms, reason: "too few forecast errors yet to draw bands from".into() };
+        return Forecast::InsufficientHistory {
+            have_ms: y.len() as i64 * cfg.step_ms,
+            need_ms: need as i64 * cfg.step_ms,
+            reason: "too few forecast errors yet to draw bands from".into(),
+        };
     };
     Forecast::Ready {
         model: model.into(),

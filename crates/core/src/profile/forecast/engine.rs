@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 
 use super::calibration::{AdaptiveLevel, MissPrice, TailDepth};
 use super::holt_winters::{Params, State};
-use super::quantiles::{ConditionalErrors, quantile_sorted, quantile_unsorted, quantile_at_depth};
+use super::quantiles::{ConditionalErrors, quantile_at_depth, quantile_sorted, quantile_unsorted};
 use super::quiet_phases::QuietPhases;
 use super::shift_cover::ShiftRisk;
 use super::shifts::LevelShifts;
@@ -114,7 +114,11 @@ impl<'a> Walk<'a> {
             state: State::init(train, &params),
             pending: VecDeque::new(),
             errors_h: ConditionalErrors::new(cfg.error_window, neighbours),
-            errors_k: if per_step_from.is_some() { vec![ConditionalErrors::new(cfg.error_window, neighbours); h] } else { vec![] },
+            errors_k: if per_step_from.is_some() {
+                vec![ConditionalErrors::new(cfg.error_window, neighbours); h]
+            } else {
+                vec![]
+            },
             per_step_from: per_step_from.unwrap_or(usize::MAX),
             neighbours,
             shifts: cfg.cover_level_shifts.then(|| LevelShifts::new(cfg.error_window, h)),
@@ -189,7 +193,8 @@ impl<'a> Walk<'a> {
             self.clamp(at + quantile_unsorted(&mut e, self.cfg.upper_quantile).unwrap_or(0.0))
         };
         let seen = (1.0 - to.above_share) / to.quantiles.len() as f64;
-        let mut covers: Vec<(f64, f64)> = to.quantiles.iter().map(|&d| (cover(d), seen)).chain([(cover(to.above), to.above_share)]).collect();
+        let mut covers: Vec<(f64, f64)> =
+            to.quantiles.iter().map(|&d| (cover(d), seen)).chain([(cover(to.above), to.above_share)]).collect();
         covers.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         Some(ShiftRisk { rate: shifts.rate(), covers })
     }
@@ -200,7 +205,13 @@ impl<'a> Walk<'a> {
     /// whole day), not a rate to match: until then, `1 − upper_quantile`.
     fn upper_target(&self, origin: usize, baseline_missed: Option<bool>) -> f64 {
         match baseline_missed {
-            Some(missed) if origin >= self.cfg.period_steps() => if missed { BASELINE_MISS_SHARE } else { 0.0 },
+            Some(missed) if origin >= self.cfg.period_steps() => {
+                if missed {
+                    BASELINE_MISS_SHARE
+                } else {
+                    0.0
+                }
+            }
             _ => 1.0 - self.cfg.upper_quantile,
         }
     }
@@ -259,7 +270,8 @@ impl<'a> Walk<'a> {
         let issued = (self.errors_h.len() >= MIN_ERRORS).then(|| {
             let mut e = self.errors_near(&self.errors_h, fh);
             if self.shifts.is_some() && e.len() >= self.neighbours {
-                error_range = Some(e.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v))));
+                error_range =
+                    Some(e.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v))));
             }
             let mut q = |p: f64| self.clamp(fh + quantile_unsorted(&mut e, p).unwrap_or(0.0));
             let (p50, p90) = (q(0.5), q(self.p90.quantile()));
@@ -283,7 +295,12 @@ impl<'a> Walk<'a> {
                 let scale = self.scale(v);
                 let e = errs.nearest(v);
                 let q = |p| self.clamp(v + scale * quantile_sorted(&e, p).unwrap_or(0.0));
-                ForecastPoint { ts_ms: last_ts + (j as i64 + 1) * self.cfg.step_ms, p10: q(0.1), p50: q(0.5), p90: q(p90) }
+                ForecastPoint {
+                    ts_ms: last_ts + (j as i64 + 1) * self.cfg.step_ms,
+                    p10: q(0.1),
+                    p50: q(0.5),
+                    p90: q(p90),
+                }
             })
             .collect()
     }
@@ -313,7 +330,8 @@ mod tests {
         let cfg = ForecastConfig { capacity: Some(100.0), at_most_baseline_misses: true, ..ForecastConfig::default() };
         let mut rng = crate::profile::traces::Rng::new(2);
         let busy = |t: usize| (360..1320).contains(&(t % 1440));
-        let y: Vec<f64> = (0..4 * 1440).map(|t| if busy(t) { 60.0 * (1.0 + 0.03 * rng.normal()) } else { 0.0 }).collect();
+        let y: Vec<f64> =
+            (0..4 * 1440).map(|t| if busy(t) { 60.0 * (1.0 + 0.03 * rng.normal()) } else { 0.0 }).collect();
         let h = cfg.horizon_steps();
         let mut walk = Walk::new(&cfg, fit(&y[..2 * 1440], cfg.period_steps(), h), &y, None);
         let mut zero = vec![];
@@ -352,7 +370,13 @@ mod tests {
     fn a_level_shift_after_a_long_stay_is_covered() {
         // Misses allowed at 0.1 %: fewer than the outcomes that level shifts changed. The jumps
         // from 15 to 70 that were missed priced a miss above the slack of reaching 70 from 15.
-        let cfg = ForecastConfig { capacity: Some(100.0), upper_quantile: 0.999, at_most_baseline_misses: false, cover_level_shifts: true, ..ForecastConfig::default() };
+        let cfg = ForecastConfig {
+            capacity: Some(100.0),
+            upper_quantile: 0.999,
+            at_most_baseline_misses: false,
+            cover_level_shifts: true,
+            ..ForecastConfig::default()
+        };
         let (y, jump) = steps_then_a_long_stay();
         let h = cfg.horizon_steps();
         let mut walk = Walk::new(&cfg, fit(&y[..jump], 0, h), &y, None);
@@ -376,7 +400,9 @@ mod tests {
         let plain = ForecastConfig { capacity: Some(100.0), ..ForecastConfig::default() };
         let cfg = ForecastConfig { cover_level_shifts: true, ..plain };
         let mut rng = crate::profile::traces::Rng::new(3);
-        let y: Vec<f64> = (0..3 * 1440).map(|t| 40.0 + 20.0 * (t as f64 * std::f64::consts::TAU / 1440.0).sin() + rng.normal()).collect();
+        let y: Vec<f64> = (0..3 * 1440)
+            .map(|t| 40.0 + 20.0 * (t as f64 * std::f64::consts::TAU / 1440.0).sin() + rng.normal())
+            .collect();
         let params = fit(&y, cfg.period_steps(), cfg.horizon_steps());
         let mut walk = Walk::new(&cfg, params, &y, None);
         let mut without = Walk::new(&plain, params, &y, None);

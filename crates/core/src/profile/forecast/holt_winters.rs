@@ -61,7 +61,8 @@ impl State {
     /// Forecast `k ≥ 1` steps after the last consumed value.
     pub fn forecast(&self, k: usize, p: &Params) -> f64 {
         // Σ_{i=1..k} φ^i, in closed form.
-        let damp = if (p.phi - 1.0).abs() < 1e-12 { k as f64 } else { p.phi * (1.0 - p.phi.powi(k as i32)) / (1.0 - p.phi) };
+        let damp =
+            if (p.phi - 1.0).abs() < 1e-12 { k as f64 } else { p.phi * (1.0 - p.phi.powi(k as i32)) / (1.0 - p.phi) };
         self.level + damp * self.trend + self.season_ahead(k)
     }
 
@@ -131,7 +132,13 @@ pub fn relative_floor(errors: &[(f64, f64)], peak: f64, floors: &[f64], tail: f6
     let loss = |scale: &dyn Fn(f64) -> f64| {
         let mut scaled: Vec<f64> = errors.iter().map(|&(f, e)| e / scale(f)).collect();
         let q = super::quantiles::quantile_unsorted(&mut scaled, tail).unwrap_or(0.0);
-        errors.iter().map(|&(f, e)| { let d = e - q * scale(f); if d > 0.0 { tail * d } else { (tail - 1.0) * d } }).sum::<f64>()
+        errors
+            .iter()
+            .map(|&(f, e)| {
+                let d = e - q * scale(f);
+                if d > 0.0 { tail * d } else { (tail - 1.0) * d }
+            })
+            .sum::<f64>()
     };
     let absolute = loss(&|_| 1.0);
     floors
@@ -154,12 +161,23 @@ pub fn fit(y: &[f64], period: usize, h: usize) -> Params {
     let warm = period.max(h);
     // Half-widths of the season's smoothing, in steps: as learnt, or over an hour.
     const SMOOTHS: [usize; 2] = [0, 30];
-    let mut best = (f64::INFINITY, Params { alpha: 0.2, beta: 0.0, gamma: 0.0, phi: 0.9, period, smooth: 0, relative_floor: None });
+    let mut best = (
+        f64::INFINITY,
+        Params { alpha: 0.2, beta: 0.0, gamma: 0.0, phi: 0.9, period, smooth: 0, relative_floor: None },
+    );
     for &alpha in &ALPHAS {
         for &beta in &BETAS {
             for &gamma in gammas {
                 for &smooth in if gamma.is_some() { &SMOOTHS[..] } else { &[0][..] } {
-                    let p = Params { alpha, beta, gamma: gamma.unwrap_or(0.0), phi: 0.9, period: if gamma.is_some() { period } else { 0 }, smooth, relative_floor: None };
+                    let p = Params {
+                        alpha,
+                        beta,
+                        gamma: gamma.unwrap_or(0.0),
+                        phi: 0.9,
+                        period: if gamma.is_some() { period } else { 0 },
+                        smooth,
+                        relative_floor: None,
+                    };
                     let mut sae = 0.0;
                     h_step_errors(y, &p, h, warm, |_, e| sae += e.abs());
                     if sae < best.0 {
@@ -188,7 +206,8 @@ mod tests {
     #[test]
     fn follows_a_pure_seasonal_cycle_exactly() {
         let m = 24;
-        let y: Vec<f64> = (0..m * 6).map(|t| 50.0 + 10.0 * (t as f64 * std::f64::consts::TAU / m as f64).sin()).collect();
+        let y: Vec<f64> =
+            (0..m * 6).map(|t| 50.0 + 10.0 * (t as f64 * std::f64::consts::TAU / m as f64).sin()).collect();
         let p = fit(&y, m, 3);
         let mut s = State::init(&y, &p);
         for &v in &y {
@@ -215,7 +234,9 @@ mod tests {
             })
             .collect();
         assert_eq!(fit(&random, m, 3).period, 0);
-        let daily: Vec<f64> = (0..m * 6).map(|t| 50.0 + 20.0 * (t as f64 * std::f64::consts::TAU / m as f64).sin() + rng.normal()).collect();
+        let daily: Vec<f64> = (0..m * 6)
+            .map(|t| 50.0 + 20.0 * (t as f64 * std::f64::consts::TAU / m as f64).sin() + rng.normal())
+            .collect();
         assert_eq!(fit(&daily, m, 3).period, m);
     }
 
@@ -228,7 +249,9 @@ mod tests {
         let noisy: Vec<f64> = (0..3 * day).map(|t| (40.0 + 20.0 * wave(t)) * (1.0 + 0.03 * rng.normal())).collect();
         assert_eq!(fit(&noisy, day, 30).smooth, 30);
         // A ten-minute job at the same time every day: smoothing would spread it over an hour.
-        let sharp: Vec<f64> = (0..3 * day).map(|t| 10.0 + if (120..130).contains(&(t % day)) { 60.0 } else { 0.0 } + 0.2 * rng.normal()).collect();
+        let sharp: Vec<f64> = (0..3 * day)
+            .map(|t| 10.0 + if (120..130).contains(&(t % day)) { 60.0 } else { 0.0 } + 0.2 * rng.normal())
+            .collect();
         let p = fit(&sharp, day, 30);
         assert_eq!((p.period, p.smooth), (day, 0));
     }
@@ -241,12 +264,18 @@ mod tests {
         let proportional: Vec<(f64, f64)> = levels.iter().map(|&f| (f, 0.05 * f * rng.normal())).collect();
         assert_eq!(relative_floor(&proportional, 90.0, &RELATIVE_FLOORS, 0.99), Some(0.01));
         // The same small noise everywhere, and now and then a jump of any size from any level.
-        let jumps: Vec<(f64, f64)> = levels.iter().map(|&f| (f, rng.normal() + if rng.uniform() < 0.03 { rng.range(10.0, 60.0) } else { 0.0 })).collect();
+        let jumps: Vec<(f64, f64)> = levels
+            .iter()
+            .map(|&f| (f, rng.normal() + if rng.uniform() < 0.03 { rng.range(10.0, 60.0) } else { 0.0 }))
+            .collect();
         assert_eq!(relative_floor(&jumps, 90.0, &RELATIVE_FLOORS, 0.99), None);
         assert_eq!(relative_floor(&[], 90.0, &RELATIVE_FLOORS, 0.99), None);
         // Proportional noise over the day, but near zero a misfit of a few units (the hour before
         // usage resumes): still relative, but not down to zero.
-        let low: Vec<(f64, f64)> = levels.iter().map(|&f| (f, 0.05 * f * rng.normal() + if f < 9.0 { 4.0 * rng.uniform() } else { 0.0 })).collect();
+        let low: Vec<(f64, f64)> = levels
+            .iter()
+            .map(|&f| (f, 0.05 * f * rng.normal() + if f < 9.0 { 4.0 * rng.uniform() } else { 0.0 }))
+            .collect();
         let floor = relative_floor(&low, 90.0, &RELATIVE_FLOORS, 0.99);
         assert!(floor.is_some_and(|f| f > 0.01), "{floor:?}");
     }

@@ -50,7 +50,16 @@ pub struct ForecastConfig {
 
 impl Default for ForecastConfig {
     fn default() -> Self {
-        ForecastConfig { horizon_ms: 30 * 60_000, step_ms: 60_000, season_ms: DAY_MS, error_window: 4 * 1440, upper_quantile: 0.97, at_most_baseline_misses: true, cover_level_shifts: false, capacity: None }
+        ForecastConfig {
+            horizon_ms: 30 * 60_000,
+            step_ms: 60_000,
+            season_ms: DAY_MS,
+            error_window: 4 * 1440,
+            upper_quantile: 0.97,
+            at_most_baseline_misses: true,
+            cover_level_shifts: false,
+            capacity: None,
+        }
     }
 }
 

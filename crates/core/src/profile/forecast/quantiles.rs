@@ -16,7 +16,12 @@ pub struct ConditionalErrors {
 
 impl ConditionalErrors {
     pub fn new(capacity: usize, neighbours: usize) -> Self {
-        ConditionalErrors { capacity: capacity.max(1), neighbours: neighbours.max(1), order: VecDeque::new(), by_forecast: Vec::new() }
+        ConditionalErrors {
+            capacity: capacity.max(1),
+            neighbours: neighbours.max(1),
+            order: VecDeque::new(),
+            by_forecast: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, forecast: f64, error: f64) {

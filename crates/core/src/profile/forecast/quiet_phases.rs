@@ -16,7 +16,12 @@ pub struct QuietPhases {
 impl QuietPhases {
     /// `period` steps a cycle; `days` (≥ 1) quiet days in a row make a step of it quiet.
     pub fn new(period: usize, days: u8, margin: usize) -> Self {
-        QuietPhases { streak: vec![0; period.max(1)], days: days.max(1), margin: margin.min(period.saturating_sub(1) / 2), t: 0 }
+        QuietPhases {
+            streak: vec![0; period.max(1)],
+            days: days.max(1),
+            margin: margin.min(period.saturating_sub(1) / 2),
+            t: 0,
+        }
     }
 
     /// The next value of the series.

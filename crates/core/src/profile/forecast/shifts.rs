@@ -62,14 +62,23 @@ pub struct LevelShifts {
 impl LevelShifts {
     /// Over the last `capacity` outcomes; a surprise is judged on the `horizon` values after it.
     pub fn new(capacity: usize, horizon: usize) -> Self {
-        LevelShifts { capacity: capacity.max(1), horizon: horizon.max(1), outcomes: VecDeque::new(), shifts: 0, waiting: VecDeque::new(), recent: VecDeque::new() }
+        LevelShifts {
+            capacity: capacity.max(1),
+            horizon: horizon.max(1),
+            outcomes: VecDeque::new(),
+            shifts: 0,
+            waiting: VecDeque::new(),
+            recent: VecDeque::new(),
+        }
     }
 
     /// The outcome at step `t` matured: `surprise` is `(level at its origin, outcome − forecast)`
     /// when it fell outside every error of the forecasts near its own.
     pub fn outcome(&mut self, t: usize, surprise: Option<(f64, f64)>) {
         match surprise {
-            Some((level, jump)) if jump != 0.0 => self.waiting.push_back(Surprise { due: t + self.horizon, level, jump }),
+            Some((level, jump)) if jump != 0.0 => {
+                self.waiting.push_back(Surprise { due: t + self.horizon, level, jump })
+            }
             _ => self.classified(None),
         }
     }
@@ -110,12 +119,21 @@ impl LevelShifts {
         let shifts: Vec<Shift> = self.outcomes.iter().flatten().copied().collect();
         let mut to: Vec<f64> = shifts.iter().map(|s| s.to).collect();
         to.sort_unstable_by(f64::total_cmp);
-        let quantiles = (0..k.max(1)).map(|i| quantile_sorted(&to, if k <= 1 { 1.0 } else { i as f64 / (k - 1) as f64 })).collect::<Option<_>>()?;
+        let quantiles = (0..k.max(1))
+            .map(|i| quantile_sorted(&to, if k <= 1 { 1.0 } else { i as f64 / (k - 1) as f64 }))
+            .collect::<Option<_>>()?;
         // Outcomes of one jump are confirmed at consecutive steps: a gap of more than the
         // horizon starts another.
         let jumps = 1 + shifts.windows(2).filter(|w| w[1].t > w[0].t + self.horizon).count();
-        let (low, high) = shifts.iter().flat_map(|s| [s.from, s.to]).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-        Some(Destinations { quantiles, above: high + (high - low) / jumps as f64, above_share: 1.0 / (jumps + 2) as f64 })
+        let (low, high) = shifts
+            .iter()
+            .flat_map(|s| [s.from, s.to])
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        Some(Destinations {
+            quantiles,
+            above: high + (high - low) / jumps as f64,
+            above_share: 1.0 / (jumps + 2) as f64,
+        })
     }
 }
 

@@ -59,7 +59,13 @@ mod tests {
     use crate::{CpuStats, Pressure, PsiLine, PsiResource, Reading};
 
     fn cpu(total: f64, load1: f64) -> Reading<CpuStats> {
-        CpuStats { total_pct: total, per_core_pct: vec![total, total], load_avg: [load1, 0.0, 0.0], frequency_mhz: Reading::unavailable("x") }.into()
+        CpuStats {
+            total_pct: total,
+            per_core_pct: vec![total, total],
+            load_avg: [load1, 0.0, 0.0],
+            frequency_mhz: Reading::unavailable("x"),
+        }
+        .into()
     }
 
     fn psi(some: f64) -> Reading<Pressure> {
@@ -72,7 +78,8 @@ mod tests {
     fn busy_cpu_names_the_burner() {
         let w = window(10, |_, s| {
             s.cpu = cpu(97.0, 1.0);
-            s.processes = crate::ProcessTable { count: 3, top: vec![proc(42, "burn", 190.0, 1), proc(7, "idle", 2.0, 1)] }.into();
+            s.processes =
+                crate::ProcessTable { count: 3, top: vec![proc(42, "burn", 190.0, 1), proc(7, "idle", 2.0, 1)] }.into();
         });
         let f = run(&w, &Thresholds::default(), &[]);
         assert_eq!(f.len(), 1);

@@ -14,7 +14,8 @@ pub fn findings(ctx: &Context) -> Vec<Finding> {
 fn one(ctx: &Context, g: &GpuStats) -> Vec<Finding> {
     let t = ctx.thresholds;
     let i = g.index;
-    let of = |f: fn(&GpuStats) -> Option<f64>| move |s: &Snapshot| s.gpus.value()?.iter().find(|x| x.index == i).and_then(f);
+    let of =
+        |f: fn(&GpuStats) -> Option<f64>| move |s: &Snapshot| s.gpus.value()?.iter().find(|x| x.index == i).and_then(f);
     let util = ctx.mean(of(|g| g.utilization_pct.value().copied()));
     let bw = ctx.mean(of(|g| g.memory_utilization_pct.value().copied()));
     let alloc = ctx.mean(of(|g| {
@@ -122,7 +123,12 @@ pub(crate) mod tests {
             sm_clock_mhz: Reading::unavailable("x"),
             memory_clock_mhz: Reading::unavailable("x"),
             throttle_reasons: Reading::from(vec![]),
-            processes: vec![GpuProcess { pid: 77, used_memory_bytes: Some(used), sm_utilization_pct: Some(util as u32) }].into(),
+            processes: vec![GpuProcess {
+                pid: 77,
+                used_memory_bytes: Some(used),
+                sm_utilization_pct: Some(util as u32),
+            }]
+            .into(),
             mig: Reading::unavailable("x"),
         }
     }

@@ -65,7 +65,13 @@ pub fn pressure(ctx: &Context) -> Option<Finding> {
     }
     // Busy parallel devices only add context to stalls; saturated ones stand on their own.
     for b in busy.iter().filter(|b| stalled || !parallelises(&b.name)) {
-        evidence.push(ctx.evidence(format!("disk.{}.util mean", b.name), b.util.0, t.above(t.disk_util_pct, active), "%", b.util.1));
+        evidence.push(ctx.evidence(
+            format!("disk.{}.util mean", b.name),
+            b.util.0,
+            t.above(t.disk_util_pct, active),
+            "%",
+            b.util.1,
+        ));
         let q = t.above(t.disk_queue_depth, active);
         evidence.push(ctx.evidence(format!("disk.{}.queue mean", b.name), b.queue.0, q, "requests", b.queue.1));
     }
@@ -73,10 +79,13 @@ pub fn pressure(ctx: &Context) -> Option<Finding> {
         let d = s.disks.value()?;
         Some(d.iter().map(|d| d.read_bps.unwrap_or(0.0) + d.write_bps.unwrap_or(0.0)).sum())
     });
-    let culprits = ctx.culprits(|p| p.read_bps.unwrap_or(0.0) + p.write_bps.unwrap_or(0.0), total.map_or(0.0, |x| x.0), "B/s");
+    let culprits =
+        ctx.culprits(|p| p.read_bps.unwrap_or(0.0) + p.write_bps.unwrap_or(0.0), total.map_or(0.0, |x| x.0), "B/s");
     let who = culprits.first().map(|c| format!(", mostly {} (PID {})", c.name, c.pid)).unwrap_or_default();
     let summary = match saturated.first() {
-        Some(b) => format!("Disk {} is saturated ({:.0} % busy, {:.1} requests in flight){who}", b.name, b.util.0, b.queue.0),
+        Some(b) => {
+            format!("Disk {} is saturated ({:.0} % busy, {:.1} requests in flight){who}", b.name, b.util.0, b.queue.0)
+        }
         None => format!("Tasks are waiting on storage{who}"),
     };
     let signals = usize::from(stalled) + usize::from(!saturated.is_empty());
@@ -99,7 +108,12 @@ mod tests {
 
     fn psi_io(some: f64, full: f64) -> Reading<Pressure> {
         let l = |v| PsiLine { avg10: v, avg60: v, avg300: v, total_us: 0 };
-        Pressure { cpu: Reading::unavailable("x"), memory: Reading::unavailable("x"), io: PsiResource { some: l(some), full: Some(l(full)) }.into() }.into()
+        Pressure {
+            cpu: Reading::unavailable("x"),
+            memory: Reading::unavailable("x"),
+            io: PsiResource { some: l(some), full: Some(l(full)) }.into(),
+        }
+        .into()
     }
 
     #[test]

@@ -12,7 +12,9 @@ pub fn pressure(ctx: &Context) -> Option<Finding> {
     let mut firing = 0;
     let mut oom_risk = false;
 
-    let headroom = ctx.mean(|s| s.memory.value().filter(|m| m.total_bytes > 0).map(|m| 100.0 * m.available_bytes as f64 / m.total_bytes as f64));
+    let headroom = ctx.mean(|s| {
+        s.memory.value().filter(|m| m.total_bytes > 0).map(|m| 100.0 * m.available_bytes as f64 / m.total_bytes as f64)
+    });
     if let Some((h, n)) = headroom {
         let line = t.below(t.mem_headroom_pct, active);
         if h < line {
@@ -28,7 +30,9 @@ pub fn pressure(ctx: &Context) -> Option<Finding> {
             evidence.push(ctx.evidence("psi.memory.some avg10 mean", p, line, "%", n));
         }
     }
-    let swap = |s: &crate::Snapshot| s.memory.value().filter(|m| m.swap_total_bytes > 0).map(|m| (s.ts_ms, m.swap_used_bytes as f64));
+    let swap = |s: &crate::Snapshot| {
+        s.memory.value().filter(|m| m.swap_total_bytes > 0).map(|m| (s.ts_ms, m.swap_used_bytes as f64))
+    };
     if let (Some((t0, a)), Some((t1, b))) = (ctx.samples.iter().find_map(|s| swap(s)), ctx.latest(swap))
         && t1 > t0
     {
@@ -42,10 +46,13 @@ pub fn pressure(ctx: &Context) -> Option<Finding> {
     if firing == 0 {
         return None;
     }
-    let used = ctx.mean(|s| s.memory.value().map(|m| (m.total_bytes - m.available_bytes.min(m.total_bytes)) as f64)).map_or(0.0, |x| x.0);
+    let used = ctx
+        .mean(|s| s.memory.value().map(|m| (m.total_bytes - m.available_bytes.min(m.total_bytes)) as f64))
+        .map_or(0.0, |x| x.0);
     let culprits = ctx.culprits(|p| p.rss_bytes as f64, used, "bytes");
     let who = culprits.first().map(|c| format!("; largest: {} (PID {})", c.name, c.pid)).unwrap_or_default();
-    let what = if oom_risk { "Memory is nearly exhausted: processes risk the OOM killer" } else { "Memory is under pressure" };
+    let what =
+        if oom_risk { "Memory is nearly exhausted: processes risk the OOM killer" } else { "Memory is under pressure" };
     Some(Finding {
         key: KEY.into(),
         resource: Resource::Memory,
@@ -66,14 +73,23 @@ mod tests {
     const GIB: u64 = 1 << 30;
 
     fn mem(avail: u64, swap_used: u64) -> crate::Reading<MemoryStats> {
-        MemoryStats { total_bytes: 16 * GIB, used_bytes: 16 * GIB - avail, available_bytes: avail, swap_total_bytes: 4 * GIB, swap_used_bytes: swap_used }.into()
+        MemoryStats {
+            total_bytes: 16 * GIB,
+            used_bytes: 16 * GIB - avail,
+            available_bytes: avail,
+            swap_total_bytes: 4 * GIB,
+            swap_used_bytes: swap_used,
+        }
+        .into()
     }
 
     #[test]
     fn low_headroom_names_the_hog_and_warns_of_oom() {
         let w = window(6, |_, s| {
             s.memory = mem(GIB / 2, 0);
-            s.processes = ProcessTable { count: 2, top: vec![proc(9, "hog", 1.0, 12 * GIB), proc(3, "sh", 0.0, GIB / 100)] }.into();
+            s.processes =
+                ProcessTable { count: 2, top: vec![proc(9, "hog", 1.0, 12 * GIB), proc(3, "sh", 0.0, GIB / 100)] }
+                    .into();
         });
         let f = run(&w, &Thresholds::default(), &[]);
         assert_eq!(f.len(), 1);

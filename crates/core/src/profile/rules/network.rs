@@ -34,7 +34,10 @@ impl Directions {
 
     fn of_process(self, p: &ProcessStats, interface: &str) -> f64 {
         // A fold from +0.0: an empty float `sum()` is -0.0, which would print as "-0 %".
-        p.net.iter().filter(|n| n.interface == interface).fold(0.0, |a, n: &ProcessNet| a + self.bytes(n.rx_bps, n.tx_bps))
+        p.net
+            .iter()
+            .filter(|n| n.interface == interface)
+            .fold(0.0, |a, n: &ProcessNet| a + self.bytes(n.rx_bps, n.tx_bps))
     }
 }
 
@@ -75,7 +78,9 @@ pub fn saturation(ctx: &Context) -> Vec<Finding> {
         let key = format!("net.{}", net.name);
         let line = t.above(t.net_util_pct, ctx.is_active(&key));
         let link = |s: &Snapshot| s.networks.value()?.iter().find(|n| n.name == net.name).cloned();
-        let util = |dir: fn(&NetStats) -> Option<f64>| ctx.mean(|s| dir(&link(s)?).map(|bps| 100.0 * bps * 8.0 / (speed as f64 * 1e6)));
+        let util = |dir: fn(&NetStats) -> Option<f64>| {
+            ctx.mean(|s| dir(&link(s)?).map(|bps| 100.0 * bps * 8.0 / (speed as f64 * 1e6)))
+        };
         let (rx, tx) = (util(|n| n.rx_bps).filter(|(u, _)| *u >= line), util(|n| n.tx_bps).filter(|(u, _)| *u >= line));
         let mut evidence = Vec::new();
         for (dir, u) in [("rx", rx), ("tx", tx)] {
@@ -114,7 +119,15 @@ mod tests {
     }
 
     fn link(rx_bps: f64, tx_bps: f64, speed: Reading<u64>) -> Reading<Vec<NetStats>> {
-        vec![NetStats { name: "eth0".into(), rx_bytes_total: 0, tx_bytes_total: 0, rx_bps: Some(rx_bps), tx_bps: Some(tx_bps), link_speed_mbps: speed }].into()
+        vec![NetStats {
+            name: "eth0".into(),
+            rx_bytes_total: 0,
+            tx_bytes_total: 0,
+            rx_bps: Some(rx_bps),
+            tx_bps: Some(tx_bps),
+            link_speed_mbps: speed,
+        }]
+        .into()
     }
 
     /// A process at 1 % CPU moving `(interface, rx, tx)` bytes per second.
@@ -135,7 +148,10 @@ mod tests {
         assert_eq!(f[0].key, "net.eth0");
         assert!((f[0].evidence[0].value - 96.0).abs() < 1e-9);
         assert!(f[0].culprits.is_empty());
-        assert_eq!(f[0].summary, "Network link eth0 is near its 1000 Mb/s capacity", "no process rates: no claim about them");
+        assert_eq!(
+            f[0].summary, "Network link eth0 is near its 1000 Mb/s capacity",
+            "no process rates: no claim about them"
+        );
     }
 
     #[test]
@@ -174,7 +190,12 @@ mod tests {
         let f = run(&w, &Thresholds::default(), &[]);
         assert_eq!(f.len(), 1);
         assert!(f[0].culprits.is_empty(), "{:?}", f[0].culprits);
-        assert!(f[0].summary.ends_with("only 0 % of its traffic is attributed to processes (TCP only), none enough to name"), "{}", f[0].summary);
+        assert!(
+            f[0].summary
+                .ends_with("only 0 % of its traffic is attributed to processes (TCP only), none enough to name"),
+            "{}",
+            f[0].summary
+        );
     }
 
     #[test]
@@ -186,6 +207,11 @@ mod tests {
         });
         let f = run(&w, &Thresholds::default(), &[]);
         assert_eq!(f[0].culprits[0].pid, 41);
-        assert!(f[0].summary.ends_with("mostly git (PID 41); only 17 % of its traffic is attributed to processes (TCP only)"), "{}", f[0].summary);
+        assert!(
+            f[0].summary
+                .ends_with("mostly git (PID 41); only 17 % of its traffic is attributed to processes (TCP only)"),
+            "{}",
+            f[0].summary
+        );
     }
 }

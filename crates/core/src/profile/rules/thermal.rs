@@ -19,7 +19,9 @@ fn sensors(ctx: &Context) -> Vec<Finding> {
         let key = format!("thermal.{}", sensor.sensor);
         // Hysteresis in °C: an active finding ends a further margin below the mark.
         let line = mark - if ctx.is_active(&key) { 2.0 * t.temp_margin_c } else { t.temp_margin_c };
-        let Some((c, n)) = ctx.mean(|s| s.temperatures.value()?.iter().find(|x| x.sensor == sensor.sensor).map(|x| x.celsius)) else {
+        let Some((c, n)) =
+            ctx.mean(|s| s.temperatures.value()?.iter().find(|x| x.sensor == sensor.sensor).map(|x| x.celsius))
+        else {
             continue;
         };
         if c < line {
@@ -58,7 +60,13 @@ fn throttling(ctx: &Context) -> Vec<Finding> {
                 severity: Severity::Warning,
                 summary: format!("GPU {} clocks are held back by its {kind} limit ({reasons})", g.index),
                 culprits: vec![],
-                evidence: vec![ctx.evidence(format!("gpu.{} {kind} throttle present", g.index), share, line, "% of samples", n)],
+                evidence: vec![ctx.evidence(
+                    format!("gpu.{} {kind} throttle present", g.index),
+                    share,
+                    line,
+                    "% of samples",
+                    n,
+                )],
                 since_ms: ctx.to_ms(),
             });
         }
@@ -73,7 +81,13 @@ mod tests {
     use crate::{Reading, Temperature};
 
     fn temp(c: f64) -> Reading<Vec<Temperature>> {
-        vec![Temperature { sensor: "coretemp/Package id 0".into(), celsius: c, max_celsius: Some(100.0), critical_celsius: None }].into()
+        vec![Temperature {
+            sensor: "coretemp/Package id 0".into(),
+            celsius: c,
+            max_celsius: Some(100.0),
+            critical_celsius: None,
+        }]
+        .into()
     }
 
     #[test]
@@ -96,7 +110,8 @@ mod tests {
         let w = window(6, |_, s| s.gpus = vec![g(vec!["sw_power_cap".into()])].into());
         let f = run(&w, &Thresholds::default(), &[]);
         assert_eq!(f.iter().map(|f| f.key.as_str()).collect::<Vec<_>>(), vec!["gpu.0.power_throttle"]);
-        let w = window(6, |i, s| s.gpus = vec![g(if i == 2 { vec!["hw_thermal_slowdown".into()] } else { vec![] })].into());
+        let w =
+            window(6, |i, s| s.gpus = vec![g(if i == 2 { vec!["hw_thermal_slowdown".into()] } else { vec![] })].into());
         assert!(run(&w, &Thresholds::default(), &[]).is_empty());
     }
 }
