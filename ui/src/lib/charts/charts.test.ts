@@ -3,6 +3,7 @@ import { snapshot } from '../fixtures';
 import { CHARTS, chartAvailability, compareSeries, seriesFor, seriesLabel, tableOptions } from './defs';
 import { flatten } from './flatten';
 import { SeriesTable, mergeHistory } from './table';
+import { latestIdxs, typicalStep, withGaps } from './gaps';
 
 const def = (id: string) => CHARTS.find((c) => c.id === id)!;
 
@@ -140,5 +141,30 @@ describe('LiveGroup', () => {
     expect(g.series.get('cpu')).toEqual(['cpu.total', 'cpu.core.0', 'cpu.core.1']);
     expect(g.push(snapshot(3000))).toBe(true);
     expect(t.length).toBe(3);
+  });
+});
+
+describe('gaps and legends', () => {
+  it('renders a null at a missing sample so the line breaks there', () => {
+    const t = new SeriesTable({ windowMs: 3_600_000, minStepMs: 0, maxRows: 1000 });
+    // 1 s samples, then a 30 s pause in sampling, then 1 s samples again
+    for (const ts of [0, 1000, 2000, 3000, 33_000, 34_000]) t.append(ts, new Map([['cpu.total', ts / 1000]]));
+    const [xs, cpu] = t.toAligned(['cpu.total']);
+    expect(xs).toEqual([0, 1, 2, 3, 4, 33, 34]);
+    expect(cpu).toEqual([0, 1, 2, 3, null, 33, 34]);
+  });
+  it('does not break a line at slower but regular sampling', () => {
+    expect(withGaps([0, 5000, 10_000, 15_000], [[1, 2, 3, 4]]).cols[0]).toEqual([1, 2, 3, 4]);
+    expect(withGaps([0, 1000, 6000, 7000], [[1, 2, 3, 4]]).cols[0]).toEqual([1, 2, 3, 4]);
+  });
+  it('breaks history where buckets are missing', () => {
+    const step = 60_000;
+    const { ts, cols } = withGaps([0, step, 2 * step, 10 * step, 11 * step], [[1, 1, 1, 1, 1]]);
+    expect(ts).toEqual([0, step, 2 * step, 3 * step, 10 * step, 11 * step]);
+    expect(cols[0]).toEqual([1, 1, 1, null, 1, 1]);
+  });
+  it('legends show the latest value of each series, not the last row', () => {
+    expect(latestIdxs([[1, 2, 3], [5, 6, null], [null, null, null], [7, null, 8]])).toEqual([2, 1, null, 2]);
+    expect(typicalStep([0])).toBeUndefined();
   });
 });

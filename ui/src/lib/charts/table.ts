@@ -1,6 +1,7 @@
 // A time-aligned table of series for one chart: the x column (ms) and one column per series.
 // Filled from history, then appended to from live snapshots; bounded by time window and count.
 import type { SeriesHistory } from '../types';
+import { withGaps } from './gaps';
 
 export type Column = (number | null)[];
 
@@ -85,10 +86,12 @@ export class SeriesTable {
     this.cols.clear();
   }
 
-  /** uPlot's aligned data: x in seconds, then the requested columns in order. */
+  /** uPlot's aligned data: x in seconds, then the requested columns in order, with a null row
+   *  where samples are missing so the lines break there. */
   toAligned(names: string[]): [number[], ...Column[]] {
-    const xs = this.ts.map((t) => t / 1000);
-    return [xs, ...names.map((n) => this.cols.get(n) ?? new Array(xs.length).fill(null))];
+    const picked = names.map((n) => this.cols.get(n) ?? new Array(this.ts.length).fill(null));
+    const { ts, cols } = withGaps(this.ts, picked);
+    return [ts.map((t) => t / 1000), ...cols];
   }
 }
 
