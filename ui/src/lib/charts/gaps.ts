@@ -34,8 +34,8 @@ export function withGaps(ts: number[], cols: Column[]): { ts: number[]; cols: Co
 
 /** Per uPlot series (x first), the index of its latest non-null value: what a legend shows
  *  when the cursor is not on the chart. */
-export function latestIdxs(data: readonly (readonly (number | null | undefined)[])[]): (number | null)[] {
-  return data.map((col, s) => {
+export function latestIdxs(data: readonly ArrayLike<number | null | undefined>[]): (number | null)[] {
+  return Array.from(data, (col, s) => {
     if (s === 0) return col.length ? col.length - 1 : null;
     for (let i = col.length - 1; i >= 0; i--) if (col[i] != null) return i;
     return null;
