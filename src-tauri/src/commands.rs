@@ -55,10 +55,10 @@ pub fn subscribe(steward: State<'_, Steward>, feed: State<'_, LiveFeed>, channel
             }
         }
     });
-    if let Ok(mut slot) = feed.0.lock() {
-        if let Some(old) = slot.replace(task) {
-            old.abort();
-        }
+    if let Ok(mut slot) = feed.0.lock()
+        && let Some(old) = slot.replace(task)
+    {
+        old.abort();
     }
 }
 

@@ -42,12 +42,12 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// The `i`th request of the stream (deterministic from `i`).
 fn request(i: u64, base: i64, cores: u64) -> (String, Value) {
     let id = format!("k{i}");
-    let body = if i % 5 == 0 {
+    let body = if i.is_multiple_of(5) {
         let start = base + 86_400 + (i as i64 % 40) * 3_600;
         json!({"allocation_type": "reserve", "reservation_request": {
             "id": id, "owner": "sys", "node": "", "cores": 1, "start_time": rfc3339(start), "end_time": rfc3339(start + 5_400)}})
     } else {
-        let critical = i % 3 == 0;
+        let critical = i.is_multiple_of(3);
         json!({"allocation_type": "allocate", "allocation_request": {
             "id": id, "owner": format!("u{}", i % 4),
             "resources": {"cores": if critical { cores } else { 1 }},

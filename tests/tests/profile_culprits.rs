@@ -47,7 +47,7 @@ fn names(f: &Value, pid: u32) -> bool {
 fn burner_and_hog_are_named_then_forgotten() {
     let dir = tempfile::tempdir().unwrap();
     let (total, available) = (meminfo("MemTotal:"), meminfo("MemAvailable:"));
-    assert!(available > 3 * HOG_BYTES, "this test needs about {} GiB free", 3 * HOG_BYTES >> 30);
+    assert!(available > 3 * HOG_BYTES, "this test needs about {} GiB free", (3 * HOG_BYTES) >> 30);
     // The memory line sits 0.5 GiB under today's headroom, the hog takes 1.5 GiB: it crosses.
     let headroom_pct = 100.0 * (available - HOG_BYTES / 3) as f64 / total as f64;
     let cores = std::thread::available_parallelism().unwrap().get() as f64;

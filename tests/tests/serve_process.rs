@@ -11,7 +11,7 @@ fn history_points(server: &Server, series: &str) -> usize {
     let q = format!(r#"{{"series":["{series}"],"from_ms":{},"to_ms":{},"max_points":600}}"#, now - 600_000, now);
     let (status, body) = server.post("/api/history", &q).unwrap();
     assert_eq!(status, 200, "{body}");
-    body[0]["points"].as_array().map_or(0, |p| p.len())
+    body[0]["points"].as_array().map_or(0, Vec::len)
 }
 
 #[test]

@@ -111,12 +111,12 @@ impl Cgroups {
     pub fn release(&self, placement: Placement, limits: &ResourceLimits) {
         if let Placement::Cgroups(_, dirs) = &placement {
             let empty = dirs.iter().all(|d| std::fs::read(d.join("cgroup.procs")).is_ok_and(|b| b.is_empty()));
-            if empty && limits.memory_bytes == 0 {
-                if let Ok(mut idle) = self.idle.pool.lock() {
-                    if idle.len() < MAX_IDLE {
-                        return idle.push((*limits, placement));
-                    }
-                }
+            if empty
+                && limits.memory_bytes == 0
+                && let Ok(mut idle) = self.idle.pool.lock()
+                && idle.len() < MAX_IDLE
+            {
+                return idle.push((*limits, placement));
             }
         }
         placement.remove();
@@ -141,10 +141,10 @@ impl Cgroups {
     /// Creates the task's cgroup(s) with the limits; the pid joins later via [`Placement::join`].
     /// Falls back to rlimits (returned as `Placement::Rlimit`) when a cgroup cannot be made.
     pub fn place(&self, task_id: &str, limits: &ResourceLimits) -> Placement {
-        if limits.memory_bytes == 0 {
-            if let Some(p) = self.reuse(limits) {
-                return p;
-            }
+        if limits.memory_bytes == 0
+            && let Some(p) = self.reuse(limits)
+        {
+            return p;
         }
         let name = sanitize(task_id);
         if let Some(base) = &self.v2 {
@@ -396,7 +396,7 @@ mod tests {
     }
 
     /// A cgroup v1 tree with memory, cpu and pids hierarchies and a `steward` cgroup in each.
-    fn v1_tree() -> (tempfile::TempDir, std::path::PathBuf) {
+    fn v1_tree() -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let fs = dir.path().join("sys/fs/cgroup");
         for h in ["memory", "cpu", "pids"] {

@@ -137,11 +137,11 @@ async fn supervise(
 ) -> Outcome {
     let pid = child.id().unwrap_or(0);
     let mut mechanism = placement.map(|p| p.mechanism().as_str()).unwrap_or("none").to_string();
-    if let Some(p) = placement {
-        if let Err(e) = p.join(pid) {
-            // Say so rather than claim limits that are not applied.
-            mechanism = format!("none ({} failed: {e})", p.mechanism().as_str());
-        }
+    if let Some(p) = placement
+        && let Err(e) = p.join(pid)
+    {
+        // Say so rather than claim limits that are not applied.
+        mechanism = format!("none ({} failed: {e})", p.mechanism().as_str());
     }
     task.update(|s| {
         s.state = TaskState::Running as i32;
@@ -200,6 +200,7 @@ async fn terminate(child: &mut tokio::process::Child, pid: u32) -> Option<i32> {
     match tokio::time::timeout(KILL_GRACE, child.wait()).await {
         Ok(status) => status.ok().and_then(|s| s.code()),
         Err(_) => {
+            // SAFETY: as above; the group outlived its grace period.
             unsafe { libc::kill(group, libc::SIGKILL) };
             child.wait().await.ok().and_then(|s| s.code())
         }

@@ -62,7 +62,7 @@ impl Tasks {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Starts the task, or returns the one already known by its id (a retried call, or a
@@ -148,7 +148,7 @@ impl Tasks {
 
 impl Task {
     fn data(&self) -> std::sync::MutexGuard<'_, TaskData> {
-        self.data.lock().unwrap_or_else(|e| e.into_inner())
+        self.data.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn status(&self) -> TaskStatus {
@@ -175,10 +175,10 @@ impl Task {
     pub(crate) fn push_line(&self, stderr: bool, text: String) {
         {
             let mut d = self.data();
-            if let Some(p) = text.strip_prefix("STEWARD_PROGRESS ").and_then(|v| v.trim().parse::<f64>().ok()) {
-                if p.is_finite() {
-                    d.status.progress = p.clamp(0.0, 1.0);
-                }
+            if let Some(p) = text.strip_prefix("STEWARD_PROGRESS ").and_then(|v| v.trim().parse::<f64>().ok())
+                && p.is_finite()
+            {
+                d.status.progress = p.clamp(0.0, 1.0);
             }
             let number = d.next_line;
             d.next_line += 1;

@@ -130,7 +130,7 @@ impl ServerCertVerifier for PinnedVerifier {
                 Err(rustls::Error::General(format!("fingerprint mismatch: expected {expected}, got {actual}")))
             }
             Pin::Record(seen) => {
-                *seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(actual);
+                *seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(actual);
                 Ok(ServerCertVerified::assertion())
             }
         }
@@ -192,7 +192,7 @@ pub async fn probe_fingerprint(address: &str) -> Result<String, AgentError> {
         .map_err(|_| unreachable("TLS handshake timed out".into()))?
         .map_err(|e| unreachable(format!("TLS handshake failed ({e}): is it a stewardd with TLS on?")))?;
     let Pin::Record(seen) = &verifier.pin else { unreachable!() };
-    let seen = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let seen = seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     seen.ok_or_else(|| unreachable("no certificate presented".into()))
 }
 

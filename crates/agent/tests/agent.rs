@@ -109,11 +109,11 @@ async fn tls_agent_runs_tasks_for_the_right_token_and_pin() {
     let mut cpu_rated = false;
     for _ in 0..40 {
         let ev = m.message().await.unwrap().unwrap();
-        if let Some(s) = steward_agent::decode_snapshot(&ev) {
-            if s.unwrap().cpu.value().is_some() {
-                cpu_rated = true;
-                break;
-            }
+        if let Some(s) = steward_agent::decode_snapshot(&ev)
+            && s.unwrap().cpu.value().is_some()
+        {
+            cpu_rated = true;
+            break;
         }
     }
     assert!(cpu_rated);

@@ -20,12 +20,12 @@ pub(crate) struct DeepProfiles(Mutex<HashMap<String, Arc<Mutex<DeepProfiler>>>>)
 
 impl DeepProfiles {
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<Mutex<DeepProfiler>>>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
 fn lock(p: &Mutex<DeepProfiler>) -> MutexGuard<'_, DeepProfiler> {
-    p.lock().unwrap_or_else(|p| p.into_inner())
+    p.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Steward {

@@ -49,7 +49,7 @@ impl Profiler {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // The state is rebuilt from the next samples anyway: a poisoned lock is still usable.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// One sampling tick in `mode`, writing `written` values: the modules' usage as history

@@ -55,7 +55,7 @@ async fn run(minutes: i64) -> (Vec<steward_core::profile::advisor::Suggestion>, 
     runtime.spawn(bound.serve(std::future::pending()));
 
     // This machine busy at 30 % and 2 GiB; the agent's node at 5 % and 1 GiB.
-    write_history(&db, |s| s.to_string(), minutes, 30.0, 2.0 * GIB);
+    write_history(&db, ToString::to_string, minutes, 30.0, 2.0 * GIB);
     write_history(&db, |s| node_series(&address, s), minutes, 5.0, GIB);
     let s =
         Steward::start(ApiConfig { db_path: db, adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() }).unwrap();

@@ -28,7 +28,7 @@ async fn steward(dir: &tempfile::TempDir) -> Steward {
 }
 
 fn dataset(name: &str, bytes: u64, nodes: &[&str]) -> Dataset {
-    Dataset { name: name.into(), bytes, nodes: nodes.iter().map(|n| n.to_string()).collect() }
+    Dataset { name: name.into(), bytes, nodes: nodes.iter().map(ToString::to_string).collect() }
 }
 
 async fn agent(dir: &tempfile::TempDir) -> AgentClient {

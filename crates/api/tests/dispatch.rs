@@ -209,9 +209,9 @@ async fn a_dependent_of_tasks_already_ended_runs_or_fails_at_once() {
     let s = steward(&dir);
     s.set_dispatch_nodes(Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 2)]))));
     let task = |id: &str, argv: &[&str], deps: &[&str]| {
-        let mut t = TaskSpec::new(argv.iter().map(|s| s.to_string()).collect(), InputSpec::Shards { count: 1 });
+        let mut t = TaskSpec::new(argv.iter().map(ToString::to_string).collect(), InputSpec::Shards { count: 1 });
         (t.id, t.reuse, t.max_attempts) = (Some(id.into()), false, Some(1));
-        t.depends_on = deps.iter().map(|s| s.to_string()).collect();
+        t.depends_on = deps.iter().map(ToString::to_string).collect();
         t
     };
     for (id, argv) in [("ok", "true"), ("bad", "false")] {
@@ -267,7 +267,7 @@ async fn ended_executions_leave_memory_but_stay_readable() {
     s.set_dispatch_nodes(Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 2)]))));
     let noop = || {
         let mut t = TaskSpec::new(vec![], InputSpec::Shards { count: 1 });
-        t.kind = steward_core::dispatch::TaskKind::Noop;
+        t.kind = TaskKind::Noop;
         t.reuse = false;
         t
     };

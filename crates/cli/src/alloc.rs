@@ -186,10 +186,7 @@ pub fn queue(a: QueueArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&items)?);
         return Ok(());
     }
-    println!(
-        "{:<24} {:<10} {:>8} {:<11} {:<12} {:<20} {}",
-        "ID", "STATE", "PRIORITY", "QOS", "OWNER", "WHERE", "REASON"
-    );
+    println!("{:<24} {:<10} {:>8} {:<11} {:<12} {:<20} REASON", "ID", "STATE", "PRIORITY", "QOS", "OWNER", "WHERE");
     for x in items {
         let place = match x["node"].as_str() {
             Some(n) => format!("{n} {}g {}c", x["gpus"].as_array().map_or(0, Vec::len), x["cores"]),

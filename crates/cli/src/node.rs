@@ -107,7 +107,7 @@ fn list(a: ListArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&nodes)?);
         return Ok(());
     }
-    println!("{:<22} {:<9} {:<20} {:>5} {:>9} {:>6}  {}", "ID", "STATE", "NAME", "CORES", "MEMORY", "PHI", "ERROR");
+    println!("{:<22} {:<9} {:<20} {:>5} {:>9} {:>6}  ERROR", "ID", "STATE", "NAME", "CORES", "MEMORY", "PHI");
     for n in nodes.as_array().into_iter().flatten() {
         let inv = &n["inventory"];
         let mem = inv["memory_total_bytes"]

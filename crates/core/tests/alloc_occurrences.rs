@@ -142,7 +142,7 @@ fn a_moved_occurrence_obeys_the_rules_of_a_one_off_reservation() {
     // Onto another reservation's GPU and time: refused with the reason, nothing changed.
     match s.update_occurrence("daily", sunday, &times("2025-03-30T15:00:00+02:00", "2025-03-30T17:00:00+02:00"), now) {
         Err(ReservationError::Conflict(why)) => {
-            assert!(why.contains("overlaps reservation 'other' on vm/gpu0"), "{why}")
+            assert!(why.contains("overlaps reservation 'other' on vm/gpu0"), "{why}");
         }
         other => panic!("expected a conflict, got {other:?}"),
     }

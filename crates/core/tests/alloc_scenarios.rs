@@ -43,7 +43,7 @@ fn reserve(id: &str, gpus: &[&str], start: &str, end: &str) -> ReservationReques
         name: Some(id.into()),
         owner: "ann".into(),
         node: "vm".into(),
-        gpus: gpus.iter().map(|g| g.to_string()).collect(),
+        gpus: gpus.iter().map(ToString::to_string).collect(),
         cores: 0,
         memory_bytes: 0,
         start_time: start.into(),

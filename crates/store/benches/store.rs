@@ -40,7 +40,7 @@ fn ingest(c: &mut Criterion) {
         b.iter(|| {
             ts += 1000;
             store.insert(ts, black_box(&values)).unwrap();
-        })
+        });
     });
 
     // One transaction per minute of buffered data (12 000 samples).
@@ -52,7 +52,7 @@ fn ingest(c: &mut Criterion) {
             let batch: Vec<(i64, &[SeriesValue])> = (0..60).map(|k| (ts + k * 1000, values.as_slice())).collect();
             ts += 60_000;
             store.insert_batch(batch).unwrap();
-        })
+        });
     });
 
     // Baseline: same schema and pragmas, one autocommit INSERT per sample, statement parsed
@@ -77,7 +77,7 @@ fn ingest(c: &mut Criterion) {
                 )
                 .unwrap();
             }
-        })
+        });
     });
     g.finish();
 }
@@ -165,7 +165,7 @@ fn query(c: &mut Criterion) {
                 .unwrap();
             assert!(rows.len() >= 86_000);
             rows
-        })
+        });
     });
 
     let week = HistoryQuery { from_ms: NOW - 7 * DAY_MS, ..day.clone() };

@@ -63,7 +63,7 @@ mod tests {
     use super::*;
 
     fn dataset(name: &str, bytes: u64, nodes: &[&str]) -> Dataset {
-        Dataset { name: name.into(), bytes, nodes: nodes.iter().map(|n| n.to_string()).collect() }
+        Dataset { name: name.into(), bytes, nodes: nodes.iter().map(ToString::to_string).collect() }
     }
 
     #[test]

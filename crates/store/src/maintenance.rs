@@ -121,7 +121,7 @@ impl Store {
     }
 
     /// Deletes rows of `tier` with `ts_ms < cutoff`; one statement, so atomic and repeatable.
-    fn delete_older(&mut self, tier: Tier, cutoff: i64) -> Result<usize, StoreError> {
+    fn delete_older(&self, tier: Tier, cutoff: i64) -> Result<usize, StoreError> {
         // `series_id IN (...)` lets SQLite seek each series' key range instead of scanning.
         let sql = format!("DELETE FROM {} WHERE series_id IN (SELECT id FROM series) AND ts_ms < ?1", tier.table());
         Ok(self.conn.prepare_cached(&sql)?.execute([cutoff])?)

@@ -112,6 +112,7 @@ fn busy_rate(
 /// (total, available-to-unprivileged) bytes of the filesystem at `path`.
 pub fn statvfs_space(path: &Path) -> std::io::Result<(u64, u64)> {
     let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| std::io::ErrorKind::InvalidInput)?;
+    // SAFETY: statvfs is plain old data, for which all zeroes is a valid value.
     let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: c is a valid NUL-terminated path and s is a properly sized out-parameter.
     if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {

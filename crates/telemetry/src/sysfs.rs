@@ -44,7 +44,7 @@ pub(crate) fn read_i64(path: &Path) -> Result<i64, TelemetryError> {
 pub(crate) fn list_prefixed(dir: &Path, prefix: &str) -> Result<Vec<String>, TelemetryError> {
     let rd = std::fs::read_dir(dir).map_err(|e| TelemetryError::io(dir.to_path_buf(), e))?;
     let mut names: Vec<String> = rd
-        .filter_map(|e| e.ok())
+        .filter_map(Result::ok)
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|n| n.starts_with(prefix))
         .collect();

@@ -67,7 +67,9 @@ fn two_real_ticks_have_plausible_values_and_rates() {
 #[test]
 fn sampling_cost_per_tick() {
     fn cpu_time() -> Duration {
+        // SAFETY: rusage is plain old data (all zeroes valid), filled by getrusage.
         let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `ru` is a valid, properly sized out-parameter.
         unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
         Duration::from_micros(
             (ru.ru_utime.tv_sec * 1_000_000

@@ -207,10 +207,10 @@ pub(crate) fn parse(body: &Value) -> Result<Parsed, Vec<FieldError>> {
             )]);
         }
     };
-    if parsed.id().is_none() {
-        if let Some(id) = top_id {
-            parsed.set_id(id);
-        }
+    if parsed.id().is_none()
+        && let Some(id) = top_id
+    {
+        parsed.set_id(id);
     }
     Ok(parsed)
 }

@@ -195,7 +195,7 @@ impl Steward {
     /// The allocatable nodes (this machine, then remote nodes as they joined): rows of the
     /// reservation calendar.
     pub fn resources(&self) -> Vec<NodeResources> {
-        let mut sched = self.shared.allocations.scheduler.lock().unwrap_or_else(|e| e.into_inner());
+        let mut sched = self.shared.allocations.scheduler.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         sync_nodes(&self.shared, &mut sched, now_ms());
         // MIG instances show under their GPU (`GpuResource::mig`), not as GPUs of their own.
         sched.nodes().cloned().map(without_instance_slots).collect()

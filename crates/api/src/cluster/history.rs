@@ -45,7 +45,7 @@ impl Pending {
     /// for the stream's jitter).
     pub(crate) fn record(&self, id: &str, now_ms: i64, snap: &Snapshot) {
         let every = self.every_ms.load(Ordering::Relaxed);
-        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let mut q = self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if q.last.get(id).is_some_and(|&t| now_ms - t < every - every / 10) {
             return;
         }
@@ -62,7 +62,7 @@ impl Pending {
 
     /// Everything queued so far, oldest first.
     pub(crate) fn take(&self) -> Vec<(i64, Vec<SeriesValue>)> {
-        std::mem::take(&mut self.queue.lock().unwrap_or_else(|e| e.into_inner()).buf)
+        std::mem::take(&mut self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).buf)
     }
 }
 

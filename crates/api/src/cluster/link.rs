@@ -58,10 +58,10 @@ async fn session(inner: &Weak<Inner>, node: &Node) -> String {
                 if let (Some(s), Some(inner)) = (&snapshot, inner.upgrade()) {
                     inner.history.record(&record.address, now_ms(), s);
                 }
-                if node.heartbeat(now_ms(), snapshot) {
-                    if let Some(inner) = inner.upgrade() {
-                        inner.resources_changed();
-                    }
+                if node.heartbeat(now_ms(), snapshot)
+                    && let Some(inner) = inner.upgrade()
+                {
+                    inner.resources_changed();
                 }
             }
             Ok(None) => return "the agent closed the metrics stream".into(),

@@ -154,7 +154,7 @@ impl Cluster {
 
 impl Inner {
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Arc<Node>>> {
-        self.nodes.lock().unwrap_or_else(|e| e.into_inner())
+        self.nodes.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn insert(self: &Arc<Self>, rt: &tokio::runtime::Handle, record: NodeRecord) -> Arc<Node> {

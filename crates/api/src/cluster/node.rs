@@ -42,11 +42,11 @@ impl Node {
     }
 
     fn live(&self) -> std::sync::MutexGuard<'_, Live> {
-        self.live.lock().unwrap_or_else(|e| e.into_inner())
+        self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(crate) fn record(&self) -> NodeRecord {
-        self.record.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.record.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     pub(crate) fn id(&self) -> String {
@@ -54,17 +54,17 @@ impl Node {
     }
 
     pub(crate) fn set_task(&self, task: AbortHandle) {
-        *self.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+        *self.task.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(task);
     }
 
     pub(crate) fn stop(&self) {
-        if let Some(t) = self.task.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(t) = self.task.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
             t.abort();
         }
     }
 
     pub(crate) fn set_draining(&self, draining: bool) {
-        self.record.lock().unwrap_or_else(|e| e.into_inner()).draining = draining;
+        self.record.lock().unwrap_or_else(std::sync::PoisonError::into_inner).draining = draining;
     }
 
     pub(crate) fn client(&self) -> Option<AgentClient> {

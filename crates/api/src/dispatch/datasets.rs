@@ -115,7 +115,7 @@ mod tests {
     use super::*;
 
     fn ds(name: &str, bytes: u64, nodes: &[&str]) -> Dataset {
-        Dataset { name: name.into(), bytes, nodes: nodes.iter().map(|n| n.to_string()).collect() }
+        Dataset { name: name.into(), bytes, nodes: nodes.iter().map(ToString::to_string).collect() }
     }
 
     fn problem(d: Dataset) -> String {

@@ -540,7 +540,7 @@ impl Drop for Unanswered {
 }
 
 /// Spawns `f` on the executor's runtime: what must outlive the pass's caller (watches, cancels).
-fn spawn_home(shared: &Shared, f: impl std::future::Future<Output = ()> + Send + 'static) {
+fn spawn_home(shared: &Shared, f: impl Future<Output = ()> + Send + 'static) {
     match shared.dispatch.handle.get() {
         Some(rt) => drop(rt.spawn(f)),
         None => drop(tokio::spawn(f)),
@@ -692,12 +692,12 @@ fn on_event(shared: &Arc<Shared>, attempt: &str, ev: TaskEvent) -> bool {
             texts.push(l.text.clone());
         }
         let progress = ev.status.as_ref().map(|s| s.progress).filter(|p| *p >= 0.0);
-        if let Some(eid) = execution_of(attempt).map(str::to_string) {
-            if let Some(e) = st.execs.get_mut(&eid) {
-                e.observe(attempt, progress, checkpoint.clone(), &texts, tail);
-                if checkpoint.is_some() {
-                    st.dirty.insert(eid);
-                }
+        if let Some(eid) = execution_of(attempt).map(str::to_string)
+            && let Some(e) = st.execs.get_mut(&eid)
+        {
+            e.observe(attempt, progress, checkpoint.clone(), &texts, tail);
+            if checkpoint.is_some() {
+                st.dirty.insert(eid);
             }
         }
         if end.is_none() {

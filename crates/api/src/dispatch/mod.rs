@@ -186,10 +186,10 @@ impl Dispatcher {
     /// The nodes, read from the source at most every 20 ms (views of every node are not free).
     pub(crate) fn cached_nodes(&self) -> Vec<DispatchNode> {
         let now = now_ms();
-        if let Ok(c) = self.node_cache.lock() {
-            if now.saturating_sub(c.0) < 20 {
-                return c.1.clone();
-            }
+        if let Ok(c) = self.node_cache.lock()
+            && now.saturating_sub(c.0) < 20
+        {
+            return c.1.clone();
         }
         let nodes = self.node_source().dispatch_nodes();
         if let Ok(mut c) = self.node_cache.lock() {
@@ -371,10 +371,10 @@ impl State {
         self.started.iter().chain(&self.started_noop).filter_map(|id| self.execs.get(id))
     }
 
-    pub(crate) fn started_set(&mut self, kind: steward_core::dispatch::TaskKind) -> &mut BTreeSet<String> {
+    pub(crate) fn started_set(&mut self, kind: TaskKind) -> &mut BTreeSet<String> {
         match kind {
-            steward_core::dispatch::TaskKind::Process => &mut self.started,
-            steward_core::dispatch::TaskKind::Noop => &mut self.started_noop,
+            TaskKind::Process => &mut self.started,
+            TaskKind::Noop => &mut self.started_noop,
         }
     }
 }
@@ -382,7 +382,7 @@ impl State {
 /// The cluster's free capacity as the balancer sees it (new work only on nodes that are up).
 pub(crate) fn views<'a>(nodes: &[DispatchNode], running: impl Iterator<Item = &'a Execution>) -> Vec<NodeView> {
     let mut busy: HashMap<&str, u32> = HashMap::new();
-    for a in running.flat_map(|e| e.running_attempts()) {
+    for a in running.flat_map(Execution::running_attempts) {
         *busy.entry(a.node.as_str()).or_default() += 1;
     }
     nodes
@@ -416,7 +416,7 @@ impl Steward {
         let now = now_ms();
         let (operation, result) = match parsed {
             body::Parsed::Distribute(task) => {
-                (DistributedOperation::Distribute, DistributedResult::Distribute(self.distribute(task).await?))
+                (DistributedOperation::Distribute, DistributedResult::Distribute(self.distribute(*task).await?))
             }
             body::Parsed::Monitor(exec) => {
                 (DistributedOperation::Monitor, DistributedResult::Monitor(self.monitor(&exec)?))

@@ -258,7 +258,7 @@ async fn async_run(args: DispatchBenchArgs) -> Result<()> {
     t.reuse = false;
     let ours = throughput(&s, (0..args.process_tasks).map(|_| t.clone()).collect()).await?;
     drop(s);
-    let slots: usize = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let slots: usize = std::thread::available_parallelism().map(std::num::NonZero::get).unwrap_or(1);
     println!("  Steward:            {ours:>9.0} tasks/s   ({} nodes × {slots} slots)", args.nodes);
     match dask(&args.python, args.process_tasks, args.nodes, slots) {
         Ok(theirs) => println!(

@@ -75,6 +75,9 @@ pub struct Shadow {
     pub at: i64,
 }
 
+/// An entry of `by_victim_bound`: the victims' bound (max priority, count, work lost), then the node.
+pub(super) type VictimKey = (i32, u32, Reverse<i64>, u32);
+
 pub struct Scheduler {
     pub(super) config: SchedulerConfig,
     pub(super) nodes: Vec<NodeState>,
@@ -87,7 +90,7 @@ pub struct Scheduler {
     pub(super) node_min_prio: Vec<Option<i32>>,
     /// Per GPU count g (index g - 1): (victim bound, node) for every node where preemption
     /// could free g GPUs, best bound first (see `victims`).
-    pub(super) by_victim_bound: Vec<BTreeSet<(i32, u32, Reverse<i64>, u32)>>,
+    pub(super) by_victim_bound: Vec<BTreeSet<VictimKey>>,
     pub(super) node_bounds: Vec<Vec<Option<Bound>>>,
     /// Nodes running at least one allocation that could still be shrunk.
     pub(super) shrinkable_nodes: BTreeSet<u32>,
@@ -365,10 +368,10 @@ impl Scheduler {
         } else if !self.nodes.iter().any(|n| n.listed() && n.could_hold(&ask, &req.constraints)) {
             return Err(self.refusal("no node can ever hold this request (capacity or constraints)".into(), &req));
         }
-        if let Some(q) = self.config.quotas.get(&req.owner) {
-            if ask.gpus > q.gpus || ask.cores > q.cores || ask.mem > q.memory_bytes {
-                return Err(self.refusal(format!("exceeds the quota of {:?}", req.owner), &req));
-            }
+        if let Some(q) = self.config.quotas.get(&req.owner)
+            && (ask.gpus > q.gpus || ask.cores > q.cores || ask.mem > q.memory_bytes)
+        {
+            return Err(self.refusal(format!("exceeds the quota of {:?}", req.owner), &req));
         }
         let priority = req.priority_value();
         let alloc = Allocation {

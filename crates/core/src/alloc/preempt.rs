@@ -104,12 +104,11 @@ impl Scheduler {
         let gpus = self.asks[idx as usize].gpus;
         let mut best: Option<Plan> = None;
         let consider = |n: u32, best: &mut Option<Plan>| {
-            if self.allowed(idx, n, end) {
-                if let Some(p) = self.plan_on(idx, n, now, end, false) {
-                    if best.as_ref().is_none_or(|b| p.rank() < b.rank()) {
-                        *best = Some(p);
-                    }
-                }
+            if self.allowed(idx, n, end)
+                && let Some(p) = self.plan_on(idx, n, now, end, false)
+                && best.as_ref().is_none_or(|b| p.rank() < b.rank())
+            {
+                *best = Some(p);
             }
         };
         let shares = self.asks[idx as usize].gpu_share.is_some();
@@ -151,7 +150,7 @@ impl Scheduler {
                 cap.usable[s] && node.gpu_model_ok(s, &a.request.constraints) && node.res.gpus[s].memory_bytes >= share
             })
             .filter_map(|s| self.plan_for(idx, n, &cap, now, Some(s), shrink_only))
-            .min_by_key(|p| p.rank())
+            .min_by_key(Plan::rank)
     }
 
     /// A plan on node `n` for a whole-GPU request (`slot` `None`) or for a share on GPU `slot`.

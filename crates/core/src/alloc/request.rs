@@ -285,13 +285,13 @@ impl FieldError {
 const MAX_ID_LEN: usize = 128;
 
 fn check_id(prefix: &str, id: &Option<String>, errors: &mut Vec<FieldError>) {
-    if let Some(id) = id {
-        if id.is_empty() || id.len() > MAX_ID_LEN || id.chars().any(|c| c.is_control() || c == '/' || c == '#') {
-            errors.push(FieldError::new(
-                format!("{prefix}.id"),
-                format!("must be 1–{MAX_ID_LEN} characters without '/', '#' or control characters"),
-            ));
-        }
+    if let Some(id) = id
+        && (id.is_empty() || id.len() > MAX_ID_LEN || id.chars().any(|c| c.is_control() || c == '/' || c == '#'))
+    {
+        errors.push(FieldError::new(
+            format!("{prefix}.id"),
+            format!("must be 1–{MAX_ID_LEN} characters without '/', '#' or control characters"),
+        ));
     }
 }
 
@@ -362,10 +362,10 @@ impl AllocationRequest {
                 "must be at most ten years (omit it for an open end)",
             ));
         }
-        if let Some(p) = self.priority {
-            if !(-1_000_000..=1_000_000).contains(&p.value()) {
-                errors.push(FieldError::new(format!("{prefix}.priority"), "must be within ±1000000"));
-            }
+        if let Some(p) = self.priority
+            && !(-1_000_000..=1_000_000).contains(&p.value())
+        {
+            errors.push(FieldError::new(format!("{prefix}.priority"), "must be within ±1000000"));
         }
         if self.preemption.grace_s > 86_400 {
             errors.push(FieldError::new(format!("{prefix}.preemption.grace_s"), "must be at most one day"));

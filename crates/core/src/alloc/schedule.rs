@@ -27,6 +27,10 @@ fn id_prefix(id: &str) -> u64 {
     u64::from_be_bytes(b)
 }
 
+/// What a node would give the head of the queue in the shadow search: (idle GPUs, cores,
+/// memory), what reservations overdraw (cores, memory), and the GPU slots it may use.
+type ShadowNode = ((u32, u32, u64), (u32, u64), Vec<bool>);
+
 impl Scheduler {
     /// Passes over the queue at `now` until one frees nothing (a preemption or requeue inside a
     /// pass may free room for requests the pass already looked at).
@@ -486,7 +490,7 @@ impl Scheduler {
             .peekable();
         // Per node touched: None when the request may not run there, else what it would have
         // (idle GPUs, cores, memory), what reservations overdraw, and the GPU slots it may use.
-        let mut nodes: HashMap<u32, Option<((u32, u32, u64), (u32, u64), Vec<bool>)>> = HashMap::new();
+        let mut nodes: HashMap<u32, Option<ShadowNode>> = HashMap::new();
         let mut best: Option<Shadow> = None;
         loop {
             let next = match (ends.peek(), graces.peek()) {
@@ -595,10 +599,10 @@ impl Scheduler {
                     break;
                 }
             }
-            if let Some(t) = at {
-                if best.is_none_or(|b| t < b.at) {
-                    best = Some(Shadow { alloc: idx, node: n, at: t });
-                }
+            if let Some(t) = at
+                && best.is_none_or(|b| t < b.at)
+            {
+                best = Some(Shadow { alloc: idx, node: n, at: t });
             }
         }
         best

@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serializer};
 
 /// Parses an RFC 3339 timestamp (any offset) into ms since the epoch, UTC.
 pub fn parse_rfc3339(s: &str) -> Result<i64, String> {
-    s.parse::<Timestamp>().map(|t| t.as_millisecond()).map_err(|e| format!("not an RFC 3339 timestamp ({s:?}): {e}"))
+    s.parse::<Timestamp>().map(Timestamp::as_millisecond).map_err(|e| format!("not an RFC 3339 timestamp ({s:?}): {e}"))
 }
 
 /// Formats ms since the epoch as RFC 3339 UTC (`2025-01-02T09:00:00Z`).

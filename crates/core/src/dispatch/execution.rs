@@ -284,7 +284,7 @@ impl Execution {
 
     /// Attempts running now, per node name (the balancer's `busy`).
     pub fn running_attempts(&self) -> impl Iterator<Item = &Attempt> {
-        self.partitions.iter().flat_map(|p| p.running())
+        self.partitions.iter().flat_map(Partition::running)
     }
 
     /// Allowed to start work (not waiting for a demand or a dependency, not finished).
@@ -323,6 +323,7 @@ impl Execution {
     /// An attempt ended. Success wins the partition unless another copy already won or the
     /// attempt no longer counts (lost with its node, or cancelled). Returns the actions it
     /// causes (cancelling the losing copies; failing the task).
+    #[expect(clippy::too_many_arguments, reason = "the attempt's outcome and the engine's context, each needed")]
     pub fn finished(
         &mut self,
         attempt_id: &str,
@@ -490,22 +491,22 @@ impl Execution {
                 }
             }
         }
-        if self.task.speculation {
-            if let Some(limit) = limit {
-                for p in 0..self.partitions.len() {
-                    let part = &self.partitions[p];
-                    // One speculative copy per partition: a second rarely helps and doubles the waste.
-                    if part.state != PartState::Running || part.straggler {
-                        continue;
-                    }
-                    let oldest = part.running().map(|a| a.started_ms).min().unwrap_or(now_ms);
-                    if now_ms - oldest <= limit {
-                        continue;
-                    }
-                    if self.start_copy(p, true, nodes, locality, typical_s, placer, now_ms, &mut actions) {
-                        self.partitions[p].straggler = true;
-                        self.speculative_copies += 1;
-                    }
+        if self.task.speculation
+            && let Some(limit) = limit
+        {
+            for p in 0..self.partitions.len() {
+                let part = &self.partitions[p];
+                // One speculative copy per partition: a second rarely helps and doubles the waste.
+                if part.state != PartState::Running || part.straggler {
+                    continue;
+                }
+                let oldest = part.running().map(|a| a.started_ms).min().unwrap_or(now_ms);
+                if now_ms - oldest <= limit {
+                    continue;
+                }
+                if self.start_copy(p, true, nodes, locality, typical_s, placer, now_ms, &mut actions) {
+                    self.partitions[p].straggler = true;
+                    self.speculative_copies += 1;
                 }
             }
         }
@@ -569,11 +570,11 @@ impl Execution {
         let mut order = rank(nodes, locality, self.task.dataset.as_deref(), typical_s, &failed);
         order.retain(|&i| !running.contains(nodes[i].name.as_str()));
         // Before any attempt, follow the initial plan when its node is among the free ones.
-        if part.attempts.is_empty() {
-            if let Some(pos) = order.iter().position(|&i| Some(&nodes[i].name) == part.planned_node.as_ref()) {
-                let i = order.remove(pos);
-                order.insert(0, i);
-            }
+        if part.attempts.is_empty()
+            && let Some(pos) = order.iter().position(|&i| Some(&nodes[i].name) == part.planned_node.as_ref())
+        {
+            let i = order.remove(pos);
+            order.insert(0, i);
         }
         let number = part.attempts.len() as u32 + 1;
         let attempt_id = attempt_id(&self.id, p as u32, number);

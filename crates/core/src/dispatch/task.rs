@@ -156,19 +156,19 @@ impl TaskSpec {
     pub fn validate(&self, prefix: &str) -> Vec<FieldError> {
         let mut errors = Vec::new();
         let mut err = |f: &str, m: &str| errors.push(FieldError::new(format!("{prefix}.{f}"), m));
-        if let Some(id) = &self.id {
-            if id.is_empty() || id.len() > 128 || id.chars().any(|c| c.is_control() || "/#.".contains(c)) {
-                err("id", "must be 1–128 characters without '/', '#', '.' or control characters");
-            }
+        if let Some(id) = &self.id
+            && (id.is_empty() || id.len() > 128 || id.chars().any(|c| c.is_control() || "/#.".contains(c)))
+        {
+            err("id", "must be 1–128 characters without '/', '#', '.' or control characters");
         }
-        if self.kind == TaskKind::Process && self.command.first().is_none_or(|c| c.is_empty()) {
+        if self.kind == TaskKind::Process && self.command.first().is_none_or(String::is_empty) {
             err("command", "must name a program (a non-empty argv)");
         }
         match &self.input {
             InputSpec::Range { start, end } if end <= start => err("input.end", "must be above start"),
             InputSpec::Files { files } if files.is_empty() => err("input.files", "must not be empty"),
             InputSpec::Shards { count } if *count == 0 || *count > MAX_PARTITIONS => {
-                err("input.count", "must be 1–100000")
+                err("input.count", "must be 1–100000");
             }
             _ => {}
         }
@@ -207,10 +207,10 @@ impl TaskSpec {
             let mut a = arg.replace("{partition}", &index.to_string());
             match input {
                 PartitionInput::Range { start, end } => {
-                    a = a.replace("{start}", &start.to_string()).replace("{end}", &end.to_string())
+                    a = a.replace("{start}", &start.to_string()).replace("{end}", &end.to_string());
                 }
                 PartitionInput::Shard { shard, count } => {
-                    a = a.replace("{shard}", &shard.to_string()).replace("{shards}", &count.to_string())
+                    a = a.replace("{shard}", &shard.to_string()).replace("{shards}", &count.to_string());
                 }
                 PartitionInput::Files { files } => a = a.replace("{files}", &files.join(" ")),
             }

@@ -12,10 +12,10 @@ pub async fn live(State(s): State<Steward>, ws: WebSocketUpgrade) -> Response {
 async fn stream(steward: Steward, mut socket: WebSocket) {
     let mut feed = steward.subscribe();
     // Send the latest sample at once so a new view is not empty for a second.
-    if let Some(snap) = steward.snapshot() {
-        if send(&mut socket, &snap).await.is_err() {
-            return;
-        }
+    if let Some(snap) = steward.snapshot()
+        && send(&mut socket, &snap).await.is_err()
+    {
+        return;
     }
     loop {
         tokio::select! {

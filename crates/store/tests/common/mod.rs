@@ -18,7 +18,7 @@ pub fn val(series: &str, value: f64) -> SeriesValue {
 }
 
 pub fn q(series: &[&str], from_ms: i64, to_ms: i64, max_points: u32) -> HistoryQuery {
-    HistoryQuery { series: series.iter().map(|s| s.to_string()).collect(), from_ms, to_ms, max_points }
+    HistoryQuery { series: series.iter().map(ToString::to_string).collect(), from_ms, to_ms, max_points }
 }
 
 /// One sample per second of `series` over `[from, to)`, value = f(ts).

@@ -40,6 +40,7 @@ impl Interfaces {
             // SAFETY: ifa_name is a NUL-terminated string; ifa_addr, when not null, points to a
             // sockaddr whose family says which struct it is.
             let name = unsafe { std::ffi::CStr::from_ptr(ifa.ifa_name) }.to_string_lossy().into_owned();
+            // SAFETY: as above, ifa_addr is null or a sockaddr of the family it names.
             if let Some(addr) = unsafe { ip_of(ifa.ifa_addr) } {
                 addrs.push((name, addr, ifa.ifa_flags & libc::IFF_LOOPBACK as u32 != 0));
             }

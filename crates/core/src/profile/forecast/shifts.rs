@@ -77,7 +77,7 @@ impl LevelShifts {
     pub fn outcome(&mut self, t: usize, surprise: Option<(f64, f64)>) {
         match surprise {
             Some((level, jump)) if jump != 0.0 => {
-                self.waiting.push_back(Surprise { due: t + self.horizon, level, jump })
+                self.waiting.push_back(Surprise { due: t + self.horizon, level, jump });
             }
             _ => self.classified(None),
         }

@@ -77,7 +77,7 @@ pub(crate) mod test_support {
 
     pub fn run(samples: &[Snapshot], t: &Thresholds, active: &[&str]) -> Vec<crate::profile::Finding> {
         let refs: Vec<&Snapshot> = samples.iter().collect();
-        let active: BTreeSet<String> = active.iter().map(|s| s.to_string()).collect();
+        let active: BTreeSet<String> = active.iter().map(ToString::to_string).collect();
         super::evaluate(&Context { samples: &refs, thresholds: t, active: &active, modules: &[] })
     }
 }
