@@ -1,5 +1,11 @@
 //! Resource limits for a task: cgroup v2 where its controllers are present, else cgroup v1, else
 //! rlimits. Whichever is used is reported with the task, never assumed.
+//!
+//! Cgroups are costly to make (mkdir, limit writes, rmdir on cgroupfs), so a cgroup a task left
+//! empty and that set no memory limit (a v1 memory cgroup keeps the page cache charged to it) is
+//! joined by the next task with the same limits. Each agent keeps its cgroups under
+//! `steward/a<pid>-<n>/`, and an agent starting removes what agents no longer running left there
+//! (a SIGKILLed agent's idle pool would otherwise stay forever).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -1,5 +1,8 @@
 //! This node's telemetry for the metrics stream: one sampler thread (collectors block), its
 //! latest snapshot serialized once and shared by every stream.
+//!
+//! The priming sample is sent too, its rates marked unavailable, so a freshly dialled node shows
+//! its resources (and can take work) at once instead of a sampling interval later.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,5 +1,10 @@
 //! The agent's tasks: started by id (idempotent), watched by anyone, kept after they end so a
 //! control center that restarts can re-attach and read how they finished.
+//!
+//! Each task carries its starter's `owner` id (`ListTasks` shows it), so a control center can
+//! tell its own orphans from other callers' tasks. Tasks outlive a control center's restart, not
+//! the agent's: stopping the agent cancels those still running and waits for them
+//! (`Tasks::stop_all`).
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;

@@ -3,6 +3,22 @@
 //! The Tauri shell and the axum server are thin adapters over [`Steward`]: every operation the UI
 //! can ask for is a method here, so the two front doors cannot drift apart. `Steward` owns the
 //! store and the live state and runs the background loops (sampling, rollups and retention).
+//!
+//! What runs where:
+//! - `sampling_loop.rs`: a plain thread samples this node, publishes each snapshot live,
+//!   batch-writes history every 5 s (remote nodes' snapshots included, `cluster/history.rs`) and
+//!   runs rollups and retention every minute. The sampling mode follows the audience: idle with
+//!   no live subscriber, hidden when the UI says it is not visible, active otherwise.
+//! - `allocation/`: the scheduler behind a lock; every operation commits before it answers.
+//! - `cluster/`: the cluster manager, on its own small runtime.
+//! - `dispatch/`: the distributed executor, on its own small runtime.
+//! - Profiling: `profiler.rs` keeps the rules' window and tracker, fed by the sampling loop (module
+//!   usage joins history, events go to the store); `profile.rs` answers `Steward::profile`
+//!   (forecasts fitted on request from stored history; `profile/node_usage.rs` summarises every
+//!   node's history for the consolidation check); `deep_profile.rs` runs one module's deep
+//!   profile on a thread of its own until its end time.
+//! - This crate reads the clock; what it calls below (core, the sampler's policy, the store) takes
+//!   `now_ms`.
 
 mod allocation;
 mod cluster;

@@ -1,4 +1,7 @@
 //! steward-proto: the node protocol (`proto/agent.proto`) compiled by tonic.
+//!
+//! Snapshots and inventories travel as JSON of steward-core's types inside the messages: one
+//! schema, not two to keep in step.
 
 /// `steward.agent.v1`: the node agent service, its client and its messages.
 pub mod agent {

@@ -4,6 +4,12 @@
 //! the answers of the requests decided together commit at once, before any of them is
 //! answered, so after a crash either all of it is there or none, and a retried request id finds
 //! its original answer.
+//!
+//! An allocation is written whole (a JSON document, with its request) once, at admission; later
+//! decisions append small rows to `alloc_log`, folded into `alloc_live` once the log passes
+//! 2^18 rows (updating documents in place rewrote most of the table's pages on every commit).
+//! A load replays document → live row → log. Reservations, events and request answers are JSON
+//! records.
 
 use std::collections::HashMap;
 

@@ -3,6 +3,12 @@
 //! the metrics stream, and the node states derived from it (a dropped connection is down at
 //! once). Agent I/O runs on the cluster's own small runtime, so it works under either front
 //! door and outlives no one: dropping the service stops it.
+//!
+//! The executor reaches agents through `Steward::agent` and follows state changes through
+//! `Steward::node_changes`. A node's allocatable resources join the allocation engine
+//! once its inventory and first snapshot have arrived, and its state changes and removal re-sync
+//! the engine (`allocation::sync_nodes`). Snapshots go to history under `node.<id>.`
+//! (`history.rs`).
 
 mod history;
 mod link;

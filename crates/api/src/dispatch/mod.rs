@@ -5,6 +5,33 @@
 //! places attempts through the allocation engine, persists every execution before an attempt
 //! is sent (so a restart re-attaches instead of starting it again), and carries out the
 //! engine's actions over the node protocol.
+//!
+//! How a pass runs (`driver.rs`): one at a time under `Dispatcher::pass`, by the executor's loop
+//! on its own small runtime or, when none is running, by the submitter itself
+//! (`driver::try_pass`), whose start orders then go out over its own runtime's connections so a
+//! round trip crosses no thread; what must outlive the caller (watches, cancels) goes to the
+//! executor's runtime.
+//!
+//! Durability: changed executions are written before their start orders are sent, except a new
+//! execution's first orders, which go out while it is written (the round trip pays the larger of
+//! the two, not their sum; the submitter is answered after the write, and a failed write cancels
+//! them). Orders a failed write held back wait in `State::held_starts` until a write succeeds.
+//! So an agent may run a task the store never recorded: every task carries this control
+//! center's id (the store's `instance` id, `owner` in the node protocol), and `orphans.rs`
+//! cancels such tasks when their node is seen up. An ended attempt that starts nothing new is
+//! written behind, by the next pass (the loop looks again every 50 ms while busy,
+//! `State::look_again_in_ms`; dropping the service flushes).
+//!
+//! Memory stays bounded: ended executions beyond `DispatchSettings::kept_finished` leave memory
+//! once written, and their tasks leave the task graph unless something waits on them; reads go to
+//! the store, and a dependency the graph no longer knows is looked up there (`Store::task_status`,
+//! a scan: the rare case). After a restart, process attempts are re-attached and no-op attempts
+//! whose answers were lost are sent again once their node is up (`State::unanswered_noops`).
+//!
+//! Nodes come from the cluster manager through `nodes.rs` (`NodeSource`, replaceable in tests and
+//! benchmarks); each agent is called over a connection of the executor's own runtime
+//! (`LocalClients`, `AgentClient::redial_here`: same address, token and pin), redialled when the
+//! cluster manager reconnects, so calls do not cross runtimes.
 
 mod agent_io;
 pub mod body;

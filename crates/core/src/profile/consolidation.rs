@@ -2,6 +2,10 @@
 //! the others? Judged on each node's usage history (a high quantile over a day, raised to the
 //! forecast's upper recommendation where there is one), never on one sample: a node that looks
 //! idle now may carry tonight's batch.
+//!
+//! The least-used nodes are tried first; their loads are packed first-fit-decreasing into the
+//! nodes that can take work, and a node can be freed only if every node stays under
+//! `max_util_pct` (80 %) of its CPU and memory.
 
 use super::advisor::{Suggestion, SuggestionKind, amount};
 use super::finding::Evidence;
