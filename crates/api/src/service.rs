@@ -1,4 +1,4 @@
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -46,6 +46,8 @@ pub(crate) struct Shared {
     latest: RwLock<Option<Arc<Snapshot>>>,
     live: broadcast::Sender<Arc<Snapshot>>,
     visible: AtomicBool,
+    /// Subscriptions whose viewer said it is hidden (a background browser tab).
+    hidden_subscriptions: AtomicUsize,
     samples_written: AtomicU64,
     last_error: Mutex<Option<String>>,
     stopping: AtomicBool,
@@ -93,6 +95,7 @@ impl Steward {
             latest: RwLock::new(None),
             live,
             visible: AtomicBool::new(true),
+            hidden_subscriptions: AtomicUsize::new(0),
             samples_written: AtomicU64::new(0),
             last_error: Mutex::new(None),
             stopping: AtomicBool::new(false),
@@ -155,7 +158,9 @@ impl Steward {
             .map_err(|e| ApiError::Internal(format!("store task failed: {e}")))?
     }
 
-    /// A UI reports whether it is visible; hidden UIs slow the sampler down.
+    /// The desktop window reports whether it is visible; hidden, it slows the sampler down.
+    /// Browser tabs say it per live feed instead ([`Subscription::set_visible`]), so one tab
+    /// closing or going to the background never slows another that is watching.
     pub fn set_visible(&self, visible: bool) {
         self.shared.visible.store(visible, Ordering::Relaxed);
         self.shared.wake();
@@ -166,7 +171,7 @@ impl Steward {
     pub fn subscribe(&self) -> Subscription {
         let rx = self.shared.live.subscribe();
         self.shared.wake();
-        Subscription { rx, shared: self.shared.clone() }
+        Subscription { rx, shared: self.shared.clone(), hidden: false }
     }
 
     /// Stops the loops after flushing pending history. Idempotent.
@@ -182,6 +187,7 @@ impl Steward {
 pub struct Subscription {
     rx: broadcast::Receiver<Arc<Snapshot>>,
     shared: Arc<Shared>,
+    hidden: bool,
 }
 
 impl Subscription {
@@ -197,8 +203,28 @@ impl Subscription {
     }
 }
 
+impl Subscription {
+    /// Whether the viewer of this feed can see it: sampling slows down only when every
+    /// subscriber is hidden.
+    pub fn set_visible(&mut self, visible: bool) {
+        if self.hidden == !visible {
+            return;
+        }
+        self.hidden = !visible;
+        if self.hidden {
+            self.shared.hidden_subscriptions.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.shared.hidden_subscriptions.fetch_sub(1, Ordering::Relaxed);
+        }
+        self.shared.wake();
+    }
+}
+
 impl Drop for Subscription {
     fn drop(&mut self) {
+        if self.hidden {
+            self.shared.hidden_subscriptions.fetch_sub(1, Ordering::Relaxed);
+        }
         self.shared.wake();
     }
 }
@@ -206,9 +232,11 @@ impl Drop for Subscription {
 impl Shared {
     pub(crate) fn sampling_mode(&self) -> SamplingMode {
         // The loop's own receiver does not exist; every receiver is a UI or API client.
-        if self.live.receiver_count() == 0 {
+        let subscribers = self.live.receiver_count();
+        let all_hidden = self.hidden_subscriptions.load(Ordering::Relaxed) >= subscribers;
+        if subscribers == 0 {
             SamplingMode::Idle
-        } else if self.visible.load(Ordering::Relaxed) {
+        } else if self.visible.load(Ordering::Relaxed) && !all_hidden {
             SamplingMode::Active
         } else {
             SamplingMode::Hidden

@@ -4,6 +4,8 @@
 //! schema, not two to keep in step.
 
 /// `steward.agent.v1`: the node agent service, its client and its messages.
+// Generated code: its style is tonic-prost-build's, not ours.
+#[allow(unused_qualifications)]
 pub mod agent {
     tonic::include_proto!("steward.agent.v1");
 }

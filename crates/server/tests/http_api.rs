@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::http::{Request, header};
 use common::{HOST, call, call_as, start};
 use serde_json::Value;
+use steward_api::{SamplingMode, Steward};
 use tower::ServiceExt;
 
 #[tokio::test]
@@ -82,4 +83,24 @@ async fn refuses_to_listen_beyond_loopback() {
     let config = steward_server::ServerConfig { listen: "0.0.0.0:0".parse().unwrap(), ui_dir: None };
     let err = steward_server::bind(steward, config).await.err().expect("must refuse");
     assert!(err.to_string().contains("loopback"));
+}
+
+/// Opening a second tab hides the first; closing the second must not leave the first, which
+/// is in front again, sampled as if hidden (the visibility used to be one global flag).
+#[tokio::test]
+async fn a_hidden_or_closed_tab_never_slows_one_that_is_watching() {
+    let (steward, _app, _dir) = start();
+    let mode = |s: &Steward| s.status().sampling.mode;
+    let mut first = steward.subscribe();
+    let mut second = steward.subscribe();
+    first.set_visible(false);
+    assert_eq!(mode(&steward), SamplingMode::Active, "the second tab is watching");
+    first.set_visible(true);
+    second.set_visible(false); // the closing tab says it is hidden, then goes away
+    drop(second);
+    assert_eq!(mode(&steward), SamplingMode::Active, "the first tab is watching again");
+    first.set_visible(false);
+    assert_eq!(mode(&steward), SamplingMode::Hidden);
+    drop(first);
+    assert_eq!(mode(&steward), SamplingMode::Idle);
 }

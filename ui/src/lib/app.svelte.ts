@@ -45,6 +45,8 @@ export class AppState {
       this.status = await this.backend.status();
       this.statusError = null;
     } catch (e) {
+      // A status that can no longer be confirmed is not shown as if current.
+      this.status = null;
       this.statusError = errorMessage(e);
     }
   }

@@ -166,6 +166,12 @@ export function formatAxis(unit: Unit, v: number): string {
   }
 }
 
+/** Axis steps for byte values: powers of two of each binary unit, so ticks read 4 GiB, 8 GiB, 16 GiB
+ *  rather than uPlot's decimal 9.3 GiB, 18.6 GiB. */
+export const BYTE_INCREMENTS: number[] = [0, 1, 2, 3, 4, 5].flatMap((k) =>
+  [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].map((m) => m * 1024 ** k),
+);
+
 /** Local-time tick labels for a chart's x axis (seconds since epoch), detail chosen by span. */
 export function timeTicks(splitsSec: number[]): string[] {
   if (splitsSec.length === 0) return [];
@@ -173,7 +179,7 @@ export function timeTicks(splitsSec: number[]): string[] {
   return splitsSec.map((s) => {
     const d = new Date(s * 1000);
     const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
-    if (span > 2 * 86_400) return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${hm}`;
+    if (span > 86_400) return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${hm}`;
     if (span <= 600) return `${hm}:${pad(d.getSeconds())}`;
     return hm;
   });

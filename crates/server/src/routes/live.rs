@@ -1,4 +1,5 @@
-//! `/api/live`: one JSON snapshot per WebSocket text message, as they are sampled.
+//! `/api/live`: one JSON snapshot per WebSocket text message, as they are sampled. The tab
+//! sends `{"visible": false|true}` on the same socket when it is hidden or shown again.
 
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -25,10 +26,22 @@ async fn stream(steward: Steward, mut socket: WebSocket) {
             },
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(Message::Text(text))) => {
+                    if let Ok(v) = serde_json::from_str::<Visibility>(&text) {
+                        feed.set_visible(v.visible);
+                    }
+                }
                 Some(Ok(_)) => {}
             },
         }
     }
+}
+
+/// What a browser tab says on its live feed when it is hidden or shown again.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Visibility {
+    visible: bool,
 }
 
 async fn send(socket: &mut WebSocket, snap: &steward_api::Snapshot) -> Result<(), ()> {

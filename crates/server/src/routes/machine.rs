@@ -42,12 +42,3 @@ pub async fn series(State(s): State<Steward>, Query(p): Query<SeriesParams>) -> 
     Ok(Json(s.series_names(p.prefix).await?))
 }
 
-#[derive(Deserialize)]
-pub struct Visibility {
-    visible: bool,
-}
-
-pub async fn visibility(State(s): State<Steward>, JsonBody(v): JsonBody<Visibility>) -> StatusCode {
-    s.set_visible(v.visible);
-    StatusCode::NO_CONTENT
-}

@@ -20,7 +20,6 @@ pub fn api() -> Router<Steward> {
         .route("/snapshot", get(machine::snapshot))
         .route("/history", post(machine::history))
         .route("/series", get(machine::series))
-        .route("/visibility", post(machine::visibility))
         .route("/live", get(live::live))
         .route("/nodes", get(nodes::list).post(nodes::add))
         .route("/nodes/live", get(nodes::live))

@@ -20,8 +20,17 @@ class FakeWs {
   onmessage: ((ev: { data: unknown }) => void) | null = null;
   onclose: ((ev: { code: number; reason: string }) => void) | null = null;
   closed = false;
+  readyState = 0;
+  sent: string[] = [];
   constructor(public url: string) {
     FakeWs.all.push(this);
+  }
+  send(text: string) {
+    this.sent.push(text);
+  }
+  open() {
+    this.readyState = 1;
+    this.onopen!();
   }
   close() {
     this.closed = true;
@@ -34,7 +43,6 @@ describe('HttpBackend', () => {
       '/api/snapshot': () => new Response(null, { status: 204 }),
       '/api/series?prefix=proc.': () => Response.json(['proc.1.cpu']),
       '/api/history': () => Response.json([]),
-      '/api/visibility': () => new Response(null, { status: 204 }),
     });
     const b = new HttpBackend('http://h:1/', f);
     expect(await b.snapshot()).toBeNull();
@@ -43,8 +51,6 @@ describe('HttpBackend', () => {
     expect(await b.history(q)).toEqual([]);
     expect(calls.at(-1)!.init!.method).toBe('POST');
     expect(JSON.parse(calls.at(-1)!.init!.body as string)).toEqual(q);
-    await b.setVisible(false);
-    expect(JSON.parse(calls.at(-1)!.init!.body as string)).toEqual({ visible: false });
   });
   it('shows the server error message', async () => {
     const { f } = fakeFetch({ '/api/status': () => Response.json({ error: 'database is locked' }, { status: 500 }) });
@@ -164,6 +170,25 @@ describe('HttpBackend', () => {
     FakeWs.all[1].onclose!({ code: 1000, reason: '' });
     vi.advanceTimersByTime(20_000);
     expect(FakeWs.all).toHaveLength(2);
+    vi.useRealTimers();
+  });
+  it('says visibility on its own live feed, again after a reconnect', async () => {
+    FakeWs.all = [];
+    const b = new HttpBackend('http://h/', fetch, FakeWs as unknown as typeof WebSocket);
+    const stop = b.subscribe(() => {}, () => {});
+    FakeWs.all[0].open();
+    expect(FakeWs.all[0].sent).toEqual([]);
+    await b.setVisible(false);
+    expect(FakeWs.all[0].sent).toEqual(['{"visible":false}']);
+    FakeWs.all[0].onclose!({ code: 1006, reason: '' });
+    vi.useFakeTimers();
+    stop();
+    const again = b.subscribe(() => {}, () => {});
+    FakeWs.all.at(-1)!.open();
+    expect(FakeWs.all.at(-1)!.sent).toEqual(['{"visible":false}']);
+    await b.setVisible(true);
+    expect(FakeWs.all.at(-1)!.sent.at(-1)).toBe('{"visible":true}');
+    again();
     vi.useRealTimers();
   });
 });

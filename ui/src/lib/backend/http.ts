@@ -58,8 +58,15 @@ export function downloadBlob(blob: Blob, name: string, doc: Pick<Document, 'crea
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** Tells the server over a live feed whether this tab can be seen (sent once the socket is open). */
+function sendVisibility(ws: WebSocket, visible: boolean) {
+  if (ws.readyState === 1) ws.send(JSON.stringify({ visible }));
+}
+
 export class HttpBackend implements Backend {
   readonly kind = 'http' as const;
+  private visible = true;
+  private readonly sockets = new Set<WebSocket>();
   /** `base` is the directory the app is served from (ends with '/'). */
   constructor(
     private readonly base: string,
@@ -113,12 +120,11 @@ export class HttpBackend implements Backend {
   seriesNames(prefix: string): Promise<string[]> {
     return this.json(`api/series?prefix=${encodeURIComponent(prefix)}`);
   }
+  /** Said on this tab's own live feed (and again after a reconnect): the server slows sampling
+   *  only when every tab is hidden, so a tab closing never slows another one. */
   async setVisible(visible: boolean): Promise<void> {
-    await this.request('api/visibility', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ visible }),
-    });
+    this.visible = visible;
+    for (const ws of this.sockets) sendVisibility(ws, visible);
   }
 
   resources(): Promise<NodeResources[]> {
@@ -223,11 +229,14 @@ export class HttpBackend implements Backend {
 
     const connect = () => {
       if (closed) return;
-      ws = new this.wsCtor(url);
-      ws.onopen = () => {
+      const socket = new this.wsCtor(url);
+      ws = socket;
+      this.sockets.add(socket);
+      socket.onopen = () => {
         attempt = 0;
+        if (!this.visible) sendVisibility(socket, false);
       };
-      ws.onmessage = (ev) => {
+      socket.onmessage = (ev) => {
         if (typeof ev.data !== 'string') return;
         try {
           onSnapshot(JSON.parse(ev.data) as Snapshot);
@@ -235,7 +244,8 @@ export class HttpBackend implements Backend {
           onError(`live stream sent a malformed message: ${(e as Error).message}`);
         }
       };
-      ws.onclose = (ev) => {
+      socket.onclose = (ev) => {
+        this.sockets.delete(socket);
         ws = null;
         if (closed) return;
         const delay = backoffMs(attempt++);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { snapshot } from '../fixtures';
-import { CHARTS, chartAvailability, compareSeries, seriesFor, seriesLabel, tableOptions } from './defs';
+import { CHARTS, chartAvailability, chartTitle, compareSeries, seriesFor, seriesLabel, tableOptions } from './defs';
+import { BYTE_INCREMENTS, timeTicks } from '../format';
 import { flatten } from './flatten';
 import { SeriesTable, mergeHistory } from './table';
 import { latestIdxs, typicalStep, withGaps } from './gaps';
@@ -166,5 +167,24 @@ describe('gaps and legends', () => {
   it('legends show the latest value of each series, not the last row', () => {
     expect(latestIdxs([[1, 2, 3], [5, 6, null], [null, null, null], [7, null, 8]])).toEqual([2, 1, null, 2]);
     expect(typicalStep([0])).toBeUndefined();
+  });
+});
+
+describe('titles and ticks', () => {
+  it('names a chart after the GPU source that keeps it up', () => {
+    const s = snapshot(1000);
+    const temp = def('temp');
+    const gpus = { status: 'available', value: [] } as unknown as typeof s.gpus;
+    const noTemps = { ...s, temperatures: { status: 'unavailable', reason: 'no hwmon' }, gpus } as typeof s;
+    expect(chartTitle(temp, noTemps)).toBe('GPU temperatures');
+    expect(chartTitle(temp, { ...s, temperatures: { status: 'available', value: [] } } as typeof s)).toBe('Temperatures');
+    expect(chartTitle(def('cpu'), noTemps)).toBe('CPU');
+  });
+  it('dates ticks once the axis spans more than a day, and steps bytes in powers of two', () => {
+    const day = 86_400;
+    expect(timeTicks([0, 2 * day])[0]).toMatch(/^\d\d-\d\d \d\d:\d\d$/);
+    expect(timeTicks([0, 300])[0]).toMatch(/^\d\d:\d\d:\d\d$/);
+    expect(BYTE_INCREMENTS).toContain(8 * 1024 ** 3);
+    expect(BYTE_INCREMENTS.some((v) => Math.abs(v - 9.3 * 1024 ** 3) < 1e8)).toBe(false);
   });
 });

@@ -63,6 +63,16 @@ export function chartAvailability(def: ChartDef, snap: Snapshot | null): ChartAv
   return { available: false, reasons };
 }
 
+/** A chart's title for what it can show now: a chart kept up by its GPU source alone (the
+ *  machine's own sensors unavailable) says so, so it never sits beside a card saying its
+ *  subject is unavailable without explanation. */
+export function chartTitle(def: ChartDef, snap: Snapshot | null): string {
+  if (!snap || !def.sources.includes('gpus') || def.sources.length < 2) return def.title;
+  const own = def.sources.filter((s) => s !== 'gpus');
+  const ownAvailable = own.some((s) => snap[s].status === 'available');
+  return ownAvailable ? def.title : `GPU ${def.title.toLowerCase()}`;
+}
+
 function naturalKey(name: string): (string | number)[] {
   return name.split(/(\d+)/).map((p, i) => (i % 2 ? Number(p) : p));
 }
