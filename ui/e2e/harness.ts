@@ -18,6 +18,8 @@ const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 export interface Server {
   baseUrl: string;
+  /** The server process, e.g. to pause it with SIGSTOP. */
+  pid: number;
   tmp: string;
   log: () => string;
   stop: () => Promise<void>;
@@ -53,7 +55,7 @@ export function startServer(env: Record<string, string> = {}): Promise<Server> {
       const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
       if (m) {
         clearTimeout(timer);
-        resolve({ baseUrl: `http://127.0.0.1:${m[1]}/`, tmp, log: () => log, stop });
+        resolve({ baseUrl: `http://127.0.0.1:${m[1]}/`, pid: child.pid!, tmp, log: () => log, stop });
       }
     });
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()));

@@ -69,6 +69,28 @@ describe('overview against the real backend', () => {
     await expect(page.locator('[data-testid=chart-memory]').count()).resolves.toBe(1);
   });
 
+  it('legends show the latest values without hovering', async () => {
+    await waitFor('cpu chart', () => attr('[data-testid=chart-cpu]', 'data-points'));
+    const total = page.locator('[data-testid=chart-cpu] .u-legend .u-series').nth(1).locator('.u-value');
+    const text = await waitFor('a legend value', async () => {
+      const t = (await total.textContent())?.trim();
+      return t && t !== '—' && t !== '--' ? t : undefined;
+    });
+    expect(text).toMatch(/^\d+(\.\d+)? ?%$/);
+  });
+
+  it('breaks a line where the sampler paused instead of drawing a ramp across it', async () => {
+    expect(Number(await attr('[data-testid=chart-cpu]', 'data-gaps'))).toBe(0);
+    process.kill(server.pid, 'SIGSTOP'); // the whole control center stops: no samples for 15 s
+    await new Promise((r) => setTimeout(r, 15_000));
+    process.kill(server.pid, 'SIGCONT');
+    const gaps = await waitFor('a gap in the CPU chart', async () => {
+      const g = Number(await attr('[data-testid=chart-cpu]', 'data-gaps'));
+      return g > 0 ? g : undefined;
+    });
+    expect(gaps).toBe(1);
+  }, 60_000);
+
   it('reloads charts from history when the range changes, then keeps appending', async () => {
     await page.click('[data-testid=range-1h]');
     await waitFor('1h active', async () => (await attr('[data-testid=range-1h]', 'aria-pressed')) === 'true');

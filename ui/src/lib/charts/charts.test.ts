@@ -143,6 +143,25 @@ describe('LiveGroup', () => {
     expect(g.push(snapshot(3000))).toBe(true);
     expect(t.length).toBe(3);
   });
+  it("shows a remote node's history under its own names, and ignores this machine's live feed", async () => {
+    const scope = 'node.10.0.0.2:7879.';
+    const queries: { series: string[] }[] = [];
+    const backend = {
+      seriesNames: async (p: string) => (p === `${scope}cpu.` ? [`${scope}cpu.total`, `${scope}cpu.core.0`] : []),
+      history: async (q: { series: string[] }) => {
+        queries.push(q);
+        return q.series.map((s) => ({ series: s, source_resolution_ms: 1000, bucket_ms: 1000, points: [{ ts_ms: 1000, min: 7, max: 7, avg: 7 }] }));
+      },
+    } as unknown as Backend;
+    const g = new LiveGroup(backend, [CHARTS[0]]);
+    g.scope = scope;
+    await g.reload('5m', 300, ['cpu.core.5'], 10_000);
+    expect(queries[0].series).toEqual([`${scope}cpu.total`, `${scope}cpu.core.0`]);
+    expect(g.series.get('cpu')).toEqual(['cpu.total', 'cpu.core.0']);
+    expect(g.tables.get('cpu')!.cols.get('cpu.total')).toEqual([7]);
+    expect(g.push(snapshot(2000))).toBe(false);
+    expect(g.tables.get('cpu')!.length).toBe(1);
+  });
 });
 
 describe('gaps and legends', () => {

@@ -22,6 +22,9 @@ export class LiveGroup {
   private loading = false;
   private pending: Snapshot[] = [];
   range: RangeKey = '5m';
+  /** Whose series: '' for this machine, `node.<id>.` for a remote node's history. Charts and
+   *  tables always use the unscoped names, so labels, colors and matching stay the same. */
+  scope = '';
 
   constructor(
     private readonly backend: Backend,
@@ -41,8 +44,12 @@ export class LiveGroup {
     this.range = range;
     try {
       const prefixes = [...new Set(this.charts.flatMap((c) => c.prefixes))];
-      const listed = await Promise.all(prefixes.map((p) => this.backend.seriesNames(p).catch(() => [] as string[])));
-      const known = new Set<string>([...liveNames, ...listed.flat()]);
+      const scope = this.scope;
+      const listed = await Promise.all(
+        prefixes.map((p) => this.backend.seriesNames(scope + p).catch(() => [] as string[])),
+      );
+      const unscoped = listed.flat().map((n) => n.slice(scope.length));
+      const known = new Set<string>([...(scope ? [] : liveNames), ...unscoped]);
       const perChart = new Map<string, string[]>();
       for (const c of this.charts) {
         const names = new Set([...(c.fixed ?? []), ...[...known].filter(c.match)]);
@@ -50,10 +57,15 @@ export class LiveGroup {
       }
       const all = [...new Set([...perChart.values()].flat())];
       const histories = all.length
-        ? await this.backend.history({ series: all, from_ms: nowMs - rangeMs(range), to_ms: nowMs, max_points: Math.max(10, Math.round(maxPoints)) })
+        ? await this.backend.history({
+            series: all.map((n) => scope + n),
+            from_ms: nowMs - rangeMs(range),
+            to_ms: nowMs,
+            max_points: Math.max(10, Math.round(maxPoints)),
+          })
         : [];
       if (seq !== this.loadSeq) return; // a newer reload superseded this one
-      const byName = new Map(histories.map((h) => [h.series, h]));
+      const byName = new Map(histories.map((h) => [h.series.slice(scope.length), { ...h, series: h.series.slice(scope.length) }]));
       for (const c of this.charts) {
         const t = this.tables.get(c.id)!;
         t.opts = tableOptions(range, maxPoints);
@@ -74,6 +86,7 @@ export class LiveGroup {
 
   /** Append one live snapshot to every chart. Returns false while a reload is in flight (buffered). */
   push(snap: Snapshot, values: Values = flatten(snap)): boolean {
+    if (this.scope) return false; // the live feed is this machine's; a remote node's comes from history
     if (this.loading) {
       this.pending.push(snap);
       return false;
