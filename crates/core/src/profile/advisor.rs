@@ -29,6 +29,8 @@ pub enum SuggestionKind {
     LowerSampling,
     /// The work of a little-used node fits in the others' headroom: move it and free the node.
     Consolidate,
+    /// A process keeps one core busy while the others idle: give it more threads or workers.
+    UseMoreCores,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -79,6 +81,21 @@ fn from_finding(f: &Finding, input: &AdvisorInput) -> Vec<Suggestion> {
     let mut out = Vec::new();
     let share = |c: &super::Culprit| c.usage;
     match f.resource {
+        Resource::Cpu if f.key == super::rules::core_bound::KEY => {
+            if let Some(top) = f.culprits.first() {
+                out.push(Suggestion {
+                    kind: SuggestionKind::UseMoreCores,
+                    title: format!(
+                        "{} (PID {}) is bound to one core: run it with more threads or workers (its -j or \
+                         --threads option, a process pool), or split its input across processes",
+                        top.name, top.pid
+                    ),
+                    estimated_effect: "up to the number of idle cores faster, if its work divides".into(),
+                    evidence: f.evidence.clone(),
+                    source: f.key.clone(),
+                });
+            }
+        }
         Resource::Cpu | Resource::Memory | Resource::Io | Resource::Network => {
             let big: Vec<_> = f.culprits.iter().collect();
             if big.len() >= 2 && distinct_workloads(big[0], big[1]) {

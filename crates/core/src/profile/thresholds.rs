@@ -13,6 +13,9 @@ pub struct Thresholds {
     pub cpu_psi_some_pct: f64,
     /// 1-minute load average per logical core (run queue).
     pub cpu_run_queue_per_core: f64,
+    /// A process at this share of one core (and at most 110 %) while the machine has room is
+    /// bound to one core (likely single-threaded), percent of a core.
+    pub core_bound_pct: f64,
     /// PSI memory `some` avg10, percent.
     pub mem_psi_some_pct: f64,
     /// Available memory below this share of total is too little headroom, percent.
@@ -55,6 +58,7 @@ impl Default for Thresholds {
             cpu_util_pct: 90.0,
             cpu_psi_some_pct: 40.0,
             cpu_run_queue_per_core: 2.0,
+            core_bound_pct: 90.0,
             mem_psi_some_pct: 10.0,
             mem_headroom_pct: 10.0,
             swap_growth_bps: 1_048_576.0,

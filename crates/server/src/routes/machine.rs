@@ -41,4 +41,3 @@ pub struct SeriesParams {
 pub async fn series(State(s): State<Steward>, Query(p): Query<SeriesParams>) -> Result<Json<Vec<String>>, HttpError> {
     Ok(Json(s.series_names(p.prefix).await?))
 }
-

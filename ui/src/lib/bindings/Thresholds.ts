@@ -14,6 +14,11 @@ cpu_psi_some_pct: number,
  */
 cpu_run_queue_per_core: number, 
 /**
+ * A process at this share of one core (and at most 110 %) while the machine has room is
+ * bound to one core (likely single-threaded), percent of a core.
+ */
+core_bound_pct: number, 
+/**
  * PSI memory `some` avg10, percent.
  */
 mem_psi_some_pct: number, 

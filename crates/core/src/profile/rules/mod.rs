@@ -4,6 +4,7 @@
 //! is active its rule uses the exit threshold (hysteresis), and the tracker adds a quiet period
 //! before it ends, so a signal hovering at the line starts one event, not a storm.
 
+pub mod core_bound;
 mod cpu;
 mod gpu;
 mod io;
@@ -21,6 +22,7 @@ pub fn evaluate(ctx: &Context) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     out.extend(cpu::saturation(ctx));
+    out.extend(core_bound::finding(ctx));
     out.extend(memory::pressure(ctx));
     out.extend(io::pressure(ctx));
     out.extend(network::saturation(ctx));
