@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use steward_core::credential::{WeakToken, check_token_strength};
 use steward_proto::agent::InventoryReply;
 use steward_proto::agent::agent_server::AgentServer;
 use steward_telemetry::SamplerConfig;
@@ -109,14 +110,23 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
     })
 }
 
+/// The given token, the one in `<state>/token`, or a new one; a weak one is refused, saying
+/// where it came from (an empty `--token ""` or `STEWARDD_TOKEN=` included).
 fn load_or_create_token(config: &AgentConfig) -> Result<(String, bool), AgentError> {
     let state = |source| AgentError::State { path: config.state_dir.clone(), source };
+    let weak = |from: String| move |e: WeakToken| AgentError::WeakToken(format!("{from}: {e}"));
     if let Some(t) = &config.token {
+        check_token_strength(t).map_err(weak("--token / STEWARDD_TOKEN".into()))?;
         return Ok((t.clone(), false));
     }
     let path = config.state_dir.join("token");
     match std::fs::read_to_string(&path) {
-        Ok(t) if !t.trim().is_empty() => Ok((t.trim().to_string(), false)),
+        Ok(t) if !t.trim().is_empty() => {
+            let t = t.trim().to_string();
+            check_token_strength(&t)
+                .map_err(weak(format!("{} (delete it to have a new one generated)", path.display())))?;
+            Ok((t, false))
+        }
         _ => {
             let t = generate_token().map_err(state)?;
             tls::write_private(&path, &t).map_err(state)?;
@@ -139,7 +149,8 @@ impl Bound {
                 .map_err(|e| AgentError::Serve(format!("TLS: {e}")))?;
         }
         let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
-        let service = AgentServer::with_interceptor(self.service, CheckToken::new(&self.token));
+        let check = CheckToken::new(&self.token).map_err(|e| AgentError::WeakToken(e.to_string()))?;
+        let service = AgentServer::with_interceptor(self.service, check);
         // Metrics streams never end by themselves: after the shutdown signal, calls get a
         // moment to finish and then the connections are dropped.
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

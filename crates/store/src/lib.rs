@@ -17,6 +17,7 @@ mod maintenance;
 mod migrations;
 mod nodes;
 mod open;
+pub mod private_file;
 mod profile;
 mod query;
 mod series_ids;
