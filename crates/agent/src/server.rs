@@ -58,6 +58,8 @@ pub struct Bound {
     pub token: String,
     /// `None` when serving plain text.
     pub fingerprint: Option<String>,
+    /// This agent's id, generated on its first start (`<state>/node-id`).
+    pub node_id: String,
     /// True when the token or the certificate were created by this start.
     pub first_start: bool,
     pub limits_mechanism: &'static str,
@@ -73,6 +75,7 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
     let state = |source| AgentError::State { path: config.state_dir.clone(), source };
     std::fs::create_dir_all(&config.state_dir).map_err(state)?;
     let (token, new_token) = load_or_create_token(&config)?;
+    let node_id = load_or_create_node_id(&config)?;
     let (identity, new_cert) = if config.plain_text {
         (None, false)
     } else {
@@ -91,6 +94,7 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
         labels: config.labels.clone().into_iter().collect(),
         agent_version: env!("CARGO_PKG_VERSION").to_string(),
         limits_mechanism: limits_mechanism.to_string(),
+        node_id: node_id.clone(),
     };
     let tasks = Tasks::new(config.state_dir.clone(), cgroups);
     let latest = crate::metrics::start(config.sampler.clone());
@@ -102,6 +106,7 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
         addr,
         token,
         fingerprint: identity.as_ref().map(|i| i.fingerprint.clone()),
+        node_id,
         first_start: new_token || new_cert,
         limits_mechanism,
         listener,
@@ -131,6 +136,20 @@ fn load_or_create_token(config: &AgentConfig) -> Result<(String, bool), AgentErr
             let t = generate_token().map_err(state)?;
             tls::write_private(&path, &t).map_err(state)?;
             Ok((t, true))
+        }
+    }
+}
+
+/// `<state>/node-id`, created (0600) on the first start: 16 random bytes in hex.
+fn load_or_create_node_id(config: &AgentConfig) -> Result<String, AgentError> {
+    let state = |source| AgentError::State { path: config.state_dir.clone(), source };
+    let path = config.state_dir.join("node-id");
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_string()),
+        _ => {
+            let id = generate_token().map_err(state)?[..32].to_string();
+            tls::write_private(&path, &id).map_err(state)?;
+            Ok(id)
         }
     }
 }
