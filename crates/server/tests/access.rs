@@ -93,7 +93,7 @@ async fn the_right_token_passes_as_a_bearer_header_or_a_cookie() {
     let cookie = format!("other=1; steward_token_7878={TOKEN}");
     for (method, path, body) in ROUTES {
         for credential in [(header::AUTHORIZATION, bearer.as_str()), (header::COOKIE, cookie.as_str())] {
-            let a = send(&app, method, path, body, &[credential.clone()]).await;
+            let a = send(&app, method, path, body, std::slice::from_ref(&credential)).await;
             assert_ne!(a.status, StatusCode::UNAUTHORIZED, "{method} {path} with {:?}: {}", credential.0, a.body);
             assert_security_headers(&a, path);
         }
