@@ -49,8 +49,19 @@ fn newer_source(dir: &Path, time: std::time::SystemTime) -> Option<PathBuf> {
 /// A running `stewardctl serve`; killed (SIGKILL) when dropped.
 pub struct Server {
     pub child: Child,
+    /// `http://127.0.0.1:<port>`, without the token.
     pub url: String,
     pub host: String,
+    /// The access token, read from the URL `serve` printed.
+    pub token: String,
+    /// The token file `serve` was started with (beside the database).
+    pub token_file: PathBuf,
+}
+
+/// The token file a test server on `db` uses: beside the database, so tests never touch the
+/// user's own.
+pub fn token_file_for(db: &Path) -> PathBuf {
+    db.with_file_name("serve-token")
 }
 
 impl Server {
@@ -61,9 +72,12 @@ impl Server {
 
     /// Like [`Server::start`], with more `serve` arguments (e.g. `--config <file>`).
     pub fn start_with(db: &Path, extra: &[&std::ffi::OsStr]) -> Result<Server> {
+        let token_file = token_file_for(db);
         let mut child = Command::new(binary("stewardctl"))
             .args(["serve", "--listen", "127.0.0.1:0", "--db"])
             .arg(db)
+            .arg("--token-file")
+            .arg(&token_file)
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -73,23 +87,29 @@ impl Server {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(i) = line.find("http://") {
-                    let _ = tx.send(line[i..].trim_end_matches('/').to_string());
+                    let _ = tx.send(line[i..].to_string());
                 }
             }
         });
-        let Ok(url) = rx.recv_timeout(Duration::from_secs(30)) else {
+        let Ok(printed) = rx.recv_timeout(Duration::from_secs(30)) else {
             let _ = child.kill();
             let out = child.wait_with_output()?;
             bail!("stewardctl serve did not start: {}", String::from_utf8_lossy(&out.stderr));
         };
+        let (url, token) = printed.split_once("/?token=").context("the printed URL carries no token")?;
         let host = url.trim_start_matches("http://").to_string();
-        Ok(Server { child, url, host })
+        Ok(Server { child, url: url.to_string(), host, token: token.trim().to_string(), token_file })
+    }
+
+    /// `Authorization: Bearer <token>`, as every request needs.
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.token)
     }
 
     /// GET a JSON route (with the right Host header, as a browser on this machine would send).
     pub fn get(&self, path: &str) -> Result<(u16, serde_json::Value)> {
         let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
-        let mut res = agent.get(format!("{}{path}", self.url)).call()?;
+        let mut res = agent.get(format!("{}{path}", self.url)).header("authorization", &self.bearer()).call()?;
         let status = res.status().as_u16();
         let body = res.body_mut().read_to_string()?;
         Ok((status, serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body))))
@@ -97,7 +117,11 @@ impl Server {
 
     pub fn post(&self, path: &str, body: &str) -> Result<(u16, serde_json::Value)> {
         let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
-        let mut res = agent.post(format!("{}{path}", self.url)).content_type("application/json").send(body)?;
+        let mut res = agent
+            .post(format!("{}{path}", self.url))
+            .header("authorization", &self.bearer())
+            .content_type("application/json")
+            .send(body)?;
         let status = res.status().as_u16();
         let text = res.body_mut().read_to_string()?;
         Ok((status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))))
@@ -122,6 +146,8 @@ pub fn serve_refusal(db: &Path) -> String {
     let out = Command::new(binary("stewardctl"))
         .args(["serve", "--listen", "127.0.0.1:0", "--db"])
         .arg(db)
+        .arg("--token-file")
+        .arg(token_file_for(db))
         .output()
         .expect("run stewardctl");
     assert!(!out.status.success(), "stewardctl serve started on {}", db.display());

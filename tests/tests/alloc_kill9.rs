@@ -58,14 +58,18 @@ fn request(i: u64, base: i64, cores: u64) -> (String, Value) {
     (id, body)
 }
 
-fn post(url: &str, body: &Value) -> Option<Value> {
+fn post(url: &str, bearer: &str, body: &Value) -> Option<Value> {
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(5)))
         .build()
         .new_agent();
-    let mut res =
-        agent.post(format!("{url}/resources/allocate")).content_type("application/json").send(body.to_string()).ok()?;
+    let mut res = agent
+        .post(format!("{url}/resources/allocate"))
+        .header("authorization", bearer)
+        .content_type("application/json")
+        .send(body.to_string())
+        .ok()?;
     if res.status().as_u16() != 200 {
         return None;
     }
@@ -129,13 +133,13 @@ fn acknowledged_allocations_survive_sigkill_exactly_once() {
             if let Some(r) = body.get_mut("reservation_request") {
                 r["node"] = node.clone().into();
             }
-            if let Some(answer) = post(&server.url, &body) {
+            if let Some(answer) = post(&server.url, &server.bearer(), &body) {
                 acked.lock().unwrap().insert(id, answer);
             }
         }
         check(&server, &acked.lock().unwrap(), &node, cores);
         // Stream requests from a thread; kill the server after a seeded delay.
-        let url = server.url.clone();
+        let (url, bearer) = (server.url.clone(), server.bearer());
         let first = next;
         let count = 12 + round % 7;
         next += count;
@@ -150,7 +154,7 @@ fn acknowledged_allocations_survive_sigkill_exactly_once() {
                     r["node"] = sender_node.clone().into();
                 }
                 sender_sent.lock().unwrap().insert(i);
-                match post(&url, &body) {
+                match post(&url, &bearer, &body) {
                     Some(answer) => {
                         sender_acked.lock().unwrap().insert(id, answer);
                     }
@@ -158,7 +162,10 @@ fn acknowledged_allocations_survive_sigkill_exactly_once() {
                 }
                 if i % 7 == 6 {
                     let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
-                    let _ = agent.delete(format!("{url}/api/allocations/k{}", i - 3)).call();
+                    let _ = agent
+                        .delete(format!("{url}/api/allocations/k{}", i - 3))
+                        .header("authorization", &bearer)
+                        .call();
                 }
             }
         });

@@ -54,7 +54,7 @@ describe('datasets panel against stewardctl serve', () => {
     };
     await check();
     // The API agrees (what the CLI and the desktop app read too).
-    const api = await (await fetch(new URL('api/datasets', server!.baseUrl))).json();
+    const api = await (await server!.fetch('api/datasets')).json();
     expect(api).toEqual([{ name: 'logs', bytes: 1.5 * 2 ** 30, nodes: ['local', '10.0.0.5:7443'] }]);
     await page.reload();
     await row('logs').waitFor({ timeout: 30_000 });

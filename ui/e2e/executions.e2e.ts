@@ -19,7 +19,7 @@ describe('executions view with a node killed mid-run', () => {
     server = await startServer();
     // Adding nodes through the dialog is the cluster test's subject; here the API does it.
     for (const a of agents) {
-      const res = await fetch(new URL('api/nodes', server.baseUrl), {
+      const res = await server!.fetch('api/nodes', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ address: a.address, token: a.token, fingerprint: a.fingerprint }),
@@ -28,7 +28,7 @@ describe('executions view with a node killed mid-run', () => {
     }
     // The cluster view can only show "last known values" of a node that has sent some.
     await waitFor('metrics from every agent', async () => {
-      const nodes: { address: string; latest: unknown }[] = await (await fetch(new URL('api/nodes', server!.baseUrl))).json();
+      const nodes: { address: string; latest: unknown }[] = await (await server!.fetch('api/nodes')).json();
       return agents.every((a) => nodes.find((n) => n.address === a.address)?.latest) || undefined;
     });
     bp = await openBrowser();

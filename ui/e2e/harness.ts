@@ -17,9 +17,16 @@ const agentBin = path.resolve(uiDir, process.env.STEWARDD ?? '../target/debug/st
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 export interface Server {
+  /** The URL `serve` printed: `http://127.0.0.1:<port>/?token=…`. Opening it (or a URL built on
+   *  it, e.g. `new URL('#/queue', baseUrl)`) logs the browser in with a cookie. */
   baseUrl: string;
   /** The server process, e.g. to pause it with SIGSTOP. */
   pid: number;
+  /** `http://127.0.0.1:<port>/`, without the token. */
+  origin: string;
+  token: string;
+  /** `fetch` on a path of the server (`api/...`) with `Authorization: Bearer <token>`. */
+  fetch: (path: string, init?: RequestInit) => Promise<Response>;
   tmp: string;
   log: () => string;
   stop: () => Promise<void>;
@@ -36,7 +43,7 @@ export function startServer(env: Record<string, string> = {}): Promise<Server> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'steward-e2e-'));
   const db = path.join(tmp, 'e2e.db');
   let log = '';
-  const child: ChildProcess = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--db', db], {
+  const child: ChildProcess = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--db', db, '--token-file', path.join(tmp, 'serve-token')], {
     cwd: repoDir,
     env: { ...process.env, STEWARD_UI_DIR: process.env.STEWARD_UI_DIR ?? path.join(uiDir, 'dist'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,10 +59,14 @@ export function startServer(env: Record<string, string> = {}): Promise<Server> {
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       log += d.toString();
-      const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
+      const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)\/\?token=([\w.~-]+)/);
       if (m) {
         clearTimeout(timer);
-        resolve({ baseUrl: `http://127.0.0.1:${m[1]}/`, pid: child.pid!, tmp, log: () => log, stop });
+        const origin = `http://127.0.0.1:${m[1]}/`;
+        const token = m[2];
+        const authFetch = (p: string, init: RequestInit = {}) =>
+          fetch(new URL(p, origin), { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } });
+        resolve({ baseUrl: `${origin}?token=${token}`, pid: child.pid!, origin, token, fetch: authFetch, tmp, log: () => log, stop });
       }
     });
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()));

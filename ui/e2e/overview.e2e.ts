@@ -130,7 +130,7 @@ describe('overview against the real backend', () => {
   it('lists the wgpu adapters or says why there are none', async () => {
     await page.click('[data-testid=nav-accelerators]');
     await waitFor('adapters section', async () => (await page.locator('[data-testid=adapter], [data-testid=unavailable-adapters], [data-testid=no-adapters]').count()) > 0);
-    const inv = await (await fetch(new URL('api/inventory', baseUrl))).json();
+    const inv = await (await server!.fetch('api/inventory')).json();
     if (inv.adapters.status === 'available') {
       const names = await page.locator('[data-testid=adapter-name]').allTextContents();
       expect(names).toEqual(inv.adapters.value.map((a: { name: string }) => a.name));

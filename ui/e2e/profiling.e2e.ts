@@ -74,7 +74,7 @@ describe('profiling view against stewardctl serve', () => {
     expect(await page.locator('[data-testid=deep-thread]').count()).toBeGreaterThan(1);
     // Module usage reaches history like every other series.
     await waitFor('module series in history', async () => {
-      const names = await (await fetch(new URL('api/series?prefix=module.steward.', server!.baseUrl))).json();
+      const names = await (await server!.fetch('api/series?prefix=module.steward.')).json();
       return names.includes('module.steward.cpu');
     });
 

@@ -20,7 +20,7 @@ describe('queue view: preemption against the real backend (4 fake GPUs)', () => 
     bp = await openBrowser();
     page = bp.page;
     await waitFor('4 GPUs', async () => {
-      const n = await (await fetch(new URL('api/resources', server!.baseUrl))).json();
+      const n = await (await server!.fetch('api/resources')).json();
       return n[0]?.gpus.length === 4;
     });
     await page.goto(new URL('#/queue', server.baseUrl).toString());
@@ -32,7 +32,7 @@ describe('queue view: preemption against the real backend (4 fake GPUs)', () => 
   });
 
   it('shows a best-effort allocation holding every GPU as running', async () => {
-    const res = await fetch(new URL('resources/allocate', server!.baseUrl), {
+    const res = await server!.fetch('resources/allocate', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({

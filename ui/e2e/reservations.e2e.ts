@@ -37,7 +37,7 @@ function tomorrowAt(hour: number): Date {
 }
 
 async function api<T>(path: string): Promise<T> {
-  const res = await fetch(new URL(path, server!.baseUrl));
+  const res = await server!.fetch(path);
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }

@@ -1,5 +1,6 @@
 //! The node token: every call carries `authorization: Bearer <token>`, loopback included.
 
+use steward_core::credential::{WeakToken, check_token_strength, constant_time_eq};
 use tonic::metadata::MetadataValue;
 use tonic::service::Interceptor;
 use tonic::{Request, Status};
@@ -19,8 +20,10 @@ pub struct CheckToken {
 }
 
 impl CheckToken {
-    pub fn new(token: &str) -> Self {
-        CheckToken { expected: token.into() }
+    /// Refuses a weak token: an empty one would let any `authorization` header through.
+    pub fn new(token: &str) -> Result<Self, WeakToken> {
+        check_token_strength(token)?;
+        Ok(CheckToken { expected: token.into() })
     }
 }
 
@@ -29,21 +32,15 @@ impl Interceptor for CheckToken {
         let Some(value) = req.metadata().get("authorization") else {
             return Err(Status::unauthenticated("no token: every call needs `authorization: Bearer <token>`"));
         };
-        let given = value.to_str().unwrap_or("").strip_prefix("Bearer ").unwrap_or("");
+        let Some(given) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) else {
+            return Err(Status::unauthenticated("the authorization header must be `Bearer <token>`"));
+        };
         if constant_time_eq(given.as_bytes(), self.expected.as_bytes()) {
             Ok(req)
         } else {
             Err(Status::unauthenticated("wrong token"))
         }
     }
-}
-
-/// Compares without an early exit, so timing does not tell how much of a guess was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Client side: adds the token to every call.
@@ -73,20 +70,31 @@ impl Interceptor for AddToken {
 mod tests {
     use super::*;
 
+    const TOKEN: &str = "s3cret-0123456789abcdef-token";
+
     fn call(header: Option<&str>) -> Result<(), Status> {
         let mut req = Request::new(());
         if let Some(h) = header {
             req.metadata_mut().insert("authorization", h.parse().unwrap());
         }
-        CheckToken::new("s3cret").call(req).map(|_| ())
+        CheckToken::new(TOKEN).unwrap().call(req).map(|_| ())
     }
 
     #[test]
     fn only_the_right_bearer_token_passes() {
-        assert!(call(Some("Bearer s3cret")).is_ok());
+        assert!(call(Some(&format!("Bearer {TOKEN}"))).is_ok());
         assert_eq!(call(None).unwrap_err().code(), tonic::Code::Unauthenticated);
-        assert_eq!(call(Some("Bearer s3cre")).unwrap_err().code(), tonic::Code::Unauthenticated);
-        assert_eq!(call(Some("s3cret")).unwrap_err().code(), tonic::Code::Unauthenticated);
+        assert_eq!(call(Some(&format!("Bearer {}", &TOKEN[1..]))).unwrap_err().code(), tonic::Code::Unauthenticated);
+        assert_eq!(call(Some(TOKEN)).unwrap_err().code(), tonic::Code::Unauthenticated);
+        assert_eq!(call(Some("anything")).unwrap_err().code(), tonic::Code::Unauthenticated);
+        assert_eq!(call(Some(&format!("bearer {TOKEN}"))).unwrap_err().code(), tonic::Code::Unauthenticated);
+    }
+
+    #[test]
+    fn a_weak_token_cannot_guard_the_agent() {
+        for weak in ["", "abc", "aaaaaaaaaaaaaaaaaaaa"] {
+            assert!(CheckToken::new(weak).is_err(), "{weak:?}");
+        }
     }
 
     #[test]

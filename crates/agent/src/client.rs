@@ -42,6 +42,8 @@ pub struct AgentInventory {
     pub labels: std::collections::BTreeMap<String, String>,
     pub agent_version: String,
     pub limits_mechanism: String,
+    /// The agent's own id (empty from an agent built before it had one).
+    pub node_id: String,
 }
 
 /// True when every address `address` resolves to is a loopback one.
@@ -153,6 +155,7 @@ impl AgentClient {
             labels: reply.labels.into_iter().collect(),
             agent_version: reply.agent_version,
             limits_mechanism: reply.limits_mechanism,
+            node_id: reply.node_id,
         })
     }
 

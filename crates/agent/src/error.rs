@@ -7,6 +7,8 @@ pub enum AgentError {
     FingerprintRequired(String),
     #[error("bad address {0:?}: expected host:port, e.g. 127.0.0.1:7879")]
     BadAddress(String),
+    #[error("refusing to start with a weak token, {0}")]
+    WeakToken(String),
     #[error("state directory {path}: {source}")]
     State { path: std::path::PathBuf, source: std::io::Error },
     #[error("certificate: {0}")]

@@ -69,6 +69,7 @@ fn main() -> Result<()> {
             None => println!("fingerprint: none (plain text, loopback only)"),
         }
         println!("limits: {}", bound.limits_mechanism);
+        println!("node id: {}", bound.node_id);
         bound.serve(shutdown_signal()).await?;
         anyhow::Ok(())
     })

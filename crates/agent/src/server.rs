@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use steward_core::credential::{WeakToken, check_token_strength};
 use steward_proto::agent::InventoryReply;
 use steward_proto::agent::agent_server::AgentServer;
 use steward_telemetry::SamplerConfig;
@@ -57,6 +58,8 @@ pub struct Bound {
     pub token: String,
     /// `None` when serving plain text.
     pub fingerprint: Option<String>,
+    /// This agent's id, generated on its first start (`<state>/node-id`).
+    pub node_id: String,
     /// True when the token or the certificate were created by this start.
     pub first_start: bool,
     pub limits_mechanism: &'static str,
@@ -72,6 +75,7 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
     let state = |source| AgentError::State { path: config.state_dir.clone(), source };
     std::fs::create_dir_all(&config.state_dir).map_err(state)?;
     let (token, new_token) = load_or_create_token(&config)?;
+    let node_id = load_or_create_node_id(&config)?;
     let (identity, new_cert) = if config.plain_text {
         (None, false)
     } else {
@@ -90,6 +94,7 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
         labels: config.labels.clone().into_iter().collect(),
         agent_version: env!("CARGO_PKG_VERSION").to_string(),
         limits_mechanism: limits_mechanism.to_string(),
+        node_id: node_id.clone(),
     };
     let tasks = Tasks::new(config.state_dir.clone(), cgroups);
     let latest = crate::metrics::start(config.sampler.clone());
@@ -101,6 +106,7 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
         addr,
         token,
         fingerprint: identity.as_ref().map(|i| i.fingerprint.clone()),
+        node_id,
         first_start: new_token || new_cert,
         limits_mechanism,
         listener,
@@ -109,18 +115,41 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
     })
 }
 
+/// The given token, the one in `<state>/token`, or a new one; a weak one is refused, saying
+/// where it came from (an empty `--token ""` or `STEWARDD_TOKEN=` included).
 fn load_or_create_token(config: &AgentConfig) -> Result<(String, bool), AgentError> {
     let state = |source| AgentError::State { path: config.state_dir.clone(), source };
+    let weak = |from: String| move |e: WeakToken| AgentError::WeakToken(format!("{from}: {e}"));
     if let Some(t) = &config.token {
+        check_token_strength(t).map_err(weak("--token / STEWARDD_TOKEN".into()))?;
         return Ok((t.clone(), false));
     }
     let path = config.state_dir.join("token");
     match std::fs::read_to_string(&path) {
-        Ok(t) if !t.trim().is_empty() => Ok((t.trim().to_string(), false)),
+        Ok(t) if !t.trim().is_empty() => {
+            let t = t.trim().to_string();
+            check_token_strength(&t)
+                .map_err(weak(format!("{} (delete it to have a new one generated)", path.display())))?;
+            Ok((t, false))
+        }
         _ => {
             let t = generate_token().map_err(state)?;
             tls::write_private(&path, &t).map_err(state)?;
             Ok((t, true))
+        }
+    }
+}
+
+/// `<state>/node-id`, created (0600) on the first start: 16 random bytes in hex.
+fn load_or_create_node_id(config: &AgentConfig) -> Result<String, AgentError> {
+    let state = |source| AgentError::State { path: config.state_dir.clone(), source };
+    let path = config.state_dir.join("node-id");
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_string()),
+        _ => {
+            let id = generate_token().map_err(state)?[..32].to_string();
+            tls::write_private(&path, &id).map_err(state)?;
+            Ok(id)
         }
     }
 }
@@ -139,7 +168,8 @@ impl Bound {
                 .map_err(|e| AgentError::Serve(format!("TLS: {e}")))?;
         }
         let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
-        let service = AgentServer::with_interceptor(self.service, CheckToken::new(&self.token));
+        let check = CheckToken::new(&self.token).map_err(|e| AgentError::WeakToken(e.to_string()))?;
+        let service = AgentServer::with_interceptor(self.service, check);
         // Metrics streams never end by themselves: after the shutdown signal, calls get a
         // moment to finish and then the connections are dropped.
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
+use steward_core::credential::normalize_fingerprint;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use tokio_rustls::rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
@@ -31,10 +32,10 @@ pub fn fingerprint(der: &[u8]) -> String {
     format!("sha256:{hex}")
 }
 
-/// Fingerprints compare without regard to case, `:` separators or the `sha256:` prefix.
+/// Fingerprints compare in their canonical form (any case, `:` separators, optional `sha256:`
+/// prefix); a malformed one matches nothing.
 pub fn same_fingerprint(a: &str, b: &str) -> bool {
-    let norm = |s: &str| s.trim().to_ascii_lowercase().trim_start_matches("sha256:").replace(':', "");
-    norm(a) == norm(b)
+    matches!((normalize_fingerprint(a), normalize_fingerprint(b)), (Ok(a), Ok(b)) if a == b)
 }
 
 /// Loads `cert.pem`/`key.pem` from `dir`, or generates them; `true` when they are new.
@@ -211,9 +212,12 @@ mod tests {
     }
 
     #[test]
-    fn fingerprints_compare_loosely_on_format_only() {
-        assert!(same_fingerprint("sha256:ABcd", "abcd"));
-        assert!(same_fingerprint("ab:cd", "sha256:abcd"));
-        assert!(!same_fingerprint("sha256:abce", "sha256:abcd"));
+    fn fingerprints_compare_in_their_canonical_form() {
+        let hex = "ab".repeat(31) + "cd";
+        let colons: Vec<&str> = (0..32).map(|i| &hex[2 * i..2 * i + 2]).collect();
+        assert!(same_fingerprint(&format!("SHA256:{}", hex.to_uppercase()), &hex));
+        assert!(same_fingerprint(&colons.join(":"), &format!("sha256:{hex}")));
+        assert!(!same_fingerprint(&format!("sha256:{}ce", &hex[..62]), &format!("sha256:{hex}")));
+        assert!(!same_fingerprint("sha256:abcd", "abcd"), "malformed ones match nothing");
     }
 }

@@ -334,3 +334,27 @@ async fn a_reused_cgroup_still_holds_its_limits() {
     }
     assert_eq!(cgroup_of[0], cgroup_of[1], "the second task joined the first one's cgroup");
 }
+
+/// A token file someone wrote by hand is held to the same standard as `--token`: a weak one
+/// stops the agent at start, naming the file, instead of guarding it.
+#[tokio::test]
+async fn a_weak_token_in_the_state_directory_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), "aaaaaaaaaaaaaaaaaaaaaaaa\n").unwrap();
+    let config = AgentConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_owned());
+    let err = steward_agent::bind(config).await.err().expect("a weak token file must be refused");
+    assert!(matches!(err, AgentError::WeakToken(_)), "{err}");
+    assert!(err.to_string().contains("token (delete it"), "{err}");
+
+    // A generated one is strong, and the agent reports a node id it keeps across restarts.
+    std::fs::remove_file(dir.path().join("token")).unwrap();
+    let first =
+        steward_agent::bind(AgentConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_owned())).await.unwrap();
+    assert!(steward_core::credential::check_token_strength(&first.token).is_ok());
+    let node_id = first.node_id.clone();
+    drop(first);
+    let again =
+        steward_agent::bind(AgentConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_owned())).await.unwrap();
+    assert_eq!(again.node_id, node_id);
+    assert_eq!(node_id.len(), 32);
+}

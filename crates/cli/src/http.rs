@@ -1,5 +1,7 @@
 //! The one HTTP helper the subcommands that speak to a running Steward share.
 
+use std::path::PathBuf;
+
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde_json::Value;
@@ -9,6 +11,35 @@ pub struct Target {
     /// The running Steward to ask.
     #[arg(long, env = "STEWARD_URL", default_value = "http://127.0.0.1:7878")]
     pub url: String,
+    #[command(flatten)]
+    pub access: Access,
+}
+
+/// Where the access token comes from: given, or read from the file `serve` created on this
+/// machine.
+#[derive(Args)]
+pub struct Access {
+    /// The access token of the running Steward (default: read from --token-file).
+    #[arg(long, env = "STEWARD_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The file `stewardctl serve` keeps its access token in (default:
+    /// <platform data dir>/steward/serve-token).
+    #[arg(long, env = "STEWARD_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+impl Access {
+    pub fn token_file(&self) -> PathBuf {
+        self.token_file.clone().unwrap_or_else(steward_server::serve_token::default_path)
+    }
+
+    /// The token to send: the given one, or the one in the token file.
+    pub fn token(&self) -> Result<String> {
+        match &self.token {
+            Some(t) => Ok(t.trim().to_string()),
+            None => Ok(steward_server::serve_token::read(&self.token_file())?),
+        }
+    }
 }
 
 /// The arguments of a `list` subcommand.
@@ -27,14 +58,15 @@ pub(crate) fn call(target: &Target, method: &str, path: &str, body: Option<Value
     let url = format!("{}{path}", target.url.trim_end_matches('/'));
     let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
     let reach = || format!("cannot reach Steward at {} (is `stewardctl serve` running?)", target.url);
+    let bearer = format!("Bearer {}", target.access.token()?);
+    let json = "application/json";
     let mut res = match (method, body) {
-        ("POST", Some(b)) => {
-            agent.post(&url).content_type("application/json").send(b.to_string()).with_context(reach)?
-        }
-        ("PUT", Some(b)) => agent.put(&url).content_type("application/json").send(b.to_string()).with_context(reach)?,
-        ("DELETE", _) => agent.delete(&url).call().with_context(reach)?,
-        _ => agent.get(&url).call().with_context(reach)?,
-    };
+        ("POST", Some(b)) => agent.post(&url).header("authorization", &bearer).content_type(json).send(b.to_string()),
+        ("PUT", Some(b)) => agent.put(&url).header("authorization", &bearer).content_type(json).send(b.to_string()),
+        ("DELETE", _) => agent.delete(&url).header("authorization", &bearer).call(),
+        _ => agent.get(&url).header("authorization", &bearer).call(),
+    }
+    .with_context(reach)?;
     let status = res.status().as_u16();
     let text = res.body_mut().read_to_string()?;
     let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };

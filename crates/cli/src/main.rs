@@ -27,6 +27,8 @@ struct Cli {
 enum Command {
     /// Serve the Steward UI and JSON API on loopback (the headless front door).
     Serve(serve::ServeArgs),
+    /// Print the URL that opens the running Steward in a browser (with its access token).
+    Url(serve::UrlArgs),
     /// Print one sample of this machine as JSON.
     Snapshot(serve::SnapshotArgs),
     /// Ask a running Steward for a profile report: bottlenecks, forecasts, suggestions.
@@ -66,6 +68,7 @@ fn main() -> Result<()> {
     steward_api::init_logging(cli.log_json);
     match cli.command {
         Command::Serve(args) => serve::serve(args),
+        Command::Url(args) => serve::url(args),
         Command::Snapshot(args) => serve::snapshot(args),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Run(args) => run::run(args),

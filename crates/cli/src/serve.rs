@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use steward_api::{AdapterProbe, ApiConfig, Steward};
-use steward_server::ServerConfig;
+use steward_server::{ServerConfig, serve_token};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -16,6 +16,20 @@ pub struct ServeArgs {
     /// The built UI to serve (default: ui/dist of this checkout).
     #[arg(long, env = "STEWARD_UI_DIR")]
     ui_dir: Option<PathBuf>,
+    /// The access token file, created (0600) on first start (default:
+    /// <platform data dir>/steward/serve-token). Delete it and restart to rotate the token.
+    #[arg(long, env = "STEWARD_TOKEN_FILE")]
+    token_file: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct UrlArgs {
+    /// The running Steward's address.
+    #[arg(long, env = "STEWARD_URL", default_value = "http://127.0.0.1:7878")]
+    url: String,
+    /// The access token file (default: <platform data dir>/steward/serve-token).
+    #[arg(long, env = "STEWARD_TOKEN_FILE")]
+    token_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -50,6 +64,8 @@ impl CommonArgs {
 
 pub fn serve(args: ServeArgs) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let token_file = args.token_file.unwrap_or_else(serve_token::default_path);
+    let (token, created) = serve_token::load_or_create(&token_file)?;
     let config = args.common.api_config()?;
     let db_path = config.db_path.clone();
     let steward =
@@ -59,14 +75,25 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         tracing::warn!("the UI is not built (no ui/dist/index.html); serving the API only — run `make ui`");
     }
     runtime.block_on(async {
-        let bound = steward_server::bind(steward.clone(), ServerConfig { listen: args.listen, ui_dir }).await?;
-        // Tests and scripts read this line to find the port.
-        println!("Steward is serving at http://{}/", bound.addr);
+        let config = ServerConfig { listen: args.listen, ui_dir, token: token.clone() };
+        let bound = steward_server::bind(steward.clone(), config).await?;
+        // Tests and scripts read this line to find the port and the token; the browser trades
+        // the token for a cookie on the first visit.
+        println!("Steward is serving at {}", serve_token::login_url(&format!("http://{}", bound.addr), &token));
+        let state = if created { "created" } else { "kept" };
+        println!("Access token: {} ({state}; delete it and restart to rotate)", token_file.display());
         println!("History: {}", db_path.display());
         bound.serve(shutdown_signal()).await?;
         anyhow::Ok(())
     })?;
     steward.shutdown();
+    Ok(())
+}
+
+/// `stewardctl url`: the URL to open in a browser, access token included.
+pub fn url(args: UrlArgs) -> Result<()> {
+    let token = serve_token::read(&args.token_file.unwrap_or_else(serve_token::default_path))?;
+    println!("{}", serve_token::login_url(&args.url, &token));
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 
 pub mod alloc;
 pub mod cluster;
+pub mod credential;
 pub mod dispatch;
 pub mod history;
 pub mod profile;

@@ -1,12 +1,16 @@
 //! The HTTP front door: the same operations as the desktop app, as JSON over HTTP, a WebSocket
 //! for live data, and the UI itself — all over [`steward_api::Steward`].
 //!
-//! It binds loopback only: anything reachable from elsewhere needs a token and TLS, which this
-//! server does not offer yet, so non-loopback addresses are refused rather than exposed.
+//! It binds loopback only (no TLS yet, so non-loopback addresses are refused rather than
+//! exposed), and even there every request needs the per-install access token: other local users
+//! are outsiders.
 
+mod access;
 mod error;
 mod guard;
+mod headers;
 mod routes;
+pub mod serve_token;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,7 +19,9 @@ use axum::Router;
 use steward_api::Steward;
 use tower_http::services::{ServeDir, ServeFile};
 
+pub use access::Credential;
 pub use error::ServeError;
+pub use headers::CONTENT_SECURITY_POLICY;
 
 /// Where to listen and what to serve.
 #[derive(Debug, Clone)]
@@ -23,19 +29,24 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// The built UI (`ui/dist`); `None` serves the API alone.
     pub ui_dir: Option<PathBuf>,
+    /// The access token every request must carry (see [`serve_token`]).
+    pub token: String,
 }
 
-/// The whole application: API under `/api`, the UI at `/`, the Host/Origin guard around both.
-pub fn router(steward: Steward, ui_dir: Option<PathBuf>, allowed_port: u16) -> Router {
+/// The whole application: API under `/api`, the UI at `/`; around both, from the outside in:
+/// security headers, the Host/Origin guard, the credential check.
+pub fn router(steward: Steward, ui_dir: Option<PathBuf>, allowed_port: u16, token: &str) -> Router {
     let mut app = Router::new().nest("/api", routes::api()).merge(routes::resources()).with_state(steward);
     if let Some(dir) = ui_dir {
         let index = dir.join("index.html");
         app = app.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));
     }
-    app.layer(axum::middleware::from_fn_with_state(
-        guard::AllowedHosts::loopback(allowed_port),
-        guard::check_host_and_origin,
-    ))
+    app.layer(axum::middleware::from_fn_with_state(Credential::new(token, allowed_port), access::require_credential))
+        .layer(axum::middleware::from_fn_with_state(
+            guard::AllowedHosts::loopback(allowed_port),
+            guard::check_host_and_origin,
+        ))
+        .layer(axum::middleware::from_fn(headers::add_security_headers))
 }
 
 /// A server bound to its socket, ready to run; `addr` is the real port when 0 was asked for.
@@ -54,7 +65,7 @@ pub async fn bind(steward: Steward, config: ServerConfig) -> Result<Bound, Serve
         .await
         .map_err(|source| ServeError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: config.listen, source })?;
-    let app = router(steward, config.ui_dir, addr.port());
+    let app = router(steward, config.ui_dir, addr.port(), &config.token);
     Ok(Bound { addr, listener, app })
 }
 

@@ -23,7 +23,7 @@ fn start(dir: &tempfile::TempDir) -> (Steward, Router) {
             other => break other.unwrap(),
         }
     };
-    let app = steward_server::router(steward.clone(), None, 7878);
+    let app = steward_server::router(steward.clone(), None, 7878, common::TOKEN);
     (steward, app)
 }
 

@@ -72,6 +72,7 @@ async fn foreign_hosts_and_origins_are_refused() {
         .uri("/api/status")
         .header(header::HOST, HOST)
         .header(header::ORIGIN, "http://attacker.example")
+        .header(header::AUTHORIZATION, format!("Bearer {}", common::TOKEN))
         .body(Body::empty())
         .unwrap();
     assert_eq!(app.oneshot(req).await.unwrap().status(), StatusCode::FORBIDDEN);
@@ -80,7 +81,11 @@ async fn foreign_hosts_and_origins_are_refused() {
 #[tokio::test]
 async fn refuses_to_listen_beyond_loopback() {
     let (steward, _app, _d) = start();
-    let config = steward_server::ServerConfig { listen: "0.0.0.0:0".parse().unwrap(), ui_dir: None };
+    let config = steward_server::ServerConfig {
+        listen: "0.0.0.0:0".parse().unwrap(),
+        ui_dir: None,
+        token: common::TOKEN.into(),
+    };
     let err = steward_server::bind(steward, config).await.err().expect("must refuse");
     assert!(err.to_string().contains("loopback"));
 }

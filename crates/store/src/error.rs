@@ -29,6 +29,15 @@ pub enum StoreError {
     )]
     TooNew { path: PathBuf, found: i64, supported: i64 },
 
+    #[error(
+        "the key that seals agent tokens, {path}, is unusable ({detail}); restore it from a backup, or move \
+         the database aside to start fresh (the nodes must then be added again)"
+    )]
+    SecretKey { path: PathBuf, detail: String },
+
+    #[error("agent tokens: {0}")]
+    Sealing(String),
+
     #[error("invalid history query: {0}")]
     InvalidQuery(String),
 

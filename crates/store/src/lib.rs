@@ -17,8 +17,10 @@ mod maintenance;
 mod migrations;
 mod nodes;
 mod open;
+pub mod private_file;
 mod profile;
 mod query;
+pub mod secrets;
 mod series_ids;
 mod tiers;
 
@@ -41,6 +43,8 @@ pub struct Store {
     series_ids: HashMap<String, i64>,
     /// Exclusive rollup watermarks (`[.., done_until)` has been rolled up), cached for queries.
     watermarks: tiers::Watermarks,
+    /// Seals agent tokens at rest.
+    secrets: secrets::SecretBox,
     path: PathBuf,
     _lock: File,
 }

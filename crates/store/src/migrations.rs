@@ -190,6 +190,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // it starts carry the id, so after a crash it can tell its own orphans from another's tasks.
     "CREATE TABLE instance (id TEXT NOT NULL);
      INSERT INTO instance (id) VALUES (lower(hex(randomblob(16))));",
+    // 12: the id each agent generated on its first start: the same agent added under another
+    // address (127.0.0.1:P and localhost:P) is one node, refused a second time. Tokens in this
+    // table are sealed since this version (done in Rust at open: `nodes::seal_plain_tokens`).
+    "ALTER TABLE cluster_nodes ADD COLUMN node_id TEXT;",
 ];
 
 /// The schema version this build writes and understands.

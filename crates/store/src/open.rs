@@ -3,12 +3,14 @@
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
+use crate::secrets::SecretBox;
 use crate::tiers::Watermarks;
-use crate::{Store, StoreError, migrations, series_ids};
+use crate::{Store, StoreError, migrations, nodes, private_file, series_ids};
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 /// Short: the lock file already keeps other Stewards out, so waiting long only hides a problem.
@@ -24,11 +26,12 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let path = path.to_owned();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(parent)
+            private_file::create_dir(parent)
                 .map_err(|e| unwritable(&path, format!("cannot create directory {}: {e}", parent.display())))?;
         }
         let existed = check_existing_file(&path)?;
         let lock = take_lock(&path)?;
+        make_private(&path)?;
 
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(&path, flags).map_err(|e| classify(e, &path))?;
@@ -48,9 +51,11 @@ impl Store {
             other => other,
         })?;
 
+        let secrets = SecretBox::load_or_create(&path, nodes::any_sealed(&conn)?)?;
+        nodes::seal_plain_tokens(&mut conn, &secrets)?;
         let series_ids = series_ids::load(&conn)?;
         let watermarks = Watermarks::load(&conn)?;
-        Ok(Store { conn, series_ids, watermarks, path, _lock: lock })
+        Ok(Store { conn, series_ids, watermarks, secrets, path, _lock: lock })
     }
 }
 
@@ -89,6 +94,25 @@ fn check_existing_file(path: &Path) -> Result<bool, StoreError> {
     Ok(true)
 }
 
+/// The database, its WAL, shared-memory and lock files readable by this user only: a new
+/// database file is created 0600 before SQLite opens it (SQLite gives its WAL and SHM the
+/// database's mode), and existing ones with a wider mode are tightened.
+fn make_private(path: &Path) -> Result<(), StoreError> {
+    let created = OpenOptions::new().write(true).create_new(true).mode(private_file::FILE_MODE).open(path);
+    match created {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(unwritable(path, e.to_string())),
+    }
+    for suffix in ["", "-wal", "-shm", ".lock"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        private_file::tighten(Path::new(&name))
+            .map_err(|e| unwritable(path, format!("cannot make {} private: {e}", Path::new(&name).display())))?;
+    }
+    Ok(())
+}
+
 fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
@@ -114,6 +138,7 @@ fn take_lock(path: &Path) -> Result<File, StoreError> {
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(private_file::FILE_MODE)
         .open(&lock_path)
         .map_err(|e| unwritable(path, format!("cannot create lock file {}: {e}", lock_path.display())))?;
     match file.try_lock() {

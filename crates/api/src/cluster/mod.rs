@@ -11,6 +11,7 @@
 //! (`history.rs`).
 
 mod history;
+mod identity;
 mod link;
 mod node;
 
@@ -255,29 +256,35 @@ impl Steward {
         if req.token.trim().is_empty() {
             return Err(ApiError::InvalidInput("token: required (stewardd prints it on first start)".into()));
         }
-        let fingerprint = req.fingerprint.map(|f| f.trim().to_string()).filter(|f| !f.is_empty());
+        let fingerprint = identity::canonical_fingerprint(req.fingerprint.as_deref())?;
         if self.shared.cluster.inner.lock().contains_key(&address) {
             return Err(ApiError::InvalidInput(format!("{address} is already in the cluster")));
         }
         let (a, t, f) = (address.clone(), req.token.trim().to_string(), fingerprint.clone());
-        self.on_cluster(async move {
-            let check = async {
-                let client = AgentClient::connect(&a, &t, f.as_deref()).await?;
-                client.inventory().await
-            };
-            match tokio::time::timeout(ADD_TIMEOUT, check).await {
-                Ok(r) => r.map(|_| ()).map_err(|e| e.to_string()),
-                Err(_) => Err(format!("the agent at {a} did not answer within {} s", ADD_TIMEOUT.as_secs())),
-            }
-        })
-        .await?
-        .map_err(ApiError::InvalidInput)?;
+        let node_id = self
+            .on_cluster(async move {
+                let check = async {
+                    let client = AgentClient::connect(&a, &t, f.as_deref()).await?;
+                    client.inventory().await
+                };
+                match tokio::time::timeout(ADD_TIMEOUT, check).await {
+                    Ok(r) => r.map(|inventory| inventory.node_id).map_err(|e| e.to_string()),
+                    Err(_) => Err(format!("the agent at {a} did not answer within {} s", ADD_TIMEOUT.as_secs())),
+                }
+            })
+            .await?
+            .map_err(ApiError::InvalidInput)?;
+        let existing: Vec<NodeRecord> = self.shared.cluster.inner.lock().values().map(|n| n.record()).collect();
+        if let Some(same) = identity::same_agent(&existing, &node_id, fingerprint.as_deref()) {
+            return Err(identity::already_added(same, &address));
+        }
         let record = NodeRecord {
             address: address.clone(),
             token: req.token.trim().to_string(),
             fingerprint,
             draining: false,
             added_ms: now_ms(),
+            node_id: Some(node_id).filter(|id| !id.is_empty()),
         };
         let r = record.clone();
         self.with_store(move |store| Ok(store.put_node(&r)?)).await?;

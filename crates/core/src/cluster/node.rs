@@ -61,6 +61,9 @@ pub struct NodeRecord {
     pub fingerprint: Option<String>,
     pub draining: bool,
     pub added_ms: TimestampMs,
+    /// The id the agent generated on its first start: one node per agent, whatever the
+    /// address it was added under. `None` for nodes added before agents reported one.
+    pub node_id: Option<String>,
 }
 
 /// One node as the cluster view shows it (this machine included, as id `local`).

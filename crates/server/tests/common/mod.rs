@@ -12,12 +12,14 @@ use steward_api::{ApiConfig, Steward};
 use tower::ServiceExt;
 
 pub const HOST: &str = "127.0.0.1:7878";
+/// The access token of the test server; [`call`] sends it as a bearer token.
+pub const TOKEN: &str = "server-test-token-0123456789abcdef";
 
 /// A Steward on a temporary database (kept alive by the returned dir) and its router.
 pub fn start() -> (Steward, Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let steward = Steward::start(ApiConfig { db_path: dir.path().join("t.db"), ..ApiConfig::default() }).unwrap();
-    let app = steward_server::router(steward.clone(), None, 7878);
+    let app = steward_server::router(steward.clone(), None, 7878, TOKEN);
     (steward, app, dir)
 }
 
@@ -28,7 +30,11 @@ pub async fn call(app: &Router, method: &str, uri: &str, body: Option<&str>) -> 
 
 /// One request with the given Host header.
 pub async fn call_as(app: &Router, method: &str, uri: &str, host: &str, body: Option<&str>) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri).header(header::HOST, host);
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, host)
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
     if body.is_some() {
         req = req.header(header::CONTENT_TYPE, "application/json");
     }
