@@ -207,7 +207,7 @@ impl Subscription {
     /// Whether the viewer of this feed can see it: sampling slows down only when every
     /// subscriber is hidden.
     pub fn set_visible(&mut self, visible: bool) {
-        if self.hidden == !visible {
+        if self.hidden != visible {
             return;
         }
         self.hidden = !visible;
