@@ -451,3 +451,14 @@ fn eviction_by_a_reservation_shows_as_the_end_and_the_estimate_counts_reservatio
     s.tick(t("2025-06-02T12:00:00Z"));
     assert_eq!(s.allocation("a").unwrap().state, AllocState::Running);
 }
+
+#[test]
+fn a_constraint_naming_an_unknown_node_says_so() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("local", 1), node("b", 1)]);
+    let mut pinned = ask("pinned", 1, 500, Qos::Burstable);
+    pinned.constraints.node = Some("vm".into());
+    let err = s.allocate(pinned.clone(), 0).unwrap_err();
+    assert_eq!(err.error, "no node named \"vm\" (nodes: local, b)");
+    pinned.constraints.node = Some("local".into());
+    assert_eq!(s.allocate(pinned, 0).unwrap().node.as_deref(), Some("local"));
+}

@@ -190,6 +190,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // it starts carry the id, so after a crash it can tell its own orphans from another's tasks.
     "CREATE TABLE instance (id TEXT NOT NULL);
      INSERT INTO instance (id) VALUES (lower(hex(randomblob(16))));",
+    // 12: each answered request kept with the request it answered, so a reused id with another
+    // body is told apart from a retry (NULL for answers stored before).
+    "ALTER TABLE alloc_requests ADD COLUMN request TEXT;",
 ];
 
 /// The schema version this build writes and understands.

@@ -25,6 +25,10 @@ use crate::service::{Steward, now_ms};
 use node::Node;
 
 /// How often suspicion is re-evaluated between heartbeats.
+/// The id of this machine, the control center's own node, everywhere a node is named: the
+/// cluster view, the allocation engine (`constraints.node`, reservations, GPU ids `local/gpu0`).
+pub(crate) const LOCAL_NODE: &str = "local";
+
 const EVALUATE_EVERY: Duration = Duration::from_millis(100);
 const IDLE_EVALUATE_EVERY: Duration = Duration::from_secs(30);
 /// Adding a node waits this long for the agent to answer.
@@ -211,8 +215,8 @@ impl Steward {
         let latest = self.snapshot();
         let inventory = self.inventory();
         let local = NodeView {
-            id: "local".into(),
-            address: "local".into(),
+            id: LOCAL_NODE.into(),
+            address: LOCAL_NODE.into(),
             name: inventory.hostname.clone(),
             state: NodeState::Up,
             phi: None,
@@ -303,7 +307,7 @@ impl Steward {
     /// Drains a node (no new work; running work finishes) or, with `draining = false`, takes
     /// it back.
     pub async fn drain_node(&self, id: String, draining: bool) -> Result<NodeView, ApiError> {
-        if id == "local" {
+        if id == LOCAL_NODE {
             return Err(ApiError::InvalidInput("the local node cannot be drained".into()));
         }
         let node = self

@@ -11,7 +11,7 @@ use super::model::NodeResources;
 use super::nodes::{Ask, Capacity, NodeState};
 use super::quota;
 use super::record::{AllocState, Allocation, Event, NodeAvailability, Refusal, Reservation};
-use super::request::{AllocationRequest, PreemptionMode, PriorityClass, Qos, ResourceAmount};
+use super::request::{AllocationRequest, Constraints, PreemptionMode, PriorityClass, Qos, ResourceAmount};
 use super::reservations::ResvState;
 use super::victims::{Bound, Cand, node_bounds};
 
@@ -383,6 +383,8 @@ impl Scheduler {
             if rs.series.next(now).is_none() {
                 return Err(self.refusal(format!("reservation {:?} has ended", rs.rec.name), &req));
             }
+        } else if let Some(unknown) = self.unknown_node(&req.constraints) {
+            return Err(self.refusal(unknown, &req));
         } else if !self.nodes.iter().any(|n| n.listed() && n.could_hold(&ask, &req.constraints)) {
             return Err(self.refusal("no node can ever hold this request (capacity or constraints)".into(), &req));
         }
@@ -426,6 +428,17 @@ impl Scheduler {
         self.queue.insert(self.queue_key(idx));
         self.mark(idx);
         Ok(idx)
+    }
+
+    /// "no node named X" (with the nodes there are) when the constraints name a node the
+    /// cluster does not have.
+    fn unknown_node(&self, c: &Constraints) -> Option<String> {
+        let name = c.node.as_ref()?;
+        if self.node_index.get(name).is_some_and(|&n| self.nodes[n as usize].listed()) {
+            return None;
+        }
+        let known: Vec<&str> = self.nodes().map(|n| n.node.as_str()).collect();
+        Some(format!("no node named {name:?} (nodes: {})", known.join(", ")))
     }
 
     /// Cancels an allocation (running or queued). Unknown ids are `None`.

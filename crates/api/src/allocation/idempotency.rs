@@ -1,0 +1,68 @@
+//! Idempotency as payment APIs do it: a request id names one request. Sent again with the same
+//! body, it gets the first answer; sent with another body, it is a conflict that names the first
+//! field that differs, so a corrected request is never silently answered with the old refusal.
+
+use serde_json::Value;
+
+/// The body as JSON with every object's keys sorted: two bodies that say the same thing in
+/// another key order compare equal.
+pub(crate) fn canonical(body: &Value) -> String {
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&map[k]))).collect())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(body).to_string()
+}
+
+/// The first place (a dotted path, `[i]` for array items) where `now` differs from `first`,
+/// with both values; `None` when they are the same.
+pub(crate) fn first_difference(first: &Value, now: &Value) -> Option<String> {
+    fn walk(path: &str, a: &Value, b: &Value) -> Option<String> {
+        let at = |p: &str| if p.is_empty() { "the body".to_string() } else { p.to_string() };
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                keys.into_iter().find_map(|k| {
+                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    walk(&p, x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null))
+                })
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                x.iter().zip(y).enumerate().find_map(|(i, (a, b))| walk(&format!("{path}[{i}]"), a, b))
+            }
+            _ if a == b => None,
+            _ => Some(format!("{} was {a}, now {b}", at(path))),
+        }
+    }
+    walk("", first, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn key_order_does_not_matter_and_the_first_difference_is_named() {
+        let a = json!({"id": "x", "allocation_request": {"owner": "ann", "resources": {"gpus": 2, "cores": 4}}});
+        let b = json!({"allocation_request": {"resources": {"cores": 4, "gpus": 2}, "owner": "ann"}, "id": "x"});
+        assert_eq!(canonical(&a), canonical(&b));
+        assert_eq!(first_difference(&a, &b), None);
+        let c = json!({"id": "x", "allocation_request": {"owner": "ann", "resources": {"gpus": 3, "cores": 4}}});
+        assert_eq!(first_difference(&a, &c).as_deref(), Some("allocation_request.resources.gpus was 2, now 3"));
+        let d = json!({"id": "x", "allocation_request": {"owner": "ann", "resources": {"gpus": 2, "cores": 4}, "queue": false}});
+        assert_eq!(first_difference(&a, &d).as_deref(), Some("allocation_request.queue was null, now false"));
+        assert_eq!(first_difference(&json!([1, 2]), &json!([1, 3])).as_deref(), Some("[1] was 2, now 3"));
+        assert_eq!(first_difference(&json!([1]), &json!([1, 3])).as_deref(), Some("the body was [1], now [1,3]"));
+    }
+}
