@@ -58,7 +58,12 @@ pub struct ProbeRequest {
 #[ts(export)]
 pub struct ProbeResult {
     pub address: String,
+    /// The certificate's fingerprint; empty for a plain-text agent.
     pub fingerprint: String,
+    /// A plain-text agent (`stewardd --no-tls`, loopback only): nothing to pin, it is added
+    /// with `fingerprint: ""`.
+    #[serde(default)]
+    pub plain_text: bool,
 }
 
 /// A node's state changed (or it was removed). The executor reschedules on `Down`.
@@ -235,15 +240,16 @@ impl Steward {
     }
 
     /// Connects to `address` over TLS and reports the certificate's fingerprint, trusting
-    /// nothing yet: the user compares it with what `stewardd` printed.
+    /// nothing yet: the user compares it with what `stewardd` printed. A plain-text agent on
+    /// loopback is reported as such, with no fingerprint.
     pub async fn probe_node(&self, req: ProbeRequest) -> Result<ProbeResult, ApiError> {
         let address = normalize_address(&req.address)?;
         let a = address.clone();
-        let fingerprint = self
-            .on_cluster(async move { steward_agent::tls::probe_fingerprint(&a).await })
+        let found = self
+            .on_cluster(async move { AgentClient::probe(&a).await })
             .await?
             .map_err(|e| ApiError::InvalidInput(e.to_string()))?;
-        Ok(ProbeResult { address, fingerprint })
+        Ok(ProbeResult { address, plain_text: found.is_none(), fingerprint: found.unwrap_or_default() })
     }
 
     /// Adds a node after proving the token and the pinned certificate with a real call; a
