@@ -65,4 +65,59 @@ mod tests {
         assert_eq!(first_difference(&json!([1, 2]), &json!([1, 3])).as_deref(), Some("[1] was 2, now 3"));
         assert_eq!(first_difference(&json!([1]), &json!([1, 3])).as_deref(), Some("the body was [1], now [1,3]"));
     }
+
+    fn json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i32>().prop_map(Value::from),
+            "[a-c]{0,3}".prop_map(Value::from)
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-e]", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Every leaf: its path as `first_difference` writes it, and its JSON pointer.
+    fn leaves(v: &Value, at: (String, String), out: &mut Vec<(String, String)>) {
+        let (path, pointer) = at;
+        match v {
+            Value::Object(m) if !m.is_empty() => {
+                for (k, x) in m {
+                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    leaves(x, (p, format!("{pointer}/{k}")), out);
+                }
+            }
+            Value::Array(a) if !a.is_empty() => {
+                for (i, x) in a.iter().enumerate() {
+                    leaves(x, (format!("{path}[{i}]"), format!("{pointer}/{i}")), out);
+                }
+            }
+            _ => out.push((path, pointer)),
+        }
+    }
+
+    proptest::proptest! {
+        /// A body is a retry of itself, in any key order; changing any one value anywhere is a
+        /// conflict whose message names that value's path.
+        #[test]
+        fn a_change_anywhere_is_a_conflict_naming_its_path(v in json(), pick in 0usize..64) {
+            proptest::prop_assert_eq!(first_difference(&v, &v), None);
+            let reordered: Value = serde_json::from_str(&canonical(&v)).unwrap();
+            proptest::prop_assert_eq!(canonical(&reordered), canonical(&v));
+            let mut paths = Vec::new();
+            leaves(&v, (String::new(), String::new()), &mut paths);
+            let (path, pointer) = &paths[pick % paths.len()];
+            let mut changed = v.clone();
+            *changed.pointer_mut(pointer).unwrap() = json!("changed!");
+            proptest::prop_assert_ne!(canonical(&changed), canonical(&v));
+            let said = first_difference(&v, &changed).unwrap_or_default();
+            let at = if path.is_empty() { "the body" } else { path.as_str() };
+            proptest::prop_assert!(said.starts_with(&format!("{at} was ")), "{} for {}", said, path);
+        }
+    }
 }
