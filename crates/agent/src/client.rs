@@ -106,6 +106,24 @@ impl AgentClient {
         Ok(Self::over(channel, address, dial, CONNECTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)))
     }
 
+    /// What listens at `address`, trusting nothing: a TLS agent's certificate fingerprint, or
+    /// `None` for a plain-text agent (`stewardd --no-tls`, loopback only), recognised by a call
+    /// it answers, refusing the probe's made-up token, where a TLS handshake failed.
+    pub async fn probe(address: &str) -> Result<Option<String>, AgentError> {
+        let tls_failed = match crate::tls::probe_fingerprint(address).await {
+            Ok(fingerprint) => return Ok(Some(fingerprint)),
+            Err(e) => e,
+        };
+        if !is_loopback(address).await.unwrap_or(false) {
+            return Err(tls_failed);
+        }
+        let answered = match AgentClient::connect(address, "probe", None).await {
+            Ok(c) => matches!(c.inventory().await, Ok(_) | Err(AgentError::Unauthenticated { .. })),
+            Err(_) => false,
+        };
+        if answered { Ok(None) } else { Err(tls_failed) }
+    }
+
     fn over(channel: Channel, address: &str, dial: Dial, origin: u64) -> AgentClient {
         let grpc = Grpc::with_interceptor(channel, dial.token.clone()).max_decoding_message_size(64 << 20);
         AgentClient { grpc, address: address.to_string(), plain_text: dial.fingerprint.is_none(), dial, origin }

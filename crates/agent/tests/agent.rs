@@ -230,6 +230,13 @@ async fn plain_text_is_for_loopback_only() {
     let a = start(true).await;
     let c = AgentClient::connect(&a.addr.to_string(), &a.token, None).await.unwrap();
     c.inventory().await.unwrap();
+    // The probe recognises it: no certificate, a plain-text agent (added with `fingerprint: ""`).
+    assert_eq!(AgentClient::probe(&a.addr.to_string()).await.unwrap(), None);
+    let tls = start(false).await;
+    assert_eq!(AgentClient::probe(&tls.addr.to_string()).await.unwrap(), tls.fingerprint);
+    // Nothing listening: the TLS probe's error, not a plain-text agent.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    assert!(matches!(AgentClient::probe(&closed).await, Err(AgentError::Unreachable { .. })));
     let dir = tempfile::tempdir().unwrap();
     let mut config = AgentConfig::new("0.0.0.0:0".parse().unwrap(), dir.path().to_owned());
     config.plain_text = true;

@@ -499,3 +499,84 @@ fn random_sequences_keep_every_invariant() {
     assert!(t.backfilled > 0, "no backfill happened: {t:?}");
     assert!(t.shrinks > 0 && t.evictions > 0 && t.refused_busy > 0, "{t:?}");
 }
+
+/// A repeating reservation starting any day in the next five years, in zones with DST shifts of
+/// an hour (both hemispheres) and of half an hour (Lord Howe), is accepted on a free node; its
+/// occurrences keep their local wall-clock times across every shift, and a request for it waits
+/// for its first occurrence.
+#[test]
+fn recurring_series_are_accepted_at_any_future_start_and_keep_local_time_across_dst() {
+    let zones = ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Australia/Lord_Howe"];
+    let now = jiff::Timestamp::from_millisecond(1_796_637_600_000).unwrap(); // 2026-12-07T10:00:00Z
+    let crossed = std::cell::Cell::new(0u32);
+    let mut runner = TestRunner::new(Config { cases: 160, source_file: Some(file!()), ..Config::default() });
+    let case = (
+        prop::sample::select(zones.to_vec()),
+        0..1826i64,
+        4..=19i8,
+        prop::sample::select(vec![0i8, 15, 30, 45]),
+        15..=180i64,
+        any::<bool>(),
+        1..=60i64,
+    );
+    runner
+        .run(&case, |(zone_name, days_ahead, hour, minute, len_min, weekly, count)| {
+            let tz = recurrence::zone(zone_name).unwrap();
+            let day = now.to_zoned(tz.clone()).date().checked_add(jiff::Span::new().days(days_ahead + 1)).unwrap();
+            let (freq, period) = if weekly { (Frequency::Weekly, 7) } else { (Frequency::Daily, 1) };
+            let local_start = day.at(hour, minute, 0, 0);
+            let at = |local: jiff::civil::DateTime| local.to_zoned(tz.clone()).unwrap().timestamp().as_millisecond();
+            let local_end = local_start.checked_add(jiff::Span::new().minutes(len_min)).unwrap();
+            let last = local_start.checked_add(jiff::Span::new().days((count - 1) * period)).unwrap();
+            let mut s = Scheduler::new(SchedulerConfig::default(), nodes());
+            let req = ReservationRequest {
+                id: Some("series".into()),
+                name: None,
+                owner: "ann".into(),
+                node: "n0".into(),
+                gpus: vec![NodeResources::gpu_id("n0", 0)],
+                cores: 0,
+                memory_bytes: 0,
+                start_time: format_rfc3339(at(local_start)),
+                end_time: format_rfc3339(at(local_end)),
+                flags: Default::default(),
+                recurrence: Some(Recurrence { freq, until: Some(format_rfc3339(at(last))), tz: zone_name.into() }),
+            };
+            let window = req.validate("r").map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            let now_ms = now.as_millisecond();
+            let made = s.reserve(&req, window, now_ms);
+            prop_assert!(made.is_ok(), "refused: {:?}", made.err().map(|r| r.error));
+            let occ = s.reservations_between(at(local_start) - 86_400_000, at(last) + 8 * 86_400_000);
+            prop_assert_eq!(occ.len() as i64, count);
+            let mut offsets = std::collections::BTreeSet::new();
+            for (k, o) in occ.iter().enumerate() {
+                let start = jiff::Timestamp::from_millisecond(o.start_time).unwrap().to_zoned(tz.clone());
+                let end = jiff::Timestamp::from_millisecond(o.end_time).unwrap().to_zoned(tz.clone());
+                let want = local_start.checked_add(jiff::Span::new().days(k as i64 * period)).unwrap();
+                prop_assert_eq!(start.datetime(), want, "occurrence {} of {}", k, zone_name);
+                prop_assert_eq!(end.datetime(), want.checked_add(jiff::Span::new().minutes(len_min)).unwrap());
+                offsets.insert(start.offset().seconds());
+            }
+            if offsets.len() > 1 {
+                crossed.set(crossed.get() + 1);
+            }
+            let user = AllocationRequest {
+                id: Some("inside".into()),
+                owner: "ann".into(),
+                resources: ResourceAsk { gpus: 1, ..Default::default() },
+                priority: None,
+                qos: Qos::Burstable,
+                duration_s: None,
+                constraints: Default::default(),
+                reservation: Some("series".into()),
+                preemption: Default::default(),
+                queue: true,
+            };
+            let waiting = s.allocate(user, now_ms).map_err(|r| TestCaseError::fail(r.error))?;
+            let reason = waiting.pending_reason.unwrap_or_default();
+            prop_assert!(reason.contains(&format_rfc3339(at(local_start))), "{}", reason);
+            Ok(())
+        })
+        .unwrap();
+    assert!(crossed.get() > 10, "too few series crossed a DST change: {}", crossed.get());
+}

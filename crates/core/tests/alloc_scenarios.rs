@@ -186,7 +186,7 @@ fn quotas_and_equal_priority_order_by_age_then_fair_share() {
     let mut s = Scheduler::new(cfg, vec![node("a", 4)]);
     s.allocate(ask("a1", 1, 500, Qos::Burstable), 0).unwrap();
     let a2 = s.allocate(ask("a2", 1, 500, Qos::Burstable), 1).unwrap();
-    assert_eq!(a2.pending_reason.as_deref(), Some("owner quota of ann: 1 of 1 GPUs held"));
+    assert_eq!(a2.pending_reason.as_deref(), Some("waiting for the quota of ann: 1 GPUs (1 held); asked 1 GPUs"));
     let too_big = s.allocate(ask("a3", 2, 500, Qos::Burstable), 1);
     assert!(too_big.is_err());
 }
@@ -302,4 +302,163 @@ fn victims_first_fill_what_reservations_overdraw_from_the_shared_pool() {
     s.delete_reservation("a", now + 3000).unwrap();
     s.tick(now + 3000);
     assert_eq!(s.allocation("high").unwrap().state, AllocState::Running);
+}
+
+#[test]
+fn a_run_ended_by_its_reservation_keeps_where_and_when_it_ran() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 2)]);
+    let now = t("2025-06-01T12:00:00Z");
+    let r = reserve("train", &["vm/gpu0"], "2025-06-02T09:00:00Z", "2025-06-02T12:00:00Z");
+    s.reserve(&r, r.validate("r").unwrap(), now).unwrap();
+    let mut inside = ask("inside", 1, 500, Qos::Burstable);
+    inside.reservation = Some("train".into());
+    s.allocate(inside, now).unwrap();
+    s.tick(t("2025-06-02T09:00:00Z"));
+    s.tick(t("2025-06-02T12:00:00Z"));
+    let a = s.allocation("inside").unwrap();
+    assert_eq!(a.state, AllocState::Finished, "{a:?}");
+    assert_eq!(
+        (a.node.as_deref(), a.gpus.clone(), a.start_time, a.end_time),
+        (Some("vm"), vec!["vm/gpu0".to_string()], Some(t("2025-06-02T09:00:00Z")), Some(t("2025-06-02T12:00:00Z")))
+    );
+    let reason = a.pending_reason.clone().unwrap_or_default();
+    assert!(reason.contains("reservation train ended"), "{reason}");
+}
+
+#[test]
+fn a_queue_false_refusal_is_an_answer_not_a_record() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 1)]);
+    s.allocate(ask("holder", 1, 900, Qos::Guaranteed), 0).unwrap();
+    s.take_changes();
+    let mut now_only = ask("now-only", 1, 100, Qos::Burstable);
+    now_only.queue = false;
+    let err = s.allocate(now_only.clone(), 1).unwrap_err();
+    assert!(err.error.starts_with("cannot start now"), "{}", err.error);
+    assert!(s.allocation("now-only").is_none(), "a refusal leaves no allocation behind");
+    let changes = s.take_changes();
+    assert!(changes.allocations.is_empty() && changes.events.is_empty(), "{changes:?}");
+    // Once it can run, the same request is granted.
+    s.cancel("holder", 2);
+    let a = s.allocate(now_only, 3).unwrap();
+    assert_eq!(a.state, AllocState::Running);
+}
+
+fn reason(s: &Scheduler, id: &str) -> String {
+    s.allocation(id).and_then(|a| a.pending_reason.clone()).unwrap_or_default()
+}
+
+#[test]
+fn waiting_for_resources_says_what_it_needs_and_when_it_is_expected() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 1)]);
+    s.allocate(ask("holder", 1, 900, Qos::Burstable), 0).unwrap();
+    s.allocate(ask("w", 1, 500, Qos::Burstable), 1).unwrap();
+    assert_eq!(reason(&s, "w"), "waiting for resources: 1 GPU(s), 2 cores, 1024 MiB on one node");
+    let mut t = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 1)]);
+    let mut timed = ask("holder", 1, 900, Qos::Burstable);
+    timed.duration_s = Some(100);
+    t.allocate(timed, 0).unwrap();
+    t.allocate(ask("w", 1, 500, Qos::Burstable), 1).unwrap();
+    assert_eq!(reason(&t, "w"), "waiting for resources; first in line, expected on vm by 1970-01-01T00:01:40Z");
+}
+
+#[test]
+fn a_request_held_back_by_backfill_names_the_head_it_would_delay() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("a", 2)]);
+    let mut long = ask("long", 1, 500, Qos::Guaranteed);
+    long.duration_s = Some(100);
+    s.allocate(long, 0).unwrap();
+    s.allocate(ask("head", 2, 500, Qos::Burstable), 1).unwrap();
+    let open = s.allocate(ask("open", 1, 100, Qos::Burstable), 3).unwrap();
+    assert_eq!(open.state, AllocState::Pending);
+    assert_eq!(
+        reason(&s, "open"),
+        "waiting behind head, first in line (expected on a by 1970-01-01T00:01:40Z): starting now would delay it"
+    );
+}
+
+#[test]
+fn a_request_blocked_by_guaranteed_holders_names_them() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 2)]);
+    s.allocate(ask("g1", 2, 100, Qos::Guaranteed), 0).unwrap();
+    s.allocate(ask("urgent", 1, 900, Qos::Burstable), 1).unwrap();
+    assert_eq!(reason(&s, "urgent"), "waiting for resources held by guaranteed allocations, never preempted: g1");
+}
+
+#[test]
+fn quotas_state_the_limit_and_a_min_within_it_starts_at_the_largest_size_it_allows() {
+    let mut cfg = SchedulerConfig::default();
+    cfg.quotas.insert("ann".into(), ResourceAmount { gpus: 2, cores: 64, memory_bytes: u64::MAX });
+    let mut s = Scheduler::new(cfg, vec![node("a", 8)]);
+    let err = s.allocate(ask("big", 3, 500, Qos::Burstable), 0).unwrap_err();
+    assert_eq!(err.error, "quota of ann: 2 GPUs; asked 3 GPUs");
+    let mut flexible = ask("flex", 4, 500, Qos::Burstable);
+    flexible.resources.min = Some(ResourceAmount { gpus: 1, cores: 2, memory_bytes: 1 << 30 });
+    let f = s.allocate(flexible.clone(), 1).unwrap();
+    assert_eq!((f.state, f.gpus.len()), (AllocState::Running, 2), "{f:?}");
+    s.allocate(ask("more", 1, 500, Qos::Burstable), 2).unwrap();
+    assert_eq!(reason(&s, "more"), "waiting for the quota of ann: 2 GPUs (2 held); asked 1 GPUs");
+    // With one GPU of the quota left, the next flexible request takes that one.
+    s.cancel("more", 3);
+    s.cancel("flex", 3);
+    s.allocate(ask("one", 1, 500, Qos::Burstable), 4).unwrap();
+    flexible.id = Some("flex2".into());
+    let f2 = s.allocate(flexible, 5).unwrap();
+    assert_eq!((f2.state, f2.gpus.len()), (AllocState::Running, 1), "{f2:?}");
+}
+
+#[test]
+fn waiting_for_a_reservation_or_a_down_node_says_so() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 1), node("b", 1)]);
+    let now = t("2025-06-01T12:00:00Z");
+    let r = reserve("train", &["vm/gpu0"], "2025-06-02T09:00:00Z", "2025-06-02T12:00:00Z");
+    s.reserve(&r, r.validate("r").unwrap(), now).unwrap();
+    let mut inside = ask("inside", 1, 500, Qos::Burstable);
+    inside.reservation = Some("train".into());
+    s.allocate(inside, now).unwrap();
+    assert_eq!(reason(&s, "inside"), "waiting for reservation \"train\" to start at 2025-06-02T09:00:00Z");
+    s.set_node_state("b", steward_core::cluster::NodeState::Down, now);
+    let mut pinned = ask("pinned", 1, 500, Qos::Burstable);
+    pinned.constraints.node = Some("b".into());
+    s.allocate(pinned, now + 1).unwrap();
+    assert_eq!(reason(&s, "pinned"), "waiting for node b, which is down");
+}
+
+#[test]
+fn eviction_by_a_reservation_shows_as_the_end_and_the_estimate_counts_reservation_ends() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 1)]);
+    let now = t("2025-06-01T12:00:00Z");
+    s.allocate(ask("a", 1, 500, Qos::Burstable), now).unwrap();
+    let mut r = reserve("train", &["vm/gpu0"], "2025-06-02T09:00:00Z", "2025-06-02T12:00:00Z");
+    r.flags.ignore_running = true;
+    s.reserve(&r, r.validate("r").unwrap(), now).unwrap();
+    let a = s.allocation("a").unwrap();
+    assert_eq!(
+        (a.state, a.end_time),
+        (AllocState::Running, Some(t("2025-06-02T09:00:00Z"))),
+        "the eviction is its end"
+    );
+    s.delete_reservation("train", now + 1).unwrap();
+    assert_eq!(s.allocation("a").unwrap().end_time, None, "no reservation, no eviction");
+    r.id = Some("train2".into());
+    r.name = Some("train2".into());
+    s.reserve(&r, r.validate("r").unwrap(), now + 2).unwrap();
+    s.tick(t("2025-06-02T09:00:00Z"));
+    let a = s.allocation("a").unwrap();
+    assert_eq!(a.state, AllocState::Pending, "{a:?}");
+    assert_eq!(s.stats.evictions, 1);
+    s.tick(t("2025-06-02T09:00:01Z"));
+    assert_eq!(reason(&s, "a"), "waiting for resources; first in line, expected on vm by 2025-06-02T12:00:00Z");
+    s.tick(t("2025-06-02T12:00:00Z"));
+    assert_eq!(s.allocation("a").unwrap().state, AllocState::Running);
+}
+
+#[test]
+fn a_constraint_naming_an_unknown_node_says_so() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("local", 1), node("b", 1)]);
+    let mut pinned = ask("pinned", 1, 500, Qos::Burstable);
+    pinned.constraints.node = Some("vm".into());
+    let err = s.allocate(pinned.clone(), 0).unwrap_err();
+    assert_eq!(err.error, "no node named \"vm\" (nodes: local, b)");
+    pinned.constraints.node = Some("local".into());
+    assert_eq!(s.allocate(pinned, 0).unwrap().node.as_deref(), Some("local"));
 }

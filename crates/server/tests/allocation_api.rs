@@ -16,7 +16,7 @@ fn start(dir: &tempfile::TempDir) -> (Steward, Router) {
     let mut tries = 0;
     let steward = loop {
         match Steward::start(config.clone()) {
-            Err(e) if tries < 50 && e.to_string().contains("in use by another Steward") => {
+            Err(e) if tries < 150 && e.to_string().contains("in use by another Steward") => {
                 tries += 1;
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
@@ -72,8 +72,8 @@ async fn reserve_refuse_move_list_export_delete() {
     assert_eq!(st, StatusCode::OK);
     assert_eq!((r1["request_id"].as_str(), r1["result"]["success"].as_bool()), (Some("r1"), Some(true)), "{r1}");
     assert_eq!(r1["result"]["reservation_id"], "r1");
-    // The same id again: the original answer, not a second reservation.
-    let (_, again) = call(&app, "POST", "/resources/allocate", Some(reserve("r1", 5, 6))).await;
+    // The same id with the same request again: the original answer, not a second reservation.
+    let (_, again) = call(&app, "POST", "/resources/allocate", Some(reserve("r1", 0, 3))).await;
     assert_eq!(again, r1);
     // Cores reserved by overlapping windows may not exceed the node (only reachable when the
     // node has one core): a GPU-less machine shows the rule through memory instead.
@@ -203,6 +203,9 @@ async fn critical_preempts_best_effort_and_survives_a_restart() {
     .await;
     assert_eq!(refused["result"]["success"], false, "{refused}");
     assert!(refused["request_id"].as_str().unwrap().starts_with("req-"));
+    let (_, list) = call(&app, "GET", "/api/allocations", None).await;
+    let ids: Vec<&str> = list.as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["be", "hi"], "a queue:false refusal is an answer, not an allocation");
     s.shutdown();
     drop((s, app));
 
@@ -216,4 +219,105 @@ async fn critical_preempts_best_effort_and_survives_a_restart() {
     let (_, list) = call(&app, "GET", "/api/allocations", None).await;
     let be = list.as_array().unwrap().iter().find(|a| a["id"] == "be").unwrap();
     assert_eq!(be["state"], "running", "the requeued one runs again once room frees up");
+}
+
+/// The same id with the same body is a retry (the first answer); with another body it is a
+/// mistake, answered 409 naming what differs, never the old answer to a different request.
+#[tokio::test]
+async fn a_reused_request_id_with_another_body_is_a_conflict_naming_the_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, app) = start(&dir);
+    let (_, res) = call(&app, "GET", "/api/resources", None).await;
+    let (_, cores) = node(&res);
+    let ask = |id: &str, cores: u64| {
+        json!({"allocation_type":"allocate","allocation_request":{"id":id,"owner":"ann","resources":{"cores":cores},"queue":false}})
+            .to_string()
+    };
+    let (st, first) = call(&app, "POST", "/resources/allocate", Some(ask("job", cores + 1))).await;
+    assert_eq!((st, &first["result"]["success"]), (StatusCode::OK, &json!(false)), "{first}");
+    // Key order does not make another request.
+    let same = json!({"allocation_request":{"queue":false,"resources":{"cores":cores + 1},"owner":"ann","id":"job"},"allocation_type":"allocate"});
+    let (_, again) = call(&app, "POST", "/resources/allocate", Some(same.to_string())).await;
+    assert_eq!(again, first);
+    let (st, conflict) = call(&app, "POST", "/resources/allocate", Some(ask("job", 1))).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{conflict}");
+    let text = conflict.to_string();
+    assert!(text.contains("was already used") && text.contains("job"), "{text}");
+    assert!(text.contains(&format!("allocation_request.resources.cores was {}, now 1", cores + 1)), "{text}");
+    // Still a conflict after a restart: the request is kept with its answer.
+    s.shutdown();
+    drop((s, app));
+    let (_s, app) = start(&dir);
+    let (st, _) = call(&app, "POST", "/resources/allocate", Some(ask("job", 1))).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    let (_, fixed) = call(&app, "POST", "/resources/allocate", Some(ask("job-2", 1))).await;
+    assert_eq!(fixed["result"]["state"], "running", "{fixed}");
+}
+
+/// This machine is `local` in the cluster view, the resources and constraints alike; a node
+/// nobody has is named as unknown; records written under the hostname are read as `local`.
+#[tokio::test]
+async fn this_machine_has_one_id_everywhere_and_an_unknown_node_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, app) = start(&dir);
+    let (_, nodes) = call(&app, "GET", "/api/nodes", None).await;
+    let (_, res) = call(&app, "GET", "/api/resources", None).await;
+    let hostname = nodes[0]["name"].as_str().unwrap().to_string();
+    assert_eq!((nodes[0]["id"].as_str(), res[0]["node"].as_str()), (Some("local"), Some("local")));
+    let pinned = |id: &str, node: &str| {
+        json!({"allocation_type":"allocate","allocation_request":{"id":id,"owner":"ann","resources":{"cores":1},"constraints":{"node":node}}})
+            .to_string()
+    };
+    let (_, a) = call(&app, "POST", "/resources/allocate", Some(pinned("here", "local"))).await;
+    assert_eq!(
+        (&a["result"]["state"], &a["result"]["allocated_resources"]["node"]),
+        (&json!("running"), &json!("local")),
+        "{a}"
+    );
+    let (_, b) = call(&app, "POST", "/resources/allocate", Some(pinned("there", "nowhere"))).await;
+    assert_eq!(b["result"]["error"], "no node named \"nowhere\" (nodes: local)", "{b}");
+    s.shutdown();
+    drop((s, app));
+
+    // A reservation stored by an older version, on the hostname.
+    {
+        // The service just dropped may hold the database's lock for a moment.
+        let mut tries = 0;
+        let mut store = loop {
+            match steward_store::Store::open(&dir.path().join("t.db")) {
+                Err(steward_store::StoreError::Locked { .. }) if tries < 150 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                other => break other.unwrap(),
+            }
+        };
+        let day = 86_400_000
+            * (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+                / 86_400_000
+                + 2);
+        let old = steward_core::alloc::Reservation {
+            id: "old".into(),
+            name: "old".into(),
+            owner: "ann".into(),
+            node: hostname.clone(),
+            gpus: vec![],
+            cores: 1,
+            memory_bytes: 0,
+            start_time: day,
+            end_time: day + 3_600_000,
+            flags: Default::default(),
+            recurrence: None,
+            occurrence_of: None,
+            occurrence: None,
+            exceptions: vec![],
+        };
+        let changes = steward_core::alloc::Changes { reservations: vec![old], ..Default::default() };
+        store.commit_allocation_changes(&changes, None).unwrap();
+    }
+    let (_s, app) = start(&dir);
+    let (_, list) = call(&app, "GET", "/api/allocations", None).await;
+    assert_eq!(list[0]["node"], "local", "{list}");
+    let (st, old) = call(&app, "GET", "/api/reservations/old", None).await;
+    assert_eq!((st, &old["node"]), (StatusCode::OK, &json!("local")), "{old}");
 }

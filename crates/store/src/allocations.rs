@@ -32,6 +32,18 @@ pub struct RequestAnswer<'a> {
     pub request_id: &'a str,
     pub time_ms: i64,
     pub response_json: &'a str,
+    /// The request as received (canonical JSON): a retry must send the same, or its id was
+    /// reused for another request.
+    pub request_json: &'a str,
+}
+
+/// An answer found under a request id, with the request it answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    pub time_ms: i64,
+    pub response_json: String,
+    /// `None` for answers stored before requests were kept with them.
+    pub request_json: Option<String>,
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
@@ -191,10 +203,11 @@ impl Store {
             for e in &changes.events {
                 ev.execute(params![e.id, e.time, e.kind, e.subject, to_json(e)?])?;
             }
-            let mut put =
-                tx.prepare_cached("INSERT INTO alloc_requests (request_id, time_ms, response) VALUES (?1, ?2, ?3)")?;
+            let mut put = tx.prepare_cached(
+                "INSERT INTO alloc_requests (request_id, time_ms, response, request) VALUES (?1, ?2, ?3, ?4)",
+            )?;
             for a in answers {
-                put.execute(params![a.request_id, a.time_ms, a.response_json])?;
+                put.execute(params![a.request_id, a.time_ms, a.response_json, a.request_json])?;
             }
         }
         tx.commit()?;
@@ -210,11 +223,13 @@ impl Store {
     }
 
     /// The stored answer to request `request_id`, if it was answered before.
-    pub fn request_answer(&self, request_id: &str) -> Result<Option<String>, StoreError> {
+    pub fn request_answer(&self, request_id: &str) -> Result<Option<StoredAnswer>, StoreError> {
         Ok(self
             .conn
-            .prepare_cached("SELECT response FROM alloc_requests WHERE request_id = ?1")?
-            .query_row([request_id], |r| r.get(0))
+            .prepare_cached("SELECT time_ms, response, request FROM alloc_requests WHERE request_id = ?1")?
+            .query_row([request_id], |r| {
+                Ok(StoredAnswer { time_ms: r.get(0)?, response_json: r.get(1)?, request_json: r.get(2)? })
+            })
             .optional()?)
     }
 
@@ -273,7 +288,12 @@ mod tests {
             store
                 .commit_allocation_changes(
                     &changes,
-                    Some(RequestAnswer { request_id: "job2", time_ms: 2_000, response_json: "{\"ok\":1}" }),
+                    Some(RequestAnswer {
+                        request_id: "job2",
+                        time_ms: 2_000,
+                        response_json: "{\"ok\":1}",
+                        request_json: "{\"id\":\"job2\"}",
+                    }),
                 )
                 .unwrap();
         }
@@ -282,7 +302,11 @@ mod tests {
         assert_eq!(state.allocations.len(), 2);
         assert_eq!(state.allocations[1].state, AllocState::Running);
         assert_eq!(state.allocations[0].state, AllocState::Pending);
-        assert_eq!(store.request_answer("job2").unwrap().as_deref(), Some("{\"ok\":1}"));
+        let answer = store.request_answer("job2").unwrap().unwrap();
+        assert_eq!(
+            (answer.time_ms, answer.response_json.as_str(), answer.request_json.as_deref()),
+            (2_000, "{\"ok\":1}", Some("{\"id\":\"job2\"}"))
+        );
         assert_eq!(store.request_answer("job3").unwrap(), None);
         let events = store.allocation_events(Some("preemption"), 10).unwrap();
         assert_eq!(events.len(), 1);
@@ -382,7 +406,7 @@ mod tests {
     fn a_second_answer_for_the_same_id_is_refused_whole() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("a.db")).unwrap();
-        let answer = || Some(RequestAnswer { request_id: "r", time_ms: 0, response_json: "{}" });
+        let answer = || Some(RequestAnswer { request_id: "r", time_ms: 0, response_json: "{}", request_json: "{}" });
         store.commit_allocation_changes(&Changes::default(), answer()).unwrap();
         assert!(store.commit_allocation_changes(&Changes::default(), answer()).is_err());
     }

@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-pub use allocations::{AllocationState, RequestAnswer};
+pub use allocations::{AllocationState, RequestAnswer, StoredAnswer};
 pub use error::StoreError;
 pub use maintenance::{MaintenanceReport, RetentionPolicy};
 pub use migrations::SCHEMA_VERSION;

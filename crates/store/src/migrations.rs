@@ -194,6 +194,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // address (127.0.0.1:P and localhost:P) is one node, refused a second time. Tokens in this
     // table are sealed since this version (done in Rust at open: `nodes::seal_plain_tokens`).
     "ALTER TABLE cluster_nodes ADD COLUMN node_id TEXT;",
+    // 13: each answered request kept with the request it answered, so a reused id with another
+    // body is told apart from a retry (NULL for answers stored before).
+    "ALTER TABLE alloc_requests ADD COLUMN request TEXT;",
 ];
 
 /// The schema version this build writes and understands.

@@ -1,11 +1,13 @@
-//! This machine as an allocatable node: the shared telemetry mapping over this machine's
-//! inventory and one NVML reading taken at start.
+//! This machine as an allocatable node, named `local` as everywhere else: the shared telemetry
+//! mapping over this machine's inventory and one NVML reading taken at start.
 
 use steward_core::alloc::{NodeResources, node_from_telemetry};
 use steward_core::{Inventory, Reading, Snapshot};
 use steward_telemetry::Collector;
 use steward_telemetry::SamplerConfig;
 use steward_telemetry::gpu_nvidia::NvidiaCollector;
+
+use crate::cluster::LOCAL_NODE;
 
 pub(crate) fn local_node(inventory: &Inventory, sampler: &SamplerConfig, now_ms: i64) -> NodeResources {
     let mut snap = Snapshot::empty(now_ms);
@@ -14,5 +16,5 @@ pub(crate) fn local_node(inventory: &Inventory, sampler: &SamplerConfig, now_ms:
     } else {
         snap.gpus = Reading::unavailable("GPU sampling is off");
     }
-    node_from_telemetry(&inventory.hostname, inventory, &snap.gpus, [("local".to_string(), "true".to_string())].into())
+    node_from_telemetry(LOCAL_NODE, inventory, &snap.gpus, [("local".to_string(), "true".to_string())].into())
 }

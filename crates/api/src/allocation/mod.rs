@@ -4,6 +4,8 @@
 //! ahead of what is on disk.
 
 pub(crate) mod body;
+mod idempotency;
+mod legacy_names;
 mod local_node;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -53,6 +55,8 @@ pub(crate) struct Allocations {
     next_id: AtomicU64,
     /// The cluster's resources epoch the scheduler's nodes were last synced with.
     cluster_epoch: AtomicU64,
+    /// The name older records give this machine (see `legacy_names`).
+    hostname: String,
 }
 
 impl Allocations {
@@ -65,12 +69,14 @@ impl Allocations {
     ) -> Result<Allocations, ApiError> {
         let nodes = vec![local_node::local_node(inventory, &config.sampler, now_ms())];
         let config = SchedulerConfig { quotas: config.quotas.clone(), ..SchedulerConfig::default() };
-        let scheduler = restore(store, &nodes, &config)?;
+        let hostname = inventory.hostname.clone();
+        let scheduler = restore(store, &nodes, &config, &hostname)?;
         Ok(Allocations {
             scheduler: Mutex::new(scheduler),
             config,
             next_id: AtomicU64::new(0),
             cluster_epoch: AtomicU64::new(0),
+            hostname,
         })
     }
 }
@@ -101,8 +107,14 @@ fn sync_nodes(shared: &Shared, sched: &mut Scheduler, now: i64) {
     }
 }
 
-fn restore(store: &Store, nodes: &[NodeResources], config: &SchedulerConfig) -> Result<Scheduler, ApiError> {
-    let state = store.load_allocation_state()?;
+fn restore(
+    store: &Store,
+    nodes: &[NodeResources],
+    config: &SchedulerConfig,
+    hostname: &str,
+) -> Result<Scheduler, ApiError> {
+    let mut state = store.load_allocation_state()?;
+    legacy_names::rename_local(&mut state, hostname);
     Ok(Scheduler::restore(config.clone(), nodes.to_vec(), state.reservations, state.allocations, state.next_event_id))
 }
 
@@ -143,7 +155,7 @@ fn transact<T>(
     }
     if committed.is_err() || matches!(result, Err(AllocError::Api(_))) {
         let nodes: Vec<NodeResources> = sched.nodes().cloned().collect();
-        *sched = restore(&store, &nodes, &a.config)?;
+        *sched = restore(&store, &nodes, &a.config, &a.hostname)?;
         // The reloaded nodes are all up: their states are read again at the next sync.
         a.cluster_epoch.store(u64::MAX, Ordering::Release);
     }
@@ -163,19 +175,43 @@ pub(crate) fn with_scheduler<T>(
     })
 }
 
-/// Commits `changes` and the answer under `request_id` in one transaction.
+/// Commits `changes` and the answer under `request_id` (with the request it answers, canonical
+/// JSON) in one transaction.
 fn commit_answer(
     sched: &mut Scheduler,
     store: &mut Store,
-    request_id: &str,
+    (request_id, request_json): (&str, &str),
     now: i64,
     response: &AllocateResponse,
 ) -> Result<(), AllocError> {
     let json = serde_json::to_string(response).map_err(|e| ApiError::Internal(e.to_string()))?;
     let changes = sched.take_changes();
-    store
-        .commit_allocation_changes(&changes, Some(RequestAnswer { request_id, time_ms: now, response_json: &json }))?;
+    let answer = RequestAnswer { request_id, time_ms: now, response_json: &json, request_json };
+    store.commit_allocation_changes(&changes, Some(answer))?;
     Ok(())
+}
+
+/// The first answer to request `id` when `body` is the request it answered (a retry); a
+/// conflict naming what differs when the id was used for another request; `None` when new.
+fn earlier_answer(
+    store: &Store,
+    id: &str,
+    body: &Value,
+    canonical: &str,
+) -> Result<Option<AllocateResponse>, AllocError> {
+    let Some(stored) = store.request_answer(id)? else { return Ok(None) };
+    if let Some(first) = stored.request_json.as_deref().filter(|first| *first != canonical) {
+        let first: Value = serde_json::from_str(first).unwrap_or(Value::Null);
+        let what = idempotency::first_difference(&first, body).unwrap_or_default();
+        return Err(AllocError::Conflict(format!(
+            "request id {id:?} was already used at {} for another request ({what}); resend that request to get its \
+             answer, or send this one under a new id",
+            format_rfc3339(stored.time_ms)
+        )));
+    }
+    serde_json::from_str(&stored.response_json)
+        .map(Some)
+        .map_err(|e| ApiError::Internal(format!("stored answer unreadable: {e}")).into())
 }
 
 async fn blocking<T: Send + 'static>(
@@ -201,10 +237,12 @@ impl Steward {
         sched.nodes().cloned().map(without_instance_slots).collect()
     }
 
-    /// `POST /resources/allocate`: an allocation or a reservation, idempotent by request id.
+    /// `POST /resources/allocate`: an allocation or a reservation, idempotent by request id
+    /// (the same id with the same body gets the first answer; with another body, a conflict).
     pub async fn allocate(&self, body: Value) -> Result<AllocateResponse, AllocError> {
         let shared = self.shared.clone();
         blocking(move || {
+            let canonical = idempotency::canonical(&body);
             let mut parsed = body::parse(&body).map_err(AllocError::Invalid)?;
             let id = match parsed.id() {
                 Some(id) => id.clone(),
@@ -216,9 +254,8 @@ impl Steward {
                 }
             };
             transact(&shared, |sched, store, now| {
-                if let Some(json) = store.request_answer(&id)? {
-                    return serde_json::from_str(&json)
-                        .map_err(|e| ApiError::Internal(format!("stored answer unreadable: {e}")).into());
+                if let Some(first) = earlier_answer(store, &id, &body, &canonical)? {
+                    return Ok(first);
                 }
                 let kind = parsed.kind();
                 let result = match parsed {
@@ -237,7 +274,7 @@ impl Steward {
                     allocation_type: kind,
                     result,
                 };
-                commit_answer(sched, store, &id, now, &response)?;
+                commit_answer(sched, store, (&id, &canonical), now, &response)?;
                 Ok(response)
             })
         })

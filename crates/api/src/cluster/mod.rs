@@ -32,6 +32,10 @@ use crate::service::{Steward, now_ms};
 use node::Node;
 
 /// How often suspicion is re-evaluated between heartbeats.
+/// The id of this machine, the control center's own node, everywhere a node is named: the
+/// cluster view, the allocation engine (`constraints.node`, reservations, GPU ids `local/gpu0`).
+pub(crate) const LOCAL_NODE: &str = "local";
+
 const EVALUATE_EVERY: Duration = Duration::from_millis(100);
 const IDLE_EVALUATE_EVERY: Duration = Duration::from_secs(30);
 /// Adding a node waits this long for the agent to answer.
@@ -61,7 +65,12 @@ pub struct ProbeRequest {
 #[ts(export)]
 pub struct ProbeResult {
     pub address: String,
+    /// The certificate's fingerprint; empty for a plain-text agent.
     pub fingerprint: String,
+    /// A plain-text agent (`stewardd --no-tls`, loopback only): nothing to pin, it is added
+    /// with `fingerprint: ""`.
+    #[serde(default)]
+    pub plain_text: bool,
 }
 
 /// A node's state changed (or it was removed). The executor reschedules on `Down`.
@@ -218,8 +227,8 @@ impl Steward {
         let latest = self.snapshot();
         let inventory = self.inventory();
         let local = NodeView {
-            id: "local".into(),
-            address: "local".into(),
+            id: LOCAL_NODE.into(),
+            address: LOCAL_NODE.into(),
             name: inventory.hostname.clone(),
             state: NodeState::Up,
             phi: None,
@@ -238,15 +247,16 @@ impl Steward {
     }
 
     /// Connects to `address` over TLS and reports the certificate's fingerprint, trusting
-    /// nothing yet: the user compares it with what `stewardd` printed.
+    /// nothing yet: the user compares it with what `stewardd` printed. A plain-text agent on
+    /// loopback is reported as such, with no fingerprint.
     pub async fn probe_node(&self, req: ProbeRequest) -> Result<ProbeResult, ApiError> {
         let address = normalize_address(&req.address)?;
         let a = address.clone();
-        let fingerprint = self
-            .on_cluster(async move { steward_agent::tls::probe_fingerprint(&a).await })
+        let found = self
+            .on_cluster(async move { AgentClient::probe(&a).await })
             .await?
             .map_err(|e| ApiError::InvalidInput(e.to_string()))?;
-        Ok(ProbeResult { address, fingerprint })
+        Ok(ProbeResult { address, plain_text: found.is_none(), fingerprint: found.unwrap_or_default() })
     }
 
     /// Adds a node after proving the token and the pinned certificate with a real call; a
@@ -316,7 +326,7 @@ impl Steward {
     /// Drains a node (no new work; running work finishes) or, with `draining = false`, takes
     /// it back.
     pub async fn drain_node(&self, id: String, draining: bool) -> Result<NodeView, ApiError> {
-        if id == "local" {
+        if id == LOCAL_NODE {
             return Err(ApiError::InvalidInput("the local node cannot be drained".into()));
         }
         let node = self

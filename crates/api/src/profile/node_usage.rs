@@ -12,10 +12,8 @@ use steward_core::series::node_series;
 use steward_core::{HistoryQuery, Reading, SeriesHistory};
 
 use super::Target;
+use crate::cluster::LOCAL_NODE;
 use crate::{ApiError, Steward};
-
-/// The id `Steward::nodes` gives this machine.
-const LOCAL: &str = "local";
 
 impl Steward {
     /// Every node with an inventory, summarised over the consolidation window. Empty for a
@@ -38,7 +36,7 @@ impl Steward {
         let mut out = Vec::with_capacity(nodes.len());
         for n in nodes {
             let Some(inv) = &n.inventory else { continue };
-            let local = n.id == LOCAL;
+            let local = n.id == LOCAL_NODE;
             let name = |s: &str| if local { s.to_string() } else { node_series(&n.id, s) };
             let (cpu, mem) = (name("cpu.total"), name("mem.used"));
             let power_series = {

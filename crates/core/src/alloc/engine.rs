@@ -9,8 +9,9 @@ use std::sync::Arc;
 use super::fair_share::FairShare;
 use super::model::NodeResources;
 use super::nodes::{Ask, Capacity, NodeState};
+use super::quota;
 use super::record::{AllocState, Allocation, Event, NodeAvailability, Refusal, Reservation};
-use super::request::{AllocationRequest, PreemptionMode, PriorityClass, Qos, ResourceAmount};
+use super::request::{AllocationRequest, Constraints, PreemptionMode, PriorityClass, Qos, ResourceAmount};
 use super::reservations::ResvState;
 use super::victims::{Bound, Cand, node_bounds};
 
@@ -128,9 +129,9 @@ pub struct Scheduler {
     pub(super) preempt_failures: Vec<(i32, Ask, Option<u64>)>,
     pub(super) shadow: Option<Shadow>,
     /// Per allocation: a pass left it waiting for resources with the general reason, and it
-    /// asks nothing a pass treats specially (reservation, `min`, GPU share, owner quota). While
-    /// a pass's shadow is set, such a request is passed over without a visit when it cannot fit
-    /// nor preempt (see `schedule`). Any change to the record ([`Scheduler::mark`]) clears it.
+    /// asks nothing a pass treats specially (reservation, pinned node, `min`, GPU share, owner
+    /// quota). While a pass's shadow is set, such a request is passed over without a visit when
+    /// it cannot fit nor preempt (see `schedule`). Any change to the record ([`Scheduler::mark`]) clears it.
     pub(super) waits_idle: Vec<bool>,
     /// Per allocation: its owner's number, so the fair-share order needs no string lookups.
     pub(super) owner_no: Vec<u32>,
@@ -325,14 +326,34 @@ impl Scheduler {
         let a = &self.allocs[idx as usize];
         if !wait && a.state != AllocState::Running && !self.awaiting.contains_key(&idx) {
             let why = a.pending_reason.clone().unwrap_or_default();
-            self.queue.remove(&self.queue_key(idx));
-            let a = &mut self.allocs[idx as usize];
-            a.state = AllocState::Cancelled;
-            a.pending_reason = Some(format!("not granted (queue: false): {why}"));
-            let req = a.request.clone();
+            let req = self.withdraw(idx, now);
             return Err(self.refusal(format!("cannot start now: {why}"), &req));
         }
         Ok(self.allocs[idx as usize].clone())
+    }
+
+    /// Takes back a request admitted but refused (`queue: false`): a refusal is an answer, not
+    /// a record. It is the newest allocation (a pass admits nothing), and it holds nothing; if
+    /// the pass promised it the backfill shadow, the queue is passed over again without it.
+    fn withdraw(&mut self, idx: u32, now: i64) -> Arc<AllocationRequest> {
+        debug_assert_eq!(idx as usize + 1, self.allocs.len(), "only the newest allocation is withdrawn");
+        self.queue.remove(&self.queue_key(idx));
+        let a = self.allocs.pop().expect("admitted");
+        self.alloc_index.remove(&a.id);
+        self.asks.pop();
+        self.alloc_node.pop();
+        self.owner_no.pop();
+        self.waits_idle.pop();
+        if self.dirty_flag.pop() == Some(true) {
+            self.dirty_allocs.retain(|&i| i != idx);
+        }
+        self.events.retain(|e| e.subject != a.id);
+        if self.shadow.is_some_and(|s| s.alloc == idx) {
+            self.shadow = None;
+            self.release_epoch += 1;
+            self.schedule(now);
+        }
+        a.request
     }
 
     /// Queues a request without scheduling (batch submission; the next `tick`/`schedule`
@@ -362,16 +383,27 @@ impl Scheduler {
             if !fits {
                 return Err(self.refusal(format!("reservation {:?} is smaller than the request", rs.rec.name), &req));
             }
-            if rs.series.overlapping(now, i64::MAX).is_empty() {
+            if rs.series.next(now).is_none() {
                 return Err(self.refusal(format!("reservation {:?} has ended", rs.rec.name), &req));
             }
+        } else if let Some(unknown) = self.unknown_node(&req.constraints) {
+            return Err(self.refusal(unknown, &req));
         } else if !self.nodes.iter().any(|n| n.listed() && n.could_hold(&ask, &req.constraints)) {
             return Err(self.refusal("no node can ever hold this request (capacity or constraints)".into(), &req));
         }
-        if let Some(q) = self.config.quotas.get(&req.owner)
-            && (ask.gpus > q.gpus || ask.cores > q.cores || ask.mem > q.memory_bytes)
-        {
-            return Err(self.refusal(format!("exceeds the quota of {:?}", req.owner), &req));
+        if let Some(q) = self.config.quotas.get(&req.owner) {
+            // A request with `min` may start anywhere between it and its full size.
+            let least = match req.resources.min.filter(|_| ask.gpu_share.is_none()) {
+                Some(m) => ResourceAmount {
+                    gpus: m.gpus.min(ask.gpus),
+                    cores: m.cores.min(ask.cores),
+                    memory_bytes: m.memory_bytes.min(ask.mem),
+                },
+                None => quota::amount(&ask),
+            };
+            if let Some(why) = quota::excess(&req.owner, q, &ResourceAmount::default(), &least) {
+                return Err(self.refusal(why, &req));
+            }
         }
         let priority = req.priority_value();
         let alloc = Allocation {
@@ -399,6 +431,17 @@ impl Scheduler {
         self.queue.insert(self.queue_key(idx));
         self.mark(idx);
         Ok(idx)
+    }
+
+    /// "no node named X" (with the nodes there are) when the constraints name a node the
+    /// cluster does not have.
+    fn unknown_node(&self, c: &Constraints) -> Option<String> {
+        let name = c.node.as_ref()?;
+        if self.node_index.get(name).is_some_and(|&n| self.nodes[n as usize].listed()) {
+            return None;
+        }
+        let known: Vec<&str> = self.nodes().map(|n| n.node.as_str()).collect();
+        Some(format!("no node named {name:?} (nodes: {})", known.join(", ")))
     }
 
     /// Cancels an allocation (running or queued). Unknown ids are `None`.
@@ -448,10 +491,31 @@ impl Scheduler {
         let own_end = a.request.duration_s.map(|d| a.start_time.unwrap_or(end) + d as i64 * 1000);
         let cut_by_resv = a.reservation.is_some() && own_end.is_none_or(|e| e > end);
         if cut_by_resv {
-            let why = format!("reservation {} ended", a.reservation.clone().unwrap_or_default());
+            let resv = a.reservation.clone().unwrap_or_default();
+            let why = format!("reservation {resv} ended");
             let mode = a.request.preemption.mode;
             self.event(end, "ended", idx, why.clone(), &[]);
-            self.release_with_mode(idx, end, mode, why);
+            // With no later occurrence to wait for, the run is over: its record keeps where and
+            // when it ran.
+            let again = self.resvs.get(&resv).is_some_and(|r| r.series.next(end).is_some());
+            if again {
+                self.release_with_mode(idx, end, mode, why);
+            } else {
+                self.release(idx, end, AllocState::Finished, format!("ended with its reservation: {why}"));
+            }
+        } else if a.reservation.is_none() && own_end.is_none_or(|e| e > end) {
+            // An eviction planned for a reservation's start (see `plan_evictions`).
+            match self.evicting_reservation(idx, end) {
+                Some(name) => self.evict(idx, end, name),
+                None => {
+                    let a = &mut self.allocs[idx as usize];
+                    a.end_time = own_end;
+                    if let Some(e) = own_end {
+                        self.ends.insert((e, idx));
+                    }
+                    self.mark(idx);
+                }
+            }
         } else {
             self.release(idx, end, AllocState::Finished, "finished".into());
         }

@@ -11,6 +11,7 @@ mod model;
 mod node_lifecycle;
 mod nodes;
 mod preempt;
+mod quota;
 mod record;
 pub mod recurrence;
 mod request;

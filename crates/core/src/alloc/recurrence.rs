@@ -147,10 +147,32 @@ impl Series {
         self.exceptions.values().flatten().map(|w| w.0).fold(self.start_ms, i64::min)
     }
 
-    /// The first occurrence that has not ended by `now`.
+    /// The first occurrence that has not ended by `now`, however far ahead the series starts
+    /// (no look-ahead window: the series is walked from the occurrence `now` falls near).
     pub fn next(&self, now: i64) -> Option<(i64, i64)> {
-        let span = if self.repeat.is_some() { 15 * 86_400_000 } else { i64::MAX - now.max(0) };
-        self.overlapping(now, now.saturating_add(span)).into_iter().next()
+        let Some(r) = &self.repeat else {
+            return (self.end_ms > now).then_some((self.start_ms, self.end_ms));
+        };
+        let period = r.days() * 86_400_000;
+        let mut k = ((now - self.end_ms) / period - 1).max(0);
+        // Cancelled or moved occurrences are skipped; there are finitely many of them.
+        let from_series = loop {
+            let Some((s, e)) = r.nth(k) else { break None };
+            if r.until_ms.is_some_and(|u| s > u) {
+                break None;
+            }
+            if e > now && !self.exceptions.contains_key(&s) {
+                break Some((s, e));
+            }
+            k += 1;
+        };
+        let moved = self
+            .exceptions
+            .iter()
+            .filter(|&(&original, _)| r.until_ms.is_none_or(|u| original <= u))
+            .filter_map(|(_, w)| w.filter(|&(_, e)| e > now))
+            .min();
+        from_series.into_iter().chain(moved).min()
     }
 
     /// The occurrence containing `t`, if any.

@@ -171,7 +171,9 @@ impl Scheduler {
             ("end", format_rfc3339(out.end_time)),
         ];
         self.event_on(now, "reservation", out.id.clone(), format!("reserved {:?}", out.name), &details);
+        let node = state.node;
         self.insert_resv(state);
+        self.plan_evictions(node, now);
         self.release_epoch += 1;
         self.tick(now);
         Ok(out)
@@ -331,7 +333,9 @@ impl Scheduler {
             &details,
         );
         let out = state.rec.clone();
+        let node = state.node;
         self.insert_resv(state);
+        self.plan_evictions(node, now);
         self.release_epoch += 1;
         self.schedule(now);
         Ok(out)
@@ -392,6 +396,7 @@ impl Scheduler {
             }
         }
         self.check(&state, now, Some(id), busy_at).map_err(ReservationError::Conflict)?;
+        let old_node = self.resvs.get(id).map(|r| r.node);
         self.remove_resv(id);
         let out = state.rec.clone();
         let details = [
@@ -401,7 +406,11 @@ impl Scheduler {
             ("end", format_rfc3339(out.end_time)),
         ];
         self.event_on(now, kind, id.to_string(), format!("{what} {:?}", out.name), &details);
+        let node = state.node;
         self.insert_resv(state);
+        for n in old_node.into_iter().chain([node]) {
+            self.plan_evictions(n, now);
+        }
         self.release_epoch += 1;
         self.tick(now);
         Ok(out)
@@ -410,10 +419,10 @@ impl Scheduler {
     /// Deletes a reservation; what runs inside it ends, what waits for it is cancelled.
     pub fn delete_reservation(&mut self, id: &str, now: i64) -> Result<(), ReservationError> {
         let id = series_id(id);
-        let Some(state) = self.resvs.get(&id) else {
+        let Some(node) = self.resvs.get(&id).map(|r| r.node) else {
             return Err(ReservationError::NotFound(format!("no reservation {id:?}")));
         };
-        let inside: Vec<u32> = self.nodes[state.node as usize]
+        let inside: Vec<u32> = self.nodes[node as usize]
             .running
             .iter()
             .copied()
@@ -424,6 +433,7 @@ impl Scheduler {
         }
         self.remove_resv(&id);
         self.forget_resv(&id);
+        self.plan_evictions(node, now);
         self.event_on(now, "reservation_deleted", id.clone(), format!("deleted reservation {id}"), &[]);
         self.release_epoch += 1;
         self.schedule(now);
@@ -614,14 +624,64 @@ impl Scheduler {
             }
         }
         for (i, name) in evict {
-            if self.allocs[i as usize].state != AllocState::Running {
+            if self.allocs[i as usize].state == AllocState::Running {
+                self.evict(i, now, name);
+            }
+        }
+    }
+
+    /// Ends running `i` for reservation `name`, the way its preemption mode says.
+    pub(super) fn evict(&mut self, i: u32, now: i64, name: String) {
+        let why = format!("reservation {name:?} started on its resources");
+        let mode = self.allocs[i as usize].request.preemption.mode;
+        self.event(now, "eviction", i, why.clone(), &[("reservation", name)]);
+        self.stats.evictions += 1;
+        self.release_with_mode(i, now, mode, why);
+    }
+
+    /// The reservation open at `at` on `i`'s node that reserves a GPU `i` holds (its name).
+    pub(super) fn evicting_reservation(&self, i: u32, at: i64) -> Option<String> {
+        let n = self.alloc_node[i as usize];
+        let a = &self.allocs[i as usize];
+        self.nodes.get(n as usize)?.reservations.iter().map(|r| &self.resvs[r]).find_map(|rs| {
+            let holds = a.gpus.iter().any(|g| rs.rec.gpus.contains(g));
+            (holds && rs.series.active_at(at).is_some()).then(|| rs.rec.name.clone())
+        })
+    }
+
+    /// Running work outside reservations on node `n` that holds a GPU a reservation's coming
+    /// window reserves ends when that window starts (it is evicted then): its record's end says
+    /// so from now on, and the end follows the reservations as they are made, moved or deleted.
+    pub(super) fn plan_evictions(&mut self, n: u32, now: i64) {
+        let running = self.nodes[n as usize].running.clone();
+        for i in running {
+            let a = &self.allocs[i as usize];
+            if a.reservation.is_some() || a.preemption.is_some() {
                 continue;
             }
-            let why = format!("reservation {name:?} started on its resources");
-            let mode = self.allocs[i as usize].request.preemption.mode;
-            self.event(now, "eviction", i, why.clone(), &[("reservation", name)]);
-            self.stats.evictions += 1;
-            self.release_with_mode(i, now, mode, why);
+            let own = a.request.duration_s.map(|d| a.start_time.unwrap_or(now) + d as i64 * 1000);
+            let evicted_at = self.nodes[n as usize]
+                .reservations
+                .iter()
+                .map(|r| &self.resvs[r])
+                .filter(|rs| a.gpus.iter().any(|g| rs.rec.gpus.contains(g)))
+                .filter_map(|rs| rs.series.next(now).map(|o| o.0))
+                .filter(|&s| s > now)
+                .min();
+            let planned = match (own, evicted_at) {
+                (Some(o), Some(e)) => Some(o.min(e)),
+                (o, e) => o.or(e),
+            };
+            if planned != a.end_time {
+                if let Some(old) = a.end_time {
+                    self.ends.remove(&(old, i));
+                }
+                if let Some(new) = planned {
+                    self.ends.insert((new, i));
+                }
+                self.allocs[i as usize].end_time = planned;
+                self.mark(i);
+            }
         }
     }
 }

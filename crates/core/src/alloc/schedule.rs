@@ -9,10 +9,22 @@ use std::hash::{Hash, Hasher};
 
 use super::engine::{Scheduler, Shadow};
 use super::nodes::Ask;
+use super::quota;
 use super::record::AllocState;
+use super::request::Qos;
 use super::time::format_rfc3339;
 
 const GENERAL_WAIT: &str = "waiting for resources: ";
+
+/// What an owner's quota allows a queued request now.
+enum QuotaCheck {
+    /// Its full size.
+    Within,
+    /// At most this size (its `min` fits what is left), with the words stating the limit.
+    Capped(Ask, String),
+    /// Not even its `min`: it waits.
+    Over(String),
+}
 
 /// A queued request's place in its group: (owner's usage, id prefix, allocation).
 type Fair = (f64, u64, u32);
@@ -196,28 +208,17 @@ impl Scheduler {
                 _ => {}
             }
         }
-        let ask = self.asks[idx as usize];
-        if let Some(q) = self.config.quotas.get(&a.owner) {
-            let used = self.owners.get(&a.owner).copied().unwrap_or_default();
-            if used.gpus + ask.gpus > q.gpus
-                || used.cores + ask.cores > q.cores
-                || used.memory_bytes + ask.mem > q.memory_bytes
-            {
-                let mut over = Vec::new();
-                if used.gpus + ask.gpus > q.gpus {
-                    over.push(format!("{} of {} GPUs held", used.gpus, q.gpus));
-                }
-                if used.cores + ask.cores > q.cores {
-                    over.push(format!("{} of {} cores held", used.cores, q.cores));
-                }
-                if used.memory_bytes + ask.mem > q.memory_bytes {
-                    over.push(format!("{} of {} MiB held", used.memory_bytes >> 20, q.memory_bytes >> 20));
-                }
-                let why = format!("owner quota of {}: {}", a.owner, over.join(", "));
-                return self.set_reason(idx, why);
-            }
-        }
         let end = self.end_if_started(idx, now);
+        match self.quota_check(idx) {
+            QuotaCheck::Within => {}
+            QuotaCheck::Capped(cap, words) => {
+                if let Some((n, slots, size)) = self.find_reduced(idx, now, end, cap) {
+                    return self.start_reduced(idx, n, &slots, size, now, end, &format!("the {words}"));
+                }
+                return self.set_reason(idx, format!("waiting for resources within the {words}"));
+            }
+            QuotaCheck::Over(words) => return self.set_reason(idx, format!("waiting for the {words}")),
+        }
         if let Some((n, slots)) = self.find_place(idx, now, end) {
             if self.shadow.is_some() {
                 self.stats.backfilled += 1;
@@ -234,34 +235,134 @@ impl Scheduler {
             }
             self.note_preemption_failure(idx);
         }
-        if let Some((n, slots, size)) = self.find_reduced(idx, now, end) {
-            return self.start_reduced(idx, n, &slots, size, now, end);
+        let full = self.asks[idx as usize];
+        if let Some((n, slots, size)) = self.find_reduced(idx, now, end, full) {
+            return self.start_reduced(idx, n, &slots, size, now, end, "the full size does not fit");
         }
         if self.shadow.is_none() {
             self.shadow = self.compute_shadow(idx, now);
         }
-        let general = self.allocs[idx as usize].pending_reason.as_deref().is_some_and(|r| r.starts_with(GENERAL_WAIT));
+        self.explain_wait(idx, now, end);
+    }
+
+    /// Says why `idx` waits, most specific cause first: it is first in line (and when it is
+    /// expected), starting it would delay the one that is, its node is down, or guaranteed work
+    /// it outranks holds what it needs; else the general reason.
+    fn explain_wait(&mut self, idx: u32, now: i64, end: Option<i64>) {
+        let behind = self.shadow.is_some_and(|s| s.alloc != idx) && self.fits_but_for_shadow(idx, now, end);
         let why = match self.shadow {
-            // The general reason depends on the ask alone, fixed while queued: not formatted
-            // again on every pass.
-            Some(s) if s.alloc != idx && general => return self.note_waits_idle(idx),
-            None if general => return self.note_waits_idle(idx),
-            Some(s) if s.alloc == idx => format!(
+            Some(s) if s.alloc == idx => Some(format!(
                 "waiting for resources; first in line, expected on {} by {}",
                 self.nodes[s.node as usize].res.node,
                 format_rfc3339(s.at)
-            ),
-            _ => format!(
-                "{GENERAL_WAIT}{} GPU(s), {} cores, {} MiB on one node",
-                ask.gpus,
-                ask.cores,
-                ask.mem / (1 << 20)
-            ),
+            )),
+            Some(s) if behind => Some(format!(
+                "waiting behind {}, first in line (expected on {} by {}): starting now would delay it",
+                self.allocs[s.alloc as usize].id,
+                self.nodes[s.node as usize].res.node,
+                format_rfc3339(s.at)
+            )),
+            _ => self.node_down(idx),
         };
-        let general = why.starts_with(GENERAL_WAIT);
+        if let Some(why) = why {
+            return self.set_reason(idx, why);
+        }
+        // The general reason depends on the ask alone, fixed while queued: not formatted again
+        // on every pass.
+        if self.allocs[idx as usize].pending_reason.as_deref().is_some_and(|r| r.starts_with(GENERAL_WAIT)) {
+            return self.note_waits_idle(idx);
+        }
+        if let Some(holders) = self.guaranteed_holders(idx) {
+            return self.set_reason(
+                idx,
+                format!(
+                    "waiting for resources held by guaranteed allocations, never preempted: {}",
+                    holders.join(", ")
+                ),
+            );
+        }
+        let ask = self.asks[idx as usize];
+        let why = format!("{GENERAL_WAIT}{} GPU(s), {} cores, {} MiB on one node", ask.gpus, ask.cores, ask.mem >> 20);
         self.set_reason(idx, why);
-        if general {
-            self.note_waits_idle(idx);
+        self.note_waits_idle(idx);
+    }
+
+    /// Whether `idx` would fit now but for the backfill promise made to the head of the queue.
+    fn fits_but_for_shadow(&mut self, idx: u32, now: i64, end: Option<i64>) -> bool {
+        let ask = self.asks[idx as usize];
+        if ask.gpu_share.is_none() && self.by_free_gpus.last().is_none_or(|&(free, _)| free < ask.gpus) {
+            return false;
+        }
+        let shadow = self.shadow.take();
+        let fits = self.search(idx, now, end).is_some();
+        self.shadow = shadow;
+        fits
+    }
+
+    /// "waiting for node X, which is down" when the node `idx` must run on (named by its
+    /// constraints or its reservation) takes no work.
+    fn node_down(&self, idx: u32) -> Option<String> {
+        let a = &self.allocs[idx as usize];
+        let n = match &a.reservation {
+            Some(r) => self.resvs.get(r).map(|r| r.node)?,
+            None => *self.node_index.get(a.request.constraints.node.as_ref()?)?,
+        };
+        let node = &self.nodes[n as usize];
+        (!node.takes_work()).then(|| format!("waiting for node {}, which is {}", node.res.node, node.health.as_str()))
+    }
+
+    /// Guaranteed allocations `idx` outranks whose resources, with what is idle, would hold it on
+    /// some node: what keeps it waiting, as preemption never touches them.
+    fn guaranteed_holders(&self, idx: u32) -> Option<Vec<String>> {
+        let a = &self.allocs[idx as usize];
+        let ask = self.asks[idx as usize];
+        if a.reservation.is_some() || ask.gpu_share.is_some() {
+            return None;
+        }
+        self.nodes.iter().find_map(|node| {
+            if !node.takes_work() || !node.could_hold(&ask, &a.request.constraints) {
+                return None;
+            }
+            let held: Vec<u32> = node
+                .running
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let h = &self.allocs[i as usize];
+                    h.qos == Qos::Guaranteed && h.priority < a.priority && h.reservation.is_none()
+                })
+                .collect();
+            let gpus =
+                node.free_whole_gpus() + held.iter().map(|&i| self.allocs[i as usize].gpus.len() as u32).sum::<u32>();
+            let cores = node.free_cores + held.iter().map(|&i| self.asks[i as usize].cores).sum::<u32>();
+            let mem = node.free_mem + held.iter().map(|&i| self.asks[i as usize].mem).sum::<u64>();
+            (!held.is_empty() && gpus >= ask.gpus && cores >= ask.cores && mem >= ask.mem)
+                .then(|| held.iter().map(|&i| self.allocs[i as usize].id.clone()).collect())
+        })
+    }
+
+    /// Whether `idx`'s owner may hold it at its full size, only down to a size within the quota
+    /// (its `min` fits what is left), or not now.
+    fn quota_check(&self, idx: u32) -> QuotaCheck {
+        let a = &self.allocs[idx as usize];
+        let Some(q) = self.config.quotas.get(&a.owner) else { return QuotaCheck::Within };
+        let ask = self.asks[idx as usize];
+        let held = self.owners.get(&a.owner).copied().unwrap_or_default();
+        let Some(words) = quota::excess(&a.owner, q, &held, &quota::amount(&ask)) else {
+            return QuotaCheck::Within;
+        };
+        let room = quota::room(q, &held);
+        match a.request.resources.min.filter(|_| ask.gpu_share.is_none()) {
+            Some(m) if m.gpus <= room.gpus && m.cores <= room.cores && m.memory_bytes <= room.mem => {
+                let cap = Ask {
+                    gpus: ask.gpus.min(room.gpus),
+                    gpu_share: None,
+                    cores: ask.cores.min(room.cores),
+                    mem: ask.mem.min(room.mem),
+                };
+                QuotaCheck::Capped(cap, words)
+            }
+            _ => QuotaCheck::Over(words),
         }
     }
 
@@ -269,6 +370,7 @@ impl Scheduler {
     fn note_waits_idle(&mut self, idx: u32) {
         let a = &self.allocs[idx as usize];
         self.waits_idle[idx as usize] = a.reservation.is_none()
+            && a.request.constraints.node.is_none()
             && a.request.resources.min.is_none()
             && self.asks[idx as usize].gpu_share.is_none()
             && (self.config.quotas.is_empty() || !self.config.quotas.contains_key(&a.owner));
@@ -375,11 +477,14 @@ impl Scheduler {
 
     /// Where the full size fits nowhere (even by preemption) but the request's `min` does: the
     /// node offering the largest size ≥ min (GPUs, then cores, then memory), and that size.
-    fn find_reduced(&self, idx: u32, now: i64, end: Option<i64>) -> Option<(u32, Vec<usize>, Ask)> {
+    /// `upper` caps the size (the full ask, or what the owner's quota leaves).
+    fn find_reduced(&self, idx: u32, now: i64, end: Option<i64>, upper: Ask) -> Option<(u32, Vec<usize>, Ask)> {
         let a = &self.allocs[idx as usize];
-        let ask = self.asks[idx as usize];
+        let ask = upper;
         let min = a.request.resources.min?;
-        if ask.gpu_share.is_some() || (min.gpus >= ask.gpus && min.cores >= ask.cores && min.memory_bytes >= ask.mem) {
+        // At the full size, the size at `min` is the one already searched.
+        let nothing_smaller = min.gpus >= ask.gpus && min.cores >= ask.cores && min.memory_bytes >= ask.mem;
+        if ask.gpu_share.is_some() || (nothing_smaller && upper == self.asks[idx as usize]) {
             return None;
         }
         let floor = Ask {
@@ -435,13 +540,25 @@ impl Scheduler {
         Some((n, slots, size))
     }
 
-    fn start_reduced(&mut self, idx: u32, n: u32, slots: &[usize], size: Ask, now: i64, end: Option<i64>) {
+    /// Starts `idx` at `size`, below its full size `because` (the full size does not fit, or
+    /// the quota's words).
+    #[allow(clippy::too_many_arguments)]
+    fn start_reduced(
+        &mut self,
+        idx: u32,
+        n: u32,
+        slots: &[usize],
+        size: Ask,
+        now: i64,
+        end: Option<i64>,
+        because: &str,
+    ) {
         let full = self.asks[idx as usize];
         self.asks[idx as usize] = size;
         let a = &mut self.allocs[idx as usize];
         (a.cores, a.memory_bytes) = (size.cores, size.mem);
         let message = format!(
-            "started below its full size ({} of {} GPUs, {} of {} cores): the full size does not fit",
+            "started below its full size ({} of {} GPUs, {} of {} cores): {because}",
             size.gpus, full.gpus, size.cores, full.cores
         );
         self.start(idx, n, slots, now, end);
@@ -538,6 +655,61 @@ impl Scheduler {
                 best = Some(Shadow { alloc: idx, node: n, at: t });
             }
         }
+        self.earlier_at_reservation_end(idx, now, best)
+    }
+
+    /// A reservation's window ending frees what it holds: where that lets `idx` start before
+    /// `best` (with what running work outside reservations has released by then), the earliest
+    /// such end. Ties go to the lowest node.
+    fn earlier_at_reservation_end(&self, idx: u32, now: i64, mut best: Option<Shadow>) -> Option<Shadow> {
+        let a = &self.allocs[idx as usize];
+        let ask = self.asks[idx as usize];
+        let c = &a.request.constraints;
+        if a.reservation.is_some() {
+            return best;
+        }
+        let end = self.end_if_started(idx, now);
+        for (n, node) in self.nodes.iter().enumerate() {
+            if node.reservations.is_empty() || !node.takes_work() || !node.could_hold(&ask, c) {
+                continue;
+            }
+            for id in &node.reservations {
+                let Some((_, t)) = self.resvs[id].series.next(now) else { continue };
+                if best.is_some_and(|b| t >= b.at) {
+                    continue;
+                }
+                let cap = self.capacity(n as u32, None, t, end.map(|e| e - now + t));
+                let released: Vec<u32> = node
+                    .running
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        let r = &self.allocs[i as usize];
+                        let at = r.preemption.as_ref().map(|p| p.at).or(r.end_time);
+                        r.reservation.is_none() && at.is_some_and(|at| at <= t)
+                    })
+                    .collect();
+                let idle = (0..node.gpu_used.len())
+                    .filter(|&s| cap.usable[s] && node.gpu_model_ok(s, c))
+                    .filter(|&s| {
+                        node.gpu_used[s] == 0
+                            || released.iter().any(|&i| {
+                                self.asks[i as usize].gpu_share.is_none()
+                                    && self.allocs[i as usize].gpus.contains(&node.res.gpus[s].id)
+                            })
+                    })
+                    .count() as u32;
+                let cores =
+                    cap.cores as u64 + released.iter().map(|&i| self.asks[i as usize].cores as u64).sum::<u64>();
+                let mem = cap.mem as u128 + released.iter().map(|&i| self.asks[i as usize].mem as u128).sum::<u128>();
+                if idle >= ask.gpus
+                    && cores >= (ask.cores + cap.short_cores) as u64
+                    && mem >= ask.mem as u128 + cap.short_mem as u128
+                {
+                    best = Some(Shadow { alloc: idx, node: n as u32, at: t });
+                }
+            }
+        }
         best
     }
 
@@ -605,7 +777,7 @@ impl Scheduler {
                 best = Some(Shadow { alloc: idx, node: n, at: t });
             }
         }
-        best
+        self.earlier_at_reservation_end(idx, now, best)
     }
 }
 

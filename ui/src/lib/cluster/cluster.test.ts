@@ -141,7 +141,7 @@ describe('nodes', () => {
     expect(fingerprintsMatch('', '')).toBe(false);
   });
   it('refuses a fingerprint that differs from the pasted one, accepts a blank or matching one', () => {
-    const probe = { address: 'a:1', fingerprint: 'sha256:abcd' };
+    const probe = { address: 'a:1', fingerprint: 'sha256:abcd', plain_text: false };
     expect(confirmProblem(probe, '')).toBeNull();
     expect(confirmProblem(probe, 'AB:CD')).toBeNull();
     expect(confirmProblem(probe, 'sha256:abce')).toMatch(/differs/);
