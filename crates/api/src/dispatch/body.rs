@@ -72,7 +72,7 @@ pub struct MonitorResult {
 }
 
 pub(crate) enum Parsed {
-    Distribute(TaskSpec),
+    Distribute(Box<TaskSpec>),
     Monitor(String),
 }
 
@@ -96,7 +96,7 @@ pub(crate) fn parse(body: &Value) -> Result<(Option<String>, Parsed), Vec<FieldE
             if !errors.is_empty() {
                 return Err(errors);
             }
-            Parsed::Distribute(task)
+            Parsed::Distribute(Box::new(task))
         }
         Some("monitor") => match obj.get("execution_id") {
             Some(Value::String(s)) => Parsed::Monitor(s.clone()),
