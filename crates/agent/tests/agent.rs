@@ -420,3 +420,29 @@ async fn a_task_over_its_memory_limit_is_named_oom() {
     assert_eq!(status.state, TaskState::Failed as i32, "{status:?}");
     assert!(status.error.starts_with("exceeded its memory limit of 32 MiB (OOM): "), "{status:?}");
 }
+
+/// Lines no caller has read are kept, however many a short task prints before anyone watches
+/// (they used to be dropped past the log's 500 newest); an answer that waits for the end, with
+/// no reader meanwhile, gets the newest lines and their numbers show what it missed.
+#[tokio::test]
+async fn lines_nobody_read_are_never_dropped() {
+    let a = start(true).await;
+    let c = AgentClient::connect(&a.addr.to_string(), &a.token, None).await.unwrap();
+    let mut many = process("many", "seq 1 10000");
+    many.wait_ms = 50;
+    c.start_task(many).await.unwrap();
+    let mut w = c.watch_task("many", 0).await.unwrap();
+    let mut lines = Vec::new();
+    while let Some(ev) = w.message().await.unwrap() {
+        lines.extend(ev.lines);
+    }
+    assert_eq!(lines.len(), 10_000);
+    assert!(lines.iter().enumerate().all(|(i, l)| l.number == i as u64 && l.data == (i + 1).to_string().as_bytes()));
+
+    let mut waited = process("waited", "seq 1 10000");
+    waited.wait = true;
+    let r = c.start_task(waited).await.unwrap();
+    assert_eq!(r.status.unwrap().state, TaskState::Succeeded as i32);
+    assert_eq!(r.lines.last().map(|l| (l.number, l.data.as_slice())), Some((9999, &b"10000"[..])));
+    assert!(r.lines[0].number > 0, "the first lines went, and the numbers say so");
+}

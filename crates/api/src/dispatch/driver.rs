@@ -687,7 +687,9 @@ fn on_event(shared: &Arc<Shared>, attempt: &str, ev: TaskEvent) -> bool {
     let end = ev.status.as_ref().and_then(outcome);
     let output = {
         let Ok(mut st) = d.state.lock() else { return true };
-        let Some(collector) = st.outputs.0.get_mut(attempt) else { return true };
+        let limits = execution_of(attempt).and_then(|e| st.execs.get(e)?.task.output).unwrap_or_default();
+        let defaults = d.settings.engine.output_defaults();
+        let collector = st.outputs.0.entry(attempt.to_string()).or_insert_with(|| Collector::new(limits, defaults));
         let seen = collector.take(&ev.lines, &d.spill, attempt);
         let progress = ev.status.as_ref().map(|s| s.progress).filter(|p| *p >= 0.0);
         if let Some(eid) = execution_of(attempt).map(str::to_string)

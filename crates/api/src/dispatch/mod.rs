@@ -456,12 +456,18 @@ impl Steward {
         let views = views(&nodes, d.lock()?.with_attempts());
         let nobody = self.why_no_node(&nodes).filter(|(_, coming)| !coming);
         for task in tasks {
-            if let (Some((why, _)), false) = (&nobody, task.wait) {
+            let exec = self.prepare(task, &views).await?;
+            // Valid, not reused, and no node will take it: refused rather than left waiting
+            // forever, unless it asks to wait.
+            if let Some((why, _)) = &nobody
+                && !exec.task.wait
+                && !exec.status.is_terminal()
+            {
                 return Err(AllocError::Conflict(format!(
                     "{why}; send \"wait\": true with the task to queue it until a node takes work"
                 )));
             }
-            execs.push(self.prepare(task, &views).await?);
+            execs.push(exec);
         }
         let results: Vec<DistributeResult> = execs
             .iter()
