@@ -43,6 +43,14 @@ describe('task output and endings in the executions view', () => {
     await page.fill('[data-testid=run-command]', 'true');
     await page.click('[data-testid=run-submit]');
     expect(await page.locator('[data-testid=run-error]').textContent()).toMatch(/no node accepts work: no node is added/);
+    // Asked to wait, it is queued, and its partition says why it waits.
+    await page.check('[data-testid=run-wait]');
+    await page.click('[data-testid=run-submit]');
+    const id = (await page.locator('[data-testid=run-started] .mono').textContent({ timeout: 20_000 }))!.trim();
+    const waiting = page.locator(`[data-testid=execution][data-id="${id}"] [data-testid=partition-waiting]`);
+    await waitFor('the pending partition to say why', async () => (await waiting.count()) > 0);
+    expect(await waiting.first().textContent()).toBe('pending: no node accepts work: no node is added (stewardctl node add)');
+    await page.click(`[data-testid=execution][data-id="${id}"] [data-testid=execution-cancel]`);
   });
 
   it('shows where output was cut, how much was left out, the whole output, and a killed partition', async () => {

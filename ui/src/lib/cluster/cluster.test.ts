@@ -296,8 +296,8 @@ describe('distribute form', () => {
     expect(taskFromForm({ ...EMPTY_FORM, command: 'seq {start} {end}' })).toEqual({
       task: { command: ['seq', '{start}', '{end}'], input: { type: 'range', start: 0, end: 100 }, reuse: true },
     });
-    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', input: 'shards', shards: '3', partitions: '3', reuse: false })).toEqual({
-      task: { command: ['x'], input: { type: 'shards', count: 3 }, reuse: false, partitions: 3 },
+    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', input: 'shards', shards: '3', partitions: '3', reuse: false, wait: true })).toEqual({
+      task: { command: ['x'], input: { type: 'shards', count: 3 }, reuse: false, wait: true, partitions: 3 },
     });
     expect(taskFromForm({ ...EMPTY_FORM, command: 'wc {files}', input: 'files', files: ' a.txt\n\nb.txt ' })).toMatchObject({ task: { input: { type: 'files', files: ['a.txt', 'b.txt'] } } });
     expect(taskFromForm({ ...EMPTY_FORM, command: ' ' })).toMatchObject({ error: expect.stringMatching(/Enter a command/) });
