@@ -173,6 +173,10 @@ async fn supervise(
             (TaskState::Cancelled, terminate(&mut child, pid).await)
         }
     };
+    if state == TaskState::Cancelled {
+        // Its caller gave up on it: the rest of its output waits for nobody.
+        task.abandon_output();
+    }
     collect_the_rest(task, readers).await;
     let (code, signal) = (exit.and_then(|s| s.code()), exit.and_then(|s| s.signal()));
     let exit_cause = ending::exit_cause(code, signal);

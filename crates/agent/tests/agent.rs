@@ -446,3 +446,23 @@ async fn lines_nobody_read_are_never_dropped() {
     assert_eq!(r.lines.last().map(|l| (l.number, l.data.as_slice())), Some((9999, &b"10000"[..])));
     assert!(r.lines[0].number > 0, "the first lines went, and the numbers say so");
 }
+
+/// A task cancelled while its unread output fills the log ends at once: nobody waits for the
+/// rest of a cancelled task's output.
+#[tokio::test]
+async fn a_cancelled_task_with_unread_output_ends() {
+    let a = start(true).await;
+    let c = AgentClient::connect(&a.addr.to_string(), &a.token, None).await.unwrap();
+    c.start_task(process("chatty", "seq 1 100000; sleep 30")).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    c.cancel_task("chatty").await.unwrap();
+    let t0 = std::time::Instant::now();
+    loop {
+        let s = c.list_tasks().await.unwrap().into_iter().find(|t| t.task_id == "chatty").unwrap();
+        if s.state == TaskState::Cancelled as i32 {
+            break;
+        }
+        assert!(t0.elapsed() < std::time::Duration::from_secs(5), "still {s:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
