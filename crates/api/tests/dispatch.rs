@@ -416,6 +416,10 @@ async fn output_past_its_limits_is_cut_said_so_and_kept_whole_in_a_file() {
     let chunk = s.partition_output_chunk(&id, 0, want.len() as u64 - 4, 100).unwrap();
     assert_eq!((chunk.text.as_str(), chunk.end), ("x\u{fffd}y\n", true));
     assert!(s.partition_output(&id, 1).is_err(), "no such partition");
+    let OutputSource::File(path) = source else { unreachable!() };
+    std::fs::remove_file(path).unwrap();
+    let gone = s.partition_output(&id, 0).unwrap().open_at(0).err().unwrap();
+    assert!(gone.is_client_error() && gone.to_string().contains("is gone"), "{gone}");
 }
 
 /// A single line far larger than the byte limit: the control center keeps the limit's worth of

@@ -23,10 +23,15 @@ impl OutputSource {
     pub fn open_at(&self, offset: u64) -> Result<Box<dyn Read + Send>, ApiError> {
         match self {
             OutputSource::File(path) => {
-                let mut f = std::fs::File::open(path)
-                    .map_err(|e| ApiError::Internal(format!("output file {}: {e}", path.display())))?;
-                f.seek(std::io::SeekFrom::Start(offset))
-                    .map_err(|e| ApiError::Internal(format!("output file {}: {e}", path.display())))?;
+                let failed = |e: std::io::Error| match e.kind() {
+                    // Removed by hand, or the database was moved without it.
+                    std::io::ErrorKind::NotFound => {
+                        ApiError::NotFound(format!("the output file {} is gone", path.display()))
+                    }
+                    _ => ApiError::Internal(format!("output file {}: {e}", path.display())),
+                };
+                let mut f = std::fs::File::open(path).map_err(failed)?;
+                f.seek(std::io::SeekFrom::Start(offset)).map_err(failed)?;
                 Ok(Box::new(f))
             }
             OutputSource::Kept(bytes) => {
