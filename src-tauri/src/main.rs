@@ -81,6 +81,7 @@ fn main() -> Result<()> {
             dispatch_commands::executions,
             dispatch_commands::execution,
             dispatch_commands::execution_output,
+            dispatch_commands::partition_output,
             dispatch_commands::cancel_execution,
         ])
         .on_window_event(|window, event| {

@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod ending;
 mod error;
 pub mod limits;
 mod metrics;

@@ -219,6 +219,17 @@ impl Placement {
         Ok(())
     }
 
+    /// The memory cgroup, whose counters say whether the task was OOM-killed.
+    pub fn memory_dir(&self) -> Option<&Path> {
+        match self {
+            Placement::Cgroups(Mechanism::CgroupV2, dirs) => dirs.first().map(PathBuf::as_path),
+            Placement::Cgroups(_, dirs) => {
+                dirs.iter().find(|d| d.join("memory.limit_in_bytes").exists()).map(PathBuf::as_path)
+            }
+            Placement::Rlimit => None,
+        }
+    }
+
     /// Removes the cgroups once the task's processes are gone.
     pub fn remove(&self) {
         if let Placement::Cgroups(_, dirs) = self {

@@ -1,6 +1,7 @@
 //! Runs one process task: environment, working directory, GPUs, checkpoint directory, limits,
 //! timeout and cancellation; its output becomes the task's log.
 
+use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use steward_proto::agent::{TaskSpec, TaskState};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
+use crate::ending;
 use crate::limits::{self, Mechanism, Placement};
 use crate::tasks::{Task, Tasks, now_ms};
 
@@ -19,12 +21,12 @@ pub(crate) async fn run(tasks: Arc<Tasks>, task: Arc<Task>) {
     let placement = (!limits::is_empty(spec.limits.as_ref().unwrap_or(&Default::default())))
         .then(|| tasks.cgroups.place(&spec.task_id, spec.limits.as_ref().unwrap_or(&Default::default())));
     let checkpoint = checkpoint_dir(&tasks, spec);
-    let outcome = match spawn(&tasks, &task, &checkpoint, placement.as_ref()).await {
-        Ok(child) => supervise(&task, child, placement.as_ref(), &checkpoint).await,
-        Err(e) => Outcome {
-            state: TaskState::Failed,
-            exit_code: None,
-            error: format!("cannot start {:?}: {e}", spec.program),
+    let failed = |error| Outcome { state: TaskState::Failed, exit_code: None, error };
+    let outcome = match ending::working_dir_problem(&spec.working_dir) {
+        Some(problem) => failed(problem),
+        None => match spawn(&tasks, &task, &checkpoint, placement.as_ref()).await {
+            Ok(child) => supervise(&task, child, placement.as_ref(), &checkpoint).await,
+            Err(e) => failed(format!("cannot start {:?}: {e}", spec.program)),
         },
     };
     if let Some(p) = placement {
@@ -161,9 +163,8 @@ async fn supervise(
     let (state, exit) = tokio::select! {
         status = child.wait() => {
             let status = status.ok();
-            let code = status.and_then(|s| s.code());
             let ok = status.is_some_and(|s| s.success());
-            (if ok { TaskState::Succeeded } else { TaskState::Failed }, code)
+            (if ok { TaskState::Succeeded } else { TaskState::Failed }, status)
         }
         _ = sleep_or_forever(timeout) => {
             (TaskState::TimedOut, terminate(&mut child, pid).await)
@@ -172,20 +173,47 @@ async fn supervise(
             (TaskState::Cancelled, terminate(&mut child, pid).await)
         }
     };
-    // Output may still be buffered in the pipes; grandchildren holding them open do not hold us up.
-    for r in readers.into_iter().flatten() {
-        let _ = tokio::time::timeout(Duration::from_secs(1), r).await;
+    if state == TaskState::Cancelled {
+        // Its caller gave up on it: the rest of its output waits for nobody.
+        task.abandon_output();
     }
+    collect_the_rest(task, readers).await;
+    let (code, signal) = (exit.and_then(|s| s.code()), exit.and_then(|s| s.signal()));
+    let exit_cause = ending::exit_cause(code, signal);
+    let memory_limit = task.spec.limits.map_or(0, |l| l.memory_bytes);
+    let oom = placement
+        .and_then(Placement::memory_dir)
+        .is_some_and(|dir| ending::oom_kills(dir, signal == Some(libc::SIGKILL)) > 0);
     let error = match state {
-        TaskState::Failed => match exit {
-            Some(c) => format!("exited with status {c}"),
-            None => "killed by a signal".into(),
-        },
-        TaskState::TimedOut => format!("timed out after {} ms", task.spec.timeout_ms),
+        TaskState::Failed if oom && memory_limit > 0 => ending::oom_cause(memory_limit, &exit_cause),
+        TaskState::Failed => exit_cause,
+        TaskState::TimedOut => ending::timeout_cause(task.spec.timeout_ms),
         TaskState::Cancelled => "cancelled".into(),
         _ => String::new(),
     };
-    Outcome { state, exit_code: exit, error }
+    Outcome { state, exit_code: code, error }
+}
+
+/// Waits for the output still in the pipes. Output waiting for a reader (the control center)
+/// is waited for until read or the task is cancelled; a pipe that stays open and quiet
+/// (a grandchild holds it) for a second is not.
+async fn collect_the_rest(task: &Task, readers: [Option<tokio::task::JoinHandle<()>>; 2]) {
+    for mut r in readers.into_iter().flatten() {
+        loop {
+            tokio::select! {
+                _ = &mut r => break,
+                _ = task.cancel.notified() => {
+                    task.abandon_output();
+                    break;
+                }
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {
+                    if !task.waits_for_reader() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
 }
 
 async fn sleep_or_forever(d: Duration) {
@@ -193,23 +221,53 @@ async fn sleep_or_forever(d: Duration) {
 }
 
 /// SIGTERM to the task's process group, SIGKILL after a grace period.
-async fn terminate(child: &mut tokio::process::Child, pid: u32) -> Option<i32> {
+async fn terminate(child: &mut tokio::process::Child, pid: u32) -> Option<std::process::ExitStatus> {
     let group = -(pid as i32);
     // SAFETY: kill with a negative pid signals the group we created at spawn.
     unsafe { libc::kill(group, libc::SIGTERM) };
     match tokio::time::timeout(KILL_GRACE, child.wait()).await {
-        Ok(status) => status.ok().and_then(|s| s.code()),
+        Ok(status) => status.ok(),
         Err(_) => {
             // SAFETY: as above; the group outlived its grace period.
             unsafe { libc::kill(group, libc::SIGKILL) };
-            child.wait().await.ok().and_then(|s| s.code())
+            child.wait().await.ok()
         }
     }
 }
 
+/// A line longer than this travels in pieces: the agent never holds a whole huge line.
+pub(crate) const MAX_PIECE: usize = 64 << 10;
+
+/// Reads a pipe to its end as bytes, whatever they are: text that is not UTF-8 stays in the
+/// log (a reader that stopped at it would leave the task to die of SIGPIPE).
 async fn read_lines(task: Arc<Task>, stderr: bool, pipe: impl AsyncRead + Unpin) {
-    let mut lines = BufReader::new(pipe).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        task.push_line(stderr, line);
+    let mut reader = BufReader::with_capacity(MAX_PIECE, pipe);
+    let mut line = Vec::new();
+    loop {
+        task.room().await;
+        let buf = match reader.fill_buf().await {
+            Ok([]) => break,
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        let window = &buf[..buf.len().min(MAX_PIECE - line.len())];
+        let (used, ends_line) = match window.iter().position(|b| *b == b'\n') {
+            Some(i) => {
+                line.extend_from_slice(&window[..i]);
+                (i + 1, true)
+            }
+            None => {
+                line.extend_from_slice(window);
+                (window.len(), false)
+            }
+        };
+        reader.consume(used);
+        if ends_line || line.len() >= MAX_PIECE {
+            task.push_line(stderr, std::mem::take(&mut line), !ends_line);
+        }
+    }
+    if !line.is_empty() {
+        task.push_line(stderr, line, false);
     }
 }

@@ -157,7 +157,13 @@ fn waiting(spec: &TaskSpec) -> Wait {
 async fn reply(task: &crate::tasks::Task, wait: Wait) -> RunTaskReply {
     let status = match wait {
         Wait::No => return RunTaskReply { status: Some(task.status()), lines: Vec::new() },
-        Wait::UntilEnd => task.wait().await,
+        Wait::UntilEnd => {
+            // Nobody reads while this answer waits: past the log's limits its oldest lines go
+            // (the answer's first line number shows how many), rather than the task waiting
+            // forever for a reader. Callers that want every line watch instead.
+            task.abandon_output();
+            task.wait().await
+        }
         Wait::Until(deadline) => tokio::time::timeout_at(deadline, task.wait()).await.unwrap_or_else(|_| task.status()),
     };
     let lines = if is_terminal(status.state) { task.since(0).1 } else { Vec::new() };

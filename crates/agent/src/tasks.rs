@@ -16,8 +16,11 @@ use tokio::sync::{Notify, watch};
 
 use crate::limits::Cgroups;
 
-/// Log lines kept per task (the newest).
-const LOG_TAIL: usize = 500;
+/// Log lines (or pieces of long lines) kept per task, the newest, and the bytes they may hold.
+/// Lines no caller has read yet are never dropped: the task's output waits in its pipe until a
+/// watcher (or a start's answer) takes them, as it would with no agent in between.
+const LOG_TAIL: usize = 2000;
+const LOG_TAIL_BYTES: usize = 4 << 20;
 /// Finished tasks kept for late watchers; the oldest are forgotten beyond this.
 const MAX_FINISHED: usize = 20_000;
 
@@ -49,12 +52,20 @@ pub struct Task {
     /// Bumped on every change; watchers wait on it.
     changed: watch::Sender<u64>,
     pub(crate) cancel: Notify,
+    /// Lines were read by a caller (room for more output).
+    drained: Notify,
 }
 
 struct TaskData {
     status: TaskStatus,
     log: VecDeque<LogLine>,
+    log_bytes: usize,
     next_line: u64,
+    /// Lines numbered below this were handed to a caller; only those may be dropped.
+    read_up_to: u64,
+    /// Nobody waits for the rest of the output any more (the task was cancelled after its
+    /// process ended): lines are dropped as before, oldest first.
+    abandoned: bool,
 }
 
 impl Tasks {
@@ -96,9 +107,17 @@ impl Tasks {
             };
             let task = Arc::new(Task {
                 spec,
-                data: Mutex::new(TaskData { status, log: VecDeque::new(), next_line: 0 }),
+                data: Mutex::new(TaskData {
+                    status,
+                    log: VecDeque::new(),
+                    log_bytes: 0,
+                    next_line: 0,
+                    read_up_to: 0,
+                    abandoned: false,
+                }),
                 changed: watch::Sender::new(0),
                 cancel: Notify::new(),
+                drained: Notify::new(),
             });
             inner.map.insert(task.spec.task_id.clone(), task.clone());
             if noop {
@@ -151,6 +170,31 @@ impl Tasks {
     }
 }
 
+impl TaskData {
+    fn over(&self) -> bool {
+        self.log.len() > LOG_TAIL || self.log_bytes > LOG_TAIL_BYTES
+    }
+
+    /// Over its limits with nothing it may drop.
+    fn full(&self) -> bool {
+        !self.abandoned && self.over()
+    }
+
+    /// Drops the oldest lines while over the limits, only read ones unless abandoned.
+    fn trim(&mut self) {
+        while self.over() && self.log.front().is_some_and(|l| self.abandoned || l.number < self.read_up_to) {
+            let gone = self.log.pop_front().map_or(0, |l| l.data.len());
+            self.log_bytes -= gone;
+        }
+    }
+}
+
+/// The fraction of a `STEWARD_PROGRESS <fraction>` line.
+fn progress(line: &[u8]) -> Option<f64> {
+    let value = std::str::from_utf8(line.strip_prefix(b"STEWARD_PROGRESS ")?).ok()?;
+    value.trim().parse::<f64>().ok().filter(|p| p.is_finite()).map(|p| p.clamp(0.0, 1.0))
+}
+
 impl Task {
     fn data(&self) -> std::sync::MutexGuard<'_, TaskData> {
         self.data.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -160,11 +204,47 @@ impl Task {
         self.data().status.clone()
     }
 
-    /// The status and the log lines numbered `from_line` and later that are still kept.
+    /// The status and the log lines numbered `from_line` and later that are still kept; they
+    /// count as read, making room for more output.
     pub fn since(&self, from_line: u64) -> (TaskStatus, Vec<LogLine>, u64) {
-        let d = self.data();
-        let lines = d.log.iter().filter(|l| l.number >= from_line).cloned().collect();
-        (d.status.clone(), lines, d.next_line)
+        let out = {
+            let mut d = self.data();
+            let lines = d.log.iter().filter(|l| l.number >= from_line).cloned().collect();
+            d.read_up_to = d.read_up_to.max(d.next_line);
+            d.trim();
+            (d.status.clone(), lines, d.next_line)
+        };
+        self.drained.notify_waiters();
+        out
+    }
+
+    /// Waits until the log has room for more output: its oldest lines were read, or nobody
+    /// waits for them any more.
+    pub(crate) async fn room(&self) {
+        loop {
+            let drained = self.drained.notified();
+            tokio::pin!(drained);
+            drained.as_mut().enable();
+            if !self.data().full() {
+                return;
+            }
+            drained.await;
+        }
+    }
+
+    /// Whether output waits for a reader (the log is full of lines nobody read).
+    pub(crate) fn waits_for_reader(&self) -> bool {
+        self.data().full()
+    }
+
+    /// Nobody will read the rest: the log drops its oldest lines from now on.
+    pub(crate) fn abandon_output(&self) {
+        {
+            let mut d = self.data();
+            d.abandoned = true;
+            d.trim();
+        }
+        self.drained.notify_waiters();
     }
 
     pub fn subscribe(&self) -> watch::Receiver<u64> {
@@ -176,21 +256,19 @@ impl Task {
         self.changed.send_modify(|v| *v += 1);
     }
 
-    /// Appends a log line; `STEWARD_PROGRESS <fraction>` lines also set the progress.
-    pub(crate) fn push_line(&self, stderr: bool, text: String) {
+    /// Appends a log line (a piece of one when `partial`); `STEWARD_PROGRESS <fraction>` lines
+    /// also set the progress.
+    pub(crate) fn push_line(&self, stderr: bool, data: Vec<u8>, partial: bool) {
         {
             let mut d = self.data();
-            if let Some(p) = text.strip_prefix("STEWARD_PROGRESS ").and_then(|v| v.trim().parse::<f64>().ok())
-                && p.is_finite()
-            {
-                d.status.progress = p.clamp(0.0, 1.0);
+            if let Some(p) = progress(&data) {
+                d.status.progress = p;
             }
             let number = d.next_line;
             d.next_line += 1;
-            d.log.push_back(LogLine { number, stderr, text });
-            if d.log.len() > LOG_TAIL {
-                d.log.pop_front();
-            }
+            d.log_bytes += data.len();
+            d.log.push_back(LogLine { number, stderr, data, partial });
+            d.trim();
         }
         self.changed.send_modify(|v| *v += 1);
     }

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use steward_agent::proto::{ResourceLimits, TaskKind, TaskSpec, TaskState};
+use steward_agent::proto::{LogLine, ResourceLimits, TaskKind, TaskSpec, TaskState};
 use steward_agent::{AgentClient, AgentConfig, AgentError};
 
 struct Running {
@@ -20,6 +20,10 @@ async fn start(plain_text: bool) -> Running {
     let r = Running { addr: bound.addr, token: bound.token.clone(), fingerprint: bound.fingerprint.clone(), _dir: dir };
     tokio::spawn(bound.serve(std::future::pending()));
     r
+}
+
+fn text(data: &[u8]) -> String {
+    String::from_utf8_lossy(data).into_owned()
 }
 
 fn process(id: &str, script: &str) -> TaskSpec {
@@ -54,8 +58,8 @@ async fn tls_agent_runs_tasks_for_the_right_token_and_pin() {
 
     let mut watch = c.watch_task("p1", 0).await.unwrap();
     let ev = watch.message().await.unwrap().unwrap();
-    let texts: Vec<_> = ev.lines.iter().map(|l| (l.stderr, l.text.as_str())).collect();
-    assert!(texts.contains(&(false, "x=42")) && texts.contains(&(true, "err")), "{texts:?}");
+    let texts: Vec<_> = ev.lines.iter().map(|l| (l.stderr, text(&l.data))).collect();
+    assert!(texts.contains(&(false, "x=42".into())) && texts.contains(&(true, "err".into())), "{texts:?}");
 
     // Cancel and timeout end the process group.
     c.run_task(process("sleepy", "sleep 30")).await.unwrap();
@@ -91,7 +95,7 @@ async fn tls_agent_runs_tasks_for_the_right_token_and_pin() {
     short.wait_ms = 5_000;
     let r = c.start_task(short).await.unwrap();
     assert_eq!(r.status.unwrap().state, TaskState::Succeeded as i32);
-    assert_eq!(r.lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["one", "two"]);
+    assert_eq!(r.lines.iter().map(|l| text(&l.data)).collect::<Vec<_>>(), ["one", "two"]);
     let mut long = process("long", "echo started; sleep 30");
     long.wait_ms = 100;
     let t0 = std::time::Instant::now();
@@ -257,7 +261,7 @@ async fn asked_limits_apply_to_the_process() {
     let (mut lines, mut mechanism) = (Vec::<String>::new(), String::new());
     while !lines.iter().any(|l| l.starts_with("as=")) {
         let ev = w.message().await.unwrap().expect("the task ended early");
-        lines.extend(ev.lines.into_iter().map(|l| l.text));
+        lines.extend(ev.lines.iter().map(|l| text(&l.data)));
         mechanism = ev.status.unwrap().limits_mechanism;
     }
     // The process's cgroup for a controller, as a path under /sys/fs/cgroup.
@@ -317,7 +321,7 @@ async fn a_reused_cgroup_still_holds_its_limits() {
         let mut w = c.watch_task(id, 0).await.unwrap();
         let mut lines = Vec::new();
         while let Some(ev) = w.message().await.unwrap() {
-            lines.extend(ev.lines.into_iter().map(|l| l.text));
+            lines.extend(ev.lines.iter().map(|l| text(&l.data)));
         }
         // v1: the cpu hierarchy's line; v2: the only one.
         let line = lines
@@ -364,4 +368,132 @@ async fn a_weak_token_in_the_state_directory_is_refused_at_start() {
         steward_agent::bind(AgentConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_owned())).await.unwrap();
     assert_eq!(again.node_id, node_id);
     assert_eq!(node_id.len(), 32);
+}
+
+/// Watches a task to its end: its final status and every line it kept.
+async fn run_to_end(c: &AgentClient, spec: TaskSpec) -> (steward_agent::proto::TaskStatus, Vec<LogLine>) {
+    let id = spec.task_id.clone();
+    c.run_task(spec).await.unwrap();
+    let mut w = c.watch_task(&id, 0).await.unwrap();
+    let (mut status, mut lines) = (None, Vec::new());
+    while let Some(ev) = w.message().await.unwrap() {
+        lines.extend(ev.lines);
+        status = ev.status;
+    }
+    (status.unwrap(), lines)
+}
+
+/// Output is bytes: a byte that is not UTF-8 neither ends the log nor kills the task (its pipe
+/// used to close at that byte, and the task died of SIGPIPE writing more).
+#[tokio::test]
+async fn output_that_is_not_utf8_is_kept_whole() {
+    let a = start(true).await;
+    let c = AgentClient::connect(&a.addr.to_string(), &a.token, None).await.unwrap();
+    let (status, lines) = run_to_end(&c, process("bytes", "echo before; printf 'x\\377y\\n'; echo after")).await;
+    assert_eq!(status.state, TaskState::Succeeded as i32, "{status:?}");
+    let data: Vec<&[u8]> = lines.iter().map(|l| l.data.as_slice()).collect();
+    assert_eq!(data, [&b"before"[..], b"x\xffy", b"after"]);
+
+    let (status, lines) =
+        run_to_end(&c, process("more", "printf 'x\\377y\\n'; seq 1 200000; printf 'x\\377y\\n' >&2; echo end")).await;
+    assert_eq!(status.state, TaskState::Succeeded as i32, "{status:?}");
+    let stdout: Vec<&LogLine> = lines.iter().filter(|l| !l.stderr).collect();
+    assert_eq!(stdout.last().map(|l| l.data.as_slice()), Some(&b"end"[..]));
+    assert!(lines.iter().any(|l| l.stderr && l.data == b"x\xffy"));
+}
+
+/// A line longer than 64 KiB travels in numbered pieces that join into the line.
+#[tokio::test]
+async fn a_long_line_travels_in_pieces() {
+    let a = start(true).await;
+    let c = AgentClient::connect(&a.addr.to_string(), &a.token, None).await.unwrap();
+    let (_, lines) = run_to_end(&c, process("long", "head -c 200000 /dev/zero | tr '\\0' a; echo; echo next")).await;
+    let partial: Vec<bool> = lines.iter().map(|l| l.partial).collect();
+    assert_eq!(partial, [true, true, true, false, false]);
+    let joined: Vec<u8> = lines[..4].iter().flat_map(|l| l.data.iter().copied()).collect();
+    assert_eq!(joined, vec![b'a'; 200_000]);
+    assert_eq!(lines[4].data, b"next");
+}
+
+/// The end of a task names its cause: the signal by name, the timeout, the missing working
+/// directory (not the program).
+#[tokio::test]
+async fn endings_name_their_cause() {
+    let a = start(true).await;
+    let c = AgentClient::connect(&a.addr.to_string(), &a.token, None).await.unwrap();
+    let (killed, _) = run_to_end(&c, process("killed", "kill -9 $$")).await;
+    assert_eq!((killed.state, killed.error.as_str()), (TaskState::Failed as i32, "killed by SIGKILL"));
+    let mut slow = process("slow", "sleep 30");
+    slow.timeout_ms = 1000;
+    let (slow, _) = run_to_end(&c, slow).await;
+    assert_eq!((slow.state, slow.error.as_str()), (TaskState::TimedOut as i32, "timed out after 1 s"));
+    let mut nowhere = process("nowhere", "true");
+    nowhere.working_dir = "/no/such/dir".into();
+    let (nowhere, _) = run_to_end(&c, nowhere).await;
+    assert_eq!(nowhere.error, "working_dir /no/such/dir does not exist");
+    let (exit, _) = run_to_end(&c, process("exit", "exit 3")).await;
+    assert_eq!((exit.exit_code, exit.error.as_str()), (3, "exited with status 3"));
+}
+
+/// A task the kernel killed for exceeding its cgroup's memory limit says so, with the limit
+/// (read from the cgroup's OOM counter: memory.oom_control under v1, memory.events under v2).
+#[tokio::test]
+async fn a_task_over_its_memory_limit_is_named_oom() {
+    let a = start(true).await;
+    let c = AgentClient::connect(&a.addr.to_string(), &a.token, None).await.unwrap();
+    // The shell keeps 300 MB in a variable.
+    let mut hog = process("hog", "a=$(head -c 300000000 /dev/zero | tr '\\0' x); echo ${#a}");
+    hog.limits = Some(ResourceLimits { memory_bytes: 32 << 20, ..Default::default() });
+    let (status, _) = run_to_end(&c, hog).await;
+    if !status.limits_mechanism.starts_with("cgroup_v") {
+        return eprintln!("no writable memory cgroup here ({}): nothing to check", status.limits_mechanism);
+    }
+    assert_eq!(status.state, TaskState::Failed as i32, "{status:?}");
+    assert!(status.error.starts_with("exceeded its memory limit of 32 MiB (OOM): "), "{status:?}");
+}
+
+/// Lines no caller has read are kept, however many a short task prints before anyone watches
+/// (they used to be dropped past the log's 500 newest); an answer that waits for the end, with
+/// no reader meanwhile, gets the newest lines and their numbers show what it missed.
+#[tokio::test]
+async fn lines_nobody_read_are_never_dropped() {
+    let a = start(true).await;
+    let c = AgentClient::connect(&a.addr.to_string(), &a.token, None).await.unwrap();
+    let mut many = process("many", "seq 1 10000");
+    many.wait_ms = 50;
+    c.start_task(many).await.unwrap();
+    let mut w = c.watch_task("many", 0).await.unwrap();
+    let mut lines = Vec::new();
+    while let Some(ev) = w.message().await.unwrap() {
+        lines.extend(ev.lines);
+    }
+    assert_eq!(lines.len(), 10_000);
+    assert!(lines.iter().enumerate().all(|(i, l)| l.number == i as u64 && l.data == (i + 1).to_string().as_bytes()));
+
+    let mut waited = process("waited", "seq 1 10000");
+    waited.wait = true;
+    let r = c.start_task(waited).await.unwrap();
+    assert_eq!(r.status.unwrap().state, TaskState::Succeeded as i32);
+    assert_eq!(r.lines.last().map(|l| (l.number, l.data.as_slice())), Some((9999, &b"10000"[..])));
+    assert!(r.lines[0].number > 0, "the first lines went, and the numbers say so");
+}
+
+/// A task cancelled while its unread output fills the log ends at once: nobody waits for the
+/// rest of a cancelled task's output.
+#[tokio::test]
+async fn a_cancelled_task_with_unread_output_ends() {
+    let a = start(true).await;
+    let c = AgentClient::connect(&a.addr.to_string(), &a.token, None).await.unwrap();
+    c.start_task(process("chatty", "seq 1 100000; sleep 30")).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    c.cancel_task("chatty").await.unwrap();
+    let t0 = std::time::Instant::now();
+    loop {
+        let s = c.list_tasks().await.unwrap().into_iter().find(|t| t.task_id == "chatty").unwrap();
+        if s.state == TaskState::Cancelled as i32 {
+            break;
+        }
+        assert!(t0.elapsed() < std::time::Duration::from_secs(5), "still {s:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

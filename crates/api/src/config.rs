@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use crate::ApiError;
 
 use steward_core::alloc::ResourceAmount;
+use steward_core::dispatch::output::{MAX_OUTPUT_BYTES, MAX_OUTPUT_LINES};
 use steward_core::profile::ProfileConfig;
 use steward_store::RetentionPolicy;
 use steward_telemetry::SamplerConfig;
@@ -81,6 +82,12 @@ struct DispatchSection {
     reattach_grace_s: Option<f64>,
     /// Ended executions kept in memory (older ones are read from the database).
     kept_finished: Option<usize>,
+    /// Output kept per partition as its result when a task sets no `output` limits; past
+    /// either, the output is cut (and said so) and spilled whole to a file.
+    max_output_lines: Option<u64>,
+    max_output_bytes: Option<u64>,
+    /// Largest spill file of one partition's output.
+    max_spill_bytes: Option<u64>,
 }
 
 impl DispatchSection {
@@ -105,6 +112,19 @@ impl DispatchSection {
         }
         if let Some(n) = self.kept_finished {
             to.kept_finished = n;
+        }
+        for (name, value, max) in [
+            ("max_output_lines", self.max_output_lines, MAX_OUTPUT_LINES),
+            ("max_output_bytes", self.max_output_bytes, MAX_OUTPUT_BYTES),
+        ] {
+            if let Some(n) = value.filter(|n| *n == 0 || *n > max) {
+                return Err(format!("[dispatch] {name} must be 1–{max}, not {n}"));
+            }
+        }
+        to.engine.max_output_lines = self.max_output_lines.unwrap_or(to.engine.max_output_lines);
+        to.engine.max_output_bytes = self.max_output_bytes.unwrap_or(to.engine.max_output_bytes);
+        if let Some(n) = self.max_spill_bytes {
+            to.max_spill_bytes = n;
         }
         Ok(())
     }
@@ -184,15 +204,27 @@ mod tests {
     fn the_dispatch_section_sets_link_speed_and_batching_and_refuses_nonsense() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("steward.toml");
-        std::fs::write(&path, "[dispatch]\nlink_mbit_per_s = 10000\nmax_batch = 64\nreattach_grace_s = 2.5\n").unwrap();
+        std::fs::write(
+            &path,
+            "[dispatch]\nlink_mbit_per_s = 10000\nmax_batch = 64\nreattach_grace_s = 2.5\nmax_output_lines = 50\n\
+             max_output_bytes = 4096\n",
+        )
+        .unwrap();
         let mut config = ApiConfig::default();
         config.apply_file(&path).unwrap();
         assert_eq!(config.dispatch.link_bytes_per_s, 1.25e9);
         assert_eq!((config.dispatch.max_batch, config.dispatch.reattach_grace_ms), (64, 2500));
+        assert_eq!((config.dispatch.engine.max_output_lines, config.dispatch.engine.max_output_bytes), (50, 4096));
         assert_eq!(config.dispatch.kept_finished, crate::DispatchSettings::default().kept_finished, "untouched");
-        for bad in
-            ["link_mbit_per_s = 0", "link_mbit_per_s = -5", "max_batch = 0", "reattach_grace_s = -1", "link_speed = 10"]
-        {
+        for bad in [
+            "link_mbit_per_s = 0",
+            "link_mbit_per_s = -5",
+            "max_batch = 0",
+            "reattach_grace_s = -1",
+            "link_speed = 10",
+            "max_output_lines = 0",
+            "max_output_bytes = 1000000000000",
+        ] {
             std::fs::write(&path, format!("[dispatch]\n{bad}\n")).unwrap();
             let err = ApiConfig::default().apply_file(&path).unwrap_err().to_string();
             let field = bad.split(' ').next().unwrap();

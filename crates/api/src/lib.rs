@@ -38,7 +38,8 @@ pub use cluster::{AddNode, NodeChange, ProbeRequest, ProbeResult};
 pub use config::{AdapterProbe, ApiConfig};
 pub use dispatch::{
     Assignment, DispatchNode, DispatchSettings, DistributeResult, DistributedOperation, DistributedResponse,
-    DistributedResult, Liveness, MonitorResult, NoNodes, NodeSource, PlannedPartition, StaticNodes,
+    DistributedResult, Liveness, MonitorResult, NoNodes, NodeSource, OutputChunk, OutputSource, PlannedPartition,
+    StaticNodes, Unready, no_node_accepts_work,
 };
 pub use error::ApiError;
 pub use logging::init_logging;

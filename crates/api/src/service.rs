@@ -84,7 +84,7 @@ impl Steward {
         let inventory = collect_inventory(&config);
         let allocations = crate::allocation::Allocations::load(&store, &inventory, &config)?;
         let cluster = crate::cluster::Cluster::start(store.nodes()?)?;
-        let dispatch = crate::dispatch::Dispatcher::load(&store, config.dispatch.clone())?;
+        let dispatch = crate::dispatch::Dispatcher::load(&store, config.dispatch.clone(), &config.db_path)?;
         let (wake_tx, wake_rx) = channel();
         let (live, _) = broadcast::channel(16);
         let shared = Arc::new(Shared {

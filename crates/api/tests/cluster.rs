@@ -4,7 +4,8 @@
 use std::time::{Duration, Instant};
 
 use steward_agent::AgentConfig;
-use steward_api::{AdapterProbe, AddNode, ApiConfig, NodeState, ProbeRequest, Steward};
+use steward_api::{AdapterProbe, AddNode, AllocError, ApiConfig, NodeState, ProbeRequest, Steward};
+use steward_core::dispatch::{InputSpec, TaskSpec};
 
 struct Agent {
     address: String,
@@ -30,12 +31,27 @@ impl Drop for Agent {
 }
 
 fn agent() -> Agent {
+    agent_at("127.0.0.1:0")
+}
+
+/// An agent with a fresh state directory (so a certificate of its own) listening on `listen`.
+fn agent_at(listen: &str) -> Agent {
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let config = AgentConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_owned());
-    // block_on cannot run on the test's own runtime threads.
-    let bound =
-        std::thread::scope(|sc| sc.spawn(|| runtime.block_on(steward_agent::bind(config))).join().unwrap()).unwrap();
+    let config = AgentConfig::new(listen.parse().unwrap(), dir.path().to_owned());
+    // block_on cannot run on the test's own runtime threads; the port may take a moment to free.
+    let bind = || runtime.block_on(steward_agent::bind(config.clone()));
+    let start = Instant::now();
+    let bound = loop {
+        match std::thread::scope(|sc| sc.spawn(bind).join().unwrap()) {
+            Ok(b) => break b,
+            Err(e) if start.elapsed() < Duration::from_secs(5) => {
+                let _ = e;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
     let (address, token, fingerprint) =
         (bound.addr.to_string(), bound.token.clone(), bound.fingerprint.clone().unwrap());
     runtime.spawn(bound.serve(std::future::pending()));
@@ -152,4 +168,41 @@ async fn a_stored_node_reconnects_after_the_service_restarts() {
     }
     let s = steward(&dir).await;
     wait_for(&s, &a.address, NodeState::Draining, Duration::from_secs(5)).await;
+}
+
+/// A node whose agent now presents another certificate is down with that reason; a task with
+/// no other node is refused with it, instead of being accepted to wait forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_whose_only_node_is_refused_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = steward(&dir).await;
+    let mut a = agent();
+    s.add_node(AddNode {
+        address: a.address.clone(),
+        token: a.token.clone(),
+        fingerprint: Some(a.fingerprint.clone()),
+    })
+    .await
+    .unwrap();
+    wait_for(&s, &a.address, NodeState::Up, Duration::from_secs(5)).await;
+    a.kill();
+    let _impostor = agent_at(&a.address);
+    let start = Instant::now();
+    while !s.nodes().iter().any(|n| n.error.as_deref().is_some_and(|e| e.contains("not the pinned"))) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            s.nodes().iter().map(|n| &n.error).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let task = TaskSpec::new(vec!["true".into()], InputSpec::Shards { count: 1 });
+    let refused = s.distribute(task.clone()).await;
+    let Err(AllocError::Conflict(why)) = refused else { panic!("{refused:?}") };
+    assert!(why.starts_with(&format!("no node accepts work: {} down (", a.address)), "{why}");
+    assert!(why.contains("not the pinned"), "{why}");
+    let waits = TaskSpec { wait: true, ..task };
+    let id = s.distribute(waits).await.unwrap().execution_id;
+    let pending = s.execution(&id).unwrap();
+    assert!(pending.partitions[0].waiting.as_deref().is_some_and(|w| w.contains("not the pinned")), "{pending:?}");
 }

@@ -5,13 +5,16 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde_json::json;
+use std::io::Read;
 use steward_agent::{AgentClient, AgentConfig};
+
 use steward_api::{
-    AdapterProbe, AllocError, ApiConfig, DispatchNode, DistributedResult, Liveness, StaticNodes, Steward,
+    AdapterProbe, AllocError, ApiConfig, DispatchNode, DistributedResult, Liveness, OutputSource, StaticNodes, Steward,
 };
 use steward_core::alloc::NodeResources;
 use steward_core::dispatch::{
-    DispatchConfig, ExecStatus, Execution, InputSpec, Locality, NodeView, TaskKind, TaskSpec, Unconstrained, split,
+    CutBy, DispatchConfig, ExecStatus, Execution, InputSpec, Locality, NodeView, OutputLimits, TaskKind, TaskSpec,
+    Unconstrained, split,
 };
 
 struct Agent {
@@ -371,4 +374,125 @@ async fn a_new_execution_that_cannot_be_recorded_leaves_nothing_running() {
         assert!(started.elapsed() < Duration::from_secs(10), "still running: {tasks:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// One partition running `script` in `sh`, tried once.
+fn script_task(script: &str) -> TaskSpec {
+    let mut t = TaskSpec::new(vec!["sh".into(), "-c".into(), script.into()], InputSpec::Shards { count: 1 });
+    t.max_attempts = Some(1);
+    t.reuse = false;
+    t
+}
+
+/// Output past the task's limits is cut where the limit is, the cut says how much it left out,
+/// and the whole output (its bytes as written, not UTF-8 included) streams from the spill file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_past_its_limits_is_cut_said_so_and_kept_whole_in_a_file() {
+    let a = agent().await;
+    let dir = tempfile::tempdir().unwrap();
+    let s = steward(&dir);
+    s.set_dispatch_nodes(Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 1)]))));
+    let mut task = script_task("seq 1 5000; printf 'x\\377y\\n'");
+    task.output = Some(OutputLimits { max_lines: Some(1000), max_bytes: None });
+    let id = s.distribute(task).await.unwrap().execution_id;
+    let done = s.wait_execution(&id, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(done.status, ExecStatus::Succeeded, "{done:?}");
+    let limits = done.output_limits.unwrap();
+    assert_eq!(limits.max_lines, Some(1000));
+    assert_eq!(limits.max_bytes, Some(DispatchConfig::default().max_output_bytes), "the default fills the gap");
+    let kept = s.execution_output(&id).unwrap();
+    assert_eq!(kept, (1..=1000).map(|i| i.to_string()).collect::<Vec<_>>());
+    let cut = done.partitions[0].output_cut.unwrap();
+    assert_eq!((cut.kept_lines, cut.total_lines, cut.by, cut.lost_lines), (1000, 5001, CutBy::Lines, 0));
+
+    let mut whole = Vec::new();
+    let source = s.partition_output(&id, 0).unwrap();
+    assert!(matches!(source, OutputSource::File(_)), "{source:?}");
+    source.open_at(0).unwrap().read_to_end(&mut whole).unwrap();
+    let mut want: Vec<u8> = (1..=5000).flat_map(|i| format!("{i}\n").into_bytes()).collect();
+    want.extend_from_slice(b"x\xffy\n");
+    assert_eq!(whole, want);
+    assert_eq!(cut.spilled_bytes, want.len() as u64);
+    let chunk = s.partition_output_chunk(&id, 0, want.len() as u64 - 4, 100).unwrap();
+    assert_eq!((chunk.text.as_str(), chunk.end), ("x\u{fffd}y\n", true));
+    assert!(s.partition_output(&id, 1).is_err(), "no such partition");
+    let OutputSource::File(path) = source else { unreachable!() };
+    std::fs::remove_file(path).unwrap();
+    let gone = s.partition_output(&id, 0).unwrap().open_at(0).err().unwrap();
+    assert!(gone.is_client_error() && gone.to_string().contains("is gone"), "{gone}");
+}
+
+/// A single line far larger than the byte limit: the control center keeps the limit's worth of
+/// memory, not the line; the file has the line whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_single_line_is_spilled_not_held() {
+    let a = agent().await;
+    let dir = tempfile::tempdir().unwrap();
+    let s = steward(&dir);
+    s.set_dispatch_nodes(Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 1)]))));
+    let mut task = script_task("echo first; head -c 5000000 /dev/zero | tr '\\0' a; echo");
+    task.output = Some(OutputLimits { max_lines: None, max_bytes: Some(1 << 20) });
+    let id = s.distribute(task).await.unwrap().execution_id;
+    let done = s.wait_execution(&id, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(done.status, ExecStatus::Succeeded, "{done:?}");
+    assert_eq!(s.execution_output(&id).unwrap(), ["first"]);
+    let cut = done.partitions[0].output_cut.unwrap();
+    assert_eq!((cut.by, cut.kept_lines, cut.total_lines, cut.total_bytes), (CutBy::Bytes, 1, 2, 5_000_005));
+    assert!(done.partitions[0].log_tail.iter().all(|l| l.len() < 2000), "the tail shows lines shortened");
+    let OutputSource::File(path) = s.partition_output(&id, 0).unwrap() else { panic!("not spilled") };
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 6 + 5_000_001);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+/// The end of a partition names its cause: the signal, the missing working directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_partition_names_the_cause() {
+    let a = agent().await;
+    let dir = tempfile::tempdir().unwrap();
+    let s = steward(&dir);
+    s.set_dispatch_nodes(Arc::new(StaticNodes(RwLock::new(vec![node("a", &a.client, 1)]))));
+    let killed = s.distribute(script_task("kill -9 $$")).await.unwrap().execution_id;
+    let mut nowhere = script_task("true");
+    nowhere.working_dir = Some("/no/such/dir".into());
+    let nowhere = s.distribute(nowhere).await.unwrap().execution_id;
+    for (id, cause) in [(killed, "killed by SIGKILL"), (nowhere, "working_dir /no/such/dir does not exist")] {
+        let done = s.wait_execution(&id, Duration::from_secs(30)).await.unwrap();
+        assert_eq!(done.status, ExecStatus::Failed);
+        assert_eq!(done.partitions[0].error.as_deref(), Some(cause), "{done:?}");
+    }
+}
+
+/// With no node that takes work, a task is refused with why, unless it asks to wait; then its
+/// pending partitions say why they wait, until a node comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_node_to_take_work_is_refused_with_why_unless_the_task_waits() {
+    let a = agent().await;
+    let dir = tempfile::tempdir().unwrap();
+    let s = steward(&dir);
+    let mut down = node("a", &a.client, 1);
+    (down.liveness, down.client) = (Liveness::Down, None);
+    let nodes = Arc::new(StaticNodes(RwLock::new(vec![down])));
+    s.set_dispatch_nodes(nodes.clone());
+
+    let refused = s.distributed(json!({"operation": "distribute", "task": script_task("echo hi")})).await;
+    let Err(AllocError::Conflict(why)) = refused else { panic!("{refused:?}") };
+    assert!(why.starts_with("no node accepts work: a down (not connected)"), "{why}");
+    assert!(why.contains("\"wait\": true"), "{why}");
+
+    let mut task = script_task("echo hi");
+    task.wait = true;
+    let id = s.distribute(task).await.unwrap().execution_id;
+    let waiting = s.execution(&id).unwrap();
+    assert_eq!(waiting.partitions[0].waiting.as_deref(), Some("no node accepts work: a down (not connected)"));
+    let m = s.monitor(&id).unwrap();
+    assert!(m.report.waiting.as_deref().is_some_and(|w| w.starts_with("no node accepts work")), "{m:?}");
+
+    if let Ok(mut n) = nodes.0.write() {
+        *n = vec![node("a", &a.client, 1)];
+    }
+    s.set_dispatch_nodes(nodes);
+    let done = s.wait_execution(&id, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(done.status, ExecStatus::Succeeded, "{done:?}");
+    assert_eq!(done.partitions[0].waiting, None);
 }

@@ -51,6 +51,15 @@ pub struct RunArgs {
     /// Return at once instead of following the execution and printing its output.
     #[arg(long)]
     detach: bool,
+    /// Queue the task even when no node takes work now (otherwise it is refused, with why).
+    #[arg(long)]
+    wait: bool,
+    /// Lines of each partition's output kept as its result (default: `[dispatch] max_output_lines`).
+    #[arg(long)]
+    max_output_lines: Option<u64>,
+    /// Bytes of each partition's output kept as its result (default: `[dispatch] max_output_bytes`).
+    #[arg(long)]
+    max_output_bytes: Option<u64>,
     /// The command template, after `--`.
     #[arg(last = true)]
     command: Vec<String>,
@@ -88,6 +97,8 @@ pub fn run(a: RunArgs) -> Result<()> {
         "reuse": !a.no_reuse,
         "depends_on": a.depends_on,
         "lazy": a.lazy,
+        "wait": a.wait,
+        "output": {"max_lines": a.max_output_lines, "max_bytes": a.max_output_bytes},
     });
     for (k, v) in [
         ("id", a.id.clone().map(Value::from)),
@@ -125,6 +136,13 @@ pub fn run(a: RunArgs) -> Result<()> {
         r["discarded_results"],
         r["elapsed_ms"]
     );
+    if r["output_cut"].as_u64().is_some_and(|n| n > 0) {
+        eprintln!(
+            "the output of {} partition(s) was cut at their limits (each partition's output_cut in GET \
+             /api/executions/{exec}); the whole output: GET /api/executions/{exec}/partitions/<index>/output",
+            r["output_cut"]
+        );
+    }
     if last["status"] != "succeeded" {
         bail!("{}", r["error"].as_str().unwrap_or("the execution did not succeed"));
     }

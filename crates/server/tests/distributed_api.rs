@@ -1,6 +1,6 @@
 //! `/resources/distributed` and the executions routes over a real Steward and SQLite file (no
-//! nodes attached: the plan is empty and the execution waits; the agents' side is tested in
-//! steward-api and the system tests).
+//! nodes attached: a task is refused with why unless it asks to wait, then its plan is empty and
+//! it waits; the agents' side is tested in steward-api and the system tests).
 
 mod common;
 
@@ -19,7 +19,11 @@ async fn distribute_and_monitor_answer_the_issue_shapes_and_errors_are_4xx() {
         common::post(&app, "/resources/distributed", r#"{"operation":"monitor","execution_id":"nope"}"#).await;
     assert_eq!(st, StatusCode::NOT_FOUND, "{body}");
 
-    let req = json!({"id": "r-7", "operation": "distribute", "task": {"command": ["echo", "{start}"], "input": {"type": "range", "start": 0, "end": 10}, "partitions": 2}});
+    let mut req = json!({"id": "r-7", "operation": "distribute", "task": {"command": ["echo", "{start}"], "input": {"type": "range", "start": 0, "end": 10}, "partitions": 2}});
+    let (st, body) = common::post(&app, "/resources/distributed", &req.to_string()).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{body}");
+    assert!(body["error"].as_str().unwrap().starts_with("no node accepts work: no node is added"), "{body}");
+    req["task"]["wait"] = json!(true);
     let (st, body) = common::post(&app, "/resources/distributed", &req.to_string()).await;
     assert_eq!(st, StatusCode::OK, "{body}");
     assert_eq!((body["request_id"].as_str(), body["operation"].as_str()), (Some("r-7"), Some("distribute")));
@@ -48,6 +52,9 @@ async fn distribute_and_monitor_answer_the_issue_shapes_and_errors_are_4xx() {
     assert_eq!(st, StatusCode::OK);
     assert_eq!(list[0]["execution_id"].as_str(), Some(exec.as_str()));
     assert_eq!(list[0]["partitions"][0]["state"], "pending");
+    assert!(list[0]["partitions"][0]["waiting"].as_str().unwrap().starts_with("no node accepts work"), "{list}");
+    let (st, body) = common::call(&app, "GET", &format!("/api/executions/{exec}/partitions/0/output"), None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "no result yet: {body}");
     let (st, _) = common::call(&app, "GET", "/api/executions/nope", None).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (st, one) = common::post(&app, &format!("/api/executions/{exec}/cancel"), "").await;

@@ -1,8 +1,6 @@
 //! Talking to agents for the executor: start orders as the node protocol's task specs, and
 //! the watch stream turned into progress, checkpoints, output and a final outcome.
 
-use std::collections::BTreeMap;
-
 use steward_agent::proto::{RunTaskReply, TaskKind as ProtoKind, TaskSpec as ProtoSpec, TaskState, TaskStatus};
 use steward_agent::{AgentClient, AgentError};
 use steward_core::dispatch::{StartOrder, TaskKind, TaskSpec};
@@ -61,23 +59,22 @@ pub(crate) fn outcome(status: &TaskStatus) -> Option<Result<(), String>> {
     match state {
         TaskState::Pending | TaskState::Running => None,
         TaskState::Succeeded => Some(Ok(())),
-        TaskState::TimedOut => Some(Err(format!("timed out{}", detail(status)))),
+        // The agent's error names the cause (`killed by SIGKILL`, `timed out after 8 s`, ...).
+        _ if !status.error.is_empty() && state != TaskState::Cancelled => Some(Err(status.error.clone())),
+        TaskState::TimedOut => Some(Err("timed out".into())),
         TaskState::Cancelled => Some(Err(format!("cancelled on the agent{}", detail(status)))),
-        TaskState::Failed => Some(Err(format!(
-            "{}{}",
-            if status.has_exit_code { format!("exited with {}", status.exit_code) } else { "failed".into() },
-            detail(status)
-        ))),
+        TaskState::Failed if status.has_exit_code => Some(Err(format!("exited with status {}", status.exit_code))),
+        TaskState::Failed => Some(Err("failed".into())),
     }
 }
 
 fn detail(s: &TaskStatus) -> String {
-    if s.error.is_empty() { String::new() } else { format!(": {}", s.error) }
+    if s.error.is_empty() || s.error == "cancelled" { String::new() } else { format!(": {}", s.error) }
 }
 
 /// What one watched line means.
 pub(crate) enum Line<'a> {
-    Output(&'a str),
+    Output,
     Checkpoint(&'a str),
     Control,
     Stderr,
@@ -91,7 +88,7 @@ pub(crate) fn classify(text: &str, stderr: bool) -> Line<'_> {
     } else if text.starts_with(PROGRESS_PREFIX) {
         Line::Control
     } else {
-        Line::Output(text)
+        Line::Output
     }
 }
 
@@ -111,7 +108,3 @@ pub(crate) async fn start(
         Ok(out)
     }
 }
-
-/// Per-attempt output buffered while it runs (stdout only; control lines removed).
-#[derive(Default)]
-pub(crate) struct Outputs(pub BTreeMap<String, (Vec<String>, u64)>);

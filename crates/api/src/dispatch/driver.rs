@@ -13,11 +13,12 @@ use std::time::Duration;
 use steward_agent::proto::{RunTaskReply, TaskEvent, TaskSpec as ProtoSpec};
 use steward_agent::{AgentClient, AgentError};
 use steward_core::dispatch::{
-    Action, AttemptState, ExecStatus, Grant, NodeView, PartState, PartitionAsk, Placer, StartOrder, TaskKind,
-    Unconstrained, batch, execution_of,
+    Accepted, Action, AttemptOutput, AttemptState, ExecStatus, Grant, NodeView, OutputLimits, PartState, PartitionAsk,
+    Placer, StartOrder, TaskKind, Unconstrained, batch, execution_of,
 };
 
-use super::agent_io::{Line, classify, outcome, proto_spec, start};
+use super::agent_io::{outcome, proto_spec, start};
+use super::output::Collector;
 use super::{DispatchNode, Liveness, views};
 use crate::service::{Shared, now_ms};
 
@@ -268,7 +269,7 @@ fn step(shared: &Arc<Shared>) {
             })
             .collect();
         if !early.is_empty() {
-            let specs = start_specs(&mut st, &early, &d.owner);
+            let specs = start_specs(&mut st, &early, &d.owner, cfg.output_defaults());
             send_starts(shared, &nodes, early, specs);
         }
         let super::State { execs, dirty, held_starts, attached, .. } = &mut *st;
@@ -386,23 +387,28 @@ fn carry_out(shared: &Arc<Shared>, nodes: &[DispatchNode], actions: Vec<Action>)
     }
     let specs = {
         let Ok(mut st) = d.state.lock() else { return };
-        start_specs(&mut st, &starts, &d.owner)
+        start_specs(&mut st, &starts, &d.owner, d.settings.engine.output_defaults())
     };
     send_starts(shared, nodes, starts, specs);
 }
 
 /// The agent's specs of `starts` by attempt (with whether each is a no-op); process attempts
 /// count as attached from here on, so re-attaching does not send them a second time.
-fn start_specs(st: &mut super::State, starts: &[StartOrder], owner: &str) -> HashMap<String, (ProtoSpec, bool)> {
+fn start_specs(
+    st: &mut super::State,
+    starts: &[StartOrder],
+    owner: &str,
+    defaults: OutputLimits,
+) -> HashMap<String, (ProtoSpec, bool)> {
     let mut out = HashMap::new();
     for o in starts {
-        if let Some(e) = st.execs.get(&o.execution_id) {
-            let noop = o.kind == TaskKind::Noop;
-            out.insert(o.attempt_id.clone(), (proto_spec(o, &e.task, owner), noop));
-        }
-        if o.kind != TaskKind::Noop {
+        let Some(e) = st.execs.get(&o.execution_id) else { continue };
+        let noop = o.kind == TaskKind::Noop;
+        out.insert(o.attempt_id.clone(), (proto_spec(o, &e.task, owner), noop));
+        if !noop {
+            let collector = Collector::new(e.task.output.unwrap_or_default(), defaults);
             st.attached.insert(o.attempt_id.clone());
-            st.outputs.0.insert(o.attempt_id.clone(), (Vec::new(), 0));
+            st.outputs.0.insert(o.attempt_id.clone(), collector);
         }
     }
     out
@@ -428,7 +434,9 @@ fn send_starts(
             let Some(client) = client else {
                 let failed = group
                     .iter()
-                    .map(|(o, ..)| (o.attempt_id.clone(), Err(format!("node {node} has no connection")), Vec::new()))
+                    .map(|(o, ..)| {
+                        (o.attempt_id.clone(), Err(format!("node {node} has no connection")), AttemptOutput::default())
+                    })
                     .collect();
                 return finish(&shared, failed);
             };
@@ -455,7 +463,9 @@ fn send_starts(
                                 .collect();
                             for id in &gone {
                                 st.attached.remove(id);
-                                st.outputs.0.remove(id);
+                                if let Some(c) = st.outputs.0.remove(id) {
+                                    c.discard();
+                                }
                             }
                             gone
                         }
@@ -470,13 +480,13 @@ fn send_starts(
                             done.push((
                                 o.attempt_id.clone(),
                                 Err("the agent did not acknowledge the task".into()),
-                                Vec::new(),
+                                AttemptOutput::default(),
                             ));
                             continue;
                         };
                         let ended = reply.status.as_ref().and_then(outcome);
                         match (noop, ended) {
-                            (true, Some(out)) => done.push((o.attempt_id.clone(), out, Vec::new())),
+                            (true, Some(out)) => done.push((o.attempt_id.clone(), out, AttemptOutput::default())),
                             (true, None) => {}
                             // Ended within the answer's wait: its lines came with it.
                             (false, Some(_)) => {
@@ -502,7 +512,7 @@ fn send_starts(
                         if unknown && !*noop {
                             detach(&shared, &o.attempt_id);
                         } else {
-                            failed.push((o.attempt_id.clone(), Err(why.clone()), Vec::new()));
+                            failed.push((o.attempt_id.clone(), Err(why.clone()), AttemptOutput::default()));
                         }
                     }
                     finish(&shared, failed);
@@ -529,7 +539,7 @@ impl Drop for Unanswered {
                 failed.push((
                     attempt,
                     Err("its start order went unanswered (the sending runtime stopped)".into()),
-                    Vec::new(),
+                    AttemptOutput::default(),
                 ));
             } else {
                 detach(&self.shared, &attempt);
@@ -579,8 +589,8 @@ pub(crate) fn carry_out_cancels(shared: &Arc<Shared>, actions: Vec<Action>) {
     send_cancels(shared, &shared.dispatch.cached_nodes(), actions);
 }
 
-/// Feeds ended attempts to the engine: (attempt, outcome, output lines).
-fn finish(shared: &Arc<Shared>, done: Vec<(String, Result<(), String>, Vec<String>)>) {
+/// Feeds ended attempts to the engine: (attempt, outcome, output).
+fn finish(shared: &Arc<Shared>, done: Vec<(String, Result<(), String>, AttemptOutput)>) {
     if done.is_empty() {
         return;
     }
@@ -594,14 +604,21 @@ fn finish(shared: &Arc<Shared>, done: Vec<(String, Result<(), String>, Vec<Strin
         let mut rel = Releases::default();
         for (attempt, result, output) in done {
             st.attached.remove(&attempt);
-            st.outputs.0.remove(&attempt);
+            if let Some(c) = st.outputs.0.remove(&attempt) {
+                c.discard();
+            }
+            let spilled = output.cut.is_some_and(|c| c.spilled_bytes > 0);
             let Some(eid) = execution_of(&attempt).map(str::to_string) else { continue };
             let Some(e) = st.execs.get_mut(&eid) else { continue };
             let (ok, error) = match result {
                 Ok(()) => (true, None),
                 Err(e) => (false, Some(e)),
             };
-            let (_, acts) = e.finished(&attempt, ok, output, error, &cfg, &mut rel, now);
+            let (accepted, acts) = e.finished(&attempt, ok, output, error, &cfg, &mut rel, now);
+            if spilled && accepted != Accepted::Won {
+                // Only the result's output is kept.
+                let _ = std::fs::remove_file(d.spill.file(&attempt));
+            }
             let e_terminal = e.status.is_terminal();
             if e.running_attempts().next().is_none() {
                 let kind = e.task.kind;
@@ -640,7 +657,7 @@ async fn watch(shared: Arc<Shared>, client: AgentClient, attempt: String, spec: 
                 Err(_) => return detach(&shared, &attempt),
             },
             Err(e) if e.outcome_unknown() => return detach(&shared, &attempt),
-            Err(e) => return finish(&shared, vec![(attempt, Err(e.to_string()), Vec::new())]),
+            Err(e) => return finish(&shared, vec![(attempt, Err(e.to_string()), AttemptOutput::default())]),
         },
         Err(_) => return detach(&shared, &attempt),
     };
@@ -667,43 +684,26 @@ fn detach(shared: &Arc<Shared>, attempt: &str) {
 fn on_event(shared: &Arc<Shared>, attempt: &str, ev: TaskEvent) -> bool {
     let d = &shared.dispatch;
     let tail = d.settings.log_tail;
-    let max_lines = d.settings.engine.max_output_lines;
     let end = ev.status.as_ref().and_then(outcome);
     let output = {
         let Ok(mut st) = d.state.lock() else { return true };
-        let mut checkpoint = None;
-        let mut texts = Vec::with_capacity(ev.lines.len());
-        let buf = st.outputs.0.entry(attempt.to_string()).or_default();
-        for l in &ev.lines {
-            // Lines are numbered; a re-attached stream may repeat what was seen.
-            if l.number < buf.1 {
-                continue;
-            }
-            buf.1 = l.number + 1;
-            match classify(&l.text, l.stderr) {
-                Line::Output(t) => {
-                    if buf.0.len() < max_lines {
-                        buf.0.push(t.to_string());
-                    }
-                }
-                Line::Checkpoint(t) => checkpoint = Some(t.to_string()),
-                Line::Control | Line::Stderr => {}
-            }
-            texts.push(l.text.clone());
-        }
+        let limits = execution_of(attempt).and_then(|e| st.execs.get(e)?.task.output).unwrap_or_default();
+        let defaults = d.settings.engine.output_defaults();
+        let collector = st.outputs.0.entry(attempt.to_string()).or_insert_with(|| Collector::new(limits, defaults));
+        let seen = collector.take(&ev.lines, &d.spill, attempt);
         let progress = ev.status.as_ref().map(|s| s.progress).filter(|p| *p >= 0.0);
         if let Some(eid) = execution_of(attempt).map(str::to_string)
             && let Some(e) = st.execs.get_mut(&eid)
         {
-            e.observe(attempt, progress, checkpoint.clone(), &texts, tail);
-            if checkpoint.is_some() {
+            e.observe(attempt, progress, seen.checkpoint.clone(), &seen.tail, tail);
+            if seen.checkpoint.is_some() {
                 st.dirty.insert(eid);
             }
         }
         if end.is_none() {
             return false;
         }
-        st.outputs.0.remove(attempt).map(|b| b.0).unwrap_or_default()
+        st.outputs.0.remove(attempt).map(Collector::finish).unwrap_or_default()
     };
     finish(shared, vec![(attempt.to_string(), end.unwrap_or(Ok(())), output)]);
     true
@@ -713,6 +713,7 @@ fn on_event(shared: &Arc<Shared>, attempt: &str, ev: TaskEvent) -> bool {
 /// stream) on nodes that are reachable.
 fn reattach(shared: &Arc<Shared>, nodes: &[DispatchNode]) {
     let d = &shared.dispatch;
+    let defaults = d.settings.engine.output_defaults();
     let mut todo = Vec::new();
     {
         let Ok(mut st) = d.state.lock() else { return };
@@ -731,13 +732,15 @@ fn reattach(shared: &Arc<Shared>, nodes: &[DispatchNode]) {
                         continue;
                     };
                     let Some(order) = e.start_order(&a.id) else { continue };
-                    want.push((a.node.clone(), client, a.id.clone(), proto_spec(&order, &e.task, &d.owner)));
+                    let collector = Collector::new(e.task.output.unwrap_or_default(), defaults);
+                    want.push((a.node.clone(), client, a.id.clone(), proto_spec(&order, &e.task, &d.owner), collector));
                 }
             }
         }
-        for (node, client, id, spec) in want {
+        for (node, client, id, spec, collector) in want {
             st.attached.insert(id.clone());
-            st.outputs.0.insert(id.clone(), (Vec::new(), 0));
+            // A broken stream's collector goes on: the lines it has are skipped when sent again.
+            st.outputs.0.entry(id.clone()).or_insert(collector);
             todo.push((node, client, id, spec));
         }
     }

@@ -39,6 +39,8 @@ mod datasets;
 mod driver;
 mod nodes;
 mod orphans;
+mod output;
+mod partition_output;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,7 +57,8 @@ pub use body::{
     Assignment, DistributeResult, DistributedOperation, DistributedResponse, DistributedResult, MonitorResult,
     PlannedPartition,
 };
-pub use nodes::{DispatchNode, Liveness, NoNodes, NodeSource, StaticNodes};
+pub use nodes::{DispatchNode, Liveness, NoNodes, NodeSource, StaticNodes, Unready, no_node_accepts_work};
+pub use partition_output::{OutputChunk, OutputSource};
 
 use crate::service::{Steward, now_ms};
 use crate::{AllocError, ApiError};
@@ -75,6 +78,8 @@ pub struct DispatchSettings {
     /// Ended executions kept in memory, the newest; older ones are read from the store when
     /// asked for, so memory stays bounded however many tasks ran (~1–2 KB each).
     pub kept_finished: usize,
+    /// Largest spill file of one partition's whole output (past its output limits).
+    pub max_spill_bytes: u64,
 }
 
 impl Default for DispatchSettings {
@@ -87,6 +92,7 @@ impl Default for DispatchSettings {
             log_tail: 20,
             link_bytes_per_s: 125e6,
             kept_finished: 10_000,
+            max_spill_bytes: 1 << 30,
         }
     }
 }
@@ -112,6 +118,8 @@ pub(crate) struct Dispatcher {
     pub(crate) local_clients: nodes::LocalClients,
     /// This control center's id (the store's): agents tag the tasks it starts with it.
     pub(crate) owner: String,
+    /// Where output past its limits is spilled (beside the database).
+    pub(crate) spill: output::SpillDir,
 }
 
 #[derive(Default)]
@@ -156,7 +164,8 @@ pub(crate) struct State {
     /// No-op attempts loaded running: their answers were lost with the last process, so the
     /// next pass that sees their node up sends them again.
     pub(crate) unanswered_noops: HashSet<String>,
-    pub(crate) outputs: agent_io::Outputs,
+    /// Output collected per process attempt while it runs.
+    pub(crate) outputs: output::Outputs,
     /// New executions the next pass places and writes together with their first attempts (one
     /// commit), then answers the submitter.
     pub(crate) submitted: Vec<Submission>,
@@ -169,7 +178,12 @@ pub(crate) struct Submission {
 
 impl Dispatcher {
     /// Loads executions from the store; unfinished ones are re-attached by the driver.
-    pub(crate) fn load(store: &steward_store::Store, settings: DispatchSettings) -> Result<Dispatcher, ApiError> {
+    pub(crate) fn load(
+        store: &steward_store::Store,
+        settings: DispatchSettings,
+        db_path: &std::path::Path,
+    ) -> Result<Dispatcher, ApiError> {
+        let spill = output::SpillDir { dir: db_path.with_extension("output"), max_bytes: settings.max_spill_bytes };
         let mut st = State { locality: datasets::load_locality(store, settings.link_bytes_per_s)?, ..State::default() };
         let mut released = Vec::new();
         for e in store.load_executions(500)? {
@@ -194,6 +208,7 @@ impl Dispatcher {
             node_cache: Mutex::new((i64::MIN, Vec::new())),
             local_clients: nodes::LocalClients::default(),
             owner: store.instance_id()?,
+            spill,
         })
     }
 
@@ -466,8 +481,20 @@ impl Steward {
         let d = &self.shared.dispatch;
         let nodes = d.cached_nodes();
         let views = views(&nodes, d.lock()?.with_attempts());
+        let nobody = self.why_no_node(&nodes).filter(|(_, coming)| !coming);
         for task in tasks {
-            execs.push(self.prepare(task, &views).await?);
+            let exec = self.prepare(task, &views).await?;
+            // Valid, not reused, and no node will take it: refused rather than left waiting
+            // forever, unless it asks to wait.
+            if let Some((why, _)) = &nobody
+                && !exec.task.wait
+                && !exec.status.is_terminal()
+            {
+                return Err(AllocError::Conflict(format!(
+                    "{why}; send \"wait\": true with the task to queue it until a node takes work"
+                )));
+            }
+            execs.push(exec);
         }
         let results: Vec<DistributeResult> = execs
             .iter()
@@ -515,6 +542,8 @@ impl Steward {
         }
         let task_id = task.id.clone().unwrap_or_else(|| d.new_id("t"));
         task.id = Some(task_id.clone());
+        // The limits it runs with, shown with it.
+        task.output = Some(task.output.unwrap_or_default().or(d.settings.engine.output_defaults()));
         let exec_id = d.new_id("x");
         let now = now_ms();
         let reused = if task.reuse { self.reusable(&task).await? } else { None };
@@ -596,12 +625,13 @@ impl Steward {
     pub fn monitor(&self, execution_id: &str) -> Result<MonitorResult, AllocError> {
         let d = &self.shared.dispatch;
         let nodes = d.cached_nodes();
+        let why = self.why_no_node(&nodes).map(|(w, _)| w);
         let mut st = d.lock()?;
         let Some(task_id) = st.execs.get(execution_id).map(|e| e.task_id.clone()) else {
             drop(st);
             // Ended long ago: nothing to release, read from the store.
             let state_of = |n: &str| nodes.iter().find(|x| x.id == n).map(|x| x.liveness.name().to_string());
-            return self.with_execution(execution_id, |e| monitor_result(e, state_of)).map_err(|e| match e {
+            return self.with_execution(execution_id, |e| monitor_result(e, state_of, None)).map_err(|e| match e {
                 ApiError::NotFound(m) => AllocError::NotFound(m),
                 e => e.into(),
             });
@@ -613,7 +643,7 @@ impl Steward {
             let down = st.declared_down.contains(n);
             nodes.iter().find(|x| x.id == n).map(|x| if down { "down" } else { x.liveness.name() }.to_string())
         };
-        let result = monitor_result(&st.execs[execution_id], state_of);
+        let result = monitor_result(&st.execs[execution_id], state_of, why.as_deref());
         drop(st);
         if woke {
             d.wake.notify_one();
@@ -627,13 +657,32 @@ impl Steward {
         Ok(self.shared.dispatch.lock()?.graph.len())
     }
 
-    /// Executions, newest first.
+    /// Executions, newest first; pending partitions say why they wait when no node takes work.
     pub fn executions(&self) -> Result<Vec<ExecutionSummary>, ApiError> {
-        Ok(self.shared.dispatch.lock()?.execs.values().rev().map(Execution::summary).collect())
+        let why = self.why_waiting();
+        let mut all: Vec<ExecutionSummary> =
+            self.shared.dispatch.lock()?.execs.values().rev().map(Execution::summary).collect();
+        all.iter_mut().for_each(|s| note_waiting(s, why.as_deref()));
+        Ok(all)
     }
 
     pub fn execution(&self, id: &str) -> Result<ExecutionSummary, ApiError> {
-        self.with_execution(id, Execution::summary)
+        let mut summary = self.with_execution(id, Execution::summary)?;
+        note_waiting(&mut summary, self.why_waiting().as_deref());
+        Ok(summary)
+    }
+
+    /// Why no node takes work (and whether one may come by itself); `None` while one does.
+    fn why_no_node(&self, nodes: &[DispatchNode]) -> Option<(String, bool)> {
+        // Asking the source for reasons only when there is something to explain.
+        if nodes.iter().any(DispatchNode::takes_work) {
+            return None;
+        }
+        no_node_accepts_work(nodes, &self.shared.dispatch.node_source().unready())
+    }
+
+    fn why_waiting(&self) -> Option<String> {
+        self.why_no_node(&self.shared.dispatch.cached_nodes()).map(|(why, _)| why)
     }
 
     /// The task's result: the winning attempts' output lines, in partition order.
@@ -642,7 +691,7 @@ impl Steward {
     }
 
     /// `f` of execution `id`, from memory or, ended long ago, from the store.
-    fn with_execution<T>(&self, id: &str, f: impl FnOnce(&Execution) -> T) -> Result<T, ApiError> {
+    pub(crate) fn with_execution<T>(&self, id: &str, f: impl FnOnce(&Execution) -> T) -> Result<T, ApiError> {
         if let Some(e) = self.shared.dispatch.lock()?.execs.get(id) {
             return Ok(f(e));
         }
@@ -703,14 +752,28 @@ impl Steward {
     }
 }
 
-fn monitor_result(e: &Execution, state_of: impl Fn(&str) -> Option<String>) -> MonitorResult {
+fn monitor_result(e: &Execution, state_of: impl Fn(&str) -> Option<String>, why: Option<&str>) -> MonitorResult {
+    let mut report = e.report(now_ms());
+    if report.pending > 0 && !e.status.is_terminal() {
+        report.waiting = why.map(str::to_string);
+    }
     MonitorResult {
         execution_id: e.id.clone(),
         status: e.status,
         progress: e.progress(),
         node_statuses: e.node_statuses(state_of),
         stragglers: e.stragglers(),
-        report: e.report(now_ms()),
+        report,
+    }
+}
+
+/// Pending partitions of an execution in flight say why they wait.
+fn note_waiting(s: &mut ExecutionSummary, why: Option<&str>) {
+    if s.status.is_terminal() {
+        return;
+    }
+    for p in s.partitions.iter_mut().filter(|p| p.state == steward_core::dispatch::PartState::Pending) {
+        p.waiting = why.map(str::to_string);
     }
 }
 

@@ -42,6 +42,54 @@ pub struct DispatchNode {
 
 pub trait NodeSource: Send + Sync + 'static {
     fn dispatch_nodes(&self) -> Vec<DispatchNode>;
+
+    /// The nodes that cannot take work now, and why; by default from their liveness.
+    fn unready(&self) -> Vec<Unready> {
+        self.dispatch_nodes().iter().filter(|n| !n.takes_work()).map(Unready::of).collect()
+    }
+}
+
+impl DispatchNode {
+    /// Up and connected: new work may go there.
+    pub fn takes_work(&self) -> bool {
+        self.liveness == Liveness::Up && self.client.is_some()
+    }
+}
+
+/// A node that takes no work now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unready {
+    /// Its address (or id).
+    pub name: String,
+    /// `down`, `draining`, or what refused it (`the agent at … presented certificate …`).
+    pub why: String,
+    /// It may take work without anyone acting (connecting, late heartbeats); a node down with
+    /// an error (a refused pin or token, an unreachable address) or draining waits for someone.
+    pub coming: bool,
+}
+
+impl Unready {
+    fn of(n: &DispatchNode) -> Unready {
+        let why = if n.client.is_none() {
+            format!("{} (not connected)", n.liveness.name())
+        } else {
+            n.liveness.name().into()
+        };
+        Unready { name: n.id.clone(), why, coming: n.liveness == Liveness::Suspect }
+    }
+}
+
+/// Why no work can start: `None` while some node takes work; otherwise the reason and whether
+/// a node may still come (a request that cannot wait for one is refused when none may).
+pub fn no_node_accepts_work(nodes: &[DispatchNode], unready: &[Unready]) -> Option<(String, bool)> {
+    if nodes.iter().any(DispatchNode::takes_work) {
+        return None;
+    }
+    if unready.is_empty() {
+        return Some(("no node accepts work: no node is added (stewardctl node add)".into(), false));
+    }
+    let each: Vec<String> = unready.iter().map(|u| format!("{} {}", u.name, u.why)).collect();
+    Some((format!("no node accepts work: {}", each.join("; ")), unready.iter().any(|u| u.coming)))
 }
 
 /// Connections to each node on each runtime that runs passes: the executor's, and a
@@ -162,6 +210,33 @@ impl NodeSource for ClusterNodes {
                     NodeState::Draining => Liveness::Draining,
                 };
                 Some(DispatchNode { id: view.id, liveness, client, resources })
+            })
+            .collect()
+    }
+
+    /// With the cluster's own reasons: the error that keeps a node down (a refused pin or
+    /// token, an unreachable address), or that it is still connecting.
+    fn unready(&self) -> Vec<Unready> {
+        use steward_core::cluster::NodeState;
+        let Some(shared) = self.0.upgrade() else { return Vec::new() };
+        shared
+            .cluster
+            .nodes_with_clients(crate::service::now_ms())
+            .into_iter()
+            .filter(|(view, client, resources)| {
+                !(view.state == NodeState::Up && client.is_some() && resources.is_some())
+            })
+            .map(|(view, _, _)| {
+                // Down with no error yet: still dialling for the first time.
+                let connecting = view.error.is_none() && view.state == NodeState::Down;
+                let why = match (&view.error, view.state) {
+                    (Some(e), _) => format!("down ({e})"),
+                    (None, NodeState::Down) => "connecting".into(),
+                    (None, NodeState::Up) => "connecting (no snapshot yet)".into(),
+                    (None, state) => format!("{state:?}").to_lowercase(),
+                };
+                let coming = connecting || matches!(view.state, NodeState::Suspect | NodeState::Up);
+                Unready { name: view.address, why, coming }
             })
             .collect()
     }

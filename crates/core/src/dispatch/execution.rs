@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::balance::{Locality, NodeView, rank};
+use super::output::{AttemptOutput, OutputCut, OutputLimits};
 use super::placement::{Grant, PartitionAsk, Placer};
 use super::straggler::{StragglerRule, backoff_ms, median};
 use super::task::{PartitionInput, TaskKind, TaskSpec};
@@ -25,10 +26,19 @@ pub struct DispatchConfig {
     pub straggler: StragglerRule,
     /// Partitions per task slot when the partitioner sizes a task.
     pub partitions_per_slot: u32,
-    /// Lines of output kept per partition as its result (the rest is counted, not kept).
-    pub max_output_lines: usize,
+    /// Output kept per partition as its result, unless the task sets its own limits (past
+    /// them the output is cut, said so, and spilled whole to a file).
+    pub max_output_lines: u64,
+    pub max_output_bytes: u64,
     /// Typical partition time before any finished (ms), for the balancer's wait estimate.
     pub default_partition_ms: i64,
+}
+
+impl DispatchConfig {
+    /// The output limits a task gets when it sets none (or only one).
+    pub fn output_defaults(&self) -> OutputLimits {
+        OutputLimits { max_lines: Some(self.max_output_lines), max_bytes: Some(self.max_output_bytes) }
+    }
 }
 
 impl Default for DispatchConfig {
@@ -40,6 +50,7 @@ impl Default for DispatchConfig {
             straggler: StragglerRule::default(),
             partitions_per_slot: 8,
             max_output_lines: 100_000,
+            max_output_bytes: 4 << 20,
             default_partition_ms: 1000,
         }
     }
@@ -125,6 +136,9 @@ pub struct Partition {
     pub straggler: bool,
     /// The winning attempt's output lines (the partition's result).
     pub output: Vec<String>,
+    /// Where `output` was cut, when the attempt wrote more than its limits.
+    #[serde(default)]
+    pub output_cut: Option<OutputCut>,
     /// Recent log lines of any attempt, for the UI.
     pub log_tail: Vec<String>,
     /// The initial plan's node.
@@ -222,6 +236,7 @@ impl Execution {
                 progress: 0.0,
                 straggler: false,
                 output: Vec::new(),
+                output_cut: None,
                 log_tail: Vec::new(),
                 planned_node: plan.get(i).cloned().flatten(),
             })
@@ -328,7 +343,7 @@ impl Execution {
         &mut self,
         attempt_id: &str,
         ok: bool,
-        output: Vec<String>,
+        output: impl Into<AttemptOutput>,
         error: Option<String>,
         cfg: &DispatchConfig,
         placer: &mut dyn Placer,
@@ -349,8 +364,9 @@ impl Execution {
             att.progress = 1.0;
             part.state = PartState::Succeeded;
             part.progress = 1.0;
-            part.output = output;
-            part.output.truncate(cfg.max_output_lines);
+            let output = output.into();
+            part.output = output.lines;
+            part.output_cut = output.cut;
             for other in part.attempts.iter_mut().filter(|o| o.state == AttemptState::Running) {
                 other.state = AttemptState::Cancelled;
                 other.ended_ms = Some(now_ms);

@@ -9,6 +9,7 @@ mod balance;
 pub mod batch;
 mod execution;
 mod graph;
+pub mod output;
 mod partition;
 mod placement;
 mod report;
@@ -22,6 +23,7 @@ pub use execution::{
     attempt_id, execution_of, parse_attempt_id,
 };
 pub use graph::{NodeState as GraphState, TaskGraph};
+pub use output::{AttemptOutput, CutBy, OutputCut, OutputLimits};
 pub use partition::{partition_count, split};
 pub use placement::{Grant, PartitionAsk, Placer, Unconstrained};
 pub use report::{AttemptBrief, ExecutionReport, ExecutionSummary, NodeStatus, PartitionSummary};

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::execution::{AttemptState, ExecStatus, Execution, PartState};
+use super::output::{OutputCut, OutputLimits};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -24,6 +25,11 @@ pub struct PartitionSummary {
     pub error: Option<String>,
     /// Every attempt, oldest first: where it ran and how it ended.
     pub tries: Vec<AttemptBrief>,
+    /// Where its output was cut (it wrote more than the task's output limits).
+    pub output_cut: Option<OutputCut>,
+    /// Why it is pending with nothing running (e.g. no node accepts work), filled in by the
+    /// executor, which knows the nodes.
+    pub waiting: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -48,6 +54,8 @@ pub struct ExecutionSummary {
     pub finished_ms: Option<i64>,
     pub error: Option<String>,
     pub partitions: Vec<PartitionSummary>,
+    /// The output limits each partition runs with (the task's, or the executor's defaults).
+    pub output_limits: Option<OutputLimits>,
 }
 
 /// One node's share of an execution.
@@ -81,6 +89,10 @@ pub struct ExecutionReport {
     /// Lines of output the partitions produced (the result, in partition order).
     #[ts(type = "number")]
     pub output_lines: u64,
+    /// Partitions whose output was cut at the task's output limits (see each partition's cut).
+    pub output_cut: u32,
+    /// Why pending partitions wait with nothing running (e.g. no node accepts work).
+    pub waiting: Option<String>,
     pub error: Option<String>,
 }
 
@@ -94,6 +106,7 @@ impl Execution {
             created_ms: self.created_ms,
             finished_ms: self.finished_ms,
             error: self.error.clone(),
+            output_limits: self.task.output,
             partitions: self
                 .partitions
                 .iter()
@@ -117,6 +130,8 @@ impl Execution {
                             speculative: a.speculative,
                         })
                         .collect(),
+                    output_cut: p.output_cut,
+                    waiting: None,
                 })
                 .collect(),
         }
@@ -163,6 +178,8 @@ impl Execution {
             reused_from: self.reused_from.clone(),
             elapsed_ms: self.finished_ms.unwrap_or(now_ms) - self.created_ms,
             output_lines: self.partitions.iter().map(|p| p.output.len() as u64).sum(),
+            output_cut: self.partitions.iter().filter(|p| p.output_cut.is_some()).count() as u32,
+            waiting: None,
             error: self.error.clone(),
         }
     }

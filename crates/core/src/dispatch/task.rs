@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::output::OutputLimits;
 use crate::alloc::{FieldError, Priority};
 
 /// How a partition runs on an agent.
@@ -114,6 +115,13 @@ pub struct TaskSpec {
     /// Attempts per partition before the task fails.
     #[serde(default)]
     pub max_attempts: Option<u32>,
+    /// Output kept per partition as its result; the executor fills in its defaults for what is
+    /// absent, so an execution shows the limits it ran with.
+    #[serde(default)]
+    pub output: Option<OutputLimits>,
+    /// Queue the task even when no node can take work now (otherwise it is refused, with why).
+    #[serde(default)]
+    pub wait: bool,
 }
 
 fn one() -> u32 {
@@ -149,6 +157,8 @@ impl TaskSpec {
             depends_on: Vec::new(),
             lazy: false,
             max_attempts: None,
+            output: None,
+            wait: false,
         }
     }
 
@@ -186,6 +196,9 @@ impl TaskSpec {
         }
         if self.depends_on.iter().any(|d| Some(d) == self.id.as_ref()) {
             err("depends_on", "a task cannot depend on itself");
+        }
+        if let Some(o) = &self.output {
+            errors.extend(o.validate(&format!("{prefix}.output")));
         }
         errors
     }

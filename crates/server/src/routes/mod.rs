@@ -42,6 +42,7 @@ pub fn api() -> Router<Steward> {
         .route("/executions", get(dispatch::executions))
         .route("/executions/{id}", get(dispatch::execution))
         .route("/executions/{id}/output", get(dispatch::output))
+        .route("/executions/{id}/partitions/{index}/output", get(dispatch::partition_output))
         .route("/executions/{id}/cancel", post(dispatch::cancel))
         .route("/profile", post(profile::profile))
         .route("/profile/events", get(profile::events))

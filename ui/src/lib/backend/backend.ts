@@ -72,6 +72,9 @@ export interface Backend {
   executions(): Promise<Execution[]>;
   /** Cancels an execution's running partitions. */
   cancelExecution(id: string): Promise<void>;
+  /** The first `max` bytes of a succeeded partition's whole output (past its output limits, from
+   *  the spill file), as text: bytes that are not UTF-8 show as U+FFFD. */
+  partitionOutput(id: string, index: number, max: number): Promise<string>;
   /** POST /resources/distributed, operation `distribute`; rejects with the server's reason (400). */
   distribute(task: Record<string, unknown>): Promise<DistributeResponse>;
   /** Datasets registered with the nodes holding a copy (placement prefers those), by name. */

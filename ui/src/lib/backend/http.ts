@@ -210,6 +210,10 @@ export class HttpBackend implements Backend {
   async cancelExecution(id: string): Promise<void> {
     await this.request(`api/executions/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
   }
+  async partitionOutput(id: string, index: number, max: number): Promise<string> {
+    const res = await this.request(`api/executions/${encodeURIComponent(id)}/partitions/${index}/output`);
+    return new TextDecoder().decode(await readAtMost(res, max));
+  }
   datasets(): Promise<Dataset[]> {
     return this.json('api/datasets');
   }
@@ -261,4 +265,21 @@ export class HttpBackend implements Backend {
       ws?.close();
     };
   }
+}
+
+/** The first `max` bytes of a streamed body; the rest is never read (it may be gigabytes). */
+export async function readAtMost(res: Response, max: number): Promise<Uint8Array> {
+  const reader = res.body?.getReader();
+  if (!reader) return new Uint8Array(await res.arrayBuffer()).subarray(0, max);
+  const out = new Uint8Array(max);
+  let n = 0;
+  while (n < max) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const take = value.subarray(0, max - n);
+    out.set(take, n);
+    n += take.length;
+  }
+  await reader.cancel().catch(() => undefined);
+  return out.subarray(0, n);
 }

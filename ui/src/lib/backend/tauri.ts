@@ -1,4 +1,5 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
+import type { OutputChunk } from '../bindings/OutputChunk';
 import type {
   AllocateBody,
   AllocateResponse,
@@ -113,6 +114,10 @@ export class TauriBackend implements Backend {
   }
   async cancelExecution(id: string): Promise<void> {
     await call('cancel_execution', { id });
+  }
+  async partitionOutput(id: string, index: number, max: number): Promise<string> {
+    const chunk = await call<OutputChunk>('partition_output', { id, index, offset: 0, max });
+    return chunk.text;
   }
   datasets(): Promise<Dataset[]> {
     return call('datasets');

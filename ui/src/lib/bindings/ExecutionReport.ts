@@ -8,4 +8,12 @@ discarded_results: number, reused_from: string | null, elapsed_ms: number,
 /**
  * Lines of output the partitions produced (the result, in partition order).
  */
-output_lines: number, error: string | null, };
+output_lines: number, 
+/**
+ * Partitions whose output was cut at the task's output limits (see each partition's cut).
+ */
+output_cut: number, 
+/**
+ * Why pending partitions wait with nothing running (e.g. no node accepts work).
+ */
+waiting: string | null, error: string | null, };

@@ -3,7 +3,7 @@ import { snapshot } from '../fixtures';
 import type { Snapshot } from '../types';
 import { datasetFromForm, datasetNodeState, parseNodes, parseSize } from './datasets';
 import { EMPTY_FORM, splitArgs, taskFromForm } from './distribute';
-import { isFinished, orderedPartitions, triesText, progressText, sortExecutions, stateTone, summarize, summaryText } from './executions';
+import { cutText, isFinished, limitsText, orderedPartitions, triesText, progressText, sortExecutions, stateTone, summarize, summaryText } from './executions';
 import { NodeSeries, nodeMetrics, sparkPath } from './metrics';
 import { accelerators, addressProblem, confirmProblem, fingerprintsMatch, normalizeFingerprint, sortNodes, stateDetail } from './nodes';
 import { poll } from './poll';
@@ -167,11 +167,13 @@ const part = (index: number, over: Partial<PartitionStatus> = {}): PartitionStat
   log_tail: [],
   error: null,
   tries: [],
+  output_cut: null,
+  waiting: null,
   ...over,
 });
 
 describe('executions', () => {
-  const exec = (id: string, created_ms: number, partitions: PartitionStatus[]): Execution => ({ execution_id: id, task_id: 't', status: 'running', progress: 0.5, created_ms, finished_ms: null, error: null, partitions });
+  const exec = (id: string, created_ms: number, partitions: PartitionStatus[]): Execution => ({ execution_id: id, task_id: 't', status: 'running', progress: 0.5, created_ms, finished_ms: null, error: null, partitions, output_limits: null });
   it('sums up partitions: states, retries, stragglers, speculative copies, nodes', () => {
     const s = summarize(
       exec('e', 0, [
@@ -208,6 +210,14 @@ describe('executions', () => {
       ],
     });
     expect(triesText(p)).toBe('a:1 lost → b:1 succeeded (speculative)');
+  });
+  it('says where output was cut, how much it left out and where the rest is', () => {
+    const cut = { kept_lines: 1000, kept_bytes: 3893, total_lines: 5001, total_bytes: 23897, by: 'lines' as const, spilled_bytes: 23897 + 5001, lost_lines: 0 };
+    expect(cutText(cut)).toBe('output cut after 1,000 lines (3.80 KiB) of 5,001 lines (23.3 KiB), at the line limit; 28.2 KiB in the output file');
+    expect(cutText({ ...cut, by: 'bytes', spilled_bytes: 1024 })).toMatch(/at the byte limit; 1.00 KiB in the output file \(the file reached its size limit\)$/);
+    expect(cutText({ ...cut, by: 'loss', spilled_bytes: 0, lost_lines: 3 })).toMatch(/^output incomplete after .*; 3 lines lost before they were read$/);
+    expect(limitsText({ max_lines: 100000, max_bytes: 4 << 20 })).toBe('output kept: 100,000 lines / 4.0 MiB per partition');
+    expect(limitsText(null)).toBeNull();
   });
   it('formats progress and tells final states', () => {
     expect(progressText(0.426)).toBe('43 %');
@@ -286,8 +296,8 @@ describe('distribute form', () => {
     expect(taskFromForm({ ...EMPTY_FORM, command: 'seq {start} {end}' })).toEqual({
       task: { command: ['seq', '{start}', '{end}'], input: { type: 'range', start: 0, end: 100 }, reuse: true },
     });
-    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', input: 'shards', shards: '3', partitions: '3', reuse: false })).toEqual({
-      task: { command: ['x'], input: { type: 'shards', count: 3 }, reuse: false, partitions: 3 },
+    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', input: 'shards', shards: '3', partitions: '3', reuse: false, wait: true })).toEqual({
+      task: { command: ['x'], input: { type: 'shards', count: 3 }, reuse: false, wait: true, partitions: 3 },
     });
     expect(taskFromForm({ ...EMPTY_FORM, command: 'wc {files}', input: 'files', files: ' a.txt\n\nb.txt ' })).toMatchObject({ task: { input: { type: 'files', files: ['a.txt', 'b.txt'] } } });
     expect(taskFromForm({ ...EMPTY_FORM, command: ' ' })).toMatchObject({ error: expect.stringMatching(/Enter a command/) });

@@ -46,9 +46,11 @@ export interface TaskForm {
   /** Blank: sized by the nodes' capacity. */
   partitions: string;
   reuse: boolean;
+  /** Queue it even when no node takes work now (otherwise the server refuses it, saying why). */
+  wait: boolean;
 }
 
-export const EMPTY_FORM: TaskForm = { command: '', input: 'range', start: '0', end: '100', shards: '4', files: '', partitions: '', reuse: true };
+export const EMPTY_FORM: TaskForm = { command: '', input: 'range', start: '0', end: '100', shards: '4', files: '', partitions: '', reuse: true, wait: false };
 
 function int(s: string, what: string, min: number): number | string {
   const t = s.trim();
@@ -83,6 +85,7 @@ export function taskFromForm(f: TaskForm): { task: Record<string, unknown> } | {
     input = { type: 'files', files };
   }
   const task: Record<string, unknown> = { command: split.argv, input, reuse: f.reuse };
+  if (f.wait) task.wait = true;
   if (f.partitions.trim()) {
     const p = int(f.partitions, 'Partitions', 1);
     if (typeof p === 'string') return { error: p };

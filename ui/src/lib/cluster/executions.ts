@@ -1,4 +1,7 @@
 // How the executions view sums up a distributed execution and its partitions.
+import type { OutputCut } from '../bindings/OutputCut';
+import type { OutputLimits } from '../bindings/OutputLimits';
+import { formatBytes, formatCount } from '../format';
 import type { Execution, PartitionStatus } from './types';
 
 /** Newest first. */
@@ -72,4 +75,26 @@ export function stateTone(state: string): 'ok' | 'bad' | 'warn' | 'neutral' {
   if (['failed', 'lost', 'down', 'discarded', 'cancelled', 'canceled'].includes(s)) return 'bad';
   if (['retrying', 'suspect', 'draining', 'straggler', 'pending', 'queued'].includes(s)) return 'warn';
   return 'neutral';
+}
+
+const lines = (n: number) => `${formatCount(n)} line${n === 1 ? '' : 's'}`;
+
+/** "output cut after 1,000 lines (3.8 KiB) of 5,001 lines (23.9 KiB), at the line limit; 23.9 KiB
+ *  in the output file": where the cut is, how much was left out, and where the rest is. */
+export function cutText(c: OutputCut): string {
+  const at = `output cut after ${lines(c.kept_lines)} (${formatBytes(c.kept_bytes)}) of ${lines(c.total_lines)} (${formatBytes(c.total_bytes)})`;
+  const parts = [c.by === 'loss' ? at.replace('output cut', 'output incomplete') : `${at}, at the ${c.by === 'lines' ? 'line' : 'byte'} limit`];
+  if (c.spilled_bytes > 0) {
+    const whole = c.spilled_bytes >= c.total_bytes + c.total_lines - c.lost_lines;
+    parts.push(`${formatBytes(c.spilled_bytes)} in the output file${whole ? '' : ' (the file reached its size limit)'}`);
+  }
+  if (c.lost_lines > 0) parts.push(`${lines(c.lost_lines)} lost before they were read`);
+  return parts.join('; ');
+}
+
+/** "keeps 100,000 lines / 4 MiB per partition". */
+export function limitsText(l: OutputLimits | null | undefined): string | null {
+  if (!l || (l.max_lines === null && l.max_bytes === null)) return null;
+  const each = [l.max_lines !== null ? lines(l.max_lines) : null, l.max_bytes !== null ? formatBytes(l.max_bytes, 1) : null];
+  return `output kept: ${each.filter(Boolean).join(' / ')} per partition`;
 }
