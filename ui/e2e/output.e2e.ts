@@ -12,7 +12,7 @@ let bp: BrowserPage | undefined;
 let page: Page;
 
 async function distribute(task: Record<string, unknown>): Promise<string> {
-  const res = await fetch(new URL('resources/distributed', server!.baseUrl), {
+  const res = await server!.fetch('resources/distributed', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ operation: 'distribute', task }),
@@ -54,14 +54,14 @@ describe('task output and endings in the executions view', () => {
   });
 
   it('shows where output was cut, how much was left out, the whole output, and a killed partition', async () => {
-    const res = await fetch(new URL('api/nodes', server!.baseUrl), {
+    const res = await server!.fetch('api/nodes', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ address: agent!.address, token: agent!.token, fingerprint: agent!.fingerprint }),
     });
     expect(res.status, await res.clone().text()).toBe(201);
     await waitFor('the node up', async () => {
-      const nodes: { address: string; state: string; latest: unknown }[] = await (await fetch(new URL('api/nodes', server!.baseUrl))).json();
+      const nodes: { address: string; state: string; latest: unknown }[] = await (await server!.fetch('api/nodes')).json();
       return nodes.some((n) => n.address === agent!.address && n.state === 'up' && n.latest) || undefined;
     });
     const cut = await distribute({
