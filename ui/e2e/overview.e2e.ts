@@ -81,9 +81,9 @@ describe('overview against the real backend', () => {
 
   it('breaks a line where the sampler paused instead of drawing a ramp across it', async () => {
     expect(Number(await attr('[data-testid=chart-cpu]', 'data-gaps'))).toBe(0);
-    process.kill(server.pid, 'SIGSTOP'); // the whole control center stops: no samples for 15 s
+    process.kill(server!.pid, 'SIGSTOP'); // the whole control center stops: no samples for 15 s
     await new Promise((r) => setTimeout(r, 15_000));
-    process.kill(server.pid, 'SIGCONT');
+    process.kill(server!.pid, 'SIGCONT');
     const gaps = await waitFor('a gap in the CPU chart', async () => {
       const g = Number(await attr('[data-testid=chart-cpu]', 'data-gaps'));
       return g > 0 ? g : undefined;
