@@ -6,6 +6,7 @@
 
 mod error;
 mod guard;
+mod json_errors;
 mod routes;
 
 use std::net::SocketAddr;
@@ -17,6 +18,9 @@ use tower_http::services::{ServeDir, ServeFile};
 
 pub use error::ServeError;
 
+/// The largest request body accepted on any route (413 beyond it).
+pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
+
 /// Where to listen and what to serve.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -27,7 +31,12 @@ pub struct ServerConfig {
 
 /// The whole application: API under `/api`, the UI at `/`, the Host/Origin guard around both.
 pub fn router(steward: Steward, ui_dir: Option<PathBuf>, allowed_port: u16) -> Router {
-    let mut app = Router::new().nest("/api", routes::api()).merge(routes::resources()).with_state(steward);
+    let mut app = Router::new()
+        .nest("/api", routes::api())
+        .merge(routes::resources())
+        .layer(axum::middleware::from_fn(json_errors::json_errors))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .with_state(steward);
     if let Some(dir) = ui_dir {
         let index = dir.join("index.html");
         app = app.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));
