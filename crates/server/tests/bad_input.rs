@@ -117,6 +117,14 @@ async fn strings_have_limits() {
     let bad = json!({"allocation_type": "allocate", "allocation_request": {"owner": "o".repeat(200), "resources": {"cores": 1}, "duration_s": 60}});
     let (st, body) = post(&app, "/resources/allocate", &bad.to_string()).await;
     assert_eq!((st, fields(&body)), (StatusCode::BAD_REQUEST, vec!["allocation_request.owner"]), "{body}");
+    // The envelope's id becomes the request's: it has the same limit.
+    let bad = json!({"id": "i".repeat(60_000), "allocation_type": "allocate", "allocation_request": {"owner": "o", "resources": {"cores": 1}, "duration_s": 60}});
+    let (st, body) = post(&app, "/resources/allocate", &bad.to_string()).await;
+    assert_eq!((st, fields(&body)), (StatusCode::BAD_REQUEST, vec!["id"]), "{body}");
+    let (st, body) =
+        post(&app, "/resources/allocate", &json!({"allocation_type": "x".repeat(60_000)}).to_string()).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(body.to_string().len() < 1_000, "a long value is not echoed back: {} bytes", body.to_string().len());
 }
 
 #[tokio::test]

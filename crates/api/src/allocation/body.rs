@@ -168,8 +168,9 @@ pub(crate) fn parse(body: &Value) -> Result<Parsed, Vec<FieldError>> {
 fn parse_known(obj: &serde_json::Map<String, Value>) -> Result<Parsed, Vec<FieldError>> {
     let top_id = match obj.get("id") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(vec![FieldError::new("id", "must be a string")]),
+        // Checked here: it becomes the request's id after the request was validated.
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= 128 => Some(s.clone()),
+        Some(_) => return Err(vec![FieldError::new("id", "must be a string of 1–128 characters")]),
     };
     let kind = obj.get("allocation_type").and_then(Value::as_str);
     let mut parsed = match kind {
@@ -199,7 +200,11 @@ fn parse_known(obj: &serde_json::Map<String, Value>) -> Result<Parsed, Vec<Field
             Parsed::Reserve(req, window)
         }
         other => {
-            let got = other.map_or_else(|| "nothing".to_string(), |s| format!("{s:?}"));
+            let got = match other {
+                None => "nothing".to_string(),
+                Some(s) if s.len() > 40 => format!("a string of {} bytes", s.len()),
+                Some(s) => format!("{s:?}"),
+            };
             return Err(vec![FieldError::new(
                 "allocation_type",
                 format!("must be \"allocate\" or \"reserve\", got {got}"),
