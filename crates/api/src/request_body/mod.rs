@@ -54,12 +54,11 @@ pub fn from_value<T: DeserializeOwned>(prefix: &str, value: &Value) -> Result<T,
     let too_long = too_long_strings(value);
     let mut unknown = BTreeSet::new();
     // The common case, a valid body, is read once without a copy.
-    if too_long.is_empty() {
-        if let Ok(t) = read_once::<T>(value, &mut unknown) {
-            if unknown.is_empty() {
-                return Ok(t);
-            }
-        }
+    if too_long.is_empty()
+        && let Ok(t) = read_once::<T>(value, &mut unknown)
+        && unknown.is_empty()
+    {
+        return Ok(t);
     }
     Err(every_error::<T>(value.clone(), too_long, unknown)
         .into_iter()
