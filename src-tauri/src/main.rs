@@ -2,6 +2,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod answer;
 mod commands;
 mod dataset_commands;
 mod dispatch_commands;

@@ -1,7 +1,9 @@
 //! Cluster commands: the same operations as `/api/nodes*`, one line each over `Steward`.
 
-use steward_api::{AddNode, NodeView, ProbeRequest, ProbeResult, Steward};
+use steward_api::{ErrorBody, NodeView, ProbeResult, Steward};
 use tauri::State;
+
+use crate::answer::{Answer, arg};
 
 #[tauri::command]
 pub fn nodes(steward: State<'_, Steward>) -> Vec<NodeView> {
@@ -9,21 +11,21 @@ pub fn nodes(steward: State<'_, Steward>) -> Vec<NodeView> {
 }
 
 #[tauri::command]
-pub async fn probe_node(steward: State<'_, Steward>, request: ProbeRequest) -> Result<ProbeResult, String> {
-    steward.probe_node(request).await.map_err(|e| e.to_string())
+pub async fn probe_node(steward: State<'_, Steward>, request: serde_json::Value) -> Answer<ProbeResult> {
+    steward.probe_node(arg(&request)?).await.map_err(ErrorBody::from)
 }
 
 #[tauri::command]
-pub async fn add_node(steward: State<'_, Steward>, request: AddNode) -> Result<NodeView, String> {
-    steward.add_node(request).await.map_err(|e| e.to_string())
+pub async fn add_node(steward: State<'_, Steward>, request: serde_json::Value) -> Answer<NodeView> {
+    steward.add_node(arg(&request)?).await.map_err(ErrorBody::from)
 }
 
 #[tauri::command]
-pub async fn remove_node(steward: State<'_, Steward>, id: String) -> Result<(), String> {
-    steward.remove_node(id).await.map_err(|e| e.to_string())
+pub async fn remove_node(steward: State<'_, Steward>, id: String) -> Answer<()> {
+    steward.remove_node(id).await.map_err(ErrorBody::from)
 }
 
 #[tauri::command]
-pub async fn drain_node(steward: State<'_, Steward>, id: String, draining: bool) -> Result<NodeView, String> {
-    steward.drain_node(id, draining).await.map_err(|e| e.to_string())
+pub async fn drain_node(steward: State<'_, Steward>, id: String, draining: bool) -> Answer<NodeView> {
+    steward.drain_node(id, draining).await.map_err(ErrorBody::from)
 }

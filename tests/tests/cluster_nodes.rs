@@ -97,7 +97,7 @@ fn wrong_token_no_token_other_certificate_and_plain_text_are_refused_visibly() {
     let refused = |body: Value, says: &str| {
         let (status, answer) = server.post("/api/nodes", &body.to_string()).unwrap();
         assert_eq!(status, 400, "{answer}");
-        let error = answer["error"].as_str().unwrap_or_default();
+        let error = answer["message"].as_str().unwrap_or_default();
         assert!(error.contains(says), "expected {says:?} in {error:?}");
     };
     refused(json!({"address": agent.address, "token": "not-the-token", "fingerprint": fp}), "refused the token");

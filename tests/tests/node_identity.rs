@@ -32,7 +32,7 @@ fn the_same_agent_under_another_address_is_refused_and_counted_once() {
         )
         .unwrap();
     assert_eq!(status, 400, "{answer}");
-    assert!(answer["error"].as_str().unwrap().contains("64 hex digits"), "{answer}");
+    assert!(answer["message"].as_str().unwrap().contains("64 hex digits"), "{answer}");
 
     // Any spelling of the right one is accepted and kept in the canonical form.
     let typed = format!("shA256:{}", colons.join(":"));
@@ -53,7 +53,7 @@ fn the_same_agent_under_another_address_is_refused_and_counted_once() {
     let (status, answer) =
         server.post("/api/nodes", &json!({"address": again, "token": TOKEN, "fingerprint": fp}).to_string()).unwrap();
     assert_eq!(status, 400, "{answer}");
-    let error = answer["error"].as_str().unwrap();
+    let error = answer["message"].as_str().unwrap();
     assert!(error.contains(&format!("already in the cluster as node {}", agent.address)), "{error}");
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(resources_nodes(&server), before, "the agent's cores are counted once");
@@ -74,5 +74,5 @@ fn a_plain_text_agent_is_known_by_its_node_id() {
         .post("/api/nodes", &json!({"address": format!("localhost:{port}"), "token": TOKEN}).to_string())
         .unwrap();
     assert_eq!(status, 400, "{answer}");
-    assert!(answer["error"].as_str().unwrap().contains(&agent.address), "{answer}");
+    assert!(answer["message"].as_str().unwrap().contains(&agent.address), "{answer}");
 }

@@ -26,9 +26,11 @@ mod config;
 mod deep_profile;
 mod dispatch;
 mod error;
+mod error_body;
 mod logging;
 mod profile;
 mod profiler;
+mod request_body;
 mod sampling_loop;
 mod service;
 mod status;
@@ -42,7 +44,9 @@ pub use dispatch::{
     StaticNodes, Unready, no_node_accepts_work,
 };
 pub use error::ApiError;
+pub use error_body::{ErrorBody, ErrorKind};
 pub use logging::init_logging;
+pub use request_body::{MAX_STRING_BYTES, from_value, parse_body, parse_json};
 pub use service::Steward;
 pub use status::{SamplingMode, SamplingState, Status};
 pub use steward_agent::AgentClient;

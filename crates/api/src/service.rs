@@ -140,6 +140,10 @@ impl Steward {
 
     /// Downsampled history.
     pub async fn history(&self, query: HistoryQuery) -> Result<Vec<SeriesHistory>, ApiError> {
+        let problems = query.problems();
+        if !problems.is_empty() {
+            return Err(ApiError::InvalidFields(problems));
+        }
         self.with_store(move |store| Ok(store.query(&query)?)).await
     }
 

@@ -41,10 +41,21 @@ async fn agent(dir: &tempfile::TempDir) -> AgentClient {
 }
 
 fn node(id: &str, client: &AgentClient) -> DispatchNode {
+    DispatchNode { client: Some(client.clone()), ..resources_of(id) }
+}
+
+/// Nodes a dataset may name, without agents behind them.
+fn offline_nodes(s: &Steward, ids: &[&str]) {
+    let nodes =
+        ids.iter().map(|id| DispatchNode { client: None, liveness: Liveness::Down, ..resources_of(id) }).collect();
+    s.set_dispatch_nodes(Arc::new(StaticNodes(RwLock::new(nodes))));
+}
+
+fn resources_of(id: &str) -> DispatchNode {
     DispatchNode {
         id: id.into(),
         liveness: Liveness::Up,
-        client: Some(client.clone()),
+        client: None,
         resources: NodeResources {
             node: id.into(),
             cores: 2,
@@ -69,6 +80,7 @@ async fn datasets_survive_a_restart_and_can_be_replaced_and_removed() {
     {
         let s = steward(&dir).await;
         assert!(s.datasets().unwrap().is_empty());
+        offline_nodes(&s, &["a:7443", "b:7443", "c:7443", "d:7443"]);
         let kept = s.register_dataset(dataset("logs", 5_000_000_000, &[" b:7443", "a:7443"])).unwrap();
         assert_eq!(kept, dataset("logs", 5_000_000_000, &["b:7443", "a:7443"]), "node ids trimmed");
         s.register_dataset(dataset("images", 7, &["c:7443"])).unwrap();
@@ -90,13 +102,16 @@ async fn datasets_survive_a_restart_and_can_be_replaced_and_removed() {
 async fn an_invalid_dataset_is_refused_naming_the_field_and_nothing_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let s = steward(&dir).await;
+    offline_nodes(&s, &["a"]);
     for (bad, field) in [
-        (dataset("no spaces", 1, &["a"]), "name:"),
-        (dataset("d", 1, &[]), "nodes:"),
-        (dataset("d", 1, &["a", ""]), "nodes[1]:"),
+        (dataset("no spaces", 1, &["a"]), "name"),
+        (dataset("d", 1, &[]), "nodes"),
+        (dataset("d", 1, &["a", ""]), "nodes[1]"),
+        (dataset("d", 1, &["a", "10.0.0.5:7443"]), "nodes[1]"),
     ] {
         let err = s.register_dataset(bad).unwrap_err();
-        assert!(matches!(err, ApiError::InvalidInput(_)) && err.to_string().contains(field), "{err}");
+        let ApiError::InvalidFields(fields) = &err else { panic!("{err:?}") };
+        assert_eq!(fields[0].field, field, "{err}");
     }
     assert!(s.datasets().unwrap().is_empty());
 }

@@ -53,7 +53,7 @@ pub struct ListArgs {
 }
 
 /// `method` on `path` of the Steward at `target`: the status and the JSON answer (`null` when
-/// empty). An error status becomes an error carrying the server's `error` (and `errors`).
+/// empty). An error status becomes an error saying the server's message and every wrong field.
 pub(crate) fn call(target: &Target, method: &str, path: &str, body: Option<Value>) -> Result<(u16, Value)> {
     let url = format!("{}{path}", target.url.trim_end_matches('/'));
     let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
@@ -71,8 +71,41 @@ pub(crate) fn call(target: &Target, method: &str, path: &str, body: Option<Value
     let text = res.body_mut().read_to_string()?;
     let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
     if status >= 400 {
-        let detail = json.get("errors").map(|e| format!(": {e}")).unwrap_or_default();
-        bail!("{}{detail} (HTTP {status})", json.get("error").and_then(Value::as_str).unwrap_or("request failed"));
+        bail!("{} (HTTP {status})", describe_error(&json));
     }
     Ok((status, json))
+}
+
+/// The server's error (`{kind, message, fields?}`) as one line per wrong field.
+fn describe_error(body: &Value) -> String {
+    let message = body.get("message").and_then(Value::as_str).or(body.as_str()).unwrap_or("request failed");
+    let fields = body.get("fields").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    if fields.is_empty() {
+        return message.to_string();
+    }
+    let lines: Vec<String> = fields
+        .iter()
+        .map(|f| {
+            let field = f["field"].as_str().unwrap_or_default();
+            let said = f["message"].as_str().unwrap_or_default();
+            if field.is_empty() { format!("  {said}") } else { format!("  {field}: {said}") }
+        })
+        .collect();
+    format!("invalid request:\n{}", lines.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::describe_error;
+
+    #[test]
+    fn errors_are_said_field_by_field() {
+        let body = json!({"kind": "invalid_request", "message": "invalid request: a: x; b: y",
+            "fields": [{"field": "a", "message": "x"}, {"field": "b", "message": "y"}]});
+        assert_eq!(describe_error(&body), "invalid request:\n  a: x\n  b: y");
+        assert_eq!(describe_error(&json!({"kind": "not_found", "message": "no node"})), "no node");
+        assert_eq!(describe_error(&json!("plain text")), "plain text");
+    }
 }

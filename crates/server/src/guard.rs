@@ -2,9 +2,12 @@
 //! to 127.0.0.1, so every request must name us in `Host`, and any `Origin` must be us too.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use steward_api::ErrorKind;
+
+use crate::error::HttpError;
 
 #[derive(Clone)]
 pub struct AllowedHosts {
@@ -30,7 +33,7 @@ impl AllowedHosts {
 pub async fn check_host_and_origin(State(allowed): State<AllowedHosts>, request: Request, next: Next) -> Response {
     match verdict(&allowed, request.headers()) {
         Ok(()) => next.run(request).await,
-        Err(why) => (StatusCode::FORBIDDEN, why).into_response(),
+        Err(why) => HttpError::new(ErrorKind::Forbidden, why).into_response(),
     }
 }
 

@@ -9,6 +9,7 @@ mod access;
 mod error;
 mod guard;
 mod headers;
+mod json_errors;
 mod routes;
 pub mod serve_token;
 
@@ -23,6 +24,9 @@ pub use access::Credential;
 pub use error::ServeError;
 pub use headers::CONTENT_SECURITY_POLICY;
 
+/// The largest request body accepted on any route (413 beyond it).
+pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
+
 /// Where to listen and what to serve.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -34,9 +38,15 @@ pub struct ServerConfig {
 }
 
 /// The whole application: API under `/api`, the UI at `/`; around both, from the outside in:
-/// security headers, the Host/Origin guard, the credential check.
+/// security headers, the Host/Origin guard, the credential check. Errors inside are the one JSON
+/// shape, bodies are limited to [`BODY_LIMIT_BYTES`].
 pub fn router(steward: Steward, ui_dir: Option<PathBuf>, allowed_port: u16, token: &str) -> Router {
-    let mut app = Router::new().nest("/api", routes::api()).merge(routes::resources()).with_state(steward);
+    let mut app = Router::new()
+        .nest("/api", routes::api())
+        .merge(routes::resources())
+        .layer(axum::middleware::from_fn(json_errors::json_errors))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .with_state(steward);
     if let Some(dir) = ui_dir {
         let index = dir.join("index.html");
         app = app.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));

@@ -80,7 +80,8 @@ async fn every_kind_of_route_refuses_a_missing_or_wrong_credential() {
             assert_security_headers(&a, &what);
             if path.starts_with("/api") || path.starts_with("/resources") {
                 let json: serde_json::Value = serde_json::from_str(&a.body).expect("API refusals are JSON");
-                assert!(json["error"].is_string(), "{what}");
+                assert_eq!(json["kind"], "unauthorized", "{what}");
+                assert!(json["message"].is_string(), "{what}");
             }
         }
     }

@@ -44,11 +44,11 @@ async fn bad_requests_are_400_with_field_errors_never_500() {
     let (st, body) = call(&app, "POST", "/resources/allocate", Some("{not json".into())).await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
     let (st, body) = call(&app, "POST", "/resources/allocate", Some(r#"{"allocation_type":"lend"}"#.into())).await;
-    assert_eq!((st, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("allocation_type")));
+    assert_eq!((st, body["fields"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("allocation_type")));
     let bad = json!({"allocation_type":"allocate","allocation_request":{"owner":"","resources":{},"duration_s":0}});
     let (st, body) = call(&app, "POST", "/resources/allocate", Some(bad.to_string())).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
-    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["allocation_request.owner", "allocation_request.resources", "allocation_request.duration_s"]);
     let (st, _) = call(&app, "PATCH", "/api/reservations/nope", Some("{}".into())).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
@@ -127,7 +127,7 @@ async fn one_occurrence_of_a_daily_reservation_moves_and_is_cancelled_on_its_own
     let (st, why) =
         call(&app, "PATCH", &patch(&day1), Some(json!({"start_time": at(29), "end_time": at(30)}).to_string())).await;
     assert_eq!(st, StatusCode::CONFLICT, "{why}");
-    assert!(why["error"].as_str().unwrap().contains("'blocker'"), "{why}");
+    assert!(why["message"].as_str().unwrap().contains("'blocker'"), "{why}");
     let (st, moved) =
         call(&app, "PATCH", &patch(&day1), Some(json!({"start_time": at(27), "end_time": at(28)}).to_string())).await;
     assert_eq!(st, StatusCode::OK, "{moved}");

@@ -8,7 +8,8 @@ use serde_json::json;
 
 #[tokio::test]
 async fn datasets_are_registered_listed_and_removed_with_4xx_for_bad_input() {
-    let (_s, app, _dir) = common::start();
+    let (s, app, _dir) = common::start();
+    common::offline_nodes(&s, ["a", "b:7443", "a:7443", "c:7443"].map(String::from));
     let (st, body) = common::call(&app, "GET", "/api/datasets", None).await;
     assert_eq!((st, body), (StatusCode::OK, json!([])));
 
@@ -29,30 +30,34 @@ async fn datasets_are_registered_listed_and_removed_with_4xx_for_bad_input() {
     for (bad, says) in [
         (r#"{"bytes": 1, "nodes": ["a"]"#, "malformed JSON"),
         (r#"{"bytes": -1, "nodes": ["a"]}"#, "bytes"),
-        (r#"{"bytes": 1, "node": ["a"]}"#, "node"),
+        (r#"{"bytes": 1, "node": ["a"]}"#, "node: is not a field"),
+        (
+            r#"{"bytes": 1, "nodes": ["a", "10.0.0.5:7443"]}"#,
+            "nodes[1]: \"10.0.0.5:7443\" is not a node of this cluster",
+        ),
         (r#"{"bytes": 1, "nodes": []}"#, "nodes: list at least one node"),
         (r#"{"bytes": 1, "nodes": ["a", " "]}"#, "nodes[1]"),
     ] {
         let (st, body) = common::call(&app, "PUT", "/api/datasets/other", Some(bad)).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}: {body}");
-        assert!(body["error"].as_str().unwrap().contains(says), "{bad}: {body}");
+        assert!(body["message"].as_str().unwrap().contains(says), "{bad}: {body}");
     }
     let (st, body) =
         common::call(&app, "PUT", "/api/datasets/bad%20name", Some(r#"{"bytes": 1, "nodes": ["a"]}"#)).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
-    assert!(body["error"].as_str().unwrap().contains("name:"), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("name:"), "{body}");
 
     // A task naming a dataset nobody registered is refused before anything is planned.
     let task = json!({"operation": "distribute", "task": {"command": ["echo"], "input": {"type": "shards", "count": 1}, "dataset": "nope"}});
     let (st, body) = common::post(&app, "/resources/distributed", &task.to_string()).await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(body["errors"][0]["field"], "task.dataset");
+    assert_eq!(body["fields"][0]["field"], "task.dataset");
 
     let (st, _) = common::call(&app, "DELETE", "/api/datasets/logs", None).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     let (st, body) = common::call(&app, "DELETE", "/api/datasets/logs", None).await;
     assert_eq!(st, StatusCode::NOT_FOUND, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("no dataset named \"logs\""));
+    assert!(body["message"].as_str().unwrap().contains("no dataset named \"logs\""));
     let (_, body) = common::call(&app, "GET", "/api/datasets", None).await;
     assert_eq!(body, json!([]));
 }

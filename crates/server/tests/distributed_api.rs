@@ -12,9 +12,9 @@ async fn distribute_and_monitor_answer_the_issue_shapes_and_errors_are_4xx() {
     let (_s, app, _dir) = common::start();
     let (st, body) = common::post(&app, "/resources/distributed", "{nope").await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("malformed JSON"));
+    assert!(body["message"].as_str().unwrap().contains("malformed JSON"));
     let (st, body) = common::post(&app, "/resources/distributed", r#"{"operation":"explode"}"#).await;
-    assert_eq!((st, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("operation")));
+    assert_eq!((st, body["fields"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("operation")));
     let (st, body) =
         common::post(&app, "/resources/distributed", r#"{"operation":"monitor","execution_id":"nope"}"#).await;
     assert_eq!(st, StatusCode::NOT_FOUND, "{body}");
@@ -22,7 +22,7 @@ async fn distribute_and_monitor_answer_the_issue_shapes_and_errors_are_4xx() {
     let mut req = json!({"id": "r-7", "operation": "distribute", "task": {"command": ["echo", "{start}"], "input": {"type": "range", "start": 0, "end": 10}, "partitions": 2}});
     let (st, body) = common::post(&app, "/resources/distributed", &req.to_string()).await;
     assert_eq!(st, StatusCode::CONFLICT, "{body}");
-    assert!(body["error"].as_str().unwrap().starts_with("no node accepts work: no node is added"), "{body}");
+    assert!(body["message"].as_str().unwrap().starts_with("no node accepts work: no node is added"), "{body}");
     req["task"]["wait"] = json!(true);
     let (st, body) = common::post(&app, "/resources/distributed", &req.to_string()).await;
     assert_eq!(st, StatusCode::OK, "{body}");

@@ -49,11 +49,11 @@ async fn bad_requests_get_a_400_with_a_message() {
     let (_s, app, _d) = start();
     let (status, body) = call(&app, "POST", "/api/history", Some("{not json")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["error"].as_str().unwrap().contains("malformed JSON"), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("malformed JSON"), "{body}");
 
     let (status, body) = call(&app, "POST", "/api/history", Some(r#"{"series":[]}"#)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["error"].as_str().unwrap().contains("from_ms"), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("from_ms"), "{body}");
 
     let q = r#"{"series":["cpu.total"],"from_ms":10,"to_ms":5,"max_points":100}"#;
     let (status, body) = call(&app, "POST", "/api/history", Some(q)).await;
@@ -61,7 +61,7 @@ async fn bad_requests_get_a_400_with_a_message() {
 
     let (status, body) = call(&app, "GET", "/api/nope", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(body["error"].is_string());
+    assert!(body["message"].is_string());
 }
 
 #[tokio::test]

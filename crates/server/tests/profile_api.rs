@@ -36,7 +36,11 @@ async fn bad_profile_requests_are_4xx_with_a_message() {
     let (_s, app, _d) = start();
     for (body, want, says) in [
         ("{not json", StatusCode::BAD_REQUEST, "malformed JSON"),
-        (r#"{"profiling_type":"gpu"}"#, StatusCode::BAD_REQUEST, "unknown variant"),
+        (
+            r#"{"profiling_type":"gpu"}"#,
+            StatusCode::BAD_REQUEST,
+            "profiling_type: must be one of \"system\", \"module\" (got \"gpu\")",
+        ),
         (r#"{"id":"x"}"#, StatusCode::BAD_REQUEST, "profiling_type"),
         (r#"{"profiling_type":"module"}"#, StatusCode::BAD_REQUEST, "module_name"),
         (r#"{"profiling_type":"module","module_name":"nope"}"#, StatusCode::NOT_FOUND, "no module named"),
@@ -44,7 +48,7 @@ async fn bad_profile_requests_are_4xx_with_a_message() {
     ] {
         let (status, res) = post(&app, "/resources/profile", body).await;
         assert_eq!(status, want, "{body}: {res}");
-        assert!(res["error"].as_str().unwrap().contains(says), "{body}: {res}");
+        assert!(res["message"].as_str().unwrap().contains(says), "{body}: {res}");
     }
     // The Host guard covers /resources too.
     let (status, _) =
@@ -100,7 +104,7 @@ async fn a_deep_profile_of_a_module_runs_and_ends_by_itself() {
     assert_eq!(call(&app, "PUT", "/api/modules", Some(&spec)).await.0, StatusCode::OK);
     let (status, body) = post(&app, "/api/modules/me/deep-profile", r#"{"duration_s":301}"#).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("300"));
+    assert!(body["message"].as_str().unwrap().contains("300"));
     let (status, _) = post(&app, "/api/modules/nope/deep-profile", r#"{"duration_s":1}"#).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(

@@ -38,11 +38,12 @@ impl Store {
             "INSERT OR REPLACE INTO datasets (name, bytes, registered_ms) VALUES (?1, ?2, ?3)",
             params![dataset.name, bytes, now_ms],
         )?;
-        for (i, node) in dataset.nodes.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO dataset_nodes (dataset, position, node) VALUES (?1, ?2, ?3)",
-                params![dataset.name, i as i64, node],
-            )?;
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT INTO dataset_nodes (dataset, position, node) VALUES (?1, ?2, ?3)")?;
+            for (i, node) in dataset.nodes.iter().enumerate() {
+                insert.execute(params![dataset.name, i as i64, node])?;
+            }
         }
         tx.commit()?;
         Ok(())

@@ -7,8 +7,7 @@ use steward_core::{HistoryPoint, HistoryQuery, SeriesHistory};
 use crate::tiers::Tier;
 use crate::{Store, StoreError};
 
-/// Beyond this a chart gains nothing and a query could return millions of rows.
-pub const MAX_POINTS_LIMIT: u32 = 10_000;
+pub use steward_core::history::MAX_POINTS_LIMIT;
 
 /// How a query is answered: which table, and buckets `[start + k·bucket_ms, ..)` up to `end`.
 #[derive(Debug, Clone, Copy)]
@@ -49,17 +48,14 @@ fn ceil_div(a: i128, b: i128) -> i128 {
     (a + b - 1).div_euclid(b)
 }
 
+/// Range checks come first: the plan's arithmetic relies on them.
 fn validate(q: &HistoryQuery) -> Result<(), StoreError> {
-    if q.from_ms > q.to_ms {
-        return Err(StoreError::InvalidQuery(format!("from_ms ({}) is after to_ms ({})", q.from_ms, q.to_ms)));
+    let problems = q.problems();
+    if problems.is_empty() {
+        return Ok(());
     }
-    if q.max_points == 0 || q.max_points > MAX_POINTS_LIMIT {
-        return Err(StoreError::InvalidQuery(format!(
-            "max_points must be between 1 and {MAX_POINTS_LIMIT}, got {}",
-            q.max_points
-        )));
-    }
-    Ok(())
+    let said: Vec<String> = problems.iter().map(|p| format!("{} {}", p.field, p.message)).collect();
+    Err(StoreError::InvalidQuery(said.join("; ")))
 }
 
 /// Partial aggregate of one bucket; segments from different tables merge through it.

@@ -58,3 +58,58 @@ proptest! {
         check(&samples, maintain_at, a.min(b), a.max(b), max_points);
     }
 }
+
+/// Any i64 at either end, extremes included: a well-formed answer (buckets that fit, at most
+/// `max_points` of them) or `InvalidQuery`, never an overflow or a database error.
+fn any_query_is_answered_or_refused(from: i64, to: i64, max_points: u32) {
+    let (_dir, _path, mut store) = common::temp_store();
+    store.insert_batch([(1_000, vec![common::val("x", 1.0)].as_slice())]).unwrap();
+    match store.query(&common::q(&["x"], from, to, max_points)) {
+        Ok(h) => {
+            assert!(h[0].bucket_ms >= h[0].source_resolution_ms && h[0].bucket_ms > 0, "{from}..{to}: {h:?}");
+            assert!(h[0].points.len() <= max_points as usize);
+            let span = i128::from(to) - i128::from(from) + 1;
+            assert!(
+                i128::from(h[0].bucket_ms) * i128::from(max_points) >= span,
+                "{from}..{to}: buckets cover the span"
+            );
+        }
+        Err(steward_store::StoreError::InvalidQuery(_)) => {}
+        Err(e) => panic!("{from}..{to} / {max_points}: {e}"),
+    }
+}
+
+fn extreme_i64() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        Just(i64::MIN),
+        Just(i64::MAX),
+        Just(i64::MIN + 1),
+        Just(i64::MAX - 1),
+        Just(0),
+        Just(-1),
+        Just(steward_core::MAX_TIMESTAMP_MS),
+        Just(steward_core::MAX_TIMESTAMP_MS + 1),
+        any::<i64>(),
+        0..steward_core::MAX_TIMESTAMP_MS,
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn history_queries_over_i64_extremes_never_overflow(
+        from in extreme_i64(),
+        to in extreme_i64(),
+        max_points in prop_oneof![Just(0u32), Just(1u32), Just(u32::MAX), 1u32..20_000],
+    ) {
+        any_query_is_answered_or_refused(from, to, max_points);
+    }
+}
+
+#[test]
+fn the_widest_span_is_refused_in_words_and_the_widest_allowed_one_is_answered() {
+    any_query_is_answered_or_refused(i64::MIN, i64::MAX, 100);
+    any_query_is_answered_or_refused(0, steward_core::MAX_TIMESTAMP_MS, 1);
+    any_query_is_answered_or_refused(0, steward_core::MAX_TIMESTAMP_MS, 10_000);
+}

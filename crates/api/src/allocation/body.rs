@@ -10,6 +10,8 @@ use steward_core::alloc::{
 };
 use ts_rs::TS;
 
+use crate::request_body::{from_value, unknown_keys, with_envelope_errors};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
@@ -154,23 +156,21 @@ impl Parsed {
     }
 }
 
-pub(crate) fn typed<T: serde::de::DeserializeOwned>(field: &str, v: &Value) -> Result<T, FieldError> {
-    serde_path_to_error::deserialize(v).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { field.to_string() } else { format!("{field}.{path}") };
-        FieldError::new(field, e.into_inner().to_string())
-    })
-}
-
 /// Every problem with the body, per field; the typed request when there is none.
 pub(crate) fn parse(body: &Value) -> Result<Parsed, Vec<FieldError>> {
     let Some(obj) = body.as_object() else {
         return Err(vec![FieldError::new("", "the body must be a JSON object")]);
     };
+    let envelope = unknown_keys(obj, &["id", "allocation_type", "allocation_request", "reservation_request"]);
+    with_envelope_errors(parse_known(obj), envelope)
+}
+
+fn parse_known(obj: &serde_json::Map<String, Value>) -> Result<Parsed, Vec<FieldError>> {
     let top_id = match obj.get("id") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(vec![FieldError::new("id", "must be a string")]),
+        // Checked here: it becomes the request's id after the request was validated.
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= 128 => Some(s.clone()),
+        Some(_) => return Err(vec![FieldError::new("id", "must be a string of 1–128 characters")]),
     };
     let kind = obj.get("allocation_type").and_then(Value::as_str);
     let mut parsed = match kind {
@@ -181,7 +181,7 @@ pub(crate) fn parse(body: &Value) -> Result<Parsed, Vec<FieldError>> {
                     "is required for allocation_type \"allocate\"",
                 )]);
             };
-            let req: AllocationRequest = typed("allocation_request", v).map_err(|e| vec![e])?;
+            let req: AllocationRequest = from_value("allocation_request", v)?;
             let errors = req.validate("allocation_request");
             if !errors.is_empty() {
                 return Err(errors);
@@ -195,12 +195,16 @@ pub(crate) fn parse(body: &Value) -> Result<Parsed, Vec<FieldError>> {
                     "is required for allocation_type \"reserve\"",
                 )]);
             };
-            let req: ReservationRequest = typed("reservation_request", v).map_err(|e| vec![e])?;
+            let req: ReservationRequest = from_value("reservation_request", v)?;
             let window = req.validate("reservation_request")?;
             Parsed::Reserve(req, window)
         }
         other => {
-            let got = other.map_or_else(|| "nothing".to_string(), |s| format!("{s:?}"));
+            let got = match other {
+                None => "nothing".to_string(),
+                Some(s) if s.len() > 40 => format!("a string of {} bytes", s.len()),
+                Some(s) => format!("{s:?}"),
+            };
             return Err(vec![FieldError::new(
                 "allocation_type",
                 format!("must be \"allocate\" or \"reserve\", got {got}"),

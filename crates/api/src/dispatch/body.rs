@@ -7,7 +7,7 @@ use steward_core::alloc::FieldError;
 use steward_core::dispatch::{ExecStatus, ExecutionReport, NodeStatus, PartitionInput, TaskSpec};
 use ts_rs::TS;
 
-use crate::allocation::body::typed;
+use crate::request_body::{from_value, unknown_keys, with_envelope_errors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -81,6 +81,11 @@ pub(crate) fn parse(body: &Value) -> Result<(Option<String>, Parsed), Vec<FieldE
     let Some(obj) = body.as_object() else {
         return Err(vec![FieldError::new("", "the body must be a JSON object")]);
     };
+    let envelope = unknown_keys(obj, &["id", "operation", "task", "execution_id"]);
+    with_envelope_errors(parse_known(obj), envelope)
+}
+
+fn parse_known(obj: &serde_json::Map<String, Value>) -> Result<(Option<String>, Parsed), Vec<FieldError>> {
     let id = match obj.get("id") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if !s.is_empty() && s.len() <= 128 => Some(s.clone()),
@@ -91,7 +96,7 @@ pub(crate) fn parse(body: &Value) -> Result<(Option<String>, Parsed), Vec<FieldE
             let Some(v) = obj.get("task") else {
                 return Err(vec![FieldError::new("task", "is required for operation \"distribute\"")]);
             };
-            let task: TaskSpec = typed("task", v).map_err(|e| vec![e])?;
+            let task: TaskSpec = from_value("task", v)?;
             let errors = task.validate("task");
             if !errors.is_empty() {
                 return Err(errors);

@@ -153,8 +153,10 @@ fn step(shared: &Arc<Shared>) {
         candidates.extend(running_nodes);
         candidates.sort();
         candidates.dedup();
+        // By id: a scan per node made a pass quadratic in the cluster's size.
+        let by_id: HashMap<&str, &DispatchNode> = nodes.iter().map(|n| (n.id.as_str(), n)).collect();
         for id in candidates {
-            let node = nodes.iter().find(|n| n.id == id);
+            let node = by_id.get(id.as_str()).copied();
             let reachable = node.is_some_and(|n| n.liveness != Liveness::Down && n.client.is_some());
             if node.is_some_and(|n| n.liveness == Liveness::Up && n.client.is_some()) {
                 if st.seen_up.insert(id.clone()) {

@@ -298,6 +298,8 @@ fn check_id(prefix: &str, id: &Option<String>, errors: &mut Vec<FieldError>) {
 fn check_owner(prefix: &str, owner: &str, errors: &mut Vec<FieldError>) {
     if owner.trim().is_empty() {
         errors.push(FieldError::new(format!("{prefix}.owner"), "must not be empty"));
+    } else if owner.len() > MAX_ID_LEN {
+        errors.push(FieldError::new(format!("{prefix}.owner"), format!("must be at most {MAX_ID_LEN} bytes")));
     }
 }
 

@@ -1,10 +1,11 @@
 //! The 401 answers: JSON in the API's error shape for programs, a short page for a browser,
 //! both saying how to get in.
 
-use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde_json::json;
+use steward_api::ErrorKind;
+
+use crate::error::HttpError;
 
 pub(super) enum Why {
     Missing,
@@ -29,7 +30,7 @@ const HOW_TO_GET_IN: &str = "open the URL `stewardctl serve` printed (it carries
 pub(super) fn refuse(path: &str, why: Why) -> Response {
     let message = format!("{}: {HOW_TO_GET_IN}", why.message());
     let mut response = if is_api(path) {
-        (StatusCode::UNAUTHORIZED, Json(json!({ "error": message }))).into_response()
+        HttpError::new(ErrorKind::Unauthorized, message).into_response()
     } else {
         (StatusCode::UNAUTHORIZED, Html(page(why.message()))).into_response()
     };

@@ -2,48 +2,20 @@
 //! `/api` routes the calendar and queue views use. One-line handlers over `Steward`.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
-use steward_api::{AllocError, AllocateResponse, Steward};
+use steward_api::{AllocateResponse, Steward};
 use steward_core::alloc::{Allocation, Event, NodeResources, Reservation, ReservationChange};
 
-use super::json::JsonBody;
+use super::json::{JsonBody, JsonValue, QueryParams};
 use crate::error::HttpError;
 
-/// An allocation error as HTTP: 400 with per-field `errors`, 404, 409 with the reason.
-pub struct AllocHttpError(AllocError);
+type Answer<T> = Result<T, HttpError>;
 
-impl From<AllocError> for AllocHttpError {
-    fn from(e: AllocError) -> Self {
-        AllocHttpError(e)
-    }
-}
-
-impl IntoResponse for AllocHttpError {
-    fn into_response(self) -> Response {
-        match self.0 {
-            AllocError::Invalid(errors) => {
-                let error = AllocError::Invalid(errors.clone()).to_string();
-                (StatusCode::BAD_REQUEST, Json(json!({ "error": error, "errors": errors }))).into_response()
-            }
-            AllocError::NotFound(m) => HttpError { status: StatusCode::NOT_FOUND, message: m }.into_response(),
-            AllocError::Conflict(m) => HttpError { status: StatusCode::CONFLICT, message: m }.into_response(),
-            AllocError::Api(e) => HttpError::from(e).into_response(),
-        }
-    }
-}
-
-type Answer<T> = Result<T, AllocHttpError>;
-
-/// The body is taken as bytes so malformed JSON is a 400 with our message, not axum's 422.
-pub async fn allocate(State(s): State<Steward>, body: Bytes) -> Answer<Json<AllocateResponse>> {
-    let value = serde_json::from_slice(&body).map_err(|e| {
-        AllocError::Invalid(vec![steward_core::alloc::FieldError::new("", format!("malformed JSON: {e}"))])
-    })?;
+/// Any content type, as the endpoint's clients send; `Steward` checks every field.
+pub async fn allocate(State(s): State<Steward>, JsonValue(value): JsonValue) -> Answer<Json<AllocateResponse>> {
     Ok(Json(s.allocate(value).await?))
 }
 
@@ -57,7 +29,10 @@ pub struct Window {
     to: Option<String>,
 }
 
-pub async fn reservations(State(s): State<Steward>, Query(w): Query<Window>) -> Answer<Json<Vec<Reservation>>> {
+pub async fn reservations(
+    State(s): State<Steward>,
+    QueryParams(w): QueryParams<Window>,
+) -> Answer<Json<Vec<Reservation>>> {
     Ok(Json(s.reservations(w.from, w.to).await?))
 }
 
@@ -74,7 +49,7 @@ pub async fn reservation(State(s): State<Steward>, Path(id): Path<String>) -> An
 pub async fn update_reservation(
     State(s): State<Steward>,
     Path(id): Path<String>,
-    Query(o): Query<Occurrence>,
+    QueryParams(o): QueryParams<Occurrence>,
     JsonBody(change): JsonBody<ReservationChange>,
 ) -> Answer<Json<Reservation>> {
     Ok(Json(s.update_reservation(id, o.occurrence, change).await?))
@@ -83,7 +58,7 @@ pub async fn update_reservation(
 pub async fn delete_reservation(
     State(s): State<Steward>,
     Path(id): Path<String>,
-    Query(o): Query<Occurrence>,
+    QueryParams(o): QueryParams<Occurrence>,
 ) -> Answer<StatusCode> {
     s.delete_reservation(id, o.occurrence).await.map(|()| StatusCode::NO_CONTENT).map_err(Into::into)
 }
@@ -107,6 +82,6 @@ pub struct EventFilter {
     limit: Option<u32>,
 }
 
-pub async fn events(State(s): State<Steward>, Query(f): Query<EventFilter>) -> Answer<Json<Vec<Event>>> {
+pub async fn events(State(s): State<Steward>, QueryParams(f): QueryParams<EventFilter>) -> Answer<Json<Vec<Event>>> {
     Ok(Json(s.events(f.kind, f.limit).await?))
 }

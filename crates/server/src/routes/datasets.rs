@@ -14,7 +14,6 @@ use crate::error::HttpError;
 
 /// The body of `PUT /api/datasets/{name}`; the name is the path's.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct DatasetBody {
     bytes: u64,
     nodes: Vec<String>,

@@ -4,21 +4,21 @@
 use std::io::Read;
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use steward_api::{AllocError, DistributedResponse, Steward};
-use steward_core::alloc::FieldError;
+use steward_api::{DistributedResponse, Steward};
 use steward_core::dispatch::ExecutionSummary;
 
-use super::allocation::AllocHttpError;
+use super::json::JsonValue;
 use crate::error::HttpError;
 
-/// The body is taken as bytes so malformed JSON is a 400 with our message, not axum's 422.
-pub async fn distributed(State(s): State<Steward>, body: Bytes) -> Result<Json<DistributedResponse>, AllocHttpError> {
-    let value = serde_json::from_slice(&body)
-        .map_err(|e| AllocError::Invalid(vec![FieldError::new("", format!("malformed JSON: {e}"))]))?;
+/// Any content type, as the endpoint's clients send; `Steward` checks every field.
+pub async fn distributed(
+    State(s): State<Steward>,
+    JsonValue(value): JsonValue,
+) -> Result<Json<DistributedResponse>, HttpError> {
     Ok(Json(s.distributed(value).await?))
 }
 

@@ -1,13 +1,13 @@
 //! This machine: inventory, status, the latest sample and its history.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use steward_api::{HistoryQuery, Inventory, SeriesHistory, Status, Steward};
 
-use super::json::JsonBody;
+use super::json::{JsonBody, QueryParams};
 use crate::error::HttpError;
 
 pub async fn inventory(State(s): State<Steward>) -> Json<Inventory> {
@@ -38,6 +38,9 @@ pub struct SeriesParams {
     prefix: String,
 }
 
-pub async fn series(State(s): State<Steward>, Query(p): Query<SeriesParams>) -> Result<Json<Vec<String>>, HttpError> {
+pub async fn series(
+    State(s): State<Steward>,
+    QueryParams(p): QueryParams<SeriesParams>,
+) -> Result<Json<Vec<String>>, HttpError> {
     Ok(Json(s.series_names(p.prefix).await?))
 }

@@ -50,9 +50,7 @@ pub fn api() -> Router<Steward> {
         .route("/modules", get(profile::modules).put(profile::put_module))
         .route("/modules/{name}", axum::routing::delete(profile::delete_module))
         .route("/modules/{name}/deep-profile", get(profile::deep_profile).post(profile::start_deep_profile))
-        .fallback(|| async {
-            crate::error::HttpError { status: axum::http::StatusCode::NOT_FOUND, message: "no such API route".into() }
-        })
+        .fallback(|| async { crate::error::HttpError::new(steward_api::ErrorKind::NotFound, "no such API route") })
 }
 
 /// The REST resources beside `/api` (`/resources/*`), under the same Host/Origin guard.

@@ -1,24 +1,23 @@
 //! Profiling: the report (`POST /resources/profile`, also `/api/profile`), modules and events.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use steward_api::Steward;
+use steward_api::{ErrorKind, Steward};
 use steward_core::profile::deep::{DeepProfile, DeepProfileRequest};
 use steward_core::profile::module::ModuleSpec;
 use steward_core::profile::{ProfileEvent, ProfileRequest, ProfileResponse, Thresholds};
 
-use super::json::JsonBody;
+use super::json::{JsonBody, QueryParams};
 use crate::error::HttpError;
 
 /// Runs a blocking `Steward` call (SQLite, model fitting) off the async threads.
 pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, steward_api::ApiError> + Send + 'static,
 ) -> Result<T, HttpError> {
-    let result = tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| HttpError { status: StatusCode::INTERNAL_SERVER_ERROR, message: e.to_string() })?;
+    let result =
+        tokio::task::spawn_blocking(f).await.map_err(|e| HttpError::new(ErrorKind::Internal, e.to_string()))?;
     Ok(result?)
 }
 
@@ -53,7 +52,7 @@ pub struct EventsParams {
 
 pub async fn events(
     State(s): State<Steward>,
-    Query(p): Query<EventsParams>,
+    QueryParams(p): QueryParams<EventsParams>,
 ) -> Result<Json<Vec<ProfileEvent>>, HttpError> {
     Ok(Json(blocking(move || s.profile_events(p.since_ms)).await?))
 }

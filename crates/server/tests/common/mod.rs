@@ -47,3 +47,26 @@ pub async fn call_as(app: &Router, method: &str, uri: &str, host: &str, body: Op
 pub async fn post(app: &Router, uri: &str, body: &str) -> (StatusCode, Value) {
     call(app, "POST", uri, Some(body)).await
 }
+
+/// Makes `ids` nodes of the cluster as the executor sees it (no agents behind them), so
+/// datasets may name them.
+pub fn offline_nodes(steward: &Steward, ids: impl IntoIterator<Item = String>) {
+    use steward_api::{DispatchNode, Liveness, StaticNodes};
+    let nodes = ids
+        .into_iter()
+        .map(|id| DispatchNode {
+            liveness: Liveness::Down,
+            client: None,
+            resources: steward_core::alloc::NodeResources {
+                node: id.clone(),
+                cores: 1,
+                memory_bytes: 1 << 30,
+                labels: Default::default(),
+                gpus: vec![],
+                accelerators: vec![],
+            },
+            id,
+        })
+        .collect();
+    steward.set_dispatch_nodes(std::sync::Arc::new(StaticNodes(std::sync::RwLock::new(nodes))));
+}

@@ -9,6 +9,9 @@ import type {
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
 import type { DeepProfile, DeepProfileRequest, ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
+import type { ErrorBody } from '../bindings/ErrorBody';
+import type { ErrorKind } from '../bindings/ErrorKind';
+import type { FieldError } from '../bindings/FieldError';
 import type { AddNodeRequest, ClusterNode, Dataset, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
 
 /** The one interface the UI talks to; implemented over Tauri IPC and over HTTP + WebSocket. */
@@ -84,15 +87,57 @@ export interface Backend {
   removeDataset(name: string): Promise<void>;
 }
 
-/** An error whose message is fit to show the user. */
+/** An error whose message is fit to show the user; `kind` and `fields` come from the one error
+ * shape both front doors answer with (`{kind, message, fields?}`), whichever backend runs. */
 export class BackendError extends Error {
   constructor(
     message: string,
     public readonly status?: number,
+    public readonly kind?: ErrorKind,
+    public readonly fields: FieldError[] = [],
   ) {
     super(message);
     this.name = 'BackendError';
   }
+}
+
+/** True for the server's error shape `{kind, message, fields?}`. */
+export function isErrorBody(x: unknown): x is ErrorBody {
+  return !!x && typeof x === 'object' && typeof (x as ErrorBody).kind === 'string' && typeof (x as ErrorBody).message === 'string';
+}
+
+/** The BackendError for what a call failed with: an ErrorBody keeps its kind and fields. */
+export function backendError(what: string, e: unknown, status?: number): BackendError {
+  if (isErrorBody(e)) return new BackendError(`${what}: ${e.message}`, status, e.kind, e.fields ?? []);
+  return new BackendError(`${what}: ${errorMessage(e)}`, status);
+}
+
+/** A failed call as the lines a form lists: one per wrong field (`prefix` taken off), or its
+ * message when it names no field. */
+export function errorLines(e: unknown, prefix = ''): string[] {
+  const fields = e instanceof BackendError ? e.fields : isErrorBody(e) ? (e.fields ?? []) : [];
+  if (fields.length === 0) return [errorMessage(e)];
+  return fields.map((f) => {
+    const path = f.field.startsWith(prefix) ? f.field.slice(prefix.length) : f.field;
+    return path ? `${path}: ${f.message}` : f.message;
+  });
+}
+
+/**
+ * Per-field messages of a failed call for a form: field → message, keyed by the field's
+ * top name (`nodes[3]` and `nodes` both under `nodes`; several joined). `prefix` (e.g.
+ * `allocation_request.`) is taken off first.
+ */
+export function fieldErrors(e: unknown, prefix = ''): Record<string, string> {
+  const fields = e instanceof BackendError ? e.fields : isErrorBody(e) ? (e.fields ?? []) : [];
+  const out: Record<string, string> = {};
+  for (const f of fields) {
+    const path = f.field.startsWith(prefix) ? f.field.slice(prefix.length) : f.field;
+    const key = path.split(/[.[]/)[0];
+    const said = path === key ? f.message : `${path}: ${f.message}`;
+    out[key] = out[key] ? `${out[key]}; ${said}` : said;
+  }
+  return out;
 }
 
 /**
@@ -121,6 +166,7 @@ export function describeFieldErrors(errors: unknown): string {
 export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
   if (typeof e === 'string') return e;
+  if (isErrorBody(e)) return e.message;
   // A 400's `error` already sums up its per-field `errors`; describe those only when it is absent.
   if (e && typeof e === 'object' && 'errors' in e && !('error' in e)) return describeFieldErrors((e as { errors: unknown }).errors);
   if (e && typeof e === 'object' && 'error' in e && typeof (e as { error: unknown }).error === 'string')

@@ -8,7 +8,7 @@ function fakeFetch(responses: Record<string, () => Response>) {
     calls.push({ url, init });
     const path = new URL(url).pathname + new URL(url).search;
     const r = responses[path];
-    if (!r) return new Response(JSON.stringify({ error: `no route ${path}` }), { status: 404 });
+    if (!r) return Response.json({ kind: 'not_found', message: `no route ${path}` }, { status: 404 });
     return r();
   }) as unknown as typeof fetch;
   return { f, calls };
@@ -53,7 +53,7 @@ describe('HttpBackend', () => {
     expect(JSON.parse(calls.at(-1)!.init!.body as string)).toEqual(q);
   });
   it('shows the server error message', async () => {
-    const { f } = fakeFetch({ '/api/status': () => Response.json({ error: 'database is locked' }, { status: 500 }) });
+    const { f } = fakeFetch({ '/api/status': () => Response.json({ kind: 'internal', message: 'database is locked' }, { status: 500 }) });
     await expect(new HttpBackend('http://h/', f).status()).rejects.toThrow('database is locked');
     const { f: f2 } = fakeFetch({});
     await expect(new HttpBackend('http://h/', f2).inventory()).rejects.toThrow('no route /api/inventory');
@@ -103,8 +103,11 @@ describe('HttpBackend', () => {
   });
   it('rejects a refused move with the server’s reason, and lists field errors', async () => {
     const { f, calls } = fakeFetch({
-      '/api/reservations/r1': () => Response.json({ error: "overlaps reservation 'x' on vm/gpu1" }, { status: 409 }),
-      '/resources/allocate': () => Response.json({ errors: [{ field: 'reservation_request.end_time', message: 'before start' }] }, { status: 400 }),
+      '/api/reservations/r1': () => Response.json({ kind: 'conflict', message: "overlaps reservation 'x' on vm/gpu1" }, { status: 409 }),
+      '/resources/allocate': () => Response.json(
+          { kind: 'invalid_request', message: 'invalid request: reservation_request.end_time: before start', fields: [{ field: 'reservation_request.end_time', message: 'before start' }] },
+          { status: 400 },
+        ),
     });
     const b = new HttpBackend('http://h/', f);
     const err = await b.updateReservation('r1', { node: 'b' }).catch((e) => e);
@@ -116,7 +119,7 @@ describe('HttpBackend', () => {
   });
   it('speaks the cluster contract and shows a refused token', async () => {
     const { f, calls } = fakeFetch({
-      '/api/nodes': () => Response.json({ error: 'agent 127.0.0.1:7443 refused the token (unauthenticated)' }, { status: 400 }),
+      '/api/nodes': () => Response.json({ kind: 'invalid_request', message: 'agent 127.0.0.1:7443 refused the token (unauthenticated)' }, { status: 400 }),
       '/api/nodes/probe': () => Response.json({ address: '127.0.0.1:7443', fingerprint: 'sha256:abcd' }),
       '/api/nodes/n%2F1': () => new Response(null, { status: 204 }),
       '/api/nodes/n1/drain': () => Response.json({}),
@@ -199,7 +202,10 @@ describe('HttpBackend datasets', () => {
     const { f, calls } = fakeFetch({
       '/api/datasets': () => Response.json([logs]),
       '/api/datasets/logs': () => Response.json(logs),
-      '/api/datasets/bad%20name': () => Response.json({ error: 'invalid dataset: name: "bad name" may hold only letters' }, { status: 400 }),
+      '/api/datasets/bad%20name': () => Response.json(
+          { kind: 'invalid_request', message: 'invalid request: name: "bad name" may hold only letters', fields: [{ field: 'name', message: '"bad name" may hold only letters' }] },
+          { status: 400 },
+        ),
       '/api/datasets/gone': () => new Response(null, { status: 204 }),
     });
     const b = new HttpBackend('http://h/', f);

@@ -11,22 +11,19 @@ import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '.
 import type { DeepProfile, DeepProfileRequest, ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
 import type { AddNodeRequest, ClusterNode, Dataset, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
 import { backoffMs } from '../backoff';
-import { type Backend, BackendError, errorMessage } from './backend';
+import { type Backend, BackendError, backendError, errorMessage, isErrorBody } from './backend';
 
-/** Turn a non-2xx response into a BackendError carrying the server's `{ "error": "..." }`. */
+/** Turn a non-2xx response into a BackendError carrying the server's `{kind, message, fields?}`. */
 export async function responseError(res: Response, what: string): Promise<BackendError> {
-  let msg = '';
+  let text = '';
   try {
-    const text = await res.text();
-    try {
-      const body = JSON.parse(text);
-      if (body && (typeof body.error === 'string' || body.errors !== undefined)) msg = errorMessage(body);
-    } catch {
-      msg = text.trim().slice(0, 300);
-    }
+    text = await res.text();
+    const body = JSON.parse(text);
+    if (isErrorBody(body)) return backendError(what, body, res.status);
   } catch {
-    /* body unreadable */
+    /* not JSON: the text itself, below */
   }
+  const msg = text.trim().slice(0, 300);
   return new BackendError(`${what}: ${msg || `HTTP ${res.status} ${res.statusText}`.trim()}`, res.status);
 }
 

@@ -3,7 +3,7 @@ import { HttpBackend } from './http';
 import { TauriBackend } from './tauri';
 
 export type { Backend } from './backend';
-export { BackendError, errorMessage } from './backend';
+export { BackendError, errorLines, errorMessage, fieldErrors } from './backend';
 
 /** Tauri when running inside the desktop shell, HTTP against the page's own origin otherwise. */
 export function pickBackend(win: Window & { __TAURI_INTERNALS__?: unknown } = window): Backend {

@@ -12,13 +12,13 @@ import type {
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
 import type { DeepProfile, DeepProfileRequest, ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
 import type { AddNodeRequest, ClusterNode, Dataset, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
-import { type Backend, BackendError, errorMessage } from './backend';
+import { type Backend, backendError, errorMessage } from './backend';
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
-    throw new BackendError(`${cmd}: ${errorMessage(e)}`);
+    throw backendError(cmd, e);
   }
 }
 
