@@ -3,7 +3,18 @@
 // they can see it — then watches the node's live metrics, drains it and removes it.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Agent, type BrowserPage, type Server, checkPrerequisites, closeBrowser, fakeNvmlEnv, openBrowser, startAgent, startServer, waitFor } from './harness';
+import {
+  type Agent,
+  type BrowserPage,
+  type Server,
+  checkPrerequisites,
+  closeBrowser,
+  fakeNvmlEnv,
+  openBrowser,
+  startAgent,
+  startServer,
+  waitFor,
+} from './harness';
 
 let server: Server | undefined;
 let agent: Agent | undefined;
@@ -40,7 +51,10 @@ describe('cluster view against stewardctl serve and stewardd', () => {
   it('lists this machine as the local node with live metrics', async () => {
     const local = page.locator('[data-testid=node-card][data-id=local]');
     await local.waitFor({ timeout: 30_000 });
-    await waitFor('local CPU sparkline', async () => Number(await local.locator('[data-testid=spark-cpu]').getAttribute('data-points')) >= 2);
+    await waitFor(
+      'local CPU sparkline',
+      async () => Number(await local.locator('[data-testid=spark-cpu]').getAttribute('data-points')) >= 2,
+    );
     expect(await local.locator('[data-testid=node-drain]').count()).toBe(0);
   });
 
@@ -66,7 +80,10 @@ describe('cluster view against stewardctl serve and stewardd', () => {
       if ((await card(agent!.address).locator('[data-testid=node-error]').count()) > 0) return 'card';
       return null;
     });
-    const text = shown === 'dialog' ? await page.locator('[data-testid=add-error]').textContent() : await card(agent!.address).locator('[data-testid=node-error]').textContent();
+    const text =
+      shown === 'dialog'
+        ? await page.locator('[data-testid=add-error]').textContent()
+        : await card(agent!.address).locator('[data-testid=node-error]').textContent();
     expect(text).toMatch(/token|unauthenticated|refused/i);
     if (shown === 'card') {
       expect(await card(agent!.address).getAttribute('data-state')).not.toBe('up');
@@ -85,9 +102,16 @@ describe('cluster view against stewardctl serve and stewardd', () => {
     const c = card(agent!.address);
     await waitFor('the node up', async () => (await c.getAttribute('data-state')) === 'up');
     // Live: the CPU sparkline gains points as the agent's metric stream arrives.
-    await waitFor('a CPU value', async () => (await c.locator('[data-testid=metric-cpu]').getAttribute('data-available')) === 'true');
+    await waitFor(
+      'a CPU value',
+      async () => (await c.locator('[data-testid=metric-cpu]').getAttribute('data-available')) === 'true',
+    );
     const first = Number(await c.locator('[data-testid=spark-cpu]').getAttribute('data-points'));
-    await waitFor('more CPU points', async () => Number(await c.locator('[data-testid=spark-cpu]').getAttribute('data-points')) >= Math.max(3, first + 2));
+    await waitFor(
+      'more CPU points',
+      async () =>
+        Number(await c.locator('[data-testid=spark-cpu]').getAttribute('data-points')) >= Math.max(3, first + 2),
+    );
     const cpu = Number(await c.locator('[data-testid=metric-cpu]').getAttribute('data-value'));
     expect(cpu).toBeGreaterThanOrEqual(0);
     expect(cpu).toBeLessThanOrEqual(100);
@@ -95,14 +119,21 @@ describe('cluster view against stewardctl serve and stewardd', () => {
     expect(await c.locator('[data-testid=node-detail]').textContent()).toMatch(/heartbeat/);
     // GPU and power as the node's driver reports them: mean utilization of its GPUs (10 %, 30 %)
     // and their board power (100.5 W + 150.5 W); the GPUs are listed as its accelerators.
-    await waitFor('GPU values', async () => (await c.locator('[data-testid=metric-gpu]').getAttribute('data-available')) === 'true');
+    await waitFor(
+      'GPU values',
+      async () => (await c.locator('[data-testid=metric-gpu]').getAttribute('data-available')) === 'true',
+    );
     expect(Number(await c.locator('[data-testid=metric-gpu]').getAttribute('data-value'))).toBeCloseTo(20, 5);
     expect(Number(await c.locator('[data-testid=metric-power]').getAttribute('data-value'))).toBeCloseTo(251, 5);
     expect(Number(await c.locator('[data-testid=spark-gpu]').getAttribute('data-points'))).toBeGreaterThan(0);
-    expect(await c.locator('[data-testid=node-accelerators] .badge').allTextContents()).toEqual(['Fake NVIDIA GPU 0', 'Fake NVIDIA GPU 1']);
+    expect(await c.locator('[data-testid=node-accelerators] .badge').allTextContents()).toEqual([
+      'Fake NVIDIA GPU 0',
+      'Fake NVIDIA GPU 1',
+    ]);
     // Where this machine has no NVIDIA driver (CI), its card says why instead of showing a number.
     const local = page.locator('[data-testid=node-card][data-id=local] [data-testid=metric-gpu]');
-    if ((await local.getAttribute('data-available')) === 'false') expect(await local.locator('[data-testid=metric-reason]').textContent()).toMatch(/NVIDIA|NVML|libnvidia|GPU/i);
+    if ((await local.getAttribute('data-available')) === 'false')
+      expect(await local.locator('[data-testid=metric-reason]').textContent()).toMatch(/NVIDIA|NVML|libnvidia|GPU/i);
     else expect(Number.isFinite(Number(await local.getAttribute('data-value')))).toBe(true);
   });
 
@@ -110,14 +141,21 @@ describe('cluster view against stewardctl serve and stewardd', () => {
     await page.click('[data-testid=nav-executions]');
     await page.locator('[data-testid=no-executions]').waitFor();
     await page.click('[data-testid=run-open]');
-    await page.fill('[data-testid=run-command]', `sh -c 'for i in $(seq {start} $(({end}-1))); do echo "item $i"; done'`);
+    await page.fill(
+      '[data-testid=run-command]',
+      `sh -c 'for i in $(seq {start} $(({end}-1))); do echo "item $i"; done'`,
+    );
     await page.fill('[data-testid=run-start]', '0');
     await page.fill('[data-testid=run-end]', '10');
     await page.fill('[data-testid=run-partitions]', '2');
     await page.click('[data-testid=run-submit]');
     const id = (await page.locator('[data-testid=run-started] .mono').textContent({ timeout: 20_000 }))!.trim();
     const exec = page.locator(`[data-testid=execution][data-id="${id}"]`);
-    await waitFor('the execution to succeed', async () => (await exec.getAttribute('data-status')) === 'succeeded', 60_000);
+    await waitFor(
+      'the execution to succeed',
+      async () => (await exec.getAttribute('data-status')) === 'succeeded',
+      60_000,
+    );
     expect(await exec.locator('[data-testid=execution-progress]').textContent()).toBe('100 %');
     const parts = exec.locator('[data-testid=partition]');
     expect(await parts.count()).toBe(2);

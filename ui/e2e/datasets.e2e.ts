@@ -3,7 +3,15 @@
 // there after a reload (read back from SQLite through the API), and it can be removed.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserPage, type Server, checkPrerequisites, closeBrowser, openBrowser, startServer, waitFor } from './harness';
+import {
+  type BrowserPage,
+  type Server,
+  checkPrerequisites,
+  closeBrowser,
+  openBrowser,
+  startServer,
+  waitFor,
+} from './harness';
 
 let server: Server | undefined;
 let bp: BrowserPage | undefined;
@@ -37,7 +45,9 @@ describe('datasets panel against stewardctl serve', () => {
     await fill('bad name', '1 GiB', 'local, a:7443');
     // The server's reason, naming every wrong field, each also shown under its input.
     expect(await page.locator('[data-testid=dataset-error]').textContent()).toMatch(/name: "bad name" may hold only/);
-    expect(await page.locator('[data-testid=dataset-name-field-error]').textContent()).toMatch(/^"bad name" may hold only/);
+    expect(await page.locator('[data-testid=dataset-name-field-error]').textContent()).toMatch(
+      /^"bad name" may hold only/,
+    );
     expect(await page.locator('[data-testid=dataset-nodes-field-error]').textContent()).toBe(
       'nodes[1]: "a:7443" is not a node of this cluster (`stewardctl node list` shows their ids)',
     );

@@ -3,7 +3,17 @@
 // in the executions view, the lost attempt retried on the other node and every item in the logs.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Agent, type BrowserPage, type Server, checkPrerequisites, closeBrowser, openBrowser, startAgent, startServer, waitFor } from './harness';
+import {
+  type Agent,
+  type BrowserPage,
+  type Server,
+  checkPrerequisites,
+  closeBrowser,
+  openBrowser,
+  startAgent,
+  startServer,
+  waitFor,
+} from './harness';
 
 let server: Server | undefined;
 let agents: Agent[] = [];
@@ -45,7 +55,10 @@ describe('executions view with a node killed mid-run', () => {
   it('shows the lost attempt retried on the other node, and every item', async () => {
     await page.click('[data-testid=run-open]');
     // Slow enough (≈ 0.8 s an item) to kill a node while its partition runs.
-    await page.fill('[data-testid=run-command]', `sh -c 'for i in $(seq {start} $(({end}-1))); do sleep 0.8; echo "item $i"; done'`);
+    await page.fill(
+      '[data-testid=run-command]',
+      `sh -c 'for i in $(seq {start} $(({end}-1))); do sleep 0.8; echo "item $i"; done'`,
+    );
     await page.fill('[data-testid=run-start]', '0');
     await page.fill('[data-testid=run-end]', String(ITEMS));
     await page.fill('[data-testid=run-partitions]', '2');
@@ -53,7 +66,10 @@ describe('executions view with a node killed mid-run', () => {
     const id = (await page.locator('[data-testid=run-started] .mono').textContent({ timeout: 20_000 }))!.trim();
     const exec = page.locator(`[data-testid=execution][data-id="${id}"]`);
     const p0 = exec.locator('[data-testid=partition][data-index="0"]');
-    await waitFor('partition 0 running on a node', async () => (await p0.getAttribute('data-state')) === 'running' && !!(await p0.getAttribute('data-node')));
+    await waitFor(
+      'partition 0 running on a node',
+      async () => (await p0.getAttribute('data-state')) === 'running' && !!(await p0.getAttribute('data-node')),
+    );
     const victimAddr = (await p0.getAttribute('data-node'))!;
     const victim = agents.find((a) => a.address === victimAddr)!;
     expect(victim, `partition 0 runs on ${victimAddr}`).toBeDefined();
@@ -67,7 +83,11 @@ describe('executions view with a node killed mid-run', () => {
     expect(await card.locator('[data-testid=stale]').textContent()).toMatch(/Last known values/);
     await page.click('[data-testid=nav-executions]');
 
-    await waitFor('the execution to succeed', async () => (await exec.getAttribute('data-status')) === 'succeeded', 90_000);
+    await waitFor(
+      'the execution to succeed',
+      async () => (await exec.getAttribute('data-status')) === 'succeeded',
+      90_000,
+    );
     expect(Number(await p0.getAttribute('data-attempts'))).toBeGreaterThanOrEqual(2);
     const tries = (await p0.locator('[data-testid=partition-tries]').textContent())!;
     expect(tries).toContain(`${victim.address} lost`);
@@ -80,7 +100,8 @@ describe('executions view with a node killed mid-run', () => {
       expect(await parts.nth(i).getAttribute('data-state')).toBe('succeeded');
       await exec.locator('[data-testid=partition-log-toggle]').nth(i).click();
     }
-    for (const text of await exec.locator('[data-testid=partition-log]').allTextContents()) for (const l of text.split('\n')) if (l) items.add(l);
+    for (const text of await exec.locator('[data-testid=partition-log]').allTextContents())
+      for (const l of text.split('\n')) if (l) items.add(l);
     expect([...items].sort()).toEqual(Array.from({ length: ITEMS }, (_, i) => `item ${i}`).sort());
     expect(bp!.pageErrors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
   });

@@ -34,8 +34,10 @@ export interface Server {
 
 /** Refuse to start when the binary or the built UI is missing, saying how to get them. */
 export function checkPrerequisites() {
-  if (!existsSync(bin)) throw new Error(`${bin} does not exist: build it with \`cargo build -p steward-cli\` or set STEWARDCTL`);
-  if (!existsSync(path.join(uiDir, 'dist/index.html'))) throw new Error('ui/dist is not built: run `npm run build` first');
+  if (!existsSync(bin))
+    throw new Error(`${bin} does not exist: build it with \`cargo build -p steward-cli\` or set STEWARDCTL`);
+  if (!existsSync(path.join(uiDir, 'dist/index.html')))
+    throw new Error('ui/dist is not built: run `npm run build` first');
 }
 
 /** `stewardctl serve` on a fresh database in a temp dir; resolves once it announces its address. */
@@ -43,13 +45,18 @@ export function startServer(env: Record<string, string> = {}): Promise<Server> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'steward-e2e-'));
   const db = path.join(tmp, 'e2e.db');
   let log = '';
-  const child: ChildProcess = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--db', db, '--token-file', path.join(tmp, 'serve-token')], {
-    cwd: repoDir,
-    env: { ...process.env, STEWARD_UI_DIR: process.env.STEWARD_UI_DIR ?? path.join(uiDir, 'dist'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    bin,
+    ['serve', '--listen', '127.0.0.1:0', '--db', db, '--token-file', path.join(tmp, 'serve-token')],
+    {
+      cwd: repoDir,
+      env: { ...process.env, STEWARD_UI_DIR: process.env.STEWARD_UI_DIR ?? path.join(uiDir, 'dist'), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) console.error(`stewardctl exited early (${child.exitCode ?? child.signalCode}):\n${log}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      console.error(`stewardctl exited early (${child.exitCode ?? child.signalCode}):\n${log}`);
     await stopChild(child);
     rmSync(tmp, { recursive: true, force: true });
   };
@@ -65,8 +72,20 @@ export function startServer(env: Record<string, string> = {}): Promise<Server> {
         const origin = `http://127.0.0.1:${m[1]}/`;
         const token = m[2];
         const authFetch = (p: string, init: RequestInit = {}) =>
-          fetch(new URL(p, origin), { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } });
-        resolve({ baseUrl: `${origin}?token=${token}`, pid: child.pid!, origin, token, fetch: authFetch, tmp, log: () => log, stop });
+          fetch(new URL(p, origin), {
+            ...init,
+            headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` },
+          });
+        resolve({
+          baseUrl: `${origin}?token=${token}`,
+          pid: child.pid!,
+          origin,
+          token,
+          fetch: authFetch,
+          tmp,
+          log: () => log,
+          stop,
+        });
       }
     });
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
@@ -109,7 +128,8 @@ export interface Agent {
 /** A real `stewardd` on a free loopback port with a fresh state dir; resolves once it printed its
  *  address, token and fingerprint (what a user copies into "add node"). */
 export function startAgent(extraArgs: string[] = [], env: Record<string, string> = {}): Promise<Agent> {
-  if (!existsSync(agentBin)) throw new Error(`${agentBin} does not exist: build it with \`cargo build -p steward-agent\` or set STEWARDD`);
+  if (!existsSync(agentBin))
+    throw new Error(`${agentBin} does not exist: build it with \`cargo build -p steward-agent\` or set STEWARDD`);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'stewardd-e2e-'));
   let log = '';
   const child = spawn(agentBin, ['--listen', '127.0.0.1:0', '--state-dir', tmp, '--no-adapters', ...extraArgs], {
@@ -130,7 +150,14 @@ export function startAgent(extraArgs: string[] = [], env: Record<string, string>
       const fp = log.match(/^fingerprint: (.+)$/m)?.[1];
       if (addr && token && fp) {
         clearTimeout(timer);
-        resolve({ address: addr, token, fingerprint: fp.startsWith('sha256:') ? fp.trim() : null, log: () => log, signal: (sig) => child.kill(sig), stop });
+        resolve({
+          address: addr,
+          token,
+          fingerprint: fp.startsWith('sha256:') ? fp.trim() : null,
+          log: () => log,
+          signal: (sig) => child.kill(sig),
+          stop,
+        });
       }
     });
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
@@ -161,7 +188,15 @@ export interface BrowserPage {
 export async function openBrowser(): Promise<BrowserPage> {
   const browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const pageErrors: string[] = [];
@@ -171,12 +206,17 @@ export async function openBrowser(): Promise<BrowserPage> {
 }
 
 export async function closeBrowser(b: BrowserPage | undefined, screenshotEnv = 'E2E_SCREENSHOT') {
-  if (b && process.env[screenshotEnv]) await b.page.screenshot({ path: process.env[screenshotEnv]!, fullPage: true }).catch(() => {});
+  if (b && process.env[screenshotEnv])
+    await b.page.screenshot({ path: process.env[screenshotEnv]!, fullPage: true }).catch(() => {});
   await b?.browser.close();
 }
 
 /** Poll until `fn` yields something truthy. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

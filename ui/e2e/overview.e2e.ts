@@ -4,7 +4,15 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserPage, type Server, checkPrerequisites, closeBrowser, openBrowser, startServer, waitFor } from './harness';
+import {
+  type BrowserPage,
+  type Server,
+  checkPrerequisites,
+  closeBrowser,
+  openBrowser,
+  startServer,
+  waitFor,
+} from './harness';
 
 let server: Server | undefined;
 let baseUrl = '';
@@ -14,7 +22,9 @@ let pageErrors: string[] = [];
 
 function cpuCount(): number {
   if (typeof os.availableParallelism === 'function') return os.availableParallelism();
-  return readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => /^processor\s*:/.test(l)).length;
+  return readFileSync('/proc/cpuinfo', 'utf8')
+    .split('\n')
+    .filter((l) => /^processor\s*:/.test(l)).length;
 }
 
 function memTotalBytes(): number {
@@ -41,7 +51,9 @@ describe('overview against the real backend', () => {
   });
 
   it('shows this machine: core count and memory total equal the kernel’s', async () => {
-    const cores = await waitFor('core-count', async () => (await page.locator('[data-testid=core-count]').textContent())?.trim());
+    const cores = await waitFor('core-count', async () =>
+      (await page.locator('[data-testid=core-count]').textContent())?.trim(),
+    );
     expect(Number(cores)).toBe(cpuCount());
     const bytes = await waitFor('mem-total', () => attr('[data-testid=mem-total]', 'data-bytes'));
     expect(Number(bytes)).toBe(memTotalBytes());
@@ -94,10 +106,12 @@ describe('overview against the real backend', () => {
   it('reloads charts from history when the range changes, then keeps appending', async () => {
     await page.click('[data-testid=range-1h]');
     await waitFor('1h active', async () => (await attr('[data-testid=range-1h]', 'aria-pressed')) === 'true');
-    const n = Number(await waitFor('history points', async () => {
-      const v = Number(await attr('[data-testid=chart-cpu]', 'data-points'));
-      return v > 0 ? String(v) : undefined;
-    }));
+    const n = Number(
+      await waitFor('history points', async () => {
+        const v = Number(await attr('[data-testid=chart-cpu]', 'data-points'));
+        return v > 0 ? String(v) : undefined;
+      }),
+    );
     expect(n).toBeGreaterThan(0);
     await page.click('[data-testid=range-5m]');
   });
@@ -117,19 +131,28 @@ describe('overview against the real backend', () => {
     expect(Number(pid)).toBeGreaterThan(0);
     // sorting by PID ascending puts the smallest PID first
     await page.click('[data-testid=sort-pid]');
-    const pids = (await rows.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-pid')))));
+    const pids = await rows.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-pid'))));
     expect(pids).toEqual([...pids].sort((a, b) => a - b));
     await rows.first().click();
     const hist = page.locator('[data-testid=proc-history]');
     await hist.waitFor({ state: 'visible', timeout: 10_000 });
     expect(await hist.getAttribute('data-pid')).toBe(String(pids[0]));
     await page.locator('[data-testid=chart-proc-cpu]').waitFor({ state: 'attached' });
-    await waitFor('process history points', async () => Number(await attr('[data-testid=chart-proc-rss]', 'data-points')) > 0);
+    await waitFor(
+      'process history points',
+      async () => Number(await attr('[data-testid=chart-proc-rss]', 'data-points')) > 0,
+    );
   });
 
   it('lists the wgpu adapters or says why there are none', async () => {
     await page.click('[data-testid=nav-accelerators]');
-    await waitFor('adapters section', async () => (await page.locator('[data-testid=adapter], [data-testid=unavailable-adapters], [data-testid=no-adapters]').count()) > 0);
+    await waitFor(
+      'adapters section',
+      async () =>
+        (await page
+          .locator('[data-testid=adapter], [data-testid=unavailable-adapters], [data-testid=no-adapters]')
+          .count()) > 0,
+    );
     const inv = await (await server!.fetch('api/inventory')).json();
     if (inv.adapters.status === 'available') {
       const names = await page.locator('[data-testid=adapter-name]').allTextContents();
@@ -140,7 +163,9 @@ describe('overview against the real backend', () => {
       expect(await page.locator('[data-testid=unavailable-adapters]').textContent()).toContain(inv.adapters.reason);
     }
     // GPUs: either cards or an honest reason
-    expect(await page.locator('[data-testid=gpu], [data-testid=unavailable-gpus], [data-testid=no-gpus]').count()).toBeGreaterThan(0);
+    expect(
+      await page.locator('[data-testid=gpu], [data-testid=unavailable-gpus], [data-testid=no-gpus]').count(),
+    ).toBeGreaterThan(0);
   });
 
   it('shows the status footer and raised no page errors', async () => {

@@ -6,7 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserPage, type Server, checkPrerequisites, closeBrowser, openBrowser, startServer, waitFor } from './harness';
+import {
+  type BrowserPage,
+  type Server,
+  checkPrerequisites,
+  closeBrowser,
+  openBrowser,
+  startServer,
+  waitFor,
+} from './harness';
 
 let server: Server | undefined;
 let bp: BrowserPage | undefined;
@@ -16,7 +24,10 @@ describe('profiling view against stewardctl serve', () => {
   beforeAll(async () => {
     checkPrerequisites();
     const config = join(mkdtempSync(join(tmpdir(), 'steward-profile-')), 'steward.toml');
-    writeFileSync(config, '[profile]\nwindow_ms = 5000\n[profile.thresholds]\ncpu_util_pct = 0\nculprit_min_share_pct = 0\nmin_samples = 2\n');
+    writeFileSync(
+      config,
+      '[profile]\nwindow_ms = 5000\n[profile.thresholds]\ncpu_util_pct = 0\nculprit_min_share_pct = 0\nmin_samples = 2\n',
+    );
     server = await startServer({ STEWARD_CONFIG: config });
     bp = await openBrowser();
     page = bp.page;
@@ -32,12 +43,17 @@ describe('profiling view against stewardctl serve', () => {
     const finding = page.locator('[data-testid=finding][data-key=cpu]');
     await finding.waitFor({ timeout: 30_000 });
     expect(await finding.textContent()).toMatch(/CPU is saturated/);
-    expect(await finding.locator('[data-testid=evidence]').first().textContent()).toMatch(/cpu\.total mean .* \(line 0\.0 %\) over .*samples/);
+    expect(await finding.locator('[data-testid=evidence]').first().textContent()).toMatch(
+      /cpu\.total mean .* \(line 0\.0 %\) over .*samples/,
+    );
     await waitFor('a culprit with a PID', async () => (await finding.locator('[data-testid=culprit]').count()) > 0);
     const pid = Number(await finding.locator('[data-testid=culprit]').first().getAttribute('data-pid'));
     expect(pid).toBeGreaterThan(0);
     // The finding gives rise to a suggestion that names the top culprit.
-    await waitFor('a suggestion', async () => (await page.locator('[data-testid=suggestion][data-kind=limit_culprit]').count()) > 0);
+    await waitFor(
+      'a suggestion',
+      async () => (await page.locator('[data-testid=suggestion][data-kind=limit_culprit]').count()) > 0,
+    );
   });
 
   it('says forecasts lack history instead of guessing', async () => {
@@ -57,7 +73,9 @@ describe('profiling view against stewardctl serve', () => {
     await page.fill('[data-testid=module-name]', 'steward');
     await page.click('[data-testid=module-save]');
     await page.locator('[data-testid=module][data-name=steward]').waitFor();
-    expect(await page.locator('[data-testid=module][data-name=steward]').textContent()).toContain('executable stewardctl');
+    expect(await page.locator('[data-testid=module][data-name=steward]').textContent()).toContain(
+      'executable stewardctl',
+    );
 
     await page.selectOption('[data-testid=profile-target]', 'steward');
     await page.locator('[data-testid=forecast][data-series="module.steward.cpu"]').waitFor();

@@ -3,7 +3,16 @@
 // waits and why, and the preemption history; cancelling the critical one lets the other run again.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserPage, type Server, checkPrerequisites, closeBrowser, fakeNvmlEnv, openBrowser, startServer, waitFor } from './harness';
+import {
+  type BrowserPage,
+  type Server,
+  checkPrerequisites,
+  closeBrowser,
+  fakeNvmlEnv,
+  openBrowser,
+  startServer,
+  waitFor,
+} from './harness';
 
 let server: Server | undefined;
 let bp: BrowserPage | undefined;
@@ -11,7 +20,8 @@ let page: Page;
 let victim = '';
 let critical = '';
 
-const row = (section: string, id: string) => page.locator(`[data-testid=queue-${section}] [data-testid=allocation-row][data-id="${id}"]`);
+const row = (section: string, id: string) =>
+  page.locator(`[data-testid=queue-${section}] [data-testid=allocation-row][data-id="${id}"]`);
 
 describe('queue view: preemption against the real backend (4 fake GPUs)', () => {
   beforeAll(async () => {
@@ -54,7 +64,9 @@ describe('queue view: preemption against the real backend (4 fake GPUs)', () => 
     await page.fill('[data-testid=alloc-priority]', 'critical');
     await page.selectOption('[data-testid=alloc-qos]', 'guaranteed');
     await page.click('[data-testid=alloc-submit]');
-    const granted = await waitFor('granted', async () => (await page.locator('text=/^Granted /').textContent())?.trim());
+    const granted = await waitFor('granted', async () =>
+      (await page.locator('text=/^Granted /').textContent())?.trim(),
+    );
     critical = granted.replace(/^Granted /, '');
     await row('running', critical).waitFor({ timeout: 10_000 });
     // requeued (the default preemption mode): pending again, with the reason it waits

@@ -6,7 +6,16 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserPage, type Server, checkPrerequisites, closeBrowser, fakeNvmlEnv, openBrowser, startServer, waitFor } from './harness';
+import {
+  type BrowserPage,
+  type Server,
+  checkPrerequisites,
+  closeBrowser,
+  fakeNvmlEnv,
+  openBrowser,
+  startServer,
+  waitFor,
+} from './harness';
 
 interface Gpu {
   id: string;
@@ -101,7 +110,9 @@ const shown = (name: string) => page.locator(`[data-testid=reservation][data-nam
 async function showTomorrow() {
   await page.locator('[data-testid=calendar-row]').first().waitFor({ timeout: 20_000 });
   await page.click('.ec-next');
-  await waitFor('tomorrow shown', async () => (await page.locator('.ec-title').textContent())?.includes(String(tomorrowAt(0).getDate())));
+  await waitFor('tomorrow shown', async () =>
+    (await page.locator('.ec-title').textContent())?.includes(String(tomorrowAt(0).getDate())),
+  );
 }
 
 describe('reservation calendar against the real backend (4 fake GPUs)', () => {
@@ -127,7 +138,9 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
     gpus = nodes[0].gpus;
     await page.reload();
     await waitFor('calendar rows', async () => (await page.locator('[data-testid=calendar-row]').count()) === 5);
-    const rows = await page.locator('[data-testid=calendar-row]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.rowId));
+    const rows = await page
+      .locator('[data-testid=calendar-row]')
+      .evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.rowId));
     expect(rows).toEqual([node, ...gpus.map((g) => g.id)]);
   });
 
@@ -178,7 +191,9 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
     await page.fill('[data-testid=res-start]', local(tomorrowAt(10)));
     await page.fill('[data-testid=res-end]', local(tomorrowAt(11)));
     await page.click('[data-testid=res-submit]');
-    const why = await waitFor('refusal', async () => (await page.locator('[data-testid=res-error]').textContent())?.trim());
+    const why = await waitFor('refusal', async () =>
+      (await page.locator('[data-testid=res-error]').textContent())?.trim(),
+    );
     expect(why.length).toBeGreaterThan(5);
     expect((await reservations()).filter((x) => x.name === 'clash')).toEqual([]);
     expect(await shown('clash').count()).toBe(0);
@@ -191,14 +206,20 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
     const box = (await shown('side').boundingBox())!;
     const to = await point(gpus[3].id, 0);
     await drag({ x: box.x + box.width / 2, y: box.y + box.height / 2 }, { x: box.x + box.width / 2, y: to.y });
-    const why = await waitFor('refusal banner', async () => (await page.locator('[data-testid=calendar-error]').textContent())?.trim());
+    const why = await waitFor('refusal banner', async () =>
+      (await page.locator('[data-testid=calendar-error]').textContent())?.trim(),
+    );
     expect(why).toMatch(/^Refused: \S/);
-    await waitFor('snapped back onto GPU 0', async () => {
-      const el = shown('side');
-      const b = await el.boundingBox();
-      const row = await point(gpus[0].id, 0);
-      return (await el.getAttribute('data-gpus')) === gpus[0].id && b && Math.abs(b.y + b.height / 2 - row.y) < 10;
-    }, 3_000); // at once, not by the view's periodic refetch (15 s)
+    await waitFor(
+      'snapped back onto GPU 0',
+      async () => {
+        const el = shown('side');
+        const b = await el.boundingBox();
+        const row = await point(gpus[0].id, 0);
+        return (await el.getAttribute('data-gpus')) === gpus[0].id && b && Math.abs(b.y + b.height / 2 - row.y) < 10;
+      },
+      3_000,
+    ); // at once, not by the view's periodic refetch (15 s)
     const [r] = (await reservations()).filter((x) => x.name === 'side');
     expect(r.gpus).toEqual([gpus[0].id]);
   });
@@ -245,7 +266,9 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
       const from = tomorrowAt(24).toISOString();
       const to = new Date(tomorrowAt(24).getTime() + 2 * 86_400_000).toISOString();
       const list: Res[] = await api(`api/reservations?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
-      return list.filter((x) => x.name === 'daily').map((x) => [new Date(x.start_time).getHours(), new Date(x.end_time).getHours()]);
+      return list
+        .filter((x) => x.name === 'daily')
+        .map((x) => [new Date(x.start_time).getHours(), new Date(x.end_time).getHours()]);
     };
     expect(await later()).toEqual([
       [15, 16],
@@ -270,7 +293,10 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
   });
 
   it('exports the calendar as .ics with the moved occurrence as an override', async () => {
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.click('[data-testid=ics-export]')]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 10_000 }),
+      page.click('[data-testid=ics-export]'),
+    ]);
     expect(download.suggestedFilename()).toBe('steward-reservations.ics');
     const text = readFileSync((await download.path())!, 'utf8');
     expect(text).toMatch(/^BEGIN:VCALENDAR\r\n/);

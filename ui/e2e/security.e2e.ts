@@ -3,7 +3,15 @@
 // single violation, another site cannot frame it, and a browser without the token gets a page
 // that says how to get in.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserPage, type Server, checkPrerequisites, closeBrowser, openBrowser, startServer, waitFor } from './harness';
+import {
+  type BrowserPage,
+  type Server,
+  checkPrerequisites,
+  closeBrowser,
+  openBrowser,
+  startServer,
+  waitFor,
+} from './harness';
 
 let server: Server | undefined;
 let bp: BrowserPage | undefined;
@@ -42,7 +50,16 @@ describe('security policy in the browser', () => {
 
   it('runs every view under the policy, live data included, without a violation', async () => {
     const page = bp!.page;
-    for (const view of ['overview', 'processes', 'accelerators', 'profiling', 'reservations', 'queue', 'cluster', 'executions']) {
+    for (const view of [
+      'overview',
+      'processes',
+      'accelerators',
+      'profiling',
+      'reservations',
+      'queue',
+      'cluster',
+      'executions',
+    ]) {
       await page.goto(new URL(`#/${view}`, server!.origin).toString());
       await page.waitForLoadState('networkidle');
     }

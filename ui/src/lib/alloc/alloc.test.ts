@@ -20,7 +20,13 @@ const node = (name: string, gpus: number): NodeResources => ({
   cores: 16,
   memory_bytes: 64 * GiB,
   labels: {},
-  gpus: Array.from({ length: gpus }, (_, i) => ({ id: `${name}/gpu${i}`, index: i, name: 'Fake A100', memory_bytes: 40 * GiB, mig: [] })),
+  gpus: Array.from({ length: gpus }, (_, i) => ({
+    id: `${name}/gpu${i}`,
+    index: i,
+    name: 'Fake A100',
+    memory_bytes: 40 * GiB,
+    mig: [],
+  })),
   accelerators: [],
 });
 const NODES = [node('vm', 4), node('b', 2)];
@@ -68,7 +74,12 @@ describe('calendar rows', () => {
       ['m/gpu1/mig0', 'MIG 1g.10gb · 10.0 GiB', 'mig'],
       ['m/gpu1/mig2', 'MIG 2g.20gb · 20.0 GiB', 'mig'],
     ]);
-    expect(rowIndex([mig]).get('m/gpu1/mig2')).toEqual({ id: 'm/gpu1/mig2', node: 'm', gpu: { id: 'm/gpu1/mig2', index: 1 }, mig: '2g.20gb' });
+    expect(rowIndex([mig]).get('m/gpu1/mig2')).toEqual({
+      id: 'm/gpu1/mig2',
+      node: 'm',
+      gpu: { id: 'm/gpu1/mig2', index: 1 },
+      mig: '2g.20gb',
+    });
     // A piece dropped on an instance row of the same node swaps to that instance.
     const r = { ...res(), node: 'm', gpus: ['m/gpu0'] };
     const moved = dropChange(r, 'm/gpu0', 'm/gpu1/mig0', new Date(), new Date(), [mig]);
@@ -82,7 +93,12 @@ describe('calendar rows', () => {
     expect(b.resourceIds).toEqual(['vm']);
   });
   it('gives occurrences distinct ids, kept when one is moved, and lets them be dragged', () => {
-    const occ = res({ id: 'r9@2030-01-02T09:00:00Z', occurrence_of: 'r9', occurrence: '2030-01-02T09:00:00Z', recurrence: { freq: 'daily', until: null, tz: 'Europe/Berlin' } });
+    const occ = res({
+      id: 'r9@2030-01-02T09:00:00Z',
+      occurrence_of: 'r9',
+      occurrence: '2030-01-02T09:00:00Z',
+      recurrence: { freq: 'daily', until: null, tz: 'Europe/Berlin' },
+    });
     expect(eventId(occ)).toBe('r9@2030-01-02T09:00:00Z');
     expect(eventId({ ...occ, start_time: '2030-01-02T14:00:00Z' })).toBe('r9@2030-01-02T09:00:00Z');
     expect(reservationEvents([occ])[0].editable).toBe(true);
@@ -107,12 +123,16 @@ describe('drag and drop → change', () => {
     expect(dropChange(res(), 'vm/gpu0', 'b/gpu0', S, E, NODES)).toEqual({
       change: expect.objectContaining({ node: 'b', gpus: ['b/gpu0', 'b/gpu1'] }),
     });
-    expect(dropChange(res({ gpus: ['vm/gpu3'] }), 'vm/gpu3', 'b', S, E, NODES)).toEqual({ error: 'b has no GPU 3 to take vm/gpu3' });
+    expect(dropChange(res({ gpus: ['vm/gpu3'] }), 'vm/gpu3', 'b', S, E, NODES)).toEqual({
+      error: 'b has no GPU 3 to take vm/gpu3',
+    });
   });
   it('moves a GPU-less reservation between nodes, or onto a GPU', () => {
     const r = res({ gpus: [], cores: 4 });
     expect(dropChange(r, 'vm', 'b', S, E, NODES)).toEqual({ change: expect.objectContaining({ node: 'b' }) });
-    expect(dropChange(r, 'vm', 'vm/gpu2', S, E, NODES)).toEqual({ change: expect.objectContaining({ gpus: ['vm/gpu2'] }) });
+    expect(dropChange(r, 'vm', 'vm/gpu2', S, E, NODES)).toEqual({
+      change: expect.objectContaining({ gpus: ['vm/gpu2'] }),
+    });
   });
 });
 
@@ -125,10 +145,19 @@ describe('the reservation form', () => {
   });
   it('prefills node and GPU from the dragged row', () => {
     const d = draftFor(rowIndex(NODES).get('vm/gpu2'), new Date(2030, 0, 2, 9), new Date(2030, 0, 2, 12), 'ada');
-    expect(d).toMatchObject({ node: 'vm', gpus: ['vm/gpu2'], start: '2030-01-02T09:00', end: '2030-01-02T12:00', owner: 'ada' });
+    expect(d).toMatchObject({
+      node: 'vm',
+      gpus: ['vm/gpu2'],
+      start: '2030-01-02T09:00',
+      end: '2030-01-02T12:00',
+      owner: 'ada',
+    });
   });
   it('builds the request, with the zone for recurring ones', () => {
-    const d = { ...draftFor(rowIndex(NODES).get('vm/gpu0'), new Date(2030, 0, 2, 9), new Date(2030, 0, 2, 12), 'ada'), name: ' nightly ' };
+    const d = {
+      ...draftFor(rowIndex(NODES).get('vm/gpu0'), new Date(2030, 0, 2, 9), new Date(2030, 0, 2, 12), 'ada'),
+      name: ' nightly ',
+    };
     const out = draftRequest({ ...d, repeat: 'weekly', memory_gib: 1.5 }, 'Europe/Berlin');
     expect(out).toEqual({
       request: expect.objectContaining({
@@ -143,7 +172,13 @@ describe('the reservation form', () => {
   it('lists every problem of an invalid draft', () => {
     const d = draftFor(undefined, new Date(2030, 0, 2, 12), new Date(2030, 0, 2, 9));
     expect(draftRequest(d)).toEqual({
-      errors: ['name: required', 'owner: required', 'node: choose one', 'end: must be after start', 'resources: reserve at least one GPU, core or byte'],
+      errors: [
+        'name: required',
+        'owner: required',
+        'node: choose one',
+        'end: must be after start',
+        'resources: reserve at least one GPU, core or byte',
+      ],
     });
   });
 });
@@ -171,7 +206,13 @@ describe('queue', () => {
     request: {} as Allocation['request'],
   });
   it('sorts allocations into sections, keeping the server order', () => {
-    const g = groupAllocations([a('1', 'pending'), a('2', 'running'), a('3', 'suspended'), a('4', 'pending'), a('5', 'cancelled')]);
+    const g = groupAllocations([
+      a('1', 'pending'),
+      a('2', 'running'),
+      a('3', 'suspended'),
+      a('4', 'pending'),
+      a('5', 'cancelled'),
+    ]);
     expect(g.pending.map((x) => x.id)).toEqual(['1', '4']);
     expect(g.running.map((x) => x.id)).toEqual(['2']);
     expect(g.preempted.map((x) => x.id)).toEqual(['3']);
@@ -188,7 +229,13 @@ describe('queue', () => {
 
 describe('allocation form', () => {
   it('builds the allocation_request with a class or an integer priority', () => {
-    const d = { ...emptyAllocationDraft('ada'), gpus: 2, priority: 'high', qos: 'guaranteed' as const, duration_h: '1.5' };
+    const d = {
+      ...emptyAllocationDraft('ada'),
+      gpus: 2,
+      priority: 'high',
+      qos: 'guaranteed' as const,
+      duration_h: '1.5',
+    };
     expect(allocationRequest(d, 'k1')).toEqual({
       request: {
         id: 'k1',
@@ -221,7 +268,13 @@ describe('allocation form', () => {
 describe('messages', () => {
   it('shows the server’s RFC 3339 instants in local time', () => {
     const msg = "overlaps reservation 'a' on vm/gpu1 2030-01-01T09:00:00Z–2030-01-01T12:00:00.000Z";
-    const fmt = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    const fmt = new Intl.DateTimeFormat('en-US', {
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
     expect(localizeTimes(msg, 'en-US')).toBe(
       `overlaps reservation 'a' on vm/gpu1 ${fmt.format(Date.parse('2030-01-01T09:00:00Z'))}–${fmt.format(Date.parse('2030-01-01T12:00:00Z'))}`,
     );

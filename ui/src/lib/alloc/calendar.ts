@@ -224,7 +224,8 @@ export function draftRequest(d: Draft, tz = localZone()): { request: Reservation
   if (!start) errors.push('start: not a date');
   if (!end) errors.push('end: not a date');
   if (start && end && end <= start) errors.push('end: must be after start');
-  if (!d.gpus.length && !(d.cores > 0) && !(d.memory_gib > 0)) errors.push('resources: reserve at least one GPU, core or byte');
+  if (!d.gpus.length && !(d.cores > 0) && !(d.memory_gib > 0))
+    errors.push('resources: reserve at least one GPU, core or byte');
   if (d.cores < 0 || !Number.isInteger(d.cores)) errors.push('cores: a whole number ≥ 0');
   if (!(d.memory_gib >= 0)) errors.push('memory: ≥ 0');
   const until = d.until ? fromLocalInput(d.until) : null;
@@ -254,7 +255,9 @@ export function formatLocalRange(startIso: string, endIso: string, locale?: stri
   const day = new Intl.DateTimeFormat(locale, { weekday: 'short', month: 'short', day: 'numeric' });
   const time = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   const sameDay = s.toDateString() === e.toDateString();
-  return sameDay ? `${day.format(s)} ${time.format(s)}–${time.format(e)}` : `${day.format(s)} ${time.format(s)} – ${day.format(e)} ${time.format(e)}`;
+  return sameDay
+    ? `${day.format(s)} ${time.format(s)}–${time.format(e)}`
+    : `${day.format(s)} ${time.format(s)} – ${day.format(e)} ${time.format(e)}`;
 }
 
 /** A fresh idempotency key (randomUUID needs a secure context; loopback and Tauri are ones). */
@@ -268,7 +271,13 @@ const RFC3339 = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d
 
 /** Server messages carry RFC 3339 instants; show them in local time like the calendar does. */
 export function localizeTimes(msg: string, locale?: string): string {
-  const fmt = new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const fmt = new Intl.DateTimeFormat(locale, {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
   return msg.replace(RFC3339, (iso) => {
     const t = Date.parse(iso);
     return Number.isNaN(t) ? iso : fmt.format(t);

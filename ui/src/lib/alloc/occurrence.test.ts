@@ -39,13 +39,21 @@ describe('one occurrence or the whole series', () => {
     expect(occurrenceKey({ ...occ, start_time: '2030-04-01T12:00:00Z' })).toBe('2030-04-01T07:00:00Z');
   });
   it('moves this occurrence alone, keyed by its original start', () => {
-    expect(scopedChange(occ, 'occurrence', later)).toEqual({ id: 'd', occurrence: '2030-04-01T07:00:00Z', change: later });
+    expect(scopedChange(occ, 'occurrence', later)).toEqual({
+      id: 'd',
+      occurrence: '2030-04-01T07:00:00Z',
+      change: later,
+    });
     // A moved occurrence keeps its key when moved again.
     const moved = { ...occ, start_time: '2030-04-01T12:00:00Z', end_time: '2030-04-01T13:00:00Z' };
     expect(scopedChange(moved, 'occurrence', later)).toMatchObject({ occurrence: '2030-04-01T07:00:00Z' });
     // Its own node and GPUs are no change; others are refused with the reason.
-    expect(scopedChange(occ, 'occurrence', { ...later, node: 'vm', gpus: ['vm/gpu0'] })).toMatchObject({ change: later });
-    expect(scopedChange(occ, 'occurrence', { ...later, gpus: ['vm/gpu1'] })).toMatchObject({ error: expect.stringContaining('all occurrences') });
+    expect(scopedChange(occ, 'occurrence', { ...later, node: 'vm', gpus: ['vm/gpu0'] })).toMatchObject({
+      change: later,
+    });
+    expect(scopedChange(occ, 'occurrence', { ...later, gpus: ['vm/gpu1'] })).toMatchObject({
+      error: expect.stringContaining('all occurrences'),
+    });
   });
   it('shifts the series by as much as the occurrence moved, keeping wall-clock time across DST', () => {
     // +1 h on the summer occurrence = +1 h on the winter start: 10:00 local on both sides.
@@ -56,7 +64,11 @@ describe('one occurrence or the whole series', () => {
     });
     // A resize of the end only; a move to another GPU carried as is.
     const resized = scopedChange(occ, 'series', { end_time: '2030-04-01T11:00:00.000Z', gpus: ['vm/gpu2'] }, series);
-    expect(resized).toEqual({ id: 'd', occurrence: null, change: { end_time: '2030-01-07T12:00:00.000Z', gpus: ['vm/gpu2'] } });
+    expect(resized).toEqual({
+      id: 'd',
+      occurrence: null,
+      change: { end_time: '2030-01-07T12:00:00.000Z', gpus: ['vm/gpu2'] },
+    });
     expect(scopedChange(occ, 'series', later)).toMatchObject({ error: expect.any(String) });
   });
 });

@@ -35,11 +35,20 @@ const sameList = (a: string[], b: string[]) => a.length === b.length && a.every(
  * own window (`series`, as `GET /api/reservations/{id}` answers) shifts by as much as this
  * occurrence's start and end moved, so every occurrence takes the new time of day and length.
  */
-export function scopedChange(r: Reservation, scope: Scope, change: ReservationChange, series?: Reservation): Target | { error: string } {
+export function scopedChange(
+  r: Reservation,
+  scope: Scope,
+  change: ReservationChange,
+  series?: Reservation,
+): Target | { error: string } {
   const id = seriesId(r);
-  const moves = (change.node != null && change.node !== r.node) || (change.gpus != null && !sameList(change.gpus, r.gpus));
+  const moves =
+    (change.node != null && change.node !== r.node) || (change.gpus != null && !sameList(change.gpus, r.gpus));
   if (scope === 'occurrence') {
-    if (moves) return { error: 'one occurrence keeps the series’ node and GPUs: choose all occurrences to move it to another row' };
+    if (moves)
+      return {
+        error: 'one occurrence keeps the series’ node and GPUs: choose all occurrences to move it to another row',
+      };
     const window: ReservationChange = {};
     if (change.start_time) window.start_time = change.start_time;
     if (change.end_time) window.end_time = change.end_time;

@@ -70,11 +70,25 @@ export interface AllocationDraft {
 }
 
 export function emptyAllocationDraft(owner = ''): AllocationDraft {
-  return { owner, gpus: 1, cores: 0, memory_gib: 0, priority: 'normal', qos: 'burstable', duration_h: '', reservation: '', preemption: 'requeue', grace_s: 0 };
+  return {
+    owner,
+    gpus: 1,
+    cores: 0,
+    memory_gib: 0,
+    priority: 'normal',
+    qos: 'burstable',
+    duration_h: '',
+    reservation: '',
+    preemption: 'requeue',
+    grace_s: 0,
+  };
 }
 
 /** The `allocation_request` a draft stands for, or its problems (the server checks again). */
-export function allocationRequest(d: AllocationDraft, id: string): { request: Record<string, unknown> } | { errors: string[] } {
+export function allocationRequest(
+  d: AllocationDraft,
+  id: string,
+): { request: Record<string, unknown> } | { errors: string[] } {
   const errors: string[] = [];
   if (!d.owner.trim()) errors.push('owner: required');
   const whole = (v: number) => Number.isInteger(v) && v >= 0;
@@ -83,7 +97,11 @@ export function allocationRequest(d: AllocationDraft, id: string): { request: Re
   if (!(d.memory_gib >= 0)) errors.push('memory: ≥ 0');
   if (d.gpus === 0 && d.cores === 0 && !(d.memory_gib > 0)) errors.push('resources: ask for GPUs, cores or memory');
   const p = d.priority.trim();
-  const priority: string | number | null = (PRIORITY_CLASSES as readonly string[]).includes(p) ? p : /^-?\d+$/.test(p) ? Number(p) : null;
+  const priority: string | number | null = (PRIORITY_CLASSES as readonly string[]).includes(p)
+    ? p
+    : /^-?\d+$/.test(p)
+      ? Number(p)
+      : null;
   if (priority === null) errors.push(`priority: a class (${PRIORITY_CLASSES.join(', ')}) or an integer`);
   let duration_s: number | null = null;
   if (d.duration_h.trim()) {

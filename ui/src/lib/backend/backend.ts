@@ -8,11 +8,25 @@ import type {
   StewardEvent,
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
-import type { DeepProfile, DeepProfileRequest, ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
+import type {
+  DeepProfile,
+  DeepProfileRequest,
+  ModuleSpec,
+  ProfileEvent,
+  ProfileRequest,
+  ProfileResponse,
+} from '../profile/types';
 import type { ErrorBody } from '../bindings/ErrorBody';
 import type { ErrorKind } from '../bindings/ErrorKind';
 import type { FieldError } from '../bindings/FieldError';
-import type { AddNodeRequest, ClusterNode, Dataset, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
+import type {
+  AddNodeRequest,
+  ClusterNode,
+  Dataset,
+  DistributeResponse,
+  Execution,
+  ProbeResult,
+} from '../cluster/types';
 
 /** The one interface the UI talks to; implemented over Tauri IPC and over HTTP + WebSocket. */
 export interface Backend {
@@ -103,7 +117,12 @@ export class BackendError extends Error {
 
 /** True for the server's error shape `{kind, message, fields?}`. */
 export function isErrorBody(x: unknown): x is ErrorBody {
-  return !!x && typeof x === 'object' && typeof (x as ErrorBody).kind === 'string' && typeof (x as ErrorBody).message === 'string';
+  return (
+    !!x &&
+    typeof x === 'object' &&
+    typeof (x as ErrorBody).kind === 'string' &&
+    typeof (x as ErrorBody).message === 'string'
+  );
 }
 
 /** The BackendError for what a call failed with: an ErrorBody keeps its kind and fields. */
@@ -168,7 +187,8 @@ export function errorMessage(e: unknown): string {
   if (typeof e === 'string') return e;
   if (isErrorBody(e)) return e.message;
   // A 400's `error` already sums up its per-field `errors`; describe those only when it is absent.
-  if (e && typeof e === 'object' && 'errors' in e && !('error' in e)) return describeFieldErrors((e as { errors: unknown }).errors);
+  if (e && typeof e === 'object' && 'errors' in e && !('error' in e))
+    return describeFieldErrors((e as { errors: unknown }).errors);
   if (e && typeof e === 'object' && 'error' in e && typeof (e as { error: unknown }).error === 'string')
     return (e as { error: string }).error;
   try {

@@ -7,7 +7,8 @@ import { HttpBackend } from './http';
 
 const refusal: ErrorBody = {
   kind: 'invalid_request',
-  message: 'invalid request: bytes: must be a whole number from 0 to 18446744073709551615 (got -1); nodes[1]: "x" is not a node of this cluster',
+  message:
+    'invalid request: bytes: must be a whole number from 0 to 18446744073709551615 (got -1); nodes[1]: "x" is not a node of this cluster',
   fields: [
     { field: 'bytes', message: 'must be a whole number from 0 to 18446744073709551615 (got -1)' },
     { field: 'nodes[1]', message: '"x" is not a node of this cluster' },
@@ -47,7 +48,10 @@ describe('the one error shape', () => {
     expect(fieldErrors(await viaTauri())).toEqual(expected);
   });
   it('lists one line per wrong field for the forms that list errors', async () => {
-    const lines = ['bytes: must be a whole number from 0 to 18446744073709551615 (got -1)', 'nodes[1]: "x" is not a node of this cluster'];
+    const lines = [
+      'bytes: must be a whole number from 0 to 18446744073709551615 (got -1)',
+      'nodes[1]: "x" is not a node of this cluster',
+    ];
     expect(errorLines(await viaHttp())).toEqual(lines);
     expect(errorLines(await viaTauri())).toEqual(lines);
     expect(errorLines(new BackendError('allocate: refused', 409, 'conflict'))).toEqual(['allocate: refused']);
@@ -58,6 +62,9 @@ describe('the one error shape', () => {
       { field: 'allocation_request.resources.gpus', message: 'too many' },
       { field: 'allocation_request.resources.cores', message: 'too few' },
     ]);
-    expect(fieldErrors(e, 'allocation_request.')).toEqual({ owner: 'must not be empty', resources: 'resources.gpus: too many; resources.cores: too few' });
+    expect(fieldErrors(e, 'allocation_request.')).toEqual({
+      owner: 'must not be empty',
+      resources: 'resources.gpus: too many; resources.cores: too few',
+    });
   });
 });

@@ -53,13 +53,20 @@ describe('HttpBackend', () => {
     expect(JSON.parse(calls.at(-1)!.init!.body as string)).toEqual(q);
   });
   it('shows the server error message', async () => {
-    const { f } = fakeFetch({ '/api/status': () => Response.json({ kind: 'internal', message: 'database is locked' }, { status: 500 }) });
+    const { f } = fakeFetch({
+      '/api/status': () => Response.json({ kind: 'internal', message: 'database is locked' }, { status: 500 }),
+    });
     await expect(new HttpBackend('http://h/', f).status()).rejects.toThrow('database is locked');
     const { f: f2 } = fakeFetch({});
     await expect(new HttpBackend('http://h/', f2).inventory()).rejects.toThrow('no route /api/inventory');
   });
   it('speaks the allocation contract', async () => {
-    const grant = { request_id: 'q1', timestamp: 't', allocation_type: 'reserve', result: { success: true, reservation_id: 'r1', start_time: 'a', end_time: 'b' } };
+    const grant = {
+      request_id: 'q1',
+      timestamp: 't',
+      allocation_type: 'reserve',
+      result: { success: true, reservation_id: 'r1', start_time: 'a', end_time: 'b' },
+    };
     const { f, calls } = fakeFetch({
       '/resources/allocate': () => Response.json(grant),
       '/api/reservations?from=2030-01-01T00%3A00%3A00Z&to=2030-01-02T00%3A00%3A00Z': () => Response.json([]),
@@ -95,17 +102,31 @@ describe('HttpBackend', () => {
   it('hands the .ics to the browser as a download', async () => {
     const clicked: { href: string; download: string; inPage: boolean }[] = [];
     const body = { append: (a: { inPage: boolean }) => (a.inPage = true) } as unknown as HTMLElement;
-    const a = { href: '', download: '', inPage: false, click: () => clicked.push({ href: a.href, download: a.download, inPage: a.inPage }), remove: () => (a.inPage = false) };
+    const a = {
+      href: '',
+      download: '',
+      inPage: false,
+      click: () => clicked.push({ href: a.href, download: a.download, inPage: a.inPage }),
+      remove: () => (a.inPage = false),
+    };
     const doc = { createElement: () => a, body } as unknown as Document;
     downloadBlob(new Blob(['BEGIN:VCALENDAR'], { type: 'text/calendar' }), 'steward-reservations.ics', doc);
-    expect(clicked).toEqual([{ href: expect.stringMatching(/^blob:/), download: 'steward-reservations.ics', inPage: true }]);
+    expect(clicked).toEqual([
+      { href: expect.stringMatching(/^blob:/), download: 'steward-reservations.ics', inPage: true },
+    ]);
     expect(a.inPage).toBe(false);
   });
   it('rejects a refused move with the server’s reason, and lists field errors', async () => {
     const { f, calls } = fakeFetch({
-      '/api/reservations/r1': () => Response.json({ kind: 'conflict', message: "overlaps reservation 'x' on vm/gpu1" }, { status: 409 }),
-      '/resources/allocate': () => Response.json(
-          { kind: 'invalid_request', message: 'invalid request: reservation_request.end_time: before start', fields: [{ field: 'reservation_request.end_time', message: 'before start' }] },
+      '/api/reservations/r1': () =>
+        Response.json({ kind: 'conflict', message: "overlaps reservation 'x' on vm/gpu1" }, { status: 409 }),
+      '/resources/allocate': () =>
+        Response.json(
+          {
+            kind: 'invalid_request',
+            message: 'invalid request: reservation_request.end_time: before start',
+            fields: [{ field: 'reservation_request.end_time', message: 'before start' }],
+          },
           { status: 400 },
         ),
     });
@@ -115,11 +136,17 @@ describe('HttpBackend', () => {
     expect(err.status).toBe(409);
     expect(calls.at(-1)!.init!.method).toBe('PATCH');
     expect(JSON.parse(calls.at(-1)!.init!.body as string)).toEqual({ node: 'b' });
-    await expect(b.allocate({ allocation_type: 'allocate', allocation_request: {} })).rejects.toThrow('reservation_request.end_time: before start');
+    await expect(b.allocate({ allocation_type: 'allocate', allocation_request: {} })).rejects.toThrow(
+      'reservation_request.end_time: before start',
+    );
   });
   it('speaks the cluster contract and shows a refused token', async () => {
     const { f, calls } = fakeFetch({
-      '/api/nodes': () => Response.json({ kind: 'invalid_request', message: 'agent 127.0.0.1:7443 refused the token (unauthenticated)' }, { status: 400 }),
+      '/api/nodes': () =>
+        Response.json(
+          { kind: 'invalid_request', message: 'agent 127.0.0.1:7443 refused the token (unauthenticated)' },
+          { status: 400 },
+        ),
       '/api/nodes/probe': () => Response.json({ address: '127.0.0.1:7443', fingerprint: 'sha256:abcd' }),
       '/api/nodes/n%2F1': () => new Response(null, { status: 204 }),
       '/api/nodes/n1/drain': () => Response.json({}),
@@ -144,10 +171,18 @@ describe('HttpBackend', () => {
     await b.cancelExecution('e/1');
     expect(calls.at(-1)!.url).toBe('http://h/api/executions/e%2F1/cancel');
     expect(await b.executions()).toEqual([]);
-    const ok = { request_id: 'r', timestamp: 't', operation: 'distribute', result: { task_id: 't1', execution_id: 'e1', partitions: [], assignments: [] } };
+    const ok = {
+      request_id: 'r',
+      timestamp: 't',
+      operation: 'distribute',
+      result: { task_id: 't1', execution_id: 'e1', partitions: [], assignments: [] },
+    };
     const { f: f2, calls: c2 } = fakeFetch({ '/resources/distributed': () => Response.json(ok) });
     expect(await new HttpBackend('http://h/', f2).distribute({ command: ['true'] })).toEqual(ok);
-    expect(JSON.parse(c2.at(-1)!.init!.body as string)).toEqual({ operation: 'distribute', task: { command: ['true'] } });
+    expect(JSON.parse(c2.at(-1)!.init!.body as string)).toEqual({
+      operation: 'distribute',
+      task: { command: ['true'] },
+    });
   });
   it('builds the live URL from the page URL', () => {
     expect(liveUrl('http://127.0.0.1:7878/')).toBe('ws://127.0.0.1:7878/api/live');
@@ -159,7 +194,10 @@ describe('HttpBackend', () => {
     const b = new HttpBackend('http://h/', fetch, FakeWs as unknown as typeof WebSocket);
     const got: number[] = [];
     const errs: string[] = [];
-    const stop = b.subscribe((s) => got.push(s.ts_ms), (e) => errs.push(e));
+    const stop = b.subscribe(
+      (s) => got.push(s.ts_ms),
+      (e) => errs.push(e),
+    );
     expect(FakeWs.all).toHaveLength(1);
     FakeWs.all[0].onopen!();
     FakeWs.all[0].onmessage!({ data: JSON.stringify(snapshot(5)) });
@@ -178,7 +216,10 @@ describe('HttpBackend', () => {
   it('says visibility on its own live feed, again after a reconnect', async () => {
     FakeWs.all = [];
     const b = new HttpBackend('http://h/', fetch, FakeWs as unknown as typeof WebSocket);
-    const stop = b.subscribe(() => {}, () => {});
+    const stop = b.subscribe(
+      () => {},
+      () => {},
+    );
     FakeWs.all[0].open();
     expect(FakeWs.all[0].sent).toEqual([]);
     await b.setVisible(false);
@@ -186,7 +227,10 @@ describe('HttpBackend', () => {
     FakeWs.all[0].onclose!({ code: 1006, reason: '' });
     vi.useFakeTimers();
     stop();
-    const again = b.subscribe(() => {}, () => {});
+    const again = b.subscribe(
+      () => {},
+      () => {},
+    );
     FakeWs.all.at(-1)!.open();
     expect(FakeWs.all.at(-1)!.sent).toEqual(['{"visible":false}']);
     await b.setVisible(true);
@@ -202,8 +246,13 @@ describe('HttpBackend datasets', () => {
     const { f, calls } = fakeFetch({
       '/api/datasets': () => Response.json([logs]),
       '/api/datasets/logs': () => Response.json(logs),
-      '/api/datasets/bad%20name': () => Response.json(
-          { kind: 'invalid_request', message: 'invalid request: name: "bad name" may hold only letters', fields: [{ field: 'name', message: '"bad name" may hold only letters' }] },
+      '/api/datasets/bad%20name': () =>
+        Response.json(
+          {
+            kind: 'invalid_request',
+            message: 'invalid request: name: "bad name" may hold only letters',
+            fields: [{ field: 'name', message: '"bad name" may hold only letters' }],
+          },
           { status: 400 },
         ),
       '/api/datasets/gone': () => new Response(null, { status: 204 }),

@@ -8,8 +8,22 @@ import type {
   StewardEvent,
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
-import type { DeepProfile, DeepProfileRequest, ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
-import type { AddNodeRequest, ClusterNode, Dataset, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
+import type {
+  DeepProfile,
+  DeepProfileRequest,
+  ModuleSpec,
+  ProfileEvent,
+  ProfileRequest,
+  ProfileResponse,
+} from '../profile/types';
+import type {
+  AddNodeRequest,
+  ClusterNode,
+  Dataset,
+  DistributeResponse,
+  Execution,
+  ProbeResult,
+} from '../cluster/types';
 import { backoffMs } from '../backoff';
 import { type Backend, BackendError, backendError, errorMessage, isErrorBody } from './backend';
 
@@ -189,7 +203,11 @@ export class HttpBackend implements Backend {
     return this.send('api/nodes/probe', 'POST', { address });
   }
   async addNode(request: AddNodeRequest): Promise<void> {
-    await this.request('api/nodes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+    await this.request('api/nodes', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    });
   }
   async removeNode(id: string): Promise<void> {
     await this.request(`api/nodes/${encodeURIComponent(id)}`, { method: 'DELETE' });

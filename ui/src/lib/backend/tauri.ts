@@ -10,8 +10,22 @@ import type {
   StewardEvent,
 } from '../alloc/wire';
 import type { HistoryQuery, Inventory, SeriesHistory, Snapshot, Status } from '../types';
-import type { DeepProfile, DeepProfileRequest, ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse } from '../profile/types';
-import type { AddNodeRequest, ClusterNode, Dataset, DistributeResponse, Execution, ProbeResult } from '../cluster/types';
+import type {
+  DeepProfile,
+  DeepProfileRequest,
+  ModuleSpec,
+  ProfileEvent,
+  ProfileRequest,
+  ProfileResponse,
+} from '../profile/types';
+import type {
+  AddNodeRequest,
+  ClusterNode,
+  Dataset,
+  DistributeResponse,
+  Execution,
+  ProbeResult,
+} from '../cluster/types';
 import { type Backend, backendError, errorMessage } from './backend';
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {

@@ -30,7 +30,16 @@ describe('flatten', () => {
 
 describe('chart definitions', () => {
   it('selects and orders series per chart', () => {
-    const names = ['cpu.core.10', 'cpu.core.2', 'cpu.total', 'cpu.load1', 'mem.used', 'gpu.0.util', 'gpu.0.power_w', 'rapl.package-0.power_w'];
+    const names = [
+      'cpu.core.10',
+      'cpu.core.2',
+      'cpu.total',
+      'cpu.load1',
+      'mem.used',
+      'gpu.0.util',
+      'gpu.0.power_w',
+      'rapl.package-0.power_w',
+    ];
     expect(seriesFor(def('cpu'), names)).toEqual(['cpu.total', 'cpu.core.2', 'cpu.core.10']);
     expect(seriesFor(def('power'), names)).toEqual(['gpu.0.power_w', 'rapl.package-0.power_w']);
     expect(seriesFor(def('gpu-util'), names)).toEqual(['gpu.0.util']);
@@ -64,7 +73,13 @@ describe('SeriesTable', () => {
   it('appends live samples, adding columns with null history', () => {
     const t = new SeriesTable(opts);
     t.append(1000, new Map([['a', 1]]));
-    t.append(2000, new Map([['a', 2], ['b', 5]]));
+    t.append(
+      2000,
+      new Map([
+        ['a', 2],
+        ['b', 5],
+      ]),
+    );
     expect(t.ts).toEqual([1000, 2000]);
     expect(t.cols.get('a')).toEqual([1, 2]);
     expect(t.cols.get('b')).toEqual([null, 5]);
@@ -96,8 +111,24 @@ describe('SeriesTable', () => {
   it('loads history merged on the union of timestamps, then keeps appending', () => {
     const t = new SeriesTable(opts);
     t.loadHistory([
-      { series: 'a', source_resolution_ms: 1000, bucket_ms: 1000, points: [{ ts_ms: 1000, min: 0, max: 2, avg: 1 }, { ts_ms: 2000, min: 2, max: 2, avg: 2 }] },
-      { series: 'b', source_resolution_ms: 1000, bucket_ms: 1000, points: [{ ts_ms: 2000, min: 1, max: 1, avg: 1 }, { ts_ms: 3000, min: 3, max: 3, avg: 3 }] },
+      {
+        series: 'a',
+        source_resolution_ms: 1000,
+        bucket_ms: 1000,
+        points: [
+          { ts_ms: 1000, min: 0, max: 2, avg: 1 },
+          { ts_ms: 2000, min: 2, max: 2, avg: 2 },
+        ],
+      },
+      {
+        series: 'b',
+        source_resolution_ms: 1000,
+        bucket_ms: 1000,
+        points: [
+          { ts_ms: 2000, min: 1, max: 1, avg: 1 },
+          { ts_ms: 3000, min: 3, max: 3, avg: 3 },
+        ],
+      },
     ]);
     expect(t.ts).toEqual([1000, 2000, 3000]);
     expect(t.cols.get('a')).toEqual([1, 2, null]);
@@ -126,7 +157,12 @@ describe('LiveGroup', () => {
       history: async (q: { series: string[] }) => {
         queries.push(q);
         await gate;
-        return q.series.map((s) => ({ series: s, source_resolution_ms: 1000, bucket_ms: 1000, points: [{ ts_ms: 1000, min: 1, max: 1, avg: 1 }] }));
+        return q.series.map((s) => ({
+          series: s,
+          source_resolution_ms: 1000,
+          bucket_ms: 1000,
+          points: [{ ts_ms: 1000, min: 1, max: 1, avg: 1 }],
+        }));
       },
     } as unknown as Backend;
     const g = new LiveGroup(backend, [CHARTS[0]]);
@@ -135,7 +171,12 @@ describe('LiveGroup', () => {
     expect(g.push(snapshot(2000))).toBe(false);
     release();
     await p;
-    expect(queries[0]).toMatchObject({ series: ['cpu.total', 'cpu.core.0', 'cpu.core.1'], from_ms: 10_000 - 300_000, to_ms: 10_000, max_points: 300 });
+    expect(queries[0]).toMatchObject({
+      series: ['cpu.total', 'cpu.core.0', 'cpu.core.1'],
+      from_ms: 10_000 - 300_000,
+      to_ms: 10_000,
+      max_points: 300,
+    });
     const t = g.tables.get('cpu')!;
     expect(t.ts).toEqual([1000, 2000]);
     expect(t.cols.get('cpu.total')).toEqual([1, 25]);
@@ -150,7 +191,12 @@ describe('LiveGroup', () => {
       seriesNames: async (p: string) => (p === `${scope}cpu.` ? [`${scope}cpu.total`, `${scope}cpu.core.0`] : []),
       history: async (q: { series: string[] }) => {
         queries.push(q);
-        return q.series.map((s) => ({ series: s, source_resolution_ms: 1000, bucket_ms: 1000, points: [{ ts_ms: 1000, min: 7, max: 7, avg: 7 }] }));
+        return q.series.map((s) => ({
+          series: s,
+          source_resolution_ms: 1000,
+          bucket_ms: 1000,
+          points: [{ ts_ms: 1000, min: 7, max: 7, avg: 7 }],
+        }));
       },
     } as unknown as Backend;
     const g = new LiveGroup(backend, [CHARTS[0]]);
@@ -184,7 +230,14 @@ describe('gaps and legends', () => {
     expect(cols[0]).toEqual([1, 1, 1, null, 1, 1]);
   });
   it('legends show the latest value of each series, not the last row', () => {
-    expect(latestIdxs([[1, 2, 3], [5, 6, null], [null, null, null], [7, null, 8]])).toEqual([2, 1, null, 2]);
+    expect(
+      latestIdxs([
+        [1, 2, 3],
+        [5, 6, null],
+        [null, null, null],
+        [7, null, 8],
+      ]),
+    ).toEqual([2, 1, null, 2]);
     expect(typicalStep([0])).toBeUndefined();
   });
 });
@@ -196,7 +249,9 @@ describe('titles and ticks', () => {
     const gpus = { status: 'available', value: [] } as unknown as typeof s.gpus;
     const noTemps = { ...s, temperatures: { status: 'unavailable', reason: 'no hwmon' }, gpus } as typeof s;
     expect(chartTitle(temp, noTemps)).toBe('GPU temperatures');
-    expect(chartTitle(temp, { ...s, temperatures: { status: 'available', value: [] } } as typeof s)).toBe('Temperatures');
+    expect(chartTitle(temp, { ...s, temperatures: { status: 'available', value: [] } } as typeof s)).toBe(
+      'Temperatures',
+    );
     expect(chartTitle(def('cpu'), noTemps)).toBe('CPU');
   });
   it('dates ticks once the axis spans more than a day, and steps bytes in powers of two', () => {

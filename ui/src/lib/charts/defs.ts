@@ -20,15 +20,80 @@ export interface ChartDef {
 const re = (r: RegExp) => (n: string) => r.test(n);
 
 export const CHARTS: ChartDef[] = [
-  { id: 'cpu', title: 'CPU', unit: 'pct', prefixes: ['cpu.'], match: re(/^cpu\.(total|core\.\d+)$/), sources: ['cpu'], yRange: [0, 100] },
-  { id: 'memory', title: 'Memory', unit: 'bytes', prefixes: ['mem.', 'swap.'], match: re(/^(mem\.(used|available)|swap\.used)$/), sources: ['memory'] },
-  { id: 'disk', title: 'Disk I/O', unit: 'rate', prefixes: ['disk.'], match: re(/^disk\..+\.(read|write)_bps$/), sources: ['disks'] },
-  { id: 'net', title: 'Network', unit: 'rate', prefixes: ['net.'], match: re(/^net\..+\.(rx|tx)_bps$/), sources: ['networks'] },
-  { id: 'gpu-util', title: 'GPU utilization', unit: 'pct', prefixes: ['gpu.'], match: re(/^gpu\.\d+\.util$/), sources: ['gpus'], yRange: [0, 100] },
-  { id: 'gpu-mem', title: 'GPU memory', unit: 'bytes', prefixes: ['gpu.'], match: re(/^gpu\.\d+\.mem_used$/), sources: ['gpus'] },
-  { id: 'power', title: 'Power', unit: 'watts', prefixes: ['rapl.', 'gpu.'], match: re(/^(rapl\..+|gpu\.\d+)\.power_w$/), sources: ['rapl', 'gpus'] },
-  { id: 'psi', title: 'Pressure (PSI avg10)', unit: 'pct', prefixes: ['psi.'], match: re(/^psi\.(cpu|memory|io)\.(some|full)$/), sources: ['pressure'] },
-  { id: 'temp', title: 'Temperatures', unit: 'celsius', prefixes: ['temp.', 'gpu.'], match: re(/^(temp\..+|gpu\.\d+\.temp)$/), sources: ['temperatures', 'gpus'] },
+  {
+    id: 'cpu',
+    title: 'CPU',
+    unit: 'pct',
+    prefixes: ['cpu.'],
+    match: re(/^cpu\.(total|core\.\d+)$/),
+    sources: ['cpu'],
+    yRange: [0, 100],
+  },
+  {
+    id: 'memory',
+    title: 'Memory',
+    unit: 'bytes',
+    prefixes: ['mem.', 'swap.'],
+    match: re(/^(mem\.(used|available)|swap\.used)$/),
+    sources: ['memory'],
+  },
+  {
+    id: 'disk',
+    title: 'Disk I/O',
+    unit: 'rate',
+    prefixes: ['disk.'],
+    match: re(/^disk\..+\.(read|write)_bps$/),
+    sources: ['disks'],
+  },
+  {
+    id: 'net',
+    title: 'Network',
+    unit: 'rate',
+    prefixes: ['net.'],
+    match: re(/^net\..+\.(rx|tx)_bps$/),
+    sources: ['networks'],
+  },
+  {
+    id: 'gpu-util',
+    title: 'GPU utilization',
+    unit: 'pct',
+    prefixes: ['gpu.'],
+    match: re(/^gpu\.\d+\.util$/),
+    sources: ['gpus'],
+    yRange: [0, 100],
+  },
+  {
+    id: 'gpu-mem',
+    title: 'GPU memory',
+    unit: 'bytes',
+    prefixes: ['gpu.'],
+    match: re(/^gpu\.\d+\.mem_used$/),
+    sources: ['gpus'],
+  },
+  {
+    id: 'power',
+    title: 'Power',
+    unit: 'watts',
+    prefixes: ['rapl.', 'gpu.'],
+    match: re(/^(rapl\..+|gpu\.\d+)\.power_w$/),
+    sources: ['rapl', 'gpus'],
+  },
+  {
+    id: 'psi',
+    title: 'Pressure (PSI avg10)',
+    unit: 'pct',
+    prefixes: ['psi.'],
+    match: re(/^psi\.(cpu|memory|io)\.(some|full)$/),
+    sources: ['pressure'],
+  },
+  {
+    id: 'temp',
+    title: 'Temperatures',
+    unit: 'celsius',
+    prefixes: ['temp.', 'gpu.'],
+    match: re(/^(temp\..+|gpu\.\d+\.temp)$/),
+    sources: ['temperatures', 'gpus'],
+  },
 ];
 
 export const SOURCE_TITLES: Record<SourceKey, string> = {
@@ -42,7 +107,8 @@ export const SOURCE_TITLES: Record<SourceKey, string> = {
   rapl: 'RAPL power',
 };
 
-export type ChartAvailability = { available: true } | { available: false; reasons: { source: SourceKey; reason: string }[] };
+export type ChartAvailability =
+  { available: true } | { available: false; reasons: { source: SourceKey; reason: string }[] };
 
 /** A chart is shown when any of its sources is available in the snapshot; else the reasons. */
 export function chartAvailability(def: ChartDef, snap: Snapshot | null): ChartAvailability {
@@ -108,7 +174,8 @@ export function seriesLabel(name: string): string {
   if (name === 'swap.used') return 'swap used';
   if ((m = name.match(/^disk\.(.+)\.(read|write)_bps$/))) return `${m[1]} ${m[2]}`;
   if ((m = name.match(/^net\.(.+)\.(rx|tx)_bps$/))) return `${m[1]} ${m[2]}`;
-  if ((m = name.match(/^gpu\.(\d+)\.(\w+)$/))) return `GPU ${m[1]}${m[2] === 'util' || m[2] === 'mem_used' ? '' : ' ' + m[2].replace('_w', '')}`;
+  if ((m = name.match(/^gpu\.(\d+)\.(\w+)$/)))
+    return `GPU ${m[1]}${m[2] === 'util' || m[2] === 'mem_used' ? '' : ' ' + m[2].replace('_w', '')}`;
   if ((m = name.match(/^rapl\.(.+)\.power_w$/))) return m[1];
   if ((m = name.match(/^psi\.(\w+)\.(some|full)$/))) return `${m[1]} ${m[2]}`;
   if ((m = name.match(/^temp\.(.+)$/))) return m[1];
@@ -132,5 +199,9 @@ export function rangeMs(key: RangeKey): number {
 export function tableOptions(range: RangeKey, maxPoints: number) {
   const ms = rangeMs(range);
   const points = Math.max(50, Math.round(maxPoints));
-  return { windowMs: ms, minStepMs: ms <= 5 * 60_000 ? 0 : Math.floor(ms / points), maxRows: Math.max(points * 2, 600) };
+  return {
+    windowMs: ms,
+    minStepMs: ms <= 5 * 60_000 ? 0 : Math.floor(ms / points),
+    maxRows: Math.max(points * 2, 600),
+  };
 }

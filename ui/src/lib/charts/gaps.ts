@@ -10,7 +10,10 @@ const MIN_GAP_MS = 12_000;
 /** The median step between timestamps (ms), or undefined with fewer than two. */
 export function typicalStep(ts: number[]): number | undefined {
   if (ts.length < 2) return undefined;
-  const steps = ts.slice(1).map((t, i) => t - ts[i]).sort((a, b) => a - b);
+  const steps = ts
+    .slice(1)
+    .map((t, i) => t - ts[i])
+    .sort((a, b) => a - b);
   return steps[Math.floor(steps.length / 2)];
 }
 

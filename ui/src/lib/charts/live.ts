@@ -65,7 +65,9 @@ export class LiveGroup {
           })
         : [];
       if (seq !== this.loadSeq) return; // a newer reload superseded this one
-      const byName = new Map(histories.map((h) => [h.series.slice(scope.length), { ...h, series: h.series.slice(scope.length) }]));
+      const byName = new Map(
+        histories.map((h) => [h.series.slice(scope.length), { ...h, series: h.series.slice(scope.length) }]),
+      );
       for (const c of this.charts) {
         const t = this.tables.get(c.id)!;
         t.opts = tableOptions(range, maxPoints);

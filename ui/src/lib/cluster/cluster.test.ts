@@ -3,9 +3,28 @@ import { snapshot } from '../fixtures';
 import type { Snapshot } from '../types';
 import { datasetFromForm, datasetNodeState, parseNodes, parseSize } from './datasets';
 import { EMPTY_FORM, splitArgs, taskFromForm } from './distribute';
-import { cutText, isFinished, limitsText, orderedPartitions, triesText, progressText, sortExecutions, stateTone, summarize, summaryText } from './executions';
+import {
+  cutText,
+  isFinished,
+  limitsText,
+  orderedPartitions,
+  triesText,
+  progressText,
+  sortExecutions,
+  stateTone,
+  summarize,
+  summaryText,
+} from './executions';
 import { NodeSeries, nodeMetrics, sparkPath } from './metrics';
-import { accelerators, addressProblem, confirmProblem, fingerprintsMatch, normalizeFingerprint, sortNodes, stateDetail } from './nodes';
+import {
+  accelerators,
+  addressProblem,
+  confirmProblem,
+  fingerprintsMatch,
+  normalizeFingerprint,
+  sortNodes,
+  stateDetail,
+} from './nodes';
 import { poll } from './poll';
 import type { ClusterNode, Execution, PartitionStatus } from './types';
 
@@ -28,11 +47,17 @@ const gpu = (index: number, util: number | null, power: number | null) => ({
   index,
   uuid: `GPU-${index}`,
   name: `Fake GPU ${index}`,
-  utilization_pct: util === null ? { status: 'unavailable' as const, reason: 'not supported' } : { status: 'available' as const, value: util },
+  utilization_pct:
+    util === null
+      ? { status: 'unavailable' as const, reason: 'not supported' }
+      : { status: 'available' as const, value: util },
   memory_utilization_pct: { status: 'unavailable' as const, reason: 'x' },
   memory_used_bytes: { status: 'unavailable' as const, reason: 'x' },
   memory_total_bytes: { status: 'unavailable' as const, reason: 'x' },
-  power_w: power === null ? { status: 'unavailable' as const, reason: 'no power sensor' } : { status: 'available' as const, value: power },
+  power_w:
+    power === null
+      ? { status: 'unavailable' as const, reason: 'no power sensor' }
+      : { status: 'available' as const, value: power },
   power_limit_w: { status: 'unavailable' as const, reason: 'x' },
   energy_j: { status: 'unavailable' as const, reason: 'x' },
   temperature_c: { status: 'unavailable' as const, reason: 'x' },
@@ -49,13 +74,19 @@ describe('node metrics', () => {
     expect(m.cpu).toEqual({ status: 'available', value: 25 });
     expect(m.memory).toEqual({ status: 'available', value: 40 });
     expect(m.gpu).toEqual({ status: 'unavailable', reason: 'no NVIDIA driver: libnvidia-ml.so not found' });
-    expect(m.power).toEqual({ status: 'unavailable', reason: 'no powercap; no NVIDIA driver: libnvidia-ml.so not found' });
+    expect(m.power).toEqual({
+      status: 'unavailable',
+      reason: 'no powercap; no NVIDIA driver: libnvidia-ml.so not found',
+    });
     expect(nodeMetrics(null).cpu).toEqual({ status: 'unavailable', reason: 'no metrics received yet' });
   });
   it('averages GPUs that report utilization and sums RAPL with GPU board power', () => {
     const s = snapshot(1, {
       gpus: { status: 'available', value: [gpu(0, 50, 100), gpu(1, null, null), gpu(2, 100, 50)] },
-      rapl: { status: 'available', value: [{ zone: 'intel-rapl:0', name: 'package-0', energy_j: 1, max_energy_j: 2, power_w: 30 }] },
+      rapl: {
+        status: 'available',
+        value: [{ zone: 'intel-rapl:0', name: 'package-0', energy_j: 1, max_energy_j: 2, power_w: 30 }],
+      },
     });
     const m = nodeMetrics(s);
     expect(m.gpu).toEqual({ status: 'available', value: 75 });
@@ -64,7 +95,10 @@ describe('node metrics', () => {
   it('never turns a missing power reading into 0', () => {
     const s = snapshot(1, {
       gpus: { status: 'available', value: [] },
-      rapl: { status: 'available', value: [{ zone: 'z', name: 'package-0', energy_j: 1, max_energy_j: 2, power_w: null }] },
+      rapl: {
+        status: 'available',
+        value: [{ zone: 'z', name: 'package-0', energy_j: 1, max_energy_j: 2, power_w: null }],
+      },
     });
     const m = nodeMetrics(s);
     expect(m.gpu).toEqual({ status: 'unavailable', reason: 'no GPUs' });
@@ -77,7 +111,18 @@ describe('node series', () => {
     const ns = new NodeSeries(10_000);
     expect(ns.update([node('a', { latest: snapshot(1000) })])).toBe(true);
     expect(ns.update([node('a', { latest: snapshot(1000) })])).toBe(false);
-    const cpu = (ts: number, v: number): Snapshot => snapshot(ts, { cpu: { status: 'available', value: { total_pct: v, per_core_pct: [], load_avg: [0, 0, 0], frequency_mhz: { status: 'unavailable', reason: 'x' } } } });
+    const cpu = (ts: number, v: number): Snapshot =>
+      snapshot(ts, {
+        cpu: {
+          status: 'available',
+          value: {
+            total_pct: v,
+            per_core_pct: [],
+            load_avg: [0, 0, 0],
+            frequency_mhz: { status: 'unavailable', reason: 'x' },
+          },
+        },
+      });
     ns.update([node('a', { latest: cpu(6000, 50) }), node('b', { latest: cpu(6000, 10) })]);
     ns.update([node('a', { latest: cpu(12_000, 75) }), node('b')]);
     expect(ns.points('a', 'cpu')).toEqual([
@@ -107,15 +152,33 @@ describe('node series', () => {
 
 describe('nodes', () => {
   it('lists the local node first, then trouble first, then by name', () => {
-    const order = sortNodes([node('b'), node('c', { state: 'down' }), node('local'), node('a'), node('d', { state: 'suspect' })]).map((n) => n.id);
+    const order = sortNodes([
+      node('b'),
+      node('c', { state: 'down' }),
+      node('local'),
+      node('a'),
+      node('d', { state: 'suspect' }),
+    ]).map((n) => n.id);
     expect(order).toEqual(['local', 'c', 'd', 'a', 'b']);
   });
   it('describes the state with heartbeat age and phi', () => {
-    expect(stateDetail(node('a', { state: 'suspect', last_heartbeat_ms: 7000, phi: 3.14 }), 10_000)).toBe('suspect · heartbeat 3 s ago · φ 3.1');
+    expect(stateDetail(node('a', { state: 'suspect', last_heartbeat_ms: 7000, phi: 3.14 }), 10_000)).toBe(
+      'suspect · heartbeat 3 s ago · φ 3.1',
+    );
     expect(stateDetail(node('a'), 0)).toBe('up · no heartbeat yet');
   });
   it('lists GPUs and hardware adapters but not software renderers', () => {
-    const adapter = (name: string, device_type: string, is_software: boolean) => ({ name, backend: 'vulkan', device_type, vendor_id: 0, device_id: 0, driver: '', driver_info: '', is_software, limits: {} });
+    const adapter = (name: string, device_type: string, is_software: boolean) => ({
+      name,
+      backend: 'vulkan',
+      device_type,
+      vendor_id: 0,
+      device_id: 0,
+      driver: '',
+      driver_info: '',
+      is_software,
+      limits: {},
+    });
     const n = node('a', {
       latest: snapshot(1, { gpus: { status: 'available', value: [gpu(0, 1, 1)] } }),
       inventory: {
@@ -126,7 +189,14 @@ describe('nodes', () => {
         logical_cores: 2,
         physical_cores: 1,
         memory_total_bytes: 1,
-        adapters: { status: 'available', value: [adapter('llvmpipe', 'cpu', true), adapter('Fake GPU 0', 'discrete_gpu', false), adapter('Intel Arc', 'integrated_gpu', false)] },
+        adapters: {
+          status: 'available',
+          value: [
+            adapter('llvmpipe', 'cpu', true),
+            adapter('Fake GPU 0', 'discrete_gpu', false),
+            adapter('Intel Arc', 'integrated_gpu', false),
+          ],
+        },
       },
     });
     expect(accelerators(n)).toEqual([
@@ -173,7 +243,17 @@ const part = (index: number, over: Partial<PartitionStatus> = {}): PartitionStat
 });
 
 describe('executions', () => {
-  const exec = (id: string, created_ms: number, partitions: PartitionStatus[]): Execution => ({ execution_id: id, task_id: 't', status: 'running', progress: 0.5, created_ms, finished_ms: null, error: null, partitions, output_limits: null });
+  const exec = (id: string, created_ms: number, partitions: PartitionStatus[]): Execution => ({
+    execution_id: id,
+    task_id: 't',
+    status: 'running',
+    progress: 0.5,
+    created_ms,
+    finished_ms: null,
+    error: null,
+    partitions,
+    output_limits: null,
+  });
   it('sums up partitions: states, retries, stragglers, speculative copies, nodes', () => {
     const s = summarize(
       exec('e', 0, [
@@ -212,11 +292,27 @@ describe('executions', () => {
     expect(triesText(p)).toBe('a:1 lost → b:1 succeeded (speculative)');
   });
   it('says where output was cut, how much it left out and where the rest is', () => {
-    const cut = { kept_lines: 1000, kept_bytes: 3893, total_lines: 5001, total_bytes: 23897, by: 'lines' as const, spilled_bytes: 23897 + 5001, lost_lines: 0 };
-    expect(cutText(cut)).toBe('output cut after 1,000 lines (3.80 KiB) of 5,001 lines (23.3 KiB), at the line limit; 28.2 KiB in the output file');
-    expect(cutText({ ...cut, by: 'bytes', spilled_bytes: 1024 })).toMatch(/at the byte limit; 1.00 KiB in the output file \(the file reached its size limit\)$/);
-    expect(cutText({ ...cut, by: 'loss', spilled_bytes: 0, lost_lines: 3 })).toMatch(/^output incomplete after .*; 3 lines lost before they were read$/);
-    expect(limitsText({ max_lines: 100000, max_bytes: 4 << 20 })).toBe('output kept: 100,000 lines / 4.0 MiB per partition');
+    const cut = {
+      kept_lines: 1000,
+      kept_bytes: 3893,
+      total_lines: 5001,
+      total_bytes: 23897,
+      by: 'lines' as const,
+      spilled_bytes: 23897 + 5001,
+      lost_lines: 0,
+    };
+    expect(cutText(cut)).toBe(
+      'output cut after 1,000 lines (3.80 KiB) of 5,001 lines (23.3 KiB), at the line limit; 28.2 KiB in the output file',
+    );
+    expect(cutText({ ...cut, by: 'bytes', spilled_bytes: 1024 })).toMatch(
+      /at the byte limit; 1.00 KiB in the output file \(the file reached its size limit\)$/,
+    );
+    expect(cutText({ ...cut, by: 'loss', spilled_bytes: 0, lost_lines: 3 })).toMatch(
+      /^output incomplete after .*; 3 lines lost before they were read$/,
+    );
+    expect(limitsText({ max_lines: 100000, max_bytes: 4 << 20 })).toBe(
+      'output kept: 100,000 lines / 4.0 MiB per partition',
+    );
     expect(limitsText(null)).toBeNull();
   });
   it('formats progress and tells final states', () => {
@@ -275,7 +371,13 @@ describe('poll', () => {
     vi.useFakeTimers();
     let on = false;
     let calls = 0;
-    const h = poll(async () => ++calls, () => {}, () => {}, 1000, () => on);
+    const h = poll(
+      async () => ++calls,
+      () => {},
+      () => {},
+      1000,
+      () => on,
+    );
     await vi.advanceTimersByTimeAsync(5000);
     expect(calls).toBe(0);
     on = true;
@@ -288,7 +390,9 @@ describe('poll', () => {
 
 describe('distribute form', () => {
   it('splits a command line like a shell, without expansion', () => {
-    expect(splitArgs(`sh -c "echo \\"a b\\" \\$HOME" 'x y' z\\ w`)).toEqual({ argv: ['sh', '-c', 'echo "a b" $HOME', 'x y', 'z w'] });
+    expect(splitArgs(`sh -c "echo \\"a b\\" \\$HOME" 'x y' z\\ w`)).toEqual({
+      argv: ['sh', '-c', 'echo "a b" $HOME', 'x y', 'z w'],
+    });
     expect(splitArgs(`  a   ''  `)).toEqual({ argv: ['a', ''] });
     expect(splitArgs(`echo "oops`)).toEqual({ error: 'unterminated double quote' });
   });
@@ -296,15 +400,37 @@ describe('distribute form', () => {
     expect(taskFromForm({ ...EMPTY_FORM, command: 'seq {start} {end}' })).toEqual({
       task: { command: ['seq', '{start}', '{end}'], input: { type: 'range', start: 0, end: 100 }, reuse: true },
     });
-    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', input: 'shards', shards: '3', partitions: '3', reuse: false, wait: true })).toEqual({
+    expect(
+      taskFromForm({
+        ...EMPTY_FORM,
+        command: 'x',
+        input: 'shards',
+        shards: '3',
+        partitions: '3',
+        reuse: false,
+        wait: true,
+      }),
+    ).toEqual({
       task: { command: ['x'], input: { type: 'shards', count: 3 }, reuse: false, wait: true, partitions: 3 },
     });
-    expect(taskFromForm({ ...EMPTY_FORM, command: 'wc {files}', input: 'files', files: ' a.txt\n\nb.txt ' })).toMatchObject({ task: { input: { type: 'files', files: ['a.txt', 'b.txt'] } } });
-    expect(taskFromForm({ ...EMPTY_FORM, command: ' ' })).toMatchObject({ error: expect.stringMatching(/Enter a command/) });
-    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', start: '5', end: '5' })).toMatchObject({ error: expect.stringMatching(/greater than start/) });
-    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', input: 'shards', shards: '0' })).toEqual({ error: 'Shards must be at least 1' });
-    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', partitions: '2.5' })).toEqual({ error: 'Partitions must be a whole number' });
-    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', input: 'files', files: '\n' })).toMatchObject({ error: expect.stringMatching(/at least one file/) });
+    expect(
+      taskFromForm({ ...EMPTY_FORM, command: 'wc {files}', input: 'files', files: ' a.txt\n\nb.txt ' }),
+    ).toMatchObject({ task: { input: { type: 'files', files: ['a.txt', 'b.txt'] } } });
+    expect(taskFromForm({ ...EMPTY_FORM, command: ' ' })).toMatchObject({
+      error: expect.stringMatching(/Enter a command/),
+    });
+    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', start: '5', end: '5' })).toMatchObject({
+      error: expect.stringMatching(/greater than start/),
+    });
+    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', input: 'shards', shards: '0' })).toEqual({
+      error: 'Shards must be at least 1',
+    });
+    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', partitions: '2.5' })).toEqual({
+      error: 'Partitions must be a whole number',
+    });
+    expect(taskFromForm({ ...EMPTY_FORM, command: 'x', input: 'files', files: '\n' })).toMatchObject({
+      error: expect.stringMatching(/at least one file/),
+    });
   });
 });
 
@@ -317,15 +443,28 @@ describe('datasets form', () => {
     expect(parseSize('7 PiB')).toBe(7 * 2 ** 50);
     expect(parseSize('8 PiB')).toEqual({ error: 'Size: must be below 8 PiB' });
     expect(parseSize('-1')).toHaveProperty('error');
-    expect(parseSize('5 parsecs')).toEqual({ error: 'Size: unknown unit "parsecs" (use B, kB, MB, GB, TB, PB or KiB … PiB)' });
+    expect(parseSize('5 parsecs')).toEqual({
+      error: 'Size: unknown unit "parsecs" (use B, kB, MB, GB, TB, PB or KiB … PiB)',
+    });
     expect(parseSize('')).toHaveProperty('error');
   });
   it('splits node ids once each, and says which field is missing', () => {
     expect(parseNodes(' a:7443, b:7443  a:7443,,c ')).toEqual(['a:7443', 'b:7443', 'c']);
-    expect(datasetFromForm({ name: ' logs ', size: '1 kB', nodes: 'a, b' })).toEqual({ dataset: { name: 'logs', bytes: 1000, nodes: ['a', 'b'] } });
-    expect(datasetFromForm({ name: '', size: '1', nodes: 'a' })).toHaveProperty('error', expect.stringMatching(/^Name/));
-    expect(datasetFromForm({ name: 'x', size: 'lots', nodes: 'a' })).toHaveProperty('error', expect.stringMatching(/^Size/));
-    expect(datasetFromForm({ name: 'x', size: '1', nodes: ' , ' })).toHaveProperty('error', expect.stringMatching(/^Nodes/));
+    expect(datasetFromForm({ name: ' logs ', size: '1 kB', nodes: 'a, b' })).toEqual({
+      dataset: { name: 'logs', bytes: 1000, nodes: ['a', 'b'] },
+    });
+    expect(datasetFromForm({ name: '', size: '1', nodes: 'a' })).toHaveProperty(
+      'error',
+      expect.stringMatching(/^Name/),
+    );
+    expect(datasetFromForm({ name: 'x', size: 'lots', nodes: 'a' })).toHaveProperty(
+      'error',
+      expect.stringMatching(/^Size/),
+    );
+    expect(datasetFromForm({ name: 'x', size: '1', nodes: ' , ' })).toHaveProperty(
+      'error',
+      expect.stringMatching(/^Nodes/),
+    );
   });
   it('marks a dataset node the cluster does not know', () => {
     const nodes = [node('a:7443', { state: 'down' })];

@@ -52,7 +52,10 @@ export function datasetFromForm(f: DatasetForm): { dataset: Dataset } | { error:
 }
 
 /** A dataset's node as the panel shows it: known to the cluster (and its state), or not. */
-export function datasetNodeState(id: string, nodes: ClusterNode[]): { id: string; known: boolean; state: string | null } {
+export function datasetNodeState(
+  id: string,
+  nodes: ClusterNode[],
+): { id: string; known: boolean; state: string | null } {
   const n = nodes.find((x) => x.id === id);
   return { id, known: !!n, state: n?.state ?? null };
 }

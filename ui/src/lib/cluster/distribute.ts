@@ -50,7 +50,17 @@ export interface TaskForm {
   wait: boolean;
 }
 
-export const EMPTY_FORM: TaskForm = { command: '', input: 'range', start: '0', end: '100', shards: '4', files: '', partitions: '', reuse: true, wait: false };
+export const EMPTY_FORM: TaskForm = {
+  command: '',
+  input: 'range',
+  start: '0',
+  end: '100',
+  shards: '4',
+  files: '',
+  partitions: '',
+  reuse: true,
+  wait: false,
+};
 
 function int(s: string, what: string, min: number): number | string {
   const t = s.trim();

@@ -33,7 +33,14 @@ export function summarize(e: Execution): ExecutionSummary {
     if (p.straggler) stragglers++;
     if (p.speculative) speculative++;
   }
-  return { partitions: e.partitions.length, byState: [...byState], retries, stragglers, speculative, nodes: [...nodes].sort() };
+  return {
+    partitions: e.partitions.length,
+    byState: [...byState],
+    retries,
+    stragglers,
+    speculative,
+    nodes: [...nodes].sort(),
+  };
 }
 
 /** "3 of 8 partitions succeeded · 2 retries · 1 straggler". */
@@ -61,7 +68,17 @@ export function orderedPartitions(ps: PartitionStatus[]): PartitionStatus[] {
   return [...ps].sort((a, b) => a.index - b.index || Number(a.speculative) - Number(b.speculative));
 }
 
-const FINISHED = new Set(['succeeded', 'success', 'done', 'finished', 'completed', 'failed', 'cancelled', 'canceled', 'discarded']);
+const FINISHED = new Set([
+  'succeeded',
+  'success',
+  'done',
+  'finished',
+  'completed',
+  'failed',
+  'cancelled',
+  'canceled',
+  'discarded',
+]);
 
 /** Whether an execution (or partition) state is final: such executions need no more polling. */
 export function isFinished(state: string): boolean {
@@ -83,10 +100,16 @@ const lines = (n: number) => `${formatCount(n)} line${n === 1 ? '' : 's'}`;
  *  in the output file": where the cut is, how much was left out, and where the rest is. */
 export function cutText(c: OutputCut): string {
   const at = `output cut after ${lines(c.kept_lines)} (${formatBytes(c.kept_bytes)}) of ${lines(c.total_lines)} (${formatBytes(c.total_bytes)})`;
-  const parts = [c.by === 'loss' ? at.replace('output cut', 'output incomplete') : `${at}, at the ${c.by === 'lines' ? 'line' : 'byte'} limit`];
+  const parts = [
+    c.by === 'loss'
+      ? at.replace('output cut', 'output incomplete')
+      : `${at}, at the ${c.by === 'lines' ? 'line' : 'byte'} limit`,
+  ];
   if (c.spilled_bytes > 0) {
     const whole = c.spilled_bytes >= c.total_bytes + c.total_lines - c.lost_lines;
-    parts.push(`${formatBytes(c.spilled_bytes)} in the output file${whole ? '' : ' (the file reached its size limit)'}`);
+    parts.push(
+      `${formatBytes(c.spilled_bytes)} in the output file${whole ? '' : ' (the file reached its size limit)'}`,
+    );
   }
   if (c.lost_lines > 0) parts.push(`${lines(c.lost_lines)} lost before they were read`);
   return parts.join('; ');
@@ -95,6 +118,9 @@ export function cutText(c: OutputCut): string {
 /** "keeps 100,000 lines / 4 MiB per partition". */
 export function limitsText(l: OutputLimits | null | undefined): string | null {
   if (!l || (l.max_lines === null && l.max_bytes === null)) return null;
-  const each = [l.max_lines !== null ? lines(l.max_lines) : null, l.max_bytes !== null ? formatBytes(l.max_bytes, 1) : null];
+  const each = [
+    l.max_lines !== null ? lines(l.max_lines) : null,
+    l.max_bytes !== null ? formatBytes(l.max_bytes, 1) : null,
+  ];
   return `output kept: ${each.filter(Boolean).join(' / ')} per partition`;
 }

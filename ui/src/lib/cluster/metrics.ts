@@ -114,7 +114,13 @@ export class NodeSeries {
  * Unknown values (null) break the line rather than drawing a made-up 0. `yMax` null scales to the
  * data (for watts).
  */
-export function sparkPath(points: Point[], width: number, height: number, windowMs: number, yMax: number | null): string {
+export function sparkPath(
+  points: Point[],
+  width: number,
+  height: number,
+  windowMs: number,
+  yMax: number | null,
+): string {
   if (!points.length) return '';
   const end = points[points.length - 1].ts;
   const known = points.flatMap((p) => (p.v === null ? [] : [p.v]));

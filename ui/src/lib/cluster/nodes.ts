@@ -36,7 +36,8 @@ export interface AcceleratorLine {
 export function accelerators(n: ClusterNode): AcceleratorLine[] {
   const out: AcceleratorLine[] = [];
   const gpus = n.latest?.gpus;
-  if (gpus?.status === 'available') for (const g of gpus.value) out.push({ kind: 'gpu', name: g.name, detail: `GPU ${g.index}` });
+  if (gpus?.status === 'available')
+    for (const g of gpus.value) out.push({ kind: 'gpu', name: g.name, detail: `GPU ${g.index}` });
   const adapters = n.inventory?.adapters;
   if (adapters?.status === 'available')
     for (const a of adapters.value) {

@@ -2,7 +2,17 @@
 import type uPlot from 'uplot';
 import { DASH, type Unit, formatBytes, formatDuration, formatRate } from '../format';
 import type { SeriesHistory } from '../types';
-import type { Accuracy, DeepProfile, Evidence, Finding, Forecast, Matcher, ModuleSpec, SeriesForecast, Severity } from './types';
+import type {
+  Accuracy,
+  DeepProfile,
+  Evidence,
+  Finding,
+  Forecast,
+  Matcher,
+  ModuleSpec,
+  SeriesForecast,
+  Severity,
+} from './types';
 
 const RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
