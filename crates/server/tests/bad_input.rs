@@ -46,7 +46,8 @@ async fn unknown_fields_are_refused_by_name_and_change_nothing() {
     assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(fields(&body), ["allocation_request.resources.gpu", "colour"]);
 
-    let (st, body) = call(&app, "POST", "/api/visibility", Some(r#"{"visible": true, "loud": 1}"#)).await;
+    let history = r#"{"series": ["cpu.total"], "from_ms": 0, "to_ms": 1, "max_points": 10, "loud": 1}"#;
+    let (st, body) = call(&app, "POST", "/api/history", Some(history)).await;
     assert_eq!((st, fields(&body)), (StatusCode::BAD_REQUEST, vec!["loud"]), "{body}");
 }
 
@@ -161,7 +162,11 @@ async fn errors_from_outside_the_handlers_are_in_the_shape_too() {
     assert_eq!(st, StatusCode::FORBIDDEN);
     assert_shape(st, &body, "forbidden");
 
-    let req = Request::post("/api/history").header(header::HOST, HOST).body(Body::from("{}")).unwrap();
+    let req = Request::post("/api/history")
+        .header(header::HOST, HOST)
+        .header(header::AUTHORIZATION, format!("Bearer {}", common::TOKEN))
+        .body(Body::from("{}"))
+        .unwrap();
     let res = app.clone().oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST, "a body without Content-Type: application/json");
     let body: Value = serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();

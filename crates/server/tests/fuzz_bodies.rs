@@ -19,7 +19,6 @@ fn routes() -> Vec<(&'static str, &'static str, Value)> {
         "start_time": "2099-01-01T10:00:00Z", "end_time": "2099-01-01T11:00:00Z"});
     vec![
         ("POST", "/api/history", json!({"series": ["cpu.total"], "from_ms": 0, "to_ms": 60_000, "max_points": 10})),
-        ("POST", "/api/visibility", json!({"visible": true})),
         ("PATCH", "/api/reservations/r-1", json!({"start_time": "2099-01-01T10:00:00Z", "gpus": []})),
         ("PUT", "/api/datasets/logs", json!({"bytes": 10, "nodes": ["local"]})),
         ("POST", "/api/profile", json!({"profiling_type": "system", "horizon_minutes": 60})),
