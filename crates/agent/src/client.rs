@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
 use steward_core::Inventory;
-use steward_proto::agent::agent_client::AgentClient as Grpc;
+use steward_proto::agent::agent_client;
 use steward_proto::agent::*;
 use tokio_rustls::rustls::pki_types::ServerName;
 use tonic::service::interceptor::InterceptedService;
@@ -19,7 +19,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Clone)]
 pub struct AgentClient {
-    grpc: Grpc<InterceptedService<Channel, AddToken>>,
+    grpc: agent_client::AgentClient<InterceptedService<Channel, AddToken>>,
     address: String,
     plain_text: bool,
     /// What dialled it, to dial again from another runtime ([`AgentClient::redial_here`]).
@@ -125,7 +125,8 @@ impl AgentClient {
     }
 
     fn over(channel: Channel, address: &str, dial: Dial, origin: u64) -> AgentClient {
-        let grpc = Grpc::with_interceptor(channel, dial.token.clone()).max_decoding_message_size(64 << 20);
+        let grpc = agent_client::AgentClient::with_interceptor(channel, dial.token.clone())
+            .max_decoding_message_size(64 << 20);
         AgentClient { grpc, address: address.to_string(), plain_text: dial.fingerprint.is_none(), dial, origin }
     }
 

@@ -22,4 +22,7 @@ pub mod tls;
 pub use client::{AgentClient, AgentInventory, decode_snapshot};
 pub use error::AgentError;
 pub use server::{AgentConfig, Bound, bind};
-pub use steward_proto::agent as proto;
+/// The node protocol's generated types, under the name callers know them by.
+pub mod proto {
+    pub use steward_proto::agent::*;
+}

@@ -44,7 +44,7 @@ fn parse_label(s: &str) -> Result<(String, String), String> {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<()> {
-    steward_telemetry::adapter_probe::serve_probe_if_asked();
+    steward_telemetry::adapter_probe::serve_adapter_probe_if_asked();
     let args = Args::parse();
     init_logging(args.log_json);
     let state_dir = args.state_dir.unwrap_or_else(|| dirs::data_dir().unwrap_or_else(|| ".".into()).join("stewardd"));

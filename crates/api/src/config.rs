@@ -32,7 +32,7 @@ pub enum AdapterProbe {
     /// In this process: simple, but the drivers stay loaded (tests, one-shot tools).
     InProcess,
     /// In a child running this executable, which must call
-    /// `steward_telemetry::adapter_probe::serve_probe_if_asked` first thing in `main`.
+    /// `steward_telemetry::adapter_probe::serve_adapter_probe_if_asked` first thing in `main`.
     Child(PathBuf),
     Skip,
 }

@@ -11,7 +11,8 @@ use steward_core::profile::module::ModuleSpec;
 use steward_telemetry::module_sampler::ModuleSampler;
 use steward_telemetry::processes::clock_ticks_per_s;
 
-use crate::service::{Shared, now_ms};
+use crate::clock::now_ms;
+use crate::service::Shared;
 use crate::{ApiError, Steward};
 
 /// The latest deep profile of each module (running or finished), kept until the next one.

@@ -21,6 +21,7 @@
 //!   `now_ms`.
 
 mod allocation;
+mod clock;
 mod cluster;
 mod config;
 mod deep_profile;
@@ -50,8 +51,8 @@ pub use request_body::{MAX_STRING_BYTES, from_value, parse_body, parse_json};
 pub use service::Steward;
 pub use status::{SamplingMode, SamplingState, Status};
 pub use steward_agent::AgentClient;
-pub use steward_core::cluster::{NodeState, NodeView};
+pub use steward_core::cluster::{NodeHealth, NodeView};
 pub use steward_core::profile::deep::{DeepProfile, DeepProfileRequest};
 pub use steward_core::profile::{ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse, Thresholds};
 pub use steward_core::{HistoryQuery, Inventory, SeriesHistory, Snapshot};
-pub use steward_telemetry::adapter_probe::serve_probe_if_asked as serve_adapter_probe_if_asked;
+pub use steward_telemetry::adapter_probe::serve_adapter_probe_if_asked;

@@ -18,7 +18,7 @@ use steward_core::profile::{
 };
 use steward_core::{HistoryQuery, SeriesHistory};
 
-use crate::service::now_ms;
+use crate::clock::now_ms;
 use crate::{ApiError, Steward};
 use crate::{SamplingMode, SamplingState};
 

@@ -9,7 +9,8 @@ use std::time::Duration;
 use steward_core::series::{SeriesValue, flatten};
 use steward_telemetry::Sampler;
 
-use crate::service::{Shared, now_ms};
+use crate::clock::now_ms;
+use crate::service::Shared;
 
 /// Samples are written in batches: one transaction per few seconds keeps the sampler cheap.
 const FLUSH_EVERY_MS: i64 = 5_000;

@@ -2,7 +2,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use steward_core::series::SeriesValue;
 use steward_core::{HistoryQuery, Inventory, SeriesHistory, Snapshot};
@@ -10,13 +9,9 @@ use steward_store::Store;
 use steward_telemetry::Sampler;
 use tokio::sync::broadcast;
 
+use crate::clock::now_ms;
 use crate::status::{SamplingMode, SamplingState, Status};
 use crate::{AdapterProbe, ApiConfig, ApiError, sampling_loop};
-
-/// Wall-clock time at the edge of the system; everything below takes time as an argument.
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
 
 /// This node's inventory, with adapters enumerated the way `config` asks.
 fn collect_inventory(config: &ApiConfig) -> Inventory {

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use steward_agent::AgentConfig;
-use steward_api::{AdapterProbe, AddNode, AllocError, ApiConfig, NodeState, ProbeRequest, Steward};
+use steward_api::{AdapterProbe, AddNode, AllocError, ApiConfig, NodeHealth, ProbeRequest, Steward};
 use steward_core::dispatch::{InputSpec, TaskSpec};
 
 struct Agent {
@@ -77,7 +77,7 @@ async fn steward(dir: &tempfile::TempDir) -> Steward {
     }
 }
 
-async fn wait_for(s: &Steward, id: &str, state: NodeState, within: Duration) -> Duration {
+async fn wait_for(s: &Steward, id: &str, state: NodeHealth, within: Duration) -> Duration {
     let start = Instant::now();
     loop {
         if s.nodes().iter().any(|n| n.id == id && n.state == state) {
@@ -118,9 +118,9 @@ async fn nodes_are_added_only_with_the_right_token_and_pin_and_tracked_live() {
 
     let mut changes = s.node_changes();
     s.add_node(add(&a.token, Some(&a.fingerprint))).await.unwrap();
-    wait_for(&s, &a.address, NodeState::Up, Duration::from_secs(5)).await;
+    wait_for(&s, &a.address, NodeHealth::Up, Duration::from_secs(5)).await;
     let change = changes.recv().await.unwrap();
-    assert_eq!((change.id.as_str(), change.state), (a.address.as_str(), NodeState::Up));
+    assert_eq!((change.id.as_str(), change.state), (a.address.as_str(), NodeHealth::Up));
     assert!(s.agent(&a.address).is_some());
     // Snapshots arrive over the stream.
     let start = Instant::now();
@@ -132,13 +132,13 @@ async fn nodes_are_added_only_with_the_right_token_and_pin_and_tracked_live() {
     assert!(view.inventory.is_some() && view.phi.is_some() && view.limits_mechanism.is_some());
 
     s.drain_node(a.address.clone(), true).await.unwrap();
-    assert_eq!(s.nodes()[1].state, NodeState::Draining);
+    assert_eq!(s.nodes()[1].state, NodeHealth::Draining);
     s.drain_node(a.address.clone(), false).await.unwrap();
-    wait_for(&s, &a.address, NodeState::Up, Duration::from_secs(1)).await;
+    wait_for(&s, &a.address, NodeHealth::Up, Duration::from_secs(1)).await;
 
     // The agent goes away: the dropped connection is noticed within a second.
     a.kill();
-    let took = wait_for(&s, &a.address, NodeState::Down, Duration::from_secs(1)).await;
+    let took = wait_for(&s, &a.address, NodeHealth::Down, Duration::from_secs(1)).await;
     assert!(took < Duration::from_secs(1), "{took:?}");
     assert!(s.nodes()[1].error.is_some());
 
@@ -167,7 +167,7 @@ async fn a_stored_node_reconnects_after_the_service_restarts() {
         s.drain_node(a.address.clone(), true).await.unwrap();
     }
     let s = steward(&dir).await;
-    wait_for(&s, &a.address, NodeState::Draining, Duration::from_secs(5)).await;
+    wait_for(&s, &a.address, NodeHealth::Draining, Duration::from_secs(5)).await;
 }
 
 /// A node whose agent now presents another certificate is down with that reason; a task with
@@ -184,7 +184,7 @@ async fn a_task_whose_only_node_is_refused_is_refused_with_the_reason() {
     })
     .await
     .unwrap();
-    wait_for(&s, &a.address, NodeState::Up, Duration::from_secs(5)).await;
+    wait_for(&s, &a.address, NodeHealth::Up, Duration::from_secs(5)).await;
     a.kill();
     let _impostor = agent_at(&a.address);
     let start = Instant::now();

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use steward_agent::AgentConfig;
-use steward_api::{AdapterProbe, AddNode, ApiConfig, NodeState, ProfileRequest, Steward};
+use steward_api::{AdapterProbe, AddNode, ApiConfig, NodeHealth, ProfileRequest, Steward};
 use steward_core::profile::advisor::SuggestionKind;
 use steward_core::profile::{ProfileResult, ProfilingType};
 use steward_core::series::{SeriesValue, node_series};
@@ -61,7 +61,7 @@ async fn run(minutes: i64) -> (Vec<steward_core::profile::advisor::Suggestion>, 
         Steward::start(ApiConfig { db_path: db, adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() }).unwrap();
     s.add_node(AddNode { address: address.clone(), token, fingerprint }).await.unwrap();
     let start = Instant::now();
-    while !s.nodes().iter().any(|n| n.id == address && n.state == NodeState::Up && n.inventory.is_some()) {
+    while !s.nodes().iter().any(|n| n.id == address && n.state == NodeHealth::Up && n.inventory.is_some()) {
         assert!(start.elapsed() < Duration::from_secs(10), "the agent never came up");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

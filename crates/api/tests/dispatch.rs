@@ -13,7 +13,7 @@ use steward_api::{
 };
 use steward_core::alloc::NodeResources;
 use steward_core::dispatch::{
-    CutBy, DispatchConfig, ExecStatus, Execution, InputSpec, Locality, NodeView, OutputLimits, TaskKind, TaskSpec,
+    CutBy, DispatchConfig, ExecStatus, Execution, InputSpec, Locality, NodeLoad, OutputLimits, TaskKind, TaskSpec,
     Unconstrained, split,
 };
 
@@ -191,7 +191,7 @@ async fn a_noop_attempt_running_at_a_restart_is_sent_again() {
     task.kind = TaskKind::Noop;
     task.reuse = false;
     let mut e = Execution::new("x1".into(), task.clone(), split(&task.input, 1), vec![Some("a".into())], 0);
-    let mut views = [NodeView { name: "a".into(), slots: 1, busy: 0, available: true }];
+    let mut views = [NodeLoad { name: "a".into(), slots: 1, busy: 0, available: true }];
     let started = e.tick(&mut views, &Locality::default(), &DispatchConfig::default(), &mut Unconstrained, 0);
     assert_eq!(started.len(), 1);
     steward_store::Store::open(&dir.path().join("s.db")).unwrap().put_executions([&e]).unwrap();

@@ -258,9 +258,9 @@ impl World {
     }
 }
 
-fn health(state: u8) -> steward_core::cluster::NodeState {
-    use steward_core::cluster::NodeState as H;
-    [H::Up, H::Suspect, H::Draining, H::Down][state as usize]
+fn health(state: u8) -> steward_core::cluster::NodeHealth {
+    use steward_core::cluster::NodeHealth;
+    [NodeHealth::Up, NodeHealth::Suspect, NodeHealth::Draining, NodeHealth::Down][state as usize]
 }
 
 fn check(w: &mut World) -> Result<(), TestCaseError> {

@@ -416,7 +416,7 @@ fn waiting_for_a_reservation_or_a_down_node_says_so() {
     inside.reservation = Some("train".into());
     s.allocate(inside, now).unwrap();
     assert_eq!(reason(&s, "inside"), "waiting for reservation \"train\" to start at 2025-06-02T09:00:00Z");
-    s.set_node_state("b", steward_core::cluster::NodeState::Down, now);
+    s.set_node_state("b", steward_core::cluster::NodeHealth::Down, now);
     let mut pinned = ask("pinned", 1, 500, Qos::Burstable);
     pinned.constraints.node = Some("b".into());
     s.allocate(pinned, now + 1).unwrap();

@@ -41,8 +41,8 @@ struct Sim {
 
 impl Sim {
     fn new(nodes: Vec<SimNode>, task: TaskSpec, cfg: DispatchConfig, seed: u64, fail_rate: u32) -> Sim {
-        let views: Vec<NodeView> =
-            nodes.iter().map(|n| NodeView { name: n.name.clone(), slots: n.slots, busy: 0, available: true }).collect();
+        let views: Vec<NodeLoad> =
+            nodes.iter().map(|n| NodeLoad { name: n.name.clone(), slots: n.slots, busy: 0, available: true }).collect();
         let slots = views.iter().map(|v| v.slots).sum();
         let count = partition_count(&task, slots, cfg.partitions_per_slot);
         let parts = split(&task.input, count);
@@ -78,11 +78,11 @@ impl Sim {
         self.nodes[i].killed_at.is_some_and(|k| now >= k)
     }
 
-    fn views(&self, now: i64) -> Vec<NodeView> {
+    fn views(&self, now: i64) -> Vec<NodeLoad> {
         self.nodes
             .iter()
             .enumerate()
-            .map(|(i, n)| NodeView {
+            .map(|(i, n)| NodeLoad {
                 name: n.name.clone(),
                 slots: n.slots,
                 busy: self.running.values().filter(|r| r.node == i).count() as u32,
@@ -246,8 +246,8 @@ fn retries_resume_from_the_last_checkpoint_with_backoff() {
     t.partitions = Some(1);
     let mut e = Execution::new("e".into(), t, split(&InputSpec::Range { start: 0, end: 10 }, 1), vec![None], 0);
     let mut nodes = vec![
-        NodeView { name: "a".into(), slots: 1, busy: 0, available: true },
-        NodeView { name: "b".into(), slots: 1, busy: 0, available: true },
+        NodeLoad { name: "a".into(), slots: 1, busy: 0, available: true },
+        NodeLoad { name: "b".into(), slots: 1, busy: 0, available: true },
     ];
     let acts = e.tick(&mut nodes, &Locality::default(), &cfg, &mut Unconstrained, 0);
     let Action::Start(first) = &acts[0] else { panic!() };
@@ -255,8 +255,8 @@ fn retries_resume_from_the_last_checkpoint_with_backoff() {
     let (acc, _) = e.finished(&first.attempt_id, false, vec![], Some("killed".into()), &cfg, &mut Unconstrained, 100);
     assert_eq!(acc, Accepted::Failed);
     let mut nodes = vec![
-        NodeView { name: first.node.clone(), slots: 1, busy: 0, available: true },
-        NodeView { name: "other".into(), slots: 1, busy: 0, available: true },
+        NodeLoad { name: first.node.clone(), slots: 1, busy: 0, available: true },
+        NodeLoad { name: "other".into(), slots: 1, busy: 0, available: true },
     ];
     assert!(e.tick(&mut nodes, &Locality::default(), &cfg, &mut Unconstrained, 200).is_empty(), "backoff");
     let acts = e.tick(&mut nodes, &Locality::default(), &cfg, &mut Unconstrained, 100 + cfg.backoff_base_ms);
@@ -272,8 +272,8 @@ fn replicas_run_on_distinct_nodes_and_the_first_result_wins() {
     t.partitions = Some(1);
     t.replicas = 2;
     let mut e = Execution::new("e".into(), t, split(&InputSpec::Range { start: 0, end: 4 }, 1), vec![None], 0);
-    let mut nodes: Vec<NodeView> =
-        ["a", "b", "c"].iter().map(|n| NodeView { name: n.to_string(), slots: 4, busy: 0, available: true }).collect();
+    let mut nodes: Vec<NodeLoad> =
+        ["a", "b", "c"].iter().map(|n| NodeLoad { name: n.to_string(), slots: 4, busy: 0, available: true }).collect();
     let acts = e.tick(&mut nodes, &Locality::default(), &cfg, &mut Unconstrained, 0);
     let starts: Vec<&StartOrder> =
         acts.iter().filter_map(|a| if let Action::Start(o) = a { Some(o) } else { None }).collect();
@@ -306,8 +306,8 @@ fn attempts_are_placed_through_the_allocation_engine() {
     t.partitions = Some(10);
     let mut e = Execution::new("e".into(), t, split(&InputSpec::Range { start: 0, end: 100 }, 10), vec![None; 10], 0);
     // The balancer offers 8 slots per node; the engine has 2 cores per node to give.
-    let mut nodes: Vec<NodeView> =
-        ["a", "b"].iter().map(|n| NodeView { name: n.to_string(), slots: 8, busy: 0, available: true }).collect();
+    let mut nodes: Vec<NodeLoad> =
+        ["a", "b"].iter().map(|n| NodeLoad { name: n.to_string(), slots: 8, busy: 0, available: true }).collect();
     let acts = e.tick(&mut nodes, &Locality::default(), &cfg, &mut sched, 0);
     assert_eq!(acts.len(), 4);
     assert_eq!(sched.allocations().iter().filter(|a| a.state == steward_core::alloc::AllocState::Running).count(), 4);

@@ -21,7 +21,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Call first thing in `main` of every binary that passes its own path to
 /// [`enumerate_adapters_in_child`]: when started as the probe, it answers and exits.
-pub fn serve_probe_if_asked() {
+pub fn serve_adapter_probe_if_asked() {
     if std::env::var_os(PROBE_ENV).is_some() {
         let reading = enumerate_adapters();
         println!("{}", serde_json::to_string(&reading).unwrap_or_default());

@@ -18,12 +18,13 @@ use steward_core::alloc::{
     Allocation, Event, FieldError, NodeResources, Reservation, ReservationChange, ReservationError, Scheduler,
     SchedulerConfig, ics, without_instance_slots,
 };
-use steward_core::cluster::NodeState;
+use steward_core::cluster::NodeHealth;
 use steward_store::{RequestAnswer, Store};
 
 pub use body::{AllocateResponse, AllocateResult, AllocationType, GrantedResources};
 
-use crate::service::{Shared, Steward, now_ms};
+use crate::clock::now_ms;
+use crate::service::{Shared, Steward};
 use crate::{ApiConfig, ApiError};
 use body::Parsed;
 
@@ -94,7 +95,7 @@ fn sync_nodes(shared: &Shared, sched: &mut Scheduler, now: i64) {
     let cluster = shared.cluster.node_states();
     for (id, state, res) in &cluster {
         // Resources are read again only from an up node (a reconnect), never from a failing one.
-        if let Some(res) = res.clone().filter(|_| *state == NodeState::Up) {
+        if let Some(res) = res.clone().filter(|_| *state == NodeHealth::Up) {
             sched.put_node(res, now);
         }
         sched.set_node_state(id, *state, now);

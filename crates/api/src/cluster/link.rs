@@ -8,7 +8,7 @@ use steward_agent::{AgentClient, decode_snapshot};
 
 use super::Inner;
 use super::node::Node;
-use crate::service::now_ms;
+use crate::clock::now_ms;
 
 const MIN_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);

@@ -23,12 +23,13 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use steward_agent::AgentClient;
 use steward_core::alloc::NodeResources;
-use steward_core::cluster::{NodeRecord, NodeState, NodeView, PhiConfig};
+use steward_core::cluster::{NodeHealth, NodeRecord, NodeView, PhiConfig};
 use tokio::sync::broadcast;
 use ts_rs::TS;
 
 use crate::ApiError;
-use crate::service::{Steward, now_ms};
+use crate::clock::now_ms;
+use crate::service::Steward;
 use node::Node;
 
 /// How often suspicion is re-evaluated between heartbeats.
@@ -77,7 +78,7 @@ pub struct ProbeResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeChange {
     pub id: String,
-    pub state: NodeState,
+    pub state: NodeHealth,
     pub at_ms: i64,
     pub removed: bool,
 }
@@ -163,7 +164,7 @@ impl Cluster {
     }
 
     /// Every node: its id, state, and allocatable resources once known.
-    pub(crate) fn node_states(&self) -> Vec<(String, NodeState, Option<NodeResources>)> {
+    pub(crate) fn node_states(&self) -> Vec<(String, NodeHealth, Option<NodeResources>)> {
         self.inner.lock().values().map(|n| (n.id(), n.state(), n.resources())).collect()
     }
 }
@@ -230,7 +231,7 @@ impl Steward {
             id: LOCAL_NODE.into(),
             address: LOCAL_NODE.into(),
             name: inventory.hostname.clone(),
-            state: NodeState::Up,
+            state: NodeHealth::Up,
             phi: None,
             last_heartbeat_ms: latest.as_ref().map(|s| s.ts_ms),
             error: None,
@@ -302,7 +303,7 @@ impl Steward {
         let node = cluster.inner.insert(cluster.handle(), record);
         // The link dials again by itself; answer once it is up so the caller sees it live.
         let deadline = std::time::Instant::now() + Duration::from_secs(3);
-        while node.view(now_ms()).state == NodeState::Down && std::time::Instant::now() < deadline {
+        while node.view(now_ms()).state == NodeHealth::Down && std::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         Ok(node.view(now_ms()))
@@ -319,7 +320,7 @@ impl Steward {
         if let Some(node) = self.shared.cluster.inner.lock().remove(&id) {
             node.stop();
         }
-        self.shared.cluster.inner.publish(NodeChange { id, state: NodeState::Down, at_ms: now_ms(), removed: true });
+        self.shared.cluster.inner.publish(NodeChange { id, state: NodeHealth::Down, at_ms: now_ms(), removed: true });
         Ok(())
     }
 

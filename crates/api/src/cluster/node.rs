@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use steward_agent::{AgentClient, AgentInventory};
 use steward_core::Snapshot;
 use steward_core::alloc::{NodeResources, node_from_telemetry};
-use steward_core::cluster::{NodeRecord, NodeState, NodeView, PhiConfig, PhiDetector, node_state};
+use steward_core::cluster::{NodeHealth, NodeRecord, NodeView, PhiConfig, PhiDetector, node_state};
 use tokio::task::AbortHandle;
 
 use super::{Inner, NodeChange};
@@ -24,7 +24,7 @@ struct Live {
     latest: Option<Snapshot>,
     /// A snapshot arrived since the last connection (its first one announces the resources).
     fresh_snapshot: bool,
-    state: NodeState,
+    state: NodeHealth,
 }
 
 impl Node {
@@ -36,7 +36,7 @@ impl Node {
             inventory: None,
             latest: None,
             fresh_snapshot: false,
-            state: NodeState::Down,
+            state: NodeHealth::Down,
         };
         Node { record: Mutex::new(record), live: Mutex::new(live), task: Mutex::new(None) }
     }
@@ -135,7 +135,7 @@ impl Node {
         }
     }
 
-    pub(crate) fn state(&self) -> NodeState {
+    pub(crate) fn state(&self) -> NodeHealth {
         self.live().state
     }
 

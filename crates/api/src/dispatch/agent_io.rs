@@ -1,7 +1,7 @@
 //! Talking to agents for the executor: start orders as the node protocol's task specs, and
 //! the watch stream turned into progress, checkpoints, output and a final outcome.
 
-use steward_agent::proto::{RunTaskReply, TaskKind as ProtoKind, TaskSpec as ProtoSpec, TaskState, TaskStatus};
+use steward_agent::proto::{self, RunTaskReply, TaskState, TaskStatus};
 use steward_agent::{AgentClient, AgentError};
 use steward_core::dispatch::{StartOrder, TaskKind, TaskSpec};
 
@@ -10,7 +10,7 @@ pub(crate) const CHECKPOINT_PREFIX: &str = "STEWARD_CHECKPOINT ";
 const PROGRESS_PREFIX: &str = "STEWARD_PROGRESS ";
 
 /// The agent's spec of `order`, started on behalf of the control center `owner`.
-pub(crate) fn proto_spec(order: &StartOrder, task: &TaskSpec, owner: &str) -> ProtoSpec {
+pub(crate) fn proto_spec(order: &StartOrder, task: &TaskSpec, owner: &str) -> proto::TaskSpec {
     let mut env: std::collections::HashMap<String, String> = task.env.clone().into_iter().collect();
     if let Some(token) = &order.resume {
         env.insert("STEWARD_RESUME".into(), token.clone());
@@ -21,17 +21,17 @@ pub(crate) fn proto_spec(order: &StartOrder, task: &TaskSpec, owner: &str) -> Pr
         Some((p, a)) => (p.clone(), a.to_vec()),
         None => (String::new(), Vec::new()),
     };
-    ProtoSpec {
+    proto::TaskSpec {
         task_id: order.attempt_id.clone(),
         kind: match order.kind {
-            TaskKind::Process => ProtoKind::Process as i32,
-            TaskKind::Noop => ProtoKind::Noop as i32,
+            TaskKind::Process => proto::TaskKind::Process as i32,
+            TaskKind::Noop => proto::TaskKind::Noop as i32,
         },
         program,
         args,
         env,
         working_dir: task.working_dir.clone().unwrap_or_default(),
-        limits: Some(steward_agent::proto::ResourceLimits {
+        limits: Some(proto::ResourceLimits {
             cpu_millis: task.cores * 1000,
             memory_bytes: task.memory_bytes,
             max_pids: 0,
@@ -95,7 +95,7 @@ pub(crate) fn classify(text: &str, stderr: bool) -> Line<'_> {
 /// Starts a group of orders on one node: one call for one order, one batch call for several.
 pub(crate) async fn start(
     client: &AgentClient,
-    specs: Vec<ProtoSpec>,
+    specs: Vec<proto::TaskSpec>,
     batched: bool,
 ) -> Result<Vec<RunTaskReply>, AgentError> {
     if batched && specs.len() > 1 {

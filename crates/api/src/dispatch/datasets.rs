@@ -9,7 +9,8 @@ use steward_core::dispatch::{Dataset, Locality, TaskSpec};
 
 use super::State;
 use crate::ApiError;
-use crate::service::{Steward, now_ms};
+use crate::clock::now_ms;
+use crate::service::Steward;
 
 const MAX_NAME_LEN: usize = 128;
 const MAX_NODE_ID_LEN: usize = 256;

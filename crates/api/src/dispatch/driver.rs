@@ -10,17 +10,18 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use steward_agent::proto::{RunTaskReply, TaskEvent, TaskSpec as ProtoSpec};
+use steward_agent::proto::{self, RunTaskReply, TaskEvent};
 use steward_agent::{AgentClient, AgentError};
 use steward_core::dispatch::{
-    Accepted, Action, AttemptOutput, AttemptState, ExecStatus, Grant, NodeView, OutputLimits, PartState, PartitionAsk,
+    Accepted, Action, AttemptOutput, AttemptState, ExecStatus, Grant, NodeLoad, OutputLimits, PartState, PartitionAsk,
     Placer, StartOrder, TaskKind, Unconstrained, batch, execution_of,
 };
 
 use super::agent_io::{outcome, proto_spec, start};
 use super::output::Collector;
 use super::{DispatchNode, Liveness, views};
-use crate::service::{Shared, now_ms};
+use crate::clock::now_ms;
+use crate::service::Shared;
 
 /// Collects the attempts the engine releases outside a scheduler pass; the next pass frees
 /// their allocations.
@@ -37,7 +38,7 @@ impl Placer for Releases {
 }
 
 /// Runs the loop on its own small runtime until the service stops.
-pub(crate) fn spawn(shared: Weak<Shared>) {
+pub(crate) fn spawn_driver(shared: Weak<Shared>) {
     let _ = std::thread::Builder::new().name("steward-dispatch".into()).spawn(move || {
         let rt = match tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -217,7 +218,7 @@ fn step(shared: &Arc<Shared>) {
             std::mem::take(&mut st.to_tick).into_iter().collect()
         };
         let super::State { execs, locality, dirty, started, started_noop, queued, timed, .. } = &mut *st;
-        let room = |views: &[NodeView]| views.iter().any(|v| v.free() > 0);
+        let room = |views: &[NodeLoad]| views.iter().any(|v| v.free() > 0);
         // The oldest queued first, while there is room; then what may start now.
         let mut queue_open = true;
         let mut running = running.into_iter();
@@ -401,7 +402,7 @@ fn start_specs(
     starts: &[StartOrder],
     owner: &str,
     defaults: OutputLimits,
-) -> HashMap<String, (ProtoSpec, bool)> {
+) -> HashMap<String, (proto::TaskSpec, bool)> {
     let mut out = HashMap::new();
     for o in starts {
         let Some(e) = st.execs.get(&o.execution_id) else { continue };
@@ -421,14 +422,14 @@ fn send_starts(
     shared: &Arc<Shared>,
     nodes: &[DispatchNode],
     starts: Vec<StartOrder>,
-    specs: HashMap<String, (ProtoSpec, bool)>,
+    specs: HashMap<String, (proto::TaskSpec, bool)>,
 ) {
     let d = &shared.dispatch;
     let batched = d.settings.max_batch > 1;
     for (node, group) in batch::batches(starts, d.settings.max_batch) {
         let client = client_of(nodes, &node);
         let shared = shared.clone();
-        let group: Vec<(StartOrder, ProtoSpec, bool)> =
+        let group: Vec<(StartOrder, proto::TaskSpec, bool)> =
             group.into_iter().filter_map(|o| specs.get(&o.attempt_id).cloned().map(|(s, noop)| (o, s, noop))).collect();
         // On the runtime that ran the pass, over its own connection (a submitter's, or the
         // executor's); should that runtime stop first, the guard settles the orders.
@@ -446,7 +447,7 @@ fn send_starts(
                 shared: shared.clone(),
                 orders: group.iter().map(|(o, _, noop)| (o.attempt_id.clone(), *noop)).collect(),
             };
-            let specs: Vec<ProtoSpec> = group.iter().map(|(_, s, _)| s.clone()).collect();
+            let specs: Vec<proto::TaskSpec> = group.iter().map(|(_, s, _)| s.clone()).collect();
             let answer = start(&client, specs, batched).await;
             unanswered.orders.clear();
             match answer {
@@ -560,7 +561,7 @@ fn spawn_home(shared: &Shared, f: impl Future<Output = ()> + Send + 'static) {
 }
 
 /// Watches `attempt` from the executor's runtime, over its connection to `node`.
-fn spawn_watch(shared: &Arc<Shared>, node: &str, client: &AgentClient, attempt: String, spec: ProtoSpec) {
+fn spawn_watch(shared: &Arc<Shared>, node: &str, client: &AgentClient, attempt: String, spec: proto::TaskSpec) {
     let d = &shared.dispatch;
     let client = match d.handle.get() {
         Some(rt) => d.local_clients.client_on(rt, node, client),
@@ -650,7 +651,7 @@ fn finish(shared: &Arc<Shared>, done: Vec<(String, Result<(), String>, AttemptOu
 /// Watches an attempt to its end. An agent that does not know the attempt (the control center
 /// stopped between writing it down and sending it) is sent it now: RunTask is idempotent by id,
 /// so this never starts it twice.
-async fn watch(shared: Arc<Shared>, client: AgentClient, attempt: String, spec: ProtoSpec) {
+async fn watch(shared: Arc<Shared>, client: AgentClient, attempt: String, spec: proto::TaskSpec) {
     let mut stream = match client.watch_task(&attempt, 0).await {
         Ok(s) => s,
         Err(AgentError::Rpc { code: tonic::Code::NotFound, .. }) => match client.run_task(spec).await {

@@ -49,8 +49,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde_json::Value;
 use steward_core::alloc::time::format_rfc3339;
 use steward_core::dispatch::{
-    AttemptState, DispatchConfig, ExecStatus, Execution, ExecutionSummary, GraphState, Locality, NodeView, TaskGraph,
-    TaskKind, TaskSpec, partition_count, plan, split, task_hash,
+    AttemptState, DispatchConfig, ExecStatus, Execution, ExecutionSummary, Locality, NodeLoad, TaskGraph,
+    TaskGraphState, TaskKind, TaskSpec, partition_count, plan, split, task_hash,
 };
 
 pub use body::{
@@ -60,7 +60,8 @@ pub use body::{
 pub use nodes::{DispatchNode, Liveness, NoNodes, NodeSource, StaticNodes, Unready, no_node_accepts_work};
 pub use partition_output::{OutputChunk, OutputSource};
 
-use crate::service::{Steward, now_ms};
+use crate::clock::now_ms;
+use crate::service::Steward;
 use crate::{AllocError, ApiError};
 
 /// How the executor behaves; `Default` is what `stewardctl serve` uses.
@@ -258,9 +259,9 @@ impl State {
     fn adopt(&mut self, e: Execution) -> Vec<String> {
         let released = self.graph.add(&e.task_id, e.task.depends_on.clone(), e.task.lazy);
         match e.status {
-            ExecStatus::Succeeded => self.graph.set_state(&e.task_id, GraphState::Succeeded),
-            ExecStatus::Failed | ExecStatus::Cancelled => self.graph.set_state(&e.task_id, GraphState::Failed),
-            ExecStatus::Running => self.graph.set_state(&e.task_id, GraphState::Released),
+            ExecStatus::Succeeded => self.graph.set_state(&e.task_id, TaskGraphState::Succeeded),
+            ExecStatus::Failed | ExecStatus::Cancelled => self.graph.set_state(&e.task_id, TaskGraphState::Failed),
+            ExecStatus::Running => self.graph.set_state(&e.task_id, TaskGraphState::Released),
             ExecStatus::Waiting => {}
         }
         self.by_task.insert(e.task_id.clone(), e.id.clone());
@@ -310,7 +311,7 @@ impl State {
     /// Waiting tasks that depend on a failed one fail too.
     fn fail_doomed(&mut self, now: i64) {
         for doomed in self.graph.doomed() {
-            self.graph.set_state(&doomed, GraphState::Failed);
+            self.graph.set_state(&doomed, TaskGraphState::Failed);
             if let Some(d) = self.by_task.get(&doomed).and_then(|id| self.execs.get_mut(id)) {
                 d.status = ExecStatus::Failed;
                 d.finished_ms = Some(now);
@@ -422,14 +423,14 @@ impl State {
 }
 
 /// The cluster's free capacity as the balancer sees it (new work only on nodes that are up).
-pub(crate) fn views<'a>(nodes: &[DispatchNode], running: impl Iterator<Item = &'a Execution>) -> Vec<NodeView> {
+pub(crate) fn views<'a>(nodes: &[DispatchNode], running: impl Iterator<Item = &'a Execution>) -> Vec<NodeLoad> {
     let mut busy: HashMap<&str, u32> = HashMap::new();
     for a in running.flat_map(Execution::running_attempts) {
         *busy.entry(a.node.as_str()).or_default() += 1;
     }
     nodes
         .iter()
-        .map(|n| NodeView {
+        .map(|n| NodeLoad {
             name: n.id.clone(),
             slots: n.resources.cores.max(1),
             busy: busy.get(n.id.as_str()).copied().unwrap_or(0),
@@ -533,7 +534,7 @@ impl Steward {
 
     /// Validates `task`, then splits it by the cluster's capacity and plans where each
     /// partition goes, or answers with a finished execution's result when it can be reused.
-    async fn prepare(&self, mut task: TaskSpec, views: &[NodeView]) -> Result<Execution, AllocError> {
+    async fn prepare(&self, mut task: TaskSpec, views: &[NodeLoad]) -> Result<Execution, AllocError> {
         let d = &self.shared.dispatch;
         let mut errors = task.validate("task");
         errors.extend(d.lock()?.dataset_error(&task, "task"));
@@ -777,4 +778,4 @@ fn note_waiting(s: &mut ExecutionSummary, why: Option<&str>) {
     }
 }
 
-pub(crate) use driver::{flush, spawn as spawn_driver};
+pub(crate) use driver::{flush, spawn_driver};

@@ -194,20 +194,20 @@ pub(crate) struct ClusterNodes(pub std::sync::Weak<crate::service::Shared>);
 
 impl NodeSource for ClusterNodes {
     fn dispatch_nodes(&self) -> Vec<DispatchNode> {
-        use steward_core::cluster::NodeState;
+        use steward_core::cluster::NodeHealth;
         let Some(shared) = self.0.upgrade() else { return Vec::new() };
         shared
             .cluster
-            .nodes_with_clients(crate::service::now_ms())
+            .nodes_with_clients(crate::clock::now_ms())
             .into_iter()
             .filter_map(|(view, client, resources)| {
                 // GPUs, labels and accelerators by the same mapping as the local node's.
                 let resources = resources?;
                 let liveness = match view.state {
-                    NodeState::Up => Liveness::Up,
-                    NodeState::Suspect => Liveness::Suspect,
-                    NodeState::Down => Liveness::Down,
-                    NodeState::Draining => Liveness::Draining,
+                    NodeHealth::Up => Liveness::Up,
+                    NodeHealth::Suspect => Liveness::Suspect,
+                    NodeHealth::Down => Liveness::Down,
+                    NodeHealth::Draining => Liveness::Draining,
                 };
                 Some(DispatchNode { id: view.id, liveness, client, resources })
             })
@@ -217,25 +217,25 @@ impl NodeSource for ClusterNodes {
     /// With the cluster's own reasons: the error that keeps a node down (a refused pin or
     /// token, an unreachable address), or that it is still connecting.
     fn unready(&self) -> Vec<Unready> {
-        use steward_core::cluster::NodeState;
+        use steward_core::cluster::NodeHealth;
         let Some(shared) = self.0.upgrade() else { return Vec::new() };
         shared
             .cluster
-            .nodes_with_clients(crate::service::now_ms())
+            .nodes_with_clients(crate::clock::now_ms())
             .into_iter()
             .filter(|(view, client, resources)| {
-                !(view.state == NodeState::Up && client.is_some() && resources.is_some())
+                !(view.state == NodeHealth::Up && client.is_some() && resources.is_some())
             })
             .map(|(view, _, _)| {
                 // Down with no error yet: still dialling for the first time.
-                let connecting = view.error.is_none() && view.state == NodeState::Down;
+                let connecting = view.error.is_none() && view.state == NodeHealth::Down;
                 let why = match (&view.error, view.state) {
                     (Some(e), _) => format!("down ({e})"),
-                    (None, NodeState::Down) => "connecting".into(),
-                    (None, NodeState::Up) => "connecting (no snapshot yet)".into(),
+                    (None, NodeHealth::Down) => "connecting".into(),
+                    (None, NodeHealth::Up) => "connecting (no snapshot yet)".into(),
                     (None, state) => format!("{state:?}").to_lowercase(),
                 };
-                let coming = connecting || matches!(view.state, NodeState::Suspect | NodeState::Up);
+                let coming = connecting || matches!(view.state, NodeHealth::Suspect | NodeHealth::Up);
                 Unready { name: view.address, why, coming }
             })
             .collect()

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use steward_core::cluster::NodeState;
+use steward_core::cluster::NodeHealth;
 use steward_core::profile::consolidation::{ConsolidationConfig, NodeUsage};
 use steward_core::profile::forecast::{Forecast, ForecastConfig, SeriesForecast};
 use steward_core::series::node_series;
@@ -88,9 +88,9 @@ impl Steward {
                 },
                 cores: inv.logical_cores,
                 memory_total_bytes: inv.memory_total_bytes,
-                can_take_work: n.state == NodeState::Up,
+                can_take_work: n.state == NodeHealth::Up,
                 // The control center runs here; a draining or unreachable node is not ours to plan.
-                can_be_freed: !local && n.state == NodeState::Up,
+                can_be_freed: !local && n.state == NodeHealth::Up,
                 cpu_pct: values(&cpu),
                 mem_used_bytes: values(&mem),
                 cpu_upper_pct: upper(&cpu),

@@ -110,7 +110,7 @@ async fn control_center(dir: &Path, name: &str, agents: &[&Agent], max_batch: us
     // comes a sampling interval after it started. Not part of what is measured.
     let deadline = Instant::now() + Duration::from_secs(20);
     let ready =
-        |n: &steward_api::NodeView| n.id != "local" && n.state == steward_api::NodeState::Up && n.latest.is_some();
+        |n: &steward_api::NodeView| n.id != "local" && n.state == steward_api::NodeHealth::Up && n.latest.is_some();
     while s.nodes().iter().filter(|n| ready(n)).count() < agents.len() {
         if Instant::now() > deadline {
             bail!("nodes did not come up");

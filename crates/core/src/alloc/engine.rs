@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::fair_share::FairShare;
 use super::model::NodeResources;
-use super::nodes::{Ask, Capacity, NodeState};
+use super::nodes::{Ask, Capacity, NodeAllocState};
 use super::quota;
 use super::record::{AllocState, Allocation, Event, NodeAvailability, Refusal, Reservation};
 use super::request::{AllocationRequest, Constraints, PreemptionMode, PriorityClass, Qos, ResourceAmount};
@@ -81,7 +81,7 @@ pub(super) type VictimKey = (i32, u32, Reverse<i64>, u32);
 
 pub struct Scheduler {
     pub(super) config: SchedulerConfig,
-    pub(super) nodes: Vec<NodeState>,
+    pub(super) nodes: Vec<NodeAllocState>,
     /// Every node ever added (removed ones stay as tombstones: node numbers never change).
     pub(super) node_index: HashMap<String, u32>,
     /// (idle whole GPUs, node): best-fit search without scanning every node.
@@ -266,7 +266,7 @@ impl Scheduler {
         }
         let n = self.nodes.len() as u32;
         self.node_index.insert(res.node.clone(), n);
-        let state = NodeState::new(res);
+        let state = NodeAllocState::new(res);
         self.by_free_gpus.insert((state.free_whole_gpus(), n));
         self.nodes.push(state);
         self.node_min_prio.push(None);
@@ -956,7 +956,7 @@ impl Scheduler {
         Refusal { error, availability }
     }
 
-    pub(super) fn availability_of(&self, i: u32, n: &NodeState) -> NodeAvailability {
+    pub(super) fn availability_of(&self, i: u32, n: &NodeAllocState) -> NodeAvailability {
         NodeAvailability {
             node: n.res.node.clone(),
             free_gpus: (0..n.gpu_used.len())

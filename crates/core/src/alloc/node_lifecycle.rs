@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::engine::Scheduler;
 use super::model::{GpuResource, NodeResources};
-use super::nodes::NodeState;
+use super::nodes::NodeAllocState;
 use super::record::{AllocState, Allocation, Reservation};
 use super::request::PreemptionMode;
-use crate::cluster::NodeState as Health;
+use crate::cluster::NodeHealth;
 
 impl Scheduler {
     /// Adds a node, or brings a known one up to date: a removed node comes back, and a node
@@ -22,7 +22,7 @@ impl Scheduler {
         let node = &mut self.nodes[n as usize];
         let rejoined = node.removed || node.stand_in;
         if rejoined {
-            (node.removed, node.stand_in, node.health) = (false, false, Health::Up);
+            (node.removed, node.stand_in, node.health) = (false, false, NodeHealth::Up);
             if let Some(d) = node.down_deadline.take() {
                 self.down_deadlines.remove(&(d, n));
             }
@@ -45,13 +45,13 @@ impl Scheduler {
         let n = self.nodes.len() as u32;
         self.add_node(res);
         let node = &mut self.nodes[n as usize];
-        (node.stand_in, node.health) = (true, Health::Down);
+        (node.stand_in, node.health) = (true, NodeHealth::Down);
         self.stand_ins_unarmed.push(n);
     }
 
     /// Follows the failure detector. Only `Up` takes new work; `Down` starts the grace after
     /// which its running allocations are given up. Unknown nodes are ignored.
-    pub fn set_node_state(&mut self, node: &str, health: Health, now: i64) {
+    pub fn set_node_state(&mut self, node: &str, health: NodeHealth, now: i64) {
         let Some(&n) = self.node_index.get(node) else { return };
         let st = &mut self.nodes[n as usize];
         if !st.listed() || st.health == health {
@@ -61,7 +61,7 @@ impl Scheduler {
         if let Some(d) = st.down_deadline.take() {
             self.down_deadlines.remove(&(d, n));
         }
-        if health == Health::Down {
+        if health == NodeHealth::Down {
             let at = now + self.config.node_down_grace_ms;
             self.nodes[n as usize].down_deadline = Some(at);
             self.down_deadlines.insert((at, n));
@@ -71,13 +71,14 @@ impl Scheduler {
             health.as_str(),
             old.as_str(),
             match health {
-                Health::Up => "allocatable again",
-                Health::Down => "no new allocations; running ones are given up unless it comes back within the grace",
+                NodeHealth::Up => "allocatable again",
+                NodeHealth::Down =>
+                    "no new allocations; running ones are given up unless it comes back within the grace",
                 _ => "no new allocations; running ones continue",
             }
         );
         self.event_on(now, "node", node.to_string(), message, &[("state", health.as_str().into())]);
-        if health == Health::Up {
+        if health == NodeHealth::Up {
             self.release_epoch += 1;
             self.schedule(now);
         }
@@ -143,7 +144,7 @@ impl Scheduler {
     /// (by id), else it is requeued; reservations keep the GPUs that still exist.
     fn rebuild_node(&mut self, n: u32, res: NodeResources, now: i64) {
         let name = res.node.clone();
-        let fresh = NodeState::new(res);
+        let fresh = NodeAllocState::new(res);
         for i in self.nodes[n as usize].running.clone() {
             if !self.allocs[i as usize].gpus.iter().all(|g| fresh.res.gpu_slot(g).is_some()) {
                 let why = format!("requeued: its GPUs on node {name} changed");
@@ -224,7 +225,7 @@ pub(super) fn stand_ins(
 #[cfg(test)]
 mod tests {
     use crate::alloc::*;
-    use crate::cluster::NodeState as Health;
+    use crate::cluster::NodeHealth;
 
     const GIB: u64 = 1 << 30;
 
@@ -269,7 +270,7 @@ mod tests {
     #[test]
     fn a_node_that_is_not_up_takes_no_new_allocations_and_takes_them_again_once_up() {
         let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("a", 1)]);
-        for (k, h) in [Health::Suspect, Health::Draining, Health::Down].into_iter().enumerate() {
+        for (k, h) in [NodeHealth::Suspect, NodeHealth::Draining, NodeHealth::Down].into_iter().enumerate() {
             s.set_node_state("a", h, 0);
             let id = format!("r{k}");
             assert_eq!(
@@ -282,7 +283,7 @@ mod tests {
             }
         }
         // Up again: the one left waiting starts.
-        s.set_node_state("a", Health::Up, 2);
+        s.set_node_state("a", NodeHealth::Up, 2);
         assert_eq!(on(&s, "r0"), (AllocState::Running, Some("a".into())));
     }
 
@@ -297,12 +298,12 @@ mod tests {
             ((AllocState::Running, Some("a".into())), (AllocState::Running, Some("a".into())))
         );
         // Back within the grace: nothing happens to what runs there.
-        s.set_node_state("a", Health::Down, 10);
-        s.set_node_state("a", Health::Up, 20);
+        s.set_node_state("a", NodeHealth::Down, 10);
+        s.set_node_state("a", NodeHealth::Up, 20);
         s.tick(grace + 100);
         assert_eq!(on(&s, "keep").0, AllocState::Running);
         s.take_changes();
-        s.set_node_state("a", Health::Down, 1000);
+        s.set_node_state("a", NodeHealth::Down, 1000);
         s.tick(1000 + grace - 1);
         assert_eq!(on(&s, "keep").0, AllocState::Running, "still within the grace");
         s.tick(1000 + grace);

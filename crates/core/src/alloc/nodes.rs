@@ -4,7 +4,7 @@
 use super::mig;
 use super::model::{GpuResource, NodeResources};
 use super::request::{AllocationRequest, Constraints};
-use crate::cluster::NodeState as Health;
+use crate::cluster::NodeHealth;
 
 /// What an allocation holds (or asks for) on one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -23,7 +23,7 @@ impl Ask {
     }
 }
 
-pub(crate) struct NodeState {
+pub(crate) struct NodeAllocState {
     pub res: NodeResources,
     pub free_cores: u32,
     pub free_mem: u64,
@@ -37,7 +37,7 @@ pub(crate) struct NodeState {
     /// Reservations on this node (ids).
     pub reservations: Vec<String>,
     /// What the cluster's failure detector says: only an up node takes new allocations.
-    pub health: Health,
+    pub health: NodeHealth,
     /// When its running allocations are given up, while it is down.
     pub down_deadline: Option<i64>,
     /// Removed from the cluster: kept as a tombstone so node numbers stay valid.
@@ -47,10 +47,10 @@ pub(crate) struct NodeState {
     pub stand_in: bool,
 }
 
-impl NodeState {
-    pub fn new(res: NodeResources) -> NodeState {
+impl NodeAllocState {
+    pub fn new(res: NodeResources) -> NodeAllocState {
         let res = mig::with_instance_slots(res);
-        NodeState {
+        NodeAllocState {
             free_cores: res.cores,
             free_mem: res.memory_bytes,
             // A GPU in MIG mode is never idle: only its instances are given out.
@@ -63,7 +63,7 @@ impl NodeState {
             in_resv_cores: 0,
             in_resv_mem: 0,
             reservations: Vec::new(),
-            health: Health::Up,
+            health: NodeHealth::Up,
             down_deadline: None,
             removed: false,
             stand_in: false,
@@ -78,7 +78,7 @@ impl NodeState {
 
     /// Whether new allocations may start here (placement, preemption, backfill shadow).
     pub fn takes_work(&self) -> bool {
-        self.health == Health::Up && self.listed()
+        self.health == NodeHealth::Up && self.listed()
     }
 
     pub fn free_whole_gpus(&self) -> u32 {
@@ -131,7 +131,7 @@ pub(crate) struct Capacity {
 impl Capacity {
     /// Picks GPU slots for `ask` among usable ones: whole GPUs need an idle GPU, a share needs
     /// enough free memory (best fit, so shares pack together).
-    pub fn pick_gpus(&self, node: &NodeState, ask: &Ask, c: &Constraints) -> Option<Vec<usize>> {
+    pub fn pick_gpus(&self, node: &NodeAllocState, ask: &Ask, c: &Constraints) -> Option<Vec<usize>> {
         if ask.gpus == 0 {
             return Some(Vec::new());
         }

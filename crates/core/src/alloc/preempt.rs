@@ -289,7 +289,7 @@ impl Scheduler {
     /// cores and memory alone.
     fn group_sharers(
         &self,
-        node: &super::nodes::NodeState,
+        node: &super::nodes::NodeAllocState,
         cands: &mut Vec<Candidate>,
         gpu_ok: impl Fn(usize) -> bool,
     ) {

@@ -8,7 +8,7 @@ use crate::{Inventory, Snapshot, TimestampMs};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
-pub enum NodeState {
+pub enum NodeHealth {
     /// Heartbeats arrive as expected.
     Up,
     /// Heartbeats are late: no new work, running work is left alone.
@@ -20,34 +20,34 @@ pub enum NodeState {
     Draining,
 }
 
-impl NodeState {
+impl NodeHealth {
     pub fn as_str(self) -> &'static str {
         match self {
-            NodeState::Up => "up",
-            NodeState::Suspect => "suspect",
-            NodeState::Down => "down",
-            NodeState::Draining => "draining",
+            NodeHealth::Up => "up",
+            NodeHealth::Suspect => "suspect",
+            NodeHealth::Down => "down",
+            NodeHealth::Draining => "draining",
         }
     }
 
     /// True when new work may be placed on the node.
     pub fn accepts_work(self) -> bool {
-        self == NodeState::Up
+        self == NodeHealth::Up
     }
 }
 
 /// A node's state from what is known now: a lost connection is down at once; otherwise phi
 /// decides between up, suspect and down; draining shows while the node is alive.
-pub fn node_state(connected: bool, phi: Option<f64>, draining: bool, config: &PhiConfig) -> NodeState {
+pub fn node_state(connected: bool, phi: Option<f64>, draining: bool, config: &PhiConfig) -> NodeHealth {
     let phi = phi.unwrap_or(f64::INFINITY);
     if !connected || phi >= config.down_phi {
-        NodeState::Down
+        NodeHealth::Down
     } else if draining {
-        NodeState::Draining
+        NodeHealth::Draining
     } else if phi >= config.suspect_phi {
-        NodeState::Suspect
+        NodeHealth::Suspect
     } else {
-        NodeState::Up
+        NodeHealth::Up
     }
 }
 
@@ -74,7 +74,7 @@ pub struct NodeView {
     pub address: String,
     /// Host name from the node's inventory; the address until it has been read.
     pub name: String,
-    pub state: NodeState,
+    pub state: NodeHealth,
     /// The failure detector's suspicion level now; `null` before the first heartbeat.
     pub phi: Option<f64>,
     pub last_heartbeat_ms: Option<TimestampMs>,
@@ -94,11 +94,11 @@ mod tests {
     #[test]
     fn a_lost_connection_is_down_whatever_phi_says() {
         let c = PhiConfig::default();
-        assert_eq!(node_state(false, Some(0.0), false, &c), NodeState::Down);
-        assert_eq!(node_state(true, Some(0.0), false, &c), NodeState::Up);
-        assert_eq!(node_state(true, Some(c.suspect_phi), false, &c), NodeState::Suspect);
-        assert_eq!(node_state(true, Some(c.down_phi), true, &c), NodeState::Down);
-        assert_eq!(node_state(true, Some(0.0), true, &c), NodeState::Draining);
-        assert_eq!(node_state(true, None, false, &c), NodeState::Down);
+        assert_eq!(node_state(false, Some(0.0), false, &c), NodeHealth::Down);
+        assert_eq!(node_state(true, Some(0.0), false, &c), NodeHealth::Up);
+        assert_eq!(node_state(true, Some(c.suspect_phi), false, &c), NodeHealth::Suspect);
+        assert_eq!(node_state(true, Some(c.down_phi), true, &c), NodeHealth::Down);
+        assert_eq!(node_state(true, Some(0.0), true, &c), NodeHealth::Draining);
+        assert_eq!(node_state(true, None, false, &c), NodeHealth::Down);
     }
 }

@@ -11,7 +11,7 @@ use ts_rs::TS;
 
 /// What the balancer needs to know about a node right now.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NodeView {
+pub struct NodeLoad {
     pub name: String,
     /// Partitions it may run at once.
     pub slots: u32,
@@ -21,7 +21,7 @@ pub struct NodeView {
     pub available: bool,
 }
 
-impl NodeView {
+impl NodeLoad {
     pub fn free(&self) -> u32 {
         if self.available { self.slots.saturating_sub(self.busy) } else { 0 }
     }
@@ -60,7 +60,7 @@ impl Locality {
 /// Nodes with a free slot, cheapest first; `avoid` (nodes that already failed this partition,
 /// or hold a copy of it) only when nothing else is free. Ties go to the node with more free slots.
 pub fn rank(
-    nodes: &[NodeView],
+    nodes: &[NodeLoad],
     locality: &Locality,
     dataset: Option<&str>,
     typical_s: f64,
@@ -83,7 +83,7 @@ pub fn rank(
 /// gets a share proportional to its free slots (then round-robin over what is left).
 pub fn plan(
     partitions: u32,
-    nodes: &[NodeView],
+    nodes: &[NodeLoad],
     locality: &Locality,
     dataset: Option<&str>,
     typical_s: f64,
@@ -101,7 +101,7 @@ pub fn plan(
         }
     }
     // Whatever did not fit now queues behind the least loaded available nodes.
-    let avail: Vec<&NodeView> = nodes.iter().filter(|n| n.available && n.slots > 0).collect();
+    let avail: Vec<&NodeLoad> = nodes.iter().filter(|n| n.available && n.slots > 0).collect();
     for (k, slot) in out.iter_mut().filter(|s| s.is_none()).enumerate() {
         if !avail.is_empty() {
             *slot = Some(avail[k % avail.len()].name.clone());
@@ -114,8 +114,8 @@ pub fn plan(
 mod tests {
     use super::*;
 
-    fn node(name: &str, slots: u32, busy: u32) -> NodeView {
-        NodeView { name: name.into(), slots, busy, available: true }
+    fn node(name: &str, slots: u32, busy: u32) -> NodeLoad {
+        NodeLoad { name: name.into(), slots, busy, available: true }
     }
 
     #[test]
@@ -135,7 +135,7 @@ mod tests {
 
     #[test]
     fn plan_is_proportional_to_free_slots() {
-        let nodes = [node("big", 6, 0), node("small", 2, 0), NodeView { available: false, ..node("down", 8, 0) }];
+        let nodes = [node("big", 6, 0), node("small", 2, 0), NodeLoad { available: false, ..node("down", 8, 0) }];
         let p = plan(8, &nodes, &Locality::default(), None, 1.0);
         assert_eq!(p.iter().filter(|n| n.as_deref() == Some("big")).count(), 6);
         assert_eq!(p.iter().filter(|n| n.as_deref() == Some("small")).count(), 2);

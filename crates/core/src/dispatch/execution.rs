@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::balance::{Locality, NodeView, rank};
+use super::balance::{Locality, NodeLoad, rank};
 use super::output::{AttemptOutput, OutputCut, OutputLimits};
 use super::placement::{Grant, PartitionAsk, Placer};
 use super::straggler::{StragglerRule, backoff_ms, median};
@@ -468,7 +468,7 @@ impl Execution {
     /// copies of stragglers. `nodes[i].busy` is updated for what it starts.
     pub fn tick(
         &mut self,
-        nodes: &mut [NodeView],
+        nodes: &mut [NodeLoad],
         locality: &Locality,
         cfg: &DispatchConfig,
         placer: &mut dyn Placer,
@@ -486,13 +486,13 @@ impl Execution {
         // while any other node can take it: waiting for a fast node beats starting on a slow one.
         let slow = limit.map(|l| self.slow_nodes(l, now_ms)).unwrap_or_default();
         let mask = !slow.is_empty() && nodes.iter().any(|n| n.available && !slow.contains(&n.name));
-        let mut masked: Vec<NodeView> = Vec::new();
+        let mut masked: Vec<NodeLoad> = Vec::new();
         if mask {
             masked = nodes.to_vec();
             masked.iter_mut().filter(|n| slow.contains(&n.name)).for_each(|n| n.available = false);
         }
         let outer = nodes;
-        let nodes: &mut [NodeView] = if mask { &mut masked } else { &mut *outer };
+        let nodes: &mut [NodeLoad] = if mask { &mut masked } else { &mut *outer };
         for p in 0..self.partitions.len() {
             if !nodes.iter().any(|n| n.free() > 0) {
                 break;
@@ -572,7 +572,7 @@ impl Execution {
         &mut self,
         p: usize,
         speculative: bool,
-        nodes: &mut [NodeView],
+        nodes: &mut [NodeLoad],
         locality: &Locality,
         typical_s: f64,
         placer: &mut dyn Placer,

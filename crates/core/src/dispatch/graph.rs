@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NodeState {
+pub enum TaskGraphState {
     Waiting,
     Released,
     Succeeded,
@@ -17,7 +17,7 @@ struct Node {
     deps: Vec<String>,
     lazy: bool,
     demanded: bool,
-    state: NodeState,
+    state: TaskGraphState,
 }
 
 /// The task graph. Unknown dependencies count as not ready (they may be submitted later).
@@ -32,23 +32,23 @@ impl TaskGraph {
     /// Adds a task; returns the tasks now released to run (possibly itself).
     pub fn add(&mut self, id: &str, deps: Vec<String>, lazy: bool) -> Vec<String> {
         if !self.nodes.contains_key(id) {
-            self.nodes.insert(id.to_string(), Node { deps, lazy, demanded: false, state: NodeState::Waiting });
+            self.nodes.insert(id.to_string(), Node { deps, lazy, demanded: false, state: TaskGraphState::Waiting });
             self.waiting.insert(id.to_string());
         }
         self.release_ready()
     }
 
     /// Records a known outcome (restored, or reused).
-    pub fn set_state(&mut self, id: &str, state: NodeState) {
+    pub fn set_state(&mut self, id: &str, state: TaskGraphState) {
         if let Some(n) = self.nodes.get_mut(id) {
             n.state = state;
-            if state != NodeState::Waiting {
+            if state != TaskGraphState::Waiting {
                 self.waiting.remove(id);
             }
         }
     }
 
-    pub fn state(&self, id: &str) -> Option<NodeState> {
+    pub fn state(&self, id: &str) -> Option<TaskGraphState> {
         self.nodes.get(id).map(|n| n.state)
     }
 
@@ -58,7 +58,7 @@ impl TaskGraph {
         if self.nodes.contains_key(id) {
             return Vec::new();
         }
-        let state = if ok { NodeState::Succeeded } else { NodeState::Failed };
+        let state = if ok { TaskGraphState::Succeeded } else { TaskGraphState::Failed };
         self.nodes.insert(id.to_string(), Node { deps: Vec::new(), lazy: false, demanded: false, state });
         self.release_ready()
     }
@@ -66,7 +66,7 @@ impl TaskGraph {
     /// Forgets an ended task that no waiting task depends on (its execution left memory; a
     /// later dependent finds its outcome in the store). True when it was forgotten.
     pub fn forget(&mut self, id: &str) -> bool {
-        let ended = matches!(self.state(id), Some(NodeState::Succeeded | NodeState::Failed));
+        let ended = matches!(self.state(id), Some(TaskGraphState::Succeeded | TaskGraphState::Failed));
         let needed = self.waiting.iter().any(|w| self.nodes[w].deps.iter().any(|d| d == id));
         if !ended || needed {
             return false;
@@ -102,7 +102,7 @@ impl TaskGraph {
 
     /// A task ended; returns the tasks this releases.
     pub fn completed(&mut self, id: &str, ok: bool) -> Vec<String> {
-        self.set_state(id, if ok { NodeState::Succeeded } else { NodeState::Failed });
+        self.set_state(id, if ok { TaskGraphState::Succeeded } else { TaskGraphState::Failed });
         self.release_ready()
     }
 
@@ -110,7 +110,7 @@ impl TaskGraph {
     pub fn doomed(&self) -> Vec<String> {
         self.waiting
             .iter()
-            .filter(|id| self.nodes[*id].deps.iter().any(|d| self.state(d) == Some(NodeState::Failed)))
+            .filter(|id| self.nodes[*id].deps.iter().any(|d| self.state(d) == Some(TaskGraphState::Failed)))
             .cloned()
             .collect()
     }
@@ -121,12 +121,12 @@ impl TaskGraph {
             .iter()
             .filter(|id| {
                 let n = &self.nodes[*id];
-                (!n.lazy || n.demanded) && n.deps.iter().all(|d| self.state(d) == Some(NodeState::Succeeded))
+                (!n.lazy || n.demanded) && n.deps.iter().all(|d| self.state(d) == Some(TaskGraphState::Succeeded))
             })
             .cloned()
             .collect();
         for id in &ready {
-            self.set_state(id, NodeState::Released);
+            self.set_state(id, TaskGraphState::Released);
         }
         ready
     }

@@ -17,12 +17,12 @@ mod reuse;
 mod straggler;
 mod task;
 
-pub use balance::{Dataset, Locality, NodeView, plan, rank};
+pub use balance::{Dataset, Locality, NodeLoad, plan, rank};
 pub use execution::{
     Accepted, Action, Attempt, AttemptState, DispatchConfig, ExecStatus, Execution, PartState, Partition, StartOrder,
     attempt_id, execution_of, parse_attempt_id,
 };
-pub use graph::{NodeState as GraphState, TaskGraph};
+pub use graph::{TaskGraph, TaskGraphState};
 pub use output::{AttemptOutput, CutBy, OutputCut, OutputLimits};
 pub use partition::{partition_count, split};
 pub use placement::{Grant, PartitionAsk, Placer, Unconstrained};

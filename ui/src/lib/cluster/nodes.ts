@@ -1,9 +1,9 @@
 // How the cluster view orders and describes nodes, and the add-node flow (address + token → probe
 // → the user confirms the fingerprint, as SSH asks on first contact → add).
 import { formatAge } from '../format';
-import type { ClusterNode, NodeState, ProbeResult } from './types';
+import type { ClusterNode, NodeHealth, ProbeResult } from './types';
 
-const STATE_RANK: Record<NodeState, number> = { down: 0, suspect: 1, draining: 2, up: 3 };
+const STATE_RANK: Record<NodeHealth, number> = { down: 0, suspect: 1, draining: 2, up: 3 };
 
 /** The local node first, then trouble first (down, suspect, draining), then by name. */
 export function sortNodes(nodes: ClusterNode[]): ClusterNode[] {

@@ -1,6 +1,6 @@
 // Wire types of the cluster and of distributed executions: the node and execution views are
 // generated from the Rust types by ts-rs (../bindings/).
-export type { NodeState } from '../bindings/NodeState';
+export type { NodeHealth } from '../bindings/NodeHealth';
 export type { NodeView as ClusterNode } from '../bindings/NodeView';
 export type { ExecStatus } from '../bindings/ExecStatus';
 export type { ExecutionSummary as Execution } from '../bindings/ExecutionSummary';

@@ -3,4 +3,4 @@
 /**
  * What the control center may do with a node.
  */
-export type NodeState = "up" | "suspect" | "down" | "draining";
+export type NodeHealth = "up" | "suspect" | "down" | "draining";
