@@ -13,8 +13,8 @@ use steward_core::profile::module::ModuleSpec;
 use steward_core::profile::report::{current_usage, module_findings};
 use steward_core::profile::sampling_advice::{SamplingUsage, advise_sampling};
 use steward_core::profile::{
-    ModuleProfile, ProfileEvent, ProfileRequest, ProfileResponse, ProfileResult, ProfilingType, SystemProfile,
-    Thresholds,
+    ModuleProfile, ProfileConfig, ProfileEvent, ProfileRequest, ProfileResponse, ProfileResult, ProfilingType,
+    SystemProfile, Thresholds,
 };
 use steward_core::{HistoryQuery, SeriesHistory};
 
@@ -22,8 +22,7 @@ use crate::service::now_ms;
 use crate::{ApiError, Steward};
 use crate::{SamplingMode, SamplingState};
 
-/// History the forecaster reads: six days at one-minute steps (within the store's point limit).
-const HISTORY_MS: i64 = 6 * 86_400_000;
+/// Forecasts step through the 1-minute rollups as stored.
 const STEP_MS: i64 = 60_000;
 /// A gap longer than this (the machine was off) starts the series afresh.
 const MAX_GAP_MS: i64 = 10 * 60_000;
@@ -62,7 +61,7 @@ impl Steward {
         let result = match req.profiling_type {
             ProfilingType::System => {
                 let usage = current_usage(&snap, &modules);
-                let predictions = self.predict(&system_targets(&snap), now, &cfg)?;
+                let predictions = self.predict(&system_targets(&snap), &cfg)?;
                 let nodes = self.node_usages(now, &predictions, &cfg)?;
                 let (mut optimization_suggestions, not_judged) = advise_with_reasons(&AdvisorInput {
                     findings: &findings,
@@ -88,7 +87,7 @@ impl Steward {
                 let spec = modules.iter().find(|m| m.name == name).ok_or_else(|| unknown_module(name, &modules))?;
                 let usage = current_usage(&snap, std::slice::from_ref(spec));
                 let bottlenecks = module_findings(&findings, name);
-                let predictions = self.predict(&module_targets(name, &snap), now, &cfg)?;
+                let predictions = self.predict(&module_targets(name, &snap), &cfg)?;
                 let optimization_suggestions = advise(&AdvisorInput {
                     findings: &bottlenecks,
                     forecasts: &predictions,
@@ -113,23 +112,18 @@ impl Steward {
         Ok(ProfileResponse { request_id, timestamp: now, profiling_type: req.profiling_type, result })
     }
 
-    /// Forecasts for `targets` from stored history.
-    fn predict(&self, targets: &[Target], now: i64, cfg: &ForecastConfig) -> Result<Vec<SeriesForecast>, ApiError> {
-        let query = HistoryQuery {
-            series: targets.iter().map(|t| t.series.clone()).collect(),
-            from_ms: now - HISTORY_MS,
-            to_ms: now,
-            max_points: (HISTORY_MS / STEP_MS) as u32,
+    /// Forecasts for `targets` from the stored 1-minute history: the `history_days` before the
+    /// 1-minute table's end, so the same stored history gives the same forecast at any time.
+    fn predict(&self, targets: &[Target], cfg: &ForecastConfig) -> Result<Vec<SeriesForecast>, ApiError> {
+        let history: Vec<Vec<(i64, f64)>> = {
+            let store = self.shared.lock_store()?;
+            let from_ms = store.minute_watermark().saturating_sub(self.shared.config.profile.history_ms());
+            targets.iter().map(|t| store.minute_means(&t.series, from_ms)).collect::<Result<_, _>>()?
         };
-        let history: Vec<SeriesHistory> = self.shared.lock_store()?.query(&query)?;
         Ok(targets
             .iter()
-            .map(|t| {
-                let points: Vec<(i64, f64)> = history
-                    .iter()
-                    .find(|h| h.series == t.series)
-                    .map(|h| h.points.iter().map(|p| (p.ts_ms, p.avg)).collect())
-                    .unwrap_or_default();
+            .zip(history)
+            .map(|(t, points)| {
                 let (start, values) = regularize(&points, cfg.step_ms, MAX_GAP_MS);
                 let cfg = ForecastConfig { capacity: t.capacity, ..*cfg };
                 SeriesForecast {
@@ -277,13 +271,20 @@ fn module_targets(name: &str, snap: &Snapshot) -> Vec<Target> {
 /// with every module the database holds.
 pub(crate) fn start_profiler(
     store: &mut steward_store::Store,
-    config: &steward_core::profile::ProfileConfig,
+    config: &ProfileConfig,
 ) -> Result<crate::profiler::Profiler, ApiError> {
+    config.validate().map_err(|e| ApiError::InvalidInput(format!("config file: {e}")))?;
     for m in &config.modules {
         m.validate().map_err(|e| ApiError::InvalidInput(format!("config file: {e}")))?;
         store.put_module(m, now_ms())?;
     }
     Ok(crate::profiler::Profiler::new(config.clone(), store.modules()?))
+}
+
+/// Keeps 1-minute rollups as long as forecasts read them (an hour more: rollups are pruned on
+/// hour boundaries).
+pub(crate) fn keep_minutes_for_forecasts(retention: &mut steward_store::RetentionPolicy, profile: &ProfileConfig) {
+    retention.minute_ms = retention.minute_ms.max(profile.history_ms() + steward_store::HOUR_MS);
 }
 
 impl crate::service::Shared {
@@ -336,5 +337,65 @@ mod tests {
         assert_eq!(flat, ["test.flat0", "test.flat1", "test.flat2", "test.flat3", "test.flat4", "test.flat5"]);
         let s = advise_sampling(&usage);
         assert!(s.iter().any(|s| s.kind == SuggestionKind::LowerSampling && s.title.contains("test.flat0")), "{s:?}");
+    }
+
+    /// A Steward whose history holds `days` of a daily cycle in `test.load`, ending an hour ago
+    /// (a series the sampler does not write, so it stays as written), rolled up.
+    fn steward_with_history(dir: &std::path::Path, days: i64) -> (Steward, i64) {
+        let steward = Steward::start(ApiConfig {
+            db_path: dir.join("h.db"),
+            adapter_probe: AdapterProbe::Skip,
+            ..ApiConfig::default()
+        })
+        .unwrap();
+        let now = now_ms();
+        let end = now - 3_600_000;
+        let values = steward_core::profile::traces::Family::Diurnal.generate(7, days as usize);
+        let batch: Vec<(i64, Vec<SeriesValue>)> = values
+            .iter()
+            .enumerate()
+            .flat_map(|(i, v)| {
+                // Two samples a minute, 20 s apart: a minute's mean is their mean.
+                let t = end - (values.len() - i) as i64 * 60_000 + 10_000;
+                let s = |value| vec![SeriesValue { series: "test.load".into(), value }];
+                [(t, s(v - 1.0)), (t + 20_000, s(v + 1.0))]
+            })
+            .collect();
+        steward.shared.write_history(&batch);
+        steward.shared.maintain(now);
+        (steward, now)
+    }
+
+    fn load_target() -> Vec<Target> {
+        vec![Target { series: "test.load".into(), label: "load", unit: "%", capacity: Some(100.0) }]
+    }
+
+    #[test]
+    fn the_same_history_gives_the_same_forecast_at_any_request_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let (steward, now) = steward_with_history(dir.path(), 3);
+        let cfg = ForecastConfig::default();
+        let first = steward.predict(&load_target(), &cfg).unwrap();
+        assert!(matches!(first[0].forecast, steward_core::profile::forecast::Forecast::Ready { .. }), "{first:?}");
+        // Within the same minute, and minutes later with nothing new stored: rollups and
+        // retention run at the later time, the window moves with them, the forecast does not.
+        for later in [1, 29_999, 59_999, 60_000, 61_000, 7 * 60_000 + 13_000, 3_600_000] {
+            steward.shared.maintain(now + later);
+            let again = steward.predict(&load_target(), &cfg).unwrap();
+            assert_eq!(again, first, "a request {later} ms later");
+        }
+    }
+
+    #[test]
+    fn all_the_history_up_to_the_limit_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let (steward, _) = steward_with_history(dir.path(), 9);
+        let got = steward.predict(&load_target(), &ForecastConfig::default()).unwrap();
+        let steward_core::profile::forecast::Forecast::Ready { backtest, .. } = &got[0].forecast else {
+            panic!("{got:?}")
+        };
+        // Origins are scored over the 60 % after the fit: nine days give over five days of them.
+        let origins = backtest.value().unwrap().origins;
+        assert!(origins > 5 * 1440, "{origins} origins: not all nine days were read");
     }
 }

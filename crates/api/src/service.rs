@@ -75,7 +75,8 @@ impl Drop for LoopGuard {
 impl Steward {
     /// Opens the history database and starts sampling this node.
     /// Fails, leaving the database untouched, when it is locked, unwritable or corrupt.
-    pub fn start(config: ApiConfig) -> Result<Steward, ApiError> {
+    pub fn start(mut config: ApiConfig) -> Result<Steward, ApiError> {
+        crate::profile::keep_minutes_for_forecasts(&mut config.retention, &config.profile);
         let mut store = Store::open(&config.db_path)?;
         let profiler = crate::profile::start_profiler(&mut store, &config.profile)?;
         let sampler = Sampler::new(&config.sampler);

@@ -13,10 +13,48 @@ pub struct ProfileConfig {
     pub window_ms: i64,
     /// Modules defined in the file; they are saved to the database at start (the file wins).
     pub modules: Vec<ModuleSpec>,
+    /// How many days of 1-minute history forecasts are fitted on (at most; all there is when
+    /// less is stored). The 1-minute rollups are kept at least this long.
+    pub history_days: u32,
+}
+
+impl ProfileConfig {
+    /// Longest `history_days` accepted: the 1-minute table grows by 1,440 rows a day per series.
+    pub const MAX_HISTORY_DAYS: u32 = 90;
+
+    pub fn history_ms(&self) -> i64 {
+        i64::from(self.history_days) * 86_400_000
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=Self::MAX_HISTORY_DAYS).contains(&self.history_days) {
+            return Err(format!(
+                "[profile] history_days must be between 1 and {}, got {}",
+                Self::MAX_HISTORY_DAYS,
+                self.history_days
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for ProfileConfig {
     fn default() -> Self {
-        ProfileConfig { thresholds: Thresholds::default(), window_ms: 30_000, modules: vec![] }
+        ProfileConfig { thresholds: Thresholds::default(), window_ms: 30_000, modules: vec![], history_days: 28 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_days_default_to_four_weeks_and_must_be_sensible() {
+        let c: ProfileConfig = serde_json::from_str("{}").unwrap();
+        assert_eq!((c.history_days, c.history_ms()), (28, 28 * 86_400_000));
+        assert!(c.validate().is_ok());
+        let zero: ProfileConfig = serde_json::from_str(r#"{"history_days": 0}"#).unwrap();
+        assert!(zero.validate().unwrap_err().contains("history_days must be between 1 and 90"));
+        assert!(ProfileConfig { history_days: 91, ..c }.validate().is_err());
     }
 }
