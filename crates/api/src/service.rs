@@ -111,6 +111,9 @@ impl Steward {
         let guard = LoopGuard { shared: shared.clone(), thread: Mutex::new(Some(thread)) };
         crate::allocation::spawn_ticker(Arc::downgrade(&shared));
         crate::dispatch::spawn_driver(Arc::downgrade(&shared));
+        if shared.config.refit_forecasts {
+            crate::profile::kept::spawn_refitter(Arc::downgrade(&shared));
+        }
         Ok(Steward { shared, _guard: Arc::new(guard) })
     }
 
