@@ -14,6 +14,9 @@
 //! uses, `ForecastConfig::default()`, and where the goal "lower slack at no higher exceedance
 //! than the baseline" compares); and the same where level shifts were seen priced per origin
 //! (`cover_level_shifts`).
+//!
+//! Then it measures what keeping forecasts costs (`forecast_keeping`): profile requests on a node
+//! with `--keep-days` of history and `--keep-modules` modules, and the refits' share of a core.
 
 use std::time::Duration;
 
@@ -43,6 +46,15 @@ pub struct ForecastBenchArgs {
     /// Forecast horizon in minutes.
     #[arg(long, default_value_t = 30)]
     horizon_minutes: i64,
+    /// Days of stored history for the kept-forecast measurement (0 skips it).
+    #[arg(long, default_value_t = 14)]
+    keep_days: usize,
+    /// Modules defined for the kept-forecast measurement.
+    #[arg(long, default_value_t = 20)]
+    keep_modules: usize,
+    /// Rounds of profile requests (the system's and every module's) timed once forecasts are kept.
+    #[arg(long, default_value_t = 20)]
+    keep_rounds: usize,
 }
 
 /// Mean figures over a set of seeds.
@@ -151,5 +163,8 @@ pub fn run(args: ForecastBenchArgs) -> Result<()> {
         }
     }
     println!("Anchor: Google Autopilot's recommender runs at 23% slack.");
+    if args.keep_days > 0 {
+        super::forecast_keeping::run(args.keep_days, args.keep_modules, args.keep_rounds)?;
+    }
     Ok(())
 }
