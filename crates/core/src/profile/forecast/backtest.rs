@@ -1,32 +1,12 @@
 //! Forecasting a regular series, and replaying the forecaster over history to measure it.
 
 use super::engine::{OriginForecast, Walk};
-use super::holt_winters::{Params, fit};
+use super::seasons::choose;
 use super::{Accuracy, DAY_MS, Forecast, ForecastConfig};
 use crate::Reading;
 
 /// Share of a series used to fit parameters before the replay is scored.
 const FIT_SHARE: f64 = 0.4;
-
-/// The model for `y`: seasonal once two periods exist. Returns the params and a note.
-fn choose(y: &[f64], cfg: &ForecastConfig) -> (Params, &'static str, Option<String>) {
-    let h = cfg.horizon_steps();
-    if y.len() >= cfg.seasonal_steps() {
-        let p = fit(y, cfg.period_steps(), h);
-        if p.period > 0 {
-            (p, "holt_winters_daily", None)
-        } else {
-            (p, "holt_damped", Some("no daily pattern: a daily season did not forecast this history better".into()))
-        }
-    } else {
-        let note = format!(
-            "no daily seasonality yet: it needs {} of history, there is {}",
-            duration(cfg.seasonal_steps() as i64 * cfg.step_ms),
-            duration(y.len() as i64 * cfg.step_ms)
-        );
-        (fit(y, 0, h), "holt_damped", Some(note))
-    }
-}
 
 /// Forecast `horizon` past the end of `y` (regular, starting at `start_ms`).
 pub fn forecast(y: &[f64], start_ms: i64, cfg: &ForecastConfig) -> Forecast {

@@ -1,5 +1,5 @@
-//! Usage forecasts with honest bands: damped Holt-Winters (daily season once two days of
-//! history exist), prediction bands from the empirical distribution of its own recent errors at
+//! Usage forecasts with honest bands: damped Holt-Winters (a daily season once two days of
+//! history exist, a weekly one once two weeks do and it forecasts better: [`seasons`]), prediction bands from the empirical distribution of its own recent errors at
 //! each horizon, an upper recommendation for sizing, the VPA-style baseline beside it, and the
 //! accuracy both had when replayed over the stored history.
 
@@ -10,6 +10,7 @@ pub mod holt_winters;
 pub mod quantiles;
 pub mod quiet_phases;
 pub mod regular;
+pub mod seasons;
 pub mod shift_cover;
 pub mod shifts;
 pub mod vpa;
@@ -119,8 +120,9 @@ pub struct Accuracy {
 #[ts(export)]
 pub enum Forecast {
     Ready {
-        /// `holt_winters_daily` or `holt_damped` (no daily season: too little history, or the
-        /// season did not help; `note` says which).
+        /// The model and its season: `holt_winters_weekly` (a season per week, which carries
+        /// each weekday's shape), `holt_winters_daily` or `holt_damped` (no season: too little
+        /// history, or the season did not help; `note` says which).
         model: String,
         /// What the model does not yet account for, and why.
         note: Option<String>,
