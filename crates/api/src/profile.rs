@@ -55,6 +55,7 @@ impl Steward {
         let cfg = ForecastConfig {
             horizon_ms: i64::from(horizon_minutes) * 60_000,
             step_ms: STEP_MS,
+            upper_exceedance: Some(self.shared.config.profile.upper_exceedance_pct / 100.0),
             ..ForecastConfig::default()
         };
         let snap = self.snapshot().map(|s| (*s).clone()).unwrap_or_else(|| Snapshot::empty(now));

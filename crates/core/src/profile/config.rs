@@ -16,6 +16,9 @@ pub struct ProfileConfig {
     /// How many days of 1-minute history forecasts are fitted on (at most; all there is when
     /// less is stored). The 1-minute rollups are kept at least this long.
     pub history_days: u32,
+    /// How often the upper recommendation may be exceeded, in percent of the time: it is
+    /// calibrated on each series' own outcomes to this share.
+    pub upper_exceedance_pct: f64,
 }
 
 impl ProfileConfig {
@@ -34,13 +37,25 @@ impl ProfileConfig {
                 self.history_days
             ));
         }
+        if !(self.upper_exceedance_pct > 0.0 && self.upper_exceedance_pct <= 50.0) {
+            return Err(format!(
+                "[profile] upper_exceedance_pct must be above 0 and at most 50, got {}",
+                self.upper_exceedance_pct
+            ));
+        }
         Ok(())
     }
 }
 
 impl Default for ProfileConfig {
     fn default() -> Self {
-        ProfileConfig { thresholds: Thresholds::default(), window_ms: 30_000, modules: vec![], history_days: 28 }
+        ProfileConfig {
+            thresholds: Thresholds::default(),
+            window_ms: 30_000,
+            modules: vec![],
+            history_days: 28,
+            upper_exceedance_pct: 2.0,
+        }
     }
 }
 
@@ -55,6 +70,11 @@ mod tests {
         assert!(c.validate().is_ok());
         let zero: ProfileConfig = serde_json::from_str(r#"{"history_days": 0}"#).unwrap();
         assert!(zero.validate().unwrap_err().contains("history_days must be between 1 and 90"));
-        assert!(ProfileConfig { history_days: 91, ..c }.validate().is_err());
+        assert!(ProfileConfig { history_days: 91, ..c.clone() }.validate().is_err());
+        assert_eq!(c.upper_exceedance_pct, 2.0);
+        for bad in [0.0, -1.0, 50.5, f64::NAN] {
+            let e = ProfileConfig { upper_exceedance_pct: bad, ..c.clone() }.validate().unwrap_err();
+            assert!(e.contains("upper_exceedance_pct"), "{e}");
+        }
     }
 }

@@ -51,7 +51,7 @@ describe('profiling logic', () => {
   });
 
   it('describes accuracy next to the baseline', () => {
-    const t = accuracyText({ origins: 100, horizon_ms: 1_800_000, p50_mae: 1, p90_exceeded_pct: 10, upper_exceeded_pct: 3.3, upper_slack_pct: 17.4, baseline_exceeded_pct: 0.4, baseline_slack_pct: 50.1 });
+    const t = accuracyText({ origins: 100, horizon_ms: 1_800_000, p50_mae: 1, p90_exceeded_pct: 10, upper_exceeded_pct: 3.3, upper_slack_pct: 17.4, baseline_exceeded_pct: 0.4, baseline_slack_pct: 50.1, matched_baseline_margin_pct: 20, matched_baseline_exceeded_pct: 3.1, matched_baseline_slack_pct: 45 });
     expect(t).toContain('p90 exceeded 10.0 %');
     expect(t).toContain('17 % slack');
     expect(t).toContain('baseline: 0.4 %, 50 % slack');

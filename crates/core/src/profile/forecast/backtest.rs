@@ -2,6 +2,7 @@
 
 use super::engine::{OriginForecast, Walk};
 use super::seasons::choose;
+use super::vpa_sweep::match_exceedance;
 use super::{Accuracy, DAY_MS, Forecast, ForecastConfig};
 use crate::Reading;
 
@@ -82,15 +83,20 @@ pub fn score(pairs: &[(OriginForecast, f64)], horizon_ms: i64) -> Option<Accurac
     let slack = |rec: f64, y: f64| if rec > 0.0 && y <= rec { (rec - y) / rec } else { 0.0 };
     let baseline: Vec<(f64, f64)> = pairs.iter().filter_map(|(o, y)| Some((o.baseline?, *y))).collect();
     let nb = baseline.len().max(1) as f64;
+    let upper_exceeded = pairs.iter().filter(|(o, y)| *y > o.upper).count();
+    let matched = match_exceedance(&baseline, upper_exceeded as f64 / n);
     Some(Accuracy {
         origins: pairs.len() as u32,
         horizon_ms,
         p50_mae: pairs.iter().map(|(o, y)| (o.p50 - y).abs()).sum::<f64>() / n,
         p90_exceeded_pct: pct(pairs.iter().filter(|(o, y)| *y > o.p90).count()),
-        upper_exceeded_pct: pct(pairs.iter().filter(|(o, y)| *y > o.upper).count()),
+        upper_exceeded_pct: pct(upper_exceeded),
         upper_slack_pct: 100.0 * pairs.iter().map(|(o, y)| slack(o.upper, *y)).sum::<f64>() / n,
         baseline_exceeded_pct: 100.0 * baseline.iter().filter(|(b, y)| y > b).count() as f64 / nb,
         baseline_slack_pct: 100.0 * baseline.iter().map(|(b, y)| slack(*b, *y)).sum::<f64>() / nb,
+        matched_baseline_margin_pct: matched.margin_pct,
+        matched_baseline_exceeded_pct: matched.exceeded_pct,
+        matched_baseline_slack_pct: matched.slack_pct,
     })
 }
 

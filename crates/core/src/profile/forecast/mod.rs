@@ -14,6 +14,7 @@ pub mod seasons;
 pub mod shift_cover;
 pub mod shifts;
 pub mod vpa;
+pub mod vpa_sweep;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -40,6 +41,11 @@ pub struct ForecastConfig {
     /// default: the 97th quantile alone misses several times as often as the baseline on daily
     /// and stepping usage, and calibrated sizes still meet the slack goal (README, Forecasts).
     pub at_most_baseline_misses: bool,
+    /// Calibrate the upper recommendation on this series' outcomes to be exceeded this share of
+    /// the time (0.02: 2 %), the user's trade-off between misses and slack; it takes the place
+    /// of `at_most_baseline_misses`' target. `None` by default; the profile report sets
+    /// `[profile] upper_exceedance_pct`.
+    pub upper_exceedance: Option<f64>,
     /// Where level shifts were seen ([`shifts`]), price the upper recommendation per origin
     /// ([`shift_cover`]): after a long stay the errors at its level contain no jump, yet the
     /// stay will end; covering the levels shifts settle at is cheap from high levels and dear
@@ -58,6 +64,7 @@ impl Default for ForecastConfig {
             error_window: 4 * 1440,
             upper_quantile: 0.97,
             at_most_baseline_misses: true,
+            upper_exceedance: None,
             cover_level_shifts: false,
             capacity: None,
         }
@@ -113,6 +120,12 @@ pub struct Accuracy {
     pub upper_slack_pct: f64,
     pub baseline_exceeded_pct: f64,
     pub baseline_slack_pct: f64,
+    /// The baseline tuned to the same exceedance: its margin over the p90 (VPA's is 15 %) swept
+    /// to the smallest that is exceeded no more often than the upper recommendation was, and
+    /// that margin's exceedance and slack (to compare slack at equal exceedance).
+    pub matched_baseline_margin_pct: f64,
+    pub matched_baseline_exceeded_pct: f64,
+    pub matched_baseline_slack_pct: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
