@@ -43,6 +43,9 @@ pub struct ForecastBenchArgs {
     /// Run every held-out range (`--seeds` from each of 101, 201, …, 601) and pool them.
     #[arg(long)]
     held_out: bool,
+    /// With `--held-out`: only the first this many ranges.
+    #[arg(long, default_value_t = 6)]
+    ranges: usize,
     /// Forecast horizon in minutes.
     #[arg(long, default_value_t = 30)]
     horizon_minutes: i64,
@@ -109,7 +112,8 @@ pub fn run(args: ForecastBenchArgs) -> Result<()> {
     let shifts = ForecastConfig { cover_level_shifts: true, ..matched };
     let target = ForecastConfig { upper_exceedance: Some(args.target_exceedance_pct / 100.0), ..matched };
     let target_name = format!("target {}% exceeded", args.target_exceedance_pct);
-    let ranges: Vec<u64> = if args.held_out { HELD_OUT.to_vec() } else { vec![args.first_seed] };
+    let ranges: Vec<u64> =
+        if args.held_out { HELD_OUT.iter().copied().take(args.ranges.max(1)).collect() } else { vec![args.first_seed] };
     let names: Vec<String> = ranges.iter().map(|f| format!("{f}..={}", f + args.seeds - 1)).collect();
     println!(
         "Forecast at {} min over {} days, {} seeds per range, ranges {} (tuned on 1..=20)",
