@@ -50,7 +50,7 @@ struct Kept {
     forecast: SeriesForecast,
 }
 
-/// What keeping the forecasts has cost so far (for the benchmark and the status line).
+/// What keeping the forecasts has cost so far (logged at debug level after each refit round).
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct RefitCost {
     pub fits: u64,
@@ -130,7 +130,17 @@ pub(crate) fn refit_due(shared: &Shared) -> Result<usize, ApiError> {
             shared.profiler.kept.replace(target, cfg, fitted_at, f);
         }
     }
-    shared.profiler.kept.add_cost(due.len() as u64, started.elapsed());
+    if !due.is_empty() {
+        let kept = &shared.profiler.kept;
+        kept.add_cost(due.len() as u64, started.elapsed());
+        let total = kept.cost();
+        tracing::debug!(
+            refitted = due.len(),
+            fits = total.fits,
+            busy_ms = total.busy.as_millis() as u64,
+            "forecasts refitted"
+        );
+    }
     Ok(due.len())
 }
 
