@@ -55,7 +55,7 @@ impl Steward {
         let cfg = ForecastConfig {
             horizon_ms: i64::from(horizon_minutes) * 60_000,
             step_ms: STEP_MS,
-            upper_exceedance: Some(self.shared.config.profile.upper_exceedance_pct / 100.0),
+            upper_exceedance: Some(self.shared.config.profile.upper_exceedance(None)),
             ..ForecastConfig::default()
         };
         let snap = self.snapshot().map(|s| (*s).clone()).unwrap_or_else(|| Snapshot::empty(now));
@@ -90,6 +90,10 @@ impl Steward {
                 let spec = modules.iter().find(|m| m.name == name).ok_or_else(|| unknown_module(name, &modules))?;
                 let usage = current_usage(&snap, std::slice::from_ref(spec));
                 let bottlenecks = module_findings(&findings, name);
+                let cfg = ForecastConfig {
+                    upper_exceedance: Some(self.shared.config.profile.upper_exceedance(Some(name))),
+                    ..cfg
+                };
                 let predictions = self.predict(&module_targets(name, &snap), &cfg)?;
                 let optimization_suggestions = advise(&AdvisorInput {
                     findings: &bottlenecks,

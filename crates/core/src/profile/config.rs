@@ -1,5 +1,7 @@
 //! The `[profile]` section of the config file.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::module::ModuleSpec;
@@ -19,6 +21,8 @@ pub struct ProfileConfig {
     /// How often the upper recommendation may be exceeded, in percent of the time: it is
     /// calibrated on each series' own outcomes to this share.
     pub upper_exceedance_pct: f64,
+    /// `upper_exceedance_pct` for the named modules' forecasts (`[profile.module_upper_exceedance_pct]`).
+    pub module_upper_exceedance_pct: BTreeMap<String, f64>,
 }
 
 impl ProfileConfig {
@@ -37,13 +41,22 @@ impl ProfileConfig {
                 self.history_days
             ));
         }
-        if !(self.upper_exceedance_pct > 0.0 && self.upper_exceedance_pct <= 50.0) {
-            return Err(format!(
-                "[profile] upper_exceedance_pct must be above 0 and at most 50, got {}",
-                self.upper_exceedance_pct
-            ));
+        let shares = std::iter::once(("upper_exceedance_pct".to_string(), self.upper_exceedance_pct)).chain(
+            self.module_upper_exceedance_pct.iter().map(|(m, v)| (format!("module_upper_exceedance_pct.{m}"), *v)),
+        );
+        for (key, pct) in shares {
+            if !(pct > 0.0 && pct <= 50.0) {
+                return Err(format!("[profile] {key} must be above 0 and at most 50, got {pct}"));
+            }
         }
         Ok(())
+    }
+
+    /// The share (not percent) of the time `module`'s upper recommendations (the system's
+    /// with `None`) may be exceeded.
+    pub fn upper_exceedance(&self, module: Option<&str>) -> f64 {
+        module.and_then(|m| self.module_upper_exceedance_pct.get(m)).copied().unwrap_or(self.upper_exceedance_pct)
+            / 100.0
     }
 }
 
@@ -55,6 +68,7 @@ impl Default for ProfileConfig {
             modules: vec![],
             history_days: 28,
             upper_exceedance_pct: 2.0,
+            module_upper_exceedance_pct: BTreeMap::new(),
         }
     }
 }
@@ -76,5 +90,18 @@ mod tests {
             let e = ProfileConfig { upper_exceedance_pct: bad, ..c.clone() }.validate().unwrap_err();
             assert!(e.contains("upper_exceedance_pct"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_module_may_set_its_own_upper_exceedance() {
+        let c: ProfileConfig =
+            serde_json::from_str(r#"{"upper_exceedance_pct": 3, "module_upper_exceedance_pct": {"train": 0.5}}"#)
+                .unwrap();
+        assert!(c.validate().is_ok());
+        assert_eq!(c.upper_exceedance(None), 0.03);
+        assert_eq!(c.upper_exceedance(Some("web")), 0.03);
+        assert_eq!(c.upper_exceedance(Some("train")), 0.005);
+        let bad: ProfileConfig = serde_json::from_str(r#"{"module_upper_exceedance_pct": {"train": 0}}"#).unwrap();
+        assert!(bad.validate().unwrap_err().contains("module_upper_exceedance_pct.train"));
     }
 }
