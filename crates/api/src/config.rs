@@ -22,6 +22,8 @@ pub struct ApiConfig {
     pub profile: ProfileConfig,
     pub adapter_probe: AdapterProbe,
     pub dispatch: crate::dispatch::DispatchSettings,
+    /// Refit kept forecasts in a background thread (`profile::kept`); off where a test refits.
+    pub refit_forecasts: bool,
     /// Most each owner may hold at once (`[allocation.quotas]`); owners not listed are unlimited.
     pub quotas: BTreeMap<String, ResourceAmount>,
 }
@@ -54,6 +56,7 @@ impl Default for ApiConfig {
             profile: ProfileConfig::default(),
             adapter_probe: AdapterProbe::InProcess,
             dispatch: Default::default(),
+            refit_forecasts: true,
             quotas: BTreeMap::new(),
         }
     }

@@ -1,5 +1,6 @@
 //! Profiling operations on [`Steward`]: the profile report, modules, and bottleneck events.
 
+pub(crate) mod kept;
 mod node_usage;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,8 +14,8 @@ use steward_core::profile::module::ModuleSpec;
 use steward_core::profile::report::{current_usage, module_findings};
 use steward_core::profile::sampling_advice::{SamplingUsage, advise_sampling};
 use steward_core::profile::{
-    ModuleProfile, ProfileEvent, ProfileRequest, ProfileResponse, ProfileResult, ProfilingType, SystemProfile,
-    Thresholds,
+    ModuleProfile, ProfileConfig, ProfileEvent, ProfileRequest, ProfileResponse, ProfileResult, ProfilingType,
+    SystemProfile, Thresholds,
 };
 use steward_core::{HistoryQuery, SeriesHistory};
 
@@ -22,8 +23,7 @@ use crate::clock::now_ms;
 use crate::{ApiError, Steward};
 use crate::{SamplingMode, SamplingState};
 
-/// History the forecaster reads: six days at one-minute steps (within the store's point limit).
-const HISTORY_MS: i64 = 6 * 86_400_000;
+/// Forecasts step through the 1-minute rollups as stored.
 const STEP_MS: i64 = 60_000;
 /// A gap longer than this (the machine was off) starts the series afresh.
 const MAX_GAP_MS: i64 = 10 * 60_000;
@@ -36,7 +36,8 @@ const CONSTANT_EVERY_MS: i64 = 10 * 60_000;
 static REQUESTS: AtomicU64 = AtomicU64::new(0);
 
 /// A series to forecast: name, label, unit, and the capacity no band may exceed.
-struct Target {
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
     series: String,
     label: &'static str,
     unit: &'static str,
@@ -54,6 +55,7 @@ impl Steward {
         let cfg = ForecastConfig {
             horizon_ms: i64::from(horizon_minutes) * 60_000,
             step_ms: STEP_MS,
+            upper_exceedance: Some(self.shared.config.profile.upper_exceedance(None)),
             ..ForecastConfig::default()
         };
         let snap = self.snapshot().map(|s| (*s).clone()).unwrap_or_else(|| Snapshot::empty(now));
@@ -62,7 +64,7 @@ impl Steward {
         let result = match req.profiling_type {
             ProfilingType::System => {
                 let usage = current_usage(&snap, &modules);
-                let predictions = self.predict(&system_targets(&snap), now, &cfg)?;
+                let predictions = self.predict(&system_targets(&snap), &cfg)?;
                 let nodes = self.node_usages(now, &predictions, &cfg)?;
                 let (mut optimization_suggestions, not_judged) = advise_with_reasons(&AdvisorInput {
                     findings: &findings,
@@ -88,7 +90,11 @@ impl Steward {
                 let spec = modules.iter().find(|m| m.name == name).ok_or_else(|| unknown_module(name, &modules))?;
                 let usage = current_usage(&snap, std::slice::from_ref(spec));
                 let bottlenecks = module_findings(&findings, name);
-                let predictions = self.predict(&module_targets(name, &snap), now, &cfg)?;
+                let cfg = ForecastConfig {
+                    upper_exceedance: Some(self.shared.config.profile.upper_exceedance(Some(name))),
+                    ..cfg
+                };
+                let predictions = self.predict(&module_targets(name, &snap), &cfg)?;
                 let optimization_suggestions = advise(&AdvisorInput {
                     findings: &bottlenecks,
                     forecasts: &predictions,
@@ -113,34 +119,22 @@ impl Steward {
         Ok(ProfileResponse { request_id, timestamp: now, profiling_type: req.profiling_type, result })
     }
 
-    /// Forecasts for `targets` from stored history.
-    fn predict(&self, targets: &[Target], now: i64, cfg: &ForecastConfig) -> Result<Vec<SeriesForecast>, ApiError> {
-        let query = HistoryQuery {
-            series: targets.iter().map(|t| t.series.clone()).collect(),
-            from_ms: now - HISTORY_MS,
-            to_ms: now,
-            max_points: (HISTORY_MS / STEP_MS) as u32,
-        };
-        let history: Vec<SeriesHistory> = self.shared.lock_store()?.query(&query)?;
-        Ok(targets
+    /// Forecasts for `targets`: the kept ones, and those never asked for fitted now and kept.
+    fn predict(&self, targets: &[Target], cfg: &ForecastConfig) -> Result<Vec<SeriesForecast>, ApiError> {
+        let kept = &self.shared.profiler.kept;
+        let now = now_ms();
+        targets
             .iter()
-            .map(|t| {
-                let points: Vec<(i64, f64)> = history
-                    .iter()
-                    .find(|h| h.series == t.series)
-                    .map(|h| h.points.iter().map(|p| (p.ts_ms, p.avg)).collect())
-                    .unwrap_or_default();
-                let (start, values) = regularize(&points, cfg.step_ms, MAX_GAP_MS);
-                let cfg = ForecastConfig { capacity: t.capacity, ..*cfg };
-                SeriesForecast {
-                    series: t.series.clone(),
-                    label: t.label.into(),
-                    unit: t.unit.into(),
-                    horizon_ms: cfg.horizon_ms,
-                    forecast: forecast(&values, start, &cfg),
+            .map(|t| match kept.read(&kept::Key::of(t, cfg), now) {
+                Some(f) => Ok(f),
+                None => {
+                    let (fitted_at, mut fitted) = self.shared.fit_forecasts(std::slice::from_ref(t), cfg)?;
+                    let f = fitted.pop().ok_or_else(|| ApiError::Internal("no forecast fitted".into()))?;
+                    kept.keep(t, cfg, fitted_at, f.clone(), now);
+                    Ok(f)
                 }
             })
-            .collect())
+            .collect()
     }
 
     /// What the sampling advice needs: the full-rate stretch and the series history keeps
@@ -277,8 +271,9 @@ fn module_targets(name: &str, snap: &Snapshot) -> Vec<Target> {
 /// with every module the database holds.
 pub(crate) fn start_profiler(
     store: &mut steward_store::Store,
-    config: &steward_core::profile::ProfileConfig,
+    config: &ProfileConfig,
 ) -> Result<crate::profiler::Profiler, ApiError> {
+    config.validate().map_err(|e| ApiError::InvalidInput(format!("config file: {e}")))?;
     for m in &config.modules {
         m.validate().map_err(|e| ApiError::InvalidInput(format!("config file: {e}")))?;
         store.put_module(m, now_ms())?;
@@ -286,7 +281,47 @@ pub(crate) fn start_profiler(
     Ok(crate::profiler::Profiler::new(config.clone(), store.modules()?))
 }
 
+/// Keeps 1-minute rollups as long as forecasts read them (an hour more: rollups are pruned on
+/// hour boundaries).
+pub(crate) fn keep_minutes_for_forecasts(retention: &mut steward_store::RetentionPolicy, profile: &ProfileConfig) {
+    retention.minute_ms = retention.minute_ms.max(profile.history_ms() + steward_store::HOUR_MS);
+}
+
 impl crate::service::Shared {
+    /// Forecasts for `targets` from the stored 1-minute history: the `history_days` before the
+    /// 1-minute table's end, so the same stored history gives the same forecast at any time.
+    /// Returns the watermark they were fitted at with them.
+    pub(crate) fn fit_forecasts(
+        &self,
+        targets: &[Target],
+        cfg: &ForecastConfig,
+    ) -> Result<(i64, Vec<SeriesForecast>), ApiError> {
+        let (watermark, history) = {
+            let store = self.lock_store()?;
+            let watermark = store.minute_watermark();
+            let from_ms = watermark.saturating_sub(self.config.profile.history_ms());
+            let history: Vec<Vec<(i64, f64)>> =
+                targets.iter().map(|t| store.minute_means(&t.series, from_ms)).collect::<Result<_, _>>()?;
+            (watermark, history)
+        };
+        let forecasts = targets
+            .iter()
+            .zip(history)
+            .map(|(t, points)| {
+                let (start, values) = regularize(&points, cfg.step_ms, MAX_GAP_MS);
+                let cfg = ForecastConfig { capacity: t.capacity, ..*cfg };
+                SeriesForecast {
+                    series: t.series.clone(),
+                    label: t.label.into(),
+                    unit: t.unit.into(),
+                    horizon_ms: cfg.horizon_ms,
+                    forecast: forecast(&values, start, &cfg),
+                }
+            })
+            .collect();
+        Ok((watermark, forecasts))
+    }
+
     pub(crate) fn record_profile_events(&self, events: &[ProfileEvent]) {
         if events.is_empty() {
             return;
@@ -336,5 +371,114 @@ mod tests {
         assert_eq!(flat, ["test.flat0", "test.flat1", "test.flat2", "test.flat3", "test.flat4", "test.flat5"]);
         let s = advise_sampling(&usage);
         assert!(s.iter().any(|s| s.kind == SuggestionKind::LowerSampling && s.title.contains("test.flat0")), "{s:?}");
+    }
+
+    /// A Steward whose history holds `days` of a daily cycle in `test.load`, ending an hour ago
+    /// (a series the sampler does not write, so it stays as written), rolled up.
+    fn steward_with_history(dir: &std::path::Path, days: i64) -> (Steward, i64) {
+        steward_with_series(dir, "test.load", days, 3_600_000)
+    }
+
+    /// `days` of a daily cycle in `series` ending `ago_ms` before now, rolled up.
+    fn steward_with_series(dir: &std::path::Path, series: &str, days: i64, ago_ms: i64) -> (Steward, i64) {
+        let steward = Steward::start(ApiConfig {
+            db_path: dir.join("h.db"),
+            adapter_probe: AdapterProbe::Skip,
+            refit_forecasts: false,
+            ..ApiConfig::default()
+        })
+        .unwrap();
+        let now = now_ms();
+        let end = now - ago_ms;
+        let values = steward_core::profile::traces::Family::Diurnal.generate(7, days as usize);
+        let batch: Vec<(i64, Vec<SeriesValue>)> = values
+            .iter()
+            .enumerate()
+            .flat_map(|(i, v)| {
+                // Two samples a minute, 20 s apart: a minute's mean is their mean.
+                let t = end - (values.len() - i) as i64 * 60_000 + 10_000;
+                let s = |value| vec![SeriesValue { series: series.into(), value }];
+                [(t, s(v - 1.0)), (t + 20_000, s(v + 1.0))]
+            })
+            .collect();
+        steward.shared.write_history(&batch);
+        steward.shared.maintain(now);
+        (steward, now)
+    }
+
+    fn load_target() -> Vec<Target> {
+        vec![Target { series: "test.load".into(), label: "load", unit: "%", capacity: Some(100.0) }]
+    }
+
+    #[test]
+    fn the_same_history_gives_the_same_forecast_at_any_request_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let (steward, now) = steward_with_history(dir.path(), 3);
+        let cfg = ForecastConfig::default();
+        let first = steward.shared.fit_forecasts(&load_target(), &cfg).unwrap().1;
+        assert!(matches!(first[0].forecast, steward_core::profile::forecast::Forecast::Ready { .. }), "{first:?}");
+        // Within the same minute, and minutes later with nothing new stored: rollups and
+        // retention run at the later time, the window moves with them, the forecast does not.
+        for later in [1, 29_999, 59_999, 60_000, 61_000, 7 * 60_000 + 13_000, 3_600_000] {
+            steward.shared.maintain(now + later);
+            let again = steward.shared.fit_forecasts(&load_target(), &cfg).unwrap().1;
+            assert_eq!(again, first, "a request {later} ms later");
+        }
+    }
+
+    #[test]
+    fn all_the_history_up_to_the_limit_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let (steward, _) = steward_with_history(dir.path(), 9);
+        let got = steward.shared.fit_forecasts(&load_target(), &ForecastConfig::default()).unwrap().1;
+        let steward_core::profile::forecast::Forecast::Ready { backtest, .. } = &got[0].forecast else {
+            panic!("{got:?}")
+        };
+        // Origins are scored over the 60 % after the fit: nine days give over five days of them.
+        let origins = backtest.value().unwrap().origins;
+        assert!(origins > 5 * 1440, "{origins} origins: not all nine days were read");
+    }
+
+    #[test]
+    fn with_two_weeks_of_history_a_profile_request_reads_kept_forecasts() {
+        let dir = tempfile::tempdir().unwrap();
+        let (steward, _) = steward_with_series(dir.path(), "cpu.total", 14, 0);
+        let req = || ProfileRequest {
+            id: None,
+            profiling_type: ProfilingType::System,
+            module_name: None,
+            horizon_minutes: None,
+        };
+        steward.profile(req()).unwrap();
+        let started = std::time::Instant::now();
+        let answer = steward.profile(req()).unwrap();
+        // Generous for a debug build on a loaded CI machine; a refit takes seconds there.
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(1_000), "{took:?}");
+        let ProfileResult::System(system) = answer.result else { panic!("{answer:?}") };
+        let cpu = system.predictions.iter().find(|p| p.series == "cpu.total").unwrap();
+        let steward_core::profile::forecast::Forecast::Ready { model, .. } = &cpu.forecast else { panic!("{cpu:?}") };
+        assert_eq!(model, "holt_winters_daily");
+    }
+
+    #[test]
+    fn kept_forecasts_are_refitted_once_the_minutes_move_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let (steward, now) = steward_with_series(dir.path(), "test.load", 3, 0);
+        let cfg = ForecastConfig::default();
+        let kept = steward.predict(&load_target(), &cfg).unwrap();
+        assert_eq!(kept::refit_due(&steward.shared).unwrap(), 0, "nothing new: nothing to refit");
+        // Ten more minutes of history, rolled up: the kept forecast is behind, the refit catches up.
+        let batch: Vec<(i64, Vec<SeriesValue>)> = (0..10)
+            .map(|i| (now + i * 60_000, vec![SeriesValue { series: "test.load".into(), value: 90.0 }]))
+            .collect();
+        steward.shared.write_history(&batch);
+        steward.shared.maintain(now + 11 * 60_000);
+        let fresh = steward.shared.fit_forecasts(&load_target(), &cfg).unwrap().1;
+        assert_ne!(fresh, kept);
+        assert_eq!(steward.predict(&load_target(), &cfg).unwrap(), kept, "a request only reads");
+        assert_eq!(kept::refit_due(&steward.shared).unwrap(), 1);
+        assert_eq!(steward.predict(&load_target(), &cfg).unwrap(), fresh);
+        assert_eq!(steward.shared.profiler.kept.cost().fits, 1);
     }
 }

@@ -1,6 +1,6 @@
 //! The live side of profiling: a window of the snapshots the sampler already takes, the
 //! bottleneck tracker, and the module list. The sampling loop feeds it one snapshot per tick;
-//! requests read its findings. Forecasts are computed on request from stored history.
+//! requests read its findings and the forecasts kept for them (`profile::kept`).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,6 +16,7 @@ use crate::SamplingMode;
 pub(crate) struct Profiler {
     state: Mutex<State>,
     pub(crate) deep: crate::deep_profile::DeepProfiles,
+    pub(crate) kept: crate::profile::kept::KeptForecasts,
 }
 
 struct State {
@@ -44,6 +45,7 @@ impl Profiler {
                 constant: None,
             }),
             deep: Default::default(),
+            kept: Default::default(),
         }
     }
 

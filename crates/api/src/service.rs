@@ -72,7 +72,8 @@ impl Drop for LoopGuard {
 impl Steward {
     /// Opens the history database and starts sampling this node.
     /// Fails, leaving the database untouched, when it is locked, unwritable or corrupt.
-    pub fn start(config: ApiConfig) -> Result<Steward, ApiError> {
+    pub fn start(mut config: ApiConfig) -> Result<Steward, ApiError> {
+        crate::profile::keep_minutes_for_forecasts(&mut config.retention, &config.profile);
         let mut store = Store::open(&config.db_path)?;
         let profiler = crate::profile::start_profiler(&mut store, &config.profile)?;
         let sampler = Sampler::new(&config.sampler);
@@ -108,6 +109,9 @@ impl Steward {
         let guard = LoopGuard { shared: shared.clone(), thread: Mutex::new(Some(thread)) };
         crate::allocation::spawn_ticker(Arc::downgrade(&shared));
         crate::dispatch::spawn_driver(Arc::downgrade(&shared));
+        if shared.config.refit_forecasts {
+            crate::profile::kept::spawn_refitter(Arc::downgrade(&shared));
+        }
         Ok(Steward { shared, _guard: Arc::new(guard) })
     }
 

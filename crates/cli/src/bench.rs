@@ -3,6 +3,7 @@
 mod alloc;
 mod dispatch;
 mod forecast;
+mod forecast_keeping;
 mod proc_usage;
 mod sampler;
 

@@ -3,7 +3,8 @@
 //! One [`Store`] owns one SQLite file (WAL mode) for the lifetime of the process; an exclusive
 //! lock file next to it keeps a second Steward away. Time series are kept at three resolutions
 //! (raw samples, 1-minute and 1-hour rollups) that [`Store::maintain`] fills and prunes, and
-//! [`Store::query`] reads from whichever resolution fits the requested chart.
+//! [`Store::query`] reads from whichever resolution fits the requested chart ([`Store::minute_means`]
+//! reads the 1-minute table as it is, for forecasts).
 //!
 //! Nothing here reads a clock: "now" is always passed in.
 
@@ -15,6 +16,7 @@ mod ingest;
 mod instance;
 mod maintenance;
 mod migrations;
+mod minute_means;
 mod nodes;
 mod open;
 pub mod private_file;

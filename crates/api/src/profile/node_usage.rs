@@ -71,7 +71,7 @@ impl Steward {
                         capacity: Some(inv.memory_total_bytes as f64),
                     },
                 ];
-                self.predict(&targets, now, cfg)?
+                self.predict(&targets, cfg)?
             };
             let upper = |s: &str| {
                 forecasts.iter().find(|f| f.series == s).and_then(|f| match &f.forecast {

@@ -45,16 +45,37 @@ pub enum Family {
     BurstyBatch,
     /// Steady levels that change abruptly now and then (deploys, reconfigurations).
     StepChanges,
+    /// A service following the day on weekdays and idling at weekends.
+    WeeklyCycle,
+    /// A steady load with rare short spikes (a cron job, a cache rebuild) every day or two.
+    RareSpikes,
+    /// A daily cycle on a level that drifts slowly (a growing user base, a leak).
+    SlowDrift,
+    /// Jobs arriving at random whose lengths and heights have long tails (most short, some
+    /// running for hours).
+    BurstyLongTail,
 }
 
 impl Family {
-    pub const ALL: [Family; 3] = [Family::Diurnal, Family::BurstyBatch, Family::StepChanges];
+    pub const ALL: [Family; 7] = [
+        Family::Diurnal,
+        Family::BurstyBatch,
+        Family::StepChanges,
+        Family::WeeklyCycle,
+        Family::RareSpikes,
+        Family::SlowDrift,
+        Family::BurstyLongTail,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Family::Diurnal => "diurnal service",
             Family::BurstyBatch => "bursty batch",
             Family::StepChanges => "step changes",
+            Family::WeeklyCycle => "weekly cycle",
+            Family::RareSpikes => "rare spikes",
+            Family::SlowDrift => "slow drift",
+            Family::BurstyLongTail => "long-tail bursts",
         }
     }
 
@@ -63,6 +84,10 @@ impl Family {
             Family::Diurnal => diurnal(seed, days),
             Family::BurstyBatch => bursty(seed, days),
             Family::StepChanges => steps(seed, days),
+            Family::WeeklyCycle => weekly(seed, days),
+            Family::RareSpikes => spikes(seed, days),
+            Family::SlowDrift => drift(seed, days),
+            Family::BurstyLongTail => long_tail(seed, days),
         }
     }
 }
@@ -119,6 +144,72 @@ fn steps(seed: u64, days: usize) -> Vec<f64> {
                 level = r.range(10.0, 85.0);
             }
             (level * (1.0 + 0.04 * r.normal())).clamp(0.0, 100.0)
+        })
+        .collect()
+}
+
+fn weekly(seed: u64, days: usize) -> Vec<f64> {
+    let mut r = Rng::new(seed);
+    let weekend = r.range(0.2, 0.5);
+    let first_day = (r.uniform() * 7.0) as usize;
+    diurnal(seed, days)
+        .into_iter()
+        .enumerate()
+        .map(|(t, v)| if (first_day + t / DAY) % 7 >= 5 { v * weekend } else { v })
+        .collect()
+}
+
+fn spikes(seed: u64, days: usize) -> Vec<f64> {
+    let mut r = Rng::new(seed);
+    let base = r.range(10.0, 40.0);
+    let mut spike: Option<(usize, f64)> = None;
+    (0..days * DAY)
+        .map(|t| {
+            if spike.is_some_and(|(end, _)| t >= end) {
+                spike = None;
+            }
+            // On average one spike every 36 hours, 2 to 10 minutes long.
+            if spike.is_none() && r.uniform() < 1.0 / (36.0 * 60.0) {
+                spike = Some((t + r.range(2.0, 10.0) as usize, r.range(70.0, 100.0)));
+            }
+            let v = spike.map_or(base * (1.0 + 0.05 * r.normal()), |(_, h)| h * (1.0 + 0.02 * r.normal()));
+            v.clamp(0.0, 100.0)
+        })
+        .collect()
+}
+
+fn drift(seed: u64, days: usize) -> Vec<f64> {
+    let mut r = Rng::new(seed);
+    let start = r.range(15.0, 30.0);
+    // Up to 4 points a day, either way.
+    let per_minute = r.range(-4.0, 4.0) / DAY as f64;
+    let amp = r.range(5.0, 12.0);
+    let phase = r.range(0.0, TAU);
+    (0..days * DAY)
+        .map(|t| {
+            let x = t as f64 * TAU / DAY as f64 + phase;
+            let level = start + days as f64 * 2.0 + per_minute * t as f64 + amp * x.sin();
+            (level * (1.0 + 0.04 * r.normal())).clamp(0.0, 100.0)
+        })
+        .collect()
+}
+
+fn long_tail(seed: u64, days: usize) -> Vec<f64> {
+    let mut r = Rng::new(seed);
+    let idle = r.range(2.0, 8.0);
+    let mut jobs: Vec<(usize, f64)> = Vec::new(); // (ends at, height), overlapping
+    (0..days * DAY)
+        .map(|t| {
+            jobs.retain(|&(end, _)| t < end);
+            // On average one arrival every 2 hours; Pareto lengths (α 1.2, from 5 minutes) and
+            // heights (α 2, from 10 points).
+            if r.uniform() < 1.0 / 120.0 {
+                let length = 5.0 / r.uniform().max(1e-9).powf(1.0 / 1.2);
+                let height = 10.0 / r.uniform().max(1e-9).powf(0.5);
+                jobs.push((t + length.min(2.0 * DAY as f64) as usize, height));
+            }
+            let busy: f64 = jobs.iter().map(|j| j.1).sum();
+            ((idle + busy) * (1.0 + 0.05 * r.normal())).clamp(0.0, 100.0)
         })
         .collect()
 }

@@ -21,4 +21,10 @@ upper_exceeded_pct: number,
 /**
  * Mean of (recommendation − usage) / recommendation where usage fits under it: over-provisioning.
  */
-upper_slack_pct: number, baseline_exceeded_pct: number, baseline_slack_pct: number, };
+upper_slack_pct: number, baseline_exceeded_pct: number, baseline_slack_pct: number, 
+/**
+ * The baseline tuned to the same exceedance: its margin over the p90 (VPA's is 15 %) swept
+ * to the smallest that is exceeded no more often than the upper recommendation was, and
+ * that margin's exceedance and slack (to compare slack at equal exceedance).
+ */
+matched_baseline_margin_pct: number, matched_baseline_exceeded_pct: number, matched_baseline_slack_pct: number, };

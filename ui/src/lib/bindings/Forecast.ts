@@ -5,8 +5,9 @@ import type { Reading } from "./Reading";
 
 export type Forecast = { "status": "ready", 
 /**
- * `holt_winters_daily` or `holt_damped` (no daily season: too little history, or the
- * season did not help; `note` says which).
+ * The model and its season: `holt_winters_weekly` (a season per week, which carries
+ * each weekday's shape), `holt_winters_daily` or `holt_damped` (no season: too little
+ * history, or the season did not help; `note` says which).
  */
 model: string, 
 /**

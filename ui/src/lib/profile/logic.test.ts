@@ -102,6 +102,9 @@ describe('profiling logic', () => {
       upper_slack_pct: 17.4,
       baseline_exceeded_pct: 0.4,
       baseline_slack_pct: 50.1,
+      matched_baseline_margin_pct: 20,
+      matched_baseline_exceeded_pct: 3.1,
+      matched_baseline_slack_pct: 45,
     });
     expect(t).toContain('p90 exceeded 10.0 %');
     expect(t).toContain('17 % slack');

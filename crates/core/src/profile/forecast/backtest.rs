@@ -1,32 +1,13 @@
 //! Forecasting a regular series, and replaying the forecaster over history to measure it.
 
 use super::engine::{OriginForecast, Walk};
-use super::holt_winters::{Params, fit};
+use super::seasons::choose;
+use super::vpa_sweep::match_exceedance;
 use super::{Accuracy, DAY_MS, Forecast, ForecastConfig};
 use crate::Reading;
 
 /// Share of a series used to fit parameters before the replay is scored.
 const FIT_SHARE: f64 = 0.4;
-
-/// The model for `y`: seasonal once two periods exist. Returns the params and a note.
-fn choose(y: &[f64], cfg: &ForecastConfig) -> (Params, &'static str, Option<String>) {
-    let h = cfg.horizon_steps();
-    if y.len() >= cfg.seasonal_steps() {
-        let p = fit(y, cfg.period_steps(), h);
-        if p.period > 0 {
-            (p, "holt_winters_daily", None)
-        } else {
-            (p, "holt_damped", Some("no daily pattern: a daily season did not forecast this history better".into()))
-        }
-    } else {
-        let note = format!(
-            "no daily seasonality yet: it needs {} of history, there is {}",
-            duration(cfg.seasonal_steps() as i64 * cfg.step_ms),
-            duration(y.len() as i64 * cfg.step_ms)
-        );
-        (fit(y, 0, h), "holt_damped", Some(note))
-    }
-}
 
 /// Forecast `horizon` past the end of `y` (regular, starting at `start_ms`).
 pub fn forecast(y: &[f64], start_ms: i64, cfg: &ForecastConfig) -> Forecast {
@@ -102,15 +83,20 @@ pub fn score(pairs: &[(OriginForecast, f64)], horizon_ms: i64) -> Option<Accurac
     let slack = |rec: f64, y: f64| if rec > 0.0 && y <= rec { (rec - y) / rec } else { 0.0 };
     let baseline: Vec<(f64, f64)> = pairs.iter().filter_map(|(o, y)| Some((o.baseline?, *y))).collect();
     let nb = baseline.len().max(1) as f64;
+    let upper_exceeded = pairs.iter().filter(|(o, y)| *y > o.upper).count();
+    let matched = match_exceedance(&baseline, upper_exceeded as f64 / n);
     Some(Accuracy {
         origins: pairs.len() as u32,
         horizon_ms,
         p50_mae: pairs.iter().map(|(o, y)| (o.p50 - y).abs()).sum::<f64>() / n,
         p90_exceeded_pct: pct(pairs.iter().filter(|(o, y)| *y > o.p90).count()),
-        upper_exceeded_pct: pct(pairs.iter().filter(|(o, y)| *y > o.upper).count()),
+        upper_exceeded_pct: pct(upper_exceeded),
         upper_slack_pct: 100.0 * pairs.iter().map(|(o, y)| slack(o.upper, *y)).sum::<f64>() / n,
         baseline_exceeded_pct: 100.0 * baseline.iter().filter(|(b, y)| y > b).count() as f64 / nb,
         baseline_slack_pct: 100.0 * baseline.iter().map(|(b, y)| slack(*b, *y)).sum::<f64>() / nb,
+        matched_baseline_margin_pct: matched.margin_pct,
+        matched_baseline_exceeded_pct: matched.exceeded_pct,
+        matched_baseline_slack_pct: matched.slack_pct,
     })
 }
 

@@ -125,7 +125,8 @@ impl<'a> Walk<'a> {
             t: 0,
             baseline: DecayingHistogram::default(),
             p90: AdaptiveLevel::new(0.1),
-            upper: cfg.at_most_baseline_misses.then(|| TailDepth::new(1.0 - cfg.upper_quantile, TAIL_FROM)),
+            upper: (cfg.at_most_baseline_misses || cfg.upper_exceedance.is_some())
+                .then(|| TailDepth::new(1.0 - cfg.upper_quantile, TAIL_FROM)),
             price: cfg.cover_level_shifts.then(|| MissPrice::new(1.0 - cfg.upper_quantile)),
             peak: 0.0,
             quiet: QuietPhases::new(cfg.period_steps(), QUIET_DAYS, h / 2),
@@ -199,11 +200,15 @@ impl<'a> Walk<'a> {
         Some(ShiftRisk { rate: shifts.rate(), covers })
     }
 
-    /// The share of misses the calibrated upper recommendation aims at for an outcome the
+    /// The share of misses the calibrated upper recommendation aims at: `upper_exceedance` where
+    /// set; else, for an outcome the
     /// baseline did or did not miss: `BASELINE_MISS_SHARE` of the baseline's, judged outcome by
     /// outcome. The baseline's first season is its cold start (its histogram has not seen a
     /// whole day), not a rate to match: until then, `1 − upper_quantile`.
     fn upper_target(&self, origin: usize, baseline_missed: Option<bool>) -> f64 {
+        if let Some(share) = self.cfg.upper_exceedance {
+            return share;
+        }
         match baseline_missed {
             Some(missed) if origin >= self.cfg.period_steps() => {
                 if missed {

@@ -117,6 +117,17 @@ fn h_step_errors(y: &[f64], p: &Params, h: usize, warm: usize, mut visit: impl F
     }
 }
 
+/// Mean absolute error of the `h`-step forecasts of `p` made from value `from` on: each made
+/// from the values before it only.
+pub fn mae_from(y: &[f64], p: &Params, h: usize, from: usize) -> f64 {
+    let (mut sum, mut n) = (0.0, 0usize);
+    h_step_errors(y, p, h, from, |_, e| {
+        sum += e.abs();
+        n += 1;
+    });
+    if n == 0 { f64::INFINITY } else { sum / n as f64 }
+}
+
 /// Whether the upper tail of errors grows in proportion to the forecast's level (a busy
 /// afternoon varying by more than a quiet night) rather than being the same at every level (a
 /// job starting, a level changing), and from which level on: the floor (a share of `peak`, one

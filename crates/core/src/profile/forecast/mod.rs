@@ -1,5 +1,5 @@
-//! Usage forecasts with honest bands: damped Holt-Winters (daily season once two days of
-//! history exist), prediction bands from the empirical distribution of its own recent errors at
+//! Usage forecasts with honest bands: damped Holt-Winters (a daily season once two days of
+//! history exist, a weekly one once two weeks do and it forecasts better: [`seasons`]), prediction bands from the empirical distribution of its own recent errors at
 //! each horizon, an upper recommendation for sizing, the VPA-style baseline beside it, and the
 //! accuracy both had when replayed over the stored history.
 
@@ -10,9 +10,11 @@ pub mod holt_winters;
 pub mod quantiles;
 pub mod quiet_phases;
 pub mod regular;
+pub mod seasons;
 pub mod shift_cover;
 pub mod shifts;
 pub mod vpa;
+pub mod vpa_sweep;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -39,6 +41,11 @@ pub struct ForecastConfig {
     /// default: the 97th quantile alone misses several times as often as the baseline on daily
     /// and stepping usage, and calibrated sizes still meet the slack goal (README, Forecasts).
     pub at_most_baseline_misses: bool,
+    /// Calibrate the upper recommendation on this series' outcomes to be exceeded this share of
+    /// the time (0.02: 2 %), the user's trade-off between misses and slack; it takes the place
+    /// of `at_most_baseline_misses`' target. `None` by default; the profile report sets
+    /// `[profile] upper_exceedance_pct`.
+    pub upper_exceedance: Option<f64>,
     /// Where level shifts were seen ([`shifts`]), price the upper recommendation per origin
     /// ([`shift_cover`]): after a long stay the errors at its level contain no jump, yet the
     /// stay will end; covering the levels shifts settle at is cheap from high levels and dear
@@ -57,6 +64,7 @@ impl Default for ForecastConfig {
             error_window: 4 * 1440,
             upper_quantile: 0.97,
             at_most_baseline_misses: true,
+            upper_exceedance: None,
             cover_level_shifts: false,
             capacity: None,
         }
@@ -112,6 +120,12 @@ pub struct Accuracy {
     pub upper_slack_pct: f64,
     pub baseline_exceeded_pct: f64,
     pub baseline_slack_pct: f64,
+    /// The baseline tuned to the same exceedance: its margin over the p90 (VPA's is 15 %) swept
+    /// to the smallest that is exceeded no more often than the upper recommendation was, and
+    /// that margin's exceedance and slack (to compare slack at equal exceedance).
+    pub matched_baseline_margin_pct: f64,
+    pub matched_baseline_exceeded_pct: f64,
+    pub matched_baseline_slack_pct: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -119,8 +133,9 @@ pub struct Accuracy {
 #[ts(export)]
 pub enum Forecast {
     Ready {
-        /// `holt_winters_daily` or `holt_damped` (no daily season: too little history, or the
-        /// season did not help; `note` says which).
+        /// The model and its season: `holt_winters_weekly` (a season per week, which carries
+        /// each weekday's shape), `holt_winters_daily` or `holt_damped` (no season: too little
+        /// history, or the season did not help; `note` says which).
         model: String,
         /// What the model does not yet account for, and why.
         note: Option<String>,
