@@ -13,7 +13,8 @@ use steward_core::profile::forecast::{ForecastConfig, SeriesForecast};
 
 use super::Target;
 use crate::ApiError;
-use crate::service::{Shared, now_ms};
+use crate::clock::now_ms;
+use crate::service::Shared;
 
 /// How far the 1-minute table moves on before a kept forecast is refitted: its points then
 /// start at most this long ago, and the refits of a series cost a fit per this long.
