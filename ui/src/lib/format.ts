@@ -172,6 +172,10 @@ export const BYTE_INCREMENTS: number[] = [0, 1, 2, 3, 4, 5].flatMap((k) =>
   [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].map((m) => m * 1024 ** k),
 );
 
+/** Axis steps for rates (decimal units): whole bytes per second and up, so a quiet link's axis
+ *  reads 0 B/s, 1 B/s rather than two ticks both rounded to "1 B/s". */
+export const RATE_INCREMENTS: number[] = Array.from({ length: 13 }, (_, k) => [1, 2, 5].map((m) => m * 10 ** k)).flat();
+
 /** Local-time tick labels for a chart's x axis (seconds since epoch), detail chosen by span. */
 export function timeTicks(splitsSec: number[]): string[] {
   if (splitsSec.length === 0) return [];

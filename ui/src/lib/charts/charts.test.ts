@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { snapshot } from '../fixtures';
 import { CHARTS, chartAvailability, chartTitle, compareSeries, seriesFor, seriesLabel, tableOptions } from './defs';
-import { BYTE_INCREMENTS, timeTicks } from '../format';
+import { BYTE_INCREMENTS, RATE_INCREMENTS, timeTicks } from '../format';
 import { flatten } from './flatten';
 import { SeriesTable, mergeHistory } from './table';
 import { latestIdxs, typicalStep, withGaps } from './gaps';
@@ -259,6 +259,7 @@ describe('titles and ticks', () => {
     expect(timeTicks([0, 2 * day])[0]).toMatch(/^\d\d-\d\d \d\d:\d\d$/);
     expect(timeTicks([0, 300])[0]).toMatch(/^\d\d:\d\d:\d\d$/);
     expect(BYTE_INCREMENTS).toContain(8 * 1024 ** 3);
+    expect(RATE_INCREMENTS.slice(0, 4)).toEqual([1, 2, 5, 10]);
     expect(BYTE_INCREMENTS.some((v) => Math.abs(v - 9.3 * 1024 ** 3) < 1e8)).toBe(false);
   });
 });
