@@ -52,6 +52,13 @@ describe('executions view with a node killed mid-run', () => {
     await Promise.all(agents.map((a) => a.stop()));
   });
 
+  it('closes the run form on Escape', async () => {
+    await page.click('[data-testid=run-open]');
+    await page.locator('[data-testid=run-command]').waitFor();
+    await page.keyboard.press('Escape');
+    await waitFor('the form to close', async () => (await page.locator('[data-testid=run-command]').count()) === 0);
+  });
+
   it('shows the lost attempt retried on the other node, and every item', async () => {
     await page.click('[data-testid=run-open]');
     // Slow enough (≈ 0.8 s an item) to kill a node while its partition runs.
