@@ -1,6 +1,6 @@
 //! The node token: every call carries `authorization: Bearer <token>`, loopback included.
 
-use steward_core::credential::{WeakToken, check_token_strength, constant_time_eq};
+use steward_core::credential::{WeakToken, check_token_strength, constant_time_eq, to_hex};
 use tonic::metadata::MetadataValue;
 use tonic::service::Interceptor;
 use tonic::{Request, Status};
@@ -10,7 +10,7 @@ pub fn generate_token() -> std::io::Result<String> {
     use std::io::Read;
     let mut bytes = [0u8; 32];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(to_hex(&bytes))
 }
 
 /// Server side: refuses calls without the right token.

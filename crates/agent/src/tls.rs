@@ -28,8 +28,7 @@ pub struct Identity {
 /// `sha256:<64 hex digits>` of a DER certificate.
 pub fn fingerprint(der: &[u8]) -> String {
     let digest = Sha256::digest(der);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    format!("sha256:{}", steward_core::credential::to_hex(&digest))
 }
 
 /// Fingerprints compare in their canonical form (any case, `:` separators, optional `sha256:`

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
+use steward_core::credential::{from_hex, to_hex};
 
 use crate::StoreError;
 use crate::private_file;
@@ -42,11 +43,11 @@ impl SecretBox {
             }
             let mut fresh = [0u8; KEY_LEN];
             random.fill(&mut fresh).map_err(|_| bad("no randomness from the system".into()))?;
-            private_file::create_once(&path, hex(&fresh).as_bytes()).map_err(|e| bad(e.to_string()))?;
+            private_file::create_once(&path, to_hex(&fresh).as_bytes()).map_err(|e| bad(e.to_string()))?;
         }
         private_file::tighten(&path).map_err(|e| bad(e.to_string()))?;
         let text = std::fs::read_to_string(&path).map_err(|e| bad(e.to_string()))?;
-        let bytes = unhex(text.trim()).filter(|b| b.len() == KEY_LEN).ok_or_else(|| bad("not a key".into()))?;
+        let bytes = from_hex(text.trim()).filter(|b| b.len() == KEY_LEN).ok_or_else(|| bad("not a key".into()))?;
         let key = UnboundKey::new(&CHACHA20_POLY1305, &bytes).map_err(|_| bad("not a key".into()))?;
         Ok(SecretBox { key: LessSafeKey::new(key), random })
     }
@@ -58,29 +59,18 @@ impl SecretBox {
         self.key
             .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut data)
             .map_err(|_| StoreError::Sealing("sealing failed".into()))?;
-        Ok(format!("{PREFIX}{}{}", hex(&nonce), hex(&data)))
+        Ok(format!("{PREFIX}{}{}", to_hex(&nonce), to_hex(&data)))
     }
 
     pub(crate) fn open(&self, stored: &str) -> Result<String, StoreError> {
         let wrong = || StoreError::Sealing("an agent token does not open with this database's key".into());
-        let bytes = stored.strip_prefix(PREFIX).and_then(unhex).filter(|b| b.len() > NONCE_LEN).ok_or_else(wrong)?;
+        let bytes = stored.strip_prefix(PREFIX).and_then(from_hex).filter(|b| b.len() > NONCE_LEN).ok_or_else(wrong)?;
         let (nonce, sealed) = bytes.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| wrong())?;
         let mut sealed = sealed.to_vec();
         let plain = self.key.open_in_place(nonce, Aad::empty(), &mut sealed).map_err(|_| wrong())?;
         String::from_utf8(plain.to_vec()).map_err(|_| wrong())
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 #[cfg(test)]

@@ -90,6 +90,10 @@ impl KeptForecasts {
         self.lock().insert(Key::of(target, cfg), kept);
     }
 
+    fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
     /// Forgets what nobody read lately; returns what is due for a refit at `watermark`.
     fn due(&self, watermark: i64, now_ms: i64) -> Vec<(Target, ForecastConfig)> {
         let mut kept = self.lock();
@@ -119,6 +123,9 @@ impl KeptForecasts {
 /// Refits every kept forecast that is due, one series at a time (the store is locked only
 /// while its history is read). Returns how many were refitted.
 pub(crate) fn refit_due(shared: &Shared) -> Result<usize, ApiError> {
+    if shared.profiler.kept.is_empty() {
+        return Ok(0); // nobody asked for a forecast: no need to look at the store
+    }
     let watermark = shared.lock_store()?.minute_watermark();
     let due = shared.profiler.kept.due(watermark, now_ms());
     let started = Instant::now();
