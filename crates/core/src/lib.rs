@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod history;
 pub mod profile;
 pub mod reading;
+pub mod registration;
 pub mod series;
 pub mod snapshot;
 
