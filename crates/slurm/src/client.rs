@@ -1,0 +1,186 @@
+//! One Slurm cluster as Steward drives it: slurmrestd when it is configured and reachable, the
+//! CLI for what that slurmrestd version cannot do and for every read when there is none.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::SlurmError;
+use crate::cli::Cli;
+use crate::model::{self, Job, Node, Partition, Reservation};
+use crate::rest::RestClient;
+use crate::submit::{self, JobRequest};
+
+#[derive(Debug, Clone)]
+pub struct SlurmClient {
+    pub rest: Option<RestClient>,
+    pub cli: Cli,
+}
+
+/// What `stewardctl backend check` prints: what was reached and how each operation is done.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub rest_url: Option<String>,
+    pub openapi_version: Option<String>,
+    pub slurm_release: Option<String>,
+    /// Operation → "slurmrestd", "scontrol", "sinfo --json", ... or why it is unavailable.
+    pub operations: Vec<(String, String)>,
+}
+
+/// A reservation as the calendar makes it. Times are Unix seconds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReservationRequest {
+    pub name: String,
+    pub start: i64,
+    pub end: i64,
+    /// A Slurm node list (`n[1-4]`) or `ALL`.
+    pub nodes: String,
+    pub users: Vec<String>,
+    pub partition: Option<String>,
+    /// `OVERLAP`, `IGNORE_JOBS`, `DAILY`, `WEEKLY`, ...
+    pub flags: Vec<String>,
+}
+
+impl ReservationRequest {
+    fn settings(&self) -> Vec<(String, String)> {
+        let mut s = vec![
+            ("reservationname".to_string(), self.name.clone()),
+            ("starttime".to_string(), slurm_time(self.start)),
+            ("endtime".to_string(), slurm_time(self.end)),
+            ("nodes".to_string(), self.nodes.clone()),
+        ];
+        if !self.users.is_empty() {
+            s.push(("users".into(), self.users.join(",")));
+        }
+        if let Some(p) = &self.partition {
+            s.push(("partitionname".into(), p.clone()));
+        }
+        if !self.flags.is_empty() {
+            s.push(("flags".into(), self.flags.join(",")));
+        }
+        s
+    }
+}
+
+/// Unix seconds as `scontrol` takes them: `YYYY-MM-DDTHH:MM:SS` in UTC (the CLI runs with TZ=UTC).
+fn slurm_time(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    // Civil date from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+impl SlurmClient {
+    pub fn check(&self) -> Check {
+        let via_rest = |op: &str| match &self.rest {
+            Some(_) => (op.to_string(), "slurmrestd".to_string()),
+            None => (op.to_string(), format!("{op} through the CLI (no slurmrestd configured)")),
+        };
+        Check {
+            rest_url: self.rest.as_ref().map(|r| r.url.clone()),
+            openapi_version: self.rest.as_ref().map(|r| r.version.to_string()),
+            slurm_release: self.rest.as_ref().and_then(|r| r.release.clone()),
+            operations: vec![
+                via_rest("nodes"),
+                via_rest("jobs"),
+                via_rest("partitions"),
+                via_rest("reservations"),
+                (
+                    "submit".into(),
+                    self.rest.as_ref().map_or("unavailable: needs slurmrestd".into(), |_| "slurmrestd".into()),
+                ),
+                (
+                    "cancel".into(),
+                    self.rest.as_ref().map_or("unavailable: needs slurmrestd".into(), |_| "slurmrestd".into()),
+                ),
+                ("reservation changes".into(), "scontrol (the REST API of this version has none)".into()),
+                ("drain and resume".into(), "scontrol".into()),
+                ("accounting".into(), "unavailable: needs slurmdbd (sacct)".into()),
+            ],
+        }
+    }
+
+    pub fn nodes(&self) -> Result<Vec<Node>, SlurmError> {
+        Ok(model::nodes(&self.read("nodes", || self.cli.nodes())?))
+    }
+
+    pub fn jobs(&self) -> Result<Vec<Job>, SlurmError> {
+        Ok(model::jobs(&self.read("jobs", || self.cli.jobs())?))
+    }
+
+    pub fn partitions(&self) -> Result<Vec<Partition>, SlurmError> {
+        match &self.rest {
+            Some(rest) => Ok(model::partitions(&rest.get("partitions")?)),
+            None => self.cli.partitions(),
+        }
+    }
+
+    pub fn reservations(&self) -> Result<Vec<Reservation>, SlurmError> {
+        match &self.rest {
+            Some(rest) => Ok(model::reservations(&rest.get("reservations")?)),
+            None => self.cli.reservations(),
+        }
+    }
+
+    /// Submits a job (or an array); its id.
+    pub fn submit(&self, req: &JobRequest) -> Result<u64, SlurmError> {
+        let rest = self.rest.as_ref().ok_or_else(|| SlurmError::Refused("submitting needs slurmrestd".into()))?;
+        let answer = rest.post("job/submit", &submit::body(req, rest.version))?;
+        crate::number::count(answer.get("job_id").unwrap_or(&Value::Null))
+            .ok_or_else(|| SlurmError::Malformed("job/submit answered without a job_id".into()))
+    }
+
+    pub fn cancel(&self, job_id: u64) -> Result<(), SlurmError> {
+        let rest = self.rest.as_ref().ok_or_else(|| SlurmError::Refused("cancelling needs slurmrestd".into()))?;
+        rest.delete(&format!("job/{job_id}")).map(drop)
+    }
+
+    pub fn create_reservation(&self, req: &ReservationRequest) -> Result<(), SlurmError> {
+        self.cli.create_reservation(&req.settings())
+    }
+
+    /// Moves or resizes a reservation: its new times and nodes.
+    pub fn update_reservation(&self, req: &ReservationRequest) -> Result<(), SlurmError> {
+        let settings: Vec<(String, String)> =
+            req.settings().into_iter().filter(|(k, _)| k != "users" && k != "flags").collect();
+        self.cli.update_reservation(&settings)
+    }
+
+    pub fn delete_reservation(&self, name: &str) -> Result<(), SlurmError> {
+        self.cli.delete_reservation(name)
+    }
+
+    pub fn drain(&self, node: &str, reason: &str) -> Result<(), SlurmError> {
+        self.cli.set_node_state(node, Some(reason))
+    }
+
+    pub fn resume(&self, node: &str) -> Result<(), SlurmError> {
+        self.cli.set_node_state(node, None)
+    }
+
+    fn read(&self, path: &str, cli: impl FnOnce() -> Result<Value, SlurmError>) -> Result<Value, SlurmError> {
+        match &self.rest {
+            Some(rest) => rest.get(path),
+            None => cli(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_written_in_utc() {
+        assert_eq!(slurm_time(0), "1970-01-01T00:00:00");
+        assert_eq!(slurm_time(1_796_687_041), "2026-12-07T23:44:01");
+    }
+}

@@ -1,0 +1,212 @@
+//! Steward's Slurm client against a real single-node Slurm (munged, slurmctld, slurmd and
+//! slurmrestd with JWT) started by scripts/slurm/up.sh in a temporary directory.
+//!
+//! Needs root and Debian's slurm-wlm, slurmrestd, slurm-wlm-jwt-plugin and munge. Where they are
+//! missing the test says so and passes, unless STEWARD_REQUIRE_SLURM=1 (scripts/test sets it
+//! after installing them), where it fails.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use steward_slurm::cli::Cli;
+use steward_slurm::rest::RestClient;
+use steward_slurm::submit::JobRequest;
+use steward_slurm::{ReservationRequest, SlurmClient, SlurmError};
+
+struct Cluster {
+    dir: tempfile::TempDir,
+    env: BTreeMap<String, String>,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new(script("down.sh")).arg(self.dir.path()).status();
+    }
+}
+
+fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/slurm").join(name)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start() -> Option<Cluster> {
+    let present = ["slurmctld", "slurmd", "slurmrestd", "munged"].iter().all(|b| {
+        Command::new("sh").arg("-c").arg(format!("command -v {b}")).output().is_ok_and(|o| o.status.success())
+    });
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !present || !root {
+        assert!(std::env::var("STEWARD_REQUIRE_SLURM").is_err(), "Slurm is required but missing (or not root)");
+        eprintln!("skipped: Slurm daemons not installed or not root");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(script("up.sh"))
+        .arg(dir.path())
+        .env("SLURMCTLD_PORT", free_port().to_string())
+        .env("SLURMD_PORT", free_port().to_string())
+        .env("SLURMRESTD_PORT", free_port().to_string())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let cluster = Cluster {
+        env: text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.into(), v.into())).collect(),
+        dir,
+    };
+    assert!(out.status.success(), "up.sh failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+    Some(cluster)
+}
+
+fn client(c: &Cluster) -> SlurmClient {
+    let cli = Cli { conf: Some(c.env["SLURM_CONF"].clone().into()) };
+    let rest =
+        RestClient::connect(&c.env["SLURMRESTD_URL"], &c.env["SLURM_USER"], c.env["SLURM_JWT_FILE"].clone().into())
+            .expect("slurmrestd reachable with the JWT");
+    SlurmClient { rest: Some(rest), cli }
+}
+
+fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn job(name: &str, partition: &str, script: &str, work: &Path) -> JobRequest {
+    JobRequest {
+        name: name.into(),
+        partition: Some(partition.into()),
+        cpus: 2,
+        working_dir: work.display().to_string(),
+        environment: BTreeMap::from([("PATH".into(), "/usr/bin:/bin".into())]),
+        requeue: true,
+        script: format!("#!/bin/sh\n{script}\n"),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn the_client_drives_a_real_slurm() {
+    let Some(cluster) = start() else { return };
+    let slurm = client(&cluster);
+    // Jobs run as the Slurm user: give them a directory they can write.
+    let work = cluster.dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    Command::new("chmod").arg("0777").arg(&work).status().unwrap();
+
+    reads_nodes_and_partitions(&slurm);
+    the_cli_fallback_reads_the_same(&slurm);
+    a_higher_partition_preempts_and_requeues(&slurm, &work);
+    reservations_are_created_moved_refused_and_deleted(&slurm);
+    an_array_runs_every_element_exactly_once(&slurm, &work);
+    a_node_is_drained_and_resumed(&slurm);
+    let check = slurm.check();
+    assert_eq!(check.openapi_version.as_deref(), Some("v0.0.38"));
+    assert!(check.slurm_release.as_deref().is_some_and(|r| r.starts_with("22.05")));
+    assert!(!format!("{check:?}{slurm:?}").contains(&std::fs::read_to_string(&cluster.env["SLURM_JWT_FILE"]).unwrap()));
+}
+
+fn reads_nodes_and_partitions(slurm: &SlurmClient) {
+    let nodes = slurm.nodes().unwrap();
+    assert_eq!(nodes.len(), 1);
+    let n = &nodes[0];
+    assert_eq!(n.gpus, Some(2), "GRES GPUs read: {n:?}");
+    assert!(n.cpus.is_some_and(|c| c >= 1) && n.real_memory_mb.is_some());
+    let parts = slurm.partitions().unwrap();
+    let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["low", "high"]);
+    assert!(parts[0].default && parts[1].priority_tier > parts[0].priority_tier);
+}
+
+fn the_cli_fallback_reads_the_same(slurm: &SlurmClient) {
+    let cli_only = SlurmClient { rest: None, cli: slurm.cli.clone() };
+    let (a, b) = (slurm.nodes().unwrap(), cli_only.nodes().unwrap());
+    assert_eq!(
+        a.iter().map(|n| (&n.name, n.gpus, n.cpus)).collect::<Vec<_>>(),
+        b.iter().map(|n| (&n.name, n.gpus, n.cpus)).collect::<Vec<_>>()
+    );
+    let names =
+        |p: Vec<steward_slurm::model::Partition>| p.into_iter().map(|p| (p.name, p.priority_tier)).collect::<Vec<_>>();
+    assert_eq!(names(slurm.partitions().unwrap()), names(cli_only.partitions().unwrap()));
+    assert_eq!(slurm.jobs().unwrap().len(), cli_only.jobs().unwrap().len());
+    assert!(matches!(cli_only.submit(&JobRequest::default()), Err(SlurmError::Refused(_))), "no silent no-op");
+}
+
+fn a_higher_partition_preempts_and_requeues(slurm: &SlurmClient, work: &Path) {
+    let low = slurm.submit(&job("low", "low", "sleep 60", work)).unwrap();
+    wait_for("the low job to run", 30, || {
+        slurm.jobs().unwrap().into_iter().find(|j| j.job_id == low && j.state.contains(&"running".into()))
+    });
+    let high = slurm.submit(&job("high", "high", "sleep 2", work)).unwrap();
+    let requeued = wait_for("the low job to be requeued", 60, || {
+        slurm.jobs().unwrap().into_iter().find(|j| j.job_id == low && j.restarts >= 1)
+    });
+    assert!(requeued.restarts >= 1);
+    wait_for("the high job to finish", 60, || {
+        slurm.jobs().unwrap().into_iter().find(|j| j.job_id == high && j.state.contains(&"completed".into()))
+    });
+    slurm.cancel(low).unwrap();
+}
+
+fn reservations_are_created_moved_refused_and_deleted(slurm: &SlurmClient) {
+    let hour = 3600;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let mut r = ReservationRequest {
+        name: "steward-test".into(),
+        start: now + 2 * hour,
+        end: now + 3 * hour,
+        nodes: "ALL".into(),
+        users: vec!["steward-slurm".into()],
+        flags: vec!["IGNORE_JOBS".into()],
+        ..Default::default()
+    };
+    slurm.create_reservation(&r).unwrap();
+    let got = slurm.reservations().unwrap().into_iter().find(|x| x.name == r.name).unwrap();
+    assert_eq!((got.start_time, got.end_time), (Some(r.start), Some(r.end)));
+    r.start += hour;
+    r.end += hour;
+    slurm.update_reservation(&r).unwrap();
+    let moved = slurm.reservations().unwrap().into_iter().find(|x| x.name == r.name).unwrap();
+    assert_eq!(moved.start_time, Some(r.start), "the move reached Slurm");
+    let overlap = ReservationRequest { name: "steward-overlap".into(), flags: vec![], ..r.clone() };
+    let err = slurm.create_reservation(&overlap).unwrap_err();
+    assert!(err.to_string().contains("overlaps"), "Slurm's reason is passed on: {err}");
+    slurm.delete_reservation(&r.name).unwrap();
+    assert!(slurm.reservations().unwrap().iter().all(|x| x.name != r.name));
+}
+
+fn an_array_runs_every_element_exactly_once(slurm: &SlurmClient, work: &Path) {
+    let mut req = job("array", "high", "echo $SLURM_ARRAY_TASK_ID >> items.txt", work);
+    req.cpus = 1;
+    req.array = Some("0-5".into());
+    req.output = Some(work.join("out-%A_%a.txt").display().to_string());
+    let id = slurm.submit(&req).unwrap();
+    wait_for("every array element to finish", 90, || {
+        let jobs = slurm.jobs().unwrap();
+        let elements: Vec<_> = jobs.iter().filter(|j| j.array_job_id == Some(id)).collect();
+        (elements.len() == 6 && elements.iter().all(|j| j.state.contains(&"completed".into()))).then_some(())
+    });
+    let text = std::fs::read_to_string(work.join("items.txt")).unwrap();
+    let mut items: Vec<u32> = text.lines().map(|l| l.trim().parse().unwrap()).collect();
+    items.sort_unstable();
+    assert_eq!(items, [0, 1, 2, 3, 4, 5], "each element exactly once");
+}
+
+fn a_node_is_drained_and_resumed(slurm: &SlurmClient) {
+    let name = slurm.nodes().unwrap()[0].name.clone();
+    slurm.drain(&name, "steward test").unwrap();
+    let n = wait_for("the drain", 10, || slurm.nodes().unwrap().into_iter().find(|n| n.drained()));
+    assert_eq!(n.reason.as_deref(), Some("steward test"));
+    slurm.resume(&name).unwrap();
+    wait_for("the resume", 10, || slurm.nodes().unwrap().into_iter().find(|n| !n.drained()));
+}
