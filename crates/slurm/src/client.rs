@@ -28,7 +28,7 @@ pub struct Check {
 
 /// A reservation as the calendar makes it. Times are Unix seconds.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReservationRequest {
+pub struct ReservationSettings {
     pub name: String,
     pub start: i64,
     pub end: i64,
@@ -40,7 +40,7 @@ pub struct ReservationRequest {
     pub flags: Vec<String>,
 }
 
-impl ReservationRequest {
+impl ReservationSettings {
     fn settings(&self) -> Vec<(String, String)> {
         let mut s = vec![
             ("reservationname".to_string(), self.name.clone()),
@@ -143,12 +143,12 @@ impl SlurmClient {
         rest.delete(&format!("job/{job_id}")).map(drop)
     }
 
-    pub fn create_reservation(&self, req: &ReservationRequest) -> Result<(), SlurmError> {
+    pub fn create_reservation(&self, req: &ReservationSettings) -> Result<(), SlurmError> {
         self.cli.create_reservation(&req.settings())
     }
 
     /// Moves or resizes a reservation: its new times and nodes.
-    pub fn update_reservation(&self, req: &ReservationRequest) -> Result<(), SlurmError> {
+    pub fn update_reservation(&self, req: &ReservationSettings) -> Result<(), SlurmError> {
         let settings: Vec<(String, String)> =
             req.settings().into_iter().filter(|(k, _)| k != "users" && k != "flags").collect();
         self.cli.update_reservation(&settings)

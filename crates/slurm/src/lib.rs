@@ -10,11 +10,13 @@
 pub mod cli;
 pub mod client;
 pub mod error;
+pub mod events;
+pub mod mapping;
 pub mod model;
 pub mod number;
 pub mod rest;
 pub mod submit;
 pub mod version;
 
-pub use client::{Check, ReservationRequest, SlurmClient};
+pub use client::{Check, ReservationSettings, SlurmClient};
 pub use error::SlurmError;

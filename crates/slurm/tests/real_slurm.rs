@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use steward_slurm::cli::Cli;
 use steward_slurm::rest::RestClient;
 use steward_slurm::submit::JobRequest;
-use steward_slurm::{ReservationRequest, SlurmClient, SlurmError};
+use steward_slurm::{ReservationSettings, SlurmClient, SlurmError};
 
 struct Cluster {
     dir: tempfile::TempDir,
@@ -108,6 +108,7 @@ fn the_client_drives_a_real_slurm() {
     the_cli_fallback_reads_the_same(&slurm);
     a_higher_partition_preempts_and_requeues(&slurm, &work);
     reservations_are_created_moved_refused_and_deleted(&slurm);
+    an_allocation_becomes_a_holding_job(&slurm, &work);
     an_array_runs_every_element_exactly_once(&slurm, &work);
     a_node_is_drained_and_resumed(&slurm);
     let check = slurm.check();
@@ -147,11 +148,18 @@ fn a_higher_partition_preempts_and_requeues(slurm: &SlurmClient, work: &Path) {
     wait_for("the low job to run", 30, || {
         slurm.jobs().unwrap().into_iter().find(|j| j.job_id == low && j.state.contains(&"running".into()))
     });
+    let before = slurm.jobs().unwrap();
     let high = slurm.submit(&job("high", "high", "sleep 2", work)).unwrap();
-    let requeued = wait_for("the low job to be requeued", 60, || {
-        slurm.jobs().unwrap().into_iter().find(|j| j.job_id == low && j.restarts >= 1)
+    let after = wait_for("the low job to be requeued", 60, || {
+        let jobs = slurm.jobs().unwrap();
+        jobs.iter().any(|j| j.job_id == low && j.restarts >= 1).then_some(jobs)
     });
-    assert!(requeued.restarts >= 1);
+    let events = steward_slurm::events::between(&before, &after, 0);
+    let subject = format!("slurm-{low}");
+    assert!(events.iter().any(|e| e.kind == "requeue" && e.subject == subject), "{events:?}");
+    let requeued = after.iter().find(|j| j.job_id == low).unwrap();
+    let shown = steward_slurm::mapping::allocation(requeued, None, 0);
+    assert_eq!(shown.preemptions, 1, "the queue view counts Slurm's preemption");
     wait_for("the high job to finish", 60, || {
         slurm.jobs().unwrap().into_iter().find(|j| j.job_id == high && j.state.contains(&"completed".into()))
     });
@@ -161,7 +169,7 @@ fn a_higher_partition_preempts_and_requeues(slurm: &SlurmClient, work: &Path) {
 fn reservations_are_created_moved_refused_and_deleted(slurm: &SlurmClient) {
     let hour = 3600;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let mut r = ReservationRequest {
+    let mut r = ReservationSettings {
         name: "steward-test".into(),
         start: now + 2 * hour,
         end: now + 3 * hour,
@@ -178,11 +186,34 @@ fn reservations_are_created_moved_refused_and_deleted(slurm: &SlurmClient) {
     slurm.update_reservation(&r).unwrap();
     let moved = slurm.reservations().unwrap().into_iter().find(|x| x.name == r.name).unwrap();
     assert_eq!(moved.start_time, Some(r.start), "the move reached Slurm");
-    let overlap = ReservationRequest { name: "steward-overlap".into(), flags: vec![], ..r.clone() };
+    let overlap = ReservationSettings { name: "steward-overlap".into(), flags: vec![], ..r.clone() };
     let err = slurm.create_reservation(&overlap).unwrap_err();
     assert!(err.to_string().contains("overlaps"), "Slurm's reason is passed on: {err}");
     slurm.delete_reservation(&r.name).unwrap();
     assert!(slurm.reservations().unwrap().iter().all(|x| x.name != r.name));
+}
+
+fn an_allocation_becomes_a_holding_job(slurm: &SlurmClient, work: &Path) {
+    let node = slurm.nodes().unwrap().remove(0);
+    let request: steward_core::alloc::AllocationRequest = serde_json::from_value(serde_json::json!({
+        "id": "steward-alloc", "owner": "steward-slurm", "priority": "low", "duration_s": 600,
+        "resources": {"cores": node.cpus.unwrap(), "gpus": 3}
+    }))
+    .unwrap();
+    let job = steward_slurm::mapping::job_request(&request, &Default::default(), &work.display().to_string());
+    // Three GPUs on a two-GPU node: Slurm refuses at submit, in its own words.
+    let err = slurm.submit(&job).unwrap_err();
+    assert!(matches!(err, SlurmError::Refused(_)), "{err}");
+    let mut fits = job.clone();
+    fits.gpus = 2;
+    let id = slurm.submit(&fits).unwrap();
+    let running = wait_for("the holding job to run", 30, || {
+        slurm.jobs().unwrap().into_iter().find(|j| j.job_id == id && j.state.contains(&"running".into()))
+    });
+    let shown = steward_slurm::mapping::allocation(&running, None, 0);
+    assert_eq!(shown.state, steward_core::alloc::AllocState::Running);
+    assert_eq!(slurm.nodes().unwrap()[0].gpus_used, Some(2), "GRES in use is read back");
+    slurm.cancel(id).unwrap();
 }
 
 fn an_array_runs_every_element_exactly_once(slurm: &SlurmClient, work: &Path) {
