@@ -7,6 +7,7 @@
 //! this host ([`cli`]). The answers of both are the same JSON shapes, read leniently across
 //! plugin versions by [`model`].
 
+pub mod array;
 pub mod cli;
 pub mod client;
 pub mod error;

@@ -217,20 +217,37 @@ fn an_allocation_becomes_a_holding_job(slurm: &SlurmClient, work: &Path) {
 }
 
 fn an_array_runs_every_element_exactly_once(slurm: &SlurmClient, work: &Path) {
-    let mut req = job("array", "high", "echo $SLURM_ARRAY_TASK_ID >> items.txt", work);
-    req.cpus = 1;
-    req.array = Some("0-5".into());
-    req.output = Some(work.join("out-%A_%a.txt").display().to_string());
-    let id = slurm.submit(&req).unwrap();
-    wait_for("every array element to finish", 90, || {
-        let jobs = slurm.jobs().unwrap();
-        let elements: Vec<_> = jobs.iter().filter(|j| j.array_job_id == Some(id)).collect();
-        (elements.len() == 6 && elements.iter().all(|j| j.state.contains(&"completed".into()))).then_some(())
+    use steward_core::dispatch::{InputSpec, TaskSpec, split};
+    use steward_slurm::array;
+    // Partition 2 fails on its first attempt; its retry and every other partition write their items.
+    let script = "[ {partition} = 2 ] && [ ! -e failed-once ] && { touch failed-once; exit 3; }; \
+                  seq {start} $(({end} - 1)) >> items.txt; echo done {partition}";
+    let mut task = TaskSpec::new(vec!["sh".into(), "-c".into(), script.into()], InputSpec::Range { start: 0, end: 30 });
+    task.id = Some("array-test".into());
+    task.working_dir = Some(work.display().to_string());
+    let parts = split(&task.input, 6);
+    let all: Vec<u32> = (0..6).collect();
+    let mut req = array::job_request(&task, &parts, &all, work);
+    req.partition = Some("high".into());
+    let first = slurm.submit(&req).unwrap();
+    let ended = wait_for("every array element to end", 90, || {
+        let o = array::outcomes(&slurm.jobs().unwrap(), first);
+        (o.len() == 6).then_some(o)
     });
+    let failed: Vec<u32> = ended.iter().filter(|(_, ok)| !**ok).map(|(i, _)| *i).collect();
+    assert_eq!(failed, [2], "the failing element is seen as failed: {ended:?}");
+    let mut retry = array::job_request(&task, &parts, &failed, work);
+    retry.partition = Some("high".into());
+    let second = slurm.submit(&retry).unwrap();
+    wait_for("the retried element", 60, || {
+        array::outcomes(&slurm.jobs().unwrap(), second).get(&2).copied().filter(|ok| *ok)
+    });
+    let out = std::fs::read_to_string(array::output_path(work, second, 2)).unwrap();
+    assert_eq!(out.trim(), "done 2", "the element's output is gathered from its file");
     let text = std::fs::read_to_string(work.join("items.txt")).unwrap();
     let mut items: Vec<u32> = text.lines().map(|l| l.trim().parse().unwrap()).collect();
     items.sort_unstable();
-    assert_eq!(items, [0, 1, 2, 3, 4, 5], "each element exactly once");
+    assert_eq!(items, (0..30).collect::<Vec<_>>(), "every item exactly once");
 }
 
 fn a_node_is_drained_and_resumed(slurm: &SlurmClient) {
