@@ -70,8 +70,8 @@ use steward_api::AllocateResponse;
 use steward_core::alloc::{Allocation, Event, NodeResources, Reservation};
 
 #[tauri::command]
-pub fn resources(steward: State<'_, Steward>) -> Vec<NodeResources> {
-    steward.resources()
+pub async fn resources(steward: State<'_, Steward>) -> Answer<Vec<NodeResources>> {
+    steward.calendar_resources().await.map_err(ErrorBody::from)
 }
 
 #[tauri::command]

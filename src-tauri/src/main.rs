@@ -70,6 +70,7 @@ fn main() -> Result<()> {
             commands::allocations,
             commands::cancel_allocation,
             commands::events,
+            node_commands::backend,
             node_commands::nodes,
             node_commands::probe_node,
             node_commands::add_node,

@@ -1,13 +1,19 @@
 //! Cluster commands: the same operations as `/api/nodes*`, one line each over `Steward`.
 
+use steward_api::backend::BackendInfo;
 use steward_api::{ErrorBody, NodeView, ProbeResult, Steward};
 use tauri::State;
 
 use crate::answer::{Answer, arg};
 
 #[tauri::command]
-pub fn nodes(steward: State<'_, Steward>) -> Vec<NodeView> {
-    steward.nodes()
+pub async fn backend(steward: State<'_, Steward>) -> Answer<BackendInfo> {
+    steward.backend_info().await.map_err(ErrorBody::from)
+}
+
+#[tauri::command]
+pub async fn nodes(steward: State<'_, Steward>) -> Answer<Vec<NodeView>> {
+    steward.cluster_nodes().await.map_err(ErrorBody::from)
 }
 
 #[tauri::command]

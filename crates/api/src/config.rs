@@ -26,6 +26,8 @@ pub struct ApiConfig {
     pub refit_forecasts: bool,
     /// Most each owner may hold at once (`[allocation.quotas]`); owners not listed are unlimited.
     pub quotas: BTreeMap<String, ResourceAmount>,
+    /// The engine cluster operations go to (`[backend]`): Steward's own by default.
+    pub backend: crate::backend::BackendSettings,
 }
 
 /// How the inventory enumerates graphics adapters.
@@ -58,6 +60,7 @@ impl Default for ApiConfig {
             dispatch: Default::default(),
             refit_forecasts: true,
             quotas: BTreeMap::new(),
+            backend: Default::default(),
         }
     }
 }
@@ -71,6 +74,8 @@ struct ConfigFile {
     allocation: Option<AllocationSection>,
     #[serde(default)]
     dispatch: Option<DispatchSection>,
+    #[serde(default)]
+    backend: Option<crate::backend::BackendSection>,
 }
 
 /// `[dispatch]`: how the executor talks to nodes; every field optional.
@@ -176,6 +181,10 @@ impl ApiConfig {
         if let Some(d) = file.dispatch {
             d.apply(&mut self.dispatch)
                 .map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
+        }
+        if let Some(b) = file.backend {
+            self.backend =
+                b.settings().map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
         }
         Ok(())
     }

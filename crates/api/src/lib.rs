@@ -21,6 +21,7 @@
 //!   `now_ms`.
 
 mod allocation;
+pub mod backend;
 mod clock;
 mod cluster;
 mod config;

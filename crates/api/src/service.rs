@@ -29,6 +29,8 @@ fn collect_inventory(config: &ApiConfig) -> Inventory {
 #[derive(Clone)]
 pub struct Steward {
     pub(crate) shared: Arc<Shared>,
+    /// The external engine (`[backend]`) cluster operations go to; `None`: Steward's own.
+    pub(crate) backend: Option<crate::backend::Backend>,
     _guard: Arc<LoopGuard>,
 }
 
@@ -81,6 +83,7 @@ impl Steward {
         let allocations = crate::allocation::Allocations::load(&store, &inventory, &config)?;
         let cluster = crate::cluster::Cluster::start(store.nodes()?)?;
         let dispatch = crate::dispatch::Dispatcher::load(&store, config.dispatch.clone(), &config.db_path)?;
+        let backend = crate::backend::connect(&config.backend)?;
         let (wake_tx, wake_rx) = channel();
         let (live, _) = broadcast::channel(16);
         let shared = Arc::new(Shared {
@@ -112,7 +115,7 @@ impl Steward {
         if shared.config.refit_forecasts {
             crate::profile::kept::spawn_refitter(Arc::downgrade(&shared));
         }
-        Ok(Steward { shared, _guard: Arc::new(guard) })
+        Ok(Steward { shared, backend, _guard: Arc::new(guard) })
     }
 
     pub fn inventory(&self) -> Inventory {

@@ -1,6 +1,7 @@
 //! `stewardctl`: Steward without a desktop.
 
 mod alloc;
+mod backend;
 mod bench;
 mod dataset;
 mod http;
@@ -54,6 +55,9 @@ enum Command {
     /// Measure Steward against baselines measured in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// The cluster engine a config file names (Steward's own or Slurm): check it is reachable.
+    #[command(subcommand)]
+    Backend(backend::BackendCommand),
 }
 
 // mimalloc: glibc's allocator slowed the long-running process as its heap fragmented (the
@@ -71,6 +75,7 @@ fn main() -> Result<()> {
         Command::Url(args) => serve::url(args),
         Command::Snapshot(args) => serve::snapshot(args),
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Backend(cmd) => backend::run(cmd),
         Command::Run(args) => run::run(args),
         Command::Status(args) => run::status(args),
         Command::Node(cmd) => node::run(cmd),

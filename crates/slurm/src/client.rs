@@ -36,6 +36,8 @@ pub struct ReservationSettings {
     pub nodes: String,
     pub users: Vec<String>,
     pub partition: Option<String>,
+    /// Cores to hold on those nodes; `None`: the whole nodes.
+    pub cores: Option<u32>,
     /// `OVERLAP`, `IGNORE_JOBS`, `DAILY`, `WEEKLY`, ...
     pub flags: Vec<String>,
 }
@@ -53,6 +55,9 @@ impl ReservationSettings {
         }
         if let Some(p) = &self.partition {
             s.push(("partitionname".into(), p.clone()));
+        }
+        if let Some(c) = self.cores {
+            s.push(("corecnt".into(), c.to_string()));
         }
         if !self.flags.is_empty() {
             s.push(("flags".into(), self.flags.join(",")));
@@ -147,10 +152,12 @@ impl SlurmClient {
         self.cli.create_reservation(&req.settings())
     }
 
-    /// Moves or resizes a reservation: its new times and nodes.
+    /// Moves or resizes a reservation: its new times, and its nodes when `nodes` is not empty
+    /// (Slurm refuses to change the nodes of a core-based reservation, so they are sent only on a
+    /// change).
     pub fn update_reservation(&self, req: &ReservationSettings) -> Result<(), SlurmError> {
-        let settings: Vec<(String, String)> =
-            req.settings().into_iter().filter(|(k, _)| k != "users" && k != "flags").collect();
+        let dropped = |k: &str, v: &str| ["users", "flags", "corecnt"].contains(&k) || (k == "nodes" && v.is_empty());
+        let settings: Vec<(String, String)> = req.settings().into_iter().filter(|(k, v)| !dropped(k, v)).collect();
         self.cli.update_reservation(&settings)
     }
 

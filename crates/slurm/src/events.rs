@@ -73,6 +73,7 @@ mod tests {
             end_time: None,
             reservation: None,
             exit_code: None,
+            comment: None,
         }
     }
 

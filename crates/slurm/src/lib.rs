@@ -12,6 +12,7 @@ pub mod cli;
 pub mod client;
 pub mod error;
 pub mod events;
+pub mod local_cluster;
 pub mod mapping;
 pub mod model;
 pub mod number;

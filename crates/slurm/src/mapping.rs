@@ -22,9 +22,11 @@ pub struct PriorityMap {
     pub qos: BTreeMap<String, String>,
 }
 
-/// Steward's priority (0–1000, normal 500) as Slurm's nice (−10000–10000, higher = lower).
+/// Steward's priority (0–1000, normal 500) as Slurm's nice (higher = lower priority). Only Slurm
+/// operators may set a negative nice, so priorities above normal get 0 and are raised through the
+/// partitions or QOS the site maps their class to.
 pub fn nice(priority: i32) -> i32 {
-    (PriorityClass::Normal.value() - priority).clamp(-10_000, 10_000)
+    (PriorityClass::Normal.value() - priority).clamp(0, 10_000)
 }
 
 /// The job that holds an allocation's resources for its duration.
@@ -46,6 +48,7 @@ pub fn job_request(req: &AllocationRequest, map: &PriorityMap, working_dir: &str
         environment: BTreeMap::from([("PATH".into(), "/usr/bin:/bin".into())]),
         output: Some("/dev/null".into()),
         requeue: req.preemption.mode == PreemptionMode::Requeue,
+        comment: serde_json::to_string(req).ok(),
         script: "#!/bin/sh\n# Holds the resources Steward allocated until the time limit or a cancel.\nexec sleep infinity\n"
             .into(),
     }
@@ -55,11 +58,12 @@ pub fn job_request(req: &AllocationRequest, map: &PriorityMap, working_dir: &str
 /// the job came from Steward.
 pub fn allocation(job: &Job, request: Option<Arc<AllocationRequest>>, now_ms: i64) -> Allocation {
     let (state, why) = state(job);
-    let request = request.unwrap_or_else(|| Arc::new(foreign_request(job)));
+    let ours = || job.comment.as_deref().and_then(|c| serde_json::from_str::<AllocationRequest>(c).ok());
+    let request = request.or_else(|| ours().map(Arc::new)).unwrap_or_else(|| Arc::new(foreign_request(job)));
     let priority = request.priority.map_or(PriorityClass::Normal.value(), |p| p.value());
     Allocation {
-        id: format!("slurm-{}", job.job_id),
-        owner: job.user.clone(),
+        id: request.id.clone().unwrap_or_else(|| format!("slurm-{}", job.job_id)),
+        owner: request.owner.clone(),
         state,
         pending_reason: why,
         priority,
@@ -174,6 +178,7 @@ pub fn reservation_request(
         nodes: r.node.clone(),
         users: vec![r.owner.clone()],
         partition: None,
+        cores: (r.cores > 0).then_some(r.cores),
         flags,
     })
 }
@@ -204,7 +209,7 @@ mod tests {
         let map = PriorityMap { partitions: BTreeMap::from([("high".into(), "high".into())]), ..Default::default() };
         let job = job_request(&req(PriorityClass::High), &map, "/tmp");
         assert_eq!((job.cpus, job.gpus, job.memory_mb, job.time_limit_min), (4, 1, Some(3072), Some(2)));
-        assert_eq!((job.partition.as_deref(), job.nice), (Some("high"), Some(-250)));
+        assert_eq!((job.partition.as_deref(), job.nice), (Some("high"), Some(0)), "raised by partition, not nice");
         assert!(job.requeue, "requeue preemption maps to a requeueable job");
         let low = job_request(&req(PriorityClass::Low), &map, "/tmp");
         assert_eq!((low.partition, low.nice), (None, Some(250)));
@@ -230,6 +235,7 @@ mod tests {
             end_time: None,
             reservation: None,
             exit_code: None,
+            comment: None,
         };
         let a = allocation(&job, None, 0);
         assert_eq!(a.state, AllocState::Pending);

@@ -68,6 +68,7 @@ pub struct Job {
     pub end_time: Option<i64>,
     pub reservation: Option<String>,
     pub exit_code: Option<i64>,
+    pub comment: Option<String>,
 }
 
 impl Job {
@@ -181,6 +182,7 @@ fn job(v: &Value) -> Job {
         reservation: text(v, "resv_name").or_else(|| text(v, "reservation")),
         exit_code: number(get(v, "exit_code"))
             .or_else(|| v.get("exit_code").and_then(|e| number(get(e, "return_code")))),
+        comment: text(v, "comment"),
     }
 }
 

@@ -23,6 +23,9 @@ pub struct JobRequest {
     /// `%A`/`%a` patterns allowed: one file per array element.
     pub output: Option<String>,
     pub requeue: bool,
+    /// Kept by Slurm with the job: Steward stores the allocation request here, so Slurm stays the
+    /// one record of what Steward submitted.
+    pub comment: Option<String>,
     pub script: String,
 }
 
@@ -49,6 +52,7 @@ pub fn body(req: &JobRequest, version: &str) -> Value {
         ("qos", req.qos.clone().map(Value::from)),
         ("reservation", req.reservation.clone().map(Value::from)),
         ("array", req.array.clone().map(Value::from)),
+        ("comment", req.comment.clone().map(Value::from)),
         ("standard_output", req.output.clone().map(Value::from)),
         ("gres", (req.gpus > 0).then(|| Value::from(format!("gpu:{}", req.gpus)))),
     ];

@@ -6,69 +6,21 @@
 //! after installing them), where it fails.
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use steward_slurm::cli::Cli;
-use steward_slurm::rest::RestClient;
+use steward_slurm::local_cluster::{self, LocalCluster};
 use steward_slurm::submit::JobRequest;
 use steward_slurm::{ReservationSettings, SlurmClient, SlurmError};
 
-struct Cluster {
-    dir: tempfile::TempDir,
-    env: BTreeMap<String, String>,
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = Command::new(script("down.sh")).arg(self.dir.path()).status();
-    }
-}
-
-fn script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/slurm").join(name)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn start() -> Option<Cluster> {
-    let present = ["slurmctld", "slurmd", "slurmrestd", "munged"].iter().all(|b| {
-        Command::new("sh").arg("-c").arg(format!("command -v {b}")).output().is_ok_and(|o| o.status.success())
-    });
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    if !present || !root {
-        assert!(std::env::var("STEWARD_REQUIRE_SLURM").is_err(), "Slurm is required but missing (or not root)");
-        eprintln!("skipped: Slurm daemons not installed or not root");
+fn start(dir: &Path) -> Option<LocalCluster> {
+    if let Err(why) = local_cluster::available() {
+        assert!(std::env::var("STEWARD_REQUIRE_SLURM").is_err(), "Slurm is required here: {why}");
+        eprintln!("skipped: {why}");
         return None;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(script("up.sh"))
-        .arg(dir.path())
-        .env("SLURMCTLD_PORT", free_port().to_string())
-        .env("SLURMD_PORT", free_port().to_string())
-        .env("SLURMRESTD_PORT", free_port().to_string())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let cluster = Cluster {
-        env: text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.into(), v.into())).collect(),
-        dir,
-    };
-    assert!(out.status.success(), "up.sh failed: {text}{}", String::from_utf8_lossy(&out.stderr));
-    Some(cluster)
-}
-
-fn client(c: &Cluster) -> SlurmClient {
-    let cli = Cli { conf: Some(c.env["SLURM_CONF"].clone().into()) };
-    let rest =
-        RestClient::connect(&c.env["SLURMRESTD_URL"], &c.env["SLURM_USER"], c.env["SLURM_JWT_FILE"].clone().into())
-            .expect("slurmrestd reachable with the JWT");
-    SlurmClient { rest: Some(rest), cli }
+    Some(LocalCluster::start(dir).expect("a local Slurm starts"))
 }
 
 fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
@@ -97,10 +49,11 @@ fn job(name: &str, partition: &str, script: &str, work: &Path) -> JobRequest {
 
 #[test]
 fn the_client_drives_a_real_slurm() {
-    let Some(cluster) = start() else { return };
-    let slurm = client(&cluster);
+    let dir = tempfile::tempdir().unwrap();
+    let Some(cluster) = start(dir.path()) else { return };
+    let slurm = cluster.client().expect("slurmrestd reachable with the JWT");
     // Jobs run as the Slurm user: give them a directory they can write.
-    let work = cluster.dir.path().join("work");
+    let work = cluster.dir.join("work");
     std::fs::create_dir_all(&work).unwrap();
     Command::new("chmod").arg("0777").arg(&work).status().unwrap();
 
@@ -114,7 +67,7 @@ fn the_client_drives_a_real_slurm() {
     let check = slurm.check();
     assert_eq!(check.openapi_version.as_deref(), Some("v0.0.38"));
     assert!(check.slurm_release.as_deref().is_some_and(|r| r.starts_with("22.05")));
-    assert!(!format!("{check:?}{slurm:?}").contains(&std::fs::read_to_string(&cluster.env["SLURM_JWT_FILE"]).unwrap()));
+    assert!(!format!("{check:?}{slurm:?}").contains(&std::fs::read_to_string(cluster.var("SLURM_JWT_FILE")).unwrap()));
 }
 
 fn reads_nodes_and_partitions(slurm: &SlurmClient) {

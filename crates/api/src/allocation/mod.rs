@@ -241,6 +241,9 @@ impl Steward {
     /// `POST /resources/allocate`: an allocation or a reservation, idempotent by request id
     /// (the same id with the same body gets the first answer; with another body, a conflict).
     pub async fn allocate(&self, body: Value) -> Result<AllocateResponse, AllocError> {
+        if let Some(b) = &self.backend {
+            return crate::backend::front::allocate(b, body, now_ms()).await;
+        }
         let shared = self.shared.clone();
         blocking(move || {
             let canonical = idempotency::canonical(&body);
@@ -285,6 +288,14 @@ impl Steward {
     /// Reservations overlapping `[from, to)` (default: the past day and the next two weeks),
     /// repeating ones expanded into occurrences.
     pub async fn reservations(&self, from: Option<String>, to: Option<String>) -> Result<Vec<Reservation>, AllocError> {
+        if let Some(b) = &self.backend {
+            let now = now_ms();
+            let (from, to) = (
+                field_time("from", from.as_deref(), now - 86_400_000)?,
+                field_time("to", to.as_deref(), now + 14 * 86_400_000)?,
+            );
+            return crate::backend::front::reservations(b, from, to).await;
+        }
         let shared = self.shared.clone();
         blocking(move || {
             let now = now_ms();
@@ -304,6 +315,9 @@ impl Steward {
     /// One reservation as stored (by id or occurrence id): a repeating one as its series, with
     /// its changed occurrences.
     pub async fn reservation(&self, id: String) -> Result<Reservation, AllocError> {
+        if let Some(b) = &self.backend {
+            return crate::backend::front::reservation(b, id).await;
+        }
         let shared = self.shared.clone();
         blocking(move || {
             let series = id.split('@').next().unwrap_or(&id).to_string();
@@ -325,6 +339,9 @@ impl Steward {
         occurrence: Option<String>,
         change: ReservationChange,
     ) -> Result<Reservation, AllocError> {
+        if let Some(b) = &self.backend {
+            return crate::backend::front::update_reservation(b, id, occurrence, change).await;
+        }
         let shared = self.shared.clone();
         blocking(move || {
             let occurrence = occurrence.as_deref().map(|o| field_time("occurrence", Some(o), 0)).transpose()?;
@@ -343,6 +360,9 @@ impl Steward {
 
     /// Deletes a reservation, or only the occurrence the series starts at `occurrence`.
     pub async fn delete_reservation(&self, id: String, occurrence: Option<String>) -> Result<(), AllocError> {
+        if let Some(b) = &self.backend {
+            return crate::backend::front::delete_reservation(b, id, occurrence).await;
+        }
         let shared = self.shared.clone();
         blocking(move || {
             let occurrence = occurrence.as_deref().map(|o| field_time("occurrence", Some(o), 0)).transpose()?;
@@ -382,11 +402,17 @@ impl Steward {
 
     /// Every allocation the scheduler knows (running, queued and ended).
     pub async fn allocations(&self) -> Result<Vec<Allocation>, AllocError> {
+        if let Some(b) = &self.backend {
+            return crate::backend::front::allocations(b).await;
+        }
         let shared = self.shared.clone();
         blocking(move || transact(&shared, |sched, _, _| Ok(sched.allocations().to_vec()))).await
     }
 
     pub async fn cancel_allocation(&self, id: String) -> Result<Allocation, AllocError> {
+        if let Some(b) = &self.backend {
+            return crate::backend::front::cancel_allocation(b, id).await;
+        }
         let shared = self.shared.clone();
         blocking(move || {
             transact(&shared, |sched, _, now| {
@@ -398,6 +424,9 @@ impl Steward {
 
     /// The event log, newest first (`kind` e.g. `preemption`).
     pub async fn events(&self, kind: Option<String>, limit: Option<u32>) -> Result<Vec<Event>, AllocError> {
+        if let Some(b) = &self.backend {
+            return crate::backend::front::events(b, kind, limit.unwrap_or(100).min(10_000) as usize).await;
+        }
         let shared = self.shared.clone();
         blocking(move || {
             let limit = limit.unwrap_or(100).min(10_000);

@@ -239,6 +239,7 @@ impl Steward {
             limits_mechanism: None,
             inventory: Some(inventory),
             latest: latest.map(|s| (*s).clone()),
+            engine: None,
         };
         let cluster = &self.shared.cluster.inner;
         let now = now_ms();
@@ -327,6 +328,9 @@ impl Steward {
     /// Drains a node (no new work; running work finishes) or, with `draining = false`, takes
     /// it back.
     pub async fn drain_node(&self, id: String, draining: bool) -> Result<NodeView, ApiError> {
+        if let Some(b) = &self.backend {
+            return crate::backend::front::set_draining(b, id, draining).await;
+        }
         if id == LOCAL_NODE {
             return Err(ApiError::InvalidInput("the local node cannot be drained".into()));
         }

@@ -155,6 +155,7 @@ impl Node {
             limits_mechanism: inv.map(|i| i.limits_mechanism.clone()),
             inventory: inv.map(|i| i.inventory.clone()),
             latest: l.latest.clone(),
+            engine: None,
         }
     }
 }

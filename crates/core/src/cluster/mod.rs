@@ -5,5 +5,5 @@
 mod node;
 pub mod phi;
 
-pub use node::{NodeHealth, NodeRecord, NodeView, node_state};
+pub use node::{EngineFacts, NodeHealth, NodeRecord, NodeView, node_state};
 pub use phi::{PhiConfig, PhiDetector};

@@ -85,6 +85,32 @@ pub struct NodeView {
     pub limits_mechanism: Option<String>,
     pub inventory: Option<Inventory>,
     pub latest: Option<Snapshot>,
+    /// What the external engine (Slurm) says of the node; absent on Steward's own nodes.
+    #[serde(default)]
+    pub engine: Option<EngineFacts>,
+}
+
+/// A node as an external engine reports it: its states and allocation, not live telemetry
+/// (that comes from `stewardd` where it also runs). Unreported values are absent.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct EngineFacts {
+    /// The engine's own words, base state first (`idle`, `mixed`, `allocated`, `down`, `drain`).
+    pub state: Vec<String>,
+    pub reason: Option<String>,
+    pub partitions: Vec<String>,
+    pub cpus: Option<u32>,
+    pub alloc_cpus: Option<u32>,
+    /// The 1-minute load average.
+    pub load_avg: Option<f64>,
+    #[ts(type = "number | null")]
+    pub memory_bytes: Option<u64>,
+    #[ts(type = "number | null")]
+    pub alloc_memory_bytes: Option<u64>,
+    #[ts(type = "number | null")]
+    pub free_memory_bytes: Option<u64>,
+    pub gpus: Option<u32>,
+    pub gpus_used: Option<u32>,
 }
 
 #[cfg(test)]

@@ -19,8 +19,8 @@ pub async fn allocate(State(s): State<Steward>, JsonValue(value): JsonValue) -> 
     Ok(Json(s.allocate(value).await?))
 }
 
-pub async fn resources(State(s): State<Steward>) -> Json<Vec<NodeResources>> {
-    Json(s.resources())
+pub async fn resources(State(s): State<Steward>) -> Answer<Json<Vec<NodeResources>>> {
+    Ok(Json(s.calendar_resources().await?))
 }
 
 #[derive(Deserialize)]

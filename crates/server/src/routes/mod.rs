@@ -21,6 +21,7 @@ pub fn api() -> Router<Steward> {
         .route("/history", post(machine::history))
         .route("/series", get(machine::series))
         .route("/live", get(live::live))
+        .route("/backend", get(nodes::backend))
         .route("/nodes", get(nodes::list).post(nodes::add))
         .route("/nodes/live", get(nodes::live))
         .route("/nodes/probe", post(nodes::probe))

@@ -1,4 +1,4 @@
-//! The cluster: `/api/nodes` (list, probe, add, remove, drain) and `/api/nodes/live`, the same
+//! The cluster: `/api/backend` (which engine), `/api/nodes` (list, probe, add, remove, drain) and `/api/nodes/live`, the same
 //! list pushed once a second over a WebSocket. One-line handlers over `Steward`.
 
 use std::time::Duration;
@@ -8,13 +8,19 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use steward_api::backend::BackendInfo;
 use steward_api::{AddNode, NodeView, ProbeRequest, ProbeResult, Steward};
 
 use super::json::JsonBody;
 use crate::error::HttpError;
 
-pub async fn list(State(s): State<Steward>) -> Json<Vec<NodeView>> {
-    Json(s.nodes())
+/// Which engine this control center drives (`native` or `slurm`) and how each operation is done.
+pub async fn backend(State(s): State<Steward>) -> Result<Json<BackendInfo>, HttpError> {
+    Ok(Json(s.backend_info().await?))
+}
+
+pub async fn list(State(s): State<Steward>) -> Result<Json<Vec<NodeView>>, HttpError> {
+    Ok(Json(s.cluster_nodes().await?))
 }
 
 pub async fn probe(
@@ -53,7 +59,8 @@ async fn stream(steward: Steward, mut socket: WebSocket) {
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                let Ok(text) = serde_json::to_string(&steward.nodes()) else { return };
+                let Ok(nodes) = steward.cluster_nodes().await else { continue };
+                let Ok(text) = serde_json::to_string(&nodes) else { return };
                 if socket.send(Message::Text(text.into())).await.is_err() {
                     return;
                 }

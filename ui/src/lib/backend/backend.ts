@@ -21,6 +21,7 @@ import type { ErrorKind } from '../bindings/ErrorKind';
 import type { FieldError } from '../bindings/FieldError';
 import type {
   AddNodeRequest,
+  BackendInfo,
   ClusterNode,
   Dataset,
   DistributeResponse,
@@ -77,6 +78,8 @@ export interface Backend {
   deepProfile(module: string): Promise<DeepProfile | null>;
 
   // Cluster and distributed execution (issue 4).
+  /** Which engine the control center drives (`native` or `slurm`) and how each operation is done. */
+  backendInfo(): Promise<BackendInfo>;
   /** Every node (the local one included, id "local") with its state and latest metrics. */
   nodes(): Promise<ClusterNode[]>;
   /** The certificate fingerprint an agent presents, for the user to confirm before adding it. */

@@ -18,6 +18,7 @@ import type {
 } from '../profile/types';
 import type {
   AddNodeRequest,
+  BackendInfo,
   ClusterNode,
   Dataset,
   DistributeResponse,
@@ -196,6 +197,9 @@ export class HttpBackend implements Backend {
     return this.json(`api/modules/${encodeURIComponent(module)}/deep-profile`);
   }
 
+  backendInfo(): Promise<BackendInfo> {
+    return this.json('api/backend');
+  }
   nodes(): Promise<ClusterNode[]> {
     return this.json('api/nodes');
   }

@@ -20,6 +20,7 @@ import type {
 } from '../profile/types';
 import type {
   AddNodeRequest,
+  BackendInfo,
   ClusterNode,
   Dataset,
   DistributeResponse,
@@ -104,6 +105,9 @@ export class TauriBackend implements Backend {
   }
   events(kind: string | null, limit: number): Promise<StewardEvent[]> {
     return call('events', { kind, limit });
+  }
+  backendInfo(): Promise<BackendInfo> {
+    return call('backend');
   }
   nodes(): Promise<ClusterNode[]> {
     return call('nodes');

@@ -20,6 +20,7 @@ import {
   accelerators,
   addressProblem,
   confirmProblem,
+  engineUsage,
   fingerprintsMatch,
   normalizeFingerprint,
   sortNodes,
@@ -38,6 +39,7 @@ const node = (id: string, over: Partial<ClusterNode> = {}): ClusterNode => ({
   error: null,
   fingerprint: null,
   limits_mechanism: null,
+  engine: null,
   inventory: null,
   latest: null,
   ...over,
@@ -470,5 +472,35 @@ describe('datasets form', () => {
     const nodes = [node('a:7443', { state: 'down' })];
     expect(datasetNodeState('a:7443', nodes)).toEqual({ id: 'a:7443', known: true, state: 'down' });
     expect(datasetNodeState('z:1', nodes)).toEqual({ id: 'z:1', known: false, state: null });
+  });
+});
+
+describe('nodes of an external engine', () => {
+  const facts = {
+    state: ['mixed', 'drain'],
+    reason: 'maintenance',
+    partitions: ['low', 'high'],
+    cpus: 8,
+    alloc_cpus: 6,
+    load_avg: 3.5,
+    memory_bytes: 16 * 2 ** 30,
+    alloc_memory_bytes: 4 * 2 ** 30,
+    free_memory_bytes: null,
+    gpus: 2,
+    gpus_used: 1,
+  };
+
+  it('says what the engine handed out, leaving out what it does not report', () => {
+    expect(engineUsage(facts)).toBe('6 of 8 CPUs · 1 of 2 GPUs · 4.00 GiB of 16.0 GiB allocated · load 3.50');
+    expect(engineUsage({ ...facts, gpus: null, load_avg: null })).toBe('6 of 8 CPUs · 4.00 GiB of 16.0 GiB allocated');
+  });
+
+  it("states the engine's own words instead of heartbeats", () => {
+    const n = node('vm', { state: 'draining', engine: facts });
+    expect(stateDetail(n, 0)).toBe('mixed+drain in Slurm · maintenance');
+    expect(nodeMetrics(null, true).cpu).toEqual({
+      status: 'unavailable',
+      reason: 'Slurm reports no live metrics; run stewardd on the node',
+    });
   });
 });

@@ -15,9 +15,10 @@ const un = (reason: string): Reading<number> => ({ status: 'unavailable', reason
 const av = (value: number): Reading<number> => ({ status: 'available', value });
 
 /** The headline metrics of a snapshot; each is unavailable with the reason when its source is. */
-export function nodeMetrics(s: Snapshot | null): Record<MetricKey, Reading<number>> {
+export function nodeMetrics(s: Snapshot | null, fromEngine = false): Record<MetricKey, Reading<number>> {
   if (!s) {
-    const none = un('no metrics received yet');
+    // An engine's node has no metric stream: Slurm reports allocation, not utilization.
+    const none = un(fromEngine ? 'Slurm reports no live metrics; run stewardd on the node' : 'no metrics received yet');
     return { cpu: none, memory: none, gpu: none, power: none };
   }
   return { cpu: cpuPct(s), memory: memoryPct(s), gpu: gpuPct(s), power: powerW(s) };

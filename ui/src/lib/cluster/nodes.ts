@@ -1,7 +1,7 @@
 // How the cluster view orders and describes nodes, and the add-node flow (address + token → probe
 // → the user confirms the fingerprint, as SSH asks on first contact → add).
-import { formatAge } from '../format';
-import type { ClusterNode, NodeHealth, ProbeResult } from './types';
+import { formatAge, formatBytes } from '../format';
+import type { ClusterNode, EngineFacts, NodeHealth, ProbeResult } from './types';
 
 const STATE_RANK: Record<NodeHealth, number> = { down: 0, suspect: 1, draining: 2, up: 3 };
 
@@ -16,13 +16,30 @@ export function sortNodes(nodes: ClusterNode[]): ClusterNode[] {
   );
 }
 
-/** "up · heartbeat 2 s ago · φ 0.4" — what the state badge's tooltip and the card footer say. */
+/** "up · heartbeat 2 s ago · φ 0.4" — what the state badge's tooltip and the card footer say.
+ *  A node of an external engine (Slurm) says the engine's own state words instead. */
 export function stateDetail(n: ClusterNode, nowMs: number): string {
+  if (n.engine) return [`${n.engine.state.join('+') || n.state} in Slurm`, n.engine.reason].filter(Boolean).join(' · ');
   const parts: string[] = [n.state];
   if (n.last_heartbeat_ms !== null) parts.push(`heartbeat ${formatAge(n.last_heartbeat_ms, nowMs)}`);
   else parts.push('no heartbeat yet');
   if (n.phi !== null && Number.isFinite(n.phi)) parts.push(`φ ${n.phi.toFixed(1)}`);
   return parts.join(' · ');
+}
+
+/** What the engine has handed out on a node: "2 of 2 CPUs · 2 of 2 GPUs · 100 MiB of 11.8 GiB ·
+ *  load 1.12", each part only where the engine reports it. */
+export function engineUsage(f: EngineFacts): string {
+  const of = (used: number | null, total: number | null, unit: string) =>
+    used !== null && total !== null ? `${used} of ${total} ${unit}` : null;
+  const memory =
+    f.alloc_memory_bytes !== null && f.memory_bytes !== null
+      ? `${formatBytes(f.alloc_memory_bytes)} of ${formatBytes(f.memory_bytes)} allocated`
+      : null;
+  const load = f.load_avg !== null ? `load ${f.load_avg.toFixed(2)}` : null;
+  return [of(f.alloc_cpus, f.cpus, 'CPUs'), of(f.gpus_used, f.gpus, 'GPUs'), memory, load]
+    .filter((p): p is string => p !== null)
+    .join(' · ');
 }
 
 export interface AcceleratorLine {

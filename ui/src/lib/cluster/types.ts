@@ -2,6 +2,8 @@
 // generated from the Rust types by ts-rs (../bindings/).
 export type { NodeHealth } from '../bindings/NodeHealth';
 export type { NodeView as ClusterNode } from '../bindings/NodeView';
+export type { BackendInfo } from '../bindings/BackendInfo';
+export type { EngineFacts } from '../bindings/EngineFacts';
 export type { ExecStatus } from '../bindings/ExecStatus';
 export type { ExecutionSummary as Execution } from '../bindings/ExecutionSummary';
 export type { PartState } from '../bindings/PartState';
