@@ -80,6 +80,11 @@ ConstrainRAMSpace=no
 ConstrainDevices=no
 CONF
 export SLURM_CONF="$dir/slurm.conf"
+chmod 0755 "$dir"
+chmod 0644 "$dir/slurm.conf" "$dir/gres.conf" "$dir/cgroup.conf"
+# slurmrestd reads the config as nobody: every directory above it must let others through.
+runuser -u nobody -- test -r "$SLURM_CONF" \
+  || { echo "slurm: $SLURM_CONF is not readable by nobody (a parent directory is private?)" >&2; exit 1; }
 
 slurmctld -i
 slurmd
@@ -93,6 +98,12 @@ for _ in $(seq 1 60); do
 done
 scontrol show node "$host" | grep -qE 'State=(IDLE|MIXED|ALLOCATED)' \
   || { echo "slurm: node $host did not come up; see $dir/log" >&2; exit 1; }
+for _ in $(seq 1 60); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.5
+done
+(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null \
+  || { echo "slurm: slurmrestd does not listen on $port:" >&2; tail -5 "$dir/log/slurmrestd.log" >&2; exit 1; }
 
 # slurmrestd refuses tokens for root: jobs go in as an ordinary user, created when missing.
 user=${SLURM_USER:-steward-slurm}

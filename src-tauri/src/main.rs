@@ -39,8 +39,8 @@ fn main() -> Result<()> {
         config.db_path = db;
     }
     let db_path = config.db_path.clone();
-    let steward =
-        Steward::start(config).with_context(|| format!("cannot open the history database {}", db_path.display()))?;
+    let steward = Steward::start(config)
+        .with_context(|| format!("cannot start Steward (history database {})", db_path.display()))?;
 
     tauri::Builder::default()
         .manage(steward)

@@ -40,14 +40,15 @@ export function checkPrerequisites() {
     throw new Error('ui/dist is not built: run `npm run build` first');
 }
 
-/** `stewardctl serve` on a fresh database in a temp dir; resolves once it announces its address. */
-export function startServer(env: Record<string, string> = {}): Promise<Server> {
+/** `stewardctl serve` on a fresh database in a temp dir (with `args` added, e.g. `--config`);
+ *  resolves once it announces its address. */
+export function startServer(env: Record<string, string> = {}, args: string[] = []): Promise<Server> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'steward-e2e-'));
   const db = path.join(tmp, 'e2e.db');
   let log = '';
   const child: ChildProcess = spawn(
     bin,
-    ['serve', '--listen', '127.0.0.1:0', '--db', db, '--token-file', path.join(tmp, 'serve-token')],
+    ['serve', '--listen', '127.0.0.1:0', '--db', db, '--token-file', path.join(tmp, 'serve-token'), ...args],
     {
       cwd: repoDir,
       env: { ...process.env, STEWARD_UI_DIR: process.env.STEWARD_UI_DIR ?? path.join(uiDir, 'dist'), ...env },

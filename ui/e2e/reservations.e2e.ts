@@ -16,6 +16,7 @@ import {
   startServer,
   waitFor,
 } from './harness';
+import { calendarPoint, drag, showTomorrow, tomorrowAt } from './calendar';
 
 interface Gpu {
   id: string;
@@ -37,14 +38,6 @@ let page: Page;
 let gpus: Gpu[] = [];
 let node = '';
 
-/** Tomorrow at `hour` local time (what the calendar shows after one "next"). */
-function tomorrowAt(hour: number): Date {
-  const d = new Date();
-  d.setDate(d.getDate() + 1);
-  d.setHours(hour, 0, 0, 0);
-  return d;
-}
-
 async function api<T>(path: string): Promise<T> {
   const res = await server!.fetch(path);
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
@@ -57,40 +50,10 @@ async function reservations(): Promise<Res[]> {
   return api(`api/reservations?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
 }
 
-/** Viewport point of `hour` (local, fractional) on a calendar row in the day view. */
-async function point(rowId: string, hour: number): Promise<{ x: number; y: number }> {
-  // The fraction of tomorrow's length (23 or 25 hours on a DST change) that `hour` is into it.
-  const day0 = tomorrowAt(0).getTime();
-  const t = day0 + hour * 3_600_000 + (tomorrowAt(Math.floor(hour)).getTime() - (day0 + Math.floor(hour) * 3_600_000));
-  const frac = (t - day0) / (tomorrowAt(24).getTime() - day0);
-  const p = await page.evaluate(
-    ([rowId, frac]) => {
-      const ids = [...document.querySelectorAll<HTMLElement>('[data-testid=calendar-row]')].map((e) => e.dataset.rowId);
-      const i = ids.indexOf(rowId as string);
-      // One day cell per row in the day view; its width is the whole day.
-      const cell = document.querySelectorAll('.ec-body .ec-grid .ec-day')[i];
-      if (i < 0 || !cell) return null;
-      const r = cell.getBoundingClientRect();
-      return { x: r.left + r.width * (frac as number), y: r.top + r.height / 2 };
-    },
-    [rowId, frac] as const,
-  );
-  if (!p) throw new Error(`no calendar row ${rowId}`);
-  return p;
-}
-
-async function drag(from: { x: number; y: number }, to: { x: number; y: number }) {
-  await page.mouse.move(from.x, from.y);
-  await page.mouse.down();
-  await page.mouse.move((from.x + to.x) / 2, (from.y + to.y) / 2, { steps: 6 });
-  await page.mouse.move(to.x, to.y, { steps: 6 });
-  await page.mouse.up();
-}
-
 /** Drag across a row from `h0` to `h1` (local hours) and fill the form that opens. */
 async function dragToReserve(gpu: Gpu, h0: number, h1: number, name: string) {
   // A hair inside the slots so the 15-min snapping lands on the hours.
-  await drag(await point(gpu.id, h0 + 0.02), await point(gpu.id, h1 - 0.02));
+  await drag(page, await calendarPoint(page, gpu.id, h0 + 0.02), await calendarPoint(page, gpu.id, h1 - 0.02));
   await page.locator('[data-testid=reservation-form]').waitFor({ state: 'visible', timeout: 10_000 });
   expect(await page.inputValue('[data-testid=res-start]')).toBe(local(tomorrowAt(h0)));
   expect(await page.inputValue('[data-testid=res-end]')).toBe(local(tomorrowAt(h1)));
@@ -106,14 +69,6 @@ const local = (d: Date) => {
 };
 
 const shown = (name: string) => page.locator(`[data-testid=reservation][data-name="${name}"]`);
-
-async function showTomorrow() {
-  await page.locator('[data-testid=calendar-row]').first().waitFor({ timeout: 20_000 });
-  await page.click('.ec-next');
-  await waitFor('tomorrow shown', async () =>
-    (await page.locator('.ec-title').textContent())?.includes(String(tomorrowAt(0).getDate())),
-  );
-}
 
 describe('reservation calendar against the real backend (4 fake GPUs)', () => {
   beforeAll(async () => {
@@ -145,7 +100,7 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
   });
 
   it('creates a reservation by dragging tomorrow 09:00–12:00 on a GPU row', async () => {
-    await showTomorrow();
+    await showTomorrow(page);
     await dragToReserve(gpus[1], 9, 12, 'train');
     await shown('train').waitFor({ timeout: 10_000 });
     expect(await shown('train').getAttribute('data-gpus')).toBe(gpus[1].id);
@@ -157,8 +112,8 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
 
   it('moves it to another GPU row', async () => {
     const box = (await shown('train').boundingBox())!;
-    const to = await point(gpus[3].id, 0);
-    await drag({ x: box.x + box.width / 2, y: box.y + box.height / 2 }, { x: box.x + box.width / 2, y: to.y });
+    const to = await calendarPoint(page, gpus[3].id, 0);
+    await drag(page, { x: box.x + box.width / 2, y: box.y + box.height / 2 }, { x: box.x + box.width / 2, y: to.y });
     await waitFor('moved to GPU 3', async () => (await shown('train').getAttribute('data-gpus')) === gpus[3].id);
     const [r] = (await reservations()).filter((x) => x.name === 'train');
     expect(r.gpus).toEqual([gpus[3].id]);
@@ -170,8 +125,8 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
     await ev.hover();
     const handle = ev.locator('.ec-resizer:not(.ec-start)');
     const b = (await handle.boundingBox())!;
-    const to = await point(gpus[3].id, 13);
-    await drag({ x: b.x + b.width / 2, y: b.y + b.height / 2 }, { x: to.x - 1, y: b.y + b.height / 2 });
+    const to = await calendarPoint(page, gpus[3].id, 13);
+    await drag(page, { x: b.x + b.width / 2, y: b.y + b.height / 2 }, { x: to.x - 1, y: b.y + b.height / 2 });
     await waitFor('ends at 13:00', async () => {
       const [r] = (await reservations()).filter((x) => x.name === 'train');
       return Date.parse(r.end_time) === tomorrowAt(13).getTime();
@@ -204,8 +159,8 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
     await dragToReserve(gpus[0], 10, 11, 'side');
     await shown('side').waitFor({ timeout: 10_000 });
     const box = (await shown('side').boundingBox())!;
-    const to = await point(gpus[3].id, 0);
-    await drag({ x: box.x + box.width / 2, y: box.y + box.height / 2 }, { x: box.x + box.width / 2, y: to.y });
+    const to = await calendarPoint(page, gpus[3].id, 0);
+    await drag(page, { x: box.x + box.width / 2, y: box.y + box.height / 2 }, { x: box.x + box.width / 2, y: to.y });
     const why = await waitFor('refusal banner', async () =>
       (await page.locator('[data-testid=calendar-error]').textContent())?.trim(),
     );
@@ -215,7 +170,7 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
       async () => {
         const el = shown('side');
         const b = await el.boundingBox();
-        const row = await point(gpus[0].id, 0);
+        const row = await calendarPoint(page, gpus[0].id, 0);
         return (await el.getAttribute('data-gpus')) === gpus[0].id && b && Math.abs(b.y + b.height / 2 - row.y) < 10;
       },
       3_000,
@@ -226,13 +181,13 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
 
   it('finds the reservation where it was left after a reload', async () => {
     await page.reload();
-    await showTomorrow();
+    await showTomorrow(page);
     await shown('train').waitFor({ timeout: 10_000 });
     expect(await shown('train').getAttribute('data-gpus')).toBe(gpus[3].id);
     expect(Date.parse((await shown('train').getAttribute('data-start'))!)).toBe(tomorrowAt(9).getTime());
     expect(Date.parse((await shown('train').getAttribute('data-end'))!)).toBe(tomorrowAt(13).getTime());
     const b = (await shown('train').boundingBox())!;
-    const row = await point(gpus[3].id, 9);
+    const row = await calendarPoint(page, gpus[3].id, 9);
     expect(Math.abs(b.y + b.height / 2 - row.y)).toBeLessThan(10);
     expect(Math.abs(b.x - row.x)).toBeLessThan(4);
   });
@@ -252,8 +207,8 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
 
     // Drag tomorrow's occurrence two hours later on its row; the dialog asks; "this occurrence".
     const box = (await shown('daily').boundingBox())!;
-    const to = await point(gpus[2].id, 17.5);
-    await drag({ x: box.x + box.width / 2, y: box.y + box.height / 2 }, { x: to.x, y: box.y + box.height / 2 });
+    const to = await calendarPoint(page, gpus[2].id, 17.5);
+    await drag(page, { x: box.x + box.width / 2, y: box.y + box.height / 2 }, { x: to.x, y: box.y + box.height / 2 });
     await page.locator('[data-testid=scope-dialog]').waitFor({ timeout: 5_000 });
     await page.click('[data-testid=scope-occurrence]');
     await waitFor('tomorrow’s occurrence at 17:00', async () => {
@@ -276,14 +231,14 @@ describe('reservation calendar against the real backend (4 fake GPUs)', () => {
     ]);
 
     await page.reload();
-    await showTomorrow();
+    await showTomorrow(page);
     await shown('daily').waitFor({ timeout: 10_000 });
     expect(Date.parse((await shown('daily').getAttribute('data-start'))!)).toBe(tomorrowAt(17).getTime());
     expect(Date.parse((await shown('daily').getAttribute('data-end'))!)).toBe(tomorrowAt(18).getTime());
     // Still the occurrence the series starts tomorrow at 15:00, on its own row.
     expect(Date.parse((await shown('daily').getAttribute('data-occurrence'))!)).toBe(tomorrowAt(15).getTime());
     const b = (await shown('daily').boundingBox())!;
-    const row = await point(gpus[2].id, 17);
+    const row = await calendarPoint(page, gpus[2].id, 17);
     expect(Math.abs(b.y + b.height / 2 - row.y)).toBeLessThan(10);
     expect(Math.abs(b.x - row.x)).toBeLessThan(4);
     expect(await later()).toEqual([

@@ -68,8 +68,8 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     let (token, created) = serve_token::load_or_create(&token_file)?;
     let config = args.common.api_config()?;
     let db_path = config.db_path.clone();
-    let steward =
-        Steward::start(config).with_context(|| format!("cannot open the history database {}", db_path.display()))?;
+    let steward = Steward::start(config)
+        .with_context(|| format!("cannot start Steward (history database {})", db_path.display()))?;
     let ui_dir = crate::ui_dir::find(args.ui_dir);
     if ui_dir.is_none() {
         tracing::warn!("the UI is not built (no ui/dist/index.html); serving the API only — run `make ui`");

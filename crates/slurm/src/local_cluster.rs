@@ -50,8 +50,16 @@ pub fn available() -> Result<(), String> {
 }
 
 impl LocalCluster {
-    /// Starts a cluster in `dir` on free ports.
+    /// Starts a cluster in `dir` on free ports. slurmrestd reads the config in `dir` as `nobody`,
+    /// so the directories above it must let others through (a fresh temp dir is made so here).
     pub fn start(dir: &Path) -> Result<Self, SlurmError> {
+        if let Some(parent) = dir.parent() {
+            use std::os::unix::fs::PermissionsExt;
+            let private = std::fs::metadata(parent).is_ok_and(|m| m.permissions().mode() & 0o001 == 0);
+            if private && parent.starts_with(std::env::temp_dir()) {
+                let _ = std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o755));
+            }
+        }
         let out = Command::new(script("up.sh"))
             .arg(dir)
             .env("SLURMCTLD_PORT", free_port().to_string())
