@@ -11,9 +11,9 @@ use steward_core::profile::module::ModuleSpec;
 use steward_telemetry::module_sampler::ModuleSampler;
 use steward_telemetry::processes::clock_ticks_per_s;
 
+use crate::ApiError;
 use crate::clock::now_ms;
-use crate::service::Shared;
-use crate::{ApiError, Steward};
+use crate::profile::Profiling;
 
 /// The latest deep profile of each module (running or finished), kept until the next one.
 #[derive(Default)]
@@ -29,9 +29,13 @@ fn lock(p: &Mutex<DeepProfiler>) -> MutexGuard<'_, DeepProfiler> {
     p.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl Steward {
+impl Profiling {
     /// Starts a deep profile of `module`; it ends by itself after `duration_s`.
-    pub fn start_deep_profile(&self, module: &str, req: DeepProfileRequest) -> Result<DeepProfile, ApiError> {
+    pub(crate) fn start_deep_profile(
+        self: &Arc<Self>,
+        module: &str,
+        req: DeepProfileRequest,
+    ) -> Result<DeepProfile, ApiError> {
         req.validate().map_err(ApiError::InvalidInput)?;
         let modules = self.modules();
         let spec = modules
@@ -40,7 +44,7 @@ impl Steward {
             .ok_or_else(|| crate::profile::unknown_module(module, &modules))?
             .clone();
         let now = now_ms();
-        let mut all = self.shared.profiler.deep.lock();
+        let mut all = self.profiler.deep.lock();
         if let Some(running) = all.get(module).map(|p| lock(p).report(now)).filter(|r| r.remaining_ms > 0) {
             return Err(ApiError::InvalidInput(format!(
                 "a deep profile of {module:?} is already running; it ends in {} s",
@@ -49,7 +53,7 @@ impl Steward {
         }
         let profiler = Arc::new(Mutex::new(DeepProfiler::new(module, &req, now, clock_ticks_per_s())));
         let report = lock(&profiler).report(now);
-        let (weak, p) = (Arc::downgrade(&self.shared), profiler.clone());
+        let (weak, p) = (Arc::downgrade(self), profiler.clone());
         std::thread::Builder::new()
             .name("steward-deep-profile".into())
             .spawn(move || run(weak, spec, p))
@@ -59,27 +63,27 @@ impl Steward {
     }
 
     /// The latest deep profile of `module`, running or finished; `None` when none was started.
-    pub fn deep_profile(&self, module: &str) -> Result<Option<DeepProfile>, ApiError> {
+    pub(crate) fn deep_profile(&self, module: &str) -> Result<Option<DeepProfile>, ApiError> {
         let modules = self.modules();
         if !modules.iter().any(|m| m.name == module) {
             return Err(crate::profile::unknown_module(module, &modules));
         }
-        Ok(self.shared.profiler.deep.lock().get(module).map(|p| lock(p).report(now_ms())))
+        Ok(self.profiler.deep.lock().get(module).map(|p| lock(p).report(now_ms())))
     }
 }
 
 /// The deep profile's sampling loop.
-fn run(shared: Weak<Shared>, spec: ModuleSpec, profiler: Arc<Mutex<DeepProfiler>>) {
-    let Some(root) = shared.upgrade().map(|s| s.config.sampler.root.clone()) else { return };
+fn run(profiling: Weak<Profiling>, spec: ModuleSpec, profiler: Arc<Mutex<DeepProfiler>>) {
+    let Some(root) = profiling.upgrade().map(|p| p.sampler_root.clone()) else { return };
     let mut sampler = ModuleSampler::new(root);
     let matches = |p: &steward_core::ProcessStats| spec.matches(p);
     let interval = i64::from(lock(&profiler).interval_ms());
     loop {
         let now = now_ms();
-        let why = match shared.upgrade() {
+        let why = match profiling.upgrade() {
             None => Some("Steward stopped"),
-            Some(s) if s.is_stopping() => Some("Steward stopped"),
-            Some(s) if !s.profiler.modules().iter().any(|m| m.name == spec.name) => Some("the module was deleted"),
+            Some(p) if p.stop.is_raised() => Some("Steward stopped"),
+            Some(p) if !p.profiler.modules().iter().any(|m| m.name == spec.name) => Some("the module was deleted"),
             Some(_) => None,
         };
         if let Some(why) = why {
@@ -110,7 +114,8 @@ mod tests {
     use steward_core::profile::module::Matcher;
 
     use super::*;
-    use crate::{AdapterProbe, ApiConfig};
+    use crate::stop_signal::StopSignal;
+    use crate::store_handle::StoreHandle;
 
     /// Kills the spawned process even when an assertion fails.
     struct Child(std::process::Child);
@@ -137,38 +142,36 @@ mod tests {
         );
         let pid = child.0.id();
         let dir = tempfile::tempdir().unwrap();
-        let steward = Steward::start(ApiConfig {
-            db_path: dir.path().join("h.db"),
-            adapter_probe: AdapterProbe::Skip,
-            ..ApiConfig::default()
-        })
-        .unwrap();
-        steward
+        let store = StoreHandle::new(steward_store::Store::open(&dir.path().join("h.db")).unwrap());
+        let config = steward_core::profile::ProfileConfig::default();
+        let profiling = Arc::new(Profiling::start(store, &config, "/".into(), StopSignal::default()).unwrap());
+        profiling
             .put_module(ModuleSpec { name: "burner".into(), matchers: vec![Matcher::Pids { pids: vec![pid] }] })
             .unwrap();
-        let bad = steward.start_deep_profile("burner", DeepProfileRequest { duration_s: 301, interval_ms: None });
+        let bad = profiling.start_deep_profile("burner", DeepProfileRequest { duration_s: 301, interval_ms: None });
         assert!(matches!(bad, Err(ApiError::InvalidInput(_))));
-        assert_eq!(steward.deep_profile("burner").unwrap(), None);
-        assert!(matches!(steward.deep_profile("nope"), Err(ApiError::NotFound(_))));
+        assert_eq!(profiling.deep_profile("burner").unwrap(), None);
+        assert!(matches!(profiling.deep_profile("nope"), Err(ApiError::NotFound(_))));
         assert!(matches!(
-            steward.start_deep_profile("nope", DeepProfileRequest { duration_s: 2, interval_ms: None }),
+            profiling.start_deep_profile("nope", DeepProfileRequest { duration_s: 2, interval_ms: None }),
             Err(ApiError::NotFound(_))
         ));
 
-        let started =
-            steward.start_deep_profile("burner", DeepProfileRequest { duration_s: 2, interval_ms: Some(100) }).unwrap();
+        let started = profiling
+            .start_deep_profile("burner", DeepProfileRequest { duration_s: 2, interval_ms: Some(100) })
+            .unwrap();
         assert_eq!(started.state, DeepState::Running);
         assert!(
-            steward.start_deep_profile("burner", DeepProfileRequest { duration_s: 2, interval_ms: None }).is_err(),
+            profiling.start_deep_profile("burner", DeepProfileRequest { duration_s: 2, interval_ms: None }).is_err(),
             "one at a time"
         );
         std::thread::sleep(Duration::from_millis(1_000));
-        let mid = steward.deep_profile("burner").unwrap().unwrap();
+        let mid = profiling.deep_profile("burner").unwrap().unwrap();
         assert_eq!(mid.state, DeepState::Running);
         assert!(mid.remaining_ms > 0 && mid.remaining_ms <= 1_100, "{}", mid.remaining_ms);
         // Nobody stops it: it ends by itself.
         std::thread::sleep(Duration::from_millis(1_600));
-        let done = steward.deep_profile("burner").unwrap().unwrap();
+        let done = profiling.deep_profile("burner").unwrap().unwrap();
         assert_eq!((done.state, done.remaining_ms, done.pids.clone()), (DeepState::Finished, 0, vec![pid]));
         let samples = done.samples;
         assert!((10..=21).contains(&samples), "about 2 s / 100 ms: {samples}");
@@ -177,6 +180,6 @@ mod tests {
         assert!(busy.len() >= 2 && busy.iter().all(|t| t.pid == pid && t.tid != pid), "{:?}", done.threads);
         assert!(done.series.iter().all(|p| p.rss_bytes > 0 && p.threads >= 3));
         std::thread::sleep(Duration::from_millis(300));
-        assert_eq!(steward.deep_profile("burner").unwrap().unwrap().samples, samples, "no sampling after the end");
+        assert_eq!(profiling.deep_profile("burner").unwrap().unwrap().samples, samples, "no sampling after the end");
     }
 }

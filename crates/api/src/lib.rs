@@ -1,8 +1,12 @@
 //! The application service behind both front doors.
 //!
 //! The Tauri shell and the axum server are thin adapters over [`Steward`]: every operation the UI
-//! can ask for is a method here, so the two front doors cannot drift apart. `Steward` owns the
-//! store and the live state and runs the background loops (sampling, rollups and retention).
+//! can ask for is a method here, so the two front doors cannot drift apart. `Steward`
+//! (`service.rs`) builds the subsystems below, each with only the handles it uses (the store,
+//! `store_handle.rs`; the live feed, `live_feed.rs`; history writing, `history_writer.rs`; the
+//! stop signal; another subsystem's handle), starts their loops, and delegates its public
+//! operations to them (`service/*_api.rs`). No subsystem imports the service back
+//! (`scripts/check-structure`).
 //!
 //! What runs where:
 //! - `sampling_loop.rs`: a plain thread samples this node, publishes each snapshot live,
@@ -13,7 +17,7 @@
 //! - `cluster/`: the cluster manager, on its own small runtime.
 //! - `dispatch/`: the distributed executor, on its own small runtime.
 //! - Profiling: `profiler.rs` keeps the rules' window and tracker, fed by the sampling loop (module
-//!   usage joins history, events go to the store); `profile.rs` answers `Steward::profile`
+//!   usage joins history, events go to the store); `profile.rs` (`Profiling`) answers profiles
 //!   (forecasts fitted on request from stored history; `profile/node_usage.rs` summarises every
 //!   node's history for the consolidation check); `deep_profile.rs` runs one module's deep
 //!   profile on a thread of its own until its end time.
@@ -29,6 +33,8 @@ mod deep_profile;
 mod dispatch;
 mod error;
 mod error_body;
+mod history_writer;
+mod live_feed;
 mod logging;
 mod profile;
 mod profiler;
@@ -36,6 +42,8 @@ mod request_body;
 mod sampling_loop;
 mod service;
 mod status;
+mod stop_signal;
+mod store_handle;
 
 pub use allocation::{AllocError, AllocateResponse, AllocateResult, AllocationType, GrantedResources};
 pub use cluster::{AddNode, NodeChange, ProbeRequest, ProbeResult};

@@ -1,11 +1,16 @@
-//! Profiling operations on [`Steward`]: the profile report, modules, and bottleneck events.
+//! Profiling as the front doors see it: the profile report, modules, and bottleneck events.
+//! `Profiling` holds the live profiler state (`profiler.rs`) with what requests read: the
+//! stored history and the profile settings.
 
 pub(crate) mod kept;
 mod node_usage;
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use steward_core::Snapshot;
+use steward_core::cluster::NodeView;
 use steward_core::profile::advisor::{AdvisorInput, advise, advise_with_reasons};
 use steward_core::profile::forecast::backtest::forecast;
 use steward_core::profile::forecast::regular::regularize;
@@ -20,8 +25,10 @@ use steward_core::profile::{
 use steward_core::{HistoryQuery, SeriesHistory};
 
 use crate::clock::now_ms;
-use crate::{ApiError, Steward};
-use crate::{SamplingMode, SamplingState};
+use crate::profiler::Profiler;
+use crate::stop_signal::StopSignal;
+use crate::store_handle::StoreHandle;
+use crate::{ApiError, SamplingMode, SamplingState};
 
 /// Forecasts step through the 1-minute rollups as stored.
 const STEP_MS: i64 = 60_000;
@@ -44,9 +51,48 @@ pub(crate) struct Target {
     capacity: Option<f64>,
 }
 
-impl Steward {
-    /// The profile report (`POST /resources/profile`). Blocking (SQLite, model fitting).
-    pub fn profile(&self, req: ProfileRequest) -> Result<ProfileResponse, ApiError> {
+/// Profiling, with the history it reads and its settings.
+pub(crate) struct Profiling {
+    /// Fed by the sampling loop; holds the findings, the modules, kept forecasts, deep profiles.
+    pub(crate) profiler: Profiler,
+    pub(crate) store: StoreHandle,
+    config: ProfileConfig,
+    /// The root deep profiles read processes under (`/` but in tests).
+    pub(crate) sampler_root: PathBuf,
+    /// The refit and deep profile threads end when it is raised.
+    pub(crate) stop: StopSignal,
+}
+
+impl Profiling {
+    /// Saves the config file's modules (the file wins over the database) and starts the profiler
+    /// with every module the database holds.
+    pub(crate) fn start(
+        store: StoreHandle,
+        config: &ProfileConfig,
+        sampler_root: PathBuf,
+        stop: StopSignal,
+    ) -> Result<Profiling, ApiError> {
+        config.validate().map_err(|e| ApiError::InvalidInput(format!("config file: {e}")))?;
+        let modules = {
+            let mut store = store.lock()?;
+            for m in &config.modules {
+                m.validate().map_err(|e| ApiError::InvalidInput(format!("config file: {e}")))?;
+                store.put_module(m, now_ms())?;
+            }
+            store.modules()?
+        };
+        let profiler = Profiler::new(config.clone(), modules);
+        Ok(Profiling { profiler, store, config: config.clone(), sampler_root, stop })
+    }
+
+    /// The profile report (`POST /resources/profile`) from `snapshot` (the latest) and, for a
+    /// system profile, every node's usage (`nodes`). Blocking (SQLite, model fitting).
+    pub(crate) fn profile(
+        &self,
+        req: ProfileRequest,
+        snapshot: Option<Arc<Snapshot>>,
+        nodes: impl FnOnce() -> Vec<NodeView>,
+    ) -> Result<ProfileResponse, ApiError> {
         let now = now_ms();
         let horizon_minutes = req.horizon_minutes.unwrap_or(30);
         if horizon_minutes == 0 || horizon_minutes > MAX_HORIZON_MINUTES {
@@ -55,17 +101,17 @@ impl Steward {
         let cfg = ForecastConfig {
             horizon_ms: i64::from(horizon_minutes) * 60_000,
             step_ms: STEP_MS,
-            upper_exceedance: Some(self.shared.config.profile.upper_exceedance(None)),
+            upper_exceedance: Some(self.config.upper_exceedance(None)),
             ..ForecastConfig::default()
         };
-        let snap = self.snapshot().map(|s| (*s).clone()).unwrap_or_else(|| Snapshot::empty(now));
-        let modules = self.shared.profiler.modules();
-        let findings = self.shared.profiler.findings();
+        let snap = snapshot.map(|s| (*s).clone()).unwrap_or_else(|| Snapshot::empty(now));
+        let modules = self.profiler.modules();
+        let findings = self.profiler.findings();
         let result = match req.profiling_type {
             ProfilingType::System => {
                 let usage = current_usage(&snap, &modules);
                 let predictions = self.predict(&system_targets(&snap), &cfg)?;
-                let nodes = self.node_usages(now, &predictions, &cfg)?;
+                let nodes = self.node_usages(nodes(), now, &predictions, &cfg)?;
                 let (mut optimization_suggestions, not_judged) = advise_with_reasons(&AdvisorInput {
                     findings: &findings,
                     forecasts: &predictions,
@@ -90,10 +136,7 @@ impl Steward {
                 let spec = modules.iter().find(|m| m.name == name).ok_or_else(|| unknown_module(name, &modules))?;
                 let usage = current_usage(&snap, std::slice::from_ref(spec));
                 let bottlenecks = module_findings(&findings, name);
-                let cfg = ForecastConfig {
-                    upper_exceedance: Some(self.shared.config.profile.upper_exceedance(Some(name))),
-                    ..cfg
-                };
+                let cfg = ForecastConfig { upper_exceedance: Some(self.config.upper_exceedance(Some(name))), ..cfg };
                 let predictions = self.predict(&module_targets(name, &snap), &cfg)?;
                 let optimization_suggestions = advise(&AdvisorInput {
                     findings: &bottlenecks,
@@ -121,14 +164,14 @@ impl Steward {
 
     /// Forecasts for `targets`: the kept ones, and those never asked for fitted now and kept.
     fn predict(&self, targets: &[Target], cfg: &ForecastConfig) -> Result<Vec<SeriesForecast>, ApiError> {
-        let kept = &self.shared.profiler.kept;
+        let kept = &self.profiler.kept;
         let now = now_ms();
         targets
             .iter()
             .map(|t| match kept.read(&kept::Key::of(t, cfg), now) {
                 Some(f) => Ok(f),
                 None => {
-                    let (fitted_at, mut fitted) = self.shared.fit_forecasts(std::slice::from_ref(t), cfg)?;
+                    let (fitted_at, mut fitted) = self.fit_forecasts(std::slice::from_ref(t), cfg)?;
                     let f = fitted.pop().ok_or_else(|| ApiError::Internal("no forecast fitted".into()))?;
                     kept.keep(t, cfg, fitted_at, f.clone(), now);
                     Ok(f)
@@ -140,13 +183,13 @@ impl Steward {
     /// What the sampling advice needs: the full-rate stretch and the series history keeps
     /// although they did not change (looked up at most every `CONSTANT_EVERY_MS`).
     fn sampling_usage(&self, now: i64) -> Result<SamplingUsage, ApiError> {
-        let (active_since_ms, series_per_sample) = self.shared.profiler.sampling();
-        let cached = self.shared.profiler.constant_series().filter(|c| now - c.0 < CONSTANT_EVERY_MS);
+        let (active_since_ms, series_per_sample) = self.profiler.sampling();
+        let cached = self.profiler.constant_series().filter(|c| now - c.0 < CONSTANT_EVERY_MS);
         let (_, series_seen, constant_series) = match cached {
             Some(c) => c,
             None => {
                 let found = self.find_constant_series(now)?;
-                self.shared.profiler.set_constant_series(found.clone());
+                self.profiler.set_constant_series(found.clone());
                 found
             }
         };
@@ -164,7 +207,7 @@ impl Steward {
 
     /// Series with values in both halves of the window and min = max over all of it.
     fn find_constant_series(&self, now: i64) -> Result<(i64, usize, Vec<String>), ApiError> {
-        let store = self.shared.lock_store()?;
+        let store = self.store.lock()?;
         let names = store.series_names("")?;
         let query = HistoryQuery { series: names, from_ms: now - CONSTANT_WINDOW_MS, to_ms: now, max_points: 2 };
         let history = store.query(&query)?;
@@ -183,35 +226,35 @@ impl Steward {
         Ok((now, covered.len(), constant))
     }
 
-    pub fn modules(&self) -> Vec<ModuleSpec> {
-        self.shared.profiler.modules()
+    pub(crate) fn modules(&self) -> Vec<ModuleSpec> {
+        self.profiler.modules()
     }
 
     /// Creates or replaces a module; it is matched from the next sample on.
-    pub fn put_module(&self, spec: ModuleSpec) -> Result<ModuleSpec, ApiError> {
+    pub(crate) fn put_module(&self, spec: ModuleSpec) -> Result<ModuleSpec, ApiError> {
         spec.validate().map_err(ApiError::InvalidInput)?;
-        let mut store = self.shared.lock_store()?;
+        let mut store = self.store.lock()?;
         store.put_module(&spec, now_ms())?;
-        self.shared.profiler.set_modules(store.modules()?);
+        self.profiler.set_modules(store.modules()?);
         Ok(spec)
     }
 
-    pub fn delete_module(&self, name: &str) -> Result<(), ApiError> {
-        let mut store = self.shared.lock_store()?;
+    pub(crate) fn delete_module(&self, name: &str) -> Result<(), ApiError> {
+        let mut store = self.store.lock()?;
         if !store.delete_module(name)? {
             return Err(unknown_module(name, &store.modules()?));
         }
-        self.shared.profiler.set_modules(store.modules()?);
+        self.profiler.set_modules(store.modules()?);
         Ok(())
     }
 
     /// Bottleneck findings starting and ending since `since_ms`, oldest first.
-    pub fn profile_events(&self, since_ms: i64) -> Result<Vec<ProfileEvent>, ApiError> {
-        Ok(self.shared.lock_store()?.profile_events(since_ms, 1_000)?)
+    pub(crate) fn profile_events(&self, since_ms: i64) -> Result<Vec<ProfileEvent>, ApiError> {
+        Ok(self.store.lock()?.profile_events(since_ms, 1_000)?)
     }
 
-    pub fn thresholds(&self) -> Thresholds {
-        self.shared.profiler.thresholds()
+    pub(crate) fn thresholds(&self) -> Thresholds {
+        self.profiler.thresholds()
     }
 }
 
@@ -267,27 +310,13 @@ fn module_targets(name: &str, snap: &Snapshot) -> Vec<Target> {
     t
 }
 
-/// Saves the config file's modules (the file wins over the database) and starts the profiler
-/// with every module the database holds.
-pub(crate) fn start_profiler(
-    store: &mut steward_store::Store,
-    config: &ProfileConfig,
-) -> Result<crate::profiler::Profiler, ApiError> {
-    config.validate().map_err(|e| ApiError::InvalidInput(format!("config file: {e}")))?;
-    for m in &config.modules {
-        m.validate().map_err(|e| ApiError::InvalidInput(format!("config file: {e}")))?;
-        store.put_module(m, now_ms())?;
-    }
-    Ok(crate::profiler::Profiler::new(config.clone(), store.modules()?))
-}
-
 /// Keeps 1-minute rollups as long as forecasts read them (an hour more: rollups are pruned on
 /// hour boundaries).
 pub(crate) fn keep_minutes_for_forecasts(retention: &mut steward_store::RetentionPolicy, profile: &ProfileConfig) {
     retention.minute_ms = retention.minute_ms.max(profile.history_ms() + steward_store::HOUR_MS);
 }
 
-impl crate::service::Shared {
+impl Profiling {
     /// Forecasts for `targets` from the stored 1-minute history: the `history_days` before the
     /// 1-minute table's end, so the same stored history gives the same forecast at any time.
     /// Returns the watermark they were fitted at with them.
@@ -297,9 +326,9 @@ impl crate::service::Shared {
         cfg: &ForecastConfig,
     ) -> Result<(i64, Vec<SeriesForecast>), ApiError> {
         let (watermark, history) = {
-            let store = self.lock_store()?;
+            let store = self.store.lock()?;
             let watermark = store.minute_watermark();
-            let from_ms = watermark.saturating_sub(self.config.profile.history_ms());
+            let from_ms = watermark.saturating_sub(self.config.history_ms());
             let history: Vec<Vec<(i64, f64)>> =
                 targets.iter().map(|t| store.minute_means(&t.series, from_ms)).collect::<Result<_, _>>()?;
             (watermark, history)
@@ -322,14 +351,15 @@ impl crate::service::Shared {
         Ok((watermark, forecasts))
     }
 
-    pub(crate) fn record_profile_events(&self, events: &[ProfileEvent]) {
+    /// Logs `events` and keeps them in the store.
+    pub(crate) fn record_events(&self, events: &[ProfileEvent]) {
         if events.is_empty() {
             return;
         }
         for e in events {
             tracing::info!(key = %e.key, kind = e.kind.as_str(), "{}", e.summary);
         }
-        let result = self.lock_store().and_then(|mut s| Ok(s.insert_profile_events(events)?));
+        let result = self.store.lock().and_then(|mut s| Ok(s.insert_profile_events(events)?));
         if let Err(e) = result {
             tracing::warn!("recording profile events failed: {e}");
         }
@@ -342,17 +372,23 @@ mod tests {
     use steward_core::series::SeriesValue;
 
     use super::*;
-    use crate::{AdapterProbe, ApiConfig};
+    use crate::history_writer::HistoryWriter;
+
+    /// Profiling over a real database in `dir`, and the writer the sampling loop would use,
+    /// keeping history as the service does.
+    fn profiling_in(dir: &std::path::Path) -> (Profiling, HistoryWriter) {
+        let store = StoreHandle::new(steward_store::Store::open(&dir.join("h.db")).unwrap());
+        let config = ProfileConfig::default();
+        let mut retention = steward_store::RetentionPolicy::default();
+        keep_minutes_for_forecasts(&mut retention, &config);
+        let profiling = Profiling::start(store.clone(), &config, PathBuf::from("/"), StopSignal::default()).unwrap();
+        (profiling, HistoryWriter::new(store, retention))
+    }
 
     #[test]
     fn series_that_never_changed_in_a_day_are_suggested_away() {
         let dir = tempfile::tempdir().unwrap();
-        let steward = Steward::start(ApiConfig {
-            db_path: dir.path().join("h.db"),
-            adapter_probe: AdapterProbe::Skip,
-            ..ApiConfig::default()
-        })
-        .unwrap();
+        let (profiling, history) = profiling_in(dir.path());
         let now = now_ms();
         // A day of one-minute values: six flat series and one that moves.
         let batch: Vec<(i64, Vec<SeriesValue>)> = (0..1440)
@@ -363,9 +399,9 @@ mod tests {
                 (now - 86_400_000 + 30_000 + i64::from(i) * 60_000, v)
             })
             .collect();
-        steward.shared.write_history(&batch);
-        steward.shared.maintain(now);
-        let usage = steward.sampling_usage(now).unwrap();
+        history.write(&batch);
+        history.maintain(now);
+        let usage = profiling.sampling_usage(now).unwrap();
         let flat: Vec<&str> =
             usage.constant_series.iter().map(String::as_str).filter(|s| s.starts_with("test.")).collect();
         assert_eq!(flat, ["test.flat0", "test.flat1", "test.flat2", "test.flat3", "test.flat4", "test.flat5"]);
@@ -373,21 +409,20 @@ mod tests {
         assert!(s.iter().any(|s| s.kind == SuggestionKind::LowerSampling && s.title.contains("test.flat0")), "{s:?}");
     }
 
-    /// A Steward whose history holds `days` of a daily cycle in `test.load`, ending an hour ago
-    /// (a series the sampler does not write, so it stays as written), rolled up.
-    fn steward_with_history(dir: &std::path::Path, days: i64) -> (Steward, i64) {
-        steward_with_series(dir, "test.load", days, 3_600_000)
+    /// Profiling whose history holds `days` of a daily cycle in `test.load`, ending an hour ago,
+    /// rolled up.
+    fn profiling_with_history(dir: &std::path::Path, days: i64) -> (Profiling, HistoryWriter, i64) {
+        profiling_with_series(dir, "test.load", days, 3_600_000)
     }
 
     /// `days` of a daily cycle in `series` ending `ago_ms` before now, rolled up.
-    fn steward_with_series(dir: &std::path::Path, series: &str, days: i64, ago_ms: i64) -> (Steward, i64) {
-        let steward = Steward::start(ApiConfig {
-            db_path: dir.join("h.db"),
-            adapter_probe: AdapterProbe::Skip,
-            refit_forecasts: false,
-            ..ApiConfig::default()
-        })
-        .unwrap();
+    fn profiling_with_series(
+        dir: &std::path::Path,
+        series: &str,
+        days: i64,
+        ago_ms: i64,
+    ) -> (Profiling, HistoryWriter, i64) {
+        let (profiling, history) = profiling_in(dir);
         let now = now_ms();
         let end = now - ago_ms;
         let values = steward_core::profile::traces::Family::Diurnal.generate(7, days as usize);
@@ -401,9 +436,9 @@ mod tests {
                 [(t, s(v - 1.0)), (t + 20_000, s(v + 1.0))]
             })
             .collect();
-        steward.shared.write_history(&batch);
-        steward.shared.maintain(now);
-        (steward, now)
+        history.write(&batch);
+        history.maintain(now);
+        (profiling, history, now)
     }
 
     fn load_target() -> Vec<Target> {
@@ -413,15 +448,15 @@ mod tests {
     #[test]
     fn the_same_history_gives_the_same_forecast_at_any_request_time() {
         let dir = tempfile::tempdir().unwrap();
-        let (steward, now) = steward_with_history(dir.path(), 3);
+        let (profiling, history, now) = profiling_with_history(dir.path(), 3);
         let cfg = ForecastConfig::default();
-        let first = steward.shared.fit_forecasts(&load_target(), &cfg).unwrap().1;
+        let first = profiling.fit_forecasts(&load_target(), &cfg).unwrap().1;
         assert!(matches!(first[0].forecast, steward_core::profile::forecast::Forecast::Ready { .. }), "{first:?}");
         // Within the same minute, and minutes later with nothing new stored: rollups and
         // retention run at the later time, the window moves with them, the forecast does not.
         for later in [1, 29_999, 59_999, 60_000, 61_000, 7 * 60_000 + 13_000, 3_600_000] {
-            steward.shared.maintain(now + later);
-            let again = steward.shared.fit_forecasts(&load_target(), &cfg).unwrap().1;
+            history.maintain(now + later);
+            let again = profiling.fit_forecasts(&load_target(), &cfg).unwrap().1;
             assert_eq!(again, first, "a request {later} ms later");
         }
     }
@@ -429,8 +464,8 @@ mod tests {
     #[test]
     fn all_the_history_up_to_the_limit_is_read() {
         let dir = tempfile::tempdir().unwrap();
-        let (steward, _) = steward_with_history(dir.path(), 9);
-        let got = steward.shared.fit_forecasts(&load_target(), &ForecastConfig::default()).unwrap().1;
+        let (profiling, ..) = profiling_with_history(dir.path(), 9);
+        let got = profiling.fit_forecasts(&load_target(), &ForecastConfig::default()).unwrap().1;
         let steward_core::profile::forecast::Forecast::Ready { backtest, .. } = &got[0].forecast else {
             panic!("{got:?}")
         };
@@ -442,16 +477,16 @@ mod tests {
     #[test]
     fn with_two_weeks_of_history_a_profile_request_reads_kept_forecasts() {
         let dir = tempfile::tempdir().unwrap();
-        let (steward, _) = steward_with_series(dir.path(), "cpu.total", 14, 0);
+        let (profiling, ..) = profiling_with_series(dir.path(), "cpu.total", 14, 0);
         let req = || ProfileRequest {
             id: None,
             profiling_type: ProfilingType::System,
             module_name: None,
             horizon_minutes: None,
         };
-        steward.profile(req()).unwrap();
+        profiling.profile(req(), None, Vec::new).unwrap();
         let started = std::time::Instant::now();
-        let answer = steward.profile(req()).unwrap();
+        let answer = profiling.profile(req(), None, Vec::new).unwrap();
         // Generous for a debug build on a loaded CI machine; a refit takes seconds there.
         let took = started.elapsed();
         assert!(took < std::time::Duration::from_millis(1_000), "{took:?}");
@@ -464,21 +499,21 @@ mod tests {
     #[test]
     fn kept_forecasts_are_refitted_once_the_minutes_move_on() {
         let dir = tempfile::tempdir().unwrap();
-        let (steward, now) = steward_with_series(dir.path(), "test.load", 3, 0);
+        let (profiling, history, now) = profiling_with_series(dir.path(), "test.load", 3, 0);
         let cfg = ForecastConfig::default();
-        let kept = steward.predict(&load_target(), &cfg).unwrap();
-        assert_eq!(kept::refit_due(&steward.shared).unwrap(), 0, "nothing new: nothing to refit");
+        let kept = profiling.predict(&load_target(), &cfg).unwrap();
+        assert_eq!(kept::refit_due(&profiling).unwrap(), 0, "nothing new: nothing to refit");
         // Ten more minutes of history, rolled up: the kept forecast is behind, the refit catches up.
         let batch: Vec<(i64, Vec<SeriesValue>)> = (0..10)
             .map(|i| (now + i * 60_000, vec![SeriesValue { series: "test.load".into(), value: 90.0 }]))
             .collect();
-        steward.shared.write_history(&batch);
-        steward.shared.maintain(now + 11 * 60_000);
-        let fresh = steward.shared.fit_forecasts(&load_target(), &cfg).unwrap().1;
+        history.write(&batch);
+        history.maintain(now + 11 * 60_000);
+        let fresh = profiling.fit_forecasts(&load_target(), &cfg).unwrap().1;
         assert_ne!(fresh, kept);
-        assert_eq!(steward.predict(&load_target(), &cfg).unwrap(), kept, "a request only reads");
-        assert_eq!(kept::refit_due(&steward.shared).unwrap(), 1);
-        assert_eq!(steward.predict(&load_target(), &cfg).unwrap(), fresh);
-        assert_eq!(steward.shared.profiler.kept.cost().fits, 1);
+        assert_eq!(profiling.predict(&load_target(), &cfg).unwrap(), kept, "a request only reads");
+        assert_eq!(kept::refit_due(&profiling).unwrap(), 1);
+        assert_eq!(profiling.predict(&load_target(), &cfg).unwrap(), fresh);
+        assert_eq!(profiling.profiler.kept.cost().fits, 1);
     }
 }

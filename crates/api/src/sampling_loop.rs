@@ -10,12 +10,28 @@ use steward_core::series::{SeriesValue, flatten};
 use steward_telemetry::Sampler;
 
 use crate::clock::now_ms;
-use crate::service::Shared;
+use crate::cluster::Cluster;
+use crate::history_writer::HistoryWriter;
+use crate::live_feed::LiveFeed;
+use crate::profile::Profiling;
+use crate::stop_signal::StopSignal;
 
 /// Samples are written in batches: one transaction per few seconds keeps the sampler cheap.
 const FLUSH_EVERY_MS: i64 = 5_000;
 
-pub(crate) fn run(shared: Arc<Shared>, mut sampler: Sampler, wake: Receiver<()>) {
+/// What the loop works with.
+pub(crate) struct SamplingContext {
+    pub(crate) live: Arc<LiveFeed>,
+    pub(crate) history: Arc<HistoryWriter>,
+    /// Fed every sample (module usage, bottleneck events).
+    pub(crate) profiling: Arc<Profiling>,
+    /// Remote nodes' snapshots join the local history batch.
+    pub(crate) cluster: Arc<Cluster>,
+    pub(crate) stop: StopSignal,
+    pub(crate) maintenance_interval_ms: i64,
+}
+
+pub(crate) fn run(ctx: SamplingContext, mut sampler: Sampler, wake: Receiver<()>) {
     let mut pending: Vec<(i64, Vec<SeriesValue>)> = Vec::new();
     let mut last_flush = now_ms();
     let mut last_maintenance: Option<i64> = None;
@@ -25,42 +41,42 @@ pub(crate) fn run(shared: Arc<Shared>, mut sampler: Sampler, wake: Receiver<()>)
     sampler.tick(first);
     let due = sampler.next_due_ms().unwrap_or(first + 1_000);
     while now_ms() < due {
-        if !wait(&wake, due - now_ms()) || shared.is_stopping() {
+        if !wait(&wake, due - now_ms()) || ctx.stop.is_raised() {
             return;
         }
     }
     loop {
-        let mode = shared.sampling_mode();
+        let mode = ctx.live.sampling_mode();
         sampler.set_mode(mode.telemetry_mode());
-        shared.cluster.set_history_interval(crate::SamplingState::of(mode).interval_ms.into());
+        ctx.cluster.set_history_interval(crate::SamplingState::of(mode).interval_ms.into());
         let now = now_ms();
         let snapshot = Arc::new(sampler.tick(now));
         let mut values = flatten(&snapshot);
         // Profiling reuses this sample: module usage joins history, findings become events.
-        let (module_series, events) = shared.profiler.observe(&snapshot, mode, values.len());
+        let (module_series, events) = ctx.profiling.profiler.observe(&snapshot, mode, values.len());
         values.extend(module_series);
-        shared.record_profile_events(&events);
+        ctx.profiling.record_events(&events);
         pending.push((now, values));
-        shared.publish(snapshot);
+        ctx.live.publish(snapshot);
 
-        if now - last_flush >= FLUSH_EVERY_MS || shared.is_stopping() {
+        if now - last_flush >= FLUSH_EVERY_MS || ctx.stop.is_raised() {
             // Remote nodes' snapshots go into the same batch (one transaction).
-            pending.extend(shared.cluster.take_history());
-            shared.write_history(&pending);
+            pending.extend(ctx.cluster.take_history());
+            ctx.history.write(&pending);
             pending.clear();
             last_flush = now;
         }
-        if last_maintenance.is_none_or(|t| now - t >= shared.config.maintenance_interval_ms) {
-            shared.maintain(now);
+        if last_maintenance.is_none_or(|t| now - t >= ctx.maintenance_interval_ms) {
+            ctx.history.maintain(now);
             last_maintenance = Some(now);
         }
-        if shared.is_stopping() {
+        if ctx.stop.is_raised() {
             return;
         }
         let next_due = sampler.next_due_ms().unwrap_or(now + 1_000);
         if !wait(&wake, next_due - now_ms()) {
-            pending.extend(shared.cluster.take_history());
-            shared.write_history(&pending);
+            pending.extend(ctx.cluster.take_history());
+            ctx.history.write(&pending);
             return;
         }
     }

@@ -9,7 +9,7 @@ mod legacy_names;
 mod local_node;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -24,7 +24,9 @@ use steward_store::{RequestAnswer, Store};
 pub use body::{AllocateResponse, AllocateResult, AllocationType, GrantedResources};
 
 use crate::clock::now_ms;
-use crate::service::{Shared, Steward};
+use crate::cluster::Cluster;
+use crate::stop_signal::StopSignal;
+use crate::store_handle::StoreHandle;
 use crate::{ApiConfig, ApiError};
 use body::Parsed;
 
@@ -49,9 +51,12 @@ impl From<steward_store::StoreError> for AllocError {
     }
 }
 
-/// The scheduler and what it was built from, owned by the service.
+/// The scheduler and what it was built from, with the store it commits to and the cluster whose
+/// nodes it allocates.
 pub(crate) struct Allocations {
     scheduler: Mutex<Scheduler>,
+    store: StoreHandle,
+    cluster: Arc<Cluster>,
     config: SchedulerConfig,
     next_id: AtomicU64,
     /// The cluster's resources epoch the scheduler's nodes were last synced with.
@@ -64,16 +69,19 @@ impl Allocations {
     /// Rebuilds the scheduler from the store, with this machine as its first node (remote
     /// nodes join as the cluster learns their resources, see `sync_nodes`).
     pub(crate) fn load(
-        store: &Store,
+        store: StoreHandle,
+        cluster: Arc<Cluster>,
         inventory: &steward_core::Inventory,
         config: &ApiConfig,
     ) -> Result<Allocations, ApiError> {
         let nodes = vec![local_node::local_node(inventory, &config.sampler, now_ms())];
         let config = SchedulerConfig { quotas: config.quotas.clone(), ..SchedulerConfig::default() };
         let hostname = inventory.hostname.clone();
-        let scheduler = restore(store, &nodes, &config, &hostname)?;
+        let scheduler = restore(&*store.lock()?, &nodes, &config, &hostname)?;
         Ok(Allocations {
             scheduler: Mutex::new(scheduler),
+            store,
+            cluster,
             config,
             next_id: AtomicU64::new(0),
             cluster_epoch: AtomicU64::new(0),
@@ -86,13 +94,12 @@ impl Allocations {
 /// resources are known join (or are updated, when they reconnect with other GPUs) and are
 /// allocated like the local one; each follows its state (only an up node takes new work, a
 /// down one's allocations are given up after a grace); removed nodes leave.
-fn sync_nodes(shared: &Shared, sched: &mut Scheduler, now: i64) {
-    let a = &shared.allocations;
-    let epoch = shared.cluster.resources_epoch();
+fn sync_nodes(a: &Allocations, sched: &mut Scheduler, now: i64) {
+    let epoch = a.cluster.resources_epoch();
     if a.cluster_epoch.swap(epoch, Ordering::AcqRel) == epoch {
         return;
     }
-    let cluster = shared.cluster.node_states();
+    let cluster = a.cluster.node_states();
     for (id, state, res) in &cluster {
         // Resources are read again only from an up node (a reconnect), never from a failing one.
         if let Some(res) = res.clone().filter(|_| *state == NodeHealth::Up) {
@@ -121,15 +128,15 @@ fn restore(
 
 /// Ticks the scheduler once a second (ends, grace periods, reservation starts) until the
 /// service stops.
-pub(crate) fn spawn_ticker(shared: Weak<Shared>) {
+pub(crate) fn spawn_ticker(allocations: Weak<Allocations>, stop: StopSignal) {
     let _ = std::thread::Builder::new().name("steward-scheduler".into()).spawn(move || {
         loop {
             std::thread::sleep(Duration::from_millis(1000));
-            let Some(shared) = shared.upgrade() else { return };
-            if shared.is_stopping() {
+            let Some(a) = allocations.upgrade() else { return };
+            if stop.is_raised() {
                 return;
             }
-            if let Err(e) = transact(&shared, |_, _, _| Ok(())) {
+            if let Err(e) = transact(&a, |_, _, _| Ok(())) {
                 tracing::warn!("scheduler tick failed: {e}");
             }
         }
@@ -139,14 +146,13 @@ pub(crate) fn spawn_ticker(shared: Weak<Shared>) {
 /// Runs `op` on the scheduler (ticked to now) and the store; changes left uncommitted by `op`
 /// are committed after it. Any commit failure reloads the scheduler from the store.
 fn transact<T>(
-    shared: &Shared,
+    a: &Allocations,
     op: impl FnOnce(&mut Scheduler, &mut Store, i64) -> Result<T, AllocError>,
 ) -> Result<T, AllocError> {
-    let a = &shared.allocations;
     let mut sched = a.scheduler.lock().map_err(|_| ApiError::Internal("scheduler lock poisoned".into()))?;
-    let mut store = shared.lock_store()?;
+    let mut store = a.store.lock()?;
     let now = now_ms();
-    sync_nodes(shared, &mut sched, now);
+    sync_nodes(a, &mut sched, now);
     sched.tick(now);
     let result = op(&mut sched, &mut store, now);
     let rest = sched.take_changes();
@@ -167,10 +173,10 @@ fn transact<T>(
 /// Runs `f` on the scheduler ticked to now, with the store, committing what it changed: the
 /// executor places partition attempts this way, so they obey priorities and reservations.
 pub(crate) fn with_scheduler<T>(
-    shared: &Shared,
+    a: &Allocations,
     f: impl FnOnce(&mut Scheduler, &mut Store, i64) -> T,
 ) -> Result<T, ApiError> {
-    transact(shared, |sched, store, now| Ok(f(sched, store, now))).map_err(|e| match e {
+    transact(a, |sched, store, now| Ok(f(sched, store, now))).map_err(|e| match e {
         AllocError::Api(e) => e,
         other => ApiError::Internal(other.to_string()),
     })
@@ -221,43 +227,40 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("scheduler task failed: {e}")))?
 }
 
-fn field_time(field: &str, v: Option<&str>, default: i64) -> Result<i64, AllocError> {
+pub(crate) fn field_time(field: &str, v: Option<&str>, default: i64) -> Result<i64, AllocError> {
     match v {
         None => Ok(default),
         Some(s) => parse_rfc3339(s).map_err(|e| AllocError::Invalid(vec![FieldError::new(field, e)])),
     }
 }
 
-impl Steward {
+impl Allocations {
     /// The allocatable nodes (this machine, then remote nodes as they joined): rows of the
     /// reservation calendar.
-    pub fn resources(&self) -> Vec<NodeResources> {
-        let mut sched = self.shared.allocations.scheduler.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        sync_nodes(&self.shared, &mut sched, now_ms());
+    pub(crate) fn resources(&self) -> Vec<NodeResources> {
+        let mut sched = self.scheduler.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        sync_nodes(self, &mut sched, now_ms());
         // MIG instances show under their GPU (`GpuResource::mig`), not as GPUs of their own.
         sched.nodes().cloned().map(without_instance_slots).collect()
     }
 
     /// `POST /resources/allocate`: an allocation or a reservation, idempotent by request id
     /// (the same id with the same body gets the first answer; with another body, a conflict).
-    pub async fn allocate(&self, body: Value) -> Result<AllocateResponse, AllocError> {
-        if let Some(b) = &self.backend {
-            return crate::backend::front::allocate(b, body, now_ms()).await;
-        }
-        let shared = self.shared.clone();
+    pub(crate) async fn allocate(self: &Arc<Self>, body: Value) -> Result<AllocateResponse, AllocError> {
+        let a = self.clone();
         blocking(move || {
             let canonical = idempotency::canonical(&body);
             let mut parsed = body::parse(&body).map_err(AllocError::Invalid)?;
             let id = match parsed.id() {
                 Some(id) => id.clone(),
                 None => {
-                    let n = shared.allocations.next_id.fetch_add(1, Ordering::Relaxed);
+                    let n = a.next_id.fetch_add(1, Ordering::Relaxed);
                     let id = format!("req-{:x}-{}-{n}", now_ms(), std::process::id());
                     parsed.set_id(id.clone());
                     id
                 }
             };
-            transact(&shared, |sched, store, now| {
+            transact(&a, |sched, store, now| {
                 if let Some(first) = earlier_answer(store, &id, &body, &canonical)? {
                     return Ok(first);
                 }
@@ -287,16 +290,12 @@ impl Steward {
 
     /// Reservations overlapping `[from, to)` (default: the past day and the next two weeks),
     /// repeating ones expanded into occurrences.
-    pub async fn reservations(&self, from: Option<String>, to: Option<String>) -> Result<Vec<Reservation>, AllocError> {
-        if let Some(b) = &self.backend {
-            let now = now_ms();
-            let (from, to) = (
-                field_time("from", from.as_deref(), now - 86_400_000)?,
-                field_time("to", to.as_deref(), now + 14 * 86_400_000)?,
-            );
-            return crate::backend::front::reservations(b, from, to).await;
-        }
-        let shared = self.shared.clone();
+    pub(crate) async fn reservations(
+        self: &Arc<Self>,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<Vec<Reservation>, AllocError> {
+        let a = self.clone();
         blocking(move || {
             let now = now_ms();
             let from = field_time("from", from.as_deref(), now - 86_400_000)?;
@@ -307,21 +306,18 @@ impl Steward {
                     "must be after from, at most 400 days later",
                 )]));
             }
-            transact(&shared, |sched, _, _| Ok(sched.reservations_between(from, to)))
+            transact(&a, |sched, _, _| Ok(sched.reservations_between(from, to)))
         })
         .await
     }
 
     /// One reservation as stored (by id or occurrence id): a repeating one as its series, with
     /// its changed occurrences.
-    pub async fn reservation(&self, id: String) -> Result<Reservation, AllocError> {
-        if let Some(b) = &self.backend {
-            return crate::backend::front::reservation(b, id).await;
-        }
-        let shared = self.shared.clone();
+    pub(crate) async fn reservation(self: &Arc<Self>, id: String) -> Result<Reservation, AllocError> {
+        let a = self.clone();
         blocking(move || {
             let series = id.split('@').next().unwrap_or(&id).to_string();
-            transact(&shared, |sched, _, _| {
+            transact(&a, |sched, _, _| {
                 sched
                     .reservation(&series)
                     .cloned()
@@ -333,19 +329,16 @@ impl Steward {
 
     /// Moves or resizes a reservation under the same rules as creating one: the whole series,
     /// or only the occurrence the series starts at `occurrence` (RFC 3339).
-    pub async fn update_reservation(
-        &self,
+    pub(crate) async fn update_reservation(
+        self: &Arc<Self>,
         id: String,
         occurrence: Option<String>,
         change: ReservationChange,
     ) -> Result<Reservation, AllocError> {
-        if let Some(b) = &self.backend {
-            return crate::backend::front::update_reservation(b, id, occurrence, change).await;
-        }
-        let shared = self.shared.clone();
+        let a = self.clone();
         blocking(move || {
             let occurrence = occurrence.as_deref().map(|o| field_time("occurrence", Some(o), 0)).transpose()?;
-            transact(&shared, |sched, store, now| {
+            transact(&a, |sched, store, now| {
                 let r = match occurrence {
                     Some(o) => sched.update_occurrence(&id, o, &change, now),
                     None => sched.update_reservation(&id, &change, now),
@@ -359,14 +352,15 @@ impl Steward {
     }
 
     /// Deletes a reservation, or only the occurrence the series starts at `occurrence`.
-    pub async fn delete_reservation(&self, id: String, occurrence: Option<String>) -> Result<(), AllocError> {
-        if let Some(b) = &self.backend {
-            return crate::backend::front::delete_reservation(b, id, occurrence).await;
-        }
-        let shared = self.shared.clone();
+    pub(crate) async fn delete_reservation(
+        self: &Arc<Self>,
+        id: String,
+        occurrence: Option<String>,
+    ) -> Result<(), AllocError> {
+        let a = self.clone();
         blocking(move || {
             let occurrence = occurrence.as_deref().map(|o| field_time("occurrence", Some(o), 0)).transpose()?;
-            transact(&shared, |sched, _, now| {
+            transact(&a, |sched, _, now| {
                 match occurrence {
                     Some(o) => sched.delete_occurrence(&id, o, now).map(drop),
                     None => sched.delete_reservation(&id, now),
@@ -378,10 +372,10 @@ impl Steward {
     }
 
     /// Every reservation (series, not occurrences) as an iCalendar file.
-    pub async fn reservations_ics(&self) -> Result<String, AllocError> {
-        let shared = self.shared.clone();
+    pub(crate) async fn reservations_ics(self: &Arc<Self>) -> Result<String, AllocError> {
+        let a = self.clone();
         blocking(move || {
-            transact(&shared, |sched, _, now| {
+            transact(&a, |sched, _, now| {
                 let all: Vec<Reservation> = sched.reservations().cloned().collect();
                 Ok(ics::to_ics(&all, now))
             })
@@ -391,7 +385,10 @@ impl Steward {
 
     /// Writes `reservations_ics` to `steward-reservations.ics` in `dir` (the desktop app's
     /// Downloads folder: its web view has no download handling) and answers the path written.
-    pub async fn save_reservations_ics(&self, dir: std::path::PathBuf) -> Result<std::path::PathBuf, AllocError> {
+    pub(crate) async fn save_reservations_ics(
+        self: &Arc<Self>,
+        dir: std::path::PathBuf,
+    ) -> Result<std::path::PathBuf, AllocError> {
         let ics = self.reservations_ics().await?;
         let path = dir.join("steward-reservations.ics");
         std::fs::create_dir_all(&dir)
@@ -401,21 +398,15 @@ impl Steward {
     }
 
     /// Every allocation the scheduler knows (running, queued and ended).
-    pub async fn allocations(&self) -> Result<Vec<Allocation>, AllocError> {
-        if let Some(b) = &self.backend {
-            return crate::backend::front::allocations(b).await;
-        }
-        let shared = self.shared.clone();
-        blocking(move || transact(&shared, |sched, _, _| Ok(sched.allocations().to_vec()))).await
+    pub(crate) async fn allocations(self: &Arc<Self>) -> Result<Vec<Allocation>, AllocError> {
+        let a = self.clone();
+        blocking(move || transact(&a, |sched, _, _| Ok(sched.allocations().to_vec()))).await
     }
 
-    pub async fn cancel_allocation(&self, id: String) -> Result<Allocation, AllocError> {
-        if let Some(b) = &self.backend {
-            return crate::backend::front::cancel_allocation(b, id).await;
-        }
-        let shared = self.shared.clone();
+    pub(crate) async fn cancel_allocation(self: &Arc<Self>, id: String) -> Result<Allocation, AllocError> {
+        let a = self.clone();
         blocking(move || {
-            transact(&shared, |sched, _, now| {
+            transact(&a, |sched, _, now| {
                 sched.cancel(&id, now).ok_or_else(|| AllocError::NotFound(format!("no allocation {id:?}")))
             })
         })
@@ -423,14 +414,15 @@ impl Steward {
     }
 
     /// The event log, newest first (`kind` e.g. `preemption`).
-    pub async fn events(&self, kind: Option<String>, limit: Option<u32>) -> Result<Vec<Event>, AllocError> {
-        if let Some(b) = &self.backend {
-            return crate::backend::front::events(b, kind, limit.unwrap_or(100).min(10_000) as usize).await;
-        }
-        let shared = self.shared.clone();
+    pub(crate) async fn events(
+        self: &Arc<Self>,
+        kind: Option<String>,
+        limit: Option<u32>,
+    ) -> Result<Vec<Event>, AllocError> {
+        let a = self.clone();
         blocking(move || {
             let limit = limit.unwrap_or(100).min(10_000);
-            transact(&shared, |_, store, _| Ok(store.allocation_events(kind.as_deref(), limit)?))
+            transact(&a, |_, store, _| Ok(store.allocation_events(kind.as_deref(), limit)?))
         })
         .await
     }

@@ -5,17 +5,18 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use steward_core::alloc::time::{format_rfc3339, parse_rfc3339};
-use steward_core::alloc::{Allocation, Event, FieldError, NodeResources, Reservation, ReservationChange};
+use steward_core::alloc::{Allocation, Event, FieldError, Reservation, ReservationChange};
 use steward_core::cluster::NodeView;
 
 use super::{BackendInfo, BackendOperation, ClusterBackend, ReservationMove};
 use crate::allocation::body::{self, Parsed};
-use crate::service::Steward;
+use crate::allocation::field_time;
+use crate::clock::now_ms;
 use crate::{AllocError, AllocateResponse, AllocateResult, ApiError};
 
 pub(crate) type Backend = Arc<dyn ClusterBackend>;
 
-async fn off_runtime<T: Send + 'static>(
+pub(crate) async fn off_runtime<T: Send + 'static>(
     b: &Backend,
     f: impl FnOnce(&dyn ClusterBackend) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -23,32 +24,6 @@ async fn off_runtime<T: Send + 'static>(
     tokio::task::spawn_blocking(move || f(b.as_ref()))
         .await
         .map_err(|e| ApiError::Internal(format!("backend call failed: {e}")))?
-}
-
-impl Steward {
-    /// Which engine this control center drives, and how each operation is done.
-    pub async fn backend_info(&self) -> Result<BackendInfo, ApiError> {
-        match &self.backend {
-            Some(b) => off_runtime(b, |b| Ok(b.info())).await,
-            None => Ok(native_info()),
-        }
-    }
-
-    /// The cluster view's nodes: this machine and its agents, or the external engine's nodes.
-    pub async fn cluster_nodes(&self) -> Result<Vec<NodeView>, ApiError> {
-        match &self.backend {
-            Some(b) => off_runtime(b, |b| b.nodes()).await,
-            None => Ok(self.nodes()),
-        }
-    }
-
-    /// The calendar's rows: what each node has.
-    pub async fn calendar_resources(&self) -> Result<Vec<NodeResources>, ApiError> {
-        match &self.backend {
-            Some(b) => off_runtime(b, |b| b.resources()).await,
-            None => Ok(self.resources()),
-        }
-    }
 }
 
 pub(crate) fn native_info() -> BackendInfo {
@@ -72,7 +47,15 @@ pub(crate) async fn cancel_allocation(b: &Backend, id: String) -> Result<Allocat
     Ok(off_runtime(b, move |b| b.cancel_allocation(&id)).await?)
 }
 
-pub(crate) async fn reservations(b: &Backend, from_ms: i64, to_ms: i64) -> Result<Vec<Reservation>, AllocError> {
+/// The window defaults and checks are the native engine's (`allocation::field_time`).
+pub(crate) async fn reservations(
+    b: &Backend,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<Vec<Reservation>, AllocError> {
+    let now = now_ms();
+    let from_ms = field_time("from", from.as_deref(), now - 86_400_000)?;
+    let to_ms = field_time("to", to.as_deref(), now + 14 * 86_400_000)?;
     Ok(off_runtime(b, move |b| b.reservations(from_ms, to_ms)).await?)
 }
 

@@ -4,8 +4,8 @@
 //! once). Agent I/O runs on the cluster's own small runtime, so it works under either front
 //! door and outlives no one: dropping the service stops it.
 //!
-//! The executor reaches agents through `Steward::agent` and follows state changes through
-//! `Steward::node_changes`. A node's allocatable resources join the allocation engine
+//! The executor reaches agents through `Cluster::agent` and follows state changes through
+//! `Cluster::node_changes`. A node's allocatable resources join the allocation engine
 //! once its inventory and first snapshot have arrived, and its state changes and removal re-sync
 //! the engine (`allocation::sync_nodes`). Snapshots go to history under `node.<id>.`
 //! (`history.rs`).
@@ -24,12 +24,13 @@ use serde::{Deserialize, Serialize};
 use steward_agent::AgentClient;
 use steward_core::alloc::NodeResources;
 use steward_core::cluster::{NodeHealth, NodeRecord, NodeView, PhiConfig};
+use steward_core::{Inventory, Snapshot};
 use tokio::sync::broadcast;
 use ts_rs::TS;
 
 use crate::ApiError;
 use crate::clock::now_ms;
-use crate::service::Steward;
+use crate::store_handle::StoreHandle;
 use node::Node;
 
 /// How often suspicion is re-evaluated between heartbeats.
@@ -86,6 +87,8 @@ pub struct NodeChange {
 pub(crate) struct Cluster {
     inner: Arc<Inner>,
     runtime: Option<tokio::runtime::Runtime>,
+    /// Where the added nodes are kept.
+    store: StoreHandle,
 }
 
 pub(crate) struct Inner {
@@ -110,7 +113,8 @@ impl Drop for Cluster {
 
 impl Cluster {
     /// Starts a link for every stored node.
-    pub(crate) fn start(records: Vec<NodeRecord>) -> Result<Cluster, ApiError> {
+    pub(crate) fn start(store: StoreHandle) -> Result<Cluster, ApiError> {
+        let records = store.lock()?.nodes()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("steward-cluster")
@@ -130,7 +134,7 @@ impl Cluster {
             inner.insert(runtime.handle(), record);
         }
         runtime.spawn(evaluate(Arc::downgrade(&inner)));
-        Ok(Cluster { inner, runtime: Some(runtime) })
+        Ok(Cluster { inner, runtime: Some(runtime), store })
     }
 
     fn handle(&self) -> &tokio::runtime::Handle {
@@ -222,11 +226,10 @@ fn normalize_address(address: &str) -> Result<String, ApiError> {
     Ok(a.to_string())
 }
 
-impl Steward {
-    /// Every node: this machine (id `local`) first, then the added ones.
-    pub fn nodes(&self) -> Vec<NodeView> {
-        let latest = self.snapshot();
-        let inventory = self.inventory();
+impl Cluster {
+    /// Every node: this machine (id `local`, of `inventory` and its `latest` snapshot) first,
+    /// then the added ones.
+    pub(crate) fn all_views(&self, inventory: Inventory, latest: Option<Arc<Snapshot>>) -> Vec<NodeView> {
         let local = NodeView {
             id: LOCAL_NODE.into(),
             address: LOCAL_NODE.into(),
@@ -241,17 +244,16 @@ impl Steward {
             latest: latest.map(|s| (*s).clone()),
             engine: None,
         };
-        let cluster = &self.shared.cluster.inner;
         let now = now_ms();
         let mut all = vec![local];
-        all.extend(cluster.lock().values().map(|n| n.view(now)));
+        all.extend(self.inner.lock().values().map(|n| n.view(now)));
         all
     }
 
     /// Connects to `address` over TLS and reports the certificate's fingerprint, trusting
     /// nothing yet: the user compares it with what `stewardd` printed. A plain-text agent on
     /// loopback is reported as such, with no fingerprint.
-    pub async fn probe_node(&self, req: ProbeRequest) -> Result<ProbeResult, ApiError> {
+    pub(crate) async fn probe_node(&self, req: ProbeRequest) -> Result<ProbeResult, ApiError> {
         let address = normalize_address(&req.address)?;
         let a = address.clone();
         let found = self
@@ -263,13 +265,13 @@ impl Steward {
 
     /// Adds a node after proving the token and the pinned certificate with a real call; a
     /// refusal (wrong token, other certificate, unreachable) is the error, and nothing is kept.
-    pub async fn add_node(&self, req: AddNode) -> Result<NodeView, ApiError> {
+    pub(crate) async fn add_node(&self, req: AddNode) -> Result<NodeView, ApiError> {
         let address = normalize_address(&req.address)?;
         if req.token.trim().is_empty() {
             return Err(ApiError::InvalidInput("token: required (stewardd prints it on first start)".into()));
         }
         let fingerprint = identity::canonical_fingerprint(req.fingerprint.as_deref())?;
-        if self.shared.cluster.inner.lock().contains_key(&address) {
+        if self.inner.lock().contains_key(&address) {
             return Err(ApiError::InvalidInput(format!("{address} is already in the cluster")));
         }
         let (a, t, f) = (address.clone(), req.token.trim().to_string(), fingerprint.clone());
@@ -286,7 +288,7 @@ impl Steward {
             })
             .await?
             .map_err(ApiError::InvalidInput)?;
-        let existing: Vec<NodeRecord> = self.shared.cluster.inner.lock().values().map(|n| n.record()).collect();
+        let existing: Vec<NodeRecord> = self.inner.lock().values().map(|n| n.record()).collect();
         if let Some(same) = identity::same_agent(&existing, &node_id, fingerprint.as_deref()) {
             return Err(identity::already_added(same, &address));
         }
@@ -299,9 +301,8 @@ impl Steward {
             node_id: Some(node_id).filter(|id| !id.is_empty()),
         };
         let r = record.clone();
-        self.with_store(move |store| Ok(store.put_node(&r)?)).await?;
-        let cluster = &self.shared.cluster;
-        let node = cluster.inner.insert(cluster.handle(), record);
+        self.store.run(move |store| Ok(store.put_node(&r)?)).await?;
+        let node = self.inner.insert(self.handle(), record);
         // The link dials again by itself; answer once it is up so the caller sees it live.
         let deadline = std::time::Instant::now() + Duration::from_secs(3);
         while node.view(now_ms()).state == NodeHealth::Down && std::time::Instant::now() < deadline {
@@ -311,62 +312,50 @@ impl Steward {
     }
 
     /// Forgets a node: its link stops and it is not dialed again. Its tasks keep running there.
-    pub async fn remove_node(&self, id: String) -> Result<(), ApiError> {
+    pub(crate) async fn remove_node(&self, id: String) -> Result<(), ApiError> {
         let a = id.clone();
-        if !self.with_store(move |store| Ok(store.delete_node(&a)?)).await?
-            && !self.shared.cluster.inner.lock().contains_key(&id)
-        {
+        if !self.store.run(move |store| Ok(store.delete_node(&a)?)).await? && !self.inner.lock().contains_key(&id) {
             return Err(ApiError::NotFound(format!("no node {id:?}")));
         }
-        if let Some(node) = self.shared.cluster.inner.lock().remove(&id) {
+        if let Some(node) = self.inner.lock().remove(&id) {
             node.stop();
         }
-        self.shared.cluster.inner.publish(NodeChange { id, state: NodeHealth::Down, at_ms: now_ms(), removed: true });
+        self.inner.publish(NodeChange { id, state: NodeHealth::Down, at_ms: now_ms(), removed: true });
         Ok(())
     }
 
     /// Drains a node (no new work; running work finishes) or, with `draining = false`, takes
     /// it back.
-    pub async fn drain_node(&self, id: String, draining: bool) -> Result<NodeView, ApiError> {
-        if let Some(b) = &self.backend {
-            return crate::backend::front::set_draining(b, id, draining).await;
-        }
+    pub(crate) async fn drain_node(&self, id: String, draining: bool) -> Result<NodeView, ApiError> {
         if id == LOCAL_NODE {
             return Err(ApiError::InvalidInput("the local node cannot be drained".into()));
         }
-        let node = self
-            .shared
-            .cluster
-            .inner
-            .lock()
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| ApiError::NotFound(format!("no node {id:?}")))?;
+        let node = self.inner.lock().get(&id).cloned().ok_or_else(|| ApiError::NotFound(format!("no node {id:?}")))?;
         let a = id.clone();
-        self.with_store(move |store| Ok(store.set_node_draining(&a, draining)?)).await?;
+        self.store.run(move |store| Ok(store.set_node_draining(&a, draining)?)).await?;
         node.set_draining(draining);
-        node.refresh(&self.shared.cluster.inner, now_ms());
+        node.refresh(&self.inner, now_ms());
         Ok(node.view(now_ms()))
     }
 
     /// A connected client for node `id` (its address), for dispatching work; `None` while the
     /// node is not connected.
-    pub fn agent(&self, id: &str) -> Option<AgentClient> {
-        self.shared.cluster.inner.lock().get(id).and_then(|n| n.client())
+    pub(crate) fn agent(&self, id: &str) -> Option<AgentClient> {
+        self.inner.lock().get(id).and_then(|n| n.client())
     }
 
     /// Node state changes from now on.
-    pub fn node_changes(&self) -> broadcast::Receiver<NodeChange> {
-        self.shared.cluster.inner.changes.subscribe()
+    pub(crate) fn node_changes(&self) -> broadcast::Receiver<NodeChange> {
+        self.inner.changes.subscribe()
     }
 
     /// The runtime agent I/O runs on (clients made there keep working from any thread).
-    pub fn cluster_runtime(&self) -> tokio::runtime::Handle {
-        self.shared.cluster.handle().clone()
+    pub(crate) fn runtime_handle(&self) -> tokio::runtime::Handle {
+        self.handle().clone()
     }
 
     /// Runs `f` on the cluster runtime, where agent connections live.
     async fn on_cluster<T: Send + 'static>(&self, f: impl Future<Output = T> + Send + 'static) -> Result<T, ApiError> {
-        self.shared.cluster.handle().spawn(f).await.map_err(|e| ApiError::Internal(format!("cluster task failed: {e}")))
+        self.handle().spawn(f).await.map_err(|e| ApiError::Internal(format!("cluster task failed: {e}")))
     }
 }

@@ -7,10 +7,10 @@ use std::collections::HashSet;
 use steward_core::alloc::FieldError;
 use steward_core::dispatch::{Dataset, Locality, TaskSpec};
 
-use super::State;
+use super::{Dispatcher, State};
 use crate::ApiError;
 use crate::clock::now_ms;
-use crate::service::Steward;
+use crate::cluster::LOCAL_NODE;
 
 const MAX_NAME_LEN: usize = 128;
 const MAX_NODE_ID_LEN: usize = 256;
@@ -102,37 +102,38 @@ impl State {
     }
 }
 
-impl Steward {
+impl Dispatcher {
     /// Registers a dataset with the nodes that hold it (or replaces one of the same name):
     /// written to the store, then used by placement. Answers it as kept.
-    pub fn register_dataset(&self, dataset: Dataset) -> Result<Dataset, ApiError> {
+    pub(crate) fn register_dataset(&self, dataset: Dataset) -> Result<Dataset, ApiError> {
         let dataset = validate_dataset(dataset, &self.node_ids())?;
         // Store, then dispatch state: the order the executor takes them in.
-        let mut store = self.shared.lock_store()?;
+        let mut store = self.ctx.store.lock()?;
         store.put_dataset(&dataset, now_ms())?;
-        self.shared.dispatch.lock()?.locality.datasets.insert(dataset.name.clone(), dataset.clone());
+        self.lock()?.locality.datasets.insert(dataset.name.clone(), dataset.clone());
         Ok(dataset)
     }
 
-    /// Every id a dataset may name: the cluster's nodes and the executor's.
+    /// Every id a dataset may name: this machine, the cluster's nodes and the executor's.
     fn node_ids(&self) -> HashSet<String> {
-        let cluster = self.nodes().into_iter().map(|n| n.id);
-        let dispatch = self.shared.dispatch.node_source().dispatch_nodes();
+        let cluster = self.ctx.cluster.node_states().into_iter().map(|(id, ..)| id);
+        let cluster = std::iter::once(LOCAL_NODE.to_string()).chain(cluster);
+        let dispatch = self.node_source().dispatch_nodes();
         cluster.chain(dispatch.into_iter().map(|n| n.id)).collect()
     }
 
     /// Every registered dataset, by name.
-    pub fn datasets(&self) -> Result<Vec<Dataset>, ApiError> {
-        Ok(self.shared.dispatch.lock()?.locality.datasets.values().cloned().collect())
+    pub(crate) fn datasets(&self) -> Result<Vec<Dataset>, ApiError> {
+        Ok(self.lock()?.locality.datasets.values().cloned().collect())
     }
 
     /// Forgets a dataset; tasks already placed keep their nodes.
-    pub fn remove_dataset(&self, name: &str) -> Result<(), ApiError> {
-        let mut store = self.shared.lock_store()?;
+    pub(crate) fn remove_dataset(&self, name: &str) -> Result<(), ApiError> {
+        let mut store = self.ctx.store.lock()?;
         if !store.delete_dataset(name)? {
             return Err(ApiError::NotFound(format!("no dataset named {name:?}")));
         }
-        self.shared.dispatch.lock()?.locality.datasets.remove(name);
+        self.lock()?.locality.datasets.remove(name);
         Ok(())
     }
 }

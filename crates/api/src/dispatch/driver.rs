@@ -1,9 +1,9 @@
-//! The executor's passes, run by its loop (on a wake-up: an agent reported, a task arrived; or
-//! every 50 ms while busy) or by a submitter when no pass is running. A pass
-//! declares lost the attempts of nodes that went down, lets the engine start what may start
-//! (placing through the allocation engine), writes the changed executions *before* sending
-//! anything, then sends start orders (batched per node), cancels, and re-attaches to attempts
-//! it is not watching (after a restart, or a dropped stream).
+//! The executor's loop and its I/O. Passes (`pass.rs`) run from the loop (on a wake-up: an agent
+//! reported, a task arrived; or every 50 ms while busy) or from a submitter when no pass is
+//! running; after each, the driver sends the start orders (batched per node) and cancels it
+//! answered, answers the submitters, re-attaches to attempts nobody watches (after a restart, or
+//! a dropped stream) and sweeps nodes newly up for orphans. Agents' answers and watch events
+//! come back through `finish` and `on_event`.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::SeqCst;
@@ -13,15 +13,15 @@ use std::time::Duration;
 use steward_agent::proto::{self, RunTaskReply, TaskEvent};
 use steward_agent::{AgentClient, AgentError};
 use steward_core::dispatch::{
-    Accepted, Action, AttemptOutput, AttemptState, ExecStatus, Grant, NodeLoad, OutputLimits, PartState, PartitionAsk,
-    Placer, StartOrder, TaskKind, Unconstrained, batch, execution_of,
+    Accepted, Action, AttemptOutput, AttemptState, Grant, OutputLimits, PartitionAsk, Placer, StartOrder, TaskKind,
+    batch, execution_of,
 };
 
 use super::agent_io::{outcome, proto_spec, start};
+use super::nodes::NodesById;
 use super::output::Collector;
-use super::{DispatchNode, Liveness, views};
+use super::{Dispatcher, Liveness, pass};
 use crate::clock::now_ms;
-use crate::service::Shared;
 
 /// Collects the attempts the engine releases outside a scheduler pass; the next pass frees
 /// their allocations.
@@ -38,7 +38,7 @@ impl Placer for Releases {
 }
 
 /// Runs the loop on its own small runtime until the service stops.
-pub(crate) fn spawn_driver(shared: Weak<Shared>) {
+pub(crate) fn spawn_driver(dispatcher: Weak<Dispatcher>) {
     let _ = std::thread::Builder::new().name("steward-dispatch".into()).spawn(move || {
         let rt = match tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -49,22 +49,21 @@ pub(crate) fn spawn_driver(shared: Weak<Shared>) {
             Ok(rt) => rt,
             Err(e) => return tracing::error!("dispatch runtime failed to start: {e}"),
         };
-        if let Some(s) = shared.upgrade() {
-            let _ = s.dispatch.handle.set(rt.handle().clone());
-            let _ = s.dispatch.shared.set(shared.clone());
+        if let Some(d) = dispatcher.upgrade() {
+            let _ = d.handle.set(rt.handle().clone());
         }
         rt.block_on(async move {
             loop {
-                let Some(s) = shared.upgrade() else { return };
-                if s.is_stopping() {
+                let Some(s) = dispatcher.upgrade() else { return };
+                if s.ctx.stop.is_raised() {
                     // Submitters waiting for a write hear that none will come.
-                    if let Ok(mut st) = s.dispatch.state.lock() {
+                    if let Ok(mut st) = s.state.lock() {
                         st.submitted.clear();
                     }
                     return;
                 }
                 {
-                    let _pass = s.dispatch.pass.lock();
+                    let _pass = s.pass.lock();
                     step(&s);
                 }
                 let weak = Arc::downgrade(&s);
@@ -72,7 +71,7 @@ pub(crate) fn spawn_driver(shared: Weak<Shared>) {
                 // Wait for a wake-up without keeping the service alive.
                 let wait = async {
                     let Some(s) = weak.upgrade() else { return };
-                    let d = &s.dispatch;
+                    let d = &s;
                     // "Deciding" first: a pass elsewhere that ends meanwhile wakes us.
                     d.next_look_ms.store(i64::MAX, SeqCst);
                     let poll = d.state.lock().map_or(50, |mut st| st.look_again_in_ms(now_ms()));
@@ -90,13 +89,12 @@ pub(crate) fn spawn_driver(shared: Weak<Shared>) {
 /// submission, or the next one does: the caller has woken the loop). A submitter that runs
 /// its own pass is answered without two thread hand-offs, and its start orders go out over
 /// its runtime's own connections.
-pub(crate) fn try_pass(shared: &Arc<Shared>) {
-    let d = &shared.dispatch;
+pub(crate) fn try_pass(d: &Arc<Dispatcher>) {
     // Outside a Tokio runtime (another executor) the loop does it: start orders need one.
     let pass = tokio::runtime::Handle::try_current().ok().and_then(|_| d.pass.try_lock().ok());
     match pass {
         Some(pass) => {
-            step(shared);
+            step(d);
             drop(pass);
             // Work left for sooner than the loop means to look (it sleeps long, idle) wakes it.
             let now = now_ms();
@@ -110,10 +108,9 @@ pub(crate) fn try_pass(shared: &Arc<Shared>) {
 }
 
 /// Writes what changed since the last pass (the service is stopping: no new orders go out).
-pub(crate) fn flush(shared: &Shared) {
-    let d = &shared.dispatch;
+pub(crate) fn flush(d: &Dispatcher) {
     let _pass = d.pass.lock();
-    let written = shared.lock_store().and_then(|mut store| {
+    let written = d.ctx.store.lock().and_then(|mut store| {
         let Ok(mut st) = d.state.lock() else { return Ok(()) };
         let ids: Vec<String> = std::mem::take(&mut st.dirty).into_iter().collect();
         Ok(store.put_executions(ids.iter().filter_map(|id| st.execs.get(id)))?)
@@ -123,237 +120,29 @@ pub(crate) fn flush(shared: &Shared) {
     }
 }
 
-/// Runs a task noop-style (no resources, no slot): the agent acknowledges it without a process.
-fn asks_nothing(kind: TaskKind, t: &steward_core::dispatch::TaskSpec) -> bool {
-    kind == TaskKind::Noop || (t.cores == 0 && t.memory_bytes == 0 && t.gpus == 0)
-}
-
-fn step(shared: &Arc<Shared>) {
-    let d = &shared.dispatch;
-    let nodes = d.local_clients.localize(d.cached_nodes());
-    let cfg = d.settings.engine;
-    let grace = d.settings.reattach_grace_ms;
-    let started = d.started_ms;
-    let result = crate::allocation::with_scheduler(shared, |sched, store, now| {
-        let Ok(mut st) = d.state.lock() else { return (Vec::new(), Vec::new(), Vec::new()) };
-        let mut actions = Vec::new();
-        let mut rel = Releases::default();
-        let submissions = std::mem::take(&mut st.submitted);
-        let mut fresh = Vec::new();
-        let mut replies = Vec::with_capacity(submissions.len());
-        for sub in submissions {
-            fresh.extend(st.adopt_submitted(sub.execs, now));
-            replies.push(sub.written);
-        }
-        // Liveness: a node that was up and is no longer (or never came back after a restart)
-        // loses what it ran; a node seen up again takes new work, its lost attempts stay lost.
-        let running_nodes: Vec<String> =
-            st.with_attempts().flat_map(|e| e.running_attempts().map(|a| a.node.clone())).collect();
-        let mut newly_up = Vec::new();
-        let mut candidates: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
-        candidates.extend(running_nodes);
-        candidates.sort();
-        candidates.dedup();
-        // By id: a scan per node made a pass quadratic in the cluster's size.
-        let by_id: HashMap<&str, &DispatchNode> = nodes.iter().map(|n| (n.id.as_str(), n)).collect();
-        for id in candidates {
-            let node = by_id.get(id.as_str()).copied();
-            let reachable = node.is_some_and(|n| n.liveness != Liveness::Down && n.client.is_some());
-            if node.is_some_and(|n| n.liveness == Liveness::Up && n.client.is_some()) {
-                if st.seen_up.insert(id.clone()) {
-                    newly_up.push(id.clone());
-                }
-                st.declared_down.remove(&id);
-            }
-            let lost = !reachable && (st.seen_up.contains(&id) || now - started > grace);
-            if lost && !st.declared_down.contains(&id) {
-                st.declared_down.insert(id.clone());
-                st.seen_up.remove(&id);
-                let ids: Vec<String> = st
-                    .all_with_attempts()
-                    .filter(|e| e.running_attempts().any(|a| a.node == id))
-                    .map(|e| e.id.clone())
-                    .collect();
-                for eid in ids {
-                    if let Some(e) = st.execs.get_mut(&eid) {
-                        actions.extend(e.node_down(&id, &cfg, &mut rel, now));
-                    }
-                    st.dirty.insert(eid.clone());
-                    st.to_tick.insert(eid.clone());
-                    st.settle(&eid, now);
-                }
-            }
-        }
-        if !st.unanswered_noops.is_empty() {
-            actions.extend(resend_unanswered_noops(&mut st, &nodes));
-        }
-        st.releases.append(&mut rel.0);
-        for r in std::mem::take(&mut st.releases) {
-            sched.cancel(&r, now);
-        }
-        for n in &nodes {
-            sched.add_node(n.resources.clone());
-        }
-        // Executions whose attempts all ended since the last pass leave `started`.
-        let full = now.saturating_sub(st.last_full_pass_ms) >= 100;
-        let super::State { execs, started, .. } = &mut *st;
-        let busy = |id: &String| execs.get(id).is_some_and(|e| e.running_attempts().next().is_some());
-        started.retain(busy);
-        let mut real = views(&nodes, st.with_attempts());
-        // No-op work holds no resources, so it takes no slot.
-        let mut free: Vec<_> = real
-            .iter()
-            .cloned()
-            .map(|mut v| {
-                v.slots = u32::MAX / 2;
-                v
-            })
-            .collect();
-        let running: Vec<String> = if full {
-            st.last_full_pass_ms = now;
-            let mut ids = std::mem::take(&mut st.to_tick);
-            ids.extend(st.timed.iter().cloned());
-            ids.into_iter().collect()
-        } else {
-            std::mem::take(&mut st.to_tick).into_iter().collect()
-        };
-        let super::State { execs, locality, dirty, started, started_noop, queued, timed, .. } = &mut *st;
-        let room = |views: &[NodeLoad]| views.iter().any(|v| v.free() > 0);
-        // The oldest queued first, while there is room; then what may start now.
-        let mut queue_open = true;
-        let mut running = running.into_iter();
-        loop {
-            let next = if queue_open && room(&real) { queued.pop_first() } else { None };
-            queue_open &= next.is_some();
-            let Some(id) = next.or_else(|| running.next()) else { break };
-            let Some(e) = execs.get_mut(&id) else { continue };
-            if e.status != ExecStatus::Running {
-                timed.remove(&id);
-                continue;
-            }
-            let noop = asks_nothing(e.task.kind, &e.task);
-            if !noop && !room(&real) {
-                // Nothing free: it waits in the queue for a pass that has room.
-                queued.insert(id);
-                continue;
-            }
-            let acts = if noop {
-                e.tick(&mut free, locality, &cfg, &mut Unconstrained, now)
-            } else {
-                e.tick(&mut real, locality, &cfg, sched, now)
-            };
-            if !noop && !room(&real) && e.partitions.iter().any(|p| p.state == PartState::Pending) {
-                queued.insert(id.clone());
-            }
-            if e.wants_timer(&cfg) {
-                timed.insert(id.clone());
-            } else {
-                timed.remove(&id);
-            }
-            if acts.iter().any(|a| matches!(a, Action::Start(_))) {
-                match e.task.kind {
-                    TaskKind::Process => started.insert(id.clone()),
-                    TaskKind::Noop => started_noop.insert(id.clone()),
-                };
-            }
-            if !acts.is_empty() {
-                dirty.insert(id);
-                actions.extend(acts);
-            }
-        }
-        // A new execution's first start orders go out while it is written (the submitter is
-        // answered only after the write); every other attempt is on disk before an agent hears
-        // of it.
-        let early: Vec<StartOrder> = actions
-            .extract_if(.., |a| matches!(a, Action::Start(o) if fresh.contains(&o.execution_id)))
-            .filter_map(|a| match a {
-                Action::Start(o) => Some(o),
-                Action::Cancel { .. } => None,
-            })
-            .collect();
-        if !early.is_empty() {
-            let specs = start_specs(&mut st, &early, &d.owner, cfg.output_defaults());
-            send_starts(shared, &nodes, early, specs);
-        }
-        let super::State { execs, dirty, held_starts, attached, .. } = &mut *st;
-        let ids: Vec<String> = std::mem::take(dirty).into_iter().collect();
-        let written = store.put_executions(ids.iter().filter_map(|id| execs.get(id))).map_err(|e| e.to_string());
-        match &written {
-            // Start orders held back by a failed write go out now that they are on disk.
-            Ok(()) => {
-                actions.extend(resend_held(held_starts, attached, execs));
-                st.forget_finished(d.settings.kept_finished);
-            }
-            Err(e) => {
-                for a in actions.extract_if(.., |a| matches!(a, Action::Start(_))) {
-                    let Action::Start(o) = a else { continue };
-                    // A new execution's orders die with it (below); the others wait for a write
-                    // that succeeds, and re-attaching must not send them before it.
-                    if !fresh.contains(&o.execution_id) {
-                        if o.kind == TaskKind::Process {
-                            attached.insert(o.attempt_id.clone());
-                        }
-                        held_starts.push(o);
-                    }
-                }
-                tracing::error!("writing executions failed: {e}; holding back {} start orders", held_starts.len());
-                dirty.extend(ids);
-                // Never recorded: what went out early is cancelled, the submitter hears it failed.
-                for id in &fresh {
-                    if let Some(x) = execs.get_mut(id) {
-                        actions.extend(x.cancel(&mut rel, now));
-                        x.status = ExecStatus::Failed;
-                        x.error = Some(format!("could not be recorded: {e}"));
-                    }
-                }
-                st.releases.append(&mut rel.0);
-                for id in &fresh {
-                    st.settle(id, now);
-                }
-            }
-        }
-        (actions, replies.into_iter().map(|r| (r, written.clone())).collect::<Vec<_>>(), newly_up)
+fn step(d: &Arc<Dispatcher>) {
+    let nodes = NodesById::new(d.local_clients.localize(d.cached_nodes()));
+    let outcome = crate::allocation::with_scheduler(&d.ctx.allocations, |sched, store, now| {
+        pass::run(d, &nodes, sched, store, now)
     });
-    let (actions, replies, newly_up) = match result {
-        Ok(a) => a,
+    let outcome = match outcome {
+        Ok(o) => o,
         Err(e) => return tracing::warn!("dispatch pass failed: {e}"),
     };
-    carry_out(shared, &nodes, actions);
-    for (reply, written) in replies {
+    carry_out(d, &nodes, outcome.actions);
+    for (reply, written) in outcome.replies {
         let _ = reply.send(written);
     }
-    reattach(shared, &nodes);
-    for node in newly_up {
-        if let Some(client) = client_of(&nodes, &node) {
-            spawn_home(shared, super::orphans::sweep(shared.clone(), node, client));
+    reattach(d, &nodes);
+    for node in outcome.newly_up {
+        if let Some(client) = nodes.client(&node) {
+            spawn_home(d, super::orphans::sweep(d.clone(), node, client));
         }
     }
-}
-
-/// No-op attempts that were running when the control center last stopped (their answers were
-/// lost with it), sent again once their node is up: RunTask is idempotent by id. An attempt
-/// whose node is declared down meanwhile was lost with it and is retried like any other.
-fn resend_unanswered_noops(st: &mut super::State, nodes: &[DispatchNode]) -> Vec<Action> {
-    let mut out = Vec::new();
-    for id in std::mem::take(&mut st.unanswered_noops) {
-        if !st.runs_attempt(&id) {
-            continue;
-        }
-        let Some(order) = execution_of(&id).and_then(|e| st.execs.get(e)?.start_order(&id)) else { continue };
-        if st.declared_down.contains(&order.node) {
-            continue;
-        }
-        if nodes.iter().any(|n| n.id == order.node && n.liveness == Liveness::Up && n.client.is_some()) {
-            out.push(Action::Start(order));
-        } else {
-            st.unanswered_noops.insert(id);
-        }
-    }
-    out
 }
 
 /// Held-back start orders whose attempts still run (not cancelled or lost meanwhile).
-fn resend_held(
+pub(super) fn resend_held(
     held: &mut Vec<StartOrder>,
     attached: &mut std::collections::HashSet<String>,
     execs: &std::collections::BTreeMap<String, steward_core::dispatch::Execution>,
@@ -370,12 +159,7 @@ fn resend_held(
     out
 }
 
-fn client_of(nodes: &[DispatchNode], id: &str) -> Option<AgentClient> {
-    nodes.iter().find(|n| n.id == id).and_then(|n| n.client.clone())
-}
-
-fn carry_out(shared: &Arc<Shared>, nodes: &[DispatchNode], actions: Vec<Action>) {
-    let d = &shared.dispatch;
+fn carry_out(d: &Arc<Dispatcher>, nodes: &NodesById, actions: Vec<Action>) {
     let mut starts = Vec::new();
     let mut cancels = Vec::new();
     for a in actions {
@@ -384,7 +168,7 @@ fn carry_out(shared: &Arc<Shared>, nodes: &[DispatchNode], actions: Vec<Action>)
             c @ Action::Cancel { .. } => cancels.push(c),
         }
     }
-    send_cancels(shared, nodes, cancels);
+    send_cancels(d, nodes, cancels);
     if starts.is_empty() {
         return;
     }
@@ -392,12 +176,12 @@ fn carry_out(shared: &Arc<Shared>, nodes: &[DispatchNode], actions: Vec<Action>)
         let Ok(mut st) = d.state.lock() else { return };
         start_specs(&mut st, &starts, &d.owner, d.settings.engine.output_defaults())
     };
-    send_starts(shared, nodes, starts, specs);
+    send_starts(d, nodes, starts, specs);
 }
 
 /// The agent's specs of `starts` by attempt (with whether each is a no-op); process attempts
 /// count as attached from here on, so re-attaching does not send them a second time.
-fn start_specs(
+pub(super) fn start_specs(
     st: &mut super::State,
     starts: &[StartOrder],
     owner: &str,
@@ -418,17 +202,16 @@ fn start_specs(
 }
 
 /// Sends `starts`, batched per node, each batch from its own task.
-fn send_starts(
-    shared: &Arc<Shared>,
-    nodes: &[DispatchNode],
+pub(super) fn send_starts(
+    d: &Arc<Dispatcher>,
+    nodes: &NodesById,
     starts: Vec<StartOrder>,
     specs: HashMap<String, (proto::TaskSpec, bool)>,
 ) {
-    let d = &shared.dispatch;
     let batched = d.settings.max_batch > 1;
     for (node, group) in batch::batches(starts, d.settings.max_batch) {
-        let client = client_of(nodes, &node);
-        let shared = shared.clone();
+        let client = nodes.client(&node);
+        let d = d.clone();
         let group: Vec<(StartOrder, proto::TaskSpec, bool)> =
             group.into_iter().filter_map(|o| specs.get(&o.attempt_id).cloned().map(|(s, noop)| (o, s, noop))).collect();
         // On the runtime that ran the pass, over its own connection (a submitter's, or the
@@ -441,10 +224,10 @@ fn send_starts(
                         (o.attempt_id.clone(), Err(format!("node {node} has no connection")), AttemptOutput::default())
                     })
                     .collect();
-                return finish(&shared, failed);
+                return finish(&d, failed);
             };
             let mut unanswered = Unanswered {
-                shared: shared.clone(),
+                d: d.clone(),
                 orders: group.iter().map(|(o, _, noop)| (o.attempt_id.clone(), *noop)).collect(),
             };
             let specs: Vec<proto::TaskSpec> = group.iter().map(|(_, s, _)| s.clone()).collect();
@@ -457,7 +240,7 @@ fn send_starts(
                     let mut done = Vec::new();
                     // Cancelled here while its order was on its way (the user cancelled, or a
                     // new execution's write failed): it must not run on unwatched.
-                    let gone: Vec<String> = match shared.dispatch.state.lock() {
+                    let gone: Vec<String> = match d.state.lock() {
                         Ok(mut st) => {
                             let gone: Vec<String> = group
                                 .iter()
@@ -476,7 +259,7 @@ fn send_starts(
                     };
                     for (o, spec, noop) in &group {
                         if gone.contains(&o.attempt_id) {
-                            cancel_on(&shared, node.clone(), client.clone(), o.attempt_id.clone());
+                            cancel_on(&d, node.clone(), client.clone(), o.attempt_id.clone());
                             continue;
                         }
                         let Some(reply) = by_id.remove(&o.attempt_id) else {
@@ -493,16 +276,12 @@ fn send_starts(
                             (true, None) => {}
                             // Ended within the answer's wait: its lines came with it.
                             (false, Some(_)) => {
-                                on_event(
-                                    &shared,
-                                    &o.attempt_id,
-                                    TaskEvent { status: reply.status, lines: reply.lines },
-                                );
+                                on_event(&d, &o.attempt_id, TaskEvent { status: reply.status, lines: reply.lines });
                             }
-                            (false, None) => spawn_watch(&shared, &node, &client, o.attempt_id.clone(), spec.clone()),
+                            (false, None) => spawn_watch(&d, &node, &client, o.attempt_id.clone(), spec.clone()),
                         }
                     }
-                    finish(&shared, done);
+                    finish(&d, done);
                 }
                 Err(e) => {
                     // A process order that may not have arrived is not a failure of the task:
@@ -513,12 +292,12 @@ fn send_starts(
                     let mut failed = Vec::new();
                     for (o, _, noop) in &group {
                         if unknown && !*noop {
-                            detach(&shared, &o.attempt_id);
+                            detach(&d, &o.attempt_id);
                         } else {
                             failed.push((o.attempt_id.clone(), Err(why.clone()), AttemptOutput::default()));
                         }
                     }
-                    finish(&shared, failed);
+                    finish(&d, failed);
                 }
             }
         });
@@ -529,7 +308,7 @@ fn send_starts(
 /// them stopped), a process order is left to re-attaching (which resends it: RunTask is
 /// idempotent by id) and a no-op one fails, to be retried.
 struct Unanswered {
-    shared: Arc<Shared>,
+    d: Arc<Dispatcher>,
     /// (attempt, no-op)
     orders: Vec<(String, bool)>,
 }
@@ -545,42 +324,41 @@ impl Drop for Unanswered {
                     AttemptOutput::default(),
                 ));
             } else {
-                detach(&self.shared, &attempt);
+                detach(&self.d, &attempt);
             }
         }
-        finish(&self.shared, failed);
+        finish(&self.d, failed);
     }
 }
 
 /// Spawns `f` on the executor's runtime: what must outlive the pass's caller (watches, cancels).
-fn spawn_home(shared: &Shared, f: impl Future<Output = ()> + Send + 'static) {
-    match shared.dispatch.handle.get() {
+fn spawn_home(d: &Dispatcher, f: impl Future<Output = ()> + Send + 'static) {
+    match d.handle.get() {
         Some(rt) => drop(rt.spawn(f)),
         None => drop(tokio::spawn(f)),
     }
 }
 
 /// Watches `attempt` from the executor's runtime, over its connection to `node`.
-fn spawn_watch(shared: &Arc<Shared>, node: &str, client: &AgentClient, attempt: String, spec: proto::TaskSpec) {
-    let d = &shared.dispatch;
+fn spawn_watch(d: &Arc<Dispatcher>, node: &str, client: &AgentClient, attempt: String, spec: proto::TaskSpec) {
     let client = match d.handle.get() {
         Some(rt) => d.local_clients.client_on(rt, node, client),
         None => client.clone(),
     };
-    spawn_home(shared, watch(shared.clone(), client, attempt, spec));
+    spawn_home(d, watch(d.clone(), client, attempt, spec));
 }
 
-fn send_cancels(shared: &Shared, nodes: &[DispatchNode], cancels: Vec<Action>) {
+fn send_cancels(d: &Dispatcher, nodes: &NodesById, cancels: Vec<Action>) {
     for c in cancels {
         let Action::Cancel { attempt_id, node } = c else { continue };
-        if let Some(client) = client_of(nodes, &node) {
-            cancel_on(shared, node, client, attempt_id);
+        if let Some(client) = nodes.client(&node) {
+            cancel_on(d, node, client, attempt_id);
         }
     }
 }
 
-fn cancel_on(shared: &Shared, node: String, client: AgentClient, attempt_id: String) {
-    spawn_home(shared, async move {
+fn cancel_on(d: &Dispatcher, node: String, client: AgentClient, attempt_id: String) {
+    spawn_home(d, async move {
         if let Err(e) = client.cancel_task(&attempt_id).await {
             tracing::debug!("cancelling {attempt_id} on {node}: {e}");
         }
@@ -588,16 +366,15 @@ fn cancel_on(shared: &Shared, node: String, client: AgentClient, attempt_id: Str
 }
 
 /// Cancels from outside the loop (the user cancelled an execution).
-pub(crate) fn carry_out_cancels(shared: &Arc<Shared>, actions: Vec<Action>) {
-    send_cancels(shared, &shared.dispatch.cached_nodes(), actions);
+pub(crate) fn carry_out_cancels(d: &Dispatcher, actions: Vec<Action>) {
+    send_cancels(d, &NodesById::new(d.cached_nodes()), actions);
 }
 
 /// Feeds ended attempts to the engine: (attempt, outcome, output).
-fn finish(shared: &Arc<Shared>, done: Vec<(String, Result<(), String>, AttemptOutput)>) {
+fn finish(d: &Arc<Dispatcher>, done: Vec<(String, Result<(), String>, AttemptOutput)>) {
     if done.is_empty() {
         return;
     }
-    let d = &shared.dispatch;
     let cfg = d.settings.engine;
     let now = now_ms();
     let mut actions = Vec::new();
@@ -641,7 +418,7 @@ fn finish(shared: &Arc<Shared>, done: Vec<(String, Result<(), String>, AttemptOu
     }
     d.bump();
     if !actions.is_empty() {
-        send_cancels(shared, &d.cached_nodes(), actions);
+        send_cancels(d, &NodesById::new(d.cached_nodes()), actions);
     }
     if urgent {
         d.wake.notify_one();
@@ -651,41 +428,40 @@ fn finish(shared: &Arc<Shared>, done: Vec<(String, Result<(), String>, AttemptOu
 /// Watches an attempt to its end. An agent that does not know the attempt (the control center
 /// stopped between writing it down and sending it) is sent it now: RunTask is idempotent by id,
 /// so this never starts it twice.
-async fn watch(shared: Arc<Shared>, client: AgentClient, attempt: String, spec: proto::TaskSpec) {
+async fn watch(d: Arc<Dispatcher>, client: AgentClient, attempt: String, spec: proto::TaskSpec) {
     let mut stream = match client.watch_task(&attempt, 0).await {
         Ok(s) => s,
         Err(AgentError::Rpc { code: tonic::Code::NotFound, .. }) => match client.run_task(spec).await {
             Ok(_) => match client.watch_task(&attempt, 0).await {
                 Ok(s) => s,
-                Err(_) => return detach(&shared, &attempt),
+                Err(_) => return detach(&d, &attempt),
             },
-            Err(e) if e.outcome_unknown() => return detach(&shared, &attempt),
-            Err(e) => return finish(&shared, vec![(attempt, Err(e.to_string()), AttemptOutput::default())]),
+            Err(e) if e.outcome_unknown() => return detach(&d, &attempt),
+            Err(e) => return finish(&d, vec![(attempt, Err(e.to_string()), AttemptOutput::default())]),
         },
-        Err(_) => return detach(&shared, &attempt),
+        Err(_) => return detach(&d, &attempt),
     };
     loop {
         match stream.message().await {
             Ok(Some(ev)) => {
-                if on_event(&shared, &attempt, ev) {
+                if on_event(&d, &attempt, ev) {
                     return;
                 }
             }
             // The stream broke: the node's liveness decides; if it stays up we re-attach.
-            Ok(None) | Err(_) => return detach(&shared, &attempt),
+            Ok(None) | Err(_) => return detach(&d, &attempt),
         }
     }
 }
 
-fn detach(shared: &Arc<Shared>, attempt: &str) {
-    if let Ok(mut st) = shared.dispatch.state.lock() {
+fn detach(d: &Arc<Dispatcher>, attempt: &str) {
+    if let Ok(mut st) = d.state.lock() {
         st.attached.remove(attempt);
     }
 }
 
 /// One watch event; true when the attempt ended.
-fn on_event(shared: &Arc<Shared>, attempt: &str, ev: TaskEvent) -> bool {
-    let d = &shared.dispatch;
+fn on_event(d: &Arc<Dispatcher>, attempt: &str, ev: TaskEvent) -> bool {
     let tail = d.settings.log_tail;
     let end = ev.status.as_ref().and_then(outcome);
     let output = {
@@ -708,14 +484,13 @@ fn on_event(shared: &Arc<Shared>, attempt: &str, ev: TaskEvent) -> bool {
         }
         st.outputs.0.remove(attempt).map(Collector::finish).unwrap_or_default()
     };
-    finish(shared, vec![(attempt.to_string(), end.unwrap_or(Ok(())), output)]);
+    finish(d, vec![(attempt.to_string(), end.unwrap_or(Ok(())), output)]);
     true
 }
 
 /// Starts watching running process attempts nobody watches (after a restart, or a broken
 /// stream) on nodes that are reachable.
-fn reattach(shared: &Arc<Shared>, nodes: &[DispatchNode]) {
-    let d = &shared.dispatch;
+fn reattach(d: &Arc<Dispatcher>, nodes: &NodesById) {
     let defaults = d.settings.engine.output_defaults();
     let mut todo = Vec::new();
     {
@@ -724,13 +499,11 @@ fn reattach(shared: &Arc<Shared>, nodes: &[DispatchNode]) {
         for e in st.with_attempts().filter(|e| e.task.kind == TaskKind::Process) {
             for p in &e.partitions {
                 for a in p.attempts.iter().filter(|a| a.state == AttemptState::Running) {
-                    if st.attached.contains(&a.id) || st.declared_down.contains(&a.node) {
+                    if st.attached.contains(&a.id) || st.liveness.is_down(&a.node) {
                         continue;
                     }
-                    let Some(client) = nodes
-                        .iter()
-                        .find(|n| n.id == a.node && n.liveness != Liveness::Down)
-                        .and_then(|n| n.client.clone())
+                    let Some(client) =
+                        nodes.get(&a.node).filter(|n| n.liveness != Liveness::Down).and_then(|n| n.client.clone())
                     else {
                         continue;
                     };
@@ -748,6 +521,6 @@ fn reattach(shared: &Arc<Shared>, nodes: &[DispatchNode]) {
         }
     }
     for (node, client, id, spec) in todo {
-        spawn_watch(shared, &node, &client, id, spec);
+        spawn_watch(d, &node, &client, id, spec);
     }
 }

@@ -41,6 +41,7 @@ mod nodes;
 mod orphans;
 mod output;
 mod partition_output;
+mod pass;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,7 +50,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde_json::Value;
 use steward_core::alloc::time::format_rfc3339;
 use steward_core::dispatch::{
-    AttemptState, DispatchConfig, ExecStatus, Execution, ExecutionSummary, Locality, NodeLoad, TaskGraph,
+    AttemptState, DispatchConfig, ExecStatus, Execution, ExecutionSummary, Locality, NodeLiveness, NodeLoad, TaskGraph,
     TaskGraphState, TaskKind, TaskSpec, partition_count, plan, split, task_hash,
 };
 
@@ -57,11 +58,15 @@ pub use body::{
     Assignment, DistributeResult, DistributedOperation, DistributedResponse, DistributedResult, MonitorResult,
     PlannedPartition,
 };
+use nodes::NodesById;
 pub use nodes::{DispatchNode, Liveness, NoNodes, NodeSource, StaticNodes, Unready, no_node_accepts_work};
 pub use partition_output::{OutputChunk, OutputSource};
 
+use crate::allocation::Allocations;
 use crate::clock::now_ms;
-use crate::service::Steward;
+use crate::cluster::Cluster;
+use crate::stop_signal::StopSignal;
+use crate::store_handle::StoreHandle;
 use crate::{AllocError, ApiError};
 
 /// How the executor behaves; `Default` is what `stewardctl serve` uses.
@@ -98,7 +103,20 @@ impl Default for DispatchSettings {
     }
 }
 
+/// What the executor works with besides its own state.
+pub(crate) struct Context {
+    /// Executions are written here before their attempts are sent.
+    pub(crate) store: StoreHandle,
+    /// Attempts are placed as allocations, so they obey priorities and reservations.
+    pub(crate) allocations: Arc<Allocations>,
+    /// The nodes work runs on, unless `Steward::set_dispatch_nodes` names others.
+    pub(crate) cluster: Arc<Cluster>,
+    /// The executor's loop ends when it is raised.
+    pub(crate) stop: StopSignal,
+}
+
 pub(crate) struct Dispatcher {
+    pub(crate) ctx: Context,
     pub(crate) state: Mutex<State>,
     /// Held for a whole pass: one at a time, by the loop or by a submitter (`driver::try_pass`).
     pub(crate) pass: Mutex<()>,
@@ -107,7 +125,6 @@ pub(crate) struct Dispatcher {
     pub(crate) wake: tokio::sync::Notify,
     /// Set by `set_dispatch_nodes`; otherwise the cluster manager's nodes.
     pub(crate) nodes: RwLock<Option<Arc<dyn NodeSource>>>,
-    pub(crate) shared: std::sync::OnceLock<std::sync::Weak<crate::service::Shared>>,
     pub(crate) settings: DispatchSettings,
     next_id: AtomicU64,
     pub(crate) started_ms: i64,
@@ -156,8 +173,7 @@ pub(crate) struct State {
     /// Attempts whose allocations the next scheduler pass releases.
     pub(crate) releases: Vec<String>,
     /// Nodes seen up since this process started, and nodes declared down (until seen up again).
-    pub(crate) seen_up: HashSet<String>,
-    pub(crate) declared_down: HashSet<String>,
+    pub(crate) liveness: NodeLiveness,
     /// Attempts with a live watch stream (or a start order held back by a failed write).
     pub(crate) attached: HashSet<String>,
     /// Start orders a failed write held back: sent after the next write that succeeds.
@@ -180,27 +196,22 @@ pub(crate) struct Submission {
 impl Dispatcher {
     /// Loads executions from the store; unfinished ones are re-attached by the driver.
     pub(crate) fn load(
-        store: &steward_store::Store,
+        ctx: Context,
         settings: DispatchSettings,
         db_path: &std::path::Path,
     ) -> Result<Dispatcher, ApiError> {
         let spill = output::SpillDir { dir: db_path.with_extension("output"), max_bytes: settings.max_spill_bytes };
-        let mut st = State { locality: datasets::load_locality(store, settings.link_bytes_per_s)?, ..State::default() };
-        let mut released = Vec::new();
-        for e in store.load_executions(500)? {
-            if e.task.kind == TaskKind::Noop {
-                st.unanswered_noops.extend(e.running_attempts().map(|a| a.id.clone()));
-            }
-            released.extend(st.adopt(e));
-        }
-        st.release(released);
+        let (st, owner) = {
+            let store = ctx.store.lock()?;
+            (State::load(&store, settings.link_bytes_per_s)?, store.instance_id()?)
+        };
         Ok(Dispatcher {
+            ctx,
             state: Mutex::new(st),
             pass: Mutex::new(()),
             next_look_ms: std::sync::atomic::AtomicI64::new(0),
             wake: tokio::sync::Notify::new(),
             nodes: RwLock::new(None),
-            shared: std::sync::OnceLock::new(),
             settings,
             next_id: AtomicU64::new(0),
             started_ms: now_ms(),
@@ -208,7 +219,7 @@ impl Dispatcher {
             handle: std::sync::OnceLock::new(),
             node_cache: Mutex::new((i64::MIN, Vec::new())),
             local_clients: nodes::LocalClients::default(),
-            owner: store.instance_id()?,
+            owner,
             spill,
         })
     }
@@ -244,15 +255,27 @@ impl Dispatcher {
     pub(crate) fn node_source(&self) -> Arc<dyn NodeSource> {
         match self.nodes.read().ok().and_then(|n| n.clone()) {
             Some(n) => n,
-            None => match self.shared.get() {
-                Some(w) => Arc::new(nodes::ClusterNodes(w.clone())),
-                None => Arc::new(NoNodes),
-            },
+            None => Arc::new(nodes::ClusterNodes(self.ctx.cluster.clone())),
         }
     }
 }
 
 impl State {
+    /// The executions the store holds (the unfinished ones re-attached by the driver), with the
+    /// registered datasets.
+    fn load(store: &steward_store::Store, link_bytes_per_s: f64) -> Result<State, ApiError> {
+        let mut st = State { locality: datasets::load_locality(store, link_bytes_per_s)?, ..State::default() };
+        let mut released = Vec::new();
+        for e in store.load_executions(500)? {
+            if e.task.kind == TaskKind::Noop {
+                st.unanswered_noops.extend(e.running_attempts().map(|a| a.id.clone()));
+            }
+            released.extend(st.adopt(e));
+        }
+        st.release(released);
+        Ok(st)
+    }
+
     /// Takes in an execution (loaded or new): graph, task index. Returns the tasks released to
     /// run (a waiting one whose dependencies already succeeded), for [`State::release`].
     #[must_use]
@@ -439,23 +462,22 @@ pub(crate) fn views<'a>(nodes: &[DispatchNode], running: impl Iterator<Item = &'
         .collect()
 }
 
-impl Steward {
+impl Dispatcher {
     /// Attaches the cluster whose nodes distributed tasks run on.
-    pub fn set_dispatch_nodes(&self, source: Arc<dyn NodeSource>) {
-        if let Ok(mut n) = self.shared.dispatch.nodes.write() {
+    pub(crate) fn set_dispatch_nodes(&self, source: Arc<dyn NodeSource>) {
+        if let Ok(mut n) = self.nodes.write() {
             *n = Some(source);
         }
-        if let Ok(mut c) = self.shared.dispatch.node_cache.lock() {
+        if let Ok(mut c) = self.node_cache.lock() {
             c.0 = i64::MIN;
         }
-        self.shared.dispatch.wake.notify_one();
+        self.wake.notify_one();
     }
 
     /// `POST /resources/distributed`: `distribute` a task, or `monitor` an execution.
-    pub async fn distributed(&self, body: Value) -> Result<DistributedResponse, AllocError> {
+    pub(crate) async fn distributed(self: &Arc<Self>, body: Value) -> Result<DistributedResponse, AllocError> {
         let (id, parsed) = body::parse(&body).map_err(AllocError::Invalid)?;
-        let d = &self.shared.dispatch;
-        let request_id = id.unwrap_or_else(|| d.new_id("req-"));
+        let request_id = id.unwrap_or_else(|| self.new_id("req-"));
         let now = now_ms();
         let (operation, result) = match parsed {
             body::Parsed::Distribute(task) => {
@@ -470,18 +492,20 @@ impl Steward {
 
     /// Splits `task` by the cluster's capacity, plans where each partition goes, and hands it
     /// to the executor (or answers with a finished execution's result when it can be reused).
-    pub async fn distribute(&self, task: TaskSpec) -> Result<DistributeResult, AllocError> {
+    pub(crate) async fn distribute(self: &Arc<Self>, task: TaskSpec) -> Result<DistributeResult, AllocError> {
         let mut out = self.distribute_many(vec![task]).await?;
         Ok(out.remove(0))
     }
 
     /// Many tasks at once, written in one transaction: the way to submit many small tasks.
-    pub async fn distribute_many(&self, tasks: Vec<TaskSpec>) -> Result<Vec<DistributeResult>, AllocError> {
+    pub(crate) async fn distribute_many(
+        self: &Arc<Self>,
+        tasks: Vec<TaskSpec>,
+    ) -> Result<Vec<DistributeResult>, AllocError> {
         let mut execs = Vec::with_capacity(tasks.len());
         // One look at the cluster for the whole batch.
-        let d = &self.shared.dispatch;
-        let nodes = d.cached_nodes();
-        let views = views(&nodes, d.lock()?.with_attempts());
+        let nodes = self.cached_nodes();
+        let views = views(&nodes, self.lock()?.with_attempts());
         let nobody = self.why_no_node(&nodes).filter(|(_, coming)| !coming);
         for task in tasks {
             let exec = self.prepare(task, &views).await?;
@@ -521,8 +545,8 @@ impl Steward {
         // The next pass writes them with their first attempts in one transaction and starts
         // those; they count as submitted once written. The submitter runs it unless one runs.
         let (written, reply) = tokio::sync::oneshot::channel();
-        d.lock()?.submitted.push(Submission { execs, written });
-        driver::try_pass(&self.shared);
+        self.lock()?.submitted.push(Submission { execs, written });
+        driver::try_pass(self);
         match reply.await {
             Ok(Ok(())) => Ok(results),
             Ok(Err(e)) => Err(ApiError::Internal(format!("the task could not be recorded: {e}")).into()),
@@ -535,17 +559,16 @@ impl Steward {
     /// Validates `task`, then splits it by the cluster's capacity and plans where each
     /// partition goes, or answers with a finished execution's result when it can be reused.
     async fn prepare(&self, mut task: TaskSpec, views: &[NodeLoad]) -> Result<Execution, AllocError> {
-        let d = &self.shared.dispatch;
         let mut errors = task.validate("task");
-        errors.extend(d.lock()?.dataset_error(&task, "task"));
+        errors.extend(self.lock()?.dataset_error(&task, "task"));
         if !errors.is_empty() {
             return Err(AllocError::Invalid(errors));
         }
-        let task_id = task.id.clone().unwrap_or_else(|| d.new_id("t"));
+        let task_id = task.id.clone().unwrap_or_else(|| self.new_id("t"));
         task.id = Some(task_id.clone());
         // The limits it runs with, shown with it.
-        task.output = Some(task.output.unwrap_or_default().or(d.settings.engine.output_defaults()));
-        let exec_id = d.new_id("x");
+        task.output = Some(task.output.unwrap_or_default().or(self.settings.engine.output_defaults()));
+        let exec_id = self.new_id("x");
         let now = now_ms();
         let reused = if task.reuse { self.reusable(&task).await? } else { None };
         Ok(match reused {
@@ -558,13 +581,13 @@ impl Steward {
                 e
             }
             None => {
-                let st = d.lock()?;
+                let st = self.lock()?;
                 if st.by_task.get(&task_id).and_then(|x| st.execs.get(x)).is_some_and(|e| !e.status.is_terminal()) {
                     return Err(AllocError::Conflict(format!("task {task_id:?} is already running")));
                 }
                 let slots = views.iter().filter(|v| v.available).map(|v| v.slots).sum();
-                let count = partition_count(&task, slots, d.settings.engine.partitions_per_slot);
-                let typical = d.settings.engine.default_partition_ms as f64 / 1000.0;
+                let count = partition_count(&task, slots, self.settings.engine.partitions_per_slot);
+                let typical = self.settings.engine.default_partition_ms as f64 / 1000.0;
                 let plan = plan(count, views, &st.locality, task.dataset.as_deref(), typical);
                 let inputs = split(&task.input, count);
                 drop(st);
@@ -578,7 +601,7 @@ impl Steward {
     /// waiting forever. A dependency the store does not know either may be submitted later.
     async fn restore_dependencies(&self, execs: &[Execution]) -> Result<(), ApiError> {
         let unknown: BTreeSet<String> = {
-            let st = self.shared.dispatch.lock()?;
+            let st = self.lock()?;
             // Those submitted in the same batch need no lookup.
             let batch: HashSet<&str> = execs.iter().map(|e| e.task_id.as_str()).collect();
             execs
@@ -592,11 +615,13 @@ impl Steward {
             return Ok(());
         }
         let found = self
-            .with_store(move |store| {
+            .ctx
+            .store
+            .run(move |store| {
                 unknown.into_iter().map(|t| Ok((store.task_status(&t)?, t))).collect::<Result<Vec<_>, ApiError>>()
             })
             .await?;
-        let mut st = self.shared.dispatch.lock()?;
+        let mut st = self.lock()?;
         for (status, task_id) in found {
             // Unfinished executions are always in memory.
             let Some(status) = status.filter(|s| s.is_terminal()) else { continue };
@@ -610,28 +635,29 @@ impl Steward {
     async fn reusable(&self, task: &TaskSpec) -> Result<Option<Execution>, ApiError> {
         let hash = task_hash(task);
         {
-            let st = self.shared.dispatch.lock()?;
+            let st = self.lock()?;
             if let Some(e) = st.by_hash.get(&hash).and_then(|id| st.execs.get(id)) {
                 return Ok(Some(e.clone()));
             }
         }
-        self.with_store(move |store| {
-            let Some(id) = store.succeeded_execution_with_hash(&hash)? else { return Ok(None) };
-            Ok(store.execution(&id)?)
-        })
-        .await
+        self.ctx
+            .store
+            .run(move |store| {
+                let Some(id) = store.succeeded_execution_with_hash(&hash)? else { return Ok(None) };
+                Ok(store.execution(&id)?)
+            })
+            .await
     }
 
     /// The monitor answer; asking for a lazy task's result is what makes it run.
-    pub fn monitor(&self, execution_id: &str) -> Result<MonitorResult, AllocError> {
-        let d = &self.shared.dispatch;
-        let nodes = d.cached_nodes();
-        let why = self.why_no_node(&nodes).map(|(w, _)| w);
-        let mut st = d.lock()?;
+    pub(crate) fn monitor(&self, execution_id: &str) -> Result<MonitorResult, AllocError> {
+        let nodes = NodesById::new(self.cached_nodes());
+        let why = self.why_no_node(nodes.list()).map(|(w, _)| w);
+        let mut st = self.lock()?;
         let Some(task_id) = st.execs.get(execution_id).map(|e| e.task_id.clone()) else {
             drop(st);
             // Ended long ago: nothing to release, read from the store.
-            let state_of = |n: &str| nodes.iter().find(|x| x.id == n).map(|x| x.liveness.name().to_string());
+            let state_of = |n: &str| nodes.get(n).map(|x| x.liveness.name().to_string());
             return self.with_execution(execution_id, |e| monitor_result(e, state_of, None)).map_err(|e| match e {
                 ApiError::NotFound(m) => AllocError::NotFound(m),
                 e => e.into(),
@@ -641,33 +667,32 @@ impl Steward {
         let woke = !released.is_empty();
         st.release(released);
         let state_of = |n: &str| {
-            let down = st.declared_down.contains(n);
-            nodes.iter().find(|x| x.id == n).map(|x| if down { "down" } else { x.liveness.name() }.to_string())
+            let down = st.liveness.is_down(n);
+            nodes.get(n).map(|x| if down { "down" } else { x.liveness.name() }.to_string())
         };
         let result = monitor_result(&st.execs[execution_id], state_of, why.as_deref());
         drop(st);
         if woke {
-            d.wake.notify_one();
+            self.wake.notify_one();
         }
         Ok(result)
     }
 
     /// Tasks the executor's task graph holds: those in flight and the recently ended (bounded
     /// like the executions kept in memory).
-    pub fn tasks_in_memory(&self) -> Result<usize, ApiError> {
-        Ok(self.shared.dispatch.lock()?.graph.len())
+    pub(crate) fn tasks_in_memory(&self) -> Result<usize, ApiError> {
+        Ok(self.lock()?.graph.len())
     }
 
     /// Executions, newest first; pending partitions say why they wait when no node takes work.
-    pub fn executions(&self) -> Result<Vec<ExecutionSummary>, ApiError> {
+    pub(crate) fn executions(&self) -> Result<Vec<ExecutionSummary>, ApiError> {
         let why = self.why_waiting();
-        let mut all: Vec<ExecutionSummary> =
-            self.shared.dispatch.lock()?.execs.values().rev().map(Execution::summary).collect();
+        let mut all: Vec<ExecutionSummary> = self.lock()?.execs.values().rev().map(Execution::summary).collect();
         all.iter_mut().for_each(|s| note_waiting(s, why.as_deref()));
         Ok(all)
     }
 
-    pub fn execution(&self, id: &str) -> Result<ExecutionSummary, ApiError> {
+    pub(crate) fn execution(&self, id: &str) -> Result<ExecutionSummary, ApiError> {
         let mut summary = self.with_execution(id, Execution::summary)?;
         note_waiting(&mut summary, self.why_waiting().as_deref());
         Ok(summary)
@@ -679,42 +704,39 @@ impl Steward {
         if nodes.iter().any(DispatchNode::takes_work) {
             return None;
         }
-        no_node_accepts_work(nodes, &self.shared.dispatch.node_source().unready())
+        no_node_accepts_work(nodes, &self.node_source().unready())
     }
 
     fn why_waiting(&self) -> Option<String> {
-        self.why_no_node(&self.shared.dispatch.cached_nodes()).map(|(why, _)| why)
+        self.why_no_node(&self.cached_nodes()).map(|(why, _)| why)
     }
 
     /// The task's result: the winning attempts' output lines, in partition order.
-    pub fn execution_output(&self, id: &str) -> Result<Vec<String>, ApiError> {
+    pub(crate) fn execution_output(&self, id: &str) -> Result<Vec<String>, ApiError> {
         self.with_execution(id, |e| e.output().cloned().collect())
     }
 
     /// `f` of execution `id`, from memory or, ended long ago, from the store.
     pub(crate) fn with_execution<T>(&self, id: &str, f: impl FnOnce(&Execution) -> T) -> Result<T, ApiError> {
-        if let Some(e) = self.shared.dispatch.lock()?.execs.get(id) {
+        if let Some(e) = self.lock()?.execs.get(id) {
             return Ok(f(e));
         }
-        let stored = self.shared.lock_store()?.execution(id)?;
+        let stored = self.ctx.store.lock()?.execution(id)?;
         stored.as_ref().map(f).ok_or_else(|| ApiError::NotFound(format!("no execution {id:?}")))
     }
 
-    /// Execution `id`'s status: cheaper than [`Steward::execution`] (no summary is built, and
+    /// Execution `id`'s status: cheaper than [`Dispatcher::execution`] (no summary is built, and
     /// an execution that left memory is not read whole from the store).
-    pub fn execution_status(&self, id: &str) -> Result<ExecStatus, ApiError> {
-        if let Some(e) = self.shared.dispatch.lock()?.execs.get(id) {
+    pub(crate) fn execution_status(&self, id: &str) -> Result<ExecStatus, ApiError> {
+        if let Some(e) = self.lock()?.execs.get(id) {
             return Ok(e.status);
         }
-        self.shared
-            .lock_store()?
-            .execution_status(id)?
-            .ok_or_else(|| ApiError::NotFound(format!("no execution {id:?}")))
+        self.ctx.store.lock()?.execution_status(id)?.ok_or_else(|| ApiError::NotFound(format!("no execution {id:?}")))
     }
 
     /// Waits until execution `id` has ended (or `timeout` passed) and returns its status.
-    pub async fn wait_status(&self, id: &str, timeout: std::time::Duration) -> Result<ExecStatus, ApiError> {
-        let mut rx = self.shared.dispatch.changed.subscribe();
+    pub(crate) async fn wait_status(&self, id: &str, timeout: std::time::Duration) -> Result<ExecStatus, ApiError> {
+        let mut rx = self.changed.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let status = self.execution_status(id)?;
@@ -725,15 +747,18 @@ impl Steward {
     }
 
     /// Waits until execution `id` has ended (or `timeout` passed) and returns it.
-    pub async fn wait_execution(&self, id: &str, timeout: std::time::Duration) -> Result<ExecutionSummary, ApiError> {
+    pub(crate) async fn wait_execution(
+        &self,
+        id: &str,
+        timeout: std::time::Duration,
+    ) -> Result<ExecutionSummary, ApiError> {
         self.wait_status(id, timeout).await?;
         self.execution(id)
     }
 
     /// Cancels an execution: what runs is cancelled on its agents.
-    pub fn cancel_execution(&self, id: &str) -> Result<ExecutionSummary, ApiError> {
-        let d = &self.shared.dispatch;
-        let mut st = d.lock()?;
+    pub(crate) fn cancel_execution(&self, id: &str) -> Result<ExecutionSummary, ApiError> {
+        let mut st = self.lock()?;
         let now = now_ms();
         let mut releases = driver::Releases::default();
         let Some(e) = st.execs.get_mut(id) else {
@@ -747,8 +772,8 @@ impl Steward {
         st.dirty.insert(id.to_string());
         st.settle(id, now);
         drop(st);
-        driver::carry_out_cancels(&self.shared, actions);
-        d.wake.notify_one();
+        driver::carry_out_cancels(self, actions);
+        self.wake.notify_one();
         Ok(summary)
     }
 }

@@ -1,7 +1,7 @@
 //! What the executor needs from the cluster: the nodes, their liveness and a client to each.
 //! The cluster manager provides it; tests and benchmarks may provide their own.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use steward_agent::AgentClient;
 use steward_core::alloc::NodeResources;
@@ -53,6 +53,35 @@ impl DispatchNode {
     /// Up and connected: new work may go there.
     pub fn takes_work(&self) -> bool {
         self.liveness == Liveness::Up && self.client.is_some()
+    }
+}
+
+/// The nodes of one pass, by id: a scan per lookup made a pass quadratic in the cluster's size.
+pub(crate) struct NodesById {
+    list: Vec<DispatchNode>,
+    by_id: HashMap<String, usize>,
+}
+
+impl NodesById {
+    pub(crate) fn new(list: Vec<DispatchNode>) -> NodesById {
+        let mut by_id = HashMap::with_capacity(list.len());
+        for (i, n) in list.iter().enumerate() {
+            by_id.entry(n.id.clone()).or_insert(i);
+        }
+        NodesById { list, by_id }
+    }
+
+    pub(crate) fn list(&self) -> &[DispatchNode] {
+        &self.list
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<&DispatchNode> {
+        self.by_id.get(id).map(|&i| &self.list[i])
+    }
+
+    /// The connection to node `id`; `None` while it is not connected (or unknown).
+    pub(crate) fn client(&self, id: &str) -> Option<AgentClient> {
+        self.get(id).and_then(|n| n.client.clone())
     }
 }
 
@@ -116,7 +145,8 @@ impl LocalClients {
     pub(crate) fn localize(&self, mut nodes: Vec<DispatchNode>) -> Vec<DispatchNode> {
         let (Ok(rt), Ok(mut local)) = (tokio::runtime::Handle::try_current(), self.0.lock()) else { return nodes };
         local.use_runtime(rt.id());
-        local.clients.retain(|(_, node), _| nodes.iter().any(|n| &n.id == node && n.client.is_some()));
+        let connected: HashSet<&str> = nodes.iter().filter(|n| n.client.is_some()).map(|n| n.id.as_str()).collect();
+        local.clients.retain(|(_, node), _| connected.contains(node.as_str()));
         for n in &mut nodes {
             if let Some(theirs) = &n.client {
                 n.client = Some(local.client(&rt, &n.id, theirs));
@@ -190,14 +220,12 @@ impl StaticNodes {
 /// capacity (cores, memory, GPUs, labels) from each agent's inventory and latest snapshot.
 /// This machine takes no dispatched work unless it runs an agent that was added like any other
 /// node.
-pub(crate) struct ClusterNodes(pub std::sync::Weak<crate::service::Shared>);
+pub(crate) struct ClusterNodes(pub std::sync::Arc<crate::cluster::Cluster>);
 
 impl NodeSource for ClusterNodes {
     fn dispatch_nodes(&self) -> Vec<DispatchNode> {
         use steward_core::cluster::NodeHealth;
-        let Some(shared) = self.0.upgrade() else { return Vec::new() };
-        shared
-            .cluster
+        self.0
             .nodes_with_clients(crate::clock::now_ms())
             .into_iter()
             .filter_map(|(view, client, resources)| {
@@ -218,9 +246,7 @@ impl NodeSource for ClusterNodes {
     /// token, an unreachable address), or that it is still connecting.
     fn unready(&self) -> Vec<Unready> {
         use steward_core::cluster::NodeHealth;
-        let Some(shared) = self.0.upgrade() else { return Vec::new() };
-        shared
-            .cluster
+        self.0
             .nodes_with_clients(crate::clock::now_ms())
             .into_iter()
             .filter(|(view, client, resources)| {

@@ -9,7 +9,7 @@ use steward_agent::proto::TaskStatus;
 use steward_agent::tasks::is_terminal;
 use steward_core::dispatch::AttemptState;
 
-use crate::service::Shared;
+use super::Dispatcher;
 
 /// The ids among `tasks` that `owner` started and that still run there, whose attempt here is
 /// unknown, lost or cancelled (`state_of`). One that ended here meanwhile is no orphan: the
@@ -30,12 +30,11 @@ pub(crate) fn orphans(
 }
 
 /// Cancels the orphans `node` runs for this control center.
-pub(crate) async fn sweep(shared: Arc<Shared>, node: String, client: AgentClient) {
+pub(crate) async fn sweep(d: Arc<Dispatcher>, node: String, client: AgentClient) {
     let tasks = match client.list_tasks().await {
         Ok(t) => t,
         Err(e) => return tracing::debug!("listing the tasks of {node}: {e}"),
     };
-    let d = &shared.dispatch;
     let found = {
         let Ok(st) = d.state.lock() else { return };
         orphans(&tasks, &d.owner, |id| st.attempt_state(id))

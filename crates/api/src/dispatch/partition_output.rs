@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use steward_core::dispatch::{AttemptState, Execution};
 
+use super::Dispatcher;
 use crate::ApiError;
-use crate::service::Steward;
 
 /// Where a partition's whole output is.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,16 +56,22 @@ pub struct OutputChunk {
 /// Largest chunk one call returns.
 const MAX_CHUNK: u64 = 4 << 20;
 
-impl Steward {
+impl Dispatcher {
     /// Where partition `index` of execution `id` has its whole output. Only a partition with a
     /// result has one (404 otherwise, saying why).
-    pub fn partition_output(&self, id: &str, index: u32) -> Result<OutputSource, ApiError> {
-        let spill = self.shared.dispatch.spill.clone();
+    pub(crate) fn partition_output(&self, id: &str, index: u32) -> Result<OutputSource, ApiError> {
+        let spill = self.spill.clone();
         self.with_execution(id, |e| source(e, index, |attempt| spill.file(attempt)))?
     }
 
     /// Up to `max` bytes (at most 4 MiB) of that output from byte `offset`.
-    pub fn partition_output_chunk(&self, id: &str, index: u32, offset: u64, max: u64) -> Result<OutputChunk, ApiError> {
+    pub(crate) fn partition_output_chunk(
+        &self,
+        id: &str,
+        index: u32,
+        offset: u64,
+        max: u64,
+    ) -> Result<OutputChunk, ApiError> {
         let max = max.clamp(1, MAX_CHUNK);
         let mut data = Vec::new();
         self.partition_output(id, index)?

@@ -11,10 +11,9 @@ use std::time::{Duration, Instant};
 
 use steward_core::profile::forecast::{ForecastConfig, SeriesForecast};
 
-use super::Target;
+use super::{Profiling, Target};
 use crate::ApiError;
 use crate::clock::now_ms;
-use crate::service::Shared;
 
 /// How far the 1-minute table moves on before a kept forecast is refitted: its points then
 /// start at most this long ago, and the refits of a series cost a fit per this long.
@@ -122,24 +121,24 @@ impl KeptForecasts {
 
 /// Refits every kept forecast that is due, one series at a time (the store is locked only
 /// while its history is read). Returns how many were refitted.
-pub(crate) fn refit_due(shared: &Shared) -> Result<usize, ApiError> {
-    if shared.profiler.kept.is_empty() {
+pub(crate) fn refit_due(profiling: &Profiling) -> Result<usize, ApiError> {
+    if profiling.profiler.kept.is_empty() {
         return Ok(0); // nobody asked for a forecast: no need to look at the store
     }
-    let watermark = shared.lock_store()?.minute_watermark();
-    let due = shared.profiler.kept.due(watermark, now_ms());
+    let watermark = profiling.store.lock()?.minute_watermark();
+    let due = profiling.profiler.kept.due(watermark, now_ms());
     let started = Instant::now();
     for (target, cfg) in &due {
-        if shared.is_stopping() {
+        if profiling.stop.is_raised() {
             break;
         }
-        let (fitted_at, mut forecast) = shared.fit_forecasts(std::slice::from_ref(target), cfg)?;
+        let (fitted_at, mut forecast) = profiling.fit_forecasts(std::slice::from_ref(target), cfg)?;
         if let Some(f) = forecast.pop() {
-            shared.profiler.kept.replace(target, cfg, fitted_at, f);
+            profiling.profiler.kept.replace(target, cfg, fitted_at, f);
         }
     }
     if !due.is_empty() {
-        let kept = &shared.profiler.kept;
+        let kept = &profiling.profiler.kept;
         kept.add_cost(due.len() as u64, started.elapsed());
         let total = kept.cost();
         tracing::debug!(
@@ -153,15 +152,15 @@ pub(crate) fn refit_due(shared: &Shared) -> Result<usize, ApiError> {
 }
 
 /// The refit thread; it ends with the service.
-pub(crate) fn spawn_refitter(shared: Weak<Shared>) {
+pub(crate) fn spawn_refitter(profiling: Weak<Profiling>) {
     let _ = std::thread::Builder::new().name("steward-forecasts".into()).spawn(move || {
         loop {
             std::thread::sleep(LOOK_EVERY);
-            let Some(shared) = shared.upgrade() else { return };
-            if shared.is_stopping() {
+            let Some(profiling) = profiling.upgrade() else { return };
+            if profiling.stop.is_raised() {
                 return;
             }
-            if let Err(e) = refit_due(&shared) {
+            if let Err(e) = refit_due(&profiling) {
                 tracing::warn!("refitting forecasts failed: {e}");
             }
         }

@@ -5,27 +5,27 @@
 
 use std::collections::BTreeMap;
 
-use steward_core::cluster::NodeHealth;
+use steward_core::cluster::{NodeHealth, NodeView};
 use steward_core::profile::consolidation::{ConsolidationConfig, NodeUsage};
 use steward_core::profile::forecast::{Forecast, ForecastConfig, SeriesForecast};
 use steward_core::series::node_series;
 use steward_core::{HistoryQuery, Reading, SeriesHistory};
 
-use super::Target;
+use super::{Profiling, Target};
+use crate::ApiError;
 use crate::cluster::LOCAL_NODE;
-use crate::{ApiError, Steward};
 
-impl Steward {
-    /// Every node with an inventory, summarised over the consolidation window. Empty for a
-    /// single node (nothing to consolidate, nothing to read).
+impl Profiling {
+    /// Every node of `nodes` with an inventory, summarised over the consolidation window. Empty
+    /// for a single node (nothing to consolidate, nothing to read).
     pub(super) fn node_usages(
         &self,
+        nodes: Vec<NodeView>,
         now: i64,
         local_forecasts: &[SeriesForecast],
         cfg: &ForecastConfig,
     ) -> Result<Vec<NodeUsage>, ApiError> {
         let window = ConsolidationConfig::new(now);
-        let nodes = self.nodes();
         if nodes.len() < 2 {
             return Ok(vec![]);
         }
@@ -40,7 +40,7 @@ impl Steward {
             let name = |s: &str| if local { s.to_string() } else { node_series(&n.id, s) };
             let (cpu, mem) = (name("cpu.total"), name("mem.used"));
             let power_series = {
-                let store = self.shared.lock_store()?;
+                let store = self.store.lock()?;
                 let mut v = store.series_names(&name("rapl.package"))?;
                 v.extend(store.series_names(&name("gpu."))?.into_iter().filter(|s| s.ends_with(".power_w")));
                 v
@@ -51,7 +51,7 @@ impl Steward {
                 to_ms,
                 max_points: (window.window_ms / window.step_ms) as u32,
             };
-            let history = self.shared.lock_store()?.query(&query)?;
+            let history = self.store.lock()?.query(&query)?;
             let values = |s: &str| -> Vec<f64> {
                 history
                     .iter()

@@ -79,11 +79,42 @@ pub struct Shadow {
 /// An entry of `by_victim_bound`: the victims' bound (max priority, count, work lost), then the node.
 pub(super) type VictimKey = (i32, u32, Reverse<i64>, u32);
 
+/// The allocation engine. Its fields are grouped by what they are for, so a method says what it
+/// touches: `state` is the truth (nodes, allocations, reservations); `index` is derived from it
+/// and kept in step by the methods that change it; `owners` is quota use and fair share; `pass`
+/// is what scheduling passes remember between requests (caches that only ever save work);
+/// `journal` is what changed since the caller last took the changes.
 pub struct Scheduler {
     pub(super) config: SchedulerConfig,
+    pub(super) state: State,
+    pub(super) index: Indexes,
+    pub(super) owners: Owners,
+    pub(super) pass: PassMemo,
+    journal: Journal,
+    pub stats: Stats,
+}
+
+/// Nodes, allocations and reservations as they are.
+#[derive(Default)]
+pub(super) struct State {
     pub(super) nodes: Vec<NodeAllocState>,
+    pub(super) allocs: Vec<Allocation>,
+    pub(super) asks: Vec<Ask>,
+    /// Per allocation: the node it runs on (`u32::MAX` when not running).
+    pub(super) alloc_node: Vec<u32>,
+    pub(super) resvs: BTreeMap<String, ResvState>,
+    /// Preemptor → number of victims still running out their grace.
+    pub(super) awaiting: HashMap<u32, u32>,
+    /// Stand-in nodes (see `restore`) whose down grace starts at the next tick.
+    pub(super) stand_ins_unarmed: Vec<u32>,
+}
+
+/// Lookups and orders over `State`, so a request needs no scan of every node or allocation.
+#[derive(Default)]
+pub(super) struct Indexes {
     /// Every node ever added (removed ones stay as tombstones: node numbers never change).
     pub(super) node_index: HashMap<String, u32>,
+    pub(super) alloc_index: HashMap<String, u32>,
     /// (idle whole GPUs, node): best-fit search without scanning every node.
     pub(super) by_free_gpus: BTreeSet<(u32, u32)>,
     /// (lowest preemptable priority, node) for nodes running something preemptable.
@@ -99,13 +130,8 @@ pub struct Scheduler {
     /// that changes many times between two preemption searches is refreshed once, and never
     /// while nothing could be preempted. Only `try_preempt` reads those two indexes, and
     /// `try_start` flushes before calling it (`by_min_prio` is always current).
-    stale: Vec<bool>,
-    stale_nodes: Vec<u32>,
-    pub(super) allocs: Vec<Allocation>,
-    pub(super) asks: Vec<Ask>,
-    /// Per allocation: the node it runs on (`u32::MAX` when not running).
-    pub(super) alloc_node: Vec<u32>,
-    pub(super) alloc_index: HashMap<String, u32>,
+    pub(super) stale: Vec<bool>,
+    pub(super) stale_nodes: Vec<u32>,
     /// Queued allocations: higher priority first, then older, then (ties) fair share and id.
     pub(super) queue: BTreeSet<(Reverse<i32>, i64, u32)>,
     /// (end time, allocation) of running allocations with an end.
@@ -114,13 +140,25 @@ pub struct Scheduler {
     pub(super) deadlines: BTreeSet<(i64, u32)>,
     /// (grace deadline, node) of down nodes whose running allocations will be given up.
     pub(super) down_deadlines: BTreeSet<(i64, u32)>,
-    /// Stand-in nodes (see `restore`) whose down grace starts at the next tick.
-    pub(super) stand_ins_unarmed: Vec<u32>,
-    /// Preemptor → number of victims still running out their grace.
-    pub(super) awaiting: HashMap<u32, u32>,
-    pub(super) resvs: BTreeMap<String, ResvState>,
-    pub(super) owners: HashMap<String, ResourceAmount>,
+}
+
+/// What each owner holds (for quotas) and has used (for fair share).
+pub(super) struct Owners {
+    /// Resources each owner holds running.
+    pub(super) held: HashMap<String, ResourceAmount>,
     pub(super) fair: FairShare,
+    /// Per allocation: its owner's number, so the fair-share order needs no string lookups.
+    pub(super) owner_no: Vec<u32>,
+    pub(super) owner_nos: HashMap<String, u32>,
+    pub(super) owner_names: Vec<String>,
+    /// Per owner number: (group stamp, usage) cached while a pass orders one group.
+    pub(super) owner_usage: Vec<(u64, f64)>,
+    pub(super) group_stamp: u64,
+}
+
+/// What scheduling passes remember between requests: each only saves work.
+#[derive(Default)]
+pub(super) struct PassMemo {
     /// Bumped whenever resources are released; a shape that failed to fit in this epoch is not
     /// searched again until something frees up.
     pub(super) release_epoch: u64,
@@ -133,69 +171,44 @@ pub struct Scheduler {
     /// quota). While a pass's shadow is set, such a request is passed over without a visit when
     /// it cannot fit nor preempt (see `schedule`). Any change to the record ([`Scheduler::mark`]) clears it.
     pub(super) waits_idle: Vec<bool>,
-    /// Per allocation: its owner's number, so the fair-share order needs no string lookups.
-    pub(super) owner_no: Vec<u32>,
-    owner_nos: HashMap<String, u32>,
-    pub(super) owner_names: Vec<String>,
-    /// Per owner number: (group stamp, usage) cached while a pass orders one group.
-    pub(super) owner_usage: Vec<(u64, f64)>,
-    pub(super) group_stamp: u64,
     #[cfg(test)]
     pub(super) reference_pass: bool,
+}
+
+/// Changes not yet taken by the caller ([`Scheduler::take_changes`]).
+struct Journal {
     dirty_allocs: Vec<u32>,
     dirty_flag: Vec<bool>,
     dirty_resvs: BTreeSet<String>,
     deleted_resvs: Vec<String>,
     events: Vec<Event>,
     next_event_id: i64,
-    pub stats: Stats,
 }
 
 impl Scheduler {
     pub fn new(config: SchedulerConfig, nodes: Vec<NodeResources>) -> Scheduler {
         let mut s = Scheduler {
-            fair: FairShare::new(config.fair_share_half_life_ms),
+            owners: Owners {
+                held: HashMap::new(),
+                fair: FairShare::new(config.fair_share_half_life_ms),
+                owner_no: Vec::new(),
+                owner_nos: HashMap::new(),
+                owner_names: Vec::new(),
+                owner_usage: Vec::new(),
+                group_stamp: 0,
+            },
             config,
-            nodes: Vec::new(),
-            node_index: HashMap::new(),
-            by_free_gpus: BTreeSet::new(),
-            by_min_prio: BTreeSet::new(),
-            node_min_prio: Vec::new(),
-            by_victim_bound: Vec::new(),
-            node_bounds: Vec::new(),
-            shrinkable_nodes: BTreeSet::new(),
-            stale: Vec::new(),
-            stale_nodes: Vec::new(),
-            allocs: Vec::new(),
-            asks: Vec::new(),
-            alloc_node: Vec::new(),
-            alloc_index: HashMap::new(),
-            queue: BTreeSet::new(),
-            ends: BTreeSet::new(),
-            deadlines: BTreeSet::new(),
-            down_deadlines: BTreeSet::new(),
-            stand_ins_unarmed: Vec::new(),
-            awaiting: HashMap::new(),
-            resvs: BTreeMap::new(),
-            owners: HashMap::new(),
-            release_epoch: 0,
-            failed_shapes: HashMap::new(),
-            preempt_failures: Vec::new(),
-            shadow: None,
-            waits_idle: Vec::new(),
-            owner_no: Vec::new(),
-            owner_nos: HashMap::new(),
-            owner_names: Vec::new(),
-            owner_usage: Vec::new(),
-            group_stamp: 0,
-            #[cfg(test)]
-            reference_pass: false,
-            dirty_allocs: Vec::new(),
-            dirty_flag: Vec::new(),
-            dirty_resvs: BTreeSet::new(),
-            deleted_resvs: Vec::new(),
-            events: Vec::new(),
-            next_event_id: 1,
+            state: State::default(),
+            index: Indexes::default(),
+            pass: PassMemo::default(),
+            journal: Journal {
+                dirty_allocs: Vec::new(),
+                dirty_flag: Vec::new(),
+                dirty_resvs: BTreeSet::new(),
+                deleted_resvs: Vec::new(),
+                events: Vec::new(),
+                next_event_id: 1,
+            },
             stats: Stats::default(),
         };
         for n in nodes {
@@ -216,8 +229,8 @@ impl Scheduler {
         next_event_id: i64,
     ) -> Scheduler {
         let mut s = Scheduler::new(config, nodes);
-        s.next_event_id = next_event_id.max(1);
-        for res in super::node_lifecycle::stand_ins(&s.node_index, &reservations, &allocations) {
+        s.journal.next_event_id = next_event_id.max(1);
+        for res in super::node_lifecycle::stand_ins(&s.index.node_index, &reservations, &allocations) {
             s.add_stand_in(res);
         }
         for r in reservations {
@@ -227,12 +240,12 @@ impl Scheduler {
         }
         for a in allocations {
             let idx = s.push_alloc(a);
-            let a = &s.allocs[idx as usize];
+            let a = &s.state.allocs[idx as usize];
             match a.state {
                 AllocState::Running => {
-                    let node = a.node.as_ref().and_then(|n| s.node_index.get(n)).copied();
+                    let node = a.node.as_ref().and_then(|n| s.index.node_index.get(n)).copied();
                     let slots = node.map(|n| {
-                        let res = &s.nodes[n as usize].res;
+                        let res = &s.state.nodes[n as usize].res;
                         a.gpus.iter().filter_map(|g| res.gpu_slot(g)).collect::<Vec<_>>()
                     });
                     match (node, slots) {
@@ -241,17 +254,17 @@ impl Scheduler {
                     }
                 }
                 st if st.is_queued() => {
-                    s.queue.insert(s.queue_key(idx));
+                    s.index.queue.insert(s.queue_key(idx));
                 }
                 _ => {}
             }
         }
-        for idx in 0..s.allocs.len() as u32 {
-            if let Some(p) = &s.allocs[idx as usize].preemption {
-                let by = s.alloc_index.get(&p.by).copied();
-                s.deadlines.insert((p.at, idx));
+        for idx in 0..s.state.allocs.len() as u32 {
+            if let Some(p) = &s.state.allocs[idx as usize].preemption {
+                let by = s.index.alloc_index.get(&p.by).copied();
+                s.index.deadlines.insert((p.at, idx));
                 if let Some(by) = by {
-                    *s.awaiting.entry(by).or_default() += 1;
+                    *s.state.awaiting.entry(by).or_default() += 1;
                 }
             }
         }
@@ -261,55 +274,55 @@ impl Scheduler {
     }
 
     pub fn add_node(&mut self, res: NodeResources) {
-        if self.node_index.contains_key(&res.node) {
+        if self.index.node_index.contains_key(&res.node) {
             return;
         }
-        let n = self.nodes.len() as u32;
-        self.node_index.insert(res.node.clone(), n);
+        let n = self.state.nodes.len() as u32;
+        self.index.node_index.insert(res.node.clone(), n);
         let state = NodeAllocState::new(res);
-        self.by_free_gpus.insert((state.free_whole_gpus(), n));
-        self.nodes.push(state);
-        self.node_min_prio.push(None);
-        self.node_bounds.push(Vec::new());
-        self.stale.push(false);
-        self.release_epoch += 1;
+        self.index.by_free_gpus.insert((state.free_whole_gpus(), n));
+        self.state.nodes.push(state);
+        self.index.node_min_prio.push(None);
+        self.index.node_bounds.push(Vec::new());
+        self.index.stale.push(false);
+        self.pass.release_epoch += 1;
     }
 
     /// The nodes in the cluster (removed ones are left out).
     pub fn nodes(&self) -> impl Iterator<Item = &NodeResources> {
-        self.nodes.iter().filter(|n| n.listed()).map(|n| &n.res)
+        self.state.nodes.iter().filter(|n| n.listed()).map(|n| &n.res)
     }
 
     pub fn allocation(&self, id: &str) -> Option<&Allocation> {
-        self.alloc_index.get(id).map(|&i| &self.allocs[i as usize])
+        self.index.alloc_index.get(id).map(|&i| &self.state.allocs[i as usize])
     }
 
     pub fn allocations(&self) -> &[Allocation] {
-        &self.allocs
+        &self.state.allocs
     }
 
     /// How many allocations wait in the queue.
     pub fn queued(&self) -> usize {
-        self.queue.len()
+        self.index.queue.len()
     }
 
     pub fn shadow(&self) -> Option<Shadow> {
-        self.shadow
+        self.pass.shadow
     }
 
     /// The changes made since the last call, for the caller to persist.
     pub fn take_changes(&mut self) -> Changes {
-        let allocations = self.dirty_allocs.drain(..).map(|i| self.allocs[i as usize].clone()).collect();
-        self.dirty_flag.iter_mut().for_each(|f| *f = false);
-        let reservations = std::mem::take(&mut self.dirty_resvs)
+        let allocations = self.journal.dirty_allocs.drain(..).map(|i| self.state.allocs[i as usize].clone()).collect();
+        self.journal.dirty_flag.iter_mut().for_each(|f| *f = false);
+        let reservations = std::mem::take(&mut self.journal.dirty_resvs)
             .into_iter()
-            .filter_map(|id| self.resvs.get(&id).map(|r| r.rec.clone()))
+            .filter_map(|id| self.state.resvs.get(&id).map(|r| r.rec.clone()))
             .collect();
         Changes {
             allocations,
             reservations,
-            deleted_reservations: std::mem::take(&mut self.deleted_resvs),
-            events: std::mem::take(&mut self.events),
+            deleted_reservations: std::mem::take(&mut self.journal.deleted_resvs),
+            events: std::mem::take(&mut self.journal.events),
         }
     }
 
@@ -323,34 +336,34 @@ impl Scheduler {
         let wait = req.queue;
         let idx = self.admit(req, now)?;
         self.schedule(now);
-        let a = &self.allocs[idx as usize];
-        if !wait && a.state != AllocState::Running && !self.awaiting.contains_key(&idx) {
+        let a = &self.state.allocs[idx as usize];
+        if !wait && a.state != AllocState::Running && !self.state.awaiting.contains_key(&idx) {
             let why = a.pending_reason.clone().unwrap_or_default();
             let req = self.withdraw(idx, now);
             return Err(self.refusal(format!("cannot start now: {why}"), &req));
         }
-        Ok(self.allocs[idx as usize].clone())
+        Ok(self.state.allocs[idx as usize].clone())
     }
 
     /// Takes back a request admitted but refused (`queue: false`): a refusal is an answer, not
     /// a record. It is the newest allocation (a pass admits nothing), and it holds nothing; if
     /// the pass promised it the backfill shadow, the queue is passed over again without it.
     fn withdraw(&mut self, idx: u32, now: i64) -> Arc<AllocationRequest> {
-        debug_assert_eq!(idx as usize + 1, self.allocs.len(), "only the newest allocation is withdrawn");
-        self.queue.remove(&self.queue_key(idx));
-        let a = self.allocs.pop().expect("admitted");
-        self.alloc_index.remove(&a.id);
-        self.asks.pop();
-        self.alloc_node.pop();
-        self.owner_no.pop();
-        self.waits_idle.pop();
-        if self.dirty_flag.pop() == Some(true) {
-            self.dirty_allocs.retain(|&i| i != idx);
+        debug_assert_eq!(idx as usize + 1, self.state.allocs.len(), "only the newest allocation is withdrawn");
+        self.index.queue.remove(&self.queue_key(idx));
+        let a = self.state.allocs.pop().expect("admitted");
+        self.index.alloc_index.remove(&a.id);
+        self.state.asks.pop();
+        self.state.alloc_node.pop();
+        self.owners.owner_no.pop();
+        self.pass.waits_idle.pop();
+        if self.journal.dirty_flag.pop() == Some(true) {
+            self.journal.dirty_allocs.retain(|&i| i != idx);
         }
-        self.events.retain(|e| e.subject != a.id);
-        if self.shadow.is_some_and(|s| s.alloc == idx) {
-            self.shadow = None;
-            self.release_epoch += 1;
+        self.journal.events.retain(|e| e.subject != a.id);
+        if self.pass.shadow.is_some_and(|s| s.alloc == idx) {
+            self.pass.shadow = None;
+            self.pass.release_epoch += 1;
             self.schedule(now);
         }
         a.request
@@ -359,7 +372,7 @@ impl Scheduler {
     /// Queues a request without scheduling (batch submission; the next `tick`/`schedule`
     /// considers it). Refuses what could never run.
     pub fn enqueue(&mut self, req: AllocationRequest, now: i64) -> Result<(), Refusal> {
-        if req.id.as_ref().is_some_and(|id| self.alloc_index.contains_key(id)) {
+        if req.id.as_ref().is_some_and(|id| self.index.alloc_index.contains_key(id)) {
             return Ok(());
         }
         self.admit(req, now).map(|_| ())
@@ -376,7 +389,7 @@ impl Scheduler {
             None => None,
         };
         if let Some(r) = &reservation {
-            let rs = &self.resvs[r];
+            let rs = &self.state.resvs[r];
             let pooled = rs.rec.cores > 0 || rs.rec.memory_bytes > 0;
             let fits = ask.gpus as usize <= rs.rec.gpus.len()
                 && (!pooled || (ask.cores <= rs.rec.cores && ask.mem <= rs.rec.memory_bytes));
@@ -388,7 +401,7 @@ impl Scheduler {
             }
         } else if let Some(unknown) = self.unknown_node(&req.constraints) {
             return Err(self.refusal(unknown, &req));
-        } else if !self.nodes.iter().any(|n| n.listed() && n.could_hold(&ask, &req.constraints)) {
+        } else if !self.state.nodes.iter().any(|n| n.listed() && n.could_hold(&ask, &req.constraints)) {
             return Err(self.refusal("no node can ever hold this request (capacity or constraints)".into(), &req));
         }
         if let Some(q) = self.config.quotas.get(&req.owner) {
@@ -428,7 +441,7 @@ impl Scheduler {
             request: Arc::new(req),
         };
         let idx = self.push_alloc(alloc);
-        self.queue.insert(self.queue_key(idx));
+        self.index.queue.insert(self.queue_key(idx));
         self.mark(idx);
         Ok(idx)
     }
@@ -437,7 +450,7 @@ impl Scheduler {
     /// cluster does not have.
     fn unknown_node(&self, c: &Constraints) -> Option<String> {
         let name = c.node.as_ref()?;
-        if self.node_index.get(name).is_some_and(|&n| self.nodes[n as usize].listed()) {
+        if self.index.node_index.get(name).is_some_and(|&n| self.state.nodes[n as usize].listed()) {
             return None;
         }
         let known: Vec<&str> = self.nodes().map(|n| n.node.as_str()).collect();
@@ -446,38 +459,38 @@ impl Scheduler {
 
     /// Cancels an allocation (running or queued). Unknown ids are `None`.
     pub fn cancel(&mut self, id: &str, now: i64) -> Option<Allocation> {
-        let idx = *self.alloc_index.get(id)?;
-        let state = self.allocs[idx as usize].state;
+        let idx = *self.index.alloc_index.get(id)?;
+        let state = self.state.allocs[idx as usize].state;
         if state == AllocState::Running {
             self.release(idx, now, AllocState::Cancelled, "cancelled by the user".into());
         } else if state.is_queued() {
-            self.queue.remove(&self.queue_key(idx));
-            self.awaiting.remove(&idx);
-            let a = &mut self.allocs[idx as usize];
+            self.index.queue.remove(&self.queue_key(idx));
+            self.state.awaiting.remove(&idx);
+            let a = &mut self.state.allocs[idx as usize];
             a.state = AllocState::Cancelled;
             a.pending_reason = Some("cancelled by the user".into());
             self.mark(idx);
         }
         self.schedule(now);
-        Some(self.allocs[idx as usize].clone())
+        Some(self.state.allocs[idx as usize].clone())
     }
 
     /// Advances time: ends what is due, finishes grace periods, evicts what a starting
     /// reservation displaces, then schedules.
     pub fn tick(&mut self, now: i64) {
         self.expire_down_nodes(now);
-        while let Some(&(at, idx)) = self.deadlines.first() {
+        while let Some(&(at, idx)) = self.index.deadlines.first() {
             if at > now {
                 break;
             }
-            self.deadlines.pop_first();
+            self.index.deadlines.pop_first();
             self.finish_preemption(idx, now);
         }
-        while let Some(&(end, idx)) = self.ends.first() {
+        while let Some(&(end, idx)) = self.index.ends.first() {
             if end > now {
                 break;
             }
-            self.ends.pop_first();
+            self.index.ends.pop_first();
             self.end_due(idx, end);
         }
         self.evict_for_reservations(now);
@@ -487,7 +500,7 @@ impl Scheduler {
     /// An allocation reached its end: finished, or (inside a reservation that ended before the
     /// allocation did) handled by its preemption mode.
     fn end_due(&mut self, idx: u32, end: i64) {
-        let a = &self.allocs[idx as usize];
+        let a = &self.state.allocs[idx as usize];
         let own_end = a.request.duration_s.map(|d| a.start_time.unwrap_or(end) + d as i64 * 1000);
         let cut_by_resv = a.reservation.is_some() && own_end.is_none_or(|e| e > end);
         if cut_by_resv {
@@ -497,7 +510,7 @@ impl Scheduler {
             self.event(end, "ended", idx, why.clone(), &[]);
             // With no later occurrence to wait for, the run is over: its record keeps where and
             // when it ran.
-            let again = self.resvs.get(&resv).is_some_and(|r| r.series.next(end).is_some());
+            let again = self.state.resvs.get(&resv).is_some_and(|r| r.series.next(end).is_some());
             if again {
                 self.release_with_mode(idx, end, mode, why);
             } else {
@@ -508,10 +521,10 @@ impl Scheduler {
             match self.evicting_reservation(idx, end) {
                 Some(name) => self.evict(idx, end, name),
                 None => {
-                    let a = &mut self.allocs[idx as usize];
+                    let a = &mut self.state.allocs[idx as usize];
                     a.end_time = own_end;
                     if let Some(e) = own_end {
-                        self.ends.insert((e, idx));
+                        self.index.ends.insert((e, idx));
                     }
                     self.mark(idx);
                 }
@@ -524,56 +537,56 @@ impl Scheduler {
     // ---- bookkeeping shared by the engines ----
 
     pub(super) fn push_alloc(&mut self, a: Allocation) -> u32 {
-        let idx = self.allocs.len() as u32;
-        self.alloc_index.insert(a.id.clone(), idx);
-        self.asks.push(Ask::of(&a.request));
-        let asks = self.asks.last_mut().expect("just pushed");
+        let idx = self.state.allocs.len() as u32;
+        self.index.alloc_index.insert(a.id.clone(), idx);
+        self.state.asks.push(Ask::of(&a.request));
+        let asks = self.state.asks.last_mut().expect("just pushed");
         // A shrunk allocation keeps its current size.
         asks.gpus = if a.state == AllocState::Running { a.gpus.len() as u32 } else { asks.gpus };
         asks.cores = a.cores;
         asks.mem = a.memory_bytes;
-        let owner = match self.owner_nos.get(&a.owner) {
+        let owner = match self.owners.owner_nos.get(&a.owner) {
             Some(&o) => o,
             None => {
-                let o = self.owner_names.len() as u32;
-                self.owner_nos.insert(a.owner.clone(), o);
-                self.owner_names.push(a.owner.clone());
-                self.owner_usage.push((0, 0.0));
+                let o = self.owners.owner_names.len() as u32;
+                self.owners.owner_nos.insert(a.owner.clone(), o);
+                self.owners.owner_names.push(a.owner.clone());
+                self.owners.owner_usage.push((0, 0.0));
                 o
             }
         };
-        self.owner_no.push(owner);
-        self.alloc_node.push(u32::MAX);
-        self.allocs.push(a);
-        self.dirty_flag.push(false);
-        self.waits_idle.push(false);
+        self.owners.owner_no.push(owner);
+        self.state.alloc_node.push(u32::MAX);
+        self.state.allocs.push(a);
+        self.journal.dirty_flag.push(false);
+        self.pass.waits_idle.push(false);
         idx
     }
 
     pub(super) fn queue_key(&self, idx: u32) -> (Reverse<i32>, i64, u32) {
-        let a = &self.allocs[idx as usize];
+        let a = &self.state.allocs[idx as usize];
         (Reverse(a.priority), a.submitted_time, idx)
     }
 
     pub(super) fn mark(&mut self, idx: u32) {
-        self.waits_idle[idx as usize] = false;
-        if !self.dirty_flag[idx as usize] {
-            self.dirty_flag[idx as usize] = true;
-            self.dirty_allocs.push(idx);
+        self.pass.waits_idle[idx as usize] = false;
+        if !self.journal.dirty_flag[idx as usize] {
+            self.journal.dirty_flag[idx as usize] = true;
+            self.journal.dirty_allocs.push(idx);
         }
     }
 
     pub(super) fn mark_resv(&mut self, id: &str) {
-        self.dirty_resvs.insert(id.to_string());
+        self.journal.dirty_resvs.insert(id.to_string());
     }
 
     pub(super) fn forget_resv(&mut self, id: &str) {
-        self.dirty_resvs.remove(id);
-        self.deleted_resvs.push(id.to_string());
+        self.journal.dirty_resvs.remove(id);
+        self.journal.deleted_resvs.push(id.to_string());
     }
 
     pub(super) fn event(&mut self, now: i64, kind: &str, idx: u32, message: String, details: &[(&str, String)]) {
-        let subject = self.allocs[idx as usize].id.clone();
+        let subject = self.state.allocs[idx as usize].id.clone();
         self.event_on(now, kind, subject, message, details);
     }
 
@@ -585,21 +598,21 @@ impl Scheduler {
         message: String,
         details: &[(&str, String)],
     ) {
-        let id = self.next_event_id;
-        self.next_event_id += 1;
+        let id = self.journal.next_event_id;
+        self.journal.next_event_id += 1;
         let details = details.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-        self.events.push(Event { id, time: now, kind: kind.into(), subject, message, details });
+        self.journal.events.push(Event { id, time: now, kind: kind.into(), subject, message, details });
     }
 
     /// Whether the allocation may be shrunk or preempted by someone of `priority`.
     pub(super) fn preemptable_by(&self, idx: u32, priority: i32) -> bool {
-        let a = &self.allocs[idx as usize];
+        let a = &self.state.allocs[idx as usize];
         a.state == AllocState::Running && a.qos != Qos::Guaranteed && a.priority < priority && a.preemption.is_none()
     }
 
     pub(super) fn shrinkable(&self, idx: u32) -> bool {
-        let a = &self.allocs[idx as usize];
-        let ask = &self.asks[idx as usize];
+        let a = &self.state.allocs[idx as usize];
+        let ask = &self.state.asks[idx as usize];
         a.qos != Qos::Guaranteed
             && ask.gpu_share.is_none()
             && a.request
@@ -610,47 +623,48 @@ impl Scheduler {
 
     /// Marks `idx` running on node `n` with GPU slots `slots`; all indexes follow.
     pub(super) fn occupy(&mut self, idx: u32, n: u32, slots: &[usize]) {
-        let ask = self.asks[idx as usize];
-        let node = &mut self.nodes[n as usize];
-        self.by_free_gpus.remove(&(node.free_whole_gpus(), n));
+        let ask = self.state.asks[idx as usize];
+        let node = &mut self.state.nodes[n as usize];
+        self.index.by_free_gpus.remove(&(node.free_whole_gpus(), n));
         for &s in slots {
             node.gpu_used[s] += ask.gpu_share.unwrap_or(node.res.gpus[s].memory_bytes);
         }
         node.free_cores -= ask.cores.min(node.free_cores);
         node.free_mem -= ask.mem.min(node.free_mem);
         let pooled = self.draws_from_resv(idx);
-        let node = &mut self.nodes[n as usize];
-        let a = &self.allocs[idx as usize];
+        let node = &mut self.state.nodes[n as usize];
+        let a = &self.state.allocs[idx as usize];
         if pooled {
             node.in_resv_cores += ask.cores;
             node.in_resv_mem += ask.mem;
         }
         node.running.push(idx);
-        self.alloc_node[idx as usize] = n;
-        self.by_free_gpus.insert((node.free_whole_gpus(), n));
-        if !self.owners.contains_key(&a.owner) {
-            self.owners.insert(a.owner.clone(), ResourceAmount::default());
+        self.state.alloc_node[idx as usize] = n;
+        self.index.by_free_gpus.insert((node.free_whole_gpus(), n));
+        if !self.owners.held.contains_key(&a.owner) {
+            self.owners.held.insert(a.owner.clone(), ResourceAmount::default());
         }
-        let owner = self.owners.get_mut(&a.owner).expect("just inserted");
+        let owner = self.owners.held.get_mut(&a.owner).expect("just inserted");
         owner.gpus += slots.len() as u32;
         owner.cores += ask.cores;
         owner.memory_bytes += ask.mem;
         if let Some(end) = a.end_time {
-            self.ends.insert((end, idx));
+            self.index.ends.insert((end, idx));
         }
         self.stale_node(n);
     }
 
     /// Gives back what `idx` holds (it must be running). The record's state is the caller's.
     pub(super) fn vacate(&mut self, idx: u32, now: i64) {
-        let Some(n) = self.allocs[idx as usize].node.as_ref().and_then(|n| self.node_index.get(n)).copied() else {
+        let Some(n) = self.state.allocs[idx as usize].node.as_ref().and_then(|n| self.index.node_index.get(n)).copied()
+        else {
             return;
         };
-        let ask = self.asks[idx as usize];
+        let ask = self.state.asks[idx as usize];
         let pooled = self.draws_from_resv(idx);
-        let a = &self.allocs[idx as usize];
-        let node = &mut self.nodes[n as usize];
-        self.by_free_gpus.remove(&(node.free_whole_gpus(), n));
+        let a = &self.state.allocs[idx as usize];
+        let node = &mut self.state.nodes[n as usize];
+        self.index.by_free_gpus.remove(&(node.free_whole_gpus(), n));
         for g in &a.gpus {
             if let Some(s) = node.res.gpu_slot(g) {
                 let used = ask.gpu_share.unwrap_or(node.res.gpus[s].memory_bytes);
@@ -664,35 +678,35 @@ impl Scheduler {
             node.in_resv_mem = node.in_resv_mem.saturating_sub(ask.mem);
         }
         node.running.retain(|&i| i != idx);
-        self.alloc_node[idx as usize] = u32::MAX;
-        self.by_free_gpus.insert((node.free_whole_gpus(), n));
-        if let Some(o) = self.owners.get_mut(&a.owner) {
+        self.state.alloc_node[idx as usize] = u32::MAX;
+        self.index.by_free_gpus.insert((node.free_whole_gpus(), n));
+        if let Some(o) = self.owners.held.get_mut(&a.owner) {
             o.gpus = o.gpus.saturating_sub(a.gpus.len() as u32);
             o.cores = o.cores.saturating_sub(ask.cores);
             o.memory_bytes = o.memory_bytes.saturating_sub(ask.mem);
         }
         if let Some(start) = a.start_time {
             let weight = a.gpus.len() as f64 + ask.cores as f64 / 8.0;
-            self.fair.charge(&a.owner, weight * (now - start).max(0) as f64 / 1000.0, now);
+            self.owners.fair.charge(&a.owner, weight * (now - start).max(0) as f64 / 1000.0, now);
         }
         if let Some(end) = a.end_time {
-            self.ends.remove(&(end, idx));
+            self.index.ends.remove(&(end, idx));
         }
-        self.release_epoch += 1;
+        self.pass.release_epoch += 1;
         self.stale_node(n);
     }
 
     /// Ends a running allocation with a final (or queued) state and a reason.
     pub(super) fn release(&mut self, idx: u32, now: i64, state: AllocState, reason: String) {
         self.vacate(idx, now);
-        let a = &mut self.allocs[idx as usize];
+        let a = &mut self.state.allocs[idx as usize];
         if let Some(p) = a.preemption.take() {
-            self.deadlines.remove(&(p.at, idx));
-            if let Some(&by) = self.alloc_index.get(&p.by) {
+            self.index.deadlines.remove(&(p.at, idx));
+            if let Some(&by) = self.index.alloc_index.get(&p.by) {
                 self.done_waiting(by);
             }
         }
-        let a = &mut self.allocs[idx as usize];
+        let a = &mut self.state.allocs[idx as usize];
         a.state = state;
         a.pending_reason = Some(reason);
         if state.is_queued() {
@@ -702,10 +716,10 @@ impl Scheduler {
             a.end_time = None;
             let req = &a.request.resources;
             // Requeued work starts again at its full size.
-            let ask = &mut self.asks[idx as usize];
+            let ask = &mut self.state.asks[idx as usize];
             (ask.gpus, ask.cores, ask.mem) = (req.gpus, req.cores, req.memory_bytes);
             (a.cores, a.memory_bytes) = (req.cores, req.memory_bytes);
-            self.queue.insert(self.queue_key(idx));
+            self.index.queue.insert(self.queue_key(idx));
         } else {
             a.end_time = Some(now);
         }
@@ -728,77 +742,77 @@ impl Scheduler {
     }
 
     pub(super) fn done_waiting(&mut self, by: u32) {
-        if let Some(c) = self.awaiting.get_mut(&by) {
+        if let Some(c) = self.state.awaiting.get_mut(&by) {
             *c -= 1;
             if *c == 0 {
-                self.awaiting.remove(&by);
+                self.state.awaiting.remove(&by);
             }
         }
     }
 
     /// A running record whose node no longer exists goes back to the queue.
     fn requeue_lost(&mut self, idx: u32) {
-        let a = &mut self.allocs[idx as usize];
+        let a = &mut self.state.allocs[idx as usize];
         a.state = AllocState::Pending;
         a.pending_reason = Some("requeued: its node is gone".into());
         a.node = None;
         a.gpus.clear();
         a.start_time = None;
         a.end_time = None;
-        self.queue.insert(self.queue_key(idx));
+        self.index.queue.insert(self.queue_key(idx));
         self.mark(idx);
     }
 
     /// Whether `idx` takes its cores/memory from its reservation's pool (a reservation that
     /// reserves GPUs only leaves cores and memory to the node's shared pool).
     pub(super) fn draws_from_resv(&self, idx: u32) -> bool {
-        let a = &self.allocs[idx as usize];
+        let a = &self.state.allocs[idx as usize];
         a.reservation
             .as_ref()
-            .and_then(|r| self.resvs.get(r))
+            .and_then(|r| self.state.resvs.get(r))
             .is_some_and(|r| r.rec.cores > 0 || r.rec.memory_bytes > 0)
     }
 
     fn stale_node(&mut self, n: u32) {
         #[cfg(test)]
-        if self.reference_pass {
+        if self.pass.reference_pass {
             return self.refresh_node(n);
         }
         self.refresh_min_prio(n);
-        if !self.stale[n as usize] {
-            self.stale[n as usize] = true;
-            self.stale_nodes.push(n);
+        if !self.index.stale[n as usize] {
+            self.index.stale[n as usize] = true;
+            self.index.stale_nodes.push(n);
         }
     }
 
     /// Brings the preemption indexes up to date (see `stale`).
     pub(super) fn flush_stale(&mut self) {
-        while let Some(n) = self.stale_nodes.pop() {
-            self.stale[n as usize] = false;
+        while let Some(n) = self.index.stale_nodes.pop() {
+            self.index.stale[n as usize] = false;
             self.refresh_node(n);
         }
     }
 
     /// Whether something running could be preempted (or shrunk) by a request of `priority`.
     pub(super) fn lower_priority_running(&self, priority: i32) -> bool {
-        self.by_min_prio.first().is_some_and(|&(p, _)| p < priority)
+        self.index.by_min_prio.first().is_some_and(|&(p, _)| p < priority)
     }
 
     fn refresh_min_prio(&mut self, n: u32) {
-        let min = self.nodes[n as usize]
+        let min = self.state.nodes[n as usize]
             .running
             .iter()
-            .map(|&i| &self.allocs[i as usize])
+            .map(|&i| &self.state.allocs[i as usize])
             .filter(|a| a.qos != Qos::Guaranteed && a.preemption.is_none())
             .map(|a| a.priority)
             .min();
-        let old = std::mem::replace(&mut self.node_min_prio[n as usize], min);
+        let old = std::mem::replace(&mut self.index.node_min_prio[n as usize], min);
         if old != min {
             if let Some(p) = old {
-                self.by_min_prio.remove(&(p, n));
+                self.index.by_min_prio.remove(&(p, n));
             }
             if let Some(p) = min {
-                self.by_min_prio.insert((p, n));
+                self.index.by_min_prio.insert((p, n));
             }
         }
     }
@@ -806,16 +820,17 @@ impl Scheduler {
     /// Recomputes a node's entries in the preemption indexes.
     pub(super) fn refresh_node(&mut self, n: u32) {
         self.refresh_min_prio(n);
-        let node = &self.nodes[n as usize];
+        let node = &self.state.nodes[n as usize];
         let mut cands: Vec<Cand> = node
             .running
             .iter()
             .filter(|&&i| {
-                self.allocs[i as usize].qos != Qos::Guaranteed && self.allocs[i as usize].preemption.is_none()
+                self.state.allocs[i as usize].qos != Qos::Guaranteed
+                    && self.state.allocs[i as usize].preemption.is_none()
             })
             .map(|&i| {
-                let a = &self.allocs[i as usize];
-                let whole = if self.asks[i as usize].gpu_share.is_none() { a.gpus.len() as u32 } else { 0 };
+                let a = &self.state.allocs[i as usize];
+                let whole = if self.state.asks[i as usize].gpu_share.is_none() { a.gpus.len() as u32 } else { 0 };
                 (a.priority, whole, a.start_time.unwrap_or(0))
             })
             .collect();
@@ -824,34 +839,34 @@ impl Scheduler {
         let shrinkable_gpus: u32 = node
             .running
             .iter()
-            .filter(|&&i| self.shrinkable(i) && self.allocs[i as usize].preemption.is_none())
+            .filter(|&&i| self.shrinkable(i) && self.state.allocs[i as usize].preemption.is_none())
             .map(|&i| {
-                self.asks[i as usize]
+                self.state.asks[i as usize]
                     .gpus
-                    .saturating_sub(self.allocs[i as usize].request.resources.min.map_or(0, |m| m.gpus))
+                    .saturating_sub(self.state.allocs[i as usize].request.resources.min.map_or(0, |m| m.gpus))
             })
             .sum();
         let bounds = node_bounds(node.gpu_used.len() as u32, node.free_whole_gpus() + shrinkable_gpus, &mut cands);
-        let old = std::mem::replace(&mut self.node_bounds[n as usize], bounds);
-        let new = &self.node_bounds[n as usize];
-        if self.by_victim_bound.len() < new.len() {
-            self.by_victim_bound.resize_with(new.len(), BTreeSet::new);
+        let old = std::mem::replace(&mut self.index.node_bounds[n as usize], bounds);
+        let new = &self.index.node_bounds[n as usize];
+        if self.index.by_victim_bound.len() < new.len() {
+            self.index.by_victim_bound.resize_with(new.len(), BTreeSet::new);
         }
         for (g, (was, now)) in old.iter().chain(std::iter::repeat(&None)).zip(new).enumerate() {
             if was != now {
                 if let Some((p, c, s)) = *was {
-                    self.by_victim_bound[g].remove(&(p, c, Reverse(s), n));
+                    self.index.by_victim_bound[g].remove(&(p, c, Reverse(s), n));
                 }
                 if let Some((p, c, s)) = *now {
-                    self.by_victim_bound[g].insert((p, c, Reverse(s), n));
+                    self.index.by_victim_bound[g].insert((p, c, Reverse(s), n));
                 }
             }
         }
-        let running = &self.nodes[n as usize].running;
+        let running = &self.state.nodes[n as usize].running;
         if running.iter().any(|&i| self.shrinkable(i)) {
-            self.shrinkable_nodes.insert(n);
+            self.index.shrinkable_nodes.insert(n);
         } else {
-            self.shrinkable_nodes.remove(&n);
+            self.index.shrinkable_nodes.remove(&n);
         }
     }
 
@@ -859,14 +874,14 @@ impl Scheduler {
     /// that GPU, at their highest priority and latest start (so the bound stays below any plan
     /// that preempts them all, see `preempt::group_sharers`).
     fn sharer_bounds(&self, n: u32, cands: &mut Vec<Cand>) {
-        let node = &self.nodes[n as usize];
-        if !node.running.iter().any(|&i| self.asks[i as usize].gpu_share.is_some()) {
+        let node = &self.state.nodes[n as usize];
+        if !node.running.iter().any(|&i| self.state.asks[i as usize].gpu_share.is_some()) {
             return;
         }
         // Per GPU slot: (highest priority, latest start, every sharer preemptable).
         let mut per_gpu: Vec<(usize, i32, i64, bool)> = Vec::new();
-        for &i in node.running.iter().filter(|&&i| self.asks[i as usize].gpu_share.is_some()) {
-            let a = &self.allocs[i as usize];
+        for &i in node.running.iter().filter(|&&i| self.state.asks[i as usize].gpu_share.is_some()) {
+            let a = &self.state.allocs[i as usize];
             let Some(s) = a.gpus.first().and_then(|g| node.res.gpu_slot(g)) else { continue };
             let ok = a.qos != Qos::Guaranteed && a.preemption.is_none();
             let start = a.start_time.unwrap_or(0);
@@ -881,8 +896,8 @@ impl Scheduler {
     /// What `n` offers a request from `owner` over `[now, end)` (end `None` = open), inside
     /// reservation `resv` or outside every reservation.
     pub(super) fn capacity(&self, n: u32, resv: Option<&str>, now: i64, end: Option<i64>) -> Capacity {
-        let node = &self.nodes[n as usize];
-        let named = resv.and_then(|r| self.resvs.get(r));
+        let node = &self.state.nodes[n as usize];
+        let named = resv.and_then(|r| self.state.resvs.get(r));
         if resv.is_some() && named.is_none() {
             return Capacity {
                 usable: vec![false; node.gpu_used.len()],
@@ -897,7 +912,7 @@ impl Scheduler {
         let (mut cores, mut mem) =
             (node.free_cores as i64 + node.in_resv_cores as i64, node.free_mem as i128 + node.in_resv_mem as i128);
         for id in &node.reservations {
-            let rs = &self.resvs[id];
+            let rs = &self.state.resvs[id];
             if Some(id.as_str()) == resv || rs.series.overlapping(now, end.unwrap_or(i64::MAX)).is_empty() {
                 continue;
             }
@@ -928,8 +943,8 @@ impl Scheduler {
         let (used_cores, used_mem) = node
             .running
             .iter()
-            .filter(|&&i| self.allocs[i as usize].reservation.as_deref() == resv)
-            .map(|&i| &self.asks[i as usize])
+            .filter(|&&i| self.state.allocs[i as usize].reservation.as_deref() == resv)
+            .map(|&i| &self.state.asks[i as usize])
             .fold((0u32, 0u64), |(c, m), k| (c + k.cores, m + k.mem));
         Capacity {
             usable: inside,
@@ -943,6 +958,7 @@ impl Scheduler {
     pub(super) fn refusal(&self, error: String, req: &AllocationRequest) -> Refusal {
         let ask = Ask::of(req);
         let availability = self
+            .state
             .nodes
             .iter()
             .enumerate()
@@ -968,7 +984,7 @@ impl Scheduler {
             next_release: n
                 .running
                 .iter()
-                .filter_map(|&a| self.allocs[a as usize].end_time)
+                .filter_map(|&a| self.state.allocs[a as usize].end_time)
                 .min()
                 .filter(|_| i < u32::MAX),
         }

@@ -16,24 +16,24 @@ impl Scheduler {
     /// Adds a node, or brings a known one up to date: a removed node comes back, and a node
     /// whose resources changed (GPUs, MIG layout, cores) is rebuilt around what still runs.
     pub fn put_node(&mut self, res: NodeResources, now: i64) {
-        let Some(&n) = self.node_index.get(&res.node) else {
+        let Some(&n) = self.index.node_index.get(&res.node) else {
             return self.add_node(res);
         };
-        let node = &mut self.nodes[n as usize];
+        let node = &mut self.state.nodes[n as usize];
         let rejoined = node.removed || node.stand_in;
         if rejoined {
             (node.removed, node.stand_in, node.health) = (false, false, NodeHealth::Up);
             if let Some(d) = node.down_deadline.take() {
-                self.down_deadlines.remove(&(d, n));
+                self.index.down_deadlines.remove(&(d, n));
             }
             self.event_on(now, "node", res.node.clone(), format!("node {} joined again", res.node), &[]);
         }
-        let changed = super::mig::without_instance_slots(self.nodes[n as usize].res.clone()) != res;
+        let changed = super::mig::without_instance_slots(self.state.nodes[n as usize].res.clone()) != res;
         if changed {
             self.rebuild_node(n, res, now);
         }
         if rejoined || changed {
-            self.release_epoch += 1;
+            self.pass.release_epoch += 1;
             self.schedule(now);
         }
     }
@@ -42,29 +42,29 @@ impl Scheduler {
     /// down, so its allocations stay as they were until it joins or the down grace (counted
     /// from the first tick) passes.
     pub(super) fn add_stand_in(&mut self, res: NodeResources) {
-        let n = self.nodes.len() as u32;
+        let n = self.state.nodes.len() as u32;
         self.add_node(res);
-        let node = &mut self.nodes[n as usize];
+        let node = &mut self.state.nodes[n as usize];
         (node.stand_in, node.health) = (true, NodeHealth::Down);
-        self.stand_ins_unarmed.push(n);
+        self.state.stand_ins_unarmed.push(n);
     }
 
     /// Follows the failure detector. Only `Up` takes new work; `Down` starts the grace after
     /// which its running allocations are given up. Unknown nodes are ignored.
     pub fn set_node_state(&mut self, node: &str, health: NodeHealth, now: i64) {
-        let Some(&n) = self.node_index.get(node) else { return };
-        let st = &mut self.nodes[n as usize];
+        let Some(&n) = self.index.node_index.get(node) else { return };
+        let st = &mut self.state.nodes[n as usize];
         if !st.listed() || st.health == health {
             return;
         }
         let old = std::mem::replace(&mut st.health, health);
         if let Some(d) = st.down_deadline.take() {
-            self.down_deadlines.remove(&(d, n));
+            self.index.down_deadlines.remove(&(d, n));
         }
         if health == NodeHealth::Down {
             let at = now + self.config.node_down_grace_ms;
-            self.nodes[n as usize].down_deadline = Some(at);
-            self.down_deadlines.insert((at, n));
+            self.state.nodes[n as usize].down_deadline = Some(at);
+            self.index.down_deadlines.insert((at, n));
         }
         let message = format!(
             "node {node} is {} (was {}): {}",
@@ -79,7 +79,7 @@ impl Scheduler {
         );
         self.event_on(now, "node", node.to_string(), message, &[("state", health.as_str().into())]);
         if health == NodeHealth::Up {
-            self.release_epoch += 1;
+            self.pass.release_epoch += 1;
             self.schedule(now);
         }
     }
@@ -87,14 +87,14 @@ impl Scheduler {
     /// A node left the cluster: its running allocations are given up now and it takes no work
     /// until it is put again.
     pub fn remove_node(&mut self, node: &str, now: i64) {
-        let Some(&n) = self.node_index.get(node) else { return };
-        if self.nodes[n as usize].removed {
+        let Some(&n) = self.index.node_index.get(node) else { return };
+        if self.state.nodes[n as usize].removed {
             return;
         }
-        if let Some(d) = self.nodes[n as usize].down_deadline.take() {
-            self.down_deadlines.remove(&(d, n));
+        if let Some(d) = self.state.nodes[n as usize].down_deadline.take() {
+            self.index.down_deadlines.remove(&(d, n));
         }
-        self.nodes[n as usize].removed = true;
+        self.state.nodes[n as usize].removed = true;
         self.event_on(now, "node", node.to_string(), format!("node {node} was removed from the cluster"), &[]);
         self.give_up_running(n, now, &format!("node {node} was removed"));
         self.schedule(now);
@@ -102,20 +102,20 @@ impl Scheduler {
 
     /// Gives up the running allocations of nodes down past their grace (called by `tick`).
     pub(super) fn expire_down_nodes(&mut self, now: i64) {
-        for n in std::mem::take(&mut self.stand_ins_unarmed) {
-            if self.nodes[n as usize].stand_in && self.nodes[n as usize].down_deadline.is_none() {
+        for n in std::mem::take(&mut self.state.stand_ins_unarmed) {
+            if self.state.nodes[n as usize].stand_in && self.state.nodes[n as usize].down_deadline.is_none() {
                 let at = now + self.config.node_down_grace_ms;
-                self.nodes[n as usize].down_deadline = Some(at);
-                self.down_deadlines.insert((at, n));
+                self.state.nodes[n as usize].down_deadline = Some(at);
+                self.index.down_deadlines.insert((at, n));
             }
         }
-        while let Some(&(at, n)) = self.down_deadlines.first() {
+        while let Some(&(at, n)) = self.index.down_deadlines.first() {
             if at > now {
                 break;
             }
-            self.down_deadlines.pop_first();
-            self.nodes[n as usize].down_deadline = None;
-            let node = &self.nodes[n as usize];
+            self.index.down_deadlines.pop_first();
+            self.state.nodes[n as usize].down_deadline = None;
+            let node = &self.state.nodes[n as usize];
             let why = match node.stand_in {
                 true => format!("node {} did not rejoin after a restart", node.res.node),
                 false => format!("node {} is down", node.res.node),
@@ -127,15 +127,15 @@ impl Scheduler {
     /// Requeues the allocations running on `n` whose preemption mode allows it (a suspended
     /// one cannot resume on a dead node: it starts again too); the others end as lost.
     fn give_up_running(&mut self, n: u32, now: i64, why: &str) {
-        let running = self.nodes[n as usize].running.clone();
+        let running = self.state.nodes[n as usize].running.clone();
         for idx in running {
-            let a = &self.allocs[idx as usize];
+            let a = &self.state.allocs[idx as usize];
             let (state, reason) = match a.request.preemption.mode {
                 PreemptionMode::Requeue | PreemptionMode::Suspend => (AllocState::Pending, format!("requeued: {why}")),
                 PreemptionMode::Cancel => (AllocState::Cancelled, format!("lost: {why}")),
             };
             let kind = if state == AllocState::Pending { "requeued" } else { "lost" };
-            self.event(now, kind, idx, reason.clone(), &[("node", self.nodes[n as usize].res.node.clone())]);
+            self.event(now, kind, idx, reason.clone(), &[("node", self.state.nodes[n as usize].res.node.clone())]);
             self.release(idx, now, state, reason);
         }
     }
@@ -145,30 +145,37 @@ impl Scheduler {
     fn rebuild_node(&mut self, n: u32, res: NodeResources, now: i64) {
         let name = res.node.clone();
         let fresh = NodeAllocState::new(res);
-        for i in self.nodes[n as usize].running.clone() {
-            if !self.allocs[i as usize].gpus.iter().all(|g| fresh.res.gpu_slot(g).is_some()) {
+        for i in self.state.nodes[n as usize].running.clone() {
+            if !self.state.allocs[i as usize].gpus.iter().all(|g| fresh.res.gpu_slot(g).is_some()) {
                 let why = format!("requeued: its GPUs on node {name} changed");
                 self.event(now, "requeued", i, why.clone(), &[("node", name.clone())]);
                 self.release(i, now, AllocState::Pending, why);
             }
         }
-        let kept = self.nodes[n as usize].running.clone();
+        let kept = self.state.nodes[n as usize].running.clone();
         for &i in &kept {
             self.vacate(i, now);
         }
-        let old = std::mem::replace(&mut self.nodes[n as usize], fresh);
-        self.by_free_gpus.remove(&(old.free_whole_gpus(), n));
-        let node = &mut self.nodes[n as usize];
+        let old = std::mem::replace(&mut self.state.nodes[n as usize], fresh);
+        self.index.by_free_gpus.remove(&(old.free_whole_gpus(), n));
+        let node = &mut self.state.nodes[n as usize];
         (node.health, node.down_deadline, node.reservations) = (old.health, old.down_deadline, old.reservations);
-        self.by_free_gpus.insert((node.free_whole_gpus(), n));
+        self.index.by_free_gpus.insert((node.free_whole_gpus(), n));
         for id in node.reservations.clone() {
-            let slots =
-                self.resvs[&id].rec.gpus.iter().filter_map(|g| self.nodes[n as usize].res.gpu_slot(g)).collect();
-            self.resvs.get_mut(&id).expect("listed on its node").gpu_slots = slots;
+            let slots = self.state.resvs[&id]
+                .rec
+                .gpus
+                .iter()
+                .filter_map(|g| self.state.nodes[n as usize].res.gpu_slot(g))
+                .collect();
+            self.state.resvs.get_mut(&id).expect("listed on its node").gpu_slots = slots;
         }
         for i in kept {
-            let slots: Vec<usize> =
-                self.allocs[i as usize].gpus.iter().filter_map(|g| self.nodes[n as usize].res.gpu_slot(g)).collect();
+            let slots: Vec<usize> = self.state.allocs[i as usize]
+                .gpus
+                .iter()
+                .filter_map(|g| self.state.nodes[n as usize].res.gpu_slot(g))
+                .collect();
             self.occupy(i, n, &slots);
         }
         self.event_on(now, "node", name.clone(), format!("node {name} reconnected with changed resources"), &[]);

@@ -69,8 +69,8 @@ impl Scheduler {
     /// Tries to make room for `idx` by shrinking and preempting; true when it did (the request
     /// then runs, or waits only for its victims' grace periods).
     pub(super) fn try_preempt(&mut self, idx: u32, now: i64, end: Option<i64>) -> bool {
-        let priority = self.allocs[idx as usize].priority;
-        let shrink_nodes: Vec<u32> = self.shrinkable_nodes.iter().copied().collect();
+        let priority = self.state.allocs[idx as usize].priority;
+        let shrink_nodes: Vec<u32> = self.index.shrinkable_nodes.iter().copied().collect();
         let mut plan = shrink_nodes
             .into_iter()
             .filter(|&n| self.allowed(idx, n, end))
@@ -88,20 +88,20 @@ impl Scheduler {
     }
 
     fn allowed(&self, idx: u32, n: u32, end: Option<i64>) -> bool {
-        let a = &self.allocs[idx as usize];
-        let node = &self.nodes[n as usize];
-        let resv_ok = a.reservation.as_ref().is_none_or(|r| self.resvs.get(r).is_some_and(|rs| rs.node == n));
+        let a = &self.state.allocs[idx as usize];
+        let node = &self.state.nodes[n as usize];
+        let resv_ok = a.reservation.as_ref().is_none_or(|r| self.state.resvs.get(r).is_some_and(|rs| rs.node == n));
         resv_ok
             && node.takes_work()
             && !self.shadow_blocks(idx, n, end)
-            && node.could_hold(&self.asks[idx as usize], &a.request.constraints)
+            && node.could_hold(&self.state.asks[idx as usize], &a.request.constraints)
     }
 
     /// The best preemption plan over every node, in the order. Nodes are visited in
     /// the order of a lower bound of their plan's rank, so the walk ends at the first node whose
     /// bound cannot beat the best plan found.
     fn best_victim_plan(&self, idx: u32, priority: i32, now: i64, end: Option<i64>) -> Option<Plan> {
-        let gpus = self.asks[idx as usize].gpus;
+        let gpus = self.state.asks[idx as usize].gpus;
         let mut best: Option<Plan> = None;
         let consider = |n: u32, best: &mut Option<Plan>| {
             if self.allowed(idx, n, end)
@@ -111,8 +111,8 @@ impl Scheduler {
                 *best = Some(p);
             }
         };
-        let shares = self.asks[idx as usize].gpu_share.is_some();
-        match self.by_victim_bound.get((gpus as usize).wrapping_sub(1)).filter(|_| !shares) {
+        let shares = self.state.asks[idx as usize].gpu_share.is_some();
+        match self.index.by_victim_bound.get((gpus as usize).wrapping_sub(1)).filter(|_| !shares) {
             Some(index) => {
                 for &(level, count, std::cmp::Reverse(starts), n) in index {
                     let bound = (level, count as usize, count as i64 * now - starts);
@@ -125,7 +125,7 @@ impl Scheduler {
             // No GPUs asked, or a share (the GPU-count bounds do not apply): bound by the node's
             // lowest preemptable priority alone.
             None if gpus == 0 || shares => {
-                for &(min_prio, n) in self.by_min_prio.range(..(priority, 0)) {
+                for &(min_prio, n) in self.index.by_min_prio.range(..(priority, 0)) {
                     if best.as_ref().is_some_and(|b| min_prio > b.max_priority) {
                         break;
                     }
@@ -139,12 +139,12 @@ impl Scheduler {
 
     /// The best plan on node `n`: for a share, the best over the GPUs it could use.
     fn plan_on(&self, idx: u32, n: u32, now: i64, end: Option<i64>, shrink_only: bool) -> Option<Plan> {
-        let a = &self.allocs[idx as usize];
+        let a = &self.state.allocs[idx as usize];
         let cap: Capacity = self.capacity(n, a.reservation.as_deref(), now, end);
-        let Some(share) = self.asks[idx as usize].gpu_share else {
+        let Some(share) = self.state.asks[idx as usize].gpu_share else {
             return self.plan_for(idx, n, &cap, now, None, shrink_only);
         };
-        let node = &self.nodes[n as usize];
+        let node = &self.state.nodes[n as usize];
         (0..node.gpu_used.len())
             .filter(|&s| {
                 cap.usable[s] && node.gpu_model_ok(s, &a.request.constraints) && node.res.gpus[s].memory_bytes >= share
@@ -163,9 +163,9 @@ impl Scheduler {
         slot: Option<usize>,
         shrink_only: bool,
     ) -> Option<Plan> {
-        let a = &self.allocs[idx as usize];
-        let ask = self.asks[idx as usize];
-        let node = &self.nodes[n as usize];
+        let a = &self.state.allocs[idx as usize];
+        let ask = self.state.asks[idx as usize];
+        let node = &self.state.nodes[n as usize];
         let c = &a.request.constraints;
         let gpu_ok = |s: usize| cap.usable[s] && node.gpu_model_ok(s, c);
         // Freed cores/memory first cover what reservations overdraw: only the rest is usable.
@@ -182,10 +182,12 @@ impl Scheduler {
             .running
             .iter()
             .copied()
-            .filter(|&i| self.preemptable_by(i, a.priority) && self.allocs[i as usize].reservation == a.reservation)
+            .filter(|&i| {
+                self.preemptable_by(i, a.priority) && self.state.allocs[i as usize].reservation == a.reservation
+            })
             .map(|i| {
-                let v = &self.allocs[i as usize];
-                let k = self.asks[i as usize];
+                let v = &self.state.allocs[i as usize];
+                let k = self.state.asks[i as usize];
                 let held = || v.gpus.iter().filter_map(|g| node.res.gpu_slot(g));
                 let min = v.request.resources.min.filter(|_| self.shrinkable(i));
                 // GPUs shrinking may give back.
@@ -226,7 +228,7 @@ impl Scheduler {
             self.group_sharers(node, &mut cands, gpu_ok);
         }
         // Best-effort before burstable at equal rank: QoS says who goes first.
-        cands.sort_by_key(|c| (c.priority, self.allocs[c.idx as usize].qos != Qos::BestEffort, c.lost_ms, c.idx));
+        cands.sort_by_key(|c| (c.priority, self.state.allocs[c.idx as usize].qos != Qos::BestEffort, c.lost_ms, c.idx));
         let all_shrink = cands.iter().fold((0, 0, 0), |g, c| add(g, c.shrink));
         if covers(add(have, all_shrink), need) {
             let shrinks = pick_shrinks(have, need, cands.iter().map(|c| (c.idx, c.shrink)));
@@ -296,11 +298,11 @@ impl Scheduler {
         // Per GPU slot: positions in `cands` of its sharers, and whether one cannot be preempted.
         let mut per_gpu: Vec<(usize, Vec<usize>, bool)> = Vec::new();
         for &i in &node.running {
-            if self.asks[i as usize].gpu_share.is_none() {
+            if self.state.asks[i as usize].gpu_share.is_none() {
                 continue;
             }
             let Some(s) =
-                self.allocs[i as usize].gpus.first().and_then(|g| node.res.gpu_slot(g)).filter(|&s| gpu_ok(s))
+                self.state.allocs[i as usize].gpus.first().and_then(|g| node.res.gpu_slot(g)).filter(|&s| gpu_ok(s))
             else {
                 continue;
             };
@@ -347,9 +349,9 @@ impl Scheduler {
     }
 
     fn apply(&mut self, idx: u32, plan: Plan, now: i64, end: Option<i64>) {
-        let preemptor = self.allocs[idx as usize].id.clone();
-        let priority = self.allocs[idx as usize].priority;
-        let cap = self.capacity(plan.node, self.allocs[idx as usize].reservation.clone().as_deref(), now, end);
+        let preemptor = self.state.allocs[idx as usize].id.clone();
+        let priority = self.state.allocs[idx as usize].priority;
+        let cap = self.capacity(plan.node, self.state.allocs[idx as usize].reservation.clone().as_deref(), now, end);
         for (v, mut gain) in plan.shrinks {
             match plan.share_slot {
                 // For a share, the GPU part of a shrink is bytes of one GPU: give back that GPU.
@@ -363,7 +365,7 @@ impl Scheduler {
         }
         let mut waiting_until = None;
         for v in plan.victims {
-            let victim = &self.allocs[v as usize];
+            let victim = &self.state.allocs[v as usize];
             let grace = victim.request.preemption.grace_s as i64 * 1000;
             let mode = victim.request.preemption.mode;
             let why = format!("preempted by {preemptor} (priority {priority} > {})", victim.priority);
@@ -379,14 +381,15 @@ impl Scheduler {
             ];
             self.event(now, "preemption", v, why.clone(), &details);
             self.stats.preemptions += 1;
-            self.allocs[v as usize].preemptions += 1;
+            self.state.allocs[v as usize].preemptions += 1;
             if grace == 0 {
                 self.release_with_mode(v, now, mode, why);
             } else {
                 let at = now + grace;
-                self.allocs[v as usize].preemption = Some(PendingPreemption { by: preemptor.clone(), at, reason: why });
-                self.deadlines.insert((at, v));
-                *self.awaiting.entry(idx).or_default() += 1;
+                self.state.allocs[v as usize].preemption =
+                    Some(PendingPreemption { by: preemptor.clone(), at, reason: why });
+                self.index.deadlines.insert((at, v));
+                *self.state.awaiting.entry(idx).or_default() += 1;
                 self.mark(v);
                 self.refresh_node(plan.node);
                 waiting_until = waiting_until.max(Some(at));
@@ -394,7 +397,7 @@ impl Scheduler {
         }
         match waiting_until {
             Some(at) => {
-                let a = &mut self.allocs[idx as usize];
+                let a = &mut self.state.allocs[idx as usize];
                 a.pending_reason = Some(format!(
                     "waiting for preempted allocations to end their grace period (until {})",
                     format_rfc3339(at)
@@ -411,7 +414,7 @@ impl Scheduler {
 
     /// A victim's grace period is over: it ends the way its preemption mode says.
     pub(super) fn finish_preemption(&mut self, v: u32, now: i64) {
-        let a = &self.allocs[v as usize];
+        let a = &self.state.allocs[v as usize];
         if a.state != AllocState::Running {
             return;
         }
@@ -422,13 +425,14 @@ impl Scheduler {
 
     /// Frees `gain` of `v` (GPUs the preemptor may use first), never below its `min`.
     fn shrink(&mut self, v: u32, gain: Gain, usable: &[bool], now: i64, by: &str) {
-        let Some(n) = self.allocs[v as usize].node.as_ref().and_then(|n| self.node_index.get(n)).copied() else {
+        let Some(n) = self.state.allocs[v as usize].node.as_ref().and_then(|n| self.index.node_index.get(n)).copied()
+        else {
             return;
         };
         let pooled = self.draws_from_resv(v);
-        let node = &mut self.nodes[n as usize];
-        self.by_free_gpus.remove(&(node.free_whole_gpus(), n));
-        let a = &mut self.allocs[v as usize];
+        let node = &mut self.state.nodes[n as usize];
+        self.index.by_free_gpus.remove(&(node.free_whole_gpus(), n));
+        let a = &mut self.state.allocs[v as usize];
         let mut dropped = Vec::new();
         for _ in 0..gain.0 {
             let Some(pos) = a.gpus.iter().rposition(|g| node.res.gpu_slot(g).is_some_and(|s| usable[s])) else { break };
@@ -444,14 +448,14 @@ impl Scheduler {
             node.in_resv_cores -= gain.1;
             node.in_resv_mem -= gain.2;
         }
-        self.by_free_gpus.insert((node.free_whole_gpus(), n));
+        self.index.by_free_gpus.insert((node.free_whole_gpus(), n));
         a.cores -= gain.1;
         a.memory_bytes -= gain.2;
-        let ask = &mut self.asks[v as usize];
+        let ask = &mut self.state.asks[v as usize];
         ask.gpus -= dropped.len() as u32;
         ask.cores -= gain.1;
         ask.mem -= gain.2;
-        if let Some(o) = self.owners.get_mut(&a.owner) {
+        if let Some(o) = self.owners.held.get_mut(&a.owner) {
             o.gpus -= dropped.len() as u32;
             o.cores -= gain.1;
             o.memory_bytes -= gain.2;
@@ -464,7 +468,7 @@ impl Scheduler {
         );
         self.event(now, "shrink", v, message, &[("by", by.to_string()), ("gpus", dropped.join(","))]);
         self.stats.shrinks += 1;
-        self.release_epoch += 1;
+        self.pass.release_epoch += 1;
         self.mark(v);
         self.refresh_node(n);
     }

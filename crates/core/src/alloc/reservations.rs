@@ -20,8 +20,8 @@ pub(crate) struct ResvState {
 impl ResvState {
     /// Resolves a record against the nodes; `None` when its node or a GPU is unknown.
     pub fn build(s: &Scheduler, rec: Reservation) -> Option<ResvState> {
-        let node = *s.node_index.get(&rec.node)?;
-        let res = &s.nodes[node as usize].res;
+        let node = *s.index.node_index.get(&rec.node)?;
+        let res = &s.state.nodes[node as usize].res;
         let gpu_slots = rec.gpus.iter().map(|g| res.gpu_slot(g)).collect::<Option<Vec<_>>>()?;
         let repeat = match &rec.recurrence {
             Some(r) => {
@@ -92,17 +92,17 @@ pub enum ReservationError {
 
 impl Scheduler {
     pub fn reservation(&self, id: &str) -> Option<&Reservation> {
-        self.resvs.get(id).map(|r| &r.rec)
+        self.state.resvs.get(id).map(|r| &r.rec)
     }
 
     pub fn reservations(&self) -> impl Iterator<Item = &Reservation> {
-        self.resvs.values().map(|r| &r.rec)
+        self.state.resvs.values().map(|r| &r.rec)
     }
 
     /// Reservations overlapping `[from, to)`, repeating ones expanded into their occurrences.
     pub fn reservations_between(&self, from: i64, to: i64) -> Vec<Reservation> {
         let mut out = Vec::new();
-        for r in self.resvs.values() {
+        for r in self.state.resvs.values() {
             for o in r.series.occurrences(from, to) {
                 let mut occ = r.rec.clone();
                 if r.series.repeat.is_some() {
@@ -122,16 +122,16 @@ impl Scheduler {
 
     /// An id or a name → the reservation's id.
     pub(super) fn resolve_resv(&self, key: &str) -> Option<String> {
-        if self.resvs.contains_key(key) {
+        if self.state.resvs.contains_key(key) {
             return Some(key.to_string());
         }
-        self.resvs.values().find(|r| r.rec.name == key).map(|r| r.rec.id.clone())
+        self.state.resvs.values().find(|r| r.rec.name == key).map(|r| r.rec.id.clone())
     }
 
     /// Creates a reservation (request validated, `id` filled in) or says why not.
     pub fn reserve(&mut self, req: &ReservationRequest, window: Window, now: i64) -> Result<Reservation, Refusal> {
         let id = req.id.clone().unwrap_or_default();
-        if let Some(existing) = self.resvs.get(&id) {
+        if let Some(existing) = self.state.resvs.get(&id) {
             return Ok(existing.rec.clone());
         }
         let rec = Reservation {
@@ -153,12 +153,13 @@ impl Scheduler {
         let refuse = |s: &Scheduler, error: String| Refusal {
             error,
             availability: s
+                .index
                 .node_index
                 .get(&req.node)
-                .map(|&n| vec![s.availability_of(n, &s.nodes[n as usize])])
+                .map(|&n| vec![s.availability_of(n, &s.state.nodes[n as usize])])
                 .unwrap_or_default(),
         };
-        if self.resvs.values().any(|r| r.rec.name == rec.name) {
+        if self.state.resvs.values().any(|r| r.rec.name == rec.name) {
             return Err(refuse(self, format!("a reservation named {:?} already exists", rec.name)));
         }
         let state = self.resolve(rec).map_err(|e| refuse(self, e))?;
@@ -174,7 +175,7 @@ impl Scheduler {
         let node = state.node;
         self.insert_resv(state);
         self.plan_evictions(node, now);
-        self.release_epoch += 1;
+        self.pass.release_epoch += 1;
         self.tick(now);
         Ok(out)
     }
@@ -188,7 +189,7 @@ impl Scheduler {
         now: i64,
     ) -> Result<Reservation, ReservationError> {
         let id = series_id(id);
-        let Some(old) = self.resvs.get(&id) else {
+        let Some(old) = self.state.resvs.get(&id) else {
             return Err(ReservationError::NotFound(format!("no reservation {id:?}")));
         };
         let old_series = old.series.clone();
@@ -299,11 +300,11 @@ impl Scheduler {
             gpu_slots: rs.gpu_slots.clone(),
         };
         if window.0 <= now && now < window.1 {
-            let inside: Vec<u32> = self.nodes[rs.node as usize]
+            let inside: Vec<u32> = self.state.nodes[rs.node as usize]
                 .running
                 .iter()
                 .copied()
-                .filter(|&i| self.allocs[i as usize].reservation.as_deref() == Some(id.as_str()))
+                .filter(|&i| self.state.allocs[i as usize].reservation.as_deref() == Some(id.as_str()))
                 .collect();
             for i in inside {
                 self.release(
@@ -336,14 +337,14 @@ impl Scheduler {
         let node = state.node;
         self.insert_resv(state);
         self.plan_evictions(node, now);
-        self.release_epoch += 1;
+        self.pass.release_epoch += 1;
         self.schedule(now);
         Ok(out)
     }
 
     /// The series `id` and the window it gives the occurrence starting at `occurrence`.
     fn occurrence_of(&self, id: &str, occurrence: i64) -> Result<(&ResvState, (i64, i64)), ReservationError> {
-        let Some(rs) = self.resvs.get(id) else {
+        let Some(rs) = self.state.resvs.get(id) else {
             return Err(ReservationError::NotFound(format!("no reservation {id:?}")));
         };
         if rs.series.repeat.is_none() {
@@ -375,11 +376,11 @@ impl Scheduler {
         what: &str,
     ) -> Result<Reservation, ReservationError> {
         // Whatever runs inside must stay covered.
-        if let Some(old_state) = self.resvs.get(id) {
-            let inside: Vec<&str> = self.nodes[old_state.node as usize]
+        if let Some(old_state) = self.state.resvs.get(id) {
+            let inside: Vec<&str> = self.state.nodes[old_state.node as usize]
                 .running
                 .iter()
-                .map(|&i| &self.allocs[i as usize])
+                .map(|&i| &self.state.allocs[i as usize])
                 .filter(|a| a.reservation.as_deref() == Some(id))
                 .filter(|a| {
                     state.node != old_state.node
@@ -396,7 +397,7 @@ impl Scheduler {
             }
         }
         self.check(&state, now, Some(id), busy_at).map_err(ReservationError::Conflict)?;
-        let old_node = self.resvs.get(id).map(|r| r.node);
+        let old_node = self.state.resvs.get(id).map(|r| r.node);
         self.remove_resv(id);
         let out = state.rec.clone();
         let details = [
@@ -411,7 +412,7 @@ impl Scheduler {
         for n in old_node.into_iter().chain([node]) {
             self.plan_evictions(n, now);
         }
-        self.release_epoch += 1;
+        self.pass.release_epoch += 1;
         self.tick(now);
         Ok(out)
     }
@@ -419,14 +420,14 @@ impl Scheduler {
     /// Deletes a reservation; what runs inside it ends, what waits for it is cancelled.
     pub fn delete_reservation(&mut self, id: &str, now: i64) -> Result<(), ReservationError> {
         let id = series_id(id);
-        let Some(node) = self.resvs.get(&id).map(|r| r.node) else {
+        let Some(node) = self.state.resvs.get(&id).map(|r| r.node) else {
             return Err(ReservationError::NotFound(format!("no reservation {id:?}")));
         };
-        let inside: Vec<u32> = self.nodes[node as usize]
+        let inside: Vec<u32> = self.state.nodes[node as usize]
             .running
             .iter()
             .copied()
-            .filter(|&i| self.allocs[i as usize].reservation.as_deref() == Some(id.as_str()))
+            .filter(|&i| self.state.allocs[i as usize].reservation.as_deref() == Some(id.as_str()))
             .collect();
         for i in inside {
             self.release(i, now, AllocState::Cancelled, format!("reservation {id} was deleted"));
@@ -435,29 +436,29 @@ impl Scheduler {
         self.forget_resv(&id);
         self.plan_evictions(node, now);
         self.event_on(now, "reservation_deleted", id.clone(), format!("deleted reservation {id}"), &[]);
-        self.release_epoch += 1;
+        self.pass.release_epoch += 1;
         self.schedule(now);
         Ok(())
     }
 
     pub(super) fn insert_resv(&mut self, state: ResvState) {
         let id = state.rec.id.clone();
-        self.nodes[state.node as usize].reservations.push(id.clone());
+        self.state.nodes[state.node as usize].reservations.push(id.clone());
         self.mark_resv(&id);
-        self.resvs.insert(id, state);
+        self.state.resvs.insert(id, state);
     }
 
     fn remove_resv(&mut self, id: &str) {
-        if let Some(state) = self.resvs.remove(id) {
-            self.nodes[state.node as usize].reservations.retain(|r| r != id);
+        if let Some(state) = self.state.resvs.remove(id) {
+            self.state.nodes[state.node as usize].reservations.retain(|r| r != id);
         }
     }
 
     fn resolve(&self, rec: Reservation) -> Result<ResvState, String> {
-        let Some(&n) = self.node_index.get(&rec.node) else {
+        let Some(&n) = self.index.node_index.get(&rec.node) else {
             return Err(format!("no node named {:?}", rec.node));
         };
-        let res = &self.nodes[n as usize].res;
+        let res = &self.state.nodes[n as usize].res;
         if let Some(g) = rec.gpus.iter().find(|g| res.gpu_slot(g).is_none()) {
             return Err(format!("{g} is not a GPU of {}", rec.node));
         }
@@ -480,12 +481,12 @@ impl Scheduler {
             return Err("the window is entirely in the past".into());
         };
         let first_start = busy_at.unwrap_or(next_start);
-        let node = &self.nodes[cand.node as usize];
+        let node = &self.state.nodes[cand.node as usize];
         for other_id in &node.reservations {
             if Some(other_id.as_str()) == replacing {
                 continue;
             }
-            let other = &self.resvs[other_id];
+            let other = &self.state.resvs[other_id];
             if cand.rec.flags.overlap || other.rec.flags.overlap {
                 continue;
             }
@@ -515,7 +516,7 @@ impl Scheduler {
         let mut cores_left = node.res.cores as i64;
         let mut mem_left = node.res.memory_bytes as i128;
         for &i in &node.running {
-            let a = &self.allocs[i as usize];
+            let a = &self.state.allocs[i as usize];
             let inside = replacing.is_some_and(|r| a.reservation.as_deref() == Some(r));
             if inside || a.end_time.is_some_and(|e| e <= first_start) {
                 continue;
@@ -530,8 +531,8 @@ impl Scheduler {
                 ));
             }
             if a.reservation.is_none() {
-                cores_left -= self.asks[i as usize].cores as i64;
-                mem_left -= self.asks[i as usize].mem as i128;
+                cores_left -= self.state.asks[i as usize].cores as i64;
+                mem_left -= self.state.asks[i as usize].mem as i128;
             }
         }
         if cores_left < cand.rec.cores as i64 || mem_left < cand.rec.memory_bytes as i128 {
@@ -551,12 +552,12 @@ impl Scheduler {
         if cand.rec.flags.overlap || (cand.rec.cores == 0 && cand.rec.memory_bytes == 0) {
             return None;
         }
-        let node = &self.nodes[cand.node as usize];
+        let node = &self.state.nodes[cand.node as usize];
         let others: Vec<&ResvState> = node
             .reservations
             .iter()
             .filter(|id| Some(id.as_str()) != replacing)
-            .map(|id| &self.resvs[id])
+            .map(|id| &self.state.resvs[id])
             .filter(|o| !o.rec.flags.overlap && (o.rec.cores > 0 || o.rec.memory_bytes > 0))
             .collect();
         if others.is_empty() {
@@ -595,36 +596,36 @@ impl Scheduler {
     /// were accepted with `ignore_running`, or predate the rules).
     pub(super) fn evict_for_reservations(&mut self, now: i64) {
         let mut evict: Vec<(u32, String)> = Vec::new();
-        for rs in self.resvs.values() {
+        for rs in self.state.resvs.values() {
             if rs.series.active_at(now).is_none() {
                 continue;
             }
-            let node = &self.nodes[rs.node as usize];
+            let node = &self.state.nodes[rs.node as usize];
             let mut outside: Vec<u32> =
-                node.running.iter().copied().filter(|&i| self.allocs[i as usize].reservation.is_none()).collect();
+                node.running.iter().copied().filter(|&i| self.state.allocs[i as usize].reservation.is_none()).collect();
             outside.sort_by_key(|&i| {
-                (self.allocs[i as usize].priority, std::cmp::Reverse(self.allocs[i as usize].start_time))
+                (self.state.allocs[i as usize].priority, std::cmp::Reverse(self.state.allocs[i as usize].start_time))
             });
             let reserved_cores: i64 = node
                 .reservations
                 .iter()
-                .filter_map(|r| self.resvs.get(r))
+                .filter_map(|r| self.state.resvs.get(r))
                 .filter(|r| r.series.active_at(now).is_some())
                 .map(|r| r.rec.cores as i64)
                 .sum();
-            let mut cores_used: i64 = outside.iter().map(|&i| self.asks[i as usize].cores as i64).sum();
+            let mut cores_used: i64 = outside.iter().map(|&i| self.state.asks[i as usize].cores as i64).sum();
             for &i in &outside {
-                let a = &self.allocs[i as usize];
+                let a = &self.state.allocs[i as usize];
                 let on_gpu = a.gpus.iter().any(|g| rs.rec.gpus.contains(g));
                 let over = cores_used + reserved_cores > node.res.cores as i64;
                 if on_gpu || over {
-                    cores_used -= self.asks[i as usize].cores as i64;
+                    cores_used -= self.state.asks[i as usize].cores as i64;
                     evict.push((i, rs.rec.name.clone()));
                 }
             }
         }
         for (i, name) in evict {
-            if self.allocs[i as usize].state == AllocState::Running {
+            if self.state.allocs[i as usize].state == AllocState::Running {
                 self.evict(i, now, name);
             }
         }
@@ -633,7 +634,7 @@ impl Scheduler {
     /// Ends running `i` for reservation `name`, the way its preemption mode says.
     pub(super) fn evict(&mut self, i: u32, now: i64, name: String) {
         let why = format!("reservation {name:?} started on its resources");
-        let mode = self.allocs[i as usize].request.preemption.mode;
+        let mode = self.state.allocs[i as usize].request.preemption.mode;
         self.event(now, "eviction", i, why.clone(), &[("reservation", name)]);
         self.stats.evictions += 1;
         self.release_with_mode(i, now, mode, why);
@@ -641,9 +642,9 @@ impl Scheduler {
 
     /// The reservation open at `at` on `i`'s node that reserves a GPU `i` holds (its name).
     pub(super) fn evicting_reservation(&self, i: u32, at: i64) -> Option<String> {
-        let n = self.alloc_node[i as usize];
-        let a = &self.allocs[i as usize];
-        self.nodes.get(n as usize)?.reservations.iter().map(|r| &self.resvs[r]).find_map(|rs| {
+        let n = self.state.alloc_node[i as usize];
+        let a = &self.state.allocs[i as usize];
+        self.state.nodes.get(n as usize)?.reservations.iter().map(|r| &self.state.resvs[r]).find_map(|rs| {
             let holds = a.gpus.iter().any(|g| rs.rec.gpus.contains(g));
             (holds && rs.series.active_at(at).is_some()).then(|| rs.rec.name.clone())
         })
@@ -653,17 +654,17 @@ impl Scheduler {
     /// window reserves ends when that window starts (it is evicted then): its record's end says
     /// so from now on, and the end follows the reservations as they are made, moved or deleted.
     pub(super) fn plan_evictions(&mut self, n: u32, now: i64) {
-        let running = self.nodes[n as usize].running.clone();
+        let running = self.state.nodes[n as usize].running.clone();
         for i in running {
-            let a = &self.allocs[i as usize];
+            let a = &self.state.allocs[i as usize];
             if a.reservation.is_some() || a.preemption.is_some() {
                 continue;
             }
             let own = a.request.duration_s.map(|d| a.start_time.unwrap_or(now) + d as i64 * 1000);
-            let evicted_at = self.nodes[n as usize]
+            let evicted_at = self.state.nodes[n as usize]
                 .reservations
                 .iter()
-                .map(|r| &self.resvs[r])
+                .map(|r| &self.state.resvs[r])
                 .filter(|rs| a.gpus.iter().any(|g| rs.rec.gpus.contains(g)))
                 .filter_map(|rs| rs.series.next(now).map(|o| o.0))
                 .filter(|&s| s > now)
@@ -674,12 +675,12 @@ impl Scheduler {
             };
             if planned != a.end_time {
                 if let Some(old) = a.end_time {
-                    self.ends.remove(&(old, i));
+                    self.index.ends.remove(&(old, i));
                 }
                 if let Some(new) = planned {
-                    self.ends.insert((new, i));
+                    self.index.ends.insert((new, i));
                 }
-                self.allocs[i as usize].end_time = planned;
+                self.state.allocs[i as usize].end_time = planned;
                 self.mark(i);
             }
         }

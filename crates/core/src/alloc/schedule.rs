@@ -48,22 +48,22 @@ impl Scheduler {
     /// pass may free room for requests the pass already looked at).
     pub fn schedule(&mut self, now: i64) {
         for _ in 0..8 {
-            let epoch = self.release_epoch;
+            let epoch = self.pass.release_epoch;
             self.pass(now);
-            if self.release_epoch == epoch {
+            if self.pass.release_epoch == epoch {
                 break;
             }
         }
     }
 
     fn pass(&mut self, now: i64) {
-        self.shadow = None;
-        self.preempt_failures.clear();
+        self.pass.shadow = None;
+        self.pass.preempt_failures.clear();
         #[cfg(test)]
-        if self.reference_pass {
+        if self.pass.reference_pass {
             return self.reference_pass(now);
         }
-        let keys: Vec<_> = self.queue.iter().copied().collect();
+        let keys: Vec<_> = self.index.queue.iter().copied().collect();
         for group in keys.chunk_by(same_rank) {
             if let [one] = group {
                 self.try_start(one.2, now);
@@ -79,17 +79,21 @@ impl Scheduler {
     /// and already wait with the general reason are passed over: their visit would change
     /// nothing. A release (a preemption) makes those after it candidates again.
     fn run_group(&mut self, members: Vec<u32>, priority: i32, now: i64) {
-        self.group_stamp += 1;
-        let mut rest: Vec<Fair> =
-            members.into_iter().map(|m| (self.fair_usage(m, now), id_prefix(&self.allocs[m as usize].id), m)).collect();
+        self.owners.group_stamp += 1;
+        let mut rest: Vec<Fair> = members
+            .into_iter()
+            .map(|m| (self.fair_usage(m, now), id_prefix(&self.state.allocs[m as usize].id), m))
+            .collect();
         let mut passed_over: Vec<Fair> = Vec::new();
         let mut chunk = 1024;
         'group: while !rest.is_empty() {
-            if self.shadow.is_some() {
-                let max_free = self.by_free_gpus.last().map_or(0, |&(f, _)| f);
+            if self.pass.shadow.is_some() {
+                let max_free = self.index.by_free_gpus.last().map_or(0, |&(f, _)| f);
                 let can_preempt = self.lower_priority_running(priority);
                 rest.retain(|&m| {
-                    let idle = !can_preempt && self.waits_idle[m.2 as usize] && self.asks[m.2 as usize].gpus > max_free;
+                    let idle = !can_preempt
+                        && self.pass.waits_idle[m.2 as usize]
+                        && self.state.asks[m.2 as usize].gpus > max_free;
                     if idle {
                         passed_over.push(m);
                     }
@@ -107,15 +111,15 @@ impl Scheduler {
             let batch: Vec<Fair> = rest.drain(..n).collect();
             chunk *= 2;
             for (k, &m) in batch.iter().enumerate() {
-                let (epoch, had_shadow) = (self.release_epoch, self.shadow.is_some());
+                let (epoch, had_shadow) = (self.pass.release_epoch, self.pass.shadow.is_some());
                 self.try_start(m.2, now);
-                if self.release_epoch != epoch {
+                if self.pass.release_epoch != epoch {
                     rest.extend_from_slice(&batch[k + 1..]);
                     let after: Vec<_> = passed_over.drain(..).filter(|p| self.fair_cmp(p, &m).is_gt()).collect();
                     rest.extend(after);
                     continue 'group;
                 }
-                if !had_shadow && self.shadow.is_some() {
+                if !had_shadow && self.pass.shadow.is_some() {
                     rest.extend_from_slice(&batch[k + 1..]);
                     continue 'group;
                 }
@@ -125,31 +129,35 @@ impl Scheduler {
 
     /// Decayed usage of `idx`'s owner, computed once per owner and group.
     fn fair_usage(&mut self, idx: u32, now: i64) -> f64 {
-        let o = self.owner_no[idx as usize] as usize;
-        if self.owner_usage[o].0 != self.group_stamp {
-            self.owner_usage[o] = (self.group_stamp, self.fair.usage(&self.owner_names[o], now));
+        let o = self.owners.owner_no[idx as usize] as usize;
+        if self.owners.owner_usage[o].0 != self.owners.group_stamp {
+            self.owners.owner_usage[o] =
+                (self.owners.group_stamp, self.owners.fair.usage(&self.owners.owner_names[o], now));
         }
-        self.owner_usage[o].1
+        self.owners.owner_usage[o].1
     }
 
     fn fair_cmp(&self, a: &Fair, b: &Fair) -> std::cmp::Ordering {
         a.0.total_cmp(&b.0)
             .then(a.1.cmp(&b.1))
-            .then_with(|| self.allocs[a.2 as usize].id.cmp(&self.allocs[b.2 as usize].id))
+            .then_with(|| self.state.allocs[a.2 as usize].id.cmp(&self.state.allocs[b.2 as usize].id))
     }
 
     /// The pass as first written (every queued request visited, each group sorted whole): the
     /// reference the chunked pass is checked against.
     #[cfg(test)]
     fn reference_pass(&mut self, now: i64) {
-        let keys: Vec<_> = self.queue.iter().copied().collect();
+        let keys: Vec<_> = self.index.queue.iter().copied().collect();
         for keys in keys.chunk_by(same_rank) {
             let mut group: Vec<u32> = keys.iter().map(|k| k.2).collect();
             if group.len() > 1 {
                 let share: Vec<(f64, &str)> = group
                     .iter()
                     .map(|&g| {
-                        (self.fair.usage(&self.allocs[g as usize].owner, now), self.allocs[g as usize].id.as_str())
+                        (
+                            self.owners.fair.usage(&self.state.allocs[g as usize].owner, now),
+                            self.state.allocs[g as usize].id.as_str(),
+                        )
                     })
                     .collect();
                 let mut order: Vec<usize> = (0..group.len()).collect();
@@ -163,7 +171,7 @@ impl Scheduler {
     }
 
     fn set_reason(&mut self, idx: u32, reason: String) {
-        let a = &mut self.allocs[idx as usize];
+        let a = &mut self.state.allocs[idx as usize];
         if a.pending_reason.as_deref() != Some(reason.as_str()) {
             a.pending_reason = Some(reason);
             self.mark(idx);
@@ -171,8 +179,8 @@ impl Scheduler {
     }
 
     fn drop_from_queue(&mut self, idx: u32, reason: String) {
-        self.queue.remove(&self.queue_key(idx));
-        let a = &mut self.allocs[idx as usize];
+        self.index.queue.remove(&self.queue_key(idx));
+        let a = &mut self.state.allocs[idx as usize];
         a.state = AllocState::Cancelled;
         a.pending_reason = Some(reason);
         self.mark(idx);
@@ -180,10 +188,14 @@ impl Scheduler {
 
     /// When an allocation started now would end (clipped to its reservation's occurrence).
     pub(super) fn end_if_started(&self, idx: u32, now: i64) -> Option<i64> {
-        let a = &self.allocs[idx as usize];
+        let a = &self.state.allocs[idx as usize];
         let own = a.request.duration_s.map(|d| now + d as i64 * 1000);
-        let occ_end =
-            a.reservation.as_ref().and_then(|r| self.resvs.get(r)).and_then(|r| r.series.active_at(now)).map(|o| o.1);
+        let occ_end = a
+            .reservation
+            .as_ref()
+            .and_then(|r| self.state.resvs.get(r))
+            .and_then(|r| r.series.active_at(now))
+            .map(|o| o.1);
         match (own, occ_end) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -191,12 +203,12 @@ impl Scheduler {
     }
 
     fn try_start(&mut self, idx: u32, now: i64) {
-        if self.awaiting.contains_key(&idx) || !self.allocs[idx as usize].state.is_queued() {
+        if self.state.awaiting.contains_key(&idx) || !self.state.allocs[idx as usize].state.is_queued() {
             return;
         }
-        let a = &self.allocs[idx as usize];
+        let a = &self.state.allocs[idx as usize];
         if let Some(r) = a.reservation.clone() {
-            let Some(rs) = self.resvs.get(&r) else {
+            let Some(rs) = self.state.resvs.get(&r) else {
                 return self.drop_from_queue(idx, format!("reservation {r} was deleted"));
             };
             match rs.series.next(now) {
@@ -220,14 +232,14 @@ impl Scheduler {
             QuotaCheck::Over(words) => return self.set_reason(idx, format!("waiting for the {words}")),
         }
         if let Some((n, slots)) = self.find_place(idx, now, end) {
-            if self.shadow.is_some() {
+            if self.pass.shadow.is_some() {
                 self.stats.backfilled += 1;
             }
             return self.start(idx, n, &slots, now, end);
         }
         if !self.preemption_hopeless(idx) {
             // With nothing of lower priority running, there is nothing to shrink or preempt.
-            if self.lower_priority_running(self.allocs[idx as usize].priority) {
+            if self.lower_priority_running(self.state.allocs[idx as usize].priority) {
                 self.flush_stale();
                 if self.try_preempt(idx, now, end) {
                     return;
@@ -235,12 +247,12 @@ impl Scheduler {
             }
             self.note_preemption_failure(idx);
         }
-        let full = self.asks[idx as usize];
+        let full = self.state.asks[idx as usize];
         if let Some((n, slots, size)) = self.find_reduced(idx, now, end, full) {
             return self.start_reduced(idx, n, &slots, size, now, end, "the full size does not fit");
         }
-        if self.shadow.is_none() {
-            self.shadow = self.compute_shadow(idx, now);
+        if self.pass.shadow.is_none() {
+            self.pass.shadow = self.compute_shadow(idx, now);
         }
         self.explain_wait(idx, now, end);
     }
@@ -249,17 +261,17 @@ impl Scheduler {
     /// expected), starting it would delay the one that is, its node is down, or guaranteed work
     /// it outranks holds what it needs; else the general reason.
     fn explain_wait(&mut self, idx: u32, now: i64, end: Option<i64>) {
-        let behind = self.shadow.is_some_and(|s| s.alloc != idx) && self.fits_but_for_shadow(idx, now, end);
-        let why = match self.shadow {
+        let behind = self.pass.shadow.is_some_and(|s| s.alloc != idx) && self.fits_but_for_shadow(idx, now, end);
+        let why = match self.pass.shadow {
             Some(s) if s.alloc == idx => Some(format!(
                 "waiting for resources; first in line, expected on {} by {}",
-                self.nodes[s.node as usize].res.node,
+                self.state.nodes[s.node as usize].res.node,
                 format_rfc3339(s.at)
             )),
             Some(s) if behind => Some(format!(
                 "waiting behind {}, first in line (expected on {} by {}): starting now would delay it",
-                self.allocs[s.alloc as usize].id,
-                self.nodes[s.node as usize].res.node,
+                self.state.allocs[s.alloc as usize].id,
+                self.state.nodes[s.node as usize].res.node,
                 format_rfc3339(s.at)
             )),
             _ => self.node_down(idx),
@@ -269,7 +281,7 @@ impl Scheduler {
         }
         // The general reason depends on the ask alone, fixed while queued: not formatted again
         // on every pass.
-        if self.allocs[idx as usize].pending_reason.as_deref().is_some_and(|r| r.starts_with(GENERAL_WAIT)) {
+        if self.state.allocs[idx as usize].pending_reason.as_deref().is_some_and(|r| r.starts_with(GENERAL_WAIT)) {
             return self.note_waits_idle(idx);
         }
         if let Some(holders) = self.guaranteed_holders(idx) {
@@ -281,7 +293,7 @@ impl Scheduler {
                 ),
             );
         }
-        let ask = self.asks[idx as usize];
+        let ask = self.state.asks[idx as usize];
         let why = format!("{GENERAL_WAIT}{} GPU(s), {} cores, {} MiB on one node", ask.gpus, ask.cores, ask.mem >> 20);
         self.set_reason(idx, why);
         self.note_waits_idle(idx);
@@ -289,37 +301,37 @@ impl Scheduler {
 
     /// Whether `idx` would fit now but for the backfill promise made to the head of the queue.
     fn fits_but_for_shadow(&mut self, idx: u32, now: i64, end: Option<i64>) -> bool {
-        let ask = self.asks[idx as usize];
-        if ask.gpu_share.is_none() && self.by_free_gpus.last().is_none_or(|&(free, _)| free < ask.gpus) {
+        let ask = self.state.asks[idx as usize];
+        if ask.gpu_share.is_none() && self.index.by_free_gpus.last().is_none_or(|&(free, _)| free < ask.gpus) {
             return false;
         }
-        let shadow = self.shadow.take();
+        let shadow = self.pass.shadow.take();
         let fits = self.search(idx, now, end).is_some();
-        self.shadow = shadow;
+        self.pass.shadow = shadow;
         fits
     }
 
     /// "waiting for node X, which is down" when the node `idx` must run on (named by its
     /// constraints or its reservation) takes no work.
     fn node_down(&self, idx: u32) -> Option<String> {
-        let a = &self.allocs[idx as usize];
+        let a = &self.state.allocs[idx as usize];
         let n = match &a.reservation {
-            Some(r) => self.resvs.get(r).map(|r| r.node)?,
-            None => *self.node_index.get(a.request.constraints.node.as_ref()?)?,
+            Some(r) => self.state.resvs.get(r).map(|r| r.node)?,
+            None => *self.index.node_index.get(a.request.constraints.node.as_ref()?)?,
         };
-        let node = &self.nodes[n as usize];
+        let node = &self.state.nodes[n as usize];
         (!node.takes_work()).then(|| format!("waiting for node {}, which is {}", node.res.node, node.health.as_str()))
     }
 
     /// Guaranteed allocations `idx` outranks whose resources, with what is idle, would hold it on
     /// some node: what keeps it waiting, as preemption never touches them.
     fn guaranteed_holders(&self, idx: u32) -> Option<Vec<String>> {
-        let a = &self.allocs[idx as usize];
-        let ask = self.asks[idx as usize];
+        let a = &self.state.allocs[idx as usize];
+        let ask = self.state.asks[idx as usize];
         if a.reservation.is_some() || ask.gpu_share.is_some() {
             return None;
         }
-        self.nodes.iter().find_map(|node| {
+        self.state.nodes.iter().find_map(|node| {
             if !node.takes_work() || !node.could_hold(&ask, &a.request.constraints) {
                 return None;
             }
@@ -328,26 +340,26 @@ impl Scheduler {
                 .iter()
                 .copied()
                 .filter(|&i| {
-                    let h = &self.allocs[i as usize];
+                    let h = &self.state.allocs[i as usize];
                     h.qos == Qos::Guaranteed && h.priority < a.priority && h.reservation.is_none()
                 })
                 .collect();
-            let gpus =
-                node.free_whole_gpus() + held.iter().map(|&i| self.allocs[i as usize].gpus.len() as u32).sum::<u32>();
-            let cores = node.free_cores + held.iter().map(|&i| self.asks[i as usize].cores).sum::<u32>();
-            let mem = node.free_mem + held.iter().map(|&i| self.asks[i as usize].mem).sum::<u64>();
+            let gpus = node.free_whole_gpus()
+                + held.iter().map(|&i| self.state.allocs[i as usize].gpus.len() as u32).sum::<u32>();
+            let cores = node.free_cores + held.iter().map(|&i| self.state.asks[i as usize].cores).sum::<u32>();
+            let mem = node.free_mem + held.iter().map(|&i| self.state.asks[i as usize].mem).sum::<u64>();
             (!held.is_empty() && gpus >= ask.gpus && cores >= ask.cores && mem >= ask.mem)
-                .then(|| held.iter().map(|&i| self.allocs[i as usize].id.clone()).collect())
+                .then(|| held.iter().map(|&i| self.state.allocs[i as usize].id.clone()).collect())
         })
     }
 
     /// Whether `idx`'s owner may hold it at its full size, only down to a size within the quota
     /// (its `min` fits what is left), or not now.
     fn quota_check(&self, idx: u32) -> QuotaCheck {
-        let a = &self.allocs[idx as usize];
+        let a = &self.state.allocs[idx as usize];
         let Some(q) = self.config.quotas.get(&a.owner) else { return QuotaCheck::Within };
-        let ask = self.asks[idx as usize];
-        let held = self.owners.get(&a.owner).copied().unwrap_or_default();
+        let ask = self.state.asks[idx as usize];
+        let held = self.owners.held.get(&a.owner).copied().unwrap_or_default();
         let Some(words) = quota::excess(&a.owner, q, &held, &quota::amount(&ask)) else {
             return QuotaCheck::Within;
         };
@@ -368,11 +380,11 @@ impl Scheduler {
 
     /// `idx` waits with the general reason: whether a pass may pass it over (see `waits_idle`).
     fn note_waits_idle(&mut self, idx: u32) {
-        let a = &self.allocs[idx as usize];
-        self.waits_idle[idx as usize] = a.reservation.is_none()
+        let a = &self.state.allocs[idx as usize];
+        self.pass.waits_idle[idx as usize] = a.reservation.is_none()
             && a.request.constraints.node.is_none()
             && a.request.resources.min.is_none()
-            && self.asks[idx as usize].gpu_share.is_none()
+            && self.state.asks[idx as usize].gpu_share.is_none()
             && (self.config.quotas.is_empty() || !self.config.quotas.contains_key(&a.owner));
     }
 
@@ -380,10 +392,10 @@ impl Scheduler {
     /// what came before it in queue order), so a request that asks at least as much as one that
     /// already failed to preempt, at no higher priority and for no shorter a run, fails too.
     fn preemption_hopeless(&self, idx: u32) -> bool {
-        let a = &self.allocs[idx as usize];
-        let k = self.asks[idx as usize];
+        let a = &self.state.allocs[idx as usize];
+        let k = self.state.asks[idx as usize];
         self.unconstrained(idx)
-            && self.preempt_failures.iter().any(|&(p, f, d)| {
+            && self.pass.preempt_failures.iter().any(|&(p, f, d)| {
                 // A longer run meets more reservations: at least as hard.
                 let longer = match (d, a.request.duration_s) {
                     (_, None) => true,
@@ -395,63 +407,63 @@ impl Scheduler {
     }
 
     fn note_preemption_failure(&mut self, idx: u32) {
-        if self.unconstrained(idx) && self.preempt_failures.len() < 64 {
-            let a = &self.allocs[idx as usize];
-            self.preempt_failures.push((a.priority, self.asks[idx as usize], a.request.duration_s));
+        if self.unconstrained(idx) && self.pass.preempt_failures.len() < 64 {
+            let a = &self.state.allocs[idx as usize];
+            self.pass.preempt_failures.push((a.priority, self.state.asks[idx as usize], a.request.duration_s));
         }
     }
 
     fn unconstrained(&self, idx: u32) -> bool {
-        let a = &self.allocs[idx as usize];
+        let a = &self.state.allocs[idx as usize];
         a.reservation.is_none()
             && a.request.constraints == Default::default()
-            && self.asks[idx as usize].gpu_share.is_none()
+            && self.state.asks[idx as usize].gpu_share.is_none()
     }
 
     /// Whether a node is off limits for `idx` because of the backfill promise.
     pub(super) fn shadow_blocks(&self, idx: u32, n: u32, end: Option<i64>) -> bool {
-        self.shadow.is_some_and(|s| s.alloc != idx && s.node == n && end.is_none_or(|e| e > s.at))
+        self.pass.shadow.is_some_and(|s| s.alloc != idx && s.node == n && end.is_none_or(|e| e > s.at))
     }
 
     fn shape_key(&self, idx: u32) -> (Ask, u64) {
-        let a = &self.allocs[idx as usize];
+        let a = &self.state.allocs[idx as usize];
         let mut h = DefaultHasher::new();
-        (&a.request.constraints, &a.reservation, a.request.duration_s, self.shadow.map(|s| (s.node, s.at)))
+        (&a.request.constraints, &a.reservation, a.request.duration_s, self.pass.shadow.map(|s| (s.node, s.at)))
             .hash(&mut h);
-        (self.asks[idx as usize], h.finish())
+        (self.state.asks[idx as usize], h.finish())
     }
 
     /// A node and GPU slots where `idx` fits now, best fit first.
     pub(super) fn find_place(&mut self, idx: u32, now: i64, end: Option<i64>) -> Option<(u32, Vec<usize>)> {
-        let ask = self.asks[idx as usize];
+        let ask = self.state.asks[idx as usize];
         // No node has that many idle GPUs: nothing to search.
-        if ask.gpu_share.is_none() && self.by_free_gpus.last().is_none_or(|&(free, _)| free < ask.gpus) {
+        if ask.gpu_share.is_none() && self.index.by_free_gpus.last().is_none_or(|&(free, _)| free < ask.gpus) {
             return None;
         }
         let key = self.shape_key(idx);
-        let stamp = self.release_epoch ^ (now as u64).rotate_left(32);
-        if self.failed_shapes.get(&key) == Some(&stamp) {
+        let stamp = self.pass.release_epoch ^ (now as u64).rotate_left(32);
+        if self.pass.failed_shapes.get(&key) == Some(&stamp) {
             return None;
         }
         let found = self.search(idx, now, end);
         if found.is_none() {
-            if self.failed_shapes.len() > 100_000 {
-                self.failed_shapes.clear();
+            if self.pass.failed_shapes.len() > 100_000 {
+                self.pass.failed_shapes.clear();
             }
-            self.failed_shapes.insert(key, stamp);
+            self.pass.failed_shapes.insert(key, stamp);
         }
         found
     }
 
     fn search(&self, idx: u32, now: i64, end: Option<i64>) -> Option<(u32, Vec<usize>)> {
-        let a = &self.allocs[idx as usize];
-        let ask = self.asks[idx as usize];
+        let a = &self.state.allocs[idx as usize];
+        let ask = self.state.asks[idx as usize];
         let resv = a.reservation.as_deref();
         let c = &a.request.constraints;
         let try_node = |n: u32| -> Option<(u32, Vec<usize>)> {
             if self.shadow_blocks(idx, n, end)
-                || !self.nodes[n as usize].takes_work()
-                || !self.nodes[n as usize].could_hold(&ask, c)
+                || !self.state.nodes[n as usize].takes_work()
+                || !self.state.nodes[n as usize].could_hold(&ask, c)
             {
                 return None;
             }
@@ -459,12 +471,12 @@ impl Scheduler {
             if !cap.fits_cpu_mem(&ask) {
                 return None;
             }
-            cap.pick_gpus(&self.nodes[n as usize], &ask, c).map(|slots| (n, slots))
+            cap.pick_gpus(&self.state.nodes[n as usize], &ask, c).map(|slots| (n, slots))
         };
         let only = resv
-            .and_then(|r| self.resvs.get(r))
+            .and_then(|r| self.state.resvs.get(r))
             .map(|r| r.node)
-            .or_else(|| c.node.as_ref().and_then(|n| self.node_index.get(n).copied()));
+            .or_else(|| c.node.as_ref().and_then(|n| self.index.node_index.get(n).copied()));
         if let Some(n) = only {
             return try_node(n);
         }
@@ -472,19 +484,19 @@ impl Scheduler {
             return None;
         }
         let need_idle = if ask.gpu_share.is_some() { 0 } else { ask.gpus };
-        self.by_free_gpus.range((need_idle, 0)..).find_map(|&(_, n)| try_node(n))
+        self.index.by_free_gpus.range((need_idle, 0)..).find_map(|&(_, n)| try_node(n))
     }
 
     /// Where the full size fits nowhere (even by preemption) but the request's `min` does: the
     /// node offering the largest size ≥ min (GPUs, then cores, then memory), and that size.
     /// `upper` caps the size (the full ask, or what the owner's quota leaves).
     fn find_reduced(&self, idx: u32, now: i64, end: Option<i64>, upper: Ask) -> Option<(u32, Vec<usize>, Ask)> {
-        let a = &self.allocs[idx as usize];
+        let a = &self.state.allocs[idx as usize];
         let ask = upper;
         let min = a.request.resources.min?;
         // At the full size, the size at `min` is the one already searched.
         let nothing_smaller = min.gpus >= ask.gpus && min.cores >= ask.cores && min.memory_bytes >= ask.mem;
-        if ask.gpu_share.is_some() || (nothing_smaller && upper == self.asks[idx as usize]) {
+        if ask.gpu_share.is_some() || (nothing_smaller && upper == self.state.asks[idx as usize]) {
             return None;
         }
         let floor = Ask {
@@ -495,7 +507,7 @@ impl Scheduler {
         };
         let (resv, c) = (a.reservation.as_deref(), &a.request.constraints);
         let size_on = |n: u32| -> Option<Ask> {
-            let node = &self.nodes[n as usize];
+            let node = &self.state.nodes[n as usize];
             if self.shadow_blocks(idx, n, end) || !node.takes_work() || !node.could_hold(&floor, c) {
                 return None;
             }
@@ -512,9 +524,9 @@ impl Scheduler {
             (size.gpus >= floor.gpus && size.cores >= floor.cores && size.mem >= floor.mem).then_some(size)
         };
         let only = resv
-            .and_then(|r| self.resvs.get(r))
+            .and_then(|r| self.state.resvs.get(r))
             .map(|r| r.node)
-            .or_else(|| c.node.as_ref().and_then(|n| self.node_index.get(n).copied()));
+            .or_else(|| c.node.as_ref().and_then(|n| self.index.node_index.get(n).copied()));
         let mut best: Option<(u32, Ask)> = None;
         let better = |s: &Ask, b: &Option<(u32, Ask)>| {
             b.is_none_or(|(_, b)| (s.gpus, s.cores, s.mem) > (b.gpus, b.cores, b.mem))
@@ -524,7 +536,7 @@ impl Scheduler {
         } else if resv.is_none() && c.node.is_none() {
             // Most idle GPUs first: once a node has fewer idle GPUs than the best size, none after
             // it can offer more.
-            for &(free, n) in self.by_free_gpus.range((floor.gpus, 0)..).rev() {
+            for &(free, n) in self.index.by_free_gpus.range((floor.gpus, 0)..).rev() {
                 if best.is_some_and(|(_, b)| {
                     free < b.gpus || (b.gpus, b.cores, b.mem) == (free.min(ask.gpus), ask.cores, ask.mem)
                 }) {
@@ -536,7 +548,7 @@ impl Scheduler {
             }
         }
         let (n, size) = best?;
-        let slots = self.capacity(n, resv, now, end).pick_gpus(&self.nodes[n as usize], &size, c)?;
+        let slots = self.capacity(n, resv, now, end).pick_gpus(&self.state.nodes[n as usize], &size, c)?;
         Some((n, slots, size))
     }
 
@@ -553,9 +565,9 @@ impl Scheduler {
         end: Option<i64>,
         because: &str,
     ) {
-        let full = self.asks[idx as usize];
-        self.asks[idx as usize] = size;
-        let a = &mut self.allocs[idx as usize];
+        let full = self.state.asks[idx as usize];
+        self.state.asks[idx as usize] = size;
+        let a = &mut self.state.allocs[idx as usize];
         (a.cores, a.memory_bytes) = (size.cores, size.mem);
         let message = format!(
             "started below its full size ({} of {} GPUs, {} of {} cores): {because}",
@@ -566,11 +578,11 @@ impl Scheduler {
     }
 
     pub(super) fn start(&mut self, idx: u32, n: u32, slots: &[usize], now: i64, end: Option<i64>) {
-        self.queue.remove(&self.queue_key(idx));
-        let node = &self.nodes[n as usize].res;
+        self.index.queue.remove(&self.queue_key(idx));
+        let node = &self.state.nodes[n as usize].res;
         let gpus = slots.iter().map(|&s| node.gpus[s].id.clone()).collect();
         let node_name = node.node.clone();
-        let a = &mut self.allocs[idx as usize];
+        let a = &mut self.state.allocs[idx as usize];
         a.state = AllocState::Running;
         a.pending_reason = None;
         a.node = Some(node_name);
@@ -588,22 +600,28 @@ impl Scheduler {
     /// gathers enough instead of looking at every node. Ties go to the lowest node.
     fn compute_shadow(&self, idx: u32, now: i64) -> Option<Shadow> {
         #[cfg(test)]
-        if self.reference_pass {
+        if self.pass.reference_pass {
             return self.compute_shadow_scan(idx, now);
         }
-        let a = &self.allocs[idx as usize];
-        let ask = self.asks[idx as usize];
+        let a = &self.state.allocs[idx as usize];
+        let ask = self.state.asks[idx as usize];
         let resv = a.reservation.as_deref();
         let c = &a.request.constraints;
         let end = self.end_if_started(idx, now);
         // A running allocation releases at its grace deadline while it has one, else at its end.
-        let mut ends =
-            self.ends.iter().copied().filter(|&(_, i)| self.allocs[i as usize].preemption.is_none()).peekable();
+        let mut ends = self
+            .index
+            .ends
+            .iter()
+            .copied()
+            .filter(|&(_, i)| self.state.allocs[i as usize].preemption.is_none())
+            .peekable();
         let mut graces = self
+            .index
             .deadlines
             .iter()
             .copied()
-            .filter(|&(_, i)| self.allocs[i as usize].state == AllocState::Running)
+            .filter(|&(_, i)| self.state.allocs[i as usize].state == AllocState::Running)
             .peekable();
         // Per node touched: None when the request may not run there, else what it would have
         // (idle GPUs, cores, memory), what reservations overdraw, and the GPU slots it may use.
@@ -619,16 +637,16 @@ impl Scheduler {
             if best.is_some_and(|b| t > b.at) {
                 break;
             }
-            let r = &self.allocs[i as usize];
-            let n = self.alloc_node[i as usize];
+            let r = &self.state.allocs[i as usize];
+            let n = self.state.alloc_node[i as usize];
             if r.reservation.as_deref() != resv || n == u32::MAX || best.is_some_and(|b| b.node <= n) {
                 continue;
             }
-            let node = &self.nodes[n as usize];
+            let node = &self.state.nodes[n as usize];
             let acc = nodes.entry(n).or_insert_with(|| {
                 if !node.takes_work()
                     || !node.could_hold(&ask, c)
-                    || resv.is_some_and(|r| self.resvs.get(r).is_none_or(|rs| rs.node != n))
+                    || resv.is_some_and(|r| self.state.resvs.get(r).is_none_or(|rs| rs.node != n))
                 {
                     return None;
                 }
@@ -639,7 +657,7 @@ impl Scheduler {
                 Some(((idle, cap.cores, cap.mem), (cap.short_cores, cap.short_mem), cap.usable))
             });
             let Some((have, short, usable)) = acc else { continue };
-            let k = self.asks[i as usize];
+            let k = self.state.asks[i as usize];
             let gpus = if k.gpu_share.is_none() {
                 r.gpus
                     .iter()
@@ -662,19 +680,19 @@ impl Scheduler {
     /// `best` (with what running work outside reservations has released by then), the earliest
     /// such end. Ties go to the lowest node.
     fn earlier_at_reservation_end(&self, idx: u32, now: i64, mut best: Option<Shadow>) -> Option<Shadow> {
-        let a = &self.allocs[idx as usize];
-        let ask = self.asks[idx as usize];
+        let a = &self.state.allocs[idx as usize];
+        let ask = self.state.asks[idx as usize];
         let c = &a.request.constraints;
         if a.reservation.is_some() {
             return best;
         }
         let end = self.end_if_started(idx, now);
-        for (n, node) in self.nodes.iter().enumerate() {
+        for (n, node) in self.state.nodes.iter().enumerate() {
             if node.reservations.is_empty() || !node.takes_work() || !node.could_hold(&ask, c) {
                 continue;
             }
             for id in &node.reservations {
-                let Some((_, t)) = self.resvs[id].series.next(now) else { continue };
+                let Some((_, t)) = self.state.resvs[id].series.next(now) else { continue };
                 if best.is_some_and(|b| t >= b.at) {
                     continue;
                 }
@@ -684,7 +702,7 @@ impl Scheduler {
                     .iter()
                     .copied()
                     .filter(|&i| {
-                        let r = &self.allocs[i as usize];
+                        let r = &self.state.allocs[i as usize];
                         let at = r.preemption.as_ref().map(|p| p.at).or(r.end_time);
                         r.reservation.is_none() && at.is_some_and(|at| at <= t)
                     })
@@ -694,14 +712,15 @@ impl Scheduler {
                     .filter(|&s| {
                         node.gpu_used[s] == 0
                             || released.iter().any(|&i| {
-                                self.asks[i as usize].gpu_share.is_none()
-                                    && self.allocs[i as usize].gpus.contains(&node.res.gpus[s].id)
+                                self.state.asks[i as usize].gpu_share.is_none()
+                                    && self.state.allocs[i as usize].gpus.contains(&node.res.gpus[s].id)
                             })
                     })
                     .count() as u32;
                 let cores =
-                    cap.cores as u64 + released.iter().map(|&i| self.asks[i as usize].cores as u64).sum::<u64>();
-                let mem = cap.mem as u128 + released.iter().map(|&i| self.asks[i as usize].mem as u128).sum::<u128>();
+                    cap.cores as u64 + released.iter().map(|&i| self.state.asks[i as usize].cores as u64).sum::<u64>();
+                let mem =
+                    cap.mem as u128 + released.iter().map(|&i| self.state.asks[i as usize].mem as u128).sum::<u128>();
                 if idle >= ask.gpus
                     && cores >= (ask.cores + cap.short_cores) as u64
                     && mem >= ask.mem as u128 + cap.short_mem as u128
@@ -717,16 +736,16 @@ impl Scheduler {
     /// against.
     #[cfg(test)]
     fn compute_shadow_scan(&self, idx: u32, now: i64) -> Option<Shadow> {
-        let a = &self.allocs[idx as usize];
-        let ask = self.asks[idx as usize];
+        let a = &self.state.allocs[idx as usize];
+        let ask = self.state.asks[idx as usize];
         let resv = a.reservation.as_deref();
         let c = &a.request.constraints;
         let mut best: Option<Shadow> = None;
-        for (n, node) in self.nodes.iter().enumerate() {
+        for (n, node) in self.state.nodes.iter().enumerate() {
             let n = n as u32;
             if !node.takes_work()
                 || !node.could_hold(&ask, c)
-                || resv.is_some_and(|r| self.resvs.get(r).is_none_or(|rs| rs.node != n))
+                || resv.is_some_and(|r| self.state.resvs.get(r).is_none_or(|rs| rs.node != n))
             {
                 continue;
             }
@@ -741,9 +760,9 @@ impl Scheduler {
             let mut releases: Vec<(i64, u32)> = node
                 .running
                 .iter()
-                .filter(|&&i| self.allocs[i as usize].reservation.as_deref() == resv)
+                .filter(|&&i| self.state.allocs[i as usize].reservation.as_deref() == resv)
                 .filter_map(|&i| {
-                    let r = &self.allocs[i as usize];
+                    let r = &self.state.allocs[i as usize];
                     r.preemption.as_ref().map(|p| p.at).or(r.end_time).map(|t| (t, i))
                 })
                 .collect();
@@ -757,8 +776,8 @@ impl Scheduler {
                 if best.is_some_and(|b| t > b.at) {
                     break;
                 }
-                let r = &self.allocs[i as usize];
-                let k = self.asks[i as usize];
+                let r = &self.state.allocs[i as usize];
+                let k = self.state.asks[i as usize];
                 let usable_gpus = r
                     .gpus
                     .iter()
@@ -887,7 +906,7 @@ mod tests {
             }
             let mut fast = Scheduler::new(config.clone(), cluster(nodes, gpus));
             let mut reference = Scheduler::new(config, cluster(nodes, gpus));
-            reference.reference_pass = true;
+            reference.pass.reference_pass = true;
             let mut now = 1_000_000i64;
             for (i, (r, advance, cancel)) in stream.into_iter().enumerate() {
                 // Requests arriving together share an age: groups ordered by fair share.

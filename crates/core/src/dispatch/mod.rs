@@ -9,6 +9,7 @@ mod balance;
 pub mod batch;
 mod execution;
 mod graph;
+mod liveness;
 pub mod output;
 mod partition;
 mod placement;
@@ -23,6 +24,7 @@ pub use execution::{
     attempt_id, execution_of, parse_attempt_id,
 };
 pub use graph::{TaskGraph, TaskGraphState};
+pub use liveness::{LivenessChange, NodeLiveness, Reach, ReattachGrace};
 pub use output::{AttemptOutput, CutBy, OutputCut, OutputLimits};
 pub use partition::{partition_count, split};
 pub use placement::{Grant, PartitionAsk, Placer, Unconstrained};

@@ -1,0 +1,123 @@
+//! The live side of sampling: the latest snapshot, the broadcast to subscribers, and the
+//! audience that sets the sampling mode (subscribers, and whether they can see it). Changes to
+//! the audience wake the sampling loop so the new mode applies at once.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, RwLock};
+
+use steward_core::Snapshot;
+use tokio::sync::broadcast;
+
+use crate::status::SamplingMode;
+
+pub(crate) struct LiveFeed {
+    latest: RwLock<Option<Arc<Snapshot>>>,
+    live: broadcast::Sender<Arc<Snapshot>>,
+    visible: AtomicBool,
+    /// Subscriptions whose viewer said it is hidden (a background browser tab).
+    hidden_subscriptions: AtomicUsize,
+    wake: Mutex<Sender<()>>,
+}
+
+impl LiveFeed {
+    /// `wake` reaches the sampling loop.
+    pub(crate) fn new(wake: Sender<()>) -> LiveFeed {
+        LiveFeed {
+            latest: RwLock::new(None),
+            live: broadcast::channel(16).0,
+            visible: AtomicBool::new(true),
+            hidden_subscriptions: AtomicUsize::new(0),
+            wake: Mutex::new(wake),
+        }
+    }
+
+    pub(crate) fn latest(&self) -> Option<Arc<Snapshot>> {
+        self.latest.read().ok().and_then(|l| l.clone())
+    }
+
+    pub(crate) fn publish(&self, snapshot: Arc<Snapshot>) {
+        if let Ok(mut l) = self.latest.write() {
+            *l = Some(snapshot.clone());
+        }
+        let _ = self.live.send(snapshot);
+    }
+
+    /// Live snapshots from now on. Subscribing (or dropping the last subscriber) changes the
+    /// sampling mode, so the sampler is told at once.
+    pub(crate) fn subscribe(self: &Arc<Self>) -> Subscription {
+        let rx = self.live.subscribe();
+        self.wake();
+        Subscription { rx, feed: self.clone(), hidden: false }
+    }
+
+    /// The desktop window's visibility; hidden, it slows the sampler down.
+    pub(crate) fn set_visible(&self, visible: bool) {
+        self.visible.store(visible, Ordering::Relaxed);
+        self.wake();
+    }
+
+    pub(crate) fn sampling_mode(&self) -> SamplingMode {
+        // The loop's own receiver does not exist; every receiver is a UI or API client.
+        let subscribers = self.live.receiver_count();
+        let all_hidden = self.hidden_subscriptions.load(Ordering::Relaxed) >= subscribers;
+        if subscribers == 0 {
+            SamplingMode::Idle
+        } else if self.visible.load(Ordering::Relaxed) && !all_hidden {
+            SamplingMode::Active
+        } else {
+            SamplingMode::Hidden
+        }
+    }
+
+    /// Wakes the sampling loop (a mode change, or a stop request).
+    pub(crate) fn wake(&self) {
+        if let Ok(tx) = self.wake.lock() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A live feed of snapshots; dropping it may let the sampler slow down.
+pub struct Subscription {
+    rx: broadcast::Receiver<Arc<Snapshot>>,
+    feed: Arc<LiveFeed>,
+    hidden: bool,
+}
+
+impl Subscription {
+    /// The next snapshot; `None` when the service stopped. A slow reader skips missed ones.
+    pub async fn next(&mut self) -> Option<Arc<Snapshot>> {
+        loop {
+            match self.rx.recv().await {
+                Ok(s) => return Some(s),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// Whether the viewer of this feed can see it: sampling slows down only when every
+    /// subscriber is hidden.
+    pub fn set_visible(&mut self, visible: bool) {
+        if self.hidden != visible {
+            return;
+        }
+        self.hidden = !visible;
+        if self.hidden {
+            self.feed.hidden_subscriptions.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.feed.hidden_subscriptions.fetch_sub(1, Ordering::Relaxed);
+        }
+        self.feed.wake();
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if self.hidden {
+            self.feed.hidden_subscriptions.fetch_sub(1, Ordering::Relaxed);
+        }
+        self.feed.wake();
+    }
+}
