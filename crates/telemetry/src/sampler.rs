@@ -1,9 +1,11 @@
 //! The adaptive sampler: owns the collectors and runs each when its policy says it is due.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use steward_core::Snapshot;
 
+use crate::sampling_cost::CostMeter;
 use crate::{Collector, Cost};
 
 /// How visible the app is; the less visible, the slower we sample.
@@ -74,6 +76,7 @@ pub struct Sampler {
     slots: Vec<Slot>,
     mode: Mode,
     last: Snapshot,
+    cost: CostMeter,
 }
 
 impl Sampler {
@@ -107,6 +110,7 @@ impl Sampler {
                 .collect(),
             mode: Mode::Active,
             last: Snapshot::empty(0),
+            cost: CostMeter::default(),
         }
     }
 
@@ -131,15 +135,25 @@ impl Sampler {
 
     /// Run the collectors that are due at `now_ms`; parts not due keep their last reading.
     pub fn tick(&mut self, now_ms: i64) -> Snapshot {
+        let mut ran = Vec::with_capacity(self.slots.len());
         for s in &mut self.slots {
             if s.next_due_ms.is_none_or(|d| d <= now_ms) {
+                let started = Instant::now();
                 s.collector.collect(now_ms, &mut self.last);
+                ran.push((s.collector.name(), started.elapsed()));
                 s.next_due_ms = Some(now_ms + interval_ms(self.mode, s.collector.cost()));
                 s.last_run_ms = Some(now_ms);
             }
         }
+        self.cost.record(&ran);
         self.last.ts_ms = now_ms;
         self.last.clone()
+    }
+
+    /// What each collector has cost so far; the meter stays shared after the sampler moves to
+    /// its thread.
+    pub fn cost_meter(&self) -> CostMeter {
+        self.cost.clone()
     }
 
     /// When the next collector is due, so the caller's loop can sleep exactly until then.
@@ -206,6 +220,8 @@ mod tests {
             s.tick(t * 1_000);
         }
         assert_eq!(s.last.disks.reason(), Some("expensive run 2"));
+        let cost = s.cost_meter().read();
+        assert_eq!(cost.iter().map(|(n, c)| (*n, c.runs)).collect::<Vec<_>>(), vec![("c", 6), ("e", 2)]);
 
         s.set_mode(Mode::Idle);
         s.tick(6_000);
