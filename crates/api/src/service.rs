@@ -51,6 +51,7 @@ pub(crate) struct Shared {
     pub(crate) profiler: crate::profiler::Profiler,
     pub(crate) cluster: crate::cluster::Cluster,
     pub(crate) dispatch: crate::dispatch::Dispatcher,
+    pub(crate) metrics: crate::metrics::Metrics,
 }
 
 struct LoopGuard {
@@ -77,6 +78,7 @@ impl Steward {
         let mut store = Store::open(&config.db_path)?;
         let profiler = crate::profile::start_profiler(&mut store, &config.profile)?;
         let sampler = Sampler::new(&config.sampler);
+        let metrics = crate::metrics::Metrics { sampler_cost: sampler.cost_meter() };
         let inventory = collect_inventory(&config);
         let allocations = crate::allocation::Allocations::load(&store, &inventory, &config)?;
         let cluster = crate::cluster::Cluster::start(store.nodes()?)?;
@@ -100,6 +102,7 @@ impl Steward {
             profiler,
             cluster,
             dispatch,
+            metrics,
         });
         let loop_shared = shared.clone();
         let thread = std::thread::Builder::new()

@@ -425,6 +425,7 @@ fn send_starts(
     specs: HashMap<String, (proto::TaskSpec, bool)>,
 ) {
     let d = &shared.dispatch;
+    d.counters.started(starts.len());
     let batched = d.settings.max_batch > 1;
     for (node, group) in batch::batches(starts, d.settings.max_batch) {
         let client = client_of(nodes, &node);
@@ -580,6 +581,7 @@ fn send_cancels(shared: &Shared, nodes: &[DispatchNode], cancels: Vec<Action>) {
 }
 
 fn cancel_on(shared: &Shared, node: String, client: AgentClient, attempt_id: String) {
+    shared.dispatch.counters.cancel_sent();
     spawn_home(shared, async move {
         if let Err(e) = client.cancel_task(&attempt_id).await {
             tracing::debug!("cancelling {attempt_id} on {node}: {e}");
@@ -617,6 +619,7 @@ fn finish(shared: &Arc<Shared>, done: Vec<(String, Result<(), String>, AttemptOu
                 Ok(()) => (true, None),
                 Err(e) => (false, Some(e)),
             };
+            d.counters.ended(ok);
             let (accepted, acts) = e.finished(&attempt, ok, output, error, &cfg, &mut rel, now);
             if spilled && accepted != Accepted::Won {
                 // Only the result's output is kept.

@@ -35,6 +35,7 @@
 
 mod agent_io;
 pub mod body;
+pub(crate) mod counters;
 mod datasets;
 mod driver;
 mod nodes;
@@ -121,6 +122,7 @@ pub(crate) struct Dispatcher {
     pub(crate) owner: String,
     /// Where output past its limits is spilled (beside the database).
     pub(crate) spill: output::SpillDir,
+    pub(crate) counters: counters::DispatchCounters,
 }
 
 #[derive(Default)]
@@ -210,6 +212,7 @@ impl Dispatcher {
             local_clients: nodes::LocalClients::default(),
             owner: store.instance_id()?,
             spill,
+            counters: Default::default(),
         })
     }
 
@@ -650,6 +653,12 @@ impl Steward {
             d.wake.notify_one();
         }
         Ok(result)
+    }
+
+    /// Executions in memory that have not ended, by status (for `/metrics`).
+    pub(crate) fn unfinished_executions(&self) -> Vec<(ExecStatus, usize)> {
+        let Ok(st) = self.shared.dispatch.lock() else { return Vec::new() };
+        crate::metrics::tally(st.execs.values().map(|e| e.status).filter(|s| !s.is_terminal()))
     }
 
     /// Tasks the executor's task graph holds: those in flight and the recently ended (bounded
