@@ -12,6 +12,8 @@ pub mod catalog;
 mod exposition;
 mod format;
 mod node;
+#[cfg(feature = "promtool")]
+pub mod promtool;
 mod sampler_cost;
 
 pub use catalog::{Kind, Metric};

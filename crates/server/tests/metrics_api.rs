@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -13,6 +11,7 @@ use axum::http::{Request, StatusCode, header};
 use common::{HOST, TOKEN};
 use http_body_util::BodyExt;
 use steward_api::{ApiConfig, Steward};
+use steward_prometheus::promtool::promtool_check;
 use tower::ServiceExt;
 
 fn start() -> (Steward, Router, tempfile::TempDir) {
@@ -39,21 +38,6 @@ async fn scrape(app: &Router, accept: Option<&str>, credential: bool) -> (Status
         res.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
     (status, content_type, String::from_utf8(bytes.to_vec()).unwrap())
-}
-
-/// `promtool check metrics` on `text`: its complaints, or why it could not run.
-pub fn promtool_check(text: &str) -> Result<(), String> {
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run promtool ({e}): install the Debian package `prometheus`"))?;
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    if out.status.success() && said.trim().is_empty() { Ok(()) } else { Err(said) }
 }
 
 #[tokio::test]
