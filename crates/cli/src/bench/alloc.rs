@@ -21,10 +21,13 @@ const K8S_FLOOR_PREEMPTION: f64 = 570.0;
 
 #[derive(Args)]
 pub struct AllocBenchArgs {
+    /// Simulated nodes.
     #[arg(long, default_value_t = 5_000)]
     nodes: u32,
+    /// GPUs on each node.
     #[arg(long, default_value_t = 8)]
     gpus_per_node: u32,
+    /// Requests queued before the measured decisions.
     #[arg(long, default_value_t = 50_000)]
     pending: u32,
     /// Critical requests to grant by preemption in the churn phase (each needs 1–8 GPUs of the

@@ -41,6 +41,7 @@ pub struct DispatchBenchArgs {
     /// Items of the makespan job (20 ms of work each on a healthy node).
     #[arg(long, default_value_t = 1_200)]
     makespan_items: u64,
+    /// Loopback agents to dispatch to.
     #[arg(long, default_value_t = 4)]
     nodes: usize,
 }
