@@ -10,16 +10,25 @@ use crate::Exposition;
 use crate::catalog::*;
 use crate::exposition::Labels;
 
-/// Adds `snap`'s metrics for node `node`.
-pub fn node_metrics(exp: &mut Exposition, node: &str, snap: &Snapshot) {
-    let at = |extra: &[(&'static str, &str)]| -> Labels {
-        let mut labels = vec![("node", node.to_string())];
+/// The labels of one node's samples: `node` first, then the sample's own.
+#[derive(Clone, Copy)]
+struct At<'a>(&'a str);
+
+impl At<'_> {
+    fn labels(self, extra: &[(&'static str, &str)]) -> Labels {
+        let mut labels = vec![("node", self.0.to_string())];
         labels.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
         labels
-    };
+    }
+}
+
+/// Adds `snap`'s metrics for node `node`.
+pub fn node_metrics(exp: &mut Exposition, node: &str, snap: &Snapshot) {
+    let node = At(node);
+    let at = |extra: &[(&'static str, &str)]| node.labels(extra);
     exp.add(&NODE_SNAPSHOT_TIMESTAMP, at(&[]), snap.ts_ms as f64 / 1000.0);
     if let Some(cpu) = snap.cpu.value() {
-        cpu_metrics(exp, &at, cpu);
+        cpu_metrics(exp, node, cpu);
     }
     if let Some(memory) = snap.memory.value() {
         memory_metrics(exp, &at(&[]), memory);
@@ -28,37 +37,37 @@ pub fn node_metrics(exp: &mut Exposition, node: &str, snap: &Snapshot) {
         pressure_metrics(exp, &at(&[]), pressure);
     }
     for d in snap.disks.value().into_iter().flatten() {
-        disk_metrics(exp, &at, d);
+        disk_metrics(exp, node, d);
     }
     for n in snap.networks.value().into_iter().flatten() {
         network_metrics(exp, &at(&[("device", &n.name)]), n);
     }
     for t in snap.temperatures.value().into_iter().flatten() {
-        temperature_metrics(exp, &at, t);
+        temperature_metrics(exp, node, t);
     }
     if let Some(p) = snap.processes.value() {
         exp.add(&NODE_PROCESSES, at(&[]), p.count.into());
     }
     for g in snap.gpus.value().into_iter().flatten() {
-        gpu_metrics(exp, &at, g);
+        gpu_metrics(exp, node, g);
     }
     for r in snap.rapl.value().into_iter().flatten() {
         rapl_metrics(exp, &at(&[("zone", &r.zone), ("domain", &r.name)]), r);
     }
 }
 
-fn cpu_metrics(exp: &mut Exposition, at: &dyn Fn(&[(&'static str, &str)]) -> Labels, cpu: &CpuStats) {
-    exp.add(&NODE_CPU_UTILIZATION, at(&[]), cpu.total_pct / 100.0);
+fn cpu_metrics(exp: &mut Exposition, node: At, cpu: &CpuStats) {
+    exp.add(&NODE_CPU_UTILIZATION, node.labels(&[]), cpu.total_pct / 100.0);
     for (i, pct) in cpu.per_core_pct.iter().enumerate() {
-        exp.add(&NODE_CPU_CORE_UTILIZATION, at(&[("cpu", &i.to_string())]), pct / 100.0);
+        exp.add(&NODE_CPU_CORE_UTILIZATION, node.labels(&[("cpu", &i.to_string())]), pct / 100.0);
     }
     for (i, mhz) in cpu.frequency_mhz.value().into_iter().flatten().enumerate() {
-        exp.add(&NODE_CPU_FREQUENCY, at(&[("cpu", &i.to_string())]), *mhz as f64 * 1e6);
+        exp.add(&NODE_CPU_FREQUENCY, node.labels(&[("cpu", &i.to_string())]), *mhz as f64 * 1e6);
     }
     let [one, five, fifteen] = cpu.load_avg;
-    exp.add(&NODE_LOAD1, at(&[]), one);
-    exp.add(&NODE_LOAD5, at(&[]), five);
-    exp.add(&NODE_LOAD15, at(&[]), fifteen);
+    exp.add(&NODE_LOAD1, node.labels(&[]), one);
+    exp.add(&NODE_LOAD5, node.labels(&[]), five);
+    exp.add(&NODE_LOAD15, node.labels(&[]), fifteen);
 }
 
 fn memory_metrics(exp: &mut Exposition, at: &Labels, m: &MemoryStats) {
@@ -82,11 +91,11 @@ fn pressure_metrics(exp: &mut Exposition, at: &Labels, p: &Pressure) {
     psi(&p.io, &NODE_PRESSURE_IO_WAITING, &NODE_PRESSURE_IO_STALLED);
 }
 
-fn disk_metrics(exp: &mut Exposition, at: &dyn Fn(&[(&'static str, &str)]) -> Labels, d: &DiskStats) {
-    let fs = at(&[("device", &d.name), ("mountpoint", &d.mount_point), ("fstype", &d.file_system)]);
+fn disk_metrics(exp: &mut Exposition, node: At, d: &DiskStats) {
+    let fs = node.labels(&[("device", &d.name), ("mountpoint", &d.mount_point), ("fstype", &d.file_system)]);
     exp.add(&NODE_FILESYSTEM_SIZE, fs.clone(), d.total_bytes as f64);
     exp.add(&NODE_FILESYSTEM_AVAIL, fs, d.available_bytes as f64);
-    let dev = at(&[("device", &d.name), ("mountpoint", &d.mount_point)]);
+    let dev = node.labels(&[("device", &d.name), ("mountpoint", &d.mount_point)]);
     let mut optional = |metric: &'static Metric, value: Option<f64>| {
         if let Some(v) = value {
             exp.add(metric, dev.clone(), v);
@@ -106,10 +115,10 @@ fn network_metrics(exp: &mut Exposition, at: &Labels, n: &NetStats) {
     }
 }
 
-fn temperature_metrics(exp: &mut Exposition, at: &dyn Fn(&[(&'static str, &str)]) -> Labels, t: &Temperature) {
+fn temperature_metrics(exp: &mut Exposition, node: At, t: &Temperature) {
     // `chip/label`, as node_exporter splits it into its chip and sensor labels.
     let (chip, sensor) = t.sensor.split_once('/').unwrap_or(("", &t.sensor));
-    let labels = at(&[("chip", chip), ("sensor", sensor)]);
+    let labels = node.labels(&[("chip", chip), ("sensor", sensor)]);
     exp.add(&NODE_HWMON_TEMP, labels.clone(), t.celsius);
     if let Some(max) = t.max_celsius {
         exp.add(&NODE_HWMON_TEMP_MAX, labels.clone(), max);
@@ -119,10 +128,10 @@ fn temperature_metrics(exp: &mut Exposition, at: &dyn Fn(&[(&'static str, &str)]
     }
 }
 
-fn gpu_metrics(exp: &mut Exposition, at: &dyn Fn(&[(&'static str, &str)]) -> Labels, g: &GpuStats) {
+fn gpu_metrics(exp: &mut Exposition, node: At, g: &GpuStats) {
     let device = format!("gpu{}", g.index);
-    exp.add(&NODE_GPU_INFO, at(&[("device", &device), ("uuid", &g.uuid), ("model", &g.name)]), 1.0);
-    let labels = at(&[("device", &device)]);
+    exp.add(&NODE_GPU_INFO, node.labels(&[("device", &device), ("uuid", &g.uuid), ("model", &g.name)]), 1.0);
+    let labels = node.labels(&[("device", &device)]);
     let mut reading = |metric: &'static Metric, value: Option<f64>| {
         if let Some(v) = value {
             exp.add(metric, labels.clone(), v);
