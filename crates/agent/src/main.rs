@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use steward_agent::metrics_endpoint::DEFAULT_METRICS_LISTEN;
 use steward_agent::{AgentConfig, MetricsListen};
+use steward_telemetry::Backend;
 
 #[derive(Parser)]
 #[command(name = "stewardd", version, about = "Steward node agent: inventory, metrics and tasks over gRPC")]
@@ -36,6 +37,10 @@ struct Args {
     /// Serve no `/metrics`.
     #[arg(long)]
     no_metrics: bool,
+    /// Where telemetry is read from: procfs (Linux's /proc and /sys, the most detail) or portable
+    /// (sysinfo; the default where /proc is absent).
+    #[arg(long, env = "STEWARDD_TELEMETRY", value_parser = Backend::parse)]
+    telemetry: Option<Backend>,
     /// Log as JSON lines.
     #[arg(long, env = "STEWARD_LOG_JSON")]
     log_json: bool,
@@ -70,6 +75,9 @@ fn main() -> Result<()> {
     config.labels = args.labels.into_iter().collect();
     config.adapter_probe = if args.no_adapters { None } else { std::env::current_exe().ok() };
     config.metrics_listen = metrics_listen(args.metrics_listen, args.no_metrics);
+    if let Some(backend) = args.telemetry {
+        config.sampler.backend = backend;
+    }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let bound = steward_agent::bind(config).await?;

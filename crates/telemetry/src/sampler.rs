@@ -34,6 +34,30 @@ pub fn interval_ms(mode: Mode, cost: Cost) -> i64 {
     }
 }
 
+/// Where the collectors read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// /proc and /sys, read directly: the most detail (pressure, RAPL, cpufreq, disk
+    /// utilisation, per-process TCP traffic). Linux only.
+    #[cfg_attr(all(target_os = "linux", not(feature = "portable")), default)]
+    Procfs,
+    /// The `sysinfo` crate: the same snapshot on every system it supports, with what it cannot
+    /// measure marked unavailable. The default where /proc and /sys are absent.
+    #[cfg_attr(any(not(target_os = "linux"), feature = "portable"), default)]
+    Portable,
+}
+
+impl Backend {
+    /// `procfs` or `portable`, as the config file names it.
+    pub fn parse(name: &str) -> Result<Backend, String> {
+        match name {
+            "procfs" => Ok(Backend::Procfs),
+            "portable" => Ok(Backend::Portable),
+            other => Err(format!("unknown telemetry backend {other:?}: expected \"procfs\" or \"portable\"")),
+        }
+    }
+}
+
 /// What the sampler needs; `Default` works with no configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SamplerConfig {
@@ -46,11 +70,19 @@ pub struct SamplerConfig {
     pub top_n: usize,
     pub processes: bool,
     pub gpus: bool,
+    pub backend: Backend,
 }
 
 impl Default for SamplerConfig {
     fn default() -> Self {
-        SamplerConfig { root: PathBuf::from("/"), nvml_lib: None, top_n: 15, processes: true, gpus: true }
+        SamplerConfig {
+            root: PathBuf::from("/"),
+            nvml_lib: None,
+            top_n: 15,
+            processes: true,
+            gpus: true,
+            backend: Backend::default(),
+        }
     }
 }
 
@@ -63,6 +95,25 @@ impl SamplerConfig {
         }
         c
     }
+}
+
+/// The /proc and /sys collectors.
+fn procfs_collectors(config: &SamplerConfig) -> Vec<Box<dyn Collector>> {
+    let root = &config.root;
+    let mut cs: Vec<Box<dyn Collector>> = vec![
+        Box::new(crate::cpu::CpuCollector::new(root)),
+        Box::new(crate::memory::MemoryCollector::new(root)),
+        Box::new(crate::pressure::PressureCollector::new(root)),
+        Box::new(crate::disks::DisksCollector::new(root)),
+        Box::new(crate::network::NetworkCollector::new(root)),
+        Box::new(crate::hwmon::HwmonCollector::new(root)),
+        Box::new(crate::rapl::RaplCollector::new(root)),
+        Box::new(crate::cpufreq::CpuFreqCollector::new(root)),
+    ];
+    if config.processes {
+        cs.push(Box::new(crate::processes::ProcessCollector::new(root, config.top_n)));
+    }
+    cs
 }
 
 struct Slot {
@@ -82,20 +133,10 @@ pub struct Sampler {
 impl Sampler {
     /// The standard set of collectors for `config`.
     pub fn new(config: &SamplerConfig) -> Self {
-        let root = &config.root;
-        let mut cs: Vec<Box<dyn Collector>> = vec![
-            Box::new(crate::cpu::CpuCollector::new(root)),
-            Box::new(crate::memory::MemoryCollector::new(root)),
-            Box::new(crate::pressure::PressureCollector::new(root)),
-            Box::new(crate::disks::DisksCollector::new(root)),
-            Box::new(crate::network::NetworkCollector::new(root)),
-            Box::new(crate::hwmon::HwmonCollector::new(root)),
-            Box::new(crate::rapl::RaplCollector::new(root)),
-            Box::new(crate::cpufreq::CpuFreqCollector::new(root)),
-        ];
-        if config.processes {
-            cs.push(Box::new(crate::processes::ProcessCollector::new(root, config.top_n)));
-        }
+        let mut cs = match config.backend {
+            Backend::Procfs => procfs_collectors(config),
+            Backend::Portable => crate::portable::collectors(config.top_n, config.processes),
+        };
         if config.gpus {
             cs.push(Box::new(crate::gpu_nvidia::NvidiaCollector::new(config.nvml_lib.as_deref())));
         }
