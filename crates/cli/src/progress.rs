@@ -19,3 +19,30 @@ pub fn fraction_bar() -> ProgressBar {
 pub fn set_fraction(bar: &ProgressBar, fraction: f64) {
     bar.set_position((fraction.clamp(0.0, 1.0) * STEPS as f64).round() as u64);
 }
+
+/// The phase a long benchmark is in, as one line on a terminal (nothing when stderr is piped).
+/// It redraws only when the phase changes: no ticking thread beside what is measured.
+pub struct Phases(ProgressBar);
+
+impl Phases {
+    pub fn new() -> Self {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(ProgressStyle::with_template("… {msg}").expect("a valid template"));
+        Phases(bar)
+    }
+
+    pub fn set(&self, phase: &str) {
+        self.0.set_message(phase.to_string());
+    }
+
+    /// Prints a result line on stdout without tearing the phase line.
+    pub fn say(&self, line: impl std::fmt::Display) {
+        self.0.suspend(|| println!("{line}"));
+    }
+}
+
+impl Drop for Phases {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
