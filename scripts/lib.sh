@@ -13,9 +13,10 @@ die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 RUN_PACKAGES=(build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev libxdo-dev
   librsvg2-dev protobuf-compiler mesa-vulkan-drivers)
 # What the tests add: a virtual display, a browser, the WebDriver for the desktop window, and
-# iproute2 (network namespaces for the network-culprit test; perl is part of Debian), and a real
-# Slurm for the Slurm backend's tests (scripts/slurm/up.sh starts a single-node cluster).
-TEST_PACKAGES=(xvfb xauth chromium webkit2gtk-driver iproute2
+# iproute2 (network namespaces for the network-culprit test; perl is part of Debian),
+# prometheus (promtool checks both /metrics; the system test scrapes them with a real server), and
+# a real Slurm for the Slurm backend's tests (scripts/slurm/up.sh starts a single-node cluster).
+TEST_PACKAGES=(xvfb xauth chromium webkit2gtk-driver iproute2 prometheus
   slurm-wlm slurmrestd slurm-wlm-jwt-plugin munge)
 
 check_toolchains() {

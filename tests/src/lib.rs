@@ -20,7 +20,7 @@ pub fn binary(name: &str) -> PathBuf {
     let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates");
     // The crates each binary is built from (`stewardctl`: all of them).
     let sources: Vec<PathBuf> = match name {
-        "stewardd" => ["agent", "telemetry", "core", "proto"].iter().map(|c| crates.join(c)).collect(),
+        "stewardd" => ["agent", "telemetry", "core", "proto", "prometheus"].iter().map(|c| crates.join(c)).collect(),
         _ => vec![crates],
     };
     if let Some(newer) = sources.iter().find_map(|dir| newer_source(dir, built)) {
@@ -174,6 +174,8 @@ pub struct Agent {
     pub token: String,
     /// `None` for a plain-text agent.
     pub fingerprint: Option<String>,
+    /// Where it serves `/metrics` (`http://…/metrics`), as it printed; `None` when it serves none.
+    pub metrics_url: Option<String>,
 }
 
 impl Agent {
@@ -194,7 +196,7 @@ impl Agent {
             .stderr(Stdio::null())
             .spawn()?;
         let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
-        let (mut address, mut fingerprint) = (None, None);
+        let (mut address, mut fingerprint, mut metrics_url) = (None, None, None);
         for line in lines.by_ref() {
             let line = line?;
             if let Some(a) = line.strip_prefix("stewardd listening on ") {
@@ -202,6 +204,10 @@ impl Agent {
             }
             if let Some(f) = line.strip_prefix("fingerprint: ") {
                 fingerprint = Some(f.trim().to_string());
+            }
+            // The last line it prints at start.
+            if let Some(m) = line.strip_prefix("metrics: ") {
+                metrics_url = m.split_whitespace().next().filter(|u| u.starts_with("http")).map(str::to_string);
                 break;
             }
         }
@@ -213,6 +219,7 @@ impl Agent {
             address: address.context("stewardd printed no address")?,
             token: token.to_string(),
             fingerprint: fingerprint.starts_with("sha256:").then_some(fingerprint),
+            metrics_url,
         })
     }
 

@@ -12,6 +12,7 @@ pub mod ending;
 mod error;
 pub mod limits;
 mod metrics;
+pub mod metrics_endpoint;
 mod runner;
 pub mod server;
 mod service;
@@ -21,6 +22,7 @@ pub mod tls;
 
 pub use client::{AgentClient, AgentInventory, decode_snapshot};
 pub use error::AgentError;
+pub use metrics_endpoint::MetricsListen;
 pub use server::{AgentConfig, Bound, bind};
 /// The node protocol's generated types, under the name callers know them by.
 pub mod proto {

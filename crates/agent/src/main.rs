@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use steward_agent::AgentConfig;
+use steward_agent::metrics_endpoint::DEFAULT_METRICS_LISTEN;
+use steward_agent::{AgentConfig, MetricsListen};
+use steward_telemetry::Backend;
 
 #[derive(Parser)]
 #[command(name = "stewardd", version, about = "Steward node agent: inventory, metrics and tasks over gRPC")]
@@ -28,9 +30,28 @@ struct Args {
     /// Do not enumerate graphics adapters.
     #[arg(long)]
     no_adapters: bool,
+    /// Where to serve `/metrics` for Prometheus [default: 127.0.0.1:7880, skipped with a warning
+    /// when taken]. Off loopback it is TLS with the agent's certificate and needs the token.
+    #[arg(long, env = "STEWARDD_METRICS_LISTEN", conflicts_with = "no_metrics")]
+    metrics_listen: Option<SocketAddr>,
+    /// Serve no `/metrics`.
+    #[arg(long)]
+    no_metrics: bool,
+    /// Where telemetry is read from: procfs (Linux's /proc and /sys, the most detail) or portable
+    /// (sysinfo; the default where /proc is absent).
+    #[arg(long, env = "STEWARDD_TELEMETRY", value_parser = Backend::parse)]
+    telemetry: Option<Backend>,
     /// Log as JSON lines.
     #[arg(long, env = "STEWARD_LOG_JSON")]
     log_json: bool,
+}
+
+fn metrics_listen(asked: Option<SocketAddr>, off: bool) -> MetricsListen {
+    match (asked, off) {
+        (_, true) => MetricsListen::Off,
+        (Some(a), false) => MetricsListen::Required(a),
+        (None, false) => MetricsListen::IfFree(DEFAULT_METRICS_LISTEN.parse().expect("a valid address")),
+    }
 }
 
 fn parse_label(s: &str) -> Result<(String, String), String> {
@@ -53,6 +74,10 @@ fn main() -> Result<()> {
     config.token = args.token;
     config.labels = args.labels.into_iter().collect();
     config.adapter_probe = if args.no_adapters { None } else { std::env::current_exe().ok() };
+    config.metrics_listen = metrics_listen(args.metrics_listen, args.no_metrics);
+    if let Some(backend) = args.telemetry {
+        config.sampler.backend = backend;
+    }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let bound = steward_agent::bind(config).await?;
@@ -70,13 +95,22 @@ fn main() -> Result<()> {
         }
         println!("limits: {}", bound.limits_mechanism);
         println!("node id: {}", bound.node_id);
+        match bound.metrics_addr {
+            Some(a) if a.ip().is_loopback() => println!("metrics: http://{a}/metrics"),
+            Some(a) => println!("metrics: https://{a}/metrics (token required)"),
+            None if args.no_metrics => println!("metrics: off"),
+            None => println!("metrics: not served (its port is taken; choose one with --metrics-listen)"),
+        }
         bound.serve(shutdown_signal()).await?;
         anyhow::Ok(())
     })
 }
 
 fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // STEWARD_LOG as in every Steward binary; RUST_LOG still works for those used to it.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json { builder.json().init() } else { builder.init() }
 }

@@ -15,6 +15,7 @@ use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::auth::{CheckToken, generate_token};
 use crate::limits::Cgroups;
+use crate::metrics_endpoint::{MetricsListen, Scrape};
 use crate::service::AgentService;
 use crate::tasks::Tasks;
 use crate::{AgentError, tls};
@@ -35,6 +36,8 @@ pub struct AgentConfig {
     pub adapter_probe: Option<PathBuf>,
     /// Root for cgroup detection (tests point it at a fixture tree).
     pub cgroup_root: PathBuf,
+    /// Where `/metrics` listens (off unless asked for; `stewardd` asks for 127.0.0.1:7880).
+    pub metrics_listen: MetricsListen,
 }
 
 impl AgentConfig {
@@ -48,6 +51,7 @@ impl AgentConfig {
             sampler: SamplerConfig::from_env(),
             adapter_probe: None,
             cgroup_root: "/".into(),
+            metrics_listen: MetricsListen::Off,
         }
     }
 }
@@ -63,7 +67,10 @@ pub struct Bound {
     /// True when the token or the certificate were created by this start.
     pub first_start: bool,
     pub limits_mechanism: &'static str,
+    /// Where `/metrics` is served; `None` when it is off or its default port was taken.
+    pub metrics_addr: Option<SocketAddr>,
     listener: tokio::net::TcpListener,
+    metrics: Option<(tokio::net::TcpListener, Scrape)>,
     service: AgentService,
     identity: Option<tls::Identity>,
 }
@@ -89,6 +96,7 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
         Some(exe) => steward_telemetry::adapter_probe::enumerate_adapters_in_child(exe),
         None => steward_core::Reading::unavailable("adapter enumeration is turned off"),
     };
+    let hostname = inventory.hostname.clone();
     let inventory = InventoryReply {
         inventory_json: serde_json::to_vec(&inventory).map_err(|e| AgentError::Serve(e.to_string()))?,
         labels: config.labels.clone().into_iter().collect(),
@@ -97,7 +105,10 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
         node_id: node_id.clone(),
     };
     let tasks = Tasks::new(config.state_dir.clone(), cgroups);
-    let latest = crate::metrics::start(config.sampler.clone());
+    let sampling = crate::metrics::start(config.sampler.clone());
+    let metrics_listener = crate::metrics_endpoint::bind(config.metrics_listen, !config.plain_text).await?;
+    let metrics_addr = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
+    let scrape = Scrape { node: hostname, snapshot: sampling.snapshot, cost: sampling.cost, token: None };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| AgentError::Serve(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -109,8 +120,10 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
         node_id,
         first_start: new_token || new_cert,
         limits_mechanism,
+        metrics_addr,
         listener,
-        service: AgentService { tasks, inventory, latest },
+        metrics: metrics_listener.map(|l| (l, scrape)),
+        service: AgentService { tasks, inventory, latest: sampling.latest },
         identity,
     })
 }
@@ -169,6 +182,13 @@ impl Bound {
         }
         let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
         let check = CheckToken::new(&self.token).map_err(|e| AgentError::WeakToken(e.to_string()))?;
+        // Dropped (and so stopped) when serving ends.
+        let _metrics = self.metrics.map(|(listener, scrape)| {
+            let (identity, token) = (self.identity.clone(), self.token.clone());
+            AbortOnDrop(tokio::spawn(async move {
+                crate::metrics_endpoint::serve(listener, scrape, identity.as_ref(), &token).await;
+            }))
+        });
         let service = AgentServer::with_interceptor(self.service, check);
         // Metrics streams never end by themselves: after the shutdown signal, calls get a
         // moment to finish and then the connections are dropped.
@@ -193,5 +213,13 @@ impl Bound {
 
     pub fn tasks(&self) -> Arc<Tasks> {
         self.service.tasks.clone()
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

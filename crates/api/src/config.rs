@@ -76,6 +76,16 @@ struct ConfigFile {
     dispatch: Option<DispatchSection>,
     #[serde(default)]
     backend: Option<crate::backend::BackendSection>,
+    #[serde(default)]
+    telemetry: Option<TelemetrySection>,
+}
+
+/// `[telemetry]`: where this machine's collectors read from.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TelemetrySection {
+    /// `procfs` (Linux's /proc and /sys: the most detail) or `portable` (sysinfo).
+    backend: Option<String>,
 }
 
 /// `[dispatch]`: how the executor talks to nodes; every field optional.
@@ -178,6 +188,10 @@ impl ApiConfig {
         if let Some(a) = file.allocation {
             self.quotas = a.quotas.iter().map(|(owner, q)| (owner.clone(), q.amount())).collect();
         }
+        if let Some(backend) = file.telemetry.and_then(|t| t.backend) {
+            self.sampler.backend = steward_telemetry::Backend::parse(&backend)
+                .map_err(|e| ApiError::InvalidInput(format!("config file {}: [telemetry] {e}", path.display())))?;
+        }
         if let Some(d) = file.dispatch {
             d.apply(&mut self.dispatch)
                 .map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
@@ -242,5 +256,21 @@ mod tests {
             let field = bad.split(' ').next().unwrap();
             assert!(err.contains(field), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn the_telemetry_section_picks_the_backend_and_names_a_wrong_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steward.toml");
+        let mut config = ApiConfig::default();
+        std::fs::write(&path, "[telemetry]\nbackend = \"portable\"\n").unwrap();
+        config.apply_file(&path).unwrap();
+        assert_eq!(config.sampler.backend, steward_telemetry::Backend::Portable);
+        std::fs::write(&path, "[telemetry]\nbackend = \"procfs\"\n").unwrap();
+        config.apply_file(&path).unwrap();
+        assert_eq!(config.sampler.backend, steward_telemetry::Backend::Procfs);
+        std::fs::write(&path, "[telemetry]\nbackend = \"wmi\"\n").unwrap();
+        let e = config.apply_file(&path).unwrap_err().to_string();
+        assert!(e.contains("\"procfs\" or \"portable\""), "{e}");
     }
 }

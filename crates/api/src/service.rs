@@ -7,6 +7,7 @@ mod allocation_api;
 mod backend_api;
 mod cluster_api;
 mod dispatch_api;
+mod metrics_api;
 mod profile_api;
 
 use std::sync::mpsc::channel;
@@ -64,6 +65,7 @@ struct Shared {
     profiling: Arc<Profiling>,
     cluster: Arc<Cluster>,
     dispatch: Arc<Dispatcher>,
+    metrics: crate::metrics::Metrics,
 }
 
 struct LoopGuard {
@@ -92,6 +94,7 @@ impl Steward {
         let profiling =
             Arc::new(Profiling::start(store.clone(), &config.profile, config.sampler.root.clone(), stop.clone())?);
         let sampler = Sampler::new(&config.sampler);
+        let metrics = crate::metrics::Metrics { sampler_cost: sampler.cost_meter() };
         let inventory = collect_inventory(&config);
         let backend = crate::backend::connect(&config.backend)
             .map_err(|e| ApiError::InvalidInput(format!("the [backend] of the config file is not usable: {e}")))?;
@@ -136,6 +139,7 @@ impl Steward {
             profiling,
             cluster,
             dispatch,
+            metrics,
         });
         let guard = LoopGuard { shared: shared.clone(), thread: Mutex::new(Some(thread)) };
         Ok(Steward { shared, backend, _guard: Arc::new(guard) })

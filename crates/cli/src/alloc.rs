@@ -2,10 +2,10 @@
 //! (`stewardctl serve` or the desktop app's server), the same calls the UI makes.
 
 use anyhow::{Result, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
-pub(crate) use crate::http::{Target, call};
+pub(crate) use crate::http::{ListArgs, Target, call};
 
 #[derive(Args)]
 pub struct AllocateArgs {
@@ -14,33 +14,40 @@ pub struct AllocateArgs {
     /// Idempotency key: retrying with the same id returns the first answer.
     #[arg(long)]
     id: Option<String>,
+    /// Who asks: quotas and fair share count per owner.
     #[arg(long, env = "USER", default_value = "unknown")]
     owner: String,
+    /// Whole GPUs.
     #[arg(long, default_value_t = 0)]
     gpus: u32,
     /// Per GPU, for a share of one GPU by memory (with --gpus 1).
     #[arg(long)]
     gpu_memory_gib: Option<f64>,
+    /// CPU cores.
     #[arg(long, default_value_t = 1)]
     cores: u32,
+    /// Memory in GiB.
     #[arg(long, default_value_t = 1.0)]
     memory_gib: f64,
-    /// critical, high, normal, low, scavenger, or an integer.
-    #[arg(long, default_value = "normal")]
+    /// A class (critical, high, normal, low, scavenger) or an integer priority.
+    #[arg(long, default_value = "normal", value_parser = parse_priority)]
     priority: String,
-    /// guaranteed, burstable or best_effort.
-    #[arg(long, default_value = "burstable")]
-    qos: String,
+    /// What the allocation is promised.
+    #[arg(long, value_enum, default_value_t = Qos::Burstable)]
+    qos: Qos,
     /// Seconds; omitted = open end.
     #[arg(long)]
     duration_s: Option<u64>,
+    /// Run inside this reservation (its owner's, by id).
     #[arg(long)]
     reservation: Option<String>,
+    /// Run on this node only (as `stewardctl node list` names it).
     #[arg(long)]
     node: Option<String>,
-    /// requeue, suspend or cancel, after `--grace-s`.
-    #[arg(long, default_value = "requeue")]
-    preemption: String,
+    /// What happens when a higher priority needs the resources (after `--grace-s`).
+    #[arg(long, value_enum, default_value_t = Preemption::Requeue)]
+    preemption: Preemption,
+    /// Seconds between the preemption notice and the preemption.
     #[arg(long, default_value_t = 0)]
     grace_s: u64,
     /// Refuse instead of queueing when it cannot start now.
@@ -52,35 +59,46 @@ pub struct AllocateArgs {
 pub struct ReserveArgs {
     #[command(flatten)]
     target: Target,
+    /// Idempotency key: retrying with the same id returns the first answer.
     #[arg(long)]
     id: Option<String>,
+    /// A name shown in the calendar.
     #[arg(long)]
     name: Option<String>,
+    /// Who reserves: only this owner's allocations may use the reservation.
     #[arg(long, env = "USER", default_value = "unknown")]
     owner: String,
+    /// The node to reserve on (as `stewardctl node list` names it).
     #[arg(long)]
     node: String,
     /// GPU ids, e.g. `host/gpu0,host/gpu1`.
     #[arg(long, value_delimiter = ',')]
     gpus: Vec<String>,
+    /// CPU cores.
     #[arg(long, default_value_t = 0)]
     cores: u32,
+    /// Memory in GiB.
     #[arg(long, default_value_t = 0.0)]
     memory_gib: f64,
     /// RFC 3339, e.g. 2025-06-02T09:00:00+02:00.
     #[arg(long)]
     start: String,
+    /// RFC 3339, after --start.
     #[arg(long)]
     end: String,
-    /// daily or weekly (keeps its wall-clock time in --tz across DST).
-    #[arg(long)]
-    repeat: Option<String>,
+    /// Repeat the window (keeps its wall-clock time in --tz across DST).
+    #[arg(long, value_enum)]
+    repeat: Option<Repeat>,
+    /// IANA time zone of a repeating reservation, e.g. Europe/Paris.
     #[arg(long, default_value = "UTC")]
     tz: String,
+    /// RFC 3339: no occurrence starts after it (default: repeats forever).
     #[arg(long)]
     until: Option<String>,
+    /// Allow overlapping another reservation of the same resources.
     #[arg(long)]
     overlap: bool,
+    /// Reserve even though running allocations hold the resources (they are evicted at the start).
     #[arg(long)]
     ignore_running: bool,
 }
@@ -88,13 +106,10 @@ pub struct ReserveArgs {
 #[derive(Args)]
 pub struct QueueArgs {
     #[command(flatten)]
-    target: Target,
+    list: ListArgs,
     /// Include finished and cancelled allocations.
     #[arg(long)]
     all: bool,
-    /// Print JSON instead of a table.
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(Args)]
@@ -103,8 +118,54 @@ pub struct CancelArgs {
     target: Target,
     /// Allocation id (or reservation id with --reservation).
     id: String,
+    /// The id is a reservation's: delete the reservation.
     #[arg(long)]
     reservation: bool,
+}
+
+/// Quality of service, as the allocation API names it.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum Qos {
+    /// Holds what it asked for; never shrunk.
+    Guaranteed,
+    /// May be shrunk to its minimum when others need room.
+    Burstable,
+    /// Runs on what is idle; first to go.
+    BestEffort,
+}
+
+/// What preemption does to a running allocation.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Preemption {
+    /// Stop it and queue it again.
+    Requeue,
+    /// Stop it and queue it to resume later.
+    Suspend,
+    /// End it.
+    Cancel,
+}
+
+/// How a reservation repeats.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Repeat {
+    Daily,
+    Weekly,
+}
+
+/// The API's name of a value-enum value (`best_effort`, `requeue`, `daily`).
+pub(crate) fn api_name(v: impl ValueEnum) -> String {
+    v.to_possible_value().map(|p| p.get_name().to_string()).unwrap_or_default()
+}
+
+/// A priority class name or an integer; anything else is refused listing what is accepted.
+pub(crate) fn parse_priority(s: &str) -> Result<String, String> {
+    const CLASSES: [&str; 5] = ["critical", "high", "normal", "low", "scavenger"];
+    if CLASSES.contains(&s) || s.parse::<i32>().is_ok() {
+        Ok(s.to_string())
+    } else {
+        Err(format!("expected one of {} or an integer", CLASSES.join(", ")))
+    }
 }
 
 fn gib(g: f64) -> u64 {
@@ -126,8 +187,8 @@ pub fn allocate(a: AllocateArgs) -> Result<()> {
         "owner": a.owner,
         "resources": {"gpus": a.gpus, "cores": a.cores, "memory_bytes": gib(a.memory_gib)},
         "priority": priority,
-        "qos": a.qos,
-        "preemption": {"mode": a.preemption, "grace_s": a.grace_s},
+        "qos": api_name(a.qos),
+        "preemption": {"mode": api_name(a.preemption), "grace_s": a.grace_s},
         "queue": !a.no_queue,
     });
     if let Some(g) = a.gpu_memory_gib {
@@ -165,7 +226,7 @@ pub fn reserve(a: ReserveArgs) -> Result<()> {
         }
     }
     if let Some(freq) = a.repeat {
-        req["recurrence"] = json!({"freq": freq, "tz": a.tz, "until": a.until});
+        req["recurrence"] = json!({"freq": api_name(freq), "tz": a.tz, "until": a.until});
     }
     let (_, answer) = call(
         &a.target,
@@ -177,12 +238,12 @@ pub fn reserve(a: ReserveArgs) -> Result<()> {
 }
 
 pub fn queue(a: QueueArgs) -> Result<()> {
-    let (_, list) = call(&a.target, "GET", "/api/allocations", None)?;
+    let (_, list) = call(&a.list.target, "GET", "/api/allocations", None)?;
     let items: Vec<&Value> = list
         .as_array()
         .map(|v| v.iter().filter(|x| a.all || !matches!(x["state"].as_str(), Some("finished" | "cancelled"))).collect())
         .unwrap_or_default();
-    if a.json {
+    if a.list.wants_json() {
         println!("{}", serde_json::to_string_pretty(&items)?);
         return Ok(());
     }

@@ -35,6 +35,7 @@ pub struct AddArgs {
 pub struct NameArgs {
     #[command(flatten)]
     target: Target,
+    /// The dataset's name.
     name: String,
 }
 
@@ -57,7 +58,7 @@ pub fn run(cmd: DatasetCommand) -> Result<()> {
         }
         DatasetCommand::List(a) => {
             let (_, list) = call(&a.target, "GET", "/api/datasets", None)?;
-            if a.json {
+            if a.wants_json() {
                 println!("{}", serde_json::to_string_pretty(&list)?);
                 return Ok(());
             }

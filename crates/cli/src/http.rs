@@ -42,14 +42,32 @@ impl Access {
     }
 }
 
+/// How a list is printed.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// Aligned columns for people.
+    Table,
+    /// The server's JSON answer, for scripts.
+    Json,
+}
+
 /// The arguments of a `list` subcommand.
 #[derive(Args)]
 pub struct ListArgs {
     #[command(flatten)]
     pub target: Target,
-    /// Print the JSON answer instead of a table.
-    #[arg(long)]
+    /// How to print the list.
+    #[arg(long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    /// Same as `--output json` (kept for scripts written before `--output`).
+    #[arg(long, hide = true)]
     pub json: bool,
+}
+
+impl ListArgs {
+    pub fn wants_json(&self) -> bool {
+        self.json || self.output == Output::Json
+    }
 }
 
 /// `method` on `path` of the Steward at `target`: the status and the JSON answer (`null` when

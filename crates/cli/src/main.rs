@@ -7,8 +7,10 @@ mod dataset;
 mod http;
 mod node;
 mod profile;
+mod progress;
 mod run;
 mod serve;
+mod shell;
 mod ui_dir;
 
 use anyhow::Result;
@@ -58,6 +60,10 @@ enum Command {
     /// The cluster engine a config file names (Steward's own or Slurm): check it is reachable.
     #[command(subcommand)]
     Backend(backend::BackendCommand),
+    /// Print shell completions (bash, zsh, fish, …) to standard output.
+    Completions(shell::CompletionsArgs),
+    /// Write man pages for stewardctl and each subcommand.
+    Man(shell::ManArgs),
 }
 
 // mimalloc: glibc's allocator slowed the long-running process as its heap fragmented (the
@@ -85,5 +91,37 @@ fn main() -> Result<()> {
         Command::Queue(args) => alloc::queue(args),
         Command::Cancel(args) => alloc::cancel(args),
         Command::Profile(args) => profile::run(args),
+        Command::Completions(args) => shell::completions(args),
+        Command::Man(args) => shell::man(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every option and positional of every subcommand, by its path, that has no help text.
+    fn without_help(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+            if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                out.push(format!("{path} --{}", arg.get_id()));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            without_help(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_option_of_every_subcommand_has_help() {
+        let mut missing = Vec::new();
+        without_help(&super::Cli::command(), "stewardctl", &mut missing);
+        assert!(missing.is_empty(), "options without help text:\n{}", missing.join("\n"));
+    }
+
+    #[test]
+    fn the_command_tree_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

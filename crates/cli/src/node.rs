@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::alloc::{Target, call};
-use crate::http::ListArgs;
+use crate::http::{Access, ListArgs};
 
 #[derive(Subcommand)]
 pub enum NodeCommand {
@@ -24,10 +24,20 @@ pub enum NodeCommand {
 
 #[derive(Args)]
 pub struct AddArgs {
-    #[command(flatten)]
-    target: Target,
+    /// The running Steward to ask.
+    #[arg(long, env = "STEWARD_URL", default_value = "http://127.0.0.1:7878")]
+    url: String,
+    /// The access token of the running Steward (default: read from --token-file). Here
+    /// `--token` is the agent's, as everywhere a node is added.
+    #[arg(long, env = "STEWARD_TOKEN", hide_env_values = true)]
+    steward_token: Option<String>,
+    /// The file `stewardctl serve` keeps its access token in (default:
+    /// <platform data dir>/steward/serve-token).
+    #[arg(long, env = "STEWARD_TOKEN_FILE")]
+    token_file: Option<std::path::PathBuf>,
     /// host:port of the agent.
     address: String,
+    /// The token stewardd printed on its first start (also in its `<state dir>/token`).
     #[arg(long, env = "STEWARDD_TOKEN", hide_env_values = true)]
     token: String,
     /// The certificate fingerprint stewardd printed (sha256:...).
@@ -50,7 +60,9 @@ pub struct IdArgs {
 pub struct DrainArgs {
     #[command(flatten)]
     target: Target,
+    /// The node's id (its address).
     id: String,
+    /// Take the node back: it accepts new work again.
     #[arg(long)]
     undo: bool,
 }
@@ -73,12 +85,21 @@ pub fn run(cmd: NodeCommand) -> Result<()> {
     }
 }
 
+impl AddArgs {
+    /// The Steward to ask, as every other subcommand names it.
+    fn target(&self) -> Target {
+        let access = Access { token: self.steward_token.clone(), token_file: self.token_file.clone() };
+        Target { url: self.url.clone(), access }
+    }
+}
+
 fn add(a: AddArgs) -> Result<()> {
+    let target = a.target();
     let fingerprint = match (a.fingerprint, a.plain_text) {
         (Some(f), _) => Some(f),
         (None, true) => None,
         (None, false) => {
-            let (_, probe) = call(&a.target, "POST", "/api/nodes/probe", Some(json!({"address": a.address})))?;
+            let (_, probe) = call(&target, "POST", "/api/nodes/probe", Some(json!({"address": a.address})))?;
             let fp = probe["fingerprint"].as_str().unwrap_or("?");
             bail!(
                 "the agent at {} presents certificate {fp}\ncheck that it is the fingerprint stewardd printed on that machine, then run again with --fingerprint {fp}",
@@ -87,7 +108,7 @@ fn add(a: AddArgs) -> Result<()> {
         }
     };
     let (_, node) = call(
-        &a.target,
+        &target,
         "POST",
         "/api/nodes",
         Some(json!({"address": a.address, "token": a.token, "fingerprint": fingerprint})),
@@ -103,7 +124,7 @@ fn add(a: AddArgs) -> Result<()> {
 
 fn list(a: ListArgs) -> Result<()> {
     let (_, nodes) = call(&a.target, "GET", "/api/nodes", None)?;
-    if a.json {
+    if a.wants_json() {
         println!("{}", serde_json::to_string_pretty(&nodes)?);
         return Ok(());
     }

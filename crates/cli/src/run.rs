@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 use serde_json::{Value, json};
 
-use crate::alloc::{Target, call};
+use crate::alloc::{ListArgs, Target, call};
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -31,15 +31,19 @@ pub struct RunArgs {
     /// Copies of every partition on distinct nodes (critical tasks).
     #[arg(long, default_value_t = 1)]
     replicas: u32,
+    /// CPU cores each partition needs.
     #[arg(long, default_value_t = 1)]
     cores: u32,
+    /// Seconds a partition may run before it is stopped (and retried).
     #[arg(long)]
     timeout_s: Option<u64>,
-    #[arg(long)]
+    /// A class (critical, high, normal, low, scavenger) or an integer priority.
+    #[arg(long, value_parser = crate::alloc::parse_priority)]
     priority: Option<String>,
     /// Run again even if the same command and inputs finished before.
     #[arg(long)]
     no_reuse: bool,
+    /// Task ids this task waits for (comma-separated); it runs once they succeeded.
     #[arg(long, value_delimiter = ',')]
     depends_on: Vec<String>,
     /// Run only when something asks for the result.
@@ -68,7 +72,7 @@ pub struct RunArgs {
 #[derive(Args)]
 pub struct StatusArgs {
     #[command(flatten)]
-    target: Target,
+    list: ListArgs,
     /// An execution id; absent = list executions.
     execution: Option<String>,
 }
@@ -149,8 +153,19 @@ pub fn run(a: RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// Polls `monitor` (which also asks for a lazy task's result) until the execution ends.
+/// Polls `monitor` (which also asks for a lazy task's result) until the execution ends, with a
+/// progress bar on a terminal.
 fn follow(target: &Target, exec: &str) -> Result<Value> {
+    let bar = crate::progress::fraction_bar();
+    let ended = poll_until_ended(target, exec, |m| {
+        crate::progress::set_fraction(&bar, m["progress"].as_f64().unwrap_or(0.0));
+        bar.set_message(format!("{exec} {}", m["status"].as_str().unwrap_or("")));
+    });
+    bar.finish_and_clear();
+    ended
+}
+
+fn poll_until_ended(target: &Target, exec: &str, mut on_update: impl FnMut(&Value)) -> Result<Value> {
     loop {
         let (_, m) = call(
             target,
@@ -159,6 +174,7 @@ fn follow(target: &Target, exec: &str) -> Result<Value> {
             Some(json!({"operation": "monitor", "execution_id": exec})),
         )?;
         let result = m["result"].clone();
+        on_update(&result);
         if matches!(result["status"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
             return Ok(result);
         }
@@ -170,7 +186,7 @@ pub fn status(a: StatusArgs) -> Result<()> {
     match &a.execution {
         Some(exec) => {
             let (_, m) = call(
-                &a.target,
+                &a.list.target,
                 "POST",
                 "/resources/distributed",
                 Some(json!({"operation": "monitor", "execution_id": exec})),
@@ -178,7 +194,11 @@ pub fn status(a: StatusArgs) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&m["result"])?);
         }
         None => {
-            let (_, list) = call(&a.target, "GET", "/api/executions", None)?;
+            let (_, list) = call(&a.list.target, "GET", "/api/executions", None)?;
+            if a.list.wants_json() {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+                return Ok(());
+            }
             for e in list.as_array().into_iter().flatten() {
                 println!(
                     "{:<28} {:<10} {:>5.1}%  {} partitions  task {}",

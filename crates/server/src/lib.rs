@@ -44,6 +44,7 @@ pub fn router(steward: Steward, ui_dir: Option<PathBuf>, allowed_port: u16, toke
     let mut app = Router::new()
         .nest("/api", routes::api())
         .merge(routes::resources())
+        .merge(routes::metrics())
         .layer(axum::middleware::from_fn(json_errors::json_errors))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(steward);

@@ -20,16 +20,19 @@ pub mod inventory;
 pub mod memory;
 pub mod module_sampler;
 pub mod network;
+pub mod portable;
 pub mod pressure;
 pub mod processes;
 pub mod rapl;
 pub mod sampler;
+pub mod sampling_cost;
 pub mod socket_traffic;
 mod sysfs;
 
 pub use error::TelemetryError;
 pub use inventory::inventory;
-pub use sampler::{Mode, Sampler, SamplerConfig, interval_ms};
+pub use sampler::{Backend, Mode, Sampler, SamplerConfig, interval_ms};
+pub use sampling_cost::{CollectorCost, CostMeter};
 
 use steward_core::Snapshot;
 

@@ -1,9 +1,11 @@
 //! The adaptive sampler: owns the collectors and runs each when its policy says it is due.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use steward_core::Snapshot;
 
+use crate::sampling_cost::CostMeter;
 use crate::{Collector, Cost};
 
 /// How visible the app is; the less visible, the slower we sample.
@@ -32,6 +34,30 @@ pub fn interval_ms(mode: Mode, cost: Cost) -> i64 {
     }
 }
 
+/// Where the collectors read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// /proc and /sys, read directly: the most detail (pressure, RAPL, cpufreq, disk
+    /// utilisation, per-process TCP traffic). Linux only.
+    #[cfg_attr(all(target_os = "linux", not(feature = "portable")), default)]
+    Procfs,
+    /// The `sysinfo` crate: the same snapshot on every system it supports, with what it cannot
+    /// measure marked unavailable. The default where /proc and /sys are absent.
+    #[cfg_attr(any(not(target_os = "linux"), feature = "portable"), default)]
+    Portable,
+}
+
+impl Backend {
+    /// `procfs` or `portable`, as the config file names it.
+    pub fn parse(name: &str) -> Result<Backend, String> {
+        match name {
+            "procfs" => Ok(Backend::Procfs),
+            "portable" => Ok(Backend::Portable),
+            other => Err(format!("unknown telemetry backend {other:?}: expected \"procfs\" or \"portable\"")),
+        }
+    }
+}
+
 /// What the sampler needs; `Default` works with no configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SamplerConfig {
@@ -44,11 +70,19 @@ pub struct SamplerConfig {
     pub top_n: usize,
     pub processes: bool,
     pub gpus: bool,
+    pub backend: Backend,
 }
 
 impl Default for SamplerConfig {
     fn default() -> Self {
-        SamplerConfig { root: PathBuf::from("/"), nvml_lib: None, top_n: 15, processes: true, gpus: true }
+        SamplerConfig {
+            root: PathBuf::from("/"),
+            nvml_lib: None,
+            top_n: 15,
+            processes: true,
+            gpus: true,
+            backend: Backend::default(),
+        }
     }
 }
 
@@ -63,6 +97,25 @@ impl SamplerConfig {
     }
 }
 
+/// The /proc and /sys collectors.
+fn procfs_collectors(config: &SamplerConfig) -> Vec<Box<dyn Collector>> {
+    let root = &config.root;
+    let mut cs: Vec<Box<dyn Collector>> = vec![
+        Box::new(crate::cpu::CpuCollector::new(root)),
+        Box::new(crate::memory::MemoryCollector::new(root)),
+        Box::new(crate::pressure::PressureCollector::new(root)),
+        Box::new(crate::disks::DisksCollector::new(root)),
+        Box::new(crate::network::NetworkCollector::new(root)),
+        Box::new(crate::hwmon::HwmonCollector::new(root)),
+        Box::new(crate::rapl::RaplCollector::new(root)),
+        Box::new(crate::cpufreq::CpuFreqCollector::new(root)),
+    ];
+    if config.processes {
+        cs.push(Box::new(crate::processes::ProcessCollector::new(root, config.top_n)));
+    }
+    cs
+}
+
 struct Slot {
     collector: Box<dyn Collector>,
     /// `None` until the first run: a new collector is due at once.
@@ -74,25 +127,16 @@ pub struct Sampler {
     slots: Vec<Slot>,
     mode: Mode,
     last: Snapshot,
+    cost: CostMeter,
 }
 
 impl Sampler {
     /// The standard set of collectors for `config`.
     pub fn new(config: &SamplerConfig) -> Self {
-        let root = &config.root;
-        let mut cs: Vec<Box<dyn Collector>> = vec![
-            Box::new(crate::cpu::CpuCollector::new(root)),
-            Box::new(crate::memory::MemoryCollector::new(root)),
-            Box::new(crate::pressure::PressureCollector::new(root)),
-            Box::new(crate::disks::DisksCollector::new(root)),
-            Box::new(crate::network::NetworkCollector::new(root)),
-            Box::new(crate::hwmon::HwmonCollector::new(root)),
-            Box::new(crate::rapl::RaplCollector::new(root)),
-            Box::new(crate::cpufreq::CpuFreqCollector::new(root)),
-        ];
-        if config.processes {
-            cs.push(Box::new(crate::processes::ProcessCollector::new(root, config.top_n)));
-        }
+        let mut cs = match config.backend {
+            Backend::Procfs => procfs_collectors(config),
+            Backend::Portable => crate::portable::collectors(config.top_n, config.processes),
+        };
         if config.gpus {
             cs.push(Box::new(crate::gpu_nvidia::NvidiaCollector::new(config.nvml_lib.as_deref())));
         }
@@ -107,6 +151,7 @@ impl Sampler {
                 .collect(),
             mode: Mode::Active,
             last: Snapshot::empty(0),
+            cost: CostMeter::default(),
         }
     }
 
@@ -131,15 +176,25 @@ impl Sampler {
 
     /// Run the collectors that are due at `now_ms`; parts not due keep their last reading.
     pub fn tick(&mut self, now_ms: i64) -> Snapshot {
+        let mut ran = Vec::with_capacity(self.slots.len());
         for s in &mut self.slots {
             if s.next_due_ms.is_none_or(|d| d <= now_ms) {
+                let started = Instant::now();
                 s.collector.collect(now_ms, &mut self.last);
+                ran.push((s.collector.name(), started.elapsed()));
                 s.next_due_ms = Some(now_ms + interval_ms(self.mode, s.collector.cost()));
                 s.last_run_ms = Some(now_ms);
             }
         }
+        self.cost.record(&ran);
         self.last.ts_ms = now_ms;
         self.last.clone()
+    }
+
+    /// What each collector has cost so far; the meter stays shared after the sampler moves to
+    /// its thread.
+    pub fn cost_meter(&self) -> CostMeter {
+        self.cost.clone()
     }
 
     /// When the next collector is due, so the caller's loop can sleep exactly until then.
@@ -206,6 +261,8 @@ mod tests {
             s.tick(t * 1_000);
         }
         assert_eq!(s.last.disks.reason(), Some("expensive run 2"));
+        let cost = s.cost_meter().read();
+        assert_eq!(cost.iter().map(|(n, c)| (*n, c.runs)).collect::<Vec<_>>(), vec![("c", 6), ("e", 2)]);
 
         s.set_mode(Mode::Idle);
         s.tick(6_000);

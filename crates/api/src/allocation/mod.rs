@@ -15,8 +15,8 @@ use std::time::Duration;
 use serde_json::Value;
 use steward_core::alloc::time::{format_rfc3339, parse_rfc3339};
 use steward_core::alloc::{
-    Allocation, Event, FieldError, NodeResources, Reservation, ReservationChange, ReservationError, Scheduler,
-    SchedulerConfig, ics, without_instance_slots,
+    AllocState, Allocation, Event, FieldError, NodeResources, Reservation, ReservationChange, ReservationError,
+    Scheduler, SchedulerConfig, Stats, ics, without_instance_slots,
 };
 use steward_core::cluster::NodeHealth;
 use steward_store::{RequestAnswer, Store};
@@ -87,6 +87,22 @@ impl Allocations {
             cluster_epoch: AtomicU64::new(0),
             hostname,
         })
+    }
+}
+
+/// What the scheduler holds and has decided, for `/metrics`.
+pub(crate) struct SchedulerFigures {
+    pub(crate) queued: usize,
+    /// Allocations that have not ended, by state.
+    pub(crate) by_state: Vec<(AllocState, usize)>,
+    pub(crate) stats: Stats,
+}
+
+impl Allocations {
+    pub(crate) fn figures(&self) -> SchedulerFigures {
+        let sched = self.scheduler.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let by_state = crate::metrics::tally(sched.allocations().iter().map(|a| a.state).filter(|s| !s.is_terminal()));
+        SchedulerFigures { queued: sched.queued(), by_state, stats: sched.stats }
     }
 }
 

@@ -208,6 +208,7 @@ pub(super) fn send_starts(
     starts: Vec<StartOrder>,
     specs: HashMap<String, (proto::TaskSpec, bool)>,
 ) {
+    d.counters.started(starts.len());
     let batched = d.settings.max_batch > 1;
     for (node, group) in batch::batches(starts, d.settings.max_batch) {
         let client = nodes.client(&node);
@@ -358,6 +359,7 @@ fn send_cancels(d: &Dispatcher, nodes: &NodesById, cancels: Vec<Action>) {
 }
 
 fn cancel_on(d: &Dispatcher, node: String, client: AgentClient, attempt_id: String) {
+    d.counters.cancel_sent();
     spawn_home(d, async move {
         if let Err(e) = client.cancel_task(&attempt_id).await {
             tracing::debug!("cancelling {attempt_id} on {node}: {e}");
@@ -394,6 +396,7 @@ fn finish(d: &Arc<Dispatcher>, done: Vec<(String, Result<(), String>, AttemptOut
                 Ok(()) => (true, None),
                 Err(e) => (false, Some(e)),
             };
+            d.counters.ended(ok);
             let (accepted, acts) = e.finished(&attempt, ok, output, error, &cfg, &mut rel, now);
             if spilled && accepted != Accepted::Won {
                 // Only the result's output is kept.

@@ -35,6 +35,7 @@
 
 mod agent_io;
 pub mod body;
+pub(crate) mod counters;
 mod datasets;
 mod driver;
 mod nodes;
@@ -138,6 +139,7 @@ pub(crate) struct Dispatcher {
     pub(crate) owner: String,
     /// Where output past its limits is spilled (beside the database).
     pub(crate) spill: output::SpillDir,
+    pub(crate) counters: counters::DispatchCounters,
 }
 
 #[derive(Default)]
@@ -221,6 +223,7 @@ impl Dispatcher {
             local_clients: nodes::LocalClients::default(),
             owner,
             spill,
+            counters: Default::default(),
         })
     }
 
@@ -676,6 +679,12 @@ impl Dispatcher {
             self.wake.notify_one();
         }
         Ok(result)
+    }
+
+    /// Executions in memory that have not ended, by status (for `/metrics`).
+    pub(crate) fn unfinished_executions(&self) -> Vec<(ExecStatus, usize)> {
+        let Ok(st) = self.lock() else { return Vec::new() };
+        crate::metrics::tally(st.execs.values().map(|e| e.status).filter(|s| !s.is_terminal()))
     }
 
     /// Tasks the executor's task graph holds: those in flight and the recently ended (bounded

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use steward_core::profile::forecast::{ForecastConfig, SeriesForecast};
+use steward_core::Reading;
+use steward_core::profile::forecast::{Accuracy, Forecast, ForecastConfig, SeriesForecast};
 
 use super::{Profiling, Target};
 use crate::ApiError;
@@ -87,6 +88,16 @@ impl KeptForecasts {
     ) {
         let kept = Kept { target: target.clone(), cfg: *cfg, fitted_at, read_at_ms: now_ms, forecast };
         self.lock().insert(Key::of(target, cfg), kept);
+    }
+
+    /// (series, horizon, backtest) of every kept forecast that has a backtest.
+    pub(crate) fn backtests(&self) -> Vec<(String, i64, Accuracy)> {
+        let kept = self.lock();
+        let backtest = |k: &Kept| match &k.forecast.forecast {
+            Forecast::Ready { backtest: Reading::Available { value }, .. } => Some(*value),
+            _ => None,
+        };
+        kept.values().filter_map(|k| Some((k.forecast.series.clone(), k.forecast.horizon_ms, backtest(k)?))).collect()
     }
 
     fn is_empty(&self) -> bool {

@@ -21,10 +21,13 @@ const K8S_FLOOR_PREEMPTION: f64 = 570.0;
 
 #[derive(Args)]
 pub struct AllocBenchArgs {
+    /// Simulated nodes.
     #[arg(long, default_value_t = 5_000)]
     nodes: u32,
+    /// GPUs on each node.
     #[arg(long, default_value_t = 8)]
     gpus_per_node: u32,
+    /// Requests queued before the measured decisions.
     #[arg(long, default_value_t = 50_000)]
     pending: u32,
     /// Critical requests to grant by preemption in the churn phase (each needs 1–8 GPUs of the
@@ -205,41 +208,49 @@ pub fn run(args: AllocBenchArgs) -> Result<()> {
         db += 1;
         Ok(Store::open(&dir.path().join(format!("bench{db}.db")))?)
     };
+    let phases = crate::progress::Phases::new();
     println!(
         "allocation benchmark: {} nodes × {} GPUs, {} queued requests, SQLite (WAL) commit before a decision counts (1 core)",
         args.nodes, args.gpus_per_node, args.pending
     );
+    phases.set("queue drain, one transaction per decision (baseline)");
     let base = drain(&args, &mut store()?, Commit::EachDecision)?;
+    phases.set("queue drain, group commit");
     let group = drain(&args, &mut store()?, Commit::Group)?;
-    println!("  queue drain, no preemption ({} placements):", group.decisions);
-    println!(
+    phases.say(format!("  queue drain, no preemption ({} placements):", group.decisions));
+    phases.say(format!(
         "    group commit per scheduling pass: {:.0} decisions/s (engine alone {:.0}/s)",
         group.rate(),
         group.decisions as f64 / group.engine.as_secs_f64()
-    );
-    println!(
+    ));
+    phases.say(format!(
         "    baseline, one transaction per decision: {:.0} decisions/s → {:.1}× the baseline",
         base.rate(),
         group.rate() / base.rate()
-    );
-    println!("    vs Kubernetes floor {K8S_FLOOR} pods/s: {:.1}× (goal 50×)", group.rate() / K8S_FLOOR);
+    ));
+    phases.say(format!("    vs Kubernetes floor {K8S_FLOOR} pods/s: {:.1}× (goal 50×)", group.rate() / K8S_FLOOR));
 
+    phases.set("preemption churn, one transaction per decision (baseline)");
     let base = churn(&args, &mut store()?, Commit::EachDecision)?;
+    phases.set("preemption churn, group commit");
     let group = churn(&args, &mut store()?, Commit::Group)?;
-    println!("  preemption churn ({} grants, {} victims; groups of {}):", group.decisions, group.victims, args.group);
-    println!(
+    phases.say(format!(
+        "  preemption churn ({} grants, {} victims; groups of {}):",
+        group.decisions, group.victims, args.group
+    ));
+    phases.say(format!(
         "    group commit: {:.0} decisions/s (engine alone {:.0}/s)",
         group.rate(),
         group.decisions as f64 / group.engine.as_secs_f64()
-    );
-    println!(
+    ));
+    phases.say(format!(
         "    baseline, one transaction per decision: {:.0} decisions/s → {:.1}× the baseline",
         base.rate(),
         group.rate() / base.rate()
-    );
-    println!(
+    ));
+    phases.say(format!(
         "    vs Kubernetes floor {K8S_FLOOR_PREEMPTION} pods/s with preemption: {:.1}× (goal 50×)",
         group.rate() / K8S_FLOOR_PREEMPTION
-    );
+    ));
     Ok(())
 }

@@ -23,6 +23,8 @@ use clap::Args;
 use steward_api::{AdapterProbe, AddNode, ApiConfig, DispatchSettings, Steward};
 use steward_core::dispatch::{ExecStatus, InputSpec, TaskKind, TaskSpec};
 
+use crate::progress::Phases;
+
 #[derive(Args)]
 pub struct DispatchBenchArgs {
     /// No-op tasks per asynchronous run.
@@ -41,6 +43,7 @@ pub struct DispatchBenchArgs {
     /// Items of the makespan job (20 ms of work each on a healthy node).
     #[arg(long, default_value_t = 1_200)]
     makespan_items: u64,
+    /// Loopback agents to dispatch to.
     #[arg(long, default_value_t = 4)]
     nodes: usize,
 }
@@ -130,7 +133,7 @@ fn noop() -> TaskSpec {
 const SLICE: usize = 5_000;
 
 /// Submits `tasks` in chunks (one transaction each) and waits for all; tasks per second.
-async fn throughput(s: &Steward, tasks: Vec<TaskSpec>) -> Result<f64> {
+async fn throughput(s: &Steward, tasks: Vec<TaskSpec>, phases: &Phases) -> Result<f64> {
     let n = tasks.len();
     let start = Instant::now();
     let mut ids = Vec::with_capacity(n);
@@ -157,7 +160,7 @@ async fn throughput(s: &Steward, tasks: Vec<TaskSpec>) -> Result<f64> {
     }
     let rate = n as f64 / start.elapsed().as_secs_f64();
     if !slices.is_empty() {
-        println!("  ({n} tasks, submitted per {SLICE}: {} tasks/s)", slices.join(", "));
+        phases.say(format!("  ({n} tasks, submitted per {SLICE}: {} tasks/s)", slices.join(", ")));
     }
     Ok(rate)
 }
@@ -233,43 +236,49 @@ async fn async_run(args: DispatchBenchArgs) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let agents: Vec<Agent> = (0..args.nodes).map(|_| agent(1)).collect::<Result<_>>()?;
     let refs: Vec<&Agent> = agents.iter().collect();
+    let phases = Phases::new();
     println!("dispatch benchmark: {} stewardd on loopback (plain text), SQLite persistence on", args.nodes);
 
-    println!("\n(a) dispatch machinery, no-op tasks");
+    phases.say("\n(a) dispatch machinery, no-op tasks");
+    phases.set("(a) no-op tasks, unbatched");
     let unbatched = {
         let s = control_center(dir.path(), "unbatched", &refs, 1).await?;
-        throughput(&s, (0..args.noop_tasks).map(|_| noop()).collect()).await?
+        throughput(&s, (0..args.noop_tasks).map(|_| noop()).collect(), &phases).await?
     };
+    phases.set("(a) no-op tasks, batched, then round trips");
     let s = control_center(dir.path(), "batched", &refs, 256).await?;
-    let batched = throughput(&s, (0..args.noop_tasks).map(|_| noop()).collect()).await?;
+    let batched = throughput(&s, (0..args.noop_tasks).map(|_| noop()).collect(), &phases).await?;
     let (p50, p99) = round_trips(&s, args.round_trips).await?;
-    println!(
+    phases.say(format!(
         "  async, unbatched:   {unbatched:>9.0} tasks/s   (Ray microbenchmark, 1 client: 8,040/s → {:.2}×)",
         unbatched / 8040.0
-    );
-    println!("  async, batched:     {batched:>9.0} tasks/s   (goal ≥ 20,000/s → {:.2}×)", batched / 20_000.0);
-    println!(
+    ));
+    phases
+        .say(format!("  async, batched:     {batched:>9.0} tasks/s   (goal ≥ 20,000/s → {:.2}×)", batched / 20_000.0));
+    phases.say(format!(
         "  sync round trip:    p50 {p50:>6.0} µs, p99 {p99:.0} µs   (goal p50 ≤ 250 µs; Ray 981 tasks/s ≈ 1,019 µs → {:.2}×)",
         1019.0 / p50
-    );
+    ));
 
-    println!("\n(b) process tasks running `true`");
+    phases.say("\n(b) process tasks running `true`");
+    phases.set("(b) process tasks, Steward then Dask");
     let mut t = TaskSpec::new(vec!["true".into()], InputSpec::Shards { count: 1 });
     t.reuse = false;
-    let ours = throughput(&s, (0..args.process_tasks).map(|_| t.clone()).collect()).await?;
+    let ours = throughput(&s, (0..args.process_tasks).map(|_| t.clone()).collect(), &phases).await?;
     drop(s);
     let slots: usize = std::thread::available_parallelism().map(std::num::NonZero::get).unwrap_or(1);
-    println!("  Steward:            {ours:>9.0} tasks/s   ({} nodes × {slots} slots)", args.nodes);
+    phases.say(format!("  Steward:            {ours:>9.0} tasks/s   ({} nodes × {slots} slots)", args.nodes));
     match dask(&args.python, args.process_tasks, args.nodes, slots) {
-        Ok(theirs) => println!(
+        Ok(theirs) => phases.say(format!(
             "  Dask distributed:   {theirs:>9.0} tasks/s   ({} workers × {slots} threads) → Steward {:.2}× (goal ≥ 1.5×)",
             args.nodes,
             ours / theirs
-        ),
-        Err(e) => println!("  Dask distributed:   unavailable: {e}"),
+        )),
+        Err(e) => phases.say(format!("  Dask distributed:   unavailable: {e}")),
     }
 
-    println!("\n(c) makespan with one of four nodes slowed 10×");
+    phases.say("\n(c) makespan with one of four nodes slowed 10×");
+    phases.set("(c) makespan, three healthy nodes then one slowed");
     let slow = agent(10)?;
     let healthy: Vec<&Agent> = agents.iter().take(3).collect();
     let alone = {
@@ -282,11 +291,11 @@ async fn async_run(args: DispatchBenchArgs) -> Result<()> {
         let s = control_center(dir.path(), "four", &four, 256).await?;
         makespan(&s, args.makespan_items).await?
     };
-    println!(
+    phases.say(format!(
         "  3 healthy nodes:    {:>7.2} s\n  + 1 slowed 10×:     {:>7.2} s   → {:.2}× (goal ≤ 1.1×)",
         alone.as_secs_f64(),
         slowed.as_secs_f64(),
         slowed.as_secs_f64() / alone.as_secs_f64()
-    );
+    ));
     Ok(())
 }

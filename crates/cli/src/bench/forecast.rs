@@ -38,6 +38,7 @@ pub struct ForecastBenchArgs {
     /// First seed; `--seeds` consecutive seeds are run per family.
     #[arg(long, default_value_t = 101)]
     first_seed: u64,
+    /// Consecutive seeds per trace family.
     #[arg(long, default_value_t = 10)]
     seeds: u64,
     /// Run every held-out range (`--seeds` from each of 101, 201, …, 601) and pool them.

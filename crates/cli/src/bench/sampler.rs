@@ -28,6 +28,7 @@ pub struct SamplerBenchArgs {
 
 #[derive(Args)]
 pub struct WorkerArgs {
+    /// The history database of the measured service.
     #[arg(long)]
     db: PathBuf,
 }

@@ -6,6 +6,7 @@ mod dispatch;
 mod json;
 mod live;
 mod machine;
+mod metrics;
 mod nodes;
 mod profile;
 
@@ -60,4 +61,9 @@ pub fn resources() -> Router<Steward> {
         .route("/resources/profile", post(profile::profile))
         .route("/resources/allocate", post(allocation::allocate))
         .route("/resources/distributed", post(dispatch::distributed))
+}
+
+/// `/metrics` for Prometheus, beside `/api` like the resources.
+pub fn metrics() -> Router<Steward> {
+    Router::new().route("/metrics", get(metrics::metrics))
 }
