@@ -17,7 +17,6 @@ pub async fn list(State(s): State<Steward>) -> Json<Vec<ModuleStatus>> {
 
 /// The body of a directive sent by hand.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct DirectiveBody {
     directive: Directive,
     /// Shown with the directive; "sent by hand" when absent.
