@@ -1,8 +1,9 @@
 //! Modules registered on agents: one follower per connected node reads its `WatchModules`
 //! stream into the registry (the node's id as the module's node), and directives for those
-//! modules go to the agent. A follower whose stream breaks (the agent was killed, the link
-//! dropped) marks the node's modules lost at once; the agent's replay after a reconnect
-//! (`IN_SYNC`) marks lost those it no longer has and gets the unacknowledged directives again.
+//! modules go to the agent. A node whose link is down (the agent was killed, the network
+//! dropped) has its modules marked lost within a check, with the link's reason; the agent's
+//! replay after a reconnect (`IN_SYNC`) marks lost those it no longer has and gets the
+//! unacknowledged directives again.
 
 use std::collections::BTreeMap;
 use std::sync::Weak;
@@ -32,10 +33,16 @@ pub(crate) async fn follow(shared: Weak<Shared>) {
         if s.is_stopping() {
             return;
         }
-        let mut live = BTreeMap::new();
+        let (mut live, mut down) = (BTreeMap::new(), BTreeMap::new());
         for (view, client, _) in s.cluster.nodes_with_clients(now_ms()) {
-            if let (NodeHealth::Up | NodeHealth::Suspect, Some(client)) = (view.state, client) {
-                live.insert(view.id, client);
+            match (view.state, client) {
+                (NodeHealth::Up | NodeHealth::Suspect | NodeHealth::Draining, Some(client)) => {
+                    live.insert(view.id, client);
+                }
+                (state, _) => {
+                    let why = view.error.unwrap_or_else(|| "not connected".into());
+                    down.insert(view.id.clone(), format!("node {} is {}: {why}", view.id, state.as_str()));
+                }
             }
         }
         followers.retain(|node, (origin, task)| {
@@ -51,7 +58,8 @@ pub(crate) async fn follow(shared: Weak<Shared>) {
                 slot.insert((client.origin(), task));
             }
         }
-        // Nodes without a follower now have lost their modules (down, removed, reconnecting).
+        // A follower whose stream ended is started again while its node is up; modules of a
+        // node without one (down, removed, reconnecting) are lost, with the link's reason.
         let mut gone: Vec<String> = s
             .modules
             .list(now_ms())
@@ -62,17 +70,15 @@ pub(crate) async fn follow(shared: Weak<Shared>) {
             .collect();
         gone.dedup();
         for node in gone {
-            apply(&shared, move |s, store| {
-                s.modules.node_lost(store, &node, &[], &format!("node {node} is not connected"))?;
-                Ok(())
-            })
-            .await;
+            let why = down.remove(&node).unwrap_or_else(|| format!("node {node} was removed"));
+            apply(&shared, move |s, store| s.modules.node_lost(store, &node, &[], &why).map(|_| ())).await;
         }
     }
 }
 
+/// Applies one node's module events until its stream ends (the loop above decides what then).
 async fn follow_node(shared: Weak<Shared>, node: String, client: AgentClient) {
-    let why = match client.watch_modules().await {
+    let ended = match client.watch_modules().await {
         Ok(mut stream) => loop {
             match stream.message().await {
                 Ok(Some(event)) => on_event(&shared, &node, &client, event).await,
@@ -82,8 +88,7 @@ async fn follow_node(shared: Weak<Shared>, node: String, client: AgentClient) {
         },
         Err(e) => e.to_string(),
     };
-    let reason = format!("node {node} lost: {why}");
-    apply(&shared, move |s, store| s.modules.node_lost(store, &node, &[], &reason).map(|_| ())).await;
+    tracing::debug!(node, "{ended}");
 }
 
 async fn on_event(shared: &Weak<Shared>, node: &str, client: &AgentClient, event: ModuleEvent) {
