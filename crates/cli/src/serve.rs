@@ -21,7 +21,7 @@ pub struct ServeArgs {
     #[arg(long, env = "STEWARD_TOKEN_FILE")]
     token_file: Option<PathBuf>,
     /// The module API's Unix socket, for modules on this machine; calls need the access token
-    /// (default: <platform data dir>/steward/modules.sock).
+    /// (default: modules.sock beside the database, one per control center).
     #[arg(long, env = "STEWARD_MODULE_SOCKET")]
     module_socket: Option<PathBuf>,
 }
@@ -81,7 +81,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     runtime.block_on(async {
         let config = ServerConfig { listen: args.listen, ui_dir, token: token.clone() };
         let bound = steward_server::bind(steward.clone(), config).await?;
-        let module_socket = args.module_socket.unwrap_or_else(default_module_socket);
+        let module_socket = args.module_socket.unwrap_or_else(|| db_path.with_file_name("modules.sock"));
         let modules = steward_api::bind_module_socket(&module_socket).await?;
         // Tests and scripts read this line to find the port and the token; the browser trades
         // the token for a cookie on the first visit.
@@ -105,11 +105,6 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     })?;
     steward.shutdown();
     Ok(())
-}
-
-/// `<platform data dir>/steward/modules.sock`, beside the default database and token.
-fn default_module_socket() -> PathBuf {
-    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("steward").join("modules.sock")
 }
 
 /// `stewardctl url`: the URL to open in a browser, access token included.
