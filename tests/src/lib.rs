@@ -21,6 +21,9 @@ pub fn binary(name: &str) -> PathBuf {
     // The crates each binary is built from (`stewardctl`: all of them).
     let sources: Vec<PathBuf> = match name {
         "stewardd" => ["agent", "telemetry", "core", "proto", "prometheus"].iter().map(|c| crates.join(c)).collect(),
+        "steward-example-module" => {
+            ["example-module", "module", "core", "proto"].iter().map(|c| crates.join(c)).collect()
+        }
         _ => vec![crates],
     };
     if let Some(newer) = sources.iter().find_map(|dir| newer_source(dir, built)) {

@@ -41,6 +41,9 @@ struct Args {
     /// (sysinfo; the default where /proc is absent).
     #[arg(long, env = "STEWARDD_TELEMETRY", value_parser = Backend::parse)]
     telemetry: Option<Backend>,
+    /// The module API's Unix socket (default: <state dir>/modules.sock).
+    #[arg(long, env = "STEWARDD_MODULE_SOCKET")]
+    module_socket: Option<PathBuf>,
     /// Log as JSON lines.
     #[arg(long, env = "STEWARD_LOG_JSON")]
     log_json: bool,
@@ -73,6 +76,9 @@ fn main() -> Result<()> {
     config.plain_text = args.no_tls;
     config.token = args.token;
     config.labels = args.labels.into_iter().collect();
+    if let Some(path) = args.module_socket {
+        config.module_socket = Some(path);
+    }
     config.adapter_probe = if args.no_adapters { None } else { std::env::current_exe().ok() };
     config.metrics_listen = metrics_listen(args.metrics_listen, args.no_metrics);
     if let Some(backend) = args.telemetry {
@@ -100,6 +106,9 @@ fn main() -> Result<()> {
             Some(a) => println!("metrics: https://{a}/metrics (token required)"),
             None if args.no_metrics => println!("metrics: off"),
             None => println!("metrics: not served (its port is taken; choose one with --metrics-listen)"),
+        }
+        if let Some(path) = bound.module_socket() {
+            println!("module socket: {}", path.display());
         }
         bound.serve(shutdown_signal()).await?;
         anyhow::Ok(())

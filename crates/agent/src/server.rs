@@ -9,6 +9,7 @@ use std::sync::Arc;
 use steward_core::credential::{WeakToken, check_token_strength};
 use steward_proto::agent::InventoryReply;
 use steward_proto::agent::agent_server::AgentServer;
+use steward_proto::module::module_service_server::ModuleServiceServer;
 use steward_telemetry::SamplerConfig;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
@@ -16,6 +17,8 @@ use tonic::transport::{Identity, Server, ServerTlsConfig};
 use crate::auth::{CheckToken, generate_token};
 use crate::limits::Cgroups;
 use crate::metrics_endpoint::{MetricsListen, Scrape};
+use crate::module_api::socket::ModuleSocket;
+use crate::module_api::{LocalModules, ModuleEndpoint};
 use crate::service::AgentService;
 use crate::tasks::Tasks;
 use crate::{AgentError, tls};
@@ -38,13 +41,15 @@ pub struct AgentConfig {
     pub cgroup_root: PathBuf,
     /// Where `/metrics` listens (off unless asked for; `stewardd` asks for 127.0.0.1:7880).
     pub metrics_listen: MetricsListen,
+    /// The module API's Unix socket (default `<state>/modules.sock`); `None`: TCP only.
+    pub module_socket: Option<PathBuf>,
 }
 
 impl AgentConfig {
     pub fn new(listen: SocketAddr, state_dir: PathBuf) -> Self {
         AgentConfig {
             listen,
-            state_dir,
+            state_dir: state_dir.clone(),
             plain_text: false,
             token: None,
             labels: BTreeMap::new(),
@@ -52,6 +57,7 @@ impl AgentConfig {
             adapter_probe: None,
             cgroup_root: "/".into(),
             metrics_listen: MetricsListen::Off,
+            module_socket: Some(state_dir.join("modules.sock")),
         }
     }
 }
@@ -71,6 +77,7 @@ pub struct Bound {
     pub metrics_addr: Option<SocketAddr>,
     listener: tokio::net::TcpListener,
     metrics: Option<(tokio::net::TcpListener, Scrape)>,
+    module_socket: Option<ModuleSocket>,
     service: AgentService,
     identity: Option<tls::Identity>,
 }
@@ -113,6 +120,11 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
         .await
         .map_err(|e| AgentError::Serve(format!("cannot listen on {}: {e}", config.listen)))?;
     let addr = listener.local_addr().map_err(|e| AgentError::Serve(e.to_string()))?;
+    let module_socket = match &config.module_socket {
+        Some(path) => Some(crate::module_api::socket::bind(path).await?),
+        None => None,
+    };
+    let modules = Arc::new(LocalModules::new(node_id.clone()));
     Ok(Bound {
         addr,
         token,
@@ -123,7 +135,8 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
         metrics_addr,
         listener,
         metrics: metrics_listener.map(|l| (l, scrape)),
-        service: AgentService { tasks, inventory, latest: sampling.latest },
+        module_socket,
+        service: AgentService { tasks, inventory, latest: sampling.latest, modules },
         identity,
     })
 }
@@ -189,19 +202,34 @@ impl Bound {
                 crate::metrics_endpoint::serve(listener, scrape, identity.as_ref(), &token).await;
             }))
         });
+        let endpoint = ModuleEndpoint::new(self.service.modules.clone());
+        let modules = ModuleServiceServer::with_interceptor(endpoint.clone(), check.clone());
         let service = AgentServer::with_interceptor(self.service, check);
         // Metrics streams never end by themselves: after the shutdown signal, calls get a
         // moment to finish and then the connections are dropped.
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = builder.add_service(service).serve_with_incoming_shutdown(incoming, async {
-            let _ = stopped.await;
-        });
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        if let Some(socket) = self.module_socket {
+            let (token, mut stopped) = (self.token.clone(), stopped.clone());
+            tokio::spawn(async move {
+                let until = async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                };
+                if let Err(e) = socket.serve(endpoint, &token, until).await {
+                    tracing::error!("{e}");
+                }
+            });
+        }
+        let mut stopped = stopped;
+        let server =
+            builder.add_service(service).add_service(modules).serve_with_incoming_shutdown(incoming, async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            });
         tokio::pin!(server);
         tokio::select! {
             r = &mut server => return r.map_err(|e| AgentError::Serve(e.to_string())),
             _ = shutdown => {}
         }
-        let _ = stop.send(());
+        let _ = stop.send(true);
         let served = match tokio::time::timeout(std::time::Duration::from_secs(2), server).await {
             Ok(r) => r.map_err(|e| AgentError::Serve(e.to_string())),
             Err(_) => Ok(()),
@@ -209,6 +237,11 @@ impl Bound {
         // A cancelled task gets its grace between SIGTERM and SIGKILL, and a moment more.
         tasks.stop_all(crate::runner::KILL_GRACE + std::time::Duration::from_secs(2)).await;
         served
+    }
+
+    /// Where modules on this node reach the module API without a port.
+    pub fn module_socket(&self) -> Option<&std::path::Path> {
+        self.module_socket.as_ref().map(|s| s.path.as_path())
     }
 
     pub fn tasks(&self) -> Arc<Tasks> {

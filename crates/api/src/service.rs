@@ -8,6 +8,7 @@ mod backend_api;
 mod cluster_api;
 mod dispatch_api;
 mod metrics_api;
+mod modules_api;
 mod profile_api;
 
 use std::sync::mpsc::channel;
@@ -66,6 +67,7 @@ struct Shared {
     cluster: Arc<Cluster>,
     dispatch: Arc<Dispatcher>,
     metrics: crate::metrics::Metrics,
+    modules: Arc<crate::modules::Modules>,
 }
 
 struct LoopGuard {
@@ -107,6 +109,14 @@ impl Steward {
             stop: stop.clone(),
         };
         let dispatch = Arc::new(Dispatcher::load(dispatch_context, config.dispatch.clone(), &config.db_path)?);
+        let modules = Arc::new(crate::modules::Modules {
+            registry: crate::modules::Registry::load(&*store.lock()?, now_ms())?,
+            store: store.clone(),
+            cluster: cluster.clone(),
+            profiling: profiling.clone(),
+            stop: stop.clone(),
+        });
+        crate::modules::start(&modules)?;
         let (wake_tx, wake_rx) = channel();
         let live = Arc::new(LiveFeed::new(wake_tx));
         let history = Arc::new(HistoryWriter::new(store.clone(), config.retention.clone()));
@@ -140,6 +150,7 @@ impl Steward {
             cluster,
             dispatch,
             metrics,
+            modules,
         });
         let guard = LoopGuard { shared: shared.clone(), thread: Mutex::new(Some(thread)) };
         Ok(Steward { shared, backend, _guard: Arc::new(guard) })
