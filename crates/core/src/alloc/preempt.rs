@@ -533,6 +533,7 @@ mod tests {
             reservation: None,
             preemption: Default::default(),
             queue: true,
+            workload: None,
         }
     }
 

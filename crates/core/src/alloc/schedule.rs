@@ -846,6 +846,7 @@ mod tests {
                 grace_s: [0, 0, 90][i % 3],
             },
             queue: true,
+            workload: None,
         }
     }
 
