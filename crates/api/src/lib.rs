@@ -20,6 +20,7 @@
 //! - This crate reads the clock; what it calls below (core, the sampler's policy, the store) takes
 //!   `now_ms`.
 
+mod accelerators;
 mod allocation;
 mod clock;
 mod cluster;
@@ -36,6 +37,10 @@ mod sampling_loop;
 mod service;
 mod status;
 
+pub use accelerators::{
+    AcceleratorOperation, AcceleratorResult, AcceleratorsResponse, AdviseResult, AnalyzeResult, MapResult,
+    MapTaskRequest, PlacedTask,
+};
 pub use allocation::{AllocError, AllocateResponse, AllocateResult, AllocationType, GrantedResources};
 pub use cluster::{AddNode, NodeChange, ProbeRequest, ProbeResult};
 pub use config::{AdapterProbe, ApiConfig};

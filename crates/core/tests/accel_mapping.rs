@@ -56,7 +56,7 @@ proptest! {
         prop_assert_eq!(s.method, Method::Exact);
         let best = brute_force(&c);
         prop_assert!((s.makespan - best).abs() < 1e-9, "mapper {} vs optimum {best}", s.makespan);
-        prop_assert!(s.lower_bound <= best + 1e-9, "bound {} above the optimum {best}", s.lower_bound);
+        prop_assert!(s.lower_bound <= best * (1.0 + 1e-9), "bound {} above the optimum {best}", s.lower_bound);
         for t in 0..c.tasks {
             prop_assert_eq!(s.assign[t].is_some(), c.placeable(t));
             if let Some(d) = s.assign[t] {
@@ -71,7 +71,8 @@ proptest! {
     ) {
         let c = generated(seed, tasks, devices);
         let s = solve(&c, Policy::Time);
-        prop_assert!(s.lower_bound <= s.makespan + 1e-9);
+        // Relative slack: the bound sums thousands of priced times.
+        prop_assert!(s.lower_bound <= s.makespan * (1.0 + 1e-9), "bound {} above {}", s.lower_bound, s.makespan);
         prop_assert!(s.makespan <= c.makespan(&first_fit(&c)) + 1e-9);
         prop_assert!(s.makespan <= c.makespan(&round_robin(&c)) + 1e-9);
         for (t, d) in s.assign.iter().enumerate() {

@@ -74,8 +74,17 @@ pub struct MappingPlan {
 
 const RUNNERS_UP: usize = 3;
 
-pub fn plan(tasks: &[MapTask], slots: &[DeviceSlot], policy: Policy, history: &[Workload]) -> MappingPlan {
-    let profiles: Vec<DeviceProfile> = slots.iter().map(|s| s.profile.clone()).collect();
+/// Every task's time on every device (infinite where it cannot run, with why), and the basis of
+/// each task's estimates.
+pub struct Estimated {
+    pub costs: Costs,
+    pub reasons: Vec<Vec<String>>,
+    pub bases: Vec<String>,
+}
+
+pub fn estimate_costs(tasks: &[MapTask], slots: &[DeviceSlot], policy: Policy, history: &[Workload]) -> Estimated {
+    let profiles: Vec<&DeviceProfile> = slots.iter().map(|s| &s.profile).collect();
+    let owned: Vec<DeviceProfile> = profiles.iter().map(|p| (*p).clone()).collect();
     let mut reasons = vec![Vec::new(); tasks.len()];
     let mut bases = Vec::with_capacity(tasks.len());
     let time: Vec<Vec<f64>> = tasks
@@ -83,7 +92,7 @@ pub fn plan(tasks: &[MapTask], slots: &[DeviceSlot], policy: Policy, history: &[
         .enumerate()
         .map(|(t, task)| {
             let n = needs(&task.workload);
-            let eff = efficiency(&task.workload, history, &profiles);
+            let eff = efficiency(&task.workload, history, &owned);
             bases.push(eff.basis.clone());
             profiles
                 .iter()
@@ -103,6 +112,12 @@ pub fn plan(tasks: &[MapTask], slots: &[DeviceSlot], policy: Policy, history: &[
         .collect();
     let costs =
         Costs::new(time, slots.iter().map(|s| s.free_in_s).collect(), profiles.iter().map(|d| d.power_w).collect());
+    Estimated { costs, reasons, bases }
+}
+
+pub fn plan(tasks: &[MapTask], slots: &[DeviceSlot], policy: Policy, history: &[Workload]) -> MappingPlan {
+    let Estimated { costs, reasons, bases } = estimate_costs(tasks, slots, policy, history);
+    let profiles: Vec<&DeviceProfile> = slots.iter().map(|s| &s.profile).collect();
     let solution = solve(&costs, policy);
     let finish = costs.loads(&solution.assign);
     let starts = start_times(&costs, &solution.assign);
@@ -157,7 +172,7 @@ fn runners_up(
     t: usize,
     chosen: usize,
     policy: Policy,
-    profiles: &[DeviceProfile],
+    profiles: &[&DeviceProfile],
 ) -> Vec<Alternative> {
     let mut alts: Vec<Alternative> = (0..c.devices)
         .filter(|&d| d != chosen && c.p(t, d).is_finite())

@@ -1,8 +1,9 @@
 //! The mapping optimizer: which accelerator runs each task so that all finish soonest (or use
 //! the least energy), from each task's estimated time on each device.
 //!
-//! Small instances are solved exactly (`exact`, branch and bound); large ones by HEFT's
-//! earliest-finish rule plus local search (`heuristic`). Every answer carries a lower bound
+//! Small instances are solved exactly (`exact`, branch and bound); large ones by the better of
+//! HEFT's earliest-finish rule and deadline packing (`packing`), each polished by local search
+//! (`heuristic`). Every answer carries a lower bound
 //! (`bound`), so its distance from the optimum is known, and each placement its runners-up.
 //! A task holds one device at a time; tasks on one device run one after another.
 
@@ -11,6 +12,7 @@ mod bound;
 mod costs;
 mod exact;
 mod heuristic;
+mod packing;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -55,20 +57,29 @@ pub struct Solution {
 }
 
 pub fn solve(c: &Costs, policy: Policy) -> Solution {
-    let (assign, method) = match policy {
-        Policy::Time => by_time(c),
-        Policy::Energy => (by_energy(c), Method::Exact),
-    };
-    let lower_bound = match policy {
-        Policy::Time => lower_bound(c),
-        Policy::Energy => c.energy_of(&assign),
+    let (assign, method, lower_bound) = match policy {
+        Policy::Time => {
+            let (bound, prices) = bound::bound_and_prices(c);
+            let (assign, method) = by_time(c, bound, &prices);
+            (assign, method, bound)
+        }
+        Policy::Energy => {
+            let assign = by_energy(c);
+            let least = c.energy_of(&assign);
+            (assign, Method::Exact, least)
+        }
     };
     Solution { makespan: c.makespan(&assign), energy: c.energy_of(&assign), assign, method, lower_bound }
 }
 
-fn by_time(c: &Costs) -> (Vec<Option<usize>>, Method) {
+fn by_time(c: &Costs, bound: f64, prices: &[f64]) -> (Vec<Option<usize>>, Method) {
     let mut assign = heuristic::earliest_finish(c);
     heuristic::improve(c, &mut assign, 20 * c.tasks.max(1));
+    let mut packed = packing::pack(c, prices, bound, c.makespan(&assign));
+    heuristic::improve(c, &mut packed, 20 * c.tasks.max(1));
+    if c.makespan(&packed) < c.makespan(&assign) {
+        assign = packed;
+    }
     if c.tasks <= EXACT_MAX_TASKS
         && let Some(best) = exact::optimal(c, assign.clone(), EXACT_BUDGET)
     {
