@@ -163,9 +163,25 @@ fn workload(obj: &Map<String, Value>, errors: &mut Vec<FieldError>) -> Result<Wo
 }
 
 fn map(obj: &Map<String, Value>, errors: &mut Vec<FieldError>) -> Result<Parsed, Vec<FieldError>> {
-    let Some(tasks) = optional::<Vec<MapTaskRequest>>(obj, "tasks")? else {
-        return Err(vec![FieldError::new("tasks", "is required for operation \"map\"")]);
+    // Every field is read, so one answer names all that is wrong.
+    let read = |key: &str| -> Option<Value> {
+        match obj.get(key) {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v.clone()),
+        }
     };
+    let tasks: Option<Vec<MapTaskRequest>> = match read("tasks") {
+        None => {
+            errors.push(FieldError::new("tasks", "is required for operation \"map\""));
+            None
+        }
+        Some(v) => from_value("tasks", &v).map_err(|e| errors.extend(e)).ok(),
+    };
+    let policy: Policy =
+        read("policy").and_then(|v| from_value("policy", &v).map_err(|e| errors.extend(e)).ok()).unwrap_or_default();
+    let place: bool =
+        read("place").and_then(|v| from_value("place", &v).map_err(|e| errors.extend(e)).ok()).unwrap_or(false);
+    let Some(tasks) = tasks else { return Err(std::mem::take(errors)) };
     if tasks.is_empty() || tasks.len() > MAX_TASKS {
         errors.push(FieldError::new("tasks", format!("must list 1–{MAX_TASKS} tasks")));
     }
@@ -177,8 +193,6 @@ fn map(obj: &Map<String, Value>, errors: &mut Vec<FieldError>) -> Result<Parsed,
         }
         errors.extend(t.workload.validate(&format!("tasks[{i}].workload")));
     }
-    let policy = optional(obj, "policy")?.unwrap_or_default();
-    let place = optional(obj, "place")?.unwrap_or(false);
     Ok(Parsed::Map { tasks, policy, place })
 }
 

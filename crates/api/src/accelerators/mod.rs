@@ -12,7 +12,7 @@ pub(crate) mod body;
 use serde_json::Value;
 use steward_core::accel::{DeviceProfile, Fleet, MapTask, TaskAsk, advise, analyze, fleet, placement_request, plan};
 use steward_core::alloc::time::format_rfc3339;
-use steward_core::alloc::{AllocState, GpuSlot, Scheduler};
+use steward_core::alloc::{AllocState, GpuSlot, Scheduler, SlotAvailability};
 
 pub use body::{
     AcceleratorOperation, AcceleratorResult, AcceleratorsResponse, AdviseResult, AnalyzeResult, MapResult,
@@ -55,6 +55,11 @@ fn answer(
             AcceleratorResult::Analyze(AnalyzeResult { analysis: analyze(&workload, &profiles, &[]), excluded }),
         ),
         Parsed::Advise { workload, device } => {
+            // Advice is about what a device can do, busy or not: every device with figures.
+            let any: Vec<GpuSlot> =
+                slots.iter().map(|s| GpuSlot { availability: SlotAvailability::Free, ..s.clone() }).collect();
+            let Fleet { offered, excluded } = fleet(&any, &request.devices, now);
+            let profiles: Vec<DeviceProfile> = offered.into_iter().map(|s| s.profile).collect();
             let target = advised_device(&workload, &profiles, device.as_deref(), &excluded)?;
             let advice = advise(&workload, &target, &profiles);
             let note = advice
@@ -87,7 +92,7 @@ fn advised_device(
             return Ok(d.clone());
         }
         return Err(match excluded.iter().find(|e| e.device == id) {
-            Some(e) => AllocError::Conflict(format!("device {id} is not offered: {}", e.reason)),
+            Some(e) => AllocError::Conflict(format!("device {id} cannot be judged: {}", e.reason)),
             None => AllocError::NotFound(format!("no device {id:?}")),
         });
     }
