@@ -202,3 +202,83 @@ fn more_bandwidth(w: &Workload, d: &DeviceProfile, now: &Estimate, fleet: &[Devi
         ),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accel::published::published_profile;
+    use crate::accel::workload::{Framework, OpClass, OpShare};
+
+    fn device(name: &str, gib: u64) -> DeviceProfile {
+        published_profile(&format!("n/{name}"), "n", name, gib << 30).unwrap()
+    }
+
+    fn kinds(a: &[Advice]) -> Vec<AdviceKind> {
+        a.iter().map(|x| x.kind).collect()
+    }
+
+    #[test]
+    fn f32_inference_on_an_a100_is_told_bf16_int8_a_larger_batch_and_the_h100() {
+        let a100 = device("NVIDIA A100-SXM4-80GB", 80);
+        let h100 = device("NVIDIA H100 80GB HBM3", 80);
+        let w = Workload { parameters: Some(7_000_000_000), batch_size: Some(1), ..Workload::default() };
+        let advice = advise(&w, &a100, &[a100.clone(), h100]);
+        assert_eq!(
+            kinds(&advice),
+            [
+                AdviceKind::LowerPrecision,
+                AdviceKind::Quantize,
+                AdviceKind::LargerBatch,
+                AdviceKind::HigherBandwidthDevice
+            ]
+        );
+        // Batch-1 decoding is memory-bound: halving the bytes halves the time, and the memory.
+        let bf16 = &advice[0];
+        assert!((bf16.estimated_speedup - 2.0).abs() < 1e-9, "{bf16:?}");
+        assert_eq!(bf16.memory_saved_bytes, 14_000_000_000);
+        assert!(bf16.basis.contains("A100") && bf16.basis.contains("published peak"), "{}", bf16.basis);
+        assert!((advice[1].estimated_speedup - 4.0).abs() < 1e-9);
+        assert!((advice[3].estimated_speedup - 3350.0 / 2039.0).abs() < 1e-9, "bandwidth ratio");
+        assert!(advice[2].title.contains("Batch"), "{:?}", advice[2]);
+    }
+
+    #[test]
+    fn eager_elementwise_work_is_told_to_fuse_and_compiled_work_is_not() {
+        let a100 = device("NVIDIA A100-SXM4-80GB", 80);
+        let w = Workload {
+            mode: WorkloadMode::Training,
+            parameters: Some(100_000_000),
+            precision: Precision::Bf16,
+            batch_size: Some(64),
+            tokens_per_sample: Some(2048),
+            framework: Some(Framework::Pytorch),
+            operations: vec![
+                OpShare { class: OpClass::Matmul, share: 0.9 },
+                OpShare { class: OpClass::Elementwise, share: 0.1 },
+            ],
+            ..Workload::default()
+        };
+        let advice = advise(&w, &a100, std::slice::from_ref(&a100));
+        let fuse = advice.iter().find(|a| a.kind == AdviceKind::FuseOperators).expect("fusion");
+        assert!(fuse.estimated_speedup > 1.05 && fuse.basis.contains("10% of flops"), "{fuse:?}");
+        let compiled = Workload { compiled: true, ..w.clone() };
+        assert!(
+            advise(&compiled, &a100, std::slice::from_ref(&a100)).iter().all(|a| a.kind != AdviceKind::FuseOperators)
+        );
+        assert!(
+            advise(&w, &a100, std::slice::from_ref(&a100)).iter().all(|a| a.kind != AdviceKind::LargerBatch),
+            "training batch size is not the device's call"
+        );
+    }
+
+    #[test]
+    fn no_basis_no_advice() {
+        let t4 = device("Tesla T4", 16);
+        // Flops only: no traffic, no memory, nothing lower than int8.
+        let w = Workload { flop_per_step: Some(1e12), precision: Precision::Int8, ..Workload::default() };
+        assert!(advise(&w, &t4, std::slice::from_ref(&t4)).is_empty());
+        // A model that does not fit gets no advice on that device.
+        let big = Workload { parameters: Some(30_000_000_000), ..Workload::default() };
+        assert!(advise(&big, &t4, std::slice::from_ref(&t4)).is_empty());
+    }
+}
