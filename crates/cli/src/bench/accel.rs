@@ -105,7 +105,7 @@ fn cluster(devices: usize, rng: &mut Rng) -> Vec<NodeResources> {
 /// A tenth of the GPUs run something that ends within ten minutes.
 fn occupy(s: &mut Scheduler, nodes: &[NodeResources], rng: &mut Rng) {
     for (node, gpu) in nodes.iter().flat_map(|n| n.gpus.iter().map(move |g| (n, g))) {
-        if rng.next() % 10 != 0 {
+        if !rng.next().is_multiple_of(10) {
             continue;
         }
         let req = AllocationRequest {
@@ -131,7 +131,7 @@ fn tasks(n: usize, (lo, hi): (f64, f64), rng: &mut Rng) -> Vec<MapTask> {
     let h100 = published_profile("ref", "ref", MODELS[0].0, MODELS[0].1 << 30).expect("a datasheet model");
     (0..n)
         .map(|i| {
-            let training = rng.next() % 4 == 0;
+            let training = rng.next().is_multiple_of(4);
             let precision = if training {
                 [Precision::Bf16, Precision::Bf16, Precision::F16, Precision::F32][(rng.next() % 4) as usize]
             } else {

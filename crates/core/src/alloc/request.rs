@@ -196,10 +196,11 @@ pub struct AllocationRequest {
     /// Wait in the queue when it cannot start now (default); false = answer "not granted".
     #[serde(default = "yes")]
     pub queue: bool,
-    /// What the task will compute, for the accelerator analyzer and mapper.
+    /// What the task will compute, for the accelerator analyzer and mapper (boxed: most
+    /// requests have none, and every queued request is kept in memory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
-    pub workload: Option<Workload>,
+    #[ts(optional, as = "Option<Workload>")]
+    pub workload: Option<Box<Workload>>,
 }
 
 fn yes() -> bool {
