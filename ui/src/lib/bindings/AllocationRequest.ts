@@ -24,6 +24,7 @@ reservation: string | null, preemption: PreemptionPolicy,
  */
 queue: boolean, 
 /**
- * What the task will compute, for the accelerator analyzer and mapper.
+ * What the task will compute, for the accelerator analyzer and mapper (boxed: most
+ * requests have none, and every queued request is kept in memory).
  */
 workload?: Workload, };
