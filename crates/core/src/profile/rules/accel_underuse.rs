@@ -135,6 +135,18 @@ mod tests {
     }
 
     #[test]
+    fn the_advisor_turns_under_use_into_a_suggestion_with_the_idle_share() {
+        use crate::profile::advisor::{AdvisorInput, SuggestionKind, advise};
+        let f = run(12.0, &line(&[(0, 0.10), (9_000, 0.11)])).finding.unwrap();
+        let usage = crate::profile::report::current_usage(&crate::Snapshot::empty(0), &[]);
+        let s = advise(&AdvisorInput { findings: &[f], forecasts: &[], usage: &usage, nodes: &[], now_ms: 0 });
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert_eq!(s[0].kind, SuggestionKind::ShrinkOrFeedAccelerator);
+        assert!(s[0].title.contains("MIG instance") && s[0].estimated_effect.contains("88%"), "{:?}", s[0]);
+        assert_eq!(s[0].source, "accel.train.under_used");
+    }
+
+    #[test]
     fn a_busy_gpu_on_pace_is_not() {
         let r = run(95.0, &line(&[(0, 0.0), (9_000, 0.09)]));
         assert!((r.ratio.unwrap() - 1.0).abs() < 1e-9);
