@@ -2,6 +2,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod accelerator_commands;
 mod answer;
 mod commands;
 mod dataset_commands;
@@ -82,6 +83,7 @@ fn main() -> Result<()> {
             dataset_commands::register_dataset,
             dataset_commands::remove_dataset,
             dispatch_commands::distributed,
+            accelerator_commands::accelerators,
             dispatch_commands::executions,
             dispatch_commands::execution,
             dispatch_commands::execution_output,

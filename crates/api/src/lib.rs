@@ -26,6 +26,7 @@
 //! - This crate reads the clock; what it calls below (core, the sampler's policy, the store) takes
 //!   `now_ms`.
 
+mod accelerators;
 mod allocation;
 pub mod backend;
 mod clock;
@@ -49,6 +50,10 @@ mod status;
 mod stop_signal;
 mod store_handle;
 
+pub use accelerators::{
+    AcceleratorOperation, AcceleratorResult, AcceleratorsResponse, AdviseResult, AnalyzeResult, MapResult,
+    MapTaskRequest, PlacedTask,
+};
 pub use allocation::{AllocError, AllocateResponse, AllocateResult, AllocationType, GrantedResources};
 pub use cluster::{AddNode, NodeChange, ProbeRequest, ProbeResult};
 pub use config::{AdapterProbe, ApiConfig};

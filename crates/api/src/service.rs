@@ -3,6 +3,7 @@
 //! subsystem's handle) and starts their loops. Subsystems never see the service; its public
 //! operations are one-line delegations, grouped by subsystem in `service/*_api.rs`.
 
+mod accelerators_api;
 mod allocation_api;
 mod backend_api;
 mod cluster_api;

@@ -1,5 +1,6 @@
 //! `stewardctl bench`: Steward's speed, each figure beside a baseline measured in the same run.
 
+mod accel;
 mod alloc;
 mod dispatch;
 mod forecast;
@@ -25,6 +26,9 @@ pub enum BenchCommand {
     /// batched) and round trip, `true` process tasks against Dask distributed, and the makespan
     /// with one of four nodes slowed 10×.
     Dispatch(dispatch::DispatchBenchArgs),
+    /// The accelerator mapper: 1,000 tasks onto 500 heterogeneous GPUs — decision time, and
+    /// makespan against the lower bound beside round-robin and greedy first-fit.
+    Accel(accel::AccelBenchArgs),
     /// (internal) The measured side of `bench sampler`: runs Steward's sampling service alone.
     #[command(hide = true)]
     SamplerWorker(sampler::WorkerArgs),
@@ -34,6 +38,7 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Sampler(args) => sampler::run(args),
         BenchCommand::Alloc(args) => alloc::run(args),
+        BenchCommand::Accel(args) => accel::run(args),
         BenchCommand::Dispatch(args) => dispatch::run(args),
         BenchCommand::SamplerWorker(args) => sampler::worker(args),
         BenchCommand::Forecast(args) => forecast::run(args),

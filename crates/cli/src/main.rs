@@ -1,5 +1,6 @@
 //! `stewardctl`: Steward without a desktop.
 
+mod accel;
 mod alloc;
 mod backend;
 mod bench;
@@ -64,6 +65,9 @@ enum Command {
     Completions(shell::CompletionsArgs),
     /// Write man pages for stewardctl and each subcommand.
     Man(shell::ManArgs),
+    /// Accelerators: analyze a workload, advise how to speed it up, map tasks onto devices.
+    #[command(subcommand)]
+    Accel(accel::AccelCommand),
 }
 
 // mimalloc: glibc's allocator slowed the long-running process as its heap fragmented (the
@@ -93,6 +97,7 @@ fn main() -> Result<()> {
         Command::Profile(args) => profile::run(args),
         Command::Completions(args) => shell::completions(args),
         Command::Man(args) => shell::man(args),
+        Command::Accel(cmd) => accel::run(cmd),
     }
 }
 

@@ -172,6 +172,7 @@ fn a_moved_occurrence_obeys_the_rules_of_a_one_off_reservation() {
         reservation: None,
         preemption: Default::default(),
         queue: false,
+        workload: None,
     };
     assert_eq!(s.allocate(ask.clone(), now).unwrap().state, AllocState::Running);
     let today = t("2025-03-28T08:00:00Z");

@@ -159,6 +159,7 @@ impl World {
                     reservation: resv.and_then(|k| self.resv_ids.get(k).cloned()),
                     preemption: PreemptionPolicy { mode, grace_s: if grace { 20 } else { 0 } },
                     queue: true,
+                    workload: None,
                 };
                 if req.validate("r").is_empty() && self.s.allocate(req, now).is_ok() {
                     self.alloc_ids.push(id);
@@ -571,6 +572,7 @@ fn recurring_series_are_accepted_at_any_future_start_and_keep_local_time_across_
                 reservation: Some("series".into()),
                 preemption: Default::default(),
                 queue: true,
+                workload: None,
             };
             let waiting = s.allocate(user, now_ms).map_err(|r| TestCaseError::fail(r.error))?;
             let reason = waiting.pending_reason.unwrap_or_default();

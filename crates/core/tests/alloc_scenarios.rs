@@ -34,6 +34,7 @@ fn ask(id: &str, gpus: u32, priority: i32, qos: Qos) -> AllocationRequest {
         reservation: None,
         preemption: Default::default(),
         queue: true,
+        workload: None,
     }
 }
 

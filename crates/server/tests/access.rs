@@ -17,6 +17,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/api/history", r#"{"series":["cpu.total"],"from_ms":0,"to_ms":1,"max_points":10}"#),
     ("POST", "/resources/distributed", r#"{"command":["true"]}"#),
     ("POST", "/resources/allocate", "{}"),
+    ("POST", "/resources/accelerators", r#"{"operation":"map","tasks":[]}"#),
     ("DELETE", "/api/nodes/nowhere:1", ""),
     ("GET", "/api/live", ""),
     ("GET", "/", ""),

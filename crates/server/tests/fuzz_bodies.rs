@@ -39,6 +39,19 @@ fn routes() -> Vec<(&'static str, &'static str, Value)> {
                 {"command": ["echo", "{item}"], "input": {"type": "range", "start": 0, "end": 4}, "partitions": 2}}),
         ),
         ("POST", "/resources/distributed", json!({"operation": "monitor", "execution_id": "x-1"})),
+        (
+            "POST",
+            "/resources/accelerators",
+            json!({"operation": "map", "place": true, "policy": "energy", "tasks": [{"id": "t1", "owner": "ann",
+                "workload": {"parameters": 1_000_000_000u64, "precision": "bf16", "batch_size": 4, "mode": "training",
+                    "operations": [{"class": "matmul", "share": 0.9}, {"class": "elementwise", "share": 0.1}],
+                    "profile": {"device": "NVIDIA A100-SXM4-80GB", "step_time_ms": 120.0}}}]}),
+        ),
+        (
+            "POST",
+            "/resources/accelerators",
+            json!({"operation": "advise", "device": "local/gpu0", "workload": {"parameters": 7}}),
+        ),
         // Node probes dial the address: a closed loopback port answers at once.
         ("POST", "/api/nodes/probe", json!({"address": "127.0.0.1:1"})),
         ("POST", "/api/nodes", json!({"address": "127.0.0.1:1", "token": "t", "fingerprint": ""})),

@@ -100,6 +100,7 @@ fn foreign_request(job: &Job) -> AllocationRequest {
         reservation: job.reservation.clone(),
         preemption: Default::default(),
         queue: true,
+        workload: None,
     }
 }
 
@@ -201,6 +202,7 @@ mod tests {
             reservation: None,
             preemption: Default::default(),
             queue: true,
+            workload: None,
         }
     }
 

@@ -91,6 +91,7 @@ fn request(
         reservation: None,
         preemption: PreemptionPolicy { mode, grace_s: 0 },
         queue: true,
+        workload: None,
     }
 }
 

@@ -98,6 +98,7 @@ mod tests {
             reservation: None,
             preemption: Default::default(),
             queue: true,
+            workload: None,
         }
     }
 

@@ -5,6 +5,7 @@
 mod engine;
 mod fair_share;
 mod from_telemetry;
+mod gpu_slots;
 pub mod ics;
 mod mig;
 mod model;
@@ -22,6 +23,7 @@ mod victims;
 
 pub use engine::{Changes, Scheduler, SchedulerConfig, Shadow, Stats};
 pub use from_telemetry::node_from_telemetry;
+pub use gpu_slots::{GpuSlot, SlotAvailability};
 pub use mig::{instance_id, without_instance_slots};
 pub use model::{Accelerator, GpuResource, MigInstance, NodeResources};
 pub use record::{

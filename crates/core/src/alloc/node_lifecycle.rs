@@ -266,6 +266,7 @@ mod tests {
             reservation: None,
             preemption: PreemptionPolicy { mode, grace_s: 0 },
             queue: true,
+            workload: None,
         }
     }
 

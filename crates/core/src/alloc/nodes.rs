@@ -112,7 +112,9 @@ impl NodeAllocState {
 }
 
 fn gpu_ok(g: &GpuResource, c: &Constraints) -> bool {
-    c.gpu_model.as_deref().is_none_or(|m| g.name.to_lowercase().contains(&m.to_lowercase())) && mig::slot_ok(g, c)
+    c.gpu_model.as_deref().is_none_or(|m| g.name.to_lowercase().contains(&m.to_lowercase()))
+        && c.gpu.as_deref().is_none_or(|id| g.id == id)
+        && mig::slot_ok(g, c)
 }
 
 /// What a request may use on a node right now: GPU slots it may touch, cores and memory.

@@ -537,6 +537,7 @@ mod tests {
             reservation: None,
             preemption: Default::default(),
             queue: true,
+            workload: None,
         }
     }
 

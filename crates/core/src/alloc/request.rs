@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::time::parse_rfc3339;
+use crate::accel::Workload;
 
 /// Named priority classes; any integer is allowed, higher = more important.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -163,6 +164,10 @@ pub struct Constraints {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub mig_profile: Option<String>,
+    /// This GPU (or MIG instance) only, by id (`<node>/gpu<index>`): a mapper's placement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub gpu: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -191,6 +196,11 @@ pub struct AllocationRequest {
     /// Wait in the queue when it cannot start now (default); false = answer "not granted".
     #[serde(default = "yes")]
     pub queue: bool,
+    /// What the task will compute, for the accelerator analyzer and mapper (boxed: most
+    /// requests have none, and every queued request is kept in memory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, as = "Option<Workload>")]
+    pub workload: Option<Box<Workload>>,
 }
 
 fn yes() -> bool {
@@ -338,6 +348,12 @@ impl AllocationRequest {
             if r.gpus == 0 {
                 errors.push(FieldError::new(field, "give the number of instances in gpus"));
             }
+        }
+        if self.constraints.gpu.is_some() && r.gpus != 1 {
+            errors.push(FieldError::new(format!("{prefix}.constraints.gpu"), "pins one GPU: give gpus: 1"));
+        }
+        if let Some(w) = &self.workload {
+            errors.extend(w.validate(&format!("{prefix}.workload")));
         }
         if let Some(min) = &r.min {
             if min.gpus > r.gpus || min.cores > r.cores || min.memory_bytes > r.memory_bytes {

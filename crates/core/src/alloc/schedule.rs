@@ -865,6 +865,7 @@ mod tests {
                 grace_s: [0, 0, 90][i % 3],
             },
             queue: true,
+            workload: None,
         }
     }
 

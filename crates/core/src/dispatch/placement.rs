@@ -58,6 +58,7 @@ impl Placer for Scheduler {
             reservation: None,
             preemption: PreemptionPolicy::default(),
             queue: false,
+            workload: None,
         };
         let a = self.allocate(req, now_ms).ok().filter(|a| a.state == AllocState::Running)?;
         let res = self.nodes().find(|n| n.node == node)?;

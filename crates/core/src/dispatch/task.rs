@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::output::OutputLimits;
+use crate::accel::Workload;
 use crate::alloc::{FieldError, Priority};
 
 /// How a partition runs on an agent.
@@ -122,6 +123,10 @@ pub struct TaskSpec {
     /// Queue the task even when no node can take work now (otherwise it is refused, with why).
     #[serde(default)]
     pub wait: bool,
+    /// What each partition will compute, for the accelerator analyzer and mapper.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub workload: Option<Workload>,
 }
 
 fn one() -> u32 {
@@ -159,6 +164,7 @@ impl TaskSpec {
             max_attempts: None,
             output: None,
             wait: false,
+            workload: None,
         }
     }
 
@@ -199,6 +205,9 @@ impl TaskSpec {
         }
         if let Some(o) = &self.output {
             errors.extend(o.validate(&format!("{prefix}.output")));
+        }
+        if let Some(w) = &self.workload {
+            errors.extend(w.validate(&format!("{prefix}.workload")));
         }
         errors
     }

@@ -31,6 +31,8 @@ pub enum SuggestionKind {
     Consolidate,
     /// A process keeps one core busy while the others idle: give it more threads or workers.
     UseMoreCores,
+    /// A mapped task keeps most of its accelerator idle: a smaller slice, or feed it better.
+    ShrinkOrFeedAccelerator,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -133,6 +135,9 @@ fn from_finding(f: &Finding, input: &AdvisorInput) -> Vec<Suggestion> {
                 });
             }
         }
+        Resource::Gpu if f.key.starts_with("accel.") && f.key.ends_with(".under_used") => {
+            out.push(under_used(f));
+        }
         Resource::Gpu if f.key.ends_with("idle_allocated") => {
             let holder = f
                 .culprits
@@ -184,6 +189,22 @@ fn from_finding(f: &Finding, input: &AdvisorInput) -> Vec<Suggestion> {
         _ => {}
     }
     out
+}
+
+/// What a task that under-uses its accelerator should do, with the share it leaves idle.
+fn under_used(f: &Finding) -> Suggestion {
+    let util = f.evidence.first().map_or(0.0, |e| e.value);
+    Suggestion {
+        kind: SuggestionKind::ShrinkOrFeedAccelerator,
+        title: format!(
+            "{}: give it a smaller share (a MIG instance or gpu_memory_bytes) and the rest to other work, or feed it \
+             faster (a larger batch, more data-loader workers, data on local disk)",
+            f.summary
+        ),
+        estimated_effect: format!("about {:.0}% of the device left idle today", (100.0 - util).max(0.0)),
+        evidence: f.evidence.clone(),
+        source: f.key.clone(),
+    }
 }
 
 fn distinct_workloads(a: &super::Culprit, b: &super::Culprit) -> bool {

@@ -4,6 +4,7 @@ import type { PreemptionPolicy } from "./PreemptionPolicy";
 import type { Priority } from "./Priority";
 import type { Qos } from "./Qos";
 import type { ResourceAsk } from "./ResourceAsk";
+import type { Workload } from "./Workload";
 
 export type AllocationRequest = { 
 /**
@@ -21,4 +22,9 @@ reservation: string | null, preemption: PreemptionPolicy,
 /**
  * Wait in the queue when it cannot start now (default); false = answer "not granted".
  */
-queue: boolean, };
+queue: boolean, 
+/**
+ * What the task will compute, for the accelerator analyzer and mapper (boxed: most
+ * requests have none, and every queued request is kept in memory).
+ */
+workload?: Workload, };

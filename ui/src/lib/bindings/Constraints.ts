@@ -21,4 +21,8 @@ node: string | null,
  * MIG instances of this profile (e.g. `1g.10gb`), each taken whole: `gpus` counts
  * instances. Without it, GPUs in MIG mode are never used.
  */
-mig_profile?: string, };
+mig_profile?: string, 
+/**
+ * This GPU (or MIG instance) only, by id (`<node>/gpu<index>`): a mapper's placement.
+ */
+gpu?: string, };

@@ -3,6 +3,7 @@ import type { InputSpec } from "./InputSpec";
 import type { OutputLimits } from "./OutputLimits";
 import type { Priority } from "./Priority";
 import type { TaskKind } from "./TaskKind";
+import type { Workload } from "./Workload";
 
 export type TaskSpec = { 
 /**
@@ -58,4 +59,8 @@ output: OutputLimits | null,
 /**
  * Queue the task even when no node can take work now (otherwise it is refused, with why).
  */
-wait: boolean, };
+wait: boolean, 
+/**
+ * What each partition will compute, for the accelerator analyzer and mapper.
+ */
+workload?: Workload, };

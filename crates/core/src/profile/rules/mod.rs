@@ -4,6 +4,7 @@
 //! is active its rule uses the exit threshold (hysteresis), and the tracker adds a quiet period
 //! before it ends, so a signal hovering at the line starts one event, not a storm.
 
+pub mod accel_underuse;
 pub mod core_bound;
 mod cpu;
 mod gpu;

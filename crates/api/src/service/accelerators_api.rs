@@ -1,0 +1,14 @@
+//! Accelerators (`crate::accelerators`), as the front doors call them.
+
+use serde_json::Value;
+
+use super::Steward;
+use crate::accelerators::{self, AcceleratorsResponse};
+use crate::allocation::AllocError;
+
+impl Steward {
+    /// `POST /resources/accelerators`: analyze, advise or map against the engine's devices.
+    pub async fn accelerators(&self, body: Value) -> Result<AcceleratorsResponse, AllocError> {
+        accelerators::accelerators(self.shared.allocations.clone(), body).await
+    }
+}
