@@ -9,12 +9,13 @@ use steward_api::{AdapterProbe, AllocError, ApiConfig, ApiError, DispatchNode, L
 use steward_core::alloc::NodeResources;
 use steward_core::dispatch::{Dataset, ExecStatus, InputSpec, TaskSpec};
 
-/// A Steward on `dir`'s database; after a drop the previous one's threads may hold it a moment.
+/// A Steward on `dir`'s database; after a drop the previous one's threads may hold it a while
+/// (on a loaded machine the sampling thread can take seconds to finish its pass).
 async fn steward(dir: &tempfile::TempDir) -> Steward {
     let mut config =
         ApiConfig { db_path: dir.path().join("s.db"), adapter_probe: AdapterProbe::Skip, ..ApiConfig::default() };
     config.sampler.gpus = false;
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         match Steward::start(config.clone()) {
             Ok(s) => return s,
