@@ -6,6 +6,7 @@
 pub mod alloc;
 pub mod cluster;
 pub mod credential;
+pub mod degrade;
 pub mod dispatch;
 pub mod history;
 pub mod profile;
