@@ -6,8 +6,8 @@ use proptest::prelude::*;
 use steward_core::degrade::ladder::shed_rank;
 use steward_core::degrade::policy::defaults;
 use steward_core::degrade::{
-    Constraint, ConstraintKind, Engine, EventDetail, Inputs, ModuleView, Policy, PolicyStep, PolicyTrigger, StepAction,
-    StepTarget,
+    Constraint, ConstraintKind, DegradationPolicy, Engine, EventDetail, Inputs, ModuleView, PolicyStep, PolicyTrigger,
+    StepAction, StepTarget,
 };
 use steward_core::registration::{Criticality, Directive, Feature};
 
@@ -127,7 +127,7 @@ proptest! {
     }
 }
 
-fn random_policy(i: usize) -> impl Strategy<Value = Policy> {
+fn random_policy(i: usize) -> impl Strategy<Value = DegradationPolicy> {
     let action =
         prop_oneof![Just(StepAction::LowerQuality), Just(StepAction::DisableFeatures), Just(StepAction::Pause)];
     let target = prop_oneof![
@@ -135,7 +135,7 @@ fn random_policy(i: usize) -> impl Strategy<Value = Policy> {
         (0usize..6).prop_map(|k| StepTarget::Module(format!("m{k}"))),
     ];
     (1u8..=4, proptest::collection::vec((action, target, proptest::option::of(1u32..3)), 1..4)).prop_map(
-        move |(tier, steps)| Policy {
+        move |(tier, steps)| DegradationPolicy {
             name: format!("p{i}"),
             when: Some(PolicyTrigger { constraint: ConstraintKind::Memory, tier }),
             setpoint: None,

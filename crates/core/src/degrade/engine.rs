@@ -16,7 +16,7 @@ use super::constraint::Constraint;
 use super::history::{DegradationEvent, EventDetail};
 use super::ladder::{expand, next_notch, shed_rank};
 use super::overrides::ModuleOverride;
-use super::policy::Policy;
+use super::policy::DegradationPolicy;
 use super::setpoint::{Move, decide};
 use crate::TimestampMs;
 use crate::registration::Directive;
@@ -60,7 +60,7 @@ pub struct Inputs<'a> {
     pub now_ms: TimestampMs,
     pub constraints: &'a [Constraint],
     pub modules: &'a [ModuleView],
-    pub policies: &'a [Policy],
+    pub policies: &'a [DegradationPolicy],
     /// Free memory in % of the budget, for setpoint policies; `None` when unknown.
     pub headroom_pct: Option<f64>,
 }
@@ -153,7 +153,7 @@ impl Engine {
 
     /// Gives back the latest group when its policy no longer fires (a setpoint's notches are
     /// given back by the controller).
-    fn restore_one(&mut self, inp: &Inputs, fired: &[&Policy], events: &mut Vec<DegradationEvent>) -> bool {
+    fn restore_one(&mut self, inp: &Inputs, fired: &[&DegradationPolicy], events: &mut Vec<DegradationEvent>) -> bool {
         let Some(top) = self.groups.last() else { return false };
         if top.setpoint || fired.iter().any(|p| p.name == top.policy) {
             return false;
@@ -171,7 +171,7 @@ impl Engine {
     }
 
     /// Takes the steps of every fired policy that has nothing in force; true if any changed.
-    fn shed(&mut self, inp: &Inputs, fired: &[&Policy], events: &mut Vec<DegradationEvent>) -> bool {
+    fn shed(&mut self, inp: &Inputs, fired: &[&DegradationPolicy], events: &mut Vec<DegradationEvent>) -> bool {
         let mut commanded = self.commanded_all(inp.modules);
         let mut any = false;
         for p in fired {
@@ -274,8 +274,8 @@ impl Engine {
 }
 
 /// Tier policies whose trigger holds, lowest tier first (the order their steps are taken in).
-fn fired<'a>(policies: &'a [Policy], constraints: &[Constraint]) -> Vec<&'a Policy> {
-    let mut out: Vec<&Policy> = policies
+fn fired<'a>(policies: &'a [DegradationPolicy], constraints: &[Constraint]) -> Vec<&'a DegradationPolicy> {
+    let mut out: Vec<&DegradationPolicy> = policies
         .iter()
         .filter(|p| {
             p.when.as_ref().is_some_and(|t| constraints.iter().any(|c| c.kind == t.constraint && c.tier >= t.tier))
@@ -285,7 +285,7 @@ fn fired<'a>(policies: &'a [Policy], constraints: &[Constraint]) -> Vec<&'a Poli
     out
 }
 
-fn why_fired(p: &Policy, constraints: &[Constraint]) -> String {
+fn why_fired(p: &DegradationPolicy, constraints: &[Constraint]) -> String {
     let t = p.when.as_ref().expect("tier policies only");
     constraints
         .iter()
@@ -441,7 +441,7 @@ mod tests {
     #[test]
     fn a_setpoint_moves_one_notch_per_check_and_rests_in_its_band() {
         let modules = four();
-        let policies = vec![Policy {
+        let policies = vec![DegradationPolicy {
             name: "hold".into(),
             when: None,
             setpoint: Some(crate::degrade::policy::MemorySetpoint { memory_headroom_pct: 20.0, deadband_pct: 5.0 }),

@@ -24,4 +24,4 @@ pub use detect::{DetectConfig, Detector, Observation};
 pub use engine::{Check, DegradeGroup, Engine, Inputs, ModuleOrder};
 pub use history::{DegradationEvent, EventDetail};
 pub use overrides::ModuleOverride;
-pub use policy::{Policy, PolicyError, PolicyStep, PolicyTrigger, StepAction, StepTarget};
+pub use policy::{DegradationPolicy, PolicyError, PolicyStep, PolicyTrigger, StepAction, StepTarget};

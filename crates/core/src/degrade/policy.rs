@@ -11,7 +11,7 @@ use crate::registration::Criticality;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 #[ts(export)]
-pub struct Policy {
+pub struct DegradationPolicy {
     /// Letters, digits, `_` and `-`; unique.
     pub name: String,
     /// Tier steps: fire while `when` holds. Exactly one of `when` and `setpoint`.
@@ -106,7 +106,7 @@ fn err(field: impl Into<String>, message: impl Into<String>) -> PolicyError {
     PolicyError { field: field.into(), message: message.into() }
 }
 
-impl Policy {
+impl DegradationPolicy {
     /// Every problem, per field; `modules` are those registered now (a step naming a critical
     /// one is refused).
     pub fn problems(&self, modules: &[ModuleView]) -> Vec<PolicyError> {
@@ -174,11 +174,11 @@ pub fn valid_name(s: &str) -> bool {
 
 /// The policies in force when none are configured: memory tiers shed sheddable modules, then
 /// `normal`, then `high`; CPU saturation, heat and the power budget lower sheddable quality.
-pub fn defaults() -> Vec<Policy> {
+pub fn defaults() -> Vec<DegradationPolicy> {
     use Criticality::{High, Normal, Sheddable};
     use StepAction::{DisableFeatures, LowerQuality, Pause};
     let step = |action, c, amount| PolicyStep { action, target: StepTarget::Criticality(c), amount };
-    let tier = |name: &str, constraint, tier, steps| Policy {
+    let tier = |name: &str, constraint, tier, steps| DegradationPolicy {
         name: name.into(),
         when: Some(PolicyTrigger { constraint, tier }),
         setpoint: None,
@@ -248,7 +248,7 @@ mod tests {
         for p in defaults() {
             assert!(p.problems(&[]).is_empty(), "{}: {:?}", p.name, p.problems(&[]));
         }
-        let p: Policy = serde_json::from_value(serde_json::json!({
+        let p: DegradationPolicy = serde_json::from_value(serde_json::json!({
             "name": "hold", "setpoint": {"memory_headroom_pct": 20.0}
         }))
         .unwrap();

@@ -3,7 +3,7 @@ import type { MemorySetpoint } from "./MemorySetpoint";
 import type { PolicyStep } from "./PolicyStep";
 import type { PolicyTrigger } from "./PolicyTrigger";
 
-export type Policy = { 
+export type DegradationPolicy = { 
 /**
  * Letters, digits, `_` and `-`; unique.
  */
