@@ -24,6 +24,17 @@ pub struct ModuleView {
     pub minimal_level: u32,
     /// Stopped reporting, or its node is gone: sent nothing until it is back.
     pub lost: bool,
+    /// Memory each level is expected to cost (as declared), by level.
+    #[serde(default)]
+    #[ts(type = "(number | null)[]")]
+    pub level_memory_bytes: Vec<Option<u64>>,
+    /// Memory it last reported using.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub memory_bytes: Option<u64>,
+    /// The level it last reported running at.
+    #[serde(default)]
+    pub reported_level: Option<u32>,
 }
 
 impl ModuleView {
@@ -37,6 +48,26 @@ impl ModuleView {
             levels,
             minimal_level: r.minimal_level.min(levels - 1),
             lost,
+            level_memory_bytes: r.quality_levels.iter().map(|l| l.memory_bytes).collect(),
+            memory_bytes: None,
+            reported_level: None,
+        }
+    }
+
+    /// Memory it would use running as `c` says: its report scaled by the declared cost of the
+    /// levels (a load that doubled its report doubles the estimate); paused, nothing. A paused
+    /// module's report says nothing of its load (`scale` false): the declared cost counts.
+    pub fn estimated_memory(&self, c: &Commanded, scale: bool) -> f64 {
+        if c.paused {
+            return 0.0;
+        }
+        let declared = |l: u32| self.level_memory_bytes.get(l as usize).copied().flatten().map(|b| b as f64);
+        let reported = self.memory_bytes.filter(|_| scale && self.reported_level.is_some()).map(|b| b as f64);
+        match (declared(c.level), reported, self.reported_level.and_then(declared)) {
+            (Some(want), Some(now), Some(base)) if base > 0.0 && now > 0.0 => want * now / base,
+            (Some(want), _, _) => want,
+            (None, Some(now), _) => now,
+            (None, None, _) => 0.0,
         }
     }
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::commanded::{Commanded, DegradeChange, ModuleView};
-use super::constraint::Constraint;
+use super::constraint::{Constraint, ConstraintKind};
 use super::history::{DegradationEvent, EventDetail};
 use super::ladder::{expand, next_notch, shed_rank};
 use super::overrides::ModuleOverride;
@@ -50,7 +50,7 @@ pub struct ModuleOrder {
 pub struct Check {
     pub orders: Vec<ModuleOrder>,
     pub events: Vec<DegradationEvent>,
-    /// Groups given back this check (0 or 1).
+    /// Groups given back this check: one constraint's worth at most.
     pub restored: usize,
 }
 
@@ -63,6 +63,17 @@ pub struct Inputs<'a> {
     pub policies: &'a [DegradationPolicy],
     /// Free memory in % of the budget, for setpoint policies; `None` when unknown.
     pub headroom_pct: Option<f64>,
+    /// Memory in use against its budget, to hold back a recovery that would refill it.
+    pub memory: Option<MemoryGate>,
+}
+
+/// Memory now and the share below which what was shed may come back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryGate {
+    pub used_bytes: u64,
+    pub budget_bytes: u64,
+    /// Tier 1's entry threshold less the hysteresis, in %.
+    pub resume_below_pct: f64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -74,6 +85,8 @@ pub struct Engine {
     /// Per module, how many checks changed what it was told.
     transitions: BTreeMap<String, u32>,
     constraints: Vec<Constraint>,
+    /// Why the last check gave nothing back although a constraint cleared.
+    held: Option<String>,
 }
 
 impl Engine {
@@ -94,12 +107,14 @@ impl Engine {
         let mut events = constraint_events(&self.constraints, inp.constraints, inp.now_ms);
         self.constraints = inp.constraints.to_vec();
         let fired = fired(inp.policies, inp.constraints);
-        let restored = self.restore_one(inp, &fired, &mut events);
+        let mut restored = self.restore_step(inp, &fired, &mut events);
         let shed = self.shed(inp, &fired, &mut events);
-        let restored = restored || (!shed && self.setpoint(inp, &mut events));
+        if restored == 0 && !shed {
+            restored = usize::from(self.setpoint(inp, &mut events));
+        }
         let reason = reason_of(&events);
-        let orders = self.reconcile(inp.modules, &reason, restored && !shed);
-        Check { orders, events, restored: usize::from(restored) }
+        let orders = self.reconcile(inp.modules, &reason, restored > 0 && !shed);
+        Check { orders, events, restored }
     }
 
     /// Orders that bring modules in line with what is commanded (after an override changed).
@@ -144,30 +159,68 @@ impl Engine {
 
     /// What `m` is commanded to run at now.
     pub fn commanded(&self, m: &ModuleView) -> Commanded {
-        Commanded::of(m, self.groups.iter().flat_map(|g| &g.changes), self.overrides.get(&m.name))
+        self.commanded_with(m, self.groups.len())
+    }
+
+    /// What `m` would run at with only the first `groups` groups in force.
+    fn commanded_with(&self, m: &ModuleView, groups: usize) -> Commanded {
+        Commanded::of(m, self.groups[..groups].iter().flat_map(|g| &g.changes), self.overrides.get(&m.name))
+    }
+
+    pub fn held(&self) -> Option<&str> {
+        self.held.as_deref()
     }
 
     fn commanded_all(&self, modules: &[ModuleView]) -> BTreeMap<String, Commanded> {
         modules.iter().map(|m| (m.name.clone(), self.commanded(m))).collect()
     }
 
-    /// Gives back the latest group when its policy no longer fires (a setpoint's notches are
-    /// given back by the controller).
-    fn restore_one(&mut self, inp: &Inputs, fired: &[&DegradationPolicy], events: &mut Vec<DegradationEvent>) -> bool {
-        let Some(top) = self.groups.last() else { return false };
-        if top.setpoint || fired.iter().any(|p| p.name == top.policy) {
-            return false;
+    /// Gives back the latest groups its constraint no longer calls for: the run of groups on top
+    /// of the stack whose policies no longer fire and share that group's constraint (one
+    /// constraint's relief is one step). Held while giving them back would bring memory above
+    /// where it may resume (the cost each level declared, scaled by what modules report).
+    fn restore_step(
+        &mut self,
+        inp: &Inputs,
+        fired: &[&DegradationPolicy],
+        events: &mut Vec<DegradationEvent>,
+    ) -> usize {
+        self.held = None;
+        let unwanted = |g: &DegradeGroup| !g.setpoint && !fired.iter().any(|p| p.name == g.policy);
+        let Some(top) = self.groups.last().filter(|g| unwanted(g)) else { return 0 };
+        // A group whose policy was deleted has no trigger: it goes back alone.
+        let Some(kind) = trigger_kind(inp.policies, top) else { return self.give_back(1, inp, events) };
+        let run =
+            self.groups.iter().rev().take_while(|g| unwanted(g) && trigger_kind(inp.policies, g) == Some(kind)).count();
+        if let Some(gate) = &inp.memory {
+            let after = self.groups.len() - run;
+            let projected =
+                projected_memory(inp.modules, gate, |m| self.commanded(m), |m| self.commanded_with(m, after));
+            if projected > gate.resume_below_pct {
+                self.held = Some(format!(
+                    "giving back would bring memory to {projected:.0} % of the budget (resumes below {:.0} %)",
+                    gate.resume_below_pct
+                ));
+                return 0;
+            }
         }
-        let g = self.groups.pop().expect("checked above");
-        let reason = match inp.constraints.first() {
-            None => "no constraint in force".to_string(),
-            Some(c) => format!("{} no longer fires ({})", g.policy, c.summary),
-        };
-        events.push(DegradationEvent {
-            ts_ms: inp.now_ms,
-            detail: EventDetail::Restored { policy: g.policy, reason, changes: g.changes },
-        });
-        true
+        self.give_back(run, inp, events)
+    }
+
+    /// Pops the `n` latest groups, latest first, saying why.
+    fn give_back(&mut self, n: usize, inp: &Inputs, events: &mut Vec<DegradationEvent>) -> usize {
+        for _ in 0..n {
+            let g = self.groups.pop().expect("n ≤ groups");
+            let reason = match inp.constraints.first() {
+                None => "no constraint in force".to_string(),
+                Some(c) => format!("{} no longer fires ({} in force)", g.policy, c.summary),
+            };
+            events.push(DegradationEvent {
+                ts_ms: inp.now_ms,
+                detail: EventDetail::Restored { policy: g.policy, reason, changes: g.changes },
+            });
+        }
+        n
     }
 
     /// Takes the steps of every fired policy that has nothing in force; true if any changed.
@@ -273,6 +326,30 @@ impl Engine {
     }
 }
 
+fn trigger_kind(policies: &[DegradationPolicy], g: &DegradeGroup) -> Option<ConstraintKind> {
+    policies.iter().find(|p| p.name == g.policy).and_then(|p| p.when.as_ref()).map(|t| t.constraint)
+}
+
+/// Memory in % of the budget once modules run as `after` says instead of as `now` says: each
+/// module's report scaled by the cost its levels declare (a paused module costs nothing); a
+/// module that declares no cost counts as it reports.
+fn projected_memory(
+    modules: &[ModuleView],
+    gate: &MemoryGate,
+    now: impl Fn(&ModuleView) -> Commanded,
+    after: impl Fn(&ModuleView) -> Commanded,
+) -> f64 {
+    let mut used = gate.used_bytes as f64;
+    for m in modules.iter().filter(|m| !m.lost) {
+        let (a, b) = (now(m), after(m));
+        if a == b {
+            continue;
+        }
+        used += m.estimated_memory(&b, !a.paused) - m.estimated_memory(&a, !a.paused);
+    }
+    used / gate.budget_bytes.max(1) as f64 * 100.0
+}
+
 /// Tier policies whose trigger holds, lowest tier first (the order their steps are taken in).
 fn fired<'a>(policies: &'a [DegradationPolicy], constraints: &[Constraint]) -> Vec<&'a DegradationPolicy> {
     let mut out: Vec<&DegradationPolicy> = policies
@@ -340,6 +417,9 @@ mod tests {
             levels,
             minimal_level: levels - 1,
             lost: false,
+            level_memory_bytes: vec![],
+            memory_bytes: None,
+            reported_level: None,
         }
     }
 
@@ -369,7 +449,14 @@ mod tests {
     fn run(e: &mut Engine, now: i64, tier: u8, modules: &[ModuleView]) -> Check {
         let cs = memory(tier);
         let policies = defaults();
-        e.check(&Inputs { now_ms: now, constraints: &cs, modules, policies: &policies, headroom_pct: None })
+        e.check(&Inputs {
+            now_ms: now,
+            constraints: &cs,
+            modules,
+            policies: &policies,
+            headroom_pct: None,
+            memory: None,
+        })
     }
 
     #[test]
@@ -394,22 +481,55 @@ mod tests {
             .collect();
         assert_eq!(feats, ["deep", "explain"]);
         assert_eq!(e.groups().len(), 3);
-        // Cleared: one group back per check, latest first.
-        let back: Vec<String> = (2..5)
-            .map(|t| {
-                let c = run(&mut e, t, 0, &modules);
-                assert_eq!(c.restored, 1);
-                match &c.events.iter().find(|e| matches!(e.detail, EventDetail::Restored { .. })).unwrap().detail {
-                    EventDetail::Restored { policy, .. } => policy.clone(),
-                    _ => unreachable!(),
-                }
-            })
-            .collect();
-        assert_eq!(back, ["memory-90", "memory-80", "memory-70"]);
+        // Down to tier 1: what tiers 2 and 3 took comes back as one step, latest first.
+        let c = run(&mut e, 2, 1, &modules);
+        assert_eq!(restored(&c), ["memory-90", "memory-80"]);
+        assert_eq!(c.orders.first().map(|o| o.module.as_str()), Some("memory"), "gives back the most important first");
+        assert!(run(&mut e, 3, 1, &modules).orders.is_empty());
+        let c = run(&mut e, 4, 0, &modules);
+        assert_eq!(restored(&c), ["memory-70"]);
         assert!(modules.iter().all(|m| !e.commanded(m).degraded()));
-        // Two checks took from learning, three gave back: each a transition, no flapping between.
-        assert_eq!(e.transitions("learning"), 5);
+        // Two checks took from learning, two gave back: no flapping between.
+        assert_eq!(e.transitions("learning"), 4);
         assert_eq!(e.transitions("perception"), 0);
+    }
+
+    fn restored(c: &Check) -> Vec<String> {
+        c.events
+            .iter()
+            .filter_map(|e| match &e.detail {
+                EventDetail::Restored { policy, .. } => Some(policy.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn recovery_waits_while_giving_back_would_refill_memory() {
+        let mut modules = four();
+        // learning: 400 MB at full quality, 100 MB at its cheapest; it reports 300 MB at level 2
+        // because its load tripled.
+        modules[3].level_memory_bytes = vec![Some(400), Some(250), Some(100)];
+        let mut e = Engine::new();
+        run(&mut e, 0, 2, &modules);
+        modules[3].reported_level = Some(2);
+        modules[3].memory_bytes = Some(300);
+        let policies = defaults();
+        let gate = |used| MemoryGate { used_bytes: used, budget_bytes: 2000, resume_below_pct: 65.0 };
+        let mut check = |now, used| {
+            e.check(&Inputs {
+                now_ms: now,
+                constraints: &[],
+                modules: &modules,
+                policies: &policies,
+                headroom_pct: None,
+                memory: Some(gate(used)),
+            })
+        };
+        // 600 MB used + (1200 − 300) back = 1500 MB = 75 % > 65 %: held.
+        assert_eq!(check(1, 600).restored, 0);
+        // 300 MB used + 900 = 60 %: given back.
+        assert_eq!(check(2, 300).restored, 2);
     }
 
     #[test]
@@ -455,6 +575,7 @@ mod tests {
                 modules: &modules,
                 policies: &policies,
                 headroom_pct: Some(headroom),
+                memory: None,
             })
         };
         let c = step(0, 5.0);

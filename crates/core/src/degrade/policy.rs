@@ -238,6 +238,9 @@ mod tests {
             levels: 1,
             minimal_level: 0,
             lost: false,
+            level_memory_bytes: vec![],
+            memory_bytes: None,
+            reported_level: None,
         };
         p.steps[2].target = StepTarget::Module("nav".into());
         assert!(p.problems(&[nav])[0].message.starts_with("nav is critical"));

@@ -21,4 +21,16 @@ minimal_level: number,
 /**
  * Stopped reporting, or its node is gone: sent nothing until it is back.
  */
-lost: boolean, };
+lost: boolean, 
+/**
+ * Memory each level is expected to cost (as declared), by level.
+ */
+level_memory_bytes: (number | null)[], 
+/**
+ * Memory it last reported using.
+ */
+memory_bytes: number | null, 
+/**
+ * The level it last reported running at.
+ */
+reported_level: number | null, };
