@@ -228,6 +228,23 @@ impl AgentClient {
     pub async fn list_tasks(&self) -> Result<Vec<TaskStatus>, AgentError> {
         Ok(self.grpc.clone().list_tasks(ListTasksRequest {}).await.map_err(|s| self.status(s))?.into_inner().tasks)
     }
+
+    /// The modules registered on the agent, then every change (`ModuleEvent`).
+    pub async fn watch_modules(&self) -> Result<tonic::Streaming<ModuleEvent>, AgentError> {
+        Ok(self.grpc.clone().watch_modules(WatchModulesRequest {}).await.map_err(|s| self.status(s))?.into_inner())
+    }
+
+    /// Hands a numbered directive to a module registered on the agent.
+    pub async fn direct_module(
+        &self,
+        module: &str,
+        order: &steward_core::registration::DirectiveOrder,
+    ) -> Result<(), AgentError> {
+        let order_json = serde_json::to_vec(order).map_err(|e| AgentError::Decode(e.to_string()))?;
+        let req = DirectModuleRequest { module: module.to_string(), order_json };
+        self.grpc.clone().direct_module(req).await.map_err(|s| self.status(s))?;
+        Ok(())
+    }
 }
 
 pub fn decode_snapshot(event: &MetricsEvent) -> Option<Result<steward_core::Snapshot, AgentError>> {

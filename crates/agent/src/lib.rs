@@ -5,6 +5,8 @@
 //! doubles as heartbeat, and a task runner (process tasks with limits, GPU visibility, timeout
 //! and a checkpoint directory; a no-op kind for measuring dispatch). Every call needs the node's
 //! token; TLS with a self-signed certificate, pinned by fingerprint, is required off loopback.
+//! Modules on the node register with it through the module API (`module_api`), on its port and
+//! on a Unix socket in its state directory, and it forwards them to the control center.
 
 pub mod auth;
 pub mod client;
@@ -12,6 +14,7 @@ pub mod ending;
 mod error;
 pub mod limits;
 mod metrics;
+pub mod module_api;
 mod runner;
 pub mod server;
 mod service;

@@ -28,6 +28,9 @@ struct Args {
     /// Do not enumerate graphics adapters.
     #[arg(long)]
     no_adapters: bool,
+    /// The module API's Unix socket (default: <state dir>/modules.sock).
+    #[arg(long, env = "STEWARDD_MODULE_SOCKET")]
+    module_socket: Option<PathBuf>,
     /// Log as JSON lines.
     #[arg(long, env = "STEWARD_LOG_JSON")]
     log_json: bool,
@@ -52,6 +55,9 @@ fn main() -> Result<()> {
     config.plain_text = args.no_tls;
     config.token = args.token;
     config.labels = args.labels.into_iter().collect();
+    if let Some(path) = args.module_socket {
+        config.module_socket = Some(path);
+    }
     config.adapter_probe = if args.no_adapters { None } else { std::env::current_exe().ok() };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
@@ -70,6 +76,9 @@ fn main() -> Result<()> {
         }
         println!("limits: {}", bound.limits_mechanism);
         println!("node id: {}", bound.node_id);
+        if let Some(path) = bound.module_socket() {
+            println!("module socket: {}", path.display());
+        }
         bound.serve(shutdown_signal()).await?;
         anyhow::Ok(())
     })

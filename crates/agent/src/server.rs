@@ -9,12 +9,15 @@ use std::sync::Arc;
 use steward_core::credential::{WeakToken, check_token_strength};
 use steward_proto::agent::InventoryReply;
 use steward_proto::agent::agent_server::AgentServer;
+use steward_proto::module::module_service_server::ModuleServiceServer;
 use steward_telemetry::SamplerConfig;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::auth::{CheckToken, generate_token};
 use crate::limits::Cgroups;
+use crate::module_api::socket::ModuleSocket;
+use crate::module_api::{LocalModules, ModuleEndpoint};
 use crate::service::AgentService;
 use crate::tasks::Tasks;
 use crate::{AgentError, tls};
@@ -35,19 +38,22 @@ pub struct AgentConfig {
     pub adapter_probe: Option<PathBuf>,
     /// Root for cgroup detection (tests point it at a fixture tree).
     pub cgroup_root: PathBuf,
+    /// The module API's Unix socket (default `<state>/modules.sock`); `None`: TCP only.
+    pub module_socket: Option<PathBuf>,
 }
 
 impl AgentConfig {
     pub fn new(listen: SocketAddr, state_dir: PathBuf) -> Self {
         AgentConfig {
             listen,
-            state_dir,
+            state_dir: state_dir.clone(),
             plain_text: false,
             token: None,
             labels: BTreeMap::new(),
             sampler: SamplerConfig::from_env(),
             adapter_probe: None,
             cgroup_root: "/".into(),
+            module_socket: Some(state_dir.join("modules.sock")),
         }
     }
 }
@@ -64,6 +70,7 @@ pub struct Bound {
     pub first_start: bool,
     pub limits_mechanism: &'static str,
     listener: tokio::net::TcpListener,
+    module_socket: Option<ModuleSocket>,
     service: AgentService,
     identity: Option<tls::Identity>,
 }
@@ -102,6 +109,11 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
         .await
         .map_err(|e| AgentError::Serve(format!("cannot listen on {}: {e}", config.listen)))?;
     let addr = listener.local_addr().map_err(|e| AgentError::Serve(e.to_string()))?;
+    let module_socket = match &config.module_socket {
+        Some(path) => Some(crate::module_api::socket::bind(path).await?),
+        None => None,
+    };
+    let modules = Arc::new(LocalModules::new(node_id.clone()));
     Ok(Bound {
         addr,
         token,
@@ -110,7 +122,8 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
         first_start: new_token || new_cert,
         limits_mechanism,
         listener,
-        service: AgentService { tasks, inventory, latest },
+        module_socket,
+        service: AgentService { tasks, inventory, latest, modules },
         identity,
     })
 }
@@ -169,19 +182,34 @@ impl Bound {
         }
         let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
         let check = CheckToken::new(&self.token).map_err(|e| AgentError::WeakToken(e.to_string()))?;
+        let endpoint = ModuleEndpoint::new(self.service.modules.clone());
+        let modules = ModuleServiceServer::with_interceptor(endpoint.clone(), check.clone());
         let service = AgentServer::with_interceptor(self.service, check);
         // Metrics streams never end by themselves: after the shutdown signal, calls get a
         // moment to finish and then the connections are dropped.
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = builder.add_service(service).serve_with_incoming_shutdown(incoming, async {
-            let _ = stopped.await;
-        });
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        if let Some(socket) = self.module_socket {
+            let (token, mut stopped) = (self.token.clone(), stopped.clone());
+            tokio::spawn(async move {
+                let until = async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                };
+                if let Err(e) = socket.serve(endpoint, &token, until).await {
+                    tracing::error!("{e}");
+                }
+            });
+        }
+        let mut stopped = stopped;
+        let server =
+            builder.add_service(service).add_service(modules).serve_with_incoming_shutdown(incoming, async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            });
         tokio::pin!(server);
         tokio::select! {
             r = &mut server => return r.map_err(|e| AgentError::Serve(e.to_string())),
             _ = shutdown => {}
         }
-        let _ = stop.send(());
+        let _ = stop.send(true);
         let served = match tokio::time::timeout(std::time::Duration::from_secs(2), server).await {
             Ok(r) => r.map_err(|e| AgentError::Serve(e.to_string())),
             Err(_) => Ok(()),
@@ -189,6 +217,11 @@ impl Bound {
         // A cancelled task gets its grace between SIGTERM and SIGKILL, and a moment more.
         tasks.stop_all(crate::runner::KILL_GRACE + std::time::Duration::from_secs(2)).await;
         served
+    }
+
+    /// Where modules on this node reach the module API without a port.
+    pub fn module_socket(&self) -> Option<&std::path::Path> {
+        self.module_socket.as_ref().map(|s| s.path.as_path())
     }
 
     pub fn tasks(&self) -> Arc<Tasks> {

@@ -10,6 +10,7 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 use crate::metrics::Latest;
+use crate::module_api::LocalModules;
 use crate::tasks::{Tasks, is_terminal, now_ms};
 
 type EventStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
@@ -18,6 +19,7 @@ pub struct AgentService {
     pub(crate) tasks: Arc<Tasks>,
     pub(crate) inventory: InventoryReply,
     pub(crate) latest: Latest,
+    pub(crate) modules: Arc<LocalModules>,
 }
 
 #[tonic::async_trait]
@@ -133,6 +135,47 @@ impl Agent for AgentService {
 
     async fn list_tasks(&self, _: Request<ListTasksRequest>) -> Result<Response<ListTasksReply>, Status> {
         Ok(Response::new(ListTasksReply { tasks: self.tasks.list() }))
+    }
+
+    type WatchModulesStream = EventStream<ModuleEvent>;
+
+    async fn watch_modules(
+        &self,
+        _: Request<WatchModulesRequest>,
+    ) -> Result<Response<Self::WatchModulesStream>, Status> {
+        let (replay, mut changes) = self.modules.subscribe();
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        tokio::spawn(async move {
+            for e in replay {
+                if tx.send(Ok(e)).await.is_err() {
+                    return;
+                }
+            }
+            loop {
+                let e = match changes.recv().await {
+                    Ok(e) => Ok(e),
+                    // Ending the stream makes the control center subscribe again: a fresh replay
+                    // instead of a gap.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        Err(Status::data_loss(format!("{n} module events were missed: watch again")))
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                let end = e.is_err();
+                if tx.send(e).await.is_err() || end {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+    }
+
+    async fn direct_module(&self, req: Request<DirectModuleRequest>) -> Result<Response<DirectModuleReply>, Status> {
+        let req = req.into_inner();
+        let order = serde_json::from_slice(&req.order_json)
+            .map_err(|e| Status::invalid_argument(format!("order_json is not a usable directive: {e}")))?;
+        self.modules.direct(&req.module, order)?;
+        Ok(Response::new(DirectModuleReply {}))
     }
 }
 

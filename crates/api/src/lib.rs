@@ -17,6 +17,8 @@
 //!   (forecasts fitted on request from stored history; `profile/node_usage.rs` summarises every
 //!   node's history for the consolidation check); `deep_profile.rs` runs one module's deep
 //!   profile on a thread of its own until its end time.
+//! - `modules/`: the registry of modules that registered through the module API (a thread
+//!   judges silence; agents' modules are followed on the cluster runtime).
 //! - This crate reads the clock; what it calls below (core, the sampler's policy, the store) takes
 //!   `now_ms`.
 
@@ -29,6 +31,7 @@ mod dispatch;
 mod error;
 mod error_body;
 mod logging;
+mod modules;
 mod profile;
 mod profiler;
 mod request_body;
@@ -51,8 +54,12 @@ pub use request_body::{MAX_STRING_BYTES, from_value, parse_body, parse_json};
 pub use service::Steward;
 pub use status::{SamplingMode, SamplingState, Status};
 pub use steward_agent::AgentClient;
+pub use steward_agent::module_api::socket::{ModuleSocket, bind as bind_module_socket};
+pub use steward_agent::module_api::{ModuleEndpoint, ModuleHub};
 pub use steward_core::cluster::{NodeHealth, NodeView};
+pub use steward_core::module_status::{DirectiveRecord, ModuleState, ModuleStatus};
 pub use steward_core::profile::deep::{DeepProfile, DeepProfileRequest};
 pub use steward_core::profile::{ModuleSpec, ProfileEvent, ProfileRequest, ProfileResponse, Thresholds};
+pub use steward_core::registration::{Directive, DirectiveOrder};
 pub use steward_core::{HistoryQuery, Inventory, SeriesHistory, Snapshot};
 pub use steward_telemetry::adapter_probe::serve_adapter_probe_if_asked;

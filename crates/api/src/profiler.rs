@@ -2,7 +2,7 @@
 //! bottleneck tracker, and the module list. The sampling loop feeds it one snapshot per tick;
 //! requests read its findings and the forecasts kept for them (`profile::kept`).
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use steward_core::Snapshot;
@@ -24,6 +24,8 @@ struct State {
     window: VecDeque<Arc<Snapshot>>,
     tracker: Tracker,
     modules: Vec<ModuleSpec>,
+    /// PIDs of modules registered on this node, by name: joined to `modules` as pids matchers.
+    registered: BTreeMap<String, Vec<u32>>,
     /// Since when the sampler has run at full rate without a break (for the sampling advice).
     active_since_ms: Option<i64>,
     /// Values the last tick wrote to history.
@@ -40,6 +42,7 @@ impl Profiler {
                 window: VecDeque::new(),
                 tracker: Tracker::new(),
                 modules,
+                registered: BTreeMap::new(),
                 active_since_ms: None,
                 series_per_sample: 0,
                 constant: None,
@@ -69,8 +72,9 @@ impl Profiler {
         while s.window.front().is_some_and(|w| w.ts_ms < cutoff) {
             s.window.pop_front();
         }
+        let modules = module::join_registered(&s.modules, &s.registered);
         let series: Vec<SeriesValue> =
-            s.modules.iter().flat_map(|m| module::usage_series(&module::usage(m, snap))).collect();
+            modules.iter().flat_map(|m| module::usage_series(&module::usage(m, snap))).collect();
         s.series_per_sample = written + series.len();
         let samples: Vec<&Snapshot> = s.window.iter().map(|a| &**a).collect();
         let active = s.tracker.active_keys();
@@ -78,7 +82,7 @@ impl Profiler {
             samples: &samples,
             thresholds: &s.config.thresholds,
             active: &active,
-            modules: &s.modules,
+            modules: &modules,
         });
         let clear = s.config.thresholds.clear_after_ms;
         let events = s.tracker.update(snap.ts_ms, fired, clear);
@@ -89,8 +93,14 @@ impl Profiler {
         self.lock().tracker.findings()
     }
 
+    /// The configured modules, with registered modules' PIDs joined in.
     pub(crate) fn modules(&self) -> Vec<ModuleSpec> {
-        self.lock().modules.clone()
+        let s = self.lock();
+        module::join_registered(&s.modules, &s.registered)
+    }
+
+    pub(crate) fn set_registered_pids(&self, pids: BTreeMap<String, Vec<u32>>) {
+        self.lock().registered = pids;
     }
 
     pub(crate) fn set_modules(&self, modules: Vec<ModuleSpec>) {

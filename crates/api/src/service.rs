@@ -51,6 +51,8 @@ pub(crate) struct Shared {
     pub(crate) profiler: crate::profiler::Profiler,
     pub(crate) cluster: crate::cluster::Cluster,
     pub(crate) dispatch: crate::dispatch::Dispatcher,
+    /// Modules registered through the module API, on every node (`modules/`).
+    pub(crate) modules: crate::modules::Registry,
 }
 
 struct LoopGuard {
@@ -81,6 +83,7 @@ impl Steward {
         let allocations = crate::allocation::Allocations::load(&store, &inventory, &config)?;
         let cluster = crate::cluster::Cluster::start(store.nodes()?)?;
         let dispatch = crate::dispatch::Dispatcher::load(&store, config.dispatch.clone(), &config.db_path)?;
+        let modules = crate::modules::Registry::load(&store, now_ms())?;
         let (wake_tx, wake_rx) = channel();
         let (live, _) = broadcast::channel(16);
         let shared = Arc::new(Shared {
@@ -100,6 +103,7 @@ impl Steward {
             profiler,
             cluster,
             dispatch,
+            modules,
         });
         let loop_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -112,7 +116,9 @@ impl Steward {
         if shared.config.refit_forecasts {
             crate::profile::kept::spawn_refitter(Arc::downgrade(&shared));
         }
-        Ok(Steward { shared, _guard: Arc::new(guard) })
+        let steward = Steward { shared, _guard: Arc::new(guard) };
+        crate::modules::start(&steward)?;
+        Ok(steward)
     }
 
     pub fn inventory(&self) -> Inventory {

@@ -9,6 +9,7 @@ pub mod credential;
 pub mod degrade;
 pub mod dispatch;
 pub mod history;
+pub mod module_status;
 pub mod profile;
 pub mod reading;
 pub mod registration;

@@ -1,4 +1,5 @@
-//! steward-proto: the node protocol (`proto/agent.proto`) compiled by tonic.
+//! steward-proto: the node protocol (`proto/agent.proto`) and the module API
+//! (`proto/module.proto`) compiled by tonic.
 //!
 //! Snapshots and inventories travel as JSON of steward-core's types inside the messages: one
 //! schema, not two to keep in step.
@@ -8,4 +9,10 @@
 #[allow(unused_qualifications)]
 pub mod agent {
     tonic::include_proto!("steward.agent.v1");
+}
+
+/// `steward.module.v1`: the module API (register, report, directives) and its messages.
+#[allow(unused_qualifications)]
+pub mod module {
+    tonic::include_proto!("steward.module.v1");
 }

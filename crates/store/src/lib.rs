@@ -22,6 +22,7 @@ mod open;
 pub mod private_file;
 mod profile;
 mod query;
+mod registered_modules;
 pub mod secrets;
 mod series_ids;
 mod tiers;

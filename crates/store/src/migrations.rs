@@ -197,6 +197,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // 13: each answered request kept with the request it answered, so a reused id with another
     // body is told apart from a retry (NULL for answers stored before).
     "ALTER TABLE alloc_requests ADD COLUMN request TEXT;",
+    // 14: modules that registered through the module API (per node), with their latest report,
+    // and the directives sent to them with the modules' answers: a restart keeps who was there.
+    "CREATE TABLE registered_modules (
+         node TEXT NOT NULL, name TEXT NOT NULL, registration TEXT NOT NULL, state TEXT NOT NULL,
+         lost_reason TEXT, registered_ms INTEGER NOT NULL, last_report_ms INTEGER, report TEXT,
+         PRIMARY KEY (node, name));
+     CREATE TABLE module_directives (
+         node TEXT NOT NULL, name TEXT NOT NULL, id INTEGER NOT NULL, sent_ms INTEGER NOT NULL,
+         directive TEXT NOT NULL, ack TEXT, acked_ms INTEGER,
+         PRIMARY KEY (node, name, id));",
 ];
 
 /// The schema version this build writes and understands.

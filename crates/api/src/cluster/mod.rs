@@ -133,7 +133,7 @@ impl Cluster {
         Ok(Cluster { inner, runtime: Some(runtime) })
     }
 
-    fn handle(&self) -> &tokio::runtime::Handle {
+    pub(crate) fn handle(&self) -> &tokio::runtime::Handle {
         self.runtime.as_ref().expect("the runtime lives as long as the cluster").handle()
     }
 

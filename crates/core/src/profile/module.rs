@@ -4,6 +4,8 @@
 //! Usage is aggregated from the process table the sampler already keeps, so it covers the
 //! processes that table tracks (the busiest by CPU and by memory).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -84,6 +86,21 @@ impl Matcher {
             Matcher::Pids { pids } => pids.contains(&p.pid),
         }
     }
+}
+
+/// The configured modules with registered modules' PIDs joined in (`registration.rs`): a
+/// pids matcher added to the module of the same name, or a module of its own when none is
+/// configured. A registered module without PIDs adds nothing.
+pub fn join_registered(configured: &[ModuleSpec], registered: &BTreeMap<String, Vec<u32>>) -> Vec<ModuleSpec> {
+    let mut out = configured.to_vec();
+    for (name, pids) in registered.iter().filter(|(_, pids)| !pids.is_empty()) {
+        let matcher = Matcher::Pids { pids: pids.clone() };
+        match out.iter_mut().find(|m| &m.name == name) {
+            Some(m) => m.matchers.push(matcher),
+            None => out.push(ModuleSpec { name: name.clone(), matchers: vec![matcher] }),
+        }
+    }
+    out
 }
 
 /// Glob match with `*` and `?`, iterative with one backtrack point (linear in practice).
@@ -236,6 +253,22 @@ pub fn usage_series(u: &ModuleUsage) -> Vec<SeriesValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registered_pids_join_the_module_of_the_same_name() {
+        let user = |name: &str| ModuleSpec { name: name.into(), matchers: vec![Matcher::User { name: "ann".into() }] };
+        let registered = BTreeMap::from([
+            ("vision".to_string(), vec![7, 8]),
+            ("planner".to_string(), vec![9]),
+            ("idle".to_string(), vec![]),
+        ]);
+        let joined = join_registered(&[user("vision"), user("other")], &registered);
+        let names: Vec<&str> = joined.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["vision", "other", "planner"]);
+        assert_eq!(joined[0].matchers[1], Matcher::Pids { pids: vec![7, 8] });
+        assert_eq!(joined[1], user("other"));
+        assert_eq!(joined[2].matchers, vec![Matcher::Pids { pids: vec![9] }]);
+    }
     use crate::ProcessTable;
 
     pub(crate) fn proc(pid: u32, name: &str, command: &str, user: &str, cpu: f64, rss: u64) -> ProcessStats {
