@@ -26,6 +26,8 @@ pub struct ApiConfig {
     pub refit_forecasts: bool,
     /// Most each owner may hold at once (`[allocation.quotas]`); owners not listed are unlimited.
     pub quotas: BTreeMap<String, ResourceAmount>,
+    /// `[degradation]`: the check interval, memory budget, thresholds and policies.
+    pub degradation: crate::degradation::DegradationSettings,
 }
 
 /// How the inventory enumerates graphics adapters.
@@ -58,6 +60,7 @@ impl Default for ApiConfig {
             dispatch: Default::default(),
             refit_forecasts: true,
             quotas: BTreeMap::new(),
+            degradation: Default::default(),
         }
     }
 }
@@ -71,6 +74,8 @@ struct ConfigFile {
     allocation: Option<AllocationSection>,
     #[serde(default)]
     dispatch: Option<DispatchSection>,
+    #[serde(default)]
+    degradation: Option<crate::degradation::DegradationSection>,
 }
 
 /// `[dispatch]`: how the executor talks to nodes; every field optional.
@@ -175,6 +180,10 @@ impl ApiConfig {
         }
         if let Some(d) = file.dispatch {
             d.apply(&mut self.dispatch)
+                .map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
+        }
+        if let Some(d) = file.degradation {
+            d.apply(&mut self.degradation)
                 .map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
         }
         Ok(())

@@ -17,6 +17,8 @@
 //!   (forecasts fitted on request from stored history; `profile/node_usage.rs` summarises every
 //!   node's history for the consolidation check); `deep_profile.rs` runs one module's deep
 //!   profile on a thread of its own until its end time.
+//! - `degradation/`: constraints judged every second and the degradation engine run every check
+//!   interval on a thread of its own, directives sent through `modules/`.
 //! - `modules/`: the registry of modules that registered through the module API (a thread
 //!   judges silence; agents' modules are followed on the cluster runtime).
 //! - This crate reads the clock; what it calls below (core, the sampler's policy, the store) takes
@@ -27,6 +29,7 @@ mod clock;
 mod cluster;
 mod config;
 mod deep_profile;
+mod degradation;
 mod dispatch;
 mod error;
 mod error_body;
@@ -42,6 +45,10 @@ mod status;
 pub use allocation::{AllocError, AllocateResponse, AllocateResult, AllocationType, GrantedResources};
 pub use cluster::{AddNode, NodeChange, ProbeRequest, ProbeResult};
 pub use config::{AdapterProbe, ApiConfig};
+pub use degradation::{
+    BudgetView, DegradationOperation, DegradationResponse, DegradationResult, DegradationSettings, DegradationStatus,
+    FeatureState, ModuleDegradation, OverrideRequest,
+};
 pub use dispatch::{
     Assignment, DispatchNode, DispatchSettings, DistributeResult, DistributedOperation, DistributedResponse,
     DistributedResult, Liveness, MonitorResult, NoNodes, NodeSource, OutputChunk, OutputSource, PlannedPartition,

@@ -53,6 +53,8 @@ pub(crate) struct Shared {
     pub(crate) dispatch: crate::dispatch::Dispatcher,
     /// Modules registered through the module API, on every node (`modules/`).
     pub(crate) modules: crate::modules::Registry,
+    /// Constraints, policies and the degradation engine (`degradation/`).
+    pub(crate) degradation: crate::degradation::Degradation,
 }
 
 struct LoopGuard {
@@ -84,6 +86,7 @@ impl Steward {
         let cluster = crate::cluster::Cluster::start(store.nodes()?)?;
         let dispatch = crate::dispatch::Dispatcher::load(&store, config.dispatch.clone(), &config.db_path)?;
         let modules = crate::modules::Registry::load(&store, now_ms())?;
+        let degradation = crate::degradation::Degradation::load(&store, &config.degradation)?;
         let (wake_tx, wake_rx) = channel();
         let (live, _) = broadcast::channel(16);
         let shared = Arc::new(Shared {
@@ -104,6 +107,7 @@ impl Steward {
             cluster,
             dispatch,
             modules,
+            degradation,
         });
         let loop_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -116,6 +120,7 @@ impl Steward {
         if shared.config.refit_forecasts {
             crate::profile::kept::spawn_refitter(Arc::downgrade(&shared));
         }
+        crate::degradation::spawn_checker(Arc::downgrade(&shared), shared.config.degradation.clone());
         let steward = Steward { shared, _guard: Arc::new(guard) };
         crate::modules::start(&steward)?;
         Ok(steward)
@@ -140,7 +145,7 @@ impl Steward {
 
     /// The most recent sample, or `None` before the first one.
     pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
-        self.shared.latest.read().ok().and_then(|l| l.clone())
+        self.shared.latest_snapshot()
     }
 
     /// Downsampled history.
@@ -282,6 +287,10 @@ impl Shared {
         if let Err(e) = result {
             self.record_error(format!("history maintenance failed: {e}"));
         }
+    }
+
+    pub(crate) fn latest_snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.latest.read().ok().and_then(|l| l.clone())
     }
 
     pub(crate) fn is_stopping(&self) -> bool {

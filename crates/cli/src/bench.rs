@@ -1,6 +1,7 @@
 //! `stewardctl bench`: Steward's speed, each figure beside a baseline measured in the same run.
 
 mod alloc;
+mod degradation;
 mod dispatch;
 mod forecast;
 mod forecast_keeping;
@@ -25,6 +26,10 @@ pub enum BenchCommand {
     /// batched) and round trip, `true` process tasks against Dask distributed, and the makespan
     /// with one of four nodes slowed 10×.
     Dispatch(dispatch::DispatchBenchArgs),
+    /// Graceful degradation at 2× memory overload, simulated with Steward's detector and engine:
+    /// critical goodput, who is shed first, recovery and transitions, beside no degradation and
+    /// all-or-nothing shedding.
+    Degradation(degradation::DegradationBenchArgs),
     /// (internal) The measured side of `bench sampler`: runs Steward's sampling service alone.
     #[command(hide = true)]
     SamplerWorker(sampler::WorkerArgs),
@@ -37,5 +42,6 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Dispatch(args) => dispatch::run(args),
         BenchCommand::SamplerWorker(args) => sampler::worker(args),
         BenchCommand::Forecast(args) => forecast::run(args),
+        BenchCommand::Degradation(args) => degradation::run(args),
     }
 }

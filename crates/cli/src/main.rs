@@ -3,6 +3,7 @@
 mod alloc;
 mod bench;
 mod dataset;
+mod degradation;
 mod http;
 mod node;
 mod profile;
@@ -54,6 +55,9 @@ enum Command {
     /// Measure Steward against baselines measured in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Graceful degradation: status, overrides of a module, the timeline.
+    #[command(subcommand)]
+    Degradation(degradation::DegradationCommand),
 }
 
 // mimalloc: glibc's allocator slowed the long-running process as its heap fragmented (the
@@ -71,6 +75,7 @@ fn main() -> Result<()> {
         Command::Url(args) => serve::url(args),
         Command::Snapshot(args) => serve::snapshot(args),
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Degradation(cmd) => degradation::run(cmd),
         Command::Run(args) => run::run(args),
         Command::Status(args) => run::status(args),
         Command::Node(cmd) => node::run(cmd),

@@ -79,10 +79,10 @@ proptest! {
         let policies = defaults();
         let mut engine = Engine::new();
         let mut stack: Vec<String> = Vec::new();
-        let clear = std::iter::repeat_n((0u8, false), 20);
+        let clear = std::iter::repeat_n((0u8, false), 60);
         for (i, (mem, cpu)) in seq.iter().copied().chain(clear).enumerate() {
             let cs = constraints(mem, cpu);
-            let inp = Inputs { now_ms: i as i64 * 1000, constraints: &cs, modules: &modules, policies: &policies, headroom_pct: None, memory: None };
+            let inp = Inputs { now_ms: i as i64 * 1000, constraints: &cs, modules: &modules, policies: &policies, headroom_pct: None, memory: None, recover: i % 3 == 0 };
             let check = engine.check(&inp);
             let by_name = |n: &str| modules.iter().find(|m| m.name == n).unwrap();
 
@@ -104,6 +104,7 @@ proptest! {
                 }
             }
             prop_assert!(restored_kinds.len() <= 1, "{restored_kinds:?}");
+            prop_assert!(inp.recover || restored_kinds.is_empty(), "gave back between scheduled checks");
             // Orders go in shedding order (or its reverse when giving back), features least
             // important first when taken away.
             let ranks: Vec<u8> = check.orders.iter().map(|o| shed_rank(by_name(&o.module).criticality)).collect();
@@ -169,7 +170,7 @@ proptest! {
         let clear = std::iter::repeat_n((0u8, false), 20);
         for (i, (mem, cpu)) in seq.iter().copied().chain(clear).enumerate() {
             let cs = constraints(mem, cpu);
-            let inp = Inputs { now_ms: i as i64, constraints: &cs, modules: &modules, policies: &policies, headroom_pct: None, memory: None };
+            let inp = Inputs { now_ms: i as i64, constraints: &cs, modules: &modules, policies: &policies, headroom_pct: None, memory: None, recover: true };
             let check = engine.check(&inp);
             for o in &check.orders {
                 let m = modules.iter().find(|m| m.name == o.module).unwrap();

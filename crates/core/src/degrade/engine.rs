@@ -1,10 +1,10 @@
 //! The degradation engine: each check takes the constraints in force and the registered
 //! modules, fires policies, and answers with directives for modules.
 //!
-//! Shedding is immediate: every policy that fires and has nothing in force gets a group (its
-//! steps, expanded against what is commanded now). Recovery is slow and ordered: at most one
-//! group is given back per check, always the latest (a stack), and only once its policy no
-//! longer fires — which the detector's dwell time already delays.
+//! Shedding is immediate (the engine runs at every detection): every policy that fires and has
+//! nothing in force gets a group (its steps, expanded against what is commanded now). Recovery
+//! is slow and ordered: at most one step is given back per scheduled check, always the latest
+//! (a stack), and only once its policy no longer fires — which the detector's dwell time delays.
 
 use std::collections::BTreeMap;
 
@@ -65,6 +65,9 @@ pub struct Inputs<'a> {
     pub headroom_pct: Option<f64>,
     /// Memory in use against its budget, to hold back a recovery that would refill it.
     pub memory: Option<MemoryGate>,
+    /// A scheduled check: give back and move setpoints. Between checks the engine only sheds
+    /// (pressure is answered when it is seen).
+    pub recover: bool,
 }
 
 /// Memory now and the share below which what was shed may come back.
@@ -107,9 +110,9 @@ impl Engine {
         let mut events = constraint_events(&self.constraints, inp.constraints, inp.now_ms);
         self.constraints = inp.constraints.to_vec();
         let fired = fired(inp.policies, inp.constraints);
-        let mut restored = self.restore_step(inp, &fired, &mut events);
+        let mut restored = if inp.recover { self.restore_step(inp, &fired, &mut events) } else { 0 };
         let shed = self.shed(inp, &fired, &mut events);
-        if restored == 0 && !shed {
+        if inp.recover && restored == 0 && !shed {
             restored = usize::from(self.setpoint(inp, &mut events));
         }
         let reason = reason_of(&events);
@@ -456,6 +459,7 @@ mod tests {
             policies: &policies,
             headroom_pct: None,
             memory: None,
+            recover: true,
         })
     }
 
@@ -524,6 +528,7 @@ mod tests {
                 policies: &policies,
                 headroom_pct: None,
                 memory: Some(gate(used)),
+                recover: true,
             })
         };
         // 600 MB used + (1200 − 300) back = 1500 MB = 75 % > 65 %: held.
@@ -576,6 +581,7 @@ mod tests {
                 policies: &policies,
                 headroom_pct: Some(headroom),
                 memory: None,
+                recover: true,
             })
         };
         let c = step(0, 5.0);
