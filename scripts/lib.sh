@@ -14,7 +14,7 @@ RUN_PACKAGES=(build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-
   librsvg2-dev protobuf-compiler mesa-vulkan-drivers)
 # What the tests add: a virtual display, a browser, the WebDriver for the desktop window, and
 # iproute2 (network namespaces for the network-culprit test; perl is part of Debian).
-TEST_PACKAGES=(xvfb xauth chromium webkit2gtk-driver iproute2)
+TEST_PACKAGES=(xvfb xauth chromium webkit2gtk-driver iproute2 python3-venv)
 
 check_toolchains() {
   command -v cargo >/dev/null || die "Rust is missing: install stable Rust from https://rustup.rs, then rerun"
@@ -49,6 +49,19 @@ npm_install() {
   if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
     say "installing UI packages (npm ci)"
     (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+# The Python module client's packages (grpcio), in a venv under target/: reinstall only when
+# clients/python/requirements.txt changed since the last install.
+PYTHON_VENV=target/python-venv
+pip_install() {
+  local stamp=$PYTHON_VENV/.requirements.txt
+  if [ ! -f "$stamp" ] || ! cmp -s clients/python/requirements.txt "$stamp"; then
+    say "installing the Python client's packages (pip, into $PYTHON_VENV)"
+    python3 -m venv "$PYTHON_VENV"
+    "$PYTHON_VENV/bin/pip" install --quiet --disable-pip-version-check -r clients/python/requirements.txt
+    cp clients/python/requirements.txt "$stamp"
   fi
 }
 

@@ -8,6 +8,7 @@ mod dataset_commands;
 mod dispatch_commands;
 mod node_commands;
 mod profile_commands;
+mod registered_module_commands;
 
 use std::path::PathBuf;
 
@@ -76,6 +77,7 @@ fn main() -> Result<()> {
             node_commands::remove_node,
             node_commands::drain_node,
             dataset_commands::datasets,
+            registered_module_commands::registered_modules,
             dataset_commands::register_dataset,
             dataset_commands::remove_dataset,
             dispatch_commands::distributed,

@@ -20,6 +20,10 @@ pub struct ServeArgs {
     /// <platform data dir>/steward/serve-token). Delete it and restart to rotate the token.
     #[arg(long, env = "STEWARD_TOKEN_FILE")]
     token_file: Option<PathBuf>,
+    /// The module API's Unix socket, for modules on this machine; calls need the access token
+    /// (default: <platform data dir>/steward/modules.sock).
+    #[arg(long, env = "STEWARD_MODULE_SOCKET")]
+    module_socket: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -77,17 +81,35 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     runtime.block_on(async {
         let config = ServerConfig { listen: args.listen, ui_dir, token: token.clone() };
         let bound = steward_server::bind(steward.clone(), config).await?;
+        let module_socket = args.module_socket.unwrap_or_else(default_module_socket);
+        let modules = steward_api::bind_module_socket(&module_socket).await?;
         // Tests and scripts read this line to find the port and the token; the browser trades
         // the token for a cookie on the first visit.
         println!("Steward is serving at {}", serve_token::login_url(&format!("http://{}", bound.addr), &token));
         let state = if created { "created" } else { "kept" };
         println!("Access token: {} ({state}; delete it and restart to rotate)", token_file.display());
         println!("History: {}", db_path.display());
+        println!("Module socket: {}", module_socket.display());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let endpoint = steward_api::ModuleEndpoint::new(steward.module_hub());
+        let until = async move {
+            let _ = stopped.clone().wait_for(|s| *s).await;
+        };
+        let modules = tokio::spawn(async move { modules.serve(endpoint, &token, until).await });
         bound.serve(shutdown_signal()).await?;
+        let _ = stop.send(true);
+        if let Ok(Err(e)) = modules.await {
+            tracing::warn!("{e}");
+        }
         anyhow::Ok(())
     })?;
     steward.shutdown();
     Ok(())
+}
+
+/// `<platform data dir>/steward/modules.sock`, beside the default database and token.
+fn default_module_socket() -> PathBuf {
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("steward").join("modules.sock")
 }
 
 /// `stewardctl url`: the URL to open in a browser, access token included.

@@ -42,6 +42,11 @@ fn routes() -> Vec<(&'static str, &'static str, Value)> {
         // Node probes dial the address: a closed loopback port answers at once.
         ("POST", "/api/nodes/probe", json!({"address": "127.0.0.1:1"})),
         ("POST", "/api/nodes", json!({"address": "127.0.0.1:1", "token": "t", "fingerprint": ""})),
+        (
+            "POST",
+            "/api/registered-modules/local/m/directives",
+            json!({"directive": {"kind": "set_quality", "level": 1}, "reason": "fuzz"}),
+        ),
     ]
 }
 

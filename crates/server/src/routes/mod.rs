@@ -9,6 +9,7 @@ mod live;
 mod machine;
 mod nodes;
 mod profile;
+mod registered_modules;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -52,6 +53,8 @@ pub fn api() -> Router<Steward> {
         .route("/modules", get(profile::modules).put(profile::put_module))
         .route("/modules/{name}", axum::routing::delete(profile::delete_module))
         .route("/modules/{name}/deep-profile", get(profile::deep_profile).post(profile::start_deep_profile))
+        .route("/registered-modules", get(registered_modules::list))
+        .route("/registered-modules/{node}/{module}/directives", post(registered_modules::direct))
         .fallback(|| async { crate::error::HttpError::new(steward_api::ErrorKind::NotFound, "no such API route") })
 }
 
