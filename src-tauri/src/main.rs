@@ -5,6 +5,7 @@
 mod answer;
 mod commands;
 mod dataset_commands;
+mod degradation_commands;
 mod dispatch_commands;
 mod node_commands;
 mod profile_commands;
@@ -81,6 +82,7 @@ fn main() -> Result<()> {
             dataset_commands::register_dataset,
             dataset_commands::remove_dataset,
             dispatch_commands::distributed,
+            degradation_commands::degradation,
             dispatch_commands::executions,
             dispatch_commands::execution,
             dispatch_commands::execution_output,
