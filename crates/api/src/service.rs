@@ -248,8 +248,10 @@ impl Shared {
         // The loop's own receiver does not exist; every receiver is a UI or API client.
         let subscribers = self.live.receiver_count();
         let all_hidden = self.hidden_subscriptions.load(Ordering::Relaxed) >= subscribers;
-        if subscribers == 0 {
+        if subscribers == 0 && !crate::degradation::needs_prompt_samples(self) {
             SamplingMode::Idle
+        } else if subscribers == 0 {
+            SamplingMode::Active
         } else if self.visible.load(Ordering::Relaxed) && !all_hidden {
             SamplingMode::Active
         } else {

@@ -66,6 +66,13 @@ impl Degradation {
     }
 }
 
+/// Registered modules rely on constraints being seen within seconds (a memory hog must be shed
+/// before it starves a critical module): while any is active, the sampler runs at its active
+/// rate even when no one watches the UI.
+pub(crate) fn needs_prompt_samples(shared: &Shared) -> bool {
+    crate::modules::list(shared).iter().any(|m| m.state == steward_core::module_status::ModuleState::Active)
+}
+
 /// Judges constraints and runs checks until the service stops.
 pub(crate) fn spawn_checker(shared: Weak<Shared>, settings: DegradationSettings) {
     let _ = std::thread::Builder::new().name("steward-degradation".into()).spawn(move || {
@@ -97,7 +104,9 @@ fn tick(
     due: bool,
 ) -> Result<(), ApiError> {
     let Some(snap) = shared.latest_snapshot() else { return Ok(()) };
-    let obs = observe::observation(shared, &snap, settings, seen);
+    // Judged now: dwell times run on the control center's clock, not the snapshot's age.
+    let mut obs = observe::observation(shared, &snap, settings, seen);
+    obs.ts_ms = now_ms();
     let d = &shared.degradation;
     let constraints = d
         .detector

@@ -39,7 +39,8 @@ pub(crate) fn memory_use(shared: &Shared, snap: &Snapshot, s: &DegradationSettin
     let mut used = 0;
     for name in &s.budget_modules {
         let spec = specs.iter().find(|m| &m.name == name).ok_or(format!("budget module {name} is not defined"))?;
-        used += usage(spec, snap).rss_bytes.value().copied().unwrap_or(0);
+        let rss = usage(spec, snap).rss_bytes;
+        used += rss.value().copied().ok_or_else(|| format!("RSS of {name}: {}", rss.reason().unwrap_or("unknown")))?;
     }
     Ok(MemoryUse { used_bytes: used, budget_bytes, what: format!("RSS of {}", s.budget_modules.join(", ")) })
 }
