@@ -3,6 +3,7 @@
 // override forcing a level is applied (the module reports the level it was told) and shown
 // with who set it; released, the module goes back to full quality.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,7 +36,11 @@ describe('degradation view against stewardctl serve', () => {
     checkPrerequisites();
     const socketDir = path.join(repoDir, 'target');
     const socket = path.join(socketDir, `e2e-modules-${process.pid}.sock`);
-    server = await startServer({ STEWARD_MODULE_SOCKET: socket });
+    // Only the override moves the module: no constraint policy may (a busy test machine would
+    // saturate the CPU, and the node's memory is whatever it is).
+    const config = path.join(socketDir, `e2e-degradation-${process.pid}.toml`);
+    writeFileSync(config, '[degradation]\npolicies = []\n');
+    server = await startServer({ STEWARD_MODULE_SOCKET: socket, STEWARD_CONFIG: config });
     module = spawn(
       exampleModule,
       ['--role', 'learning', '--report-ms', '300', '--scale-mib', '4', '--socket', socket, '--token-file'].concat(
@@ -55,8 +60,11 @@ describe('degradation view against stewardctl serve', () => {
   });
 
   it('applies an override and releases it', async () => {
+    await waitFor('the module to register', async () => (await reportedLevel('learning')) !== undefined, 30_000);
     const row = page.locator('[data-testid=module-learning]');
-    await row.waitFor({ timeout: 30_000 });
+    await row.waitFor({ timeout: 10_000 }).catch(async (e) => {
+      throw new Error(`${e}\n${await page.locator('[data-testid=degradation-view]').textContent()}`);
+    });
     expect(await row.textContent()).toContain('sheddable');
     expect(await page.locator('[data-testid=quality-learning]').textContent()).toContain('level 0 of');
 
