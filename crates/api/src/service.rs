@@ -250,9 +250,7 @@ impl Shared {
         let all_hidden = self.hidden_subscriptions.load(Ordering::Relaxed) >= subscribers;
         if subscribers == 0 && !crate::degradation::needs_prompt_samples(self) {
             SamplingMode::Idle
-        } else if subscribers == 0 {
-            SamplingMode::Active
-        } else if self.visible.load(Ordering::Relaxed) && !all_hidden {
+        } else if subscribers == 0 || (self.visible.load(Ordering::Relaxed) && !all_hidden) {
             SamplingMode::Active
         } else {
             SamplingMode::Hidden

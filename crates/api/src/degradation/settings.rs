@@ -90,3 +90,34 @@ impl DegradationSection {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(toml_text: &str) -> Result<DegradationSettings, String> {
+        let s: DegradationSection = toml::from_str(toml_text).map_err(|e| e.to_string())?;
+        let mut out = DegradationSettings::default();
+        s.apply(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn the_section_sets_the_budget_and_policies_and_refuses_what_cannot_work() {
+        let s = section(
+            "check_interval_s = 2\nmemory_budget_bytes = 1000\nbudget_modules = [\"w\"]\ndwell_s = 0.5\n\
+             [[policies]]\nname = \"shed\"\nwhen = { constraint = \"memory\", tier = 2 }\n\
+             steps = [{ action = \"pause\", target = { criticality = \"sheddable\" } }]\n",
+        )
+        .unwrap();
+        assert_eq!((s.check_interval_ms, s.detect_interval_ms, s.detect.dwell_ms), (2000, 1000, 500));
+        assert_eq!((s.memory_budget_bytes, s.policies.len()), (Some(1000), 1));
+        assert_eq!(section("").unwrap().policies.len(), steward_core::degrade::policy::defaults().len());
+        let critical = "[[policies]]\nname = \"x\"\nwhen = { constraint = \"memory\" }\n\
+                        steps = [{ action = \"pause\", target = { criticality = \"critical\" } }]\n";
+        assert!(section(critical).unwrap_err().contains("never degraded"));
+        assert!(section("memory_tiers_pct = [90, 80, 70, 95]").unwrap_err().contains("increasing"));
+        assert!(section("check_interval_s = 0").unwrap_err().contains("check_interval_s"));
+        assert!(section("colour = 1").is_err());
+    }
+}
