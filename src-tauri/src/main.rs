@@ -6,6 +6,7 @@ mod accelerator_commands;
 mod answer;
 mod commands;
 mod dataset_commands;
+mod degradation_commands;
 mod dispatch_commands;
 mod node_commands;
 mod profile_commands;
@@ -84,6 +85,7 @@ fn main() -> Result<()> {
             dataset_commands::remove_dataset,
             dispatch_commands::distributed,
             accelerator_commands::accelerators,
+            degradation_commands::degradation,
             dispatch_commands::executions,
             dispatch_commands::execution,
             dispatch_commands::execution_output,

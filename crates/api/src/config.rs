@@ -28,6 +28,8 @@ pub struct ApiConfig {
     pub quotas: BTreeMap<String, ResourceAmount>,
     /// The engine cluster operations go to (`[backend]`): Steward's own by default.
     pub backend: crate::backend::BackendSettings,
+    /// `[degradation]`: the check interval, memory budget, thresholds and policies.
+    pub degradation: crate::degradation::DegradationSettings,
 }
 
 /// How the inventory enumerates graphics adapters.
@@ -61,6 +63,7 @@ impl Default for ApiConfig {
             refit_forecasts: true,
             quotas: BTreeMap::new(),
             backend: Default::default(),
+            degradation: Default::default(),
         }
     }
 }
@@ -76,6 +79,8 @@ struct ConfigFile {
     dispatch: Option<DispatchSection>,
     #[serde(default)]
     backend: Option<crate::backend::BackendSection>,
+    #[serde(default)]
+    degradation: Option<crate::degradation::DegradationSection>,
     #[serde(default)]
     telemetry: Option<TelemetrySection>,
 }
@@ -199,6 +204,10 @@ impl ApiConfig {
         if let Some(b) = file.backend {
             self.backend =
                 b.settings().map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
+        }
+        if let Some(d) = file.degradation {
+            d.apply(&mut self.degradation)
+                .map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
         }
         Ok(())
     }

@@ -21,6 +21,8 @@
 //!   (forecasts fitted on request from stored history; `profile/node_usage.rs` summarises every
 //!   node's history for the consolidation check); `deep_profile.rs` runs one module's deep
 //!   profile on a thread of its own until its end time.
+//! - `degradation/`: constraints judged every second and the degradation engine run every check
+//!   interval on a thread of its own, directives sent through `modules/`.
 //! - `modules/`: the registry of modules that registered through the module API (a thread
 //!   judges silence; agents' modules are followed on the cluster runtime).
 //! - This crate reads the clock; what it calls below (core, the sampler's policy, the store) takes
@@ -33,6 +35,7 @@ mod clock;
 mod cluster;
 mod config;
 mod deep_profile;
+mod degradation;
 mod dispatch;
 mod error;
 mod error_body;
@@ -57,6 +60,10 @@ pub use accelerators::{
 pub use allocation::{AllocError, AllocateResponse, AllocateResult, AllocationType, GrantedResources};
 pub use cluster::{AddNode, NodeChange, ProbeRequest, ProbeResult};
 pub use config::{AdapterProbe, ApiConfig};
+pub use degradation::{
+    BudgetView, DegradationOperation, DegradationResponse, DegradationResult, DegradationSettings, DegradationStatus,
+    FeatureState, ModuleDegradation, OverrideRequest,
+};
 pub use dispatch::{
     Assignment, DispatchNode, DispatchSettings, DistributeResult, DistributedOperation, DistributedResponse,
     DistributedResult, Liveness, MonitorResult, NoNodes, NodeSource, OutputChunk, OutputSource, PlannedPartition,

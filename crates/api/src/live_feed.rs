@@ -18,17 +18,24 @@ pub(crate) struct LiveFeed {
     /// Subscriptions whose viewer said it is hidden (a background browser tab).
     hidden_subscriptions: AtomicUsize,
     wake: Mutex<Sender<()>>,
+    /// Whether something besides a viewer needs prompt samples (an active registered module,
+    /// for degradation): then the sampler stays at its active rate with no one watching.
+    keep_active: KeepActive,
 }
+
+/// Asked each time the mode is decided; true keeps the sampler at its active rate.
+pub(crate) type KeepActive = Box<dyn Fn() -> bool + Send + Sync>;
 
 impl LiveFeed {
     /// `wake` reaches the sampling loop.
-    pub(crate) fn new(wake: Sender<()>) -> LiveFeed {
+    pub(crate) fn new(wake: Sender<()>, keep_active: KeepActive) -> LiveFeed {
         LiveFeed {
             latest: RwLock::new(None),
             live: broadcast::channel(16).0,
             visible: AtomicBool::new(true),
             hidden_subscriptions: AtomicUsize::new(0),
             wake: Mutex::new(wake),
+            keep_active,
         }
     }
 
@@ -61,9 +68,9 @@ impl LiveFeed {
         // The loop's own receiver does not exist; every receiver is a UI or API client.
         let subscribers = self.live.receiver_count();
         let all_hidden = self.hidden_subscriptions.load(Ordering::Relaxed) >= subscribers;
-        if subscribers == 0 {
+        if subscribers == 0 && !(self.keep_active)() {
             SamplingMode::Idle
-        } else if self.visible.load(Ordering::Relaxed) && !all_hidden {
+        } else if subscribers == 0 || (self.visible.load(Ordering::Relaxed) && !all_hidden) {
             SamplingMode::Active
         } else {
             SamplingMode::Hidden

@@ -7,6 +7,7 @@ mod accelerators_api;
 mod allocation_api;
 mod backend_api;
 mod cluster_api;
+mod degradation_api;
 mod dispatch_api;
 mod metrics_api;
 mod modules_api;
@@ -69,6 +70,7 @@ struct Shared {
     dispatch: Arc<Dispatcher>,
     metrics: crate::metrics::Metrics,
     modules: Arc<crate::modules::Modules>,
+    degradation: Arc<crate::degradation::Degradation>,
 }
 
 struct LoopGuard {
@@ -119,7 +121,12 @@ impl Steward {
         });
         crate::modules::start(&modules)?;
         let (wake_tx, wake_rx) = channel();
-        let live = Arc::new(LiveFeed::new(wake_tx));
+        // While a registered module is active the sampler keeps its active rate, watched or not:
+        // degradation must see a constraint within seconds.
+        let prompt_modules = Arc::downgrade(&modules);
+        let keep_active =
+            Box::new(move || prompt_modules.upgrade().is_some_and(|m| crate::degradation::needs_prompt_samples(&m)));
+        let live = Arc::new(LiveFeed::new(wake_tx, keep_active));
         let history = Arc::new(HistoryWriter::new(store.clone(), config.retention.clone()));
         let sampling = SamplingContext {
             live: live.clone(),
@@ -138,6 +145,16 @@ impl Steward {
         if config.refit_forecasts {
             crate::profile::kept::spawn_refitter(Arc::downgrade(&profiling));
         }
+        let degradation_context = crate::degradation::Context {
+            modules: modules.clone(),
+            live: live.clone(),
+            store: store.clone(),
+            profiling: profiling.clone(),
+            cluster: cluster.clone(),
+            stop: stop.clone(),
+        };
+        let degradation = Arc::new(crate::degradation::Degradation::load(degradation_context, &config.degradation)?);
+        crate::degradation::spawn_checker(Arc::downgrade(&degradation));
         let shared = Arc::new(Shared {
             config,
             inventory,
@@ -152,6 +169,7 @@ impl Steward {
             dispatch,
             metrics,
             modules,
+            degradation,
         });
         let guard = LoopGuard { shared: shared.clone(), thread: Mutex::new(Some(thread)) };
         Ok(Steward { shared, backend, _guard: Arc::new(guard) })

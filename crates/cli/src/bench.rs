@@ -2,6 +2,7 @@
 
 mod accel;
 mod alloc;
+mod degradation;
 mod dispatch;
 mod forecast;
 mod forecast_keeping;
@@ -29,6 +30,10 @@ pub enum BenchCommand {
     /// The accelerator mapper: 1,000 tasks onto 500 heterogeneous GPUs — decision time, and
     /// makespan against the lower bound beside round-robin and greedy first-fit.
     Accel(accel::AccelBenchArgs),
+    /// Graceful degradation at 2× memory overload, simulated with Steward's detector and engine:
+    /// critical goodput, who is shed first, recovery and transitions, beside no degradation and
+    /// all-or-nothing shedding.
+    Degradation(degradation::DegradationBenchArgs),
     /// (internal) The measured side of `bench sampler`: runs Steward's sampling service alone.
     #[command(hide = true)]
     SamplerWorker(sampler::WorkerArgs),
@@ -42,5 +47,6 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Dispatch(args) => dispatch::run(args),
         BenchCommand::SamplerWorker(args) => sampler::worker(args),
         BenchCommand::Forecast(args) => forecast::run(args),
+        BenchCommand::Degradation(args) => degradation::run(args),
     }
 }

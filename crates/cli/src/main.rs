@@ -5,6 +5,7 @@ mod alloc;
 mod backend;
 mod bench;
 mod dataset;
+mod degradation;
 mod http;
 mod node;
 mod profile;
@@ -68,6 +69,9 @@ enum Command {
     /// Accelerators: analyze a workload, advise how to speed it up, map tasks onto devices.
     #[command(subcommand)]
     Accel(accel::AccelCommand),
+    /// Graceful degradation: status, overrides of a module, the timeline.
+    #[command(subcommand)]
+    Degradation(degradation::DegradationCommand),
 }
 
 // mimalloc: glibc's allocator slowed the long-running process as its heap fragmented (the
@@ -86,6 +90,7 @@ fn main() -> Result<()> {
         Command::Snapshot(args) => serve::snapshot(args),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Backend(cmd) => backend::run(cmd),
+        Command::Degradation(cmd) => degradation::run(cmd),
         Command::Run(args) => run::run(args),
         Command::Status(args) => run::status(args),
         Command::Node(cmd) => node::run(cmd),

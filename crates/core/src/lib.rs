@@ -7,6 +7,7 @@ pub mod accel;
 pub mod alloc;
 pub mod cluster;
 pub mod credential;
+pub mod degrade;
 pub mod dispatch;
 pub mod history;
 pub mod module_status;

@@ -86,6 +86,7 @@ async fn malformed_json_is_a_400_with_fields_on_every_body_route() {
         ("POST", "/resources/allocate"),
         ("POST", "/resources/distributed"),
         ("POST", "/resources/accelerators"),
+        ("POST", "/resources/degradation"),
         ("POST", "/resources/profile"),
     ] {
         let (st, body) = call(&app, method, uri, Some("{\"a\": ")).await;
@@ -137,6 +138,7 @@ async fn bodies_over_the_limit_are_a_413_in_the_one_shape_on_every_route() {
         ("POST", "/resources/allocate"),
         ("POST", "/resources/distributed"),
         ("POST", "/resources/accelerators"),
+        ("POST", "/resources/degradation"),
         ("POST", "/resources/profile"),
         ("POST", "/api/history"),
         ("PUT", "/api/datasets/d"),
@@ -173,4 +175,25 @@ async fn errors_from_outside_the_handlers_are_in_the_shape_too() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST, "a body without Content-Type: application/json");
     let body: Value = serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
     assert_shape(StatusCode::BAD_REQUEST, &body, "invalid_request");
+}
+
+#[tokio::test]
+async fn degradation_says_which_field_is_wrong_and_404s_what_is_not_there() {
+    let (_s, app, _d) = start();
+    let ask = |body: &'static str| post(&app, "/resources/degradation", body);
+    let (st, body) = ask(r#"{"operation": "explode"}"#).await;
+    assert_eq!((st, fields(&body)), (StatusCode::BAD_REQUEST, vec!["operation"]), "{body}");
+    let (st, body) = ask(r#"{"operation": "set_policy", "policy": {"name": "p", "when": {"constraint": "memory"},
+            "steps": [{"action": "pause", "target": {"criticality": "critical"}}]}}"#)
+    .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(fields(&body), ["policy.steps[0].target"], "{body}");
+    assert!(body.to_string().contains("never degraded"), "{body}");
+    let (st, body) = ask(r#"{"operation": "override", "override": {"module": "nobody", "force_level": 1}}"#).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{body}");
+    let (st, body) = ask(r#"{"operation": "set_policy", "remove": "no-such-policy"}"#).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{body}");
+    let (st, body) = ask(r#"{"operation": "status", "id": "r-1"}"#).await;
+    assert_eq!((st, &body["request_id"]), (StatusCode::OK, &json!("r-1")), "{body}");
+    assert_eq!(body["operation"], "status");
 }

@@ -52,6 +52,18 @@ fn routes() -> Vec<(&'static str, &'static str, Value)> {
             "/resources/accelerators",
             json!({"operation": "advise", "device": "local/gpu0", "workload": {"parameters": 7}}),
         ),
+        (
+            "POST",
+            "/resources/degradation",
+            json!({"operation": "override", "by": "fuzz", "override": {"module": "m", "force_level": 1, "exempt": false}}),
+        ),
+        (
+            "POST",
+            "/resources/degradation",
+            json!({"operation": "set_policy", "policy": {"name": "p", "when": {"constraint": "memory", "tier": 2},
+                "steps": [{"action": "lower_quality", "target": {"criticality": "sheddable"}, "amount": 1}]}}),
+        ),
+        ("POST", "/resources/degradation", json!({"operation": "history", "since_ms": 0, "limit": 10})),
         // Node probes dial the address: a closed loopback port answers at once.
         ("POST", "/api/nodes/probe", json!({"address": "127.0.0.1:1"})),
         ("POST", "/api/nodes", json!({"address": "127.0.0.1:1", "token": "t", "fingerprint": ""})),

@@ -10,6 +10,7 @@
 
 mod allocations;
 mod datasets;
+mod degradation;
 mod error;
 mod executions;
 mod ingest;
@@ -32,6 +33,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 pub use allocations::{AllocationState, RequestAnswer, StoredAnswer};
+pub use degradation::DegradationState;
 pub use error::StoreError;
 pub use maintenance::{MaintenanceReport, RetentionPolicy};
 pub use migrations::SCHEMA_VERSION;

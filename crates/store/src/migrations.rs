@@ -207,6 +207,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          node TEXT NOT NULL, name TEXT NOT NULL, id INTEGER NOT NULL, sent_ms INTEGER NOT NULL,
          directive TEXT NOT NULL, ack TEXT, acked_ms INTEGER,
          PRIMARY KEY (node, name, id));",
+    // 15: degradation: policies set through the API and overrides (kind `policy` | `override`,
+    // by name), the groups of steps in force, and the timeline of constraints and steps.
+    "CREATE TABLE degradation_settings (
+         kind TEXT NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, name));
+     CREATE TABLE degradation_events (id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, json TEXT NOT NULL);",
 ];
 
 /// The schema version this build writes and understands.

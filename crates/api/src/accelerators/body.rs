@@ -8,7 +8,7 @@ use steward_core::accel::{Advice, Analysis, DeviceProfile, Excluded, MappingPlan
 use steward_core::alloc::{AllocState, FieldError, Priority};
 use ts_rs::TS;
 
-use crate::request_body::{from_value, unknown_keys, with_envelope_errors};
+use crate::request_body::{envelope_id, from_value, unknown_keys, with_envelope_errors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -124,11 +124,7 @@ pub(crate) fn parse(body: &Value) -> Result<Request, Vec<FieldError>> {
 }
 
 fn parse_known(obj: &Map<String, Value>) -> Result<Request, Vec<FieldError>> {
-    let id = match obj.get("id") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= 128 => Some(s.clone()),
-        Some(_) => return Err(vec![FieldError::new("id", "must be a string of 1–128 characters")]),
-    };
+    let id = envelope_id(obj)?;
     let devices: Vec<DeviceProfile> = optional(obj, "devices")?.unwrap_or_default();
     let mut errors: Vec<FieldError> =
         devices.iter().enumerate().flat_map(|(i, d)| d.validate(&format!("devices[{i}]"))).collect();

@@ -10,7 +10,7 @@ use steward_core::alloc::{
 };
 use ts_rs::TS;
 
-use crate::request_body::{from_value, unknown_keys, with_envelope_errors};
+use crate::request_body::{envelope_id, from_value, unknown_keys, with_envelope_errors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -166,12 +166,8 @@ pub(crate) fn parse(body: &Value) -> Result<Parsed, Vec<FieldError>> {
 }
 
 fn parse_known(obj: &serde_json::Map<String, Value>) -> Result<Parsed, Vec<FieldError>> {
-    let top_id = match obj.get("id") {
-        None | Some(Value::Null) => None,
-        // Checked here: it becomes the request's id after the request was validated.
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= 128 => Some(s.clone()),
-        Some(_) => return Err(vec![FieldError::new("id", "must be a string of 1–128 characters")]),
-    };
+    // Checked here: it becomes the request's id after the request was validated.
+    let top_id = envelope_id(obj)?;
     let kind = obj.get("allocation_type").and_then(Value::as_str);
     let mut parsed = match kind {
         Some("allocate") => {

@@ -7,7 +7,7 @@ use steward_core::alloc::FieldError;
 use steward_core::dispatch::{ExecStatus, ExecutionReport, NodeStatus, PartitionInput, TaskSpec};
 use ts_rs::TS;
 
-use crate::request_body::{from_value, unknown_keys, with_envelope_errors};
+use crate::request_body::{envelope_id, from_value, unknown_keys, with_envelope_errors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -86,11 +86,7 @@ pub(crate) fn parse(body: &Value) -> Result<(Option<String>, Parsed), Vec<FieldE
 }
 
 fn parse_known(obj: &serde_json::Map<String, Value>) -> Result<(Option<String>, Parsed), Vec<FieldError>> {
-    let id = match obj.get("id") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= 128 => Some(s.clone()),
-        Some(_) => return Err(vec![FieldError::new("id", "must be a string of 1–128 characters")]),
-    };
+    let id = envelope_id(obj)?;
     let parsed = match obj.get("operation").and_then(Value::as_str) {
         Some("distribute") => {
             let Some(v) = obj.get("task") else {

@@ -132,6 +132,15 @@ pub(crate) fn unknown_keys(obj: &serde_json::Map<String, Value>, known: &[&str])
         .collect()
 }
 
+/// An envelope's optional request `id`: a string of 1–128 characters.
+pub(crate) fn envelope_id(obj: &serde_json::Map<String, Value>) -> Result<Option<String>, Vec<FieldError>> {
+    match obj.get("id") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= 128 => Ok(Some(s.clone())),
+        Some(_) => Err(vec![FieldError::new("id", "must be a string of 1–128 characters")]),
+    }
+}
+
 /// `parsed` when neither it nor the envelope had a problem, else all the problems.
 pub(crate) fn with_envelope_errors<T>(
     parsed: Result<T, Vec<FieldError>>,

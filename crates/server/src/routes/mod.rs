@@ -3,6 +3,7 @@
 mod accelerators;
 mod allocation;
 mod datasets;
+mod degradation;
 mod dispatch;
 mod json;
 mod live;
@@ -48,6 +49,7 @@ pub fn api() -> Router<Steward> {
         .route("/executions/{id}/output", get(dispatch::output))
         .route("/executions/{id}/partitions/{index}/output", get(dispatch::partition_output))
         .route("/executions/{id}/cancel", post(dispatch::cancel))
+        .route("/degradation", post(degradation::degradation))
         .route("/profile", post(profile::profile))
         .route("/profile/events", get(profile::events))
         .route("/profile/thresholds", get(profile::thresholds))
@@ -66,6 +68,7 @@ pub fn resources() -> Router<Steward> {
         .route("/resources/allocate", post(allocation::allocate))
         .route("/resources/distributed", post(dispatch::distributed))
         .route("/resources/accelerators", post(accelerators::accelerators))
+        .route("/resources/degradation", post(degradation::degradation))
 }
 
 /// `/metrics` for Prometheus, beside `/api` like the resources.

@@ -16,6 +16,7 @@ import type {
   ProfileRequest,
   ProfileResponse,
 } from '../profile/types';
+import type { DegradationResponse } from '../bindings/DegradationResponse';
 import type { ErrorBody } from '../bindings/ErrorBody';
 import type { ErrorKind } from '../bindings/ErrorKind';
 import type { FieldError } from '../bindings/FieldError';
@@ -102,6 +103,11 @@ export interface Backend {
   /** Registers a dataset or replaces one of the same name; rejects with the server's reason (400). */
   registerDataset(dataset: Dataset): Promise<Dataset>;
   removeDataset(name: string): Promise<void>;
+
+  // Graceful degradation (issue 15).
+  /** POST /resources/degradation with `request` as the envelope (`operation` status | set_policy |
+   *  override | release_override | history); rejects with the server's reason (400, 404). */
+  degradation(request: Record<string, unknown>): Promise<DegradationResponse>;
 }
 
 /** An error whose message is fit to show the user; `kind` and `fields` come from the one error

@@ -1,3 +1,4 @@
+import type { DegradationResponse } from '../bindings/DegradationResponse';
 import type {
   AllocateBody,
   AllocateResponse,
@@ -238,6 +239,9 @@ export class HttpBackend implements Backend {
   }
   registerDataset({ name, bytes, nodes }: Dataset): Promise<Dataset> {
     return this.send(`api/datasets/${encodeURIComponent(name)}`, 'PUT', { bytes, nodes });
+  }
+  degradation(request: Record<string, unknown>): Promise<DegradationResponse> {
+    return this.send('resources/degradation', 'POST', request);
   }
   async removeDataset(name: string): Promise<void> {
     await this.request(`api/datasets/${encodeURIComponent(name)}`, { method: 'DELETE' });

@@ -1,4 +1,5 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
+import type { DegradationResponse } from '../bindings/DegradationResponse';
 import type { OutputChunk } from '../bindings/OutputChunk';
 import type {
   AllocateBody,
@@ -142,6 +143,9 @@ export class TauriBackend implements Backend {
   }
   registerDataset(dataset: Dataset): Promise<Dataset> {
     return call('register_dataset', { dataset });
+  }
+  degradation(request: Record<string, unknown>): Promise<DegradationResponse> {
+    return call('degradation', { request });
   }
   removeDataset(name: string): Promise<void> {
     return call('remove_dataset', { name });

@@ -1,0 +1,597 @@
+//! The degradation engine: each check takes the constraints in force and the registered
+//! modules, fires policies, and answers with directives for modules.
+//!
+//! Shedding is immediate (the engine runs at every detection): every policy that fires and has
+//! nothing in force gets a group (its steps, expanded against what is commanded now). Recovery
+//! is slow and ordered: at most one step is given back per scheduled check, always the latest
+//! (a stack), and only once its policy no longer fires — which the detector's dwell time delays.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::commanded::{Commanded, DegradeChange, ModuleView};
+use super::constraint::{Constraint, ConstraintKind};
+use super::history::{DegradationEvent, EventDetail};
+use super::ladder::{expand, next_notch, shed_rank};
+use super::overrides::ModuleOverride;
+use super::policy::DegradationPolicy;
+use super::setpoint::{Move, decide};
+use crate::TimestampMs;
+use crate::registration::Directive;
+
+/// What one policy firing took, given back as a whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DegradeGroup {
+    pub policy: String,
+    #[ts(type = "number")]
+    pub at_ms: TimestampMs,
+    /// The constraint (or setpoint) behind it, in words.
+    pub reason: String,
+    pub changes: Vec<DegradeChange>,
+    /// Taken by a setpoint controller (one notch), not by tier steps.
+    pub setpoint: bool,
+}
+
+/// A directive for one module, with why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ModuleOrder {
+    pub module: String,
+    pub node: String,
+    pub directive: Directive,
+    pub reason: String,
+}
+
+/// What a check decided.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Check {
+    pub orders: Vec<ModuleOrder>,
+    pub events: Vec<DegradationEvent>,
+    /// Groups given back this check: one constraint's worth at most.
+    pub restored: usize,
+}
+
+/// One check's inputs.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    pub now_ms: TimestampMs,
+    pub constraints: &'a [Constraint],
+    pub modules: &'a [ModuleView],
+    pub policies: &'a [DegradationPolicy],
+    /// Free memory in % of the budget, for setpoint policies; `None` when unknown.
+    pub headroom_pct: Option<f64>,
+    /// Memory in use against its budget, to hold back a recovery that would refill it.
+    pub memory: Option<MemoryGate>,
+    /// A scheduled check: give back and move setpoints. Between checks the engine only sheds
+    /// (pressure is answered when it is seen).
+    pub recover: bool,
+}
+
+/// Memory now and the share below which what was shed may come back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryGate {
+    pub used_bytes: u64,
+    pub budget_bytes: u64,
+    /// Tier 1's entry threshold less the hysteresis, in %.
+    pub resume_below_pct: f64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Engine {
+    groups: Vec<DegradeGroup>,
+    overrides: BTreeMap<String, ModuleOverride>,
+    /// What each module was last told to run at.
+    sent: BTreeMap<String, Commanded>,
+    /// Per module, how many checks changed what it was told.
+    transitions: BTreeMap<String, u32>,
+    constraints: Vec<Constraint>,
+    /// Why the last check gave nothing back although a constraint cleared.
+    held: Option<String>,
+}
+
+impl Engine {
+    pub fn new() -> Self {
+        Engine::default()
+    }
+
+    /// Restores the state kept across restarts: overrides and the groups in force.
+    pub fn restore(groups: Vec<DegradeGroup>, overrides: Vec<ModuleOverride>) -> Self {
+        Engine {
+            groups,
+            overrides: overrides.into_iter().map(|o| (o.module.clone(), o)).collect(),
+            ..Engine::default()
+        }
+    }
+
+    pub fn check(&mut self, inp: &Inputs) -> Check {
+        let mut events = constraint_events(&self.constraints, inp.constraints, inp.now_ms);
+        self.constraints = inp.constraints.to_vec();
+        let fired = fired(inp.policies, inp.constraints);
+        let mut restored = if inp.recover { self.restore_step(inp, &fired, &mut events) } else { 0 };
+        let shed = self.shed(inp, &fired, &mut events);
+        if inp.recover && restored == 0 && !shed {
+            restored = usize::from(self.setpoint(inp, &mut events));
+        }
+        let reason = reason_of(&events);
+        let orders = self.reconcile(inp.modules, &reason, restored > 0 && !shed);
+        Check { orders, events, restored }
+    }
+
+    /// Orders that bring modules in line with what is commanded (after an override changed).
+    pub fn reconcile_now(&mut self, modules: &[ModuleView], reason: &str) -> Vec<ModuleOrder> {
+        self.reconcile(modules, reason, false)
+    }
+
+    pub fn set_override(&mut self, o: ModuleOverride, now_ms: TimestampMs) -> DegradationEvent {
+        self.overrides.insert(o.module.clone(), o.clone());
+        DegradationEvent { ts_ms: now_ms, detail: EventDetail::OverrideSet { over: o } }
+    }
+
+    /// `None` when the module has no override.
+    pub fn release_override(&mut self, module: &str, by: &str, now_ms: TimestampMs) -> Option<DegradationEvent> {
+        self.overrides.remove(module)?;
+        Some(DegradationEvent {
+            ts_ms: now_ms,
+            detail: EventDetail::OverrideReleased { module: module.into(), by: by.into() },
+        })
+    }
+
+    /// A module that registered again starts at full quality: what it was told is forgotten.
+    pub fn forget_module(&mut self, module: &str) {
+        self.sent.remove(module);
+    }
+
+    pub fn groups(&self) -> &[DegradeGroup] {
+        &self.groups
+    }
+
+    pub fn overrides(&self) -> impl Iterator<Item = &ModuleOverride> {
+        self.overrides.values()
+    }
+
+    pub fn transitions(&self, module: &str) -> u32 {
+        self.transitions.get(module).copied().unwrap_or(0)
+    }
+
+    pub fn constraints(&self) -> &[Constraint] {
+        &self.constraints
+    }
+
+    /// What `m` is commanded to run at now.
+    pub fn commanded(&self, m: &ModuleView) -> Commanded {
+        self.commanded_with(m, self.groups.len())
+    }
+
+    /// What `m` would run at with only the first `groups` groups in force.
+    fn commanded_with(&self, m: &ModuleView, groups: usize) -> Commanded {
+        Commanded::of(m, self.groups[..groups].iter().flat_map(|g| &g.changes), self.overrides.get(&m.name))
+    }
+
+    pub fn held(&self) -> Option<&str> {
+        self.held.as_deref()
+    }
+
+    fn commanded_all(&self, modules: &[ModuleView]) -> BTreeMap<String, Commanded> {
+        modules.iter().map(|m| (m.name.clone(), self.commanded(m))).collect()
+    }
+
+    /// Gives back the latest groups its constraint no longer calls for: the run of groups on top
+    /// of the stack whose policies no longer fire and share that group's constraint (one
+    /// constraint's relief is one step). Held while giving them back would bring memory above
+    /// where it may resume (the cost each level declared, scaled by what modules report).
+    fn restore_step(
+        &mut self,
+        inp: &Inputs,
+        fired: &[&DegradationPolicy],
+        events: &mut Vec<DegradationEvent>,
+    ) -> usize {
+        self.held = None;
+        let unwanted = |g: &DegradeGroup| !g.setpoint && !fired.iter().any(|p| p.name == g.policy);
+        let Some(top) = self.groups.last().filter(|g| unwanted(g)) else { return 0 };
+        // A group whose policy was deleted has no trigger: it goes back alone.
+        let Some(kind) = trigger_kind(inp.policies, top) else { return self.give_back(1, inp, events) };
+        let run =
+            self.groups.iter().rev().take_while(|g| unwanted(g) && trigger_kind(inp.policies, g) == Some(kind)).count();
+        if let Some(gate) = &inp.memory {
+            let after = self.groups.len() - run;
+            let projected =
+                projected_memory(inp.modules, gate, |m| self.commanded(m), |m| self.commanded_with(m, after));
+            if projected > gate.resume_below_pct {
+                self.held = Some(format!(
+                    "giving back would bring memory to {projected:.0} % of the budget (resumes below {:.0} %)",
+                    gate.resume_below_pct
+                ));
+                return 0;
+            }
+        }
+        self.give_back(run, inp, events)
+    }
+
+    /// Pops the `n` latest groups, latest first, saying why.
+    fn give_back(&mut self, n: usize, inp: &Inputs, events: &mut Vec<DegradationEvent>) -> usize {
+        for _ in 0..n {
+            let g = self.groups.pop().expect("n ≤ groups");
+            let reason = match inp.constraints.first() {
+                None => "no constraint in force".to_string(),
+                Some(c) => format!("{} no longer fires ({} in force)", g.policy, c.summary),
+            };
+            events.push(DegradationEvent {
+                ts_ms: inp.now_ms,
+                detail: EventDetail::Restored { policy: g.policy, reason, changes: g.changes },
+            });
+        }
+        n
+    }
+
+    /// Takes the steps of every fired policy that has nothing in force; true if any changed.
+    fn shed(&mut self, inp: &Inputs, fired: &[&DegradationPolicy], events: &mut Vec<DegradationEvent>) -> bool {
+        let mut commanded = self.commanded_all(inp.modules);
+        let mut any = false;
+        for p in fired {
+            if self.groups.iter().any(|g| g.policy == p.name) {
+                continue;
+            }
+            let changes: Vec<DegradeChange> =
+                p.steps.iter().flat_map(|s| expand(s, inp.modules, &self.overrides, &mut commanded)).collect();
+            if changes.is_empty() {
+                continue;
+            }
+            let reason = why_fired(p, inp.constraints);
+            events.push(DegradationEvent {
+                ts_ms: inp.now_ms,
+                detail: EventDetail::Applied {
+                    policy: p.name.clone(),
+                    reason: reason.clone(),
+                    changes: changes.clone(),
+                },
+            });
+            self.groups.push(DegradeGroup {
+                policy: p.name.clone(),
+                at_ms: inp.now_ms,
+                reason,
+                changes,
+                setpoint: false,
+            });
+            any = true;
+        }
+        any
+    }
+
+    /// Moves the first setpoint policy's controller one notch; true if it gave one back.
+    fn setpoint(&mut self, inp: &Inputs, events: &mut Vec<DegradationEvent>) -> bool {
+        let (Some(p), Some(headroom)) = (inp.policies.iter().find(|p| p.setpoint.is_some()), inp.headroom_pct) else {
+            return false;
+        };
+        let sp = p.setpoint.as_ref().expect("found by it");
+        let reason = format!("memory headroom {headroom:.0} %, target {:.0} %", sp.memory_headroom_pct);
+        match decide(headroom, sp.memory_headroom_pct, sp.deadband_pct) {
+            Move::Shed => {
+                let commanded = self.commanded_all(inp.modules);
+                if let Some(change) = next_notch(inp.modules, &self.overrides, &commanded) {
+                    events.push(DegradationEvent {
+                        ts_ms: inp.now_ms,
+                        detail: EventDetail::Applied {
+                            policy: p.name.clone(),
+                            reason: reason.clone(),
+                            changes: vec![change.clone()],
+                        },
+                    });
+                    self.groups.push(DegradeGroup {
+                        policy: p.name.clone(),
+                        at_ms: inp.now_ms,
+                        reason,
+                        changes: vec![change],
+                        setpoint: true,
+                    });
+                }
+                false
+            }
+            Move::Restore if self.groups.last().is_some_and(|g| g.setpoint) => {
+                let g = self.groups.pop().expect("checked above");
+                events.push(DegradationEvent {
+                    ts_ms: inp.now_ms,
+                    detail: EventDetail::Restored { policy: g.policy, reason, changes: g.changes },
+                });
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Directives for every reachable module whose commanded state moved, in shedding order
+    /// (the reverse when giving back).
+    fn reconcile(&mut self, modules: &[ModuleView], reason: &str, giving_back: bool) -> Vec<ModuleOrder> {
+        let mut ordered: Vec<&ModuleView> = modules.iter().filter(|m| !m.lost).collect();
+        ordered.sort_by(|a, b| shed_rank(a.criticality).cmp(&shed_rank(b.criticality)).then(a.name.cmp(&b.name)));
+        if giving_back {
+            ordered.reverse();
+        }
+        let mut orders = Vec::new();
+        for m in ordered {
+            let next = self.commanded(m);
+            let prev = self.sent.get(&m.name).cloned().unwrap_or_default();
+            if next == prev {
+                continue;
+            }
+            orders.extend(prev.directives_to(&next, m).into_iter().map(|directive| ModuleOrder {
+                module: m.name.clone(),
+                node: m.node.clone(),
+                directive,
+                reason: reason.to_string(),
+            }));
+            *self.transitions.entry(m.name.clone()).or_default() += 1;
+            self.sent.insert(m.name.clone(), next);
+        }
+        orders
+    }
+}
+
+fn trigger_kind(policies: &[DegradationPolicy], g: &DegradeGroup) -> Option<ConstraintKind> {
+    policies.iter().find(|p| p.name == g.policy).and_then(|p| p.when.as_ref()).map(|t| t.constraint)
+}
+
+/// Memory in % of the budget once modules run as `after` says instead of as `now` says: each
+/// module's report scaled by the cost its levels declare (a paused module costs nothing); a
+/// module that declares no cost counts as it reports.
+fn projected_memory(
+    modules: &[ModuleView],
+    gate: &MemoryGate,
+    now: impl Fn(&ModuleView) -> Commanded,
+    after: impl Fn(&ModuleView) -> Commanded,
+) -> f64 {
+    let mut used = gate.used_bytes as f64;
+    for m in modules.iter().filter(|m| !m.lost) {
+        let (a, b) = (now(m), after(m));
+        if a == b {
+            continue;
+        }
+        used += m.estimated_memory(&b, !a.paused) - m.estimated_memory(&a, !a.paused);
+    }
+    used / gate.budget_bytes.max(1) as f64 * 100.0
+}
+
+/// Tier policies whose trigger holds, lowest tier first (the order their steps are taken in).
+fn fired<'a>(policies: &'a [DegradationPolicy], constraints: &[Constraint]) -> Vec<&'a DegradationPolicy> {
+    let mut out: Vec<&DegradationPolicy> = policies
+        .iter()
+        .filter(|p| {
+            p.when.as_ref().is_some_and(|t| constraints.iter().any(|c| c.kind == t.constraint && c.tier >= t.tier))
+        })
+        .collect();
+    out.sort_by_key(|p| p.when.as_ref().map_or(0, |t| t.tier));
+    out
+}
+
+fn why_fired(p: &DegradationPolicy, constraints: &[Constraint]) -> String {
+    let t = p.when.as_ref().expect("tier policies only");
+    constraints
+        .iter()
+        .find(|c| c.kind == t.constraint && c.tier >= t.tier)
+        .map_or_else(|| t.constraint.as_str().to_string(), |c| c.summary.clone())
+}
+
+fn reason_of(events: &[DegradationEvent]) -> String {
+    let words: Vec<String> = events
+        .iter()
+        .filter_map(|e| match &e.detail {
+            EventDetail::Applied { policy, reason, .. } => Some(format!("{policy}: {reason}")),
+            EventDetail::Restored { policy, reason, .. } => Some(format!("{policy} given back: {reason}")),
+            _ => None,
+        })
+        .collect();
+    words.join("; ")
+}
+
+fn constraint_events(before: &[Constraint], after: &[Constraint], now: TimestampMs) -> Vec<DegradationEvent> {
+    let mut out = Vec::new();
+    for c in after {
+        let detail = match before.iter().find(|b| b.key == c.key) {
+            None => Some(EventDetail::ConstraintStarted { constraint: c.clone() }),
+            Some(b) if b.tier != c.tier => Some(EventDetail::ConstraintChanged { constraint: c.clone() }),
+            Some(_) => None,
+        };
+        out.extend(detail.map(|detail| DegradationEvent { ts_ms: now, detail }));
+    }
+    for b in before.iter().filter(|b| !after.iter().any(|c| c.key == b.key)) {
+        out.push(DegradationEvent {
+            ts_ms: now,
+            detail: EventDetail::ConstraintEnded { key: b.key.clone(), summary: b.summary.clone() },
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::degrade::constraint::ConstraintKind;
+    use crate::degrade::policy::defaults;
+    use crate::registration::{Criticality, Feature};
+
+    fn m(name: &str, criticality: Criticality, features: &[(&str, u32)], levels: u32) -> ModuleView {
+        ModuleView {
+            name: name.into(),
+            node: "local".into(),
+            criticality,
+            features: features.iter().map(|(n, r)| Feature { name: (*n).into(), rank: *r }).collect(),
+            levels,
+            minimal_level: levels - 1,
+            lost: false,
+            level_memory_bytes: vec![],
+            memory_bytes: None,
+            reported_level: None,
+        }
+    }
+
+    fn memory(tier: u8) -> Vec<Constraint> {
+        if tier == 0 {
+            return vec![];
+        }
+        vec![Constraint {
+            key: "memory".into(),
+            kind: ConstraintKind::Memory,
+            tier,
+            summary: format!("memory tier {tier}"),
+            evidence: vec![],
+            since_ms: 0,
+        }]
+    }
+
+    fn four() -> Vec<ModuleView> {
+        vec![
+            m("perception", Criticality::Critical, &[("tracking", 1)], 3),
+            m("memory", Criticality::High, &[("prefetch", 2)], 3),
+            m("reasoning", Criticality::Normal, &[("explain", 1), ("deep", 2)], 4),
+            m("learning", Criticality::Sheddable, &[("augment", 1)], 3),
+        ]
+    }
+
+    fn run(e: &mut Engine, now: i64, tier: u8, modules: &[ModuleView]) -> Check {
+        let cs = memory(tier);
+        let policies = defaults();
+        e.check(&Inputs {
+            now_ms: now,
+            constraints: &cs,
+            modules,
+            policies: &policies,
+            headroom_pct: None,
+            memory: None,
+            recover: true,
+        })
+    }
+
+    #[test]
+    fn sheds_by_tier_least_important_first_and_gives_back_one_step_per_check() {
+        let modules = four();
+        let mut e = Engine::new();
+        let c = run(&mut e, 0, 1, &modules);
+        assert!(c.orders.iter().all(|o| o.module == "learning"), "{:?}", c.orders);
+        assert!(c.orders[0].reason.contains("memory tier 1"));
+        let c = run(&mut e, 1, 3, &modules);
+        let touched: Vec<&str> = c.orders.iter().map(|o| o.module.as_str()).collect();
+        assert_eq!(touched.first(), Some(&"learning"), "pause the sheddable one first: {touched:?}");
+        assert!(touched.contains(&"reasoning") && touched.contains(&"memory"));
+        // reasoning loses its least important feature first.
+        let feats: Vec<_> = c
+            .orders
+            .iter()
+            .filter_map(|o| match &o.directive {
+                Directive::DisableFeature { name } if o.module == "reasoning" => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(feats, ["deep", "explain"]);
+        assert_eq!(e.groups().len(), 3);
+        // Down to tier 1: what tiers 2 and 3 took comes back as one step, latest first.
+        let c = run(&mut e, 2, 1, &modules);
+        assert_eq!(restored(&c), ["memory-90", "memory-80"]);
+        assert_eq!(c.orders.first().map(|o| o.module.as_str()), Some("memory"), "gives back the most important first");
+        assert!(run(&mut e, 3, 1, &modules).orders.is_empty());
+        let c = run(&mut e, 4, 0, &modules);
+        assert_eq!(restored(&c), ["memory-70"]);
+        assert!(modules.iter().all(|m| !e.commanded(m).degraded()));
+        // Two checks took from learning, two gave back: no flapping between.
+        assert_eq!(e.transitions("learning"), 4);
+        assert_eq!(e.transitions("perception"), 0);
+    }
+
+    fn restored(c: &Check) -> Vec<String> {
+        c.events
+            .iter()
+            .filter_map(|e| match &e.detail {
+                EventDetail::Restored { policy, .. } => Some(policy.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn recovery_waits_while_giving_back_would_refill_memory() {
+        let mut modules = four();
+        // learning: 400 MB at full quality, 100 MB at its cheapest; it reports 300 MB at level 2
+        // because its load tripled.
+        modules[3].level_memory_bytes = vec![Some(400), Some(250), Some(100)];
+        let mut e = Engine::new();
+        run(&mut e, 0, 2, &modules);
+        modules[3].reported_level = Some(2);
+        modules[3].memory_bytes = Some(300);
+        let policies = defaults();
+        let gate = |used| MemoryGate { used_bytes: used, budget_bytes: 2000, resume_below_pct: 65.0 };
+        let mut check = |now, used| {
+            e.check(&Inputs {
+                now_ms: now,
+                constraints: &[],
+                modules: &modules,
+                policies: &policies,
+                headroom_pct: None,
+                memory: Some(gate(used)),
+                recover: true,
+            })
+        };
+        // 600 MB used + (1200 − 300) back = 1500 MB = 75 % > 65 %: held.
+        assert_eq!(check(1, 600).restored, 0);
+        // 300 MB used + 900 = 60 %: given back.
+        assert_eq!(check(2, 300).restored, 2);
+    }
+
+    #[test]
+    fn overrides_pin_force_and_exempt_and_release_gives_back() {
+        let modules = four();
+        let mut e = Engine::new();
+        run(&mut e, 0, 2, &modules);
+        let learning = &modules[3];
+        assert!(e.commanded(learning).disabled.contains("augment"));
+        let o = ModuleOverride {
+            module: "learning".into(),
+            force_level: Some(1),
+            pinned_features: vec!["augment".into()],
+            exempt: false,
+            by: "ana".into(),
+            at_ms: 5,
+            reason: String::new(),
+        };
+        e.set_override(o, 5);
+        let orders = e.reconcile_now(&modules, "override");
+        let ds: Vec<_> = orders.iter().map(|o| o.directive.clone()).collect();
+        assert_eq!(ds, [Directive::EnableFeature { name: "augment".into() }, Directive::SetQuality { level: 1 }]);
+        assert!(e.release_override("learning", "ana", 6).is_some());
+        let ds: Vec<_> = e.reconcile_now(&modules, "released").into_iter().map(|o| o.directive).collect();
+        assert_eq!(ds, [Directive::SetQuality { level: 2 }, Directive::DisableFeature { name: "augment".into() }]);
+        assert!(e.release_override("learning", "ana", 7).is_none());
+    }
+
+    #[test]
+    fn a_setpoint_moves_one_notch_per_check_and_rests_in_its_band() {
+        let modules = four();
+        let policies = vec![DegradationPolicy {
+            name: "hold".into(),
+            when: None,
+            setpoint: Some(crate::degrade::policy::MemorySetpoint { memory_headroom_pct: 20.0, deadband_pct: 5.0 }),
+            steps: vec![],
+        }];
+        let mut e = Engine::new();
+        let mut step = |now, headroom| {
+            e.check(&Inputs {
+                now_ms: now,
+                constraints: &[],
+                modules: &modules,
+                policies: &policies,
+                headroom_pct: Some(headroom),
+                memory: None,
+                recover: true,
+            })
+        };
+        let c = step(0, 5.0);
+        assert_eq!(c.orders.len(), 1);
+        assert_eq!(c.orders[0].directive, Directive::DisableFeature { name: "augment".into() });
+        let c = step(1, 5.0);
+        assert_eq!(c.orders[0].directive, Directive::SetQuality { level: 1 });
+        assert!(step(2, 18.0).orders.is_empty(), "inside the band");
+        let c = step(3, 40.0);
+        assert_eq!(c.orders[0].directive, Directive::SetQuality { level: 0 });
+        assert_eq!(c.restored, 1);
+    }
+}
