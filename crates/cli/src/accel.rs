@@ -35,10 +35,13 @@ pub struct WorkloadArgs {
     /// inference or training.
     #[arg(long, default_value = "inference")]
     mode: String,
+    /// Samples per step.
     #[arg(long)]
     batch_size: Option<u32>,
+    /// Tokens per sample (sequence models).
     #[arg(long)]
     tokens_per_sample: Option<u32>,
+    /// Steps the task runs (for its total time).
     #[arg(long)]
     steps: Option<u64>,
     /// pytorch, jax, tensorflow, onnx, tensorrt or other.
@@ -71,6 +74,7 @@ pub struct MapArgs {
     /// Submit the mapping to the allocation engine.
     #[arg(long)]
     place: bool,
+    /// Profiles of devices as JSON (a file): measured figures to use instead of datasheets.
     #[arg(long, value_name = "FILE")]
     devices: Option<PathBuf>,
 }

@@ -24,6 +24,7 @@ pub enum DegradationCommand {
 pub struct OverrideArgs {
     #[command(flatten)]
     target: Target,
+    /// The registered module to override.
     module: String,
     /// The quality level to force (0 = full quality).
     #[arg(long)]
@@ -34,6 +35,7 @@ pub struct OverrideArgs {
     /// No policy touches the module.
     #[arg(long)]
     exempt: bool,
+    /// Why (shown with the override and in the history).
     #[arg(long, default_value = "")]
     reason: String,
     /// Who sets it (shown with the override).
@@ -45,7 +47,9 @@ pub struct OverrideArgs {
 pub struct ReleaseArgs {
     #[command(flatten)]
     target: Target,
+    /// The module to give back to the policies.
     module: String,
+    /// Who releases it (shown in the history).
     #[arg(long, env = "USER", default_value = "stewardctl")]
     by: String,
 }
@@ -57,6 +61,7 @@ pub struct HistoryArgs {
     /// Only events at or after this time (ms since the epoch).
     #[arg(long, default_value_t = 0)]
     since_ms: i64,
+    /// The most events to show, newest last.
     #[arg(long, default_value_t = 200)]
     limit: usize,
 }

@@ -21,16 +21,19 @@ use steward_core::alloc::{
 
 #[derive(Args)]
 pub struct AccelBenchArgs {
+    /// Tasks to map.
     #[arg(long, default_value_t = 1_000)]
     tasks: usize,
     /// GPUs, four per node.
     #[arg(long, default_value_t = 500)]
     devices: usize,
+    /// Seed of the generated fleet and tasks (same seed, same instance).
     #[arg(long, default_value_t = 7)]
     seed: u64,
     /// Each task runs between these many seconds on an H100 (log-uniform).
     #[arg(long, default_value_t = 60.0)]
     min_task_s: f64,
+    /// The longest a task runs on an H100, in seconds.
     #[arg(long, default_value_t = 1200.0)]
     max_task_s: f64,
 }

@@ -25,8 +25,10 @@ pub struct DegradationBenchArgs {
     /// Overload episodes (each `episode_s` long, `calm_s` apart).
     #[arg(long, default_value_t = 3)]
     episodes: usize,
+    /// Seconds each overload episode lasts.
     #[arg(long, default_value_t = 600)]
     episode_s: i64,
+    /// Seconds of normal load before each episode.
     #[arg(long, default_value_t = 600)]
     calm_s: i64,
     /// Demand during an episode, as a multiple of the unloaded demand (2: full quality needs
@@ -36,10 +38,13 @@ pub struct DegradationBenchArgs {
     /// The engine's scheduled check (recovery), in seconds.
     #[arg(long, default_value_t = 60)]
     check_interval_s: i64,
+    /// Seconds a constraint must persist (or stay cleared) before it counts.
     #[arg(long, default_value_t = 30)]
     dwell_s: i64,
+    /// Seconds over the memory budget before the simulated OOM killer ends the largest module.
     #[arg(long, default_value_t = 30)]
     oom_after_s: i64,
+    /// Seconds an OOM-killed module takes to restart once its demand fits.
     #[arg(long, default_value_t = 10)]
     restart_s: i64,
 }
