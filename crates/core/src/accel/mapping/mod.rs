@@ -3,7 +3,7 @@
 //!
 //! Small instances are solved exactly (`exact`, branch and bound); large ones by the better of
 //! HEFT's earliest-finish rule and deadline packing (`packing`), each polished by local search
-//! (`heuristic`). Every answer carries a lower bound
+//! (`heuristic`), and never worse than first-fit or round-robin (`baselines`). Every answer carries a lower bound
 //! (`bound`), so its distance from the optimum is known, and each placement its runners-up.
 //! A task holds one device at a time; tasks on one device run one after another.
 
@@ -79,6 +79,13 @@ fn by_time(c: &Costs, bound: f64, prices: &[f64]) -> (Vec<Option<usize>>, Method
     heuristic::improve(c, &mut packed, 20 * c.tasks.max(1));
     if c.makespan(&packed) < c.makespan(&assign) {
         assign = packed;
+    }
+    // Local search can stall above a naive spread on some instances: never answer worse than
+    // the baselines the answer is judged against.
+    for naive in [first_fit(c), round_robin(c)] {
+        if c.makespan(&naive) < c.makespan(&assign) {
+            assign = naive;
+        }
     }
     if c.tasks <= EXACT_MAX_TASKS
         && let Some(best) = exact::optimal(c, assign.clone(), EXACT_BUDGET)
