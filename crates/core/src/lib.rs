@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod credential;
 pub mod dispatch;
 pub mod history;
+pub mod power;
 pub mod profile;
 pub mod reading;
 pub mod registration;
