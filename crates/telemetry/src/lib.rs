@@ -20,6 +20,7 @@ pub mod inventory;
 pub mod memory;
 pub mod module_sampler;
 pub mod network;
+pub mod power_control;
 pub mod pressure;
 pub mod processes;
 pub mod rapl;

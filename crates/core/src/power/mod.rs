@@ -5,6 +5,7 @@
 //! in the telemetry, agent, store and api crates.
 
 pub mod curve;
+pub mod device;
 pub mod journal;
 pub mod outcome;
 pub mod planner;
@@ -12,6 +13,7 @@ pub mod profiling;
 pub mod setting;
 
 pub use curve::{ProfilePoint, at_limit};
+pub use device::{DeviceSettings, KnobState};
 pub use journal::{ChangeState, JournalEntry};
 pub use outcome::{Measurement, Outcome};
 pub use planner::{Choice, Objective, choose};

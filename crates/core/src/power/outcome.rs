@@ -25,7 +25,7 @@ pub struct Outcome {
 impl Outcome {
     /// `None` when either window saw no progress: no ratio can be honest then.
     pub fn of(before: Measurement, after: Measurement) -> Option<Outcome> {
-        if !(before.throughput > 0.0 && after.throughput > 0.0) {
+        if [before.throughput, after.throughput].iter().any(|t| t.is_nan() || *t <= 0.0) {
             return None;
         }
         let (e0, e1) = (before.power_w / before.throughput, after.power_w / after.throughput);

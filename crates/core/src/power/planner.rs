@@ -53,7 +53,7 @@ fn candidates(points: &[ProfilePoint]) -> Vec<f64> {
 pub fn choose(points: &[ProfilePoint], baseline_limit_w: f64, objective: Objective) -> Option<Choice> {
     let pts = sorted(points);
     let base = at_limit(&pts, baseline_limit_w)?;
-    if !(base.throughput > 0.0) {
+    if base.throughput.is_nan() || base.throughput <= 0.0 {
         return None;
     }
     let max_power = pts.last()?.limit_w;
