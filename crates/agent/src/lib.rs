@@ -12,6 +12,7 @@ pub mod ending;
 mod error;
 pub mod limits;
 mod metrics;
+mod power;
 mod runner;
 pub mod server;
 mod service;

@@ -98,6 +98,10 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
     };
     let tasks = Tasks::new(config.state_dir.clone(), cgroups);
     let latest = crate::metrics::start(config.sampler.clone());
+    let power = Arc::new(steward_telemetry::power_control::PowerControl::new(
+        config.sampler.root.clone(),
+        config.sampler.nvml_lib.as_deref(),
+    ));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| AgentError::Serve(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -110,7 +114,7 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
         first_start: new_token || new_cert,
         limits_mechanism,
         listener,
-        service: AgentService { tasks, inventory, latest },
+        service: AgentService { tasks, inventory, latest, power },
         identity,
     })
 }

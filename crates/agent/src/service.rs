@@ -18,6 +18,7 @@ pub struct AgentService {
     pub(crate) tasks: Arc<Tasks>,
     pub(crate) inventory: InventoryReply,
     pub(crate) latest: Latest,
+    pub(crate) power: Arc<steward_telemetry::power_control::PowerControl>,
 }
 
 #[tonic::async_trait]
@@ -133,6 +134,18 @@ impl Agent for AgentService {
 
     async fn list_tasks(&self, _: Request<ListTasksRequest>) -> Result<Response<ListTasksReply>, Status> {
         Ok(Response::new(ListTasksReply { tasks: self.tasks.list() }))
+    }
+
+    async fn power_settings(&self, _: Request<PowerSettingsRequest>) -> Result<Response<PowerSettingsReply>, Status> {
+        crate::power::settings(self.power.clone()).await.map(Response::new)
+    }
+
+    async fn set_power(&self, req: Request<SetPowerRequest>) -> Result<Response<SetPowerReply>, Status> {
+        crate::power::set(self.power.clone(), req.into_inner()).await.map(Response::new)
+    }
+
+    async fn measure_power(&self, req: Request<MeasurePowerRequest>) -> Result<Response<MeasurePowerReply>, Status> {
+        crate::power::measure(self.power.clone(), req.into_inner()).await.map(Response::new)
     }
 }
 
