@@ -51,6 +51,21 @@ pub(crate) struct Shared {
     pub(crate) profiler: crate::profiler::Profiler,
     pub(crate) cluster: crate::cluster::Cluster,
     pub(crate) dispatch: crate::dispatch::Dispatcher,
+    pub(crate) power: crate::power::Power,
+}
+
+/// A [`Steward`] that does not keep the service alive.
+pub(crate) struct WeakSteward {
+    shared: std::sync::Weak<Shared>,
+    guard: std::sync::Weak<LoopGuard>,
+}
+
+impl WeakSteward {
+    /// The service, unless it stopped.
+    pub(crate) fn upgrade(&self) -> Option<Steward> {
+        let (shared, guard) = (self.shared.upgrade()?, self.guard.upgrade()?);
+        (!shared.is_stopping()).then_some(Steward { shared, _guard: guard })
+    }
 }
 
 struct LoopGuard {
@@ -81,6 +96,7 @@ impl Steward {
         let allocations = crate::allocation::Allocations::load(&store, &inventory, &config)?;
         let cluster = crate::cluster::Cluster::start(store.nodes()?)?;
         let dispatch = crate::dispatch::Dispatcher::load(&store, config.dispatch.clone(), &config.db_path)?;
+        let config_power = config.clone();
         let (wake_tx, wake_rx) = channel();
         let (live, _) = broadcast::channel(16);
         let shared = Arc::new(Shared {
@@ -100,6 +116,7 @@ impl Steward {
             profiler,
             cluster,
             dispatch,
+            power: crate::power::Power::new(&config_power),
         });
         let loop_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -112,7 +129,14 @@ impl Steward {
         if shared.config.refit_forecasts {
             crate::profile::kept::spawn_refitter(Arc::downgrade(&shared));
         }
-        Ok(Steward { shared, _guard: Arc::new(guard) })
+        let steward = Steward { shared, _guard: Arc::new(guard) };
+        crate::power::spawn_restore(&steward);
+        Ok(steward)
+    }
+
+    /// A handle for background tasks that must not keep the service running.
+    pub(crate) fn downgrade(&self) -> WeakSteward {
+        WeakSteward { shared: Arc::downgrade(&self.shared), guard: Arc::downgrade(&self._guard) }
     }
 
     pub fn inventory(&self) -> Inventory {

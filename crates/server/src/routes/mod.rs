@@ -3,6 +3,7 @@
 mod allocation;
 mod datasets;
 mod dispatch;
+mod energy;
 mod json;
 mod live;
 mod machine;
@@ -59,4 +60,5 @@ pub fn resources() -> Router<Steward> {
         .route("/resources/profile", post(profile::profile))
         .route("/resources/allocate", post(allocation::allocate))
         .route("/resources/distributed", post(dispatch::distributed))
+        .route("/resources/energy", post(energy::energy))
 }
