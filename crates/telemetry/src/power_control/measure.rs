@@ -31,13 +31,16 @@ fn sample(nvml: &NvmlHandle, index: u32) -> Result<Sample, ControlError> {
 }
 
 pub(super) fn gpu(nvml: &NvmlHandle, index: u32, duration: Duration) -> Result<Measurement, ControlError> {
-    let start = Instant::now();
     let first = sample(nvml, index)?;
+    // The window is from the first reading to the last, which the energy difference spans.
+    let start = Instant::now();
     let (mut powers, mut works) = (Vec::new(), Vec::new());
     let mut last = first.energy_mj;
+    let mut seconds;
     loop {
         std::thread::sleep(STEP);
         let s = sample(nvml, index)?;
+        seconds = start.elapsed().as_secs_f64();
         powers.extend(s.power_mw.map(f64::from));
         works.extend(s.work);
         last = s.energy_mj.or(last);
@@ -45,7 +48,6 @@ pub(super) fn gpu(nvml: &NvmlHandle, index: u32, duration: Duration) -> Result<M
             break;
         }
     }
-    let seconds = start.elapsed().as_secs_f64();
     let mean = |v: &[f64]| if v.is_empty() { None } else { Some(v.iter().sum::<f64>() / v.len() as f64) };
     let power_w = match (first.energy_mj, last) {
         (Some(a), Some(b)) if b > a => (b - a) as f64 / seconds / 1000.0,
