@@ -201,7 +201,7 @@ fn objective(req: &PlanRequest) -> Result<Objective, Vec<FieldError>> {
         errors.push(FieldError::new(
             "plan.profile_seconds",
             format!(
-                "{points} points (+2 to refine) × {seconds} s exceeds the {MAX_PROFILE_SECONDS_PER_DEVICE} s of profiling per device"
+                "{points} points (+3 to refine) × {seconds} s exceeds the {MAX_PROFILE_SECONDS_PER_DEVICE} s of profiling per device"
             ),
         ));
     }
@@ -220,9 +220,10 @@ fn objective(req: &PlanRequest) -> Result<Objective, Vec<FieldError>> {
     })
 }
 
-/// Seconds of profiling per device: each point is measured after a settling fifth.
+/// Seconds of profiling per device: each point (the coarse ones, two refining ones and the
+/// baseline again) is measured after a settling fifth.
 pub(crate) fn profile_budget(points: u32, seconds: f64) -> f64 {
-    f64::from(points + 2) * seconds * 1.2
+    f64::from(points + 3) * seconds * 1.2
 }
 
 fn check_apply(req: &ApplyRequest) -> Result<(), Vec<FieldError>> {
