@@ -82,7 +82,7 @@ fn a_plan_is_applied_on_the_agent_rolled_back_and_restored_after_a_kill() {
     let chosen: Vec<f64> = devices.iter().map(|d| d["choice"]["limit_w"].as_f64().unwrap()).collect();
     for d in devices {
         let saving = d["choice"]["est_saving_pct"].as_f64().unwrap();
-        assert!(saving >= 15.0 && saving < 25.0, "{d}");
+        assert!((15.0..25.0).contains(&saving), "{d}");
         assert!(d["profile"].as_array().unwrap().len() >= 5, "{d}");
     }
     // Profiling set each limit back.

@@ -20,6 +20,15 @@ use crate::{ApiError, Steward};
 /// Settings are measured after this share of the window, so the device has settled.
 const SETTLE_SHARE: f64 = 0.2;
 
+/// How every GPU of a plan is profiled.
+struct Sweep<'a> {
+    objective: Objective,
+    points: usize,
+    seconds: f64,
+    plan_id: &'a str,
+    author: &'a Author,
+}
+
 /// What profiling needs to know of one GPU.
 struct Gpu {
     node: String,
@@ -53,8 +62,13 @@ impl Steward {
             Some(n) => n.clone(),
             None => self.nodes().into_iter().filter(|n| n.state != crate::NodeHealth::Down).map(|n| n.id).collect(),
         };
-        let seconds = req.profile_seconds.unwrap_or(5.0);
-        let points = req.points.unwrap_or(6) as usize;
+        let sweep = Sweep {
+            objective,
+            points: req.points.unwrap_or(6) as usize,
+            seconds: req.profile_seconds.unwrap_or(5.0),
+            plan_id: &id,
+            author,
+        };
         let mut plan = PowerPlan {
             id: id.clone(),
             created_ms: now_ms(),
@@ -86,7 +100,7 @@ impl Steward {
                         continue;
                     }
                 };
-                match self.profile_gpu(&target, &gpu, objective, points, seconds, &id, author).await? {
+                match self.profile_gpu(&target, &gpu, &sweep).await? {
                     Ok(p) => plan.devices.push(p),
                     Err(reason) => plan.skipped.push(skip(reason)),
                 }
@@ -102,17 +116,13 @@ impl Steward {
     }
 
     /// Profiles one GPU: `Err(reason)` when it cannot be profiled (no permission, no progress).
-    #[allow(clippy::too_many_arguments)]
     async fn profile_gpu(
         &self,
         target: &NodeTarget,
         gpu: &Gpu,
-        objective: Objective,
-        points: usize,
-        seconds: f64,
-        plan_id: &str,
-        author: &Author,
+        sweep: &Sweep<'_>,
     ) -> Result<Result<DevicePlan, String>, ApiError> {
+        let Sweep { objective, points, seconds, plan_id, author } = *sweep;
         let limits = coarse_limits(gpu.min_w, gpu.baseline_w, points);
         let change = PowerChange {
             node: gpu.node.clone(),
@@ -171,7 +181,7 @@ impl Steward {
             for limit in std::mem::take(&mut todo) {
                 match self.measure_at(target, &gpu.device, limit, seconds).await? {
                     Ok(m) => {
-                        profile.push(ProfilePoint { limit_w: limit, throughput: m.throughput, power_w: m.power_w })
+                        profile.push(ProfilePoint { limit_w: limit, throughput: m.throughput, power_w: m.power_w });
                     }
                     Err(e) => return Ok(Err(e.to_string())),
                 }

@@ -11,7 +11,7 @@ use crate::{AgentClient, ApiError, Steward};
 #[derive(Clone)]
 pub(crate) enum NodeTarget {
     Local(Arc<PowerControl>),
-    Remote { node: String, client: AgentClient, runtime: tokio::runtime::Handle },
+    Remote { node: String, client: Box<AgentClient>, runtime: tokio::runtime::Handle },
 }
 
 impl Steward {
@@ -26,7 +26,7 @@ impl Steward {
         let client = self
             .agent(node)
             .ok_or_else(|| ApiError::Conflict(format!("node {node} is down: its power cannot be changed")))?;
-        Ok(NodeTarget::Remote { node: node.to_string(), client, runtime: self.cluster_runtime() })
+        Ok(NodeTarget::Remote { node: node.to_string(), client: Box::new(client), runtime: self.cluster_runtime() })
     }
 }
 
@@ -46,7 +46,7 @@ impl NodeTarget {
                 blocking(move || c.devices()).await
             }
             NodeTarget::Remote { node, client, runtime } => {
-                let client = client.clone();
+                let client = AgentClient::clone(client);
                 let r = runtime.spawn(async move { client.power_settings().await }).await;
                 r.map_err(|e| call_failed(node, e))?.map_err(|e| call_failed(node, e))
             }
@@ -67,7 +67,7 @@ impl NodeTarget {
                 blocking(move || c.set(&device, knob, &value, dry_run)).await
             }
             NodeTarget::Remote { node, client, runtime } => {
-                let client = client.clone();
+                let client = AgentClient::clone(client);
                 let r = runtime.spawn(async move { client.set_power(&device, knob, &value, dry_run).await }).await;
                 r.map_err(|e| call_failed(node, e))?.map_err(|e| call_failed(node, e))
             }
@@ -87,7 +87,7 @@ impl NodeTarget {
                 blocking(move || c.measure(&device, std::time::Duration::from_millis(ms.into()))).await
             }
             NodeTarget::Remote { node, client, runtime } => {
-                let client = client.clone();
+                let client = AgentClient::clone(client);
                 let r = runtime.spawn(async move { client.measure_power(&device, ms).await }).await;
                 r.map_err(|e| call_failed(node, e))?.map_err(|e| call_failed(node, e))
             }
