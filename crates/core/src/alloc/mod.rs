@@ -10,6 +10,7 @@ mod mig;
 mod model;
 mod node_lifecycle;
 mod nodes;
+mod power_budget;
 mod preempt;
 mod quota;
 mod record;
@@ -24,6 +25,7 @@ pub use engine::{Changes, Scheduler, SchedulerConfig, Shadow, Stats};
 pub use from_telemetry::node_from_telemetry;
 pub use mig::{instance_id, without_instance_slots};
 pub use model::{Accelerator, GpuResource, MigInstance, NodeResources};
+pub use power_budget::PowerBudget;
 pub use record::{
     AllocState, Allocation, Event, NodeAvailability, OccurrenceException, PendingPreemption, Refusal, Reservation,
 };

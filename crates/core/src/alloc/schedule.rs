@@ -213,6 +213,9 @@ impl Scheduler {
             QuotaCheck::Within => {}
             QuotaCheck::Capped(cap, words) => {
                 if let Some((n, slots, size)) = self.find_reduced(idx, now, end, cap) {
+                    if let Some(why) = self.over_power_budget(n, &size) {
+                        return self.set_reason(idx, why);
+                    }
                     return self.start_reduced(idx, n, &slots, size, now, end, &format!("the {words}"));
                 }
                 return self.set_reason(idx, format!("waiting for resources within the {words}"));
@@ -220,6 +223,9 @@ impl Scheduler {
             QuotaCheck::Over(words) => return self.set_reason(idx, format!("waiting for the {words}")),
         }
         if let Some((n, slots)) = self.find_place(idx, now, end) {
+            if let Some(why) = self.over_power_budget(n, &self.asks[idx as usize]) {
+                return self.set_reason(idx, why);
+            }
             if self.shadow.is_some() {
                 self.stats.backfilled += 1;
             }
@@ -237,6 +243,9 @@ impl Scheduler {
         }
         let full = self.asks[idx as usize];
         if let Some((n, slots, size)) = self.find_reduced(idx, now, end, full) {
+            if let Some(why) = self.over_power_budget(n, &size) {
+                return self.set_reason(idx, why);
+            }
             return self.start_reduced(idx, n, &slots, size, now, end, "the full size does not fit");
         }
         if self.shadow.is_none() {
