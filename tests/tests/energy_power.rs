@@ -140,3 +140,42 @@ fn bad_requests_are_named_and_unknown_things_are_404() {
     let (status, e) = server.post("/resources/energy", &change.to_string()).unwrap();
     assert_eq!(status, 404, "{e}");
 }
+
+#[test]
+fn without_permission_the_answer_is_what_it_would_do_and_why_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = fake_nvml_env(&dir.path().join("nvml"), 1).unwrap();
+    env.push(("FAKE_NVML_POWER_MODEL".into(), curve()));
+    env.push(("FAKE_NVML_NO_PERMISSION".into(), "1".into()));
+    let agent = Agent::start_with_env(&dir.path().join("agent"), TOKEN, &[], &env).unwrap();
+    let server = Server::start(&dir.path().join("s.db")).unwrap();
+    let body = json!({"address": agent.address, "token": agent.token, "fingerprint": agent.fingerprint});
+    let (status, node) = server.post("/api/nodes", &body.to_string()).unwrap();
+    assert_eq!(status, 201, "{node}");
+    let id = node["id"].as_str().unwrap().to_string();
+    wait_for_limits(&server, &id, &[250.0]);
+
+    let change = json!({"node": id, "device": "gpu0", "knob": "gpu_power_limit", "value": "200"});
+    let dry = energy(&server, json!({"operation": "apply", "apply": {"change": change, "dry_run": true}}));
+    assert_eq!(dry["changes"], json!([]), "a dry run journals nothing: {dry}");
+    let said = dry["dry_run"][0].as_str().unwrap();
+    assert!(said.contains("would set gpu0's power limit to 200 W") && said.contains("NO_PERMISSION"), "{said}");
+
+    let denied = energy(&server, json!({"operation": "apply", "apply": {"change": change}}));
+    let row = &denied["changes"][0];
+    assert_eq!(
+        (&row["state"], &row["previous"], &row["new"]),
+        (&json!("denied"), &json!("250"), &json!("200")),
+        "{denied}"
+    );
+    assert!(row["detail"].as_str().unwrap().starts_with("would set gpu0's power limit to 200 W; cannot:"), "{row}");
+
+    let plan = energy(
+        &server,
+        json!({"operation": "plan", "plan": {"target_pct": 15, "nodes": [id], "profile_seconds": 0.2}}),
+    );
+    assert_eq!(plan["devices"], json!([]), "{plan}");
+    assert!(plan["skipped"][0]["reason"].as_str().unwrap().contains("NO_PERMISSION"), "{plan}");
+    assert_eq!(plan["reachable"], false);
+    assert_eq!(limits(&server, &id), Some(vec![250.0]));
+}
