@@ -7,6 +7,7 @@ mod answer;
 mod commands;
 mod dataset_commands;
 mod dispatch_commands;
+mod energy_commands;
 mod node_commands;
 mod profile_commands;
 mod registered_module_commands;
@@ -89,6 +90,7 @@ fn main() -> Result<()> {
             dispatch_commands::execution_output,
             dispatch_commands::partition_output,
             dispatch_commands::cancel_execution,
+            energy_commands::energy,
         ])
         .on_window_event(|window, event| {
             // A minimised or hidden window slows sampling; history stays at ≤ 10 s resolution.

@@ -41,6 +41,7 @@ mod live_feed;
 mod logging;
 mod metrics;
 mod modules;
+mod power;
 mod profile;
 mod profiler;
 mod request_body;
@@ -65,6 +66,10 @@ pub use dispatch::{
 pub use error::ApiError;
 pub use error_body::{ErrorBody, ErrorKind};
 pub use logging::init_logging;
+pub use power::{
+    ApplyRequest, ChangesResult, EnergyOperation, EnergyResponse, EnergyResult, JournalResult, PlanRequest,
+    RollbackRequest,
+};
 pub use request_body::{MAX_STRING_BYTES, from_value, parse_body, parse_json};
 pub use service::Steward;
 pub use status::{SamplingMode, SamplingState, Status};

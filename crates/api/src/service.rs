@@ -8,6 +8,7 @@ mod allocation_api;
 mod backend_api;
 mod cluster_api;
 mod dispatch_api;
+mod energy_api;
 mod metrics_api;
 mod modules_api;
 mod profile_api;
@@ -69,6 +70,7 @@ struct Shared {
     dispatch: Arc<Dispatcher>,
     metrics: crate::metrics::Metrics,
     modules: Arc<crate::modules::Modules>,
+    power: Arc<crate::power::PowerManager>,
 }
 
 struct LoopGuard {
@@ -118,6 +120,8 @@ impl Steward {
             stop: stop.clone(),
         });
         crate::modules::start(&modules)?;
+        let power = Arc::new(crate::power::PowerManager::new(&config, store.clone(), cluster.clone(), stop.clone()));
+        crate::power::spawn_restore(&power);
         let (wake_tx, wake_rx) = channel();
         let live = Arc::new(LiveFeed::new(wake_tx));
         let history = Arc::new(HistoryWriter::new(store.clone(), config.retention.clone()));
@@ -152,6 +156,7 @@ impl Steward {
             dispatch,
             metrics,
             modules,
+            power,
         });
         let guard = LoopGuard { shared: shared.clone(), thread: Mutex::new(Some(thread)) };
         Ok(Steward { shared, backend, _guard: Arc::new(guard) })

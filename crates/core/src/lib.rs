@@ -10,6 +10,7 @@ pub mod credential;
 pub mod dispatch;
 pub mod history;
 pub mod module_status;
+pub mod power;
 pub mod profile;
 pub mod reading;
 pub mod registration;

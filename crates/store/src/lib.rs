@@ -19,6 +19,7 @@ mod migrations;
 mod minute_means;
 mod nodes;
 mod open;
+mod power_journal;
 pub mod private_file;
 mod profile;
 mod query;
@@ -35,6 +36,7 @@ pub use allocations::{AllocationState, RequestAnswer, StoredAnswer};
 pub use error::StoreError;
 pub use maintenance::{MaintenanceReport, RetentionPolicy};
 pub use migrations::SCHEMA_VERSION;
+pub use power_journal::NewChange;
 pub use query::MAX_POINTS_LIMIT;
 pub use tiers::{HOUR_MS, MINUTE_MS, RAW_RESOLUTION_MS};
 

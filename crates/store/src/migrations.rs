@@ -207,6 +207,30 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          node TEXT NOT NULL, name TEXT NOT NULL, id INTEGER NOT NULL, sent_ms INTEGER NOT NULL,
          directive TEXT NOT NULL, ack TEXT, acked_ms INTEGER,
          PRIMARY KEY (node, name, id));",
+    // 15: the power manager's journal (every change written before it is made) and its plans.
+    "CREATE TABLE power_changes (
+         id          INTEGER PRIMARY KEY,
+         plan_id     TEXT,
+         node        TEXT    NOT NULL,
+         device      TEXT    NOT NULL,
+         knob        TEXT    NOT NULL,
+         previous    TEXT,
+         new         TEXT    NOT NULL,
+         who         TEXT    NOT NULL,
+         why         TEXT    NOT NULL,
+         at_ms       INTEGER NOT NULL,
+         state       TEXT    NOT NULL,
+         detail      TEXT,
+         leased      INTEGER NOT NULL,
+         ended_ms    INTEGER
+     );
+     CREATE INDEX power_changes_plan ON power_changes (plan_id);
+     CREATE INDEX power_changes_state ON power_changes (state);
+     CREATE TABLE power_plans (
+         id         TEXT PRIMARY KEY,
+         created_ms INTEGER NOT NULL,
+         plan       TEXT    NOT NULL
+     );",
 ];
 
 /// The schema version this build writes and understands.

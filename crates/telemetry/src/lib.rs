@@ -21,6 +21,7 @@ pub mod memory;
 pub mod module_sampler;
 pub mod network;
 pub mod portable;
+pub mod power_control;
 pub mod pressure;
 pub mod processes;
 pub mod rapl;

@@ -4,6 +4,7 @@ mod accelerators;
 mod allocation;
 mod datasets;
 mod dispatch;
+mod energy;
 mod json;
 mod live;
 mod machine;
@@ -66,6 +67,7 @@ pub fn resources() -> Router<Steward> {
         .route("/resources/allocate", post(allocation::allocate))
         .route("/resources/distributed", post(dispatch::distributed))
         .route("/resources/accelerators", post(accelerators::accelerators))
+        .route("/resources/energy", post(energy::energy))
 }
 
 /// `/metrics` for Prometheus, beside `/api` like the resources.

@@ -16,6 +16,7 @@ import type {
   ProfileRequest,
   ProfileResponse,
 } from '../profile/types';
+import type { EnergyResponse } from '../bindings/EnergyResponse';
 import type { ErrorBody } from '../bindings/ErrorBody';
 import type { ErrorKind } from '../bindings/ErrorKind';
 import type { FieldError } from '../bindings/FieldError';
@@ -102,6 +103,10 @@ export interface Backend {
   /** Registers a dataset or replaces one of the same name; rejects with the server's reason (400). */
   registerDataset(dataset: Dataset): Promise<Dataset>;
   removeDataset(name: string): Promise<void>;
+
+  // Energy (issue 14).
+  /** POST /resources/energy (`plan`, `apply`, `rollback`, `journal`); rejects with the server's reason. */
+  energy(request: Record<string, unknown>): Promise<EnergyResponse>;
 }
 
 /** An error whose message is fit to show the user; `kind` and `fields` come from the one error

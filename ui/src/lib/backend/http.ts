@@ -26,6 +26,7 @@ import type {
   ProbeResult,
 } from '../cluster/types';
 import { backoffMs } from '../backoff';
+import type { EnergyResponse } from '../bindings/EnergyResponse';
 import { type Backend, BackendError, backendError, errorMessage, isErrorBody } from './backend';
 
 /** Turn a non-2xx response into a BackendError carrying the server's `{kind, message, fields?}`. */
@@ -218,6 +219,9 @@ export class HttpBackend implements Backend {
   }
   async drainNode(id: string, draining: boolean): Promise<void> {
     await this.request(`api/nodes/${encodeURIComponent(id)}/${draining ? 'drain' : 'undrain'}`, { method: 'POST' });
+  }
+  energy(request: Record<string, unknown>): Promise<EnergyResponse> {
+    return this.send('resources/energy', 'POST', request);
   }
   distribute(task: Record<string, unknown>): Promise<DistributeResponse> {
     // Beside /api, at the path the issue names.

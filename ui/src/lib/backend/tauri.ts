@@ -1,4 +1,5 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
+import type { EnergyResponse } from '../bindings/EnergyResponse';
 import type { OutputChunk } from '../bindings/OutputChunk';
 import type {
   AllocateBody,
@@ -126,6 +127,9 @@ export class TauriBackend implements Backend {
   }
   distribute(task: Record<string, unknown>): Promise<DistributeResponse> {
     return call('distributed', { request: { operation: 'distribute', task } });
+  }
+  energy(request: Record<string, unknown>): Promise<EnergyResponse> {
+    return call('energy', { request });
   }
   executions(): Promise<Execution[]> {
     return call('executions');
