@@ -7,6 +7,7 @@ pub mod alloc;
 pub mod cluster;
 pub mod credential;
 pub mod dispatch;
+pub mod energy;
 pub mod history;
 pub mod profile;
 pub mod reading;

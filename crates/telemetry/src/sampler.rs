@@ -44,11 +44,21 @@ pub struct SamplerConfig {
     pub top_n: usize,
     pub processes: bool,
     pub gpus: bool,
+    /// The CPU's TDP in watts for the power model of a node without RAPL (`[energy] cpu_tdp_w`);
+    /// `None` looks the CPU up in a small table.
+    pub cpu_tdp_w: Option<u32>,
 }
 
 impl Default for SamplerConfig {
     fn default() -> Self {
-        SamplerConfig { root: PathBuf::from("/"), nvml_lib: None, top_n: 15, processes: true, gpus: true }
+        SamplerConfig {
+            root: PathBuf::from("/"),
+            nvml_lib: None,
+            top_n: 15,
+            processes: true,
+            gpus: true,
+            cpu_tdp_w: None,
+        }
     }
 }
 
@@ -96,6 +106,9 @@ impl Sampler {
         if config.gpus {
             cs.push(Box::new(crate::gpu_nvidia::NvidiaCollector::new(config.nvml_lib.as_deref())));
         }
+        cs.push(Box::new(crate::power_sensors::PowerSensorCollector::new(root)));
+        // Last: it reads what the others wrote.
+        cs.push(Box::new(crate::energy::EnergyCollector::new(root, config.cpu_tdp_w)));
         Sampler::with_collectors(cs)
     }
 
