@@ -6,6 +6,7 @@ mod answer;
 mod commands;
 mod dataset_commands;
 mod dispatch_commands;
+mod energy_commands;
 mod node_commands;
 mod profile_commands;
 
@@ -54,6 +55,7 @@ fn main() -> Result<()> {
             commands::set_visible,
             commands::subscribe,
             profile_commands::profile,
+            energy_commands::energy,
             profile_commands::modules,
             profile_commands::put_module,
             profile_commands::delete_module,

@@ -26,6 +26,8 @@ pub struct ApiConfig {
     pub refit_forecasts: bool,
     /// Most each owner may hold at once (`[allocation.quotas]`); owners not listed are unlimited.
     pub quotas: BTreeMap<String, ResourceAmount>,
+    /// `[energy]`: the CPU model's TDP, tariff and carbon intensity.
+    pub energy: crate::EnergySettings,
 }
 
 /// How the inventory enumerates graphics adapters.
@@ -58,6 +60,7 @@ impl Default for ApiConfig {
             dispatch: Default::default(),
             refit_forecasts: true,
             quotas: BTreeMap::new(),
+            energy: Default::default(),
         }
     }
 }
@@ -71,6 +74,8 @@ struct ConfigFile {
     allocation: Option<AllocationSection>,
     #[serde(default)]
     dispatch: Option<DispatchSection>,
+    #[serde(default)]
+    energy: Option<crate::EnergySettings>,
 }
 
 /// `[dispatch]`: how the executor talks to nodes; every field optional.
@@ -176,6 +181,13 @@ impl ApiConfig {
         if let Some(d) = file.dispatch {
             d.apply(&mut self.dispatch)
                 .map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
+        }
+        if let Some(e) = file.energy {
+            if let Some(p) = e.problem() {
+                return Err(ApiError::InvalidInput(format!("config file {}: {p}", path.display())));
+            }
+            self.sampler.cpu_tdp_w = e.cpu_tdp_w;
+            self.energy = e;
         }
         Ok(())
     }

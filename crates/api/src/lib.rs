@@ -26,6 +26,7 @@ mod cluster;
 mod config;
 mod deep_profile;
 mod dispatch;
+mod energy;
 mod error;
 mod error_body;
 mod logging;
@@ -43,6 +44,10 @@ pub use dispatch::{
     Assignment, DispatchNode, DispatchSettings, DistributeResult, DistributedOperation, DistributedResponse,
     DistributedResult, Liveness, MonitorResult, NoNodes, NodeSource, OutputChunk, OutputSource, PlannedPartition,
     StaticNodes, Unready, no_node_accepts_work,
+};
+pub use energy::{
+    DeviceEfficiency, EnergyMonitor, EnergyOperation, EnergyRequest, EnergyResponse, EnergyResult, EnergySettings,
+    NodePower, SourceTotal, Spend,
 };
 pub use error::ApiError;
 pub use error_body::{ErrorBody, ErrorKind};

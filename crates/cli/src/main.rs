@@ -3,6 +3,7 @@
 mod alloc;
 mod bench;
 mod dataset;
+mod energy;
 mod http;
 mod node;
 mod profile;
@@ -33,6 +34,8 @@ enum Command {
     Snapshot(serve::SnapshotArgs),
     /// Ask a running Steward for a profile report: bottlenecks, forecasts, suggestions.
     Profile(profile::ProfileArgs),
+    /// Energy: power by node and source with provenance, energy today and this week.
+    Energy(energy::EnergyArgs),
     /// Ask a running Steward for an allocation (queued when it cannot start now).
     Allocate(alloc::AllocateArgs),
     /// Reserve resources on a node for a future window.
@@ -80,5 +83,6 @@ fn main() -> Result<()> {
         Command::Queue(args) => alloc::queue(args),
         Command::Cancel(args) => alloc::cancel(args),
         Command::Profile(args) => profile::run(args),
+        Command::Energy(args) => energy::run(args),
     }
 }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::model::CpuModel;
-use super::source::{EnergySource, NodeEnergy, PowerSensorKind, Provenance, SourceKind};
+use super::source::{EnergySource, NodeEnergy, PowerSensorKind, Provenance, SourceKind, counted_in_total};
 use crate::{Reading, Snapshot};
 
 /// What one snapshot says about one source, before integration.
@@ -110,22 +110,22 @@ fn observe(snap: &Snapshot, cpu_model: &Result<CpuModel, String>) -> Vec<Observa
     let rapl = snap.rapl.value().map(Vec::as_slice).unwrap_or_default();
     let mut has_package = false;
     for d in rapl {
-        let (kind, in_total, id) = match d.name.as_str() {
-            n if n.starts_with("package") => (SourceKind::Cpu, true, format!("cpu.{n}")),
-            "dram" => (SourceKind::Dram, true, format!("dram.{}", d.zone)),
-            "psys" => (SourceKind::Sensor, false, "psys".to_string()),
+        let (kind, id) = match d.name.as_str() {
+            n if n.starts_with("package") => (SourceKind::Cpu, format!("cpu.{n}")),
+            "dram" => (SourceKind::Dram, format!("dram.{}", d.zone)),
+            "psys" => (SourceKind::Sensor, "psys".to_string()),
             // core/uncore/gpu subzones are inside their package: counting them would count twice.
             _ => continue,
         };
         has_package |= kind == SourceKind::Cpu;
         out.push(Observation {
-            id,
             kind,
             label: format!("RAPL {} ({})", d.name, d.zone),
             power_w: d.power_w.map_or_else(|| Reading::unavailable("needs two samples"), Reading::from),
             counter: Some((d.energy_j, d.max_energy_j)),
             provenance: Provenance::Measured { meter: "RAPL".into() },
-            in_total,
+            in_total: counted_in_total(&id),
+            id,
         });
     }
     if !has_package {
@@ -158,7 +158,7 @@ fn observe(snap: &Snapshot, cpu_model: &Result<CpuModel, String>) -> Vec<Observa
             power_w: s.power_w.clone(),
             counter: s.energy_j.map(|j| (j, 0.0)),
             provenance: Provenance::Measured { meter: s.id.clone() },
-            in_total: false,
+            in_total: counted_in_total(&s.id),
         });
     }
     out

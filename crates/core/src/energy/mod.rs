@@ -20,4 +20,4 @@ pub mod model;
 pub mod schedule;
 mod source;
 
-pub use source::{EnergySource, NodeEnergy, PowerSensor, PowerSensorKind, Provenance, SourceKind};
+pub use source::{EnergySource, NodeEnergy, PowerSensor, PowerSensorKind, Provenance, SourceKind, counted_in_total};

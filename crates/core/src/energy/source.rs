@@ -100,3 +100,9 @@ pub struct NodeEnergy {
     /// Counted sources without a value, each as `id: reason`: the total is without them.
     pub left_out: Vec<String>,
 }
+
+/// Whether the source with this id counts in the node total: CPU packages (or the modelled
+/// CPU), DRAM and GPUs do; sensors, `psys` and batteries may overlap them and do not.
+pub fn counted_in_total(source_id: &str) -> bool {
+    ["cpu.", "dram.", "gpu."].iter().any(|p| source_id.starts_with(p))
+}

@@ -3,6 +3,7 @@
 mod allocation;
 mod datasets;
 mod dispatch;
+mod energy;
 mod json;
 mod live;
 mod machine;
@@ -44,6 +45,7 @@ pub fn api() -> Router<Steward> {
         .route("/executions/{id}/output", get(dispatch::output))
         .route("/executions/{id}/partitions/{index}/output", get(dispatch::partition_output))
         .route("/executions/{id}/cancel", post(dispatch::cancel))
+        .route("/energy", post(energy::energy))
         .route("/profile", post(profile::profile))
         .route("/profile/events", get(profile::events))
         .route("/profile/thresholds", get(profile::thresholds))
@@ -59,4 +61,5 @@ pub fn resources() -> Router<Steward> {
         .route("/resources/profile", post(profile::profile))
         .route("/resources/allocate", post(allocation::allocate))
         .route("/resources/distributed", post(dispatch::distributed))
+        .route("/resources/energy", post(energy::energy))
 }
