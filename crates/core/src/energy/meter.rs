@@ -193,7 +193,10 @@ fn total(sources: &[EnergySource]) -> (Reading<f64>, Provenance, Vec<String>) {
     let left_out: Vec<String> =
         counted.iter().filter_map(|s| s.power_w.reason().map(|why| format!("{}: {why}", s.id))).collect();
     let known: Vec<(&EnergySource, f64)> = counted.iter().filter_map(|s| s.power_w.value().map(|w| (*s, *w))).collect();
-    let modelled: Vec<String> = counted
+    // The provenance of what is summed; with nothing summed, of what would have been.
+    let basis: Vec<&EnergySource> =
+        if known.is_empty() { counted.clone() } else { known.iter().map(|(s, _)| *s).collect() };
+    let modelled: Vec<String> = basis
         .iter()
         .filter_map(|s| match &s.provenance {
             Provenance::Modelled { assumptions } => Some(format!("{}: {assumptions}", s.id)),

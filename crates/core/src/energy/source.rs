@@ -7,7 +7,7 @@ use ts_rs::TS;
 use crate::Reading;
 
 /// A power or energy sensor outside RAPL and NVML: hwmon `power*_input`/`power*_average`/
-/// `energy*_input`, or a battery's discharge (`/sys/class/power_supply/*/power_now`).
+/// `energy*_input`, or a battery's discharge (`power_now` under `/sys/class/power_supply/<battery>`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct PowerSensor {

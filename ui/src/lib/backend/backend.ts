@@ -16,6 +16,8 @@ import type {
   ProfileRequest,
   ProfileResponse,
 } from '../profile/types';
+import type { EnergyRequest } from '../bindings/EnergyRequest';
+import type { EnergyResponse } from '../bindings/EnergyResponse';
 import type { ErrorBody } from '../bindings/ErrorBody';
 import type { ErrorKind } from '../bindings/ErrorKind';
 import type { FieldError } from '../bindings/FieldError';
@@ -63,6 +65,8 @@ export interface Backend {
   exportReservations(): Promise<string | null>;
 
   // Profiling (issue 5).
+  /** POST /resources/energy: watts and joules by node and source with provenance (`monitor`). */
+  energy(request: EnergyRequest): Promise<EnergyResponse>;
   /** POST /resources/profile: bottlenecks, forecasts and suggestions for the node or a module. */
   profile(request: ProfileRequest): Promise<ProfileResponse>;
   modules(): Promise<ModuleSpec[]>;

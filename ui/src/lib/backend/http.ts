@@ -1,3 +1,5 @@
+import type { EnergyRequest } from '../bindings/EnergyRequest';
+import type { EnergyResponse } from '../bindings/EnergyResponse';
 import type {
   AllocateBody,
   AllocateResponse,
@@ -174,6 +176,9 @@ export class HttpBackend implements Backend {
     return null;
   }
 
+  energy(request: EnergyRequest): Promise<EnergyResponse> {
+    return this.send('resources/energy', 'POST', request);
+  }
   profile(request: ProfileRequest): Promise<ProfileResponse> {
     return this.send('resources/profile', 'POST', request);
   }

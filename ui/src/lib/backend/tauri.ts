@@ -1,3 +1,5 @@
+import type { EnergyRequest } from '../bindings/EnergyRequest';
+import type { EnergyResponse } from '../bindings/EnergyResponse';
 import { Channel, invoke } from '@tauri-apps/api/core';
 import type { OutputChunk } from '../bindings/OutputChunk';
 import type {
@@ -77,6 +79,9 @@ export class TauriBackend implements Backend {
   }
   allocations(): Promise<Allocation[]> {
     return call('allocations');
+  }
+  energy(request: EnergyRequest): Promise<EnergyResponse> {
+    return call('energy', { request });
   }
   profile(request: ProfileRequest): Promise<ProfileResponse> {
     return call('profile', { request });

@@ -128,3 +128,17 @@ fn sensors_and_batteries_are_shown_beside_the_total() {
     assert_eq!((b.kind, b.in_total), (SourceKind::Battery, false));
     assert!(e.total_w.reason().is_some(), "a battery overlaps everything: not added to the total");
 }
+
+#[test]
+fn the_total_is_as_measured_as_what_it_sums() {
+    // A GPU measured, the CPU with neither meter nor model: the total is the GPU, measured,
+    // and says what it leaves out.
+    let mut m = Meter::new(Err("no TDP known".into()));
+    let mut s = Snapshot::empty(0);
+    s.rapl = Reading::unavailable("no /sys/class/powercap on this machine");
+    s.gpus = Reading::from(vec![gpu(Reading::from(100.0), Reading::from(1.0))]);
+    let e = m.step(0, &s);
+    assert_eq!(e.total_w, Reading::from(100.0));
+    assert_eq!(e.total_provenance, Provenance::Measured { meter: "NVML".into() });
+    assert!(e.left_out[0].starts_with("cpu.model: no CPU power meter"), "{:?}", e.left_out);
+}
