@@ -2,6 +2,7 @@
 
 mod alloc;
 mod dispatch;
+mod energy_monitor;
 mod forecast;
 mod forecast_keeping;
 mod proc_usage;
@@ -25,6 +26,8 @@ pub enum BenchCommand {
     /// batched) and round trip, `true` process tasks against Dask distributed, and the makespan
     /// with one of four nodes slowed 10×.
     Dispatch(dispatch::DispatchBenchArgs),
+    /// What the energy monitor's collectors add to each sample, beside the whole sampler's cost.
+    EnergyMonitor(energy_monitor::EnergyMonitorBenchArgs),
     /// (internal) The measured side of `bench sampler`: runs Steward's sampling service alone.
     #[command(hide = true)]
     SamplerWorker(sampler::WorkerArgs),
@@ -37,5 +40,6 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Dispatch(args) => dispatch::run(args),
         BenchCommand::SamplerWorker(args) => sampler::worker(args),
         BenchCommand::Forecast(args) => forecast::run(args),
+        BenchCommand::EnergyMonitor(args) => energy_monitor::run(args),
     }
 }
