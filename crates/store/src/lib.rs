@@ -34,7 +34,7 @@ pub use allocations::{AllocationState, RequestAnswer, StoredAnswer};
 pub use error::StoreError;
 pub use maintenance::{MaintenanceReport, RetentionPolicy};
 pub use migrations::SCHEMA_VERSION;
-pub use query::MAX_POINTS_LIMIT;
+pub use query::{MAX_POINTS_LIMIT, SeriesSums};
 pub use tiers::{HOUR_MS, MINUTE_MS, RAW_RESOLUTION_MS};
 
 /// An open Steward database.

@@ -58,6 +58,9 @@ fn validate(q: &HistoryQuery) -> Result<(), StoreError> {
     Err(StoreError::InvalidQuery(said.join("; ")))
 }
 
+/// A series' name and `(bucket start, sum)` per bucket that holds data.
+pub type SeriesSums = (String, Vec<(i64, f64)>);
+
 /// Partial aggregate of one bucket; segments from different tables merge through it.
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -93,7 +96,7 @@ impl Store {
 
     /// Sums of each series per bucket over `[from_ms, to_ms]`, as `(bucket start, sum)`: for
     /// series that count something per interval (energy's `.j`), where the average means nothing.
-    pub fn sums(&self, q: &HistoryQuery) -> Result<Vec<(String, Vec<(i64, f64)>)>, StoreError> {
+    pub fn sums(&self, q: &HistoryQuery) -> Result<Vec<SeriesSums>, StoreError> {
         validate(q)?;
         let plan = Plan::new(q.from_ms, q.to_ms, q.max_points);
         q.series
