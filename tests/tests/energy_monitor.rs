@@ -60,6 +60,18 @@ fn a_remote_gpus_watts_and_joules_are_measured_with_provenance() {
     let cli = String::from_utf8_lossy(&out.stdout);
     assert!(cli.contains("gpu.0") && cli.contains("100.5 W") && cli.contains("measured, NVML"), "{cli}");
 
+    // The exported report draws the GPU's power line and its energy today.
+    let svg_path = dir.path().join("report.svg");
+    let out = Command::new(binary("stewardctl"))
+        .args(["energy", "report", "--url", &server.url, "--out"])
+        .arg(&svg_path)
+        .env("STEWARD_TOKEN", &server.token)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains(&format!("{id} / gpu.0 (measured)")), "{svg}");
+
     // Bad input: named field, 400; an unknown node: 404.
     let (status, err) = server.post("/resources/energy", r#"{"operation":"guess"}"#).unwrap();
     assert_eq!(status, 400, "{err}");

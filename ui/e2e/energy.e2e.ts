@@ -48,6 +48,13 @@ describe('energy view against the real backend', () => {
       async () => (await page.locator('[data-testid="energy-chart"]').count()) > 0,
     );
     expect(await page.locator('[data-testid="power-planner-slot"]').count()).toBe(1);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('[data-testid="energy-report"]').click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('steward-energy-report.svg');
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync((await download.path())!, 'utf8')).toMatch(/^<svg/);
     expect(bp!.pageErrors).toEqual([]);
   });
 });

@@ -26,6 +26,13 @@ enum EnergyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Writes the report (SVG: power over the last hour, energy today by consumer) to a file.
+    Report {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 pub fn run(args: EnergyArgs) -> Result<()> {
@@ -41,6 +48,13 @@ pub fn run(args: EnergyArgs) -> Result<()> {
             } else {
                 print!("{}", status_text(&answer["result"]));
             }
+            Ok(())
+        }
+        EnergyCommand::Report { target, out } => {
+            let (_, svg) = call(&target, "GET", "/api/energy/report.svg", None)?;
+            let svg = svg.as_str().filter(|s| s.starts_with("<svg")).ok_or_else(|| anyhow::anyhow!("no SVG: {svg}"))?;
+            std::fs::write(&out, svg)?;
+            eprintln!("wrote {}", out.display());
             Ok(())
         }
     }

@@ -79,3 +79,23 @@ pub(super) fn device_buckets(
         })
         .collect())
 }
+
+/// Watts of every source of every node over `[from, to]` (at most 240 points each), labelled
+/// `node / source (provenance)`.
+pub(super) fn power_lines(
+    store: &Store,
+    nodes: &[(String, String)],
+    from: i64,
+    to: i64,
+) -> Result<Vec<super::report::PowerLine>, StoreError> {
+    let mut out = Vec::new();
+    for (node, prefix) in nodes {
+        for (series, provenance, source) in interval_series(store, prefix)? {
+            let watts = format!("{}.w", series.strip_suffix(".j").unwrap_or(&series));
+            let q = HistoryQuery { series: vec![watts], from_ms: from, to_ms: to, max_points: 240 };
+            let points = store.query(&q)?.into_iter().flat_map(|h| h.points).map(|p| (p.ts_ms, p.avg)).collect();
+            out.push((format!("{node} / {source} ({provenance})"), points));
+        }
+    }
+    Ok(out)
+}

@@ -123,6 +123,14 @@ impl Steward {
         })
     }
 
+    /// Every node's id and the prefix of its history series (`""` for this node).
+    pub(super) fn node_prefixes(&self, now: i64) -> Vec<(String, String)> {
+        let remote = self.shared.cluster.nodes_with_clients(now).into_iter().map(|n| n.0);
+        std::iter::once((LOCAL_NODE.to_string(), String::new()))
+            .chain(remote.map(|v| (v.id.clone(), node_series(&v.address, ""))))
+            .collect()
+    }
+
     fn module_power(&self, snap: &Snapshot, processes: &Reading<Vec<ConsumerPower>>) -> Vec<ConsumerPower> {
         let Some(procs) = processes.value() else { return Vec::new() };
         let modules: Vec<(String, Vec<u32>)> =

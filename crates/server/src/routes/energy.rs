@@ -2,6 +2,8 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use steward_api::{EnergyRequest, EnergyResponse, Steward};
 
 use super::json::JsonBody;
@@ -13,4 +15,10 @@ pub async fn energy(
     JsonBody(req): JsonBody<EnergyRequest>,
 ) -> Result<Json<EnergyResponse>, HttpError> {
     Ok(Json(blocking(move || s.energy(req)).await?))
+}
+
+/// The exported report, `GET /api/energy/report.svg`.
+pub async fn report(State(s): State<Steward>) -> Result<Response, HttpError> {
+    let svg = blocking(move || s.energy_report()).await?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }

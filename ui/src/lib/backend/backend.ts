@@ -67,6 +67,8 @@ export interface Backend {
   // Profiling (issue 5).
   /** POST /resources/energy: watts and joules by node and source with provenance (`monitor`). */
   energy(request: EnergyRequest): Promise<EnergyResponse>;
+  /** The energy report (SVG): downloaded in a browser (null), saved to Downloads by the app (its path). */
+  exportEnergyReport(): Promise<string | null>;
   /** POST /resources/profile: bottlenecks, forecasts and suggestions for the node or a module. */
   profile(request: ProfileRequest): Promise<ProfileResponse>;
   modules(): Promise<ModuleSpec[]>;

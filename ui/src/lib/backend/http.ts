@@ -179,6 +179,11 @@ export class HttpBackend implements Backend {
   energy(request: EnergyRequest): Promise<EnergyResponse> {
     return this.send('resources/energy', 'POST', request);
   }
+  async exportEnergyReport(): Promise<string | null> {
+    const res = await this.request('api/energy/report.svg');
+    downloadBlob(new Blob([await res.text()], { type: 'image/svg+xml' }), 'steward-energy-report.svg');
+    return null;
+  }
   profile(request: ProfileRequest): Promise<ProfileResponse> {
     return this.send('resources/profile', 'POST', request);
   }

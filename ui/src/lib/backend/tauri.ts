@@ -83,6 +83,10 @@ export class TauriBackend implements Backend {
   energy(request: EnergyRequest): Promise<EnergyResponse> {
     return call('energy', { request });
   }
+  exportEnergyReport(): Promise<string | null> {
+    // WebKitGTK drops blob downloads (tauri-apps/tauri#2225): the backend writes the file.
+    return call('save_energy_report');
+  }
   profile(request: ProfileRequest): Promise<ProfileResponse> {
     return call('profile', { request });
   }
