@@ -57,6 +57,8 @@ fn main() -> Result<()> {
             commands::set_visible,
             commands::subscribe,
             profile_commands::profile,
+            energy_commands::energy,
+            energy_commands::save_energy_report,
             profile_commands::modules,
             profile_commands::put_module,
             profile_commands::delete_module,

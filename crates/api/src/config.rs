@@ -30,6 +30,8 @@ pub struct ApiConfig {
     pub backend: crate::backend::BackendSettings,
     /// `[allocation.power_budget]`: requests wait rather than push predicted power over it.
     pub power_budget: Option<steward_core::alloc::PowerBudget>,
+    /// `[energy]`: the CPU model's TDP, tariff and carbon intensity.
+    pub energy: crate::EnergySettings,
 }
 
 /// How the inventory enumerates graphics adapters.
@@ -64,6 +66,7 @@ impl Default for ApiConfig {
             quotas: BTreeMap::new(),
             backend: Default::default(),
             power_budget: None,
+            energy: Default::default(),
         }
     }
 }
@@ -81,6 +84,8 @@ struct ConfigFile {
     backend: Option<crate::backend::BackendSection>,
     #[serde(default)]
     telemetry: Option<TelemetrySection>,
+    #[serde(default)]
+    energy: Option<crate::EnergySettings>,
 }
 
 /// `[telemetry]`: where this machine's collectors read from.
@@ -241,6 +246,13 @@ impl ApiConfig {
         if let Some(b) = file.backend {
             self.backend =
                 b.settings().map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
+        }
+        if let Some(e) = file.energy {
+            if let Some(p) = e.problem() {
+                return Err(ApiError::InvalidInput(format!("config file {}: {p}", path.display())));
+            }
+            self.sampler.cpu_tdp_w = e.cpu_tdp_w;
+            self.energy = e;
         }
         Ok(())
     }

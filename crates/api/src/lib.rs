@@ -34,6 +34,7 @@ mod cluster;
 mod config;
 mod deep_profile;
 mod dispatch;
+mod energy;
 mod error;
 mod error_body;
 mod history_writer;
@@ -63,6 +64,7 @@ pub use dispatch::{
     DistributedResult, Liveness, MonitorResult, NoNodes, NodeSource, OutputChunk, OutputSource, PlannedPartition,
     StaticNodes, Unready, no_node_accepts_work,
 };
+pub use energy::{DeviceEfficiency, EnergyMonitor, EnergySettings, NodePower, SourceTotal, Spend};
 pub use error::ApiError;
 pub use error_body::{ErrorBody, ErrorKind};
 pub use logging::init_logging;

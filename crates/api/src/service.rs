@@ -71,6 +71,7 @@ struct Shared {
     metrics: crate::metrics::Metrics,
     modules: Arc<crate::modules::Modules>,
     power: Arc<crate::power::PowerManager>,
+    meter: Arc<crate::energy::EnergyMeter>,
 }
 
 struct LoopGuard {
@@ -120,10 +121,23 @@ impl Steward {
             stop: stop.clone(),
         });
         crate::modules::start(&modules)?;
-        let power = Arc::new(crate::power::PowerManager::new(&config, store.clone(), cluster.clone(), stop.clone()));
-        crate::power::spawn_restore(&power);
         let (wake_tx, wake_rx) = channel();
         let live = Arc::new(LiveFeed::new(wake_tx));
+        let meter = Arc::new(crate::energy::EnergyMeter {
+            store: store.clone(),
+            cluster: cluster.clone(),
+            live: live.clone(),
+            profiling: profiling.clone(),
+            settings: config.energy.clone(),
+        });
+        let power = Arc::new(crate::power::PowerManager::new(
+            &config,
+            store.clone(),
+            cluster.clone(),
+            meter.clone(),
+            stop.clone(),
+        ));
+        crate::power::spawn_restore(&power);
         let history = Arc::new(HistoryWriter::new(store.clone(), config.retention.clone()));
         let sampling = SamplingContext {
             live: live.clone(),
@@ -157,6 +171,7 @@ impl Steward {
             metrics,
             modules,
             power,
+            meter,
         });
         let guard = LoopGuard { shared: shared.clone(), thread: Mutex::new(Some(thread)) };
         Ok(Steward { shared, backend, _guard: Arc::new(guard) })

@@ -4,6 +4,7 @@ mod accel;
 mod alloc;
 mod dispatch;
 mod energy;
+mod energy_monitor;
 mod forecast;
 mod forecast_keeping;
 mod proc_usage;
@@ -33,6 +34,8 @@ pub enum BenchCommand {
     /// The power planner on GPU power–throughput curves from published measurements: energy
     /// saved at ≤ 5 % slowdown beside an oracle, a fixed 70 % cap and race-to-idle.
     Energy(energy::EnergyBenchArgs),
+    /// What the energy monitor's collectors add to each sample, beside the whole sampler's cost.
+    EnergyMonitor(energy_monitor::EnergyMonitorBenchArgs),
     /// (internal) The measured side of `bench sampler`: runs Steward's sampling service alone.
     #[command(hide = true)]
     SamplerWorker(sampler::WorkerArgs),
@@ -47,5 +50,6 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::SamplerWorker(args) => sampler::worker(args),
         BenchCommand::Forecast(args) => forecast::run(args),
         BenchCommand::Energy(args) => energy::run(args),
+        BenchCommand::EnergyMonitor(args) => energy_monitor::run(args),
     }
 }

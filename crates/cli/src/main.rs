@@ -56,7 +56,8 @@ enum Command {
     Run(run::RunArgs),
     /// Executions, or one execution's progress, nodes, stragglers and report.
     Status(run::StatusArgs),
-    /// Power: plan a reduction (profiling each GPU), apply it, roll back, read the journal.
+    /// Energy: power by node and source with provenance (status), the report, and the power
+    /// manager: plan a reduction (profiling each GPU), apply it, roll back, read the journal.
     #[command(subcommand)]
     Energy(energy::EnergyCommand),
     /// Measure Steward against baselines measured in the same run.

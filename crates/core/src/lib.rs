@@ -8,6 +8,7 @@ pub mod alloc;
 pub mod cluster;
 pub mod credential;
 pub mod dispatch;
+pub mod energy;
 pub mod history;
 pub mod module_status;
 pub mod power;

@@ -37,7 +37,7 @@ pub use error::StoreError;
 pub use maintenance::{MaintenanceReport, RetentionPolicy};
 pub use migrations::SCHEMA_VERSION;
 pub use power_journal::NewChange;
-pub use query::MAX_POINTS_LIMIT;
+pub use query::{MAX_POINTS_LIMIT, SeriesSums};
 pub use tiers::{HOUR_MS, MINUTE_MS, RAW_RESOLUTION_MS};
 
 /// An open Steward database.

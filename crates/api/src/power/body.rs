@@ -1,5 +1,6 @@
 //! `POST /resources/energy`: the envelope (`id`, `operation`, and the operation's fields), read
-//! with every wrong field named, and the answer shapes.
+//! with every wrong field named, and the answer shapes — for the monitor's operation (`monitor`,
+//! with an optional `node`) and the power manager's (`plan`, `apply`, `rollback`, `journal`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -7,12 +8,14 @@ use steward_core::alloc::FieldError;
 use steward_core::power::{JournalEntry, Objective, PowerChange, PowerPlan};
 use ts_rs::TS;
 
+use crate::energy::EnergyMonitor;
 use crate::request_body::{from_value, unknown_keys, with_envelope_errors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum EnergyOperation {
+    Monitor,
     Plan,
     Apply,
     Rollback,
@@ -68,6 +71,8 @@ pub struct RollbackRequest {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Parsed {
+    /// Every node, or only this one.
+    Monitor(Option<String>),
     Plan(Objective, PlanRequest),
     Apply(ApplyRequest),
     Rollback(RollbackRequest),
@@ -94,6 +99,7 @@ pub struct EnergyResponse {
 #[serde(untagged)]
 #[ts(export)]
 pub enum EnergyResult {
+    Monitor(EnergyMonitor),
     Plan(PowerPlan),
     Changes(ChangesResult),
     Journal(JournalResult),
@@ -116,7 +122,7 @@ pub struct JournalResult {
     pub plans: Vec<PowerPlan>,
 }
 
-const ENVELOPE: &[&str] = &["id", "operation", "who", "why", "plan", "apply", "rollback", "limit"];
+const ENVELOPE: &[&str] = &["id", "operation", "who", "why", "node", "plan", "apply", "rollback", "limit"];
 /// Most plans profile for a minute per device at most (the planner's budget).
 pub(crate) const MAX_PROFILE_SECONDS_PER_DEVICE: f64 = 60.0;
 
@@ -144,6 +150,7 @@ fn parse_known(obj: &serde_json::Map<String, Value>) -> Result<(Option<String>, 
     };
     let section = |key: &str| obj.get(key).cloned().unwrap_or(Value::Object(Default::default()));
     let parsed = match obj.get("operation").and_then(Value::as_str) {
+        Some("monitor") => Parsed::Monitor(text(obj, "node", 256)?),
         Some("plan") => {
             let req: PlanRequest = from_value("plan", &section("plan"))?;
             Parsed::Plan(objective(&req)?, req)
@@ -170,7 +177,7 @@ fn parse_known(obj: &serde_json::Map<String, Value>) -> Result<(Option<String>, 
         _ => {
             return Err(vec![FieldError::new(
                 "operation",
-                "must be one of \"plan\", \"apply\", \"rollback\", \"journal\"",
+                "must be one of \"monitor\", \"plan\", \"apply\", \"rollback\", \"journal\"",
             )]);
         }
     };

@@ -1,5 +1,6 @@
-//! The power manager and planner (`POST /resources/energy`: `plan`, `apply`, `rollback`,
-//! `journal`). Every change is journaled before it is made (`changes.rs`), on this machine or
+//! The power manager and planner, and the one handler of `POST /resources/energy`: `monitor`
+//! goes to the energy monitor (`crate::energy`), `plan`, `apply`, `rollback` and `journal` are
+//! answered here. Every change is journaled before it is made (`changes.rs`), on this machine or
 //! through the node's agent (`target.rs`); plans profile each GPU and choose its power limit
 //! (`planning.rs`). Changes are leased to the control center that made them: the next start
 //! sets back every leased change still in effect (`restore.rs`), since that means the one
@@ -28,6 +29,7 @@ use changes::ChangeOrder;
 
 use crate::clock::now_ms;
 use crate::cluster::Cluster;
+use crate::energy::EnergyMeter;
 use crate::stop_signal::StopSignal;
 use crate::store_handle::StoreHandle;
 use crate::{ApiConfig, ApiError};
@@ -39,17 +41,26 @@ pub(crate) struct PowerManager {
     pub(crate) local: Arc<PowerControl>,
     store: StoreHandle,
     cluster: Arc<Cluster>,
+    /// The energy monitor, which answers `monitor` in the same envelope.
+    meter: Arc<EnergyMeter>,
     stop: StopSignal,
     busy: tokio::sync::Mutex<()>,
     next_id: AtomicU64,
 }
 
 impl PowerManager {
-    pub(crate) fn new(config: &ApiConfig, store: StoreHandle, cluster: Arc<Cluster>, stop: StopSignal) -> PowerManager {
+    pub(crate) fn new(
+        config: &ApiConfig,
+        store: StoreHandle,
+        cluster: Arc<Cluster>,
+        meter: Arc<EnergyMeter>,
+        stop: StopSignal,
+    ) -> PowerManager {
         PowerManager {
             local: Arc::new(PowerControl::new(config.sampler.root.clone(), config.sampler.nvml_lib.as_deref())),
             store,
             cluster,
+            meter,
             stop,
             busy: tokio::sync::Mutex::new(()),
             next_id: AtomicU64::new(0),
@@ -69,8 +80,13 @@ impl PowerManager {
     pub(crate) async fn energy(&self, body: Value) -> Result<EnergyResponse, ApiError> {
         let (id, author, parsed) = body::parse(&body).map_err(ApiError::InvalidFields)?;
         let request_id = id.unwrap_or_else(|| format!("req-{:x}", now_ms()));
-        let _one_at_a_time = self.busy.lock().await;
+        // The monitor only reads; the rest wait for each other.
+        let _one_at_a_time = match parsed {
+            Parsed::Monitor(_) => None,
+            _ => Some(self.busy.lock().await),
+        };
         let (operation, result) = match parsed {
+            Parsed::Monitor(node) => (EnergyOperation::Monitor, EnergyResult::Monitor(self.meter.monitor(node).await?)),
             Parsed::Plan(objective, req) => {
                 (EnergyOperation::Plan, EnergyResult::Plan(self.plan_power(objective, req, &author).await?))
             }

@@ -49,6 +49,8 @@ pub fn api() -> Router<Steward> {
         .route("/executions/{id}/output", get(dispatch::output))
         .route("/executions/{id}/partitions/{index}/output", get(dispatch::partition_output))
         .route("/executions/{id}/cancel", post(dispatch::cancel))
+        .route("/energy", post(energy::energy))
+        .route("/energy/report.svg", get(energy::report))
         .route("/profile", post(profile::profile))
         .route("/profile/events", get(profile::events))
         .route("/profile/thresholds", get(profile::thresholds))

@@ -6,7 +6,8 @@
  * index i so tests can assert exact numbers (and catch unit mistakes such as mW vs W):
  *   name "Fake NVIDIA GPU i", uuid "GPU-fake0000-0000-0000-0000-00000000000i" (i < 10)
  *   utilization gpu 10+20i %, memory 5+10i %; memory total 24 GiB, used (1+i) GiB
- *   power 100500+50000i mW, enforced limit 300000 mW, energy 123456789+1000000i mJ
+ *   power 100500+50000i mW, enforced limit 300000 mW, energy 123456789+1000000i mJ plus the
+ *   power integrated since the library was loaded (so joules advance like a real counter)
  *   temperature 40+5i C, clocks graphics 1400+100i, SM 1500+100i, memory 9501, video 1200 MHz
  *   throttle reasons: GPU 0 gpu_idle (0x1); others sw_power_cap|hw_thermal_slowdown (0x44)
  *   GPU 0 processes: compute pid 1000 (512 MiB); graphics pid 1000 (512 MiB) and pid 2000
@@ -174,10 +175,21 @@ static int power_model_energy(unsigned int i, unsigned long long *mj);
 nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned int *mw) {
     IDX(d); if (!power_model_power(i, mw)) *mw = 100500 + i * 50000; return NVML_SUCCESS;
 }
+/* Without a power model, the energy counter integrates the power above since the library was
+ * loaded, as the driver's does. */
+static struct timespec loaded_at;
+__attribute__((constructor)) static void note_load_time(void) { clock_gettime(CLOCK_MONOTONIC, &loaded_at); }
+static unsigned long long ms_since_load(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (unsigned long long)((now.tv_sec - loaded_at.tv_sec) * 1000LL + (now.tv_nsec - loaded_at.tv_nsec) / 1000000LL);
+}
 nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t d, unsigned int *mw) { IDX(d); *mw = power_model_limit(i); return NVML_SUCCESS; }
 nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t d, unsigned int *mw) { IDX(d); *mw = power_model_limit(i); return NVML_SUCCESS; }
 nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long long *mj) {
-    IDX(d); if (!power_model_energy(i, mj)) *mj = 123456789ULL + i * 1000000ULL; return NVML_SUCCESS;
+    IDX(d);
+    if (!power_model_energy(i, mj)) *mj = 123456789ULL + i * 1000000ULL + (100500ULL + i * 50000ULL) * ms_since_load() / 1000ULL;
+    return NVML_SUCCESS;
 }
 nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t d, int sensor, unsigned int *t) {
     IDX(d); if (sensor != 0) return NVML_ERROR_INVALID_ARGUMENT; *t = 40 + i * 5; return NVML_SUCCESS;

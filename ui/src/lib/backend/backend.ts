@@ -65,6 +65,8 @@ export interface Backend {
   exportReservations(): Promise<string | null>;
 
   // Profiling (issue 5).
+  /** The energy report (SVG): downloaded in a browser (null), saved to Downloads by the app (its path). */
+  exportEnergyReport(): Promise<string | null>;
   /** POST /resources/profile: bottlenecks, forecasts and suggestions for the node or a module. */
   profile(request: ProfileRequest): Promise<ProfileResponse>;
   modules(): Promise<ModuleSpec[]>;
@@ -105,7 +107,8 @@ export interface Backend {
   removeDataset(name: string): Promise<void>;
 
   // Energy (issue 14).
-  /** POST /resources/energy (`plan`, `apply`, `rollback`, `journal`); rejects with the server's reason. */
+  /** POST /resources/energy: `monitor` (watts and joules by node and source with provenance),
+   *  `plan`, `apply`, `rollback`, `journal`; rejects with the server's reason. */
   energy(request: Record<string, unknown>): Promise<EnergyResponse>;
 }
 

@@ -176,6 +176,11 @@ export class HttpBackend implements Backend {
     return null;
   }
 
+  async exportEnergyReport(): Promise<string | null> {
+    const res = await this.request('api/energy/report.svg');
+    downloadBlob(new Blob([await res.text()], { type: 'image/svg+xml' }), 'steward-energy-report.svg');
+    return null;
+  }
   profile(request: ProfileRequest): Promise<ProfileResponse> {
     return this.send('resources/profile', 'POST', request);
   }

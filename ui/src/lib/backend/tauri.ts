@@ -80,6 +80,10 @@ export class TauriBackend implements Backend {
   allocations(): Promise<Allocation[]> {
     return call('allocations');
   }
+  exportEnergyReport(): Promise<string | null> {
+    // WebKitGTK drops blob downloads (tauri-apps/tauri#2225): the backend writes the file.
+    return call('save_energy_report');
+  }
   profile(request: ProfileRequest): Promise<ProfileResponse> {
     return call('profile', { request });
   }
