@@ -8,6 +8,7 @@ mod commands;
 mod dataset_commands;
 mod degradation_commands;
 mod dispatch_commands;
+mod energy_commands;
 mod node_commands;
 mod profile_commands;
 mod registered_module_commands;
@@ -57,6 +58,8 @@ fn main() -> Result<()> {
             commands::set_visible,
             commands::subscribe,
             profile_commands::profile,
+            energy_commands::energy,
+            energy_commands::save_energy_report,
             profile_commands::modules,
             profile_commands::put_module,
             profile_commands::delete_module,
@@ -91,6 +94,7 @@ fn main() -> Result<()> {
             dispatch_commands::execution_output,
             dispatch_commands::partition_output,
             dispatch_commands::cancel_execution,
+            energy_commands::energy,
         ])
         .on_window_event(|window, event| {
             // A minimised or hidden window slows sampling; history stays at ≤ 10 s resolution.

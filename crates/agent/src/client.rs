@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
 use steward_core::Inventory;
+use steward_core::power::{DeviceSettings, Knob, Measurement};
 use steward_proto::agent::agent_client;
 use steward_proto::agent::*;
+use steward_telemetry::power_control::ControlError;
 use tokio_rustls::rustls::pki_types::ServerName;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
@@ -244,6 +246,48 @@ impl AgentClient {
         let req = DirectModuleRequest { module: module.to_string(), order_json };
         self.grpc.clone().direct_module(req).await.map_err(|s| self.status(s))?;
         Ok(())
+    }
+
+    /// The node's GPUs and cpufreq policies with their power knobs.
+    pub async fn power_settings(&self) -> Result<Vec<DeviceSettings>, AgentError> {
+        let reply = self.grpc.clone().power_settings(PowerSettingsRequest {}).await.map_err(|s| self.status(s))?;
+        serde_json::from_slice(&reply.into_inner().devices_json).map_err(|e| AgentError::Decode(e.to_string()))
+    }
+
+    /// Sets one knob on the node (or checks that it could): the outer error is the call's, the
+    /// inner the node's answer.
+    pub async fn set_power(
+        &self,
+        device: &str,
+        knob: Knob,
+        value: &str,
+        dry_run: bool,
+    ) -> Result<Result<(), ControlError>, AgentError> {
+        let req = SetPowerRequest { device: device.into(), knob: knob.as_str().into(), value: value.into(), dry_run };
+        let r = self.grpc.clone().set_power(req).await.map_err(|s| self.status(s))?.into_inner();
+        Ok(control_result(r.outcome, r.detail, r.would))
+    }
+
+    /// A GPU's average power and throughput over `duration_ms`, measured on the node.
+    pub async fn measure_power(
+        &self,
+        device: &str,
+        duration_ms: u32,
+    ) -> Result<Result<Measurement, ControlError>, AgentError> {
+        let req = MeasurePowerRequest { device: device.into(), duration_ms };
+        let r = self.grpc.clone().measure_power(req).await.map_err(|s| self.status(s))?.into_inner();
+        let m = Measurement { throughput: r.throughput, power_w: r.power_w, seconds: r.seconds };
+        Ok(control_result(r.outcome, r.detail, String::new()).map(|()| m))
+    }
+}
+
+/// The node's answer as the local power control would have given it.
+fn control_result(outcome: i32, detail: String, would: String) -> Result<(), ControlError> {
+    match PowerOutcome::try_from(outcome) {
+        Ok(PowerOutcome::Applied) => Ok(()),
+        Ok(PowerOutcome::Denied) => Err(ControlError::Denied { would, reason: detail }),
+        Ok(PowerOutcome::Refused) => Err(ControlError::Refused(detail)),
+        Ok(PowerOutcome::Unavailable) | Err(_) => Err(ControlError::Unavailable(detail)),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod limits;
 mod metrics;
 pub mod metrics_endpoint;
 pub mod module_api;
+mod power;
 mod runner;
 pub mod server;
 mod service;

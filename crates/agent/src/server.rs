@@ -116,6 +116,10 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
     let metrics_listener = crate::metrics_endpoint::bind(config.metrics_listen, !config.plain_text).await?;
     let metrics_addr = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
     let scrape = Scrape { node: hostname, snapshot: sampling.snapshot, cost: sampling.cost, token: None };
+    let power = Arc::new(steward_telemetry::power_control::PowerControl::new(
+        config.sampler.root.clone(),
+        config.sampler.nvml_lib.as_deref(),
+    ));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| AgentError::Serve(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -136,7 +140,7 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
         listener,
         metrics: metrics_listener.map(|l| (l, scrape)),
         module_socket,
-        service: AgentService { tasks, inventory, latest: sampling.latest, modules },
+        service: AgentService { tasks, inventory, latest: sampling.latest, modules, power },
         identity,
     })
 }

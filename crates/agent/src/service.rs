@@ -20,6 +20,7 @@ pub struct AgentService {
     pub(crate) inventory: InventoryReply,
     pub(crate) latest: Latest,
     pub(crate) modules: Arc<LocalModules>,
+    pub(crate) power: Arc<steward_telemetry::power_control::PowerControl>,
 }
 
 #[tonic::async_trait]
@@ -176,6 +177,18 @@ impl Agent for AgentService {
             .map_err(|e| Status::invalid_argument(format!("order_json is not a usable directive: {e}")))?;
         self.modules.direct(&req.module, order)?;
         Ok(Response::new(DirectModuleReply {}))
+    }
+
+    async fn power_settings(&self, _: Request<PowerSettingsRequest>) -> Result<Response<PowerSettingsReply>, Status> {
+        crate::power::settings(self.power.clone()).await.map(Response::new)
+    }
+
+    async fn set_power(&self, req: Request<SetPowerRequest>) -> Result<Response<SetPowerReply>, Status> {
+        crate::power::set(self.power.clone(), req.into_inner()).await.map(Response::new)
+    }
+
+    async fn measure_power(&self, req: Request<MeasurePowerRequest>) -> Result<Response<MeasurePowerReply>, Status> {
+        crate::power::measure(self.power.clone(), req.into_inner()).await.map(Response::new)
     }
 }
 

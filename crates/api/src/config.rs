@@ -30,6 +30,10 @@ pub struct ApiConfig {
     pub backend: crate::backend::BackendSettings,
     /// `[degradation]`: the check interval, memory budget, thresholds and policies.
     pub degradation: crate::degradation::DegradationSettings,
+    /// `[allocation.power_budget]`: requests wait rather than push predicted power over it.
+    pub power_budget: Option<steward_core::alloc::PowerBudget>,
+    /// `[energy]`: the CPU model's TDP, tariff and carbon intensity.
+    pub energy: crate::EnergySettings,
 }
 
 /// How the inventory enumerates graphics adapters.
@@ -64,6 +68,8 @@ impl Default for ApiConfig {
             quotas: BTreeMap::new(),
             backend: Default::default(),
             degradation: Default::default(),
+            power_budget: None,
+            energy: Default::default(),
         }
     }
 }
@@ -83,6 +89,8 @@ struct ConfigFile {
     degradation: Option<crate::degradation::DegradationSection>,
     #[serde(default)]
     telemetry: Option<TelemetrySection>,
+    #[serde(default)]
+    energy: Option<crate::EnergySettings>,
 }
 
 /// `[telemetry]`: where this machine's collectors read from.
@@ -160,6 +168,40 @@ struct AllocationSection {
     /// unlimited.
     #[serde(default)]
     quotas: BTreeMap<String, QuotaEntry>,
+    /// Budgets with the linear power model they are predicted by (every model field required:
+    /// a prediction states its assumptions).
+    power_budget: Option<PowerBudgetSection>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PowerBudgetSection {
+    /// Watts per node id (`local` for this machine, an agent's address).
+    #[serde(default)]
+    nodes: BTreeMap<String, f64>,
+    cluster_w: Option<f64>,
+    node_idle_w: f64,
+    gpu_w: f64,
+    core_w: f64,
+}
+
+impl PowerBudgetSection {
+    fn budget(self) -> Result<steward_core::alloc::PowerBudget, String> {
+        let watts = [self.node_idle_w, self.gpu_w, self.core_w]
+            .into_iter()
+            .chain(self.cluster_w)
+            .chain(self.nodes.values().copied());
+        if watts.into_iter().any(|w| !w.is_finite() || w < 0.0) {
+            return Err("[allocation.power_budget]: every wattage must be a number ≥ 0".into());
+        }
+        Ok(steward_core::alloc::PowerBudget {
+            node_w: self.nodes,
+            cluster_w: self.cluster_w,
+            node_idle_w: self.node_idle_w,
+            gpu_w: self.gpu_w,
+            core_w: self.core_w,
+        })
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -192,6 +234,11 @@ impl ApiConfig {
         }
         if let Some(a) = file.allocation {
             self.quotas = a.quotas.iter().map(|(owner, q)| (owner.clone(), q.amount())).collect();
+            self.power_budget = a
+                .power_budget
+                .map(PowerBudgetSection::budget)
+                .transpose()
+                .map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
         }
         if let Some(backend) = file.telemetry.and_then(|t| t.backend) {
             self.sampler.backend = steward_telemetry::Backend::parse(&backend)
@@ -209,6 +256,13 @@ impl ApiConfig {
             d.apply(&mut self.degradation)
                 .map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
         }
+        if let Some(e) = file.energy {
+            if let Some(p) = e.problem() {
+                return Err(ApiError::InvalidInput(format!("config file {}: {p}", path.display())));
+            }
+            self.sampler.cpu_tdp_w = e.cpu_tdp_w;
+            self.energy = e;
+        }
         Ok(())
     }
 }
@@ -216,6 +270,22 @@ impl ApiConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_power_budget_states_its_model_and_refuses_negative_watts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steward.toml");
+        let section = "[allocation.power_budget]\ncluster_w = 3000\nnode_idle_w = 100\ngpu_w = 300\ncore_w = 10\n[allocation.power_budget.nodes]\nlocal = 800\n";
+        std::fs::write(&path, section).unwrap();
+        let mut config = ApiConfig::default();
+        config.apply_file(&path).unwrap();
+        let b = config.power_budget.unwrap();
+        assert_eq!((b.node_w["local"], b.cluster_w, b.gpu_w), (800.0, Some(3000.0), 300.0));
+        std::fs::write(&path, section.replace("gpu_w = 300", "gpu_w = -1")).unwrap();
+        assert!(ApiConfig::default().apply_file(&path).unwrap_err().to_string().contains("≥ 0"));
+        std::fs::write(&path, section.replace("gpu_w = 300\n", "")).unwrap();
+        assert!(ApiConfig::default().apply_file(&path).unwrap_err().to_string().contains("gpu_w"));
+    }
 
     #[test]
     fn quotas_come_from_the_allocation_section_and_absent_limits_are_unlimited() {

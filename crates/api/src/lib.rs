@@ -37,6 +37,7 @@ mod config;
 mod deep_profile;
 mod degradation;
 mod dispatch;
+mod energy;
 mod error;
 mod error_body;
 mod history_writer;
@@ -44,6 +45,7 @@ mod live_feed;
 mod logging;
 mod metrics;
 mod modules;
+mod power;
 mod profile;
 mod profiler;
 mod request_body;
@@ -69,9 +71,14 @@ pub use dispatch::{
     DistributedResult, Liveness, MonitorResult, NoNodes, NodeSource, OutputChunk, OutputSource, PlannedPartition,
     StaticNodes, Unready, no_node_accepts_work,
 };
+pub use energy::{DeviceEfficiency, EnergyMonitor, EnergySettings, NodePower, SourceTotal, Spend};
 pub use error::ApiError;
 pub use error_body::{ErrorBody, ErrorKind};
 pub use logging::init_logging;
+pub use power::{
+    ApplyRequest, ChangesResult, EnergyOperation, EnergyResponse, EnergyResult, JournalResult, PlanRequest,
+    RollbackRequest,
+};
 pub use request_body::{MAX_STRING_BYTES, from_value, parse_body, parse_json};
 pub use service::Steward;
 pub use status::{SamplingMode, SamplingState, Status};

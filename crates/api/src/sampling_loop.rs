@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
+use steward_core::energy::intervals::IntervalJoules;
 use steward_core::series::{SeriesValue, flatten};
 use steward_telemetry::Sampler;
 
@@ -35,6 +36,7 @@ pub(crate) fn run(ctx: SamplingContext, mut sampler: Sampler, wake: Receiver<()>
     let mut pending: Vec<(i64, Vec<SeriesValue>)> = Vec::new();
     let mut last_flush = now_ms();
     let mut last_maintenance: Option<i64> = None;
+    let mut joules = IntervalJoules::default();
     // Rates (CPU %, IO/s) need two samples: take a first one now, unpublished, so the first
     // published snapshot (one interval later) already has them.
     let first = now_ms();
@@ -55,6 +57,7 @@ pub(crate) fn run(ctx: SamplingContext, mut sampler: Sampler, wake: Receiver<()>
         // Profiling reuses this sample: module usage joins history, findings become events.
         let (module_series, events) = ctx.profiling.profiler.observe(&snapshot, mode, values.len());
         values.extend(module_series);
+        joules.derive(&mut values);
         ctx.profiling.record_events(&events);
         pending.push((now, values));
         ctx.live.publish(snapshot);

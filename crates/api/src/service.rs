@@ -9,6 +9,7 @@ mod backend_api;
 mod cluster_api;
 mod degradation_api;
 mod dispatch_api;
+mod energy_api;
 mod metrics_api;
 mod modules_api;
 mod profile_api;
@@ -71,6 +72,8 @@ struct Shared {
     metrics: crate::metrics::Metrics,
     modules: Arc<crate::modules::Modules>,
     degradation: Arc<crate::degradation::Degradation>,
+    power: Arc<crate::power::PowerManager>,
+    meter: Arc<crate::energy::EnergyMeter>,
 }
 
 struct LoopGuard {
@@ -127,6 +130,21 @@ impl Steward {
         let keep_active =
             Box::new(move || prompt_modules.upgrade().is_some_and(|m| crate::degradation::needs_prompt_samples(&m)));
         let live = Arc::new(LiveFeed::new(wake_tx, keep_active));
+        let meter = Arc::new(crate::energy::EnergyMeter {
+            store: store.clone(),
+            cluster: cluster.clone(),
+            live: live.clone(),
+            profiling: profiling.clone(),
+            settings: config.energy.clone(),
+        });
+        let power = Arc::new(crate::power::PowerManager::new(
+            &config,
+            store.clone(),
+            cluster.clone(),
+            meter.clone(),
+            stop.clone(),
+        ));
+        crate::power::spawn_restore(&power);
         let history = Arc::new(HistoryWriter::new(store.clone(), config.retention.clone()));
         let sampling = SamplingContext {
             live: live.clone(),
@@ -170,6 +188,8 @@ impl Steward {
             metrics,
             modules,
             degradation,
+            power,
+            meter,
         });
         let guard = LoopGuard { shared: shared.clone(), thread: Mutex::new(Some(thread)) };
         Ok(Steward { shared, backend, _guard: Arc::new(guard) })

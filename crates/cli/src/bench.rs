@@ -4,6 +4,8 @@ mod accel;
 mod alloc;
 mod degradation;
 mod dispatch;
+mod energy;
+mod energy_monitor;
 mod forecast;
 mod forecast_keeping;
 mod proc_usage;
@@ -34,6 +36,11 @@ pub enum BenchCommand {
     /// critical goodput, who is shed first, recovery and transitions, beside no degradation and
     /// all-or-nothing shedding.
     Degradation(degradation::DegradationBenchArgs),
+    /// The power planner on GPU power–throughput curves from published measurements: energy
+    /// saved at ≤ 5 % slowdown beside an oracle, a fixed 70 % cap and race-to-idle.
+    Energy(energy::EnergyBenchArgs),
+    /// What the energy monitor's collectors add to each sample, beside the whole sampler's cost.
+    EnergyMonitor(energy_monitor::EnergyMonitorBenchArgs),
     /// (internal) The measured side of `bench sampler`: runs Steward's sampling service alone.
     #[command(hide = true)]
     SamplerWorker(sampler::WorkerArgs),
@@ -48,5 +55,7 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::SamplerWorker(args) => sampler::worker(args),
         BenchCommand::Forecast(args) => forecast::run(args),
         BenchCommand::Degradation(args) => degradation::run(args),
+        BenchCommand::Energy(args) => energy::run(args),
+        BenchCommand::EnergyMonitor(args) => energy_monitor::run(args),
     }
 }

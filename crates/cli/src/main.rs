@@ -6,6 +6,7 @@ mod backend;
 mod bench;
 mod dataset;
 mod degradation;
+mod energy;
 mod http;
 mod node;
 mod profile;
@@ -56,6 +57,10 @@ enum Command {
     Run(run::RunArgs),
     /// Executions, or one execution's progress, nodes, stragglers and report.
     Status(run::StatusArgs),
+    /// Energy: power by node and source with provenance (status), the report, and the power
+    /// manager: plan a reduction (profiling each GPU), apply it, roll back, read the journal.
+    #[command(subcommand)]
+    Energy(energy::EnergyCommand),
     /// Measure Steward against baselines measured in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -100,6 +105,7 @@ fn main() -> Result<()> {
         Command::Queue(args) => alloc::queue(args),
         Command::Cancel(args) => alloc::cancel(args),
         Command::Profile(args) => profile::run(args),
+        Command::Energy(cmd) => energy::run(cmd),
         Command::Completions(args) => shell::completions(args),
         Command::Man(args) => shell::man(args),
         Command::Accel(cmd) => accel::run(cmd),

@@ -94,6 +94,22 @@ pub fn flatten(snap: &Snapshot) -> Vec<SeriesValue> {
             push(format!("rapl.{}.power_w", r.name), w);
         }
     }
+    if let Some(e) = snap.energy.value() {
+        // `energy.<provenance>.<source>.w|cum_j`; the interval joules (`.j`) are derived at
+        // ingest (`energy::intervals`), where it is known which snapshots history records.
+        for s in &e.sources {
+            let base = format!("energy.{}.{}", s.provenance.word(), s.id);
+            if let Some(w) = s.power_w.value() {
+                push(format!("{base}.w"), *w);
+            }
+            if let Some(j) = s.energy_j {
+                push(format!("{base}.cum_j"), j);
+            }
+        }
+        if let Some(w) = e.total_w.value() {
+            push(format!("energy.{}.total.w", e.total_provenance.word()), *w);
+        }
+    }
     if let Reading::Available { value: procs } = &snap.processes {
         for p in &procs.top {
             push(format!("proc.{}.cpu", p.pid), p.cpu_pct);

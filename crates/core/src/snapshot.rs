@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::Reading;
+use crate::energy::{NodeEnergy, PowerSensor};
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type TimestampMs = i64;
@@ -27,6 +28,12 @@ pub struct Snapshot {
     pub gpus: Reading<Vec<GpuStats>>,
     pub rapl: Reading<Vec<RaplDomain>>,
     pub cpufreq: Reading<Vec<CpuFreqPolicy>>,
+    /// hwmon power/energy sensors and battery discharge.
+    #[serde(default = "not_reported")]
+    pub power_sensors: Reading<Vec<PowerSensor>>,
+    /// The node's power and energy by source, with provenance (`crate::energy`).
+    #[serde(default = "not_reported")]
+    pub energy: Reading<NodeEnergy>,
 }
 
 impl Snapshot {
@@ -45,6 +52,8 @@ impl Snapshot {
             gpus: Reading::Unavailable { reason: pending() },
             rapl: Reading::Unavailable { reason: pending() },
             cpufreq: Reading::Unavailable { reason: pending() },
+            power_sensors: Reading::Unavailable { reason: pending() },
+            energy: Reading::Unavailable { reason: pending() },
         }
     }
 }

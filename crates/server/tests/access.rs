@@ -16,6 +16,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/status", ""),
     ("POST", "/api/history", r#"{"series":["cpu.total"],"from_ms":0,"to_ms":1,"max_points":10}"#),
     ("POST", "/resources/distributed", r#"{"command":["true"]}"#),
+    ("POST", "/resources/energy", r#"{"operation":"journal"}"#),
     ("POST", "/resources/allocate", "{}"),
     ("POST", "/resources/accelerators", r#"{"operation":"map","tasks":[]}"#),
     ("DELETE", "/api/nodes/nowhere:1", ""),

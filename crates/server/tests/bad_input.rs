@@ -87,6 +87,7 @@ async fn malformed_json_is_a_400_with_fields_on_every_body_route() {
         ("POST", "/resources/distributed"),
         ("POST", "/resources/accelerators"),
         ("POST", "/resources/degradation"),
+        ("POST", "/resources/energy"),
         ("POST", "/resources/profile"),
     ] {
         let (st, body) = call(&app, method, uri, Some("{\"a\": ")).await;
@@ -139,6 +140,7 @@ async fn bodies_over_the_limit_are_a_413_in_the_one_shape_on_every_route() {
         ("POST", "/resources/distributed"),
         ("POST", "/resources/accelerators"),
         ("POST", "/resources/degradation"),
+        ("POST", "/resources/energy"),
         ("POST", "/resources/profile"),
         ("POST", "/api/history"),
         ("PUT", "/api/datasets/d"),

@@ -64,6 +64,14 @@ fn routes() -> Vec<(&'static str, &'static str, Value)> {
                 "steps": [{"action": "lower_quality", "target": {"criticality": "sheddable"}, "amount": 1}]}}),
         ),
         ("POST", "/resources/degradation", json!({"operation": "history", "since_ms": 0, "limit": 10})),
+        // No `plan` seed: a mutation dropping its `nodes` would profile this machine's GPUs.
+        ("POST", "/resources/energy", json!({"operation": "journal", "limit": 5})),
+        ("POST", "/resources/energy", json!({"operation": "rollback", "rollback": {"change_id": 7}})),
+        (
+            "POST",
+            "/resources/energy",
+            json!({"operation": "apply", "apply": {"plan_id": "plan-nope", "dry_run": true}}),
+        ),
         // Node probes dial the address: a closed loopback port answers at once.
         ("POST", "/api/nodes/probe", json!({"address": "127.0.0.1:1"})),
         ("POST", "/api/nodes", json!({"address": "127.0.0.1:1", "token": "t", "fingerprint": ""})),

@@ -20,6 +20,7 @@ mod migrations;
 mod minute_means;
 mod nodes;
 mod open;
+mod power_journal;
 pub mod private_file;
 mod profile;
 mod query;
@@ -37,7 +38,8 @@ pub use degradation::DegradationState;
 pub use error::StoreError;
 pub use maintenance::{MaintenanceReport, RetentionPolicy};
 pub use migrations::SCHEMA_VERSION;
-pub use query::MAX_POINTS_LIMIT;
+pub use power_journal::NewChange;
+pub use query::{MAX_POINTS_LIMIT, SeriesSums};
 pub use tiers::{HOUR_MS, MINUTE_MS, RAW_RESOLUTION_MS};
 
 /// An open Steward database.

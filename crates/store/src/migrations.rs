@@ -212,6 +212,30 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "CREATE TABLE degradation_settings (
          kind TEXT NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, name));
      CREATE TABLE degradation_events (id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, json TEXT NOT NULL);",
+    // 16: the power manager's journal (every change written before it is made) and its plans.
+    "CREATE TABLE power_changes (
+         id          INTEGER PRIMARY KEY,
+         plan_id     TEXT,
+         node        TEXT    NOT NULL,
+         device      TEXT    NOT NULL,
+         knob        TEXT    NOT NULL,
+         previous    TEXT,
+         new         TEXT    NOT NULL,
+         who         TEXT    NOT NULL,
+         why         TEXT    NOT NULL,
+         at_ms       INTEGER NOT NULL,
+         state       TEXT    NOT NULL,
+         detail      TEXT,
+         leased      INTEGER NOT NULL,
+         ended_ms    INTEGER
+     );
+     CREATE INDEX power_changes_plan ON power_changes (plan_id);
+     CREATE INDEX power_changes_state ON power_changes (state);
+     CREATE TABLE power_plans (
+         id         TEXT PRIMARY KEY,
+         created_ms INTEGER NOT NULL,
+         plan       TEXT    NOT NULL
+     );",
 ];
 
 /// The schema version this build writes and understands.

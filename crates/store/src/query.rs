@@ -58,6 +58,9 @@ fn validate(q: &HistoryQuery) -> Result<(), StoreError> {
     Err(StoreError::InvalidQuery(said.join("; ")))
 }
 
+/// A series' name and `(bucket start, sum)` per bucket that holds data.
+pub type SeriesSums = (String, Vec<(i64, f64)>);
+
 /// Partial aggregate of one bucket; segments from different tables merge through it.
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -91,12 +94,38 @@ impl Store {
             .collect()
     }
 
-    fn query_series(&self, series_id: i64, plan: &Plan) -> Result<Vec<HistoryPoint>, StoreError> {
+    /// Sums of each series per bucket over `[from_ms, to_ms]`, as `(bucket start, sum)`: for
+    /// series that count something per interval (energy's `.j`), where the average means nothing.
+    pub fn sums(&self, q: &HistoryQuery) -> Result<Vec<SeriesSums>, StoreError> {
+        validate(q)?;
+        let plan = Plan::new(q.from_ms, q.to_ms, q.max_points);
+        q.series
+            .iter()
+            .map(|name| {
+                let sums = match self.series_id(name) {
+                    Some(id) => self
+                        .buckets(id, &plan)?
+                        .into_iter()
+                        .map(|b| (plan.start + b.index * plan.bucket_ms, b.sum))
+                        .collect(),
+                    None => Vec::new(),
+                };
+                Ok((name.clone(), sums))
+            })
+            .collect()
+    }
+
+    fn buckets(&self, series_id: i64, plan: &Plan) -> Result<Vec<Bucket>, StoreError> {
         let mut buckets: Vec<Bucket> = Vec::new();
         for (tier, lo, hi) in self.segments(series_id, plan)? {
             self.aggregate_segment(series_id, plan, tier, lo, hi, &mut buckets)?;
         }
-        Ok(buckets
+        Ok(buckets)
+    }
+
+    fn query_series(&self, series_id: i64, plan: &Plan) -> Result<Vec<HistoryPoint>, StoreError> {
+        Ok(self
+            .buckets(series_id, plan)?
             .into_iter()
             .map(|b| HistoryPoint {
                 ts_ms: plan.start + b.index * plan.bucket_ms,

@@ -111,3 +111,16 @@ fn retention_by_size_drops_oldest_raw_first_and_shrinks_the_file() {
     assert_eq!(all[0].points.len(), 6);
     assert_eq!(all[0].points[0].min, 0.0);
 }
+
+#[test]
+fn interval_series_sum_across_raw_and_rollups() {
+    let (_dir, _path, mut store) = temp_store();
+    // 2 J every second for 2 h 30 min: 2 h rolled up to hours, the rest minutes and raw.
+    fill(&mut store, "energy.measured.gpu.0.j", 0, 2 * HOUR_MS + 30 * MINUTE_MS, |_| 2.0);
+    store.maintain(2 * HOUR_MS + 30 * MINUTE_MS, &RetentionPolicy::default()).unwrap();
+    let all = store.sums(&q(&["energy.measured.gpu.0.j"], 0, 2 * HOUR_MS + 30 * MINUTE_MS - 1, 1)).unwrap();
+    assert_eq!(all[0].1, vec![(0, 2.0 * 9_000.0)]);
+    let hourly = store.sums(&q(&["energy.measured.gpu.0.j"], 0, 3 * HOUR_MS - 1, 3)).unwrap();
+    assert_eq!(hourly[0].1, vec![(0, 7_200.0), (HOUR_MS, 7_200.0), (2 * HOUR_MS, 3_600.0)]);
+    assert!(store.sums(&q(&["nothing"], 0, HOUR_MS, 1)).unwrap()[0].1.is_empty());
+}

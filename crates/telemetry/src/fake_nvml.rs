@@ -21,6 +21,20 @@ pub fn build_fake_nvml_with_mig(out_dir: &Path, gpu: u32) -> std::io::Result<Pat
     build(out_dir, &[format!("-DFAKE_NVML_MIG_GPU_DEFAULT={gpu}")])
 }
 
+/// Like [`build_fake_nvml`], with the power model `curve` (the `FAKE_NVML_POWER_MODEL` format:
+/// `GPU LIMIT_W THROUGHPUT POWER_W` entries separated by `;`) and, with `no_permission`, every
+/// setter answering `NVML_ERROR_NO_PERMISSION`, by default. The environment variables still
+/// override both at `nvmlInit`.
+pub fn build_fake_nvml_with_power(out_dir: &Path, curve: &str, no_permission: bool) -> std::io::Result<PathBuf> {
+    build(
+        out_dir,
+        &[
+            format!("-DFAKE_NVML_POWER_MODEL_DEFAULT=\"{curve}\""),
+            format!("-DFAKE_NVML_NO_PERMISSION_DEFAULT={}", u8::from(no_permission)),
+        ],
+    )
+}
+
 fn build(out_dir: &Path, defines: &[String]) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(out_dir)?;
     let src = out_dir.join("fake_nvml.c");

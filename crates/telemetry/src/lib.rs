@@ -11,6 +11,7 @@ pub mod adapters;
 pub mod cpu;
 pub mod cpufreq;
 pub mod disks;
+pub mod energy;
 mod error;
 #[cfg(any(test, feature = "fake-nvml"))]
 pub mod fake_nvml;
@@ -21,6 +22,8 @@ pub mod memory;
 pub mod module_sampler;
 pub mod network;
 pub mod portable;
+pub mod power_control;
+pub mod power_sensors;
 pub mod pressure;
 pub mod processes;
 pub mod rapl;

@@ -71,6 +71,9 @@ pub struct SamplerConfig {
     pub processes: bool,
     pub gpus: bool,
     pub backend: Backend,
+    /// The CPU's TDP in watts for the power model of a node without RAPL (`[energy] cpu_tdp_w`);
+    /// `None` looks the CPU up in a small table.
+    pub cpu_tdp_w: Option<u32>,
 }
 
 impl Default for SamplerConfig {
@@ -82,6 +85,7 @@ impl Default for SamplerConfig {
             processes: true,
             gpus: true,
             backend: Backend::default(),
+            cpu_tdp_w: None,
         }
     }
 }
@@ -109,6 +113,7 @@ fn procfs_collectors(config: &SamplerConfig) -> Vec<Box<dyn Collector>> {
         Box::new(crate::hwmon::HwmonCollector::new(root)),
         Box::new(crate::rapl::RaplCollector::new(root)),
         Box::new(crate::cpufreq::CpuFreqCollector::new(root)),
+        Box::new(crate::power_sensors::PowerSensorCollector::new(root)),
     ];
     if config.processes {
         cs.push(Box::new(crate::processes::ProcessCollector::new(root, config.top_n)));
@@ -140,6 +145,8 @@ impl Sampler {
         if config.gpus {
             cs.push(Box::new(crate::gpu_nvidia::NvidiaCollector::new(config.nvml_lib.as_deref())));
         }
+        // Last: it reads what the others wrote.
+        cs.push(Box::new(crate::energy::EnergyCollector::new(&config.root, config.cpu_tdp_w)));
         Sampler::with_collectors(cs)
     }
 

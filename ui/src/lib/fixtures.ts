@@ -78,6 +78,8 @@ export function snapshot(ts: number, over: Partial<Snapshot> = {}): Snapshot {
     gpus: un('no NVIDIA driver: libnvidia-ml.so not found'),
     rapl: un('no powercap'),
     cpufreq: un('no cpufreq'),
+    power_sensors: un('no power sensors'),
+    energy: un('no energy yet'),
     ...over,
   };
 }

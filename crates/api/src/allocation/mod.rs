@@ -75,7 +75,11 @@ impl Allocations {
         config: &ApiConfig,
     ) -> Result<Allocations, ApiError> {
         let nodes = vec![local_node::local_node(inventory, &config.sampler, now_ms())];
-        let config = SchedulerConfig { quotas: config.quotas.clone(), ..SchedulerConfig::default() };
+        let config = SchedulerConfig {
+            quotas: config.quotas.clone(),
+            power_budget: config.power_budget.clone(),
+            ..SchedulerConfig::default()
+        };
         let hostname = inventory.hostname.clone();
         let scheduler = restore(&*store.lock()?, &nodes, &config, &hostname)?;
         Ok(Allocations {

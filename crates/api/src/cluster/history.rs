@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use steward_core::Snapshot;
+use steward_core::energy::intervals::IntervalJoules;
 use steward_core::series::{SeriesValue, flatten, node_series};
 
 /// Enough for minutes of a dozen nodes at one snapshot per second; past it the oldest go (the
@@ -26,6 +27,8 @@ pub(crate) struct Pending {
 struct Queue {
     buf: Vec<(i64, Vec<SeriesValue>)>,
     last: HashMap<String, i64>,
+    /// Energy between the snapshots recorded (skipped ones included).
+    joules: IntervalJoules,
 }
 
 impl Default for Pending {
@@ -50,10 +53,11 @@ impl Pending {
             return;
         }
         q.last.insert(id.to_string(), now_ms);
-        let values: Vec<SeriesValue> = flatten(snap)
+        let mut values: Vec<SeriesValue> = flatten(snap)
             .into_iter()
             .map(|v| SeriesValue { series: node_series(id, &v.series), value: v.value })
             .collect();
+        q.joules.derive(&mut values);
         if q.buf.len() >= MAX_PENDING {
             q.buf.remove(0);
         }

@@ -25,6 +25,8 @@ pub struct SchedulerConfig {
     pub overlap_horizon_ms: i64,
     /// A down node's running allocations are given up after this long (it may come back).
     pub node_down_grace_ms: i64,
+    /// Power budgets per node and for the cluster; `None`: power is not scheduled.
+    pub power_budget: Option<super::PowerBudget>,
 }
 
 impl Default for SchedulerConfig {
@@ -34,6 +36,7 @@ impl Default for SchedulerConfig {
             fair_share_half_life_ms: 7 * 86_400_000,
             overlap_horizon_ms: 400 * 86_400_000,
             node_down_grace_ms: 30_000,
+            power_budget: None,
         }
     }
 }

@@ -11,6 +11,7 @@ mod mig;
 mod model;
 mod node_lifecycle;
 mod nodes;
+mod power_budget;
 mod preempt;
 mod quota;
 mod record;
@@ -26,6 +27,7 @@ pub use from_telemetry::node_from_telemetry;
 pub use gpu_slots::{GpuSlot, SlotAvailability};
 pub use mig::{instance_id, without_instance_slots};
 pub use model::{Accelerator, GpuResource, MigInstance, NodeResources};
+pub use power_budget::PowerBudget;
 pub use record::{
     AllocState, Allocation, Event, NodeAvailability, OccurrenceException, PendingPreemption, Refusal, Reservation,
 };

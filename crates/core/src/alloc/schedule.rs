@@ -225,6 +225,9 @@ impl Scheduler {
             QuotaCheck::Within => {}
             QuotaCheck::Capped(cap, words) => {
                 if let Some((n, slots, size)) = self.find_reduced(idx, now, end, cap) {
+                    if let Some(why) = self.over_power_budget(n, &size) {
+                        return self.set_reason(idx, why);
+                    }
                     return self.start_reduced(idx, n, &slots, size, now, end, &format!("the {words}"));
                 }
                 return self.set_reason(idx, format!("waiting for resources within the {words}"));
@@ -232,6 +235,9 @@ impl Scheduler {
             QuotaCheck::Over(words) => return self.set_reason(idx, format!("waiting for the {words}")),
         }
         if let Some((n, slots)) = self.find_place(idx, now, end) {
+            if let Some(why) = self.over_power_budget(n, &self.state.asks[idx as usize]) {
+                return self.set_reason(idx, why);
+            }
             if self.pass.shadow.is_some() {
                 self.stats.backfilled += 1;
             }
@@ -249,6 +255,9 @@ impl Scheduler {
         }
         let full = self.state.asks[idx as usize];
         if let Some((n, slots, size)) = self.find_reduced(idx, now, end, full) {
+            if let Some(why) = self.over_power_budget(n, &size) {
+                return self.set_reason(idx, why);
+            }
             return self.start_reduced(idx, n, &slots, size, now, end, "the full size does not fit");
         }
         if self.pass.shadow.is_none() {

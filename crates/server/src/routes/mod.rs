@@ -5,6 +5,7 @@ mod allocation;
 mod datasets;
 mod degradation;
 mod dispatch;
+mod energy;
 mod json;
 mod live;
 mod machine;
@@ -50,6 +51,8 @@ pub fn api() -> Router<Steward> {
         .route("/executions/{id}/partitions/{index}/output", get(dispatch::partition_output))
         .route("/executions/{id}/cancel", post(dispatch::cancel))
         .route("/degradation", post(degradation::degradation))
+        .route("/energy", post(energy::energy))
+        .route("/energy/report.svg", get(energy::report))
         .route("/profile", post(profile::profile))
         .route("/profile/events", get(profile::events))
         .route("/profile/thresholds", get(profile::thresholds))
@@ -69,6 +72,7 @@ pub fn resources() -> Router<Steward> {
         .route("/resources/distributed", post(dispatch::distributed))
         .route("/resources/accelerators", post(accelerators::accelerators))
         .route("/resources/degradation", post(degradation::degradation))
+        .route("/resources/energy", post(energy::energy))
 }
 
 /// `/metrics` for Prometheus, beside `/api` like the resources.

@@ -17,6 +17,7 @@ import type {
   ProfileResponse,
 } from '../profile/types';
 import type { DegradationResponse } from '../bindings/DegradationResponse';
+import type { EnergyResponse } from '../bindings/EnergyResponse';
 import type { ErrorBody } from '../bindings/ErrorBody';
 import type { ErrorKind } from '../bindings/ErrorKind';
 import type { FieldError } from '../bindings/FieldError';
@@ -65,6 +66,8 @@ export interface Backend {
   exportReservations(): Promise<string | null>;
 
   // Profiling (issue 5).
+  /** The energy report (SVG): downloaded in a browser (null), saved to Downloads by the app (its path). */
+  exportEnergyReport(): Promise<string | null>;
   /** POST /resources/profile: bottlenecks, forecasts and suggestions for the node or a module. */
   profile(request: ProfileRequest): Promise<ProfileResponse>;
   modules(): Promise<ModuleSpec[]>;
@@ -108,6 +111,10 @@ export interface Backend {
   /** POST /resources/degradation with `request` as the envelope (`operation` status | set_policy |
    *  override | release_override | history); rejects with the server's reason (400, 404). */
   degradation(request: Record<string, unknown>): Promise<DegradationResponse>;
+  // Energy (issue 14).
+  /** POST /resources/energy: `monitor` (watts and joules by node and source with provenance),
+   *  `plan`, `apply`, `rollback`, `journal`; rejects with the server's reason. */
+  energy(request: Record<string, unknown>): Promise<EnergyResponse>;
 }
 
 /** An error whose message is fit to show the user; `kind` and `fields` come from the one error

@@ -27,6 +27,7 @@ import type {
   ProbeResult,
 } from '../cluster/types';
 import { backoffMs } from '../backoff';
+import type { EnergyResponse } from '../bindings/EnergyResponse';
 import { type Backend, BackendError, backendError, errorMessage, isErrorBody } from './backend';
 
 /** Turn a non-2xx response into a BackendError carrying the server's `{kind, message, fields?}`. */
@@ -176,6 +177,11 @@ export class HttpBackend implements Backend {
     return null;
   }
 
+  async exportEnergyReport(): Promise<string | null> {
+    const res = await this.request('api/energy/report.svg');
+    downloadBlob(new Blob([await res.text()], { type: 'image/svg+xml' }), 'steward-energy-report.svg');
+    return null;
+  }
   profile(request: ProfileRequest): Promise<ProfileResponse> {
     return this.send('resources/profile', 'POST', request);
   }
@@ -219,6 +225,9 @@ export class HttpBackend implements Backend {
   }
   async drainNode(id: string, draining: boolean): Promise<void> {
     await this.request(`api/nodes/${encodeURIComponent(id)}/${draining ? 'drain' : 'undrain'}`, { method: 'POST' });
+  }
+  energy(request: Record<string, unknown>): Promise<EnergyResponse> {
+    return this.send('resources/energy', 'POST', request);
   }
   distribute(task: Record<string, unknown>): Promise<DistributeResponse> {
     // Beside /api, at the path the issue names.

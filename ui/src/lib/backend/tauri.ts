@@ -1,5 +1,6 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import type { DegradationResponse } from '../bindings/DegradationResponse';
+import type { EnergyResponse } from '../bindings/EnergyResponse';
 import type { OutputChunk } from '../bindings/OutputChunk';
 import type {
   AllocateBody,
@@ -80,6 +81,10 @@ export class TauriBackend implements Backend {
   allocations(): Promise<Allocation[]> {
     return call('allocations');
   }
+  exportEnergyReport(): Promise<string | null> {
+    // WebKitGTK drops blob downloads (tauri-apps/tauri#2225): the backend writes the file.
+    return call('save_energy_report');
+  }
   profile(request: ProfileRequest): Promise<ProfileResponse> {
     return call('profile', { request });
   }
@@ -127,6 +132,9 @@ export class TauriBackend implements Backend {
   }
   distribute(task: Record<string, unknown>): Promise<DistributeResponse> {
     return call('distributed', { request: { operation: 'distribute', task } });
+  }
+  energy(request: Record<string, unknown>): Promise<EnergyResponse> {
+    return call('energy', { request });
   }
   executions(): Promise<Execution[]> {
     return call('executions');

@@ -5,10 +5,20 @@ import type { DiskStats } from "./DiskStats";
 import type { GpuStats } from "./GpuStats";
 import type { MemoryStats } from "./MemoryStats";
 import type { NetStats } from "./NetStats";
+import type { NodeEnergy } from "./NodeEnergy";
+import type { PowerSensor } from "./PowerSensor";
 import type { Pressure } from "./Pressure";
 import type { ProcessTable } from "./ProcessTable";
 import type { RaplDomain } from "./RaplDomain";
 import type { Reading } from "./Reading";
 import type { Temperature } from "./Temperature";
 
-export type Snapshot = { ts_ms: number, cpu: Reading<CpuStats>, memory: Reading<MemoryStats>, pressure: Reading<Pressure>, disks: Reading<Array<DiskStats>>, networks: Reading<Array<NetStats>>, temperatures: Reading<Array<Temperature>>, processes: Reading<ProcessTable>, gpus: Reading<Array<GpuStats>>, rapl: Reading<Array<RaplDomain>>, cpufreq: Reading<Array<CpuFreqPolicy>>, };
+export type Snapshot = { ts_ms: number, cpu: Reading<CpuStats>, memory: Reading<MemoryStats>, pressure: Reading<Pressure>, disks: Reading<Array<DiskStats>>, networks: Reading<Array<NetStats>>, temperatures: Reading<Array<Temperature>>, processes: Reading<ProcessTable>, gpus: Reading<Array<GpuStats>>, rapl: Reading<Array<RaplDomain>>, cpufreq: Reading<Array<CpuFreqPolicy>>, 
+/**
+ * hwmon power/energy sensors and battery discharge.
+ */
+power_sensors: Reading<Array<PowerSensor>>, 
+/**
+ * The node's power and energy by source, with provenance (`crate::energy`).
+ */
+energy: Reading<NodeEnergy>, };

@@ -56,6 +56,13 @@ export function flatten(snap: Snapshot): Values {
     push(`gpu.${i}.sm_clock`, valueOf(g.sm_clock_mhz));
   }
   for (const r of valueOf(snap.rapl) ?? []) push(`rapl.${r.name}.power_w`, r.power_w);
+  const e = valueOf(snap.energy);
+  for (const src of e?.sources ?? []) {
+    const base = `energy.${src.provenance.kind}.${src.id}`;
+    push(`${base}.w`, valueOf(src.power_w));
+    push(`${base}.cum_j`, src.energy_j);
+  }
+  if (e) push(`energy.${e.total_provenance.kind}.total.w`, valueOf(e.total_w));
   for (const pr of valueOf(snap.processes)?.top ?? []) {
     push(`proc.${pr.pid}.cpu`, pr.cpu_pct);
     push(`proc.${pr.pid}.rss`, pr.rss_bytes);
