@@ -171,7 +171,10 @@ impl Steward {
             cluster: cluster.clone(),
             stop: stop.clone(),
         };
-        let degradation = Arc::new(crate::degradation::Degradation::load(degradation_context, &config.degradation)?);
+        let degradation = Arc::new(crate::degradation::Degradation::load(
+            degradation_context,
+            &config.degradation.clone().with_node_budget(config.power_budget.as_ref()),
+        )?);
         crate::degradation::spawn_checker(Arc::downgrade(&degradation));
         let shared = Arc::new(Shared {
             config,

@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 
 use steward_core::Snapshot;
 use steward_core::cluster::NodeHealth;
-use steward_core::degrade::detect::MemoryUse;
+use steward_core::degrade::detect::{MemoryUse, PowerUse};
 use steward_core::degrade::{ModuleView, Observation};
+use steward_core::energy::Provenance;
 use steward_core::module_status::{ModuleState, ModuleStatus};
 use steward_core::profile::module::usage;
 
@@ -44,6 +45,18 @@ pub(crate) fn memory_use(profiling: &Profiling, snap: &Snapshot, s: &Degradation
         used += rss.value().copied().ok_or_else(|| format!("RSS of {name}: {}", rss.reason().unwrap_or("unknown")))?;
     }
     Ok(MemoryUse { used_bytes: used, budget_bytes, what: format!("RSS of {}", s.budget_modules.join(", ")) })
+}
+
+/// This node's draw against its budget: the energy monitor's total (CPU packages, DRAM, GPUs),
+/// saying whether it is measured or modelled; `None` while the total is unavailable.
+pub(crate) fn power_use(snap: &Snapshot, budget_watts: f64) -> Option<PowerUse> {
+    let energy = snap.energy.value()?;
+    let watts = *energy.total_w.value()?;
+    let what = match &energy.total_provenance {
+        Provenance::Modelled { assumptions } => format!("modelled: {assumptions}"),
+        p => p.word().to_string(),
+    };
+    Some(PowerUse { watts, budget_watts, what })
 }
 
 /// GPUs seen since start, to tell one gone from one never there.
@@ -98,11 +111,36 @@ pub(crate) fn observation(
         ts_ms: snap.ts_ms,
         memory,
         cpu_pct: snap.cpu.value().map(|c| c.total_pct),
-        // The power budget is fed by the energy work where it measures power; nothing here
-        // measures it yet, so no power constraint is raised.
-        power: None,
+        power: s.power_budget_w.and_then(|budget| power_use(snap, budget)),
         throttled,
         nodes_lost,
         accelerators_lost,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use steward_core::Reading;
+    use steward_core::energy::NodeEnergy;
+
+    use super::*;
+
+    fn with_total(total_w: Reading<f64>, total_provenance: Provenance) -> Snapshot {
+        let mut snap = Snapshot::empty(0);
+        snap.energy =
+            Reading::from(NodeEnergy { since_ms: 0, sources: vec![], total_w, total_provenance, left_out: vec![] });
+        snap
+    }
+
+    #[test]
+    fn the_power_judged_is_the_monitors_total_with_its_provenance() {
+        let measured = with_total(Reading::from(180.0), Provenance::Measured { meter: "RAPL".into() });
+        let p = power_use(&measured, 150.0).unwrap();
+        assert_eq!((p.watts, p.budget_watts, p.what.as_str()), (180.0, 150.0, "measured"));
+        let modelled = with_total(Reading::from(90.0), Provenance::Modelled { assumptions: "TDP 65 W".into() });
+        assert_eq!(power_use(&modelled, 150.0).unwrap().what, "modelled: TDP 65 W");
+        let none = with_total(Reading::unavailable("no sensor"), Provenance::Modelled { assumptions: String::new() });
+        assert!(power_use(&none, 150.0).is_none(), "an unavailable total raises nothing");
+        assert!(power_use(&Snapshot::empty(0), 150.0).is_none());
     }
 }

@@ -16,6 +16,9 @@ pub struct DegradationSettings {
     /// Profiler modules whose processes' RSS counts against the budget; empty: the node's used
     /// memory counts.
     pub budget_modules: Vec<String>,
+    /// This node's power budget in watts: `[degradation] power_budget_w`, else this node's entry
+    /// of `[allocation.power_budget]`; `None`: no power constraint is judged.
+    pub power_budget_w: Option<f64>,
     pub detect: DetectConfig,
     /// In force until one is set through the API (which then keeps the whole list).
     pub policies: Vec<DegradationPolicy>,
@@ -28,9 +31,21 @@ impl Default for DegradationSettings {
             detect_interval_ms: 1_000,
             memory_budget_bytes: None,
             budget_modules: vec![],
+            power_budget_w: None,
             detect: DetectConfig::default(),
             policies: defaults(),
         }
+    }
+}
+
+impl DegradationSettings {
+    /// Takes this node's entry of the scheduler's power budget where `[degradation]` sets none:
+    /// one budget, judged by both.
+    pub fn with_node_budget(mut self, budget: Option<&steward_core::alloc::PowerBudget>) -> Self {
+        if self.power_budget_w.is_none() {
+            self.power_budget_w = budget.and_then(|b| b.node_w.get(crate::cluster::LOCAL_NODE).copied());
+        }
+        self
     }
 }
 
@@ -42,6 +57,8 @@ pub(crate) struct DegradationSection {
     memory_budget_bytes: Option<u64>,
     #[serde(default)]
     budget_modules: Vec<String>,
+    power_budget_w: Option<f64>,
+    power_over_pct: Option<f64>,
     memory_tiers_pct: Option<[f64; 4]>,
     cpu_saturated_pct: Option<f64>,
     hysteresis_pct: Option<f64>,
@@ -66,7 +83,14 @@ impl DegradationSection {
             to.memory_budget_bytes = Some(b);
         }
         to.budget_modules = self.budget_modules;
+        if let Some(w) = self.power_budget_w {
+            if !(w.is_finite() && w > 0.0) {
+                return Err(format!("[degradation] power_budget_w must be a wattage above 0, not {w}"));
+            }
+            to.power_budget_w = Some(w);
+        }
         let d = &mut to.detect;
+        d.power_over_pct = self.power_over_pct.unwrap_or(d.power_over_pct);
         d.memory_tiers_pct = self.memory_tiers_pct.unwrap_or(d.memory_tiers_pct);
         d.cpu_saturated_pct = self.cpu_saturated_pct.unwrap_or(d.cpu_saturated_pct);
         d.hysteresis_pct = self.hysteresis_pct.unwrap_or(d.hysteresis_pct);
@@ -119,5 +143,7 @@ mod tests {
         assert!(section("memory_tiers_pct = [90, 80, 70, 95]").unwrap_err().contains("increasing"));
         assert!(section("check_interval_s = 0").unwrap_err().contains("check_interval_s"));
         assert!(section("colour = 1").is_err());
+        assert_eq!(section("power_budget_w = 250").unwrap().power_budget_w, Some(250.0));
+        assert!(section("power_budget_w = -1").unwrap_err().contains("power_budget_w"));
     }
 }

@@ -82,6 +82,8 @@ pub struct MemoryUse {
 pub struct PowerUse {
     pub watts: f64,
     pub budget_watts: f64,
+    /// Where the watts come from, e.g. `measured by RAPL and NVML` or `modelled: …`.
+    pub what: String,
 }
 
 /// One moment's measurements; an absent one raises no constraint (and clears none early: it
@@ -221,6 +223,7 @@ impl Detector {
             let exit = cfg.power_over_pct - cfg.hysteresis_pct;
             let watts = p.watts;
             let budget = p.budget_watts;
+            let what = p.what.clone();
             out.push(over_one(
                 "power",
                 ConstraintKind::Power,
@@ -229,7 +232,7 @@ impl Detector {
                 cfg.power_over_pct,
                 exit,
                 self.tier_of("power"),
-                move |_| ("power / budget".into(), format!("drawing {watts:.0} W of a {budget:.0} W budget")),
+                move |_| ("power / budget".into(), format!("drawing {watts:.0} W of a {budget:.0} W budget ({what})")),
             ));
         }
         for (device, reasons) in &obs.throttled {
@@ -369,6 +372,26 @@ mod tests {
         assert_eq!(tier(&mut d, 4, 50, &cfg), 4, "clear for 0 ms only");
         assert_eq!(tier(&mut d, 13, 50, &cfg), 4, "clear for 9 ms only");
         assert_eq!(tier(&mut d, 14, 50, &cfg), 0);
+    }
+
+    #[test]
+    fn a_draw_over_the_power_budget_is_a_constraint_that_names_its_source() {
+        let cfg = DetectConfig { dwell_ms: 10, ..Default::default() };
+        let draw = |ts, watts| Observation {
+            ts_ms: ts,
+            power: Some(PowerUse { watts, budget_watts: 200.0, what: "measured".into() }),
+            ..Default::default()
+        };
+        let mut d = Detector::new();
+        assert!(d.observe(&draw(0, 190.0), &cfg).is_empty());
+        let c = d.observe(&draw(1, 230.0), &cfg);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].kind, ConstraintKind::Power);
+        assert!(c[0].summary.contains("230 W of a 200 W budget (measured)"), "{}", c[0].summary);
+        // Leaves below 100 - 5 % of the budget, after the dwell.
+        assert_eq!(d.observe(&draw(2, 195.0), &cfg).len(), 1);
+        assert_eq!(d.observe(&draw(3, 150.0), &cfg).len(), 1);
+        assert!(d.observe(&draw(14, 150.0), &cfg).is_empty());
     }
 
     #[test]
