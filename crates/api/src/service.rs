@@ -107,7 +107,8 @@ impl Steward {
         let backend = crate::backend::connect(&config.backend)
             .map_err(|e| ApiError::InvalidInput(format!("the [backend] of the config file is not usable: {e}")))?;
         let cluster = Arc::new(Cluster::start(store.clone())?);
-        let allocations = Arc::new(Allocations::load(store.clone(), cluster.clone(), &inventory, &config)?);
+        let hold = crate::degradation::hold::kept(&*store.lock()?)?;
+        let allocations = Arc::new(Allocations::load(store.clone(), cluster.clone(), &inventory, &config, hold)?);
         let dispatch_context = crate::dispatch::Context {
             store: store.clone(),
             allocations: allocations.clone(),
@@ -169,6 +170,7 @@ impl Steward {
             store: store.clone(),
             profiling: profiling.clone(),
             cluster: cluster.clone(),
+            allocations: allocations.clone(),
             stop: stop.clone(),
         };
         let degradation = Arc::new(crate::degradation::Degradation::load(

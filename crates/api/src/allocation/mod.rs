@@ -19,6 +19,7 @@ use steward_core::alloc::{
     Scheduler, SchedulerConfig, Stats, ics, without_instance_slots,
 };
 use steward_core::cluster::NodeHealth;
+use steward_core::degrade::AllocationHold;
 use steward_store::{RequestAnswer, Store};
 
 pub use body::{AllocateResponse, AllocateResult, AllocationType, GrantedResources};
@@ -63,6 +64,8 @@ pub(crate) struct Allocations {
     cluster_epoch: AtomicU64,
     /// The name older records give this machine (see `legacy_names`).
     hostname: String,
+    /// Degradation's hold on QoS classes, applied before every tick (so a reload keeps it).
+    hold: Mutex<AllocationHold>,
 }
 
 impl Allocations {
@@ -73,6 +76,7 @@ impl Allocations {
         cluster: Arc<Cluster>,
         inventory: &steward_core::Inventory,
         config: &ApiConfig,
+        hold: AllocationHold,
     ) -> Result<Allocations, ApiError> {
         let nodes = vec![local_node::local_node(inventory, &config.sampler, now_ms())];
         let config = SchedulerConfig {
@@ -90,6 +94,7 @@ impl Allocations {
             next_id: AtomicU64::new(0),
             cluster_epoch: AtomicU64::new(0),
             hostname,
+            hold: Mutex::new(hold),
         })
     }
 }
@@ -173,6 +178,7 @@ fn transact<T>(
     let mut store = a.store.lock()?;
     let now = now_ms();
     sync_nodes(a, &mut sched, now);
+    apply_hold(a, &mut sched, now)?;
     sched.tick(now);
     let result = op(&mut sched, &mut store, now);
     let rest = sched.take_changes();
@@ -188,6 +194,21 @@ fn transact<T>(
     }
     committed?;
     result
+}
+
+/// Degradation holds `hold` from now on: running allocations of its classes are suspended at once.
+pub(crate) fn set_hold(a: &Allocations, hold: AllocationHold) -> Result<(), ApiError> {
+    *a.hold.lock().map_err(|_| ApiError::Internal("hold lock poisoned".into()))? = hold;
+    with_scheduler(a, |_, _, _| ())
+}
+
+fn apply_hold(a: &Allocations, sched: &mut Scheduler, now: i64) -> Result<(), ApiError> {
+    let hold = a.hold.lock().map_err(|_| ApiError::Internal("hold lock poisoned".into()))?;
+    let suspended = sched.set_hold(&hold.classes, &hold.why, now);
+    if !suspended.is_empty() {
+        tracing::info!("degradation suspended allocations {suspended:?}: {}", hold.why);
+    }
+    Ok(())
 }
 
 /// Runs `f` on the scheduler ticked to now, with the store, committing what it changed: the

@@ -10,6 +10,7 @@
 //! `service/degradation_api.rs`.
 
 mod body;
+pub(crate) mod hold;
 mod observe;
 mod settings;
 mod status;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use serde_json::Value;
 use steward_core::alloc::FieldError;
 use steward_core::alloc::time::format_rfc3339;
+use steward_core::degrade::AllocationHold;
 use steward_core::degrade::engine::MemoryGate;
 use steward_core::degrade::{
     DegradationEvent, DegradationPolicy, Detector, Engine, Inputs, ModuleOrder, ModuleOverride, ModuleView,
@@ -32,7 +34,7 @@ pub use settings::DegradationSettings;
 pub use status::{BudgetView, DegradationStatus, FeatureState, ModuleDegradation};
 
 use crate::ApiError;
-use crate::allocation::AllocError;
+use crate::allocation::{AllocError, Allocations};
 use crate::clock::now_ms;
 use crate::cluster::Cluster;
 use crate::live_feed::LiveFeed;
@@ -48,6 +50,8 @@ pub(crate) struct Context {
     pub(crate) store: StoreHandle,
     pub(crate) profiling: Arc<Profiling>,
     pub(crate) cluster: Arc<Cluster>,
+    /// Where `suspend_allocations` steps act.
+    pub(crate) allocations: Arc<Allocations>,
     pub(crate) stop: StopSignal,
 }
 
@@ -62,13 +66,15 @@ pub(crate) struct Degradation {
     /// Each module's registration time when last seen: a new one means it registered again.
     registered: Mutex<BTreeMap<(String, String), i64>>,
     next_id: std::sync::atomic::AtomicU64,
+    /// What the allocation engine was last told to hold.
+    hold_sent: Mutex<AllocationHold>,
 }
 
 impl Degradation {
     /// The state kept across restarts, or the configured policies on a fresh database.
     pub(crate) fn load(ctx: Context, settings: &DegradationSettings) -> Result<Degradation, ApiError> {
         let kept = ctx.store.lock()?.degradation_state()?;
-        Ok(Degradation {
+        let d = Degradation {
             ctx,
             settings: settings.clone(),
             engine: Mutex::new(Engine::restore(kept.groups, kept.overrides)),
@@ -77,7 +83,12 @@ impl Degradation {
             last_check_ms: Mutex::new(None),
             registered: Mutex::new(BTreeMap::new()),
             next_id: Default::default(),
-        })
+            hold_sent: Mutex::new(AllocationHold::default()),
+        };
+        // The allocation engine started with the kept hold (`hold::kept`).
+        let kept = d.engine()?.allocation_hold();
+        *d.hold_sent.lock().map_err(|_| ApiError::Internal("hold lock poisoned".into()))? = kept;
+        Ok(d)
     }
 
     fn engine(&self) -> Result<MutexGuard<'_, Engine>, ApiError> {
@@ -161,7 +172,9 @@ fn tick(d: &Degradation, seen: &mut observe::SeenGpus, due: bool) -> Result<(), 
         }
         store.add_degradation_events(&check.events)?;
     }
+    let held = engine.allocation_hold();
     drop(engine);
+    hold::apply(d, held)?;
     if due && let Ok(mut l) = d.last_check_ms.lock() {
         *l = Some(now);
     }

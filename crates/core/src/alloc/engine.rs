@@ -110,6 +110,9 @@ pub(super) struct State {
     pub(super) awaiting: HashMap<u32, u32>,
     /// Stand-in nodes (see `restore`) whose down grace starts at the next tick.
     pub(super) stand_ins_unarmed: Vec<u32>,
+    /// QoS classes degradation holds (see `hold`), and why.
+    pub(super) held: BTreeSet<Qos>,
+    pub(super) held_why: String,
 }
 
 /// Lookups and orders over `State`, so a request needs no scan of every node or allocation.

@@ -6,6 +6,7 @@ mod engine;
 mod fair_share;
 mod from_telemetry;
 mod gpu_slots;
+mod hold;
 pub mod ics;
 mod mig;
 mod model;

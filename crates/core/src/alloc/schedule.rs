@@ -206,6 +206,9 @@ impl Scheduler {
         if self.state.awaiting.contains_key(&idx) || !self.state.allocs[idx as usize].state.is_queued() {
             return;
         }
+        if let Some(why) = self.hold_reason(idx) {
+            return self.set_reason(idx, why);
+        }
         let a = &self.state.allocs[idx as usize];
         if let Some(r) = a.reservation.clone() {
             let Some(rs) = self.state.resvs.get(&r) else {

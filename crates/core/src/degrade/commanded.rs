@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::overrides::ModuleOverride;
+use crate::alloc::Qos;
 use crate::registration::{Criticality, Directive, Feature, Registration};
 
 /// A registered module as the engine sees it.
@@ -86,17 +87,31 @@ impl ModuleView {
 #[serde(tag = "change", rename_all = "snake_case")]
 #[ts(export)]
 pub enum DegradeChange {
-    LowerQuality { module: String, levels: u32 },
-    DisableFeature { module: String, feature: String },
-    Pause { module: String },
+    LowerQuality {
+        module: String,
+        levels: u32,
+    },
+    DisableFeature {
+        module: String,
+        feature: String,
+    },
+    Pause {
+        module: String,
+    },
+    /// Allocations of `qos` suspended and held (not a module's change).
+    SuspendAllocations {
+        qos: Qos,
+    },
 }
 
 impl DegradeChange {
-    pub fn module(&self) -> &str {
+    /// The module it changes; `None` for a change to allocations.
+    pub fn module(&self) -> Option<&str> {
         match self {
             DegradeChange::LowerQuality { module, .. }
             | DegradeChange::DisableFeature { module, .. }
-            | DegradeChange::Pause { module } => module,
+            | DegradeChange::Pause { module } => Some(module),
+            DegradeChange::SuspendAllocations { .. } => None,
         }
     }
 }
@@ -121,13 +136,14 @@ impl Commanded {
             return c;
         }
         let mut lowered = 0u32;
-        for ch in changes.filter(|ch| ch.module() == module.name) {
+        for ch in changes.filter(|ch| ch.module() == Some(module.name.as_str())) {
             match ch {
                 DegradeChange::LowerQuality { levels, .. } => lowered = lowered.saturating_add(*levels),
                 DegradeChange::DisableFeature { feature, .. } => {
                     c.disabled.insert(feature.clone());
                 }
                 DegradeChange::Pause { .. } => c.paused = true,
+                DegradeChange::SuspendAllocations { .. } => {}
             }
         }
         c.level = lowered.min(module.minimal_level);

@@ -6,7 +6,7 @@
 //! is slow and ordered: at most one step is given back per scheduled check, always the latest
 //! (a stack), and only once its policy no longer fires — which the detector's dwell time delays.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -14,11 +14,12 @@ use ts_rs::TS;
 use super::commanded::{Commanded, DegradeChange, ModuleView};
 use super::constraint::{Constraint, ConstraintKind};
 use super::history::{DegradationEvent, EventDetail};
-use super::ladder::{expand, next_notch, shed_rank};
+use super::ladder::{expand, expand_allocations, next_notch, shed_rank};
 use super::overrides::ModuleOverride;
 use super::policy::DegradationPolicy;
 use super::setpoint::{Move, decide};
 use crate::TimestampMs;
+use crate::alloc::Qos;
 use crate::registration::Directive;
 
 /// What one policy firing took, given back as a whole.
@@ -43,6 +44,13 @@ pub struct ModuleOrder {
     pub node: String,
     pub directive: Directive,
     pub reason: String,
+}
+
+/// QoS classes whose allocations are suspended and held, and why.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AllocationHold {
+    pub classes: BTreeSet<Qos>,
+    pub why: String,
 }
 
 /// What a check decided.
@@ -170,6 +178,21 @@ impl Engine {
         Commanded::of(m, self.groups[..groups].iter().flat_map(|g| &g.changes), self.overrides.get(&m.name))
     }
 
+    /// QoS classes whose allocations the steps in force keep suspended.
+    pub fn held_qos(&self) -> BTreeSet<Qos> {
+        let changes = self.groups.iter().flat_map(|g| &g.changes);
+        changes
+            .filter_map(|c| if let DegradeChange::SuspendAllocations { qos } = c { Some(*qos) } else { None })
+            .collect()
+    }
+
+    /// What the allocation engine is to hold: the classes, and why (the groups holding them).
+    pub fn allocation_hold(&self) -> AllocationHold {
+        let holding = self.groups.iter().filter(|g| g.changes.iter().any(|c| c.module().is_none()));
+        let why: Vec<String> = holding.map(|g| format!("{} ({})", g.policy, g.reason)).collect();
+        AllocationHold { classes: self.held_qos(), why: why.join("; ") }
+    }
+
     pub fn held(&self) -> Option<&str> {
         self.held.as_deref()
     }
@@ -229,13 +252,20 @@ impl Engine {
     /// Takes the steps of every fired policy that has nothing in force; true if any changed.
     fn shed(&mut self, inp: &Inputs, fired: &[&DegradationPolicy], events: &mut Vec<DegradationEvent>) -> bool {
         let mut commanded = self.commanded_all(inp.modules);
+        let mut held = self.held_qos();
         let mut any = false;
         for p in fired {
             if self.groups.iter().any(|g| g.policy == p.name) {
                 continue;
             }
-            let changes: Vec<DegradeChange> =
-                p.steps.iter().flat_map(|s| expand(s, inp.modules, &self.overrides, &mut commanded)).collect();
+            let changes: Vec<DegradeChange> = p
+                .steps
+                .iter()
+                .flat_map(|s| match s.action.on_allocations() {
+                    true => expand_allocations(s, &mut held).into_iter().collect(),
+                    false => expand(s, inp.modules, &self.overrides, &mut commanded),
+                })
+                .collect();
             if changes.is_empty() {
                 continue;
             }
@@ -461,6 +491,22 @@ mod tests {
             memory: None,
             recover: true,
         })
+    }
+
+    #[test]
+    fn a_suspend_step_holds_its_qos_class_until_given_back() {
+        let modules = four();
+        let mut e = Engine::new();
+        let c = run(&mut e, 0, 3, &modules);
+        assert_eq!(e.held_qos(), BTreeSet::from([Qos::BestEffort]), "memory-90 holds best-effort allocations");
+        let applied = c.events.iter().any(|ev| {
+            matches!(&ev.detail, EventDetail::Applied { changes, .. }
+                if changes.contains(&DegradeChange::SuspendAllocations { qos: Qos::BestEffort }))
+        });
+        assert!(applied, "the timeline says so: {:?}", c.events);
+        assert!(c.orders.iter().all(|o| o.module != "perception"));
+        run(&mut e, 1, 1, &modules);
+        assert!(e.held_qos().is_empty(), "given back with memory-90's group");
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //! a module its least important feature first. Steps expand into concrete changes here, against
 //! what is already commanded, so a step never repeats what is in force.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::commanded::{Commanded, DegradeChange, ModuleView};
 use super::overrides::ModuleOverride;
-use super::policy::{PolicyStep, StepAction};
+use super::policy::{PolicyStep, StepAction, StepTarget};
+use crate::alloc::Qos;
 use crate::registration::Criticality;
 
 /// Position in shedding order: lower is shed first.
@@ -45,6 +46,8 @@ pub fn expand(
             StepAction::Pause => {
                 (!now.paused).then(|| DegradeChange::Pause { module: m.name.clone() }).into_iter().collect()
             }
+            // Targets no module (`expand_allocations` takes it).
+            StepAction::SuspendAllocations => vec![],
         };
         for c in &changes {
             apply(now, c, m);
@@ -93,5 +96,13 @@ fn apply(c: &mut Commanded, change: &DegradeChange, m: &ModuleView) {
             c.disabled.insert(feature.clone());
         }
         DegradeChange::Pause { .. } => c.paused = true,
+        DegradeChange::SuspendAllocations { .. } => {}
     }
+}
+
+/// What a step on allocations changes now: its QoS class held, unless it already is (guaranteed
+/// never is).
+pub fn expand_allocations(step: &PolicyStep, held: &mut BTreeSet<Qos>) -> Option<DegradeChange> {
+    let StepTarget::Qos(qos) = step.target else { return None };
+    (qos != Qos::Guaranteed && held.insert(qos)).then_some(DegradeChange::SuspendAllocations { qos })
 }

@@ -21,7 +21,7 @@ pub mod setpoint;
 pub use commanded::{Commanded, DegradeChange, ModuleView};
 pub use constraint::{Constraint, ConstraintKind};
 pub use detect::{DetectConfig, Detector, Observation};
-pub use engine::{Check, DegradeGroup, Engine, Inputs, ModuleOrder};
+pub use engine::{AllocationHold, Check, DegradeGroup, Engine, Inputs, ModuleOrder};
 pub use history::{DegradationEvent, EventDetail};
 pub use overrides::ModuleOverride;
 pub use policy::{DegradationPolicy, PolicyError, PolicyStep, PolicyTrigger, StepAction, StepTarget};

@@ -6,6 +6,7 @@ use ts_rs::TS;
 
 use super::commanded::ModuleView;
 use super::constraint::ConstraintKind;
+use crate::alloc::Qos;
 use crate::registration::Criticality;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -74,6 +75,16 @@ pub enum StepAction {
     LowerQuality,
     DisableFeatures,
     Pause,
+    /// Suspend running allocations of the target QoS class and hold its queued ones (through
+    /// the allocation engine) until the step is given back.
+    SuspendAllocations,
+}
+
+impl StepAction {
+    /// Acts on allocations (targeted by QoS), not on registered modules.
+    pub fn on_allocations(self) -> bool {
+        self == StepAction::SuspendAllocations
+    }
 }
 
 /// Which modules a step acts on.
@@ -83,6 +94,8 @@ pub enum StepAction {
 pub enum StepTarget {
     Criticality(Criticality),
     Module(String),
+    /// Allocations of one QoS class (`best_effort` or `burstable`; guaranteed is never touched).
+    Qos(Qos),
 }
 
 impl StepTarget {
@@ -90,6 +103,7 @@ impl StepTarget {
         match self {
             StepTarget::Criticality(c) => m.criticality == *c,
             StepTarget::Module(n) => m.name == *n,
+            StepTarget::Qos(_) => false,
         }
     }
 }
@@ -154,7 +168,15 @@ fn step_problems<'a>(
             .iter()
             .find(|m| &m.name == n && m.protected())
             .map(|m| format!("{} is critical: critical modules are never degraded", m.name)),
-        StepTarget::Criticality(_) => None,
+        StepTarget::Qos(Qos::Guaranteed) => Some("allocations with guaranteed QoS are never touched".to_string()),
+        StepTarget::Criticality(_) | StepTarget::Qos(_) => None,
+    };
+    let mismatch = match (s.action.on_allocations(), &s.target) {
+        (true, StepTarget::Qos(_)) | (false, StepTarget::Criticality(_) | StepTarget::Module(_)) => None,
+        (true, _) => Some("suspend_allocations targets a QoS class: { qos = \"best_effort\" }".to_string()),
+        (false, _) => {
+            Some("a QoS target is for suspend_allocations; module steps target a criticality or a module".into())
+        }
     };
     let bad_module = match &s.target {
         StepTarget::Module(n) if !valid_name(n) => Some("must name a module (letters, digits, '_' or '-')".to_string()),
@@ -163,9 +185,10 @@ fn step_problems<'a>(
     let amount = match (s.action, s.amount) {
         (_, Some(0)) => Some("must be at least 1".to_string()),
         (StepAction::Pause, Some(_)) => Some("pause takes no amount".to_string()),
+        (StepAction::SuspendAllocations, Some(_)) => Some("suspend_allocations takes no amount".to_string()),
         _ => None,
     };
-    critical.into_iter().chain(bad_module).map(|m| ("target", m)).chain(amount.map(|m| ("amount", m)))
+    critical.into_iter().chain(bad_module).chain(mismatch).map(|m| ("target", m)).chain(amount.map(|m| ("amount", m)))
 }
 
 pub fn valid_name(s: &str) -> bool {
@@ -173,10 +196,10 @@ pub fn valid_name(s: &str) -> bool {
 }
 
 /// The policies in force when none are configured: memory tiers shed sheddable modules, then
-/// `normal`, then `high`; CPU saturation, heat and the power budget lower sheddable quality.
+/// `normal`, then `high` (at tier 3 best-effort allocations are suspended too); CPU saturation, heat and the power budget lower sheddable quality.
 pub fn defaults() -> Vec<DegradationPolicy> {
     use Criticality::{High, Normal, Sheddable};
-    use StepAction::{DisableFeatures, LowerQuality, Pause};
+    use StepAction::{DisableFeatures, LowerQuality, Pause, SuspendAllocations};
     let step = |action, c, amount| PolicyStep { action, target: StepTarget::Criticality(c), amount };
     let tier = |name: &str, constraint, tier, steps| DegradationPolicy {
         name: name.into(),
@@ -203,6 +226,7 @@ pub fn defaults() -> Vec<DegradationPolicy> {
             3,
             vec![
                 step(Pause, Sheddable, None),
+                PolicyStep { action: SuspendAllocations, target: StepTarget::Qos(Qos::BestEffort), amount: None },
                 step(LowerQuality, Normal, Some(u32::MAX)),
                 step(DisableFeatures, High, None),
             ],
@@ -244,6 +268,29 @@ mod tests {
         };
         p.steps[2].target = StepTarget::Module("nav".into());
         assert!(p.problems(&[nav])[0].message.starts_with("nav is critical"));
+    }
+
+    #[test]
+    fn allocation_steps_target_a_qos_class_and_never_guaranteed() {
+        let mut p = defaults().remove(0);
+        let suspend = |target| PolicyStep { action: StepAction::SuspendAllocations, target, amount: None };
+        p.steps = vec![suspend(StepTarget::Qos(Qos::Burstable))];
+        assert!(p.problems(&[]).is_empty());
+        p.steps = vec![suspend(StepTarget::Qos(Qos::Guaranteed))];
+        assert!(p.problems(&[])[0].message.contains("guaranteed QoS are never touched"));
+        p.steps = vec![suspend(StepTarget::Criticality(Criticality::Sheddable))];
+        assert!(p.problems(&[])[0].message.contains("targets a QoS class"));
+        p.steps = vec![PolicyStep {
+            action: StepAction::LowerQuality,
+            target: StepTarget::Qos(Qos::BestEffort),
+            amount: None,
+        }];
+        assert!(p.problems(&[])[0].message.contains("is for suspend_allocations"));
+        let parsed: PolicyStep = serde_json::from_value(
+            serde_json::json!({"action": "suspend_allocations", "target": {"qos": "best_effort"}}),
+        )
+        .unwrap();
+        assert_eq!(parsed, suspend(StepTarget::Qos(Qos::BestEffort)));
     }
 
     #[test]

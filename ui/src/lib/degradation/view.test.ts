@@ -42,11 +42,12 @@ describe('degradation view', () => {
         changes: [
           { change: 'disable_feature', module: 'learning', feature: 'augment' },
           { change: 'lower_quality', module: 'learning', levels: 1 },
+          { change: 'suspend_allocations', qos: 'best_effort' },
         ],
       },
     });
     expect(line).toBe(
-      'memory-70 fired (RSS of workload is 72 % of the 400 MiB budget (tier 1)): learning: augment off, learning: quality −1',
+      'memory-70 fired (RSS of workload is 72 % of the 400 MiB budget (tier 1)): learning: augment off, learning: quality −1, best-effort allocations suspended',
     );
   });
 

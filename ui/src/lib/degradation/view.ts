@@ -25,6 +25,8 @@ export function changeText(c: DegradeChange): string {
       return `${c.module}: ${c.feature} off`;
     case 'pause':
       return `${c.module}: paused`;
+    case 'suspend_allocations':
+      return `${c.qos === 'best_effort' ? 'best-effort' : c.qos} allocations suspended`;
   }
 }
 
