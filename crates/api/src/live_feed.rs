@@ -21,6 +21,8 @@ pub(crate) struct LiveFeed {
     /// Whether something besides a viewer needs prompt samples (an active registered module,
     /// for degradation): then the sampler stays at its active rate with no one watching.
     keep_active: KeepActive,
+    /// A degradation step holds the sampler at the hidden rate: why.
+    lowered_by: RwLock<Option<String>>,
 }
 
 /// Asked each time the mode is decided; true keeps the sampler at its active rate.
@@ -36,6 +38,7 @@ impl LiveFeed {
             hidden_subscriptions: AtomicUsize::new(0),
             wake: Mutex::new(wake),
             keep_active,
+            lowered_by: RwLock::new(None),
         }
     }
 
@@ -70,11 +73,27 @@ impl LiveFeed {
         let all_hidden = self.hidden_subscriptions.load(Ordering::Relaxed) >= subscribers;
         if subscribers == 0 && !(self.keep_active)() {
             SamplingMode::Idle
-        } else if subscribers == 0 || (self.visible.load(Ordering::Relaxed) && !all_hidden) {
+        } else if (subscribers == 0 || (self.visible.load(Ordering::Relaxed) && !all_hidden))
+            && self.lowered_by().is_none()
+        {
             SamplingMode::Active
         } else {
             SamplingMode::Hidden
         }
+    }
+
+    /// Holds the sampler at the hidden rate (`Some(why)`) or lets it go back (`None`).
+    pub(crate) fn set_lowered(&self, why: Option<String>) {
+        let Ok(mut l) = self.lowered_by.write() else { return };
+        if *l != why {
+            *l = why;
+            drop(l);
+            self.wake();
+        }
+    }
+
+    pub(crate) fn lowered_by(&self) -> Option<String> {
+        self.lowered_by.read().ok().and_then(|l| l.clone())
     }
 
     /// Wakes the sampling loop (a mode change, or a stop request).
@@ -126,5 +145,26 @@ impl Drop for Subscription {
             self.feed.hidden_subscriptions.fetch_sub(1, Ordering::Relaxed);
         }
         self.feed.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::channel;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_lowering_step_holds_a_watched_sampler_at_the_hidden_rate() {
+        let (tx, rx) = channel();
+        let feed = Arc::new(LiveFeed::new(tx, Box::new(|| false)));
+        let _watching = feed.subscribe();
+        assert_eq!(feed.sampling_mode(), SamplingMode::Active);
+        feed.set_lowered(Some("cpu-saturated (CPU 97 % busy)".into()));
+        assert_eq!(feed.sampling_mode(), SamplingMode::Hidden);
+        assert!(rx.try_iter().count() >= 2, "the loop is woken for the new mode");
+        feed.set_lowered(None);
+        assert_eq!(feed.sampling_mode(), SamplingMode::Active);
+        assert_eq!(feed.lowered_by(), None);
     }
 }

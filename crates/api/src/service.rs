@@ -211,7 +211,7 @@ impl Steward {
             node: s.inventory.hostname.clone(),
             db_path: s.config.db_path.display().to_string(),
             started_ms: s.started_ms,
-            sampling: SamplingState::of(s.live.sampling_mode()),
+            sampling: SamplingState { lowered_by: s.live.lowered_by(), ..SamplingState::of(s.live.sampling_mode()) },
             samples_written: s.history.samples_written(),
             last_error: s.history.last_error(),
         }

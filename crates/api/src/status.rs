@@ -21,6 +21,8 @@ pub struct SamplingState {
     pub mode: SamplingMode,
     /// Interval of the cheap signals in this mode.
     pub interval_ms: u32,
+    /// Why a degradation policy holds the sampler at the hidden rate while someone watches.
+    pub lowered_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -50,6 +52,6 @@ impl SamplingMode {
 impl SamplingState {
     /// The state of `mode`: its cheap-signal interval comes from the sampler's policy.
     pub fn of(mode: SamplingMode) -> Self {
-        SamplingState { mode, interval_ms: interval_ms(mode.telemetry_mode(), Cost::Cheap) as u32 }
+        SamplingState { mode, interval_ms: interval_ms(mode.telemetry_mode(), Cost::Cheap) as u32, lowered_by: None }
     }
 }

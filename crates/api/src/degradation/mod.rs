@@ -86,6 +86,7 @@ impl Degradation {
             hold_sent: Mutex::new(AllocationHold::default()),
         };
         // The allocation engine started with the kept hold (`hold::kept`).
+        d.ctx.live.set_lowered(d.engine()?.sampling_lowered());
         let kept = d.engine()?.allocation_hold();
         *d.hold_sent.lock().map_err(|_| ApiError::Internal("hold lock poisoned".into()))? = kept;
         Ok(d)
@@ -173,6 +174,7 @@ fn tick(d: &Degradation, seen: &mut observe::SeenGpus, due: bool) -> Result<(), 
         store.add_degradation_events(&check.events)?;
     }
     let held = engine.allocation_hold();
+    d.ctx.live.set_lowered(engine.sampling_lowered());
     drop(engine);
     hold::apply(d, held)?;
     if due && let Ok(mut l) = d.last_check_ms.lock() {

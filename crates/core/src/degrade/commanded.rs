@@ -102,6 +102,8 @@ pub enum DegradeChange {
     SuspendAllocations {
         qos: Qos,
     },
+    /// Steward's sampler at its hidden-window rate.
+    LowerSampling,
 }
 
 impl DegradeChange {
@@ -111,7 +113,7 @@ impl DegradeChange {
             DegradeChange::LowerQuality { module, .. }
             | DegradeChange::DisableFeature { module, .. }
             | DegradeChange::Pause { module } => Some(module),
-            DegradeChange::SuspendAllocations { .. } => None,
+            DegradeChange::SuspendAllocations { .. } | DegradeChange::LowerSampling => None,
         }
     }
 }
@@ -143,7 +145,7 @@ impl Commanded {
                     c.disabled.insert(feature.clone());
                 }
                 DegradeChange::Pause { .. } => c.paused = true,
-                DegradeChange::SuspendAllocations { .. } => {}
+                DegradeChange::SuspendAllocations { .. } | DegradeChange::LowerSampling => {}
             }
         }
         c.level = lowered.min(module.minimal_level);

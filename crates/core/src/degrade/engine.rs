@@ -14,7 +14,7 @@ use ts_rs::TS;
 use super::commanded::{Commanded, DegradeChange, ModuleView};
 use super::constraint::{Constraint, ConstraintKind};
 use super::history::{DegradationEvent, EventDetail};
-use super::ladder::{expand, expand_allocations, next_notch, shed_rank};
+use super::ladder::{expand, expand_shared, next_notch, shed_rank};
 use super::overrides::ModuleOverride;
 use super::policy::DegradationPolicy;
 use super::setpoint::{Move, decide};
@@ -188,9 +188,18 @@ impl Engine {
 
     /// What the allocation engine is to hold: the classes, and why (the groups holding them).
     pub fn allocation_hold(&self) -> AllocationHold {
-        let holding = self.groups.iter().filter(|g| g.changes.iter().any(|c| c.module().is_none()));
+        let holding = self
+            .groups
+            .iter()
+            .filter(|g| g.changes.iter().any(|c| matches!(c, DegradeChange::SuspendAllocations { .. })));
         let why: Vec<String> = holding.map(|g| format!("{} ({})", g.policy, g.reason)).collect();
         AllocationHold { classes: self.held_qos(), why: why.join("; ") }
+    }
+
+    /// Why Steward's sampler runs slower (the policy and its reason), if a step says so.
+    pub fn sampling_lowered(&self) -> Option<String> {
+        let g = self.groups.iter().find(|g| g.changes.contains(&DegradeChange::LowerSampling))?;
+        Some(format!("{} ({})", g.policy, g.reason))
     }
 
     pub fn held(&self) -> Option<&str> {
@@ -252,7 +261,8 @@ impl Engine {
     /// Takes the steps of every fired policy that has nothing in force; true if any changed.
     fn shed(&mut self, inp: &Inputs, fired: &[&DegradationPolicy], events: &mut Vec<DegradationEvent>) -> bool {
         let mut commanded = self.commanded_all(inp.modules);
-        let mut held = self.held_qos();
+        let mut shared: Vec<DegradeChange> =
+            self.groups.iter().flat_map(|g| &g.changes).filter(|c| c.module().is_none()).cloned().collect();
         let mut any = false;
         for p in fired {
             if self.groups.iter().any(|g| g.policy == p.name) {
@@ -261,9 +271,9 @@ impl Engine {
             let changes: Vec<DegradeChange> = p
                 .steps
                 .iter()
-                .flat_map(|s| match s.action.on_allocations() {
-                    true => expand_allocations(s, &mut held).into_iter().collect(),
-                    false => expand(s, inp.modules, &self.overrides, &mut commanded),
+                .flat_map(|s| match s.action.on_modules() {
+                    true => expand(s, inp.modules, &self.overrides, &mut commanded),
+                    false => expand_shared(s, &mut shared).into_iter().collect(),
                 })
                 .collect();
             if changes.is_empty() {
@@ -438,7 +448,7 @@ fn constraint_events(before: &[Constraint], after: &[Constraint], now: Timestamp
 mod tests {
     use super::*;
     use crate::degrade::constraint::ConstraintKind;
-    use crate::degrade::policy::defaults;
+    use crate::degrade::policy::{PolicyStep, StepAction, StepTarget, defaults};
     use crate::registration::{Criticality, Feature};
 
     fn m(name: &str, criticality: Criticality, features: &[(&str, u32)], levels: u32) -> ModuleView {
@@ -507,6 +517,44 @@ mod tests {
         assert!(c.orders.iter().all(|o| o.module != "perception"));
         run(&mut e, 1, 1, &modules);
         assert!(e.held_qos().is_empty(), "given back with memory-90's group");
+    }
+
+    #[test]
+    fn a_sampling_step_is_taken_once_and_given_back_with_its_policy() {
+        let modules = four();
+        let mut policies = defaults();
+        policies[0].steps.push(PolicyStep {
+            action: StepAction::LowerSampling,
+            target: StepTarget::Sampler,
+            amount: None,
+        });
+        policies[1].steps.push(PolicyStep {
+            action: StepAction::LowerSampling,
+            target: StepTarget::Sampler,
+            amount: None,
+        });
+        let mut e = Engine::new();
+        let check = |e: &mut Engine, now, tier| {
+            let cs = memory(tier);
+            e.check(&Inputs {
+                now_ms: now,
+                constraints: &cs,
+                modules: &modules,
+                policies: &policies,
+                headroom_pct: None,
+                memory: None,
+                recover: true,
+            })
+        };
+        check(&mut e, 0, 2);
+        assert!(e.sampling_lowered().unwrap().starts_with("memory-70"));
+        let lowering = e.groups().iter().flat_map(|g| &g.changes).filter(|c| **c == DegradeChange::LowerSampling);
+        assert_eq!(lowering.count(), 1, "memory-80 finds it in force and does not repeat it");
+        check(&mut e, 1, 1);
+        assert_eq!(e.groups().len(), 1, "memory-80 given back");
+        assert!(e.sampling_lowered().is_some(), "memory-70's group holds it still");
+        check(&mut e, 2, 0);
+        assert_eq!(e.sampling_lowered(), None);
     }
 
     #[test]

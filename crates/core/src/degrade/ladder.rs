@@ -2,7 +2,7 @@
 //! a module its least important feature first. Steps expand into concrete changes here, against
 //! what is already commanded, so a step never repeats what is in force.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::commanded::{Commanded, DegradeChange, ModuleView};
 use super::overrides::ModuleOverride;
@@ -46,8 +46,8 @@ pub fn expand(
             StepAction::Pause => {
                 (!now.paused).then(|| DegradeChange::Pause { module: m.name.clone() }).into_iter().collect()
             }
-            // Targets no module (`expand_allocations` takes it).
-            StepAction::SuspendAllocations => vec![],
+            // Target no module (`expand_shared` takes them).
+            StepAction::SuspendAllocations | StepAction::LowerSampling => vec![],
         };
         for c in &changes {
             apply(now, c, m);
@@ -96,13 +96,22 @@ fn apply(c: &mut Commanded, change: &DegradeChange, m: &ModuleView) {
             c.disabled.insert(feature.clone());
         }
         DegradeChange::Pause { .. } => c.paused = true,
-        DegradeChange::SuspendAllocations { .. } => {}
+        DegradeChange::SuspendAllocations { .. } | DegradeChange::LowerSampling => {}
     }
 }
 
-/// What a step on allocations changes now: its QoS class held, unless it already is (guaranteed
-/// never is).
-pub fn expand_allocations(step: &PolicyStep, held: &mut BTreeSet<Qos>) -> Option<DegradeChange> {
-    let StepTarget::Qos(qos) = step.target else { return None };
-    (qos != Qos::Guaranteed && held.insert(qos)).then_some(DegradeChange::SuspendAllocations { qos })
+/// What a step on allocations or the sampler changes now, given what is in force (which it
+/// updates): nothing when its change already is, and never a hold on guaranteed QoS.
+pub fn expand_shared(step: &PolicyStep, in_force: &mut Vec<DegradeChange>) -> Option<DegradeChange> {
+    let change = match (step.action, &step.target) {
+        (StepAction::SuspendAllocations, StepTarget::Qos(qos)) if *qos != Qos::Guaranteed => {
+            DegradeChange::SuspendAllocations { qos: *qos }
+        }
+        (StepAction::LowerSampling, _) => DegradeChange::LowerSampling,
+        _ => return None,
+    };
+    (!in_force.contains(&change)).then(|| {
+        in_force.push(change.clone());
+        change
+    })
 }

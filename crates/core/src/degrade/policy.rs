@@ -78,12 +78,15 @@ pub enum StepAction {
     /// Suspend running allocations of the target QoS class and hold its queued ones (through
     /// the allocation engine) until the step is given back.
     SuspendAllocations,
+    /// Sample this node at the rate of a hidden window (5 s, expensive collectors 30 s) even
+    /// while someone watches: Steward's own overhead shed.
+    LowerSampling,
 }
 
 impl StepAction {
-    /// Acts on allocations (targeted by QoS), not on registered modules.
-    pub fn on_allocations(self) -> bool {
-        self == StepAction::SuspendAllocations
+    /// Acts on registered modules (the others act on allocations or on Steward's sampler).
+    pub fn on_modules(self) -> bool {
+        !matches!(self, StepAction::SuspendAllocations | StepAction::LowerSampling)
     }
 }
 
@@ -96,6 +99,8 @@ pub enum StepTarget {
     Module(String),
     /// Allocations of one QoS class (`best_effort` or `burstable`; guaranteed is never touched).
     Qos(Qos),
+    /// Steward's own sampler (`lower_sampling`).
+    Sampler,
 }
 
 impl StepTarget {
@@ -103,7 +108,7 @@ impl StepTarget {
         match self {
             StepTarget::Criticality(c) => m.criticality == *c,
             StepTarget::Module(n) => m.name == *n,
-            StepTarget::Qos(_) => false,
+            StepTarget::Qos(_) | StepTarget::Sampler => false,
         }
     }
 }
@@ -169,14 +174,16 @@ fn step_problems<'a>(
             .find(|m| &m.name == n && m.protected())
             .map(|m| format!("{} is critical: critical modules are never degraded", m.name)),
         StepTarget::Qos(Qos::Guaranteed) => Some("allocations with guaranteed QoS are never touched".to_string()),
-        StepTarget::Criticality(_) | StepTarget::Qos(_) => None,
+        StepTarget::Criticality(_) | StepTarget::Qos(_) | StepTarget::Sampler => None,
     };
-    let mismatch = match (s.action.on_allocations(), &s.target) {
-        (true, StepTarget::Qos(_)) | (false, StepTarget::Criticality(_) | StepTarget::Module(_)) => None,
-        (true, _) => Some("suspend_allocations targets a QoS class: { qos = \"best_effort\" }".to_string()),
-        (false, _) => {
-            Some("a QoS target is for suspend_allocations; module steps target a criticality or a module".into())
+    let mismatch = match (s.action, &s.target) {
+        (StepAction::SuspendAllocations, StepTarget::Qos(_)) | (StepAction::LowerSampling, StepTarget::Sampler) => None,
+        (a, StepTarget::Criticality(_) | StepTarget::Module(_)) if a.on_modules() => None,
+        (StepAction::SuspendAllocations, _) => {
+            Some("suspend_allocations targets a QoS class: { qos = \"best_effort\" }".to_string())
         }
+        (StepAction::LowerSampling, _) => Some("lower_sampling targets \"sampler\"".to_string()),
+        _ => Some("module steps target a criticality or a module".to_string()),
     };
     let bad_module = match &s.target {
         StepTarget::Module(n) if !valid_name(n) => Some("must name a module (letters, digits, '_' or '-')".to_string()),
@@ -185,7 +192,9 @@ fn step_problems<'a>(
     let amount = match (s.action, s.amount) {
         (_, Some(0)) => Some("must be at least 1".to_string()),
         (StepAction::Pause, Some(_)) => Some("pause takes no amount".to_string()),
-        (StepAction::SuspendAllocations, Some(_)) => Some("suspend_allocations takes no amount".to_string()),
+        (StepAction::SuspendAllocations | StepAction::LowerSampling, Some(_)) => {
+            Some("this action takes no amount".to_string())
+        }
         _ => None,
     };
     critical.into_iter().chain(bad_module).chain(mismatch).map(|m| ("target", m)).chain(amount.map(|m| ("amount", m)))
@@ -285,7 +294,14 @@ mod tests {
             target: StepTarget::Qos(Qos::BestEffort),
             amount: None,
         }];
-        assert!(p.problems(&[])[0].message.contains("is for suspend_allocations"));
+        assert!(p.problems(&[])[0].message.contains("module steps target"));
+        p.steps = vec![PolicyStep { action: StepAction::LowerSampling, target: StepTarget::Sampler, amount: None }];
+        assert!(p.problems(&[]).is_empty());
+        p.steps[0].target = StepTarget::Qos(Qos::BestEffort);
+        assert!(p.problems(&[])[0].message.contains("lower_sampling targets"));
+        let parsed: PolicyStep =
+            serde_json::from_value(serde_json::json!({"action": "lower_sampling", "target": "sampler"})).unwrap();
+        assert_eq!(parsed.target, StepTarget::Sampler);
         let parsed: PolicyStep = serde_json::from_value(
             serde_json::json!({"action": "suspend_allocations", "target": {"qos": "best_effort"}}),
         )

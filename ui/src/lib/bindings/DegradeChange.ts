@@ -4,4 +4,4 @@ import type { Qos } from "./Qos";
 /**
  * One change a step makes, relative to what is already in force.
  */
-export type DegradeChange = { "change": "lower_quality", module: string, levels: number, } | { "change": "disable_feature", module: string, feature: string, } | { "change": "pause", module: string, } | { "change": "suspend_allocations", qos: Qos, };
+export type DegradeChange = { "change": "lower_quality", module: string, levels: number, } | { "change": "disable_feature", module: string, feature: string, } | { "change": "pause", module: string, } | { "change": "suspend_allocations", qos: Qos, } | { "change": "lower_sampling" };

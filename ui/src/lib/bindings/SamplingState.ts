@@ -5,4 +5,8 @@ export type SamplingState = { mode: SamplingMode,
 /**
  * Interval of the cheap signals in this mode.
  */
-interval_ms: number, };
+interval_ms: number, 
+/**
+ * Why a degradation policy holds the sampler at the hidden rate while someone watches.
+ */
+lowered_by: string | null, };

@@ -5,4 +5,4 @@ import type { Qos } from "./Qos";
 /**
  * Which modules a step acts on.
  */
-export type StepTarget = { "criticality": Criticality } | { "module": string } | { "qos": Qos };
+export type StepTarget = { "criticality": Criticality } | { "module": string } | { "qos": Qos } | "sampler";

@@ -43,11 +43,12 @@ describe('degradation view', () => {
           { change: 'disable_feature', module: 'learning', feature: 'augment' },
           { change: 'lower_quality', module: 'learning', levels: 1 },
           { change: 'suspend_allocations', qos: 'best_effort' },
+          { change: 'lower_sampling' },
         ],
       },
     });
     expect(line).toBe(
-      'memory-70 fired (RSS of workload is 72 % of the 400 MiB budget (tier 1)): learning: augment off, learning: quality −1, best-effort allocations suspended',
+      'memory-70 fired (RSS of workload is 72 % of the 400 MiB budget (tier 1)): learning: augment off, learning: quality −1, best-effort allocations suspended, Steward samples less often',
     );
   });
 

@@ -27,6 +27,8 @@ export function changeText(c: DegradeChange): string {
       return `${c.module}: paused`;
     case 'suspend_allocations':
       return `${c.qos === 'best_effort' ? 'best-effort' : c.qos} allocations suspended`;
+    case 'lower_sampling':
+      return 'Steward samples less often';
   }
 }
 
