@@ -9,6 +9,7 @@ mod dataset_commands;
 mod degradation_commands;
 mod dispatch_commands;
 mod energy_commands;
+mod module_socket;
 mod node_commands;
 mod profile_commands;
 mod registered_module_commands;
@@ -45,6 +46,7 @@ fn main() -> Result<()> {
     let db_path = config.db_path.clone();
     let steward = Steward::start(config)
         .with_context(|| format!("cannot start Steward (history database {})", db_path.display()))?;
+    module_socket::spawn(&steward, &db_path)?;
 
     tauri::Builder::default()
         .manage(steward)
@@ -94,7 +96,6 @@ fn main() -> Result<()> {
             dispatch_commands::execution_output,
             dispatch_commands::partition_output,
             dispatch_commands::cancel_execution,
-            energy_commands::energy,
         ])
         .on_window_event(|window, event| {
             // A minimised or hidden window slows sampling; history stays at ≤ 10 s resolution.

@@ -1,8 +1,9 @@
 // Desktop smoke test: the real Steward window (target/debug/steward) driven through tauri-driver
 // and WebKitWebDriver under Xvfb. It checks the window shows the same live values the backend
-// measures: the logical core count, MemTotal, and a sample timestamp that advances.
+// measures: the logical core count, MemTotal, and a sample timestamp that advances; and that a
+// module registers with the window through its module socket, as with `stewardctl serve`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,10 @@ const ELEMENT = 'element-6066-11e4-a52e-4f741124def6';
 
 let driver: ChildProcess;
 let session: string;
+let module: ChildProcess | undefined;
+let dbDir: string;
+// The app keeps its access token in the user's data directory: a fresh one for this test.
+const dataHome = mkdtempSync(join(tmpdir(), 'steward-desktop-data-'));
 
 async function wd(method: string, path: string, body?: unknown): Promise<any> {
   const res = await fetch(`${BASE}${path}`, {
@@ -56,9 +61,11 @@ const text = async (testid: string): Promise<string> =>
   wd('GET', `/session/${session}/element/${await find(testid)}/text`);
 
 beforeAll(async () => {
-  const db = join(mkdtempSync(join(tmpdir(), 'steward-desktop-')), 'desktop.db');
+  dbDir = mkdtempSync(join(tmpdir(), 'steward-desktop-'));
+  const db = join(dbDir, 'desktop.db');
   driver = spawn('tauri-driver', ['--port', String(PORT), '--native-port', String(PORT + 1000)], {
     stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, XDG_DATA_HOME: dataHome },
   });
   await waitFor('tauri-driver', async () => ((await fetch(`${BASE}/status`)).ok ? true : undefined));
   const created = await wd('POST', '/session', {
@@ -68,6 +75,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  module?.kill('SIGKILL');
   if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
   driver?.kill();
 });
@@ -95,4 +103,21 @@ describe('desktop window', () => {
     mkdirSync('test-results', { recursive: true });
     writeFileSync('test-results/desktop.png', Buffer.from(png, 'base64'));
   }, 90_000);
+
+  it('lets a module register through its socket, behind the access token', async () => {
+    const example = resolve(process.env.STEWARD_EXAMPLE_MODULE ?? '../target/debug/steward-example-module');
+    const tokenFile = join(dataHome, 'steward', 'serve-token');
+    await waitFor('the access token', async () => (existsSync(tokenFile) ? true : undefined));
+    module = spawn(
+      example,
+      ['--role', 'learning', '--socket', join(dbDir, 'modules.sock'), '--token-file', tokenFile],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    await wd('POST', `/session/${session}/execute/sync`, { script: "location.hash = '#/degradation'", args: [] });
+    const row = await waitFor('the module in the Degradation view', async () => {
+      const t = await text('module-learning');
+      return t.includes('learning') ? t : undefined;
+    });
+    expect(row).toContain('sheddable');
+  }, 60_000);
 });
