@@ -75,6 +75,7 @@ fn report(goodput_total: u64) -> UsageReport {
         quality_level: 0,
         features_on: vec!["depth".into()],
         goodput_total: Some(goodput_total),
+        latency_ms: Some(12.5),
     }
 }
 

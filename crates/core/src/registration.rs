@@ -87,6 +87,10 @@ pub struct UsageReport {
     /// Work done so far (frames, queries, steps): a monotonic counter, so goodput is its rate.
     #[ts(type = "number | null")]
     pub goodput_total: Option<u64>,
+    /// How long its work took lately (e.g. p95 over the interval), in ms: what a latency
+    /// setpoint holds.
+    #[serde(default)]
+    pub latency_ms: Option<f64>,
 }
 
 /// What Steward asks a module to do.

@@ -33,6 +33,7 @@ fn module(i: usize) -> impl Strategy<Value = ModuleView> {
             level_memory_bytes: vec![],
             memory_bytes: None,
             reported_level: None,
+            latency_ms: None,
         },
     )
 }
@@ -143,6 +144,7 @@ fn random_policy(i: usize) -> impl Strategy<Value = DegradationPolicy> {
             name: format!("p{i}"),
             when: Some(PolicyTrigger { constraint: ConstraintKind::Memory, tier }),
             setpoint: None,
+            latency_setpoint: None,
             steps: steps
                 .into_iter()
                 .map(|(action, target, amount)| PolicyStep {

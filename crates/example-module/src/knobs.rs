@@ -11,6 +11,8 @@ pub struct Knobs {
     paused: AtomicBool,
     features: Mutex<BTreeSet<String>>,
     done: AtomicU64,
+    /// The slowest step since the last report, in µs.
+    slowest_us: AtomicU64,
     stopping: AtomicBool,
 }
 
@@ -57,6 +59,17 @@ impl Knobs {
 
     pub fn count(&self, units: u64) {
         self.done.fetch_add(units, Ordering::Relaxed);
+    }
+
+    /// Notes how long one step took.
+    pub fn timed(&self, took: std::time::Duration) {
+        self.slowest_us.fetch_max(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// The slowest step since the last call, in ms (`None` if none ran): the latency reported.
+    pub fn take_latency_ms(&self) -> Option<f64> {
+        let us = self.slowest_us.swap(0, Ordering::Relaxed);
+        (us > 0).then(|| us as f64 / 1000.0)
     }
 
     pub fn done(&self) -> u64 {

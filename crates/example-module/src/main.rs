@@ -74,7 +74,9 @@ fn main() -> Result<()> {
                 if knobs.paused() {
                     std::thread::sleep(Duration::from_millis(50));
                 } else {
+                    let started = std::time::Instant::now();
                     knobs.count(workload.step(&knobs));
+                    knobs.timed(started.elapsed());
                 }
             }
         })
@@ -107,6 +109,7 @@ async fn follow(target: Target, token: String, registration: Registration, knobs
                 quality_level: knobs.level(),
                 features_on: knobs.features_on(),
                 goodput_total: Some(knobs.done()),
+                latency_ms: knobs.take_latency_ms(),
             }),
             Some(order) = directives.recv() => {
                 let ack = apply(&registration, &knobs, &order);

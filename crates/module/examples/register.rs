@@ -49,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
                     quality_level: 0,
                     features_on: vec![],
                     goodput_total: Some(done),
+                    latency_ms: None,
                 });
             }
             Some(order) = directives.recv() => {

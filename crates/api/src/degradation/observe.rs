@@ -24,6 +24,7 @@ pub(crate) fn module_views(statuses: &[ModuleStatus]) -> Vec<ModuleView> {
             let mut v = ModuleView::from_registration(&s.node, &s.registration, s.state != ModuleState::Active);
             v.memory_bytes = s.report.as_ref().and_then(|r| r.memory_bytes);
             v.reported_level = s.report.as_ref().map(|r| r.quality_level);
+            v.latency_ms = s.report.as_ref().and_then(|r| r.latency_ms);
             v
         })
         .collect()

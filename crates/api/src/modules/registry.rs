@@ -335,6 +335,7 @@ mod tests {
             quality_level: 0,
             features_on: vec!["depth".into()],
             goodput_total: Some(goodput_total),
+            latency_ms: None,
         }
     }
 

@@ -71,6 +71,7 @@ fn modules() -> Vec<(ModuleView, f64)> {
             level_memory_bytes: levels.iter().map(|&b| Some(b)).collect(),
             memory_bytes: None,
             reported_level: None,
+            latency_ms: None,
         };
         (view, rate)
     };

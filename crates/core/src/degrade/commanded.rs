@@ -36,6 +36,9 @@ pub struct ModuleView {
     /// The level it last reported running at.
     #[serde(default)]
     pub reported_level: Option<u32>,
+    /// The latency it last reported, in ms.
+    #[serde(default)]
+    pub latency_ms: Option<f64>,
 }
 
 impl ModuleView {
@@ -52,6 +55,7 @@ impl ModuleView {
             level_memory_bytes: r.quality_levels.iter().map(|l| l.memory_bytes).collect(),
             memory_bytes: None,
             reported_level: None,
+            latency_ms: None,
         }
     }
 

@@ -17,7 +17,7 @@ use super::history::{DegradationEvent, EventDetail};
 use super::ladder::{expand, expand_shared, next_notch, shed_rank};
 use super::overrides::ModuleOverride;
 use super::policy::DegradationPolicy;
-use super::setpoint::{Move, decide};
+use super::setpoint::{Move, decide, latency_move};
 use crate::TimestampMs;
 use crate::alloc::Qos;
 use crate::registration::Directive;
@@ -300,8 +300,17 @@ impl Engine {
         any
     }
 
-    /// Moves the first setpoint policy's controller one notch; true if it gave one back.
+    /// Moves the setpoint controllers one notch each (the first memory one, then every latency
+    /// one); true if one gave a notch back (one per check at most).
     fn setpoint(&mut self, inp: &Inputs, events: &mut Vec<DegradationEvent>) -> bool {
+        let mut restored = self.memory_setpoint(inp, events);
+        for p in inp.policies.iter().filter(|p| p.latency_setpoint.is_some()) {
+            restored |= self.latency_setpoint(p, inp, events, restored);
+        }
+        restored
+    }
+
+    fn memory_setpoint(&mut self, inp: &Inputs, events: &mut Vec<DegradationEvent>) -> bool {
         let (Some(p), Some(headroom)) = (inp.policies.iter().find(|p| p.setpoint.is_some()), inp.headroom_pct) else {
             return false;
         };
@@ -311,34 +320,83 @@ impl Engine {
             Move::Shed => {
                 let commanded = self.commanded_all(inp.modules);
                 if let Some(change) = next_notch(inp.modules, &self.overrides, &commanded) {
-                    events.push(DegradationEvent {
-                        ts_ms: inp.now_ms,
-                        detail: EventDetail::Applied {
-                            policy: p.name.clone(),
-                            reason: reason.clone(),
-                            changes: vec![change.clone()],
-                        },
-                    });
-                    self.groups.push(DegradeGroup {
-                        policy: p.name.clone(),
-                        at_ms: inp.now_ms,
-                        reason,
-                        changes: vec![change],
-                        setpoint: true,
-                    });
+                    self.take_notch(&p.name, reason, change, inp.now_ms, events);
                 }
                 false
             }
-            Move::Restore if self.groups.last().is_some_and(|g| g.setpoint) => {
-                let g = self.groups.pop().expect("checked above");
-                events.push(DegradationEvent {
-                    ts_ms: inp.now_ms,
-                    detail: EventDetail::Restored { policy: g.policy, reason, changes: g.changes },
-                });
-                true
+            Move::Restore => self.give_notch_back(&p.name, reason, inp.now_ms, events),
+            Move::Hold => false,
+        }
+    }
+
+    /// Holds one module's reported latency: one level cheaper above the band, one back below.
+    fn latency_setpoint(
+        &mut self,
+        p: &DegradationPolicy,
+        inp: &Inputs,
+        events: &mut Vec<DegradationEvent>,
+        restored_already: bool,
+    ) -> bool {
+        let sp = p.latency_setpoint.as_ref().expect("filtered on it");
+        let Some(m) = inp.modules.iter().find(|m| m.name == sp.module && !m.lost) else { return false };
+        let Some(latency) = m.latency_ms else { return false };
+        let reason = format!("{} latency {latency:.0} ms, target {:.0} ms", m.name, sp.target_ms);
+        match latency_move(latency, sp.target_ms, sp.deadband_pct) {
+            Move::Shed => {
+                let exempt = self.overrides.get(&m.name).is_some_and(|o| o.exempt);
+                if !m.protected() && !exempt && self.commanded(m).level < m.minimal_level {
+                    let change = DegradeChange::LowerQuality { module: m.name.clone(), levels: 1 };
+                    self.take_notch(&p.name, reason, change, inp.now_ms, events);
+                }
+                false
             }
+            Move::Restore if !restored_already => self.give_notch_back(&p.name, reason, inp.now_ms, events),
             _ => false,
         }
+    }
+
+    fn take_notch(
+        &mut self,
+        policy: &str,
+        reason: String,
+        change: DegradeChange,
+        now_ms: i64,
+        events: &mut Vec<DegradationEvent>,
+    ) {
+        events.push(DegradationEvent {
+            ts_ms: now_ms,
+            detail: EventDetail::Applied {
+                policy: policy.into(),
+                reason: reason.clone(),
+                changes: vec![change.clone()],
+            },
+        });
+        self.groups.push(DegradeGroup {
+            policy: policy.into(),
+            at_ms: now_ms,
+            reason,
+            changes: vec![change],
+            setpoint: true,
+        });
+    }
+
+    /// Gives back the latest group if `policy`'s controller took it (the stack stays ordered).
+    fn give_notch_back(
+        &mut self,
+        policy: &str,
+        reason: String,
+        now_ms: i64,
+        events: &mut Vec<DegradationEvent>,
+    ) -> bool {
+        if !self.groups.last().is_some_and(|g| g.setpoint && g.policy == policy) {
+            return false;
+        }
+        let g = self.groups.pop().expect("checked above");
+        events.push(DegradationEvent {
+            ts_ms: now_ms,
+            detail: EventDetail::Restored { policy: g.policy, reason, changes: g.changes },
+        });
+        true
     }
 
     /// Directives for every reachable module whose commanded state moved, in shedding order
@@ -463,6 +521,7 @@ mod tests {
             level_memory_bytes: vec![],
             memory_bytes: None,
             reported_level: None,
+            latency_ms: None,
         }
     }
 
@@ -555,6 +614,50 @@ mod tests {
         assert!(e.sampling_lowered().is_some(), "memory-70's group holds it still");
         check(&mut e, 2, 0);
         assert_eq!(e.sampling_lowered(), None);
+    }
+
+    #[test]
+    fn a_latency_setpoint_moves_its_module_one_level_per_check_and_rests_in_its_band() {
+        use crate::degrade::policy::LatencySetpoint;
+        let policies = vec![DegradationPolicy {
+            name: "reasoning-latency".into(),
+            when: None,
+            setpoint: None,
+            latency_setpoint: Some(LatencySetpoint {
+                module: "reasoning".into(),
+                target_ms: 200.0,
+                deadband_pct: 10.0,
+            }),
+            steps: vec![],
+        }];
+        assert!(policies[0].problems(&four()).is_empty());
+        let mut e = Engine::new();
+        let mut step = |now, latency| {
+            let mut modules = four();
+            modules[2].latency_ms = latency;
+            let c = e.check(&Inputs {
+                now_ms: now,
+                constraints: &[],
+                modules: &modules,
+                policies: &policies,
+                headroom_pct: None,
+                memory: None,
+                recover: true,
+            });
+            (c.orders, e.commanded(&modules[2]).level)
+        };
+        let (orders, level) = step(0, Some(320.0));
+        assert_eq!(level, 1);
+        assert!(orders.iter().all(|o| o.module == "reasoning"), "only its own module moves: {orders:?}");
+        assert_eq!(step(1, Some(300.0)).1, 2, "still above the band: one more level");
+        assert_eq!(step(2, Some(215.0)).1, 2, "inside the band: rests");
+        assert_eq!(step(3, None).1, 2, "no report: no move");
+        assert_eq!(step(4, Some(120.0)).1, 1, "below the band: one level back");
+        assert_eq!(step(5, Some(120.0)).1, 0);
+        assert_eq!(step(6, Some(120.0)).1, 0, "nothing left to give back");
+        let mut critical = policies[0].clone();
+        critical.latency_setpoint.as_mut().unwrap().module = "perception".into();
+        assert!(critical.problems(&four())[0].message.contains("critical modules are never degraded"));
     }
 
     #[test]
@@ -664,6 +767,7 @@ mod tests {
             name: "hold".into(),
             when: None,
             setpoint: Some(crate::degrade::policy::MemorySetpoint { memory_headroom_pct: 20.0, deadband_pct: 5.0 }),
+            latency_setpoint: None,
             steps: vec![],
         }];
         let mut e = Engine::new();

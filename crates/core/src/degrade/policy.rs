@@ -15,13 +15,18 @@ use crate::registration::Criticality;
 pub struct DegradationPolicy {
     /// Letters, digits, `_` and `-`; unique.
     pub name: String,
-    /// Tier steps: fire while `when` holds. Exactly one of `when` and `setpoint`.
+    /// Tier steps: fire while `when` holds. Exactly one of `when`, `setpoint` and
+    /// `latency_setpoint`.
     #[serde(default)]
     pub when: Option<PolicyTrigger>,
     /// A brownout-style controller instead: hold memory headroom by moving quality one step
     /// per check, least important first.
     #[serde(default)]
     pub setpoint: Option<MemorySetpoint>,
+    /// A brownout-style controller on one module: hold the latency it reports at a target by
+    /// moving its own quality one level per check.
+    #[serde(default)]
+    pub latency_setpoint: Option<LatencySetpoint>,
     /// In order; applied together when the policy fires, restored together.
     #[serde(default)]
     pub steps: Vec<PolicyStep>,
@@ -54,6 +59,23 @@ pub struct MemorySetpoint {
 
 fn five() -> f64 {
     5.0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct LatencySetpoint {
+    /// The module whose reported `latency_ms` is held (never a critical one).
+    pub module: String,
+    /// The latency to hold, in ms.
+    pub target_ms: f64,
+    /// No move while latency is within this many % of the target.
+    #[serde(default = "ten")]
+    pub deadband_pct: f64,
+}
+
+fn ten() -> f64 {
+    10.0
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -133,8 +155,19 @@ impl DegradationPolicy {
         if !valid_name(&self.name) {
             out.push(err("name", "must be 1–64 letters, digits, '_' or '-'"));
         }
+        let kinds = [self.when.is_some(), self.setpoint.is_some(), self.latency_setpoint.is_some()];
+        if kinds.iter().filter(|k| **k).count() != 1 {
+            out.push(err("when", "a policy has exactly one of when, setpoint and latency_setpoint"));
+            return out;
+        }
+        if let Some(l) = &self.latency_setpoint {
+            out.extend(latency_problems(l, modules));
+        }
         match (&self.when, &self.setpoint) {
-            (Some(_), Some(_)) | (None, None) => out.push(err("when", "a policy has exactly one of when and setpoint")),
+            (None, None) | (Some(_), Some(_)) if !self.steps.is_empty() => {
+                out.push(err("steps", "a setpoint policy moves quality itself and takes no steps"));
+            }
+            (None, None) | (Some(_), Some(_)) => {}
             (Some(t), None) => {
                 let max = if t.constraint == ConstraintKind::Memory { 4 } else { 1 };
                 if !(1..=max).contains(&t.tier) {
@@ -161,6 +194,25 @@ impl DegradationPolicy {
         }
         out
     }
+}
+
+fn latency_problems(l: &LatencySetpoint, modules: &[ModuleView]) -> Vec<PolicyError> {
+    let mut out = Vec::new();
+    if !valid_name(&l.module) {
+        out.push(err("latency_setpoint.module", "must name a module (letters, digits, '_' or '-')"));
+    } else if let Some(m) = modules.iter().find(|m| m.name == l.module && m.protected()) {
+        out.push(err(
+            "latency_setpoint.module",
+            format!("{} is critical: critical modules are never degraded", m.name),
+        ));
+    }
+    if !(l.target_ms.is_finite() && l.target_ms > 0.0) {
+        out.push(err("latency_setpoint.target_ms", "must be a latency above 0 ms"));
+    }
+    if !(l.deadband_pct >= 0.0 && l.deadband_pct < 100.0) {
+        out.push(err("latency_setpoint.deadband_pct", "must be ≥ 0 and below 100"));
+    }
+    out
 }
 
 fn step_problems<'a>(
@@ -214,6 +266,7 @@ pub fn defaults() -> Vec<DegradationPolicy> {
         name: name.into(),
         when: Some(PolicyTrigger { constraint, tier }),
         setpoint: None,
+        latency_setpoint: None,
         steps,
     };
     vec![
@@ -274,6 +327,7 @@ mod tests {
             level_memory_bytes: vec![],
             memory_bytes: None,
             reported_level: None,
+            latency_ms: None,
         };
         p.steps[2].target = StepTarget::Module("nav".into());
         assert!(p.problems(&[nav])[0].message.starts_with("nav is critical"));

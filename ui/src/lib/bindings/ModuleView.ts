@@ -33,4 +33,8 @@ memory_bytes: number | null,
 /**
  * The level it last reported running at.
  */
-reported_level: number | null, };
+reported_level: number | null, 
+/**
+ * The latency it last reported, in ms.
+ */
+latency_ms: number | null, };

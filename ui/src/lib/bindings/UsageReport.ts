@@ -15,4 +15,9 @@ features_on: Array<string>,
 /**
  * Work done so far (frames, queries, steps): a monotonic counter, so goodput is its rate.
  */
-goodput_total: number | null, };
+goodput_total: number | null, 
+/**
+ * How long its work took lately (e.g. p95 over the interval), in ms: what a latency
+ * setpoint holds.
+ */
+latency_ms: number | null, };
