@@ -189,7 +189,7 @@ fn forget_reregistered(d: &Degradation, statuses: &[steward_core::module_status:
     for s in statuses {
         let key = (s.node.clone(), s.registration.name.clone());
         if seen.insert(key, s.registered_ms).is_some_and(|before| before != s.registered_ms) {
-            engine.forget_module(&s.registration.name);
+            engine.forget_module(&s.node, &s.registration.name);
         }
     }
 }

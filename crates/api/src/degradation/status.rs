@@ -107,7 +107,7 @@ pub(crate) fn module_row(s: &ModuleStatus, view: &ModuleView, engine: &Engine) -
         cpu_millis: s.report.as_ref().and_then(|x| x.cpu_millis),
         memory_bytes: s.report.as_ref().and_then(|x| x.memory_bytes),
         goodput_per_s: s.goodput_per_s,
-        transitions: engine.transitions(&view.name),
+        transitions: engine.transitions(&view.node, &view.name),
         over,
     }
 }

@@ -92,9 +92,10 @@ pub struct Engine {
     groups: Vec<DegradeGroup>,
     overrides: BTreeMap<String, ModuleOverride>,
     /// What each module was last told to run at.
-    sent: BTreeMap<String, Commanded>,
+    /// Keyed by (node, name): a module of one name may run on several nodes.
+    sent: BTreeMap<(String, String), Commanded>,
     /// Per module, how many checks changed what it was told.
-    transitions: BTreeMap<String, u32>,
+    transitions: BTreeMap<(String, String), u32>,
     constraints: Vec<Constraint>,
     /// Why the last check gave nothing back although a constraint cleared.
     held: Option<String>,
@@ -148,8 +149,8 @@ impl Engine {
     }
 
     /// A module that registered again starts at full quality: what it was told is forgotten.
-    pub fn forget_module(&mut self, module: &str) {
-        self.sent.remove(module);
+    pub fn forget_module(&mut self, node: &str, module: &str) {
+        self.sent.remove(&(node.to_string(), module.to_string()));
     }
 
     pub fn groups(&self) -> &[DegradeGroup] {
@@ -160,8 +161,8 @@ impl Engine {
         self.overrides.values()
     }
 
-    pub fn transitions(&self, module: &str) -> u32 {
-        self.transitions.get(module).copied().unwrap_or(0)
+    pub fn transitions(&self, node: &str, module: &str) -> u32 {
+        self.transitions.get(&(node.to_string(), module.to_string())).copied().unwrap_or(0)
     }
 
     pub fn constraints(&self) -> &[Constraint] {
@@ -410,7 +411,8 @@ impl Engine {
         let mut orders = Vec::new();
         for m in ordered {
             let next = self.commanded(m);
-            let prev = self.sent.get(&m.name).cloned().unwrap_or_default();
+            let key = (m.node.clone(), m.name.clone());
+            let prev = self.sent.get(&key).cloned().unwrap_or_default();
             if next == prev {
                 continue;
             }
@@ -420,8 +422,8 @@ impl Engine {
                 directive,
                 reason: reason.to_string(),
             }));
-            *self.transitions.entry(m.name.clone()).or_default() += 1;
-            self.sent.insert(m.name.clone(), next);
+            *self.transitions.entry(key.clone()).or_default() += 1;
+            self.sent.insert(key, next);
         }
         orders
     }
@@ -661,6 +663,21 @@ mod tests {
     }
 
     #[test]
+    fn a_module_name_on_two_nodes_is_told_on_both_and_shed_once() {
+        let mut modules = four();
+        let mut twin = m("learning", Criticality::Sheddable, &[("augment", 1)], 3);
+        twin.node = "n1".into();
+        modules.push(twin);
+        let mut e = Engine::new();
+        let c = run(&mut e, 0, 1, &modules);
+        let nodes: BTreeSet<&str> =
+            c.orders.iter().filter(|o| o.module == "learning").map(|o| o.node.as_str()).collect();
+        assert_eq!(nodes, BTreeSet::from(["local", "n1"]), "{:?}", c.orders);
+        assert!(modules[3..].iter().all(|m| e.commanded(m).level == 1), "lowered one level, not two");
+        assert_eq!((e.transitions("local", "learning"), e.transitions("n1", "learning")), (1, 1));
+    }
+
+    #[test]
     fn sheds_by_tier_least_important_first_and_gives_back_one_step_per_check() {
         let modules = four();
         let mut e = Engine::new();
@@ -691,8 +708,8 @@ mod tests {
         assert_eq!(restored(&c), ["memory-70"]);
         assert!(modules.iter().all(|m| !e.commanded(m).degraded()));
         // Two checks took from learning, two gave back: no flapping between.
-        assert_eq!(e.transitions("learning"), 4);
-        assert_eq!(e.transitions("perception"), 0);
+        assert_eq!(e.transitions("local", "learning"), 4);
+        assert_eq!(e.transitions("local", "perception"), 0);
     }
 
     fn restored(c: &Check) -> Vec<String> {

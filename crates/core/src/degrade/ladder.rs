@@ -20,13 +20,17 @@ pub fn shed_rank(c: Criticality) -> u8 {
     }
 }
 
-/// Modules a policy may act on, in shedding order: not critical, not exempt, not lost.
+/// Modules a policy may act on, in shedding order, once per name: not critical, not exempt, not
+/// lost.
 pub fn sheddable<'a>(modules: &'a [ModuleView], overrides: &BTreeMap<String, ModuleOverride>) -> Vec<&'a ModuleView> {
     let mut out: Vec<&ModuleView> = modules
         .iter()
         .filter(|m| !m.protected() && !m.lost && !overrides.get(&m.name).is_some_and(|o| o.exempt))
         .collect();
     out.sort_by(|a, b| shed_rank(a.criticality).cmp(&shed_rank(b.criticality)).then(a.name.cmp(&b.name)));
+    // Changes name a module, and every instance of that name (one per node) follows them:
+    // expanding each instance would take the step twice.
+    out.dedup_by(|a, b| a.name == b.name);
     out
 }
 
