@@ -1,7 +1,8 @@
 // The Degradation view against a real `stewardctl serve` with a real `steward-example-module`
 // registered on its module socket: the module is listed with its criticality and quality; an
 // override forcing a level is applied (the module reports the level it was told) and shown
-// with who set it; released, the module goes back to full quality.
+// with who set it; released, the module goes back to full quality. A policy is written with the
+// form, and one the server refuses shows its reason.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -82,5 +83,25 @@ describe('degradation view against stewardctl serve', () => {
     expect(await page.locator('[data-testid=quality-learning]').textContent()).toContain('level 0 of');
     expect(await waitFor('level 0 reported', async () => (await reportedLevel('learning')) === 0, 10_000)).toBe(true);
     expect(await page.locator('[data-testid=timeline]').textContent()).toContain('override of learning released by ui');
+  });
+
+  it('writes a policy with the form, and shows the server refusing one that cannot work', async () => {
+    await page.fill('[data-testid=policy-name]', 'cpu-shed');
+    await page.selectOption('[data-testid=policy-constraint]', 'cpu');
+    const step = page.locator('[data-testid=policy-step-0]');
+    await step.locator('select[aria-label=action]').selectOption('suspend_allocations');
+    await step.locator('select[aria-label=target]').selectOption('burstable');
+    await page.click('[data-testid=policy-save]');
+    const policies = page.locator('[data-testid=policies]');
+    await policies.getByText('cpu-shed').waitFor({ timeout: 10_000 });
+    expect(await policies.textContent()).toContain('suspend_allocations {"qos":"burstable"}');
+
+    // A name the server cannot keep: refused, saying why, and nothing saved.
+    await page.fill('[data-testid=policy-name]', 'cpu deep!');
+    await page.click('[data-testid=policy-save]');
+    const error = page.locator('[data-testid=degradation-error]');
+    await error.waitFor({ timeout: 10_000 });
+    expect(await error.textContent()).toContain('letters, digits');
+    expect(await policies.textContent()).not.toContain('cpu deep');
   });
 });
