@@ -84,7 +84,7 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
     };
     let cgroups = Cgroups::detect(&config.cgroup_root);
     let limits_mechanism = cgroups.mechanism().as_str();
-    let mut inventory = steward_telemetry::inventory(&config.sampler.root, false);
+    let mut inventory = steward_telemetry::inventory(&config.sampler, false);
     inventory.adapters = match &config.adapter_probe {
         Some(exe) => steward_telemetry::adapter_probe::enumerate_adapters_in_child(exe),
         None => steward_core::Reading::unavailable("adapter enumeration is turned off"),

@@ -15,7 +15,7 @@ use crate::{AdapterProbe, ApiConfig, ApiError, sampling_loop};
 
 /// This node's inventory, with adapters enumerated the way `config` asks.
 fn collect_inventory(config: &ApiConfig) -> Inventory {
-    let mut inventory = steward_telemetry::inventory(&config.sampler.root, false);
+    let mut inventory = steward_telemetry::inventory(&config.sampler, false);
     inventory.adapters = match &config.adapter_probe {
         AdapterProbe::InProcess => steward_telemetry::adapters::enumerate_adapters(),
         AdapterProbe::Child(exe) => steward_telemetry::adapter_probe::enumerate_adapters_in_child(exe),

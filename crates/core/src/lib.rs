@@ -3,6 +3,7 @@
 //! Nothing here reads a clock, touches a file or a socket, or spawns a task: time and inputs are
 //! passed in, so everything is deterministic and testable without a machine.
 
+pub mod accel;
 pub mod alloc;
 pub mod cluster;
 pub mod credential;

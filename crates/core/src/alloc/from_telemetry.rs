@@ -124,6 +124,9 @@ mod tests {
             physical_cores: Some(6),
             memory_total_bytes: 64 << 30,
             adapters,
+            gpus: Reading::unavailable("none"),
+            gpu_links: Reading::unavailable("none"),
+            accelerators: Vec::new(),
         }
     }
 
