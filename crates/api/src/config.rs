@@ -3,7 +3,8 @@ use std::path::PathBuf;
 
 use crate::ApiError;
 
-use steward_core::alloc::ResourceAmount;
+use steward_core::accel::AcceleratorSpec;
+use steward_core::alloc::{FieldError, ResourceAmount};
 use steward_core::dispatch::output::{MAX_OUTPUT_BYTES, MAX_OUTPUT_LINES};
 use steward_core::profile::ProfileConfig;
 use steward_store::RetentionPolicy;
@@ -26,6 +27,8 @@ pub struct ApiConfig {
     pub refit_forecasts: bool,
     /// Most each owner may hold at once (`[allocation.quotas]`); owners not listed are unlimited.
     pub quotas: BTreeMap<String, ResourceAmount>,
+    /// Accelerators no driver reports (`[[accelerators]]`): TPUs, FPGAs, NPUs, other GPUs.
+    pub accelerators: Vec<AcceleratorSpec>,
 }
 
 /// How the inventory enumerates graphics adapters.
@@ -58,6 +61,7 @@ impl Default for ApiConfig {
             dispatch: Default::default(),
             refit_forecasts: true,
             quotas: BTreeMap::new(),
+            accelerators: Vec::new(),
         }
     }
 }
@@ -71,6 +75,34 @@ struct ConfigFile {
     allocation: Option<AllocationSection>,
     #[serde(default)]
     dispatch: Option<DispatchSection>,
+    /// `[[accelerators]]`: read as values, then checked field by field like an API registration.
+    #[serde(default)]
+    accelerators: Vec<toml::Value>,
+}
+
+/// Every `[[accelerators]]` entry read and checked; all problems at once, named by entry.
+fn read_accelerators(entries: &[toml::Value]) -> Result<Vec<AcceleratorSpec>, String> {
+    let mut specs = Vec::new();
+    let mut problems = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let prefix = format!("accelerators[{i}]");
+        let value = serde_json::to_value(entry).map_err(|e| format!("{prefix}: {e}"))?;
+        match crate::request_body::from_value::<AcceleratorSpec>(&prefix, &value) {
+            Ok(spec) => {
+                problems.extend(spec.validate(&prefix));
+                if specs.iter().any(|s: &AcceleratorSpec| s.node == spec.node && s.id == spec.id) {
+                    problems.push(FieldError::new(format!("{prefix}.id"), format!("{:?} is listed twice", spec.id)));
+                }
+                specs.push(spec);
+            }
+            Err(errors) => problems.extend(errors),
+        }
+    }
+    if problems.is_empty() {
+        Ok(specs)
+    } else {
+        Err(problems.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))
+    }
 }
 
 /// `[dispatch]`: how the executor talks to nodes; every field optional.
@@ -173,6 +205,8 @@ impl ApiConfig {
         if let Some(a) = file.allocation {
             self.quotas = a.quotas.iter().map(|(owner, q)| (owner.clone(), q.amount())).collect();
         }
+        self.accelerators = read_accelerators(&file.accelerators)
+            .map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
         if let Some(d) = file.dispatch {
             d.apply(&mut self.dispatch)
                 .map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
@@ -184,6 +218,32 @@ impl ApiConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accelerators_are_read_and_every_wrong_field_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steward.toml");
+        std::fs::write(
+            &path,
+            "[[accelerators]]\nid = \"tpu0\"\nkind = \"tpu\"\nmodel = \"TPU v5e\"\nmemory_bytes = 17179869184\n\
+             precisions = [\"bf16\", \"int8\"]\npeak_tflops = { bf16 = 197.0 }\nhealth_check = [\"true\"]\n",
+        )
+        .unwrap();
+        let mut config = ApiConfig::default();
+        config.apply_file(&path).unwrap();
+        assert_eq!(config.accelerators.len(), 1);
+        assert_eq!(config.accelerators[0].node, "local");
+        assert_eq!(config.accelerators[0].peak_tflops[&steward_core::accel::Precision::Bf16], 197.0);
+        std::fs::write(
+            &path,
+            "[[accelerators]]\nid = \"tpu0\"\nkind = \"tpu\"\nmodel = \"x\"\nmemory_bytes = 0\nprecisions = [\"bf16\"]\n\
+             [[accelerators]]\nid = \"f\"\nkind = \"asic\"\nmodel = \"x\"\nmemory_bytes = 1\nprecisions = [\"int8\"]\n",
+        )
+        .unwrap();
+        let e = ApiConfig::default().apply_file(&path).unwrap_err().to_string();
+        assert!(e.contains("accelerators[0].memory_bytes: must be more than 0"), "{e}");
+        assert!(e.contains("accelerators[1].kind"), "{e}");
+    }
 
     #[test]
     fn quotas_come_from_the_allocation_section_and_absent_limits_are_unlimited() {

@@ -9,6 +9,8 @@
 //!   batch-writes history every 5 s (remote nodes' snapshots included, `cluster/history.rs`) and
 //!   runs rollups and retention every minute. The sampling mode follows the audience: idle with
 //!   no live subscriber, hidden when the UI says it is not visible, active otherwise.
+//! - `accelerators/`: the accelerator registry, characterization (the WGSL benchmark in a
+//!   child) and placing pending work onto an accelerator.
 //! - `allocation/`: the scheduler behind a lock; every operation commits before it answers.
 //! - `cluster/`: the cluster manager, on its own small runtime.
 //! - `dispatch/`: the distributed executor, on its own small runtime.
@@ -20,12 +22,14 @@
 //! - This crate reads the clock; what it calls below (core, the sampler's policy, the store) takes
 //!   `now_ms`.
 
+mod accelerators;
 mod allocation;
 mod clock;
 mod cluster;
 mod config;
 mod deep_profile;
 mod dispatch;
+mod envelope;
 mod error;
 mod error_body;
 mod logging;
@@ -36,6 +40,10 @@ mod sampling_loop;
 mod service;
 mod status;
 
+pub use accelerators::{
+    AcceleratorList, AcceleratorOperation, AcceleratorsResponse, AcceleratorsResult, Characterized, HealthCheck,
+    NodeAccelerators, Placement, Registered, RegisteredAccelerator, RegistrationSource,
+};
 pub use allocation::{AllocError, AllocateResponse, AllocateResult, AllocationType, GrantedResources};
 pub use cluster::{AddNode, NodeChange, ProbeRequest, ProbeResult};
 pub use config::{AdapterProbe, ApiConfig};

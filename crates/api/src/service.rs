@@ -36,7 +36,7 @@ pub struct Steward {
 pub(crate) struct Shared {
     pub(crate) config: ApiConfig,
     store: Mutex<Store>,
-    inventory: Inventory,
+    pub(crate) inventory: Inventory,
     started_ms: i64,
     latest: RwLock<Option<Arc<Snapshot>>>,
     live: broadcast::Sender<Arc<Snapshot>>,
@@ -51,6 +51,7 @@ pub(crate) struct Shared {
     pub(crate) profiler: crate::profiler::Profiler,
     pub(crate) cluster: crate::cluster::Cluster,
     pub(crate) dispatch: crate::dispatch::Dispatcher,
+    pub(crate) accelerators: crate::accelerators::Accelerators,
 }
 
 struct LoopGuard {
@@ -77,7 +78,9 @@ impl Steward {
         let mut store = Store::open(&config.db_path)?;
         let profiler = crate::profile::start_profiler(&mut store, &config.profile)?;
         let sampler = Sampler::new(&config.sampler);
-        let inventory = collect_inventory(&config);
+        let accelerators = crate::accelerators::Accelerators::new(config.accelerators.clone());
+        let mut inventory = collect_inventory(&config);
+        inventory.accelerators = accelerators.local_specs(&store.accelerators()?);
         let allocations = crate::allocation::Allocations::load(&store, &inventory, &config)?;
         let cluster = crate::cluster::Cluster::start(store.nodes()?)?;
         let dispatch = crate::dispatch::Dispatcher::load(&store, config.dispatch.clone(), &config.db_path)?;
@@ -100,6 +103,7 @@ impl Steward {
             profiler,
             cluster,
             dispatch,
+            accelerators,
         });
         let loop_shared = shared.clone();
         let thread = std::thread::Builder::new()

@@ -176,6 +176,18 @@ pub(crate) fn with_scheduler<T>(
     })
 }
 
+/// Brings this machine's scheduler node up to date with its registered accelerators (`specs`
+/// replace the inventory's), so `accelerator_kind` requests see a registration at once.
+pub(crate) fn put_local_accelerators(
+    shared: &Shared,
+    specs: Vec<steward_core::accel::AcceleratorSpec>,
+) -> Result<(), ApiError> {
+    let mut inventory = shared.inventory.clone();
+    inventory.accelerators = specs;
+    let res = local_node::local_node(&inventory, &shared.config.sampler, now_ms());
+    with_scheduler(shared, |sched, _, now| sched.put_node(res, now))
+}
+
 /// Commits `changes` and the answer under `request_id` (with the request it answers, canonical
 /// JSON) in one transaction.
 fn commit_answer(

@@ -144,6 +144,19 @@ fn check_argv(argv: &[String], field: &str, errors: &mut Vec<FieldError>) {
     }
 }
 
+impl AcceleratorKind {
+    /// The name as written in requests (and in `accelerator_kind` constraints), e.g. `tpu`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AcceleratorKind::Gpu => "gpu",
+            AcceleratorKind::Tpu => "tpu",
+            AcceleratorKind::Fpga => "fpga",
+            AcceleratorKind::Npu => "npu",
+            AcceleratorKind::Other => "other",
+        }
+    }
+}
+
 impl Precision {
     /// The name as written in requests, e.g. `fp16`.
     pub fn name(self) -> &'static str {

@@ -1,5 +1,6 @@
 //! The JSON API under `/api`. Every handler is a one-line call into `Steward`.
 
+mod accelerators;
 mod allocation;
 mod datasets;
 mod dispatch;
@@ -59,4 +60,5 @@ pub fn resources() -> Router<Steward> {
         .route("/resources/profile", post(profile::profile))
         .route("/resources/allocate", post(allocation::allocate))
         .route("/resources/distributed", post(dispatch::distributed))
+        .route("/resources/accelerators", post(accelerators::accelerators))
 }
