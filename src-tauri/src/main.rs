@@ -2,6 +2,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod accel_commands;
 mod answer;
 mod commands;
 mod dataset_commands;
@@ -84,6 +85,7 @@ fn main() -> Result<()> {
             dispatch_commands::execution_output,
             dispatch_commands::partition_output,
             dispatch_commands::cancel_execution,
+            accel_commands::accelerators,
         ])
         .on_window_event(|window, event| {
             // A minimised or hidden window slows sampling; history stays at ≤ 10 s resolution.

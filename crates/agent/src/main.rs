@@ -25,6 +25,10 @@ struct Args {
     /// Labels reported in the inventory, e.g. `--label rack=a --label gpu=a100`.
     #[arg(long = "label", value_parser = parse_label)]
     labels: Vec<(String, String)>,
+    /// Accelerators no driver reports (TPU, FPGA, NPU, other GPUs): a JSON array of specs as
+    /// `POST /resources/accelerators` registers them (their `node` is this agent's).
+    #[arg(long, env = "STEWARDD_ACCELERATORS")]
+    accelerators: Option<PathBuf>,
     /// Do not enumerate graphics adapters.
     #[arg(long)]
     no_adapters: bool,
@@ -52,6 +56,9 @@ fn main() -> Result<()> {
     config.plain_text = args.no_tls;
     config.token = args.token;
     config.labels = args.labels.into_iter().collect();
+    if let Some(path) = &args.accelerators {
+        config.accelerators = read_accelerators(path)?;
+    }
     config.adapter_probe = if args.no_adapters { None } else { std::env::current_exe().ok() };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
@@ -73,6 +80,23 @@ fn main() -> Result<()> {
         bound.serve(shutdown_signal()).await?;
         anyhow::Ok(())
     })
+}
+
+/// The accelerators file, every wrong field named (the agent does not start with a bad one).
+fn read_accelerators(path: &std::path::Path) -> Result<Vec<steward_core::accel::AcceleratorSpec>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let specs: Vec<steward_core::accel::AcceleratorSpec> =
+        serde_json::from_str(&text).with_context(|| format!("{}: not a JSON array of accelerators", path.display()))?;
+    let problems: Vec<String> = specs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.validate(&format!("[{i}]")))
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect();
+    if !problems.is_empty() {
+        anyhow::bail!("{}: {}", path.display(), problems.join("; "));
+    }
+    Ok(specs)
 }
 
 fn init_logging(json: bool) {

@@ -35,6 +35,8 @@ pub struct AgentConfig {
     pub adapter_probe: Option<PathBuf>,
     /// Root for cgroup detection (tests point it at a fixture tree).
     pub cgroup_root: PathBuf,
+    /// Accelerators no driver reports (TPU, FPGA, NPU), reported in the inventory.
+    pub accelerators: Vec<steward_core::accel::AcceleratorSpec>,
 }
 
 impl AgentConfig {
@@ -48,6 +50,7 @@ impl AgentConfig {
             sampler: SamplerConfig::from_env(),
             adapter_probe: None,
             cgroup_root: "/".into(),
+            accelerators: Vec::new(),
         }
     }
 }
@@ -89,6 +92,7 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
         Some(exe) => steward_telemetry::adapter_probe::enumerate_adapters_in_child(exe),
         None => steward_core::Reading::unavailable("adapter enumeration is turned off"),
     };
+    inventory.accelerators = config.accelerators.clone();
     let inventory = InventoryReply {
         inventory_json: serde_json::to_vec(&inventory).map_err(|e| AgentError::Serve(e.to_string()))?,
         labels: config.labels.clone().into_iter().collect(),

@@ -1,5 +1,6 @@
 //! `stewardctl`: Steward without a desktop.
 
+mod accel;
 mod alloc;
 mod bench;
 mod dataset;
@@ -54,6 +55,9 @@ enum Command {
     /// Measure Steward against baselines measured in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Accelerators: list every node's, register one, characterize this machine's adapters.
+    #[command(subcommand)]
+    Accel(accel::AccelCommand),
 }
 
 // mimalloc: glibc's allocator slowed the long-running process as its heap fragmented (the
@@ -80,5 +84,6 @@ fn main() -> Result<()> {
         Command::Queue(args) => alloc::queue(args),
         Command::Cancel(args) => alloc::cancel(args),
         Command::Profile(args) => profile::run(args),
+        Command::Accel(cmd) => accel::run(cmd),
     }
 }

@@ -102,6 +102,7 @@ async fn a_registration_is_listed_health_checked_offered_and_survives_a_restart(
     assert_eq!(st, StatusCode::OK, "{body}");
     let local = &body["result"]["nodes"][0];
     assert_eq!(local["node"], "local");
+    assert_eq!(local["registered"].as_array().map(Vec::len), Some(1), "listed once: {local}");
     assert_eq!(
         local["registered"][0]["spec"],
         tpu("tpu0")

@@ -6,6 +6,7 @@ use steward_core::accel::{AcceleratorSpec, Characterization, GpuInfo, MeasuredAd
 use steward_core::cluster::NodeView;
 
 use super::body::{HealthCheck, NodeAccelerators, RegisteredAccelerator, RegistrationSource};
+use crate::cluster::LOCAL_NODE;
 
 /// PCI vendor id of NVIDIA.
 const NVIDIA: u32 = 0x10de;
@@ -21,7 +22,10 @@ pub(crate) fn assemble(
         .iter()
         .map(|n| {
             let inventory = n.inventory.as_ref();
-            let from_agent = inventory.map(|i| i.accelerators.as_slice()).unwrap_or_default();
+            // This machine's inventory holds the config and API registrations (for its
+            // scheduler node); only an agent's inventory adds its own.
+            let from_agent =
+                inventory.filter(|_| n.id != LOCAL_NODE).map(|i| i.accelerators.as_slice()).unwrap_or_default();
             let registered = [
                 (configured, RegistrationSource::Config),
                 (stored, RegistrationSource::Api),
@@ -35,7 +39,13 @@ pub(crate) fn assemble(
                     .filter(move |s| source == RegistrationSource::Agent || s.node == n.id)
                     .map(move |s| (s, source))
             })
-            .map(|(spec, source)| RegisteredAccelerator { spec: spec.clone(), source, health: health(spec) })
+            .map(|(spec, source)| {
+                let mut spec = spec.clone();
+                if source == RegistrationSource::Agent {
+                    spec.node = n.id.clone();
+                }
+                RegisteredAccelerator { health: health(&spec), spec, source }
+            })
             .collect();
             NodeAccelerators {
                 node: n.id.clone(),
