@@ -73,6 +73,12 @@ async fn bad_bodies_are_400_per_field_and_unknown_things_404() {
     assert_eq!(st, StatusCode::NOT_FOUND, "{body}");
     let (st, _) = accel(&app, json!({"operation": "characterize", "adapter": "no such adapter"})).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
+    // No health check is no failure: the health says there is none.
+    let mut unchecked = tpu("t1");
+    unchecked.as_object_mut().unwrap().remove("health_check");
+    let (st, body) = accel(&app, json!({"operation": "register", "accelerator": unchecked})).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(body["result"]["accelerator"]["health"]["reason"], "no health check registered");
     let placement = json!({"allocation_id": "nope", "node": "local"});
     let (st, _) = accel(&app, json!({"operation": "place", "placement": placement})).await;
     assert_eq!(st, StatusCode::NOT_FOUND);

@@ -143,13 +143,12 @@ impl Steward {
                 .map_err(|e| ApiError::Internal(format!("updating the scheduler failed: {e}")))??;
         }
         let me = self.clone();
-        let health = tokio::task::spawn_blocking(move || me.health_of(&spec).map(|h| (spec, h)))
-            .await
-            .map_err(|e| ApiError::Internal(format!("health check failed: {e}")))?;
-        let (spec, health) = match health {
-            Reading::Available { value: (spec, h) } => (spec, Reading::from(h)),
-            Reading::Unavailable { reason } => return Err(ApiError::Internal(reason)),
-        };
+        let (spec, health) = tokio::task::spawn_blocking(move || {
+            let health = me.health_of(&spec);
+            (spec, health)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("health check failed: {e}")))?;
         Ok(Registered {
             accelerator: RegisteredAccelerator { spec, source: RegistrationSource::Api, health },
             replaced,
