@@ -166,12 +166,8 @@ pub(crate) fn parse(body: &Value) -> Result<Parsed, Vec<FieldError>> {
 }
 
 fn parse_known(obj: &serde_json::Map<String, Value>) -> Result<Parsed, Vec<FieldError>> {
-    let top_id = match obj.get("id") {
-        None | Some(Value::Null) => None,
-        // Checked here: it becomes the request's id after the request was validated.
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= 128 => Some(s.clone()),
-        Some(_) => return Err(vec![FieldError::new("id", "must be a string of 1–128 characters")]),
-    };
+    // Checked here: it becomes the request's id after the request was validated.
+    let top_id = crate::envelope::request_id(obj).map_err(|e| vec![e])?;
     let kind = obj.get("allocation_type").and_then(Value::as_str);
     let mut parsed = match kind {
         Some("allocate") => {

@@ -86,11 +86,7 @@ pub(crate) fn parse(body: &Value) -> Result<(Option<String>, Parsed), Vec<FieldE
 }
 
 fn parse_known(obj: &serde_json::Map<String, Value>) -> Result<(Option<String>, Parsed), Vec<FieldError>> {
-    let id = match obj.get("id") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= 128 => Some(s.clone()),
-        Some(_) => return Err(vec![FieldError::new("id", "must be a string of 1–128 characters")]),
-    };
+    let id = crate::envelope::request_id(obj).map_err(|e| vec![e])?;
     let parsed = match obj.get("operation").and_then(Value::as_str) {
         Some("distribute") => {
             let Some(v) = obj.get("task") else {

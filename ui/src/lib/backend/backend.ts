@@ -28,6 +28,7 @@ import type {
   Execution,
   ProbeResult,
 } from '../cluster/types';
+import type { AcceleratorsResponse } from '../accel/types';
 
 /** The one interface the UI talks to; implemented over Tauri IPC and over HTTP + WebSocket. */
 export interface Backend {
@@ -102,6 +103,12 @@ export interface Backend {
   /** Registers a dataset or replaces one of the same name; rejects with the server's reason (400). */
   registerDataset(dataset: Dataset): Promise<Dataset>;
   removeDataset(name: string): Promise<void>;
+
+  // Accelerators (issue 16).
+  /** POST /resources/accelerators: `list`, `register`, `characterize` or `place`; rejects with
+   *  the server's reason and per-field errors (400), or 404 for an unknown node or adapter. A
+   *  refused placement is a 200 with `result.success === false`, not a throw. */
+  accelerators(request: Record<string, unknown>): Promise<AcceleratorsResponse>;
 }
 
 /** An error whose message is fit to show the user; `kind` and `fields` come from the one error

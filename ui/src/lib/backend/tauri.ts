@@ -27,6 +27,7 @@ import type {
   Execution,
   ProbeResult,
 } from '../cluster/types';
+import type { AcceleratorsResponse } from '../accel/types';
 import { type Backend, backendError, errorMessage } from './backend';
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
@@ -126,6 +127,9 @@ export class TauriBackend implements Backend {
   }
   distribute(task: Record<string, unknown>): Promise<DistributeResponse> {
     return call('distributed', { request: { operation: 'distribute', task } });
+  }
+  accelerators(request: Record<string, unknown>): Promise<AcceleratorsResponse> {
+    return call('accelerators', { request });
   }
   executions(): Promise<Execution[]> {
     return call('executions');
