@@ -85,10 +85,10 @@ impl DeviceProfile {
         errors
     }
 }
-/// A device's profile from its characterization: the measured bandwidth and f32/f16 matmul
-/// rates in place of the datasheet's (`published`, which keeps the formats the benchmark does
-/// not run), marked `Measured`. `None` when the run measured neither matmul nor bandwidth, or
-/// there is no datasheet and it measured only one of them.
+/// A device's profile from its characterization: the measured bandwidth and f32 matmul rate in
+/// place of the datasheet's (`published`, which keeps the other formats: the WGSL f16 kernel
+/// runs on shader cores, not the tensor cores a datasheet's f16 is for), marked `Measured`.
+/// Without a datasheet, f16 is taken as measured. `None` when it measured too little.
 pub fn measured_profile(
     c: &crate::accel::Characterization,
     id: &str,
@@ -99,6 +99,7 @@ pub fn measured_profile(
     use crate::accel::Kernel;
     let rate = |k: Kernel| c.measured(k).map(|m| m.value * 1e9).filter(|v| v.is_finite() && *v > 0.0);
     let (f32_flops, f16_flops, bandwidth) = (rate(Kernel::MatmulF32), rate(Kernel::MatmulF16), rate(Kernel::Bandwidth));
+    let from_sheet = published.is_some();
     let mut p = match published {
         Some(p) => p,
         None => DeviceProfile {
@@ -112,7 +113,7 @@ pub fn measured_profile(
             source: FigureSource::Supplied,
         },
     };
-    if f32_flops.is_none() && f16_flops.is_none() && bandwidth.is_none() {
+    if f32_flops.is_none() && bandwidth.is_none() {
         return None;
     }
     if let Some(b) = bandwidth {
@@ -121,7 +122,7 @@ pub fn measured_profile(
     if let Some(f) = f32_flops {
         p.peak_flops.insert(Precision::F32, f);
     }
-    if let Some(f) = f16_flops {
+    if let Some(f) = f16_flops.filter(|_| !from_sheet) {
         p.peak_flops.insert(Precision::F16, f);
     }
     if p.peak_flops.is_empty() {
