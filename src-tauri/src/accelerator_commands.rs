@@ -1,5 +1,5 @@
-//! Accelerator commands: the same operations as `POST /resources/accelerators` (analyze, map,
-//! advise), one line over `Steward`.
+//! Accelerator commands: the same operations as `POST /resources/accelerators` (list,
+//! register, characterize, place, analyze, map, advise), one line over `Steward`.
 
 use steward_api::{AcceleratorsResponse, ErrorBody, Steward};
 use tauri::State;

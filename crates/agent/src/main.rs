@@ -27,6 +27,10 @@ struct Args {
     /// Labels reported in the inventory, e.g. `--label rack=a --label gpu=a100`.
     #[arg(long = "label", value_parser = parse_label)]
     labels: Vec<(String, String)>,
+    /// Accelerators no driver reports (TPU, FPGA, NPU, other GPUs): a JSON array of specs as
+    /// `POST /resources/accelerators` registers them (their `node` is this agent's).
+    #[arg(long, env = "STEWARDD_ACCELERATORS")]
+    accelerators: Option<PathBuf>,
     /// Do not enumerate graphics adapters.
     #[arg(long)]
     no_adapters: bool,
@@ -79,6 +83,9 @@ fn main() -> Result<()> {
     if let Some(path) = args.module_socket {
         config.module_socket = Some(path);
     }
+    if let Some(path) = &args.accelerators {
+        config.accelerators = read_accelerators(path)?;
+    }
     config.adapter_probe = if args.no_adapters { None } else { std::env::current_exe().ok() };
     config.metrics_listen = metrics_listen(args.metrics_listen, args.no_metrics);
     if let Some(backend) = args.telemetry {
@@ -113,6 +120,23 @@ fn main() -> Result<()> {
         bound.serve(shutdown_signal()).await?;
         anyhow::Ok(())
     })
+}
+
+/// The accelerators file, every wrong field named (the agent does not start with a bad one).
+fn read_accelerators(path: &std::path::Path) -> Result<Vec<steward_core::accel::AcceleratorSpec>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let specs: Vec<steward_core::accel::AcceleratorSpec> =
+        serde_json::from_str(&text).with_context(|| format!("{}: not a JSON array of accelerators", path.display()))?;
+    let problems: Vec<String> = specs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.validate(&format!("[{i}]")))
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect();
+    if !problems.is_empty() {
+        anyhow::bail!("{}: {}", path.display(), problems.join("; "));
+    }
+    Ok(specs)
 }
 
 fn init_logging(json: bool) {

@@ -43,6 +43,8 @@ pub struct AgentConfig {
     pub metrics_listen: MetricsListen,
     /// The module API's Unix socket (default `<state>/modules.sock`); `None`: TCP only.
     pub module_socket: Option<PathBuf>,
+    /// Accelerators no driver reports (TPU, FPGA, NPU), reported in the inventory.
+    pub accelerators: Vec<steward_core::accel::AcceleratorSpec>,
 }
 
 impl AgentConfig {
@@ -58,6 +60,7 @@ impl AgentConfig {
             cgroup_root: "/".into(),
             metrics_listen: MetricsListen::Off,
             module_socket: Some(state_dir.join("modules.sock")),
+            accelerators: Vec::new(),
         }
     }
 }
@@ -98,12 +101,13 @@ pub async fn bind(config: AgentConfig) -> Result<Bound, AgentError> {
     };
     let cgroups = Cgroups::detect(&config.cgroup_root);
     let limits_mechanism = cgroups.mechanism().as_str();
-    let mut inventory = steward_telemetry::inventory(&config.sampler.root, false);
+    let mut inventory = steward_telemetry::inventory(&config.sampler, false);
     inventory.adapters = match &config.adapter_probe {
         Some(exe) => steward_telemetry::adapter_probe::enumerate_adapters_in_child(exe),
         None => steward_core::Reading::unavailable("adapter enumeration is turned off"),
     };
     let hostname = inventory.hostname.clone();
+    inventory.accelerators = config.accelerators.clone();
     let inventory = InventoryReply {
         inventory_json: serde_json::to_vec(&inventory).map_err(|e| AgentError::Serve(e.to_string()))?,
         labels: config.labels.clone().into_iter().collect(),

@@ -65,7 +65,11 @@ async fn loopback_metrics_are_open_carry_this_node_and_pass_promtool() {
     };
     let headers = response.to_ascii_lowercase();
     assert!(headers.contains("content-type: text/plain; version=0.0.4"), "{response}");
-    let hostname = steward_telemetry::inventory(std::path::Path::new("/"), false).hostname;
+    let hostname = steward_telemetry::inventory(
+        &steward_telemetry::SamplerConfig { root: "/".into(), ..Default::default() },
+        false,
+    )
+    .hostname;
     let text = body(&response);
     assert!(text.contains(&format!("steward_node_cpu_utilization_ratio{{node=\"{hostname}\"}}")), "{text}");
     assert!(text.contains("steward_sampler_collector_runs_total{collector=\"cpu\"}"), "{text}");

@@ -3,7 +3,8 @@ use std::path::PathBuf;
 
 use crate::ApiError;
 
-use steward_core::alloc::ResourceAmount;
+use steward_core::accel::AcceleratorSpec;
+use steward_core::alloc::{FieldError, ResourceAmount};
 use steward_core::dispatch::output::{MAX_OUTPUT_BYTES, MAX_OUTPUT_LINES};
 use steward_core::profile::ProfileConfig;
 use steward_store::RetentionPolicy;
@@ -34,6 +35,8 @@ pub struct ApiConfig {
     pub power_budget: Option<steward_core::alloc::PowerBudget>,
     /// `[energy]`: the CPU model's TDP, tariff and carbon intensity.
     pub energy: crate::EnergySettings,
+    /// Accelerators no driver reports (`[[accelerators]]`): TPUs, FPGAs, NPUs, other GPUs.
+    pub accelerators: Vec<AcceleratorSpec>,
 }
 
 /// How the inventory enumerates graphics adapters.
@@ -70,6 +73,7 @@ impl Default for ApiConfig {
             degradation: Default::default(),
             power_budget: None,
             energy: Default::default(),
+            accelerators: Vec::new(),
         }
     }
 }
@@ -91,6 +95,9 @@ struct ConfigFile {
     telemetry: Option<TelemetrySection>,
     #[serde(default)]
     energy: Option<crate::EnergySettings>,
+    /// `[[accelerators]]`: read as values, then checked field by field like an API registration.
+    #[serde(default)]
+    accelerators: Vec<toml::Value>,
 }
 
 /// `[telemetry]`: where this machine's collectors read from.
@@ -99,6 +106,31 @@ struct ConfigFile {
 struct TelemetrySection {
     /// `procfs` (Linux's /proc and /sys: the most detail) or `portable` (sysinfo).
     backend: Option<String>,
+}
+
+/// Every `[[accelerators]]` entry read and checked; all problems at once, named by entry.
+fn read_accelerators(entries: &[toml::Value]) -> Result<Vec<AcceleratorSpec>, String> {
+    let mut specs = Vec::new();
+    let mut problems = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let prefix = format!("accelerators[{i}]");
+        let value = serde_json::to_value(entry).map_err(|e| format!("{prefix}: {e}"))?;
+        match crate::request_body::from_value::<AcceleratorSpec>(&prefix, &value) {
+            Ok(spec) => {
+                problems.extend(spec.validate(&prefix));
+                if specs.iter().any(|s: &AcceleratorSpec| s.node == spec.node && s.id == spec.id) {
+                    problems.push(FieldError::new(format!("{prefix}.id"), format!("{:?} is listed twice", spec.id)));
+                }
+                specs.push(spec);
+            }
+            Err(errors) => problems.extend(errors),
+        }
+    }
+    if problems.is_empty() {
+        Ok(specs)
+    } else {
+        Err(problems.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))
+    }
 }
 
 /// `[dispatch]`: how the executor talks to nodes; every field optional.
@@ -244,6 +276,8 @@ impl ApiConfig {
             self.sampler.backend = steward_telemetry::Backend::parse(&backend)
                 .map_err(|e| ApiError::InvalidInput(format!("config file {}: [telemetry] {e}", path.display())))?;
         }
+        self.accelerators = read_accelerators(&file.accelerators)
+            .map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
         if let Some(d) = file.dispatch {
             d.apply(&mut self.dispatch)
                 .map_err(|e| ApiError::InvalidInput(format!("config file {}: {e}", path.display())))?;
@@ -285,6 +319,32 @@ mod tests {
         assert!(ApiConfig::default().apply_file(&path).unwrap_err().to_string().contains("≥ 0"));
         std::fs::write(&path, section.replace("gpu_w = 300\n", "")).unwrap();
         assert!(ApiConfig::default().apply_file(&path).unwrap_err().to_string().contains("gpu_w"));
+    }
+
+    #[test]
+    fn accelerators_are_read_and_every_wrong_field_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steward.toml");
+        std::fs::write(
+            &path,
+            "[[accelerators]]\nid = \"tpu0\"\nkind = \"tpu\"\nmodel = \"TPU v5e\"\nmemory_bytes = 17179869184\n\
+             precisions = [\"bf16\", \"int8\"]\npeak_tflops = { bf16 = 197.0 }\nhealth_check = [\"true\"]\n",
+        )
+        .unwrap();
+        let mut config = ApiConfig::default();
+        config.apply_file(&path).unwrap();
+        assert_eq!(config.accelerators.len(), 1);
+        assert_eq!(config.accelerators[0].node, "local");
+        assert_eq!(config.accelerators[0].peak_tflops[&steward_core::accel::SpecPrecision::Bf16], 197.0);
+        std::fs::write(
+            &path,
+            "[[accelerators]]\nid = \"tpu0\"\nkind = \"tpu\"\nmodel = \"x\"\nmemory_bytes = 0\nprecisions = [\"bf16\"]\n\
+             [[accelerators]]\nid = \"f\"\nkind = \"asic\"\nmodel = \"x\"\nmemory_bytes = 1\nprecisions = [\"int8\"]\n",
+        )
+        .unwrap();
+        let e = ApiConfig::default().apply_file(&path).unwrap_err().to_string();
+        assert!(e.contains("accelerators[0].memory_bytes: must be more than 0"), "{e}");
+        assert!(e.contains("accelerators[1].kind"), "{e}");
     }
 
     #[test]

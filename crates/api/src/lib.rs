@@ -13,6 +13,8 @@
 //!   batch-writes history every 5 s (remote nodes' snapshots included, `cluster/history.rs`) and
 //!   runs rollups and retention every minute. The sampling mode follows the audience: idle with
 //!   no live subscriber, hidden when the UI says it is not visible, active otherwise.
+//! - `accelerators/`: the accelerator registry, characterization (the WGSL benchmark in a
+//!   child) and placing pending work onto an accelerator.
 //! - `allocation/`: the scheduler behind a lock; every operation commits before it answers.
 //! - `cluster/`: the cluster manager, on its own small runtime.
 //! - `dispatch/`: the distributed executor, on its own small runtime.
@@ -38,6 +40,7 @@ mod deep_profile;
 mod degradation;
 mod dispatch;
 mod energy;
+mod envelope;
 mod error;
 mod error_body;
 mod history_writer;
@@ -56,8 +59,9 @@ mod stop_signal;
 mod store_handle;
 
 pub use accelerators::{
-    AcceleratorOperation, AcceleratorResult, AcceleratorsResponse, AdviseResult, AnalyzeResult, MapResult,
-    MapTaskRequest, PlacedTask,
+    AcceleratorList, AcceleratorOperation, AcceleratorsResponse, AcceleratorsResult, AdviseResult, AnalyzeResult,
+    Characterized, HealthCheck, MapResult, MapTaskRequest, NodeAccelerators, PlaceAllocation, PlacedTask, Registered,
+    RegisteredAccelerator, RegistrationSource,
 };
 pub use allocation::{AllocError, AllocateResponse, AllocateResult, AllocationType, GrantedResources};
 pub use cluster::{AddNode, NodeChange, ProbeRequest, ProbeResult};

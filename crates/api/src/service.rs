@@ -37,7 +37,7 @@ use crate::{AdapterProbe, ApiConfig, ApiError, sampling_loop};
 
 /// This node's inventory, with adapters enumerated the way `config` asks.
 fn collect_inventory(config: &ApiConfig) -> Inventory {
-    let mut inventory = steward_telemetry::inventory(&config.sampler.root, false);
+    let mut inventory = steward_telemetry::inventory(&config.sampler, false);
     inventory.adapters = match &config.adapter_probe {
         AdapterProbe::InProcess => steward_telemetry::adapters::enumerate_adapters(),
         AdapterProbe::Child(exe) => steward_telemetry::adapter_probe::enumerate_adapters_in_child(exe),
@@ -74,6 +74,7 @@ struct Shared {
     degradation: Arc<crate::degradation::Degradation>,
     power: Arc<crate::power::PowerManager>,
     meter: Arc<crate::energy::EnergyMeter>,
+    accelerators: Arc<crate::accelerators::Accelerators>,
 }
 
 struct LoopGuard {
@@ -103,7 +104,8 @@ impl Steward {
             Arc::new(Profiling::start(store.clone(), &config.profile, config.sampler.root.clone(), stop.clone())?);
         let sampler = Sampler::new(&config.sampler);
         let metrics = crate::metrics::Metrics { sampler_cost: sampler.cost_meter() };
-        let inventory = collect_inventory(&config);
+        let mut inventory = collect_inventory(&config);
+        inventory.accelerators = crate::accelerators::local_specs(&config.accelerators, &store.lock()?.accelerators()?);
         let backend = crate::backend::connect(&config.backend)
             .map_err(|e| ApiError::InvalidInput(format!("the [backend] of the config file is not usable: {e}")))?;
         let cluster = Arc::new(Cluster::start(store.clone())?);
@@ -178,6 +180,16 @@ impl Steward {
             &config.degradation.clone().with_node_budget(config.power_budget.as_ref()),
         )?);
         crate::degradation::spawn_checker(Arc::downgrade(&degradation));
+        let accelerators = Arc::new(crate::accelerators::Accelerators::new(crate::accelerators::Handles {
+            configured: config.accelerators.clone(),
+            adapter_probe: config.adapter_probe.clone(),
+            inventory: inventory.clone(),
+            sampler: config.sampler.clone(),
+            store: store.clone(),
+            allocations: allocations.clone(),
+            cluster: cluster.clone(),
+            live: live.clone(),
+        }));
         let shared = Arc::new(Shared {
             config,
             inventory,
@@ -195,6 +207,7 @@ impl Steward {
             degradation,
             power,
             meter,
+            accelerators,
         });
         let guard = LoopGuard { shared: shared.clone(), thread: Mutex::new(Some(thread)) };
         Ok(Steward { shared, backend, _guard: Arc::new(guard) })

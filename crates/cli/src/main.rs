@@ -71,7 +71,7 @@ enum Command {
     Completions(shell::CompletionsArgs),
     /// Write man pages for stewardctl and each subcommand.
     Man(shell::ManArgs),
-    /// Accelerators: analyze a workload, advise how to speed it up, map tasks onto devices.
+    /// Accelerators: list, register and characterize them; analyze, advise on and map workloads.
     #[command(subcommand)]
     Accel(accel::AccelCommand),
     /// Graceful degradation: status, overrides of a module, the timeline.

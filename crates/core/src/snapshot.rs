@@ -305,6 +305,15 @@ pub struct Inventory {
     pub memory_total_bytes: u64,
     /// Every adapter wgpu enumerates (Vulkan, GL, ...), software ones included and labelled.
     pub adapters: Reading<Vec<Adapter>>,
+    /// NVIDIA GPUs as NVML describes them (absent from agents older than this field).
+    #[serde(default = "not_reported")]
+    pub gpus: Reading<Vec<crate::accel::GpuInfo>>,
+    /// NVLink and PCIe paths between this node's NVIDIA GPUs.
+    #[serde(default = "not_reported")]
+    pub gpu_links: Reading<Vec<crate::accel::GpuLink>>,
+    /// Accelerators registered in this node's configuration (`[[accelerators]]`).
+    #[serde(default)]
+    pub accelerators: Vec<crate::accel::AcceleratorSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

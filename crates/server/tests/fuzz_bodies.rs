@@ -47,6 +47,13 @@ fn routes() -> Vec<(&'static str, &'static str, Value)> {
                     "operations": [{"class": "matmul", "share": 0.9}, {"class": "elementwise", "share": 0.1}],
                     "profile": {"device": "NVIDIA A100-SXM4-80GB", "step_time_ms": 120.0}}}]}),
         ),
+        ("POST", "/resources/accelerators", json!({"operation": "list"})),
+        (
+            "POST",
+            "/resources/accelerators",
+            json!({"operation": "register", "accelerator": {"id": "tpu0", "kind": "tpu", "model": "v5e",
+                "memory_bytes": 1024, "precisions": ["bf16"], "peak_tflops": {"bf16": 197.0}}}),
+        ),
         (
             "POST",
             "/resources/accelerators",
@@ -71,6 +78,11 @@ fn routes() -> Vec<(&'static str, &'static str, Value)> {
             "POST",
             "/resources/energy",
             json!({"operation": "apply", "apply": {"plan_id": "plan-nope", "dry_run": true}}),
+        ),
+        (
+            "POST",
+            "/resources/accelerators",
+            json!({"operation": "place", "placement": {"allocation_id": "a", "node": "local"}}),
         ),
         // Node probes dial the address: a closed loopback port answers at once.
         ("POST", "/api/nodes/probe", json!({"address": "127.0.0.1:1"})),
@@ -231,13 +243,13 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn arbitrary_json_on_every_body_route_is_never_a_5xx(route in 0usize..14, body in any_json()) {
+    fn arbitrary_json_on_every_body_route_is_never_a_5xx(route in 0usize..17, body in any_json()) {
         let (method, uri, _) = routes().swap_remove(route % routes().len());
         check(method, uri, &body.to_string())?;
     }
 
     #[test]
-    fn mutated_valid_bodies_are_never_a_5xx(route in 0usize..14, mutations in prop::collection::vec(mutation(), 0..4)) {
+    fn mutated_valid_bodies_are_never_a_5xx(route in 0usize..17, mutations in prop::collection::vec(mutation(), 0..4)) {
         let (method, uri, valid) = routes().swap_remove(route % routes().len());
         check(method, uri, &mutate(valid, &mutations))?;
     }

@@ -8,6 +8,7 @@
 //!
 //! Nothing here reads a clock: "now" is always passed in.
 
+mod accelerators;
 mod allocations;
 mod datasets;
 mod degradation;

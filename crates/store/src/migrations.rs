@@ -236,6 +236,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          created_ms INTEGER NOT NULL,
          plan       TEXT    NOT NULL
      );",
+    // 17: accelerators registered through the API (a spec as JSON per node and id), and the
+    // latest characterization of each adapter of each node (refreshed on demand).
+    "CREATE TABLE accelerators (
+         node TEXT NOT NULL, id TEXT NOT NULL, spec TEXT NOT NULL, registered_ms INTEGER NOT NULL,
+         PRIMARY KEY (node, id));
+     CREATE TABLE accel_characterizations (
+         node TEXT NOT NULL, adapter TEXT NOT NULL, measured_ms INTEGER NOT NULL, result TEXT NOT NULL,
+         PRIMARY KEY (node, adapter));",
 ];
 
 /// The schema version this build writes and understands.

@@ -20,8 +20,10 @@ pub const PROBE_ENV: &str = "STEWARD_ADAPTER_PROBE";
 const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Call first thing in `main` of every binary that passes its own path to
-/// [`enumerate_adapters_in_child`]: when started as the probe, it answers and exits.
+/// [`enumerate_adapters_in_child`] (or to the benchmark's child): when started as the probe
+/// or the benchmark, it answers and exits.
 pub fn serve_adapter_probe_if_asked() {
+    crate::accel_bench::child::serve_benchmark_if_asked();
     if std::env::var_os(PROBE_ENV).is_some() {
         let reading = enumerate_adapters();
         println!("{}", serde_json::to_string(&reading).unwrap_or_default());
@@ -31,21 +33,36 @@ pub fn serve_adapter_probe_if_asked() {
 
 /// Runs `exe` as the adapter probe and returns what it found, or why it could not.
 pub fn enumerate_adapters_in_child(exe: &Path) -> Reading<Vec<Adapter>> {
-    if std::env::var_os(PROBE_ENV).is_some() {
-        // We are a probe whose binary does not serve it: never recurse.
-        return Reading::unavailable("adapter probe started by a binary that does not serve it");
+    match run_child(exe, (PROBE_ENV, "1"), PROBE_TIMEOUT) {
+        Ok(out) => parse_probe_output(&out),
+        Err(reason) => Reading::unavailable(reason),
     }
-    let mut child = match Command::new(exe)
-        .env(PROBE_ENV, "1")
+}
+
+/// Runs `exe` with `env` set (a probe mode it serves first thing in `main`) and returns its
+/// stdout, or why there is none: it could not start, or it ran past `timeout` and was killed.
+pub(crate) fn run_child(exe: &Path, env: (&str, &str), timeout: Duration) -> Result<String, String> {
+    if std::env::var_os(env.0).is_some() {
+        // We are a probe whose binary does not serve it: never recurse.
+        return Err("adapter probe started by a binary that does not serve it".into());
+    }
+    let mut child = Command::new(exe)
+        .env(env.0, env.1)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-    {
-        Ok(c) => c,
-        Err(e) => return Reading::unavailable(format!("cannot start the adapter probe {}: {e}", exe.display())),
-    };
-    let deadline = Instant::now() + PROBE_TIMEOUT;
+        .map_err(|e| format!("cannot start the adapter probe {}: {e}", exe.display()))?;
+    // Read while waiting: a large answer must not block the child on a full pipe.
+    let mut stdout = child.stdout.take();
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        if let Some(s) = stdout.as_mut() {
+            let _ = s.read_to_string(&mut out);
+        }
+        out
+    });
+    let deadline = Instant::now() + timeout;
     loop {
         match child.try_wait() {
             Ok(Some(_)) => break,
@@ -53,15 +70,11 @@ pub fn enumerate_adapters_in_child(exe: &Path) -> Reading<Vec<Adapter>> {
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Reading::unavailable("the graphics driver did not answer within 30 s");
+                return Err(format!("the graphics driver did not answer within {} s", timeout.as_secs()));
             }
         }
     }
-    let mut out = String::new();
-    if let Some(mut stdout) = child.stdout.take() {
-        let _ = stdout.read_to_string(&mut out);
-    }
-    parse_probe_output(&out)
+    reader.join().map_err(|_| "the adapter probe's output could not be read".to_string())
 }
 
 /// The probe's answer is its last stdout line (drivers may print before it).

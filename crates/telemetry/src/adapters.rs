@@ -18,7 +18,7 @@ pub fn is_software(device_type: wgpu::DeviceType, name: &str) -> bool {
     device_type == wgpu::DeviceType::Cpu || SOFTWARE_NAMES.iter().any(|n| lower.contains(n))
 }
 
-fn device_type_str(t: wgpu::DeviceType) -> &'static str {
+pub(crate) fn device_type_str(t: wgpu::DeviceType) -> &'static str {
     match t {
         wgpu::DeviceType::DiscreteGpu => "discrete_gpu",
         wgpu::DeviceType::IntegratedGpu => "integrated_gpu",
@@ -28,7 +28,7 @@ fn device_type_str(t: wgpu::DeviceType) -> &'static str {
     }
 }
 
-fn backend_str(b: wgpu::Backend) -> String {
+pub(crate) fn backend_str(b: wgpu::Backend) -> String {
     match b {
         wgpu::Backend::Vulkan => "vulkan".into(),
         wgpu::Backend::Gl => "gl".into(),
@@ -63,7 +63,7 @@ impl Wake for ThreadWaker {
 }
 
 /// Minimal executor: wgpu's native enumeration future is ready at once or wakes this thread.
-fn block_on<F: Future>(f: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
     let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
     let mut cx = Context::from_waker(&waker);
     let mut f = pin!(f);

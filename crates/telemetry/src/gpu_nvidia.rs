@@ -13,7 +13,7 @@ use steward_core::{GpuMig, GpuProcess, GpuStats, MigDevice, Reading, Snapshot};
 use crate::sampler::{Mode, interval_ms};
 use crate::{Collector, Cost};
 
-fn reason(e: &NvmlError) -> String {
+pub(crate) fn nvml_reason(e: &NvmlError) -> String {
     match e {
         NvmlError::NotSupported => "not supported by this GPU/driver".into(),
         NvmlError::NoPermission => "NVML denied the query (insufficient permissions)".into(),
@@ -25,7 +25,7 @@ fn reason(e: &NvmlError) -> String {
 fn rd<T>(r: Result<T, NvmlError>) -> Reading<T> {
     match r {
         Ok(v) => Reading::from(v),
-        Err(e) => Reading::unavailable(reason(&e)),
+        Err(e) => Reading::unavailable(nvml_reason(&e)),
     }
 }
 
@@ -40,6 +40,15 @@ fn init_reason(e: &NvmlError, lib: Option<&Path>) -> String {
         NvmlError::NoPermission => "NVML init denied (no permission on /dev/nvidia*)".into(),
         e => format!("NVML init failed: {e}"),
     }
+}
+
+/// NVML from `lib` (or the default library name), or why it cannot start.
+pub(crate) fn open_nvml(lib: Option<&Path>) -> Result<Nvml, String> {
+    let mut b = Nvml::builder();
+    if let Some(p) = lib {
+        b.lib_path(p.as_os_str());
+    }
+    b.init().map_err(|e| init_reason(&e, lib))
 }
 
 /// Throttle reason flag names as snake_case, e.g. `sw_power_cap`.
@@ -79,13 +88,9 @@ impl NvidiaCollector {
         if !matches!(self.state, State::NotStarted) {
             return;
         }
-        let mut b = Nvml::builder();
-        if let Some(p) = &self.lib {
-            b.lib_path(p.as_os_str());
-        }
-        self.state = match b.init() {
+        self.state = match open_nvml(self.lib.as_deref()) {
             Ok(n) => State::Ready(Box::new(n)),
-            Err(e) => State::Failed(init_reason(&e, self.lib.as_deref())),
+            Err(reason) => State::Failed(reason),
         };
     }
 
@@ -162,14 +167,14 @@ const NVML_DEVICE_MIG_ENABLE: u32 = 1;
 fn gpu_mig(d: &nvml_wrapper::Device<'_>) -> Reading<GpuMig> {
     let mode = match d.mig_mode() {
         Ok(m) => m,
-        Err(e) => return Reading::unavailable(reason(&e)),
+        Err(e) => return Reading::unavailable(nvml_reason(&e)),
     };
     if mode.current != NVML_DEVICE_MIG_ENABLE {
         return Reading::from(GpuMig { enabled: false, instances: Vec::new() });
     }
     let slots = match d.mig_device_count() {
         Ok(n) => n,
-        Err(e) => return Reading::unavailable(format!("MIG devices: {}", reason(&e))),
+        Err(e) => return Reading::unavailable(format!("MIG devices: {}", nvml_reason(&e))),
     };
     let mut instances = Vec::new();
     for index in 0..slots {
@@ -177,7 +182,7 @@ fn gpu_mig(d: &nvml_wrapper::Device<'_>) -> Reading<GpuMig> {
             Ok(m) => m,
             // An empty slot: no instance was created there.
             Err(NvmlError::NotFound) | Err(NvmlError::InvalidArg) => continue,
-            Err(e) => return Reading::unavailable(format!("MIG device {index}: {}", reason(&e))),
+            Err(e) => return Reading::unavailable(format!("MIG device {index}: {}", nvml_reason(&e))),
         };
         let name = m.name().unwrap_or_default();
         let profile = name.rsplit_once("MIG ").map_or(name.as_str(), |(_, p)| p).trim().to_string();
@@ -200,7 +205,7 @@ fn gpu_processes(
     let compute = d.running_compute_processes();
     let graphics = d.running_graphics_processes();
     if let (Err(e), Err(_)) = (&compute, &graphics) {
-        return Reading::unavailable(reason(e));
+        return Reading::unavailable(nvml_reason(e));
     }
     let mut list: Vec<GpuProcess> = Vec::new();
     for p in compute.into_iter().chain(graphics).flatten() {

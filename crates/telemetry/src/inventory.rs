@@ -1,9 +1,8 @@
 //! What a node is: slow-changing facts, collected once at start and on demand (never per second).
 
-use std::path::Path;
-
 use steward_core::{Inventory, Reading};
 
+use crate::SamplerConfig;
 use crate::memory::parse_meminfo;
 use crate::sysfs::{read_string, read_trimmed, under};
 
@@ -34,8 +33,10 @@ pub fn parse_cpuinfo(text: &str) -> (Option<String>, u32, Option<u32>) {
     (model, logical, (!cores.is_empty()).then_some(cores.len() as u32))
 }
 
-/// Collect the inventory under `root`; `adapters` enumerates wgpu adapters (slow: seconds).
-pub fn inventory(root: &Path, adapters: bool) -> Inventory {
+/// Collect the inventory under the sampler's root, NVIDIA GPUs and their topology through its
+/// NVML library (when it samples GPUs); `adapters` enumerates wgpu adapters (slow: seconds).
+pub fn inventory(sampler: &SamplerConfig, adapters: bool) -> Inventory {
+    let root = sampler.root.as_path();
     let cpuinfo = read_string(&under(root, "/proc/cpuinfo")).unwrap_or_default();
     let (model, logical, physical) = parse_cpuinfo(&cpuinfo);
     let logical =
@@ -45,6 +46,12 @@ pub fn inventory(root: &Path, adapters: bool) -> Inventory {
         .ok()
         .and_then(|t| parse_os_release(&t))
         .unwrap_or_else(|| std::env::consts::OS.to_string());
+    let (gpus, gpu_links) = if sampler.gpus {
+        crate::gpu_topology::gpu_topology(sampler.nvml_lib.as_deref())
+    } else {
+        let off = "GPU collection is turned off";
+        (Reading::unavailable(off), Reading::unavailable(off))
+    };
     Inventory {
         hostname: read_trimmed(&under(root, "/proc/sys/kernel/hostname")).unwrap_or_default(),
         os,
@@ -62,6 +69,9 @@ pub fn inventory(root: &Path, adapters: bool) -> Inventory {
         } else {
             Reading::unavailable("adapter enumeration was not requested")
         },
+        gpus,
+        gpu_links,
+        accelerators: Vec::new(),
     }
 }
 
@@ -72,12 +82,14 @@ mod tests {
 
     #[test]
     fn inventory_from_fixture() {
-        let inv = inventory(&fixture("x86_64_a"), false);
+        let config = SamplerConfig { root: fixture("x86_64_a"), gpus: false, ..SamplerConfig::default() };
+        let inv = inventory(&config, false);
         assert_eq!(inv.cpu_model, "Intel(R) Core(TM) i7-8650U CPU @ 1.90GHz");
         assert_eq!(inv.logical_cores, 4);
         assert_eq!(inv.physical_cores, Some(2));
         assert_eq!(inv.memory_total_bytes, 16265612 * 1024);
         assert!(inv.adapters.reason().is_some());
+        assert_eq!(inv.gpus.reason(), Some("GPU collection is turned off"));
     }
 
     #[test]

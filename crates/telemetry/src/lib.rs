@@ -6,6 +6,7 @@
 //! number. Collectors that read procfs/sysfs take a root path (default `/`) so tests can point
 //! them at fixture trees copied from real kernels.
 
+pub mod accel_bench;
 pub mod adapter_probe;
 pub mod adapters;
 pub mod cpu;
@@ -16,6 +17,7 @@ mod error;
 #[cfg(any(test, feature = "fake-nvml"))]
 pub mod fake_nvml;
 pub mod gpu_nvidia;
+pub mod gpu_topology;
 pub mod hwmon;
 pub mod inventory;
 pub mod memory;

@@ -1,148 +1,113 @@
-//! `POST /resources/accelerators`: analyze a declared workload against the cluster's devices,
-//! advise how to make it faster on one, or map many tasks onto the devices (and, with
-//! `place`, submit the mapping to the allocation engine).
+//! Accelerators (issue 16), behind `POST /resources/accelerators`; `operation` picks one of
+//! - what each node has: `list` (NVML GPUs and their topology, wgpu adapters, and accelerators
+//!   registered by config, API or agent, health-checked), `register`, `characterize` (the WGSL
+//!   benchmark on this machine's adapters, kept per adapter) — `inventory.rs`;
+//! - `place`: a pending allocation dragged onto a node's GPU — `place.rs`;
+//! - workloads against the devices: `analyze`, `advise`, `map` (and with `place: true`, submit
+//!   the mapping) — `workloads.rs`.
 //!
-//! Devices are the allocation engine's GPU slots, at the moment of the request: their
-//! availability (free, free at an end time, reserved, held, node down) comes from the
-//! scheduler, their figures from profiles supplied with the request, else the published
-//! datasheets; a device without figures is listed in `excluded` with why.
+//! Devices for the workload operations are the allocation engine's GPU slots at the moment of
+//! the request; their figures come from profiles supplied with the request, else this
+//! machine's stored characterizations (measured beats published), else the datasheets.
 
 pub(crate) mod body;
+mod health;
+mod inventory;
+mod listing;
+mod place;
+mod workloads;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
-use steward_core::accel::{DeviceProfile, Fleet, MapTask, TaskAsk, advise, analyze, fleet, placement_request, plan};
+use steward_core::Inventory;
+use steward_core::accel::AcceleratorSpec;
 use steward_core::alloc::time::format_rfc3339;
-use steward_core::alloc::{AllocState, GpuSlot, Scheduler, SlotAvailability};
+use steward_telemetry::SamplerConfig;
 
 pub use body::{
-    AcceleratorOperation, AcceleratorResult, AcceleratorsResponse, AdviseResult, AnalyzeResult, MapResult,
-    MapTaskRequest, PlacedTask,
+    AcceleratorList, AcceleratorOperation, AcceleratorsResponse, AcceleratorsResult, AdviseResult, AnalyzeResult,
+    Characterized, HealthCheck, MapResult, MapTaskRequest, NodeAccelerators, PlaceAllocation, PlacedTask, Registered,
+    RegisteredAccelerator, RegistrationSource,
 };
 
-use crate::allocation::{AllocError, Allocations, with_scheduler};
+use crate::allocation::{AllocError, Allocations};
 use crate::clock::now_ms;
-use body::Parsed;
+use crate::cluster::{Cluster, LOCAL_NODE};
+use crate::live_feed::LiveFeed;
+use crate::store_handle::StoreHandle;
+use crate::{AdapterProbe, envelope};
+use body::{Parsed, Request};
 
-/// `POST /resources/accelerators`, answered against the allocation engine's devices.
-pub(crate) async fn accelerators(
+/// The subsystem: its own state and the handles it uses.
+pub(crate) struct Accelerators {
+    /// `[[accelerators]]` from the config file (read-only here).
+    configured: Vec<AcceleratorSpec>,
+    /// The last health check per (node, id), reused while fresh.
+    health: Mutex<HashMap<(String, String), HealthCheck>>,
+    /// One characterization at a time: two would measure each other.
+    bench: Mutex<()>,
+    adapter_probe: AdapterProbe,
+    /// This machine's inventory at start (its accelerators are replaced on registration).
+    inventory: Inventory,
+    sampler: SamplerConfig,
+    store: StoreHandle,
     allocations: Arc<Allocations>,
-    body: Value,
-) -> Result<AcceleratorsResponse, AllocError> {
-    tokio::task::spawn_blocking(move || {
-        let request = body::parse(&body).map_err(AllocError::Invalid)?;
-        let now = now_ms();
-        let request_id = request.id.clone().unwrap_or_else(|| format!("req-{now:x}-{}", std::process::id()));
-        let (operation, result) = with_scheduler(&allocations, |sched, _, now| answer(sched, request, now))??;
-        Ok(AcceleratorsResponse { request_id, timestamp: format_rfc3339(now), operation, result })
-    })
-    .await
-    .map_err(|e| crate::ApiError::Internal(format!("accelerator task failed: {e}")))?
+    cluster: Arc<Cluster>,
+    live: Arc<LiveFeed>,
 }
 
-/// One operation against the scheduler's devices; placements are allocated in the same
-/// scheduler pass, so they are committed before the answer.
-fn answer(
-    sched: &mut Scheduler,
-    request: body::Request,
-    now: i64,
-) -> Result<(AcceleratorOperation, AcceleratorResult), AllocError> {
-    let slots = sched.gpu_slots(now, None);
-    let Fleet { offered, excluded } = fleet(&slots, &request.devices, now);
-    let profiles: Vec<DeviceProfile> = offered.iter().map(|s| s.profile.clone()).collect();
-    Ok(match request.parsed {
-        Parsed::Analyze { workload } => (
-            AcceleratorOperation::Analyze,
-            AcceleratorResult::Analyze(AnalyzeResult { analysis: analyze(&workload, &profiles, &[]), excluded }),
-        ),
-        Parsed::Advise { workload, device } => {
-            // Advice is about what a device can do, busy or not: every device with figures.
-            let any: Vec<GpuSlot> =
-                slots.iter().map(|s| GpuSlot { availability: SlotAvailability::Free, ..s.clone() }).collect();
-            let Fleet { offered, excluded } = fleet(&any, &request.devices, now);
-            let profiles: Vec<DeviceProfile> = offered.into_iter().map(|s| s.profile).collect();
-            let target = advised_device(&workload, &profiles, device.as_deref(), &excluded)?;
-            let advice = advise(&workload, &target, &profiles);
-            let note = advice
-                .is_empty()
-                .then(|| format!("no change has an estimated gain on {} with what the workload declares", target.id));
-            (
-                AcceleratorOperation::Advise,
-                AcceleratorResult::Advise(AdviseResult { device: target.id, advice, note, excluded }),
-            )
-        }
-        Parsed::Map { tasks, policy, place } => {
-            let mapped: Vec<MapTask> =
-                tasks.iter().map(|t| MapTask { id: t.id.clone(), workload: t.workload.clone() }).collect();
-            let plan = plan(&mapped, &offered, policy, &[]);
-            let placed = if place { submit(sched, &plan, &tasks, &slots, now) } else { Vec::new() };
-            (AcceleratorOperation::Map, AcceleratorResult::Map(MapResult { plan, excluded, placed }))
-        }
-    })
+/// What [`Accelerators`] is built from.
+pub(crate) struct Handles {
+    pub configured: Vec<AcceleratorSpec>,
+    pub adapter_probe: AdapterProbe,
+    pub inventory: Inventory,
+    pub sampler: SamplerConfig,
+    pub store: StoreHandle,
+    pub allocations: Arc<Allocations>,
+    pub cluster: Arc<Cluster>,
+    pub live: Arc<LiveFeed>,
 }
 
-/// The device named in the request, or the fastest that fits.
-fn advised_device(
-    workload: &steward_core::accel::Workload,
-    profiles: &[DeviceProfile],
-    named: Option<&str>,
-    excluded: &[steward_core::accel::Excluded],
-) -> Result<DeviceProfile, AllocError> {
-    if let Some(id) = named {
-        if let Some(d) = profiles.iter().find(|d| d.id == id) {
-            return Ok(d.clone());
+impl Accelerators {
+    pub(crate) fn new(h: Handles) -> Accelerators {
+        Accelerators {
+            configured: h.configured,
+            health: Mutex::new(HashMap::new()),
+            bench: Mutex::new(()),
+            adapter_probe: h.adapter_probe,
+            inventory: h.inventory,
+            sampler: h.sampler,
+            store: h.store,
+            allocations: h.allocations,
+            cluster: h.cluster,
+            live: h.live,
         }
-        return Err(match excluded.iter().find(|e| e.device == id) {
-            Some(e) => AllocError::Conflict(format!("device {id} cannot be judged: {}", e.reason)),
-            None => AllocError::NotFound(format!("no device {id:?}")),
-        });
     }
-    let fastest = analyze(workload, profiles, &[]).devices.into_iter().find(|d| d.estimate.is_some());
-    fastest.and_then(|f| profiles.iter().find(|d| d.id == f.device).cloned()).ok_or_else(|| {
-        AllocError::Conflict("no offered device can run this workload: see operation \"analyze\" for why".into())
-    })
 }
 
-/// Each placement as an allocation pinned to its device, in the mapping's order per device.
-fn submit(
-    sched: &mut Scheduler,
-    plan: &steward_core::accel::MappingPlan,
-    tasks: &[MapTaskRequest],
-    slots: &[GpuSlot],
-    now: i64,
-) -> Vec<PlacedTask> {
-    let mut order: Vec<_> = plan.placements.iter().collect();
-    order.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
-    order
-        .into_iter()
-        .filter_map(|p| {
-            let slot = slots.iter().find(|s| s.id == p.device)?;
-            let t = tasks.iter().find(|t| t.id == p.task)?;
-            let ask = TaskAsk {
-                owner: t.owner.clone(),
-                priority: t.priority,
-                cores: t.cores,
-                memory_bytes: t.memory_bytes,
-                duration_s: t.duration_s,
-            };
-            let placed = match sched.allocate(placement_request(p, slot, &ask), now) {
-                Ok(a) => PlacedTask {
-                    task: p.task.clone(),
-                    device: p.device.clone(),
-                    state: Some(a.state),
-                    pending_reason: a.pending_reason.filter(|_| a.state != AllocState::Running),
-                    error: None,
-                },
-                Err(r) => PlacedTask {
-                    task: p.task.clone(),
-                    device: p.device.clone(),
-                    state: None,
-                    pending_reason: None,
-                    error: Some(r.error),
-                },
-            };
-            Some(placed)
-        })
-        .collect()
+/// The accelerators this machine's scheduler node offers: configured and API-registered.
+pub(crate) fn local_specs(configured: &[AcceleratorSpec], stored: &[AcceleratorSpec]) -> Vec<AcceleratorSpec> {
+    configured.iter().chain(stored).filter(|s| s.node == LOCAL_NODE).cloned().collect()
+}
+
+/// `POST /resources/accelerators`: every operation, one line each.
+pub(crate) async fn accelerators(a: &Arc<Accelerators>, body: Value) -> Result<AcceleratorsResponse, AllocError> {
+    let Request { id, devices, parsed } = body::parse(&body).map_err(AllocError::Invalid)?;
+    let operation = parsed.operation();
+    let result = match parsed {
+        Parsed::List => AcceleratorsResult::List(a.list().await?),
+        Parsed::Register(spec) => AcceleratorsResult::Register(a.register(*spec).await?),
+        Parsed::Characterize { node, adapter } => {
+            AcceleratorsResult::Characterize(a.characterize(node, adapter).await?)
+        }
+        Parsed::Place(p) => AcceleratorsResult::Place(place::place(a.allocations.clone(), p).await?),
+        work @ (Parsed::Analyze { .. } | Parsed::Advise { .. } | Parsed::Map { .. }) => {
+            workloads::answer(a, devices, work).await?
+        }
+    };
+    let now = now_ms();
+    let request_id = id.unwrap_or_else(|| envelope::generated_id(now));
+    Ok(AcceleratorsResponse { request_id, timestamp: format_rfc3339(now), operation, result })
 }

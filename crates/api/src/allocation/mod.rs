@@ -223,6 +223,17 @@ pub(crate) fn with_scheduler<T>(
     })
 }
 
+/// Brings this machine's scheduler node up to date with `inventory` (its registered
+/// accelerators replaced), so `accelerator_kind` requests see a registration at once.
+pub(crate) fn put_local_node(
+    a: &Allocations,
+    inventory: &steward_core::Inventory,
+    sampler: &steward_telemetry::SamplerConfig,
+) -> Result<(), ApiError> {
+    let res = local_node::local_node(inventory, sampler, now_ms());
+    with_scheduler(a, |sched, _, now| sched.put_node(res, now))
+}
+
 /// Commits `changes` and the answer under `request_id` (with the request it answers, canonical
 /// JSON) in one transaction.
 fn commit_answer(

@@ -42,6 +42,9 @@ fn inventory(n: &Node) -> Inventory {
         physical_cores: None,
         memory_total_bytes: n.real_memory_mb.unwrap_or_default() * MIB,
         adapters: Reading::unavailable("Slurm does not report graphics adapters; run stewardd on the node for them"),
+        gpus: Reading::unavailable("Slurm does not report GPUs' details; run stewardd on the node for them"),
+        gpu_links: Reading::unavailable("Slurm does not report GPU links; run stewardd on the node for them"),
+        accelerators: Vec::new(),
     }
 }
 

@@ -7,8 +7,8 @@ use crate::accelerators::{self, AcceleratorsResponse};
 use crate::allocation::AllocError;
 
 impl Steward {
-    /// `POST /resources/accelerators`: analyze, advise or map against the engine's devices.
+    /// `POST /resources/accelerators`: list, register, characterize, place; analyze, advise, map.
     pub async fn accelerators(&self, body: Value) -> Result<AcceleratorsResponse, AllocError> {
-        accelerators::accelerators(self.shared.allocations.clone(), body).await
+        accelerators::accelerators(&self.shared.accelerators, body).await
     }
 }

@@ -85,3 +85,50 @@ impl DeviceProfile {
         errors
     }
 }
+/// A device's profile from its characterization: the measured bandwidth and f32 matmul rate in
+/// place of the datasheet's (`published`, which keeps the other formats: the WGSL f16 kernel
+/// runs on shader cores, not the tensor cores a datasheet's f16 is for), marked `Measured`.
+/// Without a datasheet, f16 is taken as measured. `None` when it measured too little.
+pub fn measured_profile(
+    c: &crate::accel::Characterization,
+    id: &str,
+    name: &str,
+    memory_bytes: u64,
+    published: Option<DeviceProfile>,
+) -> Option<DeviceProfile> {
+    use crate::accel::Kernel;
+    let rate = |k: Kernel| c.measured(k).map(|m| m.value * 1e9).filter(|v| v.is_finite() && *v > 0.0);
+    let (f32_flops, f16_flops, bandwidth) = (rate(Kernel::MatmulF32), rate(Kernel::MatmulF16), rate(Kernel::Bandwidth));
+    let from_sheet = published.is_some();
+    let mut p = match published {
+        Some(p) => p,
+        None => DeviceProfile {
+            id: id.to_string(),
+            node: c.node.clone(),
+            name: name.to_string(),
+            memory_bytes,
+            bandwidth_bytes_per_s: bandwidth?,
+            peak_flops: BTreeMap::new(),
+            power_w: c.nvml.as_ref().and_then(|g| g.default_power_limit_w.value().copied()),
+            source: FigureSource::Supplied,
+        },
+    };
+    if f32_flops.is_none() && bandwidth.is_none() {
+        return None;
+    }
+    if let Some(b) = bandwidth {
+        p.bandwidth_bytes_per_s = b;
+    }
+    if let Some(f) = f32_flops {
+        p.peak_flops.insert(Precision::F32, f);
+    }
+    if let Some(f) = f16_flops.filter(|_| !from_sheet) {
+        p.peak_flops.insert(Precision::F16, f);
+    }
+    if p.peak_flops.is_empty() {
+        return None;
+    }
+    let method = format!("the WGSL benchmark on {} ({})", c.adapter.name, c.adapter.backend);
+    p.source = FigureSource::Measured { method, at: crate::alloc::time::format_rfc3339(c.measured_at_ms) };
+    Some(p)
+}

@@ -46,9 +46,12 @@ pub fn node_from_telemetry(
                     kind: a.device_type.clone(),
                     name: a.name.clone(),
                 })
-                .collect()
+                .collect::<Vec<_>>()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into_iter()
+        .chain(registered(node, inventory))
+        .collect();
     NodeResources {
         node: node.to_string(),
         cores: inventory.logical_cores,
@@ -57,6 +60,15 @@ pub fn node_from_telemetry(
         gpus,
         accelerators,
     }
+}
+
+/// Accelerators registered for the node (config, API or its agent), by their kind.
+fn registered<'a>(node: &'a str, inventory: &'a Inventory) -> impl Iterator<Item = Accelerator> + 'a {
+    inventory.accelerators.iter().map(move |s| Accelerator {
+        id: format!("{node}/{}", s.id),
+        kind: s.kind.name().into(),
+        name: s.model.clone(),
+    })
 }
 
 /// The GPU's MIG instances when MIG mode is on (an unknown instance memory stays 0: the
@@ -124,7 +136,32 @@ mod tests {
             physical_cores: Some(6),
             memory_total_bytes: 64 << 30,
             adapters,
+            gpus: Reading::unavailable("none"),
+            gpu_links: Reading::unavailable("none"),
+            accelerators: Vec::new(),
         }
+    }
+
+    #[test]
+    fn registered_accelerators_are_offered_by_their_kind() {
+        use crate::accel::{AcceleratorKind, AcceleratorSpec, SpecPrecision};
+        let mut inv = inventory(Reading::unavailable("no adapters"));
+        inv.accelerators = vec![AcceleratorSpec {
+            id: "tpu0".into(),
+            node: "local".into(),
+            kind: AcceleratorKind::Tpu,
+            model: "TPU v5e".into(),
+            memory_bytes: 16 << 30,
+            precisions: vec![SpecPrecision::Bf16],
+            peak_tflops: Default::default(),
+            memory_bandwidth_gbps: None,
+            health_check: None,
+        }];
+        let node = node_from_telemetry("n1", &inv, &Reading::unavailable("no NVML"), BTreeMap::new());
+        assert_eq!(
+            node.accelerators,
+            vec![Accelerator { id: "n1/tpu0".into(), kind: "tpu".into(), name: "TPU v5e".into() }]
+        );
     }
 
     #[test]

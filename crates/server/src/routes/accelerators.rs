@@ -1,4 +1,5 @@
-//! `/resources/accelerators`: analyze, map and advise (the issue's endpoint). One-line handler.
+//! `POST /resources/accelerators`: list, register, characterize, place, analyze, map and
+//! advise (issue 16). One-line handler.
 
 use axum::Json;
 use axum::extract::State;

@@ -30,6 +30,12 @@
  * setter answer NVML_ERROR_NO_PERMISSION. Compile-time defaults for both:
  * -DFAKE_NVML_POWER_MODEL_DEFAULT='"..."', -DFAKE_NVML_NO_PERMISSION_DEFAULT=1. FAKE_NVML_STATE=FILE keeps limits and locked clocks in a
  * file, as the driver keeps them past the process that set them.
+ * Static facts: PCI bus id "00000000:%02X:00.0" with bus 0x10+i, compute capability 9.0, max
+ * clocks SM 1980 / memory 2619 MHz; power limits as the power model below says.
+ * Topology: GPUs 2k and 2k+1 share one PCIe switch (NVML_TOPOLOGY_SINGLE), GPUs in the same
+ * group of four a host bridge, others meet at the system level. NVLink: links 0 and 1 of GPU i
+ * end at GPU i^1, link 2 at GPU i^2 (when that GPU exists), links 3-17 are inactive; with
+ * FAKE_NVML_NO_NVLINK=1 (read at nvmlInit) every NVLink query answers NOT_SUPPORTED (PCIe only).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -73,6 +79,7 @@ typedef struct {
 static int initialized = 0; /* nvmlInit calls not yet matched by nvmlShutdown, as NVML counts them */
 static unsigned int gpu_count = 2;
 static int mig_gpu = FAKE_NVML_MIG_GPU_DEFAULT;
+static int no_nvlink = 0;
 
 /* MIG devices: handle MIG_BASE + gpu * 16 + slot; profile, memory (MiB) per occupied slot. */
 static const char *mig_profile[MIG_SLOTS] = {"1g.6gb", "1g.6gb", NULL, "2g.12gb", NULL, NULL, NULL};
@@ -102,6 +109,8 @@ nvmlReturn_t nvmlInit_v2(void) {
     gpu_count = c ? (unsigned int)strtoul(c, NULL, 10) : 2;
     const char *m = getenv("FAKE_NVML_MIG_GPU");
     mig_gpu = m ? (int)strtol(m, NULL, 10) : FAKE_NVML_MIG_GPU_DEFAULT;
+    const char *n = getenv("FAKE_NVML_NO_NVLINK");
+    no_nvlink = n != NULL && strcmp(n, "1") == 0;
     initialized++;
     power_model_load();
     return NVML_SUCCESS;
@@ -481,5 +490,68 @@ nvmlReturn_t nvmlDeviceResetGpuLockedClocks(nvmlDevice_t d) {
     pm[i].lock_min_mhz = pm[i].lock_max_mhz = 0;
     pm_state_save();
     pthread_mutex_unlock(&pm_lock);
+/* Static facts and topology (nvml.h layouts). */
+typedef struct {
+    char busIdLegacy[16];
+    unsigned int domain, bus, device, pciDeviceId, pciSubSystemId;
+    char busId[32];
+} nvmlPciInfo_t;
+#define NVML_NVLINK_MAX_LINKS 18u
+
+static void fill_pci(unsigned int i, nvmlPciInfo_t *p) {
+    memset(p, 0, sizeof *p);
+    p->domain = 0; p->bus = 0x10 + i; p->device = 0; p->pciDeviceId = 0x233010DEu; p->pciSubSystemId = 0x16C110DEu;
+    snprintf(p->busId, sizeof p->busId, "00000000:%02X:00.0", p->bus);
+    snprintf(p->busIdLegacy, sizeof p->busIdLegacy, "0000:%02X:00.0", p->bus);
+}
+nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t d, nvmlPciInfo_t *p) { IDX(d); fill_pci(i, p); return NVML_SUCCESS; }
+nvmlReturn_t nvmlDeviceGetPciInfo_v2(nvmlDevice_t d, nvmlPciInfo_t *p) { return nvmlDeviceGetPciInfo_v3(d, p); }
+nvmlReturn_t nvmlDeviceGetCudaComputeCapability(nvmlDevice_t d, int *major, int *minor) {
+    IDX(d); (void)i; *major = 9; *minor = 0; return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetMaxClockInfo(nvmlDevice_t d, int type, unsigned int *mhz) {
+    IDX(d); (void)i;
+    switch (type) {
+    case 0: *mhz = 1980; break; /* graphics */
+    case 1: *mhz = 1980; break; /* SM */
+    case 2: *mhz = 2619; break; /* memory */
+    case 3: *mhz = 1755; break; /* video */
+    default: return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(nvmlDevice_t d1, nvmlDevice_t d2, int *level) {
+    unsigned int a, b;
+    int r = idx(d1, &a);
+    if (r) return r;
+    r = idx(d2, &b);
+    if (r) return r;
+    if (a / 2 == b / 2) *level = 10;      /* NVML_TOPOLOGY_SINGLE */
+    else if (a / 4 == b / 4) *level = 30; /* NVML_TOPOLOGY_HOSTBRIDGE */
+    else *level = 50;                     /* NVML_TOPOLOGY_SYSTEM */
+    return NVML_SUCCESS;
+}
+/* The GPU at the other end of `link`, or -1 when the link is inactive. */
+static int nvlink_peer(unsigned int i, unsigned int link) {
+    unsigned int peer;
+    if (link <= 1) peer = i ^ 1u;
+    else if (link == 2) peer = i ^ 2u;
+    else return -1;
+    return peer < gpu_count ? (int)peer : -1;
+}
+nvmlReturn_t nvmlDeviceGetNvLinkState(nvmlDevice_t d, unsigned int link, int *active) {
+    IDX(d);
+    if (no_nvlink) return NVML_ERROR_NOT_SUPPORTED;
+    if (link >= NVML_NVLINK_MAX_LINKS) return NVML_ERROR_INVALID_ARGUMENT;
+    *active = nvlink_peer(i, link) >= 0 ? 1 : 0;
+    return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo_v2(nvmlDevice_t d, unsigned int link, nvmlPciInfo_t *p) {
+    IDX(d);
+    if (no_nvlink) return NVML_ERROR_NOT_SUPPORTED;
+    if (link >= NVML_NVLINK_MAX_LINKS) return NVML_ERROR_INVALID_ARGUMENT;
+    int peer = nvlink_peer(i, link);
+    if (peer < 0) return NVML_ERROR_NOT_FOUND;
+    fill_pci((unsigned int)peer, p);
     return NVML_SUCCESS;
 }

@@ -30,6 +30,7 @@ import type {
   Execution,
   ProbeResult,
 } from '../cluster/types';
+import type { AcceleratorsResponse } from '../accel/types';
 
 /** The one interface the UI talks to; implemented over Tauri IPC and over HTTP + WebSocket. */
 export interface Backend {
@@ -115,6 +116,11 @@ export interface Backend {
   /** POST /resources/energy: `monitor` (watts and joules by node and source with provenance),
    *  `plan`, `apply`, `rollback`, `journal`; rejects with the server's reason. */
   energy(request: Record<string, unknown>): Promise<EnergyResponse>;
+  // Accelerators (issue 16).
+  /** POST /resources/accelerators: `list`, `register`, `characterize` or `place`; rejects with
+   *  the server's reason and per-field errors (400), or 404 for an unknown node or adapter. A
+   *  refused placement is a 200 with `result.success === false`, not a throw. */
+  accelerators(request: Record<string, unknown>): Promise<AcceleratorsResponse>;
 }
 
 /** An error whose message is fit to show the user; `kind` and `fields` come from the one error

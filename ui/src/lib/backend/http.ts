@@ -26,6 +26,7 @@ import type {
   Execution,
   ProbeResult,
 } from '../cluster/types';
+import type { AcceleratorsResponse } from '../accel/types';
 import { backoffMs } from '../backoff';
 import type { EnergyResponse } from '../bindings/EnergyResponse';
 import { type Backend, BackendError, backendError, errorMessage, isErrorBody } from './backend';
@@ -232,6 +233,9 @@ export class HttpBackend implements Backend {
   distribute(task: Record<string, unknown>): Promise<DistributeResponse> {
     // Beside /api, at the path the issue names.
     return this.send('resources/distributed', 'POST', { operation: 'distribute', task });
+  }
+  accelerators(request: Record<string, unknown>): Promise<AcceleratorsResponse> {
+    return this.send('resources/accelerators', 'POST', request);
   }
   executions(): Promise<Execution[]> {
     return this.json('api/executions');

@@ -29,6 +29,7 @@ import type {
   Execution,
   ProbeResult,
 } from '../cluster/types';
+import type { AcceleratorsResponse } from '../accel/types';
 import { type Backend, backendError, errorMessage } from './backend';
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
@@ -135,6 +136,9 @@ export class TauriBackend implements Backend {
   }
   energy(request: Record<string, unknown>): Promise<EnergyResponse> {
     return call('energy', { request });
+  }
+  accelerators(request: Record<string, unknown>): Promise<AcceleratorsResponse> {
+    return call('accelerators', { request });
   }
   executions(): Promise<Execution[]> {
     return call('executions');

@@ -199,6 +199,9 @@ describe('nodes', () => {
             adapter('Intel Arc', 'integrated_gpu', false),
           ],
         },
+        gpus: { status: 'unavailable', reason: 'not read' },
+        gpu_links: { status: 'unavailable', reason: 'not read' },
+        accelerators: [],
       },
     });
     expect(accelerators(n)).toEqual([

@@ -1,23 +1,14 @@
-//! `stewardctl accel analyze | advise | map`: the accelerator operations of a running Steward,
-//! the same `POST /resources/accelerators` the UI uses; prints the JSON answer.
+//! `stewardctl accel analyze | advise | map`: workloads against the cluster's devices; prints
+//! the JSON answer.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use clap::{Args, Subcommand};
+use clap::Args;
 use serde_json::{Value, json};
 
+use super::AccelCommand;
 use crate::http::{Target, call};
-
-#[derive(Subcommand)]
-pub enum AccelCommand {
-    /// A workload's memory and compute needs, and its estimate on every device (or why not).
-    Analyze(WorkloadArgs),
-    /// How to make a workload faster on a device (the fastest that fits, or --device).
-    Advise(AdviseArgs),
-    /// Map tasks onto the cluster's accelerators (optimal for small sets), with the reasons.
-    Map(MapArgs),
-}
 
 #[derive(Args)]
 pub struct WorkloadArgs {
@@ -79,7 +70,7 @@ pub struct MapArgs {
     devices: Option<PathBuf>,
 }
 
-pub fn run(cmd: AccelCommand) -> Result<()> {
+pub(super) fn run(cmd: AccelCommand) -> Result<()> {
     let (target, body) = match &cmd {
         AccelCommand::Analyze(w) => {
             (&w.target, with_devices(json!({"operation": "analyze", "workload": workload(w)?}), w.devices.as_deref())?)
@@ -94,6 +85,9 @@ pub fn run(cmd: AccelCommand) -> Result<()> {
         AccelCommand::Map(m) => {
             let body = json!({"operation": "map", "tasks": read_json(&m.tasks)?, "policy": m.policy, "place": m.place});
             (&m.target, with_devices(body, m.devices.as_deref())?)
+        }
+        AccelCommand::List(_) | AccelCommand::Register(_) | AccelCommand::Bench(_) => {
+            unreachable!("accel::run sends these to the inventory module")
         }
     };
     let (_, answer) = call(target, "POST", "/resources/accelerators", Some(body))?;
