@@ -77,10 +77,10 @@ fn whole(m: &Value) -> bool {
 fn first_touched(events: &[Value]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for e in events.iter().filter(|e| e["detail"]["kind"] == "applied") {
-        for c in e["detail"]["changes"].as_array().unwrap() {
-            let m = c["module"].as_str().unwrap().to_string();
-            if !out.contains(&m) {
-                out.push(m);
+        // Changes to allocations or the sampler name no module.
+        for m in e["detail"]["changes"].as_array().unwrap().iter().filter_map(|c| c["module"].as_str()) {
+            if !out.iter().any(|o| o == m) {
+                out.push(m.to_string());
             }
         }
     }

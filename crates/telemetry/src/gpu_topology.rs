@@ -137,6 +137,7 @@ mod tests {
     fn fake_nvml_facts_and_topology_are_read() {
         let dir = tempfile::tempdir().unwrap();
         let lib = crate::fake_nvml::build_fake_nvml(dir.path()).expect("cc builds the fake NVML");
+        // Power limits follow the power model (no curve: 100–300 W, default 300 W).
         // The fake's default: two GPUs on one switch, joined by NVLinks 0 and 1.
         let (gpus, links) = gpu_topology(Some(&lib));
         let gpus = gpus.value().unwrap_or_else(|| panic!("{gpus:?}"));
@@ -147,8 +148,8 @@ mod tests {
         assert_eq!(g1.compute_capability, Reading::from("9.0".to_string()));
         assert_eq!(g1.max_sm_clock_mhz, Reading::from(1980));
         assert_eq!(g1.max_memory_clock_mhz, Reading::from(2619));
-        assert_eq!(g1.power_limit_range_w, Reading::from((200.0, 700.0)));
-        assert_eq!(g1.default_power_limit_w, Reading::from(700.0));
+        assert_eq!(g1.power_limit_range_w, Reading::from((100.0, 300.0)));
+        assert_eq!(g1.default_power_limit_w, Reading::from(300.0));
         assert_eq!(g1.memory_total_bytes, Reading::from(24u64 << 30));
         assert!(!g1.mig_capable, "the fake without a MIG GPU says MIG is not supported");
         assert_eq!(links, Reading::from(vec![link(0, 1, 2, PcieLevel::SingleSwitch)]));

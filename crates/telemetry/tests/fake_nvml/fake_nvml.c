@@ -490,6 +490,9 @@ nvmlReturn_t nvmlDeviceResetGpuLockedClocks(nvmlDevice_t d) {
     pm[i].lock_min_mhz = pm[i].lock_max_mhz = 0;
     pm_state_save();
     pthread_mutex_unlock(&pm_lock);
+    return NVML_SUCCESS;
+}
+
 /* Static facts and topology (nvml.h layouts). */
 typedef struct {
     char busIdLegacy[16];
