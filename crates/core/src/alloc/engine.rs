@@ -146,6 +146,9 @@ pub(super) struct Indexes {
     pub(super) deadlines: BTreeSet<(i64, u32)>,
     /// (grace deadline, node) of down nodes whose running allocations will be given up.
     pub(super) down_deadlines: BTreeSet<(i64, u32)>,
+    /// Running guaranteed allocations by priority (never fewer than there are): a waiting
+    /// request looks for guaranteed holders to name only when one of lower priority runs.
+    pub(super) guaranteed_running: BTreeMap<i32, u32>,
 }
 
 /// What each owner holds (for quotas) and has used (for fair share).
@@ -657,6 +660,9 @@ impl Scheduler {
         if let Some(end) = a.end_time {
             self.index.ends.insert((end, idx));
         }
+        if a.qos == Qos::Guaranteed {
+            *self.index.guaranteed_running.entry(a.priority).or_default() += 1;
+        }
         self.stale_node(n);
     }
 
@@ -697,6 +703,14 @@ impl Scheduler {
         }
         if let Some(end) = a.end_time {
             self.index.ends.remove(&(end, idx));
+        }
+        if a.qos == Qos::Guaranteed
+            && let Some(c) = self.index.guaranteed_running.get_mut(&a.priority)
+        {
+            *c -= 1;
+            if *c == 0 {
+                self.index.guaranteed_running.remove(&a.priority);
+            }
         }
         self.pass.release_epoch += 1;
         self.stale_node(n);

@@ -312,13 +312,11 @@ impl Scheduler {
     }
 
     /// Whether `idx` would fit now but for the backfill promise made to the head of the queue.
+    /// Asked of every request that waits behind the shadow, so it goes through `find_place`:
+    /// a shape that did not fit without the shadow is not searched again until something frees.
     fn fits_but_for_shadow(&mut self, idx: u32, now: i64, end: Option<i64>) -> bool {
-        let ask = self.state.asks[idx as usize];
-        if ask.gpu_share.is_none() && self.index.by_free_gpus.last().is_none_or(|&(free, _)| free < ask.gpus) {
-            return false;
-        }
         let shadow = self.pass.shadow.take();
-        let fits = self.search(idx, now, end).is_some();
+        let fits = self.find_place(idx, now, end).is_some();
         self.pass.shadow = shadow;
         fits
     }
@@ -343,6 +341,8 @@ impl Scheduler {
         if a.reservation.is_some() || ask.gpu_share.is_some() {
             return None;
         }
+        // Every node is looked at: only when guaranteed work it outranks runs somewhere.
+        self.index.guaranteed_running.range(..a.priority).next()?;
         self.state.nodes.iter().find_map(|node| {
             if !node.takes_work() || !node.could_hold(&ask, &a.request.constraints) {
                 return None;
