@@ -3,7 +3,7 @@
 //   STEWARDCTL=/path/to/stewardctl npm run test:e2e   (default: ../target/debug/stewardctl)
 // The UI must be built first (`npm run build`); the server finds ui/dist by itself.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -230,4 +230,44 @@ export async function waitFor<T>(
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** Where `checkLayout` keeps its screenshots (kept by the suite: ui/test-results is the artifact
+ *  folder CI uploads). */
+export const screensDir = path.join(uiDir, 'test-results', 'screens');
+
+/** The two window sizes every view is checked at. */
+export const LAYOUT_SIZES = [
+  { width: 1280, height: 800 },
+  { width: 1920, height: 1080 },
+] as const;
+
+/** At each of `LAYOUT_SIZES`: screenshot the page as `<name>-<w>x<h>.png` under `screensDir` and
+ *  fail when the main content (or the page) is wider than the window, naming the widest
+ *  overflowing elements. Leaves the viewport at the last size. */
+export async function checkLayout(page: Page, name: string, settle = 400): Promise<void> {
+  mkdirSync(screensDir, { recursive: true });
+  const problems: string[] = [];
+  for (const size of LAYOUT_SIZES) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(settle);
+    await page.screenshot({ path: path.join(screensDir, `${name}-${size.width}x${size.height}.png`) });
+    const overflow = await page.evaluate(() => {
+      const main = document.querySelector('main') ?? document.body;
+      const limit = document.documentElement.clientWidth;
+      const pageOver = document.documentElement.scrollWidth - limit;
+      const mainOver = main.scrollWidth - main.clientWidth;
+      const culprits = Array.from(main.querySelectorAll<HTMLElement>('*'))
+        .filter((e) => e.getBoundingClientRect().right > limit + 1)
+        .slice(0, 3)
+        .map((e) => `${e.tagName.toLowerCase()}${e.dataset.testid ? `[${e.dataset.testid}]` : ''}.${e.className}`);
+      return { pageOver, mainOver, culprits };
+    });
+    if (overflow.pageOver > 1 || overflow.mainOver > 1)
+      problems.push(
+        `${name} at ${size.width}x${size.height}: page ${overflow.pageOver}px, main ${overflow.mainOver}px wider ` +
+          `than the window (${overflow.culprits.join(', ')})`,
+      );
+  }
+  if (problems.length) throw new Error(`horizontal overflow: ${problems.join('; ')}`);
 }
