@@ -18,6 +18,7 @@ mod record;
 pub mod recurrence;
 mod request;
 mod reservations;
+mod reserved_wait;
 mod schedule;
 pub mod time;
 mod victims;
