@@ -488,3 +488,26 @@ fn idle_gpus_held_by_a_future_reservation_name_it_as_the_reason() {
     s.cancel("open", now + 1);
     assert_eq!(s.allocate(short, now + 2).unwrap().state, AllocState::Running);
 }
+
+#[test]
+fn a_reservation_is_renamed_and_given_to_another_owner_but_names_stay_unique() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 4)]);
+    let now = t("2025-06-01T12:00:00Z");
+    for (id, gpu) in [("train", "vm/gpu0"), ("eval", "vm/gpu1")] {
+        let r = reserve(id, &[gpu], "2025-06-02T09:00:00Z", "2025-06-02T12:00:00Z");
+        s.reserve(&r, r.validate("r").unwrap(), now).unwrap();
+    }
+    let rename = ReservationChange { name: Some(" finetune ".into()), owner: Some("bob".into()), ..Default::default() };
+    let r = s.update_reservation("train", &rename, now).unwrap();
+    assert_eq!((r.name.as_str(), r.owner.as_str()), ("finetune", "bob"));
+    let taken = ReservationChange { name: Some("finetune".into()), ..Default::default() };
+    match s.update_reservation("eval", &taken, now) {
+        Err(ReservationError::Invalid(e)) => {
+            assert_eq!(e[0].message, "a reservation named \"finetune\" already exists")
+        }
+        other => panic!("expected the name refused, got {other:?}"),
+    }
+    let listed = s.reservations_between(t("2025-06-02T00:00:00Z"), t("2025-06-03T00:00:00Z"));
+    let names: Vec<_> = listed.iter().map(|r| r.name.as_str()).collect();
+    assert!(names.contains(&"finetune") && names.contains(&"eval"), "{names:?}");
+}
