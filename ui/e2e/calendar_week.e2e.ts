@@ -123,7 +123,10 @@ describe('reservation calendar: week view and sizes (4 fake GPUs)', () => {
     const preview = page.locator('.ec-event.ec-preview .res-time');
     expect((await preview.textContent())?.trim()).toBe('12:00–14:00');
     await page.mouse.up();
-    await waitFor('moved to 12:00', async () => Date.parse((await byName('short')).start_time) === tomorrowAt(12).getTime());
+    await waitFor(
+      'moved to 12:00',
+      async () => Date.parse((await byName('short')).start_time) === tomorrowAt(12).getTime(),
+    );
     const r = await byName('short');
     expect(Date.parse(r.end_time)).toBe(tomorrowAt(14).getTime());
     const notice = (await page.locator('[data-testid=calendar-notice]').textContent())!;
@@ -143,7 +146,10 @@ describe('reservation calendar: week view and sizes (4 fake GPUs)', () => {
     await page.mouse.move(handle.x + slot / 3, y, { steps: 4 });
     await page.mouse.move(handle.x + handle.width / 2 + slot / 3, y, { steps: 4 });
     await page.mouse.up();
-    await waitFor('ends at 15:00', async () => Date.parse((await byName('short')).end_time) === tomorrowAt(15).getTime());
+    await waitFor(
+      'ends at 15:00',
+      async () => Date.parse((await byName('short')).end_time) === tomorrowAt(15).getTime(),
+    );
     expect(Date.parse((await byName('short')).start_time)).toBe(tomorrowAt(12).getTime());
     expect(await page.locator('[data-testid=calendar-notice]').textContent()).toMatch(/^Resized short /);
   });

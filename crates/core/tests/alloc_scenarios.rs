@@ -503,7 +503,7 @@ fn a_reservation_is_renamed_and_given_to_another_owner_but_names_stay_unique() {
     let taken = ReservationChange { name: Some("finetune".into()), ..Default::default() };
     match s.update_reservation("eval", &taken, now) {
         Err(ReservationError::Invalid(e)) => {
-            assert_eq!(e[0].message, "a reservation named \"finetune\" already exists")
+            assert_eq!(e[0].message, "a reservation named \"finetune\" already exists");
         }
         other => panic!("expected the name refused, got {other:?}"),
     }

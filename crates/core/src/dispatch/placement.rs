@@ -109,7 +109,7 @@ mod tests {
         s.release("t.p0.a1", 1);
         // Ended with its attempt, not "cancelled by the user".
         let done = s.allocation("t.p0.a1").unwrap();
-        assert_eq!(done.state, crate::alloc::AllocState::Finished, "{done:?}");
+        assert_eq!(done.state, AllocState::Finished, "{done:?}");
         assert_eq!(done.pending_reason.as_deref(), Some("released: its partition attempt ended"));
         assert!(s.place("t.p2.a2", "a", &ask(1, 0), 1).is_some());
         assert!(s.place("x", "nowhere", &ask(1, 0), 1).is_none());

@@ -19,6 +19,7 @@ import {
   describeResources,
   emptyAllocationDraft,
   groupAllocations,
+  mergeHistory,
 } from './queue';
 import type { Allocation, NodeResources, Reservation } from './wire';
 
@@ -252,6 +253,18 @@ describe('queue', () => {
       } as Allocation['request'],
     };
     expect(describeAsk(pending)).toBe('4 GPUs · 2 cores · 8 GiB');
+  });
+  it('merges preemptions with requeues after a node went down, newest first', () => {
+    const e = (id: number, kind: string, time: string) => ({ id, kind, time });
+    const merged = mergeHistory(
+      [
+        [e(1, 'preemption', '2030-01-01T00:00:00Z'), e(5, 'preemption', '2030-01-01T00:03:00Z')],
+        [e(7, 'requeued', '2030-01-01T00:02:00Z')],
+        [e(8, 'lost', '2030-01-01T00:02:00Z')],
+      ],
+      3,
+    );
+    expect(merged.map((x) => x.id)).toEqual([5, 8, 7]);
   });
   it('describes what an allocation holds', () => {
     expect(describeResources(a('1', 'running'))).toBe('1 GPU (vm/gpu0) · 2 cores · 4 GiB');

@@ -49,6 +49,14 @@ export function describeAsk(a: Pick<Allocation, 'request'>): string {
  * node went away or changed. */
 export const HISTORY_KINDS = ['preemption', 'requeued', 'lost'] as const;
 
+/** One history from a list per kind: newest first, at most `limit`. */
+export function mergeHistory<E extends { id: number; time: string }>(lists: E[][], limit = 50): E[] {
+  return lists
+    .flat()
+    .sort((a, b) => Date.parse(b.time) - Date.parse(a.time) || b.id - a.id)
+    .slice(0, limit);
+}
+
 /** Whether the user may still cancel it (a preempted one has ended; a requeued one is pending). */
 export function cancellable(a: Allocation): boolean {
   return a.state === 'running' || a.state === 'pending' || a.state === 'suspended';
