@@ -82,6 +82,8 @@ describe('queue view: preemption against the real backend (4 fake GPUs)', () => 
   it('cancelling the critical allocation lets the requeued one run again', async () => {
     await row('running', critical).locator('[data-testid=cancel-allocation]').click();
     await row('done', critical).waitFor({ timeout: 10_000 });
+    // The "Granted" banner goes with the allocation it announced.
+    await waitFor('banner gone', async () => (await page.locator('text=/^Granted /').count()) === 0);
     await row('running', victim).waitFor({ timeout: 15_000 });
   });
 

@@ -65,7 +65,7 @@ async function dragToReserve(gpu: Gpu, h0: number, h1: number, name: string) {
 
 const local = (d: Date) => {
   const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 };
 
 const shown = (name: string) => page.locator(`[data-testid=reservation][data-name="${name}"]`);

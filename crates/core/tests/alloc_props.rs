@@ -195,6 +195,7 @@ impl World {
                         end_time: Some(format_rfc3339(now + start * STEP_MS + len)),
                         node: None,
                         gpus: Some(vec![NodeResources::gpu_id(&r.node, gpu)]),
+                        ..Default::default()
                     };
                     let _ = self.s.update_reservation(&id, &change, now);
                 }

@@ -448,7 +448,11 @@ fn eviction_by_a_reservation_shows_as_the_end_and_the_estimate_counts_reservatio
     assert_eq!(a.state, AllocState::Pending, "{a:?}");
     assert_eq!(s.stats.evictions, 1);
     s.tick(t("2025-06-02T09:00:01Z"));
-    assert_eq!(reason(&s, "a"), "waiting for resources; first in line, expected on vm by 2025-06-02T12:00:00Z");
+    assert_eq!(
+        reason(&s, "a"),
+        "waiting for GPUs reserved on vm: 1 idle, 1 of them reserved by \"train2\" until 2025-06-02T12:00:00Z \
+         (overlapping a run with no duration); first in line, expected on vm by 2025-06-02T12:00:00Z"
+    );
     s.tick(t("2025-06-02T12:00:00Z"));
     assert_eq!(s.allocation("a").unwrap().state, AllocState::Running);
 }
@@ -462,4 +466,48 @@ fn a_constraint_naming_an_unknown_node_says_so() {
     assert_eq!(err.error, "no node named \"vm\" (nodes: local, b)");
     pinned.constraints.node = Some("local".into());
     assert_eq!(s.allocate(pinned, 0).unwrap().node.as_deref(), Some("local"));
+}
+
+#[test]
+fn idle_gpus_held_by_a_future_reservation_name_it_as_the_reason() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 4)]);
+    let now = t("2025-06-01T12:00:00Z");
+    let r = reserve("train", &["vm/gpu0", "vm/gpu1"], "2025-06-02T09:00:00Z", "2025-06-02T12:00:00Z");
+    s.reserve(&r, r.validate("r").unwrap(), now).unwrap();
+    // Open-ended: it would overlap tomorrow's reservation, so all four idle GPUs are not enough.
+    let open = s.allocate(ask("open", 4, 500, Qos::Burstable), now).unwrap();
+    assert_eq!(open.state, AllocState::Pending);
+    assert_eq!(
+        reason(&s, "open"),
+        "waiting for GPUs reserved on vm: 4 idle, 2 of them reserved by \"train\" from 2025-06-02T09:00:00Z \
+         (overlapping a run with no duration); first in line, expected on vm by 2025-06-02T12:00:00Z"
+    );
+    // A run that ends before the reservation starts is not held back by it.
+    let mut short = ask("short", 4, 400, Qos::Burstable);
+    short.duration_s = Some(3600);
+    s.cancel("open", now + 1);
+    assert_eq!(s.allocate(short, now + 2).unwrap().state, AllocState::Running);
+}
+
+#[test]
+fn a_reservation_is_renamed_and_given_to_another_owner_but_names_stay_unique() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("vm", 4)]);
+    let now = t("2025-06-01T12:00:00Z");
+    for (id, gpu) in [("train", "vm/gpu0"), ("eval", "vm/gpu1")] {
+        let r = reserve(id, &[gpu], "2025-06-02T09:00:00Z", "2025-06-02T12:00:00Z");
+        s.reserve(&r, r.validate("r").unwrap(), now).unwrap();
+    }
+    let rename = ReservationChange { name: Some(" finetune ".into()), owner: Some("bob".into()), ..Default::default() };
+    let r = s.update_reservation("train", &rename, now).unwrap();
+    assert_eq!((r.name.as_str(), r.owner.as_str()), ("finetune", "bob"));
+    let taken = ReservationChange { name: Some("finetune".into()), ..Default::default() };
+    match s.update_reservation("eval", &taken, now) {
+        Err(ReservationError::Invalid(e)) => {
+            assert_eq!(e[0].message, "a reservation named \"finetune\" already exists");
+        }
+        other => panic!("expected the name refused, got {other:?}"),
+    }
+    let listed = s.reservations_between(t("2025-06-02T00:00:00Z"), t("2025-06-03T00:00:00Z"));
+    let names: Vec<_> = listed.iter().map(|r| r.name.as_str()).collect();
+    assert!(names.contains(&"finetune") && names.contains(&"eval"), "{names:?}");
 }

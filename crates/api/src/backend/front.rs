@@ -82,6 +82,12 @@ pub(crate) async fn update_reservation(
             "Slurm reserves cores and nodes, not single GPUs",
         )]));
     }
+    if change.name.is_some() || change.owner.is_some() {
+        return Err(AllocError::Invalid(vec![FieldError::new(
+            "name",
+            "Steward does not rename Slurm reservations; scontrol update does",
+        )]));
+    }
     let time = |field: &str, v: &Option<String>| {
         v.as_deref()
             .map(|s| parse_rfc3339(s).map_err(|e| AllocError::Invalid(vec![FieldError::new(field, e)])))

@@ -157,7 +157,7 @@ fn resend_unanswered_noops(st: &mut State, nodes: &NodesById) -> Vec<Action> {
 fn free_released(st: &mut State, pass: &mut Pass, sched: &mut Scheduler, now: i64) {
     st.releases.append(&mut pass.releases.0);
     for r in std::mem::take(&mut st.releases) {
-        sched.cancel(&r, now);
+        sched.release_attempt(&r, now);
     }
 }
 

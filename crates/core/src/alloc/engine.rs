@@ -468,16 +468,27 @@ impl Scheduler {
 
     /// Cancels an allocation (running or queued). Unknown ids are `None`.
     pub fn cancel(&mut self, id: &str, now: i64) -> Option<Allocation> {
+        self.end(id, now, AllocState::Cancelled, "cancelled by the user")
+    }
+
+    /// Releases a dispatch attempt's allocation because the attempt ended (however it ended:
+    /// the execution records that): a running one finished, it was not cancelled by anyone.
+    pub fn release_attempt(&mut self, id: &str, now: i64) -> Option<Allocation> {
+        self.end(id, now, AllocState::Finished, "released: its partition attempt ended")
+    }
+
+    /// Ends a running allocation as `running_to` (a queued one is cancelled), saying `why`.
+    fn end(&mut self, id: &str, now: i64, running_to: AllocState, why: &str) -> Option<Allocation> {
         let idx = *self.index.alloc_index.get(id)?;
         let state = self.state.allocs[idx as usize].state;
         if state == AllocState::Running {
-            self.release(idx, now, AllocState::Cancelled, "cancelled by the user".into());
+            self.release(idx, now, running_to, why.into());
         } else if state.is_queued() {
             self.index.queue.remove(&self.queue_key(idx));
             self.state.awaiting.remove(&idx);
             let a = &mut self.state.allocs[idx as usize];
             a.state = AllocState::Cancelled;
-            a.pending_reason = Some("cancelled by the user".into());
+            a.pending_reason = Some(why.into());
             self.mark(idx);
         }
         self.schedule(now);

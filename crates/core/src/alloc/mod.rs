@@ -19,6 +19,7 @@ mod record;
 pub mod recurrence;
 mod request;
 mod reservations;
+mod reserved_wait;
 mod schedule;
 pub mod time;
 mod victims;

@@ -276,6 +276,14 @@ pub struct ReservationChange {
     pub node: Option<String>,
     #[serde(default)]
     pub gpus: Option<Vec<String>>,
+    /// A new name (unique among reservations, like at creation).
+    #[serde(default)]
+    #[ts(optional)]
+    pub name: Option<String>,
+    /// A new owner.
+    #[serde(default)]
+    #[ts(optional)]
+    pub owner: Option<String>,
 }
 
 /// One problem with one field of a request.

@@ -91,6 +91,28 @@ pub enum ReservationError {
 }
 
 impl Scheduler {
+    /// Applies a change's name and owner to `rec` (the reservation `id`); the problems per field.
+    fn rename(&self, id: &str, change: &ReservationChange, rec: &mut Reservation) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if let Some(name) = change.name.as_deref().map(str::trim) {
+            if name.is_empty() {
+                errors.push(FieldError::new("name", "must not be empty"));
+            } else if self.state.resvs.iter().any(|(other, r)| other != id && r.rec.name == name) {
+                errors.push(FieldError::new("name", format!("a reservation named {name:?} already exists")));
+            } else {
+                rec.name = name.to_string();
+            }
+        }
+        if let Some(owner) = change.owner.as_deref().map(str::trim) {
+            if owner.is_empty() {
+                errors.push(FieldError::new("owner", "must not be empty"));
+            } else {
+                rec.owner = owner.to_string();
+            }
+        }
+        errors
+    }
+
     pub fn reservation(&self, id: &str) -> Option<&Reservation> {
         self.state.resvs.get(id).map(|r| &r.rec)
     }
@@ -211,6 +233,7 @@ impl Scheduler {
         if let Some(g) = &change.gpus {
             rec.gpus = g.clone();
         }
+        errors.extend(self.rename(&id, change, &mut rec));
         if !errors.is_empty() {
             return Err(ReservationError::Invalid(errors));
         }
@@ -248,6 +271,10 @@ impl Scheduler {
         let id = series_id(id);
         let (rs, original) = self.occurrence_of(&id, occurrence)?;
         let same = |v: &Option<String>, cur: &String| v.as_ref().is_none_or(|v| v == cur);
+        if !same(&change.name, &rs.rec.name) || !same(&change.owner, &rs.rec.owner) {
+            let why = "one occurrence keeps the series' name and owner; change all occurrences to rename it";
+            return Err(ReservationError::Invalid(vec![FieldError::new("name", why)]));
+        }
         if !same(&change.node, &rs.rec.node) || change.gpus.as_ref().is_some_and(|g| *g != rs.rec.gpus) {
             let why = "one occurrence keeps the series' node and GPUs; change all occurrences to move it elsewhere";
             return Err(ReservationError::Invalid(vec![FieldError::new("gpus", why)]));

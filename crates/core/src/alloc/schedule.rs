@@ -270,11 +270,20 @@ impl Scheduler {
     }
 
     /// Says why `idx` waits, most specific cause first: it is first in line (and when it is
-    /// expected), starting it would delay the one that is, its node is down, or guaranteed work
+    /// expected), starting it would delay the one that is, its node is down, reservations hold
+    /// the idle GPUs it would take, or guaranteed work
     /// it outranks holds what it needs; else the general reason.
     fn explain_wait(&mut self, idx: u32, now: i64, end: Option<i64>) {
         let behind = self.pass.shadow.is_some_and(|s| s.alloc != idx) && self.fits_but_for_shadow(idx, now, end);
+        let reserved = if behind { None } else { self.reserved_gpus_reason(idx, now, end) };
         let why = match self.pass.shadow {
+            Some(s) if s.alloc == idx && reserved.is_some() => reserved.map(|r| {
+                format!(
+                    "{r}; first in line, expected on {} by {}",
+                    self.state.nodes[s.node as usize].res.node,
+                    format_rfc3339(s.at)
+                )
+            }),
             Some(s) if s.alloc == idx => Some(format!(
                 "waiting for resources; first in line, expected on {} by {}",
                 self.state.nodes[s.node as usize].res.node,
@@ -286,7 +295,7 @@ impl Scheduler {
                 self.state.nodes[s.node as usize].res.node,
                 format_rfc3339(s.at)
             )),
-            _ => self.node_down(idx),
+            _ => self.node_down(idx).or(reserved),
         };
         if let Some(why) = why {
             return self.set_reason(idx, why);

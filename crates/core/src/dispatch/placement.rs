@@ -67,7 +67,7 @@ impl Placer for Scheduler {
     }
 
     fn release(&mut self, attempt_id: &str, now_ms: i64) {
-        self.cancel(attempt_id, now_ms);
+        self.release_attempt(attempt_id, now_ms);
     }
 }
 
@@ -107,6 +107,10 @@ mod tests {
         assert!(s.place("t.p1.a1", "a", &ask(2, 1), 0).is_some());
         assert!(s.place("t.p2.a1", "a", &ask(1, 0), 0).is_none(), "no cores left");
         s.release("t.p0.a1", 1);
+        // Ended with its attempt, not "cancelled by the user".
+        let done = s.allocation("t.p0.a1").unwrap();
+        assert_eq!(done.state, AllocState::Finished, "{done:?}");
+        assert_eq!(done.pending_reason.as_deref(), Some("released: its partition attempt ended"));
         assert!(s.place("t.p2.a2", "a", &ask(1, 0), 1).is_some());
         assert!(s.place("x", "nowhere", &ask(1, 0), 1).is_none());
     }

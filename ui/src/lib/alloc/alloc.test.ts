@@ -5,13 +5,22 @@ import {
   dropChange,
   eventId,
   fromLocalInput,
+  inWords,
   localizeTimes,
   reservationEvents,
   resourceRows,
   rowIndex,
   toLocalInput,
 } from './calendar';
-import { allocationRequest, cancellable, describeResources, emptyAllocationDraft, groupAllocations } from './queue';
+import {
+  allocationRequest,
+  cancellable,
+  describeAsk,
+  describeResources,
+  emptyAllocationDraft,
+  groupAllocations,
+  mergeHistory,
+} from './queue';
 import type { Allocation, NodeResources, Reservation } from './wire';
 
 const GiB = 1024 ** 3;
@@ -139,8 +148,10 @@ describe('drag and drop → change', () => {
 describe('the reservation form', () => {
   it('round-trips local wall time through RFC 3339 UTC', () => {
     const d = new Date(2030, 0, 2, 9, 30);
-    expect(toLocalInput(d)).toBe('2030-01-02T09:30');
+    expect(toLocalInput(d)).toBe('2030-01-02 09:30');
+    expect(fromLocalInput('2030-01-02 09:30')).toBe(d.toISOString());
     expect(fromLocalInput('2030-01-02T09:30')).toBe(d.toISOString());
+    expect(fromLocalInput('2030-01-02 9:30')).toBe(d.toISOString());
     expect(fromLocalInput('tomorrow')).toBeNull();
   });
   it('prefills node and GPU from the dragged row', () => {
@@ -148,8 +159,8 @@ describe('the reservation form', () => {
     expect(d).toMatchObject({
       node: 'vm',
       gpus: ['vm/gpu2'],
-      start: '2030-01-02T09:00',
-      end: '2030-01-02T12:00',
+      start: '2030-01-02 09:00',
+      end: '2030-01-02 12:00',
       owner: 'ada',
     });
   });
@@ -221,6 +232,40 @@ describe('queue', () => {
     expect(cancellable(a('3', 'suspended'))).toBe(true);
     expect(cancellable(a('6', 'preempted'))).toBe(false);
   });
+  it('orders pending ones as the scheduler tries them: priority, then submit time', () => {
+    const at = (id: string, priority: number, submitted: string) => ({
+      ...a(id, 'pending'),
+      priority,
+      submitted_time: submitted,
+    });
+    const g = groupAllocations([
+      at('old-low', 100, '2030-01-01T00:00:00Z'),
+      at('new-high', 900, '2030-01-01T00:05:00Z'),
+      at('newer-low', 100, '2030-01-01T00:09:00Z'),
+      at('old-high', 900, '2030-01-01T00:01:00Z'),
+    ]);
+    expect(g.pending.map((x) => x.id)).toEqual(['old-high', 'new-high', 'old-low', 'newer-low']);
+  });
+  it('describes what a pending allocation asks for', () => {
+    const pending = {
+      request: {
+        resources: { gpus: 4, gpu_memory_bytes: null, cores: 2, memory_bytes: 8 * GiB, min: null },
+      } as Allocation['request'],
+    };
+    expect(describeAsk(pending)).toBe('4 GPUs · 2 cores · 8 GiB');
+  });
+  it('merges preemptions with requeues after a node went down, newest first', () => {
+    const e = (id: number, kind: string, time: string) => ({ id, kind, time });
+    const merged = mergeHistory(
+      [
+        [e(1, 'preemption', '2030-01-01T00:00:00Z'), e(5, 'preemption', '2030-01-01T00:03:00Z')],
+        [e(7, 'requeued', '2030-01-01T00:02:00Z')],
+        [e(8, 'lost', '2030-01-01T00:02:00Z')],
+      ],
+      3,
+    );
+    expect(merged.map((x) => x.id)).toEqual([5, 8, 7]);
+  });
   it('describes what an allocation holds', () => {
     expect(describeResources(a('1', 'running'))).toBe('1 GPU (vm/gpu0) · 2 cores · 4 GiB');
     expect(describeResources({ gpus: [], cores: 0, memory_bytes: 0 })).toBe('nothing');
@@ -279,5 +324,18 @@ describe('messages', () => {
       `overlaps reservation 'a' on vm/gpu1 ${fmt.format(Date.parse('2030-01-01T09:00:00Z'))}–${fmt.format(Date.parse('2030-01-01T12:00:00Z'))}`,
     );
     expect(localizeTimes('no time here')).toBe('no time here');
+  });
+});
+
+describe('inWords', () => {
+  it('drops the request path and names ids', () => {
+    const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    const names = new Map([[id, 'train']]);
+    expect(inWords(`api/reservations/${id}: overlaps reservation ${id}`, names, 'en-GB')).toBe(
+      'overlaps reservation "train"',
+    );
+    expect(inWords(`vm/gpu0 is busy with allocation 7c9e6679-7425-40de-944b-e07fc1f90ae7 until x`)).toBe(
+      'vm/gpu0 is busy with an allocation until x',
+    );
   });
 });

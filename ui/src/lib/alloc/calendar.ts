@@ -197,12 +197,13 @@ export function draftFor(row: Row | undefined, start: Date, end: Date, owner = '
 /** `YYYY-MM-DDTHH:MM` in local time, the value an `<input type="datetime-local">` takes. */
 export function toLocalInput(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
-/** A datetime-local value (local wall time) → RFC 3339 UTC, or null when it is not a date. */
+/** A form time ("2030-01-02 09:30", 24-hour local wall time, or with a "T" as datetime-local
+ * writes it) → RFC 3339 UTC, or null when it is not a date. */
 export function fromLocalInput(v: string): string | null {
-  const m = v.match(/^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/);
+  const m = v.trim().match(/^(\d{4})-(\d{2})-(\d{2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?$/);
   if (!m) return null;
   const d = new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] ?? 0));
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
@@ -282,4 +283,20 @@ export function localizeTimes(msg: string, locale?: string): string {
     const t = Date.parse(iso);
     return Number.isNaN(t) ? iso : fmt.format(t);
   });
+}
+
+const UUID =
+  /\b(?:(allocation|reservation)\s+)?"?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:@\S+?)?"?(?=[\s,.;:)]|$)/gi;
+
+/** A server message in words: no request path in front, ids shown as the names they stand for
+ * (`names`: id → name), unknown ones as "an allocation"/"a reservation", times local. */
+export function inWords(msg: string, names: Map<string, string> = new Map(), locale?: string): string {
+  const bare = msg.replace(/^(?:[A-Z]+ )?\/?api\/\S*?:\s*/, '');
+  const named = bare.replace(UUID, (_all, kind: string | undefined, id: string) => {
+    const name = names.get(id.toLowerCase());
+    if (name) return `${kind ? `${kind} ` : ''}"${name}"`;
+    if (kind?.toLowerCase() === 'allocation') return 'an allocation';
+    return kind ? 'a reservation' : 'another one';
+  });
+  return localizeTimes(named, locale);
 }

@@ -25,10 +25,36 @@ export function sectionOf(state: AllocationState): Section {
   return SECTION_OF[state] ?? 'done';
 }
 
+/** Sections; pending ones in the order the scheduler visits them (higher priority first, then
+ * older; equal ones it orders by fair share, which the list cannot see), the rest as listed. */
 export function groupAllocations(list: Allocation[]): Record<Section, Allocation[]> {
   const out: Record<Section, Allocation[]> = { running: [], pending: [], preempted: [], done: [] };
   for (const a of list) out[sectionOf(a.state)].push(a);
+  out.pending.sort((a, b) => b.priority - a.priority || Date.parse(a.submitted_time) - Date.parse(b.submitted_time));
   return out;
+}
+
+/** What a pending allocation asks for (it holds nothing yet): "4 GPUs · 2 cores · 8 GiB". */
+export function describeAsk(a: Pick<Allocation, 'request'>): string {
+  const r = a.request.resources;
+  const parts: string[] = [];
+  const mem = r.gpu_memory_bytes ? ` (${formatBytes(Number(r.gpu_memory_bytes), 0)} of one)` : '';
+  if (r.gpus) parts.push(`${r.gpus} GPU${r.gpus > 1 ? 's' : ''}${mem}`);
+  if (r.cores) parts.push(`${r.cores} core${r.cores > 1 ? 's' : ''}`);
+  if (r.memory_bytes) parts.push(formatBytes(Number(r.memory_bytes), 0));
+  return parts.join(' · ') || 'nothing';
+}
+
+/** The kinds of event the queue's history lists: preemptions, and requeues or losses when a
+ * node went away or changed. */
+export const HISTORY_KINDS = ['preemption', 'requeued', 'lost'] as const;
+
+/** One history from a list per kind: newest first, at most `limit`. */
+export function mergeHistory<E extends { id: number; time: string }>(lists: E[][], limit = 50): E[] {
+  return lists
+    .flat()
+    .sort((a, b) => Date.parse(b.time) - Date.parse(a.time) || b.id - a.id)
+    .slice(0, limit);
 }
 
 /** Whether the user may still cancel it (a preempted one has ended; a requeued one is pending). */

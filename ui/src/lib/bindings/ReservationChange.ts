@@ -3,4 +3,12 @@
 /**
  * A move or resize of a reservation (drag on the calendar).
  */
-export type ReservationChange = { start_time: string | null, end_time: string | null, node: string | null, gpus: Array<string> | null, };
+export type ReservationChange = { start_time: string | null, end_time: string | null, node: string | null, gpus: Array<string> | null, 
+/**
+ * A new name (unique among reservations, like at creation).
+ */
+name?: string, 
+/**
+ * A new owner.
+ */
+owner?: string, };
