@@ -82,6 +82,8 @@ pub trait ClusterBackend: Send + Sync {
     fn allocate(&self, req: &AllocationRequest, now_ms: i64) -> Result<Result<Allocation, Refusal>, ApiError>;
     fn cancel_allocation(&self, id: &str) -> Result<Allocation, ApiError>;
     fn reservations(&self, from_ms: i64, to_ms: i64) -> Result<Vec<Reservation>, ApiError>;
+    /// One reservation by its id (Slurm: its name), asked of the engine directly.
+    fn reservation(&self, id: &str) -> Result<Reservation, ApiError>;
     fn reserve(
         &self,
         req: &ReservationRequest,
