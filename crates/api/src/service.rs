@@ -104,7 +104,7 @@ impl Steward {
         let sampler = Sampler::new(&config.sampler);
         let metrics = crate::metrics::Metrics { sampler_cost: sampler.cost_meter() };
         let inventory = collect_inventory(&config);
-        let backend = crate::backend::connect(&config.backend)
+        let backend = crate::backend::connect(&config.backend, Some(store.clone()))
             .map_err(|e| ApiError::InvalidInput(format!("the [backend] of the config file is not usable: {e}")))?;
         let cluster = Arc::new(Cluster::start(store.clone())?);
         let allocations = Arc::new(Allocations::load(store.clone(), cluster.clone(), &inventory, &config)?);

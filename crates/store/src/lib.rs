@@ -9,6 +9,7 @@
 //! Nothing here reads a clock: "now" is always passed in.
 
 mod allocations;
+mod backend_events;
 mod datasets;
 mod degradation;
 mod error;

@@ -236,6 +236,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          created_ms INTEGER NOT NULL,
          plan       TEXT    NOT NULL
      );",
+    // backend events: what an external engine (Slurm) reported, kept across restarts.
+    "CREATE TABLE backend_events (
+         id      INTEGER PRIMARY KEY,
+         time_ms INTEGER NOT NULL,
+         kind    TEXT NOT NULL,
+         body    TEXT NOT NULL
+     );
+     CREATE INDEX backend_events_by_kind ON backend_events (kind, id);",
 ];
 
 /// The schema version this build writes and understands.

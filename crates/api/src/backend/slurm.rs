@@ -18,24 +18,32 @@ use steward_slurm::{ReservationSettings, SlurmClient, SlurmError};
 use super::slurm_events::{EventLog, spawn_poller};
 use super::{BackendInfo, BackendOperation, ClusterBackend, ReservationMove, SlurmSettings, slurm_views};
 use crate::ApiError;
+use crate::store_handle::StoreHandle;
 
 pub struct SlurmBackend {
     client: SlurmClient,
     map: PriorityMap,
     work_dir: PathBuf,
-    events: Arc<EventLog>,
+    /// `None` when connected only to check it (`stewardctl backend check`): nothing is followed.
+    events: Option<Arc<EventLog>>,
 }
 
 impl Drop for SlurmBackend {
     fn drop(&mut self) {
-        self.events.stop();
+        if let Some(events) = &self.events {
+            events.stop();
+        }
     }
 }
 
 impl SlurmBackend {
     /// Reaches Slurm as the settings say (slurmrestd when configured, the CLI otherwise) and
-    /// starts following its queue.
-    pub fn connect(s: &SlurmSettings, now_ms: fn() -> i64) -> Result<Self, ApiError> {
+    /// starts following its queue into `store`, when given one.
+    pub(crate) fn connect(
+        s: &SlurmSettings,
+        now_ms: fn() -> i64,
+        store: Option<StoreHandle>,
+    ) -> Result<Self, ApiError> {
         let rest = match (&s.rest_url, &s.user, &s.token_file) {
             (Some(url), Some(user), Some(token)) => {
                 Some(RestClient::connect(url, user, token.clone()).map_err(from_slurm)?)
@@ -44,8 +52,10 @@ impl SlurmBackend {
         };
         let client = SlurmClient { rest, cli: Cli { conf: s.conf.clone() } };
         client.nodes().map_err(|e| ApiError::Internal(format!("cannot read Slurm's nodes: {e}")))?;
-        let events = Arc::new(EventLog::default());
-        spawn_poller(client.clone(), events.clone(), Duration::from_millis(s.poll_ms.unwrap_or(2000)), now_ms);
+        let events = store.map(|store| Arc::new(EventLog::new(store)));
+        if let Some(log) = &events {
+            spawn_poller(client.clone(), log.clone(), Duration::from_millis(s.poll_ms.unwrap_or(2000)), now_ms);
+        }
         Ok(SlurmBackend {
             client,
             map: PriorityMap { partitions: s.partitions.clone(), qos: s.qos.clone() },
@@ -221,6 +231,9 @@ impl ClusterBackend for SlurmBackend {
     }
 
     fn events(&self, kind: Option<&str>, limit: usize) -> Result<Vec<Event>, ApiError> {
-        Ok(self.events.newest(kind, limit))
+        match &self.events {
+            Some(log) => log.newest(kind, limit),
+            None => Ok(vec![]),
+        }
     }
 }
