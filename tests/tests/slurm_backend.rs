@@ -86,6 +86,14 @@ fn the_control_center_drives_a_real_slurm() {
     preemption_is_slurms(&server, &name);
     reservations_move_in_slurm(&server, &slurm, &name);
     drain_and_resume(&server, &name);
+
+    // Slurm's events are Steward's record: a crash and restart keeps them.
+    let (_, before) = server.get("/api/events?kind=requeue").unwrap();
+    assert!(!before.as_array().unwrap().is_empty(), "{before}");
+    server.kill9().unwrap();
+    let again = Server::start_with(&dir.path().join("s.db"), &["--config".as_ref(), cfg.as_os_str()]).unwrap();
+    let (status, after) = again.get("/api/events?kind=requeue").unwrap();
+    assert_eq!((status, &after), (200, &before), "the events survive a restart");
 }
 
 fn allocate(server: &Server, id: &str, priority: &str, cores: u64) -> Value {
@@ -151,6 +159,10 @@ fn reservations_move_in_slurm(server: &Server, slurm: &LocalCluster, node: &str)
     let (status, moved) =
         request(server, "PATCH", "/api/reservations/maint", json!({"start_time": at(5), "end_time": at(6)}));
     assert_eq!(status, 200, "{moved}");
+    let (status, one) = server.get("/api/reservations/maint").unwrap();
+    assert_eq!((status, one["start_time"].as_str()), (200, Some(at(5).as_str())), "{one}");
+    let (status, _) = server.get("/api/reservations/no-such").unwrap();
+    assert_eq!(status, 404, "an unknown reservation is not found");
     let shown = scontrol(slurm, &["show", "reservation", "maint"]);
     let start = at(5).trim_end_matches('Z').to_string();
     assert!(

@@ -106,7 +106,7 @@ impl Steward {
         let metrics = crate::metrics::Metrics { sampler_cost: sampler.cost_meter() };
         let mut inventory = collect_inventory(&config);
         inventory.accelerators = crate::accelerators::local_specs(&config.accelerators, &store.lock()?.accelerators()?);
-        let backend = crate::backend::connect(&config.backend)
+        let backend = crate::backend::connect(&config.backend, Some(store.clone()))
             .map_err(|e| ApiError::InvalidInput(format!("the [backend] of the config file is not usable: {e}")))?;
         let cluster = Arc::new(Cluster::start(store.clone())?);
         let hold = crate::degradation::hold::kept(&*store.lock()?)?;

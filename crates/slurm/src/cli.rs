@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
+use steward_core::alloc::time::parse_rfc3339;
 
 use crate::SlurmError;
 use crate::model::{Partition, Reservation};
@@ -48,6 +49,11 @@ impl Cli {
         self.json("squeue", &["--json"])
     }
 
+    /// One job, in the shape of slurmrestd's `GET job/{id}`.
+    pub fn job(&self, job_id: u64) -> Result<Value, SlurmError> {
+        self.json("squeue", &["--json", "--jobs", &job_id.to_string()])
+    }
+
     pub fn partitions(&self) -> Result<Vec<Partition>, SlurmError> {
         let text = self.run("scontrol", &["show", "partition", "--oneliner"])?;
         Ok(records(&text).iter().map(|r| partition(r)).collect())
@@ -55,6 +61,12 @@ impl Cli {
 
     pub fn reservations(&self) -> Result<Vec<Reservation>, SlurmError> {
         let text = self.run("scontrol", &["show", "reservation", "--oneliner"])?;
+        Ok(records(&text).iter().map(|r| reservation(r)).collect())
+    }
+
+    /// One reservation; Slurm refuses a name it does not know.
+    pub fn reservation(&self, name: &str) -> Result<Vec<Reservation>, SlurmError> {
+        let text = self.run("scontrol", &["show", "reservation", name, "--oneliner"])?;
         Ok(records(&text).iter().map(|r| reservation(r)).collect())
     }
 
@@ -135,19 +147,7 @@ fn reservation(r: &[(String, String)]) -> Reservation {
 
 /// `2026-12-07T23:44:01` (UTC) as Unix seconds.
 fn utc_seconds(t: &str) -> Option<i64> {
-    let (date, time) = t.split_once('T')?;
-    let d: Vec<i64> = date.split('-').map(str::parse).collect::<Result<_, _>>().ok()?;
-    let h: Vec<i64> = time.split(':').map(str::parse).collect::<Result<_, _>>().ok()?;
-    let [y, m, day] = d[..] else { return None };
-    let [hh, mm, ss] = h[..] else { return None };
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+    parse_rfc3339(&format!("{t}Z")).ok().map(|ms| ms.div_euclid(1000))
 }
 
 #[cfg(test)]

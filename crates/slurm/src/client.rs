@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use steward_core::alloc::time::format_rfc3339;
 
 use crate::SlurmError;
 use crate::cli::Cli;
@@ -68,19 +69,8 @@ impl ReservationSettings {
 
 /// Unix seconds as `scontrol` takes them: `YYYY-MM-DDTHH:MM:SS` in UTC (the CLI runs with TZ=UTC).
 fn slurm_time(t: i64) -> String {
-    let days = t.div_euclid(86_400);
-    let secs = t.rem_euclid(86_400);
-    // Civil date from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
+    // scontrol rejects the `Z` suffix; the times are UTC all the same.
+    format_rfc3339(t.saturating_mul(1000)).trim_end_matches('Z').to_string()
 }
 
 impl SlurmClient {
@@ -121,6 +111,16 @@ impl SlurmClient {
         Ok(model::jobs(&self.read("jobs", || self.cli.jobs())?))
     }
 
+    /// One job by its Slurm id (`GET job/{id}`, `squeue --jobs`); `None` when Slurm no longer has it.
+    pub fn job(&self, job_id: u64) -> Result<Option<Job>, SlurmError> {
+        let path = format!("job/{job_id}");
+        match self.read(&path, || self.cli.job(job_id)) {
+            Ok(answer) => Ok(model::jobs(&answer).into_iter().find(|j| j.job_id == job_id)),
+            Err(SlurmError::Refused(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     pub fn partitions(&self) -> Result<Vec<Partition>, SlurmError> {
         match &self.rest {
             Some(rest) => Ok(model::partitions(&rest.get("partitions")?)),
@@ -132,6 +132,19 @@ impl SlurmClient {
         match &self.rest {
             Some(rest) => Ok(model::reservations(&rest.get("reservations")?)),
             None => self.cli.reservations(),
+        }
+    }
+
+    /// One reservation by name; `None` when Slurm has none of that name.
+    pub fn reservation(&self, name: &str) -> Result<Option<Reservation>, SlurmError> {
+        let found = match &self.rest {
+            Some(rest) => rest.get(&format!("reservation/{name}")).map(|a| model::reservations(&a)),
+            None => self.cli.reservation(name),
+        };
+        match found {
+            Ok(all) => Ok(all.into_iter().find(|r| r.name == name)),
+            Err(SlurmError::Refused(_)) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 

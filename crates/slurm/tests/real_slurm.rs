@@ -139,6 +139,12 @@ fn reservations_are_created_moved_refused_and_deleted(slurm: &SlurmClient) {
     slurm.update_reservation(&r).unwrap();
     let moved = slurm.reservations().unwrap().into_iter().find(|x| x.name == r.name).unwrap();
     assert_eq!(moved.start_time, Some(r.start), "the move reached Slurm");
+    let one = slurm.reservation(&r.name).unwrap().expect("asked for by name");
+    assert_eq!((one.name.as_str(), one.start_time), (r.name.as_str(), Some(r.start)));
+    assert!(slurm.reservation("steward-no-such").unwrap().is_none(), "an unknown name is none, not an error");
+    let cli_only = SlurmClient { rest: None, cli: slurm.cli.clone() };
+    assert_eq!(cli_only.reservation(&r.name).unwrap().map(|x| x.start_time), Some(Some(r.start)));
+    assert!(cli_only.reservation("steward-no-such").unwrap().is_none());
     let overlap = ReservationSettings { name: "steward-overlap".into(), flags: vec![], ..r.clone() };
     let err = slurm.create_reservation(&overlap).unwrap_err();
     assert!(err.to_string().contains("overlaps"), "Slurm's reason is passed on: {err}");
@@ -163,6 +169,11 @@ fn an_allocation_becomes_a_holding_job(slurm: &SlurmClient, work: &Path) {
     let running = wait_for("the holding job to run", 30, || {
         slurm.jobs().unwrap().into_iter().find(|j| j.job_id == id && j.state.contains(&"running".into()))
     });
+    let asked = slurm.job(id).unwrap().expect("one job read by its id");
+    assert_eq!((asked.job_id, asked.name.as_str()), (id, "steward-alloc"));
+    assert!(slurm.job(999_999).unwrap().is_none(), "an unknown job id is none, not an error");
+    let cli_only = SlurmClient { rest: None, cli: slurm.cli.clone() };
+    assert_eq!(cli_only.job(id).unwrap().map(|j| j.job_id), Some(id), "the CLI reads the same job");
     let shown = steward_slurm::mapping::allocation(&running, None, 0);
     assert_eq!(shown.state, steward_core::alloc::AllocState::Running);
     assert_eq!(slurm.nodes().unwrap()[0].gpus_used, Some(2), "GRES in use is read back");

@@ -10,6 +10,7 @@
 
 mod accelerators;
 mod allocations;
+mod backend_events;
 mod datasets;
 mod degradation;
 mod error;

@@ -244,6 +244,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE TABLE accel_characterizations (
          node TEXT NOT NULL, adapter TEXT NOT NULL, measured_ms INTEGER NOT NULL, result TEXT NOT NULL,
          PRIMARY KEY (node, adapter));",
+    // 18: backend events: what an external engine (Slurm) reported, kept across restarts.
+    "CREATE TABLE backend_events (
+         id      INTEGER PRIMARY KEY,
+         time_ms INTEGER NOT NULL,
+         kind    TEXT NOT NULL,
+         body    TEXT NOT NULL
+     );
+     CREATE INDEX backend_events_by_kind ON backend_events (kind, id);",
 ];
 
 /// The schema version this build writes and understands.

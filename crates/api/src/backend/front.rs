@@ -60,8 +60,7 @@ pub(crate) async fn reservations(
 }
 
 pub(crate) async fn reservation(b: &Backend, id: String) -> Result<Reservation, AllocError> {
-    let all = off_runtime(b, |b| b.reservations(i64::MIN / 2, i64::MAX / 2)).await?;
-    all.into_iter().find(|r| r.id == id).ok_or_else(|| AllocError::NotFound(format!("no reservation {id:?}")))
+    Ok(off_runtime(b, move |b| b.reservation(&id)).await?)
 }
 
 pub(crate) async fn update_reservation(

@@ -26,6 +26,7 @@ pub use settings::{BackendSettings, SlurmSettings};
 pub use slurm::SlurmBackend;
 
 use crate::ApiError;
+use crate::store_handle::StoreHandle;
 
 /// Which engine a control center drives, and what each operation goes through.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -56,16 +57,19 @@ pub struct ReservationMove {
 }
 
 /// The external backend the settings name; `None` for Steward's own engine.
-pub(crate) fn connect(settings: &BackendSettings) -> Result<Option<Backend>, ApiError> {
+/// Its events go to `store`; without one (a check) they are not followed.
+pub(crate) fn connect(settings: &BackendSettings, store: Option<StoreHandle>) -> Result<Option<Backend>, ApiError> {
     match settings {
         BackendSettings::Native => Ok(None),
-        BackendSettings::Slurm(s) => Ok(Some(std::sync::Arc::new(SlurmBackend::connect(s, crate::clock::now_ms)?))),
+        BackendSettings::Slurm(s) => {
+            Ok(Some(std::sync::Arc::new(SlurmBackend::connect(s, crate::clock::now_ms, store)?)))
+        }
     }
 }
 
 /// Reaches the engine the settings name and says what it found: `stewardctl backend check`.
 pub fn check(settings: &BackendSettings) -> Result<BackendInfo, ApiError> {
-    match connect(settings)? {
+    match connect(settings, None)? {
         Some(b) => Ok(b.info()),
         None => Ok(front::native_info()),
     }
@@ -82,6 +86,8 @@ pub trait ClusterBackend: Send + Sync {
     fn allocate(&self, req: &AllocationRequest, now_ms: i64) -> Result<Result<Allocation, Refusal>, ApiError>;
     fn cancel_allocation(&self, id: &str) -> Result<Allocation, ApiError>;
     fn reservations(&self, from_ms: i64, to_ms: i64) -> Result<Vec<Reservation>, ApiError>;
+    /// One reservation by its id (Slurm: its name), asked of the engine directly.
+    fn reservation(&self, id: &str) -> Result<Reservation, ApiError>;
     fn reserve(
         &self,
         req: &ReservationRequest,

@@ -18,24 +18,32 @@ use steward_slurm::{ReservationSettings, SlurmClient, SlurmError};
 use super::slurm_events::{EventLog, spawn_poller};
 use super::{BackendInfo, BackendOperation, ClusterBackend, ReservationMove, SlurmSettings, slurm_views};
 use crate::ApiError;
+use crate::store_handle::StoreHandle;
 
 pub struct SlurmBackend {
     client: SlurmClient,
     map: PriorityMap,
     work_dir: PathBuf,
-    events: Arc<EventLog>,
+    /// `None` when connected only to check it (`stewardctl backend check`): nothing is followed.
+    events: Option<Arc<EventLog>>,
 }
 
 impl Drop for SlurmBackend {
     fn drop(&mut self) {
-        self.events.stop();
+        if let Some(events) = &self.events {
+            events.stop();
+        }
     }
 }
 
 impl SlurmBackend {
     /// Reaches Slurm as the settings say (slurmrestd when configured, the CLI otherwise) and
-    /// starts following its queue.
-    pub fn connect(s: &SlurmSettings, now_ms: fn() -> i64) -> Result<Self, ApiError> {
+    /// starts following its queue into `store`, when given one.
+    pub(crate) fn connect(
+        s: &SlurmSettings,
+        now_ms: fn() -> i64,
+        store: Option<StoreHandle>,
+    ) -> Result<Self, ApiError> {
         let rest = match (&s.rest_url, &s.user, &s.token_file) {
             (Some(url), Some(user), Some(token)) => {
                 Some(RestClient::connect(url, user, token.clone()).map_err(from_slurm)?)
@@ -44,8 +52,10 @@ impl SlurmBackend {
         };
         let client = SlurmClient { rest, cli: Cli { conf: s.conf.clone() } };
         client.nodes().map_err(|e| ApiError::Internal(format!("cannot read Slurm's nodes: {e}")))?;
-        let events = Arc::new(EventLog::default());
-        spawn_poller(client.clone(), events.clone(), Duration::from_millis(s.poll_ms.unwrap_or(2000)), now_ms);
+        let events = store.map(|store| Arc::new(EventLog::new(store)));
+        if let Some(log) = &events {
+            spawn_poller(client.clone(), log.clone(), Duration::from_millis(s.poll_ms.unwrap_or(2000)), now_ms);
+        }
         Ok(SlurmBackend {
             client,
             map: PriorityMap { partitions: s.partitions.clone(), qos: s.qos.clone() },
@@ -54,19 +64,15 @@ impl SlurmBackend {
         })
     }
 
+    /// `slurm-<id>` is asked for directly; a request id needs the queue (it is the job's name).
     fn job_of(&self, allocation_id: &str) -> Result<Job, ApiError> {
-        let jobs = self.client.jobs().map_err(from_slurm)?;
-        jobs.into_iter()
-            .find(|j| mapping::allocation(j, None, 0).id == allocation_id)
-            .ok_or_else(|| ApiError::NotFound(format!("no allocation {allocation_id:?} in Slurm's queue")))
-    }
-
-    fn reservation_named(&self, name: &str) -> Result<Reservation, ApiError> {
-        let all = self.client.reservations().map_err(from_slurm)?;
-        all.iter()
-            .find(|r| r.name == name)
-            .map(slurm_views::reservation)
-            .ok_or_else(|| ApiError::NotFound(format!("no reservation {name:?} in Slurm")))
+        let direct = allocation_id.strip_prefix("slurm-").and_then(|n| n.parse::<u64>().ok());
+        let is_it = |j: &Job| mapping::allocation(j, None, 0).id == allocation_id;
+        let found = match direct {
+            Some(job_id) => self.client.job(job_id).map_err(from_slurm)?.filter(is_it),
+            None => self.client.jobs().map_err(from_slurm)?.into_iter().find(is_it),
+        };
+        found.ok_or_else(|| ApiError::NotFound(format!("no allocation {allocation_id:?} in Slurm's queue")))
     }
 }
 
@@ -148,12 +154,9 @@ impl ClusterBackend for SlurmBackend {
             Err(SlurmError::Refused(why)) => return Ok(Err(refusal(why))),
             Err(e) => return Err(from_slurm(e)),
         };
-        let jobs = self.client.jobs().map_err(from_slurm)?;
-        let job = jobs
-            .iter()
-            .find(|j| j.job_id == id)
+        let job = (self.client.job(id).map_err(from_slurm)?)
             .ok_or_else(|| ApiError::Internal(format!("Slurm accepted job {id} but does not list it")))?;
-        let allocation = mapping::allocation(job, Some(Arc::new(req.clone())), now_ms);
+        let allocation = mapping::allocation(&job, Some(Arc::new(req.clone())), now_ms);
         if !req.queue && allocation.state.is_queued() {
             // The caller wanted now or nothing: take it back and say why it would wait.
             self.client.cancel(id).map_err(from_slurm)?;
@@ -166,13 +169,21 @@ impl ClusterBackend for SlurmBackend {
     fn cancel_allocation(&self, id: &str) -> Result<Allocation, ApiError> {
         let job = self.job_of(id)?;
         self.client.cancel(job.job_id).map_err(from_slurm)?;
-        let after = self.job_of(id).unwrap_or(job);
+        let after = self.client.job(job.job_id).ok().flatten().unwrap_or(job);
         Ok(mapping::allocation(&after, None, crate::clock::now_ms()))
     }
 
     fn reservations(&self, from_ms: i64, to_ms: i64) -> Result<Vec<Reservation>, ApiError> {
         let all = self.client.reservations().map_err(from_slurm)?;
         Ok(all.iter().map(slurm_views::reservation).filter(|r| r.start_time < to_ms && r.end_time > from_ms).collect())
+    }
+
+    fn reservation(&self, name: &str) -> Result<Reservation, ApiError> {
+        let found = self.client.reservation(name).map_err(from_slurm)?;
+        found
+            .as_ref()
+            .map(slurm_views::reservation)
+            .ok_or_else(|| ApiError::NotFound(format!("no reservation {name:?} in Slurm")))
     }
 
     fn reserve(
@@ -183,14 +194,14 @@ impl ClusterBackend for SlurmBackend {
     ) -> Result<Result<Reservation, Refusal>, ApiError> {
         let settings = mapping::reservation_request(req, start_ms, end_ms).map_err(ApiError::InvalidFields)?;
         match self.client.create_reservation(&settings) {
-            Ok(()) => self.reservation_named(&settings.name).map(Ok),
+            Ok(()) => self.reservation(&settings.name).map(Ok),
             Err(SlurmError::Refused(why)) => Ok(Err(refusal(why))),
             Err(e) => Err(from_slurm(e)),
         }
     }
 
     fn move_reservation(&self, id: &str, change: &ReservationMove) -> Result<Reservation, ApiError> {
-        let current = self.reservation_named(id)?;
+        let current = self.reservation(id)?;
         let settings = ReservationSettings {
             name: id.to_string(),
             start: change.start_ms.unwrap_or(current.start_time).div_euclid(1000),
@@ -200,11 +211,11 @@ impl ClusterBackend for SlurmBackend {
             ..Default::default()
         };
         self.client.update_reservation(&settings).map_err(from_slurm)?;
-        self.reservation_named(id)
+        self.reservation(id)
     }
 
     fn delete_reservation(&self, id: &str) -> Result<(), ApiError> {
-        self.reservation_named(id)?;
+        self.reservation(id)?;
         self.client.delete_reservation(id).map_err(from_slurm)
     }
 
@@ -220,6 +231,9 @@ impl ClusterBackend for SlurmBackend {
     }
 
     fn events(&self, kind: Option<&str>, limit: usize) -> Result<Vec<Event>, ApiError> {
-        Ok(self.events.newest(kind, limit))
+        match &self.events {
+            Some(log) => log.newest(kind, limit),
+            None => Ok(vec![]),
+        }
     }
 }

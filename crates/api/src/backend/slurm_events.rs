@@ -1,39 +1,34 @@
-//! Events from Slurm: a thread polls the queue and keeps what changed between polls (the newest
-//! `KEPT`), numbered in order. They are not written to the database: Slurm's own records
-//! (slurmctld's state and, where configured, slurmdbd) are the durable history.
+//! Events from Slurm: a thread polls the queue and writes what changed between polls to the
+//! store, so `/api/events` shows them after a control-center restart.
 
-use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use steward_core::alloc::Event;
 use steward_slurm::SlurmClient;
 use steward_slurm::model::Job;
 
-const KEPT: usize = 10_000;
+use crate::ApiError;
+use crate::store_handle::StoreHandle;
 
-#[derive(Default)]
 pub struct EventLog {
-    events: Mutex<VecDeque<Event>>,
+    store: StoreHandle,
     stop: AtomicBool,
 }
 
 impl EventLog {
-    pub fn newest(&self, kind: Option<&str>, limit: usize) -> Vec<Event> {
-        let events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
-        events.iter().rev().filter(|e| kind.is_none_or(|k| e.kind == k)).take(limit).cloned().collect()
+    pub fn new(store: StoreHandle) -> EventLog {
+        EventLog { store, stop: AtomicBool::new(false) }
     }
 
-    pub fn push(&self, new: Vec<Event>) {
-        let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
-        for mut e in new {
-            e.id = events.back().map_or(1, |last| last.id + 1);
-            if events.len() == KEPT {
-                events.pop_front();
-            }
-            events.push_back(e);
-        }
+    pub fn newest(&self, kind: Option<&str>, limit: usize) -> Result<Vec<Event>, ApiError> {
+        Ok(self.store.lock()?.backend_events(kind, limit)?)
+    }
+
+    pub fn push(&self, new: Vec<Event>) -> Result<(), ApiError> {
+        self.store.lock()?.add_backend_events(new)?;
+        Ok(())
     }
 
     pub fn stop(&self) {
@@ -51,8 +46,10 @@ pub fn spawn_poller(client: SlurmClient, log: Arc<EventLog>, every: Duration, no
             while !log.stop.load(Ordering::Relaxed) {
                 match client.jobs() {
                     Ok(jobs) => {
-                        if let Some(before) = &last {
-                            log.push(steward_slurm::events::between(before, &jobs, now_ms()));
+                        if let Some(before) = &last
+                            && let Err(e) = log.push(steward_slurm::events::between(before, &jobs, now_ms()))
+                        {
+                            tracing::warn!("storing Slurm's events failed: {e}");
                         }
                         last = Some(jobs);
                     }
