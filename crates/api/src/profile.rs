@@ -516,4 +516,20 @@ mod tests {
         assert_eq!(profiling.predict(&load_target(), &cfg).unwrap(), fresh);
         assert_eq!(profiling.profiler.kept.cost().fits, 1);
     }
+
+    #[test]
+    fn a_forecast_kept_for_one_exceedance_target_is_not_read_for_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let (profiling, ..) = profiling_with_series(dir.path(), "test.load", 3, 0);
+        let at = |pct: f64| ForecastConfig { upper_exceedance: Some(pct / 100.0), ..ForecastConfig::default() };
+        let upper = |f: &[SeriesForecast]| match &f[0].forecast {
+            steward_core::profile::forecast::Forecast::Ready { upper_recommendation, .. } => *upper_recommendation,
+            other => panic!("{other:?}"),
+        };
+        let strict = upper(&profiling.predict(&load_target(), &at(1.0)).unwrap());
+        let loose = upper(&profiling.predict(&load_target(), &at(20.0)).unwrap());
+        // A module's own `upper_exceedance_pct` must get its own calibration, not another's.
+        assert!(loose < strict, "20 % target {loose} vs 1 % target {strict}");
+        assert_eq!(upper(&profiling.predict(&load_target(), &at(1.0)).unwrap()), strict);
+    }
 }

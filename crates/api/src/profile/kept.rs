@@ -30,6 +30,8 @@ pub(crate) struct Key {
     series: String,
     horizon_ms: i64,
     capacity_bits: Option<u64>,
+    /// The target exceedance the upper recommendation is calibrated to (per module overridable).
+    upper_exceedance_bits: Option<u64>,
 }
 
 impl Key {
@@ -38,6 +40,7 @@ impl Key {
             series: target.series.clone(),
             horizon_ms: cfg.horizon_ms,
             capacity_bits: target.capacity.map(f64::to_bits),
+            upper_exceedance_bits: cfg.upper_exceedance.map(f64::to_bits),
         }
     }
 }
