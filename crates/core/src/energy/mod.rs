@@ -10,6 +10,7 @@
 //! - [`intervals`]: per-interval joules for history from the cumulative counters.
 //! - [`attribution`]: processes' share of CPU and GPU power.
 //! - [`schedule`]: tariff and carbon intensity, constant or per hour of day.
+//! - [`window`]: the cheapest or cleanest start for a deferrable run before its deadline.
 //! - [`efficiency`]: idle share, power–utilization curves, the 30-minute energy forecast.
 
 pub mod attribution;
@@ -19,5 +20,6 @@ pub mod meter;
 pub mod model;
 pub mod schedule;
 mod source;
+pub mod window;
 
 pub use source::{EnergySource, NodeEnergy, PowerSensor, PowerSensorKind, Provenance, SourceKind, counted_in_total};
