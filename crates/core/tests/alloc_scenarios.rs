@@ -386,6 +386,24 @@ fn a_request_blocked_by_guaranteed_holders_names_them() {
 }
 
 #[test]
+fn guaranteed_holders_are_found_on_any_node_and_forgotten_when_they_end() {
+    let mut s = Scheduler::new(SchedulerConfig::default(), vec![node("a", 2), node("b", 2), node("c", 2)]);
+    s.allocate(ask("high", 2, 950, Qos::Burstable), 0).unwrap();
+    s.allocate(ask("g1", 2, 100, Qos::Guaranteed), 1).unwrap();
+    s.allocate(ask("g2", 2, 100, Qos::Guaranteed), 2).unwrap();
+    s.allocate(ask("urgent", 2, 900, Qos::Burstable), 3).unwrap();
+    assert_eq!(reason(&s, "urgent"), "waiting for resources held by guaranteed allocations, never preempted: g1");
+    s.cancel("g1", 4);
+    s.tick(5);
+    assert_eq!(s.allocation("urgent").unwrap().state, AllocState::Running);
+    s.allocate(ask("later", 2, 900, Qos::Burstable), 6).unwrap();
+    assert_eq!(reason(&s, "later"), "waiting for resources held by guaranteed allocations, never preempted: g2");
+    s.cancel("g2", 7);
+    s.tick(8);
+    assert_eq!(s.allocation("later").unwrap().state, AllocState::Running);
+}
+
+#[test]
 fn quotas_state_the_limit_and_a_min_within_it_starts_at_the_largest_size_it_allows() {
     let mut cfg = SchedulerConfig::default();
     cfg.quotas.insert("ann".into(), ResourceAmount { gpus: 2, cores: 64, memory_bytes: u64::MAX });
