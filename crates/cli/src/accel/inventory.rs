@@ -18,8 +18,10 @@ pub struct RegisterArgs {
     /// gpu, tpu, fpga, npu or other.
     #[arg(long)]
     kind: String,
+    /// The model as its maker names it, e.g. "TPU v5e".
     #[arg(long)]
     model: String,
+    /// Its own memory, in bytes.
     #[arg(long)]
     memory_bytes: u64,
     /// A precision it computes in (fp64, fp32, tf32, bf16, fp16, fp8, int8, int4); repeat.
@@ -28,6 +30,7 @@ pub struct RegisterArgs {
     /// Published peak as PRECISION=TFLOPS (TOPS for integers), e.g. bf16=197; repeat.
     #[arg(long = "peak", value_parser = parse_peak)]
     peaks: Vec<(String, f64)>,
+    /// Published memory bandwidth, in GB/s.
     #[arg(long)]
     memory_bandwidth_gbps: Option<f64>,
     /// The node it is on (default: this machine, `local`).
