@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::alloc::AllocState;
 use crate::alloc::engine::Scheduler;
 use crate::alloc::nodes::Ask;
 
@@ -54,18 +53,23 @@ impl Scheduler {
     /// Why starting `idx` with `ask` on node `n` must wait for a power budget, if it must.
     pub(super) fn over_power_budget(&self, n: u32, ask: &Ask) -> Option<String> {
         let budget = self.config.power_budget.as_ref()?;
-        let mut node_w = vec![0.0; self.state.nodes.len()];
-        for (i, a) in self.state.allocs.iter().enumerate() {
-            let on = self.state.alloc_node[i];
-            if a.state == AllocState::Running && (on as usize) < node_w.len() {
-                node_w[on as usize] += budget.gpu_w * a.gpus.len() as f64 + budget.core_w * f64::from(a.cores);
-            }
-        }
-        for (k, node) in self.state.nodes.iter().enumerate() {
-            if node.takes_work() || node_w[k] > 0.0 {
-                node_w[k] += budget.node_idle_w;
-            }
-        }
+        // From each node's running list, not every record ever kept: ended work stays in `allocs`.
+        let node_w: Vec<f64> = self
+            .state
+            .nodes
+            .iter()
+            .map(|node| {
+                let busy: f64 = node
+                    .running
+                    .iter()
+                    .map(|&i| {
+                        let a = &self.state.allocs[i as usize];
+                        budget.gpu_w * a.gpus.len() as f64 + budget.core_w * f64::from(a.cores)
+                    })
+                    .sum();
+                if node.takes_work() || busy > 0.0 { busy + budget.node_idle_w } else { busy }
+            })
+            .collect();
         let cluster_w = node_w.iter().sum();
         budget.refusal(&self.state.nodes[n as usize].res.node, node_w[n as usize], cluster_w, budget.ask_w(ask))
     }
