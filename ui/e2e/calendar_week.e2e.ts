@@ -15,7 +15,7 @@ import {
   waitFor,
 } from './harness';
 import { tomorrowAt } from './calendar';
-import { checkLayout } from './layout';
+import { overflowAtSizes } from './layout';
 
 interface Res {
   id: string;
@@ -181,7 +181,7 @@ describe('reservation calendar: week view and sizes (4 fake GPUs)', () => {
   it('fits 1280×800 and 1920×1080 in day and week view without sideways overflow', async () => {
     for (const view of ['resourceTimelineDay', 'resourceTimelineWeek']) {
       await page.click(`button.ec-${view}`);
-      const over = await checkLayout(page, `reservations-${view}`);
+      const over = await overflowAtSizes(page, `reservations-${view}`);
       expect(over).toEqual({ '1280x800': 0, '1920x1080': 0 });
     }
   });

@@ -15,7 +15,7 @@ import {
   waitFor,
 } from './harness';
 import { tomorrowAt } from './calendar';
-import { checkLayout } from './layout';
+import { overflowAtSizes } from './layout';
 
 let server: Server | undefined;
 let bp: BrowserPage | undefined;
@@ -79,7 +79,7 @@ describe('queue view: a pending reason naming a reservation (4 fake GPUs)', () =
   });
 
   it('fits 1280×800 and 1920×1080 with the reason on screen', async () => {
-    const over = await checkLayout(page, 'queue');
+    const over = await overflowAtSizes(page, 'queue-reasons');
     expect(over).toEqual({ '1280x800': 0, '1920x1080': 0 });
     await page.setViewportSize({ width: 1280, height: 800 });
     const cell = (await pendingRow(waiting).locator('[data-testid=pending-reason]').boundingBox())!;
